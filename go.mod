@@ -1,0 +1,3 @@
+module github.com/recur-ml/recur
+
+go 1.26

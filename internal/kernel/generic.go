@@ -1,0 +1,279 @@
+package kernel
+
+import "math"
+
+// The functions in this file are the pure-Go twins of every kernel. They
+// are the specification: the doc comment of each is its reference loop.
+
+// sgemmGeneric computes C = alpha*op(A)*op(B) + beta*C where op(A) is m×k
+// and op(B) is k×n:
+//
+//	for i < m, j < n: c[i*ldc+j] = alpha*Σ_l A(i,l)*B(l,j) + beta*c[i*ldc+j]
+//
+// with A(i,l) = a[i*lda+l] (or a[l*lda+i] when tA) and B(l,j) = b[l*ldb+j]
+// (or b[j*ldb+l] when tB). beta == 0 ignores C's old contents (NaN too).
+func sgemmGeneric(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(crow)
+		} else if beta != 1 {
+			for j := range crow {
+				crow[j] *= beta
+			}
+		}
+		for l := 0; l < k; l++ {
+			var av float32
+			if tA {
+				av = a[l*lda+i]
+			} else {
+				av = a[i*lda+l]
+			}
+			av *= alpha
+			if av == 0 {
+				continue
+			}
+			if tB {
+				for j := range crow {
+					crow[j] += av * b[j*ldb+l]
+				}
+			} else {
+				brow := b[l*ldb : l*ldb+n]
+				for j := range crow {
+					crow[j] += av * brow[j]
+				}
+			}
+		}
+	}
+}
+
+// sigmoidGeneric: dst[i] = 1/(1+exp(-x[i])).
+func sigmoidGeneric(dst, x []float32) {
+	for i, v := range x {
+		dst[i] = sigmoid1(v)
+	}
+}
+
+// tanhGeneric: dst[i] = tanh(x[i]).
+func tanhGeneric(dst, x []float32) {
+	for i, v := range x {
+		dst[i] = float32(math.Tanh(float64(v)))
+	}
+}
+
+// expGeneric: dst[i] = exp(x[i]).
+func expGeneric(dst, x []float32) {
+	for i, v := range x {
+		dst[i] = float32(math.Exp(float64(v)))
+	}
+}
+
+func sigmoid1(v float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(v))))
+}
+
+func tanh1(v float32) float32 { return float32(math.Tanh(float64(v))) }
+
+// axpyGeneric: y[i] += alpha*x[i].
+func axpyGeneric(alpha float32, x, y []float32) {
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+// dotGeneric: Σ x[i]*y[i], accumulated in float32 in index order.
+func dotGeneric(x, y []float32) float32 {
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+// scalGeneric: x[i] *= alpha.
+func scalGeneric(alpha float32, x []float32) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+// sumSqGeneric: Σ float64(x[i])², accumulated in float64.
+func sumSqGeneric(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+// lstmForwardGeneric runs the LSTM cell nonlinearity for B rows:
+//
+//	pre row b = [i f g o] pre-activations (4H, biases included)
+//	act row b = [σ(i) σ(f) tanh(g) σ(o)]       (act may alias pre)
+//	c = σ(f)*cPrev + σ(i)*tanh(g);  h = σ(o)*tanh(c)
+//
+// act and pre are B×4H, cPrev, c and h are B×H, all contiguous.
+func lstmForwardGeneric(act, c, h, pre, cPrev []float32, B, H int) {
+	G := 4 * H
+	for b := 0; b < B; b++ {
+		p := pre[b*G : b*G+G]
+		a := act[b*G : b*G+G]
+		cp := cPrev[b*H : b*H+H]
+		cr := c[b*H : b*H+H]
+		hr := h[b*H : b*H+H]
+		for j := 0; j < H; j++ {
+			ig := sigmoid1(p[j])
+			fg := sigmoid1(p[H+j])
+			gg := tanh1(p[2*H+j])
+			og := sigmoid1(p[3*H+j])
+			a[j], a[H+j], a[2*H+j], a[3*H+j] = ig, fg, gg, og
+			cv := fg*cp[j] + ig*gg
+			cr[j] = cv
+			hr[j] = og * tanh1(cv)
+		}
+	}
+}
+
+// lstmBackwardGeneric is the backward of lstmForwardGeneric for B rows:
+//
+//	tc = tanh(c);  dct = dc + dh*o*(1-tc²)
+//	dpre = [dct*g*i(1-i), dct*cPrev*f(1-f), dct*i*(1-g²), dh*tc*o(1-o)]
+//	dcPrev = dct*f
+//
+// dh and dc are the gradients flowing into h and c of this step (dc may be
+// nil for zero). dpre is B×4H; dcPrev is B×H and may alias dc.
+func lstmBackwardGeneric(dpre, dcPrev, act, c, cPrev, dh, dc []float32, B, H int) {
+	G := 4 * H
+	for b := 0; b < B; b++ {
+		a := act[b*G : b*G+G]
+		d := dpre[b*G : b*G+G]
+		for j := 0; j < H; j++ {
+			k := b*H + j
+			ig, fg, gg, og := a[j], a[H+j], a[2*H+j], a[3*H+j]
+			tc := tanh1(c[k])
+			dcv := dh[k] * og * (1 - tc*tc)
+			if dc != nil {
+				dcv += dc[k]
+			}
+			d[j] = dcv * gg * ig * (1 - ig)
+			d[H+j] = dcv * cPrev[k] * fg * (1 - fg)
+			d[2*H+j] = dcv * ig * (1 - gg*gg)
+			d[3*H+j] = dh[k] * tc * og * (1 - og)
+			dcPrev[k] = dcv * fg
+		}
+	}
+}
+
+// gruForwardGeneric runs the GRU cell nonlinearity (PyTorch form) for B rows:
+//
+//	xg row = [xr xz xn] = W_ih x + b_ih;  hg row = [hr hz hn] = W_hh h + b_hh
+//	r = σ(xr+hr); z = σ(xz+hz); n = tanh(xn + r*hn); h = (1-z)*n + z*hPrev
+//	act row = [r z n]
+//
+// act, xg and hg are B×3H; h and hPrev are B×H.
+func gruForwardGeneric(act, h, xg, hg, hPrev []float32, B, H int) {
+	G := 3 * H
+	for b := 0; b < B; b++ {
+		x := xg[b*G : b*G+G]
+		hh := hg[b*G : b*G+G]
+		a := act[b*G : b*G+G]
+		for j := 0; j < H; j++ {
+			r := sigmoid1(x[j] + hh[j])
+			z := sigmoid1(x[H+j] + hh[H+j])
+			n := tanh1(x[2*H+j] + r*hh[2*H+j])
+			a[j], a[H+j], a[2*H+j] = r, z, n
+			k := b*H + j
+			h[k] = (1-z)*n + z*hPrev[k]
+		}
+	}
+}
+
+// gruBackwardGeneric is the backward of gruForwardGeneric:
+//
+//	dn = dh*(1-z)*(1-n²); dz = dh*(hPrev-n)*z(1-z); dr = dn*hn*r(1-r)
+//	dxg = [dr dz dn];  dhg = [dr dz dn*r];  dhPrev = dh*z
+//
+// dhPrev receives the direct term only; the caller adds dhg·W_hh.
+func gruBackwardGeneric(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32, B, H int) {
+	G := 3 * H
+	for b := 0; b < B; b++ {
+		a := act[b*G : b*G+G]
+		hh := hg[b*G : b*G+G]
+		dx := dxg[b*G : b*G+G]
+		dhh := dhg[b*G : b*G+G]
+		for j := 0; j < H; j++ {
+			k := b*H + j
+			r, z, n := a[j], a[H+j], a[2*H+j]
+			g := dh[k]
+			dn := g * (1 - z) * (1 - n*n)
+			dz := g * (hPrev[k] - n) * z * (1 - z)
+			dr := dn * hh[2*H+j] * r * (1 - r)
+			dx[j], dx[H+j], dx[2*H+j] = dr, dz, dn
+			dhh[j], dhh[H+j], dhh[2*H+j] = dr, dz, dn*r
+			dhPrev[k] = g * z
+		}
+	}
+}
+
+// softmaxRowsGeneric: for each of rows rows of width cols,
+// dst[r,j] = exp(x[r,j]-max_r) / Σ_j exp(x[r,j]-max_r).
+func softmaxRowsGeneric(dst, x []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		dr := dst[r*cols : r*cols+cols]
+		m := float32(math.Inf(-1))
+		for _, v := range xr {
+			if v > m {
+				m = v
+			}
+		}
+		var s float64
+		for j, v := range xr {
+			e := float32(math.Exp(float64(v - m)))
+			dr[j] = e
+			s += float64(e)
+		}
+		inv := float32(1 / s)
+		for j := range dr {
+			dr[j] *= inv
+		}
+	}
+}
+
+// logSoftmaxRowsGeneric: dst[r,j] = x[r,j] - max_r - log Σ_j exp(x[r,j]-max_r).
+func logSoftmaxRowsGeneric(dst, x []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		dr := dst[r*cols : r*cols+cols]
+		m := float32(math.Inf(-1))
+		for _, v := range xr {
+			if v > m {
+				m = v
+			}
+		}
+		var s float64
+		for _, v := range xr {
+			s += math.Exp(float64(v - m))
+		}
+		lse := m + float32(math.Log(s))
+		for j, v := range xr {
+			dr[j] = v - lse
+		}
+	}
+}
+
+// adamGeneric is one Adam update (PyTorch form, no weight decay):
+//
+//	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
+//	p -= stepSize * m / (sqrt(v)/bc2Sqrt + eps)
+//
+// with stepSize = lr/(1-β1^t) and bc2Sqrt = sqrt(1-β2^t).
+func adamGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps float32) {
+	for i := range p {
+		gi := g[i]
+		mi := beta1*m[i] + (1-beta1)*gi
+		vi := beta2*v[i] + (1-beta2)*gi*gi
+		m[i], v[i] = mi, vi
+		p[i] -= stepSize * mi / (float32(math.Sqrt(float64(vi)))/bc2Sqrt + eps)
+	}
+}
