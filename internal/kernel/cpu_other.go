@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// useAVX2 is always false without amd64 assembly (or with -tags noasm):
+// every kernel runs its pure-Go twin.
+var useAVX2 = false
