@@ -1,0 +1,241 @@
+package loss
+
+import (
+	"fmt"
+	"math"
+)
+
+// ClassOptions configures the classification losses. The zero value is
+// an unweighted mean over every row with no label smoothing; negative
+// targets (PyTorch's default ignore_index is −100) are always ignored.
+type ClassOptions struct {
+	Reduction Reduction
+	// Weight, when not nil, holds C class weights.
+	Weight []float32
+	// IgnoreIndex is a class whose rows are skipped, when UseIgnoreIndex
+	// is set (rows with a negative target are skipped regardless).
+	IgnoreIndex    int
+	UseIgnoreIndex bool
+	// LabelSmoothing ε in [0, 1] mixes the one-hot (or probability) target
+	// with the uniform distribution: (1−ε)·target + ε/C.
+	LabelSmoothing float64
+	// Mask, when not nil, has one entry per row; false skips the row like
+	// an ignored target.
+	Mask []bool
+}
+
+func (o *ClassOptions) check(fn string, n, rows, C int, nTargets int) {
+	if C <= 0 || n == 0 {
+		panic(fmt.Sprintf("loss: %s: empty input (%d values, %d classes)", fn, n, C))
+	}
+	if n%C != 0 {
+		panic(fmt.Sprintf("loss: %s: %d values are not rows of %d classes", fn, n, C))
+	}
+	if nTargets != rows {
+		panic(fmt.Sprintf("loss: %s: %d targets for %d rows", fn, nTargets, rows))
+	}
+	if o.Weight != nil && len(o.Weight) != C {
+		panic(fmt.Sprintf("loss: %s: %d class weights for %d classes", fn, len(o.Weight), C))
+	}
+	if o.Mask != nil && len(o.Mask) != rows {
+		panic(fmt.Sprintf("loss: %s: mask of %d entries for %d rows", fn, len(o.Mask), rows))
+	}
+	if o.LabelSmoothing < 0 || o.LabelSmoothing > 1 || math.IsNaN(o.LabelSmoothing) {
+		panic(fmt.Sprintf("loss: %s: label smoothing %v outside [0, 1]", fn, o.LabelSmoothing))
+	}
+}
+
+func (o *ClassOptions) w(c int) float64 {
+	if o.Weight == nil {
+		return 1
+	}
+	return float64(o.Weight[c])
+}
+
+// skip reports whether row i with class target y does not count.
+func (o *ClassOptions) skip(fn string, i, y, C int) bool {
+	if y < 0 || (o.UseIgnoreIndex && y == o.IgnoreIndex) || (o.Mask != nil && !o.Mask[i]) {
+		return true
+	}
+	if y >= C {
+		panic(fmt.Sprintf("loss: %s: target %d of row %d outside [0, %d)", fn, y, i, C))
+	}
+	return false
+}
+
+// logSoftmax writes the log-softmax of row x into lp (float64, stable).
+func logSoftmax(lp []float64, x []float32) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(float64(v) - m)
+	}
+	lse := m + math.Log(s)
+	for j, v := range x {
+		lp[j] = float64(v) - lse
+	}
+}
+
+// CrossEntropy is PyTorch's CrossEntropyLoss over logits (N, C) (row-major,
+// N = len(logits)/C) with class-index targets (N). With smoothing ε and
+// class weights w, row i contributes
+//
+//	(1−ε)·w[y]·(−lp[i,y]) + (ε/C)·Σ_c w[c]·(−lp[i,c]),  lp = log_softmax(logits)
+//
+// Mean divides the sum by Σ w[y_i] over the counted rows. grad, when not
+// nil, is (N, C) and receives dL/dlogits (zero on skipped rows).
+func CrossEntropy(grad, logits []float32, targets []int, C int, o ClassOptions) float64 {
+	N := len(logits) / max(C, 1)
+	o.check("CrossEntropy", len(logits), N, C, len(targets))
+	if grad != nil && len(grad) != len(logits) {
+		panic(fmt.Sprintf("loss: CrossEntropy: grad has %d elements, logits %d", len(grad), len(logits)))
+	}
+	eps := o.LabelSmoothing
+	var wsum float64 // Σ_c w_c, for the smoothing term
+	for c := 0; c < C; c++ {
+		wsum += o.w(c)
+	}
+	lp := make([]float64, C)
+	var total, denom float64
+	for i := 0; i < N; i++ {
+		y := targets[i]
+		if o.skip("CrossEntropy", i, y, C) {
+			continue
+		}
+		logSoftmax(lp, logits[i*C:(i+1)*C])
+		wy := o.w(y)
+		per := -(1 - eps) * wy * lp[y]
+		if eps > 0 {
+			var s float64
+			for c := 0; c < C; c++ {
+				s -= o.w(c) * lp[c]
+			}
+			per += eps / float64(C) * s
+		}
+		total += per
+		denom += wy
+	}
+	scale := reduceScale(o.Reduction, denom)
+	if grad != nil {
+		for i := 0; i < N; i++ {
+			g := grad[i*C : (i+1)*C]
+			y := targets[i]
+			if o.skip("CrossEntropy", i, y, C) || scale == 0 {
+				clear(g)
+				continue
+			}
+			logSoftmax(lp, logits[i*C:(i+1)*C])
+			wy := o.w(y)
+			// d(−lp_k)/dx_j = s_j − δ_jk.
+			a := (1-eps)*wy + eps/float64(C)*wsum
+			for j := 0; j < C; j++ {
+				v := math.Exp(lp[j])*a - eps/float64(C)*o.w(j)
+				if j == y {
+					v -= (1 - eps) * wy
+				}
+				g[j] = float32(v * scale)
+			}
+		}
+	}
+	return total * scale
+}
+
+// reduceScale is 1 for Sum, 1/denom for Mean (0 when nothing counted).
+func reduceScale(r Reduction, denom float64) float64 {
+	if r == Sum {
+		return 1
+	}
+	if denom == 0 {
+		return 0
+	}
+	return 1 / denom
+}
+
+// CrossEntropyProbs is CrossEntropyLoss with probability targets (N, C):
+// row i contributes −Σ_c w[c]·p[i,c]·lp[i,c], where p is the target mixed
+// with the uniform distribution by the label smoothing. Mean divides by
+// the number of counted rows (PyTorch does not normalise by the weights
+// here). UseIgnoreIndex does not apply; Mask does.
+func CrossEntropyProbs(grad, logits, probs []float32, C int, o ClassOptions) float64 {
+	N := len(logits) / max(C, 1)
+	o.check("CrossEntropyProbs", len(logits), N, C, len(probs)/max(C, 1))
+	if len(probs) != len(logits) {
+		panic(fmt.Sprintf("loss: CrossEntropyProbs: %d target values for %d logits", len(probs), len(logits)))
+	}
+	if grad != nil && len(grad) != len(logits) {
+		panic(fmt.Sprintf("loss: CrossEntropyProbs: grad has %d elements, logits %d", len(grad), len(logits)))
+	}
+	eps := o.LabelSmoothing
+	p := func(i, c int) float64 { return (1-eps)*float64(probs[i*C+c]) + eps/float64(C) }
+	lp := make([]float64, C)
+	var total float64
+	count := 0
+	for i := 0; i < N; i++ {
+		if o.Mask != nil && !o.Mask[i] {
+			continue
+		}
+		logSoftmax(lp, logits[i*C:(i+1)*C])
+		for c := 0; c < C; c++ {
+			total -= o.w(c) * p(i, c) * lp[c]
+		}
+		count++
+	}
+	scale := reduceScale(o.Reduction, float64(count))
+	if grad != nil {
+		for i := 0; i < N; i++ {
+			g := grad[i*C : (i+1)*C]
+			if (o.Mask != nil && !o.Mask[i]) || scale == 0 {
+				clear(g)
+				continue
+			}
+			logSoftmax(lp, logits[i*C:(i+1)*C])
+			var a float64
+			for c := 0; c < C; c++ {
+				a += o.w(c) * p(i, c)
+			}
+			for j := 0; j < C; j++ {
+				g[j] = float32((math.Exp(lp[j])*a - o.w(j)*p(i, j)) * scale)
+			}
+		}
+	}
+	return total * scale
+}
+
+// NLL is PyTorch's NLLLoss over log-probabilities (N, C) with class-index
+// targets (N): row i contributes −w[y]·logp[i,y]; Mean divides by Σ w[y_i]
+// over the counted rows. LabelSmoothing must be 0. grad, when not nil, is
+// (N, C): −w[y]/denominator at the target, 0 elsewhere.
+func NLL(grad, logp []float32, targets []int, C int, o ClassOptions) float64 {
+	N := len(logp) / max(C, 1)
+	o.check("NLL", len(logp), N, C, len(targets))
+	if o.LabelSmoothing != 0 {
+		panic("loss: NLL: label smoothing applies to CrossEntropy only")
+	}
+	if grad != nil && len(grad) != len(logp) {
+		panic(fmt.Sprintf("loss: NLL: grad has %d elements, input %d", len(grad), len(logp)))
+	}
+	var total, denom float64
+	for i := 0; i < N; i++ {
+		y := targets[i]
+		if o.skip("NLL", i, y, C) {
+			continue
+		}
+		total -= o.w(y) * float64(logp[i*C+y])
+		denom += o.w(y)
+	}
+	scale := reduceScale(o.Reduction, denom)
+	if grad != nil {
+		clear(grad)
+		for i := 0; i < N; i++ {
+			y := targets[i]
+			if o.skip("NLL", i, y, C) {
+				continue
+			}
+			grad[i*C+y] = float32(-o.w(y) * scale)
+		}
+	}
+	return total * scale
+}
