@@ -1,0 +1,71 @@
+package text
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCharTokenizer(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", []string{}},
+		{"ab c", []string{"a", "b", " ", "c"}},
+		{"été\n", []string{"é", "t", "é", "\n"}},
+		{"a\xff", []string{"a", "\uFFFD"}},
+	}
+	var tok CharTokenizer
+	for _, tt := range tests {
+		got := tok.Tokenize(tt.in)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Tokenize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := tok.Detokenize(tok.Tokenize("Hi, été!\n")); got != "Hi, été!\n" {
+		t.Errorf("round trip = %q", got)
+	}
+}
+
+func TestWordTokenizer(t *testing.T) {
+	tests := []struct {
+		name string
+		tok  WordTokenizer
+		in   string
+		want []string
+		back string
+	}{
+		{"default", WordTokenizer{}, "Hello, World!", []string{"hello", ",", "world", "!"}, "hello, world!"},
+		{"apostrophe", WordTokenizer{}, "Don't stop", []string{"don", "'", "t", "stop"}, "don ' t stop"},
+		{"brackets", WordTokenizer{}, "a (b) [c] 3% $5", []string{"a", "(", "b", ")", "[", "c", "]", "3", "%", "$", "5"}, "a (b) [c] 3% $5"},
+		{"keep case", WordTokenizer{KeepCase: true}, "Go.Go", []string{"Go", ".", "Go"}, "Go. Go"},
+		{"unicode", WordTokenizer{}, "Ça va? Très bien.", []string{"ça", "va", "?", "très", "bien", "."}, "ça va? très bien."},
+		{"space only", WordTokenizer{SpaceOnly: true}, " the <unk> N \n", []string{"the", "<unk>", "n"}, "the <unk> n"},
+		{"space only keep case", WordTokenizer{SpaceOnly: true, KeepCase: true}, "a  N", []string{"a", "N"}, "a N"},
+		{"empty", WordTokenizer{}, " \t", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.tok.Tokenize(tt.in)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Tokenize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			back := tt.tok.Detokenize(got)
+			if back != tt.back {
+				t.Errorf("Detokenize(%q) = %q, want %q", got, back, tt.back)
+			}
+			if again := tt.tok.Tokenize(back); !slices.Equal(again, got) {
+				t.Errorf("Tokenize(Detokenize(%q)) = %q", got, again)
+			}
+		})
+	}
+}
+
+func TestWordTokenizerCanonicalStringRoundTrip(t *testing.T) {
+	var w WordTokenizer
+	for _, s := range []string{"hello, world. (yes) 3% more", "a: b; c!", "«ok» fine"} {
+		if got := w.Detokenize(w.Tokenize(s)); got != s {
+			t.Errorf("Detokenize(Tokenize(%q)) = %q, want it unchanged", s, got)
+		}
+	}
+}
