@@ -1,0 +1,405 @@
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Metadata keys that recur itself uses.
+const (
+	// MetaFormat holds the recur file format version, FormatVersion.
+	MetaFormat = "recur_format"
+	// FormatVersion is the version Write records and the newest Read accepts.
+	FormatVersion = "1"
+	// OptimPrefix prefixes optimizer-state tensors ("optim.<param>.<state>").
+	OptimPrefix = "optim."
+)
+
+// Limits that Read enforces before it allocates.
+const (
+	// MaxHeader is the largest JSON header Read accepts (64 MiB).
+	MaxHeader = 64 << 20
+	// MaxRank is the largest number of dimensions of a tensor.
+	MaxRank = 8
+)
+
+// ErrFormat is wrapped by every error about a malformed file.
+var ErrFormat = errors.New("checkpoint: malformed file")
+
+// File is the content of a checkpoint: named float32 tensors and
+// string metadata.
+type File struct {
+	Tensors  map[string]*tensor.Tensor
+	Metadata map[string]string
+}
+
+// New returns an empty File whose metadata holds the format version.
+func New() *File {
+	return &File{Tensors: map[string]*tensor.Tensor{}, Metadata: map[string]string{MetaFormat: FormatVersion}}
+}
+
+// Names returns the tensor names in sorted order.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Tensors))
+	for n := range f.Tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SetJSON stores v, encoded as JSON, in the metadata under key.
+func (f *File) SetJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("checkpoint: metadata %q: %w", key, err)
+	}
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	f.Metadata[key] = string(b)
+	return nil
+}
+
+// GetJSON decodes the JSON metadata under key into v. It reports whether
+// the key was present.
+func (f *File) GetJSON(key string, v any) (bool, error) {
+	s, ok := f.Metadata[key]
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return true, fmt.Errorf("checkpoint: metadata %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// AddParams stores the values of ps under their names.
+// The tensors are shared with the parameters, not copied.
+func (f *File) AddParams(ps []*nn.Param) error {
+	for _, p := range ps {
+		if _, dup := f.Tensors[p.Name]; dup {
+			return fmt.Errorf("checkpoint: duplicate tensor name %q", p.Name)
+		}
+		f.Tensors[p.Name] = p.Value
+	}
+	return nil
+}
+
+// LoadParams copies the tensors named like the parameters of ps into them.
+// With strict, every parameter must be present with its shape, and every
+// tensor outside the OptimPrefix must belong to a parameter; otherwise
+// parameters without a tensor of the same shape are left as they are.
+// It returns the names of the parameters it loaded.
+func (f *File) LoadParams(ps []*nn.Param, strict bool) (loaded []string, err error) {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		t, ok := f.Tensors[p.Name]
+		seen[p.Name] = true
+		switch {
+		case !ok:
+			if strict {
+				return nil, fmt.Errorf("checkpoint: parameter %q missing from file", p.Name)
+			}
+			continue
+		case !slices.Equal(t.Shape, p.Value.Shape):
+			if strict {
+				return nil, fmt.Errorf("checkpoint: parameter %q has shape %v in file, model wants %v", p.Name, t.Shape, p.Value.Shape)
+			}
+			continue
+		}
+		p.Value.CopyFrom(t)
+		loaded = append(loaded, p.Name)
+	}
+	if strict {
+		for _, n := range f.Names() {
+			if !seen[n] && !hasPrefix(n, OptimPrefix) {
+				return nil, fmt.Errorf("checkpoint: file has tensor %q that the model lacks", n)
+			}
+		}
+	}
+	return loaded, nil
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+type headerEntry struct {
+	DType       string   `json:"dtype"`
+	Shape       []int    `json:"shape"`
+	DataOffsets [2]int64 `json:"data_offsets"`
+}
+
+// Encode writes f to w in the safetensors layout, tensors in name order.
+func Encode(w io.Writer, f *File) error {
+	names := f.Names()
+	header := make(map[string]any, len(names)+1)
+	var off int64
+	for _, n := range names {
+		if n == "__metadata__" || n == "" {
+			return fmt.Errorf("checkpoint: invalid tensor name %q", n)
+		}
+		t := f.Tensors[n]
+		if t.Len() != tensor.Numel(t.Shape) {
+			return fmt.Errorf("checkpoint: tensor %q: %d values for shape %v", n, t.Len(), t.Shape)
+		}
+		size := int64(4 * t.Len())
+		shape := t.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		header[n] = headerEntry{DType: "F32", Shape: shape, DataOffsets: [2]int64{off, off + size}}
+		off += size
+	}
+	if len(f.Metadata) > 0 {
+		header["__metadata__"] = f.Metadata
+	}
+	hb, err := json.Marshal(header)
+	if err != nil {
+		return fmt.Errorf("checkpoint: header: %w", err)
+	}
+	for len(hb)%8 != 0 {
+		hb = append(hb, ' ')
+	}
+	bw := &errWriter{w: w}
+	var n8 [8]byte
+	binary.LittleEndian.PutUint64(n8[:], uint64(len(hb)))
+	bw.write(n8[:])
+	bw.write(hb)
+	buf := make([]byte, 0, 1<<16)
+	for _, n := range names {
+		for _, v := range f.Tensors[n].Data {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) == cap(buf) {
+				bw.write(buf)
+				buf = buf[:0]
+			}
+		}
+	}
+	bw.write(buf)
+	return bw.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+}
+
+// Write writes f to path atomically: a temporary file in the same
+// directory is written, synced and renamed over path, and the directory is
+// synced.
+func Write(path string, f *File) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := Encode(tmp, f); err != nil {
+		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("checkpoint: syncing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("checkpoint: closing %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: syncing directory: %w", err)
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	if serr != nil {
+		return fmt.Errorf("checkpoint: syncing directory %s: %w", dir, serr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("checkpoint: closing directory %s: %w", dir, cerr)
+	}
+	return nil
+}
+
+// Read reads and validates the checkpoint at path. Errors name the file.
+func Read(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	f, err := Decode(fh, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Decode reads a checkpoint of size bytes from r. It validates the header
+// completely before allocating tensors, so a hostile size or offset costs
+// no memory beyond the header itself (at most MaxHeader bytes, and never
+// more than size).
+func Decode(r io.ReaderAt, size int64) (*File, error) {
+	if size < 8 {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the 8-byte header length", ErrFormat, size)
+	}
+	var n8 [8]byte
+	if _, err := r.ReadAt(n8[:], 0); err != nil {
+		return nil, fmt.Errorf("%w: reading header length: %v", ErrFormat, err)
+	}
+	hlen := binary.LittleEndian.Uint64(n8[:])
+	if hlen > MaxHeader {
+		return nil, fmt.Errorf("%w: header length %d exceeds the limit %d", ErrFormat, hlen, MaxHeader)
+	}
+	if int64(hlen) > size-8 {
+		return nil, fmt.Errorf("%w: header length %d but only %d bytes follow (truncated?)", ErrFormat, hlen, size-8)
+	}
+	hb := make([]byte, hlen)
+	if _, err := r.ReadAt(hb, 8); err != nil {
+		return nil, fmt.Errorf("%w: reading header: %v", ErrFormat, err)
+	}
+	dataStart := 8 + int64(hlen)
+	dataLen := size - dataStart
+	entries, meta, err := parseHeader(hb, dataLen)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := meta[MetaFormat]; ok && v != FormatVersion {
+		if n, err := strconv.Atoi(v); err == nil && n > 1 {
+			return nil, fmt.Errorf("checkpoint: format version %s is newer than this recur reads (%s); upgrade recur", v, FormatVersion)
+		}
+		return nil, fmt.Errorf("%w: unknown format version %q", ErrFormat, v)
+	}
+	f := &File{Tensors: make(map[string]*tensor.Tensor, len(entries)), Metadata: meta}
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	raw := make([]byte, 0)
+	for _, e := range entries {
+		nb := int(e.end - e.begin)
+		if cap(raw) < nb {
+			raw = make([]byte, nb)
+		}
+		raw = raw[:nb]
+		if _, err := r.ReadAt(raw, dataStart+e.begin); err != nil {
+			return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, e.name, err)
+		}
+		t := tensor.New(e.shape...)
+		for i := range t.Data {
+			t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		f.Tensors[e.name] = t
+	}
+	return f, nil
+}
+
+type entry struct {
+	name       string
+	shape      []int
+	begin, end int64
+}
+
+// parseHeader decodes and validates the JSON header against a data area of
+// dataLen bytes. The entries it returns are sorted by offset and tile
+// [0, dataLen) exactly.
+func parseHeader(hb []byte, dataLen int64) ([]entry, map[string]string, error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(hb))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, nil, fmt.Errorf("%w: header is not a JSON object: %v", ErrFormat, err)
+	}
+	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimRight(rest, " ")) > 0 {
+		return nil, nil, fmt.Errorf("%w: trailing bytes after the JSON header", ErrFormat)
+	}
+	var meta map[string]string
+	entries := make([]entry, 0, len(raw))
+	for name, msg := range raw {
+		if name == "__metadata__" {
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				return nil, nil, fmt.Errorf("%w: __metadata__ must map strings to strings: %v", ErrFormat, err)
+			}
+			continue
+		}
+		if name == "" {
+			return nil, nil, fmt.Errorf("%w: empty tensor name", ErrFormat)
+		}
+		var h headerEntry
+		d := json.NewDecoder(bytes.NewReader(msg))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&h); err != nil {
+			return nil, nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
+		}
+		if h.DType != "F32" {
+			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32)", ErrFormat, name, h.DType)
+		}
+		if len(h.Shape) > MaxRank {
+			return nil, nil, fmt.Errorf("%w: tensor %q: rank %d exceeds %d", ErrFormat, name, len(h.Shape), MaxRank)
+		}
+		n := int64(1)
+		for _, d := range h.Shape {
+			if d < 0 {
+				return nil, nil, fmt.Errorf("%w: tensor %q: negative dimension in shape %v", ErrFormat, name, h.Shape)
+			}
+			if d > 0 && n > dataLen/int64(d) {
+				return nil, nil, fmt.Errorf("%w: tensor %q: shape %v is larger than the file", ErrFormat, name, h.Shape)
+			}
+			n *= int64(d)
+		}
+		b, e := h.DataOffsets[0], h.DataOffsets[1]
+		if b < 0 || e < b || e > dataLen {
+			return nil, nil, fmt.Errorf("%w: tensor %q: data offsets [%d, %d] outside the data area of %d bytes", ErrFormat, name, b, e, dataLen)
+		}
+		if e-b != 4*n {
+			return nil, nil, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, 4*n, e-b)
+		}
+		entries = append(entries, entry{name: name, shape: h.Shape, begin: b, end: e})
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].begin != entries[j].begin {
+			return entries[i].begin < entries[j].begin
+		}
+		return entries[i].end < entries[j].end
+	})
+	var at int64
+	for _, e := range entries {
+		switch {
+		case e.begin < at:
+			return nil, nil, fmt.Errorf("%w: tensor %q overlaps the tensor before it (offset %d < %d)", ErrFormat, e.name, e.begin, at)
+		case e.begin > at:
+			return nil, nil, fmt.Errorf("%w: gap in the data area before tensor %q (offset %d, expected %d)", ErrFormat, e.name, e.begin, at)
+		}
+		at = e.end
+	}
+	if at != dataLen {
+		return nil, nil, fmt.Errorf("%w: tensors cover %d bytes of a %d-byte data area", ErrFormat, at, dataLen)
+	}
+	return entries, meta, nil
+}

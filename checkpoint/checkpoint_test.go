@@ -1,0 +1,236 @@
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
+)
+
+func sample() *File {
+	f := New()
+	f.Tensors["lstm.weight_ih_l0"] = tensor.FromSlice([]float32{1, -2, 3.5, 4, 5, 6}, 2, 3)
+	f.Tensors["head.bias"] = tensor.FromSlice([]float32{0.25}, 1)
+	f.Tensors["scalar"] = tensor.FromSlice([]float32{7})
+	f.Tensors["empty"] = tensor.New(0, 3)
+	f.Metadata["spec"] = `{"task":"forecast"}`
+	return f
+}
+
+func encode(t *testing.T, f *File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Encode(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func decode(b []byte) (*File, error) { return Decode(bytes.NewReader(b), int64(len(b))) }
+
+func TestRoundTrip(t *testing.T) {
+	want := sample()
+	b := encode(t, want)
+	if hl := binary.LittleEndian.Uint64(b); hl%8 != 0 {
+		t.Errorf("header length %d is not 8-aligned", hl)
+	}
+	got, err := decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Tensors) != len(want.Tensors) {
+		t.Fatalf("got %d tensors, want %d", len(got.Tensors), len(want.Tensors))
+	}
+	for n, wt := range want.Tensors {
+		gt := got.Tensors[n]
+		if gt == nil || !tensor.SameShape(gt, wt) {
+			t.Fatalf("tensor %q: got %v, want %v", n, gt, wt)
+		}
+		for i := range wt.Data {
+			if gt.Data[i] != wt.Data[i] {
+				t.Errorf("tensor %q[%d] = %v, want %v", n, i, gt.Data[i], wt.Data[i])
+			}
+		}
+	}
+	if got.Metadata["spec"] != want.Metadata["spec"] || got.Metadata[MetaFormat] != FormatVersion {
+		t.Errorf("metadata = %v, want %v", got.Metadata, want.Metadata)
+	}
+}
+
+func TestWriteRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	if err := Write(path, sample()); err != nil {
+		t.Fatal(err)
+	}
+	f := sample()
+	f.Metadata["spec"] = "second"
+	if err := Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata["spec"] != "second" {
+		t.Errorf("spec = %q, want the second write", got.Metadata["spec"])
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("directory holds %d entries after two writes, want 1 (temporary file left?)", len(ents))
+	}
+	if err := Write(filepath.Join(dir, "nosuchdir", "m.safetensors"), f); err == nil {
+		t.Error("Write into a missing directory succeeded")
+	}
+	if _, err := Read(filepath.Join(dir, "missing.safetensors")); err == nil || !strings.Contains(err.Error(), "missing.safetensors") {
+		t.Errorf("Read(missing) error = %v, want one naming the file", err)
+	}
+}
+
+func TestJSONMetadata(t *testing.T) {
+	f := New()
+	type state struct {
+		Step int     `json:"step"`
+		Best float64 `json:"best"`
+	}
+	if err := f.SetJSON("train", state{Step: 12, Best: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	var got state
+	if ok, err := f.GetJSON("train", &got); !ok || err != nil || got.Step != 12 || got.Best != 0.5 {
+		t.Errorf("GetJSON = %v %v %+v", ok, err, got)
+	}
+	if ok, err := f.GetJSON("absent", &got); ok || err != nil {
+		t.Errorf("GetJSON(absent) = %v %v, want false nil", ok, err)
+	}
+	f.Metadata["bad"] = "{"
+	if _, err := f.GetJSON("bad", &got); err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("GetJSON(bad) error = %v, want one naming the key", err)
+	}
+}
+
+func TestLoadParams(t *testing.T) {
+	a := nn.NewParam("w", 2, 2)
+	a.Value.Fill(3)
+	b := nn.NewParam("b", 2)
+	b.Value.Fill(4)
+	f := New()
+	if err := f.AddParams([]*nn.Param{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	f.Tensors[OptimPrefix+"w.exp_avg"] = tensor.New(2, 2)
+
+	a2, b2, c2 := nn.NewParam("w", 2, 2), nn.NewParam("b", 3), nn.NewParam("c", 1)
+	loaded, err := f.LoadParams([]*nn.Param{a2, b2, c2}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != 1 || loaded[0] != "w" || a2.Value.Data[0] != 3 || b2.Value.Data[0] != 0 {
+		t.Errorf("non-strict load: loaded %v, w=%v b=%v", loaded, a2.Value, b2.Value)
+	}
+	if _, err := f.LoadParams([]*nn.Param{a2, b2}, true); err == nil || !strings.Contains(err.Error(), `"b"`) {
+		t.Errorf("strict load with a wrong shape: error %v, want one naming b", err)
+	}
+	if _, err := f.LoadParams([]*nn.Param{a2}, true); err == nil || !strings.Contains(err.Error(), `"b"`) {
+		t.Errorf("strict load with an extra tensor: error %v, want one naming b", err)
+	}
+	a3, b3 := nn.NewParam("w", 2, 2), nn.NewParam("b", 2)
+	if _, err := f.LoadParams([]*nn.Param{a3, b3}, true); err != nil || b3.Value.Data[1] != 4 {
+		t.Errorf("strict load: %v, b=%v", err, b3.Value)
+	}
+	if err := f.AddParams([]*nn.Param{a}); err == nil {
+		t.Error("AddParams accepted a duplicate name")
+	}
+}
+
+// craft builds a file from a literal header and data.
+func craft(header string, data []byte) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(b, header...)
+	return append(b, data...)
+}
+
+func TestRejectsBadFiles(t *testing.T) {
+	good := encode(t, sample())
+	f8 := make([]byte, 8)
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"empty", nil, "shorter than"},
+		{"truncated data", good[:len(good)-3], "outside"},
+		{"truncated header", good[:20], "truncated"},
+		{"absurd header length", binary.LittleEndian.AppendUint64(nil, 1<<62), "exceeds the limit"},
+		{"header longer than file", binary.LittleEndian.AppendUint64(nil, 1000), "truncated"},
+		{"not json", craft("hello!!!", nil), "not a JSON object"},
+		{"json array", craft("[1,2]   ", nil), "not a JSON object"},
+		{"trailing", craft(`{} {}`, nil), "trailing"},
+		{"unknown dtype", craft(`{"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}}`, f8), "unsupported dtype"},
+		{"f64 unsupported", craft(`{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, f8), "unsupported dtype"},
+		{"unknown field", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}`, f8), "unknown field"},
+		{"size mismatch", craft(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, f8), "needs 12 bytes"},
+		{"negative dim", craft(`{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, f8), "negative"},
+		{"huge shape", craft(`{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}}`, f8), "larger than the file"},
+		{"offset out of range", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}`, f8), "outside"},
+		{"reversed offsets", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}`, f8), "outside"},
+		{"overlap", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, f8), "overlaps"},
+		{"gap", craft(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, f8), "gap"},
+		{"uncovered tail", craft(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, f8), "cover 4 bytes"},
+		{"bad metadata", craft(`{"__metadata__":{"a":1}}`, nil), "__metadata__"},
+		{"newer version", craft(`{"__metadata__":{"recur_format":"2"}}`, nil), "newer"},
+		{"unknown version", craft(`{"__metadata__":{"recur_format":"beta"}}`, nil), "unknown format version"},
+		{"rank", craft(`{"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}}`, f8[:4]), "rank"},
+	}
+	for _, tt := range tests {
+		_, err := decode(tt.file)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error = %v, want one containing %q", tt.name, err, tt.want)
+		}
+	}
+	// A plain safetensors file without recur metadata (as written by
+	// PyTorch) is accepted.
+	if _, err := decode(craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, f8)); err != nil {
+		t.Errorf("plain safetensors file: %v", err)
+	}
+	// Malformed-file errors wrap ErrFormat; the newer-version one does not.
+	if _, err := decode(good[:len(good)-3]); !errors.Is(err, ErrFormat) {
+		t.Errorf("truncated file error %v does not wrap ErrFormat", err)
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, sample()); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add(craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
+	f.Add(craft(`{"__metadata__":{"recur_format":"1"}}`, nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := decode(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must re-encode and decode to the same tensors.
+		var out bytes.Buffer
+		if err := Encode(&out, got); err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		again, err := decode(out.Bytes())
+		if err != nil {
+			t.Fatalf("decode of re-encoded file: %v", err)
+		}
+		for n, tt := range got.Tensors {
+			if a := again.Tensors[n]; a == nil || a.Len() != tt.Len() {
+				t.Fatalf("tensor %q lost in round trip", n)
+			}
+		}
+	})
+}
