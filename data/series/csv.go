@@ -1,0 +1,460 @@
+package series
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// HeaderMode says whether the first record is a header.
+type HeaderMode int
+
+const (
+	// HeaderAuto: the first record is a header when one of its fields is
+	// neither a number, a missing-value marker nor a date.
+	HeaderAuto HeaderMode = iota
+	HeaderYes
+	HeaderNo
+)
+
+// NoTimeColumn as CSVOptions.TimeColumn says the file has no time column.
+const NoTimeColumn = "-"
+
+// CSVOptions configures NewReader and ReadCSV. The zero value detects
+// everything.
+type CSVOptions struct {
+	// Delimiter separates fields; 0 detects it from the first line among
+	// ',', '\t', ';' and '|' (the one that occurs most outside quotes;
+	// ',' when none does).
+	Delimiter rune
+	// Header: HeaderAuto (zero) detects it. Without a header the columns
+	// are named col0, col1, ...
+	Header HeaderMode
+	// TimeColumn names the time column (a name or 0-based index).
+	// "" detects it: the first column whose header is time, date,
+	// datetime, timestamp, ds, month, year, day or week
+	// (case-insensitive), or else the first column whose first value is a
+	// date. NoTimeColumn ("-") means there is none.
+	TimeColumn string
+	// TimeFormat is "" (detect from the first value: a date in one of
+	// the common layouts such as 2006-01-02, 2006-01, 2006-01-02 15:04:05
+	// or RFC 3339; a number in [1000, 3000) under a time-like header is a
+	// decimal year; any other number is a plain number), FormatNumber,
+	// FormatDecimalYear, FormatUnix (seconds) or a Go time layout.
+	TimeFormat string
+	// Columns lists the value columns to keep (names or indices), in
+	// order; nil keeps every column except the time column.
+	Columns []string
+	// Comment, when not 0, starts comment lines that are skipped.
+	Comment rune
+}
+
+// Row is one data row from a Reader.
+type Row struct {
+	Line   int       // 1-based line of the row in the file
+	Time   float64   // time value (see Reader.TimeKind); 0 with no time column
+	Values []float64 // the selected columns, NaN where missing
+}
+
+// Reader reads a delimited time-series file row by row, in the style of
+// bufio.Scanner, so files larger than memory can be processed:
+//
+//	r := series.NewReader(file, "sales.csv", series.CSVOptions{})
+//	for r.Next() {
+//		row := r.Row()
+//		...
+//	}
+//	if err := r.Err(); err != nil { ... }
+//
+// The first error is sticky: Next returns false from then on and Err
+// returns it. Errors are *Error values naming file, line and column.
+type Reader struct {
+	name string
+	opt  CSVOptions
+	br   *bufio.Reader
+	cr   *csv.Reader
+
+	started bool
+	err     error
+	row     Row
+	rec     []string
+	line    int
+
+	header   []string // all column names
+	width    int
+	timeIdx  int // -1 when none
+	timeName string
+	tp       timeParser
+	tpSet    bool
+	cols     []int // selected value columns
+	pending  []string
+	pendLine int
+}
+
+// NewReader returns a Reader of r; name is used in error messages.
+func NewReader(r io.Reader, name string, opt CSVOptions) *Reader {
+	return &Reader{name: name, opt: opt, br: bufio.NewReaderSize(r, 64<<10), timeIdx: -1}
+}
+
+// Columns returns the names of the value columns, in Row.Values order.
+// It is valid once Next has been called.
+func (r *Reader) Columns() []string {
+	names := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		names[i] = r.header[c]
+	}
+	return names
+}
+
+// TimeName returns the time column's name, "" when there is none.
+func (r *Reader) TimeName() string { return r.timeName }
+
+// TimeKind returns how Row.Time is to be read; valid once Next returned
+// true.
+func (r *Reader) TimeKind() TimeKind {
+	if r.timeIdx < 0 {
+		return NoTime
+	}
+	return r.tp.kind
+}
+
+// Err returns the first error met, nil at a clean end of input.
+func (r *Reader) Err() error { return r.err }
+
+// Row returns the current row. Row.Values is overwritten by the next call
+// to Next: copy it to keep it.
+func (r *Reader) Row() Row { return r.row }
+
+func (r *Reader) fail(line, col int, column, value, msg string, cause error) bool {
+	if r.err == nil {
+		r.err = &Error{File: r.name, Line: line, Col: col, Column: column, Value: value, Msg: msg, Err: cause}
+	}
+	return false
+}
+
+// Next advances to the next data row and reports whether there is one.
+func (r *Reader) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	if !r.started {
+		r.started = true
+		if !r.start() {
+			return false
+		}
+	}
+	var rec []string
+	if r.pending != nil {
+		rec, r.line = r.pending, r.pendLine
+		r.pending = nil
+	} else {
+		var ok bool
+		if rec, ok = r.read(); !ok {
+			return false
+		}
+	}
+	return r.parse(rec)
+}
+
+// read returns the next record; ok is false at EOF or on error.
+func (r *Reader) read() ([]string, bool) {
+	rec, err := r.cr.Read()
+	if err == io.EOF {
+		return nil, false
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, r.fail(pe.Line, pe.Column, "", "", "", pe.Err)
+		}
+		return nil, r.fail(r.line+1, 0, "", "", "", err)
+	}
+	r.line, _ = r.cr.FieldPos(0)
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			_, col := r.cr.FieldPos(i)
+			return nil, r.fail(r.line, col, r.colName(i), "", "invalid UTF-8", nil)
+		}
+	}
+	return rec, true
+}
+
+func (r *Reader) colName(i int) string {
+	if i < len(r.header) {
+		return r.header[i]
+	}
+	return ""
+}
+
+// start detects the delimiter, header and time column.
+func (r *Reader) start() bool {
+	delim := r.opt.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(r.br, r.opt.Comment)
+	}
+	if bom, err := r.br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		r.br.Discard(3)
+	}
+	r.cr = csv.NewReader(r.br)
+	r.cr.Comma = delim
+	r.cr.Comment = r.opt.Comment
+	r.cr.FieldsPerRecord = -1
+	r.cr.ReuseRecord = true
+	r.cr.TrimLeadingSpace = delim != '\t'
+	first, ok := r.read()
+	if !ok {
+		if r.err == nil {
+			r.err = &Error{File: r.name, Msg: "empty file", Err: ErrEmpty}
+		}
+		return false
+	}
+	firstLine := r.line
+	r.width = len(first)
+	hasHeader := r.opt.Header == HeaderYes || r.opt.Header == HeaderAuto && isHeader(first)
+	if hasHeader {
+		r.header = make([]string, len(first))
+		seen := map[string]bool{}
+		for i, h := range first {
+			h = strings.TrimSpace(h)
+			if seen[h] {
+				_, col := r.cr.FieldPos(i)
+				return r.fail(firstLine, col, "", h, "is a duplicate column name", nil)
+			}
+			seen[h] = true
+			r.header[i] = h
+		}
+	} else {
+		r.header = make([]string, len(first))
+		for i := range first {
+			r.header[i] = "col" + strconv.Itoa(i)
+		}
+		r.pending, r.pendLine = append([]string(nil), first...), firstLine
+	}
+	var sample []string
+	if r.pending != nil {
+		sample = r.pending
+	} else {
+		rec, ok := r.read()
+		if !ok {
+			if r.err == nil {
+				r.err = &Error{File: r.name, Line: firstLine, Msg: "header and no data rows", Err: ErrEmpty}
+			}
+			return false
+		}
+		r.pending, r.pendLine = append([]string(nil), rec...), r.line
+		sample = rec
+	}
+	if err := r.chooseColumns(sample); err != nil {
+		r.err = &Error{File: r.name, Line: firstLine, Msg: err.Error()}
+		return false
+	}
+	return true
+}
+
+func (r *Reader) index(ref string) (int, error) {
+	for i, h := range r.header {
+		if h == ref {
+			return i, nil
+		}
+	}
+	if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(r.header) {
+		return i, nil
+	}
+	return -1, fmt.Errorf("no column %q (columns: %q)", ref, r.header)
+}
+
+func (r *Reader) chooseColumns(sample []string) error {
+	switch ref := r.opt.TimeColumn; ref {
+	case NoTimeColumn:
+	case "":
+		for i, h := range r.header {
+			if timeHeaders[strings.ToLower(h)] {
+				r.timeIdx = i
+				break
+			}
+		}
+		if r.timeIdx < 0 {
+			for i, v := range sample {
+				if i < len(r.header) && looksLikeDate(v) {
+					r.timeIdx = i
+					break
+				}
+			}
+		}
+	default:
+		i, err := r.index(ref)
+		if err != nil {
+			return fmt.Errorf("time column: %v", err)
+		}
+		r.timeIdx = i
+	}
+	if r.timeIdx >= 0 {
+		r.timeName = r.header[r.timeIdx]
+	}
+	if r.opt.Columns == nil {
+		for i := range r.header {
+			if i != r.timeIdx {
+				r.cols = append(r.cols, i)
+			}
+		}
+	} else {
+		for _, ref := range r.opt.Columns {
+			i, err := r.index(ref)
+			if err != nil {
+				return err
+			}
+			r.cols = append(r.cols, i)
+		}
+	}
+	if len(r.cols) == 0 {
+		return errors.New("no value columns")
+	}
+	r.row.Values = make([]float64, len(r.cols))
+	return nil
+}
+
+// parse fills r.row from one record.
+func (r *Reader) parse(rec []string) bool {
+	if len(rec) != r.width {
+		return r.fail(r.line, 0, "", "", fmt.Sprintf("has %d fields, want %d like the first line (ragged row)", len(rec), r.width), nil)
+	}
+	r.row.Line = r.line
+	if r.timeIdx >= 0 {
+		s := rec[r.timeIdx]
+		if !r.tpSet {
+			tp, ok := detectTime(r.opt.TimeFormat, r.timeName, s)
+			if !ok {
+				return r.fail(r.line, r.col(r.timeIdx), r.timeName, s, "is neither a date nor a number", nil)
+			}
+			r.tp, r.tpSet = tp, true
+		}
+		t, msg, ok := r.tp.parse(s)
+		if !ok {
+			return r.fail(r.line, r.col(r.timeIdx), r.timeName, s, msg, nil)
+		}
+		r.row.Time = t
+	}
+	for j, c := range r.cols {
+		v, ok := parseValue(rec[c])
+		if !ok {
+			return r.fail(r.line, r.col(c), r.header[c], rec[c], msgNotNumber, nil)
+		}
+		r.row.Values[j] = v
+	}
+	return true
+}
+
+func (r *Reader) col(i int) int {
+	if r.pending == nil && r.cr != nil {
+		if _, c := r.cr.FieldPos(i); c > 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// missingMarkers are the (case-insensitive, trimmed) spellings of a missing
+// value.
+var missingMarkers = map[string]bool{"": true, "na": true, "n/a": true, "nan": true, "null": true, "none": true, "?": true}
+
+// parseValue parses a finite number or a missing marker (NaN).
+func parseValue(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if missingMarkers[strings.ToLower(s)] {
+		return math.NaN(), true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	return v, true
+}
+
+func isHeader(rec []string) bool {
+	for _, f := range rec {
+		if _, ok := parseValue(f); !ok && !looksLikeDate(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// detectDelimiter counts candidate delimiters outside quotes on the first
+// non-comment, non-empty line.
+func detectDelimiter(br *bufio.Reader, comment rune) rune {
+	buf, _ := br.Peek(64 << 10)
+	for len(buf) > 0 {
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || comment != 0 && bytes.HasPrefix(t, []byte(string(comment))) {
+			continue
+		}
+		best, bestN := ',', 0
+		for _, d := range []rune{',', '\t', ';', '|'} {
+			n, quoted := 0, false
+			for _, c := range string(line) {
+				switch {
+				case c == '"':
+					quoted = !quoted
+				case c == d && !quoted:
+					n++
+				}
+			}
+			if n > bestN {
+				best, bestN = d, n
+			}
+		}
+		return best
+	}
+	return ','
+}
+
+// ReadCSV reads a whole delimited file into a Frame. Rows are kept in file
+// order (see Clean for sorting and duplicates).
+func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Frame, error) {
+	rd := NewReader(r, name, opt)
+	var f *Frame
+	for rd.Next() {
+		if f == nil {
+			f = &Frame{Name: name, TimeName: rd.TimeName(), TimeKind: rd.TimeKind(), Columns: rd.Columns()}
+			f.Values = make([][]float64, len(f.Columns))
+		}
+		row := rd.Row()
+		if f.TimeKind != NoTime {
+			f.Time = append(f.Time, row.Time)
+		}
+		f.Lines = append(f.Lines, row.Line)
+		for c, v := range row.Values {
+			f.Values[c] = append(f.Values[c], v)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReadFile opens path and reads it with ReadCSV; errors name the file by
+// its base name.
+func ReadFile(path string, opt CSVOptions) (*Frame, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return ReadCSV(fh, filepath.Base(path), opt)
+}
