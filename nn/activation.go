@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// elementwise applies f to every element of x and, on a tape, records a
+// backward that adds dy·d(i) into x's gradient, where d receives the input
+// and output values of element i.
+func elementwise(tp *Tape, x *Var, y *tensor.Tensor, d func(x, y float32) float32) *Var {
+	return record(tp, y, func(dy *tensor.Tensor) {
+		dx := x.G().Data
+		for i, g := range dy.Data {
+			dx[i] += g * d(x.Value.Data[i], y.Data[i])
+		}
+	})
+}
+
+// Tanh returns tanh(x) element-wise, any shape.
+func Tanh(tp *Tape, x *Var) *Var {
+	y := tensor.New(x.Value.Shape...)
+	kernel.Tanh(y.Data, x.Value.Data)
+	return elementwise(tp, x, y, func(_, y float32) float32 { return 1 - y*y })
+}
+
+// Sigmoid returns 1/(1+exp(−x)) element-wise, any shape.
+func Sigmoid(tp *Tape, x *Var) *Var {
+	y := tensor.New(x.Value.Shape...)
+	kernel.Sigmoid(y.Data, x.Value.Data)
+	return elementwise(tp, x, y, func(_, y float32) float32 { return y * (1 - y) })
+}
+
+// ReLU returns max(x, 0) element-wise; its gradient at 0 is 0 (PyTorch).
+func ReLU(tp *Tape, x *Var) *Var {
+	y := tensor.New(x.Value.Shape...)
+	for i, v := range x.Value.Data {
+		if v > 0 {
+			y.Data[i] = v
+		}
+	}
+	return elementwise(tp, x, y, func(x, _ float32) float32 {
+		if x > 0 {
+			return 1
+		}
+		return 0
+	})
+}
+
+// GELU returns the exact (erf) Gaussian error linear unit
+// x·Φ(x) = x·(1+erf(x/√2))/2, PyTorch's default.
+func GELU(tp *Tape, x *Var) *Var {
+	y := tensor.New(x.Value.Shape...)
+	for i, v := range x.Value.Data {
+		f := float64(v)
+		y.Data[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+	}
+	return elementwise(tp, x, y, func(x, _ float32) float32 {
+		f := float64(x)
+		cdf := 0.5 * (1 + math.Erf(f/math.Sqrt2))
+		pdf := math.Exp(-0.5*f*f) / math.Sqrt(2*math.Pi)
+		return float32(cdf + f*pdf)
+	})
+}
+
+// Activation returns the activation function with the given name: "tanh",
+// "sigmoid", "relu", "gelu", or "identity" / "" (x itself).
+func Activation(name string) (func(tp *Tape, x *Var) *Var, error) {
+	switch name {
+	case "tanh":
+		return Tanh, nil
+	case "sigmoid":
+		return Sigmoid, nil
+	case "relu":
+		return ReLU, nil
+	case "gelu":
+		return GELU, nil
+	case "", "identity", "linear":
+		return func(_ *Tape, x *Var) *Var { return x }, nil
+	}
+	return nil, fmt.Errorf("nn: unknown activation %q (want tanh, sigmoid, relu, gelu or identity)", name)
+}
+
+// Softmax returns the softmax over the last axis of x.
+func Softmax(tp *Tape, x *Var) *Var {
+	w := x.Value.Dim(-1)
+	rows := x.Value.Len() / max(w, 1)
+	y := tensor.New(x.Value.Shape...)
+	kernel.SoftmaxRows(y.Data, x.Value.Data, rows, w)
+	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(x.G().Data, dy.Data, y.Data, rows, w) })
+}
+
+// softmaxBackward adds into dx the gradient through row-wise softmax p:
+// dx = p ⊙ (dp − Σ_j dp_j p_j).
+func softmaxBackward(dx, dp, p []float32, rows, w int) {
+	for r := 0; r < rows; r++ {
+		pr, gr, xr := p[r*w:(r+1)*w], dp[r*w:(r+1)*w], dx[r*w:(r+1)*w]
+		var s float64
+		for j := range pr {
+			s += float64(pr[j]) * float64(gr[j])
+		}
+		for j := range pr {
+			xr[j] += pr[j] * (gr[j] - float32(s))
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Linear is a fully connected layer y = x·Wᵀ + b, applied to the last axis
+// of its input (so a (T, B, I) sequence is projected at every step).
+//
+// Parameters, in state_dict order: "weight" (Out, In) and, when enabled,
+// "bias" (Out), both initialised from U(−1/√In, 1/√In) as in PyTorch.
+type Linear struct {
+	In, Out int
+	Weight  *Param
+	Bias    *Param // nil without bias
+}
+
+// NewLinear returns a Linear layer from in to out features. It panics when
+// a size is not positive (sizes come from validated configs).
+func NewLinear(in, out int, bias bool, rng *tensor.RNG) *Linear {
+	if in <= 0 || out <= 0 {
+		panic(fmt.Sprintf("nn: NewLinear(%d, %d): sizes must be positive", in, out))
+	}
+	l := &Linear{In: in, Out: out, Weight: NewParam("weight", out, in)}
+	k := 1 / math.Sqrt(float64(in))
+	rng.FillUniform(l.Weight.Value, -k, k)
+	if bias {
+		l.Bias = NewParam("bias", out)
+		rng.FillUniform(l.Bias.Value, -k, k)
+	}
+	return l
+}
+
+// Params returns weight and, if present, bias.
+func (l *Linear) Params() []*Param {
+	if l.Bias == nil {
+		return []*Param{l.Weight}
+	}
+	return []*Param{l.Weight, l.Bias}
+}
+
+// Forward maps x (..., In) to (..., Out).
+func (l *Linear) Forward(tp *Tape, x *Var) *Var {
+	in := x.Value.Dim(-1)
+	if len(x.Value.Shape) == 0 || in != l.In {
+		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, x.Value.Shape))
+	}
+	n := x.Value.Len() / l.In
+	shape := append(append([]int(nil), x.Value.Shape[:len(x.Value.Shape)-1]...), l.Out)
+	y := tensor.New(shape...)
+	y2 := y.Reshape(n, l.Out)
+	if l.Bias != nil {
+		for r := 0; r < n; r++ {
+			copy(y2.Data[r*l.Out:(r+1)*l.Out], l.Bias.Value.Data)
+		}
+	}
+	x2 := x.Value.Reshape(n, l.In)
+	tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, l.Bias != nil)
+	return record(tp, y, func(g *tensor.Tensor) {
+		dy := g.Reshape(n, l.Out)
+		tensor.MatMulTo(x.G().Reshape(n, l.In), dy, tensor.No, l.Weight.Value, tensor.No, true)
+		if !l.Weight.Frozen {
+			tensor.MatMulTo(l.Weight.Grad, dy, tensor.Trans, x2, tensor.No, true)
+		}
+		if l.Bias != nil && !l.Bias.Frozen {
+			sumRowsInto(l.Bias.Grad.Data, dy.Data, n, l.Out)
+		}
+	})
+}
+
+// sumRowsInto adds the n rows of width w of src into dst.
+func sumRowsInto(dst, src []float32, n, w int) {
+	for r := 0; r < n; r++ {
+		addInto(dst, src[r*w:(r+1)*w])
+	}
+}

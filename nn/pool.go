@@ -1,0 +1,103 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// poolShape checks a time-major (T, B, F) sequence and its lengths (nil:
+// every sequence has T steps) and returns T, B, F and the lengths.
+func poolShape(op string, x *Var, lengths []int) (T, B, F int, ls []int) {
+	s := x.Value.Shape
+	if len(s) != 3 {
+		panic(fmt.Sprintf("nn: %s: input shape %v, want (T, B, F)", op, s))
+	}
+	T, B, F = s[0], s[1], s[2]
+	if lengths == nil {
+		ls = make([]int, B)
+		for i := range ls {
+			ls[i] = T
+		}
+		return T, B, F, ls
+	}
+	if len(lengths) != B {
+		panic(fmt.Sprintf("nn: %s: %d lengths for batch %d", op, len(lengths), B))
+	}
+	for b, l := range lengths {
+		if l < 1 || l > T {
+			panic(fmt.Sprintf("nn: %s: length %d of sequence %d outside [1, %d]", op, l, b, T))
+		}
+	}
+	return T, B, F, lengths
+}
+
+// LastStep returns each sequence's own last valid step of the time-major
+// out (T, B, F): row b is out[lengths[b]−1, b], shape (B, F). lengths nil
+// means every sequence is T long.
+func LastStep(tp *Tape, out *Var, lengths []int) *Var {
+	T, B, F, ls := poolShape("LastStep", out, lengths)
+	_ = T
+	y := tensor.New(B, F)
+	src := func(b int) int { return ((ls[b]-1)*B + b) * F }
+	for b := 0; b < B; b++ {
+		copy(y.Data[b*F:(b+1)*F], out.Value.Data[src(b):src(b)+F])
+	}
+	return record(tp, y, func(dy *tensor.Tensor) {
+		dx := out.G().Data
+		for b := 0; b < B; b++ {
+			addInto(dx[src(b):src(b)+F], dy.Data[b*F:(b+1)*F])
+		}
+	})
+}
+
+// MeanPool returns the mean over each sequence's valid steps of the
+// time-major out (T, B, F), shape (B, F).
+func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
+	_, B, F, ls := poolShape("MeanPool", out, lengths)
+	y := tensor.New(B, F)
+	for b := 0; b < B; b++ {
+		yr := y.Data[b*F : (b+1)*F]
+		for t := 0; t < ls[b]; t++ {
+			addInto(yr, out.Value.Data[(t*B+b)*F:(t*B+b+1)*F])
+		}
+		kernel.Scal(1/float32(ls[b]), yr)
+	}
+	return record(tp, y, func(dy *tensor.Tensor) {
+		dx := out.G().Data
+		for b := 0; b < B; b++ {
+			inv := 1 / float32(ls[b])
+			for t := 0; t < ls[b]; t++ {
+				kernel.Axpy(inv, dy.Data[b*F:(b+1)*F], dx[(t*B+b)*F:(t*B+b+1)*F])
+			}
+		}
+	})
+}
+
+// MaxPool returns the maximum over each sequence's valid steps of the
+// time-major out (T, B, F), shape (B, F). The gradient goes to the first
+// step holding the maximum.
+func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
+	_, B, F, ls := poolShape("MaxPool", out, lengths)
+	y := tensor.New(B, F)
+	arg := make([]int, B*F) // flat index into out of each maximum
+	for b := 0; b < B; b++ {
+		for j := 0; j < F; j++ {
+			best := b*F + j
+			for t := 1; t < ls[b]; t++ {
+				if i := (t*B+b)*F + j; out.Value.Data[i] > out.Value.Data[best] {
+					best = i
+				}
+			}
+			arg[b*F+j] = best
+			y.Data[b*F+j] = out.Value.Data[best]
+		}
+	}
+	return record(tp, y, func(dy *tensor.Tensor) {
+		dx := out.G().Data
+		for i, g := range dy.Data {
+			dx[arg[i]] += g
+		}
+	})
+}
