@@ -261,12 +261,7 @@ func (r *Reader) start() bool {
 }
 
 func (r *Reader) index(ref string) (int, error) {
-	for i, h := range r.header {
-		if h == ref {
-			return i, nil
-		}
-	}
-	if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(r.header) {
+	if i := lookup(r.header, ref); i >= 0 {
 		return i, nil
 	}
 	return -1, fmt.Errorf("no column %q (columns: %q)", ref, r.header)

@@ -84,15 +84,23 @@ func (f *Frame) Len() int {
 // Index resolves a column reference: a column name, or else a 0-based
 // column index written in decimal ("2"). A name match wins over an index.
 func (f *Frame) Index(ref string) (int, error) {
-	for i, c := range f.Columns {
-		if c == ref {
-			return i, nil
-		}
-	}
-	if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(f.Columns) {
+	if i := lookup(f.Columns, ref); i >= 0 {
 		return i, nil
 	}
 	return -1, fmt.Errorf("series: %sno column %q (columns: %q)", f.prefix(), ref, f.Columns)
+}
+
+// lookup returns the index of ref in names (see Frame.Index), or -1.
+func lookup(names []string, ref string) int {
+	for i, c := range names {
+		if c == ref {
+			return i
+		}
+	}
+	if i, err := strconv.Atoi(ref); err == nil && i >= 0 && i < len(names) {
+		return i
+	}
+	return -1
 }
 
 // Indices resolves several references; nil refs means all columns.
