@@ -1,0 +1,199 @@
+package text
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Streams is a token sequence cut into B parallel contiguous streams for
+// truncated backpropagation through time, as Zaremba et al. batch PTB:
+// the sequence of length L is cut into B pieces of N = L/B tokens (the
+// L mod B trailing tokens are dropped), and stream b is piece b. Stepping
+// through all streams in parallel in chunks of T positions means that
+// column b of chunk k+1 continues column b of chunk k, so the recurrent
+// state at the end of one chunk is the right initial state for the next.
+type Streams struct {
+	B, N int   // streams and tokens per stream
+	ids  []int // (B, N) row-major; a copy of the input
+}
+
+// NewStreams cuts ids into b streams. Each stream needs at least two
+// tokens (one input and its target).
+func NewStreams(ids []int, b int) (*Streams, error) {
+	if b <= 0 {
+		return nil, fmt.Errorf("text: streams: B = %d, must be > 0", b)
+	}
+	n := len(ids) / b
+	if n < 2 {
+		return nil, fmt.Errorf("text: streams: %d tokens give %d per stream for B = %d, need at least 2", len(ids), n, b)
+	}
+	return &Streams{B: b, N: n, ids: append([]int(nil), ids[:b*n]...)}, nil
+}
+
+// Stream returns stream b (N ids). The caller must not modify it.
+func (s *Streams) Stream(b int) []int { return s.ids[b*s.N : (b+1)*s.N] }
+
+// BPTT configures [Streams.Chunks]. T is required.
+type BPTT struct {
+	T int // chunk length (time steps)
+	// Random draws each chunk length as AWD-LSTM does: the base is T with
+	// probability 0.95 and T/2 otherwise; the length is a normal draw
+	// around the base with standard deviation 5, at least min(5, T) and at
+	// most T+40. Seed fixes the draws.
+	Random bool
+	Seed   uint64
+}
+
+// Cursor is the position of a chunk iterator: the epoch, the stream
+// position of the next chunk, the number of chunks already returned in the
+// epoch, and the state of the length generator (Random only). The zero
+// value is the start of epoch 0. It marshals to JSON for checkpoints.
+type Cursor struct {
+	Epoch int    `json:"epoch"`
+	Pos   int    `json:"pos"`
+	Chunk int    `json:"chunk"`
+	RNG   []byte `json:"rng,omitempty"`
+}
+
+// Chunk is one step of truncated BPTT. X and Y are (T, B) time-major:
+// X[t*B+b] is the token at position Pos+t of stream b and Y[t*B+b] the
+// token after it (the target).
+type Chunk struct {
+	X, Y  []int
+	T, B  int
+	Pos   int // position in each stream of the first step
+	Index int // chunk number within the epoch, from 0
+	// Scale is T divided by the configured T; AWD-LSTM multiplies the
+	// learning rate by it for random-length chunks. 1 otherwise.
+	Scale float32
+}
+
+// XBatchFirst writes X as (B, T) into dst (grown as needed) and returns it.
+func (c *Chunk) XBatchFirst(dst []int) []int { return transposeIDs(dst, c.X, c.T, c.B) }
+
+// YBatchFirst writes Y as (B, T) into dst (grown as needed) and returns it.
+func (c *Chunk) YBatchFirst(dst []int) []int { return transposeIDs(dst, c.Y, c.T, c.B) }
+
+func transposeIDs(dst, src []int, t, b int) []int {
+	dst = append(dst[:0], make([]int, t*b)...)
+	for i := range t {
+		for j := range b {
+			dst[j*t+i] = src[i*b+j]
+		}
+	}
+	return dst
+}
+
+// ChunkIter walks the streams in chunks; see [Streams.Chunks]. Use it
+// like a bufio.Scanner:
+//
+//	it, err := streams.Chunks(text.BPTT{T: 35}, cursor)
+//	for it.Next() {
+//		c := it.Chunk()
+//		...
+//	}
+//	cursor = it.Cursor() // the start of the next epoch
+type ChunkIter struct {
+	s     *Streams
+	cfg   BPTT
+	rng   *tensor.RNG
+	cur   Cursor
+	done  bool
+	chunk Chunk
+}
+
+// Chunks returns an iterator over one epoch of chunks, starting at the
+// position saved in from (the zero Cursor for a fresh start). Restoring
+// a Cursor saved after chunk k continues with chunk k+1 exactly as the
+// uninterrupted run would, random lengths included.
+func (s *Streams) Chunks(cfg BPTT, from Cursor) (*ChunkIter, error) {
+	if cfg.T <= 0 {
+		return nil, fmt.Errorf("text: BPTT T = %d, must be > 0", cfg.T)
+	}
+	if from.Pos < 0 || from.Pos > s.N-1 || from.Chunk < 0 || from.Epoch < 0 {
+		return nil, fmt.Errorf("text: cursor %+v out of range for streams of %d tokens", from, s.N)
+	}
+	it := &ChunkIter{s: s, cfg: cfg, cur: from}
+	it.cur.RNG = nil
+	if cfg.Random {
+		it.rng = tensor.NewRNG(cfg.Seed)
+		if from.RNG != nil {
+			if err := it.rng.UnmarshalBinary(from.RNG); err != nil {
+				return nil, fmt.Errorf("text: cursor RNG state: %w", err)
+			}
+		}
+	}
+	return it, nil
+}
+
+// Next prepares the next chunk; it returns false at the end of the epoch.
+func (it *ChunkIter) Next() bool {
+	s := it.s
+	if it.done || it.cur.Pos >= s.N-1 {
+		it.done = true
+		return false
+	}
+	t, scale := it.cfg.T, float32(1)
+	if it.rng != nil {
+		base := float64(it.cfg.T)
+		if it.rng.Float64() >= 0.95 {
+			base /= 2
+		}
+		t = max(int(it.rng.Normal(base, 5)), min(5, it.cfg.T))
+		t = min(t, it.cfg.T+40)
+		scale = float32(t) / float32(it.cfg.T)
+	}
+	t = min(t, s.N-1-it.cur.Pos)
+	c := &it.chunk
+	c.T, c.B, c.Pos, c.Index, c.Scale = t, s.B, it.cur.Pos, it.cur.Chunk, scale
+	c.X = append(c.X[:0], make([]int, t*s.B)...)
+	c.Y = append(c.Y[:0], make([]int, t*s.B)...)
+	for b := range s.B {
+		row := s.ids[b*s.N+c.Pos:]
+		for i := range t {
+			c.X[i*s.B+b] = row[i]
+			c.Y[i*s.B+b] = row[i+1]
+		}
+	}
+	it.cur.Pos += t
+	it.cur.Chunk++
+	if it.cur.Pos >= s.N-1 {
+		it.cur = Cursor{Epoch: it.cur.Epoch + 1}
+		it.done = true
+	}
+	return true
+}
+
+// Chunk returns the chunk prepared by the last call to Next. Its slices
+// are reused by the next call to Next.
+func (it *ChunkIter) Chunk() *Chunk { return &it.chunk }
+
+// Cursor returns the position after the last chunk returned: saving it
+// and passing it to [Streams.Chunks] resumes with the following chunk.
+// After the last chunk of an epoch it is the start of the next epoch.
+func (it *ChunkIter) Cursor() Cursor {
+	c := it.cur
+	if it.rng != nil {
+		c.RNG, _ = it.rng.MarshalBinary()
+	}
+	return c
+}
+
+// TokenizeLines tokenizes text line by line with tok and appends eos
+// after every line when eos is not empty: the usual way to turn a
+// line-per-sentence corpus such as PTB into one token sequence (with
+// WordTokenizer{SpaceOnly: true} and eos "<eos>"). A final line ending
+// does not start an empty line.
+func TokenizeLines(text string, tok Tokenizer, eos string) []string {
+	var toks []string
+	text = strings.TrimSuffix(text, "\n")
+	for line := range strings.SplitSeq(text, "\n") {
+		toks = append(toks, tok.Tokenize(strings.TrimSuffix(line, "\r"))...)
+		if eos != "" {
+			toks = append(toks, eos)
+		}
+	}
+	return toks
+}
