@@ -1,0 +1,144 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/nn"
+)
+
+// GradNorm returns the p-norm of the gradients of the trainable (not
+// Frozen) params taken together, accumulated in float64: (Σ|g|^p)^(1/p),
+// or max |g| for p = +Inf. p must be positive.
+func GradNorm(params []*nn.Param, p float64) float64 {
+	if !(p > 0) {
+		panic(fmt.Sprintf("optim: GradNorm: norm type %v must be positive", p))
+	}
+	var acc float64
+	for _, q := range params {
+		if q.Frozen {
+			continue
+		}
+		g := q.Grad.Data
+		switch {
+		case p == 2:
+			acc += kernel.SumSq(g)
+		case math.IsInf(p, 1):
+			for _, v := range g {
+				acc = math.Max(acc, math.Abs(float64(v)))
+			}
+		case p == 1:
+			for _, v := range g {
+				acc += math.Abs(float64(v))
+			}
+		default:
+			for _, v := range g {
+				acc += math.Pow(math.Abs(float64(v)), p)
+			}
+		}
+	}
+	switch {
+	case p == 2:
+		return math.Sqrt(acc)
+	case math.IsInf(p, 1), p == 1:
+		return acc
+	}
+	return math.Pow(acc, 1/p)
+}
+
+// ClipGradNorm rescales the gradients of the trainable params so that
+// their total p-norm (see [GradNorm]) is at most maxNorm, as PyTorch's
+// clip_grad_norm_ does: every gradient is multiplied by
+// min(1, maxNorm/(total+1e-6)), so a clipped norm ends slightly below
+// maxNorm. It returns the total norm before clipping, for logging. When
+// that norm is NaN or infinite the gradients are left unchanged (check
+// with [CheckFinite] and skip the step). maxNorm must be >= 0.
+func ClipGradNorm(params []*nn.Param, maxNorm, p float64) float64 {
+	if !(maxNorm >= 0) {
+		panic(fmt.Sprintf("optim: ClipGradNorm: max norm %v must be >= 0", maxNorm))
+	}
+	total := GradNorm(params, p)
+	if math.IsNaN(total) || math.IsInf(total, 0) {
+		return total
+	}
+	if c := maxNorm / (total + 1e-6); c < 1 {
+		for _, q := range params {
+			if !q.Frozen {
+				kernel.Scal(float32(c), q.Grad.Data)
+			}
+		}
+	}
+	return total
+}
+
+// ClipGradValue clamps every gradient element of the trainable params to
+// [−v, v] (PyTorch's clip_grad_value_). v must be >= 0.
+func ClipGradValue(params []*nn.Param, v float64) {
+	if !(v >= 0) {
+		panic(fmt.Sprintf("optim: ClipGradValue: clip value %v must be >= 0", v))
+	}
+	hi := float32(v)
+	for _, q := range params {
+		if q.Frozen {
+			continue
+		}
+		for i, g := range q.Grad.Data {
+			q.Grad.Data[i] = max(-hi, min(hi, g))
+		}
+	}
+}
+
+// ParseNormType reads a norm type as written in configs: a positive
+// number ("2", "1", "0.5") or "inf".
+func ParseNormType(s string) (float64, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "inf") {
+		return math.Inf(1), nil
+	}
+	p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || !(p > 0) {
+		return 0, fmt.Errorf("optim: norm type %q: want a positive number or inf", s)
+	}
+	return p, nil
+}
+
+// CheckFinite returns an error naming the first parameter whose gradient
+// holds a NaN or an infinity, and where.
+func CheckFinite(params []*nn.Param) error {
+	for _, q := range params {
+		for i, g := range q.Grad.Data {
+			if f := float64(g); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("optim: gradient of %q is %v at element %d of %v", q.Name, g, i, q.Grad.Shape)
+			}
+		}
+	}
+	return nil
+}
+
+// Accumulate runs n micro-batches as one step's gradient: it zeroes the
+// gradients of params, calls micro(i) for i = 0..n−1 (each runs forward
+// and backward on its micro-batch, adding into the gradients as for a
+// batch of its own), then scales the gradients by 1/n. It returns the mean
+// of the micro-batch losses, or the first error.
+func Accumulate(params []*nn.Param, n int, micro func(i int) (float64, error)) (float64, error) {
+	if n < 1 {
+		return 0, fmt.Errorf("optim: Accumulate: %d micro-batches, want >= 1", n)
+	}
+	nn.ZeroGrad(params)
+	var sum float64
+	for i := 0; i < n; i++ {
+		l, err := micro(i)
+		if err != nil {
+			return 0, fmt.Errorf("optim: micro-batch %d: %w", i, err)
+		}
+		sum += l
+	}
+	if n > 1 {
+		for _, q := range params {
+			kernel.Scal(float32(1/float64(n)), q.Grad.Data)
+		}
+	}
+	return sum / float64(n), nil
+}

@@ -1,0 +1,167 @@
+package optim
+
+import "math"
+
+// The update rules follow PyTorch 1.13's single-tensor implementations.
+// Buffers are float32; each element's arithmetic is done in float64 and
+// rounded once when stored, and scalars such as bias corrections are
+// computed in float64.
+
+// decayed returns the coupled-weight-decay gradient g + wd·p.
+func decayed(g, p float32, wd float64) float64 { return float64(g) + wd*float64(p) }
+
+// sgd: buf = g (t = 1) or μ·buf + (1−dampening)·g; d = g + μ·buf
+// (Nesterov) or buf; p −= lr·d.
+type sgd struct{}
+
+func (sgd) slots(c *Config) []string {
+	if c.Momentum == 0 {
+		return nil
+	}
+	return []string{"momentum_buffer"}
+}
+func (sgd) initial(*Config, string) float32 { return 0 }
+func (sgd) update(c *Config, p, g []float32, s [][]float32, t int) {
+	mu := c.Momentum
+	for i := range p {
+		d := decayed(g[i], p[i], c.WeightDecay)
+		if mu != 0 {
+			buf := d
+			if t > 1 {
+				buf = mu*float64(s[0][i]) + (1-c.Dampening)*d
+			}
+			s[0][i] = float32(buf)
+			if c.Nesterov {
+				d += mu * buf
+			} else {
+				d = buf
+			}
+		}
+		p[i] = float32(float64(p[i]) - c.LR*d)
+	}
+}
+
+// rmsprop: v = α·v + (1−α)g²; avg = sqrt(v − m²) + eps with m = α·m +
+// (1−α)g when centered, else sqrt(v) + eps; then buf = μ·buf + g/avg and
+// p −= lr·buf, or p −= lr·g/avg without momentum.
+type rmsprop struct{}
+
+func (rmsprop) slots(c *Config) []string {
+	s := []string{"square_avg"}
+	if c.Momentum > 0 {
+		s = append(s, "momentum_buffer")
+	}
+	if c.Centered {
+		s = append(s, "grad_avg")
+	}
+	return s
+}
+func (rmsprop) initial(*Config, string) float32 { return 0 }
+func (rmsprop) update(c *Config, p, g []float32, s [][]float32, _ int) {
+	a := c.Alpha
+	var buf, gavg []float32
+	k := 1
+	if c.Momentum > 0 {
+		buf = s[k]
+		k++
+	}
+	if c.Centered {
+		gavg = s[k]
+	}
+	for i := range p {
+		d := decayed(g[i], p[i], c.WeightDecay)
+		v := a*float64(s[0][i]) + (1-a)*d*d
+		s[0][i] = float32(v)
+		if gavg != nil {
+			m := a*float64(gavg[i]) + (1-a)*d
+			gavg[i] = float32(m)
+			v -= m * m
+		}
+		avg := math.Sqrt(v) + c.Eps
+		if buf != nil {
+			b := c.Momentum*float64(buf[i]) + d/avg
+			buf[i] = float32(b)
+			p[i] = float32(float64(p[i]) - c.LR*b)
+		} else {
+			p[i] = float32(float64(p[i]) - c.LR*d/avg)
+		}
+	}
+}
+
+// adam: m = β1 m + (1−β1)g; v = β2 v + (1−β2)g² (v ← max(vmax, v) with
+// AMSGrad); p −= lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + eps). AdamW
+// (decoupled) first scales p by 1 − lr·wd and adds no decay to g.
+//
+// kernel.Adam is not used: it takes β2 as a float32, and 1 − float32(0.999)
+// is off by 1.3e-5 relative, which moves the parameters by more than 1e-6
+// relative within five steps. The loop below keeps the scalars in float64.
+type adam struct{ decoupled bool }
+
+func (adam) slots(c *Config) []string {
+	if c.AMSGrad {
+		return []string{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+	}
+	return []string{"exp_avg", "exp_avg_sq"}
+}
+func (adam) initial(*Config, string) float32 { return 0 }
+func (a adam) update(c *Config, p, g []float32, s [][]float32, t int) {
+	b1, b2 := c.Betas[0], c.Betas[1]
+	stepSize := c.LR / (1 - math.Pow(b1, float64(t)))
+	bc2 := math.Sqrt(1 - math.Pow(b2, float64(t)))
+	wd, shrink := c.WeightDecay, 1.0
+	if a.decoupled {
+		wd, shrink = 0, 1-c.LR*c.WeightDecay
+	}
+	m, v := s[0], s[1]
+	var vmax []float32
+	if c.AMSGrad {
+		vmax = s[2]
+	}
+	for i := range p {
+		pi := float64(p[i]) * shrink
+		d := float64(g[i]) + wd*pi
+		mi := b1*float64(m[i]) + (1-b1)*d
+		vi := b2*float64(v[i]) + (1-b2)*d*d
+		m[i], v[i] = float32(mi), float32(vi)
+		if vmax != nil {
+			vi = math.Max(float64(vmax[i]), vi)
+			vmax[i] = float32(vi)
+		}
+		p[i] = float32(pi - stepSize*mi/(math.Sqrt(vi)/bc2+c.Eps))
+	}
+}
+
+// adagrad: clr = lr/(1 + (t−1)·lr_decay); s += g²; p −= clr·g/(sqrt(s) + eps).
+type adagrad struct{}
+
+func (adagrad) slots(*Config) []string { return []string{"sum"} }
+func (adagrad) initial(c *Config, _ string) float32 {
+	return float32(c.InitialAccumulator)
+}
+func (adagrad) update(c *Config, p, g []float32, s [][]float32, t int) {
+	clr := c.LR / (1 + float64(t-1)*c.LRDecay)
+	for i := range p {
+		d := decayed(g[i], p[i], c.WeightDecay)
+		sum := float64(s[0][i]) + d*d
+		s[0][i] = float32(sum)
+		p[i] = float32(float64(p[i]) - clr*d/(math.Sqrt(sum)+c.Eps))
+	}
+}
+
+// adadelta: v = ρv + (1−ρ)g²; Δ = sqrt(u + eps)/sqrt(v + eps)·g;
+// u = ρu + (1−ρ)Δ²; p −= lr·Δ.
+type adadelta struct{}
+
+func (adadelta) slots(*Config) []string          { return []string{"square_avg", "acc_delta"} }
+func (adadelta) initial(*Config, string) float32 { return 0 }
+func (adadelta) update(c *Config, p, g []float32, s [][]float32, _ int) {
+	rho := c.Rho
+	for i := range p {
+		d := decayed(g[i], p[i], c.WeightDecay)
+		v := rho*float64(s[0][i]) + (1-rho)*d*d
+		s[0][i] = float32(v)
+		delta := math.Sqrt(float64(s[1][i])+c.Eps) / math.Sqrt(v+c.Eps) * d
+		s[1][i] = float32(rho*float64(s[1][i]) + (1-rho)*delta*delta)
+		p[i] = float32(float64(p[i]) - c.LR*delta)
+	}
+}
