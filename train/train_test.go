@@ -1,0 +1,299 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/loss"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// linTask fits y = 2x0 - x1 + 0.5 with a Linear layer and dropout, on
+// batches of 4 rows.
+type linTask struct {
+	lin  *nn.Linear
+	drop *nn.Dropout
+	rng  *tensor.RNG
+}
+
+type linBatch struct{ x, y []float32 }
+
+type linData []linBatch
+
+func (d linData) Len() int          { return len(d) }
+func (d linData) Batch(i int) Batch { return d[i] }
+
+func newLinTask(seed uint64) *linTask {
+	rng := tensor.NewRNG(seed)
+	drop := tensor.NewRNG(seed + 100)
+	return &linTask{lin: nn.NewLinear(2, 1, true, rng), drop: nn.NewDropout(0.1, drop), rng: drop}
+}
+
+func (l *linTask) Params() []*nn.Param { return l.lin.Params() }
+
+func (l *linTask) Loss(tp *nn.Tape, b Batch) (*nn.Var, int) {
+	lb := b.(linBatch)
+	n := len(lb.y)
+	x := l.drop.Forward(tp, nn.NewVar(tensor.FromSlice(append([]float32(nil), lb.x...), n, 2)))
+	pred := l.lin.Forward(tp, x)
+	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, lb.y, loss.Options{}) })
+	return L, n
+}
+
+func (l *linTask) Evaluate(d Data) (map[string]float64, error) {
+	var s float64
+	var n int
+	for i := 0; i < d.Len(); i++ {
+		lb := d.Batch(i).(linBatch)
+		pred := l.lin.Forward(nil, nn.NewVar(tensor.FromSlice(lb.x, len(lb.y), 2)))
+		s += loss.MSE(nil, pred.Value.Data, lb.y, loss.Options{}) * float64(len(lb.y))
+		n += len(lb.y)
+	}
+	return map[string]float64{"loss": s / float64(n)}, nil
+}
+
+func makeData(seed uint64, batches int) linData {
+	rng := tensor.NewRNG(seed)
+	var d linData
+	for range batches {
+		var b linBatch
+		for range 4 {
+			x0, x1 := rng.Float32()*2-1, rng.Float32()*2-1
+			b.x = append(b.x, x0, x1)
+			b.y = append(b.y, 2*x0-x1+0.5)
+		}
+		d = append(d, b)
+	}
+	return d
+}
+
+func newTrainer(t *testing.T, task *linTask, cfg Config) *Trainer {
+	t.Helper()
+	opt, err := optim.New("adam", task.Params(), optim.Config{LR: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RNGs = []*tensor.RNG{task.rng}
+	tr, err := New(task, opt, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestFitLearns(t *testing.T) {
+	task := newLinTask(1)
+	var log bytes.Buffer
+	tr := newTrainer(t, task, Config{Epochs: 30, Shuffle: true, Seed: 3, Callbacks: []Callback{JSONLog{&log}}})
+	res, err := tr.Fit(context.Background(), makeData(1, 8), makeData(2, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid["loss"] > 0.05 || res.Epochs != 30 || res.Steps != 240 {
+		t.Errorf("after 30 epochs: valid loss %v (want < 0.05), epochs %d, steps %d", res.Valid["loss"], res.Epochs, res.Steps)
+	}
+	if n := strings.Count(log.String(), "\n"); n != 30 {
+		t.Errorf("JSON log has %d lines, want 30", n)
+	}
+	if !strings.Contains(log.String(), `"val_loss"`) {
+		t.Errorf("JSON log lacks val_loss: %s", log.String()[:100])
+	}
+}
+
+func weights(ps []*nn.Param) []float32 {
+	var w []float32
+	for _, p := range ps {
+		w = append(w, p.Value.Data...)
+	}
+	return w
+}
+
+func TestDeterminism(t *testing.T) {
+	run := func() []float32 {
+		task := newLinTask(5)
+		tr := newTrainer(t, task, Config{Epochs: 3, Shuffle: true, Seed: 9, Accum: 2, ClipNorm: 0.5})
+		if _, err := tr.Fit(context.Background(), makeData(1, 7), nil); err != nil {
+			t.Fatal(err)
+		}
+		return weights(task.Params())
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("two identical runs differ at weight %d: %v vs %v", i, a[i], b[i])
+		}
+	}
+}
+
+// TestResume interrupts a run mid-epoch through ctx and resumes it from the
+// checkpoint it saved: the final weights must equal an uninterrupted run's.
+func TestResume(t *testing.T) {
+	data := makeData(1, 6)
+	cfg := Config{Epochs: 4, Shuffle: true, Seed: 4, Schedule: func(s int) float64 { return 1 / (1 + 0.1*float64(s)) }}
+
+	full := newLinTask(7)
+	if _, err := newTrainer(t, full, cfg).Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	part := newLinTask(7)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := cfg
+	c.Dir = dir
+	c.Callbacks = []Callback{CallbackFunc(func(ev *Event) error {
+		if ev.Kind == StepEnd && ev.Step == 10 {
+			cancel()
+		}
+		return nil
+	})}
+	_, err := newTrainer(t, part, c).Fit(ctx, data, nil)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "last.safetensors") {
+		t.Fatalf("cancelled Fit returned %v, want context.Canceled naming the checkpoint", err)
+	}
+	f, err := checkpoint.Read(filepath.Join(dir, "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := newLinTask(99) // different init: everything must come from the file
+	tr := newTrainer(t, resumed, cfg)
+	if err := tr.Resume(f); err != nil {
+		t.Fatal(err)
+	}
+	if st := tr.State(); st.Step != 10 || st.Epoch != 1 || st.Batch != 4 {
+		t.Errorf("resumed at %+v, want step 10, epoch 1, batch 4", st)
+	}
+	if _, err := tr.Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := weights(full.Params()), weights(resumed.Params())
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("resumed weight %d = %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+}
+
+func TestEarlyStoppingRestoresBest(t *testing.T) {
+	task := newLinTask(2)
+	evals := 0
+	// A validation metric that improves twice and then gets worse.
+	es := &EarlyStopping{Patience: 2, RestoreBest: true}
+	var bestW []float32
+	tr := newTrainer(t, task, Config{Epochs: 50, Seed: 1, Callbacks: []Callback{es}})
+	valid := linData{}
+	fake := &fakeEval{linTask: task, vals: []float64{3, 2, 1, 1.5, 2, 3, 4}, onBest: func() { bestW = weights(task.Params()) }}
+	tr.task = fake
+	res, err := tr.Fit(context.Background(), makeData(1, 2), valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evals = fake.i
+	if !res.Stopped || evals != 5 || res.Best != 1 || res.BestEpoch != 2 {
+		t.Errorf("stopped=%v after %d evaluations, best %v at epoch %d; want stopped after 5, best 1 at epoch 2", res.Stopped, evals, res.Best, res.BestEpoch)
+	}
+	got := weights(task.Params())
+	for i := range got {
+		if got[i] != bestW[i] {
+			t.Fatalf("weights not restored to the best epoch's: %v vs %v", got, bestW)
+		}
+	}
+}
+
+type fakeEval struct {
+	*linTask
+	vals   []float64
+	i      int
+	onBest func()
+}
+
+func (f *fakeEval) Evaluate(Data) (map[string]float64, error) {
+	v := f.vals[f.i]
+	f.i++
+	if v == 1 {
+		f.onBest()
+	}
+	return map[string]float64{"loss": v}, nil
+}
+
+func TestReduceLROnPlateau(t *testing.T) {
+	task := newLinTask(2)
+	r := &ReduceLROnPlateau{Factor: 0.5, Patience: 1}
+	var lrs []float64
+	rec := CallbackFunc(func(ev *Event) error {
+		if ev.Kind == EpochEnd {
+			lrs = append(lrs, ev.LR)
+		}
+		return nil
+	})
+	tr := newTrainer(t, task, Config{Epochs: 6, Callbacks: []Callback{r, rec}})
+	tr.task = &fakeEval{linTask: task, vals: []float64{5, 5, 5, 5, 5, 5}, onBest: func() {}}
+	if _, err := tr.Fit(context.Background(), makeData(1, 1), linData{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125}
+	for i := range want {
+		if math.Abs(lrs[i]-want[i]) > 1e-12 {
+			t.Fatalf("learning rates %v, want %v", lrs, want)
+		}
+	}
+}
+
+// nanTask produces an infinite gradient in its bias.
+type nanTask struct{ *linTask }
+
+func (n nanTask) Loss(tp *nn.Tape, b Batch) (*nn.Var, int) {
+	L, k := n.linTask.Loss(tp, b)
+	tp.Add(func() { n.lin.Bias.Grad.Data[0] = float32(math.Inf(1)) })
+	return L, k
+}
+
+func TestNonFiniteGuard(t *testing.T) {
+	task := newLinTask(2)
+	tr := newTrainer(t, task, Config{Epochs: 1})
+	tr.task = nanTask{task}
+	_, err := tr.Fit(context.Background(), makeData(1, 2), nil)
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.Param != "bias" || nf.Step != 0 || !strings.Contains(err.Error(), "step 0") {
+		t.Errorf("error %v, want a NonFiniteError naming step 0 and bias", err)
+	}
+}
+
+func TestCSVLogAndGradMonitor(t *testing.T) {
+	task := newLinTask(2)
+	var csvBuf bytes.Buffer
+	var reports int
+	gm := GradMonitor{Every: 2, Report: func(step int, norms map[string]float64, _, _ []string) error {
+		reports++
+		if _, ok := norms["weight"]; !ok || step%2 != 0 {
+			t.Errorf("report at step %d with norms %v", step, norms)
+		}
+		return nil
+	}}
+	stopAt := CallbackFunc(func(ev *Event) error {
+		if ev.Kind == StepEnd && ev.Step == 5 {
+			return ErrStop
+		}
+		return nil
+	})
+	tr := newTrainer(t, task, Config{Epochs: 3, Callbacks: []Callback{&CSVLog{W: &csvBuf}, gm, stopAt}})
+	res, err := tr.Fit(context.Background(), makeData(1, 2), makeData(3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Stopped || res.Steps != 5 || reports != 2 {
+		t.Errorf("stopped=%v steps=%d reports=%d, want true 5 2", res.Stopped, res.Steps, reports)
+	}
+	lines := strings.Split(strings.TrimSpace(csvBuf.String()), "\n")
+	if len(lines) != 3 || lines[0] != "epoch,lr,step,train_loss,val_loss" {
+		t.Errorf("CSV log:\n%s", csvBuf.String())
+	}
+}
