@@ -40,11 +40,11 @@ func (k EventKind) String() string {
 
 // Event is what callbacks receive.
 type Event struct {
-	Kind    EventKind
-	Epoch   int     // 0-based epoch during the event (at EpochEnd: epochs done)
-	Step    int     // optimizer steps done
-	Loss    float64 // step loss (StepEnd) or mean epoch loss (EpochEnd)
-	LR      float64 // group 0's learning rate
+	Kind  EventKind
+	Epoch int     // 0-based epoch during the event (at EpochEnd: epochs done)
+	Step  int     // optimizer steps done
+	Loss  float64 // step loss (StepEnd) or mean epoch loss (EpochEnd)
+	LR    float64 // group 0's learning rate
 	// GradNorm is the global gradient norm before clipping (StepEnd).
 	GradNorm float64
 	// Metrics are the validation metrics (EvalEnd; EpochEnd when there is
