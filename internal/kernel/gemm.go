@@ -1,8 +1,15 @@
 package kernel
 
+//go:generate go run ./internal/gen/gemm -out gemm_amd64.s -stubs gemm_amd64_stub.go -pkg kernel
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, op(A) m×k, op(B) k×n,
 // C m×n, all row-major with leading dimensions lda, ldb, ldc. tA (tB) means
-// A (B) is stored transposed: a is k×m (b is n×k). beta == 0 overwrites C.
+// A (B) is stored transposed: a is k×m (b is n×k). beta == 0 overwrites C
+// (NaN in C is ignored); alpha == 0 or k == 0 reads neither A nor B.
+//
+// With the assembly, products with one row or one column run the GEMV
+// kernels, and the rest the packed, blocked driver of gemm_blocked.go, on
+// the worker team when the work is large enough (see SetThreads).
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: negative Sgemm size")
@@ -14,30 +21,137 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		panic("kernel: Sgemm ldc < n")
 	}
 	checkLen("Sgemm c", c, (m-1)*ldc+n)
-	if k > 0 {
-		ar, ac := m, k
-		if tA {
-			ar, ac = k, m
-		}
-		br, bc := k, n
-		if tB {
-			br, bc = n, k
-		}
-		if lda < ac || ldb < bc {
-			panic("kernel: Sgemm leading dimension too small")
-		}
-		checkLen("Sgemm a", a, (ar-1)*lda+ac)
-		checkLen("Sgemm b", b, (br-1)*ldb+bc)
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
 	}
-	sgemmGeneric(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	if lda < ac || ldb < bc {
+		panic("kernel: Sgemm leading dimension too small")
+	}
+	checkLen("Sgemm a", a, (ar-1)*lda+ac)
+	checkLen("Sgemm b", b, (br-1)*ldb+bc)
+	if !useAVX2 {
+		sgemmGeneric(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmFast(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmFast is Sgemm's kernel path for checked arguments, m, n, k >= 1.
+func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	switch {
+	case m == 1:
+		// One row of C (contiguous): x = op(A)'s row.
+		xs, x := strided(a, k, lda, tA)
+		gemvInto(c[:n], 1, beta, func(y []float32, accum bool) {
+			if tB {
+				gemvT(k, x, b, ldb, n, y, alpha, accum)
+			} else {
+				gemvN(k, x, b, ldb, n, y, alpha, accum)
+			}
+		})
+		putScratchIf(xs)
+	case n == 1:
+		// One column of C (stride ldc): x = op(B)'s column.
+		xs, x := strided(b, k, ldb, !tB)
+		gemvInto(c, ldc, beta, func(y []float32, accum bool) {
+			if tA {
+				gemvN(k, x, a, lda, m, y, alpha, accum)
+			} else {
+				gemvT(k, x, a, lda, m, y, alpha, accum)
+			}
+		}, m)
+		putScratchIf(xs)
+	default:
+		sgemmBlocked(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// strided returns the k-vector v[l*ld] (when col) or v[l] (otherwise) as a
+// contiguous slice, copying into pooled scratch (returned first) when needed.
+func strided(v []float32, k, ld int, col bool) (*[]float32, []float32) {
+	if !col || ld == 1 || k == 1 {
+		return nil, v[:k]
+	}
+	s := getScratch(k)
+	x := *s
+	for l := range x {
+		x[l] = v[l*ld]
+	}
+	return s, x
+}
+
+func putScratchIf(s *[]float32) {
+	if s != nil {
+		putScratch(s)
+	}
+}
+
+// gemvInto applies beta to the vector y[i*inc], i < len (len defaults to
+// len(y) when inc == 1), and runs kern to add (or store) alpha*op(A)x,
+// through contiguous scratch when inc != 1.
+func gemvInto(y []float32, inc int, beta float32, kern func(y []float32, accum bool), length ...int) {
+	n := len(y)
+	if len(length) > 0 {
+		n = length[0]
+	}
+	if inc == 1 {
+		y = y[:n]
+		if beta != 0 && beta != 1 {
+			for i := range y {
+				y[i] *= beta
+			}
+		}
+		kern(y, beta != 0)
+		return
+	}
+	s := getScratch(n)
+	t := *s
+	kern(t, false)
+	for i, v := range t {
+		switch beta {
+		case 0:
+			y[i*inc] = v
+		case 1:
+			y[i*inc] += v
+		default:
+			y[i*inc] = beta*y[i*inc] + v
+		}
+	}
+	putScratch(s)
+}
+
+// scaleC sets C = beta*C (beta == 0 clears, NaN included).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
 }
 
 // PackedB is a k×n right-hand operand stored in the layout the GEMM
-// micro-kernel reads, so that a weight used many times (the recurrent
-// matrix, T times forward and T times backward) is packed once.
+// micro-kernel reads (16-column panels per k-block, see pack.go), so that a
+// weight used many times (the recurrent matrix, T times forward and T times
+// backward) is packed once. The zero value is an empty 0×0 operand.
 type PackedB struct {
 	K, N int
-	data []float32 // k×n row-major in the generic layout
+	data []float32 // panel layout, packedLen(K, N) floats
 }
 
 // NewPackedB packs op(B) (k×n; tB means b is stored n×k) for repeated use.
@@ -49,33 +163,136 @@ func NewPackedB(tB bool, k, n int, b []float32, ldb int) *PackedB {
 
 // Pack (re)packs op(B) into p, reusing p's memory when it is large enough.
 func (p *PackedB) Pack(tB bool, k, n int, b []float32, ldb int) {
-	p.K, p.N = k, n
-	if cap(p.data) < k*n {
-		p.data = make([]float32, k*n)
+	if k < 0 || n < 0 {
+		panic("kernel: negative PackedB size")
 	}
-	p.data = p.data[:k*n]
-	for l := 0; l < k; l++ {
-		for j := 0; j < n; j++ {
-			if tB {
-				p.data[l*n+j] = b[j*ldb+l]
-			} else {
-				p.data[l*n+j] = b[l*ldb+j]
+	if k > 0 && n > 0 {
+		br, bc := k, n
+		if tB {
+			br, bc = n, k
+		}
+		if ldb < bc {
+			panic("kernel: PackedB leading dimension too small")
+		}
+		checkLen("PackedB b", b, (br-1)*ldb+bc)
+	}
+	p.K, p.N = k, n
+	size := packedLen(k, n)
+	if cap(p.data) < size {
+		p.data = make([]float32, size)
+	}
+	p.data = p.data[:size]
+	if k > 0 && n > 0 {
+		packPanels(p.data, tB, k, n, b, ldb, 0, (n+15)/16)
+	}
+}
+
+// SgemmPacked computes C = alpha*op(A)*B + beta*C with B pre-packed (k×n):
+// op(A) is m×k (tA: a is stored k×m), C is m×n with leading dimension ldc.
+// With one row (m == 1) it runs the GEMV kernel over the packed panels.
+func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	k, n := p.K, p.N
+	if m < 0 {
+		panic("kernel: negative SgemmPacked size")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if ldc < n {
+		panic("kernel: SgemmPacked ldc < n")
+	}
+	checkLen("SgemmPacked c", c, (m-1)*ldc+n)
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	if lda < ac {
+		panic("kernel: SgemmPacked leading dimension too small")
+	}
+	checkLen("SgemmPacked a", a, (ar-1)*lda+ac)
+	if m == 1 {
+		xs, x := strided(a, k, lda, tA)
+		gemvPacked(x, p, alpha, beta, c[:n])
+		putScratchIf(xs)
+		return
+	}
+	rsa, csa := lda, 1
+	if tA {
+		rsa, csa = 1, lda
+	}
+	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
+		pb: p.data, c: c, ldc: ldc}
+	g.exec()
+}
+
+// gemvPacked computes y = alpha*x·B + beta*y over the panels of p.
+func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
+	k, n := p.K, p.N
+	if beta != 0 && beta != 1 {
+		for j := range y {
+			y[j] *= beta
+		}
+	}
+	kc := kcBlock(k)
+	np := (n + 15) / 16
+	full := n / 16
+	var tmp [16]float32
+	for l0 := 0; l0 < k; l0 += kc {
+		kcp := min(kc, k-l0)
+		accum := l0 > 0 || beta != 0
+		blk := p.data[l0*np*16 : (l0+kcp)*np*16]
+		gemvPanels(kcp, x[l0:], blk, full, y, alpha, accum)
+		if full < np {
+			gemvPanels(kcp, x[l0:], blk[full*kcp*16:], 1, tmp[:], alpha, false)
+			t := y[full*16:]
+			for j := range t {
+				if accum {
+					t[j] += tmp[j]
+				} else {
+					t[j] = tmp[j]
+				}
 			}
 		}
 	}
 }
 
-// SgemmPacked computes C = alpha*op(A)*B + beta*C with B pre-packed (k×n).
-func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
-	Sgemm(tA, false, m, p.N, p.K, alpha, a, lda, p.data, p.N, beta, c, ldc)
-}
-
 // Sgemv computes y = alpha*op(A)*x + beta*y with A m×n row-major (lda);
 // op(A) = A (y has m elements, x n) or Aᵀ when tA (y has n, x m).
 func Sgemv(tA bool, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
-	if tA {
-		Sgemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
+	if !useAVX2 || m == 0 || n == 0 {
+		if tA {
+			Sgemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
+			return
+		}
+		Sgemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
 		return
 	}
-	Sgemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
+	if m < 0 || n < 0 {
+		panic("kernel: negative Sgemv size")
+	}
+	if lda < n {
+		panic("kernel: Sgemv leading dimension too small")
+	}
+	checkLen("Sgemv a", a, (m-1)*lda+n)
+	ny, nx := m, n
+	if tA {
+		ny, nx = n, m
+	}
+	checkLen("Sgemv x", x, nx)
+	checkLen("Sgemv y", y, ny)
+	if alpha == 0 {
+		scaleC(1, ny, beta, y, ny)
+		return
+	}
+	gemvInto(y[:ny], 1, beta, func(y []float32, accum bool) {
+		if tA {
+			gemvN(m, x, a, lda, n, y, alpha, accum)
+		} else {
+			gemvT(n, x, a, lda, m, y, alpha, accum)
+		}
+	})
 }

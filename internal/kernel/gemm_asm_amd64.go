@@ -1,0 +1,120 @@
+//go:build amd64 && !noasm
+
+package kernel
+
+// Wrappers around the generated assembly in gemm_amd64.s. Each checks the
+// extent its kernel touches, then runs the assembly when useAVX2 is set and
+// the pure-Go twin otherwise.
+
+// microKernel computes an mr×16 tile (1 <= mr <= 6, kc >= 1):
+//
+//	c[i*ldc+j] = alpha*Σ_{l<kc} a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] if accum)
+func microKernel(mr, kc int, a []float32, rsa, csa int, b []float32, c []float32, ldc int, alpha float32, accum bool) {
+	checkTile(mr, kc, a, rsa, csa, b, c, ldc)
+	if !useAVX2 {
+		microKernelGo(mr, kc, a, rsa, csa, b, c, ldc, alpha, accum)
+		return
+	}
+	acc := 0
+	if accum {
+		acc = 1
+	}
+	switch mr {
+	case 6:
+		sgemmKernel6x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	case 5:
+		sgemmKernel5x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	case 4:
+		sgemmKernel4x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	case 3:
+		sgemmKernel3x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	case 2:
+		sgemmKernel2x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	case 1:
+		sgemmKernel1x16(kc, &a[0], rsa, csa, &b[0], &c[0], ldc, alpha, acc)
+	default:
+		panic("kernel: micro-kernel rows out of range")
+	}
+}
+
+// packBT16 packs a full 16-column panel of a transposed B (stored n×k):
+// dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc.
+func packBT16(kc int, b []float32, ldb int, dst []float32) {
+	if kc <= 0 {
+		return
+	}
+	if len(dst) < kc*16 || len(b) < 15*ldb+kc {
+		panic("kernel: packBT16 slice too short")
+	}
+	k8 := kc &^ 7
+	if useAVX2 && k8 > 0 {
+		sgemmPackBT(k8, &b[0], ldb, &dst[0])
+	} else {
+		k8 = 0
+	}
+	packBTGo(k8, kc, 16, b, ldb, dst)
+}
+
+// gemvPanels computes y[q*16+j] = alpha*Σ_l x[l]*b[q*kc*16+l*16+j]
+// (+ y[q*16+j] if accum) for np whole panels.
+func gemvPanels(kc int, x, b []float32, np int, y []float32, alpha float32, accum bool) {
+	if np == 0 {
+		return
+	}
+	if kc < 1 || len(x) < kc || len(b) < np*kc*16 || len(y) < np*16 {
+		panic("kernel: gemvPanels slice too short")
+	}
+	if !useAVX2 {
+		gemvPanelsGo(kc, x, b, np, y, alpha, accum)
+		return
+	}
+	sgemvPanels(kc, &x[0], &b[0], np, &y[0], alpha, b2i(accum))
+}
+
+// gemvN computes y[j] = alpha*Σ_{l<k} x[l]*b[l*ldb+j] (+ y[j] if accum), j < n.
+func gemvN(k int, x, b []float32, ldb, n int, y []float32, alpha float32, accum bool) {
+	if n == 0 {
+		return
+	}
+	if k < 1 || len(x) < k || len(b) < (k-1)*ldb+n || len(y) < n {
+		panic("kernel: gemvN slice too short")
+	}
+	n8 := 0
+	if useAVX2 {
+		n8 = n &^ 7
+		if n8 > 0 {
+			sgemvN(k, &x[0], &b[0], ldb, n8, &y[0], alpha, b2i(accum))
+		}
+	}
+	gemvNGo(k, x, b[n8:], ldb, n-n8, y[n8:], alpha, accum)
+}
+
+// gemvT computes y[j] = alpha*Σ_{l<k} x[l]*b[j*ldb+l] (+ y[j] if accum), j < n.
+func gemvT(k int, x, b []float32, ldb, n int, y []float32, alpha float32, accum bool) {
+	if n == 0 {
+		return
+	}
+	if k < 1 || len(x) < k || len(b) < (n-1)*ldb+k || len(y) < n {
+		panic("kernel: gemvT slice too short")
+	}
+	if !useAVX2 {
+		gemvTGo(k, x, b, ldb, n, y, alpha, accum)
+		return
+	}
+	sgemvT(k, &x[0], &b[0], ldb, n, &y[0], alpha, b2i(accum))
+}
+
+// fmaProbe runs n iterations of 192 flops each in an FMA-only loop.
+func fmaProbe(n int) float32 {
+	if !useAVX2 {
+		return 0
+	}
+	return fmaPeak(n)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

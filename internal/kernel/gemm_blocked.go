@@ -1,0 +1,164 @@
+package kernel
+
+import "sync"
+
+// The blocked SGEMM driver (Goto's algorithm with the BLIS loop order):
+//
+//	for each k-block (kcBlock rows of op(B)):
+//	  for each block of mcBlock rows of C:
+//	    for each 16-column panel of packed B (it stays in L1):
+//	      for each 6-row strip: micro-kernel, a 6×16 tile of C
+//
+// op(A) is read in place through (rsa, csa) strides: row-major A has rows
+// lda apart and consecutive l adjacent, transposed A the other way round,
+// and the micro-kernel broadcasts one element of each of its rows per step,
+// so both layouts stream without a copy. op(B) is packed into 16-column
+// panels (pack.go), once per call, or once per weight with PackedB.
+//
+// Every element of C is produced by the same sequence of operations
+// whatever the tile, strip or thread it falls in (one FMA chain per
+// k-block, in l order, then one store), so the results do not depend on how
+// the work is split. Only the last, partial panel takes a different path
+// (through a 6×16 scratch tile), and panel boundaries are fixed by n.
+
+// mcBlock is the row-block height: 144 rows × 256 k × 4 bytes = 144 KiB of
+// A, which stays in Zen 3's 512 KiB L2 while the B panels stream past.
+const mcBlock = 144
+
+// parallelMinFlops is the work (2·m·n·k) below which a call runs on the
+// calling goroutine alone: waking a parked worker costs 100-150 µs.
+const parallelMinFlops = 4 << 20
+
+type gemmJob struct {
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	rsa, csa    int       // A(i,l) = a[i*rsa+l*csa]
+	pb          []float32 // op(B) in panel layout
+	c           []float32
+	ldc         int
+	// pack, when set, makes each part pack its panels of op(B) from b
+	// (tB, ldb) into pb before using them.
+	pack bool
+	tB   bool
+	b    []float32
+	ldb  int
+}
+
+// exec runs the job, on the worker team when it is large enough.
+func (g *gemmJob) exec() {
+	np := (g.n + 15) / 16
+	threads := Threads()
+	if threads <= 1 || 2*g.m*g.n*g.k < parallelMinFlops {
+		g.run(0, g.m, 0, np)
+		return
+	}
+	if g.m <= 2*mcBlock && np >= 2*threads {
+		// Few rows: split the panels; each part packs its own.
+		parts := min(np, 4*threads)
+		per := (np + parts - 1) / parts
+		parts = (np + per - 1) / per
+		parallel(parts, func(t int) { g.run(0, g.m, t*per, min(np, (t+1)*per)) })
+		return
+	}
+	if g.pack {
+		parts := min(np, 4*threads)
+		per := (np + parts - 1) / parts
+		parts = (np + per - 1) / per
+		parallel(parts, func(t int) {
+			packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, t*per, min(np, (t+1)*per))
+		})
+		g.pack = false
+	}
+	strips := (g.m + 5) / 6
+	parts := min(strips, 4*threads)
+	per := (strips + parts - 1) / parts
+	parts = (strips + per - 1) / per
+	parallel(parts, func(t int) { g.run(6*t*per, min(g.m, 6*(t+1)*per), 0, np) })
+}
+
+// run computes rows i0 <= i < i1 of C over panels q0 <= q < q1.
+func (g *gemmJob) run(i0, i1, q0, q1 int) {
+	if i0 >= i1 || q0 >= q1 {
+		return
+	}
+	if g.pack {
+		packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, q0, q1)
+	}
+	n, ldc := g.n, g.ldc
+	if g.beta != 0 && g.beta != 1 {
+		j0, j1 := q0*16, min(q1*16, n)
+		for i := i0; i < i1; i++ {
+			row := g.c[i*ldc+j0 : i*ldc+j1]
+			for j := range row {
+				row[j] *= g.beta
+			}
+		}
+	}
+	kc := kcBlock(g.k)
+	np := (n + 15) / 16
+	var tmp [6 * 16]float32
+	for l0 := 0; l0 < g.k; l0 += kc {
+		kcp := min(kc, g.k-l0)
+		accum := l0 > 0 || g.beta != 0
+		blk := g.pb[l0*np*16 : (l0+kcp)*np*16]
+		for ic := i0; ic < i1; ic += mcBlock {
+			ie := min(ic+mcBlock, i1)
+			for q := q0; q < q1; q++ {
+				panel := blk[q*kcp*16 : (q+1)*kcp*16]
+				j := q * 16
+				w := min(16, n-j)
+				for i := ic; i < ie; i += 6 {
+					mr := min(6, ie-i)
+					as := g.a[i*g.rsa+l0*g.csa:]
+					if w == 16 {
+						microKernel(mr, kcp, as, g.rsa, g.csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
+						continue
+					}
+					microKernel(mr, kcp, as, g.rsa, g.csa, panel, tmp[:], 16, g.alpha, false)
+					for r := 0; r < mr; r++ {
+						crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
+						t := tmp[r*16 : r*16+w]
+						if accum {
+							for jj, v := range t {
+								crow[jj] += v
+							}
+						} else {
+							copy(crow, t)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// sgemmBlocked is Sgemm through the blocked driver: op(B) is packed into
+// pooled scratch, then the job runs (in parallel when it pays). m, n, k >= 1.
+func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	rsa, csa := lda, 1
+	if tA {
+		rsa, csa = 1, lda
+	}
+	buf := getScratch(packedLen(k, n))
+	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
+		pb: *buf, c: c, ldc: ldc, pack: true, tB: tB, b: b, ldb: ldb}
+	g.exec()
+	putScratch(buf)
+}
+
+var scratchPool sync.Pool // of *[]float32
+
+// getScratch returns a pooled slice of length n (contents undefined).
+func getScratch(n int) *[]float32 {
+	if p, ok := scratchPool.Get().(*[]float32); ok {
+		if cap(*p) >= n {
+			*p = (*p)[:n]
+			return p
+		}
+	}
+	s := make([]float32, n, n+n/4)
+	return &s
+}
+
+func putScratch(p *[]float32) { scratchPool.Put(p) }

@@ -1,0 +1,460 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmCase is one Sgemm call laid out in guarded buffers: every operand
+// starts at an odd offset inside a larger slice, rows are padded past the
+// leading dimension, and all padding holds a NaN sentinel that must come
+// back untouched.
+type gemmCase struct {
+	tA, tB        bool
+	m, n, k       int
+	alpha, beta   float32
+	lda, ldb, ldc int
+	a, b, c       []float32 // the full buffers
+	off           int       // offset of every operand inside its buffer
+}
+
+var sentinel = math.Float32frombits(0x7fc0dead)
+
+func newGemmCase(rng *rand.Rand, tA, tB bool, m, n, k, pad, off int, alpha, beta float32) *gemmCase {
+	g := &gemmCase{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta, off: off}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	g.lda, g.ldb, g.ldc = max(1, ac+pad), max(1, bc+(pad+1)%4), max(1, n+pad)
+	fill := func(rows, cols, ld int, nanBody bool) []float32 {
+		s := make([]float32, off+rows*ld+off+3)
+		for i := range s {
+			s[i] = sentinel
+		}
+		for r := 0; r < rows; r++ {
+			for j := 0; j < cols; j++ {
+				v := float32(rng.Float64()*2 - 1)
+				if nanBody {
+					v = float32(math.NaN())
+				}
+				s[off+r*ld+j] = v
+			}
+		}
+		return s
+	}
+	g.a = fill(ar, ac, g.lda, false)
+	g.b = fill(br, bc, g.ldb, false)
+	g.c = fill(m, n, g.ldc, beta == 0)
+	return g
+}
+
+func (g *gemmCase) name() string {
+	return fmt.Sprintf("%s/m%dn%dk%d/lda%d/alpha%g/beta%g", layout(g.tA, g.tB), g.m, g.n, g.k, g.lda, g.alpha, g.beta)
+}
+
+func layout(tA, tB bool) string {
+	s := []byte("NN")
+	if tA {
+		s[0] = 'T'
+	}
+	if tB {
+		s[1] = 'T'
+	}
+	return string(s)
+}
+
+// want returns the float64 reference of C and, per element, the error
+// bound for a float32 evaluation.
+func (g *gemmCase) want() (want, bound []float64) {
+	A := func(i, l int) float64 {
+		if g.tA {
+			return float64(g.a[g.off+l*g.lda+i])
+		}
+		return float64(g.a[g.off+i*g.lda+l])
+	}
+	B := func(l, j int) float64 {
+		if g.tB {
+			return float64(g.b[g.off+j*g.ldb+l])
+		}
+		return float64(g.b[g.off+l*g.ldb+j])
+	}
+	want = make([]float64, g.m*g.n)
+	bound = make([]float64, g.m*g.n)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.n; j++ {
+			var s, abs float64
+			for l := 0; l < g.k; l++ {
+				p := A(i, l) * B(l, j)
+				s += p
+				abs += math.Abs(p)
+			}
+			c0 := 0.0
+			if g.beta != 0 {
+				c0 = float64(g.beta) * float64(g.c[g.off+i*g.ldc+j])
+			}
+			want[i*g.n+j] = float64(g.alpha)*s + c0
+			bound[i*g.n+j] = float64(g.k+4)*1.2e-7*(math.Abs(float64(g.alpha))*abs+math.Abs(c0)) + 1e-30
+		}
+	}
+	return want, bound
+}
+
+// call runs f on a copy of the case's C and checks the result and guards.
+func (g *gemmCase) check(t *testing.T, what string, f func(a, b, c []float32)) []float32 {
+	t.Helper()
+	want, bound := g.want()
+	c := append([]float32(nil), g.c...)
+	f(g.a[g.off:], g.b[g.off:], c[g.off:])
+	bad := 0
+	for idx, v := range c {
+		i, j := -1, -1
+		if r := idx - g.off; r >= 0 && r/g.ldc < g.m && r%g.ldc < g.n {
+			i, j = r/g.ldc, r%g.ldc
+		}
+		if i < 0 {
+			if math.Float32bits(v) != math.Float32bits(g.c[idx]) {
+				t.Errorf("%s %s: guard c[%d] = %v, want untouched %v", what, g.name(), idx, v, g.c[idx])
+				bad++
+			}
+		} else if w := want[i*g.n+j]; !(math.Abs(float64(v)-w) <= bound[i*g.n+j]) {
+			t.Errorf("%s %s: C[%d,%d] got %v want %v (bound %g)", what, g.name(), i, j, v, w, bound[i*g.n+j])
+			bad++
+		}
+		if bad > 5 {
+			t.FailNow()
+		}
+	}
+	return c
+}
+
+// gemmPaths are the implementations every case runs through: the exported
+// dispatch, the reference twin, and the kernel driver with the pure-Go
+// micro-kernels (it is what noasm builds run for SgemmPacked).
+func gemmPaths(t *testing.T, g *gemmCase) {
+	t.Helper()
+	g.check(t, "Sgemm", func(a, b, c []float32) {
+		Sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+	})
+	if g.m > 0 && g.n > 0 && g.k > 0 {
+		g.check(t, "generic", func(a, b, c []float32) {
+			sgemmGeneric(g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+		})
+		g.check(t, "twin-driver", func(a, b, c []float32) {
+			defer setAVX2(setAVX2(false))
+			sgemmFast(g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+		})
+	}
+	p := NewPackedB(g.tB, g.k, g.n, g.b[g.off:], g.ldb)
+	g.check(t, "SgemmPacked", func(a, b, c []float32) {
+		SgemmPacked(g.tA, g.m, g.alpha, a, g.lda, p, g.beta, c, g.ldc)
+	})
+}
+
+// setAVX2 sets the dispatch flag and returns its previous value.
+func setAVX2(on bool) bool {
+	old := useAVX2
+	useAVX2 = on
+	return old
+}
+
+func TestSgemmShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{0, 1, 2, 5, 6, 7, 8, 11, 12, 13, 15, 16, 17, 63, 64, 65}
+	ks := []int{1, 3, 8, 16, 17, 64, 65}
+	for _, tA := range []bool{false, true} {
+		for _, tB := range []bool{false, true} {
+			for mi, m := range sizes {
+				for ni, n := range sizes {
+					k := ks[(mi+ni)%len(ks)]
+					if mi%5 == 0 {
+						k = 0
+					}
+					pad, off := (mi+2*ni)%4, 1+2*(ni%2)
+					g := newGemmCase(rng, tA, tB, m, n, k, pad, off, 1, 0)
+					gemmPaths(t, g)
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmLargeShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := [][3]int{{257, 33, 70}, {17, 257, 300}, {65, 63, 257}, {150, 40, 520}, {7, 100, 600}, {300, 20, 5}}
+	for _, tA := range []bool{false, true} {
+		for _, tB := range []bool{false, true} {
+			for i, s := range shapes {
+				g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], i%3, 1+i%2, 1, 0)
+				gemmPaths(t, g)
+			}
+		}
+	}
+}
+
+func TestSgemmAlphaBeta(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, ab := range [][2]float32{{1, 1}, {-0.5, 0}, {2, 1}, {1, 0.5}, {0.25, -2}, {0, 0}, {0, 3}} {
+		for _, s := range [][3]int{{1, 37, 19}, {37, 1, 19}, {1, 1, 5}, {13, 29, 300}, {6, 16, 4}} {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 2, 3, ab[0], ab[1])
+					gemmPaths(t, g)
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmPackedMatchesSgemm checks that the packed path gives the same
+// bits as Sgemm's kernel path (they share the driver) for m > 1, and that repacking a
+// PackedB into smaller shapes reuses it correctly.
+func TestSgemmPackedMatchesSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var p PackedB
+	for _, s := range [][3]int{{64, 300, 200}, {2, 17, 3}, {33, 64, 513}, {128, 96, 64}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, tB := range []bool{false, true} {
+			g := newGemmCase(rng, false, tB, m, n, k, 1, 1, 1, 1)
+			c1 := append([]float32(nil), g.c...)
+			c2 := append([]float32(nil), g.c...)
+			sgemmFast(false, tB, m, n, k, 1, g.a[1:], g.lda, g.b[1:], g.ldb, 1, c1[1:], g.ldc)
+			p.Pack(tB, k, n, g.b[1:], g.ldb)
+			SgemmPacked(false, m, 1, g.a[1:], g.lda, &p, 1, c2[1:], g.ldc)
+			for i := range c1 {
+				if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("%s: c[%d] packed %v, Sgemm %v", g.name(), i, c2[i], c1[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmThreadsIdentical checks that 1 and 2 threads give the same bits
+// on shapes that split by columns and by rows.
+func TestSgemmThreadsIdentical(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range [][3]int{{64, 520, 200}, {400, 70, 300}, {128, 2048, 64}, {33, 1000, 129}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 1, 1, 1, 0.5)
+				p := NewPackedB(tB, g.k, g.n, g.b[1:], g.ldb)
+				run := func(threads int) ([]float32, []float32) {
+					SetThreads(threads)
+					c1 := append([]float32(nil), g.c...)
+					c2 := append([]float32(nil), g.c...)
+					Sgemm(tA, tB, g.m, g.n, g.k, 1, g.a[1:], g.lda, g.b[1:], g.ldb, 0.5, c1[1:], g.ldc)
+					SgemmPacked(tA, g.m, 1, g.a[1:], g.lda, p, 0.5, c2[1:], g.ldc)
+					return c1, c2
+				}
+				a1, p1 := run(1)
+				a2, p2 := run(2)
+				for i := range a1 {
+					if math.Float32bits(a1[i]) != math.Float32bits(a2[i]) || math.Float32bits(p1[i]) != math.Float32bits(p2[i]) {
+						t.Fatalf("%s: c[%d] 1 thread %v/%v, 2 threads %v/%v", g.name(), i, a1[i], p1[i], a2[i], p2[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSgemv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, s := range [][2]int{{1, 1}, {5, 7}, {17, 64}, {64, 17}, {129, 300}, {3, 1000}} {
+		for _, tA := range []bool{false, true} {
+			for _, beta := range []float32{0, 1, -0.5} {
+				m, n := s[0], s[1]
+				lda := n + 3
+				a := make([]float32, m*lda)
+				for i := range a {
+					a[i] = float32(rng.Float64()*2 - 1)
+				}
+				nx, ny := n, m
+				if tA {
+					nx, ny = m, n
+				}
+				x := make([]float32, nx)
+				for i := range x {
+					x[i] = float32(rng.Float64()*2 - 1)
+				}
+				y := make([]float32, ny+2)
+				for i := range y {
+					y[i] = float32(rng.Float64())
+				}
+				if beta == 0 {
+					y[0] = float32(math.NaN())
+				}
+				y[ny], y[ny+1] = sentinel, sentinel
+				got := append([]float32(nil), y...)
+				Sgemv(tA, m, n, 0.75, a, lda, x, beta, got[:ny])
+				for i := 0; i < ny; i++ {
+					var s, abs float64
+					for l := 0; l < nx; l++ {
+						var av float32
+						if tA {
+							av = a[l*lda+i]
+						} else {
+							av = a[i*lda+l]
+						}
+						s += float64(av) * float64(x[l])
+						abs += math.Abs(float64(av) * float64(x[l]))
+					}
+					w := 0.75 * s
+					if beta != 0 {
+						w += float64(beta) * float64(y[i])
+					}
+					if math.Abs(float64(got[i])-w) > float64(nx+4)*1.2e-7*(abs+1) {
+						t.Fatalf("tA=%v m%d n%d beta %g: y[%d] got %v want %v", tA, m, n, beta, i, got[i], w)
+					}
+				}
+				if math.Float32bits(got[ny]) != math.Float32bits(sentinel) || math.Float32bits(got[ny+1]) != math.Float32bits(sentinel) {
+					t.Fatalf("tA=%v m%d n%d: guard overwritten", tA, m, n)
+				}
+			}
+		}
+	}
+}
+
+// TestMicroKernelTwin compares each assembly micro-kernel with its Go twin
+// bit for bit in FMA-free shape (kc = 1) and within rounding otherwise.
+func TestMicroKernelTwin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for mr := 1; mr <= 6; mr++ {
+		for _, kc := range []int{1, 2, 3, 4, 5, 8, 9, 31} {
+			for _, accum := range []bool{false, true} {
+				rsa, csa := kc+1, 1
+				if kc%2 == 1 {
+					rsa, csa = 1, mr+2
+				}
+				a := make([]float32, (mr-1)*rsa+(kc-1)*csa+1)
+				b := make([]float32, kc*16)
+				for i := range a {
+					a[i] = float32(rng.Float64()*2 - 1)
+				}
+				for i := range b {
+					b[i] = float32(rng.Float64()*2 - 1)
+				}
+				ldc := 19
+				c0 := make([]float32, (mr-1)*ldc+16+3)
+				for i := range c0 {
+					c0[i] = float32(rng.Float64())
+				}
+				for i := 0; i < mr; i++ {
+					c0[i*ldc+16] = sentinel
+				}
+				got := append([]float32(nil), c0...)
+				want := append([]float32(nil), c0...)
+				microKernel(mr, kc, a, rsa, csa, b, got, ldc, 1.5, accum)
+				microKernelGo(mr, kc, a, rsa, csa, b, want, ldc, 1.5, accum)
+				for i := range got {
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+						t.Fatalf("mr%d kc%d accum %v: c[%d] asm %v twin %v", mr, kc, accum, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPackPanels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, s := range [][2]int{{1, 1}, {7, 16}, {8, 17}, {300, 33}, {513, 50}, {16, 5}} {
+		k, n := s[0], s[1]
+		for _, tB := range []bool{false, true} {
+			ldb := n + 2
+			rows := k
+			if tB {
+				ldb, rows = k+3, n
+			}
+			b := make([]float32, rows*ldb)
+			for i := range b {
+				b[i] = float32(rng.Float64())
+			}
+			got := make([]float32, packedLen(k, n))
+			for i := range got {
+				got[i] = sentinel
+			}
+			packPanels(got, tB, k, n, b, ldb, 0, (n+15)/16)
+			kc := kcBlock(k)
+			np := (n + 15) / 16
+			for l := 0; l < k; l++ {
+				l0 := l / kc * kc
+				kcp := min(kc, k-l0)
+				for j := 0; j < np*16; j++ {
+					var want float32
+					if j < n {
+						if tB {
+							want = b[j*ldb+l]
+						} else {
+							want = b[l*ldb+j]
+						}
+					}
+					q := j / 16
+					idx := l0*np*16 + q*kcp*16 + (l-l0)*16 + j%16
+					if math.Float32bits(got[idx]) != math.Float32bits(want) {
+						t.Fatalf("k%d n%d tB %v: B(%d,%d) packed %v want %v", k, n, tB, l, j, got[idx], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestKcBlock(t *testing.T) {
+	for _, c := range [][2]int{{1, 1}, {256, 256}, {257, 129}, {512, 256}, {1600, 229}} {
+		if got := kcBlock(c[0]); got != c[1] {
+			t.Errorf("kcBlock(%d) = %d, want %d", c[0], got, c[1])
+		}
+	}
+}
+
+func TestSgemmPanics(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"negative", func() { Sgemm(false, false, -1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1) }},
+		{"short c", func() {
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2)
+		}},
+		{"short a", func() {
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		}},
+		{"small lda", func() {
+			Sgemm(true, false, 3, 2, 2, 1, make([]float32, 9), 2, make([]float32, 4), 2, 0, make([]float32, 6), 2)
+		}},
+		{"packed short c", func() {
+			SgemmPacked(false, 2, 1, make([]float32, 4), 2, NewPackedB(false, 2, 2, make([]float32, 4), 2), 0, make([]float32, 3), 2)
+		}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", c.name)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
+
+func FuzzSgemm(f *testing.F) {
+	f.Add(uint8(5), uint8(17), uint8(9), uint8(0), uint64(1))
+	f.Add(uint8(1), uint8(64), uint8(33), uint8(3), uint64(2))
+	f.Add(uint8(13), uint8(1), uint8(200), uint8(6), uint64(3))
+	f.Fuzz(func(t *testing.T, m, n, k, flags uint8, seed uint64) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		mm, nn, kk := int(m)%70, int(n)%70, int(k)
+		betas := []float32{0, 1, 0.5}
+		g := newGemmCase(rng, flags&1 != 0, flags&2 != 0, mm, nn, kk, int(flags>>2)%3, 1+int(flags>>4)%2, 1, betas[int(flags>>5)%3])
+		gemmPaths(t, g)
+	})
+}

@@ -1,0 +1,553 @@
+// Command gemm generates gemm_amd64.s and its Go declarations: the AVX2/FMA
+// SGEMM micro-kernels (mr×16, mr = 1..6), the transposed-B panel packer, the
+// GEMV kernels and the FMA peak probe used by the benchmarks.
+//
+// Run it through go generate in internal/kernel:
+//
+//	go run ./internal/gen/gemm -out gemm_amd64.s -stubs gemm_amd64_stub.go -pkg kernel
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("amd64,!noasm")
+	for mr := 1; mr <= 6; mr++ {
+		microKernel(mr)
+	}
+	packBT()
+	gemvPanels()
+	gemvN()
+	gemvT()
+	fmaPeak()
+	Generate()
+}
+
+// microKernel emits sgemmKernel<mr>x16: an mr×16 tile of
+// C = alpha*A·B (+ C when accum != 0), where A(i,l) is at a[i*rsa+l*csa]
+// and B is a packed panel, kc rows of 16 contiguous floats.
+func microKernel(mr int) {
+	name := fmt.Sprintf("sgemmKernel%dx16", mr)
+	TEXT(name, NOSPLIT, "func(kc int, a *float32, rsa, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×16 tile: c[i*ldc+j] = alpha*Σ_l a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] when accum != 0), for kc >= 1.", name, mr))
+	kc := Load(Param("kc"), GP64())
+	a0 := Load(Param("a"), GP64())
+	rs := Load(Param("rsa"), GP64())
+	cs := Load(Param("csa"), GP64())
+	b := Load(Param("b"), GP64())
+	SHLQ(U8(2), rs)
+	SHLQ(U8(2), cs)
+	var a3 reg.GPVirtual
+	if mr > 3 {
+		a3 = GP64()
+		LEAQ(Mem{Base: a0, Index: rs, Scale: 2}, a3)
+		ADDQ(rs, a3)
+	}
+	acc := make([][2]reg.VecVirtual, mr)
+	for i := range acc {
+		for h := 0; h < 2; h++ {
+			acc[i][h] = YMM()
+			VXORPS(acc[i][h], acc[i][h], acc[i][h])
+		}
+	}
+	rowAddr := func(i int) Mem {
+		base := a0
+		if i >= 3 {
+			base = a3
+		}
+		switch i % 3 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: rs, Scale: 1}
+		default:
+			return Mem{Base: base, Index: rs, Scale: 2}
+		}
+	}
+	step := func(disp int) {
+		b0, b1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: b, Disp: disp}, b0)
+		VMOVUPS(Mem{Base: b, Disp: disp + 32}, b1)
+		for i := 0; i < mr; i++ {
+			t := YMM()
+			VBROADCASTSS(rowAddr(i), t)
+			VFMADD231PS(b0, t, acc[i][0])
+			VFMADD231PS(b1, t, acc[i][1])
+		}
+		ADDQ(cs, a0)
+		if mr > 3 {
+			ADDQ(cs, a3)
+		}
+	}
+	loop, tail, tailLoop, done := name+"_loop4", name+"_tail", name+"_tailloop", name+"_store"
+	Label(loop)
+	CMPQ(kc, U8(4))
+	JL(LabelRef(tail))
+	for u := 0; u < 4; u++ {
+		step(64 * u)
+	}
+	ADDQ(U32(256), b)
+	SUBQ(U8(4), kc)
+	JMP(LabelRef(loop))
+	Label(tail)
+	TESTQ(kc, kc)
+	JE(LabelRef(done))
+	Label(tailLoop)
+	step(0)
+	ADDQ(U8(64), b)
+	DECQ(kc)
+	JNE(LabelRef(tailLoop))
+	Label(done)
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	xa := Load(Param("alpha"), XMM())
+	ya := YMM()
+	VBROADCASTSS(xa, ya)
+	flag := Load(Param("accum"), GP64())
+	over := name + "_over"
+	TESTQ(flag, flag)
+	JE(LabelRef(over))
+	for i := 0; i < mr; i++ {
+		VFMADD213PS(Mem{Base: c}, ya, acc[i][0])
+		VFMADD213PS(Mem{Base: c, Disp: 32}, ya, acc[i][1])
+		VMOVUPS(acc[i][0], Mem{Base: c})
+		VMOVUPS(acc[i][1], Mem{Base: c, Disp: 32})
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label(over)
+	for i := 0; i < mr; i++ {
+		VMULPS(ya, acc[i][0], acc[i][0])
+		VMULPS(ya, acc[i][1], acc[i][1])
+		VMOVUPS(acc[i][0], Mem{Base: c})
+		VMOVUPS(acc[i][1], Mem{Base: c, Disp: 32})
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8 transposes the 8×8 block held in r (r[i] = row i) in place.
+func transpose8(r []reg.VecVirtual) {
+	t := make([]reg.VecVirtual, 8)
+	for i := range t {
+		t[i] = YMM()
+	}
+	for p := 0; p < 4; p++ {
+		VUNPCKLPS(r[2*p+1], r[2*p], t[2*p])
+		VUNPCKHPS(r[2*p+1], r[2*p], t[2*p+1])
+	}
+	// s: columns (c, c+4) of rows 0-3 and 4-7.
+	for g := 0; g < 2; g++ {
+		x0, x1, x2, x3 := t[4*g], t[4*g+1], t[4*g+2], t[4*g+3]
+		VSHUFPS(U8(0x44), x2, x0, r[4*g+0])
+		VSHUFPS(U8(0xEE), x2, x0, r[4*g+1])
+		VSHUFPS(U8(0x44), x3, x1, r[4*g+2])
+		VSHUFPS(U8(0xEE), x3, x1, r[4*g+3])
+	}
+	for cc := 0; cc < 4; cc++ {
+		VPERM2F128(U8(0x20), r[4+cc], r[cc], t[cc])
+		VPERM2F128(U8(0x31), r[4+cc], r[cc], t[4+cc])
+	}
+	for i := range r {
+		r[i] = t[i]
+	}
+}
+
+// packBT emits sgemmPackBT, which packs a 16-column panel of a transposed
+// B (stored n×k) for rows l < kc, kc a multiple of 8.
+func packBT() {
+	TEXT("sgemmPackBT", NOSPLIT, "func(kc int, b *float32, ldb int, dst *float32)")
+	Pragma("noescape")
+	Doc("sgemmPackBT sets dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc; kc must be a multiple of 8 (and may be 0).")
+	kc := Load(Param("kc"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ldb)
+	ld8 := GP64() // 8 rows of b
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 1}, ld8)
+	SHLQ(U8(2), ld8)
+	b6 := GP64()
+	Label("packbt_loop")
+	CMPQ(kc, U8(8))
+	JL(LabelRef("packbt_done"))
+	for g := 0; g < 2; g++ {
+		// Rows 8g..8g+7 of b: base pointers offset by g*8*ldb.
+		r := make([]reg.VecVirtual, 8)
+		// Compute explicit row pointers for this group: p = b + 8g*ldb.
+		p := GP64()
+		MOVQ(b, p)
+		if g == 1 {
+			ADDQ(ld8, p)
+		}
+		p3 := GP64()
+		LEAQ(Mem{Base: p, Index: ldb, Scale: 2}, p3)
+		ADDQ(ldb, p3)
+		LEAQ(Mem{Base: p3, Index: ldb, Scale: 2}, b6)
+		ADDQ(ldb, b6)
+		addrs := []Mem{
+			{Base: p}, {Base: p, Index: ldb, Scale: 1}, {Base: p, Index: ldb, Scale: 2},
+			{Base: p3}, {Base: p3, Index: ldb, Scale: 1}, {Base: p3, Index: ldb, Scale: 2},
+			{Base: b6}, {Base: b6, Index: ldb, Scale: 1},
+		}
+		for i := 0; i < 8; i++ {
+			r[i] = YMM()
+			VMOVUPS(addrs[i], r[i])
+		}
+		transpose8(r)
+		for i := 0; i < 8; i++ {
+			VMOVUPS(r[i], Mem{Base: dst, Disp: 64*i + 32*g})
+		}
+	}
+	ADDQ(U8(32), b)
+	ADDQ(U32(512), dst)
+	SUBQ(U8(8), kc)
+	JMP(LabelRef("packbt_loop"))
+	Label("packbt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemvPanels emits sgemvPanels: y = alpha*x·P (+ y) over np packed panels.
+func gemvPanels() {
+	TEXT("sgemvPanels", NOSPLIT, "func(kc int, x *float32, b *float32, np int, y *float32, alpha float32, accum int)")
+	Pragma("noescape")
+	Doc("sgemvPanels computes, for panels p < np of kc×16 floats stored one after another from b,",
+		"y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1.")
+	kc := Load(Param("kc"), GP64())
+	b := Load(Param("b"), GP64())
+	np := Load(Param("np"), GP64())
+	y := Load(Param("y"), GP64())
+	ps := GP64()
+	MOVQ(kc, ps)
+	SHLQ(U8(6), ps) // panel stride in bytes
+	xa := Load(Param("alpha"), XMM())
+	ya := YMM()
+	VBROADCASTSS(xa, ya)
+	flag := Load(Param("accum"), GP64())
+	body := func(npan int, lbl string) {
+		x := Load(Param("x"), GP64())
+		p := GP64()
+		MOVQ(b, p)
+		var p3 reg.GPVirtual
+		if npan == 4 {
+			p3 = GP64()
+			LEAQ(Mem{Base: p, Index: ps, Scale: 2}, p3)
+			ADDQ(ps, p3)
+		}
+		addr := func(q, d int) Mem {
+			switch q {
+			case 0:
+				return Mem{Base: p, Disp: d}
+			case 1:
+				return Mem{Base: p, Index: ps, Scale: 1, Disp: d}
+			case 2:
+				return Mem{Base: p, Index: ps, Scale: 2, Disp: d}
+			default:
+				return Mem{Base: p3, Disp: d}
+			}
+		}
+		acc := make([]reg.VecVirtual, 2*npan)
+		for i := range acc {
+			acc[i] = YMM()
+			VXORPS(acc[i], acc[i], acc[i])
+		}
+		n := GP64()
+		MOVQ(kc, n)
+		Label(lbl + "_k")
+		t := YMM()
+		VBROADCASTSS(Mem{Base: x}, t)
+		for q := 0; q < npan; q++ {
+			VFMADD231PS(addr(q, 0), t, acc[2*q])
+			VFMADD231PS(addr(q, 32), t, acc[2*q+1])
+		}
+		ADDQ(U8(4), x)
+		ADDQ(U8(64), p)
+		if npan == 4 {
+			ADDQ(U8(64), p3)
+		}
+		DECQ(n)
+		JNE(LabelRef(lbl + "_k"))
+		TESTQ(flag, flag)
+		JE(LabelRef(lbl + "_over"))
+		for i := range acc {
+			VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
+		}
+		JMP(LabelRef(lbl + "_st"))
+		Label(lbl + "_over")
+		for i := range acc {
+			VMULPS(ya, acc[i], acc[i])
+		}
+		Label(lbl + "_st")
+		for i := range acc {
+			VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
+		}
+		ADDQ(U32(64*npan), y)
+		for q := 0; q < npan; q++ {
+			ADDQ(ps, b)
+		}
+	}
+	Label("gemvp_loop4")
+	CMPQ(np, U8(4))
+	JL(LabelRef("gemvp_one"))
+	body(4, "gemvp4")
+	SUBQ(U8(4), np)
+	JMP(LabelRef("gemvp_loop4"))
+	Label("gemvp_one")
+	TESTQ(np, np)
+	JE(LabelRef("gemvp_done"))
+	body(1, "gemvp1")
+	DECQ(np)
+	JMP(LabelRef("gemvp_one"))
+	Label("gemvp_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemvN emits sgemvN: y = alpha*x·B (+ y) with B k×n row-major, n8 = n&^7 columns.
+func gemvN() {
+	TEXT("sgemvN", NOSPLIT, "func(k int, x *float32, b *float32, ldb int, n int, y *float32, alpha float32, accum int)")
+	Pragma("noescape")
+	Doc("sgemvN computes y[j] = alpha*Σ_l x[l]*b[l*ldb+j] (+ y[j] when accum != 0) for j < n&^7, k >= 1.")
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	n := Load(Param("n"), GP64())
+	y := Load(Param("y"), GP64())
+	xa := Load(Param("alpha"), XMM())
+	ya := YMM()
+	VBROADCASTSS(xa, ya)
+	flag := Load(Param("accum"), GP64())
+	body := func(w int, lbl string) {
+		x := Load(Param("x"), GP64())
+		kk := Load(Param("k"), GP64())
+		p := GP64()
+		MOVQ(b, p)
+		acc := make([]reg.VecVirtual, w)
+		for i := range acc {
+			acc[i] = YMM()
+			VXORPS(acc[i], acc[i], acc[i])
+		}
+		Label(lbl + "_k")
+		t := YMM()
+		VBROADCASTSS(Mem{Base: x}, t)
+		for i := range acc {
+			VFMADD231PS(Mem{Base: p, Disp: 32 * i}, t, acc[i])
+		}
+		ADDQ(U8(4), x)
+		ADDQ(ldb, p)
+		DECQ(kk)
+		JNE(LabelRef(lbl + "_k"))
+		TESTQ(flag, flag)
+		JE(LabelRef(lbl + "_over"))
+		for i := range acc {
+			VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
+		}
+		JMP(LabelRef(lbl + "_st"))
+		Label(lbl + "_over")
+		for i := range acc {
+			VMULPS(ya, acc[i], acc[i])
+		}
+		Label(lbl + "_st")
+		for i := range acc {
+			VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
+		}
+		ADDQ(U32(32*w), y)
+		ADDQ(U32(32*w), b)
+	}
+	Label("gemvn_loop8")
+	CMPQ(n, U8(64))
+	JL(LabelRef("gemvn_one"))
+	body(8, "gemvn8")
+	SUBQ(U8(64), n)
+	JMP(LabelRef("gemvn_loop8"))
+	Label("gemvn_one")
+	CMPQ(n, U8(8))
+	JL(LabelRef("gemvn_done"))
+	body(1, "gemvn1")
+	SUBQ(U8(8), n)
+	JMP(LabelRef("gemvn_one"))
+	Label("gemvn_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hsum reduces the 8 lanes of v to its low lane.
+func hsum(v reg.VecVirtual) {
+	h := XMM()
+	VEXTRACTF128(U8(1), v, h)
+	VADDPS(h, v.AsX(), v.AsX())
+	VMOVHLPS(v.AsX(), v.AsX(), h)
+	VADDPS(h, v.AsX(), v.AsX())
+	VMOVSHDUP(v.AsX(), h)
+	VADDSS(h, v.AsX(), v.AsX())
+}
+
+// gemvT emits sgemvT: y[j] = alpha*dot(x, B[j,:]) (+ y[j]), B n×k row-major.
+func gemvT() {
+	TEXT("sgemvT", NOSPLIT, "func(k int, x *float32, b *float32, ldb int, n int, y *float32, alpha float32, accum int)")
+	Pragma("noescape")
+	Doc("sgemvT computes y[j] = alpha*Σ_l x[l]*b[j*ldb+l] (+ y[j] when accum != 0) for j < n, k >= 1.")
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	n := Load(Param("n"), GP64())
+	y := Load(Param("y"), GP64())
+	body := func(rows int, lbl string) {
+		x := Load(Param("x"), GP64())
+		kk := Load(Param("k"), GP64())
+		p := GP64()
+		MOVQ(b, p)
+		var p3 reg.GPVirtual
+		if rows == 4 {
+			p3 = GP64()
+			LEAQ(Mem{Base: p, Index: ldb, Scale: 2}, p3)
+			ADDQ(ldb, p3)
+		}
+		addr := func(r, d int) Mem {
+			switch r {
+			case 0:
+				return Mem{Base: p, Disp: d}
+			case 1:
+				return Mem{Base: p, Index: ldb, Scale: 1, Disp: d}
+			case 2:
+				return Mem{Base: p, Index: ldb, Scale: 2, Disp: d}
+			default:
+				return Mem{Base: p3, Disp: d}
+			}
+		}
+		adv := func(d int) {
+			ADDQ(U32(d), x)
+			ADDQ(U32(d), p)
+			if rows == 4 {
+				ADDQ(U32(d), p3)
+			}
+		}
+		acc := make([][2]reg.VecVirtual, rows)
+		for r := range acc {
+			for h := 0; h < 2; h++ {
+				acc[r][h] = YMM()
+				VXORPS(acc[r][h], acc[r][h], acc[r][h])
+			}
+		}
+		Label(lbl + "_16")
+		CMPQ(kk, U8(16))
+		JL(LabelRef(lbl + "_8"))
+		x0, x1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: x}, x0)
+		VMOVUPS(Mem{Base: x, Disp: 32}, x1)
+		for r := 0; r < rows; r++ {
+			VFMADD231PS(addr(r, 0), x0, acc[r][0])
+			VFMADD231PS(addr(r, 32), x1, acc[r][1])
+		}
+		adv(64)
+		SUBQ(U8(16), kk)
+		JMP(LabelRef(lbl + "_16"))
+		Label(lbl + "_8")
+		CMPQ(kk, U8(8))
+		JL(LabelRef(lbl + "_red"))
+		x2 := YMM()
+		VMOVUPS(Mem{Base: x}, x2)
+		for r := 0; r < rows; r++ {
+			VFMADD231PS(addr(r, 0), x2, acc[r][0])
+		}
+		adv(32)
+		SUBQ(U8(8), kk)
+		Label(lbl + "_red")
+		for r := 0; r < rows; r++ {
+			VADDPS(acc[r][1], acc[r][0], acc[r][0])
+			hsum(acc[r][0])
+		}
+		TESTQ(kk, kk)
+		JE(LabelRef(lbl + "_fin"))
+		Label(lbl + "_1")
+		xs := XMM()
+		VMOVSS(Mem{Base: x}, xs)
+		for r := 0; r < rows; r++ {
+			VFMADD231SS(addr(r, 0), xs, acc[r][0].AsX())
+		}
+		adv(4)
+		DECQ(kk)
+		JNE(LabelRef(lbl + "_1"))
+		Label(lbl + "_fin")
+		xa := Load(Param("alpha"), XMM())
+		flag := Load(Param("accum"), GP64())
+		TESTQ(flag, flag)
+		JE(LabelRef(lbl + "_over"))
+		for r := 0; r < rows; r++ {
+			VFMADD213SS(Mem{Base: y, Disp: 4 * r}, xa, acc[r][0].AsX())
+		}
+		JMP(LabelRef(lbl + "_st"))
+		Label(lbl + "_over")
+		for r := 0; r < rows; r++ {
+			VMULSS(xa, acc[r][0].AsX(), acc[r][0].AsX())
+		}
+		Label(lbl + "_st")
+		for r := 0; r < rows; r++ {
+			VMOVSS(acc[r][0].AsX(), Mem{Base: y, Disp: 4 * r})
+		}
+		ADDQ(U8(4*rows), y)
+		for r := 0; r < rows; r++ {
+			ADDQ(ldb, b)
+		}
+	}
+	Label("gemvt_loop4")
+	CMPQ(n, U8(4))
+	JL(LabelRef("gemvt_one"))
+	body(4, "gemvt4")
+	SUBQ(U8(4), n)
+	JMP(LabelRef("gemvt_loop4"))
+	Label("gemvt_one")
+	TESTQ(n, n)
+	JE(LabelRef("gemvt_done"))
+	body(1, "gemvt1")
+	DECQ(n)
+	JMP(LabelRef("gemvt_one"))
+	Label("gemvt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak emits the probe loop: n iterations of 12 independent 8-wide FMAs.
+func fmaPeak() {
+	TEXT("fmaPeak", NOSPLIT, "func(n int) float32")
+	Pragma("noescape")
+	Doc("fmaPeak runs n iterations of 12 independent 8-lane FMAs (192 flops each) and returns a lane so the work is observable.")
+	n := Load(Param("n"), GP64())
+	acc := make([]reg.VecVirtual, 12)
+	one, half := YMM(), YMM()
+	VPCMPEQD(one, one, one)
+	VXORPS(half, half, half)
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	TESTQ(n, n)
+	JE(LabelRef("fmapeak_done"))
+	Label("fmapeak_loop")
+	for i := range acc {
+		VFMADD231PS(half, one, acc[i])
+	}
+	DECQ(n)
+	JNE(LabelRef("fmapeak_loop"))
+	Label("fmapeak_done")
+	for i := 1; i < len(acc); i++ {
+		VADDPS(acc[i], acc[0], acc[0])
+	}
+	Store(acc[0].AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

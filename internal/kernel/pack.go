@@ -1,0 +1,90 @@
+package kernel
+
+// Panel layout. The micro-kernels read op(B) as panels of 16 columns: a
+// panel holding rows l0..l0+kc of columns j0..j0+16 is kc×16 floats,
+// element (l, j) at l*16+j-j0. Columns past n are zero. A k×n operand is cut
+// into k-blocks of at most kcMax rows (kcBlock), and each block into
+// ceil(n/16) panels stored one after another.
+
+// kcMax bounds the rows of a k-block: a 16-wide panel of 256 rows is 16 KiB,
+// half of Zen 3's L1d, and stays there while the A rows stream past it.
+const kcMax = 256
+
+// kcBlock returns the k-block height for an inner dimension k: the blocks
+// are as even as possible (1600 = 7 blocks of 229, not 6×256 + 64).
+func kcBlock(k int) int {
+	if k <= kcMax {
+		return k
+	}
+	nb := (k + kcMax - 1) / kcMax
+	return (k + nb - 1) / nb
+}
+
+// packedLen is the length of the panel layout of a k×n operand.
+func packedLen(k, n int) int { return k * ((n + 15) / 16) * 16 }
+
+// packPanels packs panels q0 <= q < q1 of every k-block of op(B) (k×n; tB
+// means b is stored n×k with leading dimension ldb) into dst, laid out as
+// described above for the whole k×n operand.
+func packPanels(dst []float32, tB bool, k, n int, b []float32, ldb int, q0, q1 int) {
+	kc := kcBlock(k)
+	np := (n + 15) / 16
+	for l0 := 0; l0 < k; l0 += kc {
+		kcp := min(kc, k-l0)
+		blk := dst[l0*np*16 : (l0+kcp)*np*16]
+		for q := q0; q < q1; q++ {
+			panel := blk[q*kcp*16 : (q+1)*kcp*16]
+			j0 := q * 16
+			w := min(16, n-j0)
+			if tB {
+				src := b[j0*ldb+l0:]
+				if w == 16 {
+					packBT16(kcp, src, ldb, panel)
+				} else {
+					clear(panel)
+					packBTGo(0, kcp, w, src, ldb, panel)
+				}
+				continue
+			}
+			if w == 16 {
+				for l := 0; l < kcp; l++ {
+					s := (l0+l)*ldb + j0
+					*(*[16]float32)(panel[l*16 : l*16+16]) = *(*[16]float32)(b[s : s+16])
+				}
+				continue
+			}
+			clear(panel)
+			for l := 0; l < kcp; l++ {
+				s := (l0+l)*ldb + j0
+				copy(panel[l*16:l*16+w], b[s:s+w])
+			}
+		}
+	}
+}
+
+// packBTGo sets dst[l*16+j] = b[j*ldb+l] for j < w, l0 <= l < l1: the
+// pure-Go twin of sgemmPackBT (and its tail). It walks 4 columns of b at a
+// time so each source row is read sequentially.
+func packBTGo(l0, l1, w int, b []float32, ldb int, dst []float32) {
+	if l1 <= l0 {
+		return
+	}
+	j := 0
+	for ; j+4 <= w; j += 4 {
+		r0 := b[j*ldb+l0 : j*ldb+l1]
+		r1 := b[(j+1)*ldb+l0 : (j+1)*ldb+l1]
+		r2 := b[(j+2)*ldb+l0 : (j+2)*ldb+l1]
+		r3 := b[(j+3)*ldb+l0 : (j+3)*ldb+l1]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		for l := range r0 {
+			d := (*[4]float32)(dst[(l0+l)*16+j : (l0+l)*16+j+4])
+			d[0], d[1], d[2], d[3] = r0[l], r1[l], r2[l], r3[l]
+		}
+	}
+	for ; j < w; j++ {
+		r := b[j*ldb+l0 : j*ldb+l1]
+		for l, v := range r {
+			dst[(l0+l)*16+j] = v
+		}
+	}
+}
