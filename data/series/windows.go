@@ -1,0 +1,182 @@
+package series
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Range is the half-open row range [From, To).
+type Range struct{ From, To int }
+
+// Len returns the number of rows in r.
+func (r Range) Len() int { return r.To - r.From }
+
+// Split is a chronological train/validation/test split: three adjacent
+// row ranges covering the series in time order. Nothing is shuffled across
+// time; an empty Val has From == To.
+type Split struct{ Train, Val, Test Range }
+
+// SplitFraction splits n rows chronologically: the first floor(train·n)
+// rows train, the next floor(val·n) validate, the rest test. With n = 144
+// and train = 0.67, val = 0 (the usual AirPassengers split) that is 96
+// training months and 48 test months.
+func SplitFraction(n int, train, val float64) (Split, error) {
+	if !(train > 0) || val < 0 || train+val >= 1 || math.IsNaN(val) {
+		return Split{}, fmt.Errorf("series: split fractions train %g val %g: want train > 0, val ≥ 0, train+val < 1", train, val)
+	}
+	nt := int(train * float64(n))
+	nv := int(val * float64(n))
+	return SplitCount(n, nv, n-nt-nv)
+}
+
+// SplitCount splits n rows chronologically with the last test rows for
+// testing, the val rows before them for validation and the rest for
+// training.
+func SplitCount(n, val, test int) (Split, error) {
+	if val < 0 || test < 1 || n-val-test < 1 {
+		return Split{}, fmt.Errorf("series: split of %d rows into %d validation and %d test rows leaves %d for training", n, val, test, n-val-test)
+	}
+	a, b := n-val-test, n-test
+	return Split{Train: Range{0, a}, Val: Range{a, b}, Test: Range{b, n}}, nil
+}
+
+// WindowConfig configures MakeWindows.
+type WindowConfig struct {
+	Lookback int      // input steps L, at least 1
+	Horizon  int      // target steps H; zero means 1
+	Stride   int      // rows between consecutive window origins; zero means 1
+	Inputs   []string // input columns (names or indices); nil means all columns
+	Targets  []string // target columns; nil means the last column
+}
+
+// Windows are supervised samples cut from a frame. Window n has its
+// forecast origin at row Origin[n] = s: its inputs are rows [s−L, s) and
+// its targets rows [s, s+H).
+type Windows struct {
+	X        *tensor.Tensor // (N, L, F) inputs, float32
+	Y        *tensor.Tensor // (N, H, K) targets, float32
+	Origin   []int          // row of each window's first target step
+	Inputs   []string       // the F input columns, in X's last-axis order
+	Targets  []string       // the K target columns, in Y's last-axis order
+	Lookback int            // L
+	Horizon  int            // H
+}
+
+// Len returns the number of windows N.
+func (w *Windows) Len() int { return len(w.Origin) }
+
+// MakeWindows cuts f into windows whose targets lie entirely inside rows
+// (a split's range). The inputs may reach back before rows.From: windows
+// of the validation and test splits use the tail of the previous split as
+// lookback context, which is information a forecaster has at the
+// forecast origin. So a split of m rows gives (m−H)/Stride+1 windows
+// (integer division) once rows.From ≥ L, and the training split, which
+// starts at row 0, gives (m−L−H)/Stride+1.
+//
+// It is an error for the window (L + H rows) to be longer than the rows
+// available, or for a window to contain a missing value (clean first).
+func MakeWindows(f *Frame, cfg WindowConfig, rows Range) (*Windows, error) {
+	L, H, S := cfg.Lookback, max(cfg.Horizon, 1), max(cfg.Stride, 1)
+	if L < 1 || cfg.Horizon < 0 || cfg.Stride < 0 {
+		return nil, fmt.Errorf("series: window lookback %d horizon %d stride %d: want lookback ≥ 1, others ≥ 0", cfg.Lookback, cfg.Horizon, cfg.Stride)
+	}
+	if rows.From < 0 || rows.To > f.Len() || rows.From >= rows.To {
+		return nil, fmt.Errorf("series: %srows [%d, %d) of a series of %d rows", f.prefix(), rows.From, rows.To, f.Len())
+	}
+	in, err := f.Indices(cfg.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	targets := cfg.Targets
+	if targets == nil {
+		targets = f.Columns[len(f.Columns)-1:]
+	}
+	out, err := f.Indices(targets)
+	if err != nil {
+		return nil, err
+	}
+	first := max(rows.From, L)
+	if first+H > rows.To {
+		return nil, fmt.Errorf("series: %swindow of %d rows (lookback %d + horizon %d) is longer than the series: rows [%d, %d) give no window",
+			f.prefix(), L+H, L, H, rows.From, rows.To)
+	}
+	n := (rows.To-H-first)/S + 1
+	w := &Windows{
+		X: tensor.New(n, L, len(in)), Y: tensor.New(n, H, len(out)), Origin: make([]int, n),
+		Lookback: L, Horizon: H,
+	}
+	for _, c := range in {
+		w.Inputs = append(w.Inputs, f.Columns[c])
+	}
+	for _, c := range out {
+		w.Targets = append(w.Targets, f.Columns[c])
+	}
+	fill := func(dst []float32, from, to int, cols []int) error {
+		k := 0
+		for r := from; r < to; r++ {
+			for _, c := range cols {
+				v := f.Values[c][r]
+				if isMissing(v) {
+					return &Error{File: f.Name, Line: f.line(r), Column: f.Columns[c], Msg: "missing value in a window (clean the series first)"}
+				}
+				dst[k] = float32(v)
+				k++
+			}
+		}
+		return nil
+	}
+	for i := range n {
+		s := first + i*S
+		w.Origin[i] = s
+		if err := fill(w.X.Row(i).Data, s-L, s, in); err != nil {
+			return nil, err
+		}
+		if err := fill(w.Y.Row(i).Data, s, s+H, out); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// Fold is one walk-forward evaluation fold: train on Train, forecast Test.
+type Fold struct{ Train, Test Range }
+
+// WalkForwardConfig configures WalkForward.
+type WalkForwardConfig struct {
+	Initial int // training rows of the first fold (> 0)
+	Test    int // rows forecast by each fold; zero means 1
+	Step    int // rows the origin moves between folds; zero means Test
+	// Window, when > 0, keeps only the last Window rows for training
+	// (rolling origin, fixed window); zero trains on all rows before the
+	// origin (expanding window).
+	Window int
+}
+
+// WalkForward returns rolling-origin folds over n rows: fold k has its
+// origin o = Initial + k·Step, trains on rows before o and tests on
+// [o, o+Test). Folds whose test range would pass the end are not made.
+func WalkForward(n int, cfg WalkForwardConfig) ([]Fold, error) {
+	test := max(cfg.Test, 1)
+	step := cfg.Step
+	if step == 0 {
+		step = test
+	}
+	if cfg.Initial < 1 || cfg.Test < 0 || step < 1 || cfg.Window < 0 {
+		return nil, fmt.Errorf("series: walk-forward initial %d test %d step %d window %d: want initial ≥ 1, step ≥ 1, test and window ≥ 0",
+			cfg.Initial, cfg.Test, cfg.Step, cfg.Window)
+	}
+	if cfg.Initial+test > n {
+		return nil, fmt.Errorf("series: walk-forward needs %d initial + %d test rows, series has %d", cfg.Initial, test, n)
+	}
+	var folds []Fold
+	for o := cfg.Initial; o+test <= n; o += step {
+		from := 0
+		if cfg.Window > 0 {
+			from = max(0, o-cfg.Window)
+		}
+		folds = append(folds, Fold{Train: Range{from, o}, Test: Range{o, o + test}})
+	}
+	return folds, nil
+}
