@@ -33,10 +33,12 @@ func TestConformanceNonRecurrentLayers(t *testing.T) {
 	}
 	specs := []nntest.Spec{
 		{
-			Name:    "linear",
-			New:     func(rng *tensor.RNG) (nn.Module, error) { return nn.NewLinear(3, 2, true, rng), nil },
-			Inputs:  in([]int{2, 2, 3}),
-			Forward: func(m nn.Module, tp *nn.Tape, x []*nn.Var) []*nn.Var { return []*nn.Var{m.(*nn.Linear).Forward(tp, x[0])} },
+			Name:   "linear",
+			New:    func(rng *tensor.RNG) (nn.Module, error) { return nn.NewLinear(3, 2, true, rng), nil },
+			Inputs: in([]int{2, 2, 3}),
+			Forward: func(m nn.Module, tp *nn.Tape, x []*nn.Var) []*nn.Var {
+				return []*nn.Var{m.(*nn.Linear).Forward(tp, x[0])}
+			},
 		},
 		{
 			Name: "embedding",
@@ -53,8 +55,10 @@ func TestConformanceNonRecurrentLayers(t *testing.T) {
 				rng.FillUniform(l.Bias.Value, -1, 1)
 				return l, nil
 			},
-			Inputs:  in([]int{3, 4}),
-			Forward: func(m nn.Module, tp *nn.Tape, x []*nn.Var) []*nn.Var { return []*nn.Var{m.(*nn.LayerNorm).Forward(tp, x[0])} },
+			Inputs: in([]int{3, 4}),
+			Forward: func(m nn.Module, tp *nn.Tape, x []*nn.Var) []*nn.Var {
+				return []*nn.Var{m.(*nn.LayerNorm).Forward(tp, x[0])}
+			},
 		},
 		{
 			Name:   "ops+pooling",
