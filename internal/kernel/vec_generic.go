@@ -36,13 +36,14 @@ func axpyGeneric(alpha float32, x, y []float32) {
 	}
 }
 
-// dotGeneric: Σ x[i]*y[i], accumulated in float32 in index order.
+// dotGeneric: Σ float64(x[i])*float64(y[i]), accumulated in float64 in
+// index order and rounded once to float32.
 func dotGeneric(x, y []float32) float32 {
-	var s float32
+	var s float64
 	for i, v := range x {
-		s += v * y[i]
+		s += float64(v) * float64(y[i])
 	}
-	return s
+	return float32(s)
 }
 
 // scalGeneric: x[i] *= alpha.
@@ -222,13 +223,24 @@ func logSoftmaxRowsGeneric(dst, x []float32, rows, cols int) {
 //	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
 //	p -= stepSize * m / (sqrt(v)/bc2Sqrt + eps)
 //
-// with stepSize = lr/(1-β1^t) and bc2Sqrt = sqrt(1-β2^t).
+// with stepSize = lr/(1-β1^t) and bc2Sqrt = sqrt(1-β2^t). It is
+// adamWGeneric with keep = 1 (p*1 is exact).
 func adamGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps float32) {
+	adamWGeneric(p, g, m, v, beta1, beta2, stepSize, bc2Sqrt, eps, 1)
+}
+
+// adamWGeneric is one AdamW update (PyTorch torch.optim.AdamW):
+//
+//	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
+//	p = p*keep - stepSize * m / (sqrt(v)/bc2Sqrt + eps)
+//
+// with keep = 1 - lr*weightDecay, every operation rounded to float32.
+func adamWGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps, keep float32) {
 	for i := range p {
 		gi := g[i]
 		mi := beta1*m[i] + (1-beta1)*gi
 		vi := beta2*v[i] + (1-beta2)*gi*gi
 		m[i], v[i] = mi, vi
-		p[i] -= stepSize * mi / (float32(math.Sqrt(float64(vi)))/bc2Sqrt + eps)
+		p[i] = p[i]*keep - stepSize*mi/(float32(math.Sqrt(float64(vi)))/bc2Sqrt+eps)
 	}
 }

@@ -1,0 +1,707 @@
+// Command vec generates vec_amd64.s and its Go declarations: the AVX2/FMA
+// elementwise kernels of package kernel (exp, sigmoid, tanh, the fused
+// LSTM and GRU gate steps, softmax helpers, axpy/dot/scal/sumsq and the
+// Adam update).
+//
+// Run it through go generate in internal/kernel:
+//
+//	go run ./internal/gen/vec -out vec_amd64.s -stubs vec_amd64_stub.go -pkg kernel
+//
+// Every kernel walks its vectors 8 lanes at a time and finishes the last
+// 1..7 elements with one masked iteration (VMASKMOVPS with a mask read from
+// a sliding table), so no kernel reads or writes outside its slices. Every
+// function ends with VZEROUPPER.
+//
+// # Transcendentals
+//
+// exp(x) follows the Cephes expf scheme: n = round(x·log2 e), r = x − n·ln2
+// in two parts (exact high part, then the low correction), exp(r) by the
+// degree-5 minimax polynomial 1 + r + r²·P(r), and the result scaled by
+// 2^n as 2^⌊n/2⌋·2^(n−⌊n/2⌋) so that overflow gives +Inf and underflow
+// gives denormals then 0 naturally. The argument is clamped to [−105, 89]
+// with NaN-preserving min/max, so ±Inf map to +Inf and 0 and NaN
+// propagates. sigmoid(x) = 1/(1+exp(−x)) with a true division. tanh(x) =
+// sign(x)·(1−e)/(1+e) with e = exp(−2|x|) for |x| ≥ 0.625 and the Cephes
+// odd polynomial x + x³·Q(x²) below, which keeps the relative error small
+// near 0.
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Cephes expf coefficients (exp(r) ≈ 1 + r + r²·P(r), |r| ≤ ln2/2) and the
+// two-part ln 2 used by the range reduction.
+var (
+	expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
+	ln2Hi   = float32(0.693359375)
+	ln2Lo   = float32(-2.12194440e-4)
+	// Cephes tanhf small-argument polynomial: tanh(x) ≈ x + x³·Q(x²), |x| < 0.625.
+	tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
+)
+
+// Constant vectors (8 equal lanes), defined once before any function.
+var (
+	cOne, cSign, cAbs, cExpHi, cExpLo, cLog2e, cLn2Hi, cLn2Lo, c127 Mem
+	cNeg2, cTanhSmall, cNegInf                                      Mem
+	cExpP, cTanhP                                                   []Mem
+	maskTab                                                         Mem
+)
+
+func splat(name string, c Constant) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, c)
+	}
+	return m
+}
+
+// f32 is a float32 constant as its bit pattern: the assembler would read an
+// integral value printed by F32 (such as $(89)) as an integer.
+func f32(v float32) Constant { return U32(math.Float32bits(v)) }
+
+func constants() {
+	cOne = splat("vecOne", f32(1))
+	cSign = splat("vecSign", U32(0x80000000))
+	cAbs = splat("vecAbs", U32(0x7fffffff))
+	cExpHi = splat("vecExpHi", f32(89))
+	cExpLo = splat("vecExpLo", f32(-105))
+	cLog2e = splat("vecLog2e", f32(1.44269504088896341))
+	cLn2Hi = splat("vecLn2Hi", f32(ln2Hi))
+	cLn2Lo = splat("vecLn2Lo", f32(ln2Lo))
+	c127 = splat("vec127", U32(127))
+	cNeg2 = splat("vecNeg2", f32(-2))
+	cTanhSmall = splat("vecTanhSmall", f32(0.625))
+	cNegInf = splat("vecNegInf", U32(0xff800000))
+	for i, c := range expPoly {
+		cExpP = append(cExpP, splat(fmt.Sprintf("vecExpP%d", i), f32(c)))
+	}
+	for i, c := range tanhPoly {
+		cTanhP = append(cTanhP, splat(fmt.Sprintf("vecTanhP%d", i), f32(c)))
+	}
+	// maskTab holds eight all-ones words then eight zero words: the 32 bytes
+	// at maskTab+32-4r enable exactly the first r lanes.
+	maskTab = GLOBL("vecTailMask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := U32(0)
+		if i < 8 {
+			v = U32(0xffffffff)
+		}
+		DATA(4*i, v)
+	}
+}
+
+func main() {
+	ConstraintExpr("amd64,!noasm")
+	constants()
+
+	unary("expAVX2", "dst[i] = exp(x[i])", expY)
+	unary("sigmoidAVX2", "dst[i] = 1/(1+exp(-x[i]))", sigmoidY)
+	unary("tanhAVX2", "dst[i] = tanh(x[i])", tanhY)
+	lstmForward()
+	lstmBackward(true)
+	lstmBackward(false)
+	gruForward()
+	gruBackward()
+	axpy()
+	scal()
+	dot()
+	sumSq()
+	maxRow()
+	expShift(true)
+	expShift(false)
+	addConst()
+	adam()
+	Generate()
+}
+
+// ---------------------------------------------------------------------------
+// Vector math on registers. Each returns a fresh register and leaves its
+// argument unchanged.
+
+// vconst loads a constant vector into a fresh register.
+func vconst(m Mem) VecVirtual {
+	r := YMM()
+	VMOVUPS(m, r)
+	return r
+}
+
+func expY(x VecVirtual) VecVirtual {
+	// Clamp to [-105, 89]. The Intel MIN/MAX return their second source
+	// when either is NaN; avo's first operand is that source, so x (and
+	// then t) goes first and NaN survives.
+	t := vconst(cExpHi)
+	VMINPS(x, t, t)
+	lo := vconst(cExpLo)
+	VMAXPS(t, lo, t)
+	fx := YMM()
+	VMULPS(cLog2e, t, fx)
+	VROUNDPS(U8(0), fx, fx) // round to nearest even
+	VFNMADD231PS(cLn2Hi, fx, t)
+	VFNMADD231PS(cLn2Lo, fx, t) // t = r = x - n·ln2
+	p := vconst(cExpP[0])
+	for _, c := range cExpP[1:] {
+		VFMADD213PS(c, t, p) // p = p·r + c
+	}
+	r2 := YMM()
+	VMULPS(t, t, r2)
+	VFMADD213PS(t, r2, p) // p = p·r² + r
+	VADDPS(cOne, p, p)
+	// 2^n as 2^n1 · 2^(n-n1), n1 = n>>1, both exponents in range.
+	n := YMM()
+	VCVTPS2DQ(fx, n)
+	n1 := YMM()
+	VPSRAD(U8(1), n, n1)
+	VPSUBD(n1, n, n)
+	VPADDD(c127, n1, n1)
+	VPSLLD(U8(23), n1, n1)
+	VPADDD(c127, n, n)
+	VPSLLD(U8(23), n, n)
+	VMULPS(n1, p, p)
+	VMULPS(n, p, p)
+	return p
+}
+
+func sigmoidY(x VecVirtual) VecVirtual {
+	u := YMM()
+	VXORPS(cSign, x, u) // -x
+	e := expY(u)
+	VADDPS(cOne, e, e)
+	s := vconst(cOne)
+	VDIVPS(e, s, s) // 1/(1+exp(-x))
+	return s
+}
+
+func tanhY(x VecVirtual) VecVirtual {
+	ax := YMM()
+	VANDPS(cAbs, x, ax)
+	u := YMM()
+	VMULPS(cNeg2, ax, u)
+	e := expY(u) // exp(-2|x|)
+	num := vconst(cOne)
+	VSUBPS(e, num, num) // 1 - e
+	VADDPS(cOne, e, e)  // 1 + e
+	VDIVPS(e, num, num) // tanh|x|
+	// Small |x|: x + x³·Q(x²).
+	z := YMM()
+	VMULPS(x, x, z)
+	p := vconst(cTanhP[0])
+	for _, c := range cTanhP[1:] {
+		VFMADD213PS(c, z, p)
+	}
+	VMULPS(x, z, z)
+	VFMADD213PS(x, z, p)
+	m := YMM()
+	VCMPPS(U8(1), cTanhSmall, ax, m) // |x| < 0.625 (false for NaN)
+	VBLENDVPS(m, p, num, num)
+	// Copy the sign of x: a no-op for the polynomial except at -0.
+	s := YMM()
+	VANDPS(cSign, x, s)
+	VORPS(s, num, num)
+	return num
+}
+
+// ---------------------------------------------------------------------------
+// Loop driver.
+
+// lanes loads and stores 8-lane vectors, masked in the tail iteration.
+type lanes struct{ mask VecVirtual }
+
+func (l lanes) load(m Mem) VecVirtual {
+	r := YMM()
+	if l.mask == nil {
+		VMOVUPS(m, r)
+	} else {
+		VMASKMOVPS(m, l.mask, r)
+	}
+	return r
+}
+
+func (l lanes) store(v VecVirtual, m Mem) {
+	if l.mask == nil {
+		VMOVUPS(v, m)
+	} else {
+		VMASKMOVPS(v, l.mask, m)
+	}
+}
+
+// keep zeroes the lanes beyond the tail (a no-op in full iterations).
+func (l lanes) keep(v VecVirtual) {
+	if l.mask != nil {
+		VANDPS(l.mask, v, v)
+	}
+}
+
+var labels int
+
+// loop emits: while n >= 8 { body(full lanes); ptrs += 32 bytes; n -= 8 },
+// then body once with the first n lanes enabled if n > 0. n is clobbered.
+func loop(n GPVirtual, ptrs []GPVirtual, body func(l lanes)) {
+	labels++
+	top, tail, done := fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	Label(top)
+	CMPQ(n, U8(8))
+	JL(LabelRef(tail))
+	body(lanes{})
+	for _, p := range ptrs {
+		ADDQ(U8(32), p)
+	}
+	SUBQ(U8(8), n)
+	JMP(LabelRef(top))
+	Label(tail)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	t := GP64()
+	LEAQ(maskTab, t)
+	NEGQ(n)
+	mask := YMM()
+	VMOVUPS(Mem{Base: t, Index: n, Scale: 4, Disp: 32}, mask)
+	body(lanes{mask: mask})
+	Label(done)
+}
+
+func base(name string) GPVirtual { return Load(Param(name).Base(), GP64()).(GPVirtual) }
+
+func length(name string) GPVirtual { return Load(Param(name).Len(), GP64()).(GPVirtual) }
+
+// scalar broadcasts a float32 parameter to all lanes.
+func scalar(name string) VecVirtual {
+	x := XMM()
+	Load(Param(name), x)
+	y := YMM()
+	VBROADCASTSS(x, y)
+	return y
+}
+
+func at(p GPVirtual) Mem { return Mem{Base: p} }
+
+// gate addresses element k·H (bytes hs = 4H, h3 = 12H) past p.
+func gate(p, hs, h3 GPVirtual, k int) Mem {
+	switch k {
+	case 0:
+		return Mem{Base: p}
+	case 1:
+		return Mem{Base: p, Index: hs, Scale: 1}
+	case 2:
+		return Mem{Base: p, Index: hs, Scale: 2}
+	default:
+		return Mem{Base: p, Index: h3, Scale: 1}
+	}
+}
+
+func end() {
+	VZEROUPPER()
+	RET()
+}
+
+// ---------------------------------------------------------------------------
+// Kernels.
+
+func unary(name, doc string, f func(VecVirtual) VecVirtual) {
+	TEXT(name, NOSPLIT, "func(dst, x []float32)")
+	Pragma("noescape")
+	Doc(name+" sets "+doc+" for i < len(x); len(dst) >= len(x).", "dst may alias x.")
+	dst, x, n := base("dst"), base("x"), length("x")
+	loop(n, []GPVirtual{dst, x}, func(l lanes) {
+		l.store(f(l.load(at(x))), at(dst))
+	})
+	end()
+}
+
+// rowSizes loads H = len(param) and returns H, 4H and 12H (bytes).
+func rowSizes(param string) (n, hs, h3 GPVirtual) {
+	n = length(param)
+	hs = GP64()
+	MOVQ(n, hs)
+	SHLQ(U8(2), hs)
+	h3 = GP64()
+	LEAQ(Mem{Base: hs, Index: hs, Scale: 2}, h3)
+	return n, hs, h3
+}
+
+func lstmForward() {
+	TEXT("lstmForwardRowAVX2", NOSPLIT, "func(act, c, h, pre, cPrev []float32)")
+	Pragma("noescape")
+	Doc("lstmForwardRowAVX2 is one row (b fixed) of lstmForwardGeneric with H = len(c);",
+		"act and pre hold 4H elements, h and cPrev H. act may alias pre.")
+	a, c, h, p, cp := base("act"), base("c"), base("h"), base("pre"), base("cPrev")
+	n, hs, h3 := rowSizes("c")
+	loop(n, []GPVirtual{a, c, h, p, cp}, func(l lanes) {
+		ig := sigmoidY(l.load(gate(p, hs, h3, 0)))
+		l.store(ig, gate(a, hs, h3, 0))
+		fg := sigmoidY(l.load(gate(p, hs, h3, 1)))
+		l.store(fg, gate(a, hs, h3, 1))
+		gg := tanhY(l.load(gate(p, hs, h3, 2)))
+		l.store(gg, gate(a, hs, h3, 2))
+		og := sigmoidY(l.load(gate(p, hs, h3, 3)))
+		l.store(og, gate(a, hs, h3, 3))
+		cv := l.load(at(cp))
+		VMULPS(fg, cv, cv)
+		VFMADD231PS(gg, ig, cv) // c = f·cPrev + i·g
+		l.store(cv, at(c))
+		tc := tanhY(cv)
+		VMULPS(og, tc, tc)
+		l.store(tc, at(h))
+	})
+	end()
+}
+
+func lstmBackward(withDC bool) {
+	name, sig := "lstmBackwardRowAVX2", "func(dpre, dcPrev, act, c, cPrev, dh, dc []float32)"
+	doc := "dc is the incoming cell gradient; dcPrev may alias dc."
+	if !withDC {
+		name, sig = "lstmBackwardRowNoDCAVX2", "func(dpre, dcPrev, act, c, cPrev, dh []float32)"
+		doc = "The incoming cell gradient is zero."
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(name+" is one row (b fixed) of lstmBackwardGeneric with H = len(c);",
+		"dpre and act hold 4H elements, the others H. "+doc)
+	d, dcp, a, c, cp, dh := base("dpre"), base("dcPrev"), base("act"), base("c"), base("cPrev"), base("dh")
+	ptrs := []GPVirtual{d, dcp, a, c, cp, dh}
+	var dc GPVirtual
+	if withDC {
+		dc = base("dc")
+		ptrs = append(ptrs, dc)
+	}
+	n, hs, h3 := rowSizes("c")
+	loop(n, ptrs, func(l lanes) {
+		one := vconst(cOne)
+		tc := tanhY(l.load(at(c)))
+		og := l.load(gate(a, hs, h3, 3))
+		g := l.load(at(dh))
+		// d_o = dh·tc·o(1-o)
+		t := YMM()
+		VSUBPS(og, one, t)
+		VMULPS(og, t, t)
+		u := YMM()
+		VMULPS(tc, g, u)
+		VMULPS(t, u, u)
+		l.store(u, gate(d, hs, h3, 3))
+		// dct = dh·o·(1-tc²) + dc
+		dct := YMM()
+		VMULPS(og, g, dct)
+		VMOVUPS(one, t)
+		VFNMADD231PS(tc, tc, t) // 1 - tc²
+		VMULPS(t, dct, dct)
+		if withDC {
+			VADDPS(l.load(at(dc)), dct, dct)
+		}
+		ig := l.load(gate(a, hs, h3, 0))
+		gg := l.load(gate(a, hs, h3, 2))
+		// d_i = dct·g·i(1-i)
+		VSUBPS(ig, one, t)
+		VMULPS(ig, t, t)
+		VMULPS(gg, t, t)
+		VMULPS(dct, t, t)
+		l.store(t, gate(d, hs, h3, 0))
+		// d_g = dct·i·(1-g²)
+		VMOVUPS(one, t)
+		VFNMADD231PS(gg, gg, t)
+		VMULPS(ig, t, t)
+		VMULPS(dct, t, t)
+		l.store(t, gate(d, hs, h3, 2))
+		// d_f = dct·cPrev·f(1-f); dcPrev = dct·f
+		fg := l.load(gate(a, hs, h3, 1))
+		VSUBPS(fg, one, t)
+		VMULPS(fg, t, t)
+		VMULPS(l.load(at(cp)), t, t)
+		VMULPS(dct, t, t)
+		l.store(t, gate(d, hs, h3, 1))
+		VMULPS(fg, dct, dct)
+		l.store(dct, at(dcp))
+	})
+	end()
+}
+
+func gruForward() {
+	TEXT("gruForwardRowAVX2", NOSPLIT, "func(act, h, xg, hg, hPrev []float32)")
+	Pragma("noescape")
+	Doc("gruForwardRowAVX2 is one row (b fixed) of gruForwardGeneric with H = len(h);",
+		"act, xg and hg hold 3H elements, h and hPrev H.")
+	a, h, xg, hg, hp := base("act"), base("h"), base("xg"), base("hg"), base("hPrev")
+	n, hs, h3 := rowSizes("h")
+	loop(n, []GPVirtual{a, h, xg, hg, hp}, func(l lanes) {
+		t := l.load(gate(xg, hs, h3, 0))
+		VADDPS(l.load(gate(hg, hs, h3, 0)), t, t)
+		r := sigmoidY(t)
+		l.store(r, gate(a, hs, h3, 0))
+		t = l.load(gate(xg, hs, h3, 1))
+		VADDPS(l.load(gate(hg, hs, h3, 1)), t, t)
+		z := sigmoidY(t)
+		l.store(z, gate(a, hs, h3, 1))
+		t = l.load(gate(xg, hs, h3, 2))
+		VFMADD231PS(l.load(gate(hg, hs, h3, 2)), r, t) // xn + r·hn
+		nn := tanhY(t)
+		l.store(nn, gate(a, hs, h3, 2))
+		// h = (1-z)·n + z·hPrev = n + z·(hPrev - n)
+		hv := l.load(at(hp))
+		VSUBPS(nn, hv, hv)
+		VFMADD213PS(nn, z, hv)
+		l.store(hv, at(h))
+	})
+	end()
+}
+
+func gruBackward() {
+	TEXT("gruBackwardRowAVX2", NOSPLIT, "func(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32)")
+	Pragma("noescape")
+	Doc("gruBackwardRowAVX2 is one row (b fixed) of gruBackwardGeneric with H = len(dh);",
+		"dxg, dhg, act and hg hold 3H elements, dhPrev and hPrev H.")
+	dx, dhh, dhp, a, hg, hp, dh := base("dxg"), base("dhg"), base("dhPrev"), base("act"), base("hg"), base("hPrev"), base("dh")
+	n, hs, h3 := rowSizes("dh")
+	loop(n, []GPVirtual{dx, dhh, dhp, a, hg, hp, dh}, func(l lanes) {
+		one := vconst(cOne)
+		g := l.load(at(dh))
+		z := l.load(gate(a, hs, h3, 1))
+		nn := l.load(gate(a, hs, h3, 2))
+		// dn = dh·(1-z)·(1-n²)
+		t := YMM()
+		VSUBPS(z, one, t)
+		VMULPS(g, t, t)
+		u := YMM()
+		VMOVUPS(one, u)
+		VFNMADD231PS(nn, nn, u)
+		dn := YMM()
+		VMULPS(u, t, dn)
+		l.store(dn, gate(dx, hs, h3, 2))
+		// dz = dh·(hPrev-n)·z(1-z)
+		hv := l.load(at(hp))
+		VSUBPS(nn, hv, hv)
+		VMULPS(g, hv, hv)
+		VSUBPS(z, one, t)
+		VMULPS(z, t, t)
+		VMULPS(t, hv, hv)
+		l.store(hv, gate(dx, hs, h3, 1))
+		l.store(hv, gate(dhh, hs, h3, 1))
+		// dr = dn·hn·r(1-r)
+		r := l.load(gate(a, hs, h3, 0))
+		VSUBPS(r, one, t)
+		VMULPS(r, t, t)
+		VMULPS(l.load(gate(hg, hs, h3, 2)), dn, u)
+		VMULPS(t, u, u)
+		l.store(u, gate(dx, hs, h3, 0))
+		l.store(u, gate(dhh, hs, h3, 0))
+		VMULPS(r, dn, dn)
+		l.store(dn, gate(dhh, hs, h3, 2))
+		VMULPS(z, g, g)
+		l.store(g, at(dhp))
+	})
+	end()
+}
+
+func axpy() {
+	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y []float32)")
+	Pragma("noescape")
+	Doc("axpyAVX2 sets y[i] += alpha*x[i] for i < len(x) (product rounded, then sum: no FMA).")
+	al := scalar("alpha")
+	x, y, n := base("x"), base("y"), length("x")
+	loop(n, []GPVirtual{x, y}, func(l lanes) {
+		v := l.load(at(x))
+		VMULPS(al, v, v)
+		VADDPS(l.load(at(y)), v, v)
+		l.store(v, at(y))
+	})
+	end()
+}
+
+func scal() {
+	TEXT("scalAVX2", NOSPLIT, "func(alpha float32, x []float32)")
+	Pragma("noescape")
+	Doc("scalAVX2 sets x[i] *= alpha.")
+	al := scalar("alpha")
+	x, n := base("x"), length("x")
+	loop(n, []GPVirtual{x}, func(l lanes) {
+		v := l.load(at(x))
+		VMULPS(al, v, v)
+		l.store(v, at(x))
+	})
+	end()
+}
+
+// widen adds the 8 float32 lanes of v, converted to float64, to acc0 (low
+// four) and acc1 (high four); with mul it adds v·mul lane-wise in float64.
+func widen(v, mul VecVirtual, acc0, acc1 VecVirtual) {
+	lo, hi := YMM(), YMM()
+	VCVTPS2PD(v.AsX(), lo)
+	VEXTRACTF128(U8(1), v, hi.AsX())
+	VCVTPS2PD(hi.AsX(), hi)
+	if mul == nil {
+		VADDPD(lo, acc0, acc0)
+		VADDPD(hi, acc1, acc1)
+		return
+	}
+	mlo, mhi := YMM(), YMM()
+	VCVTPS2PD(mul.AsX(), mlo)
+	VEXTRACTF128(U8(1), mul, mhi.AsX())
+	VCVTPS2PD(mhi.AsX(), mhi)
+	VFMADD231PD(lo, mlo, acc0)
+	VFMADD231PD(hi, mhi, acc1)
+}
+
+// hsumPD returns acc0+acc1 summed across lanes, in the low float64 of an XMM.
+func hsumPD(acc0, acc1 VecVirtual) VecVirtual {
+	VADDPD(acc1, acc0, acc0)
+	x := XMM()
+	VEXTRACTF128(U8(1), acc0, x)
+	VADDPD(x, acc0.AsX(), x)
+	VHADDPD(x, x, x)
+	return x
+}
+
+func zeros() VecVirtual {
+	r := YMM()
+	VXORPS(r, r, r)
+	return r
+}
+
+func dot() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
+	Pragma("noescape")
+	Doc("dotAVX2 returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (8 partial sums).")
+	x, y, n := base("x"), base("y"), length("x")
+	a0, a1 := zeros(), zeros()
+	loop(n, []GPVirtual{x, y}, func(l lanes) {
+		widen(l.load(at(x)), l.load(at(y)), a0, a1)
+	})
+	s := hsumPD(a0, a1)
+	VCVTSD2SS(s, s, s)
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+func sumSq() {
+	TEXT("sumSqAVX2", NOSPLIT, "func(x []float32) float64")
+	Pragma("noescape")
+	Doc("sumSqAVX2 returns Σ float64(x[i])², accumulated in float64 (8 partial sums).")
+	x, n := base("x"), length("x")
+	a0, a1 := zeros(), zeros()
+	loop(n, []GPVirtual{x}, func(l lanes) {
+		v := l.load(at(x))
+		widen(v, v, a0, a1)
+	})
+	s := hsumPD(a0, a1)
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+func maxRow() {
+	TEXT("maxAVX2", NOSPLIT, "func(x []float32) float32")
+	Pragma("noescape")
+	Doc("maxAVX2 returns the largest x[i] (-Inf for an empty x), skipping NaN like",
+		"the loop `if v > m { m = v }`.")
+	x, n := base("x"), length("x")
+	m := vconst(cNegInf)
+	loop(n, []GPVirtual{x}, func(l lanes) {
+		v := l.load(at(x))
+		if l.mask != nil {
+			ni := vconst(cNegInf)
+			VBLENDVPS(l.mask, v, ni, v) // disabled lanes: -Inf
+		}
+		VMAXPS(m, v, m) // m = v > m ? v : m
+	})
+	t := XMM()
+	VEXTRACTF128(U8(1), m, t)
+	VMAXPS(m.AsX(), t, t)
+	u := XMM()
+	VPERMILPS(U8(0x4e), t, u)
+	VMAXPS(u, t, t)
+	VPERMILPS(U8(0xb1), t, u)
+	VMAXPS(u, t, t)
+	VZEROUPPER()
+	Store(t, ReturnIndex(0))
+	RET()
+}
+
+func expShift(write bool) {
+	if write {
+		TEXT("expShiftAVX2", NOSPLIT, "func(dst, x []float32, m float32) float64")
+		Doc("expShiftAVX2 sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]",
+			"accumulated in float64. dst may alias x.")
+	} else {
+		TEXT("sumExpShiftAVX2", NOSPLIT, "func(x []float32, m float32) float64")
+		Doc("sumExpShiftAVX2 returns Σ exp(x[i]-m) accumulated in float64.")
+	}
+	Pragma("noescape")
+	var dst GPVirtual
+	ptrs := []GPVirtual{}
+	if write {
+		dst = base("dst")
+		ptrs = append(ptrs, dst)
+	}
+	x, n := base("x"), length("x")
+	ptrs = append(ptrs, x)
+	sh := scalar("m")
+	a0, a1 := zeros(), zeros()
+	loop(n, ptrs, func(l lanes) {
+		v := l.load(at(x))
+		VSUBPS(sh, v, v)
+		e := expY(v)
+		if write {
+			l.store(e, at(dst))
+		}
+		l.keep(e)
+		widen(e, nil, a0, a1)
+	})
+	s := hsumPD(a0, a1)
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+func addConst() {
+	TEXT("addConstAVX2", NOSPLIT, "func(dst, x []float32, s float32)")
+	Pragma("noescape")
+	Doc("addConstAVX2 sets dst[i] = x[i] + s for i < len(x). dst may alias x.")
+	sv := scalar("s")
+	dst, x, n := base("dst"), base("x"), length("x")
+	loop(n, []GPVirtual{dst, x}, func(l lanes) {
+		v := l.load(at(x))
+		VADDPS(sv, v, v)
+		l.store(v, at(dst))
+	})
+	end()
+}
+
+func adam() {
+	TEXT("adamAVX2", NOSPLIT, "func(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32)")
+	Pragma("noescape")
+	Doc("adamAVX2 is adamWGeneric over len(p) elements with omb1 = 1-beta1 and",
+		"omb2 = 1-beta2 rounded to float32 by the caller; every operation is",
+		"rounded as in the Go loop (no FMA), so the results are identical.")
+	b1, o1, b2, o2 := scalar("beta1"), scalar("omb1"), scalar("beta2"), scalar("omb2")
+	st, bc, ep, kp := scalar("stepSize"), scalar("bc2Sqrt"), scalar("eps"), scalar("keep")
+	p, g, m, v, n := base("p"), base("g"), base("m"), base("v"), length("p")
+	loop(n, []GPVirtual{p, g, m, v}, func(l lanes) {
+		gv := l.load(at(g))
+		mv := l.load(at(m))
+		VMULPS(b1, mv, mv)
+		t := YMM()
+		VMULPS(o1, gv, t)
+		VADDPS(t, mv, mv)
+		l.store(mv, at(m))
+		vv := l.load(at(v))
+		VMULPS(b2, vv, vv)
+		VMULPS(o2, gv, t)
+		VMULPS(gv, t, t)
+		VADDPS(t, vv, vv)
+		l.store(vv, at(v))
+		VSQRTPS(vv, vv)
+		VDIVPS(bc, vv, vv)
+		VADDPS(ep, vv, vv)
+		VMULPS(st, mv, mv)
+		VDIVPS(vv, mv, mv)
+		pv := l.load(at(p))
+		VMULPS(kp, pv, pv)
+		VSUBPS(mv, pv, pv)
+		l.store(pv, at(p))
+	})
+	end()
+}

@@ -1,0 +1,30 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// Without the assembly, useAVX2 is false and the entry points in vec.go
+// never call these; they exist so that vec.go compiles everywhere.
+
+func noAsm() { panic("kernel: assembly kernel called without assembly") }
+
+func expAVX2(dst, x []float32)                           { noAsm() }
+func sigmoidAVX2(dst, x []float32)                       { noAsm() }
+func tanhAVX2(dst, x []float32)                          { noAsm() }
+func lstmForwardRowAVX2(act, c, h, pre, cPrev []float32) { noAsm() }
+func lstmBackwardRowAVX2(dpre, dcPrev, act, c, cPrev, dh, dc []float32) {
+	noAsm()
+}
+func lstmBackwardRowNoDCAVX2(dpre, dcPrev, act, c, cPrev, dh []float32) { noAsm() }
+func gruForwardRowAVX2(act, h, xg, hg, hPrev []float32)                 { noAsm() }
+func gruBackwardRowAVX2(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32) { noAsm() }
+func axpyAVX2(alpha float32, x, y []float32)                            { noAsm() }
+func scalAVX2(alpha float32, x []float32)                               { noAsm() }
+func dotAVX2(x, y []float32) float32                                    { noAsm(); return 0 }
+func sumSqAVX2(x []float32) float64                                     { noAsm(); return 0 }
+func maxAVX2(x []float32) float32                                       { noAsm(); return 0 }
+func expShiftAVX2(dst, x []float32, m float32) float64                  { noAsm(); return 0 }
+func sumExpShiftAVX2(x []float32, m float32) float64                    { noAsm(); return 0 }
+func addConstAVX2(dst, x []float32, s float32)                          { noAsm() }
+func adamAVX2(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32) {
+	noAsm()
+}
