@@ -1,0 +1,210 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// ulpTol is a 2-ulp relative tolerance for kernels that round exactly as
+// their twins do (it only absorbs a compiler allowed to fuse a*b+c).
+const ulpTol = 2.4e-7
+
+func TestAxpyScalMatchTwin(t *testing.T) {
+	asmOnly(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range vecLens {
+		for _, off := range vecOffsets {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			x, y := randGuarded(rng, n, off, -3, 3), randGuarded(rng, n, (off+1)%4, -3, 3)
+			c := gateCase{in: []*guarded{x}, out: []*guarded{y}}
+			c.compareImplsTol(t, "Axpy "+name, ulpTol, func(o, in [][]float32) { Axpy(-1.7, in[0], o[0]) })
+			c = gateCase{out: []*guarded{y}}
+			c.compareImplsTol(t, "Scal "+name, ulpTol, func(o, in [][]float32) { Scal(0.3, o[0]) })
+		}
+	}
+}
+
+// compareImplsTol is compareImpls with the given tolerance.
+func (c gateCase) compareImplsTol(t *testing.T, name string, tol float64, f func(out, in [][]float32)) {
+	t.Helper()
+	got := c.run(t, name, f)
+	var want [][]float32
+	asTwin(func() { want = c.run(t, name, f) })
+	for i := range want {
+		compareSlices(t, fmt.Sprintf("%s output %d", name, i), got[i], want[i], tol)
+	}
+}
+
+func TestDotSumSq(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	vecImpls(t, func(t *testing.T, impl string) {
+		for _, n := range vecLens {
+			for _, off := range vecOffsets {
+				x, y := randGuarded(rng, n, off, -2, 2), randGuarded(rng, n, (off+3)%4, -2, 2)
+				var dot, abs, sq float64
+				for i, v := range x.s() {
+					w := float64(y.s()[i])
+					dot += float64(v) * w
+					abs += math.Abs(float64(v) * w)
+					sq += float64(v) * float64(v)
+				}
+				if got := Dot(x.s(), y.s()); math.Abs(float64(got)-dot) > 1e-7*abs+1e-30 {
+					t.Errorf("Dot n%d off%d: got %.9g, want %.9g", n, off, got, dot)
+				}
+				if got := SumSq(x.s()); math.Abs(got-sq) > 1e-13*sq {
+					t.Errorf("SumSq n%d off%d: got %.17g, want %.17g", n, off, got, sq)
+				}
+			}
+		}
+	})
+}
+
+// softmaxInputs returns rows×cols values with special rows: a constant
+// row, a row with -Inf entries, a row of large values and, when withNaN,
+// a row holding a NaN.
+func softmaxInputs(rng *rand.Rand, rows, cols, off int, withNaN bool) *guarded {
+	x := randGuarded(rng, rows*cols, off, -20, 20)
+	s := x.s()
+	for r := 0; r < rows && cols > 0; r++ {
+		row := s[r*cols : r*cols+cols]
+		switch r % 4 {
+		case 1:
+			for j := range row {
+				row[j] = 0.25
+			}
+		case 2:
+			row[0] = float32(math.Inf(-1))
+			row[len(row)-1] = float32(math.Inf(-1))
+		case 3:
+			for j := range row {
+				row[j] += 3e4
+			}
+			if withNaN {
+				row[len(row)/2] = float32(math.NaN())
+			}
+		}
+	}
+	return x
+}
+
+func TestSoftmaxRowsMatchTwin(t *testing.T) {
+	asmOnly(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, cols := range vecLens {
+		for _, rows := range []int{1, 5} {
+			for _, off := range vecOffsets {
+				name := fmt.Sprintf("rows%d/cols%d/off%d", rows, cols, off)
+				c := gateCase{in: []*guarded{softmaxInputs(rng, rows, cols, off, true)}, out: []*guarded{newGuarded(rows*cols, 2)}}
+				c.compareImplsTol(t, "SoftmaxRows "+name, 1e-6, func(o, in [][]float32) { SoftmaxRows(o[0], in[0], rows, cols) })
+				c.compareImplsTol(t, "LogSoftmaxRows "+name, 2e-6, func(o, in [][]float32) { LogSoftmaxRows(o[0], in[0], rows, cols) })
+			}
+		}
+	}
+}
+
+func TestSoftmaxRowsProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	vecImpls(t, func(t *testing.T, impl string) {
+		for _, cols := range []int{1, 7, 9, 33, 1023} {
+			rows := 3 // not the +3e4 row, whose inputs carry only ~3 decimals
+			x := softmaxInputs(rng, rows, cols, 1, false).s()
+			sm := make([]float32, rows*cols)
+			ls := append([]float32(nil), x...)
+			SoftmaxRows(sm, x, rows, cols)
+			LogSoftmaxRows(ls, ls, rows, cols) // in place
+			for r := 0; r < rows; r++ {
+				var sum float64
+				for j := 0; j < cols; j++ {
+					k := r*cols + j
+					sum += float64(sm[k])
+					if want := math.Exp(float64(ls[k])); math.Abs(float64(sm[k])-want) > 1e-6 {
+						t.Fatalf("cols%d row %d: softmax %g, exp(log-softmax) %g", cols, r, sm[k], want)
+					}
+				}
+				if math.Abs(sum-1) > 1e-5 {
+					t.Fatalf("cols%d row %d: softmax sums to %.9g, want 1", cols, r, sum)
+				}
+			}
+		}
+	})
+}
+
+func TestAdamMatchesTwin(t *testing.T) {
+	asmOnly(t)
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, n := range vecLens {
+		for _, off := range vecOffsets {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			c := gateCase{
+				in:  []*guarded{randGuarded(rng, n, off, -1, 1)},
+				out: []*guarded{randGuarded(rng, n, 1, -2, 2), randGuarded(rng, n, 2, -0.1, 0.1), randGuarded(rng, n, 3, 0, 0.01)},
+			}
+			c.compareImplsTol(t, "Adam "+name, ulpTol, func(o, in [][]float32) {
+				Adam(o[0], in[0], o[1], o[2], 0.9, 0.999, 1e-3/(1-0.9*0.9), float32(math.Sqrt(1-0.999*0.999)), 1e-8)
+			})
+			c.compareImplsTol(t, "AdamW "+name, ulpTol, func(o, in [][]float32) {
+				AdamW(o[0], in[0], o[1], o[2], 0.9, 0.999, 1e-3, float32(math.Sqrt(1-0.999)), 1e-8, 1-1e-3*0.01)
+			})
+		}
+	}
+}
+
+func TestAdamFirstStep(t *testing.T) {
+	// At step 1 with zero state, m̂ = g and v̂ = g², so each parameter moves
+	// by lr·g/(|g|+eps) ≈ lr·sign(g); AdamW first scales p by keep.
+	vecImpls(t, func(t *testing.T, impl string) {
+		const lr, beta1, beta2, eps, keep = 0.01, 0.9, 0.999, 1e-8, 0.5
+		g := []float32{0.5, -2, 1e-3, 0, 3, -0.25, 7, -7, 1}
+		for _, w := range []bool{false, true} {
+			p := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+			m, v := make([]float32, len(p)), make([]float32, len(p))
+			step, bc2 := float32(lr/(1-beta1)), float32(math.Sqrt(1-beta2))
+			k := 1.0
+			if w {
+				AdamW(p, g, m, v, beta1, beta2, step, bc2, eps, keep)
+				k = keep
+			} else {
+				Adam(p, g, m, v, beta1, beta2, step, bc2, eps)
+			}
+			for i, gi := range g {
+				want := k - lr*float64(gi)/(math.Abs(float64(gi))+eps)
+				if math.Abs(float64(p[i])-want) > 1e-5 {
+					t.Errorf("AdamW=%v p[%d] with g=%g: got %.7g, want %.7g", w, i, gi, p[i], want)
+				}
+				if want := (1 - beta1) * float64(gi); math.Abs(float64(m[i])-want) > 1e-6*math.Abs(want) {
+					t.Errorf("m[%d] = %g, want %g", i, m[i], want)
+				}
+			}
+		}
+	})
+}
+
+func TestVectorKernelsPanicOnShortSlices(t *testing.T) {
+	a, b := make([]float32, 9), make([]float32, 8)
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"Sigmoid", func() { Sigmoid(b, a) }},
+		{"Tanh", func() { Tanh(b, a) }},
+		{"Exp", func() { Exp(b, a) }},
+		{"Axpy", func() { Axpy(1, a, b) }},
+		{"Dot", func() { Dot(a, b) }},
+		{"SoftmaxRows", func() { SoftmaxRows(b, a, 3, 3) }},
+		{"LogSoftmaxRows", func() { LogSoftmaxRows(a, b, 3, 3) }},
+		{"Adam", func() { Adam(a, a, a, b, 0.9, 0.999, 1, 1, 1e-8) }},
+		{"AdamW", func() { AdamW(a, b, a, a, 0.9, 0.999, 1, 1, 1e-8, 1) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Fatalf("%s with a short slice: got no panic, want a kernel: panic", tt.name)
+				}
+			}()
+			tt.f()
+		})
+	}
+}
