@@ -1,0 +1,110 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+// GRUConfig configures a GRU; fields as in LSTMConfig (no projection).
+type GRUConfig struct {
+	InputSize, HiddenSize int
+	NumLayers             int // 0 means 1
+	Bidirectional         bool
+	NoBias                bool
+	Dropout               float64
+	BatchFirst            bool
+	Init                  Init
+	Regularizers
+}
+
+// GRU is PyTorch's nn.GRU: gates r, z, n;
+//
+//	r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
+//	n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))    h' = (1−z)⊙n + z⊙h
+//
+// Parameters as LSTM's with 3H rows.
+type GRU struct {
+	core *rnnCore
+	cfg  GRUConfig
+}
+
+// NewGRU validates cfg and returns a GRU initialized from rng.
+func NewGRU(cfg GRUConfig, rng *tensor.RNG) (*GRU, error) {
+	lc := LSTMConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
+		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init, Regularizers: cfg.Regularizers}
+	core, err := newRNNCore(lc.opts(kindGRU), rng)
+	if err != nil {
+		return nil, err
+	}
+	return &GRU{core: core, cfg: cfg}, nil
+}
+
+// Config returns the configuration the layer was built with.
+func (g *GRU) Config() GRUConfig { return g.cfg }
+
+// Params returns the parameters in PyTorch state_dict order.
+func (g *GRU) Params() []*Param { return g.core.paramList() }
+
+// Forward is as LSTM.Forward; State.C is nil (and h0.C must be).
+func (g *GRU) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
+	return g.core.forward(tp, x, lengths, h0)
+}
+
+// RNNConfig configures an Elman RNN; fields as in GRUConfig plus the
+// nonlinearity.
+type RNNConfig struct {
+	InputSize, HiddenSize int
+	NumLayers             int // 0 means 1
+	// Nonlinearity is "tanh" (the default when empty) or "relu".
+	Nonlinearity  string
+	Bidirectional bool
+	NoBias        bool
+	Dropout       float64
+	BatchFirst    bool
+	Init          Init
+	Regularizers
+}
+
+// RNN is PyTorch's nn.RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh) with
+// act tanh or relu. Parameters as LSTM's with H rows.
+type RNN struct {
+	core *rnnCore
+	cfg  RNNConfig
+}
+
+func rnnKind(nonlinearity string) (cellKind, error) {
+	switch nonlinearity {
+	case "", "tanh":
+		return kindRNNTanh, nil
+	case "relu":
+		return kindRNNReLU, nil
+	}
+	return 0, fmt.Errorf("nn: RNN: Nonlinearity = %q: want \"tanh\" or \"relu\"", nonlinearity)
+}
+
+// NewRNN validates cfg and returns an RNN initialized from rng.
+func NewRNN(cfg RNNConfig, rng *tensor.RNG) (*RNN, error) {
+	kind, err := rnnKind(cfg.Nonlinearity)
+	if err != nil {
+		return nil, err
+	}
+	lc := LSTMConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
+		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init, Regularizers: cfg.Regularizers}
+	core, err := newRNNCore(lc.opts(kind), rng)
+	if err != nil {
+		return nil, err
+	}
+	return &RNN{core: core, cfg: cfg}, nil
+}
+
+// Config returns the configuration the layer was built with.
+func (r *RNN) Config() RNNConfig { return r.cfg }
+
+// Params returns the parameters in PyTorch state_dict order.
+func (r *RNN) Params() []*Param { return r.core.paramList() }
+
+// Forward is as LSTM.Forward; State.C is nil (and h0.C must be).
+func (r *RNN) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
+	return r.core.forward(tp, x, lengths, h0)
+}

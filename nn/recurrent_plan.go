@@ -1,0 +1,173 @@
+package nn
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/recur-ml/recur/internal/kernel"
+)
+
+// seqPlan is the packed-sequence layout of one batch: the batch sorted by
+// length (descending, stable), so that at step t the sequences still
+// running are the first n[t] rows. Packed buffers hold, for t = 0..T-1, the
+// n[t] rows of step t one after another starting at row off[t]; N rows in
+// all. Without lengths the plan is the identity and a packed (N, ·) buffer
+// is exactly a time-major (T, B, ·) one.
+type seqPlan struct {
+	T, B     int
+	perm     []int // sorted position j -> batch index
+	n        []int // n[t]: sequences with length > t
+	off      []int // off[t]: first packed row of step t; off[T] = N
+	N        int
+	identity bool // all lengths T, perm the identity
+}
+
+func newSeqPlan(what string, T, B int, lengths []int) *seqPlan {
+	p := &seqPlan{T: T, B: B, perm: make([]int, B), n: make([]int, T), off: make([]int, T+1)}
+	for j := range p.perm {
+		p.perm[j] = j
+	}
+	p.identity = true
+	if lengths != nil {
+		if len(lengths) != B {
+			panic(fmt.Sprintf("nn: %s: %d lengths for batch %d", what, len(lengths), B))
+		}
+		for b, l := range lengths {
+			if l < 1 || l > T {
+				panic(fmt.Sprintf("nn: %s: lengths[%d] = %d outside [1, %d]", what, b, l, T))
+			}
+			if l != T {
+				p.identity = false
+			}
+		}
+		sort.SliceStable(p.perm, func(a, b int) bool { return lengths[p.perm[a]] > lengths[p.perm[b]] })
+	}
+	for t := 0; t < T; t++ {
+		n := B
+		if lengths != nil {
+			n = 0
+			for n < B && lengths[p.perm[n]] > t {
+				n++
+			}
+		}
+		p.n[t] = n
+		p.off[t+1] = p.off[t] + n
+	}
+	p.N = p.off[T]
+	return p
+}
+
+// gather copies x, a (T,B,w) tensor (or (B,T,w) when batchFirst) into the
+// packed buffer dst (N, w).
+func (p *seqPlan) gather(dst, x []float32, w int, batchFirst bool) {
+	for t := 0; t < p.T; t++ {
+		for j := 0; j < p.n[t]; j++ {
+			b := p.perm[j]
+			src := (t*p.B + b) * w
+			if batchFirst {
+				src = (b*p.T + t) * w
+			}
+			copy(dst[(p.off[t]+j)*w:(p.off[t]+j+1)*w], x[src:src+w])
+		}
+	}
+}
+
+// scatter writes (or adds, when add) the packed buffer src (N, w) into
+// dst, a (T,B,w) or (B,T,w) tensor; padded positions are left untouched.
+func (p *seqPlan) scatter(dst, src []float32, w int, batchFirst, add bool) {
+	for t := 0; t < p.T; t++ {
+		for j := 0; j < p.n[t]; j++ {
+			b := p.perm[j]
+			d := (t*p.B + b) * w
+			if batchFirst {
+				d = (b*p.T + t) * w
+			}
+			s := src[(p.off[t]+j)*w : (p.off[t]+j+1)*w]
+			if add {
+				kernel.Axpy(1, s, dst[d:d+w])
+			} else {
+				copy(dst[d:d+w], s)
+			}
+		}
+	}
+}
+
+// gatherRows copies the rows of a (B, w) block in batch order into dst in
+// sorted order.
+func (p *seqPlan) gatherRows(dst, src []float32, w int) {
+	for j, b := range p.perm {
+		copy(dst[j*w:(j+1)*w], src[b*w:(b+1)*w])
+	}
+}
+
+// scatterRows writes (or adds) the sorted (B, w) rows of src into dst in
+// batch order.
+func (p *seqPlan) scatterRows(dst, src []float32, w int, add bool) {
+	for j, b := range p.perm {
+		if add {
+			kernel.Axpy(1, src[j*w:(j+1)*w], dst[b*w:(b+1)*w])
+		} else {
+			copy(dst[b*w:(b+1)*w], src[j*w:(j+1)*w])
+		}
+	}
+}
+
+// arena hands out float32 scratch slices from one growing buffer. A pooled
+// arena that has seen a call's total need serves the next call from a
+// single allocation made earlier, so inference allocates nothing per step
+// (and nothing per call once warm, apart from the returned tensors).
+type arena struct {
+	buf  []float32
+	off  int
+	need int
+	pk   []*kernel.PackedB
+	npk  int
+}
+
+// take returns n zeroed floats.
+func (a *arena) take(n int) []float32 {
+	s := a.takeRaw(n)
+	clear(s)
+	return s
+}
+
+// takeRaw returns n floats with unspecified contents.
+func (a *arena) takeRaw(n int) []float32 {
+	a.need += n
+	if a.off+n > len(a.buf) {
+		// Start a new chunk; earlier slices keep the old one alive.
+		size := 2 * len(a.buf)
+		if size < n {
+			size = n
+		}
+		if size < 1024 {
+			size = 1024
+		}
+		a.buf = make([]float32, size)
+		a.off = 0
+	}
+	s := a.buf[a.off : a.off+n : a.off+n]
+	a.off += n
+	return s
+}
+
+// packed returns a reusable PackedB.
+func (a *arena) packed() *kernel.PackedB {
+	if a.npk == len(a.pk) {
+		a.pk = append(a.pk, &kernel.PackedB{})
+	}
+	p := a.pk[a.npk]
+	a.npk++
+	return p
+}
+
+// reset makes the arena's memory reusable, growing it to last call's need.
+func (a *arena) reset() {
+	if a.need > len(a.buf) {
+		a.buf = make([]float32, a.need)
+	}
+	a.off, a.need, a.npk = 0, 0, 0
+}
+
+var arenaPool = sync.Pool{New: func() any { return new(arena) }}
