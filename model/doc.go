@@ -1,0 +1,34 @@
+// Package model turns a Spec (JSON or YAML) into a network with a task
+// head, trains it through package train, saves it with its preprocessing
+// state and predicts with it.
+//
+// A Spec names the task and the architecture:
+//
+//	task: forecast      # forecast | classify | lm
+//	cell: lstm          # lstm | gru
+//	hidden: 64
+//	layers: 1
+//	inputs: 1           # features per time step (forecast)
+//	horizon: 1
+//
+// Build validates it and returns a *Model whose parameters carry PyTorch
+// state_dict names: the recurrent stack under "rnn." (rnn.weight_ih_l0, ...,
+// loadable into torch.nn.LSTM after stripping the prefix), the embedding under
+// "embedding." and the output layer under "head.".
+//
+// Tasks:
+//   - forecast: windows (T, B, I) → recurrent stack → last step → Linear to
+//     Horizon×Targets; optionally residual (the head predicts the change from
+//     the last observed target value). Forecast builds the windows, scales
+//     them, computes RMSE/MAE in the original units, and compares against the
+//     persistence and seasonal-naive baselines.
+//   - classify: token ids → embedding → (Bi)LSTM → last/mean/max pooling →
+//     Linear to classes.
+//   - lm: token ids → embedding → stacked LSTM → Linear to the vocabulary
+//     (optionally tied to the embedding); perplexity and bits per token.
+//
+// Save writes a safetensors file (package checkpoint) whose metadata holds
+// the spec and the preprocessing state; Load reads it back and rebuilds the
+// model. InitFrom copies matching parameters from another model for
+// transfer learning and reports which matched.
+package model
