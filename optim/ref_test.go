@@ -12,69 +12,44 @@ import (
 // Config. An unknown key, or maximize=true, is an error.
 func configFromTorch(h map[string]any) (Config, error) {
 	var c Config
-	num := func(k string, v any) (float64, error) {
-		f, ok := v.(float64)
-		if !ok {
-			return 0, fmt.Errorf("hyper %s = %v is not a number", k, v)
-		}
-		return f, nil
+	floats := map[string]*float64{
+		"lr": &c.LR, "momentum": &c.Momentum, "dampening": &c.Dampening,
+		"weight_decay": &c.WeightDecay, "alpha": &c.Alpha, "eps": &c.Eps,
+		"lr_decay": &c.LRDecay, "initial_accumulator_value": &c.InitialAccumulator, "rho": &c.Rho,
 	}
+	var maximize bool
+	bools := map[string]*bool{"nesterov": &c.Nesterov, "centered": &c.Centered, "amsgrad": &c.AMSGrad, "maximize": &maximize}
 	for k, v := range h {
-		var err error
-		switch k {
-		case "lr":
-			c.LR, err = num(k, v)
-		case "momentum":
-			c.Momentum, err = num(k, v)
-		case "dampening":
-			c.Dampening, err = num(k, v)
-		case "weight_decay":
-			c.WeightDecay, err = num(k, v)
-		case "alpha":
-			c.Alpha, err = num(k, v)
-		case "eps":
-			c.Eps, err = num(k, v)
-		case "lr_decay":
-			c.LRDecay, err = num(k, v)
-		case "initial_accumulator_value":
-			c.InitialAccumulator, err = num(k, v)
-		case "rho":
-			c.Rho, err = num(k, v)
-		case "nesterov", "centered", "amsgrad", "maximize":
+		if dst, ok := floats[k]; ok {
+			f, ok := v.(float64)
+			if !ok {
+				return c, fmt.Errorf("hyper %s = %v is not a number", k, v)
+			}
+			*dst = f
+		} else if dst, ok := bools[k]; ok {
 			b, ok := v.(bool)
 			if !ok {
 				return c, fmt.Errorf("hyper %s = %v is not a bool", k, v)
 			}
-			switch k {
-			case "nesterov":
-				c.Nesterov = b
-			case "centered":
-				c.Centered = b
-			case "amsgrad":
-				c.AMSGrad = b
-			case "maximize":
-				if b {
-					return c, fmt.Errorf("hyper maximize = true is not supported")
-				}
-			}
-		case "betas":
+			*dst = b
+		} else if k == "betas" {
 			l, ok := v.([]any)
 			if !ok || len(l) != 2 {
 				return c, fmt.Errorf("hyper betas = %v is not a pair", v)
 			}
 			for _, x := range l {
-				f, err := num(k, x)
-				if err != nil {
-					return c, err
+				f, ok := x.(float64)
+				if !ok {
+					return c, fmt.Errorf("hyper betas = %v is not a pair of numbers", v)
 				}
 				c.Betas = append(c.Betas, f)
 			}
-		default:
+		} else {
 			return c, fmt.Errorf("unknown hyper-parameter %q = %v", k, v)
 		}
-		if err != nil {
-			return c, err
-		}
+	}
+	if maximize {
+		return c, fmt.Errorf("hyper maximize = true is not supported")
 	}
 	return c, nil
 }
