@@ -97,8 +97,8 @@ func (d *ForecastData) batch(from, to int) *ForecastBatch {
 type ForecastSplits struct {
 	Prep              *ForecastPrep
 	Split             series.Split
-	Train, Val, Test  *ForecastData // Val is nil without validation rows
-	Raw               *series.Frame // the selected columns, original units
+	Train, Val, Test  *ForecastData  // Val is nil without validation rows
+	Raw               *series.Frame  // the selected columns, original units
 	Persistence, Seas *tensor.Tensor // baselines on Test, original units
 }
 
