@@ -1484,6 +1484,8 @@ gemvt_done:
 TEXT ·fmaPeak(SB), NOSPLIT, $0-12
 	MOVQ     n+0(FP), AX
 	VPCMPEQD Y0, Y0, Y0
+	VPSRLD   $0x19, Y0, Y0
+	VPSLLD   $0x17, Y0, Y0
 	VXORPS   Y1, Y1, Y1
 	VXORPS   Y2, Y2, Y2
 	VXORPS   Y3, Y3, Y3

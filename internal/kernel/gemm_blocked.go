@@ -25,6 +25,11 @@ import "sync"
 // A, which stays in Zen 3's 512 KiB L2 while the B panels stream past.
 const mcBlock = 144
 
+// jitMaxRows is the largest m packed just in time (see gemmJob.jit): up to
+// there a packed element of op(B) serves too few rows to pay a write and a
+// re-read through memory.
+const jitMaxRows = 2 * mcBlock
+
 // parallelMinFlops is the work (2·m·n·k) below which a call runs on the
 // calling goroutine alone: waking a parked worker costs 100-150 µs.
 const parallelMinFlops = 4 << 20
@@ -38,8 +43,12 @@ type gemmJob struct {
 	c           []float32
 	ldc         int
 	// pack, when set, makes each part pack its panels of op(B) from b
-	// (tB, ldb) into pb before using them.
+	// (tB, ldb) into pb before using them; jit (with pack) instead packs
+	// slabs of slabPanels panels into a small L2-resident buffer right
+	// before they are used, so that few-row products do not pay a full
+	// round trip of op(B) through memory. pb is unused then.
 	pack bool
+	jit  bool
 	tB   bool
 	b    []float32
 	ldb  int
@@ -61,7 +70,7 @@ func (g *gemmJob) exec() {
 		parallel(parts, func(t int) { g.run(0, g.m, t*per, min(np, (t+1)*per)) })
 		return
 	}
-	if g.pack {
+	if g.pack && !g.jit {
 		parts := min(np, 4*threads)
 		per := (np + parts - 1) / parts
 		parts = (np + per - 1) / per
@@ -77,56 +86,96 @@ func (g *gemmJob) exec() {
 	parallel(parts, func(t int) { g.run(6*t*per, min(g.m, 6*(t+1)*per), 0, np) })
 }
 
+// slabPanels is the width, in 16-column panels, of a just-in-time packed
+// slab of op(B): 8 panels × 256 rows = 128 KiB, a quarter of L2.
+const slabPanels = 8
+
 // run computes rows i0 <= i < i1 of C over panels q0 <= q < q1.
 func (g *gemmJob) run(i0, i1, q0, q1 int) {
 	if i0 >= i1 || q0 >= q1 {
 		return
 	}
+	if g.jit {
+		g.runJIT(i0, i1, q0, q1)
+		return
+	}
 	if g.pack {
 		packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, q0, q1)
 	}
-	n, ldc := g.n, g.ldc
-	if g.beta != 0 && g.beta != 1 {
-		j0, j1 := q0*16, min(q1*16, n)
-		for i := i0; i < i1; i++ {
-			row := g.c[i*ldc+j0 : i*ldc+j1]
-			for j := range row {
-				row[j] *= g.beta
+	g.scaleBeta(i0, i1, q0, q1)
+	n := g.n
+	kc := kcBlock(g.k)
+	np := (n + 15) / 16
+	for l0 := 0; l0 < g.k; l0 += kc {
+		kcp := min(kc, g.k-l0)
+		blk := g.pb[l0*np*16 : (l0+kcp)*np*16]
+		for ic := i0; ic < i1; ic += mcBlock {
+			g.block(ic, min(ic+mcBlock, i1), l0, kcp, q0, q1, blk[q0*kcp*16:])
+		}
+	}
+}
+
+// scaleBeta applies a general beta (not 0 or 1) to rows i0..i1 of C over
+// panels q0..q1 before the k-blocks accumulate into it.
+func (g *gemmJob) scaleBeta(i0, i1, q0, q1 int) {
+	if g.beta == 0 || g.beta == 1 {
+		return
+	}
+	j0, j1 := q0*16, min(q1*16, g.n)
+	for i := i0; i < i1; i++ {
+		row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
+		for j := range row {
+			row[j] *= g.beta
+		}
+	}
+}
+
+// runJIT is run for the jit mode: per k-block, pack a slab of panels, then
+// sweep all rows over it.
+func (g *gemmJob) runJIT(i0, i1, q0, q1 int) {
+	g.scaleBeta(i0, i1, q0, q1)
+	kc := kcBlock(g.k)
+	buf := getScratch(kc * slabPanels * 16)
+	for l0 := 0; l0 < g.k; l0 += kc {
+		kcp := min(kc, g.k-l0)
+		for s0 := q0; s0 < q1; s0 += slabPanels {
+			s1 := min(s0+slabPanels, q1)
+			packBlock(*buf, g.tB, g.n, g.b, g.ldb, l0, kcp, s0, s1)
+			for ic := i0; ic < i1; ic += mcBlock {
+				g.block(ic, min(ic+mcBlock, i1), l0, kcp, s0, s1, *buf)
 			}
 		}
 	}
-	kc := kcBlock(g.k)
-	np := (n + 15) / 16
+	putScratch(buf)
+}
+
+// block runs the micro-kernels for rows i0..i1 (at most mcBlock), k-block
+// l0..l0+kcp and panels q0..q1, panel q at panels[(q-q0)*kcp*16:].
+func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels []float32) {
+	n, ldc := g.n, g.ldc
+	accum := l0 > 0 || g.beta != 0
 	var tmp [6 * 16]float32
-	for l0 := 0; l0 < g.k; l0 += kc {
-		kcp := min(kc, g.k-l0)
-		accum := l0 > 0 || g.beta != 0
-		blk := g.pb[l0*np*16 : (l0+kcp)*np*16]
-		for ic := i0; ic < i1; ic += mcBlock {
-			ie := min(ic+mcBlock, i1)
-			for q := q0; q < q1; q++ {
-				panel := blk[q*kcp*16 : (q+1)*kcp*16]
-				j := q * 16
-				w := min(16, n-j)
-				for i := ic; i < ie; i += 6 {
-					mr := min(6, ie-i)
-					as := g.a[i*g.rsa+l0*g.csa:]
-					if w == 16 {
-						microKernel(mr, kcp, as, g.rsa, g.csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
-						continue
+	for q := q0; q < q1; q++ {
+		panel := panels[(q-q0)*kcp*16 : (q-q0+1)*kcp*16]
+		j := q * 16
+		w := min(16, n-j)
+		for i := i0; i < i1; i += 6 {
+			mr := min(6, i1-i)
+			as := g.a[i*g.rsa+l0*g.csa:]
+			if w == 16 {
+				microKernel(mr, kcp, as, g.rsa, g.csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
+				continue
+			}
+			microKernel(mr, kcp, as, g.rsa, g.csa, panel, tmp[:], 16, g.alpha, false)
+			for r := 0; r < mr; r++ {
+				crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
+				t := tmp[r*16 : r*16+w]
+				if accum {
+					for jj, v := range t {
+						crow[jj] += v
 					}
-					microKernel(mr, kcp, as, g.rsa, g.csa, panel, tmp[:], 16, g.alpha, false)
-					for r := 0; r < mr; r++ {
-						crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
-						t := tmp[r*16 : r*16+w]
-						if accum {
-							for jj, v := range t {
-								crow[jj] += v
-							}
-						} else {
-							copy(crow, t)
-						}
-					}
+				} else {
+					copy(crow, t)
 				}
 			}
 		}
@@ -140,9 +189,15 @@ func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if tA {
 		rsa, csa = 1, lda
 	}
-	buf := getScratch(packedLen(k, n))
 	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
-		pb: *buf, c: c, ldc: ldc, pack: true, tB: tB, b: b, ldb: ldb}
+		c: c, ldc: ldc, pack: true, tB: tB, b: b, ldb: ldb}
+	if m <= jitMaxRows {
+		g.jit = true
+		g.exec()
+		return
+	}
+	buf := getScratch(packedLen(k, n))
+	g.pb = *buf
 	g.exec()
 	putScratch(buf)
 }

@@ -32,32 +32,38 @@ func packPanels(dst []float32, tB bool, k, n int, b []float32, ldb int, q0, q1 i
 	for l0 := 0; l0 < k; l0 += kc {
 		kcp := min(kc, k-l0)
 		blk := dst[l0*np*16 : (l0+kcp)*np*16]
-		for q := q0; q < q1; q++ {
-			panel := blk[q*kcp*16 : (q+1)*kcp*16]
-			j0 := q * 16
-			w := min(16, n-j0)
-			if tB {
-				src := b[j0*ldb+l0:]
-				if w == 16 {
-					packBT16(kcp, src, ldb, panel)
-				} else {
-					clear(panel)
-					packBTGo(0, kcp, w, src, ldb, panel)
-				}
-				continue
-			}
+		packBlock(blk[q0*kcp*16:], tB, n, b, ldb, l0, kcp, q0, q1)
+	}
+}
+
+// packBlock packs panels q0 <= q < q1 of rows l0 <= l < l0+kcp of op(B)
+// (n columns) into dst, panel q at dst[(q-q0)*kcp*16:].
+func packBlock(dst []float32, tB bool, n int, b []float32, ldb int, l0, kcp, q0, q1 int) {
+	for q := q0; q < q1; q++ {
+		panel := dst[(q-q0)*kcp*16 : (q-q0+1)*kcp*16]
+		j0 := q * 16
+		w := min(16, n-j0)
+		if tB {
+			src := b[j0*ldb+l0:]
 			if w == 16 {
-				for l := 0; l < kcp; l++ {
-					s := (l0+l)*ldb + j0
-					*(*[16]float32)(panel[l*16 : l*16+16]) = *(*[16]float32)(b[s : s+16])
-				}
-				continue
+				packBT16(kcp, src, ldb, panel)
+			} else {
+				clear(panel)
+				packBTGo(0, kcp, w, src, ldb, panel)
 			}
-			clear(panel)
+			continue
+		}
+		if w == 16 {
 			for l := 0; l < kcp; l++ {
 				s := (l0+l)*ldb + j0
-				copy(panel[l*16:l*16+w], b[s:s+w])
+				*(*[16]float32)(panel[l*16 : l*16+16]) = *(*[16]float32)(b[s : s+16])
 			}
+			continue
+		}
+		clear(panel)
+		for l := 0; l < kcp; l++ {
+			s := (l0+l)*ldb + j0
+			copy(panel[l*16:l*16+w], b[s:s+w])
 		}
 	}
 }

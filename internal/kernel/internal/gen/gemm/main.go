@@ -528,9 +528,11 @@ func fmaPeak() {
 	Doc("fmaPeak runs n iterations of 12 independent 8-lane FMAs (192 flops each) and returns a lane so the work is observable.")
 	n := Load(Param("n"), GP64())
 	acc := make([]reg.VecVirtual, 12)
-	one, half := YMM(), YMM()
+	one, zero := YMM(), YMM()
 	VPCMPEQD(one, one, one)
-	VXORPS(half, half, half)
+	VPSRLD(U8(25), one, one)
+	VPSLLD(U8(23), one, one) // 1.0 in every lane
+	VXORPS(zero, zero, zero)
 	for i := range acc {
 		acc[i] = YMM()
 		VXORPS(acc[i], acc[i], acc[i])
@@ -539,7 +541,7 @@ func fmaPeak() {
 	JE(LabelRef("fmapeak_done"))
 	Label("fmapeak_loop")
 	for i := range acc {
-		VFMADD231PS(half, one, acc[i])
+		VFMADD231PS(zero, one, acc[i])
 	}
 	DECQ(n)
 	JNE(LabelRef("fmapeak_loop"))
