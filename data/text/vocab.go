@@ -238,23 +238,7 @@ func (v *Vocab) WriteTo(w io.Writer) (int64, error) {
 // ReadVocab reads a vocabulary written by [Vocab.WriteTo]; name is used in
 // errors.
 func ReadVocab(r io.Reader, name string) (*Vocab, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &ParseError{File: name, Err: err}
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, &ParseError{File: name, Err: ErrEmpty}
-	}
-	v := new(Vocab)
-	if err := v.UnmarshalJSON(b); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := position(b, int(se.Offset)-1)
-			return nil, &ParseError{File: name, Line: line, Col: col, Err: err}
-		}
-		return nil, &ParseError{File: name, Err: err}
-	}
-	return v, nil
+	return readJSONValue(r, name, new(Vocab))
 }
 
 // position converts a byte offset in b to a 1-based line and column.
