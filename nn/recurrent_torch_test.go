@@ -228,3 +228,116 @@ func runFamily(t *testing.T, family string, run func(*testing.T, *torchref.Case,
 func TestLSTMTorchReference(t *testing.T) { runFamily(t, "lstm", runSeqCase) }
 
 func TestGRUTorchReference(t *testing.T) { runFamily(t, "gru", runSeqCase) }
+
+// runCellCase runs one cells.json case.
+func runCellCase(t *testing.T, c *torchref.Case, _ string) {
+	known := map[string]bool{"module": true, "B": true, "input_size": true, "hidden_size": true, "bias": true,
+		"zero_initial_state": true, "param_names": true, "loss": true}
+	for k := range c.Config {
+		if !known[k] {
+			t.Fatalf("case %s: unknown config key %q", c.Name, k)
+		}
+	}
+	I, err1 := c.Int("input_size")
+	H, err2 := c.Int("hidden_size")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	bias, ok := c.Config["bias"].(bool)
+	if !ok {
+		t.Fatalf("case %s: config bias missing", c.Name)
+	}
+	rng := tensor.NewRNG(1)
+	var m Module
+	lstm := false
+	switch mod := c.String("module"); mod {
+	case "nn.LSTMCell":
+		m, lstm = NewLSTMCell(I, H, bias, rng), true
+	case "nn.GRUCell":
+		m = NewGRUCell(I, H, bias, rng)
+	default:
+		t.Fatalf("case %s: module %q not handled", c.Name, mod)
+	}
+	if err := loadRefParams(c, m.Params()); err != nil {
+		t.Fatal(err)
+	}
+	xt, err := refTensor(c, "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht, err := refTensor(c, "hx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, h := NewVar(xt), NewVar(ht)
+	var cx, c1 *Var
+	tp := &Tape{}
+	var h1 *Var
+	if lstm {
+		ct, err := refTensor(c, "cx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cx = NewVar(ct)
+		h1, c1 = m.(*LSTMCell).Forward(tp, x, h, cx)
+	} else {
+		h1 = m.(*GRUCell).Forward(tp, x, h)
+	}
+	type pair struct {
+		name string
+		v    *Var
+	}
+	outs := []pair{{"h1", h1}}
+	if lstm {
+		outs = append(outs, pair{"c1", c1})
+	}
+	for _, o := range outs {
+		ref, err := c.T(o.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := torchref.Compare(c.Name+" "+o.name, o.v.Value.Data, ref.Data, 1e-4, 1e-5); err != nil {
+			t.Error(err)
+		}
+	}
+	if c.Bool("zero_initial_state") {
+		// nil states mean zeros.
+		var ih *Var
+		if lstm {
+			ih, _ = m.(*LSTMCell).Forward(nil, x, nil, nil)
+		} else {
+			ih = m.(*GRUCell).Forward(nil, x, nil)
+		}
+		if err := torchref.Compare(c.Name+" h1 from nil state", ih.Value.Data, f64(h1.Value.Data), 1e-6, 1e-7); err != nil {
+			t.Error(err)
+		}
+	}
+	if lstm {
+		Rc, _ := refTensor(c, "Rc")
+		c1.G().Add(Rc)
+	}
+	Rh, _ := refTensor(c, "Rh")
+	tp.Backward(h1, Rh)
+	grads := []pair{{"input", x}, {"hx", h}}
+	if lstm {
+		grads = append(grads, pair{"cx", cx})
+	}
+	for _, p := range m.Params() {
+		grads = append(grads, pair{p.Name, &p.Var})
+	}
+	for _, g := range grads {
+		ref, err := c.T("grad." + g.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.v.Grad == nil {
+			t.Errorf("%s: grad.%s: no gradient", c.Name, g.name)
+			continue
+		}
+		if err := torchref.Compare(c.Name+" grad."+g.name, g.v.Grad.Data, ref.Data, 1e-4, 1e-5); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCellsTorchReference(t *testing.T) { runFamily(t, "cells", runCellCase) }

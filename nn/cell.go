@@ -1,0 +1,225 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// cellCore is one step of an LSTM, GRU or RNN on a batch: the engine
+// behind LSTMCell, GRUCell and RNNCell. Parameters are weight_ih (G, I),
+// weight_hh (G, H), bias_ih (G), bias_hh (G), as PyTorch's cells.
+type cellCore struct {
+	kind       cellKind
+	in, hidden int
+	wih, whh   *Param
+	bih, bhh   *Param
+}
+
+func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cellCore {
+	if in <= 0 || hidden <= 0 {
+		panic(fmt.Sprintf("nn: New%sCell: sizes %d, %d must be > 0", kind, in, hidden))
+	}
+	G := kind.gates() * hidden
+	c := cellCore{kind: kind, in: in, hidden: hidden, wih: NewParam("weight_ih", G, in), whh: NewParam("weight_hh", G, hidden)}
+	if bias {
+		c.bih = NewParam("bias_ih", G)
+		c.bhh = NewParam("bias_hh", G)
+	}
+	if err := (Init{}).apply(kind.String()+"Cell", c.params(), kind, hidden, rng); err != nil {
+		panic(err) // the zero Init cannot fail
+	}
+	return c
+}
+
+func (c *cellCore) params() []*Param {
+	ps := []*Param{c.wih, c.whh}
+	if c.bih != nil {
+		ps = append(ps, c.bih, c.bhh)
+	}
+	return ps
+}
+
+// step runs the cell on x (B, I) from h (B, H) and, for LSTM, cx (B, H);
+// nil states mean zeros. It returns h1 and (LSTM) c1.
+func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
+	name := c.kind.String() + "Cell.Forward"
+	if x == nil || len(x.Value.Shape) != 2 || x.Value.Shape[1] != c.in {
+		panic(fmt.Sprintf("nn: %s: x must be (B, %d)", name, c.in))
+	}
+	B, H, I := x.Value.Shape[0], c.hidden, c.in
+	G := c.kind.gates() * H
+	for _, s := range []*Var{h, cx} {
+		if s != nil && !shapeIs(s.Value, B, H) {
+			panic(fmt.Sprintf("nn: %s: state shape %v, want (%d, %d)", name, s.Value.Shape, B, H))
+		}
+	}
+	var ws *arena
+	if tp != nil {
+		ws = new(arena)
+	} else {
+		ws = arenaPool.Get().(*arena)
+		defer func() { ws.reset(); arenaPool.Put(ws) }()
+	}
+	hprev := ws.take(B * H)
+	if h != nil {
+		copy(hprev, h.Value.Data)
+	}
+	gru := c.kind == kindGRU
+	// xg = x W_ihᵀ (+ biases); for GRU hg = h W_hhᵀ + b_hh separately.
+	xg := ws.take(B * G)
+	hg := xg
+	if gru {
+		hg = ws.take(B * G)
+	}
+	if c.bih != nil {
+		for b := 0; b < B; b++ {
+			kernel.Axpy(1, c.bih.Value.Data, xg[b*G:(b+1)*G])
+			kernel.Axpy(1, c.bhh.Value.Data, hg[b*G:(b+1)*G])
+		}
+	}
+	kernel.Sgemm(false, true, B, G, I, 1, x.Value.Data, I, c.wih.Value.Data, I, 1, xg, G)
+	if h != nil {
+		kernel.Sgemm(false, true, B, G, H, 1, hprev, H, c.whh.Value.Data, H, 1, hg, G)
+	}
+	h1 := tensor.New(B, H)
+	var c1, cprev, act []float32
+	switch c.kind {
+	case kindLSTM:
+		c1t := tensor.New(B, H)
+		c1 = c1t.Data
+		cprev = ws.take(B * H)
+		if cx != nil {
+			copy(cprev, cx.Value.Data)
+		}
+		act = xg
+		kernel.LSTMForward(act, c1, h1.Data, xg, cprev, B, H)
+	case kindGRU:
+		act = ws.take(B * G)
+		kernel.GRUForward(act, h1.Data, xg, hg, hprev, B, H)
+	default:
+		act = xg
+		if c.kind == kindRNNTanh {
+			kernel.Tanh(act, xg)
+		} else {
+			for i, v := range xg {
+				act[i] = max(v, 0)
+			}
+		}
+		copy(h1.Data, act)
+	}
+	h1v := NewVar(h1)
+	var c1v *Var
+	if c1 != nil {
+		c1v = NewVar(tensor.FromSlice(c1, B, H))
+	}
+	if tp == nil {
+		return h1v, c1v
+	}
+	tp.Add(func() {
+		bw := new(arena)
+		dh := bw.take(B * H)
+		if h1v.Grad != nil {
+			copy(dh, h1v.Grad.Data)
+		}
+		dA := bw.take(B * G) // d(pre) for LSTM/RNN, dxg for GRU
+		dR := dA             // gradient of the W_hh product
+		dhp := bw.take(B * H)
+		switch c.kind {
+		case kindLSTM:
+			dc := bw.take(B * H)
+			if c1v.Grad != nil {
+				copy(dc, c1v.Grad.Data)
+			}
+			kernel.LSTMBackward(dA, dc, act, c1, cprev, dh, dc, B, H)
+			if cx != nil {
+				kernel.Axpy(1, dc, cx.G().Data)
+			}
+		case kindGRU:
+			dR = bw.take(B * G)
+			kernel.GRUBackward(dA, dR, dhp, act, hg, hprev, dh, B, H)
+		default:
+			for i, v := range act {
+				if c.kind == kindRNNTanh {
+					dA[i] = dh[i] * (1 - v*v)
+				} else if v > 0 {
+					dA[i] = dh[i]
+				}
+			}
+		}
+		kernel.Sgemm(true, false, G, I, B, 1, dA, G, x.Value.Data, I, 1, c.wih.Grad.Data, I)
+		kernel.Sgemm(true, false, G, H, B, 1, dR, G, hprev, H, 1, c.whh.Grad.Data, H)
+		if c.bih != nil {
+			colSumAdd(c.bih.Grad.Data, dA, B, G)
+			colSumAdd(c.bhh.Grad.Data, dR, B, G)
+		}
+		kernel.Sgemm(false, false, B, I, G, 1, dA, G, c.wih.Value.Data, I, 1, x.G().Data, I)
+		if h != nil {
+			kernel.Sgemm(false, false, B, H, G, 1, dR, G, c.whh.Value.Data, H, 1, dhp, H)
+			kernel.Axpy(1, dhp, h.G().Data)
+		}
+	})
+	return h1v, c1v
+}
+
+// LSTMCell is one LSTM step (PyTorch's nn.LSTMCell), for custom loops:
+// decoders, attention, teacher forcing. Parameters weight_ih (4H, I),
+// weight_hh (4H, H), bias_ih (4H), bias_hh (4H), gates i, f, g, o,
+// initialized U(-1/√H, 1/√H).
+type LSTMCell struct{ core cellCore }
+
+// NewLSTMCell returns an LSTMCell initialized from rng. It panics if a
+// size is not positive.
+func NewLSTMCell(inputSize, hiddenSize int, bias bool, rng *tensor.RNG) *LSTMCell {
+	return &LSTMCell{core: newCellCore(kindLSTM, inputSize, hiddenSize, bias, rng)}
+}
+
+// Params returns weight_ih, weight_hh, bias_ih, bias_hh.
+func (c *LSTMCell) Params() []*Param { return c.core.params() }
+
+// Forward runs one step on x (B, I) from h and cx (B, H; nil = zeros) and
+// returns h1 and c1 (B, H).
+func (c *LSTMCell) Forward(tp *Tape, x, h, cx *Var) (h1, c1 *Var) { return c.core.step(tp, x, h, cx) }
+
+// GRUCell is one GRU step (PyTorch's nn.GRUCell), gates r, z, n.
+type GRUCell struct{ core cellCore }
+
+// NewGRUCell returns a GRUCell initialized from rng. It panics if a size
+// is not positive.
+func NewGRUCell(inputSize, hiddenSize int, bias bool, rng *tensor.RNG) *GRUCell {
+	return &GRUCell{core: newCellCore(kindGRU, inputSize, hiddenSize, bias, rng)}
+}
+
+// Params returns weight_ih, weight_hh, bias_ih, bias_hh.
+func (c *GRUCell) Params() []*Param { return c.core.params() }
+
+// Forward runs one step on x (B, I) from h (B, H; nil = zeros) and returns
+// h1 (B, H).
+func (c *GRUCell) Forward(tp *Tape, x, h *Var) *Var {
+	h1, _ := c.core.step(tp, x, h, nil)
+	return h1
+}
+
+// RNNCell is one Elman RNN step (PyTorch's nn.RNNCell), tanh or relu.
+type RNNCell struct{ core cellCore }
+
+// NewRNNCell returns an RNNCell initialized from rng; nonlinearity is
+// "tanh" (or "") or "relu". It panics on a bad size or nonlinearity.
+func NewRNNCell(inputSize, hiddenSize int, bias bool, nonlinearity string, rng *tensor.RNG) *RNNCell {
+	kind, err := rnnKind(nonlinearity)
+	if err != nil {
+		panic(err)
+	}
+	return &RNNCell{core: newCellCore(kind, inputSize, hiddenSize, bias, rng)}
+}
+
+// Params returns weight_ih, weight_hh, bias_ih, bias_hh.
+func (c *RNNCell) Params() []*Param { return c.core.params() }
+
+// Forward runs one step on x (B, I) from h (B, H; nil = zeros) and returns
+// h1 (B, H).
+func (c *RNNCell) Forward(tp *Tape, x, h *Var) *Var {
+	h1, _ := c.core.step(tp, x, h, nil)
+	return h1
+}
