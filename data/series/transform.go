@@ -171,7 +171,11 @@ type Log struct {
 
 // Transform returns a copy of f with the columns logged; a value outside
 // the domain (≤ 0, or ≤ −1 with Plus1) is an error naming its line.
-func (l Log) Transform(f *Frame) (*Frame, error) {
+func (l Log) Transform(f *Frame) (*Frame, error) { return l.apply(f, false) }
+
+// apply maps the selected columns of a copy of f through Value or
+// InverseValue.
+func (l Log) apply(f *Frame, inverse bool) (*Frame, error) {
 	g := f.Clone()
 	idx, err := g.Indices(l.Columns)
 	if err != nil {
@@ -179,6 +183,10 @@ func (l Log) Transform(f *Frame) (*Frame, error) {
 	}
 	for _, c := range idx {
 		for r, x := range g.Values[c] {
+			if inverse {
+				g.Values[c][r] = l.InverseValue(x)
+				continue
+			}
 			if x <= 0 && !l.Plus1 || x <= -1 {
 				return nil, &Error{File: f.Name, Line: f.line(r), Column: f.Columns[c], Value: fmt.Sprint(x), Msg: "is outside the domain of the log transform"}
 			}
@@ -205,19 +213,7 @@ func (l Log) InverseValue(y float64) float64 {
 }
 
 // Inverse returns a copy of f with the columns exponentiated back.
-func (l Log) Inverse(f *Frame) (*Frame, error) {
-	g := f.Clone()
-	idx, err := g.Indices(l.Columns)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range idx {
-		for r, y := range g.Values[c] {
-			g.Values[c][r] = l.InverseValue(y)
-		}
-	}
-	return g, nil
-}
+func (l Log) Inverse(f *Frame) (*Frame, error) { return l.apply(f, true) }
 
 // Diff is differencing at a lag: y[t] = x[t] − x[t−Lag]. Lag 1 removes a
 // trend, a seasonal lag (12 for monthly data) removes a season; apply two
@@ -250,7 +246,8 @@ func (d Diff) Transform(f *Frame) (*Frame, error) {
 // Lag of them), and diffs, the predicted differences for the following
 // steps, it writes the predicted levels into dst (allocated when nil,
 // len(diffs)) and returns it. Steps further than Lag ahead build on
-// earlier predicted levels, as recursive forecasts do.
+// earlier predicted levels, as recursive forecasts do. dst may be diffs
+// (integration in place).
 func (d Diff) Integrate(dst, history, diffs []float64) []float64 {
 	lag := d.lag()
 	if len(history) < lag {
@@ -278,8 +275,13 @@ func (d Diff) Integrate(dst, history, diffs []float64) []float64 {
 // 0), hour_sin, hour_cos (2π(hour + minute/60)/24), yday_sin, yday_cos
 // (2π(day of year − 1)/days in the year).
 type Calendar struct {
-	Month, Weekday, Hour, DayOfYear bool
+	Month     bool `json:"month,omitempty"`
+	Weekday   bool `json:"weekday,omitempty"`
+	Hour      bool `json:"hour,omitempty"`
+	DayOfYear bool `json:"yday,omitempty"`
 }
+
+func (c Calendar) any() bool { return c.Month || c.Weekday || c.Hour || c.DayOfYear }
 
 // AddCalendar returns a copy of f with the selected calendar columns
 // appended, computed from the time column (a date or decimal year).
