@@ -20,6 +20,12 @@ func (m *Model) AddTo(f *checkpoint.File) error {
 	if err := f.AddParams(m.params); err != nil {
 		return err
 	}
+	return m.AddMeta(f)
+}
+
+// AddMeta stores the model's spec and preprocessing state (not the
+// weights) in f's metadata; a trainer's checkpoint uses it.
+func (m *Model) AddMeta(f *checkpoint.File) error {
 	if err := f.SetJSON(MetaSpec, m.Spec); err != nil {
 		return err
 	}

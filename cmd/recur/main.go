@@ -22,6 +22,7 @@ import (
 
 // commands lists every command in the order "recur help" shows them.
 var commands = []*command{
+	cmdTrain,
 	cmdVersion,
 }
 

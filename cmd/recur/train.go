@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/tensor"
+	"github.com/recur-ml/recur/train"
+)
+
+// trainOpts are the options of "recur train"; every field is a flag and a
+// key of --config files.
+type trainOpts struct {
+	Task   string
+	Data   string
+	Valid  string
+	Test   string
+	Config string
+	Out    string
+	Name   string
+	JSON   bool
+	Quiet  bool
+	Resume string
+
+	// forecast
+	Target       string
+	Inputs       string
+	Time         string
+	Lookback     int
+	Horizon      int
+	TestFraction float64
+	ValFraction  float64
+	Season       int
+	Log          bool
+	Residual     bool
+	Scale        string
+
+	// architecture
+	Cell          string
+	Hidden        int
+	Layers        int
+	Bidirectional bool
+	Dropout       float64
+
+	// optimization
+	Optimizer   string
+	LR          float64
+	WeightDecay float64
+	Clip        float64
+	BatchSize   int
+	Epochs      int
+	Patience    int
+	Seed        uint64
+}
+
+func (o *trainOpts) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.Task, "task", "forecast", "task: forecast")
+	fs.StringVar(&o.Data, "data", "", "training data file (forecast: CSV/TSV; default: the embedded AirPassengers series)")
+	fs.StringVar(&o.Config, "config", "", "YAML `file` whose keys are these flags' names; flags given on the command line override it")
+	fs.StringVar(&o.Out, "out", "", "output `dir`ectory (default runs/<name>)")
+	fs.StringVar(&o.Name, "name", "", "run name for the default output directory (default: the UTC time)")
+	fs.BoolVar(&o.JSON, "json", false, "print the final result as one JSON line on stdout")
+	fs.BoolVar(&o.Quiet, "quiet", false, "print no progress")
+	fs.StringVar(&o.Resume, "resume", "", "resume training from this checkpoint `file` (runs/<name>/last.safetensors)")
+
+	fs.StringVar(&o.Target, "target", "", "forecast: target column(s), comma-separated names or indices (default: the last column)")
+	fs.StringVar(&o.Inputs, "inputs", "", "forecast: extra input columns besides the targets, comma-separated")
+	fs.StringVar(&o.Time, "time", "", "forecast: time column (default: detected; \"-\" for none)")
+	fs.IntVar(&o.Lookback, "lookback", 12, "forecast: input window length")
+	fs.IntVar(&o.Horizon, "horizon", 1, "forecast: number of future steps predicted")
+	fs.Float64Var(&o.TestFraction, "test-fraction", 0.33, "forecast: share of rows at the end held out for testing")
+	fs.Float64Var(&o.ValFraction, "val-fraction", 0.1, "forecast: share of rows before the test rows used for validation and early stopping (0: none)")
+	fs.IntVar(&o.Season, "season", 12, "forecast: season length of the seasonal-naive baseline")
+	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
+	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
+	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore or robust")
+
+	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell: lstm or gru")
+	fs.IntVar(&o.Hidden, "hidden", 32, "hidden size")
+	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
+	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (classify)")
+	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head")
+
+	fs.StringVar(&o.Optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", "))
+	fs.Float64Var(&o.LR, "lr", 0.01, "learning rate")
+	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "L2 weight decay (decoupled for adamw)")
+	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off)")
+	fs.IntVar(&o.BatchSize, "batch-size", 8, "batch size")
+	fs.IntVar(&o.Epochs, "epochs", 150, "training epochs")
+	fs.IntVar(&o.Patience, "patience", 0, "stop after this many epochs without validation improvement (0: never)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
+}
+
+var cmdTrain = &command{
+	Name:      "train",
+	UsageLine: "recur train [flags]",
+	Short:     "train a model (with no flags: a forecaster on AirPassengers)",
+	Long: `Train trains a model, evaluates it on held-out data against simple
+baselines and saves it.
+
+With no flags it trains an LSTM forecaster on the embedded AirPassengers
+series (monthly airline passengers 1949-1960): the first 57% of the months
+train, the next 10% validate (the best epoch is kept), the last 33% test.
+It prints the test RMSE next to the persistence and seasonal-naive
+baselines and where it saved the model.
+
+The output directory (--out, default runs/<name>) receives model.safetensors
+(the final model: weights under PyTorch names, spec and preprocessing state),
+best.safetensors and last.safetensors (checkpoints with optimizer and
+training state, for --resume), and metrics.csv / metrics.jsonl (one row per
+epoch).
+
+Keys of a --config YAML file are the flag names (for example "hidden: 64"
+or "target: [a, b]"); flags on the command line override the file.`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		o := &trainOpts{}
+		o.register(fs)
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			if len(args) > 0 {
+				return usagef("train: unexpected argument %q (data files are given with --data)", args[0])
+			}
+			if o.Config != "" {
+				if err := applyConfig(fs, o.Config); err != nil {
+					return err
+				}
+			}
+			return runTrain(ctx, o, stdout, stderr)
+		}
+	},
+}
+
+// trainResult is the final JSON line of "recur train --json".
+type trainResult struct {
+	Task      string                        `json:"task"`
+	Metrics   map[string]map[string]float64 `json:"metrics"`
+	Baselines map[string]map[string]float64 `json:"baselines,omitempty"`
+	Model     string                        `json:"model"`
+	Epochs    int                           `json:"epochs"`
+	Seconds   float64                       `json:"seconds"`
+}
+
+func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	switch o.Task {
+	case model.Forecast:
+		return trainForecast(ctx, o, stdout, stderr)
+	default:
+		return usagef("train: --task %q: want forecast", o.Task)
+	}
+}
+
+func (o *trainOpts) outDir() (string, error) {
+	dir := o.Out
+	if dir == "" {
+		name := o.Name
+		if name == "" {
+			name = time.Now().UTC().Format("20060102-150405")
+		}
+		dir = filepath.Join("runs", name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("--out: %w", err)
+	}
+	return dir, nil
+}
+
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	start := time.Now()
+	var (
+		frame *series.Frame
+		err   error
+	)
+	if o.Data == "" {
+		frame, err = airPassengers()
+	} else {
+		frame, err = series.ReadFile(o.Data, series.CSVOptions{TimeColumn: o.Time})
+	}
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	targets := splitList(o.Target)
+	for _, t := range targets {
+		if _, err := frame.Index(t); err != nil {
+			return fmt.Errorf("--target %q: %s has columns %q", t, frame.Name, frame.Columns)
+		}
+	}
+	inputs := splitList(o.Inputs)
+	for _, t := range inputs {
+		if _, err := frame.Index(t); err != nil {
+			return fmt.Errorf("--inputs %q: %s has columns %q", t, frame.Name, frame.Columns)
+		}
+	}
+	val := o.ValFraction
+	if val == 0 {
+		val = -1
+	}
+	sp, err := model.PrepareForecast(frame, model.ForecastOptions{
+		Targets: targets, Inputs: inputs, Lookback: o.Lookback, Horizon: o.Horizon,
+		TestFraction: o.TestFraction, ValFraction: val, Season: o.Season, Log: o.Log,
+		Scale: series.ScaleMethod(o.Scale),
+	}, o.BatchSize)
+	if err != nil {
+		return err
+	}
+	spec := sp.Prep.SpecFor(model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Dropout: o.Dropout, Residual: o.Residual})
+	m, err := model.Build(spec, o.Seed)
+	if err != nil {
+		return err
+	}
+	if err := m.SetForecastPrep(sp.Prep); err != nil {
+		return err
+	}
+	task := &model.ForecastTask{M: m, Prep: sp.Prep}
+	var valid train.Data
+	if sp.Val != nil {
+		valid = sp.Val
+	}
+	dir, err := o.outDir()
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("forecast %s: %d rows (train %d, validation %d, test %d), target %q, lookback %d, horizon %d; %s %d×%d, %d parameters",
+		frame.Name, frame.Len(), sp.Split.Train.Len(), sp.Split.Val.Len(), sp.Split.Test.Len(), sp.Prep.Targets, o.Lookback, o.Horizon,
+		spec.Cell, spec.Layers, spec.Hidden, m.NumParams())
+	res, err := fit(ctx, o, task, m, sp.Train, valid, dir, info, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	test, err := task.Evaluate(sp.Test)
+	if err != nil {
+		return err
+	}
+	delete(test, "loss")
+	base := map[string]map[string]float64{"persistence": model.Errors(sp.Persistence, sp.Test.Actual)}
+	if sp.Seas != nil {
+		base["seasonal_naive"] = model.Errors(sp.Seas, sp.Test.Actual)
+	}
+	path := filepath.Join(dir, "model.safetensors")
+	metrics := map[string]map[string]float64{"test": test}
+	if res.Valid != nil {
+		metrics["valid"] = res.Valid
+	}
+	if err := m.Save(path, map[string]any{"metrics": metrics, "baselines": base}); err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(stdout, trainResult{Task: model.Forecast, Metrics: metrics, Baselines: base, Model: path, Epochs: res.Epochs, Seconds: time.Since(start).Seconds()})
+	}
+	fmt.Fprintf(stdout, "test RMSE %.2f  MAE %.2f  (%d windows of %s)\n", test["rmse"], test["mae"], sp.Test.W.Len(), frame.Name)
+	fmt.Fprintf(stdout, "baselines: persistence RMSE %.2f", base["persistence"]["rmse"])
+	if s, ok := base["seasonal_naive"]; ok {
+		fmt.Fprintf(stdout, ", seasonal-naive (season %d) RMSE %.2f", o.Season, s["rmse"])
+	}
+	fmt.Fprintf(stdout, "\nmodel saved to %s (%.1fs)\n", path, time.Since(start).Seconds())
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// fit runs the trainer with the options' optimizer, clipping, early
+// stopping, logs and checkpoints, resuming when asked.
+func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid train.Data, dir, info string, stdout, stderr io.Writer) (*train.Result, error) {
+	opt, err := optim.New(o.Optimizer, m.Params(), optim.Config{LR: o.LR, WeightDecay: o.WeightDecay})
+	if err != nil {
+		return nil, fmt.Errorf("--optimizer/--lr/--weight-decay: %w", err)
+	}
+	csvFile, err := os.Create(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer csvFile.Close()
+	jsonFile, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer jsonFile.Close()
+	cbs := train.Callbacks{&train.CSVLog{W: csvFile}, train.JSONLog{W: jsonFile}}
+	var es *train.EarlyStopping
+	if valid != nil {
+		es = &train.EarlyStopping{Patience: o.Patience, RestoreBest: true}
+		if o.Patience == 0 {
+			es.Patience = o.Epochs + 1 // keep the best epoch, never stop early
+		}
+		cbs = append(cbs, es)
+	}
+	progress := stdout
+	if o.JSON {
+		progress = stderr // keep stdout for the JSON line
+	}
+	if !o.Quiet {
+		fmt.Fprintln(progress, info)
+		cbs = append(cbs, newProgress(progress, o.Epochs, isTerminal(progress)))
+	}
+	tr, err := train.New(task, opt, train.Config{
+		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: true, Seed: o.Seed, Dir: dir,
+		RNGs: []*tensor.RNG{m.DropRNG}, Callbacks: cbs,
+		Extra: func(f *checkpoint.File) error { return m.AddMeta(f) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.Resume != "" {
+		f, err := checkpoint.Read(o.Resume)
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if err := tr.Resume(f); err != nil {
+			return nil, fmt.Errorf("--resume %s: %w", o.Resume, err)
+		}
+		st := tr.State()
+		fmt.Fprintf(progress, "resumed from %s at epoch %d, step %d\n", o.Resume, st.Epoch+1, st.Step)
+	}
+	res, err := tr.Fit(ctx, trainData, valid)
+	if err != nil {
+		var nf *train.NonFiniteError
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("%w (try a smaller --lr or --clip)", err)
+		}
+		return nil, err
+	}
+	return res, nil
+}
