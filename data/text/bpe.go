@@ -369,14 +369,7 @@ func (b *BPE) UnmarshalJSON(data []byte) error {
 }
 
 // WriteTo writes the JSON form of b to w.
-func (b *BPE) WriteTo(w io.Writer) (int64, error) {
-	data, err := b.MarshalJSON()
-	if err != nil {
-		return 0, err
-	}
-	n, err := w.Write(append(data, '\n'))
-	return int64(n), err
-}
+func (b *BPE) WriteTo(w io.Writer) (int64, error) { return writeJSON(w, b) }
 
 // ReadBPE reads a tokenizer written by [BPE.WriteTo]; name is used in
 // errors.

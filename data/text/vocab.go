@@ -226,7 +226,10 @@ func (v *Vocab) UnmarshalJSON(b []byte) error {
 }
 
 // WriteTo writes the JSON form of v to w.
-func (v *Vocab) WriteTo(w io.Writer) (int64, error) {
+func (v *Vocab) WriteTo(w io.Writer) (int64, error) { return writeJSON(w, v) }
+
+// writeJSON writes the JSON form of v and a newline to w.
+func writeJSON(w io.Writer, v json.Marshaler) (int64, error) {
 	b, err := v.MarshalJSON()
 	if err != nil {
 		return 0, err
