@@ -95,7 +95,10 @@ func NewGroups(name string, groups []Group) (Optimizer, error) {
 	for i, g := range groups {
 		g.Config = g.Config.withDefaults(n)
 		if err := g.Config.validate(n); err != nil {
-			return nil, fmt.Errorf("group %d: %w", i, err)
+			if len(groups) == 1 {
+				return nil, err
+			}
+			return nil, fmt.Errorf("optim: group %d: %w", i, err)
 		}
 		for _, p := range g.Params {
 			if _, dup := b.state[p]; dup || names[p.Name] {
@@ -225,7 +228,7 @@ func (b *base) LoadState(s *State) error {
 				if len(bufs) != len(slots) {
 					return fmt.Errorf("optim: state of parameter %q has %d buffers, want %d %v", p.Name, len(bufs), len(slots), slots)
 				}
-			} else if step > 0 {
+			} else if step > 0 && len(slots) > 0 {
 				return fmt.Errorf("optim: state of parameter %q has %d steps but no buffers", p.Name, step)
 			}
 			loads = append(loads, l)
