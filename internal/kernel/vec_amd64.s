@@ -34,6 +34,16 @@ DATA vecAbs<>+24(SB)/4, $0x7fffffff
 DATA vecAbs<>+28(SB)/4, $0x7fffffff
 GLOBL vecAbs<>(SB), RODATA|NOPTR, $32
 
+DATA vecTwo<>+0(SB)/4, $0x40000000
+DATA vecTwo<>+4(SB)/4, $0x40000000
+DATA vecTwo<>+8(SB)/4, $0x40000000
+DATA vecTwo<>+12(SB)/4, $0x40000000
+DATA vecTwo<>+16(SB)/4, $0x40000000
+DATA vecTwo<>+20(SB)/4, $0x40000000
+DATA vecTwo<>+24(SB)/4, $0x40000000
+DATA vecTwo<>+28(SB)/4, $0x40000000
+GLOBL vecTwo<>(SB), RODATA|NOPTR, $32
+
 DATA vecExpHi<>+0(SB)/4, $0x42b20000
 DATA vecExpHi<>+4(SB)/4, $0x42b20000
 DATA vecExpHi<>+8(SB)/4, $0x42b20000
@@ -53,6 +63,46 @@ DATA vecExpLo<>+20(SB)/4, $0xc2d20000
 DATA vecExpLo<>+24(SB)/4, $0xc2d20000
 DATA vecExpLo<>+28(SB)/4, $0xc2d20000
 GLOBL vecExpLo<>(SB), RODATA|NOPTR, $32
+
+DATA vecShift<>+0(SB)/4, $0x4b400000
+DATA vecShift<>+4(SB)/4, $0x4b400000
+DATA vecShift<>+8(SB)/4, $0x4b400000
+DATA vecShift<>+12(SB)/4, $0x4b400000
+DATA vecShift<>+16(SB)/4, $0x4b400000
+DATA vecShift<>+20(SB)/4, $0x4b400000
+DATA vecShift<>+24(SB)/4, $0x4b400000
+DATA vecShift<>+28(SB)/4, $0x4b400000
+GLOBL vecShift<>(SB), RODATA|NOPTR, $32
+
+DATA vecFastHi<>+0(SB)/4, $0x42b16666
+DATA vecFastHi<>+4(SB)/4, $0x42b16666
+DATA vecFastHi<>+8(SB)/4, $0x42b16666
+DATA vecFastHi<>+12(SB)/4, $0x42b16666
+DATA vecFastHi<>+16(SB)/4, $0x42b16666
+DATA vecFastHi<>+20(SB)/4, $0x42b16666
+DATA vecFastHi<>+24(SB)/4, $0x42b16666
+DATA vecFastHi<>+28(SB)/4, $0x42b16666
+GLOBL vecFastHi<>(SB), RODATA|NOPTR, $32
+
+DATA vecFastLo<>+0(SB)/4, $0xc2b00000
+DATA vecFastLo<>+4(SB)/4, $0xc2b00000
+DATA vecFastLo<>+8(SB)/4, $0xc2b00000
+DATA vecFastLo<>+12(SB)/4, $0xc2b00000
+DATA vecFastLo<>+16(SB)/4, $0xc2b00000
+DATA vecFastLo<>+20(SB)/4, $0xc2b00000
+DATA vecFastLo<>+24(SB)/4, $0xc2b00000
+DATA vecFastLo<>+28(SB)/4, $0xc2b00000
+GLOBL vecFastLo<>(SB), RODATA|NOPTR, $32
+
+DATA vecFastShift<>+0(SB)/4, $0x4b40007f
+DATA vecFastShift<>+4(SB)/4, $0x4b40007f
+DATA vecFastShift<>+8(SB)/4, $0x4b40007f
+DATA vecFastShift<>+12(SB)/4, $0x4b40007f
+DATA vecFastShift<>+16(SB)/4, $0x4b40007f
+DATA vecFastShift<>+20(SB)/4, $0x4b40007f
+DATA vecFastShift<>+24(SB)/4, $0x4b40007f
+DATA vecFastShift<>+28(SB)/4, $0x4b40007f
+GLOBL vecFastShift<>(SB), RODATA|NOPTR, $32
 
 DATA vecLog2e<>+0(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+4(SB)/4, $0x3fb8aa3b
@@ -103,16 +153,6 @@ DATA vecNeg2<>+20(SB)/4, $0xc0000000
 DATA vecNeg2<>+24(SB)/4, $0xc0000000
 DATA vecNeg2<>+28(SB)/4, $0xc0000000
 GLOBL vecNeg2<>(SB), RODATA|NOPTR, $32
-
-DATA vecTanhSmall<>+0(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+4(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+8(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+12(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+16(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+20(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+24(SB)/4, $0x3f200000
-DATA vecTanhSmall<>+28(SB)/4, $0x3f200000
-GLOBL vecTanhSmall<>(SB), RODATA|NOPTR, $32
 
 DATA vecNegInf<>+0(SB)/4, $0xff800000
 DATA vecNegInf<>+4(SB)/4, $0xff800000
@@ -184,56 +224,6 @@ DATA vecExpP5<>+24(SB)/4, $0x3f000000
 DATA vecExpP5<>+28(SB)/4, $0x3f000000
 GLOBL vecExpP5<>(SB), RODATA|NOPTR, $32
 
-DATA vecTanhP0<>+0(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+4(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+8(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+12(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+16(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+20(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+24(SB)/4, $0xbbbaf0ea
-DATA vecTanhP0<>+28(SB)/4, $0xbbbaf0ea
-GLOBL vecTanhP0<>(SB), RODATA|NOPTR, $32
-
-DATA vecTanhP1<>+0(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+4(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+8(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+12(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+16(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+20(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+24(SB)/4, $0x3ca9134e
-DATA vecTanhP1<>+28(SB)/4, $0x3ca9134e
-GLOBL vecTanhP1<>(SB), RODATA|NOPTR, $32
-
-DATA vecTanhP2<>+0(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+4(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+8(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+12(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+16(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+20(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+24(SB)/4, $0xbd5c1e2d
-DATA vecTanhP2<>+28(SB)/4, $0xbd5c1e2d
-GLOBL vecTanhP2<>(SB), RODATA|NOPTR, $32
-
-DATA vecTanhP3<>+0(SB)/4, $0x3e088393
-DATA vecTanhP3<>+4(SB)/4, $0x3e088393
-DATA vecTanhP3<>+8(SB)/4, $0x3e088393
-DATA vecTanhP3<>+12(SB)/4, $0x3e088393
-DATA vecTanhP3<>+16(SB)/4, $0x3e088393
-DATA vecTanhP3<>+20(SB)/4, $0x3e088393
-DATA vecTanhP3<>+24(SB)/4, $0x3e088393
-DATA vecTanhP3<>+28(SB)/4, $0x3e088393
-GLOBL vecTanhP3<>(SB), RODATA|NOPTR, $32
-
-DATA vecTanhP4<>+0(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+4(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+8(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+12(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+16(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+20(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+24(SB)/4, $0xbeaaaa99
-DATA vecTanhP4<>+28(SB)/4, $0xbeaaaa99
-GLOBL vecTanhP4<>(SB), RODATA|NOPTR, $32
-
 DATA vecTailMask<>+0(SB)/4, $0xffffffff
 DATA vecTailMask<>+4(SB)/4, $0xffffffff
 DATA vecTailMask<>+8(SB)/4, $0xffffffff
@@ -267,10 +257,11 @@ loop1:
 	VMINPS       Y0, Y1, Y1
 	VMOVUPS      vecExpLo<>+0(SB), Y0
 	VMAXPS       Y1, Y0, Y1
-	VMULPS       vecLog2e<>+0(SB), Y1, Y0
-	VROUNDPS     $0x00, Y0, Y0
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y0, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y0, Y1
+	VMOVUPS      vecShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecShift<>+0(SB), Y0, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y1
 	VMOVUPS      vecExpP0<>+0(SB), Y2
 	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y2
 	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y2
@@ -280,7 +271,7 @@ loop1:
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
 	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VCVTPS2DQ    Y0, Y0
+	VPSUBD       vecShift<>+0(SB), Y0, Y0
 	VPSRAD       $0x01, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
 	VPADDD       vec127<>+0(SB), Y1, Y1
@@ -306,10 +297,11 @@ tail1:
 	VMINPS       Y1, Y2, Y2
 	VMOVUPS      vecExpLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -319,7 +311,7 @@ tail1:
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
+	VPSUBD       vecShift<>+0(SB), Y1, Y1
 	VPSRAD       $0x01, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
 	VPADDD       vec127<>+0(SB), Y2, Y2
@@ -346,14 +338,15 @@ loop2:
 	JL           tail2
 	VMOVUPS      (CX), Y0
 	VXORPS       vecSign<>+0(SB), Y0, Y0
-	VMOVUPS      vecExpHi<>+0(SB), Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y1
 	VMINPS       Y0, Y1, Y1
-	VMOVUPS      vecExpLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y0
 	VMAXPS       Y1, Y0, Y1
-	VMULPS       vecLog2e<>+0(SB), Y1, Y0
-	VROUNDPS     $0x00, Y0, Y0
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y0, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y0, Y1
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y1
 	VMOVUPS      vecExpP0<>+0(SB), Y2
 	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y2
 	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y2
@@ -362,15 +355,8 @@ loop2:
 	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y2
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VCVTPS2DQ    Y0, Y0
-	VPSRAD       $0x01, Y0, Y1
-	VPSUBD       Y1, Y0, Y0
-	VPADDD       vec127<>+0(SB), Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y1, Y2, Y2
+	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMULPS       Y0, Y2, Y2
 	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMOVUPS      vecOne<>+0(SB), Y0
@@ -389,14 +375,15 @@ tail2:
 	VMOVUPS      32(BX)(DX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y2
 	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -405,15 +392,8 @@ tail2:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y2
-	VPSUBD       Y2, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y2, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
@@ -436,47 +416,30 @@ loop3:
 	JL           tail3
 	VMOVUPS      (CX), Y0
 	VANDPS       vecAbs<>+0(SB), Y0, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y2
-	VMOVUPS      vecExpHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecExpLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMULPS       vecLog2e<>+0(SB), Y3, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VCVTPS2DQ    Y2, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y2, Y4, Y4
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VSUBPS       Y4, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VDIVPS       Y4, Y2, Y2
-	VMULPS       Y0, Y0, Y3
-	VMOVUPS      vecTanhP0<>+0(SB), Y4
-	VFMADD213PS  vecTanhP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecTanhP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecTanhP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecTanhP4<>+0(SB), Y3, Y4
-	VMULPS       Y0, Y3, Y3
-	VFMADD213PS  Y0, Y3, Y4
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y2
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y3
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
+	VMULPS       Y2, Y2, Y4
+	VFMADD213PS  Y2, Y4, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y1, Y2
+	VFMADD231PS  Y1, Y3, Y2
+	VADDPS       vecTwo<>+0(SB), Y2, Y1
+	VDIVPS       Y1, Y2, Y2
+	VANDPS       vecAbs<>+0(SB), Y2, Y2
 	VANDPS       vecSign<>+0(SB), Y0, Y0
 	VORPS        Y0, Y2, Y2
 	VMOVUPS      Y2, (AX)
@@ -493,47 +456,30 @@ tail3:
 	VMOVUPS      32(BX)(DX*4), Y0
 	VMASKMOVPS   (CX), Y0, Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y3
-	VMOVUPS      vecExpHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VSUBPS       Y5, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMULPS       Y1, Y1, Y4
-	VMOVUPS      vecTanhP0<>+0(SB), Y5
-	VFMADD213PS  vecTanhP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP4<>+0(SB), Y4, Y5
-	VMULPS       Y1, Y4, Y4
-	VFMADD213PS  Y1, Y4, Y5
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
 	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y1, Y3, Y3
 	VMASKMOVPS   Y3, Y0, (AX)
@@ -560,14 +506,15 @@ loop4:
 	JL           tail4
 	VMOVUPS      (BX), Y0
 	VXORPS       vecSign<>+0(SB), Y0, Y0
-	VMOVUPS      vecExpHi<>+0(SB), Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y1
 	VMINPS       Y0, Y1, Y1
-	VMOVUPS      vecExpLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y0
 	VMAXPS       Y1, Y0, Y1
-	VMULPS       vecLog2e<>+0(SB), Y1, Y0
-	VROUNDPS     $0x00, Y0, Y0
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y0, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y0, Y1
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y1
 	VMOVUPS      vecExpP0<>+0(SB), Y2
 	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y2
 	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y2
@@ -576,15 +523,8 @@ loop4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y2
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VCVTPS2DQ    Y0, Y0
-	VPSRAD       $0x01, Y0, Y1
-	VPSUBD       Y1, Y0, Y0
-	VPADDD       vec127<>+0(SB), Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y1, Y2, Y2
+	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMULPS       Y0, Y2, Y2
 	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMOVUPS      vecOne<>+0(SB), Y0
@@ -592,14 +532,15 @@ loop4:
 	VMOVUPS      Y0, (AX)
 	VMOVUPS      (BX)(R8*1), Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y2
 	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -608,15 +549,8 @@ loop4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y2
-	VPSUBD       Y2, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y2, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
@@ -624,60 +558,44 @@ loop4:
 	VMOVUPS      Y1, (AX)(R8*1)
 	VMOVUPS      (BX)(R8*2), Y2
 	VANDPS       vecAbs<>+0(SB), Y2, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpHi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      vecExpLo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y5
-	VMULPS       vecLog2e<>+0(SB), Y5, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y5, Y6, Y6
-	VMULPS       Y4, Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      vecTanhP0<>+0(SB), Y6
-	VFMADD213PS  vecTanhP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP4<>+0(SB), Y5, Y6
-	VMULPS       Y2, Y5, Y5
-	VFMADD213PS  Y2, Y5, Y6
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y3, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y3, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y3, Y4
+	VFMADD231PS  Y3, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y3
+	VDIVPS       Y3, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecSign<>+0(SB), Y2, Y2
 	VORPS        Y2, Y4, Y4
 	VMOVUPS      Y4, (AX)(R8*2)
 	VMOVUPS      (BX)(R9*1), Y2
 	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecExpHi<>+0(SB), Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y3
 	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecExpLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y2
 	VMAXPS       Y3, Y2, Y3
-	VMULPS       vecLog2e<>+0(SB), Y3, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y5
 	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
 	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
@@ -686,15 +604,8 @@ loop4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
 	VMULPS       Y3, Y3, Y6
 	VFMADD213PS  Y3, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y2, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y3, Y5, Y5
+	VADDPS       vecOne<>+0(SB), Y5, Y5
 	VMULPS       Y2, Y5, Y5
 	VADDPS       vecOne<>+0(SB), Y5, Y5
 	VMOVUPS      vecOne<>+0(SB), Y2
@@ -705,47 +616,30 @@ loop4:
 	VFMADD231PS  Y4, Y0, Y3
 	VMOVUPS      Y3, (CX)
 	VANDPS       vecAbs<>+0(SB), Y3, Y0
-	VMULPS       vecNeg2<>+0(SB), Y0, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y4
-	VMINPS       Y1, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y1
-	VMAXPS       Y4, Y1, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y4
-	VPSUBD       Y4, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VSUBPS       Y5, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VDIVPS       Y5, Y1, Y1
-	VMULPS       Y3, Y3, Y4
-	VMOVUPS      vecTanhP0<>+0(SB), Y5
-	VFMADD213PS  vecTanhP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP4<>+0(SB), Y4, Y5
-	VMULPS       Y3, Y4, Y4
-	VFMADD213PS  Y3, Y4, Y5
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y0, Y0
-	VBLENDVPS    Y0, Y5, Y1, Y1
+	VMULPS       vecNeg2<>+0(SB), Y0, Y0
+	VMOVUPS      vecFastHi<>+0(SB), Y1
+	VMINPS       Y0, Y1, Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMAXPS       Y1, Y0, Y1
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y1
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y1, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y1, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y4
+	VPSLLD       $0x17, Y0, Y0
+	VSUBPS       vecOne<>+0(SB), Y0, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VADDPS       vecTwo<>+0(SB), Y1, Y0
+	VDIVPS       Y0, Y1, Y1
+	VANDPS       vecAbs<>+0(SB), Y1, Y1
 	VANDPS       vecSign<>+0(SB), Y3, Y0
 	VORPS        Y0, Y1, Y1
 	VMULPS       Y2, Y1, Y1
@@ -766,14 +660,15 @@ tail4:
 	VMOVUPS      32(R10)(DI*4), Y0
 	VMASKMOVPS   (BX), Y0, Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y2
 	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -782,15 +677,8 @@ tail4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y2
-	VPSUBD       Y2, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y2, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
@@ -798,14 +686,15 @@ tail4:
 	VMASKMOVPS   Y1, Y0, (AX)
 	VMASKMOVPS   (BX)(R8*1), Y0, Y2
 	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecExpHi<>+0(SB), Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y3
 	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecExpLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y2
 	VMAXPS       Y3, Y2, Y3
-	VMULPS       vecLog2e<>+0(SB), Y3, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y4
 	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
 	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
@@ -814,15 +703,8 @@ tail4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
 	VMULPS       Y3, Y3, Y5
 	VFMADD213PS  Y3, Y5, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VCVTPS2DQ    Y2, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y3, Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y4, Y4
 	VMULPS       Y2, Y4, Y4
 	VADDPS       vecOne<>+0(SB), Y4, Y4
 	VMOVUPS      vecOne<>+0(SB), Y2
@@ -830,60 +712,44 @@ tail4:
 	VMASKMOVPS   Y2, Y0, (AX)(R8*1)
 	VMASKMOVPS   (BX)(R8*2), Y0, Y3
 	VANDPS       vecAbs<>+0(SB), Y3, Y4
-	VMULPS       vecNeg2<>+0(SB), Y4, Y5
-	VMOVUPS      vecExpHi<>+0(SB), Y6
-	VMINPS       Y5, Y6, Y6
-	VMOVUPS      vecExpLo<>+0(SB), Y5
-	VMAXPS       Y6, Y5, Y6
-	VMULPS       vecLog2e<>+0(SB), Y6, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y6
-	VMOVUPS      vecExpP0<>+0(SB), Y7
-	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y7
-	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y7
-	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y7
-	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y7
-	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y7
-	VMULPS       Y6, Y6, Y8
-	VFMADD213PS  Y6, Y8, Y7
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VCVTPS2DQ    Y5, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y6, Y7, Y7
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      vecOne<>+0(SB), Y5
-	VSUBPS       Y7, Y5, Y5
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VDIVPS       Y7, Y5, Y5
-	VMULPS       Y3, Y3, Y6
-	VMOVUPS      vecTanhP0<>+0(SB), Y7
-	VFMADD213PS  vecTanhP1<>+0(SB), Y6, Y7
-	VFMADD213PS  vecTanhP2<>+0(SB), Y6, Y7
-	VFMADD213PS  vecTanhP3<>+0(SB), Y6, Y7
-	VFMADD213PS  vecTanhP4<>+0(SB), Y6, Y7
-	VMULPS       Y3, Y6, Y6
-	VFMADD213PS  Y3, Y6, Y7
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y4, Y4
-	VBLENDVPS    Y4, Y7, Y5, Y5
+	VMULPS       vecNeg2<>+0(SB), Y4, Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y4, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y4
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y4
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y4
+	VSUBPS       vecFastShift<>+0(SB), Y4, Y6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y5, Y7
+	VFMADD213PS  Y5, Y7, Y6
+	VPSLLD       $0x17, Y4, Y4
+	VSUBPS       vecOne<>+0(SB), Y4, Y5
+	VFMADD231PS  Y4, Y6, Y5
+	VADDPS       vecTwo<>+0(SB), Y5, Y4
+	VDIVPS       Y4, Y5, Y5
+	VANDPS       vecAbs<>+0(SB), Y5, Y5
 	VANDPS       vecSign<>+0(SB), Y3, Y3
 	VORPS        Y3, Y5, Y5
 	VMASKMOVPS   Y5, Y0, (AX)(R8*2)
 	VMASKMOVPS   (BX)(R9*1), Y0, Y3
 	VXORPS       vecSign<>+0(SB), Y3, Y3
-	VMOVUPS      vecExpHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y4
 	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y3
 	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
 	VMOVUPS      vecExpP0<>+0(SB), Y6
 	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
 	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
@@ -892,15 +758,8 @@ tail4:
 	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
 	VMULPS       Y4, Y4, Y7
 	VFMADD213PS  Y4, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y4, Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y6, Y6
 	VMULPS       Y3, Y6, Y6
 	VADDPS       vecOne<>+0(SB), Y6, Y6
 	VMOVUPS      vecOne<>+0(SB), Y3
@@ -911,47 +770,30 @@ tail4:
 	VFMADD231PS  Y5, Y1, Y4
 	VMASKMOVPS   Y4, Y0, (CX)
 	VANDPS       vecAbs<>+0(SB), Y4, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y2
-	VMOVUPS      vecExpHi<>+0(SB), Y5
-	VMINPS       Y2, Y5, Y5
-	VMOVUPS      vecExpLo<>+0(SB), Y2
-	VMAXPS       Y5, Y2, Y5
-	VMULPS       vecLog2e<>+0(SB), Y5, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y2, Y2
-	VPSRAD       $0x01, Y2, Y5
-	VPSUBD       Y5, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y5, Y6, Y6
-	VMULPS       Y2, Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VSUBPS       Y6, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VDIVPS       Y6, Y2, Y2
-	VMULPS       Y4, Y4, Y5
-	VMOVUPS      vecTanhP0<>+0(SB), Y6
-	VFMADD213PS  vecTanhP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP4<>+0(SB), Y5, Y6
-	VMULPS       Y4, Y5, Y5
-	VFMADD213PS  Y4, Y5, Y6
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y6, Y2, Y2
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y6
+	VFMADD213PS  Y2, Y6, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y1, Y2
+	VFMADD231PS  Y1, Y5, Y2
+	VADDPS       vecTwo<>+0(SB), Y2, Y1
+	VDIVPS       Y1, Y2, Y2
+	VANDPS       vecAbs<>+0(SB), Y2, Y2
 	VANDPS       vecSign<>+0(SB), Y4, Y1
 	VORPS        Y1, Y2, Y2
 	VMULPS       Y3, Y2, Y2
@@ -982,47 +824,30 @@ loop5:
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VMOVUPS      (BX), Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y3
-	VMOVUPS      vecExpHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VSUBPS       Y5, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMULPS       Y1, Y1, Y4
-	VMOVUPS      vecTanhP0<>+0(SB), Y5
-	VFMADD213PS  vecTanhP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP4<>+0(SB), Y4, Y5
-	VMULPS       Y1, Y4, Y4
-	VFMADD213PS  Y1, Y4, Y5
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
 	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y1, Y3, Y3
 	VMOVUPS      (DX)(R11*1), Y1
@@ -1078,47 +903,30 @@ tail5:
 	VMOVUPS      vecOne<>+0(SB), Y1
 	VMASKMOVPS   (BX), Y0, Y2
 	VANDPS       vecAbs<>+0(SB), Y2, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpHi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      vecExpLo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y5
-	VMULPS       vecLog2e<>+0(SB), Y5, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y5, Y6, Y6
-	VMULPS       Y4, Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      vecTanhP0<>+0(SB), Y6
-	VFMADD213PS  vecTanhP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP4<>+0(SB), Y5, Y6
-	VMULPS       Y2, Y5, Y5
-	VFMADD213PS  Y2, Y5, Y6
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y3, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y3, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y3, Y4
+	VFMADD231PS  Y3, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y3
+	VDIVPS       Y3, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecSign<>+0(SB), Y2, Y2
 	VORPS        Y2, Y4, Y4
 	VMASKMOVPS   (DX)(R11*1), Y0, Y2
@@ -1180,47 +988,30 @@ loop6:
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VMOVUPS      (BX), Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y3
-	VMOVUPS      vecExpHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VSUBPS       Y5, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMULPS       Y1, Y1, Y4
-	VMOVUPS      vecTanhP0<>+0(SB), Y5
-	VFMADD213PS  vecTanhP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP4<>+0(SB), Y4, Y5
-	VMULPS       Y1, Y4, Y4
-	VFMADD213PS  Y1, Y4, Y5
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y5, Y3, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
 	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y1, Y3, Y3
 	VMOVUPS      (DX)(R10*1), Y1
@@ -1273,47 +1064,30 @@ tail6:
 	VMOVUPS      vecOne<>+0(SB), Y1
 	VMASKMOVPS   (BX), Y0, Y2
 	VANDPS       vecAbs<>+0(SB), Y2, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpHi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      vecExpLo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y5
-	VMULPS       vecLog2e<>+0(SB), Y5, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y5, Y6, Y6
-	VMULPS       Y4, Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      vecTanhP0<>+0(SB), Y6
-	VFMADD213PS  vecTanhP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP4<>+0(SB), Y5, Y6
-	VMULPS       Y2, Y5, Y5
-	VFMADD213PS  Y2, Y5, Y6
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y3, Y3
-	VBLENDVPS    Y3, Y6, Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y3, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y3, Y4
+	VFMADD231PS  Y3, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y3
+	VDIVPS       Y3, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecSign<>+0(SB), Y2, Y2
 	VORPS        Y2, Y4, Y4
 	VMASKMOVPS   (DX)(R10*1), Y0, Y2
@@ -1373,14 +1147,15 @@ loop7:
 	VMOVUPS      (BX), Y1
 	VADDPS       Y1, Y0, Y0
 	VXORPS       vecSign<>+0(SB), Y0, Y0
-	VMOVUPS      vecExpHi<>+0(SB), Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y1
 	VMINPS       Y0, Y1, Y1
-	VMOVUPS      vecExpLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y0
 	VMAXPS       Y1, Y0, Y1
-	VMULPS       vecLog2e<>+0(SB), Y1, Y0
-	VROUNDPS     $0x00, Y0, Y0
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y0, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y0, Y1
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y1
 	VMOVUPS      vecExpP0<>+0(SB), Y2
 	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y2
 	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y2
@@ -1389,15 +1164,8 @@ loop7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y2
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VCVTPS2DQ    Y0, Y0
-	VPSRAD       $0x01, Y0, Y1
-	VPSUBD       Y1, Y0, Y0
-	VPADDD       vec127<>+0(SB), Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y1, Y2, Y2
+	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMULPS       Y0, Y2, Y2
 	VADDPS       vecOne<>+0(SB), Y2, Y2
 	VMOVUPS      vecOne<>+0(SB), Y0
@@ -1407,14 +1175,15 @@ loop7:
 	VMOVUPS      (BX)(R8*1), Y2
 	VADDPS       Y2, Y1, Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y2
 	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -1423,15 +1192,8 @@ loop7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y2
-	VPSUBD       Y2, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y2, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
@@ -1441,47 +1203,30 @@ loop7:
 	VMOVUPS      (BX)(R8*2), Y3
 	VFMADD231PS  Y3, Y0, Y2
 	VANDPS       vecAbs<>+0(SB), Y2, Y0
-	VMULPS       vecNeg2<>+0(SB), Y0, Y3
-	VMOVUPS      vecExpHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecExpLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VSUBPS       Y5, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VDIVPS       Y5, Y3, Y3
-	VMULPS       Y2, Y2, Y4
-	VMOVUPS      vecTanhP0<>+0(SB), Y5
-	VFMADD213PS  vecTanhP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecTanhP4<>+0(SB), Y4, Y5
-	VMULPS       Y2, Y4, Y4
-	VFMADD213PS  Y2, Y4, Y5
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y0, Y0
-	VBLENDVPS    Y0, Y5, Y3, Y3
+	VMULPS       vecNeg2<>+0(SB), Y0, Y0
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y0, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMAXPS       Y3, Y0, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y0, Y0
+	VSUBPS       vecOne<>+0(SB), Y0, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y0
+	VDIVPS       Y0, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
 	VANDPS       vecSign<>+0(SB), Y2, Y0
 	VORPS        Y0, Y3, Y3
 	VMOVUPS      Y3, (AX)(R8*2)
@@ -1507,14 +1252,15 @@ tail7:
 	VMASKMOVPS   (BX), Y0, Y2
 	VADDPS       Y2, Y1, Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y2
 	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y2
-	VMULPS       vecLog2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y1, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
 	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
 	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
@@ -1523,15 +1269,8 @@ tail7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y1, Y1
-	VPSRAD       $0x01, Y1, Y2
-	VPSUBD       Y2, Y1, Y1
-	VPADDD       vec127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y2, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMULPS       Y1, Y3, Y3
 	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
@@ -1541,14 +1280,15 @@ tail7:
 	VMASKMOVPS   (BX)(R8*1), Y0, Y3
 	VADDPS       Y3, Y2, Y2
 	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecExpHi<>+0(SB), Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y3
 	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecExpLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y2
 	VMAXPS       Y3, Y2, Y3
-	VMULPS       vecLog2e<>+0(SB), Y3, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y4
 	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
 	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
@@ -1557,15 +1297,8 @@ tail7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
 	VMULPS       Y3, Y3, Y5
 	VFMADD213PS  Y3, Y5, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VCVTPS2DQ    Y2, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
-	VPADDD       vec127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       vec127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y3, Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y4, Y4
 	VMULPS       Y2, Y4, Y4
 	VADDPS       vecOne<>+0(SB), Y4, Y4
 	VMOVUPS      vecOne<>+0(SB), Y2
@@ -1575,47 +1308,30 @@ tail7:
 	VMASKMOVPS   (BX)(R8*2), Y0, Y4
 	VFMADD231PS  Y4, Y1, Y3
 	VANDPS       vecAbs<>+0(SB), Y3, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y4
-	VMOVUPS      vecExpHi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      vecExpLo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y5
-	VMULPS       vecLog2e<>+0(SB), Y5, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
-	VPADDD       vec127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       vec127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y5, Y6, Y6
-	VMULPS       Y4, Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VSUBPS       Y6, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y3, Y3, Y5
-	VMOVUPS      vecTanhP0<>+0(SB), Y6
-	VFMADD213PS  vecTanhP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecTanhP4<>+0(SB), Y5, Y6
-	VMULPS       Y3, Y5, Y5
-	VFMADD213PS  Y3, Y5, Y6
-	VCMPPS       $0x01, vecTanhSmall<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y6, Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y1, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y4, Y1, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y1, Y4
+	VFMADD231PS  Y1, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y1
+	VDIVPS       Y1, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecSign<>+0(SB), Y3, Y1
 	VORPS        Y1, Y4, Y4
 	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
@@ -1958,10 +1674,11 @@ loop14:
 	VMINPS       Y3, Y4, Y4
 	VMOVUPS      vecExpLo<>+0(SB), Y3
 	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
+	VMOVUPS      vecShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
 	VMOVUPS      vecExpP0<>+0(SB), Y5
 	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
 	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
@@ -1971,7 +1688,7 @@ loop14:
 	VMULPS       Y4, Y4, Y6
 	VFMADD213PS  Y4, Y6, Y5
 	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
+	VPSUBD       vecShift<>+0(SB), Y3, Y3
 	VPSRAD       $0x01, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
 	VPADDD       vec127<>+0(SB), Y4, Y4
@@ -2003,10 +1720,11 @@ tail14:
 	VMINPS       Y4, Y0, Y0
 	VMOVUPS      vecExpLo<>+0(SB), Y4
 	VMAXPS       Y0, Y4, Y0
-	VMULPS       vecLog2e<>+0(SB), Y0, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y0
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y0
+	VMOVUPS      vecShift<>+0(SB), Y4
+	VFMADD231PS  vecLog2e<>+0(SB), Y0, Y4
+	VSUBPS       vecShift<>+0(SB), Y4, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y0
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y0
 	VMOVUPS      vecExpP0<>+0(SB), Y5
 	VFMADD213PS  vecExpP1<>+0(SB), Y0, Y5
 	VFMADD213PS  vecExpP2<>+0(SB), Y0, Y5
@@ -2016,7 +1734,7 @@ tail14:
 	VMULPS       Y0, Y0, Y6
 	VFMADD213PS  Y0, Y6, Y5
 	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y4, Y0
+	VPSUBD       vecShift<>+0(SB), Y4, Y0
 	VPSRAD       $0x01, Y0, Y4
 	VPSUBD       Y4, Y0, Y0
 	VPADDD       vec127<>+0(SB), Y4, Y4
@@ -2061,10 +1779,11 @@ loop15:
 	VMINPS       Y3, Y4, Y4
 	VMOVUPS      vecExpLo<>+0(SB), Y3
 	VMAXPS       Y4, Y3, Y4
-	VMULPS       vecLog2e<>+0(SB), Y4, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y4
+	VMOVUPS      vecShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
 	VMOVUPS      vecExpP0<>+0(SB), Y5
 	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
 	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
@@ -2074,7 +1793,7 @@ loop15:
 	VMULPS       Y4, Y4, Y6
 	VFMADD213PS  Y4, Y6, Y5
 	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y3, Y3
+	VPSUBD       vecShift<>+0(SB), Y3, Y3
 	VPSRAD       $0x01, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
 	VPADDD       vec127<>+0(SB), Y4, Y4
@@ -2104,10 +1823,11 @@ tail15:
 	VMINPS       Y4, Y0, Y0
 	VMOVUPS      vecExpLo<>+0(SB), Y4
 	VMAXPS       Y0, Y4, Y0
-	VMULPS       vecLog2e<>+0(SB), Y0, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y0
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y0
+	VMOVUPS      vecShift<>+0(SB), Y4
+	VFMADD231PS  vecLog2e<>+0(SB), Y0, Y4
+	VSUBPS       vecShift<>+0(SB), Y4, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y0
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y0
 	VMOVUPS      vecExpP0<>+0(SB), Y5
 	VFMADD213PS  vecExpP1<>+0(SB), Y0, Y5
 	VFMADD213PS  vecExpP2<>+0(SB), Y0, Y5
@@ -2117,7 +1837,7 @@ tail15:
 	VMULPS       Y0, Y0, Y6
 	VFMADD213PS  Y0, Y6, Y5
 	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VCVTPS2DQ    Y4, Y0
+	VPSUBD       vecShift<>+0(SB), Y4, Y0
 	VPSRAD       $0x01, Y0, Y4
 	VPSUBD       Y4, Y0, Y0
 	VPADDD       vec127<>+0(SB), Y4, Y4

@@ -14,16 +14,17 @@
 //
 // # Transcendentals
 //
-// exp(x) follows the Cephes expf scheme: n = round(x·log2 e), r = x − n·ln2
-// in two parts (exact high part, then the low correction), exp(r) by the
-// degree-5 minimax polynomial 1 + r + r²·P(r), and the result scaled by
-// 2^n as 2^⌊n/2⌋·2^(n−⌊n/2⌋) so that overflow gives +Inf and underflow
-// gives denormals then 0 naturally. The argument is clamped to [−105, 89]
-// with NaN-preserving min/max, so ±Inf map to +Inf and 0 and NaN
-// propagates. sigmoid(x) = 1/(1+exp(−x)) with a true division. tanh(x) =
-// sign(x)·(1−e)/(1+e) with e = exp(−2|x|) for |x| ≥ 0.625 and the Cephes
-// odd polynomial x + x³·Q(x²) below, which keeps the relative error small
-// near 0.
+// exp(x) follows the Cephes expf scheme: n = round(x·log2 e) (by adding
+// 1.5·2^23), r = x − n·ln2 in two parts (exact high part, then the low
+// correction), exp(r) by the degree-5 minimax polynomial 1 + r + r²·P(r),
+// and the result scaled by 2^n as 2^⌊n/2⌋·2^(n−⌊n/2⌋) so that overflow
+// gives +Inf and underflow gives subnormals then 0 naturally. The argument
+// is clamped to [−105, 89] with NaN-preserving min/max, so ±Inf map to
+// +Inf and 0 and NaN propagates. sigmoid(x) = 1/(1+exp(−x)) with a true
+// division and a cheaper exp (one scaling, argument in [−88, 88.7]: 0 up
+// to +Inf). tanh(x) = sign(x)·(−m)/(2+m) with m = expm1(−2|x|) =
+// 2^n·(r + r²·P(r)) + (2^n − 1), which is relatively accurate near 0
+// (where n = 0) and saturates to ±1.
 package main
 
 import (
@@ -41,16 +42,17 @@ var (
 	expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
 	ln2Hi   = float32(0.693359375)
 	ln2Lo   = float32(-2.12194440e-4)
-	// Cephes tanhf small-argument polynomial: tanh(x) ≈ x + x³·Q(x²), |x| < 0.625.
-	tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
 )
 
 // Constant vectors (8 equal lanes), defined once before any function.
 var (
-	cOne, cSign, cAbs, cExpHi, cExpLo, cLog2e, cLn2Hi, cLn2Lo, c127 Mem
-	cNeg2, cTanhSmall, cNegInf                                      Mem
-	cExpP, cTanhP                                                   []Mem
-	maskTab                                                         Mem
+	cOne, cTwo, cSign, cAbs, cLog2e, cLn2Hi, cLn2Lo, c127, cNeg2, cNegInf Mem
+	cExpP                                                                 []Mem
+	// Range of the argument and the rounding shifter of the two exp
+	// variants: the full one (exp itself, softmax) and the fast one
+	// (inside sigmoid and tanh).
+	full, fast expRange
+	maskTab    Mem
 )
 
 func splat(name string, c Constant) Mem {
@@ -69,20 +71,17 @@ func constants() {
 	cOne = splat("vecOne", f32(1))
 	cSign = splat("vecSign", U32(0x80000000))
 	cAbs = splat("vecAbs", U32(0x7fffffff))
-	cExpHi = splat("vecExpHi", f32(89))
-	cExpLo = splat("vecExpLo", f32(-105))
+	cTwo = splat("vecTwo", f32(2))
+	full = expRange{splat("vecExpHi", f32(89)), splat("vecExpLo", f32(-105)), splat("vecShift", f32(shifter))}
+	fast = expRange{splat("vecFastHi", f32(88.7)), splat("vecFastLo", f32(-88)), splat("vecFastShift", f32(shifter+127))}
 	cLog2e = splat("vecLog2e", f32(1.44269504088896341))
 	cLn2Hi = splat("vecLn2Hi", f32(ln2Hi))
 	cLn2Lo = splat("vecLn2Lo", f32(ln2Lo))
 	c127 = splat("vec127", U32(127))
 	cNeg2 = splat("vecNeg2", f32(-2))
-	cTanhSmall = splat("vecTanhSmall", f32(0.625))
 	cNegInf = splat("vecNegInf", U32(0xff800000))
 	for i, c := range expPoly {
 		cExpP = append(cExpP, splat(fmt.Sprintf("vecExpP%d", i), f32(c)))
-	}
-	for i, c := range tanhPoly {
-		cTanhP = append(cTanhP, splat(fmt.Sprintf("vecTanhP%d", i), f32(c)))
 	}
 	// maskTab holds eight all-ones words then eight zero words: the 32 bytes
 	// at maskTab+32-4r enable exactly the first r lanes.
@@ -131,17 +130,29 @@ func vconst(m Mem) VecVirtual {
 	return r
 }
 
-func expY(x VecVirtual) VecVirtual {
-	// Clamp to [-105, 89]. The Intel MIN/MAX return their second source
-	// when either is NaN; avo's first operand is that source, so x (and
-	// then t) goes first and NaN survives.
-	t := vconst(cExpHi)
+// shifter is 1.5·2^23: adding it to a float of magnitude below 2^22 rounds
+// that float to an integer held in the low mantissa bits of the sum.
+const shifter = 12582912
+
+// expRange is a clamp interval and the shifter constant of an exp variant.
+type expRange struct{ hi, lo, shift Mem }
+
+// reduce clamps x to rg, splits it as x = n·ln2 + r with n = round(x·log2 e)
+// and |r| <= ln2/2, and returns q = exp(r) - 1 = r + r²·P(r) and
+// j = x·log2 e + rg.shift, whose low mantissa bits hold n plus the bias
+// built into the shifter.
+func reduce(x VecVirtual, rg expRange) (q, j VecVirtual) {
+	// The Intel MIN/MAX return their second source when either is NaN;
+	// avo's first operand is that source, so x (then t) goes first and NaN
+	// survives the clamp.
+	t := vconst(rg.hi)
 	VMINPS(x, t, t)
-	lo := vconst(cExpLo)
+	lo := vconst(rg.lo)
 	VMAXPS(t, lo, t)
+	j = vconst(rg.shift)
+	VFMADD231PS(cLog2e, t, j) // j = t·log2e + shift, rounded to an integer
 	fx := YMM()
-	VMULPS(cLog2e, t, fx)
-	VROUNDPS(U8(0), fx, fx) // round to nearest even
+	VSUBPS(rg.shift, j, fx) // n, exactly
 	VFNMADD231PS(cLn2Hi, fx, t)
 	VFNMADD231PS(cLn2Lo, fx, t) // t = r = x - n·ln2
 	p := vconst(cExpP[0])
@@ -150,11 +161,18 @@ func expY(x VecVirtual) VecVirtual {
 	}
 	r2 := YMM()
 	VMULPS(t, t, r2)
-	VFMADD213PS(t, r2, p) // p = p·r² + r
-	VADDPS(cOne, p, p)
-	// 2^n as 2^n1 · 2^(n-n1), n1 = n>>1, both exponents in range.
+	VFMADD213PS(t, r2, p) // q = p·r² + r
+	return p, j
+}
+
+// expY is the full-range exp: x is clamped to [-105, 89] and 2^n applied as
+// 2^(n>>1)·2^(n-(n>>1)), so that results overflow to +Inf, underflow
+// gradually through the subnormals and reach 0, each with one rounding.
+func expY(x VecVirtual) VecVirtual {
+	p, j := reduce(x, full)
+	VADDPS(cOne, p, p) // exp(r)
 	n := YMM()
-	VCVTPS2DQ(fx, n)
+	VPSUBD(full.shift, j, n) // integer n
 	n1 := YMM()
 	VPSRAD(U8(1), n, n1)
 	VPSUBD(n1, n, n)
@@ -167,43 +185,48 @@ func expY(x VecVirtual) VecVirtual {
 	return p
 }
 
-func sigmoidY(x VecVirtual) VecVirtual {
-	u := YMM()
-	VXORPS(cSign, x, u) // -x
-	e := expY(u)
-	VADDPS(cOne, e, e)
-	s := vconst(cOne)
-	VDIVPS(e, s, s) // 1/(1+exp(-x))
+// fastScale returns 2^n from reduce(x, fast): with x clamped to
+// [-88, 88.7], n+127 lies in [0, 255], so 2^n is 0 (flushing results
+// below 2^-126, which sigmoid and tanh never need) up to +Inf.
+func fastScale(j VecVirtual) VecVirtual {
+	s := YMM()
+	VPSLLD(U8(23), j, s)
 	return s
 }
 
+func sigmoidY(x VecVirtual) VecVirtual {
+	u := YMM()
+	VXORPS(cSign, x, u) // -x
+	q, j := reduce(u, fast)
+	s := fastScale(j)
+	VADDPS(cOne, q, q)
+	VMULPS(s, q, q)    // exp(-x): +Inf when x < -88.38, 0 when x > 87.3
+	VADDPS(cOne, q, q) // 1 + exp(-x)
+	r := vconst(cOne)
+	VDIVPS(q, r, r)
+	return r
+}
+
+// tanhY computes tanh|x| = -m/(2+m) with m = expm1(-2|x|) = 2^n·q + (2^n-1),
+// which keeps full relative accuracy near 0 (there n = 0 and m = q), then
+// copies the sign of x.
 func tanhY(x VecVirtual) VecVirtual {
 	ax := YMM()
 	VANDPS(cAbs, x, ax)
-	u := YMM()
-	VMULPS(cNeg2, ax, u)
-	e := expY(u) // exp(-2|x|)
-	num := vconst(cOne)
-	VSUBPS(e, num, num) // 1 - e
-	VADDPS(cOne, e, e)  // 1 + e
-	VDIVPS(e, num, num) // tanh|x|
-	// Small |x|: x + x³·Q(x²).
-	z := YMM()
-	VMULPS(x, x, z)
-	p := vconst(cTanhP[0])
-	for _, c := range cTanhP[1:] {
-		VFMADD213PS(c, z, p)
-	}
-	VMULPS(x, z, z)
-	VFMADD213PS(x, z, p)
+	VMULPS(cNeg2, ax, ax)
+	q, j := reduce(ax, fast)
+	s := fastScale(j)
 	m := YMM()
-	VCMPPS(U8(1), cTanhSmall, ax, m) // |x| < 0.625 (false for NaN)
-	VBLENDVPS(m, p, num, num)
-	// Copy the sign of x: a no-op for the polynomial except at -0.
-	s := YMM()
-	VANDPS(cSign, x, s)
-	VORPS(s, num, num)
-	return num
+	VSUBPS(cOne, s, m)   // 2^n - 1 (exact)
+	VFMADD231PS(s, q, m) // m = 2^n·q + 2^n - 1, in [-1, 0]
+	d := YMM()
+	VADDPS(cTwo, m, d)
+	VDIVPS(d, m, m) // -tanh|x|
+	VANDPS(cAbs, m, m)
+	sg := YMM()
+	VANDPS(cSign, x, sg)
+	VORPS(sg, m, m)
+	return m
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,98 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Vector-kernel benchmarks. Each reports elem/ns (elements processed per
+// nanosecond, one thread) for the assembly ("asm", when available) and the
+// pure-Go twin ("twin"). For the gate kernels an element is one (b, j)
+// cell: B·H per call.
+//
+//	go test -run '^$' -bench 'Sigmoid|Tanh|Exp|LSTMGates|GRUGates|SoftmaxRows|Adam' ./internal/kernel
+
+func benchImpls(b *testing.B, name string, elems int, f func()) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	impls := []struct {
+		name string
+		asm  bool
+	}{{"twin", false}}
+	if saved {
+		impls = append([]struct {
+			name string
+			asm  bool
+		}{{"asm", true}}, impls...)
+	}
+	for _, im := range impls {
+		b.Run(name+"/"+im.name, func(b *testing.B) {
+			useAVX2 = im.asm
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(float64(elems)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
+		})
+	}
+}
+
+func benchVec(rng *rand.Rand, n int, lo, hi float32) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return x
+}
+
+func benchActivation(b *testing.B, f func(dst, x []float32)) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{1024, 32768} {
+		x, dst := benchVec(rng, n, -8, 8), make([]float32, n)
+		benchImpls(b, fmt.Sprintf("n%d", n), n, func() { f(dst, x) })
+	}
+}
+
+func BenchmarkSigmoid(b *testing.B) { benchActivation(b, Sigmoid) }
+func BenchmarkTanh(b *testing.B)    { benchActivation(b, Tanh) }
+func BenchmarkExp(b *testing.B)     { benchActivation(b, Exp) }
+
+func BenchmarkLSTMGates(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, sh := range [][2]int{{32, 256}, {32, 1024}} {
+		B, H := sh[0], sh[1]
+		pre, cPrev := benchVec(rng, B*4*H, -4, 4), benchVec(rng, B*H, -2, 2)
+		act, c, h := make([]float32, B*4*H), make([]float32, B*H), make([]float32, B*H)
+		benchImpls(b, fmt.Sprintf("forward/B%dH%d", B, H), B*H, func() { LSTMForward(act, c, h, pre, cPrev, B, H) })
+		dpre, dcPrev := make([]float32, B*4*H), make([]float32, B*H)
+		dh, dc := benchVec(rng, B*H, -1, 1), benchVec(rng, B*H, -1, 1)
+		LSTMForward(act, c, h, pre, cPrev, B, H)
+		benchImpls(b, fmt.Sprintf("backward/B%dH%d", B, H), B*H, func() { LSTMBackward(dpre, dcPrev, act, c, cPrev, dh, dc, B, H) })
+	}
+}
+
+func BenchmarkGRUGates(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	B, H := 32, 1024
+	xg, hg, hPrev := benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*H, -1, 1)
+	act, h := make([]float32, B*3*H), make([]float32, B*H)
+	benchImpls(b, fmt.Sprintf("forward/B%dH%d", B, H), B*H, func() { GRUForward(act, h, xg, hg, hPrev, B, H) })
+	dxg, dhg, dhPrev, dh := make([]float32, B*3*H), make([]float32, B*3*H), make([]float32, B*H), benchVec(rng, B*H, -1, 1)
+	GRUForward(act, h, xg, hg, hPrev, B, H)
+	benchImpls(b, fmt.Sprintf("backward/B%dH%d", B, H), B*H, func() { GRUBackward(dxg, dhg, dhPrev, act, hg, hPrev, dh, B, H) })
+}
+
+func BenchmarkSoftmaxRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	rows, cols := 64, 1000
+	x, dst := benchVec(rng, rows*cols, -10, 10), make([]float32, rows*cols)
+	benchImpls(b, fmt.Sprintf("softmax/r%dc%d", rows, cols), rows*cols, func() { SoftmaxRows(dst, x, rows, cols) })
+	benchImpls(b, fmt.Sprintf("logsoftmax/r%dc%d", rows, cols), rows*cols, func() { LogSoftmaxRows(dst, x, rows, cols) })
+}
+
+func BenchmarkAdam(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	n := 1 << 18
+	p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
+	benchImpls(b, fmt.Sprintf("n%d", n), n, func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
+}
