@@ -295,13 +295,13 @@ func NewBahdanau(dq, dk, da int, rng *tensor.RNG) *Bahdanau {
 	a := &Bahdanau{Query: NewLinear(dq, da, true, rng), Key: NewLinear(dk, da, false, rng), V: NewParam("v", da)}
 	k := 1 / math.Sqrt(float64(da))
 	rng.FillUniform(a.V.Value, -k, k)
+	Prefix("query", a.Query.Params())
+	Prefix("key", a.Key.Params())
 	return a
 }
 
 // Params returns query.weight, query.bias, key.weight, v.
-func (a *Bahdanau) Params() []*Param {
-	return append(append(Prefix("query", a.Query.Params()), Prefix("key", a.Key.Params())...), a.V)
-}
+func (a *Bahdanau) Params() []*Param { return append(a.Query.Params(), append(a.Key.Params(), a.V)...) }
 
 // ProjectKeys returns W_k·keys, (B, T, da).
 func (a *Bahdanau) ProjectKeys(tp *Tape, keys *Var) *Var { return a.Key.Forward(tp, keys) }
@@ -361,6 +361,8 @@ func NewLuong(kind string, dq, dk, da int, rng *tensor.RNG) (*Luong, error) {
 		a.V = NewParam("v", da)
 		k := 1 / math.Sqrt(float64(da))
 		rng.FillUniform(a.V.Value, -k, k)
+		Prefix("query", a.Query.Params())
+		Prefix("key", a.Key.Params())
 	default:
 		return nil, fmt.Errorf("nn: unknown Luong attention kind %q (want dot, general or concat)", kind)
 	}
@@ -373,7 +375,7 @@ func (a *Luong) Params() []*Param {
 	case LuongGeneral:
 		return a.W.Params()
 	case LuongConcat:
-		return append(append(Prefix("query", a.Query.Params()), Prefix("key", a.Key.Params())...), a.V)
+		return append(a.Query.Params(), append(a.Key.Params(), a.V)...)
 	}
 	return nil
 }

@@ -229,6 +229,33 @@ func TestLuongBahdanauGradients(t *testing.T) {
 	}
 }
 
+func TestAttentionParamNames(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	b := NewBahdanau(2, 3, 4, rng)
+	l, _ := NewLuong(LuongConcat, 2, 3, 4, rng)
+	g, _ := NewLuong(LuongGeneral, 2, 3, 4, rng)
+	d, _ := NewLuong(LuongDot, 3, 3, 4, rng)
+	for _, tc := range []struct {
+		a    Attention
+		want string
+	}{
+		{b, "[query.weight query.bias key.weight v]"},
+		{l, "[query.weight key.weight v]"},
+		{g, "[weight]"},
+		{d, "[]"},
+	} {
+		for i := 0; i < 2; i++ { // naming is stable across calls
+			var names []string
+			for _, p := range tc.a.Params() {
+				names = append(names, p.Name)
+			}
+			if got := fmt.Sprint(names); got != tc.want {
+				t.Errorf("Params() names %s, want %s", got, tc.want)
+			}
+		}
+	}
+}
+
 func TestLuongErrors(t *testing.T) {
 	rng := tensor.NewRNG(1)
 	for _, tc := range []struct {

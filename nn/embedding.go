@@ -82,6 +82,9 @@ func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int)
 			}
 		}
 	}
+	if tp != nil {
+		ids = append([]int(nil), ids...) // the caller may reuse its slice before Backward
+	}
 	return record(tp, y, func(dy *tensor.Tensor) {
 		if e.Weight.Frozen {
 			return

@@ -202,3 +202,32 @@ func Scale(tp *Tape, s float32, x *Var) *Var {
 func Reshape(tp *Tape, x *Var, shape ...int) *Var {
 	return record(tp, x.Value.Reshape(shape...), func(dy *tensor.Tensor) { addInto(x.G().Data, dy.Data) })
 }
+
+// SwapTB swaps the first two axes of x (T, B, ...) → (B, T, ...): time-
+// major to batch-major and back.
+func SwapTB(tp *Tape, x *Var) *Var {
+	s := x.Value.Shape
+	if len(s) < 2 {
+		panic(fmt.Sprintf("nn: SwapTB of shape %v", s))
+	}
+	T, B := s[0], s[1]
+	w := 1
+	for _, d := range s[2:] {
+		w *= d
+	}
+	shape := append([]int{B, T}, s[2:]...)
+	y := tensor.New(shape...)
+	for t := 0; t < T; t++ {
+		for b := 0; b < B; b++ {
+			copy(y.Data[(b*T+t)*w:(b*T+t+1)*w], x.Value.Data[(t*B+b)*w:(t*B+b+1)*w])
+		}
+	}
+	return record(tp, y, func(dy *tensor.Tensor) {
+		dx := x.G().Data
+		for t := 0; t < T; t++ {
+			for b := 0; b < B; b++ {
+				addInto(dx[(t*B+b)*w:(t*B+b+1)*w], dy.Data[(b*T+t)*w:(b*T+t+1)*w])
+			}
+		}
+	})
+}

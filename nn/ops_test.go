@@ -78,6 +78,7 @@ func TestOpsGradients(t *testing.T) {
 		}},
 		{"slicelast", []*Var{a}, func(tp *Tape) *Var { return SliceLast(tp, a, 1, 3) }},
 		{"select", []*Var{a}, func(tp *Tape) *Var { return Select(tp, a, 1) }},
+		{"swaptb", []*Var{a}, func(tp *Tape) *Var { return SwapTB(tp, a) }},
 		{"stack", []*Var{a, c}, func(tp *Tape) *Var { return Stack(tp, a, c, a) }},
 		{"add", []*Var{a, c}, func(tp *Tape) *Var { return Add(tp, a, c, a) }},
 		{"mul", []*Var{a, c}, func(tp *Tape) *Var { return Mul(tp, a, c) }},
@@ -100,6 +101,9 @@ func TestConcatSplitValues(t *testing.T) {
 	want := []float32{1, 2, 5, 3, 4, 6}
 	if fmt.Sprint(got.Shape, got.Data) != fmt.Sprint([]int{2, 3}, want) {
 		t.Errorf("Concat: got %v %v want [2 3] %v", got.Shape, got.Data, want)
+	}
+	if sw := SwapTB(nil, NewVar(got)).Value; fmt.Sprint(sw.Shape, sw.Data) != "[3 2] [1 3 2 4 5 6]" {
+		t.Errorf("SwapTB: got %v %v want [3 2] [1 3 2 4 5 6]", sw.Shape, sw.Data)
 	}
 	parts := Split(nil, 1, NewVar(got), 2, 1)
 	if fmt.Sprint(parts[0].Value.Data, parts[1].Value.Data) != fmt.Sprint(a.Value.Data, b.Value.Data) {

@@ -1,0 +1,309 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Seq2SeqConfig configures a [Seq2Seq] model. Zero values are the
+// documented defaults.
+type Seq2SeqConfig struct {
+	// SrcVocab and TgtVocab are the vocabulary sizes; required.
+	SrcVocab, TgtVocab int
+	// HiddenSize is the encoder LSTM's hidden size per direction; required.
+	// The decoder's hidden size is D·HiddenSize.
+	HiddenSize int
+	// EmbedSize is the width of both embeddings; 0 means HiddenSize.
+	EmbedSize int
+	// NumLayers stacks encoder layers; 0 means 1.
+	NumLayers int
+	// Bidirectional makes the encoder bidirectional (D = 2).
+	Bidirectional bool
+	// Attention is "bahdanau", or Luong's "dot", "general" or "concat";
+	// "" means "general".
+	Attention string
+	// AttentionSize is the width of additive (bahdanau, concat) attention;
+	// 0 means the decoder's hidden size.
+	AttentionSize int
+	// Dropout applies to the embeddings and the attentional vector while
+	// training; 0 means none.
+	Dropout float64
+	// PadToken is the padding id of both vocabularies (its embedding stays
+	// zero); −1 means none. The zero value 0 is a valid padding id.
+	PadToken int
+}
+
+// Seq2Seq is an attention encoder-decoder (Luong et al., 2015):
+//
+//	encoder:  an LSTM over the embedded source; keys = its outputs (B, Ts, D·H)
+//	decoder:  per step, with the attentional vector of the previous step fed
+//	          back (input feeding; zeros at the first step):
+//	    h, c = LSTMCell([embed(y_{t−1}); ã_{t−1}], h, c)
+//	    context, weights = attention(h, keys) over the source's valid steps
+//	    ã_t = tanh(W_c·[context; h])      logits_t = W_o·ã_t + b_o
+//
+// The decoder starts from the encoder's final states of the top layer,
+// [forward | reverse] concatenated. Parameter names: src_embed.weight,
+// encoder.* (PyTorch LSTM names), tgt_embed.weight, decoder.* (LSTMCell
+// names), attention.*, combine.weight, out.weight, out.bias.
+type Seq2Seq struct {
+	Config             Seq2SeqConfig
+	SrcEmbed, TgtEmbed *Embedding
+	Encoder            *LSTM
+	Decoder            *LSTMCell
+	Attention          Attention
+	Combine, Out       *Linear
+	drop               *Dropout
+	hd                 int      // decoder hidden size D·H
+	params             []*Param // named once, at construction
+}
+
+// NewSeq2Seq validates cfg and builds the model from rng.
+func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
+	c := cfg
+	switch {
+	case c.SrcVocab <= 0 || c.TgtVocab <= 0:
+		return nil, fmt.Errorf("nn: seq2seq vocabularies src=%d, tgt=%d must be positive", c.SrcVocab, c.TgtVocab)
+	case c.HiddenSize <= 0:
+		return nil, fmt.Errorf("nn: seq2seq hidden_size %d must be positive", c.HiddenSize)
+	case c.EmbedSize < 0 || c.AttentionSize < 0 || c.NumLayers < 0:
+		return nil, fmt.Errorf("nn: seq2seq sizes embed=%d, attention=%d, layers=%d must be >= 0", c.EmbedSize, c.AttentionSize, c.NumLayers)
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return nil, fmt.Errorf("nn: seq2seq dropout %v outside [0, 1)", c.Dropout)
+	case c.PadToken < -1 || c.PadToken >= min(c.SrcVocab, c.TgtVocab):
+		return nil, fmt.Errorf("nn: seq2seq pad_token %d outside [-1, %d)", c.PadToken, min(c.SrcVocab, c.TgtVocab))
+	}
+	if c.EmbedSize == 0 {
+		c.EmbedSize = c.HiddenSize
+	}
+	if c.NumLayers == 0 {
+		c.NumLayers = 1
+	}
+	if c.Attention == "" {
+		c.Attention = LuongGeneral
+	}
+	hd := c.HiddenSize
+	if c.Bidirectional {
+		hd *= 2
+	}
+	if c.AttentionSize == 0 {
+		c.AttentionSize = hd
+	}
+	m := &Seq2Seq{Config: c, hd: hd}
+	m.SrcEmbed = NewEmbedding(c.SrcVocab, c.EmbedSize, c.PadToken, rng)
+	enc, err := NewLSTM(LSTMConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional}, rng)
+	if err != nil {
+		return nil, fmt.Errorf("nn: seq2seq encoder: %w", err)
+	}
+	m.Encoder = enc
+	m.TgtEmbed = NewEmbedding(c.TgtVocab, c.EmbedSize, c.PadToken, rng)
+	m.Decoder = NewLSTMCell(c.EmbedSize+hd, hd, true, rng)
+	if c.Attention == "bahdanau" {
+		m.Attention = NewBahdanau(hd, hd, c.AttentionSize, rng)
+	} else if m.Attention, err = NewLuong(c.Attention, hd, hd, c.AttentionSize, rng); err != nil {
+		return nil, fmt.Errorf("nn: seq2seq attention: %w (or bahdanau)", err)
+	}
+	m.Combine = NewLinear(2*hd, hd, false, rng)
+	m.Out = NewLinear(hd, c.TgtVocab, true, rng)
+	m.drop = NewDropout(c.Dropout, rng.Split())
+	for _, part := range []struct {
+		name string
+		m    Module
+	}{
+		{"src_embed", m.SrcEmbed}, {"encoder", m.Encoder}, {"tgt_embed", m.TgtEmbed}, {"decoder", m.Decoder},
+		{"attention", m.Attention}, {"combine", m.Combine}, {"out", m.Out},
+	} {
+		m.params = append(m.params, Prefix(part.name, part.m.Params())...)
+	}
+	return m, nil
+}
+
+// Params returns every parameter with its dotted name (see [Seq2Seq]).
+func (m *Seq2Seq) Params() []*Param { return append([]*Param(nil), m.params...) }
+
+// Encoded is a source batch run through the encoder: what every decoder
+// step attends to.
+type Encoded struct {
+	Keys *Var   // encoder outputs, batch-major (B, Ts, D·H)
+	Proj *Var   // Attention.ProjectKeys(Keys)
+	Mask []bool // (B, Ts): the valid source steps
+	// Start is the decoder's initial state: the top encoder layer's final
+	// h and c, directions concatenated, (B, D·H) each; Feed is zeros.
+	Start DecoderState
+}
+
+// DecoderState is the state carried between decoder steps, (B, D·H)
+// each: the LSTM cell's h and c and the attentional vector fed back.
+type DecoderState struct {
+	H, C, Feed *Var
+}
+
+// checkIDs panics unless ids has T·B entries and lengths (if not nil) B
+// values in [1, T].
+func checkIDs(what string, ids []int, T, B int, lengths []int) {
+	if T <= 0 || B <= 0 || len(ids) != T*B {
+		panic(fmt.Sprintf("nn: seq2seq %s: %d ids for T=%d, B=%d", what, len(ids), T, B))
+	}
+	if lengths != nil && len(lengths) != B {
+		panic(fmt.Sprintf("nn: seq2seq %s: %d lengths for B=%d", what, len(lengths), B))
+	}
+}
+
+// Encode runs the encoder over src, time-major (Ts, B) ids, whose
+// sequences have the given lengths (nil: all Ts).
+func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded {
+	checkIDs("source", src, Ts, B, lengths)
+	if lengths == nil {
+		lengths = make([]int, B)
+		for i := range lengths {
+			lengths[i] = Ts
+		}
+	}
+	x := m.drop.Forward(tp, m.SrcEmbed.Forward(tp, src, Ts, B))
+	out, st := m.Encoder.Forward(tp, x, lengths, nil)
+	keys := SwapTB(tp, out)
+	L, D := m.Config.NumLayers, m.hd/m.Config.HiddenSize
+	var hs, cs []*Var
+	for d := 0; d < D; d++ {
+		hs = append(hs, Select(tp, st.H, (L-1)*D+d))
+		cs = append(cs, Select(tp, st.C, (L-1)*D+d))
+	}
+	return &Encoded{
+		Keys:  keys,
+		Proj:  m.Attention.ProjectKeys(tp, keys),
+		Mask:  PaddingMask(lengths, 1, Ts),
+		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: NewVar(tensor.New(B, m.hd))},
+	}
+}
+
+// Step runs one decoder step for the previous tokens prev (B) from state s
+// and returns the logits (B, TgtVocab), the attention weights (B, Ts) and
+// the next state.
+func (m *Seq2Seq) Step(tp *Tape, enc *Encoded, prev []int, s DecoderState) (logits, weights *Var, next DecoderState) {
+	e := m.drop.Forward(tp, m.TgtEmbed.Forward(tp, prev))
+	h, c := m.Decoder.Forward(tp, Concat(tp, -1, e, s.Feed), s.H, s.C)
+	ctx, w := m.Attention.Attend(tp, h, enc.Keys, enc.Proj, enc.Mask)
+	feed := Tanh(tp, m.Combine.Forward(tp, Concat(tp, -1, ctx, h)))
+	logits = m.Out.Forward(tp, m.drop.Forward(tp, feed))
+	return logits, w, DecoderState{H: h, C: c, Feed: feed}
+}
+
+// Seq2SeqBatch is a batch of source and target sequences, time-major.
+type Seq2SeqBatch struct {
+	Src        []int // (Ts, B) source ids
+	SrcLengths []int // (B) valid source steps; nil: all Ts
+	TgtIn      []int // (Tt, B) decoder inputs: the start token, then the target shifted right
+	Ts, Tt, B  int
+}
+
+// Forward runs the model over a batch for training. With probability
+// teacherForcing (per step and sequence) the decoder input at step t > 0
+// is the given TgtIn token, otherwise the model's own most likely token of
+// step t−1 (no gradient flows through that choice); 1 is plain teacher
+// forcing. rng draws the choices (unused when teacherForcing is 1). It
+// returns logits (Tt, B, TgtVocab) and attention weights (Tt, B, Ts).
+func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng *tensor.RNG) (logits, weights *Var) {
+	checkIDs("target", b.TgtIn, b.Tt, b.B, nil)
+	enc := m.Encode(tp, b.Src, b.Ts, b.B, b.SrcLengths)
+	s := enc.Start
+	prev := append([]int(nil), b.TgtIn[:b.B]...)
+	ls, ws := make([]*Var, b.Tt), make([]*Var, b.Tt)
+	V := m.Config.TgtVocab
+	for t := 0; t < b.Tt; t++ {
+		ls[t], ws[t], s = m.Step(tp, enc, prev, s)
+		if t+1 == b.Tt {
+			break
+		}
+		for i := range prev {
+			prev[i] = b.TgtIn[(t+1)*b.B+i]
+			if teacherForcing < 1 && rng.Float64() >= teacherForcing {
+				prev[i] = Argmax(ls[t].Value.Data[i*V : (i+1)*V])
+			}
+		}
+	}
+	return Stack(tp, ls...), Stack(tp, ws...)
+}
+
+// Generate decodes each source sequence of src (time-major (Ts, B), with
+// lengths, nil: all Ts) from the start token, drawing tokens as sc says,
+// until the end token or maxLen tokens. The result holds B token lists
+// (the end token excluded). Inference only: safe for concurrent calls.
+func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxLen int, sc SampleConfig, rng *tensor.RNG) ([][]int, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	if maxLen <= 0 {
+		return nil, fmt.Errorf("nn: seq2seq max_len %d must be positive", maxLen)
+	}
+	enc := m.Encode(nil, src, Ts, B, lengths)
+	s := enc.Start
+	prev := make([]int, B)
+	for i := range prev {
+		prev[i] = start
+	}
+	out := make([][]int, B)
+	done := make([]bool, B)
+	V := m.Config.TgtVocab
+	for t, left := 0, B; t < maxLen && left > 0; t++ {
+		var logits *Var
+		logits, _, s = m.Step(nil, enc, prev, s)
+		for i := range prev {
+			prev[i] = Sample(logits.Value.Data[i*V:(i+1)*V], sc, rng)
+			if done[i] {
+				continue
+			}
+			if prev[i] == end {
+				done[i], left = true, left-1
+				continue
+			}
+			out[i] = append(out[i], prev[i])
+		}
+	}
+	return out, nil
+}
+
+// beamState is one hypothesis' decoder state: rows of h, c and feed.
+type beamState struct{ h, c, feed []float32 }
+
+// Beam decodes one source sequence src (Ts ids) with beam search from the
+// start token; see [BeamSearch] for c. Inference only.
+func (m *Seq2Seq) Beam(src []int, start int, c BeamConfig) ([]Hypothesis, error) {
+	if len(src) == 0 {
+		return nil, fmt.Errorf("nn: seq2seq beam search of an empty source")
+	}
+	enc := m.Encode(nil, src, len(src), 1, nil)
+	Ts, hd := len(src), m.hd
+	init := beamState{enc.Start.H.Value.Data, enc.Start.C.Value.Data, enc.Start.Feed.Value.Data}
+	rows := func(n, w int, get func(i int) []float32) *Var {
+		t := tensor.New(n, w)
+		for i := 0; i < n; i++ {
+			copy(t.Data[i*w:(i+1)*w], get(i))
+		}
+		return NewVar(t)
+	}
+	step := func(prev []int, states []beamState) (*tensor.Tensor, []beamState) {
+		n := len(prev)
+		one := func(v *Var) func(int) []float32 { return func(int) []float32 { return v.Value.Data } }
+		kw, pw := enc.Keys.Value.Len(), enc.Proj.Value.Len()
+		e := &Encoded{
+			Keys: Reshape(nil, rows(n, kw, one(enc.Keys)), n, Ts, hd),
+			Proj: Reshape(nil, rows(n, pw, one(enc.Proj)), append([]int{n}, enc.Proj.Value.Shape[1:]...)...),
+		}
+		s := DecoderState{
+			H:    rows(n, hd, func(i int) []float32 { return states[i].h }),
+			C:    rows(n, hd, func(i int) []float32 { return states[i].c }),
+			Feed: rows(n, hd, func(i int) []float32 { return states[i].feed }),
+		}
+		logits, _, ns := m.Step(nil, e, prev, s)
+		lp := tensor.New(logits.Value.Shape...)
+		kernel.LogSoftmaxRows(lp.Data, logits.Value.Data, n, m.Config.TgtVocab)
+		next := make([]beamState, n)
+		for i := range next {
+			next[i] = beamState{ns.H.Value.Row(i).Data, ns.C.Value.Row(i).Data, ns.Feed.Value.Row(i).Data}
+		}
+		return lp, next
+	}
+	return BeamSearch(c, start, init, step)
+}
