@@ -98,6 +98,18 @@ func TestConformanceNonRecurrentLayers(t *testing.T) {
 			Forward: attention,
 		})
 	}
+	batch := nn.Seq2SeqBatch{Src: []int{1, 2, 3, 4, 0, 0}, SrcLengths: []int{3, 1}, TgtIn: []int{1, 1, 2, 3, 0, 1}, Ts: 3, Tt: 3, B: 2}
+	specs = append(specs, nntest.Spec{
+		Name: "seq2seq",
+		New: func(rng *tensor.RNG) (nn.Module, error) {
+			return nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: 5, TgtVocab: 4, HiddenSize: 2, EmbedSize: 3, Bidirectional: true,
+				Attention: nn.LuongConcat, AttentionSize: 2, Dropout: 0.3, PadToken: -1}, rng)
+		},
+		Forward: func(m nn.Module, tp *nn.Tape, _ []*nn.Var) []*nn.Var {
+			l, w := m.(*nn.Seq2Seq).Forward(tp, batch, 1, nil)
+			return []*nn.Var{l, w}
+		},
+	})
 	for _, s := range specs {
 		nntest.Check(t, s)
 	}

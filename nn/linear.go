@@ -44,8 +44,7 @@ func (l *Linear) Params() []*Param {
 
 // Forward maps x (..., In) to (..., Out).
 func (l *Linear) Forward(tp *Tape, x *Var) *Var {
-	in := x.Value.Dim(-1)
-	if len(x.Value.Shape) == 0 || in != l.In {
+	if len(x.Value.Shape) == 0 || x.Value.Dim(-1) != l.In {
 		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, x.Value.Shape))
 	}
 	n := x.Value.Len() / l.In
