@@ -68,4 +68,3 @@ func TestLinearFrozenAndPanics(t *testing.T) {
 	}()
 	l.Forward(nil, randVar(rng, 2, 4))
 }
-
