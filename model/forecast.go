@@ -359,3 +359,64 @@ func (m *Model) setPrep(p any) error {
 	m.Prep = b
 	return nil
 }
+
+// Windows prepares every window of f whose targets lie in f (inputs
+// reaching back at most to its first row) with the model's saved
+// preprocessing, for evaluation on new data.
+func (t *ForecastTask) Windows(f *series.Frame, batchSize int) (*ForecastData, *series.Frame, error) {
+	p := t.Prep
+	raw, err := f.Select(p.Inputs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %s: %w", f.Name, err)
+	}
+	logged := raw
+	if p.Log != nil {
+		if logged, err = p.Log.Transform(raw); err != nil {
+			return nil, nil, fmt.Errorf("model: %w", err)
+		}
+	}
+	scaled, err := p.Scaler.Transform(logged)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %w", err)
+	}
+	w, err := series.MakeWindows(scaled, series.WindowConfig{Lookback: p.Lookback, Horizon: p.Horizon, Inputs: p.Inputs, Targets: p.Targets}, series.Range{From: 0, To: raw.Len()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %s: %w", f.Name, err)
+	}
+	if w.Len() == 0 {
+		return nil, nil, fmt.Errorf("model: %s: %d rows give no window of lookback %d and horizon %d", f.Name, raw.Len(), p.Lookback, p.Horizon)
+	}
+	act, err := series.Actual(raw, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	if batchSize <= 0 {
+		batchSize = 64
+	}
+	return &ForecastData{W: w, Actual: act, BatchSize: batchSize}, raw, nil
+}
+
+// Baselines scores the persistence and (when the windows allow it)
+// seasonal-naive forecasts of d against its actual values.
+func (t *ForecastTask) Baselines(raw *series.Frame, d *ForecastData) (map[string]map[string]float64, error) {
+	pers, err := series.Persistence(raw, d.W)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]float64{"persistence": Errors(pers, d.Actual)}
+	// Seasonal naive needs a season of history before each origin: score
+	// it on the windows that have one, which for data at least a season
+	// longer than the lookback is all but the first few.
+	first := 0
+	for first < len(d.W.Origin) && d.W.Origin[first] < t.Prep.Season {
+		first++
+	}
+	if first == 0 {
+		s, err := series.SeasonalNaive(raw, d.W, t.Prep.Season)
+		if err != nil {
+			return nil, err
+		}
+		out["seasonal_naive"] = Errors(s, d.Actual)
+	}
+	return out, nil
+}

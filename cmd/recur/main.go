@@ -23,6 +23,9 @@ import (
 // commands lists every command in the order "recur help" shows them.
 var commands = []*command{
 	cmdTrain,
+	cmdEval,
+	cmdPredict,
+	cmdInspect,
 	cmdVersion,
 }
 

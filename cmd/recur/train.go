@@ -81,7 +81,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Lookback, "lookback", 12, "forecast: input window length")
 	fs.IntVar(&o.Horizon, "horizon", 1, "forecast: number of future steps predicted")
 	fs.Float64Var(&o.TestFraction, "test-fraction", 0.33, "forecast: share of rows at the end held out for testing")
-	fs.Float64Var(&o.ValFraction, "val-fraction", 0.1, "forecast: share of rows before the test rows used for validation and early stopping (0: none)")
+	fs.Float64Var(&o.ValFraction, "val-fraction", 0, "forecast: share of rows before the test rows used for validation, best-epoch selection and early stopping (0: none)")
 	fs.IntVar(&o.Season, "season", 12, "forecast: season length of the seasonal-naive baseline")
 	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
@@ -111,8 +111,9 @@ var cmdTrain = &command{
 baselines and saves it.
 
 With no flags it trains an LSTM forecaster on the embedded AirPassengers
-series (monthly airline passengers 1949-1960): the first 57% of the months
-train, the next 10% validate (the best epoch is kept), the last 33% test.
+series (monthly airline passengers 1949-1960): the first 67% of the months
+train for 150 epochs and the last 33% test (--val-fraction holds out rows
+before the test rows to keep the best epoch and stop early).
 It prints the test RMSE next to the persistence and seasonal-naive
 baselines and where it saved the model.
 
