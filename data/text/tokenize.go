@@ -20,21 +20,19 @@ type Tokenizer interface {
 
 // CharTokenizer makes one token per Unicode code point.
 //
-// Round trip: Detokenize(Tokenize(s)) == s for valid UTF-8; invalid bytes
-// come back as U+FFFD (the normal form is strings.ToValidUTF8(s, "\uFFFD")).
+// Round trip: Detokenize(Tokenize(s)) == s for valid UTF-8; each run of
+// invalid bytes comes back as one U+FFFD (the normal form is
+// strings.ToValidUTF8(s, "\uFFFD"), as for every tokenizer here).
 type CharTokenizer struct{}
 
 // Tokenize returns the code points of s as strings.
 func (CharTokenizer) Tokenize(s string) []string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	toks := make([]string, 0, len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			toks = append(toks, "\uFFFD")
-		} else {
-			toks = append(toks, s[i:i+n])
-		}
-		i += n
+	for i, r := range s {
+		toks = append(toks, s[i:i+utf8.RuneLen(r)])
 	}
 	return toks
 }
