@@ -1,0 +1,162 @@
+package nn
+
+import (
+	"math"
+	"testing"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+func randT(rng *tensor.RNG, shape ...int) *tensor.Tensor {
+	t := tensor.New(shape...)
+	rng.FillUniform(t, -1, 1)
+	return t
+}
+
+// kerasLSTMStep is Keras' LSTM cell written out: z = x K + h U + b,
+// gates i, f, c, o in that column order.
+func kerasLSTMStep(x, h, c []float64, K, U, b *tensor.Tensor) ([]float64, []float64) {
+	H := len(h)
+	G := 4 * H
+	z := make([]float64, G)
+	for g := 0; g < G; g++ {
+		for i, v := range x {
+			z[g] += float64(K.Data[i*G+g]) * v
+		}
+		for i, v := range h {
+			z[g] += float64(U.Data[i*G+g]) * v
+		}
+		z[g] += float64(b.Data[g])
+	}
+	h1, c1 := make([]float64, H), make([]float64, H)
+	for j := 0; j < H; j++ {
+		i, f, cc, o := sig64(z[j]), sig64(z[H+j]), math.Tanh(z[2*H+j]), sig64(z[3*H+j])
+		c1[j] = f*c[j] + i*cc
+		h1[j] = o * math.Tanh(c1[j])
+	}
+	return h1, c1
+}
+
+// kerasGRUStep is Keras' reset_after=True GRU cell: columns z, r, h;
+// bias rows [input; recurrent].
+func kerasGRUStep(x, h []float64, K, U, b *tensor.Tensor) []float64 {
+	H := len(h)
+	G := 3 * H
+	mx, mh := make([]float64, G), make([]float64, G)
+	for g := 0; g < G; g++ {
+		for i, v := range x {
+			mx[g] += float64(K.Data[i*G+g]) * v
+		}
+		for i, v := range h {
+			mh[g] += float64(U.Data[i*G+g]) * v
+		}
+		mx[g] += float64(b.Data[g])
+		mh[g] += float64(b.Data[G+g])
+	}
+	h1 := make([]float64, H)
+	for j := 0; j < H; j++ {
+		z := sig64(mx[j] + mh[j])
+		r := sig64(mx[H+j] + mh[H+j])
+		hh := math.Tanh(mx[2*H+j] + r*mh[2*H+j])
+		h1[j] = z*h[j] + (1-z)*hh
+	}
+	return h1
+}
+
+func TestKerasLSTMConversion(t *testing.T) {
+	const I, H, T = 3, 4, 5
+	rng := tensor.NewRNG(9)
+	K, U, b := randT(rng, I, 4*H), randT(rng, H, 4*H), randT(rng, 4*H)
+	w, err := FromKerasLSTM(K, U, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetTorchWeights(l.Params(), "_l0", w); err != nil {
+		t.Fatal(err)
+	}
+	x := randT(rng, T, 1, I)
+	out, _ := l.Forward(nil, NewVar(x), nil, nil)
+	h, c := make([]float64, H), make([]float64, H)
+	for tt := 0; tt < T; tt++ {
+		h, c = kerasLSTMStep(f64(x.Data[tt*I:(tt+1)*I]), h, c, K, U, b)
+		if err := compare64("keras LSTM h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
+			t.Errorf("step %d: %v", tt, err)
+		}
+	}
+	// Round trip: back to Keras gives the same kernels and the bias sum.
+	K2, U2, b2, err := ToKerasLSTM(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		name      string
+		got, want *tensor.Tensor
+	}{{"kernel", K2, K}, {"recurrent_kernel", U2, U}, {"bias", b2, b}} {
+		if !tensor.SameShape(p.got, p.want) || !same(p.got.Data, p.want.Data) {
+			t.Errorf("ToKerasLSTM(FromKerasLSTM(x)) %s differs", p.name)
+		}
+	}
+}
+
+func TestKerasGRUConversion(t *testing.T) {
+	const I, H, T = 2, 3, 4
+	rng := tensor.NewRNG(10)
+	K, U, b := randT(rng, I, 3*H), randT(rng, H, 3*H), randT(rng, 2, 3*H)
+	w, err := FromKerasGRU(K, U, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGRU(GRUConfig{InputSize: I, HiddenSize: H}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetTorchWeights(g.Params(), "_l0", w); err != nil {
+		t.Fatal(err)
+	}
+	x := randT(rng, T, 1, I)
+	out, _ := g.Forward(nil, NewVar(x), nil, nil)
+	h := make([]float64, H)
+	for tt := 0; tt < T; tt++ {
+		h = kerasGRUStep(f64(x.Data[tt*I:(tt+1)*I]), h, K, U, b)
+		if err := compare64("keras GRU h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
+			t.Errorf("step %d: %v", tt, err)
+		}
+	}
+	K2, U2, b2, err := ToKerasGRU(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		name      string
+		got, want *tensor.Tensor
+	}{{"kernel", K2, K}, {"recurrent_kernel", U2, U}, {"bias", b2, b}} {
+		if !tensor.SameShape(p.got, p.want) || !same(p.got.Data, p.want.Data) {
+			t.Errorf("ToKerasGRU(FromKerasGRU(x)) %s differs", p.name)
+		}
+	}
+}
+
+func TestKerasConversionErrors(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	if _, err := FromKerasLSTM(randT(rng, 3, 10), randT(rng, 2, 10), nil); err == nil {
+		t.Error("FromKerasLSTM with width 10: got no error")
+	}
+	if _, err := FromKerasLSTM(randT(rng, 3, 8), randT(rng, 3, 8), nil); err == nil {
+		t.Error("FromKerasLSTM with recurrent (3, 8) for 2 units: got no error")
+	}
+	if _, err := FromKerasGRU(randT(rng, 3, 6), randT(rng, 2, 6), randT(rng, 6)); err == nil {
+		t.Error("FromKerasGRU with a reset_after=False bias: got no error")
+	}
+	l, _ := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 2}, rng)
+	w, _ := FromKerasLSTM(randT(rng, 3, 8), randT(rng, 2, 8), nil)
+	if err := SetTorchWeights(l.Params(), "_l0", w); err == nil {
+		t.Error("SetTorchWeights without biases into a biased layer: got no error")
+	}
+	if err := SetTorchWeights(l.Params(), "_l1", w); err == nil {
+		t.Error("SetTorchWeights into a missing layer: got no error")
+	}
+}
