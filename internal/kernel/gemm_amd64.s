@@ -5,17 +5,22 @@
 #include "textflag.h"
 
 // func sgemmKernel1x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel1x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DX
+	MOVQ       ldc+48(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
 
 sgemmKernel1x16_loop4:
 	CMPQ         AX, $0x04
@@ -88,19 +93,27 @@ sgemmKernel1x16_over:
 	RET
 
 // func sgemmKernel2x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel2x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
 
 sgemmKernel2x16_loop4:
 	CMPQ         AX, $0x04
@@ -198,21 +211,32 @@ sgemmKernel2x16_over:
 	RET
 
 // func sgemmKernel3x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel3x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
 
 sgemmKernel3x16_loop4:
 	CMPQ         AX, $0x04
@@ -335,25 +359,39 @@ sgemmKernel3x16_over:
 	RET
 
 // func sgemmKernel4x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel4x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	LEAQ   (CX)(DX*2), DI
-	ADDQ   DX, DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	LEAQ       (CX)(DX*2), DI
+	ADDQ       DX, DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
 
 sgemmKernel4x16_loop4:
 	CMPQ         AX, $0x04
@@ -506,27 +544,44 @@ sgemmKernel4x16_over:
 	RET
 
 // func sgemmKernel5x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel5x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	LEAQ   (CX)(DX*2), DI
-	ADDQ   DX, DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	LEAQ       (CX)(DX*2), DI
+	ADDQ       DX, DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
 
 sgemmKernel5x16_loop4:
 	CMPQ         AX, $0x04
@@ -704,29 +759,49 @@ sgemmKernel5x16_over:
 	RET
 
 // func sgemmKernel6x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-72
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   rsa+16(FP), DX
-	MOVQ   csa+24(FP), BX
-	MOVQ   b+32(FP), SI
-	SHLQ   $0x02, DX
-	SHLQ   $0x02, BX
-	LEAQ   (CX)(DX*2), DI
-	ADDQ   DX, DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       rsa+16(FP), DX
+	MOVQ       csa+24(FP), BX
+	MOVQ       b+32(FP), SI
+	SHLQ       $0x02, DX
+	SHLQ       $0x02, BX
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	LEAQ       (CX)(DX*2), DI
+	ADDQ       DX, DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
 
 sgemmKernel6x16_loop4:
 	CMPQ         AX, $0x04
@@ -1039,6 +1114,41 @@ packbt_loop:
 	JMP        packbt_loop
 
 packbt_done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackBN(kc int, b *float32, ldb int, dst *float32, np int)
+// Requires: AVX, MMX+
+TEXT ·sgemmPackBN(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ dst+24(FP), BX
+	SHLQ $0x02, DX
+	MOVQ AX, SI
+	SHLQ $0x06, SI
+	MOVQ DX, DI
+	SHLQ $0x03, DI
+
+packbn_row:
+	MOVQ np+32(FP), R8
+	MOVQ CX, R9
+	MOVQ BX, R10
+
+packbn_panel:
+	PREFETCHT0 (R9)(DI*1)
+	VMOVUPS    (R9), Y0
+	VMOVUPS    32(R9), Y1
+	VMOVUPS    Y0, (R10)
+	VMOVUPS    Y1, 32(R10)
+	ADDQ       $0x40, R9
+	ADDQ       SI, R10
+	DECQ       R8
+	JNE        packbn_panel
+	ADDQ       DX, CX
+	ADDQ       $0x40, BX
+	DECQ       AX
+	JNE        packbn_row
 	VZEROUPPER
 	RET
 

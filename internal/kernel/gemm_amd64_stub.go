@@ -39,6 +39,11 @@ func sgemmKernel6x16(kc int, a *float32, rsa int, csa int, b *float32, c *float3
 //go:noescape
 func sgemmPackBT(kc int, b *float32, ldb int, dst *float32)
 
+// sgemmPackBN sets dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16 (kc, np >= 1).
+//
+//go:noescape
+func sgemmPackBN(kc int, b *float32, ldb int, dst *float32, np int)
+
 // sgemvPanels computes, for panels p < np of kc×16 floats stored one after another from b,
 // y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1.
 //

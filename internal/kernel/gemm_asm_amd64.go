@@ -55,6 +55,22 @@ func packBT16(kc int, b []float32, ldb int, dst []float32) {
 	packBTGo(k8, kc, 16, b, ldb, dst)
 }
 
+// packBN16 copies np full 16-column panels of a row-major B:
+// dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16.
+func packBN16(kc int, b []float32, ldb int, dst []float32, np int) {
+	if kc <= 0 || np <= 0 {
+		return
+	}
+	if len(dst) < np*kc*16 || len(b) < (kc-1)*ldb+np*16 {
+		panic("kernel: packBN16 slice too short")
+	}
+	if useAVX2 {
+		sgemmPackBN(kc, &b[0], ldb, &dst[0], np)
+		return
+	}
+	packBNGo(kc, b, ldb, dst, np)
+}
+
 // gemvPanels computes y[q*16+j] = alpha*Σ_l x[l]*b[q*kc*16+l*16+j]
 // (+ y[q*16+j] if accum) for np whole panels.
 func gemvPanels(kc int, x, b []float32, np int, y []float32, alpha float32, accum bool) {

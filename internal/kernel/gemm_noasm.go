@@ -14,6 +14,10 @@ func packBT16(kc int, b []float32, ldb int, dst []float32) {
 	packBTGo(0, kc, 16, b, ldb, dst)
 }
 
+func packBN16(kc int, b []float32, ldb int, dst []float32, np int) {
+	packBNGo(kc, b, ldb, dst, np)
+}
+
 func gemvPanels(kc int, x, b []float32, np int, y []float32, alpha float32, accum bool) {
 	gemvPanelsGo(kc, x, b, np, y, alpha, accum)
 }

@@ -54,16 +54,28 @@ func packBlock(dst []float32, tB bool, n int, b []float32, ldb int, l0, kcp, q0,
 			continue
 		}
 		if w == 16 {
-			for l := 0; l < kcp; l++ {
-				s := (l0+l)*ldb + j0
-				*(*[16]float32)(panel[l*16 : l*16+16]) = *(*[16]float32)(b[s : s+16])
-			}
+			// All full panels from here on in one pass over the rows.
+			full := min(q1, n/16) - q
+			packBN16(kcp, b[l0*ldb+j0:], ldb, dst[(q-q0)*kcp*16:], full)
+			q += full - 1
 			continue
 		}
 		clear(panel)
 		for l := 0; l < kcp; l++ {
 			s := (l0+l)*ldb + j0
 			copy(panel[l*16:l*16+w], b[s:s+w])
+		}
+	}
+}
+
+// packBNGo is the pure-Go twin of sgemmPackBN:
+// dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16.
+func packBNGo(kc int, b []float32, ldb int, dst []float32, np int) {
+	for p := 0; p < np; p++ {
+		panel := dst[p*kc*16 : (p+1)*kc*16]
+		for l := 0; l < kc; l++ {
+			s := l*ldb + p*16
+			*(*[16]float32)(panel[l*16 : l*16+16]) = *(*[16]float32)(b[s : s+16])
 		}
 	}
 }

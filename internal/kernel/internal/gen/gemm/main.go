@@ -21,6 +21,7 @@ func main() {
 		microKernel(mr)
 	}
 	packBT()
+	packBN()
 	gemvPanels()
 	gemvN()
 	gemvT()
@@ -43,6 +44,20 @@ func microKernel(mr int) {
 	b := Load(Param("b"), GP64())
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
+	// Fetch the C tile now: it is needed only after the k loop, and a row
+	// of 16 floats may straddle two cache lines.
+	{
+		pc := Load(Param("c"), GP64())
+		pl := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), pl)
+		for i := 0; i < mr; i++ {
+			PREFETCHT0(Mem{Base: pc})
+			PREFETCHT0(Mem{Base: pc, Disp: 63})
+			if i+1 < mr {
+				ADDQ(pl, pc)
+			}
+		}
+	}
 	var a3 reg.GPVirtual
 	if mr > 3 {
 		a3 = GP64()
@@ -217,6 +232,48 @@ func packBT() {
 	SUBQ(U8(8), kc)
 	JMP(LabelRef("packbt_loop"))
 	Label("packbt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packBN emits sgemmPackBN, which copies np full 16-column panels of a
+// row-major B into the panel layout, prefetching the rows ahead (each row
+// of B is usually on its own page, out of the hardware prefetcher's reach).
+func packBN() {
+	TEXT("sgemmPackBN", NOSPLIT, "func(kc int, b *float32, ldb int, dst *float32, np int)")
+	Pragma("noescape")
+	Doc("sgemmPackBN sets dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16 (kc, np >= 1).")
+	kc := Load(Param("kc"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ldb)
+	ps := GP64()
+	MOVQ(kc, ps)
+	SHLQ(U8(6), ps) // panel stride in bytes
+	ahead := GP64()
+	MOVQ(ldb, ahead)
+	SHLQ(U8(3), ahead) // 8 rows ahead
+	Label("packbn_row")
+	np := Load(Param("np"), GP64())
+	rp, dp := GP64(), GP64()
+	MOVQ(b, rp)
+	MOVQ(dst, dp)
+	Label("packbn_panel")
+	PREFETCHT0(Mem{Base: rp, Index: ahead, Scale: 1})
+	y0, y1 := YMM(), YMM()
+	VMOVUPS(Mem{Base: rp}, y0)
+	VMOVUPS(Mem{Base: rp, Disp: 32}, y1)
+	VMOVUPS(y0, Mem{Base: dp})
+	VMOVUPS(y1, Mem{Base: dp, Disp: 32})
+	ADDQ(U8(64), rp)
+	ADDQ(ps, dp)
+	DECQ(np)
+	JNE(LabelRef("packbn_panel"))
+	ADDQ(ldb, b)
+	ADDQ(U8(64), dst)
+	DECQ(kc)
+	JNE(LabelRef("packbn_row"))
 	VZEROUPPER()
 	RET()
 }
