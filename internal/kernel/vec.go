@@ -240,3 +240,71 @@ func checkAdam(what string, p, g, m, v []float32) {
 	checkLen(what+" m", m, len(p))
 	checkLen(what+" v", v, len(p))
 }
+
+// ReLU sets dst[i] = 0 where x[i] < 0 and x[i] elsewhere (NaN and -0 pass
+// through, as in PyTorch's relu), for i < len(x). dst may alias x.
+func ReLU(dst, x []float32) { unary("ReLU", dst, x, reluAVX2, reluGeneric) }
+
+// TanhBackward adds the gradient through y = tanh(x) into dx:
+// dx[i] += dy[i] * (1 - y[i]²), for i < len(y). Each operation is rounded
+// as in the Go loop (no FMA).
+func TanhBackward(dx, dy, y []float32) {
+	activationBackward("TanhBackward", dx, dy, y, tanhBackwardAVX2, tanhBackwardGeneric)
+}
+
+// SigmoidBackward adds the gradient through y = σ(x) into dx:
+// dx[i] += dy[i] * y[i] * (1 - y[i]), for i < len(y), rounded as the Go loop.
+func SigmoidBackward(dx, dy, y []float32) {
+	activationBackward("SigmoidBackward", dx, dy, y, sigmoidBackwardAVX2, sigmoidBackwardGeneric)
+}
+
+func activationBackward(what string, dx, dy, y []float32, asm, twin func(dx, dy, y []float32)) {
+	checkLen(what+" dx", dx, len(y))
+	checkLen(what+" dy", dy, len(y))
+	if useAVX2 {
+		asm(dx, dy, y)
+		return
+	}
+	twin(dx, dy, y)
+}
+
+// SoftmaxRowsBackward adds into dx (rows×cols) the gradient through the
+// row softmax p = SoftmaxRows(x) given dp, the gradient with respect to p:
+// dx[r,j] += p[r,j] * (dp[r,j] - Σ_k dp[r,k]·p[r,k]), the sum accumulated
+// in float64; see softmaxRowsBackwardGeneric.
+func SoftmaxRowsBackward(dx, dp, p []float32, rows, cols int) {
+	checkDims("SoftmaxRowsBackward", rows, cols)
+	checkLen("SoftmaxRowsBackward dx", dx, rows*cols)
+	checkLen("SoftmaxRowsBackward dp", dp, rows*cols)
+	checkLen("SoftmaxRowsBackward p", p, rows*cols)
+	if !useAVX2 {
+		softmaxRowsBackwardGeneric(dx, dp, p, rows, cols)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		pr, gr := p[r*cols:r*cols+cols], dp[r*cols:r*cols+cols]
+		softmaxBackwardRowAVX2(dx[r*cols:r*cols+cols], gr, pr, dotAVX2(pr, gr))
+	}
+}
+
+// LogSumExpRows sets dst[r] = log Σ_j exp(x[r,j]) for each of the rows of
+// x (rows×cols), computed as max + log Σ exp(x - max) with the sum in
+// float64; dst has rows elements. As in PyTorch, an empty row or a row of
+// -Inf gives -Inf, a +Inf entry gives +Inf and a NaN entry gives NaN.
+func LogSumExpRows(dst, x []float32, rows, cols int) {
+	checkDims("LogSumExpRows", rows, cols)
+	checkLen("LogSumExpRows x", x, rows*cols)
+	checkLen("LogSumExpRows dst", dst, rows)
+	if !useAVX2 {
+		logSumExpRowsGeneric(dst, x, rows, cols)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		m := maxAVX2(xr)
+		if math.IsInf(float64(m), 0) {
+			m = 0 // PyTorch: no shift when the max is infinite
+		}
+		dst[r] = m + float32(math.Log(sumExpShiftAVX2(xr, m)))
+	}
+}

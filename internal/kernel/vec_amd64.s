@@ -1983,3 +1983,172 @@ tail17:
 done17:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   x_len+32(FP), DX
+	VXORPS Y0, Y0, Y0
+
+loop18:
+	CMPQ    DX, $0x08
+	JL      tail18
+	VMOVUPS (CX), Y1
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JMP     loop18
+
+tail18:
+	TESTQ      DX, DX
+	JZ         done18
+	LEAQ       vecTailMask<>+0(SB), BX
+	NEGQ       DX
+	VMOVUPS    32(BX)(DX*4), Y1
+	VMASKMOVPS (CX), Y1, Y2
+	VMAXPS     Y2, Y0, Y2
+	VMASKMOVPS Y2, Y1, (AX)
+
+done18:
+	VZEROUPPER
+	RET
+
+// func tanhBackwardAVX2(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ y_len+56(FP), BX
+
+loop19:
+	CMPQ    BX, $0x08
+	JL      tail19
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMULPS  Y1, Y1, Y1
+	VMOVUPS vecOne<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (AX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     loop19
+
+tail19:
+	TESTQ      BX, BX
+	JZ         done19
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VMULPS     Y2, Y2, Y2
+	VMOVUPS    vecOne<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done19:
+	VZEROUPPER
+	RET
+
+// func sigmoidBackwardAVX2(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ y_len+56(FP), BX
+
+loop20:
+	CMPQ    BX, $0x08
+	JL      tail20
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS vecOne<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (AX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     loop20
+
+tail20:
+	TESTQ      BX, BX
+	JZ         done20
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMOVUPS    vecOne<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done20:
+	VZEROUPPER
+	RET
+
+// func softmaxBackwardRowAVX2(dx []float32, dp []float32, p []float32, s float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·softmaxBackwardRowAVX2(SB), NOSPLIT, $0-76
+	MOVSS        s+72(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dp_base+24(FP), CX
+	MOVQ         p_base+48(FP), DX
+	MOVQ         p_len+56(FP), BX
+
+loop21:
+	CMPQ    BX, $0x08
+	JL      tail21
+	VMOVUPS (CX), Y1
+	VSUBPS  Y0, Y1, Y1
+	VMOVUPS (DX), Y2
+	VMULPS  Y2, Y1, Y1
+	VMOVUPS (AX), Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     loop21
+
+tail21:
+	TESTQ      BX, BX
+	JZ         done21
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y1
+	VMASKMOVPS (CX), Y1, Y2
+	VSUBPS     Y0, Y2, Y2
+	VMASKMOVPS (DX), Y1, Y0
+	VMULPS     Y0, Y2, Y2
+	VMASKMOVPS (AX), Y1, Y0
+	VADDPS     Y0, Y2, Y2
+	VMASKMOVPS Y2, Y1, (AX)
+
+done21:
+	VZEROUPPER
+	RET

@@ -100,3 +100,23 @@ func addConstAVX2(dst []float32, x []float32, s float32)
 //
 //go:noescape
 func adamAVX2(p []float32, g []float32, m []float32, v []float32, beta1 float32, omb1 float32, beta2 float32, omb2 float32, stepSize float32, bc2Sqrt float32, eps float32, keep float32)
+
+// reluAVX2 sets dst[i] = 0 if x[i] < 0, else x[i] (NaN and -0 pass through), for i < len(x).
+//
+//go:noescape
+func reluAVX2(dst []float32, x []float32)
+
+// tanhBackwardAVX2 sets dx[i] += dy[i] * (1 - y[i]*y[i]) for i < len(y).
+//
+//go:noescape
+func tanhBackwardAVX2(dx []float32, dy []float32, y []float32)
+
+// sigmoidBackwardAVX2 sets dx[i] += dy[i] * y[i] * (1 - y[i]) for i < len(y).
+//
+//go:noescape
+func sigmoidBackwardAVX2(dx []float32, dy []float32, y []float32)
+
+// softmaxBackwardRowAVX2 sets dx[j] += p[j] * (dp[j] - s) for j < len(p).
+//
+//go:noescape
+func softmaxBackwardRowAVX2(dx []float32, dp []float32, p []float32, s float32)

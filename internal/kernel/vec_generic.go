@@ -244,3 +244,63 @@ func adamWGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps, ke
 		p[i] = p[i]*keep - stepSize*mi/(float32(math.Sqrt(float64(vi)))/bc2Sqrt+eps)
 	}
 }
+
+// reluGeneric: dst[i] = 0 if x[i] < 0, else x[i] (NaN and -0 pass through).
+func reluGeneric(dst, x []float32) {
+	for i, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// tanhBackwardGeneric: dx[i] += dy[i] * (1 - y[i]*y[i]), y = tanh(x).
+func tanhBackwardGeneric(dx, dy, y []float32) {
+	for i, v := range y {
+		dx[i] += dy[i] * (1 - v*v)
+	}
+}
+
+// sigmoidBackwardGeneric: dx[i] += dy[i] * y[i] * (1 - y[i]), y = σ(x).
+func sigmoidBackwardGeneric(dx, dy, y []float32) {
+	for i, v := range y {
+		dx[i] += dy[i] * v * (1 - v)
+	}
+}
+
+// softmaxRowsBackwardGeneric adds into dx the gradient through the softmax
+// p of each row: with s_r = Σ_j float64(dp[r,j])·float64(p[r,j]) (float64,
+// index order, rounded to float32), dx[r,j] += p[r,j] * (dp[r,j] - s_r).
+func softmaxRowsBackwardGeneric(dx, dp, p []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		pr, gr, xr := p[r*cols:r*cols+cols], dp[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
+		s := dotGeneric(pr, gr)
+		for j := range pr {
+			xr[j] += pr[j] * (gr[j] - s)
+		}
+	}
+}
+
+// logSumExpRowsGeneric: dst[r] = max_r + log Σ_j exp(x[r,j] - max_r), the
+// sum in float64; an infinite max is replaced by 0 (PyTorch's logsumexp), so
+// an empty row or a row of -Inf gives -Inf and a +Inf entry gives +Inf.
+func logSumExpRowsGeneric(dst, x []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		xr := x[r*cols : r*cols+cols]
+		m := float32(math.Inf(-1))
+		for _, v := range xr {
+			if v > m {
+				m = v
+			}
+		}
+		if math.IsInf(float64(m), 0) {
+			m = 0 // as PyTorch: -Inf for a row of -Inf, +Inf with a +Inf
+		}
+		var s float64
+		for _, v := range xr {
+			s += math.Exp(float64(v - m))
+		}
+		dst[r] = m + float32(math.Log(s))
+	}
+}

@@ -28,3 +28,7 @@ func addConstAVX2(dst, x []float32, s float32)                          { noAsm(
 func adamAVX2(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32) {
 	noAsm()
 }
+func reluAVX2(dst, x []float32)                             { noAsm() }
+func tanhBackwardAVX2(dx, dy, y []float32)                  { noAsm() }
+func sigmoidBackwardAVX2(dx, dy, y []float32)               { noAsm() }
+func softmaxBackwardRowAVX2(dx, dp, p []float32, s float32) { noAsm() }

@@ -208,3 +208,74 @@ func TestVectorKernelsPanicOnShortSlices(t *testing.T) {
 		})
 	}
 }
+
+func TestExtraKernelsMatchTwin(t *testing.T) {
+	asmOnly(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range vecLens {
+		for _, off := range vecOffsets {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			x := randGuarded(rng, n, off, -3, 3)
+			if n > 2 {
+				x.s()[1] = float32(math.NaN())
+				x.s()[2] = float32(math.Copysign(0, -1))
+			}
+			c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(n, 1)}}
+			c.compareImplsTol(t, "ReLU "+name, 0, func(o, in [][]float32) { ReLU(o[0], in[0]) })
+			dy, y := randGuarded(rng, n, off, -2, 2), randGuarded(rng, n, (off+1)%4, 0, 1)
+			c = gateCase{in: []*guarded{dy, y}, out: []*guarded{randGuarded(rng, n, 2, -1, 1)}}
+			c.compareImplsTol(t, "TanhBackward "+name, ulpTol, func(o, in [][]float32) { TanhBackward(o[0], in[0], in[1]) })
+			c.compareImplsTol(t, "SigmoidBackward "+name, ulpTol, func(o, in [][]float32) { SigmoidBackward(o[0], in[0], in[1]) })
+		}
+	}
+	for _, cols := range vecLens {
+		for _, rows := range []int{1, 5} {
+			name := fmt.Sprintf("rows%d/cols%d", rows, cols)
+			x := softmaxInputs(rng, rows, cols, 1, true)
+			c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(rows, 3)}}
+			c.compareImplsTol(t, "LogSumExpRows "+name, 2e-6, func(o, in [][]float32) { LogSumExpRows(o[0], in[0], rows, cols) })
+			p := newGuarded(rows*cols, 2)
+			asTwin(func() { SoftmaxRows(p.s(), softmaxInputs(rng, rows, cols, 0, false).s(), rows, cols) })
+			c = gateCase{in: []*guarded{randGuarded(rng, rows*cols, 0, -1, 1), p}, out: []*guarded{randGuarded(rng, rows*cols, 3, -1, 1)}}
+			c.compareImplsTol(t, "SoftmaxRowsBackward "+name, 1e-6, func(o, in [][]float32) { SoftmaxRowsBackward(o[0], in[0], in[1], rows, cols) })
+		}
+	}
+}
+
+func TestReLUSpecialValues(t *testing.T) {
+	inf := float32(math.Inf(1))
+	x := []float32{-inf, -3, float32(math.Copysign(0, -1)), 0, 2.5, inf, float32(math.NaN()), -1e-40}
+	vecImpls(t, func(t *testing.T, impl string) {
+		got := make([]float32, len(x))
+		ReLU(got, x)
+		want := []float32{0, 0, 0, 0, 2.5, inf, float32(math.NaN()), 0}
+		compareSlices(t, "ReLU", got, want, 0)
+	})
+}
+
+func TestLogSumExpRows(t *testing.T) {
+	inf := float32(math.Inf(1))
+	tests := []struct {
+		name string
+		row  []float32
+		want float64
+	}{
+		{"empty", nil, math.Inf(-1)},
+		{"single", []float32{3}, 3},
+		{"equal", []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1 + math.Log(9)},
+		{"large", []float32{1000, 1000}, 1000 + math.Ln2},
+		{"all -Inf", []float32{-inf, -inf, -inf}, math.Inf(-1)},
+		{"with -Inf", []float32{-inf, 0, -inf}, 0},
+		{"with +Inf", []float32{1, inf}, math.Inf(1)},
+		{"with NaN", []float32{1, float32(math.NaN()), 2}, math.NaN()},
+	}
+	vecImpls(t, func(t *testing.T, impl string) {
+		for _, tt := range tests {
+			dst := []float32{-5}
+			LogSumExpRows(dst, tt.row, 1, len(tt.row))
+			if !closeTo(dst[0], float32(tt.want), 1e-6) {
+				t.Errorf("%s: LogSumExpRows(%v) = %g, want %g", tt.name, tt.row, dst[0], tt.want)
+			}
+		}
+	})
+}

@@ -116,6 +116,19 @@ func main() {
 	expShift(false)
 	addConst()
 	adam()
+	relu()
+	backwardAdd("tanhBackwardAVX2", "dx[i] += dy[i] * (1 - y[i]*y[i])", func(g, y VecVirtual) {
+		t := YMM()
+		VMULPS(y, y, t)
+		VSUBPS(t, vconst(cOne), y) // 1 - y²
+		VMULPS(y, g, g)
+	})
+	backwardAdd("sigmoidBackwardAVX2", "dx[i] += dy[i] * y[i] * (1 - y[i])", func(g, y VecVirtual) {
+		VMULPS(y, g, g)
+		VSUBPS(y, vconst(cOne), y)
+		VMULPS(y, g, g)
+	})
+	softmaxBackward()
 	Generate()
 }
 
@@ -725,6 +738,52 @@ func adam() {
 		VMULPS(kp, pv, pv)
 		VSUBPS(mv, pv, pv)
 		l.store(pv, at(p))
+	})
+	end()
+}
+
+func relu() {
+	TEXT("reluAVX2", NOSPLIT, "func(dst, x []float32)")
+	Pragma("noescape")
+	Doc("reluAVX2 sets dst[i] = 0 if x[i] < 0, else x[i] (NaN and -0 pass through), for i < len(x).")
+	dst, x, n := base("dst"), base("x"), length("x")
+	z := zeros()
+	loop(n, []GPVirtual{dst, x}, func(l lanes) {
+		v := l.load(at(x))
+		VMAXPS(v, z, v) // 0 > v ? 0 : v
+		l.store(v, at(dst))
+	})
+	end()
+}
+
+// backwardAdd emits dx[i] += f(dy[i], y[i]); f leaves its result in g and
+// may clobber y. No FMA: every product and sum is rounded as in Go.
+func backwardAdd(name, doc string, f func(g, y VecVirtual)) {
+	TEXT(name, NOSPLIT, "func(dx, dy, y []float32)")
+	Pragma("noescape")
+	Doc(name + " sets " + doc + " for i < len(y).")
+	dx, dy, y, n := base("dx"), base("dy"), base("y"), length("y")
+	loop(n, []GPVirtual{dx, dy, y}, func(l lanes) {
+		g := l.load(at(dy))
+		f(g, l.load(at(y)))
+		VADDPS(l.load(at(dx)), g, g)
+		l.store(g, at(dx))
+	})
+	end()
+}
+
+func softmaxBackward() {
+	TEXT("softmaxBackwardRowAVX2", NOSPLIT, "func(dx, dp, p []float32, s float32)")
+	Pragma("noescape")
+	Doc("softmaxBackwardRowAVX2 sets dx[j] += p[j] * (dp[j] - s) for j < len(p).")
+	sv := scalar("s")
+	dx, dp, p, n := base("dx"), base("dp"), base("p"), length("p")
+	loop(n, []GPVirtual{dx, dp, p}, func(l lanes) {
+		g := l.load(at(dp))
+		VSUBPS(sv, g, g)
+		VMULPS(l.load(at(p)), g, g)
+		VADDPS(l.load(at(dx)), g, g)
+		l.store(g, at(dx))
 	})
 	end()
 }
