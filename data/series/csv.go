@@ -52,7 +52,10 @@ type CSVOptions struct {
 	// FormatDecimalYear, FormatUnix (seconds) or a Go time layout.
 	TimeFormat string
 	// Columns lists the value columns to keep (names or indices), in
-	// order; nil keeps every column except the time column.
+	// order; nil keeps every column except the time column (and, in
+	// files written by R from a ts object, whose columns are "time" as a
+	// decimal year, "year", "period", then the values, also skips "year"
+	// and "period").
 	Columns []string
 	// Comment, when not 0, starts comment lines that are skipped.
 	Comment rune
@@ -295,9 +298,14 @@ func (r *Reader) chooseColumns(sample []string) error {
 	if r.timeIdx >= 0 {
 		r.timeName = r.header[r.timeIdx]
 	}
+	if r.timeIdx >= 0 && r.timeIdx < len(sample) {
+		r.tp, r.tpSet = detectTime(r.opt.TimeFormat, r.timeName, sample[r.timeIdx])
+	}
+	// R's write.csv of a ts object: time, year, period, values...
+	rLayout := r.tpSet && r.tp.kind == TimeDecimalYear && r.timeName == "time"
 	if r.opt.Columns == nil {
-		for i := range r.header {
-			if i != r.timeIdx {
+		for i, h := range r.header {
+			if i != r.timeIdx && !(rLayout && (h == "year" || h == "period")) {
 				r.cols = append(r.cols, i)
 			}
 		}

@@ -48,6 +48,7 @@ func TestReadCSVFormats(t *testing.T) {
 		{"noheader.csv", CSVOptions{}, []string{"col0", "col1"}, NoTime, "", []float64{1, 10}, 5},
 		{"noheader.csv", CSVOptions{TimeColumn: "0"}, []string{"col1"}, TimeNumber, "", []float64{10}, 5},
 		{"semicolon.csv", CSVOptions{}, []string{"value"}, TimeUnix, "1949-01-01T00:00:00Z", []float64{112}, 3},
+		{"AirPassengers.csv", CSVOptions{}, []string{"value"}, TimeDecimalYear, "1949-01-01T00:00:00Z", []float64{112}, 144},
 		{"AirPassengers.csv", CSVOptions{Columns: []string{"3", "period"}}, []string{"value", "period"}, TimeDecimalYear, "1949-01-01T00:00:00Z", []float64{112, 1}, 144},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package series
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -99,11 +100,18 @@ func (p timeParser) parse(s string) (float64, string, bool) {
 	return v, "", true
 }
 
-// Date converts a Time value of the given kind to a UTC time. For
+// Date converts one Time value of the given kind to a UTC time. For
 // TimeDecimalYear, a fraction within 1e-4 of k/12 is read as the first day
-// of month k+1 (R's monthly ts index); any other fraction is the same share
-// of the year's length. For TimeNumber it returns the zero time and false.
+// of month k+1 (R's index of monthly, quarterly and yearly series); any
+// other fraction is the same share of the year's length. A column of
+// another frequency (R's business-day series) can have a few values at
+// exact twelfths, so convert whole columns with [Frame.Dates]. For
+// TimeNumber and NoTime it returns the zero time and false.
 func Date(kind TimeKind, v float64) (time.Time, bool) {
+	return date(kind, v, true)
+}
+
+func date(kind TimeKind, v float64, monthly bool) (time.Time, bool) {
 	switch kind {
 	case TimeUnix:
 		sec, frac := math.Modf(v)
@@ -112,11 +120,43 @@ func Date(kind TimeKind, v float64) (time.Time, bool) {
 		y := math.Floor(v)
 		frac := v - y
 		start := time.Date(int(y), 1, 1, 0, 0, 0, 0, time.UTC)
-		if m := math.Round(frac * 12); math.Abs(frac*12-m) < 12e-4 {
-			return start.AddDate(0, int(m), 0), true
+		if m, ok := twelfth(frac); ok && monthly {
+			return start.AddDate(0, m, 0), true
 		}
 		end := time.Date(int(y)+1, 1, 1, 0, 0, 0, 0, time.UTC)
 		return start.Add(time.Duration(frac * float64(end.Sub(start)))), true
 	}
 	return time.Time{}, false
+}
+
+// twelfth reports whether frac is within 1e-4 of k/12, and k.
+func twelfth(frac float64) (int, bool) {
+	m := math.Round(frac * 12)
+	return int(m), math.Abs(frac*12-m) < 12e-4
+}
+
+// Dates returns the time column as UTC times, deciding for the whole
+// column how to read decimal years: when every fraction is a multiple of
+// 1/12 (monthly, quarterly, yearly data), each value is the first day of
+// its month; otherwise each fraction is the same share of its year, so
+// that dates keep the order of the values. It fails for a frame whose
+// time column is not a date or decimal year.
+func (f *Frame) Dates() ([]time.Time, error) {
+	if f.TimeKind != TimeUnix && f.TimeKind != TimeDecimalYear {
+		return nil, fmt.Errorf("series: %sthe time column is %v, not a date", f.prefix(), f.TimeKind)
+	}
+	monthly := true
+	if f.TimeKind == TimeDecimalYear {
+		for _, v := range f.Time {
+			if _, ok := twelfth(v - math.Floor(v)); !ok {
+				monthly = false
+				break
+			}
+		}
+	}
+	out := make([]time.Time, len(f.Time))
+	for i, v := range f.Time {
+		out[i], _ = date(f.TimeKind, v, monthly)
+	}
+	return out, nil
 }

@@ -286,8 +286,9 @@ func (c Calendar) any() bool { return c.Month || c.Weekday || c.Hour || c.DayOfY
 // AddCalendar returns a copy of f with the selected calendar columns
 // appended, computed from the time column (a date or decimal year).
 func AddCalendar(f *Frame, cal Calendar) (*Frame, error) {
-	if f.TimeKind != TimeUnix && f.TimeKind != TimeDecimalYear {
-		return nil, fmt.Errorf("series: %scalendar features need a date time column, have %v", f.prefix(), f.TimeKind)
+	dates, err := f.Dates()
+	if err != nil {
+		return nil, fmt.Errorf("series: calendar features: %w", err)
 	}
 	g := f.Clone()
 	var dup string
@@ -296,8 +297,7 @@ func AddCalendar(f *Frame, cal Calendar) (*Frame, error) {
 			dup = name + "_sin"
 		}
 		s, c := make([]float64, g.Len()), make([]float64, g.Len())
-		for r, tv := range g.Time {
-			d, _ := Date(g.TimeKind, tv)
+		for r, d := range dates {
 			a := 2 * math.Pi * pos(d) / period
 			s[r], c[r] = math.Sin(a), math.Cos(a)
 		}

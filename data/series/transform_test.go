@@ -198,3 +198,28 @@ func TestCalendar(t *testing.T) {
 		t.Error("calendar added twice: got no error")
 	}
 }
+
+func TestDates(t *testing.T) {
+	// R's business-day index (frequency 260): 1991.5 is an exact twelfth
+	// but must not jump back to July 1 before its predecessor.
+	f := &Frame{TimeKind: TimeDecimalYear, Time: []float64{1991.496154, 1991.5, 1991.503846}, Columns: []string{"y"}, Values: [][]float64{{1, 2, 3}}}
+	d, err := f.Dates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d[0].Before(d[1]) || !d[1].Before(d[2]) {
+		t.Errorf("dates out of order: %v", d)
+	}
+	if got := d[1].Format("2006-01-02 15:04"); got != "1991-07-02 12:00" {
+		t.Errorf("1991.5 = %s, want 1991-07-02 12:00 (half of 365 days)", got)
+	}
+	f.Time = []float64{1991, 1991.25, 1991.5, 1991.75}
+	f.Values = [][]float64{{1, 2, 3, 4}}
+	d, _ = f.Dates()
+	if got := d[3].Format("2006-01-02"); got != "1991-10-01" {
+		t.Errorf("quarterly 1991.75 = %s, want 1991-10-01", got)
+	}
+	if _, err := frameOf(t, 1).Dates(); err == nil {
+		t.Error("no time column: got no error")
+	}
+}
