@@ -8,30 +8,33 @@ import (
 	"github.com/recur-ml/recur/tensor"
 )
 
-// elementwise applies f to every element of x and, on a tape, records a
-// backward that adds dy·d(i) into x's gradient, where d receives the input
-// and output values of element i.
-func elementwise(tp *Tape, x *Var, y *tensor.Tensor, d func(x, y float32) float32) *Var {
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := x.G().Data
-		for i, g := range dy.Data {
-			dx[i] += g * d(x.Value.Data[i], y.Data[i])
-		}
-	})
+// elementwise wraps y = f(x) and, on a tape, records a backward that adds
+// dy·f'(x) into x's gradient; grad(dx, dy, x, y) does that accumulation
+// for the whole tensor.
+func elementwise(tp *Tape, x *Var, y *tensor.Tensor, grad func(dx, dy, x, y []float32)) *Var {
+	return record(tp, y, func(dy *tensor.Tensor) { grad(x.G().Data, dy.Data, x.Value.Data, y.Data) })
 }
 
 // Tanh returns tanh(x) element-wise, any shape.
 func Tanh(tp *Tape, x *Var) *Var {
 	y := tensor.New(x.Value.Shape...)
 	kernel.Tanh(y.Data, x.Value.Data)
-	return elementwise(tp, x, y, func(_, y float32) float32 { return 1 - y*y })
+	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
+		for i, g := range dy {
+			dx[i] += g * (1 - y[i]*y[i])
+		}
+	})
 }
 
 // Sigmoid returns 1/(1+exp(−x)) element-wise, any shape.
 func Sigmoid(tp *Tape, x *Var) *Var {
 	y := tensor.New(x.Value.Shape...)
 	kernel.Sigmoid(y.Data, x.Value.Data)
-	return elementwise(tp, x, y, func(_, y float32) float32 { return y * (1 - y) })
+	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
+		for i, g := range dy {
+			dx[i] += g * y[i] * (1 - y[i])
+		}
+	})
 }
 
 // ReLU returns max(x, 0) element-wise; its gradient at 0 is 0 (PyTorch).
@@ -42,11 +45,12 @@ func ReLU(tp *Tape, x *Var) *Var {
 			y.Data[i] = v
 		}
 	}
-	return elementwise(tp, x, y, func(x, _ float32) float32 {
-		if x > 0 {
-			return 1
+	return elementwise(tp, x, y, func(dx, dy, x, _ []float32) {
+		for i, g := range dy {
+			if x[i] > 0 {
+				dx[i] += g
+			}
 		}
-		return 0
 	})
 }
 
@@ -58,11 +62,13 @@ func GELU(tp *Tape, x *Var) *Var {
 		f := float64(v)
 		y.Data[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
 	}
-	return elementwise(tp, x, y, func(x, _ float32) float32 {
-		f := float64(x)
-		cdf := 0.5 * (1 + math.Erf(f/math.Sqrt2))
-		pdf := math.Exp(-0.5*f*f) / math.Sqrt(2*math.Pi)
-		return float32(cdf + f*pdf)
+	return elementwise(tp, x, y, func(dx, dy, x, _ []float32) {
+		for i, g := range dy {
+			f := float64(x[i])
+			cdf := 0.5 * (1 + math.Erf(f/math.Sqrt2))
+			pdf := math.Exp(-0.5*f*f) / math.Sqrt(2*math.Pi)
+			dx[i] += g * float32(cdf+f*pdf)
+		}
 	})
 }
 

@@ -49,6 +49,10 @@ type SampleConfig struct {
 	Temperature float64
 	// TopK keeps only the K most likely tokens before drawing; 0 keeps all.
 	TopK int
+	// TopP keeps the smallest set of most likely tokens whose probability
+	// (after temperature and TopK) reaches P (nucleus sampling); 0 or 1
+	// keeps all.
+	TopP float64
 }
 
 // Validate reports a negative or non-finite temperature or a negative K.
@@ -59,6 +63,9 @@ func (c SampleConfig) Validate() error {
 	if c.TopK < 0 {
 		return fmt.Errorf("nn: sampling top_k %d must be >= 0", c.TopK)
 	}
+	if !(c.TopP >= 0 && c.TopP <= 1) {
+		return fmt.Errorf("nn: sampling top_p %v must be in [0, 1]", c.TopP)
+	}
 	return nil
 }
 
@@ -68,24 +75,27 @@ func Sample(logits []float32, c SampleConfig, rng *tensor.RNG) int {
 	if c.Temperature == 0 || c.TopK == 1 {
 		return Argmax(logits)
 	}
-	var idx []int
-	if c.TopK > 0 && c.TopK < len(logits) {
-		idx = topK(logits, c.TopK)
-	} else {
-		idx = make([]int, len(logits))
-		for i := range idx {
-			idx[i] = i
-		}
+	k := len(logits)
+	if c.TopK > 0 {
+		k = min(k, c.TopK)
 	}
-	m := math.Inf(-1)
-	for _, i := range idx {
-		m = math.Max(m, float64(logits[i]))
-	}
+	idx := topK(logits, k) // most likely first
+	m := float64(logits[idx[0]])
 	w := make([]float64, len(idx))
 	var sum float64
 	for j, i := range idx {
 		w[j] = math.Exp((float64(logits[i]) - m) / c.Temperature)
 		sum += w[j]
+	}
+	if c.TopP > 0 && c.TopP < 1 {
+		var acc float64
+		for j, v := range w {
+			acc += v
+			if acc >= c.TopP*sum {
+				idx, w, sum = idx[:j+1], w[:j+1], acc
+				break
+			}
+		}
 	}
 	u := rng.Float64() * sum
 	for j, v := range w {

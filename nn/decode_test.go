@@ -38,6 +38,9 @@ func TestSample(t *testing.T) {
 		{SampleConfig{Temperature: 1}, softmax64([]float64{1, 2, 0.5, -3})},
 		{SampleConfig{Temperature: 0.5}, softmax64([]float64{2, 4, 1, -6})},
 		{SampleConfig{Temperature: 1, TopK: 2}, append(softmax64([]float64{1, 2}), 0, 0)},
+		// softmax(logits) ≈ [0.23 0.63 0.14 0.003]: top-p 0.8 keeps tokens 1 and 0.
+		{SampleConfig{Temperature: 1, TopP: 0.8}, append(softmax64([]float64{1, 2}), 0, 0)},
+		{SampleConfig{Temperature: 1, TopP: 0.5}, []float64{0, 1, 0, 0}},
 	} {
 		counts := make([]float64, 4)
 		for i := 0; i < n; i++ {
@@ -54,7 +57,7 @@ func TestSample(t *testing.T) {
 	if a != b {
 		t.Error("same seed, different samples")
 	}
-	for _, c := range []SampleConfig{{Temperature: -1}, {Temperature: math.Inf(1)}, {TopK: -2}} {
+	for _, c := range []SampleConfig{{Temperature: -1}, {Temperature: math.Inf(1)}, {TopK: -2}, {TopP: 1.5}, {TopP: math.NaN()}} {
 		if c.Validate() == nil {
 			t.Errorf("%+v: Validate gave nil", c)
 		}

@@ -228,14 +228,16 @@ func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng 
 
 // Generate decodes each source sequence of src (time-major (Ts, B), with
 // lengths, nil: all Ts) from the start token, drawing tokens as sc says,
-// until the end token or maxLen tokens. The result holds B token lists
-// (the end token excluded). Inference only: safe for concurrent calls.
-func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxLen int, sc SampleConfig, rng *tensor.RNG) ([][]int, error) {
+// until the end token or maxLen tokens. It returns B token lists (the end
+// token excluded) and, for plots, the attention weights over the Ts source
+// steps behind each returned token: weights[b][t] has Ts values. Inference
+// only: safe for concurrent calls.
+func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxLen int, sc SampleConfig, rng *tensor.RNG) (tokens [][]int, weights [][][]float32, err error) {
 	if err := sc.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if maxLen <= 0 {
-		return nil, fmt.Errorf("nn: seq2seq max_len %d must be positive", maxLen)
+		return nil, nil, fmt.Errorf("nn: seq2seq max_len %d must be positive", maxLen)
 	}
 	enc := m.Encode(nil, src, Ts, B, lengths)
 	s := enc.Start
@@ -243,12 +245,12 @@ func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxL
 	for i := range prev {
 		prev[i] = start
 	}
-	out := make([][]int, B)
+	tokens, weights = make([][]int, B), make([][][]float32, B)
 	done := make([]bool, B)
 	V := m.Config.TgtVocab
 	for t, left := 0, B; t < maxLen && left > 0; t++ {
-		var logits *Var
-		logits, _, s = m.Step(nil, enc, prev, s)
+		var logits, w *Var
+		logits, w, s = m.Step(nil, enc, prev, s)
 		for i := range prev {
 			prev[i] = Sample(logits.Value.Data[i*V:(i+1)*V], sc, rng)
 			if done[i] {
@@ -258,10 +260,11 @@ func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxL
 				done[i], left = true, left-1
 				continue
 			}
-			out[i] = append(out[i], prev[i])
+			tokens[i] = append(tokens[i], prev[i])
+			weights[i] = append(weights[i], w.Value.Data[i*Ts:(i+1)*Ts])
 		}
 	}
-	return out, nil
+	return tokens, weights, nil
 }
 
 // beamState is one hypothesis' decoder state: rows of h, c and feed.

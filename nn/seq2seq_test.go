@@ -82,9 +82,12 @@ func TestSeq2SeqLearnsToCopy(t *testing.T) {
 	for _, tc := range []struct {
 		cfg   Seq2SeqConfig
 		steps int
+		// aligned: the attention must look at the copied position (a
+		// bidirectional encoder can carry the position elsewhere).
+		aligned bool
 	}{
-		{Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: 16, EmbedSize: 12, Bidirectional: true, Attention: "bahdanau"}, 400},
-		{Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: 24, EmbedSize: 12, Attention: LuongGeneral}, 400},
+		{Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: 16, EmbedSize: 12, Bidirectional: true, Attention: "bahdanau"}, 400, false},
+		{Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: 24, EmbedSize: 12, Attention: LuongGeneral}, 400, true},
 	} {
 		name := fmt.Sprintf("bi=%v/%s", tc.cfg.Bidirectional, tc.cfg.Attention)
 		rng := tensor.NewRNG(42)
@@ -108,9 +111,28 @@ func TestSeq2SeqLearnsToCopy(t *testing.T) {
 		}
 		// Greedy decoding copies fresh sequences.
 		b, _ := copyBatch(tensor.NewRNG(7), 50, V, maxLen)
-		out, err := m.Generate(b.Src, b.Ts, b.B, b.SrcLengths, startTok, endTok, maxLen+3, SampleConfig{}, nil)
+		out, ws, err := m.Generate(b.Src, b.Ts, b.B, b.SrcLengths, startTok, endTok, maxLen+3, SampleConfig{}, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The attention of a copying model looks at the token it copies.
+		aligned, total := 0, 0
+		for i := range out {
+			for tt := range ws[i] {
+				if tt < b.SrcLengths[i] {
+					aligned += btoi(Argmax(ws[i][tt]) == tt)
+					total++
+				}
+				for j := b.SrcLengths[i]; j < b.Ts; j++ {
+					if ws[i][tt][j] != 0 {
+						t.Fatalf("%s: attention %v on padded source step %d", name, ws[i][tt][j], j)
+					}
+				}
+			}
+		}
+		t.Logf("%s: attention argmax on the copied position for %d of %d tokens", name, aligned, total)
+		if tc.aligned && aligned < total*8/10 {
+			t.Errorf("%s: attention argmax on the copied position for %d of %d tokens, want >= 80%%", name, aligned, total)
 		}
 		right := 0
 		for i := 0; i < b.B; i++ {
@@ -135,6 +157,13 @@ func TestSeq2SeqLearnsToCopy(t *testing.T) {
 			t.Errorf("%s: beam search best %v, want %s", name, hs, want)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sgdClip clips the global gradient norm to maxNorm and takes one SGD
@@ -183,6 +212,23 @@ func TestSeq2SeqTeacherForcingRatio(t *testing.T) {
 	}
 	if fmt.Sprint(forced.Value.Data) == fmt.Sprint(free.Value.Data) {
 		t.Error("ratio 1 and ratio 0 give the same logits")
+	}
+	// Sampling at a temperature is reproducible by seed and stops at maxLen.
+	g1, _, err := m.Generate(b.Src, b.Ts, b.B, b.SrcLengths, startTok, endTok, 4, SampleConfig{Temperature: 1.5, TopK: 4}, tensor.NewRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, _, _ := m.Generate(b.Src, b.Ts, b.B, b.SrcLengths, startTok, endTok, 4, SampleConfig{Temperature: 1.5, TopK: 4}, tensor.NewRNG(4))
+	if fmt.Sprint(g1) != fmt.Sprint(g2) {
+		t.Errorf("sampling: same seed, %v and %v", g1, g2)
+	}
+	for _, s := range g1 {
+		if len(s) > 4 {
+			t.Errorf("sampled %v: more than maxLen 4 tokens", s)
+		}
+	}
+	if _, _, err := m.Generate(b.Src, b.Ts, b.B, b.SrcLengths, startTok, endTok, 4, SampleConfig{Temperature: -1}, nil); err == nil {
+		t.Error("Generate with temperature -1: nil error")
 	}
 	// A ratio in between mixes the two, reproducibly by seed.
 	a1, _ := m.Forward(nil, b, 0.5, tensor.NewRNG(9))
