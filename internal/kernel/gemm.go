@@ -225,7 +225,7 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 		rsa, csa = 1, lda
 	}
 	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
-		pb: p.data, c: c, ldc: ldc}
+		pb: p.data, c: c, ldc: ldc, packA: packATPays(tA, n)}
 	g.exec()
 }
 

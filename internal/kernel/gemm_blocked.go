@@ -49,9 +49,14 @@ type gemmJob struct {
 	// round trip of op(B) through memory. pb is unused then.
 	pack bool
 	jit  bool
-	tB   bool
-	b    []float32
-	ldb  int
+	// packA copies each block of a transposed A into 6-row strips (kc×6
+	// floats each) before use: read in place, a transposed A touches a new
+	// cache line per k step, and with a power-of-two lda those lines all
+	// fall into a few cache sets.
+	packA bool
+	tB    bool
+	b     []float32
+	ldb   int
 }
 
 // exec runs the job, on the worker team when it is large enough.
@@ -106,13 +111,16 @@ func (g *gemmJob) run(i0, i1, q0, q1 int) {
 	n := g.n
 	kc := kcBlock(g.k)
 	np := (n + 15) / 16
+	var abuf *[]float32
 	for l0 := 0; l0 < g.k; l0 += kc {
 		kcp := min(kc, g.k-l0)
 		blk := g.pb[l0*np*16 : (l0+kcp)*np*16]
 		for ic := i0; ic < i1; ic += mcBlock {
-			g.block(ic, min(ic+mcBlock, i1), l0, kcp, q0, q1, blk[q0*kcp*16:])
+			ie := min(ic+mcBlock, i1)
+			g.block(ic, ie, l0, kcp, q0, q1, blk[q0*kcp*16:], g.stripsA(&abuf, ic, ie, l0, kcp))
 		}
 	}
+	releaseA(abuf)
 }
 
 // scaleBeta applies a general beta (not 0 or 1) to rows i0..i1 of C over
@@ -136,22 +144,50 @@ func (g *gemmJob) runJIT(i0, i1, q0, q1 int) {
 	g.scaleBeta(i0, i1, q0, q1)
 	kc := kcBlock(g.k)
 	buf := getScratch(kc * slabPanels * 16)
+	var abuf *[]float32
 	for l0 := 0; l0 < g.k; l0 += kc {
 		kcp := min(kc, g.k-l0)
+		as := g.stripsA(&abuf, i0, i1, l0, kcp)
 		for s0 := q0; s0 < q1; s0 += slabPanels {
 			s1 := min(s0+slabPanels, q1)
 			packBlock(*buf, g.tB, g.n, g.b, g.ldb, l0, kcp, s0, s1)
-			for ic := i0; ic < i1; ic += mcBlock {
-				g.block(ic, min(ic+mcBlock, i1), l0, kcp, s0, s1, *buf)
-			}
+			g.block(i0, i1, l0, kcp, s0, s1, *buf, as)
 		}
 	}
 	putScratch(buf)
+	releaseA(abuf)
 }
 
-// block runs the micro-kernels for rows i0..i1 (at most mcBlock), k-block
-// l0..l0+kcp and panels q0..q1, panel q at panels[(q-q0)*kcp*16:].
-func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels []float32) {
+// stripsA returns rows i0..i1 of k-block l0..l0+kcp of A packed into 6-row
+// strips (strip s at s*6*kcp, element (r, l) at l*6+r) when g.packA is set,
+// and nil otherwise. The buffer lives until releaseA.
+func (g *gemmJob) stripsA(buf **[]float32, i0, i1, l0, kcp int) []float32 {
+	if !g.packA {
+		return nil
+	}
+	size := (i1 - i0 + 5) / 6 * 6 * kcp
+	if *buf != nil && cap(**buf) < size {
+		putScratch(*buf)
+		*buf = nil
+	}
+	if *buf == nil {
+		*buf = getScratch(size)
+	}
+	dst := (**buf)[:size]
+	packAT(dst, g.a, g.csa, i0, i1, l0, kcp)
+	return dst
+}
+
+func releaseA(buf *[]float32) {
+	if buf != nil {
+		putScratch(buf)
+	}
+}
+
+// block runs the micro-kernels for rows i0..i1, k-block l0..l0+kcp and
+// panels q0..q1, panel q at panels[(q-q0)*kcp*16:]. A is read in place, or
+// from strips (see stripsA) when that is not nil.
+func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 	n, ldc := g.n, g.ldc
 	accum := l0 > 0 || g.beta != 0
 	var tmp [6 * 16]float32
@@ -161,12 +197,15 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels []float32) {
 		w := min(16, n-j)
 		for i := i0; i < i1; i += 6 {
 			mr := min(6, i1-i)
-			as := g.a[i*g.rsa+l0*g.csa:]
+			as, rsa, csa := g.a[i*g.rsa+l0*g.csa:], g.rsa, g.csa
+			if strips != nil {
+				as, rsa, csa = strips[(i-i0)*kcp:], 1, 6
+			}
 			if w == 16 {
-				microKernel(mr, kcp, as, g.rsa, g.csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
+				microKernel(mr, kcp, as, rsa, csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
 				continue
 			}
-			microKernel(mr, kcp, as, g.rsa, g.csa, panel, tmp[:], 16, g.alpha, false)
+			microKernel(mr, kcp, as, rsa, csa, panel, tmp[:], 16, g.alpha, false)
 			for r := 0; r < mr; r++ {
 				crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
 				t := tmp[r*16 : r*16+w]
@@ -190,7 +229,7 @@ func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 		rsa, csa = 1, lda
 	}
 	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
-		c: c, ldc: ldc, pack: true, tB: tB, b: b, ldb: ldb}
+		c: c, ldc: ldc, pack: true, tB: tB, b: b, ldb: ldb, packA: packATPays(tA, n)}
 	if m <= jitMaxRows {
 		g.jit = true
 		g.exec()
@@ -201,6 +240,10 @@ func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 	g.exec()
 	putScratch(buf)
 }
+
+// packATPays reports whether copying a transposed A into strips pays: the
+// copy is read back once per 16-column panel.
+func packATPays(tA bool, n int) bool { return tA && n > 32 }
 
 var scratchPool sync.Pool // of *[]float32
 

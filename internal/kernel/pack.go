@@ -106,3 +106,25 @@ func packBTGo(l0, l1, w int, b []float32, ldb int, dst []float32) {
 		}
 	}
 }
+
+// packAT copies rows i0 <= i < i1, columns l0 <= l < l0+kcp of op(A) for a
+// transposed A (A(i, l) = a[l*lda+i]) into 6-row strips: strip s holds rows
+// i0+6s.. as kcp groups of 6 floats, dst[s*6*kcp+l*6+r] = A(i0+6s+r, l0+l)
+// (a last, shorter strip leaves its unused slots alone).
+func packAT(dst, a []float32, lda, i0, i1, l0, kcp int) {
+	for i := i0; i < i1; i += 6 {
+		strip := dst[(i-i0)*kcp : (i-i0+6)*kcp]
+		if i+6 <= i1 {
+			for l := 0; l < kcp; l++ {
+				s := (l0+l)*lda + i
+				*(*[6]float32)(strip[l*6 : l*6+6]) = *(*[6]float32)(a[s : s+6])
+			}
+			continue
+		}
+		mr := i1 - i
+		for l := 0; l < kcp; l++ {
+			s := (l0+l)*lda + i
+			copy(strip[l*6:l*6+mr], a[s:s+mr])
+		}
+	}
+}
