@@ -1,0 +1,190 @@
+package model
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/train"
+)
+
+func TestParseSpec(t *testing.T) {
+	s, err := ParseSpec("m.yaml", []byte("task: forecast\nhidden: 16\nlayers: 2\n"))
+	if err != nil || s.Task != Forecast || s.Hidden != 16 || s.Layers != 2 {
+		t.Fatalf("ParseSpec = %+v, %v", s, err)
+	}
+	s, err = ParseSpec("m.json", []byte(`{"task":"lm","vocab":10}`))
+	if err != nil || s.Task != LM || s.Vocab != 10 {
+		t.Fatalf("ParseSpec(json) = %+v, %v", s, err)
+	}
+	for _, bad := range []struct{ name, text, want string }{
+		{"a.yaml", "task: forecast\nhiden: 3\n", "line 2"},
+		{"a.json", `{"task":"lm","vocab":"x"}`, "a.json"},
+		{"a.yaml", "task: [\n", "a.yaml"},
+	} {
+		if _, err := ParseSpec(bad.name, []byte(bad.text)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("ParseSpec(%q) error = %v, want one containing %q", bad.text, err, bad.want)
+		}
+	}
+}
+
+func TestBuildValidates(t *testing.T) {
+	for _, c := range []struct {
+		spec  Spec
+		field string
+	}{
+		{Spec{Task: "poetry"}, "task"},
+		{Spec{Task: Forecast, Cell: "tree"}, "cell"},
+		{Spec{Task: Forecast, Dropout: 1}, "dropout"},
+		{Spec{Task: Forecast, Inputs: 1, Targets: 2}, "targets"},
+		{Spec{Task: Classify, Vocab: 10, Classes: 1}, "classes"},
+		{Spec{Task: LM}, "vocab"},
+		{Spec{Task: LM, Vocab: 5, Bidirectional: true}, "bidirectional"},
+		{Spec{Task: LM, Vocab: 5, Embed: 3, Hidden: 4, Tie: true}, "tie"},
+	} {
+		_, err := Build(c.spec, 1)
+		se, ok := err.(*SpecError)
+		if !ok || se.Field != c.field {
+			t.Errorf("Build(%+v) error = %v, want a SpecError on %q", c.spec, err, c.field)
+		}
+	}
+}
+
+func TestParamNames(t *testing.T) {
+	m, err := Build(Spec{Task: Forecast, Hidden: 4, Layers: 2, Inputs: 3, Horizon: 2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range m.Params() {
+		names = append(names, p.Name)
+	}
+	want := "rnn.weight_ih_l0 rnn.weight_hh_l0 rnn.bias_ih_l0 rnn.bias_hh_l0 rnn.weight_ih_l1 rnn.weight_hh_l1 rnn.bias_ih_l1 rnn.bias_hh_l1 head.weight head.bias"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("parameter names\ngot  %s\nwant %s", got, want)
+	}
+	if got, want := m.head.Weight.Value.Shape, []int{2, 4}; got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("head weight shape %v, want %v", got, want)
+	}
+}
+
+// sine returns a frame with a noisy-free seasonal series of n rows.
+func sine(n int) *series.Frame {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 10 + 3*math.Sin(2*math.Pi*float64(i)/12) + 0.05*float64(i)
+	}
+	f, _ := series.NewFrame([]string{"y"}, [][]float64{v})
+	f.Name = "sine"
+	return f
+}
+
+func trainForecaster(t *testing.T, f *series.Frame, epochs int) (*ForecastSplits, *ForecastTask) {
+	t.Helper()
+	sp, err := PrepareForecast(f, ForecastOptions{Lookback: 12, Horizon: 3}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(sp.Prep.SpecFor(Spec{Hidden: 16, Residual: true}), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetForecastPrep(sp.Prep); err != nil {
+		t.Fatal(err)
+	}
+	task := &ForecastTask{M: m, Prep: sp.Prep}
+	opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: true, Seed: 1, ClipNorm: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Fit(context.Background(), sp.Train, sp.Val); err != nil {
+		t.Fatal(err)
+	}
+	return sp, task
+}
+
+func TestForecastLearnsAndRoundTrips(t *testing.T) {
+	sp, task := trainForecaster(t, sine(180), 40)
+	test, err := task.Evaluate(sp.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pers := Errors(sp.Persistence, sp.Test.Actual)
+	if test["rmse"] >= pers["rmse"] {
+		t.Errorf("test RMSE %v not below persistence %v", test["rmse"], pers["rmse"])
+	}
+
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := task.M.Save(path, map[string]float64{"rmse": test["rmse"]}); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep2, err := m2.ForecastPrep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	task2 := &ForecastTask{M: m2, Prep: prep2}
+	test2, err := task2.Evaluate(sp.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test2["rmse"] != test["rmse"] {
+		t.Errorf("reloaded model RMSE %v, original %v", test2["rmse"], test["rmse"])
+	}
+	a, err := task.Future(sine(180))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := task2.Future(sine(180))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 3 || a.Data[0] != b.Data[0] || a.Data[2] != b.Data[2] {
+		t.Errorf("Future: %v vs reloaded %v", a, b)
+	}
+	// The forecast continues the series: within a few units of the truth.
+	truth := sine(183).Values[0][180:]
+	for h := range 3 {
+		if d := math.Abs(float64(a.Data[h]) - truth[h]); d > 2 {
+			t.Errorf("forecast step %d = %v, series continues with %v", h+1, a.Data[h], truth[h])
+		}
+	}
+}
+
+func TestLoadRejectsNonModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.safetensors")
+	if err := checkpoint.Write(path, checkpoint.New()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "not a recur model") {
+		t.Errorf("Load(plain file) error = %v", err)
+	}
+}
+
+func TestPrepareForecastErrors(t *testing.T) {
+	for _, c := range []struct {
+		o    ForecastOptions
+		want string
+	}{
+		{ForecastOptions{Targets: []string{"nosuch"}}, "nosuch"},
+		{ForecastOptions{TestFraction: 1.5}, "test fraction"},
+		{ForecastOptions{Lookback: 100}, "too few"},
+		{ForecastOptions{ValFraction: 0.5, TestFraction: 0.5}, "no training rows"},
+	} {
+		if _, err := PrepareForecast(sine(60), c.o, 8); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("PrepareForecast(%+v) error = %v, want one containing %q", c.o, err, c.want)
+		}
+	}
+}
