@@ -75,6 +75,15 @@ func TestConformanceNonRecurrentLayers(t *testing.T) {
 			},
 		},
 		{
+			Name:   "attentionpool",
+			New:    func(rng *tensor.RNG) (nn.Module, error) { return nn.NewAttentionPool(3, 2, rng), nil },
+			Inputs: in([]int{4, 2, 3}),
+			Forward: func(m nn.Module, tp *nn.Tape, x []*nn.Var) []*nn.Var {
+				p, w := m.(*nn.AttentionPool).Forward(tp, x[0], []int{2, 4})
+				return []*nn.Var{p, w}
+			},
+		},
+		{
 			Name:   "sdpa",
 			New:    newFuncs,
 			Inputs: in([]int{2, 3, 4}, []int{2, 4, 4}, []int{2, 4, 2}),

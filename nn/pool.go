@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/tensor"
@@ -100,4 +101,40 @@ func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
 			dx[arg[i]] += g
 		}
 	})
+}
+
+// AttentionPool is learned attention pooling over time (self-attentive
+// pooling for classifiers): for a time-major (T, B, F) sequence,
+//
+//	score[b,t] = v·tanh(W·out[t,b] + bias)  over each sequence's valid steps
+//	weights = softmax(score);  pooled[b] = Σ_t weights[b,t]·out[t,b]
+//
+// Parameters: "proj.weight" W (A, F), "proj.bias" (A), "v" (A).
+type AttentionPool struct {
+	Proj *Linear
+	V    *Param
+}
+
+// NewAttentionPool returns attention pooling over features of width F with
+// an attention width A.
+func NewAttentionPool(F, A int, rng *tensor.RNG) *AttentionPool {
+	p := &AttentionPool{Proj: NewLinear(F, A, true, rng), V: NewParam("v", A)}
+	rng.FillUniform(p.V.Value, -1/math.Sqrt(float64(A)), 1/math.Sqrt(float64(A)))
+	Prefix("proj", p.Proj.Params())
+	return p
+}
+
+// Params returns proj.weight, proj.bias, v.
+func (p *AttentionPool) Params() []*Param { return append(p.Proj.Params(), p.V) }
+
+// Forward pools out (T, B, F) over the valid steps given by lengths (nil:
+// all T) and returns pooled (B, F) and the weights (B, T), zero at padded
+// steps.
+func (p *AttentionPool) Forward(tp *Tape, out *Var, lengths []int) (pooled, weights *Var) {
+	T, B, _, ls := poolShape("AttentionPool", out, lengths)
+	keys := SwapTB(tp, out)
+	zero := NewVar(tensor.New(B, p.Proj.Out))
+	s := additiveScores(tp, zero, p.Proj.Forward(tp, keys), p.V)
+	weights = MaskedSoftmax(tp, s, PaddingMask(ls, 1, T))
+	return weightedSum(tp, weights, keys), weights
 }

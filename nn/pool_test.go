@@ -54,3 +54,34 @@ func TestPoolGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestAttentionPool(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	p := NewAttentionPool(2, 3, rng)
+	x := randVar(rng, 4, 3, 2)
+	lengths := []int{4, 1, 2}
+	pooled, w := p.Forward(nil, x, lengths)
+	if fmt.Sprint(pooled.Value.Shape, w.Value.Shape) != "[3 2] [3 4]" {
+		t.Fatalf("shapes %v %v, want [3 2] [3 4]", pooled.Value.Shape, w.Value.Shape)
+	}
+	for b, l := range lengths {
+		var s float32
+		for tt := 0; tt < 4; tt++ {
+			v := w.Value.Data[b*4+tt]
+			if tt >= l && v != 0 {
+				t.Errorf("sequence %d: weight %v at padded step %d", b, v, tt)
+			}
+			s += v
+		}
+		if s < 0.99999 || s > 1.00001 {
+			t.Errorf("sequence %d: weights sum to %v", b, s)
+		}
+	}
+	// A sequence of length 1 pools to its only step.
+	if got, want := pooled.Value.Row(1).Data, x.Value.Data[1*2:2*2]; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("length-1 sequence pooled to %v, want %v", got, want)
+	}
+	if names := fmt.Sprint(p.Params()[0].Name, p.Params()[1].Name, p.Params()[2].Name); names != "proj.weightproj.biasv" {
+		t.Errorf("names %s", names)
+	}
+}
