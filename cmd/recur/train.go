@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim"
@@ -196,7 +197,7 @@ func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 		err   error
 	)
 	if o.Data == "" {
-		frame, err = airPassengers()
+		frame, err = dataset.AirPassengers()
 	} else {
 		frame, err = series.ReadFile(o.Data, series.CSVOptions{TimeColumn: o.Time})
 	}
