@@ -1,6 +1,7 @@
 package series
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -51,6 +52,51 @@ type Pipeline struct {
 	Targets  []string `json:"targets"` // model target columns (K), raw value columns
 	Lookback int      `json:"lookback"`
 	Horizon  int      `json:"horizon"`
+}
+
+// Validate checks a pipeline read from a model file.
+func (p *Pipeline) Validate() error {
+	if len(p.Columns) == 0 || len(p.Inputs) == 0 || len(p.Targets) == 0 {
+		return fmt.Errorf("series: pipeline: %d columns, %d inputs, %d targets; want at least one of each", len(p.Columns), len(p.Inputs), len(p.Targets))
+	}
+	if p.Lookback < 1 || p.Horizon < 1 {
+		return fmt.Errorf("series: pipeline: lookback %d horizon %d, want ≥ 1", p.Lookback, p.Horizon)
+	}
+	for _, t := range p.Targets {
+		if lookup(p.Columns, t) < 0 {
+			return fmt.Errorf("series: pipeline: target %q is not one of the columns %q", t, p.Columns)
+		}
+	}
+	for _, d := range p.Diffs {
+		if d.Lag < 0 || d.Lag > 1<<20 {
+			return fmt.Errorf("series: pipeline: differencing lag %d", d.Lag)
+		}
+	}
+	if p.Scaler != nil {
+		if err := p.Scaler.Validate(); err != nil {
+			return err
+		}
+		for _, t := range p.Targets {
+			if lookup(p.Scaler.Columns, t) < 0 {
+				return fmt.Errorf("series: pipeline: the scaler has no target column %q", t)
+			}
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON reads and validates a pipeline.
+func (p *Pipeline) UnmarshalJSON(b []byte) error {
+	type plain Pipeline
+	var q plain
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	if err := (*Pipeline)(&q).Validate(); err != nil {
+		return err
+	}
+	*p = Pipeline(q)
+	return nil
 }
 
 // Shift returns how many leading rows the transform drops (the sum of
@@ -181,8 +227,8 @@ func (p *Pipeline) Invert(dst, pred *tensor.Tensor, history *Frame, origins []in
 		}
 		steps := make([]float64, H)
 		for n, s := range origins {
-			if s < shift+1 || s > len(y) {
-				return nil, fmt.Errorf("series: forecast origin %d: want %d ≤ origin ≤ %d rows of history", s, shift+1, len(y))
+			if s < shift || s > len(y) {
+				return nil, fmt.Errorf("series: forecast origin %d: want %d ≤ origin ≤ %d rows of history", s, shift, len(y))
 			}
 			for j := range H {
 				steps[j] = float64(dst.Data[(n*H+j)*K+k])

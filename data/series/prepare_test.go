@@ -1,7 +1,10 @@
 package series
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"slices"
 	"testing"
@@ -119,5 +122,82 @@ func TestPipelineJSONAndLastWindow(t *testing.T) {
 	}
 	if _, err := p.LastWindow(f.Slice(0, 15)); err == nil {
 		t.Error("too short a history: got no error")
+	}
+}
+
+func TestPipelineValidate(t *testing.T) {
+	good := `{"columns":["value"],"inputs":["value"],"targets":["value"],"lookback":3,"horizon":1,"diffs":[{"lag":12}],"scaler":{"method":"zscore","columns":["value"],"center":[1],"scale":[2]}}`
+	var p Pipeline
+	if err := json.Unmarshal([]byte(good), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		`{"columns":["value"],"inputs":["value"],"targets":["x"],"lookback":3,"horizon":1}`,
+		`{"columns":["value"],"inputs":["value"],"targets":["value"],"lookback":0,"horizon":1}`,
+		`{"columns":["value"],"inputs":[],"targets":["value"],"lookback":1,"horizon":1}`,
+		`{"columns":["value"],"inputs":["value"],"targets":["value"],"lookback":1,"horizon":1,"diffs":[{"lag":-1}]}`,
+		`{"columns":["value"],"inputs":["value"],"targets":["value"],"lookback":1,"horizon":1,"scaler":{"method":"zscore","columns":["v"],"center":[1],"scale":[2]}}`,
+	} {
+		if err := json.Unmarshal([]byte(bad), &p); err == nil {
+			t.Errorf("%s: got no error", bad)
+		}
+	}
+}
+
+func FuzzPipelineJSON(f *testing.F) {
+	f.Add(`{"columns":["value"],"inputs":["value"],"targets":["value"],"lookback":3,"horizon":2,"log":{"log1p":true},"diffs":[{"lag":1}],"scaler":{"method":"zscore","columns":["value"],"center":[1],"scale":[2]}}`)
+	f.Add(`{"columns":["value"],"inputs":["value","month_sin"],"targets":["value"],"lookback":2,"horizon":1,"calendar":{"month":true}}`)
+	data := airPassengers(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		var p Pipeline
+		if err := json.Unmarshal([]byte(s), &p); err != nil {
+			return
+		}
+		x, err := p.LastWindow(data)
+		if err != nil {
+			return
+		}
+		y := x.Reshape(1, x.Dim(1)*x.Dim(2), 1)
+		if len(p.Targets) != 1 || y.Dim(1) > 1000 {
+			return
+		}
+		p.Invert(nil, y, data, []int{data.Len()}) // must not panic
+	})
+}
+
+// TestReaderLargeStream reads a generated file row by row without
+// holding it.
+func TestReaderLargeStream(t *testing.T) {
+	const n = 200000
+	pr, pw := io.Pipe()
+	go func() {
+		bw := bufio.NewWriter(pw)
+		fmt.Fprintln(bw, "t,a,b")
+		for i := range n {
+			fmt.Fprintf(bw, "%d,%d,%d.5\n", i, i%7, i%3)
+		}
+		bw.Flush()
+		pw.Close()
+	}()
+	r := NewReader(pr, "big.csv", CSVOptions{TimeColumn: "t"})
+	var rows int
+	var sum float64
+	for r.Next() {
+		row := r.Row()
+		if row.Time != float64(rows) || row.Line != rows+2 {
+			t.Fatalf("row %d: time %v line %d", rows, row.Time, row.Line)
+		}
+		sum += row.Values[0] + row.Values[1]
+		rows++
+	}
+	if err := r.Err(); err != nil || rows != n {
+		t.Fatalf("got %d rows, err %v; want %d", rows, err, n)
+	}
+	var want float64
+	for i := range n {
+		want += float64(i%7) + float64(i%3) + 0.5
+	}
+	if sum != want {
+		t.Errorf("got sum %v, want %v", sum, want)
 	}
 }

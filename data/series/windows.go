@@ -157,6 +157,9 @@ type WalkForwardConfig struct {
 // WalkForward returns rolling-origin folds over n rows: fold k has its
 // origin o = Initial + k·Step, trains on rows before o and tests on
 // [o, o+Test). Folds whose test range would pass the end are not made.
+// With an expanding window, Prepare(f.Slice(0, fold.Test.To),
+// PrepareConfig{TestRows: fold.Test.Len(), ...}) refits the whole
+// pipeline on each fold's training rows.
 func WalkForward(n int, cfg WalkForwardConfig) ([]Fold, error) {
 	test := max(cfg.Test, 1)
 	step := cfg.Step
