@@ -1,0 +1,54 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSetThreads(t *testing.T) {
+	defer SetThreads(0)
+	maxp := runtime.GOMAXPROCS(0)
+	for _, c := range []struct{ set, want int }{{1, 1}, {0, maxp}, {-3, maxp}, {maxp + 5, maxp}, {maxp, maxp}} {
+		SetThreads(c.set)
+		if got := Threads(); got != c.want {
+			t.Errorf("SetThreads(%d): Threads() = %d, want %d", c.set, got, c.want)
+		}
+	}
+}
+
+// TestParallelRunsEachPartOnce runs jobs back to back (workers awake),
+// after a pause (workers parked) and from concurrent callers (the losers
+// run alone), counting how often each part ran.
+func TestParallelRunsEachPartOnce(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(2)
+	check := func(parts int) {
+		counts := make([]atomic.Int32, parts)
+		parallel(parts, func(p int) { counts[p].Add(1) })
+		for p := range counts {
+			if got := counts[p].Load(); got != 1 {
+				t.Fatalf("parts=%d: part %d ran %d times, want 1", parts, p, got)
+			}
+		}
+	}
+	for i := 0; i < 200; i++ {
+		check(1 + i%9)
+	}
+	time.Sleep(2 * teamSpin)
+	check(5)
+	time.Sleep(2 * teamSpin)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				check(7)
+			}
+		}()
+	}
+	wg.Wait()
+}
