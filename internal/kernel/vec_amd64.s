@@ -249,6 +249,72 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
+wide1:
+	CMPQ         DX, $0x00000010
+	JL           loop1
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y1
+	VMOVUPS      vecExpHi<>+0(SB), Y2
+	VMOVUPS      vecExpHi<>+0(SB), Y3
+	VMINPS       Y0, Y2, Y2
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecExpLo<>+0(SB), Y0
+	VMOVUPS      vecExpLo<>+0(SB), Y1
+	VMAXPS       Y2, Y0, Y2
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecShift<>+0(SB), Y0
+	VMOVUPS      vecShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecShift<>+0(SB), Y0, Y4
+	VSUBPS       vecShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VFMADD213PS  Y2, Y6, Y4
+	VFMADD213PS  Y3, Y7, Y5
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VPSUBD       vecShift<>+0(SB), Y0, Y0
+	VPSRAD       $0x01, Y0, Y2
+	VPSUBD       Y2, Y0, Y0
+	VPADDD       vec127<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VPADDD       vec127<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VPSUBD       vecShift<>+0(SB), Y1, Y0
+	VPSRAD       $0x01, Y0, Y1
+	VPSUBD       Y1, Y0, Y0
+	VPADDD       vec127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       vec127<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y1, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          wide1
+
 loop1:
 	CMPQ         DX, $0x08
 	JL           tail1
@@ -281,9 +347,9 @@ loop1:
 	VMULPS       Y1, Y2, Y2
 	VMULPS       Y0, Y2, Y2
 	VMOVUPS      Y2, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
 	JMP          loop1
 
 tail1:
@@ -333,6 +399,66 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
+wide2:
+	CMPQ         DX, $0x00000010
+	JL           loop2
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y1
+	VXORPS       vecSign<>+0(SB), Y0, Y0
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y0, Y2, Y2
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y0, Y2
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VFMADD213PS  Y2, Y6, Y4
+	VFMADD213PS  Y3, Y7, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y1, Y5, Y5
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMOVUPS      vecOne<>+0(SB), Y0
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y4, Y0, Y0
+	VDIVPS       Y5, Y1, Y1
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          wide2
+
 loop2:
 	CMPQ         DX, $0x08
 	JL           tail2
@@ -362,9 +488,9 @@ loop2:
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	VMOVUPS      Y0, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
 	JMP          loop2
 
 tail2:
@@ -411,6 +537,72 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
+wide3:
+	CMPQ         DX, $0x00000010
+	JL           loop3
+	VMOVUPS      (CX), Y0
+	VMOVUPS      32(CX), Y1
+	VANDPS       vecAbs<>+0(SB), Y0, Y2
+	VANDPS       vecAbs<>+0(SB), Y1, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y2, Y4
+	VSUBPS       vecOne<>+0(SB), Y3, Y5
+	VFMADD231PS  Y2, Y6, Y4
+	VFMADD231PS  Y3, Y7, Y5
+	VADDPS       vecTwo<>+0(SB), Y4, Y2
+	VADDPS       vecTwo<>+0(SB), Y5, Y3
+	VDIVPS       Y2, Y4, Y4
+	VDIVPS       Y3, Y5, Y5
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y5, Y5
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y0, Y4, Y4
+	VORPS        Y1, Y5, Y5
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          wide3
+
 loop3:
 	CMPQ         DX, $0x08
 	JL           tail3
@@ -443,9 +635,9 @@ loop3:
 	VANDPS       vecSign<>+0(SB), Y0, Y0
 	VORPS        Y0, Y2, Y2
 	VMOVUPS      Y2, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
 	JMP          loop3
 
 tail3:
@@ -501,6 +693,297 @@ TEXT ·lstmForwardRowAVX2(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
+wide4:
+	CMPQ         DI, $0x00000010
+	JL           loop4
+	VMOVUPS      (BX), Y0
+	VMOVUPS      32(BX), Y1
+	VXORPS       vecSign<>+0(SB), Y0, Y0
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y0, Y2, Y2
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y0, Y2
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VFMADD213PS  Y2, Y6, Y4
+	VFMADD213PS  Y3, Y7, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y1, Y5, Y5
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMOVUPS      vecOne<>+0(SB), Y0
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y4, Y0, Y0
+	VDIVPS       Y5, Y1, Y1
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      (BX)(R8*2), Y2
+	VMOVUPS      32(BX)(R8*2), Y3
+	VANDPS       vecAbs<>+0(SB), Y2, Y4
+	VANDPS       vecAbs<>+0(SB), Y3, Y5
+	VMULPS       vecNeg2<>+0(SB), Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y5, Y5
+	VMOVUPS      vecFastHi<>+0(SB), Y6
+	VMOVUPS      vecFastHi<>+0(SB), Y7
+	VMINPS       Y4, Y6, Y6
+	VMINPS       Y5, Y7, Y7
+	VMOVUPS      vecFastLo<>+0(SB), Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y5
+	VMAXPS       Y6, Y4, Y6
+	VMAXPS       Y7, Y5, Y7
+	VMOVUPS      vecFastShift<>+0(SB), Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y5
+	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y4
+	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y5
+	VSUBPS       vecFastShift<>+0(SB), Y4, Y8
+	VSUBPS       vecFastShift<>+0(SB), Y5, Y9
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
+	VMOVUPS      vecExpP0<>+0(SB), Y8
+	VMOVUPS      vecExpP0<>+0(SB), Y9
+	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
+	VMULPS       Y6, Y6, Y10
+	VMULPS       Y7, Y7, Y11
+	VFMADD213PS  Y6, Y10, Y8
+	VFMADD213PS  Y7, Y11, Y9
+	VPSLLD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y5, Y5
+	VSUBPS       vecOne<>+0(SB), Y4, Y6
+	VSUBPS       vecOne<>+0(SB), Y5, Y7
+	VFMADD231PS  Y4, Y8, Y6
+	VFMADD231PS  Y5, Y9, Y7
+	VADDPS       vecTwo<>+0(SB), Y6, Y4
+	VADDPS       vecTwo<>+0(SB), Y7, Y5
+	VDIVPS       Y4, Y6, Y6
+	VDIVPS       Y5, Y7, Y7
+	VANDPS       vecAbs<>+0(SB), Y6, Y6
+	VANDPS       vecAbs<>+0(SB), Y7, Y7
+	VANDPS       vecSign<>+0(SB), Y2, Y2
+	VANDPS       vecSign<>+0(SB), Y3, Y3
+	VORPS        Y2, Y6, Y6
+	VORPS        Y3, Y7, Y7
+	VMOVUPS      Y6, (AX)(R8*2)
+	VMOVUPS      Y7, 32(AX)(R8*2)
+	VMULPS       Y6, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+	VMOVUPS      (BX)(R8*1), Y2
+	VMOVUPS      32(BX)(R8*1), Y3
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VXORPS       vecSign<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VDIVPS       Y6, Y2, Y2
+	VDIVPS       Y7, Y3, Y3
+	VMOVUPS      Y2, (AX)(R8*1)
+	VMOVUPS      Y3, 32(AX)(R8*1)
+	VMOVUPS      (SI), Y4
+	VMOVUPS      32(SI), Y5
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y5, Y3, Y1
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
+	VMOVUPS      (BX)(R9*1), Y2
+	VMOVUPS      32(BX)(R9*1), Y3
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VXORPS       vecSign<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VDIVPS       Y6, Y2, Y2
+	VDIVPS       Y7, Y3, Y3
+	VMOVUPS      Y2, (AX)(R9*1)
+	VMOVUPS      Y3, 32(AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y0, Y4
+	VANDPS       vecAbs<>+0(SB), Y1, Y5
+	VMULPS       vecNeg2<>+0(SB), Y4, Y4
+	VMULPS       vecNeg2<>+0(SB), Y5, Y5
+	VMOVUPS      vecFastHi<>+0(SB), Y6
+	VMOVUPS      vecFastHi<>+0(SB), Y7
+	VMINPS       Y4, Y6, Y6
+	VMINPS       Y5, Y7, Y7
+	VMOVUPS      vecFastLo<>+0(SB), Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y5
+	VMAXPS       Y6, Y4, Y6
+	VMAXPS       Y7, Y5, Y7
+	VMOVUPS      vecFastShift<>+0(SB), Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y5
+	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y4
+	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y5
+	VSUBPS       vecFastShift<>+0(SB), Y4, Y8
+	VSUBPS       vecFastShift<>+0(SB), Y5, Y9
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
+	VMOVUPS      vecExpP0<>+0(SB), Y8
+	VMOVUPS      vecExpP0<>+0(SB), Y9
+	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
+	VMULPS       Y6, Y6, Y10
+	VMULPS       Y7, Y7, Y11
+	VFMADD213PS  Y6, Y10, Y8
+	VFMADD213PS  Y7, Y11, Y9
+	VPSLLD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y5, Y5
+	VSUBPS       vecOne<>+0(SB), Y4, Y6
+	VSUBPS       vecOne<>+0(SB), Y5, Y7
+	VFMADD231PS  Y4, Y8, Y6
+	VFMADD231PS  Y5, Y9, Y7
+	VADDPS       vecTwo<>+0(SB), Y6, Y4
+	VADDPS       vecTwo<>+0(SB), Y7, Y5
+	VDIVPS       Y4, Y6, Y6
+	VDIVPS       Y5, Y7, Y7
+	VANDPS       vecAbs<>+0(SB), Y6, Y6
+	VANDPS       vecAbs<>+0(SB), Y7, Y7
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y0, Y6, Y6
+	VORPS        Y1, Y7, Y7
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VMOVUPS      Y6, (DX)
+	VMOVUPS      Y7, 32(DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, DI
+	JMP          wide4
+
 loop4:
 	CMPQ         DI, $0x08
 	JL           tail4
@@ -530,6 +1013,36 @@ loop4:
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	VMOVUPS      Y0, (AX)
+	VMOVUPS      (BX)(R8*2), Y1
+	VANDPS       vecAbs<>+0(SB), Y1, Y2
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y1, Y3, Y3
+	VMOVUPS      Y3, (AX)(R8*2)
+	VMULPS       Y3, Y0, Y0
 	VMOVUPS      (BX)(R8*1), Y1
 	VXORPS       vecSign<>+0(SB), Y1, Y1
 	VMOVUPS      vecFastHi<>+0(SB), Y2
@@ -556,100 +1069,70 @@ loop4:
 	VMOVUPS      vecOne<>+0(SB), Y1
 	VDIVPS       Y3, Y1, Y1
 	VMOVUPS      Y1, (AX)(R8*1)
-	VMOVUPS      (BX)(R8*2), Y2
-	VANDPS       vecAbs<>+0(SB), Y2, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VPSLLD       $0x17, Y3, Y3
-	VSUBPS       vecOne<>+0(SB), Y3, Y4
-	VFMADD231PS  Y3, Y5, Y4
-	VADDPS       vecTwo<>+0(SB), Y4, Y3
-	VDIVPS       Y3, Y4, Y4
-	VANDPS       vecAbs<>+0(SB), Y4, Y4
-	VANDPS       vecSign<>+0(SB), Y2, Y2
-	VORPS        Y2, Y4, Y4
-	VMOVUPS      Y4, (AX)(R8*2)
-	VMOVUPS      (BX)(R9*1), Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VMOVUPS      (SI), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      (BX)(R9*1), Y1
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y3
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
+	VMULPS       Y2, Y2, Y4
+	VFMADD213PS  Y2, Y4, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y3, Y1, Y1
+	VMOVUPS      Y1, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y0, Y2
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
 	VMOVUPS      vecFastHi<>+0(SB), Y3
 	VMINPS       Y2, Y3, Y3
 	VMOVUPS      vecFastLo<>+0(SB), Y2
 	VMAXPS       Y3, Y2, Y3
 	VMOVUPS      vecFastShift<>+0(SB), Y2
 	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
-	VMULPS       Y3, Y3, Y6
-	VFMADD213PS  Y3, Y6, Y5
-	VPSLLD       $0x17, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMULPS       Y2, Y5, Y5
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VDIVPS       Y5, Y2, Y2
-	VMOVUPS      Y2, (AX)(R9*1)
-	VMOVUPS      (SI), Y3
-	VMULPS       Y1, Y3, Y3
-	VFMADD231PS  Y4, Y0, Y3
-	VMOVUPS      Y3, (CX)
-	VANDPS       vecAbs<>+0(SB), Y3, Y0
-	VMULPS       vecNeg2<>+0(SB), Y0, Y0
-	VMOVUPS      vecFastHi<>+0(SB), Y1
-	VMINPS       Y0, Y1, Y1
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y1, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y1, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y4
-	VMULPS       Y1, Y1, Y5
-	VFMADD213PS  Y1, Y5, Y4
-	VPSLLD       $0x17, Y0, Y0
-	VSUBPS       vecOne<>+0(SB), Y0, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VADDPS       vecTwo<>+0(SB), Y1, Y0
-	VDIVPS       Y0, Y1, Y1
-	VANDPS       vecAbs<>+0(SB), Y1, Y1
-	VANDPS       vecSign<>+0(SB), Y3, Y0
-	VORPS        Y0, Y1, Y1
-	VMULPS       Y2, Y1, Y1
-	VMOVUPS      Y1, (DX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
-	ADDQ         $0x20, SI
-	SUBQ         $0x08, DI
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VORPS        Y0, Y3, Y3
+	VMULPS       Y1, Y3, Y3
+	VMOVUPS      Y3, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	SUBQ         $0x00000008, DI
 	JMP          loop4
 
 tail4:
@@ -684,6 +1167,36 @@ tail4:
 	VMOVUPS      vecOne<>+0(SB), Y1
 	VDIVPS       Y3, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (AX)
+	VMASKMOVPS   (BX)(R8*2), Y0, Y2
+	VANDPS       vecAbs<>+0(SB), Y2, Y3
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y3, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y3, Y4
+	VFMADD231PS  Y3, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y3
+	VDIVPS       Y3, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
+	VANDPS       vecSign<>+0(SB), Y2, Y2
+	VORPS        Y2, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
+	VMULPS       Y4, Y1, Y1
 	VMASKMOVPS   (BX)(R8*1), Y0, Y2
 	VXORPS       vecSign<>+0(SB), Y2, Y2
 	VMOVUPS      vecFastHi<>+0(SB), Y3
@@ -710,94 +1223,64 @@ tail4:
 	VMOVUPS      vecOne<>+0(SB), Y2
 	VDIVPS       Y4, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (AX)(R8*1)
-	VMASKMOVPS   (BX)(R8*2), Y0, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y4
-	VMULPS       vecNeg2<>+0(SB), Y4, Y4
-	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y4
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y4
-	VSUBPS       vecFastShift<>+0(SB), Y4, Y6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y6
-	VPSLLD       $0x17, Y4, Y4
-	VSUBPS       vecOne<>+0(SB), Y4, Y5
-	VFMADD231PS  Y4, Y6, Y5
-	VADDPS       vecTwo<>+0(SB), Y5, Y4
-	VDIVPS       Y4, Y5, Y5
-	VANDPS       vecAbs<>+0(SB), Y5, Y5
-	VANDPS       vecSign<>+0(SB), Y3, Y3
-	VORPS        Y3, Y5, Y5
-	VMASKMOVPS   Y5, Y0, (AX)(R8*2)
-	VMASKMOVPS   (BX)(R9*1), Y0, Y3
-	VXORPS       vecSign<>+0(SB), Y3, Y3
+	VMASKMOVPS   (SI), Y0, Y3
+	VFMADD231PS  Y3, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+	VMASKMOVPS   (BX)(R9*1), Y0, Y2
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VDIVPS       Y4, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y1, Y3
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
 	VMOVUPS      vecFastHi<>+0(SB), Y4
 	VMINPS       Y3, Y4, Y4
 	VMOVUPS      vecFastLo<>+0(SB), Y3
 	VMAXPS       Y4, Y3, Y4
 	VMOVUPS      vecFastShift<>+0(SB), Y3
 	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y4, Y7
-	VFMADD213PS  Y4, Y7, Y6
-	VPSLLD       $0x17, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VMULPS       Y3, Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VDIVPS       Y6, Y3, Y3
-	VMASKMOVPS   Y3, Y0, (AX)(R9*1)
-	VMASKMOVPS   (SI), Y0, Y4
-	VMULPS       Y2, Y4, Y4
-	VFMADD231PS  Y5, Y1, Y4
-	VMASKMOVPS   Y4, Y0, (CX)
-	VANDPS       vecAbs<>+0(SB), Y4, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
 	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y5
-	VMULPS       Y2, Y2, Y6
-	VFMADD213PS  Y2, Y6, Y5
-	VPSLLD       $0x17, Y1, Y1
-	VSUBPS       vecOne<>+0(SB), Y1, Y2
-	VFMADD231PS  Y1, Y5, Y2
-	VADDPS       vecTwo<>+0(SB), Y2, Y1
-	VDIVPS       Y1, Y2, Y2
-	VANDPS       vecAbs<>+0(SB), Y2, Y2
-	VANDPS       vecSign<>+0(SB), Y4, Y1
-	VORPS        Y1, Y2, Y2
-	VMULPS       Y3, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (DX)
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y3, Y4
+	VFMADD231PS  Y3, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y3
+	VDIVPS       Y3, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y1, Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (DX)
 
 done4:
 	VZEROUPPER
@@ -884,14 +1367,14 @@ loop5:
 	VMOVUPS      Y4, (AX)(R10*1)
 	VMULPS       Y2, Y1, Y1
 	VMOVUPS      Y1, (CX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
-	ADDQ         $0x20, R8
-	SUBQ         $0x08, R9
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	ADDQ         $0x00000020, DI
+	ADDQ         $0x00000020, R8
+	SUBQ         $0x00000008, R9
 	JMP          loop5
 
 tail5:
@@ -1046,13 +1529,13 @@ loop6:
 	VMOVUPS      Y4, (AX)(R9*1)
 	VMULPS       Y2, Y1, Y1
 	VMOVUPS      Y1, (CX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
-	SUBQ         $0x08, R8
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	ADDQ         $0x00000020, DI
+	SUBQ         $0x00000008, R8
 	JMP          loop6
 
 tail6:
@@ -1140,6 +1623,199 @@ TEXT ·gruForwardRowAVX2(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
+wide7:
+	CMPQ         DI, $0x00000010
+	JL           loop7
+	VMOVUPS      (DX), Y0
+	VMOVUPS      32(DX), Y1
+	VMOVUPS      (BX), Y2
+	VMOVUPS      32(BX), Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VXORPS       vecSign<>+0(SB), Y0, Y0
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y0, Y2, Y2
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y0, Y2
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VFMADD213PS  Y2, Y6, Y4
+	VFMADD213PS  Y3, Y7, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y1, Y5, Y5
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y5, Y5
+	VMOVUPS      vecOne<>+0(SB), Y0
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y4, Y0, Y0
+	VDIVPS       Y5, Y1, Y1
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      (DX)(R8*2), Y2
+	VMOVUPS      32(DX)(R8*2), Y3
+	VMOVUPS      (BX)(R8*2), Y4
+	VMOVUPS      32(BX)(R8*2), Y5
+	VFMADD231PS  Y4, Y0, Y2
+	VFMADD231PS  Y5, Y1, Y3
+	VANDPS       vecAbs<>+0(SB), Y2, Y0
+	VANDPS       vecAbs<>+0(SB), Y3, Y1
+	VMULPS       vecNeg2<>+0(SB), Y0, Y0
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y0, Y4, Y4
+	VMINPS       Y1, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y4, Y0, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y0, Y4
+	VSUBPS       vecOne<>+0(SB), Y1, Y5
+	VFMADD231PS  Y0, Y6, Y4
+	VFMADD231PS  Y1, Y7, Y5
+	VADDPS       vecTwo<>+0(SB), Y4, Y0
+	VADDPS       vecTwo<>+0(SB), Y5, Y1
+	VDIVPS       Y0, Y4, Y4
+	VDIVPS       Y1, Y5, Y5
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y5, Y5
+	VANDPS       vecSign<>+0(SB), Y2, Y0
+	VANDPS       vecSign<>+0(SB), Y3, Y1
+	VORPS        Y0, Y4, Y4
+	VORPS        Y1, Y5, Y5
+	VMOVUPS      Y4, (AX)(R8*2)
+	VMOVUPS      Y5, 32(AX)(R8*2)
+	VMOVUPS      (DX)(R8*1), Y0
+	VMOVUPS      32(DX)(R8*1), Y1
+	VMOVUPS      (BX)(R8*1), Y2
+	VMOVUPS      32(BX)(R8*1), Y3
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VXORPS       vecSign<>+0(SB), Y0, Y0
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y0, Y2, Y2
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y0, Y2
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y7
+	VMULPS       Y2, Y2, Y8
+	VMULPS       Y3, Y3, Y9
+	VFMADD213PS  Y2, Y8, Y6
+	VFMADD213PS  Y3, Y9, Y7
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y1, Y7, Y7
+	VADDPS       vecOne<>+0(SB), Y6, Y6
+	VADDPS       vecOne<>+0(SB), Y7, Y7
+	VMOVUPS      vecOne<>+0(SB), Y0
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y6, Y0, Y0
+	VDIVPS       Y7, Y1, Y1
+	VMOVUPS      Y0, (AX)(R8*1)
+	VMOVUPS      Y1, 32(AX)(R8*1)
+	VMOVUPS      (SI), Y2
+	VMOVUPS      32(SI), Y3
+	VSUBPS       Y4, Y2, Y2
+	VSUBPS       Y5, Y3, Y3
+	VFMADD213PS  Y4, Y0, Y2
+	VFMADD213PS  Y5, Y1, Y3
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      Y3, 32(CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, DI
+	JMP          wide7
+
 loop7:
 	CMPQ         DI, $0x08
 	JL           tail7
@@ -1171,17 +1847,18 @@ loop7:
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	VMOVUPS      Y0, (AX)
-	VMOVUPS      (DX)(R8*1), Y1
-	VMOVUPS      (BX)(R8*1), Y2
-	VADDPS       Y2, Y1, Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      (DX)(R8*2), Y1
+	VMOVUPS      (BX)(R8*2), Y2
+	VFMADD231PS  Y2, Y0, Y1
+	VANDPS       vecAbs<>+0(SB), Y1, Y0
+	VMULPS       vecNeg2<>+0(SB), Y0, Y0
 	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VMINPS       Y0, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMAXPS       Y2, Y0, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y3
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
 	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
@@ -1192,54 +1869,53 @@ loop7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (AX)(R8*1)
-	VMOVUPS      (DX)(R8*2), Y2
-	VMOVUPS      (BX)(R8*2), Y3
-	VFMADD231PS  Y3, Y0, Y2
-	VANDPS       vecAbs<>+0(SB), Y2, Y0
-	VMULPS       vecNeg2<>+0(SB), Y0, Y0
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y0, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMAXPS       Y3, Y0, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y0
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
 	VPSLLD       $0x17, Y0, Y0
-	VSUBPS       vecOne<>+0(SB), Y0, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VADDPS       vecTwo<>+0(SB), Y3, Y0
-	VDIVPS       Y0, Y3, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y3
-	VANDPS       vecSign<>+0(SB), Y2, Y0
-	VORPS        Y0, Y3, Y3
-	VMOVUPS      Y3, (AX)(R8*2)
-	VMOVUPS      (SI), Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD213PS  Y3, Y1, Y0
-	VMOVUPS      Y0, (CX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
-	ADDQ         $0x20, SI
-	SUBQ         $0x08, DI
+	VSUBPS       vecOne<>+0(SB), Y0, Y2
+	VFMADD231PS  Y0, Y3, Y2
+	VADDPS       vecTwo<>+0(SB), Y2, Y0
+	VDIVPS       Y0, Y2, Y2
+	VANDPS       vecAbs<>+0(SB), Y2, Y2
+	VANDPS       vecSign<>+0(SB), Y1, Y0
+	VORPS        Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(R8*2)
+	VMOVUPS      (DX)(R8*1), Y0
+	VMOVUPS      (BX)(R8*1), Y1
+	VADDPS       Y1, Y0, Y0
+	VXORPS       vecSign<>+0(SB), Y0, Y0
+	VMOVUPS      vecFastHi<>+0(SB), Y1
+	VMINPS       Y0, Y1, Y1
+	VMOVUPS      vecFastLo<>+0(SB), Y0
+	VMAXPS       Y1, Y0, Y1
+	VMOVUPS      vecFastShift<>+0(SB), Y0
+	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
+	VSUBPS       vecFastShift<>+0(SB), Y0, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y1
+	VMOVUPS      vecExpP0<>+0(SB), Y3
+	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y3
+	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y3
+	VFMADD213PS  vecExpP3<>+0(SB), Y1, Y3
+	VFMADD213PS  vecExpP4<>+0(SB), Y1, Y3
+	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VPSLLD       $0x17, Y0, Y0
+	VADDPS       vecOne<>+0(SB), Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VADDPS       vecOne<>+0(SB), Y3, Y3
+	VMOVUPS      vecOne<>+0(SB), Y0
+	VDIVPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (AX)(R8*1)
+	VMOVUPS      (SI), Y1
+	VSUBPS       Y2, Y1, Y1
+	VFMADD213PS  Y2, Y0, Y1
+	VMOVUPS      Y1, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	SUBQ         $0x00000008, DI
 	JMP          loop7
 
 tail7:
@@ -1276,17 +1952,18 @@ tail7:
 	VMOVUPS      vecOne<>+0(SB), Y1
 	VDIVPS       Y3, Y1, Y1
 	VMASKMOVPS   Y1, Y0, (AX)
-	VMASKMOVPS   (DX)(R8*1), Y0, Y2
-	VMASKMOVPS   (BX)(R8*1), Y0, Y3
-	VADDPS       Y3, Y2, Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VMASKMOVPS   (DX)(R8*2), Y0, Y2
+	VMASKMOVPS   (BX)(R8*2), Y0, Y3
+	VFMADD231PS  Y3, Y1, Y2
+	VANDPS       vecAbs<>+0(SB), Y2, Y1
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
 	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y4
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
 	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y4
@@ -1297,48 +1974,47 @@ tail7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
 	VMULPS       Y3, Y3, Y5
 	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMULPS       Y2, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VDIVPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (AX)(R8*1)
-	VMASKMOVPS   (DX)(R8*2), Y0, Y3
-	VMASKMOVPS   (BX)(R8*2), Y0, Y4
-	VFMADD231PS  Y4, Y1, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMINPS       Y1, Y4, Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y4, Y1, Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
 	VPSLLD       $0x17, Y1, Y1
-	VSUBPS       vecOne<>+0(SB), Y1, Y4
-	VFMADD231PS  Y1, Y5, Y4
-	VADDPS       vecTwo<>+0(SB), Y4, Y1
-	VDIVPS       Y1, Y4, Y4
-	VANDPS       vecAbs<>+0(SB), Y4, Y4
-	VANDPS       vecSign<>+0(SB), Y3, Y1
-	VORPS        Y1, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
-	VMASKMOVPS   (SI), Y0, Y1
-	VSUBPS       Y4, Y1, Y1
-	VFMADD213PS  Y4, Y2, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
+	VSUBPS       vecOne<>+0(SB), Y1, Y3
+	VFMADD231PS  Y1, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y1
+	VDIVPS       Y1, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
+	VANDPS       vecSign<>+0(SB), Y2, Y1
+	VORPS        Y1, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (AX)(R8*2)
+	VMASKMOVPS   (DX)(R8*1), Y0, Y1
+	VMASKMOVPS   (BX)(R8*1), Y0, Y2
+	VADDPS       Y2, Y1, Y1
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VPSLLD       $0x17, Y1, Y1
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VADDPS       vecOne<>+0(SB), Y4, Y4
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VDIVPS       Y4, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (AX)(R8*1)
+	VMASKMOVPS   (SI), Y0, Y2
+	VSUBPS       Y3, Y2, Y2
+	VFMADD213PS  Y3, Y1, Y2
+	VMASKMOVPS   Y2, Y0, (CX)
 
 done7:
 	VZEROUPPER
@@ -1392,14 +2068,14 @@ loop8:
 	VMOVUPS      Y6, (CX)(R10*2)
 	VMULPS       Y2, Y1, Y1
 	VMOVUPS      Y1, (DX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
-	ADDQ         $0x20, SI
-	ADDQ         $0x20, DI
-	ADDQ         $0x20, R8
-	SUBQ         $0x08, R9
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	ADDQ         $0x00000020, SI
+	ADDQ         $0x00000020, DI
+	ADDQ         $0x00000020, R8
+	SUBQ         $0x00000008, R9
 	JMP          loop8
 
 tail8:
@@ -1460,9 +2136,9 @@ loop9:
 	VMOVUPS (CX), Y2
 	VADDPS  Y2, Y1, Y1
 	VMOVUPS Y1, (CX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	SUBQ    $0x08, DX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
 	JMP     loop9
 
 tail9:
@@ -1495,8 +2171,8 @@ loop10:
 	VMOVUPS (AX), Y1
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
-	ADDQ    $0x20, AX
-	SUBQ    $0x08, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, CX
 	JMP     loop10
 
 tail10:
@@ -1535,9 +2211,9 @@ loop11:
 	VCVTPS2PD    X3, Y3
 	VFMADD231PD  Y4, Y5, Y0
 	VFMADD231PD  Y2, Y3, Y1
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
 	JMP          loop11
 
 tail11:
@@ -1587,8 +2263,8 @@ loop12:
 	VCVTPS2PD    X2, Y2
 	VFMADD231PD  Y3, Y5, Y0
 	VFMADD231PD  Y4, Y2, Y1
-	ADDQ         $0x20, AX
-	SUBQ         $0x08, CX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, CX
 	JMP          loop12
 
 tail12:
@@ -1628,8 +2304,8 @@ loop13:
 	JL      tail13
 	VMOVUPS (AX), Y1
 	VMAXPS  Y0, Y1, Y0
-	ADDQ    $0x20, AX
-	SUBQ    $0x08, CX
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, CX
 	JMP     loop13
 
 tail13:
@@ -1703,9 +2379,9 @@ loop14:
 	VCVTPS2PD    X4, Y4
 	VADDPD       Y3, Y1, Y1
 	VADDPD       Y4, Y2, Y2
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
 	JMP          loop14
 
 tail14:
@@ -1807,8 +2483,8 @@ loop15:
 	VCVTPS2PD    X4, Y4
 	VADDPD       Y3, Y1, Y1
 	VADDPD       Y4, Y2, Y2
-	ADDQ         $0x20, AX
-	SUBQ         $0x08, CX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, CX
 	JMP          loop15
 
 tail15:
@@ -1877,9 +2553,9 @@ loop16:
 	VMOVUPS (CX), Y1
 	VADDPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	SUBQ    $0x08, DX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
 	JMP     loop16
 
 tail16:
@@ -1945,11 +2621,11 @@ loop17:
 	VMULPS  Y7, Y8, Y8
 	VSUBPS  Y9, Y8, Y8
 	VMOVUPS Y8, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, DX
-	ADDQ    $0x20, BX
-	SUBQ    $0x08, SI
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
 	JMP     loop17
 
 tail17:
@@ -1998,9 +2674,9 @@ loop18:
 	VMOVUPS (CX), Y1
 	VMAXPS  Y1, Y0, Y1
 	VMOVUPS Y1, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	SUBQ    $0x08, DX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
 	JMP     loop18
 
 tail18:
@@ -2037,10 +2713,10 @@ loop19:
 	VMOVUPS (AX), Y1
 	VADDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, DX
-	SUBQ    $0x08, BX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
 	JMP     loop19
 
 tail19:
@@ -2083,10 +2759,10 @@ loop20:
 	VMOVUPS (AX), Y1
 	VADDPS  Y1, Y0, Y0
 	VMOVUPS Y0, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, DX
-	SUBQ    $0x08, BX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
 	JMP     loop20
 
 tail20:
@@ -2129,10 +2805,10 @@ loop21:
 	VMOVUPS (AX), Y2
 	VADDPS  Y2, Y1, Y1
 	VMOVUPS Y1, (AX)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, DX
-	SUBQ    $0x08, BX
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
 	JMP     loop21
 
 tail21:

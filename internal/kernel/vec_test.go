@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -308,5 +311,40 @@ func TestActivationsMatchTwin(t *testing.T) {
 				compareSlices(t, name+" in place", x.s(), got.s(), 0)
 			}
 		}
+	}
+}
+
+// TestVecAsmAVX2Only checks the generated file: the target CPUs have
+// AVX2/FMA but not AVX-512, so no register above Y15 (or mask/ZMM
+// register) may appear, and every function clears the upper YMM state
+// before each of its returns.
+func TestVecAsmAVX2Only(t *testing.T) {
+	src, err := os.ReadFile("vec_amd64.s")
+	if err != nil {
+		t.Fatalf("reading the generated assembly: %v", err)
+	}
+	avx512 := regexp.MustCompile(`\b([XY](1[6-9]|2[0-9]|3[01])|Z[0-9]+|K[1-7])\b`)
+	fn, cleared := "", false
+	for i, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if m := avx512.FindString(line); m != "" && f[0] != "DATA" {
+			t.Errorf("vec_amd64.s:%d: AVX-512 register %s in %q", i+1, m, strings.TrimSpace(line))
+		}
+		switch f[0] {
+		case "TEXT":
+			fn, cleared = f[1], false
+		case "VZEROUPPER":
+			cleared = true
+		case "RET":
+			if !cleared {
+				t.Errorf("vec_amd64.s:%d: %s returns without VZEROUPPER", i+1, fn)
+			}
+		}
+	}
+	if fn == "" {
+		t.Fatalf("vec_amd64.s: no TEXT blocks found")
 	}
 }

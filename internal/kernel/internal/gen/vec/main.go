@@ -99,9 +99,9 @@ func main() {
 	ConstraintExpr("amd64,!noasm")
 	constants()
 
-	unary("expAVX2", "dst[i] = exp(x[i])", expY)
-	unary("sigmoidAVX2", "dst[i] = 1/(1+exp(-x[i]))", sigmoidY)
-	unary("tanhAVX2", "dst[i] = tanh(x[i])", tanhY)
+	unary("expAVX2", "dst[i] = exp(x[i])", expV)
+	unary("sigmoidAVX2", "dst[i] = 1/(1+exp(-x[i]))", sigmoidV)
+	unary("tanhAVX2", "dst[i] = tanh(x[i])", tanhV)
 	lstmForward()
 	lstmBackward(true)
 	lstmBackward(false)
@@ -133,13 +133,40 @@ func main() {
 }
 
 // ---------------------------------------------------------------------------
-// Vector math on registers. Each returns a fresh register and leaves its
-// argument unchanged.
+// Vector math on registers. Each function takes one register per stream
+// (independent 8-lane vectors, interleaved instruction by instruction so
+// that their long dependency chains overlap), returns fresh registers and
+// leaves its arguments unchanged.
+
+type vecs []VecVirtual
+
+// each calls f for every stream index.
+func (v vecs) each(f func(i int)) {
+	for i := range v {
+		f(i)
+	}
+}
+
+// fresh returns k new registers.
+func fresh(k int) vecs {
+	r := make(vecs, k)
+	for i := range r {
+		r[i] = YMM()
+	}
+	return r
+}
 
 // vconst loads a constant vector into a fresh register.
 func vconst(m Mem) VecVirtual {
 	r := YMM()
 	VMOVUPS(m, r)
+	return r
+}
+
+// consts loads a constant vector into k fresh registers.
+func consts(m Mem, k int) vecs {
+	r := fresh(k)
+	r.each(func(i int) { VMOVUPS(m, r[i]) })
 	return r
 }
 
@@ -154,104 +181,114 @@ type expRange struct{ hi, lo, shift Mem }
 // and |r| <= ln2/2, and returns q = exp(r) - 1 = r + r²·P(r) and
 // j = x·log2 e + rg.shift, whose low mantissa bits hold n plus the bias
 // built into the shifter.
-func reduce(x VecVirtual, rg expRange) (q, j VecVirtual) {
+func reduce(x vecs, rg expRange) (q, j vecs) {
 	// The Intel MIN/MAX return their second source when either is NaN;
 	// avo's first operand is that source, so x (then t) goes first and NaN
 	// survives the clamp.
-	t := vconst(rg.hi)
-	VMINPS(x, t, t)
-	lo := vconst(rg.lo)
-	VMAXPS(t, lo, t)
-	j = vconst(rg.shift)
-	VFMADD231PS(cLog2e, t, j) // j = t·log2e + shift, rounded to an integer
-	fx := YMM()
-	VSUBPS(rg.shift, j, fx) // n, exactly
-	VFNMADD231PS(cLn2Hi, fx, t)
-	VFNMADD231PS(cLn2Lo, fx, t) // t = r = x - n·ln2
-	p := vconst(cExpP[0])
+	k := len(x)
+	t := consts(rg.hi, k)
+	t.each(func(i int) { VMINPS(x[i], t[i], t[i]) })
+	lo := consts(rg.lo, k)
+	t.each(func(i int) { VMAXPS(t[i], lo[i], t[i]) })
+	j = consts(rg.shift, k)
+	t.each(func(i int) { VFMADD231PS(cLog2e, t[i], j[i]) }) // j = t·log2e + shift, rounded
+	fx := fresh(k)
+	t.each(func(i int) { VSUBPS(rg.shift, j[i], fx[i]) }) // n, exactly
+	t.each(func(i int) { VFNMADD231PS(cLn2Hi, fx[i], t[i]) })
+	t.each(func(i int) { VFNMADD231PS(cLn2Lo, fx[i], t[i]) }) // t = r = x - n·ln2
+	p := consts(cExpP[0], k)
 	for _, c := range cExpP[1:] {
-		VFMADD213PS(c, t, p) // p = p·r + c
+		t.each(func(i int) { VFMADD213PS(c, t[i], p[i]) }) // p = p·r + c
 	}
-	r2 := YMM()
-	VMULPS(t, t, r2)
-	VFMADD213PS(t, r2, p) // q = p·r² + r
+	r2 := fresh(k)
+	t.each(func(i int) { VMULPS(t[i], t[i], r2[i]) })
+	t.each(func(i int) { VFMADD213PS(t[i], r2[i], p[i]) }) // q = p·r² + r
 	return p, j
 }
 
-// expY is the full-range exp: x is clamped to [-105, 89] and 2^n applied as
-// 2^(n>>1)·2^(n-(n>>1)), so that results overflow to +Inf, underflow
+// expV is the full-range exp: x is clamped to [-105, 89] and 2^n applied
+// as 2^(n>>1)·2^(n-(n>>1)), so that results overflow to +Inf, underflow
 // gradually through the subnormals and reach 0, each with one rounding.
-func expY(x VecVirtual) VecVirtual {
+func expV(x vecs) vecs {
 	p, j := reduce(x, full)
-	VADDPS(cOne, p, p) // exp(r)
-	n := YMM()
-	VPSUBD(full.shift, j, n) // integer n
-	n1 := YMM()
-	VPSRAD(U8(1), n, n1)
-	VPSUBD(n1, n, n)
-	VPADDD(c127, n1, n1)
-	VPSLLD(U8(23), n1, n1)
-	VPADDD(c127, n, n)
-	VPSLLD(U8(23), n, n)
-	VMULPS(n1, p, p)
-	VMULPS(n, p, p)
+	n, n1 := fresh(len(x)), fresh(len(x))
+	p.each(func(i int) {
+		VADDPS(cOne, p[i], p[i])       // exp(r)
+		VPSUBD(full.shift, j[i], n[i]) // integer n
+		VPSRAD(U8(1), n[i], n1[i])
+		VPSUBD(n1[i], n[i], n[i])
+		VPADDD(c127, n1[i], n1[i])
+		VPSLLD(U8(23), n1[i], n1[i])
+		VPADDD(c127, n[i], n[i])
+		VPSLLD(U8(23), n[i], n[i])
+		VMULPS(n1[i], p[i], p[i])
+		VMULPS(n[i], p[i], p[i])
+	})
 	return p
 }
 
 // fastScale returns 2^n from reduce(x, fast): with x clamped to
 // [-88, 88.7], n+127 lies in [0, 255], so 2^n is 0 (flushing results
 // below 2^-126, which sigmoid and tanh never need) up to +Inf.
-func fastScale(j VecVirtual) VecVirtual {
-	s := YMM()
-	VPSLLD(U8(23), j, s)
+func fastScale(j vecs) vecs {
+	s := fresh(len(j))
+	s.each(func(i int) { VPSLLD(U8(23), j[i], s[i]) })
 	return s
 }
 
-func sigmoidY(x VecVirtual) VecVirtual {
-	u := YMM()
-	VXORPS(cSign, x, u) // -x
+func sigmoidV(x vecs) vecs {
+	u := fresh(len(x))
+	u.each(func(i int) { VXORPS(cSign, x[i], u[i]) }) // -x
 	q, j := reduce(u, fast)
 	s := fastScale(j)
-	VADDPS(cOne, q, q)
-	VMULPS(s, q, q)    // exp(-x): +Inf when x < -88.38, 0 when x > 87.3
-	VADDPS(cOne, q, q) // 1 + exp(-x)
-	r := vconst(cOne)
-	VDIVPS(q, r, r)
+	q.each(func(i int) { VADDPS(cOne, q[i], q[i]) })
+	q.each(func(i int) { VMULPS(s[i], q[i], q[i]) }) // exp(-x): +Inf when x < -88.38
+	q.each(func(i int) { VADDPS(cOne, q[i], q[i]) }) // 1 + exp(-x)
+	r := consts(cOne, len(x))
+	r.each(func(i int) { VDIVPS(q[i], r[i], r[i]) })
 	return r
 }
 
-// tanhY computes tanh|x| = -m/(2+m) with m = expm1(-2|x|) = 2^n·q + (2^n-1),
+// tanhV computes tanh|x| = -m/(2+m) with m = expm1(-2|x|) = 2^n·q + (2^n-1),
 // which keeps full relative accuracy near 0 (there n = 0 and m = q), then
 // copies the sign of x.
-func tanhY(x VecVirtual) VecVirtual {
-	ax := YMM()
-	VANDPS(cAbs, x, ax)
-	VMULPS(cNeg2, ax, ax)
+func tanhV(x vecs) vecs {
+	k := len(x)
+	ax := fresh(k)
+	ax.each(func(i int) { VANDPS(cAbs, x[i], ax[i]) })
+	ax.each(func(i int) { VMULPS(cNeg2, ax[i], ax[i]) })
 	q, j := reduce(ax, fast)
 	s := fastScale(j)
-	m := YMM()
-	VSUBPS(cOne, s, m)   // 2^n - 1 (exact)
-	VFMADD231PS(s, q, m) // m = 2^n·q + 2^n - 1, in [-1, 0]
-	d := YMM()
-	VADDPS(cTwo, m, d)
-	VDIVPS(d, m, m) // -tanh|x|
-	VANDPS(cAbs, m, m)
-	sg := YMM()
-	VANDPS(cSign, x, sg)
-	VORPS(sg, m, m)
+	m, d := fresh(k), fresh(k)
+	m.each(func(i int) { VSUBPS(cOne, s[i], m[i]) })      // 2^n - 1 (exact)
+	m.each(func(i int) { VFMADD231PS(s[i], q[i], m[i]) }) // m = 2^n·q + 2^n - 1, in [-1, 0]
+	m.each(func(i int) { VADDPS(cTwo, m[i], d[i]) })
+	m.each(func(i int) { VDIVPS(d[i], m[i], m[i]) }) // -tanh|x|
+	m.each(func(i int) { VANDPS(cAbs, m[i], m[i]) })
+	sg := fresh(k)
+	m.each(func(i int) { VANDPS(cSign, x[i], sg[i]) })
+	m.each(func(i int) { VORPS(sg[i], m[i], m[i]) })
 	return m
 }
+
+func expY(x VecVirtual) VecVirtual     { return expV(vecs{x})[0] }
+func sigmoidY(x VecVirtual) VecVirtual { return sigmoidV(vecs{x})[0] }
+func tanhY(x VecVirtual) VecVirtual    { return tanhV(vecs{x})[0] }
 
 // ---------------------------------------------------------------------------
 // Loop driver.
 
-// lanes loads and stores 8-lane vectors, masked in the tail iteration.
-type lanes struct{ mask VecVirtual }
+// lanes loads and stores the 8-lane vector of one stream: at byte offset
+// off from the loop pointers, masked in the tail iteration.
+type lanes struct {
+	mask VecVirtual
+	off  int
+}
 
 func (l lanes) load(m Mem) VecVirtual {
 	r := YMM()
 	if l.mask == nil {
-		VMOVUPS(m, r)
+		VMOVUPS(m.Offset(l.off), r)
 	} else {
 		VMASKMOVPS(m, l.mask, r)
 	}
@@ -260,7 +297,7 @@ func (l lanes) load(m Mem) VecVirtual {
 
 func (l lanes) store(v VecVirtual, m Mem) {
 	if l.mask == nil {
-		VMOVUPS(v, m)
+		VMOVUPS(v, m.Offset(l.off))
 	} else {
 		VMASKMOVPS(v, l.mask, m)
 	}
@@ -273,21 +310,58 @@ func (l lanes) keep(v VecVirtual) {
 	}
 }
 
+// streams is the set of lanes one loop iteration handles.
+type streams []lanes
+
+func (ls streams) load(m Mem) vecs {
+	r := make(vecs, len(ls))
+	for i, l := range ls {
+		r[i] = l.load(m)
+	}
+	return r
+}
+
+func (ls streams) store(v vecs, m Mem) {
+	for i, l := range ls {
+		l.store(v[i], m)
+	}
+}
+
 var labels int
 
 // loop emits: while n >= 8 { body(full lanes); ptrs += 32 bytes; n -= 8 },
 // then body once with the first n lanes enabled if n > 0. n is clobbered.
 func loop(n GPVirtual, ptrs []GPVirtual, body func(l lanes)) {
+	loopU(n, ptrs, 1, func(ls streams) { body(ls[0]) })
+}
+
+// loopU is loop with u streams per iteration while n >= 8u, then one
+// stream per iteration, then the masked tail.
+func loopU(n GPVirtual, ptrs []GPVirtual, u int, body func(ls streams)) {
 	labels++
-	top, tail, done := fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	wide, top, tail, done := fmt.Sprintf("wide%d", labels), fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	step := func(k int) {
+		ls := make(streams, k)
+		for i := range ls {
+			ls[i].off = 32 * i
+		}
+		body(ls)
+		for _, p := range ptrs {
+			ADDQ(U32(32*k), p)
+		}
+		SUBQ(U32(8*k), n)
+	}
+	if u > 1 {
+		Label(wide)
+		CMPQ(n, U32(8*u))
+		JL(LabelRef(top))
+		step(u)
+		JMP(LabelRef(wide))
+	}
 	Label(top)
 	CMPQ(n, U8(8))
 	JL(LabelRef(tail))
-	body(lanes{})
-	for _, p := range ptrs {
-		ADDQ(U8(32), p)
-	}
-	SUBQ(U8(8), n)
+	step(1)
 	JMP(LabelRef(top))
 	Label(tail)
 	TESTQ(n, n)
@@ -297,7 +371,7 @@ func loop(n GPVirtual, ptrs []GPVirtual, body func(l lanes)) {
 	NEGQ(n)
 	mask := YMM()
 	VMOVUPS(Mem{Base: t, Index: n, Scale: 4, Disp: 32}, mask)
-	body(lanes{mask: mask})
+	body(streams{{mask: mask}})
 	Label(done)
 }
 
@@ -338,13 +412,17 @@ func end() {
 // ---------------------------------------------------------------------------
 // Kernels.
 
-func unary(name, doc string, f func(VecVirtual) VecVirtual) {
+// unroll is the number of independent vectors the activation-heavy loops
+// interleave: two keep the live registers within the 16 YMM registers.
+const unroll = 2
+
+func unary(name, doc string, f func(vecs) vecs) {
 	TEXT(name, NOSPLIT, "func(dst, x []float32)")
 	Pragma("noescape")
 	Doc(name+" sets "+doc+" for i < len(x); len(dst) >= len(x).", "dst may alias x.")
 	dst, x, n := base("dst"), base("x"), length("x")
-	loop(n, []GPVirtual{dst, x}, func(l lanes) {
-		l.store(f(l.load(at(x))), at(dst))
+	loopU(n, []GPVirtual{dst, x}, unroll, func(ls streams) {
+		ls.store(f(ls.load(at(x))), at(dst))
 	})
 	end()
 }
@@ -367,22 +445,24 @@ func lstmForward() {
 		"act and pre hold 4H elements, h and cPrev H. act may alias pre.")
 	a, c, h, p, cp := base("act"), base("c"), base("h"), base("pre"), base("cPrev")
 	n, hs, h3 := rowSizes("c")
-	loop(n, []GPVirtual{a, c, h, p, cp}, func(l lanes) {
-		ig := sigmoidY(l.load(gate(p, hs, h3, 0)))
-		l.store(ig, gate(a, hs, h3, 0))
-		fg := sigmoidY(l.load(gate(p, hs, h3, 1)))
-		l.store(fg, gate(a, hs, h3, 1))
-		gg := tanhY(l.load(gate(p, hs, h3, 2)))
-		l.store(gg, gate(a, hs, h3, 2))
-		og := sigmoidY(l.load(gate(p, hs, h3, 3)))
-		l.store(og, gate(a, hs, h3, 3))
-		cv := l.load(at(cp))
-		VMULPS(fg, cv, cv)
-		VFMADD231PS(gg, ig, cv) // c = f·cPrev + i·g
-		l.store(cv, at(c))
-		tc := tanhY(cv)
-		VMULPS(og, tc, tc)
-		l.store(tc, at(h))
+	loopU(n, []GPVirtual{a, c, h, p, cp}, unroll, func(ls streams) {
+		// Order chosen to keep few registers live: c = i·g, then += f·cPrev.
+		ig := sigmoidV(ls.load(gate(p, hs, h3, 0)))
+		ls.store(ig, gate(a, hs, h3, 0))
+		gg := tanhV(ls.load(gate(p, hs, h3, 2)))
+		ls.store(gg, gate(a, hs, h3, 2))
+		cv := fresh(len(ls))
+		cv.each(func(i int) { VMULPS(gg[i], ig[i], cv[i]) })
+		fg := sigmoidV(ls.load(gate(p, hs, h3, 1)))
+		ls.store(fg, gate(a, hs, h3, 1))
+		cpv := ls.load(at(cp))
+		cv.each(func(i int) { VFMADD231PS(cpv[i], fg[i], cv[i]) }) // c = f·cPrev + i·g
+		ls.store(cv, at(c))
+		og := sigmoidV(ls.load(gate(p, hs, h3, 3)))
+		ls.store(og, gate(a, hs, h3, 3))
+		tc := tanhV(cv)
+		tc.each(func(i int) { VMULPS(og[i], tc[i], tc[i]) })
+		ls.store(tc, at(h))
 	})
 	end()
 }
@@ -462,24 +542,25 @@ func gruForward() {
 		"act, xg and hg hold 3H elements, h and hPrev H.")
 	a, h, xg, hg, hp := base("act"), base("h"), base("xg"), base("hg"), base("hPrev")
 	n, hs, h3 := rowSizes("h")
-	loop(n, []GPVirtual{a, h, xg, hg, hp}, func(l lanes) {
-		t := l.load(gate(xg, hs, h3, 0))
-		VADDPS(l.load(gate(hg, hs, h3, 0)), t, t)
-		r := sigmoidY(t)
-		l.store(r, gate(a, hs, h3, 0))
-		t = l.load(gate(xg, hs, h3, 1))
-		VADDPS(l.load(gate(hg, hs, h3, 1)), t, t)
-		z := sigmoidY(t)
-		l.store(z, gate(a, hs, h3, 1))
-		t = l.load(gate(xg, hs, h3, 2))
-		VFMADD231PS(l.load(gate(hg, hs, h3, 2)), r, t) // xn + r·hn
-		nn := tanhY(t)
-		l.store(nn, gate(a, hs, h3, 2))
+	loopU(n, []GPVirtual{a, h, xg, hg, hp}, unroll, func(ls streams) {
+		sum := func(k int) vecs {
+			t, u := ls.load(gate(xg, hs, h3, k)), ls.load(gate(hg, hs, h3, k))
+			t.each(func(i int) { VADDPS(u[i], t[i], t[i]) })
+			return t
+		}
+		r := sigmoidV(sum(0))
+		ls.store(r, gate(a, hs, h3, 0))
+		t, u := ls.load(gate(xg, hs, h3, 2)), ls.load(gate(hg, hs, h3, 2))
+		t.each(func(i int) { VFMADD231PS(u[i], r[i], t[i]) }) // xn + r·hn
+		nn := tanhV(t)
+		ls.store(nn, gate(a, hs, h3, 2))
+		z := sigmoidV(sum(1))
+		ls.store(z, gate(a, hs, h3, 1))
 		// h = (1-z)·n + z·hPrev = n + z·(hPrev - n)
-		hv := l.load(at(hp))
-		VSUBPS(nn, hv, hv)
-		VFMADD213PS(nn, z, hv)
-		l.store(hv, at(h))
+		hv := ls.load(at(hp))
+		hv.each(func(i int) { VSUBPS(nn[i], hv[i], hv[i]) })
+		hv.each(func(i int) { VFMADD213PS(nn[i], z[i], hv[i]) })
+		ls.store(hv, at(h))
 	})
 	end()
 }
