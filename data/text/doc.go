@@ -8,20 +8,21 @@
 // white-space folding, lowercasing), a [Tokenizer] ([CharTokenizer],
 // [WordTokenizer] or a trained [BPE]) and a [Vocab] that maps tokens to
 // dense ids, with special tokens first (pad 0, unk 1, bos 2, eos 3 by
-// default). [Encoder] bundles a tokenizer and a vocabulary:
+// default). An [Encoder] holds all three, and [NewEncoder] builds the
+// vocabulary from a training corpus:
 //
-//	tok := text.CharTokenizer{}
-//	counts := text.Counts{}
-//	counts.Add(tok.Tokenize(corpus))
-//	vocab, err := text.BuildVocab(counts, text.VocabConfig{})
-//	enc := text.Encoder{Tok: tok, Vocab: vocab}
-//	ids := enc.Encode(corpus)
+//	enc, err := text.NewEncoder(trainTexts,
+//		text.Cleaner{StripHTML: true, FoldSpace: true},
+//		text.WordTokenizer{}, text.VocabConfig{MinFreq: 2, MaxSize: 20000})
+//	seqs := enc.EncodeAll(trainTexts)
+//	enc.WriteTo(w) // JSON, stored with the model; ReadEncoder loads it
 //
 // Every tokenizer documents its normal form N with
 // Detokenize(Tokenize(s)) == N(s); for characters and BPE, N is the
-// identity on valid UTF-8. The cleaner settings, the tokenizer settings,
-// the vocabulary (JSON) and BPE merges (JSON) are plain values meant to be
-// stored with a model, so prediction prepares text exactly as training did.
+// identity on valid UTF-8, and for words it is the token sequence that
+// round-trips (see [WordTokenizer]). The cleaner, the tokenizer settings,
+// BPE merges and the vocabulary are plain values saved as JSON with the
+// model, so prediction prepares text exactly as training did.
 //
 // # Reading files
 //

@@ -1,21 +1,57 @@
 package text
 
-// Encoder turns text into ids and back with a tokenizer and a vocabulary.
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Encoder is a whole text-to-ids pipeline: a [Cleaner], a [Tokenizer] and
+// a [Vocab]. It marshals to JSON, so storing it with a model makes
+// prediction prepare text exactly as training did.
 //
-// Decode(Encode(s)) equals the tokenizer's normal form of s (see
-// [Tokenizer]) when every token of s is in the vocabulary; tokens that are
-// not come back as the Unk token.
+// Decode(Encode(s)) equals the tokenizer's normal form of Clean.Clean(s)
+// (see [Tokenizer]) when every token is in the vocabulary; tokens that
+// are not come back as the Unk token. With the zero Cleaner (NFC only)
+// and the character or BPE tokenizer that is NFC(s) for valid UTF-8.
 type Encoder struct {
+	Clean Cleaner
 	Tok   Tokenizer
 	Vocab *Vocab
 }
 
-// Encode returns the ids of the tokens of s.
-func (e Encoder) Encode(s string) []int { return e.Vocab.Encode(nil, e.Tok.Tokenize(s)) }
+// NewEncoder builds the vocabulary of the cleaned and tokenized corpus
+// with cfg and returns the encoder. Use it on the training split only.
+func NewEncoder(corpus []string, clean Cleaner, tok Tokenizer, cfg VocabConfig) (*Encoder, error) {
+	counts := Counts{}
+	for _, s := range corpus {
+		counts.Add(tok.Tokenize(clean.Clean(s)))
+	}
+	v, err := BuildVocab(counts, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Encoder{Clean: clean, Tok: tok, Vocab: v}, nil
+}
+
+// Encode returns the ids of the tokens of the cleaned s.
+func (e *Encoder) Encode(s string) []int {
+	return e.Vocab.Encode(nil, e.Tok.Tokenize(e.Clean.Clean(s)))
+}
+
+// EncodeAll encodes every text.
+func (e *Encoder) EncodeAll(texts []string) [][]int {
+	out := make([][]int, len(texts))
+	for i, s := range texts {
+		out[i] = e.Encode(s)
+	}
+	return out
+}
 
 // Decode returns the text of ids. Specials are decoded to their names,
-// except Pad, which is dropped.
-func (e Encoder) Decode(ids []int) string {
+// except Pad, which is dropped. It panics on an id out of range.
+func (e *Encoder) Decode(ids []int) string {
 	toks := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if id == e.Vocab.Pad {
@@ -24,4 +60,84 @@ func (e Encoder) Decode(ids []int) string {
 		toks = append(toks, e.Vocab.Token(id))
 	}
 	return e.Tok.Detokenize(toks)
+}
+
+type tokenizerJSON struct {
+	Kind      string `json:"kind"` // "char", "word" or "bpe"
+	KeepCase  bool   `json:"keep_case,omitempty"`
+	SpaceOnly bool   `json:"space_only,omitempty"`
+	BPE       *BPE   `json:"bpe,omitempty"`
+}
+
+type encoderJSON struct {
+	Format    string        `json:"format"`
+	Version   int           `json:"version"`
+	Clean     Cleaner       `json:"clean"`
+	Tokenizer tokenizerJSON `json:"tokenizer"`
+	Vocab     *Vocab        `json:"vocab"`
+}
+
+const encoderFormat = "recur-text-encoder"
+
+// MarshalJSON encodes the encoder as
+//
+//	{"format":"recur-text-encoder","version":1,"clean":{...},
+//	 "tokenizer":{"kind":"char"|"word"|"bpe",...},"vocab":{...}}
+//
+// It fails for tokenizers other than this package's.
+func (e *Encoder) MarshalJSON() ([]byte, error) {
+	var tj tokenizerJSON
+	switch t := e.Tok.(type) {
+	case CharTokenizer:
+		tj.Kind = "char"
+	case WordTokenizer:
+		tj = tokenizerJSON{Kind: "word", KeepCase: t.KeepCase, SpaceOnly: t.SpaceOnly}
+	case *BPE:
+		tj = tokenizerJSON{Kind: "bpe", BPE: t}
+	default:
+		return nil, fmt.Errorf("text: cannot save tokenizer of type %T", e.Tok)
+	}
+	return json.Marshal(encoderJSON{Format: encoderFormat, Version: 1, Clean: e.Clean, Tokenizer: tj, Vocab: e.Vocab})
+}
+
+// UnmarshalJSON decodes an encoder written by MarshalJSON.
+func (e *Encoder) UnmarshalJSON(data []byte) error {
+	var j encoderJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fmt.Errorf("text: encoder: %w", err)
+	}
+	if j.Format != encoderFormat || j.Version != 1 {
+		return fmt.Errorf("text: encoder: format %q version %d, want %q version 1", j.Format, j.Version, encoderFormat)
+	}
+	if j.Clean.Form < NFC || j.Clean.Form > NoNorm {
+		return fmt.Errorf("text: encoder: unknown normalization form %d", j.Clean.Form)
+	}
+	if j.Vocab == nil {
+		return errors.New("text: encoder: no vocab")
+	}
+	ne := Encoder{Clean: j.Clean, Vocab: j.Vocab}
+	switch j.Tokenizer.Kind {
+	case "char":
+		ne.Tok = CharTokenizer{}
+	case "word":
+		ne.Tok = WordTokenizer{KeepCase: j.Tokenizer.KeepCase, SpaceOnly: j.Tokenizer.SpaceOnly}
+	case "bpe":
+		if j.Tokenizer.BPE == nil {
+			return errors.New("text: encoder: bpe tokenizer without merges")
+		}
+		ne.Tok = j.Tokenizer.BPE
+	default:
+		return fmt.Errorf("text: encoder: unknown tokenizer kind %q", j.Tokenizer.Kind)
+	}
+	*e = ne
+	return nil
+}
+
+// WriteTo writes the JSON form of e to w.
+func (e *Encoder) WriteTo(w io.Writer) (int64, error) { return writeJSON(w, e) }
+
+// ReadEncoder reads an encoder written by [Encoder.WriteTo]; name is used
+// in errors.
+func ReadEncoder(r io.Reader, name string) (*Encoder, error) {
+	return readJSONValue(r, name, new(Encoder))
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 var (
@@ -50,16 +52,16 @@ func FuzzTokenizers(f *testing.F) {
 				t.Errorf("%+v: Tokenize(Detokenize(%q)) = %q", w, toks, again)
 			}
 		}
-		// Encoder with a vocabulary built from s itself: ids round-trip.
-		counts := Counts{}
-		counts.Add(ch.Tokenize(s))
-		v, err := BuildVocab(counts, VocabConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := Encoder{Tok: ch, Vocab: v}
-		if got := e.Decode(e.Encode(s)); got != want {
-			t.Errorf("char encoder: Decode(Encode(%q)) = %q", s, got)
+		// Encoders with a vocabulary built from s itself: ids round-trip
+		// to the NFC form of s.
+		for _, tok := range []Tokenizer{ch, bpe} {
+			e, err := NewEncoder([]string{s}, Cleaner{}, tok, VocabConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Decode(e.Encode(s)); got != norm.NFC.String(want) {
+				t.Errorf("%T encoder: Decode(Encode(%q)) = %q, want %q", tok, s, got, norm.NFC.String(want))
+			}
 		}
 		c := Cleaner{StripHTML: true, Form: NFKC, FoldSpace: true, Lower: true}
 		if out := c.Clean(s); !utf8.ValidString(out) {
@@ -179,5 +181,36 @@ func FuzzEmbeddings(f *testing.F) {
 		if !slices.Equal(m.Shape, []int{v.Len(), cov.Dim}) || cov.Found > cov.Total || cov.Found+len(cov.Missing) > cov.Total {
 			t.Errorf("shape %v, coverage %+v", m.Shape, cov)
 		}
+	})
+}
+
+func FuzzEncoderLoad(f *testing.F) {
+	for _, tok := range []Tokenizer{CharTokenizer{}, WordTokenizer{SpaceOnly: true}, trainedBPE(f)} {
+		e, err := NewEncoder([]string{"the cat sat"}, Cleaner{Lower: true}, tok, VocabConfig{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		data, err := e.MarshalJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ReadEncoder(bytes.NewReader(data), "fuzz.json")
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			return
+		}
+		ids := e.Encode("The cat, ünï <b>x</b>")
+		for _, id := range ids {
+			if id < 0 || id >= e.Vocab.Len() {
+				t.Fatalf("id %d out of range [0,%d)", id, e.Vocab.Len())
+			}
+		}
+		_ = e.Decode(ids)
 	})
 }
