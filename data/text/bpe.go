@@ -315,8 +315,7 @@ func (b *BPE) Symbols() []string {
 }
 
 type bpeJSON struct {
-	Format   string      `json:"format"`
-	Version  int         `json:"version"`
+	header
 	Alphabet []string    `json:"alphabet"`
 	Merges   [][2]string `json:"merges"`
 }
@@ -329,7 +328,7 @@ func (b *BPE) MarshalJSON() ([]byte, error) {
 	if m == nil {
 		m = [][2]string{}
 	}
-	return json.Marshal(bpeJSON{Format: bpeFormat, Version: 1, Alphabet: b.alphabet, Merges: m})
+	return json.Marshal(bpeJSON{header: header{bpeFormat, 1}, Alphabet: b.alphabet, Merges: m})
 }
 
 // UnmarshalJSON decodes a tokenizer written by MarshalJSON. It checks
@@ -337,11 +336,8 @@ func (b *BPE) MarshalJSON() ([]byte, error) {
 // halves of every merge are symbols known at that point.
 func (b *BPE) UnmarshalJSON(data []byte) error {
 	var j bpeJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return fmt.Errorf("text: bpe: %w", err)
-	}
-	if j.Format != bpeFormat || j.Version != 1 {
-		return fmt.Errorf("text: bpe: format %q version %d, want %q version 1", j.Format, j.Version, bpeFormat)
+	if err := decodeVersioned(data, &j, &j.header, "bpe", bpeFormat); err != nil {
+		return err
 	}
 	known := map[string]bool{}
 	for i, a := range j.Alphabet {

@@ -70,8 +70,7 @@ type tokenizerJSON struct {
 }
 
 type encoderJSON struct {
-	Format    string        `json:"format"`
-	Version   int           `json:"version"`
+	header
 	Clean     Cleaner       `json:"clean"`
 	Tokenizer tokenizerJSON `json:"tokenizer"`
 	Vocab     *Vocab        `json:"vocab"`
@@ -97,17 +96,14 @@ func (e *Encoder) MarshalJSON() ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("text: cannot save tokenizer of type %T", e.Tok)
 	}
-	return json.Marshal(encoderJSON{Format: encoderFormat, Version: 1, Clean: e.Clean, Tokenizer: tj, Vocab: e.Vocab})
+	return json.Marshal(encoderJSON{header: header{encoderFormat, 1}, Clean: e.Clean, Tokenizer: tj, Vocab: e.Vocab})
 }
 
 // UnmarshalJSON decodes an encoder written by MarshalJSON.
 func (e *Encoder) UnmarshalJSON(data []byte) error {
 	var j encoderJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return fmt.Errorf("text: encoder: %w", err)
-	}
-	if j.Format != encoderFormat || j.Version != 1 {
-		return fmt.Errorf("text: encoder: format %q version %d, want %q version 1", j.Format, j.Version, encoderFormat)
+	if err := decodeVersioned(data, &j, &j.header, "encoder", encoderFormat); err != nil {
+		return err
 	}
 	if j.Clean.Form < NFC || j.Clean.Form > NoNorm {
 		return fmt.Errorf("text: encoder: unknown normalization form %d", j.Clean.Form)

@@ -32,6 +32,15 @@ func trainedBPE(t testing.TB) *BPE {
 	return fuzzBPE
 }
 
+// requireParseError fails the test unless err is a *ParseError.
+func requireParseError(t *testing.T, err error) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v is not a *ParseError", err)
+	}
+}
+
 func FuzzTokenizers(f *testing.F) {
 	for _, s := range []string{"", "First Citizen:\nBefore we proceed", "Don't stop, ça va?", "a\xffb", " \t\n ", "<br />x", "\u0301e", "３４ ﬁ"} {
 		f.Add(s)
@@ -80,10 +89,7 @@ func FuzzVocabLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := ReadVocab(bytes.NewReader(data), "fuzz.json")
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
-			}
+			requireParseError(t, err)
 			return
 		}
 		var buf bytes.Buffer
@@ -112,10 +118,7 @@ func FuzzBPELoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ReadBPE(bytes.NewReader(data), "fuzz.json")
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
-			}
+			requireParseError(t, err)
 			return
 		}
 		s := "abab the cat, ünï"
@@ -137,10 +140,7 @@ func FuzzLabelledReader(f *testing.F) {
 		cfg := LabelledConfig{Format: Format(1 + format%3)}
 		l, err := ReadLabelled(bytes.NewReader(data), "fuzz", cfg)
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
-			}
+			requireParseError(t, err)
 			return
 		}
 		if len(l.Texts) == 0 || len(l.Texts) != len(l.Labels) || len(l.Texts) != len(l.Lines) {
@@ -172,10 +172,7 @@ func FuzzEmbeddings(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, cov, err := ReadEmbeddings(nil, bytes.NewReader(data), "fuzz", v)
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
-			}
+			requireParseError(t, err)
 			return
 		}
 		if !slices.Equal(m.Shape, []int{v.Len(), cov.Dim}) || cov.Found > cov.Total || cov.Found+len(cov.Missing) > cov.Total {
@@ -199,10 +196,7 @@ func FuzzEncoderLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := ReadEncoder(bytes.NewReader(data), "fuzz.json")
 		if err != nil {
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ParseError", err)
-			}
+			requireParseError(t, err)
 			return
 		}
 		ids := e.Encode("The cat, ünï <b>x</b>")

@@ -184,8 +184,7 @@ func (v *Vocab) Decode(dst []string, ids []int) []string {
 }
 
 type vocabJSON struct {
-	Format   string   `json:"format"`
-	Version  int      `json:"version"`
+	header
 	Specials Specials `json:"specials"`
 	Tokens   []string `json:"tokens"`
 }
@@ -194,7 +193,7 @@ const vocabFormat = "recur-vocab"
 
 // MarshalJSON encodes the vocabulary as described on [Vocab].
 func (v *Vocab) MarshalJSON() ([]byte, error) {
-	return json.Marshal(vocabJSON{Format: vocabFormat, Version: 1, Specials: v.specials, Tokens: v.tokens})
+	return json.Marshal(vocabJSON{header: header{vocabFormat, 1}, Specials: v.specials, Tokens: v.tokens})
 }
 
 // UnmarshalJSON decodes a vocabulary written by MarshalJSON, checking
@@ -202,11 +201,8 @@ func (v *Vocab) MarshalJSON() ([]byte, error) {
 // no token repeats.
 func (v *Vocab) UnmarshalJSON(b []byte) error {
 	var j vocabJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("text: vocab: %w", err)
-	}
-	if j.Format != vocabFormat || j.Version != 1 {
-		return fmt.Errorf("text: vocab: format %q version %d, want %q version 1", j.Format, j.Version, vocabFormat)
+	if err := decodeVersioned(b, &j, &j.header, "vocab", vocabFormat); err != nil {
+		return err
 	}
 	sp := j.Specials.list()
 	if len(j.Tokens) < len(sp) {
@@ -227,6 +223,24 @@ func (v *Vocab) UnmarshalJSON(b []byte) error {
 
 // WriteTo writes the JSON form of v to w.
 func (v *Vocab) WriteTo(w io.Writer) (int64, error) { return writeJSON(w, v) }
+
+// header leads every JSON file of this package.
+type header struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+}
+
+// decodeVersioned unmarshals data into v, whose header is h, and checks
+// that the header is format version 1.
+func decodeVersioned(data []byte, v any, h *header, what, format string) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("text: %s: %w", what, err)
+	}
+	if h.Format != format || h.Version != 1 {
+		return fmt.Errorf("text: %s: format %q version %d, want %q version 1", what, h.Format, h.Version, format)
+	}
+	return nil
+}
 
 // writeJSON writes the JSON form of v and a newline to w.
 func writeJSON(w io.Writer, v json.Marshaler) (int64, error) {
