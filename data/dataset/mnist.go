@@ -120,8 +120,12 @@ func NewMNIST(images, labels *IDX) (*MNIST, error) {
 		return nil, fmt.Errorf("dataset: %d images but %d labels", images.Dims[0], labels.Dims[0])
 	}
 	m := &MNIST{Images: tensor.New(images.Dims...), Labels: make([]int, labels.Dims[0])}
+	var lut [256]float32
+	for b := range lut {
+		lut[b] = float32(b) / 255
+	}
 	for i, b := range images.Data {
-		m.Images.Data[i] = float32(b) / 255
+		m.Images.Data[i] = lut[b]
 	}
 	for i, b := range labels.Data {
 		if b > 9 {
@@ -160,4 +164,16 @@ func EncodeIDX(dims []int, data []byte) []byte {
 	}
 	b.Write(data)
 	return b.Bytes()
+}
+
+// HoldOut splits off the last n images as a validation set: train holds
+// the first Len()−n. Both share m's memory.
+func (m *MNIST) HoldOut(n int) (train, valid *MNIST, err error) {
+	if n < 1 || n >= m.Len() {
+		return nil, nil, fmt.Errorf("dataset: hold out %d of %d images, want 1 to %d", n, m.Len(), m.Len()-1)
+	}
+	k := m.Len() - n
+	train = &MNIST{Images: m.Images.Slice(0, k), Labels: m.Labels[:k:k]}
+	valid = &MNIST{Images: m.Images.Slice(k, m.Len()), Labels: m.Labels[k:]}
+	return train, valid, nil
 }

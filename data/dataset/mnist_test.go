@@ -132,3 +132,22 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+func TestHoldOut(t *testing.T) {
+	m, err := LoadMNIST(tinyMNIST(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, va, err := m.HoldOut(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Len() != 1 || va.Len() != 1 || va.Labels[0] != 0 || !slices.Equal(va.Images.Shape, []int{1, 3, 2}) || va.Images.Data[0] != m.Images.Data[6] {
+		t.Errorf("got train %d valid %d %v %v", tr.Len(), va.Len(), va.Labels, va.Images.Shape)
+	}
+	for _, n := range []int{0, 2} {
+		if _, _, err := m.HoldOut(n); err == nil {
+			t.Errorf("HoldOut(%d) of 2: got no error", n)
+		}
+	}
+}
