@@ -409,6 +409,23 @@ func (a *Luong) Forward(tp *Tape, query, keys *Var, mask []bool) (context, weigh
 	return a.Attend(tp, query, keys, a.ProjectKeys(tp, keys), mask)
 }
 
+// NewAttention returns the attention named kind: "bahdanau" (additive,
+// width da), or Luong's "dot", "general" or "concat" (see [NewLuong]), for
+// queries of width dq over keys of width dk. An unknown kind or sizes that
+// do not fit it are an error.
+func NewAttention(kind string, dq, dk, da int, rng *tensor.RNG) (Attention, error) {
+	switch kind {
+	case "bahdanau":
+		if dq <= 0 || dk <= 0 || da <= 0 {
+			return nil, fmt.Errorf("nn: bahdanau attention widths dq=%d, dk=%d, da=%d must be positive", dq, dk, da)
+		}
+		return NewBahdanau(dq, dk, da, rng), nil
+	case LuongDot, LuongGeneral, LuongConcat:
+		return NewLuong(kind, dq, dk, da, rng)
+	}
+	return nil, fmt.Errorf("nn: unknown attention %q (want bahdanau, dot, general or concat)", kind)
+}
+
 var (
 	_ Attention = (*Bahdanau)(nil)
 	_ Attention = (*Luong)(nil)

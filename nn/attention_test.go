@@ -256,6 +256,25 @@ func TestAttentionParamNames(t *testing.T) {
 	}
 }
 
+func TestNewAttention(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	for kind, want := range map[string]string{"bahdanau": "*nn.Bahdanau", "dot": "*nn.Luong", "general": "*nn.Luong", "concat": "*nn.Luong"} {
+		a, err := NewAttention(kind, 3, 3, 2, rng)
+		if err != nil || fmt.Sprintf("%T", a) != want {
+			t.Errorf("NewAttention(%s) = %T, %v; want %s", kind, a, err, want)
+		}
+	}
+	for _, tc := range []struct {
+		kind string
+		da   int
+		want string
+	}{{"additive", 2, `unknown attention "additive"`}, {"bahdanau", 0, "da=0"}, {"concat", -1, "da=-1"}} {
+		if _, err := NewAttention(tc.kind, 3, 3, tc.da, rng); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewAttention(%s, da=%d): got %v, want an error containing %q", tc.kind, tc.da, err, tc.want)
+		}
+	}
+}
+
 func TestLuongErrors(t *testing.T) {
 	rng := tensor.NewRNG(1)
 	for _, tc := range []struct {

@@ -100,10 +100,8 @@ func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	m.Encoder = enc
 	m.TgtEmbed = NewEmbedding(c.TgtVocab, c.EmbedSize, c.PadToken, rng)
 	m.Decoder = NewLSTMCell(c.EmbedSize+hd, hd, true, rng)
-	if c.Attention == "bahdanau" {
-		m.Attention = NewBahdanau(hd, hd, c.AttentionSize, rng)
-	} else if m.Attention, err = NewLuong(c.Attention, hd, hd, c.AttentionSize, rng); err != nil {
-		return nil, fmt.Errorf("nn: seq2seq attention: %w (or bahdanau)", err)
+	if m.Attention, err = NewAttention(c.Attention, hd, hd, c.AttentionSize, rng); err != nil {
+		return nil, fmt.Errorf("nn: seq2seq: %w", err)
 	}
 	m.Combine = NewLinear(2*hd, hd, false, rng)
 	m.Out = NewLinear(hd, c.TgtVocab, true, rng)
