@@ -1,8 +1,10 @@
 package text_test
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/recur-ml/recur/data/batch"
 	"github.com/recur-ml/recur/data/text"
 )
 
@@ -63,4 +65,74 @@ func ExampleStreams_Chunks() {
 	// chunk 0 stream 1: hij -> ijk
 	// chunk 1 stream 0: def -> efg
 	// chunk 1 stream 1: klm -> lmn
+}
+
+// Classification from a TSV file: read, clean, tokenize, build the
+// vocabulary, and batch with bucketing.
+func Example_classification() {
+	lab, err := text.ReadLabelledFile("testdata/imdb_head.tsv", text.LabelledConfig{})
+	if err != nil {
+		panic(err)
+	}
+	enc, err := text.NewEncoder(lab.Texts,
+		text.Cleaner{StripHTML: true, FoldSpace: true},
+		text.WordTokenizer{}, text.VocabConfig{MinFreq: 2})
+	if err != nil {
+		panic(err)
+	}
+	loader, err := batch.NewLoader(
+		&batch.Dataset{Seqs: enc.EncodeAll(lab.Texts), Labels: lab.Labels},
+		batch.Config{BatchSize: 2, Shuffle: true, Seed: 1, Bucket: 2, MaxLen: 400, Pad: enc.Vocab.Pad})
+	if err != nil {
+		panic(err)
+	}
+	it, err := loader.Iter(context.Background(), batch.Cursor{})
+	if err != nil {
+		panic(err)
+	}
+	defer it.Close()
+	fmt.Println("classes", lab.Classes, "vocab", enc.Vocab.Len())
+	for it.Next() {
+		b := it.Batch()
+		fmt.Println("B", b.B, "T", b.T, "lengths", b.Lengths, "labels", b.Labels)
+	}
+	// Output:
+	// classes [0 1] vocab 77
+	// B 2 T 146 lengths [125 146] labels [0 1]
+	// B 2 T 185 lengths [149 185] labels [0 1]
+}
+
+// A character-level language model on a text file: the whole file is
+// one token sequence, cut into B streams and walked in chunks of T.
+func Example_charLM() {
+	corpus, err := text.ReadTextFile("testdata/shakespeare_head.txt")
+	if err != nil {
+		panic(err)
+	}
+	enc, err := text.NewEncoder([]string{corpus}, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
+	if err != nil {
+		panic(err)
+	}
+	ids := enc.Encode(corpus)
+	split := len(ids) * 9 / 10
+	train, err := text.NewStreams(ids[:split], 4)
+	if err != nil {
+		panic(err)
+	}
+	it, err := train.Chunks(text.BPTT{T: 64}, text.Cursor{})
+	if err != nil {
+		panic(err)
+	}
+	chunks := 0
+	for it.Next() {
+		chunks++
+	}
+	c := it.Chunk()
+	fmt.Println("vocab", enc.Vocab.Len(), "tokens", len(ids), "per stream", train.N)
+	fmt.Println("chunks", chunks, "last T", c.T, "next epoch", it.Cursor().Epoch)
+	fmt.Printf("%q\n", enc.Decode(train.Stream(0)[:15]))
+	// Output:
+	// vocab 56 tokens 4000 per stream 900
+	// chunks 15 last T 3 next epoch 1
+	// "First Citizen:\n"
 }
