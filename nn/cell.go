@@ -15,6 +15,7 @@ type cellCore struct {
 	in, hidden int
 	wih, whh   *Param
 	bih, bhh   *Param
+	arenas     *arenaList
 }
 
 func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cellCore {
@@ -22,7 +23,7 @@ func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cell
 		panic(fmt.Sprintf("nn: New%sCell: sizes %d, %d must be > 0", kind, in, hidden))
 	}
 	G := kind.gates() * hidden
-	c := cellCore{kind: kind, in: in, hidden: hidden, wih: NewParam("weight_ih", G, in), whh: NewParam("weight_hh", G, hidden)}
+	c := cellCore{kind: kind, in: in, hidden: hidden, arenas: new(arenaList), wih: NewParam("weight_ih", G, in), whh: NewParam("weight_hh", G, hidden)}
 	if bias {
 		c.bih = NewParam("bias_ih", G)
 		c.bhh = NewParam("bias_hh", G)
@@ -56,11 +57,9 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 		}
 	}
 	var ws *arena
-	if tp != nil {
-		ws = new(arena)
-	} else {
-		ws = arenaPool.Get().(*arena)
-		defer func() { ws.reset(); arenaPool.Put(ws) }()
+	ws = c.arenas.get()
+	if tp == nil {
+		defer c.arenas.put(ws)
 	}
 	hprev := ws.take(B * H)
 	if h != nil {
@@ -118,7 +117,9 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 		return h1v, c1v
 	}
 	tp.Add(func() {
-		bw := new(arena)
+		defer c.arenas.put(ws)
+		bw := c.arenas.get()
+		defer c.arenas.put(bw)
 		dh := bw.take(B * H)
 		if h1v.Grad != nil {
 			copy(dh, h1v.Grad.Data)

@@ -97,6 +97,7 @@ type rnnCore struct {
 	w      [][]rnnDir // [layer][direction]
 	params []*Param
 	rng    *tensor.RNG // dropout masks (training only)
+	arenas *arenaList  // scratch memory reused across calls
 }
 
 func checkProb(what string, p float64) error {
@@ -134,7 +135,7 @@ func newRNNCore(o rnnOpts, rng *tensor.RNG) (*rnnCore, error) {
 	if rng == nil {
 		return nil, fmt.Errorf("nn: %s: nil RNG", name)
 	}
-	r := &rnnCore{rnnOpts: o}
+	r := &rnnCore{rnnOpts: o, arenas: new(arenaList)}
 	G, H, Ho := o.kind.gates()*o.hidden, o.hidden, r.ho()
 	r.w = make([][]rnnDir, o.layers)
 	for k := range r.w {
@@ -236,10 +237,10 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	training := tp.Training()
 	var ws *arena
 	if tp != nil {
-		ws = new(arena)
+		ws = r.arenas.get()
 	} else {
-		ws = arenaPool.Get().(*arena)
-		defer func() { ws.reset(); arenaPool.Put(ws) }()
+		ws = r.arenas.get()
+		defer r.arenas.put(ws)
 	}
 
 	var out *tensor.Tensor
@@ -327,7 +328,10 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	if tp == nil {
 		return outV, st
 	}
-	tp.Add(func() { r.backward(p, x, h0, outV, st, lrec) })
+	tp.Add(func() {
+		r.backward(p, x, h0, outV, st, lrec)
+		r.arenas.put(ws)
+	})
 	return outV, st
 }
 
@@ -581,7 +585,8 @@ func zoneMask(rng *tensor.RNG, z []float32, p float64) {
 func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, lrec []*layerRec) {
 	H, Ho, D, L, B, N := r.hidden, r.ho(), r.dirs, r.layers, p.B, p.N
 	lstm := r.kind == kindLSTM
-	ws := new(arena)
+	ws := r.arenas.get()
+	defer r.arenas.put(ws)
 	direct := p.identity && !r.batchFirst
 	var dY []float32
 	if outV.Grad != nil {
@@ -748,7 +753,7 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 		dR = dhg
 	}
 	if dr.wdMask != nil {
-		tmp := ws.take(G * Ho)
+		tmp := ws.takeRaw(G * Ho)
 		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 0, tmp, Ho)
 		gw := w.whh.Grad.Data
 		for i, m := range dr.wdMask {

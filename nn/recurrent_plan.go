@@ -170,4 +170,31 @@ func (a *arena) reset() {
 	a.off, a.need, a.npk = 0, 0, 0
 }
 
-var arenaPool = sync.Pool{New: func() any { return new(arena) }}
+// arenaList is a layer's free list of arenas. Unlike a sync.Pool it is
+// not emptied by the garbage collector, so a training loop reuses the
+// same activation memory step after step. Training arenas return to it
+// when the tape's backward closure has run (an arena of a tape that is
+// reset instead is left to the GC). Safe for concurrent use.
+type arenaList struct {
+	mu   sync.Mutex
+	free []*arena
+}
+
+func (l *arenaList) get() *arena {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		a := l.free[n-1]
+		l.free = l.free[:n-1]
+		return a
+	}
+	return new(arena)
+}
+
+// put resets a and makes it available again.
+func (l *arenaList) put(a *arena) {
+	a.reset()
+	l.mu.Lock()
+	l.free = append(l.free, a)
+	l.mu.Unlock()
+}

@@ -1,0 +1,168 @@
+package nn_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// The configurations of bench/torch_bench.py, so the two can be compared
+// side by side: training step = forward over the sequence + MSE on the last
+// layer's output + backward + Adam.
+var lstmBenchConfigs = []struct{ T, B, I, H, L int }{
+	{50, 32, 64, 256, 1},
+	{100, 64, 128, 512, 1},
+	{35, 20, 200, 200, 2},
+	{28, 128, 28, 128, 1},
+}
+
+func benchName(T, B, I, H, L int) string {
+	s := fmt.Sprintf("T%dB%dI%dH%d", T, B, I, H)
+	if L > 1 {
+		s += fmt.Sprintf("L%d", L)
+	}
+	return s
+}
+
+// lstmFlops is the forward FLOP count 2·T·B·(I_k+H)·4H summed over layers.
+func lstmFlops(T, B, I, H, L int) float64 {
+	f := 0.0
+	for k := 0; k < L; k++ {
+		in := I
+		if k > 0 {
+			in = H
+		}
+		f += 2 * float64(T*B*(in+H)*4*H)
+	}
+	return f
+}
+
+// adam is a minimal Adam (PyTorch defaults, lr 1e-3) over kernel.Adam; the
+// optim package is separate.
+type adam struct {
+	ps   []*nn.Param
+	m, v [][]float32
+	t    int
+}
+
+func newAdam(ps []*nn.Param) *adam {
+	a := &adam{ps: ps}
+	for _, p := range ps {
+		a.m = append(a.m, make([]float32, len(p.Value.Data)))
+		a.v = append(a.v, make([]float32, len(p.Value.Data)))
+	}
+	return a
+}
+
+func (a *adam) step() {
+	a.t++
+	const lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+	stepSize := float32(lr / (1 - math.Pow(b1, float64(a.t))))
+	bc2 := float32(math.Sqrt(1 - math.Pow(b2, float64(a.t))))
+	for i, p := range a.ps {
+		kernel.Adam(p.Value.Data, p.Grad.Data, a.m[i], a.v[i], b1, b2, stepSize, bc2, eps)
+	}
+}
+
+// trainStep runs one training step of l on x against target y.
+func trainStep(l *nn.LSTM, opt *adam, x *nn.Var, lengths []int, y *tensor.Tensor) {
+	nn.ZeroGrad(opt.ps)
+	tp := &nn.Tape{}
+	out, _ := l.Forward(tp, x, lengths, nil)
+	// MSE: d/dout mean((out-y)²) = 2(out-y)/n.
+	dy := tensor.New(out.Value.Shape...)
+	sc := 2 / float32(len(dy.Data))
+	for i, v := range out.Value.Data {
+		dy.Data[i] = sc * (v - y.Data[i])
+	}
+	tp.Backward(out, dy)
+	opt.step()
+}
+
+func setupLSTM(b *testing.B, T, B, I, H, L int) (*nn.LSTM, *nn.Var, *tensor.Tensor) {
+	rng := tensor.NewRNG(1)
+	l, err := nn.NewLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H, NumLayers: L}, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensor.New(T, B, I)
+	rng.FillUniform(x, -1, 1)
+	y := tensor.New(T, B, H)
+	rng.FillUniform(y, -1, 1)
+	return l, nn.NewVar(x), y
+}
+
+func reportStep(b *testing.B, start time.Time, flops float64) {
+	per := time.Since(start).Seconds() / float64(b.N)
+	b.ReportMetric(per*1e3, "ms/step")
+	b.ReportMetric(flops/per/1e9, "GFLOP/s")
+}
+
+func BenchmarkLSTMTrain(b *testing.B) {
+	for _, c := range lstmBenchConfigs {
+		b.Run(benchName(c.T, c.B, c.I, c.H, c.L), func(b *testing.B) {
+			l, x, y := setupLSTM(b, c.T, c.B, c.I, c.H, c.L)
+			opt := newAdam(l.Params())
+			trainStep(l, opt, x, nil, y) // warm-up
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				trainStep(l, opt, x, nil, y)
+			}
+			reportStep(b, start, 3*lstmFlops(c.T, c.B, c.I, c.H, c.L))
+		})
+	}
+}
+
+func BenchmarkLSTMInfer(b *testing.B) {
+	const T, B, I, H = 50, 1, 32, 128
+	b.Run(benchName(T, B, I, H, 1), func(b *testing.B) {
+		l, x, _ := setupLSTM(b, T, B, I, H, 1)
+		l.Forward(nil, x, nil, nil)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			l.Forward(nil, x, nil, nil)
+		}
+		per := time.Since(start).Seconds() / float64(b.N)
+		b.ReportMetric(per*1e6, "µs/seq")
+		b.ReportMetric(lstmFlops(T, B, I, H, 1)/per/1e9, "GFLOP/s")
+	})
+}
+
+// BenchmarkLSTMVarLen trains on a batch whose lengths are uniform in
+// [1, T] and on the same batch fully padded to T; the ratio of the two
+// ms/step is the saving from skipping finished sequences.
+func BenchmarkLSTMVarLen(b *testing.B) {
+	const T, B, I, H = 50, 32, 64, 256
+	lengths := make([]int, B)
+	rng := tensor.NewRNG(3)
+	valid := 0
+	for i := range lengths {
+		lengths[i] = 1 + rng.IntN(T)
+		valid += lengths[i]
+	}
+	for _, c := range []struct {
+		name    string
+		lengths []int
+		steps   int
+	}{{"padded", nil, T * B}, {"varlen", lengths, valid}} {
+		b.Run(benchName(T, B, I, H, 1)+"/"+c.name, func(b *testing.B) {
+			l, x, y := setupLSTM(b, T, B, I, H, 1)
+			opt := newAdam(l.Params())
+			trainStep(l, opt, x, c.lengths, y)
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				trainStep(l, opt, x, c.lengths, y)
+			}
+			reportStep(b, start, 3*lstmFlops(T, B, I, H, 1)*float64(c.steps)/float64(T*B))
+		})
+	}
+}
