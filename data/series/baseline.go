@@ -1,6 +1,7 @@
 package series
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -148,6 +149,17 @@ type Metrics struct {
 	MAPE  float64 `json:"mape"`
 	SMAPE float64 `json:"smape"`
 	MASE  float64 `json:"mase"` // MAE / scale, per target; NaN without a scale
+}
+
+// MarshalJSON writes undefined metrics (NaN) as null.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		RMSE  jsonNum `json:"rmse"`
+		MAE   jsonNum `json:"mae"`
+		MAPE  jsonNum `json:"mape"`
+		SMAPE jsonNum `json:"smape"`
+		MASE  jsonNum `json:"mase"`
+	}{jsonNum(m.RMSE), jsonNum(m.MAE), jsonNum(m.MAPE), jsonNum(m.SMAPE), jsonNum(m.MASE)})
 }
 
 func (m Metrics) String() string {

@@ -2,6 +2,7 @@ package series
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -78,26 +79,38 @@ type Cell struct {
 	New    float64 // value after (NaN when its row was dropped)
 }
 
+// MarshalJSON writes a missing or dropped value (NaN) as null.
+func (c Cell) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Row    int     `json:"row"`
+		Line   int     `json:"line"`
+		Column string  `json:"column"`
+		Old    jsonNum `json:"old"`
+		New    jsonNum `json:"new"`
+	}{c.Row, c.Line, c.Column, jsonNum(c.Old), jsonNum(c.New)})
+}
+
 // Bound is the clipping range applied to one column.
 type Bound struct {
-	Column string
-	Lo, Hi float64
+	Column string  `json:"column"`
+	Lo     float64 `json:"lo"`
+	Hi     float64 `json:"hi"`
 }
 
 // Duplicate is a timestamp found on several rows.
 type Duplicate struct {
-	Time  float64
-	Lines []int // source lines (row indices + 1 when lines are unknown); the last was kept
+	Time  float64 `json:"time"`
+	Lines []int   `json:"lines"` // source lines (row indices + 1 when lines are unknown); the last was kept
 }
 
 // Report says what Clean found and did.
 type Report struct {
-	Missing     []Cell      // each missing value and what replaced it
-	DroppedRows []int       // source lines of rows removed (missing values or duplicates)
-	Outliers    []Cell      // each clipped value
-	Bounds      []Bound     // clipping range per column (outlier policy only)
-	Unsorted    int         // rows whose time was before the previous row's
-	Duplicates  []Duplicate // timestamps present more than once
+	Missing     []Cell      `json:"missing"`      // each missing value and what replaced it
+	DroppedRows []int       `json:"dropped_rows"` // source lines of rows removed (missing values or duplicates)
+	Outliers    []Cell      `json:"outliers"`     // each clipped value
+	Bounds      []Bound     `json:"bounds"`       // clipping range per column (outlier policy only)
+	Unsorted    int         `json:"unsorted"`     // rows whose time was before the previous row's
+	Duplicates  []Duplicate `json:"duplicates"`   // timestamps present more than once
 	timeKind    TimeKind
 }
 

@@ -1,6 +1,7 @@
 package series
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -140,5 +141,25 @@ func TestCleanOrder(t *testing.T) {
 	}
 	if !slices.Equal(g.Values[0], []float64{1, 2, 3}) || rep.Unsorted != 1 || !slices.Equal(g.Lines, []int{3, 4, 2}) {
 		t.Errorf("got %v unsorted %d lines %v, want [1 2 3], 1, [3 4 2]", g.Values[0], rep.Unsorted, g.Lines)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	nan := math.NaN()
+	_, rep, err := Clean(frameOf(t, 1, nan, 3), CleanConfig{Missing: MissingDrop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"missing":[{"row":-1,"line":2,"column":"y","old":null,"new":null}],"dropped_rows":[2],"outliers":null,"bounds":null,"unsorted":0,"duplicates":null}`
+	if string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	m, err := json.Marshal(Metrics{RMSE: 1.5, MAPE: nan, MASE: math.Inf(1)})
+	if err != nil || string(m) != `{"rmse":1.5,"mae":0,"mape":null,"smape":0,"mase":null}` {
+		t.Errorf("metrics: got %s %v", m, err)
 	}
 }

@@ -37,7 +37,7 @@ type CSVOptions struct {
 	// ',' when none does).
 	Delimiter rune
 	// Header: HeaderAuto (zero) detects it. Without a header the columns
-	// are named col0, col1, ...
+	// are named col0, col1, ... (and so is a column with an empty header).
 	Header HeaderMode
 	// TimeColumn names the time column (a name or 0-based index).
 	// "" detects it: the first column whose header is time, date,
@@ -227,7 +227,9 @@ func (r *Reader) start() bool {
 		r.header = make([]string, len(first))
 		seen := map[string]bool{}
 		for i, h := range first {
-			h = strings.TrimSpace(h)
+			if h = strings.TrimSpace(h); h == "" {
+				h = "col" + strconv.Itoa(i)
+			}
 			if seen[h] {
 				_, col := r.cr.FieldPos(i)
 				return r.fail(firstLine, col, "", h, "is a duplicate column name", nil)

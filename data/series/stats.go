@@ -1,6 +1,7 @@
 package series
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 )
@@ -54,4 +55,15 @@ func quartiles(v []float64) (q1, med, q3 float64) {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return quantile(s, 0.25), quantile(s, 0.5), quantile(s, 0.75)
+}
+
+// jsonNum is a float64 that marshals NaN and ±Inf as null, which JSON
+// cannot hold.
+type jsonNum float64
+
+func (v jsonNum) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(v))
 }
