@@ -208,3 +208,21 @@ func TestStepDoesNotTouchGradients(t *testing.T) {
 		t.Errorf("Step changed the gradient: got %v, want %v", ps[0].Grad.Data, g)
 	}
 }
+
+// BenchmarkStep times one update of a 1M-element parameter.
+func BenchmarkStep(b *testing.B) {
+	for _, name := range []string{"sgd", "adam", "adamw"} {
+		b.Run(name, func(b *testing.B) {
+			p := nn.NewParam("w", 1<<20)
+			p.Grad.Fill(0.5)
+			opt, err := New(name, []*nn.Param{p}, Config{Momentum: 0.9, WeightDecay: 0.01})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(4 << 20)
+			for b.Loop() {
+				opt.Step()
+			}
+		})
+	}
+}

@@ -100,7 +100,8 @@ func checkScalar(t *testing.T, what string, got, want float64) {
 
 // runLSTMSeq2One: 2-layer LSTM → h_n[-1] → Linear → MSE; Adam; clip 1.0.
 func runLSTMSeq2One(t *testing.T, c *torchref.Case) {
-	I, H, L := cfgInt(t, c, "input_size"), cfgInt(t, c, "hidden_size"), 2
+	I, H := cfgInt(t, c, "input_size"), cfgInt(t, c, "hidden_size")
+	L := len(c.Names("lstm.weight_ih_l"))
 	lstm, err := nn.NewLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H, NumLayers: L}, tensor.NewRNG(1))
 	if err != nil {
 		t.Fatal(err)
