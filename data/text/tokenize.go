@@ -51,12 +51,14 @@ func (CharTokenizer) Detokenize(toks []string) string { return strings.Join(toks
 // must stay one token).
 //
 // Detokenize puts one space between tokens except before closing
-// punctuation (. , ; : ! ? ) ] } % and closing quotes) and after opening
-// punctuation (( [ { and opening quotes). What round-trips exactly is the
+// punctuation (. , ; : ! ? ) ] } % and closing quotes), after opening
+// punctuation (( [ { $ # and opening quotes), and around an apostrophe
+// between a word and an English contraction suffix (s t re ve ll d m:
+// "don", "'", "t" gives "don't", "it ' s" gives "it's"). What round-trips exactly is the
 // token sequence: Tokenize(Detokenize(Tokenize(s))) == Tokenize(s) for every
 // s. The string round-trips, Detokenize(Tokenize(s)) == s, when s is
 // lower case (or KeepCase is set), valid UTF-8, and spaced the way
-// Detokenize spaces it — "hello, world. (yes) 3 % more" does;
+// Detokenize spaces it — "hello, world. (yes) don't 3% more" does;
 // "hello ,world" comes back as "hello, world".
 type WordTokenizer struct {
 	KeepCase  bool `json:"keep_case,omitempty"`  // do not lowercase
@@ -114,16 +116,32 @@ func (w WordTokenizer) Detokenize(toks []string) string {
 		return strings.Join(toks, " ")
 	}
 	var b strings.Builder
+	glueNext := false
 	for i, t := range toks {
 		if t == "" {
 			continue
 		}
-		if i > 0 && b.Len() > 0 && !glued(toks[i-1], t) {
+		inWord := isSingle(t, apostrophes) && i > 0 && i+1 < len(toks) && isWord(toks[i-1]) && contractions[strings.ToLower(toks[i+1])]
+		if i > 0 && b.Len() > 0 && !glueNext && !inWord && !glued(toks[i-1], t) {
 			b.WriteByte(' ')
 		}
+		glueNext = inWord
 		b.WriteString(t)
 	}
 	return b.String()
+}
+
+// An apostrophe between a word and an English contraction suffix glues
+// them: "don ' t" gives "don't".
+const apostrophes = "'\u2019"
+
+var contractions = map[string]bool{"s": true, "t": true, "re": true, "ve": true, "ll": true, "d": true, "m": true}
+
+// isWord reports whether t starts with a word rune (it is then a whole
+// word token).
+func isWord(t string) bool {
+	r, _ := utf8.DecodeRuneInString(t)
+	return isWordRune(r)
 }
 
 // glued reports whether no space goes between prev and t. Two word tokens

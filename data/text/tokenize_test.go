@@ -36,7 +36,9 @@ func TestWordTokenizer(t *testing.T) {
 		back string
 	}{
 		{"default", WordTokenizer{}, "Hello, World!", []string{"hello", ",", "world", "!"}, "hello, world!"},
-		{"apostrophe", WordTokenizer{}, "Don't stop", []string{"don", "'", "t", "stop"}, "don ' t stop"},
+		{"apostrophe", WordTokenizer{}, "Don't stop", []string{"don", "'", "t", "stop"}, "don't stop"},
+		{"quote marks", WordTokenizer{}, "he said 'no' . rock'n'roll", []string{"he", "said", "'", "no", "'", ".", "rock", "'", "n", "'", "roll"}, "he said ' no '. rock ' n ' roll"},
+		{"contractions", WordTokenizer{}, "It's, we're I'VE", []string{"it", "'", "s", ",", "we", "'", "re", "i", "'", "ve"}, "it's, we're i've"},
 		{"brackets", WordTokenizer{}, "a (b) [c] 3% $5", []string{"a", "(", "b", ")", "[", "c", "]", "3", "%", "$", "5"}, "a (b) [c] 3% $5"},
 		{"keep case", WordTokenizer{KeepCase: true}, "Go.Go", []string{"Go", ".", "Go"}, "Go. Go"},
 		{"unicode", WordTokenizer{}, "Ça va? Très bien.", []string{"ça", "va", "?", "très", "bien", "."}, "ça va? très bien."},
@@ -63,7 +65,7 @@ func TestWordTokenizer(t *testing.T) {
 
 func TestWordTokenizerCanonicalStringRoundTrip(t *testing.T) {
 	var w WordTokenizer
-	for _, s := range []string{"hello, world. (yes) 3% more", "a: b; c!", "«ok» fine"} {
+	for _, s := range []string{"hello, world. (yes) don't 3% more", "a: b; c!", "«ok» fine"} {
 		if got := w.Detokenize(w.Tokenize(s)); got != s {
 			t.Errorf("Detokenize(Tokenize(%q)) = %q, want it unchanged", s, got)
 		}
