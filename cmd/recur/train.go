@@ -48,6 +48,19 @@ type trainOpts struct {
 	Residual     bool
 	Scale        string
 
+	// text
+	TextColumn  string
+	LabelColumn string
+	Level       string
+	BPESize     int
+	MinFreq     int
+	MaxVocab    int
+	MaxLen      int
+	SeqLen      int
+	Embed       int
+	Pool        string
+	Tie         bool
+
 	// architecture
 	Cell          string
 	Hidden        int
@@ -67,8 +80,10 @@ type trainOpts struct {
 }
 
 func (o *trainOpts) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.Task, "task", "forecast", "task: forecast")
-	fs.StringVar(&o.Data, "data", "", "training data file (forecast: CSV/TSV; default: the embedded AirPassengers series)")
+	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify or lm")
+	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns; lm: plain text)")
+	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm; default: split off --val-fraction of --data)")
+	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm; default: split off --test-fraction of --data)")
 	fs.StringVar(&o.Config, "config", "", "YAML `file` whose keys are these flags' names; flags given on the command line override it")
 	fs.StringVar(&o.Out, "out", "", "output `dir`ectory (default runs/<name>)")
 	fs.StringVar(&o.Name, "name", "", "run name for the default output directory (default: the UTC time)")
@@ -81,15 +96,27 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Time, "time", "", "forecast: time column (default: detected; \"-\" for none)")
 	fs.IntVar(&o.Lookback, "lookback", 12, "forecast: input window length")
 	fs.IntVar(&o.Horizon, "horizon", 1, "forecast: number of future steps predicted")
-	fs.Float64Var(&o.TestFraction, "test-fraction", 0.33, "forecast: share of rows at the end held out for testing")
-	fs.Float64Var(&o.ValFraction, "val-fraction", 0, "forecast: share of rows before the test rows used for validation, best-epoch selection and early stopping (0: none)")
+	fs.Float64Var(&o.TestFraction, "test-fraction", 0, "share of the data held out for testing, at the end (0: forecast 0.33, classify 0.2, lm 0.1)")
+	fs.Float64Var(&o.ValFraction, "val-fraction", 0, "share of the data before the test part used for validation, best-epoch selection and early stopping (0: none)")
 	fs.IntVar(&o.Season, "season", 12, "forecast: season length of the seasonal-naive baseline")
 	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore or robust")
 
+	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column (header name or index) holding the text")
+	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label")
+	fs.StringVar(&o.Level, "level", "", "tokens: char, word or bpe (default: lm char, classify word)")
+	fs.IntVar(&o.BPESize, "bpe-size", 1000, "bpe: number of symbols to learn")
+	fs.IntVar(&o.MinFreq, "min-freq", 1, "drop tokens seen fewer times from the vocabulary")
+	fs.IntVar(&o.MaxVocab, "max-vocab", 0, "keep at most this many tokens (0: all)")
+	fs.IntVar(&o.MaxLen, "max-len", 400, "classify: cut texts to this many tokens")
+	fs.IntVar(&o.SeqLen, "seq-len", 35, "lm: truncated-BPTT length (time steps per chunk)")
+	fs.IntVar(&o.Embed, "embed", 0, "embedding width (classify, lm; 0: the hidden size)")
+	fs.StringVar(&o.Pool, "pool", "last", "classify: last, mean or max")
+	fs.BoolVar(&o.Tie, "tie", false, "lm: tie the output layer to the embedding")
+
 	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell: lstm or gru")
-	fs.IntVar(&o.Hidden, "hidden", 32, "hidden size")
+	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 32, classify 64, lm 128)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
 	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (classify)")
 	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head")
@@ -98,8 +125,8 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.LR, "lr", 0.01, "learning rate")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "L2 weight decay (decoupled for adamw)")
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off)")
-	fs.IntVar(&o.BatchSize, "batch-size", 8, "batch size")
-	fs.IntVar(&o.Epochs, "epochs", 150, "training epochs")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
+	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many epochs without validation improvement (0: never)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
 }
@@ -153,12 +180,49 @@ type trainResult struct {
 	Seconds   float64                       `json:"seconds"`
 }
 
+// taskDefaults fills the options whose zero value means a per-task
+// default.
+func (o *trainOpts) taskDefaults() {
+	type d struct {
+		test   float64
+		hidden int
+		batch  int
+		epochs int
+		level  string
+	}
+	def := map[string]d{
+		model.Forecast: {0.33, 32, 8, 150, ""},
+		model.Classify: {0.2, 64, 32, 10, "word"},
+		model.LM:       {0.1, 128, 20, 10, "char"},
+	}[o.Task]
+	if o.TestFraction == 0 {
+		o.TestFraction = def.test
+	}
+	if o.Hidden == 0 {
+		o.Hidden = def.hidden
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = def.batch
+	}
+	if o.Epochs == 0 {
+		o.Epochs = def.epochs
+	}
+	if o.Level == "" {
+		o.Level = def.level
+	}
+}
+
 func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	o.taskDefaults()
 	switch o.Task {
 	case model.Forecast:
 		return trainForecast(ctx, o, stdout, stderr)
+	case model.Classify:
+		return trainClassify(ctx, o, stdout, stderr)
+	case model.LM:
+		return trainLM(ctx, o, stdout, stderr)
 	default:
-		return usagef("train: --task %q: want forecast", o.Task)
+		return usagef("train: --task %q: want forecast, classify or lm", o.Task)
 	}
 }
 
@@ -248,7 +312,7 @@ func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	info := fmt.Sprintf("forecast %s: %d rows (train %d, validation %d, test %d), target %q, lookback %d, horizon %d; %s %d×%d, %d parameters",
 		frame.Name, frame.Len(), sp.Split.Train.Len(), sp.Split.Val.Len(), sp.Split.Test.Len(), sp.Prep.Targets, o.Lookback, o.Horizon,
 		spec.Cell, spec.Layers, spec.Hidden, m.NumParams())
-	res, err := fit(ctx, o, task, m, sp.Train, valid, dir, info, stdout, stderr)
+	res, err := fit(ctx, o, task, m, sp.Train, valid, true, dir, info, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -261,24 +325,18 @@ func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	if sp.Seas != nil {
 		base["seasonal_naive"] = model.Errors(sp.Seas, sp.Test.Actual)
 	}
-	path := filepath.Join(dir, "model.safetensors")
 	metrics := map[string]map[string]float64{"test": test}
 	if res.Valid != nil {
 		metrics["valid"] = res.Valid
 	}
-	if err := m.Save(path, map[string]any{"metrics": metrics, "baselines": base}); err != nil {
-		return err
-	}
-	if o.JSON {
-		return writeJSON(stdout, trainResult{Task: model.Forecast, Metrics: metrics, Baselines: base, Model: path, Epochs: res.Epochs, Seconds: time.Since(start).Seconds()})
-	}
-	fmt.Fprintf(stdout, "test RMSE %.2f  MAE %.2f  (%d windows of %s)\n", test["rmse"], test["mae"], sp.Test.W.Len(), frame.Name)
-	fmt.Fprintf(stdout, "baselines: persistence RMSE %.2f", base["persistence"]["rmse"])
-	if s, ok := base["seasonal_naive"]; ok {
-		fmt.Fprintf(stdout, ", seasonal-naive (season %d) RMSE %.2f", o.Season, s["rmse"])
-	}
-	fmt.Fprintf(stdout, "\nmodel saved to %s (%.1fs)\n", path, time.Since(start).Seconds())
-	return nil
+	return finish(o, m, dir, model.Forecast, metrics, base, res, start, stdout, func() {
+		fmt.Fprintf(stdout, "test RMSE %.2f  MAE %.2f  (%d windows of %s)\n", test["rmse"], test["mae"], sp.Test.W.Len(), frame.Name)
+		fmt.Fprintf(stdout, "baselines: persistence RMSE %.2f", base["persistence"]["rmse"])
+		if s, ok := base["seasonal_naive"]; ok {
+			fmt.Fprintf(stdout, ", seasonal-naive (season %d) RMSE %.2f", o.Season, s["rmse"])
+		}
+		fmt.Fprintln(stdout)
+	})
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -292,7 +350,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // fit runs the trainer with the options' optimizer, clipping, early
 // stopping, logs and checkpoints, resuming when asked.
-func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid train.Data, dir, info string, stdout, stderr io.Writer) (*train.Result, error) {
+func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid train.Data, shuffle bool, dir, info string, stdout, stderr io.Writer) (*train.Result, error) {
 	opt, err := optim.New(o.Optimizer, m.Params(), optim.Config{LR: o.LR, WeightDecay: o.WeightDecay})
 	if err != nil {
 		return nil, fmt.Errorf("--optimizer/--lr/--weight-decay: %w", err)
@@ -325,7 +383,7 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		cbs = append(cbs, newProgress(progress, o.Epochs, isTerminal(progress)))
 	}
 	tr, err := train.New(task, opt, train.Config{
-		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: true, Seed: o.Seed, Dir: dir,
+		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir,
 		RNGs: []*tensor.RNG{m.DropRNG}, Callbacks: cbs,
 		Extra: func(f *checkpoint.File) error { return m.AddMeta(f) },
 	})

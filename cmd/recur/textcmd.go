@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/recur-ml/recur/data/text"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/tensor"
+	"github.com/recur-ml/recur/train"
+)
+
+// tokenizer returns the tokenizer of --level, trained on corpus for bpe.
+func (o *trainOpts) tokenizer(corpus []string) (text.Tokenizer, error) {
+	switch o.Level {
+	case "char":
+		return text.CharTokenizer{}, nil
+	case "word":
+		return text.WordTokenizer{}, nil
+	case "bpe":
+		b, err := text.TrainBPE(strings.Join(corpus, "\n"), text.BPEConfig{Size: o.BPESize})
+		if err != nil {
+			return nil, fmt.Errorf("--level bpe: %w", err)
+		}
+		return b, nil
+	default:
+		return nil, usagef("--level %q: want char, word or bpe", o.Level)
+	}
+}
+
+func (o *trainOpts) encoder(corpus []string) (*text.Encoder, error) {
+	tok, err := o.tokenizer(corpus)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := text.NewEncoder(corpus, text.Cleaner{}, tok, text.VocabConfig{MinFreq: o.MinFreq, MaxSize: o.MaxVocab})
+	if err != nil {
+		return nil, fmt.Errorf("building the vocabulary: %w", err)
+	}
+	return enc, nil
+}
+
+// splitTail splits n items into [0, a), [a, b), [b, n) with the last
+// test share for testing and the val share before it for validation.
+func splitTail(n int, val, test float64) (a, b int) {
+	b = n - int(float64(n)*test+0.5)
+	a = b - int(float64(n)*val)
+	return a, b
+}
+
+func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled, error) {
+	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: classes})
+	if err != nil {
+		return nil, fmt.Errorf("--data/--test/--valid: %w (columns from --text-column %q, --label-column %q)", err, o.TextColumn, o.LabelColumn)
+	}
+	return l, nil
+}
+
+func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if o.Data == "" {
+		return usagef("train: --task classify needs --data (a TSV/CSV/JSONL file with %q and %q columns)", o.TextColumn, o.LabelColumn)
+	}
+	all, err := o.readLabelled(o.Data, nil)
+	if err != nil {
+		return err
+	}
+	// Shuffle once with the seed so that held-out parts are a fair sample.
+	perm := tensor.NewRNG(o.Seed ^ 0x5eed).Perm(len(all.Texts))
+	texts := make([]string, len(perm))
+	labels := make([]int, len(perm))
+	for i, p := range perm {
+		texts[i], labels[i] = all.Texts[p], all.Labels[p]
+	}
+	testFrac, valFrac := o.TestFraction, o.ValFraction
+	if o.Test != "" {
+		testFrac = 0
+	}
+	if o.Valid != "" {
+		valFrac = 0
+	}
+	a, b := splitTail(len(texts), valFrac, testFrac)
+	if a < 1 {
+		return fmt.Errorf("--data %s: %d examples leave none for training", o.Data, len(texts))
+	}
+	enc, err := o.encoder(texts[:a])
+	if err != nil {
+		return err
+	}
+	v := enc.Vocab
+	mk := func(ts []string, ls []int, sortLen bool) *model.TextData {
+		return model.NewTextData(enc.EncodeAll(ts), ls, o.BatchSize, v.Pad, v.Unk, o.MaxLen, sortLen)
+	}
+	trainData := mk(texts[:a], labels[:a], true)
+	var valid, test *model.TextData
+	if o.Valid != "" {
+		l, err := o.readLabelled(o.Valid, all.Classes)
+		if err != nil {
+			return err
+		}
+		valid = mk(l.Texts, l.Labels, true)
+	} else if b > a {
+		valid = mk(texts[a:b], labels[a:b], true)
+	}
+	if o.Test != "" {
+		l, err := o.readLabelled(o.Test, all.Classes)
+		if err != nil {
+			return err
+		}
+		test = mk(l.Texts, l.Labels, true)
+	} else if len(texts) > b {
+		test = mk(texts[b:], labels[b:], true)
+	}
+	spec := model.Spec{Task: model.Classify, Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Bidirectional: o.Bidirectional,
+		Dropout: o.Dropout, Vocab: v.Len(), Embed: o.Embed, Classes: len(all.Classes), Pool: o.Pool}
+	m, err := model.Build(spec, o.Seed)
+	if err != nil {
+		return err
+	}
+	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: all.Classes, MaxLen: o.MaxLen}); err != nil {
+		return err
+	}
+	dir, err := o.outDir()
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("classify %s: %d examples (train %d), %d classes, vocabulary %d (%s); %s %d×%d, %d parameters",
+		filepath.Base(o.Data), len(texts), a, len(all.Classes), v.Len(), o.Level, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
+	task := &model.ClassifyTask{M: m}
+	var vd train.Data
+	if valid != nil {
+		vd = valid
+	}
+	res, err := fit(ctx, o, task, m, trainData, vd, true, dir, info, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	metrics := map[string]map[string]float64{}
+	if res.Valid != nil {
+		metrics["valid"] = res.Valid
+	}
+	if test != nil {
+		if metrics["test"], err = task.Evaluate(test); err != nil {
+			return err
+		}
+	}
+	// The majority class of the training set is the baseline.
+	counts := make([]int, len(all.Classes))
+	for _, l := range labels[:a] {
+		counts[l]++
+	}
+	maj := 0
+	for c, n := range counts {
+		if n > counts[maj] {
+			maj = c
+		}
+	}
+	base := map[string]map[string]float64{}
+	if test != nil {
+		right, n := 0, 0
+		for _, tb := range test.Batches {
+			for _, l := range tb.Labels {
+				if l == maj {
+					right++
+				}
+				n++
+			}
+		}
+		base["majority"] = map[string]float64{"accuracy": float64(right) / float64(n)}
+	}
+	return finish(o, m, dir, model.Classify, metrics, base, res, start, stdout, func() {
+		if t, ok := metrics["test"]; ok {
+			fmt.Fprintf(stdout, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", t["accuracy"], t["loss"], base["majority"]["accuracy"])
+		}
+	})
+}
+
+// finish saves the final model and prints the result.
+func finish(o *trainOpts, m *model.Model, dir, task string, metrics, base map[string]map[string]float64, res *train.Result, start time.Time, stdout io.Writer, human func()) error {
+	path := filepath.Join(dir, "model.safetensors")
+	if err := m.Save(path, map[string]any{"metrics": metrics, "baselines": base}); err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(stdout, trainResult{Task: task, Metrics: metrics, Baselines: base, Model: path, Epochs: res.Epochs, Seconds: time.Since(start).Seconds()})
+	}
+	human()
+	fmt.Fprintf(stdout, "model saved to %s (%.1fs)\n", path, time.Since(start).Seconds())
+	return nil
+}
+
+func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if o.Data == "" {
+		return usagef("train: --task lm needs --data (a plain text file)")
+	}
+	corpus, err := text.ReadTextFile(o.Data)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	rs := []rune(corpus)
+	testFrac, valFrac := o.TestFraction, o.ValFraction
+	if o.Test != "" {
+		testFrac = 0
+	}
+	if o.Valid != "" {
+		valFrac = 0
+	}
+	a, b := splitTail(len(rs), valFrac, testFrac)
+	trainText := string(rs[:a])
+	validText, testText := string(rs[a:b]), string(rs[b:])
+	if o.Valid != "" {
+		if validText, err = text.ReadTextFile(o.Valid); err != nil {
+			return fmt.Errorf("--valid: %w", err)
+		}
+	}
+	if o.Test != "" {
+		if testText, err = text.ReadTextFile(o.Test); err != nil {
+			return fmt.Errorf("--test: %w", err)
+		}
+	}
+	enc, err := o.encoder([]string{trainText})
+	if err != nil {
+		return err
+	}
+	trainData, err := model.NewLMData(enc.Encode(trainText), o.BatchSize, o.SeqLen)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", o.Data, err)
+	}
+	evalData := func(s string) (*model.LMData, error) {
+		if s == "" {
+			return nil, nil
+		}
+		return model.NewLMData(enc.Encode(s), 1, o.SeqLen*4)
+	}
+	valid, err := evalData(validText)
+	if err != nil {
+		return fmt.Errorf("validation text: %w", err)
+	}
+	test, err := evalData(testText)
+	if err != nil {
+		return fmt.Errorf("test text: %w", err)
+	}
+	spec := model.Spec{Task: model.LM, Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Dropout: o.Dropout,
+		Vocab: enc.Vocab.Len(), Embed: o.Embed, Tie: o.Tie}
+	m, err := model.Build(spec, o.Seed)
+	if err != nil {
+		return err
+	}
+	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc}); err != nil {
+		return err
+	}
+	dir, err := o.outDir()
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("lm %s: %d characters (train %d), vocabulary %d (%s), %d streams × %d steps; %s %d×%d, %d parameters",
+		filepath.Base(o.Data), len(rs), a, enc.Vocab.Len(), o.Level, o.BatchSize, o.SeqLen, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
+	task := &model.LMTask{M: m}
+	var vd train.Data
+	if valid != nil {
+		vd = valid
+	}
+	res, err := fit(ctx, o, task, m, trainData, vd, false, dir, info, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	metrics := map[string]map[string]float64{}
+	if res.Valid != nil {
+		metrics["valid"] = res.Valid
+	}
+	if test != nil {
+		if metrics["test"], err = task.Evaluate(test); err != nil {
+			return err
+		}
+	}
+	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, func() {
+		if t, ok := metrics["test"]; ok {
+			fmt.Fprintf(stdout, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], map[string]string{"char": "character", "word": "word", "bpe": "token"}[o.Level])
+		}
+	})
+}
