@@ -91,3 +91,33 @@ func ExampleReadFile_error() {
 	// Output:
 	// nonnumeric.csv:4:12: column "value": "abc" is not a number
 }
+
+// Rolling-origin evaluation: each fold refits the pipeline on the months
+// before its origin and scores the next 12.
+func ExampleWalkForward() {
+	f, err := series.ReadFile("testdata/AirPassengers.csv", series.CSVOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	folds, err := series.WalkForward(f.Len(), series.WalkForwardConfig{Initial: 108, Test: 12})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, fold := range folds {
+		pr, err := series.Prepare(f.Slice(0, fold.Test.To), series.PrepareConfig{
+			Window: series.WindowConfig{Lookback: 12}, TestRows: fold.Test.Len(), Season: 12,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, base, err := pr.Evaluate(pr.Test, pr.Test.Y)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("train %v test %v: %s RMSE %.2f\n", fold.Train, fold.Test, base[1].Name, base[1].Metrics.RMSE)
+	}
+	// Output:
+	// train {0 108} test {108 120}: seasonal naive (12) RMSE 17.01
+	// train {0 120} test {120 132}: seasonal naive (12) RMSE 49.25
+	// train {0 132} test {132 144}: seasonal naive (12) RMSE 50.71
+}

@@ -195,6 +195,8 @@ func (p *Pipeline) Invert(dst, pred *tensor.Tensor, history *Frame, origins []in
 	} else {
 		if dst == nil {
 			dst = tensor.New(pred.Shape...)
+		} else if !tensor.SameShape(dst, pred) {
+			panic(fmt.Sprintf("series: Invert dst shape %v, pred shape %v", dst.Shape, pred.Shape))
 		}
 		copy(dst.Data, pred.Data)
 	}
