@@ -1152,6 +1152,37 @@ packbn_panel:
 	VZEROUPPER
 	RET
 
+// func sgemmPackAT(kc int, a *float32, lda int, dst *float32, ns int)
+// Requires: AVX
+TEXT ·sgemmPackAT(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	MOVQ dst+24(FP), BX
+	SHLQ $0x02, DX
+	LEAQ (AX)(AX*2), SI
+	SHLQ $0x03, SI
+
+packat_row:
+	MOVQ ns+32(FP), DI
+	MOVQ CX, R8
+	MOVQ BX, R9
+
+packat_strip:
+	VMOVUPS (R8), X0
+	VMOVSD  16(R8), X1
+	VMOVUPS X0, (R9)
+	VMOVSD  X1, 16(R9)
+	ADDQ    $0x18, R8
+	ADDQ    SI, R9
+	DECQ    DI
+	JNE     packat_strip
+	ADDQ    DX, CX
+	ADDQ    $0x18, BX
+	DECQ    AX
+	JNE     packat_row
+	RET
+
 // func sgemvPanels(kc int, x *float32, b *float32, np int, y *float32, alpha float32, accum int)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·sgemvPanels(SB), NOSPLIT, $0-56

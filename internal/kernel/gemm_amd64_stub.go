@@ -44,6 +44,11 @@ func sgemmPackBT(kc int, b *float32, ldb int, dst *float32)
 //go:noescape
 func sgemmPackBN(kc int, b *float32, ldb int, dst *float32, np int)
 
+// sgemmPackAT sets dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6 (kc, ns >= 1).
+//
+//go:noescape
+func sgemmPackAT(kc int, a *float32, lda int, dst *float32, ns int)
+
 // sgemvPanels computes, for panels p < np of kc×16 floats stored one after another from b,
 // y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1.
 //

@@ -71,6 +71,22 @@ func packBN16(kc int, b []float32, ldb int, dst []float32, np int) {
 	packBNGo(kc, b, ldb, dst, np)
 }
 
+// packAT6 copies ns 6-row strips of a transposed A:
+// dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6.
+func packAT6(kc int, a []float32, lda int, dst []float32, ns int) {
+	if kc <= 0 || ns <= 0 {
+		return
+	}
+	if len(dst) < ns*6*kc || len(a) < (kc-1)*lda+ns*6 {
+		panic("kernel: packAT6 slice too short")
+	}
+	if useAVX2 {
+		sgemmPackAT(kc, &a[0], lda, &dst[0], ns)
+		return
+	}
+	packAT6Go(kc, a, lda, dst, ns)
+}
+
 // gemvPanels computes y[q*16+j] = alpha*Σ_l x[l]*b[q*kc*16+l*16+j]
 // (+ y[q*16+j] if accum) for np whole panels.
 func gemvPanels(kc int, x, b []float32, np int, y []float32, alpha float32, accum bool) {

@@ -1,6 +1,9 @@
 package kernel
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // The blocked SGEMM driver (Goto's algorithm with the BLIS loop order):
 //
@@ -143,7 +146,7 @@ func (g *gemmJob) scaleBeta(i0, i1, q0, q1 int) {
 func (g *gemmJob) runJIT(i0, i1, q0, q1 int) {
 	g.scaleBeta(i0, i1, q0, q1)
 	kc := kcBlock(g.k)
-	buf := getScratch(kc * slabPanels * 16)
+	buf := getScratch(kcMax * slabPanels * 16)
 	var abuf *[]float32
 	for l0 := 0; l0 < g.k; l0 += kc {
 		kcp := min(kc, g.k-l0)
@@ -248,14 +251,16 @@ func packATPays(tA bool, n int) bool { return tA && n > 32 }
 var scratchPool sync.Pool // of *[]float32
 
 // getScratch returns a pooled slice of length n (contents undefined).
+// Capacities are powers of two so that buffers are reused across shapes.
 func getScratch(n int) *[]float32 {
 	if p, ok := scratchPool.Get().(*[]float32); ok {
 		if cap(*p) >= n {
 			*p = (*p)[:n]
 			return p
 		}
+		scratchPool.Put(p) // keep it for a smaller request
 	}
-	s := make([]float32, n, n+n/4)
+	s := make([]float32, n, 1<<bits.Len(uint(max(n, 1024)-1)))
 	return &s
 }
 

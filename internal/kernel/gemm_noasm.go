@@ -18,6 +18,10 @@ func packBN16(kc int, b []float32, ldb int, dst []float32, np int) {
 	packBNGo(kc, b, ldb, dst, np)
 }
 
+func packAT6(kc int, a []float32, lda int, dst []float32, ns int) {
+	packAT6Go(kc, a, lda, dst, ns)
+}
+
 func gemvPanels(kc int, x, b []float32, np int, y []float32, alpha float32, accum bool) {
 	gemvPanelsGo(kc, x, b, np, y, alpha, accum)
 }

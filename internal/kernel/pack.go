@@ -112,19 +112,25 @@ func packBTGo(l0, l1, w int, b []float32, ldb int, dst []float32) {
 // i0+6s.. as kcp groups of 6 floats, dst[s*6*kcp+l*6+r] = A(i0+6s+r, l0+l)
 // (a last, shorter strip leaves its unused slots alone).
 func packAT(dst, a []float32, lda, i0, i1, l0, kcp int) {
-	for i := i0; i < i1; i += 6 {
+	full := (i1 - i0) / 6
+	packAT6(kcp, a[l0*lda+i0:], lda, dst, full)
+	if i := i0 + 6*full; i < i1 {
 		strip := dst[(i-i0)*kcp : (i-i0+6)*kcp]
-		if i+6 <= i1 {
-			for l := 0; l < kcp; l++ {
-				s := (l0+l)*lda + i
-				*(*[6]float32)(strip[l*6 : l*6+6]) = *(*[6]float32)(a[s : s+6])
-			}
-			continue
-		}
 		mr := i1 - i
 		for l := 0; l < kcp; l++ {
 			s := (l0+l)*lda + i
 			copy(strip[l*6:l*6+mr], a[s:s+mr])
+		}
+	}
+}
+
+// packAT6Go is the pure-Go twin of sgemmPackAT:
+// dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6.
+func packAT6Go(kc int, a []float32, lda int, dst []float32, ns int) {
+	for l := 0; l < kc; l++ {
+		row := a[l*lda : l*lda+ns*6]
+		for s := 0; s < ns; s++ {
+			*(*[6]float32)(dst[s*6*kc+l*6 : s*6*kc+l*6+6]) = *(*[6]float32)(row[s*6 : s*6+6])
 		}
 	}
 }

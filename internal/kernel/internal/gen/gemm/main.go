@@ -22,6 +22,7 @@ func main() {
 	}
 	packBT()
 	packBN()
+	packAT()
 	gemvPanels()
 	gemvN()
 	gemvT()
@@ -275,6 +276,44 @@ func packBN() {
 	DECQ(kc)
 	JNE(LabelRef("packbn_row"))
 	VZEROUPPER()
+	RET()
+}
+
+// packAT emits sgemmPackAT, which copies ns 6-row strips of a transposed
+// A into the strip layout, reading each row of a (one k step) once, left to
+// right: walking a strip at a time instead would visit kc rows lda apart per
+// strip, and with a power-of-two lda those rows crowd a few cache sets.
+func packAT() {
+	TEXT("sgemmPackAT", NOSPLIT, "func(kc int, a *float32, lda int, dst *float32, ns int)")
+	Pragma("noescape")
+	Doc("sgemmPackAT sets dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6 (kc, ns >= 1).")
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), lda)
+	ss := GP64() // strip stride in bytes: 24*kc
+	LEAQ(Mem{Base: kc, Index: kc, Scale: 2}, ss)
+	SHLQ(U8(3), ss)
+	Label("packat_row")
+	ns := Load(Param("ns"), GP64())
+	rp, dp := GP64(), GP64()
+	MOVQ(a, rp)
+	MOVQ(dst, dp)
+	Label("packat_strip")
+	x0, x1 := XMM(), XMM()
+	VMOVUPS(Mem{Base: rp}, x0)
+	VMOVSD(Mem{Base: rp, Disp: 16}, x1)
+	VMOVUPS(x0, Mem{Base: dp})
+	VMOVSD(x1, Mem{Base: dp, Disp: 16})
+	ADDQ(U8(24), rp)
+	ADDQ(ss, dp)
+	DECQ(ns)
+	JNE(LabelRef("packat_strip"))
+	ADDQ(lda, a)
+	ADDQ(U8(24), dst)
+	DECQ(kc)
+	JNE(LabelRef("packat_row"))
 	RET()
 }
 
