@@ -442,18 +442,16 @@ wide2:
 	VFMADD213PS  Y3, Y7, Y5
 	VPSLLD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMULPS       Y0, Y4, Y4
-	VMULPS       Y1, Y5, Y5
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y4, Y0, Y0
-	VDIVPS       Y5, Y1, Y1
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y5, Y5
+	VFMADD213PS  Y2, Y0, Y4
+	VFMADD213PS  Y3, Y1, Y5
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y5, Y3, Y3
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
@@ -482,12 +480,11 @@ loop2:
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
 	VPSLLD       $0x17, Y0, Y0
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMULPS       Y0, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      Y0, (AX)
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VFMADD213PS  Y1, Y0, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
@@ -519,12 +516,11 @@ tail2:
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (AX)
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VADDPS       Y2, Y3, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VDIVPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)
 
 done2:
 	VZEROUPPER
@@ -736,188 +732,18 @@ wide4:
 	VFMADD213PS  Y3, Y7, Y5
 	VPSLLD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMULPS       Y0, Y4, Y4
-	VMULPS       Y1, Y5, Y5
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y4, Y0, Y0
-	VDIVPS       Y5, Y1, Y1
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	VMOVUPS      (BX)(R8*2), Y2
-	VMOVUPS      32(BX)(R8*2), Y3
-	VANDPS       vecAbs<>+0(SB), Y2, Y4
-	VANDPS       vecAbs<>+0(SB), Y3, Y5
-	VMULPS       vecNeg2<>+0(SB), Y4, Y4
-	VMULPS       vecNeg2<>+0(SB), Y5, Y5
-	VMOVUPS      vecFastHi<>+0(SB), Y6
-	VMOVUPS      vecFastHi<>+0(SB), Y7
-	VMINPS       Y4, Y6, Y6
-	VMINPS       Y5, Y7, Y7
-	VMOVUPS      vecFastLo<>+0(SB), Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y5
-	VMAXPS       Y6, Y4, Y6
-	VMAXPS       Y7, Y5, Y7
-	VMOVUPS      vecFastShift<>+0(SB), Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y5
-	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y4
-	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y5
-	VSUBPS       vecFastShift<>+0(SB), Y4, Y8
-	VSUBPS       vecFastShift<>+0(SB), Y5, Y9
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
-	VMOVUPS      vecExpP0<>+0(SB), Y8
-	VMOVUPS      vecExpP0<>+0(SB), Y9
-	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
-	VMULPS       Y6, Y6, Y10
-	VMULPS       Y7, Y7, Y11
-	VFMADD213PS  Y6, Y10, Y8
-	VFMADD213PS  Y7, Y11, Y9
-	VPSLLD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y5, Y5
-	VSUBPS       vecOne<>+0(SB), Y4, Y6
-	VSUBPS       vecOne<>+0(SB), Y5, Y7
-	VFMADD231PS  Y4, Y8, Y6
-	VFMADD231PS  Y5, Y9, Y7
-	VADDPS       vecTwo<>+0(SB), Y6, Y4
-	VADDPS       vecTwo<>+0(SB), Y7, Y5
-	VDIVPS       Y4, Y6, Y6
-	VDIVPS       Y5, Y7, Y7
-	VANDPS       vecAbs<>+0(SB), Y6, Y6
-	VANDPS       vecAbs<>+0(SB), Y7, Y7
-	VANDPS       vecSign<>+0(SB), Y2, Y2
-	VANDPS       vecSign<>+0(SB), Y3, Y3
-	VORPS        Y2, Y6, Y6
-	VORPS        Y3, Y7, Y7
-	VMOVUPS      Y6, (AX)(R8*2)
-	VMOVUPS      Y7, 32(AX)(R8*2)
-	VMULPS       Y6, Y0, Y0
-	VMULPS       Y7, Y1, Y1
-	VMOVUPS      (BX)(R8*1), Y2
-	VMOVUPS      32(BX)(R8*1), Y3
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VXORPS       vecSign<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y2, Y4, Y4
-	VMINPS       Y3, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y3, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VMOVUPS      vecExpP0<>+0(SB), Y7
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
-	VMULPS       Y4, Y4, Y8
-	VMULPS       Y5, Y5, Y9
-	VFMADD213PS  Y4, Y8, Y6
-	VFMADD213PS  Y5, Y9, Y7
-	VPSLLD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y3, Y7, Y7
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
 	VMOVUPS      vecOne<>+0(SB), Y2
 	VMOVUPS      vecOne<>+0(SB), Y3
-	VDIVPS       Y6, Y2, Y2
-	VDIVPS       Y7, Y3, Y3
-	VMOVUPS      Y2, (AX)(R8*1)
-	VMOVUPS      Y3, 32(AX)(R8*1)
-	VMOVUPS      (SI), Y4
-	VMOVUPS      32(SI), Y5
-	VFMADD231PS  Y4, Y2, Y0
-	VFMADD231PS  Y5, Y3, Y1
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      (BX)(R9*1), Y2
-	VMOVUPS      32(BX)(R9*1), Y3
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VXORPS       vecSign<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y2, Y4, Y4
-	VMINPS       Y3, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y3, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VMOVUPS      vecExpP0<>+0(SB), Y7
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
-	VMULPS       Y4, Y4, Y8
-	VMULPS       Y5, Y5, Y9
-	VFMADD213PS  Y4, Y8, Y6
-	VFMADD213PS  Y5, Y9, Y7
-	VPSLLD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y3, Y7, Y7
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VDIVPS       Y6, Y2, Y2
-	VDIVPS       Y7, Y3, Y3
-	VMOVUPS      Y2, (AX)(R9*1)
-	VMOVUPS      Y3, 32(AX)(R9*1)
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y5, Y5
+	VFMADD213PS  Y2, Y0, Y4
+	VFMADD213PS  Y3, Y1, Y5
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y5, Y3, Y3
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
+	VMOVUPS      (BX)(R8*2), Y0
+	VMOVUPS      32(BX)(R8*2), Y1
 	VANDPS       vecAbs<>+0(SB), Y0, Y4
 	VANDPS       vecAbs<>+0(SB), Y1, Y5
 	VMULPS       vecNeg2<>+0(SB), Y4, Y4
@@ -972,8 +798,172 @@ wide4:
 	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y0, Y6, Y6
 	VORPS        Y1, Y7, Y7
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y3, Y7, Y7
+	VMOVUPS      Y6, (AX)(R8*2)
+	VMOVUPS      Y7, 32(AX)(R8*2)
+	VMULPS       Y6, Y2, Y0
+	VMULPS       Y7, Y3, Y1
+	VMOVUPS      (BX)(R8*1), Y2
+	VMOVUPS      32(BX)(R8*1), Y3
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VXORPS       vecSign<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VMOVUPS      vecOne<>+0(SB), Y4
+	VMOVUPS      vecOne<>+0(SB), Y5
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y7, Y7
+	VFMADD213PS  Y4, Y2, Y6
+	VFMADD213PS  Y5, Y3, Y7
+	VDIVPS       Y6, Y4, Y4
+	VDIVPS       Y7, Y5, Y5
+	VMOVUPS      Y4, (AX)(R8*1)
+	VMOVUPS      Y5, 32(AX)(R8*1)
+	VMOVUPS      (SI), Y2
+	VMOVUPS      32(SI), Y3
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y5, Y1
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
+	VMOVUPS      (BX)(R9*1), Y2
+	VMOVUPS      32(BX)(R9*1), Y3
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VXORPS       vecSign<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMOVUPS      vecFastHi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
+	VMOVUPS      vecExpP0<>+0(SB), Y6
+	VMOVUPS      vecExpP0<>+0(SB), Y7
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
+	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y6
+	VFMADD213PS  Y5, Y9, Y7
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VMOVUPS      vecOne<>+0(SB), Y4
+	VMOVUPS      vecOne<>+0(SB), Y5
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y7, Y7
+	VFMADD213PS  Y4, Y2, Y6
+	VFMADD213PS  Y5, Y3, Y7
+	VDIVPS       Y6, Y4, Y4
+	VDIVPS       Y7, Y5, Y5
+	VMOVUPS      Y4, (AX)(R9*1)
+	VMOVUPS      Y5, 32(AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y0, Y2
+	VANDPS       vecAbs<>+0(SB), Y1, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
+	VMOVUPS      vecFastHi<>+0(SB), Y6
+	VMOVUPS      vecFastHi<>+0(SB), Y7
+	VMINPS       Y2, Y6, Y6
+	VMINPS       Y3, Y7, Y7
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y6, Y2, Y6
+	VMAXPS       Y7, Y3, Y7
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y8
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y9
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
+	VMOVUPS      vecExpP0<>+0(SB), Y8
+	VMOVUPS      vecExpP0<>+0(SB), Y9
+	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
+	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
+	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
+	VMULPS       Y6, Y6, Y10
+	VMULPS       Y7, Y7, Y11
+	VFMADD213PS  Y6, Y10, Y8
+	VFMADD213PS  Y7, Y11, Y9
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y2, Y6
+	VSUBPS       vecOne<>+0(SB), Y3, Y7
+	VFMADD231PS  Y2, Y8, Y6
+	VFMADD231PS  Y3, Y9, Y7
+	VADDPS       vecTwo<>+0(SB), Y6, Y2
+	VADDPS       vecTwo<>+0(SB), Y7, Y3
+	VDIVPS       Y2, Y6, Y6
+	VDIVPS       Y3, Y7, Y7
+	VANDPS       vecAbs<>+0(SB), Y6, Y6
+	VANDPS       vecAbs<>+0(SB), Y7, Y7
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y0, Y6, Y6
+	VORPS        Y1, Y7, Y7
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y5, Y7, Y7
 	VMOVUPS      Y6, (DX)
 	VMOVUPS      Y7, 32(DX)
 	ADDQ         $0x00000040, AX
@@ -1007,97 +997,12 @@ loop4:
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
 	VPSLLD       $0x17, Y0, Y0
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMULPS       Y0, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      (BX)(R8*2), Y1
-	VANDPS       vecAbs<>+0(SB), Y1, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VSUBPS       vecOne<>+0(SB), Y2, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VADDPS       vecTwo<>+0(SB), Y3, Y2
-	VDIVPS       Y2, Y3, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y3
-	VANDPS       vecSign<>+0(SB), Y1, Y1
-	VORPS        Y1, Y3, Y3
-	VMOVUPS      Y3, (AX)(R8*2)
-	VMULPS       Y3, Y0, Y0
-	VMOVUPS      (BX)(R8*1), Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
-	VMOVUPS      vecExpP0<>+0(SB), Y3
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
-	VMULPS       Y2, Y2, Y4
-	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
 	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (AX)(R8*1)
-	VMOVUPS      (SI), Y2
-	VFMADD231PS  Y2, Y1, Y0
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      (BX)(R9*1), Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
-	VMOVUPS      vecExpP0<>+0(SB), Y3
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
-	VMULPS       Y2, Y2, Y4
-	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMOVUPS      Y1, (AX)(R9*1)
+	VADDPS       Y1, Y2, Y2
+	VFMADD213PS  Y1, Y0, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      (BX)(R8*2), Y0
 	VANDPS       vecAbs<>+0(SB), Y0, Y2
 	VMULPS       vecNeg2<>+0(SB), Y2, Y2
 	VMOVUPS      vecFastHi<>+0(SB), Y3
@@ -1125,7 +1030,89 @@ loop4:
 	VANDPS       vecAbs<>+0(SB), Y3, Y3
 	VANDPS       vecSign<>+0(SB), Y0, Y0
 	VORPS        Y0, Y3, Y3
-	VMULPS       Y1, Y3, Y3
+	VMOVUPS      Y3, (AX)(R8*2)
+	VMULPS       Y3, Y1, Y0
+	VMOVUPS      (BX)(R8*1), Y1
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y3
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
+	VMULPS       Y2, Y2, Y4
+	VFMADD213PS  Y2, Y4, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VADDPS       Y2, Y3, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VDIVPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (AX)(R8*1)
+	VMOVUPS      (SI), Y1
+	VFMADD231PS  Y1, Y2, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      (BX)(R9*1), Y1
+	VXORPS       vecSign<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
+	VMOVUPS      vecExpP0<>+0(SB), Y3
+	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
+	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
+	VMULPS       Y2, Y2, Y4
+	VFMADD213PS  Y2, Y4, Y3
+	VPSLLD       $0x17, Y1, Y1
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VADDPS       Y2, Y3, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VDIVPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y0, Y1
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y3, Y1, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y1, Y3
+	VFMADD231PS  Y1, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y1
+	VDIVPS       Y1, Y3, Y3
+	VANDPS       vecAbs<>+0(SB), Y3, Y3
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VORPS        Y0, Y3, Y3
+	VMULPS       Y2, Y3, Y3
 	VMOVUPS      Y3, (DX)
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
@@ -1161,97 +1148,12 @@ tail4:
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (AX)
-	VMASKMOVPS   (BX)(R8*2), Y0, Y2
-	VANDPS       vecAbs<>+0(SB), Y2, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VPSLLD       $0x17, Y3, Y3
-	VSUBPS       vecOne<>+0(SB), Y3, Y4
-	VFMADD231PS  Y3, Y5, Y4
-	VADDPS       vecTwo<>+0(SB), Y4, Y3
-	VDIVPS       Y3, Y4, Y4
-	VANDPS       vecAbs<>+0(SB), Y4, Y4
-	VANDPS       vecSign<>+0(SB), Y2, Y2
-	VORPS        Y2, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
-	VMULPS       Y4, Y1, Y1
-	VMASKMOVPS   (BX)(R8*1), Y0, Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMULPS       Y2, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
 	VMOVUPS      vecOne<>+0(SB), Y2
-	VDIVPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (AX)(R8*1)
-	VMASKMOVPS   (SI), Y0, Y3
-	VFMADD231PS  Y3, Y2, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	VMASKMOVPS   (BX)(R9*1), Y0, Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMULPS       Y2, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VDIVPS       Y4, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (AX)(R9*1)
+	VADDPS       Y2, Y3, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VDIVPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)
+	VMASKMOVPS   (BX)(R8*2), Y0, Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y3
 	VMULPS       vecNeg2<>+0(SB), Y3, Y3
 	VMOVUPS      vecFastHi<>+0(SB), Y4
@@ -1279,7 +1181,89 @@ tail4:
 	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y1, Y4, Y4
-	VMULPS       Y2, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
+	VMULPS       Y4, Y2, Y1
+	VMASKMOVPS   (BX)(R8*1), Y0, Y2
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VADDPS       Y3, Y4, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VDIVPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (AX)(R8*1)
+	VMASKMOVPS   (SI), Y0, Y2
+	VFMADD231PS  Y2, Y3, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+	VMASKMOVPS   (BX)(R9*1), Y0, Y2
+	VXORPS       vecSign<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
+	VMOVUPS      vecExpP0<>+0(SB), Y4
+	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
+	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VFMADD213PS  Y3, Y5, Y4
+	VPSLLD       $0x17, Y2, Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VADDPS       Y3, Y4, Y4
+	VFMADD213PS  Y3, Y2, Y4
+	VDIVPS       Y4, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Y1, Y2
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMOVUPS      vecFastHi<>+0(SB), Y4
+	VMINPS       Y2, Y4, Y4
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
+	VMOVUPS      vecExpP0<>+0(SB), Y5
+	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
+	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y5
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y4
+	VFMADD231PS  Y2, Y5, Y4
+	VADDPS       vecTwo<>+0(SB), Y4, Y2
+	VDIVPS       Y2, Y4, Y4
+	VANDPS       vecAbs<>+0(SB), Y4, Y4
+	VANDPS       vecSign<>+0(SB), Y1, Y1
+	VORPS        Y1, Y4, Y4
+	VMULPS       Y3, Y4, Y4
 	VMASKMOVPS   Y4, Y0, (DX)
 
 done4:
@@ -1670,42 +1654,40 @@ wide7:
 	VFMADD213PS  Y3, Y7, Y5
 	VPSLLD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMULPS       Y0, Y4, Y4
-	VMULPS       Y1, Y5, Y5
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y5, Y5
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y4, Y0, Y0
-	VDIVPS       Y5, Y1, Y1
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	VMOVUPS      (DX)(R8*2), Y2
-	VMOVUPS      32(DX)(R8*2), Y3
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y5, Y5
+	VFMADD213PS  Y2, Y0, Y4
+	VFMADD213PS  Y3, Y1, Y5
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y5, Y3, Y3
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
+	VMOVUPS      (DX)(R8*2), Y0
+	VMOVUPS      32(DX)(R8*2), Y1
 	VMOVUPS      (BX)(R8*2), Y4
 	VMOVUPS      32(BX)(R8*2), Y5
-	VFMADD231PS  Y4, Y0, Y2
-	VFMADD231PS  Y5, Y1, Y3
-	VANDPS       vecAbs<>+0(SB), Y2, Y0
-	VANDPS       vecAbs<>+0(SB), Y3, Y1
-	VMULPS       vecNeg2<>+0(SB), Y0, Y0
-	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y5, Y3, Y1
+	VANDPS       vecAbs<>+0(SB), Y0, Y2
+	VANDPS       vecAbs<>+0(SB), Y1, Y3
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
+	VMULPS       vecNeg2<>+0(SB), Y3, Y3
 	VMOVUPS      vecFastHi<>+0(SB), Y4
 	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y0, Y4, Y4
-	VMINPS       Y1, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y4, Y0, Y4
-	VMAXPS       Y5, Y1, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y6
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y7
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y3
+	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
+	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
 	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
@@ -1726,20 +1708,20 @@ wide7:
 	VMULPS       Y5, Y5, Y9
 	VFMADD213PS  Y4, Y8, Y6
 	VFMADD213PS  Y5, Y9, Y7
-	VPSLLD       $0x17, Y0, Y0
-	VPSLLD       $0x17, Y1, Y1
-	VSUBPS       vecOne<>+0(SB), Y0, Y4
-	VSUBPS       vecOne<>+0(SB), Y1, Y5
-	VFMADD231PS  Y0, Y6, Y4
-	VFMADD231PS  Y1, Y7, Y5
-	VADDPS       vecTwo<>+0(SB), Y4, Y0
-	VADDPS       vecTwo<>+0(SB), Y5, Y1
-	VDIVPS       Y0, Y4, Y4
-	VDIVPS       Y1, Y5, Y5
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y3, Y3
+	VSUBPS       vecOne<>+0(SB), Y2, Y4
+	VSUBPS       vecOne<>+0(SB), Y3, Y5
+	VFMADD231PS  Y2, Y6, Y4
+	VFMADD231PS  Y3, Y7, Y5
+	VADDPS       vecTwo<>+0(SB), Y4, Y2
+	VADDPS       vecTwo<>+0(SB), Y5, Y3
+	VDIVPS       Y2, Y4, Y4
+	VDIVPS       Y3, Y5, Y5
 	VANDPS       vecAbs<>+0(SB), Y4, Y4
 	VANDPS       vecAbs<>+0(SB), Y5, Y5
-	VANDPS       vecSign<>+0(SB), Y2, Y0
-	VANDPS       vecSign<>+0(SB), Y3, Y1
+	VANDPS       vecSign<>+0(SB), Y0, Y0
+	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y0, Y4, Y4
 	VORPS        Y1, Y5, Y5
 	VMOVUPS      Y4, (AX)(R8*2)
@@ -1788,26 +1770,24 @@ wide7:
 	VFMADD213PS  Y3, Y9, Y7
 	VPSLLD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VMULPS       Y0, Y6, Y6
-	VMULPS       Y1, Y7, Y7
-	VADDPS       vecOne<>+0(SB), Y6, Y6
-	VADDPS       vecOne<>+0(SB), Y7, Y7
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y6, Y0, Y0
-	VDIVPS       Y7, Y1, Y1
-	VMOVUPS      Y0, (AX)(R8*1)
-	VMOVUPS      Y1, 32(AX)(R8*1)
-	VMOVUPS      (SI), Y2
-	VMOVUPS      32(SI), Y3
-	VSUBPS       Y4, Y2, Y2
-	VSUBPS       Y5, Y3, Y3
-	VFMADD213PS  Y4, Y0, Y2
-	VFMADD213PS  Y5, Y1, Y3
-	VMOVUPS      Y2, (CX)
-	VMOVUPS      Y3, 32(CX)
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VMOVUPS      vecOne<>+0(SB), Y3
+	VADDPS       Y2, Y6, Y6
+	VADDPS       Y3, Y7, Y7
+	VFMADD213PS  Y2, Y0, Y6
+	VFMADD213PS  Y3, Y1, Y7
+	VDIVPS       Y6, Y2, Y2
+	VDIVPS       Y7, Y3, Y3
+	VMOVUPS      Y2, (AX)(R8*1)
+	VMOVUPS      Y3, 32(AX)(R8*1)
+	VMOVUPS      (SI), Y0
+	VMOVUPS      32(SI), Y1
+	VSUBPS       Y4, Y0, Y0
+	VSUBPS       Y5, Y1, Y1
+	VFMADD213PS  Y4, Y2, Y0
+	VFMADD213PS  Y5, Y3, Y1
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      Y1, 32(CX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, DX
@@ -1841,24 +1821,23 @@ loop7:
 	VMULPS       Y1, Y1, Y3
 	VFMADD213PS  Y1, Y3, Y2
 	VPSLLD       $0x17, Y0, Y0
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMULPS       Y0, Y2, Y2
-	VADDPS       vecOne<>+0(SB), Y2, Y2
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VDIVPS       Y2, Y0, Y0
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      (DX)(R8*2), Y1
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VFMADD213PS  Y1, Y0, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      (DX)(R8*2), Y0
 	VMOVUPS      (BX)(R8*2), Y2
-	VFMADD231PS  Y2, Y0, Y1
-	VANDPS       vecAbs<>+0(SB), Y1, Y0
-	VMULPS       vecNeg2<>+0(SB), Y0, Y0
+	VFMADD231PS  Y2, Y1, Y0
+	VANDPS       vecAbs<>+0(SB), Y0, Y1
+	VMULPS       vecNeg2<>+0(SB), Y1, Y1
 	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y0, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMAXPS       Y2, Y0, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y3
+	VMINPS       Y1, Y2, Y2
+	VMOVUPS      vecFastLo<>+0(SB), Y1
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      vecFastShift<>+0(SB), Y1
+	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
+	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
 	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
 	VMOVUPS      vecExpP0<>+0(SB), Y3
@@ -1869,13 +1848,13 @@ loop7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y0, Y0
-	VSUBPS       vecOne<>+0(SB), Y0, Y2
-	VFMADD231PS  Y0, Y3, Y2
-	VADDPS       vecTwo<>+0(SB), Y2, Y0
-	VDIVPS       Y0, Y2, Y2
+	VPSLLD       $0x17, Y1, Y1
+	VSUBPS       vecOne<>+0(SB), Y1, Y2
+	VFMADD231PS  Y1, Y3, Y2
+	VADDPS       vecTwo<>+0(SB), Y2, Y1
+	VDIVPS       Y1, Y2, Y2
 	VANDPS       vecAbs<>+0(SB), Y2, Y2
-	VANDPS       vecSign<>+0(SB), Y1, Y0
+	VANDPS       vecSign<>+0(SB), Y0, Y0
 	VORPS        Y0, Y2, Y2
 	VMOVUPS      Y2, (AX)(R8*2)
 	VMOVUPS      (DX)(R8*1), Y0
@@ -1900,16 +1879,15 @@ loop7:
 	VMULPS       Y1, Y1, Y4
 	VFMADD213PS  Y1, Y4, Y3
 	VPSLLD       $0x17, Y0, Y0
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y0, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y0
-	VDIVPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (AX)(R8*1)
-	VMOVUPS      (SI), Y1
-	VSUBPS       Y2, Y1, Y1
-	VFMADD213PS  Y2, Y0, Y1
-	VMOVUPS      Y1, (CX)
+	VMOVUPS      vecOne<>+0(SB), Y1
+	VADDPS       Y1, Y3, Y3
+	VFMADD213PS  Y1, Y0, Y3
+	VDIVPS       Y3, Y1, Y1
+	VMOVUPS      Y1, (AX)(R8*1)
+	VMOVUPS      (SI), Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD213PS  Y2, Y1, Y0
+	VMOVUPS      Y0, (CX)
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, DX
@@ -1946,24 +1924,23 @@ tail7:
 	VMULPS       Y2, Y2, Y4
 	VFMADD213PS  Y2, Y4, Y3
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMULPS       Y1, Y3, Y3
-	VADDPS       vecOne<>+0(SB), Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y3, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (AX)
-	VMASKMOVPS   (DX)(R8*2), Y0, Y2
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VADDPS       Y2, Y3, Y3
+	VFMADD213PS  Y2, Y1, Y3
+	VDIVPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)
+	VMASKMOVPS   (DX)(R8*2), Y0, Y1
 	VMASKMOVPS   (BX)(R8*2), Y0, Y3
-	VFMADD231PS  Y3, Y1, Y2
-	VANDPS       vecAbs<>+0(SB), Y2, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y1
+	VFMADD231PS  Y3, Y2, Y1
+	VANDPS       vecAbs<>+0(SB), Y1, Y2
+	VMULPS       vecNeg2<>+0(SB), Y2, Y2
 	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y1, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y3, Y1, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y4
+	VMINPS       Y2, Y3, Y3
+	VMOVUPS      vecFastLo<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      vecFastShift<>+0(SB), Y2
+	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
+	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
 	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
 	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
 	VMOVUPS      vecExpP0<>+0(SB), Y4
@@ -1974,13 +1951,13 @@ tail7:
 	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
 	VMULPS       Y3, Y3, Y5
 	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y1, Y1
-	VSUBPS       vecOne<>+0(SB), Y1, Y3
-	VFMADD231PS  Y1, Y4, Y3
-	VADDPS       vecTwo<>+0(SB), Y3, Y1
-	VDIVPS       Y1, Y3, Y3
+	VPSLLD       $0x17, Y2, Y2
+	VSUBPS       vecOne<>+0(SB), Y2, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VADDPS       vecTwo<>+0(SB), Y3, Y2
+	VDIVPS       Y2, Y3, Y3
 	VANDPS       vecAbs<>+0(SB), Y3, Y3
-	VANDPS       vecSign<>+0(SB), Y2, Y1
+	VANDPS       vecSign<>+0(SB), Y1, Y1
 	VORPS        Y1, Y3, Y3
 	VMASKMOVPS   Y3, Y0, (AX)(R8*2)
 	VMASKMOVPS   (DX)(R8*1), Y0, Y1
@@ -2005,16 +1982,15 @@ tail7:
 	VMULPS       Y2, Y2, Y5
 	VFMADD213PS  Y2, Y5, Y4
 	VPSLLD       $0x17, Y1, Y1
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMULPS       Y1, Y4, Y4
-	VADDPS       vecOne<>+0(SB), Y4, Y4
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VDIVPS       Y4, Y1, Y1
-	VMASKMOVPS   Y1, Y0, (AX)(R8*1)
-	VMASKMOVPS   (SI), Y0, Y2
-	VSUBPS       Y3, Y2, Y2
-	VFMADD213PS  Y3, Y1, Y2
-	VMASKMOVPS   Y2, Y0, (CX)
+	VMOVUPS      vecOne<>+0(SB), Y2
+	VADDPS       Y2, Y4, Y4
+	VFMADD213PS  Y2, Y1, Y4
+	VDIVPS       Y4, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)(R8*1)
+	VMASKMOVPS   (SI), Y0, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD213PS  Y3, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
 
 done7:
 	VZEROUPPER

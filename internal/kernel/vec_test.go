@@ -348,3 +348,38 @@ func TestVecAsmAVX2Only(t *testing.T) {
 		t.Fatalf("vec_amd64.s: no TEXT blocks found")
 	}
 }
+
+// FuzzActivations checks the accuracy contract at arbitrary float32
+// inputs (run with -fuzz for new ones; the seeds run as a test).
+func FuzzActivations(f *testing.F) {
+	for _, v := range []float32{0, -0.3, 1e-20, 7.5, -29.9, 88.72, -104, float32(math.Inf(1)), float32(math.NaN())} {
+		f.Add(math.Float32bits(v))
+	}
+	f.Fuzz(func(t *testing.T, bits uint32) {
+		x := []float32{math.Float32frombits(bits)}
+		for _, a := range activations {
+			got := make([]float32, 1)
+			a.f(got, x)
+			want := a.ref(float64(x[0]))
+			w32 := float32(want)
+			switch {
+			case math.IsNaN(want) || math.IsInf(float64(w32), 0) || w32 == 0:
+				if !closeTo(got[0], w32, 0) {
+					t.Fatalf("%s(%g) = %g, want %g", a.name, x[0], got[0], w32)
+				}
+			case a.name == "Exp" && math.Abs(want) < 0x1p-126:
+				if d := math.Abs(float64(got[0]) - want); d > 4*math.SmallestNonzeroFloat32 {
+					t.Fatalf("Exp(%g) = %g, want %g", x[0], got[0], want)
+				}
+			default:
+				tol := actAbsTol
+				if a.name == "Exp" {
+					tol = expRelTol
+				}
+				if e := actErr(a.name, got[0], want); !(e <= tol) {
+					t.Fatalf("%s(%g) = %.9g, want %.9g (error %.3g)", a.name, x[0], got[0], want, e)
+				}
+			}
+		}
+	})
+}

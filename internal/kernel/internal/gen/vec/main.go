@@ -241,10 +241,10 @@ func sigmoidV(x vecs) vecs {
 	u.each(func(i int) { VXORPS(cSign, x[i], u[i]) }) // -x
 	q, j := reduce(u, fast)
 	s := fastScale(j)
-	q.each(func(i int) { VADDPS(cOne, q[i], q[i]) })
-	q.each(func(i int) { VMULPS(s[i], q[i], q[i]) }) // exp(-x): +Inf when x < -88.38
-	q.each(func(i int) { VADDPS(cOne, q[i], q[i]) }) // 1 + exp(-x)
 	r := consts(cOne, len(x))
+	q.each(func(i int) { VADDPS(r[i], q[i], q[i]) }) // exp(r) > 0
+	// 1 + 2^n·exp(r) = 1 + exp(-x), +Inf when x < -88.38.
+	q.each(func(i int) { VFMADD213PS(r[i], s[i], q[i]) })
 	r.each(func(i int) { VDIVPS(q[i], r[i], r[i]) })
 	return r
 }

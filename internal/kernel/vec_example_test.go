@@ -1,0 +1,37 @@
+package kernel_test
+
+import (
+	"fmt"
+
+	"github.com/recur-ml/recur/internal/kernel"
+)
+
+// One LSTM cell step for a batch of one with H = 2: the pre-activations of
+// the gates i, f, g, o (biases included) become the activations, the new
+// cell state and the new hidden state.
+func ExampleLSTMForward() {
+	const B, H = 1, 2
+	pre := []float32{
+		0, 10, // i
+		-10, 0, // f
+		1, -1, // g
+		10, 10, // o
+	}
+	cPrev := []float32{0.5, 0.5}
+	act, c, h := make([]float32, B*4*H), make([]float32, B*H), make([]float32, B*H)
+	kernel.LSTMForward(act, c, h, pre, cPrev, B, H)
+	fmt.Printf("i=%.4f f=%.4f g=%.4f o=%.4f\n", act[0:2], act[2:4], act[4:6], act[6:8])
+	fmt.Printf("c=%.4f h=%.4f\n", c, h)
+	// Output:
+	// i=[0.5000 1.0000] f=[0.0000 0.5000] g=[0.7616 -0.7616] o=[1.0000 1.0000]
+	// c=[0.3808 -0.5116] h=[0.3634 -0.4711]
+}
+
+func ExampleSoftmaxRows() {
+	x := []float32{1, 2, 3, 0, 0, 0}
+	p := make([]float32, len(x))
+	kernel.SoftmaxRows(p, x, 2, 3)
+	fmt.Printf("%.4f\n", p)
+	// Output:
+	// [0.0900 0.2447 0.6652 0.3333 0.3333 0.3333]
+}
