@@ -95,6 +95,13 @@ func (o *NTASGD) Observe(metric float64) bool {
 	return switched
 }
 
+// History returns the metrics observed so far, for a checkpoint (State
+// holds the averages, not the history).
+func (o *NTASGD) History() []float64 { return append([]float64(nil), o.logs...) }
+
+// SetHistory restores the metrics observed before a checkpoint.
+func (o *NTASGD) SetHistory(h []float64) { o.logs = append([]float64(nil), h...) }
+
 // SwapAverage exchanges the parameter values with their averages; call it
 // once to evaluate with the averages and again to swap back.
 func (o *NTASGD) SwapAverage() {

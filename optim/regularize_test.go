@@ -111,6 +111,10 @@ func TestNTASGDSwitchesAndAverages(t *testing.T) {
 	if err := opt2.LoadState(st); err != nil || !opt2.Averaging() {
 		t.Fatalf("LoadState: %v (averaging %v)", err, opt2.Averaging())
 	}
+	opt2.SetHistory(opt.History())
+	if h := opt2.History(); len(h) != 6 || h[5] != 3.5 {
+		t.Errorf("History after SetHistory: got %v", h)
+	}
 	if _, err := NewNTASGD([]*nn.Param{q}, Config{}, 0); err == nil {
 		t.Errorf("patience 0: got nil error")
 	}

@@ -12,7 +12,8 @@ import (
 // PyTorch's unless noted.
 type Config struct {
 	// Step: StepSize (required) and Gamma (zero: 0.1). MultiStep:
-	// Milestones (increasing) and Gamma. Exponential: Gamma (required).
+	// Milestones (non-decreasing; a repeated one applies Gamma twice) and
+	// Gamma. Exponential: Gamma (required).
 	StepSize   int
 	Gamma      float64
 	Milestones []int
@@ -146,7 +147,7 @@ func New(name string, c Config) (Schedule, error) {
 		if err := pos("gamma", c.Gamma); err != nil {
 			return nil, err
 		}
-		if err := increasing("milestones", c.Milestones, bad); err != nil {
+		if err := increasing("milestones", c.Milestones, false, bad); err != nil {
 			return nil, err
 		}
 		return MultiStep{Milestones: slices.Clone(c.Milestones), Gamma: c.Gamma}, nil
@@ -225,7 +226,7 @@ func New(name string, c Config) (Schedule, error) {
 		if len(c.Schedules) != len(c.Milestones)+1 {
 			return nil, bad("schedulers", len(c.Schedules), fmt.Sprintf("len(milestones)+1 = %d", len(c.Milestones)+1))
 		}
-		if err := increasing("milestones", c.Milestones, bad); err != nil {
+		if err := increasing("milestones", c.Milestones, true, bad); err != nil {
 			return nil, err
 		}
 		seq := Sequential{Milestones: slices.Clone(c.Milestones)}
@@ -241,9 +242,12 @@ func New(name string, c Config) (Schedule, error) {
 	panic("sched: unhandled schedule " + n)
 }
 
-func increasing(field string, m []int, bad func(string, any, string) error) error {
+// increasing checks that milestones are positive and increasing (strictly
+// when strict; MultiStepLR counts a repeated milestone twice, as PyTorch's
+// does).
+func increasing(field string, m []int, strict bool, bad func(string, any, string) error) error {
 	for i, v := range m {
-		if v <= 0 || i > 0 && v <= m[i-1] {
+		if v <= 0 || i > 0 && (v < m[i-1] || strict && v == m[i-1]) {
 			return bad(field, m, "positive and increasing")
 		}
 	}

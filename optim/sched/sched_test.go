@@ -18,6 +18,7 @@ func TestConfigErrors(t *testing.T) {
 		{"step", Config{}, "step_size = 0"},
 		{"StepLR", Config{StepSize: 2, Gamma: -1}, "gamma = -1"},
 		{"multistep", Config{Milestones: []int{5, 3}}, "milestones = [5 3]"},
+		{"sequential", Config{Schedules: []Spec{{Name: "constant"}, {Name: "constant"}, {Name: "constant"}}, Milestones: []int{3, 3}}, "milestones = [3 3]"},
 		{"exponential", Config{}, "gamma = 0"},
 		{"cosine", Config{TMax: -3}, "T_max = -3"},
 		{"cosine", Config{TMax: 3, EtaMin: -1}, "eta_min = -1"},
@@ -56,6 +57,18 @@ func TestEveryNameBuildsWithMinimalConfig(t *testing.T) {
 			if lr := s.LR(0.1, k); !(lr >= 0) || math.IsInf(lr, 0) {
 				t.Errorf("%s: LR(0.1, %d) = %v", n, k, lr)
 			}
+		}
+	}
+}
+
+func TestMultiStepRepeatedMilestone(t *testing.T) {
+	s, err := New("multistep", Config{Milestones: []int{2, 2, 4}, Gamma: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range []float64{1, 1, 0.25, 0.25, 0.125} {
+		if got := s.LR(1, k); got != want {
+			t.Errorf("LR(1, %d): got %v, want %v", k, got, want)
 		}
 	}
 }
