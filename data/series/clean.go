@@ -59,15 +59,15 @@ const (
 // CleanConfig configures Clean. The zero value checks the order and that
 // nothing is missing, and changes nothing.
 type CleanConfig struct {
-	Missing   MissingPolicy
-	Outliers  OutlierPolicy
-	Threshold float64 // outlier bound; zero means 3 (z-score) or 1.5 (IQR)
+	Missing   MissingPolicy `json:"missing"`
+	Outliers  OutlierPolicy `json:"outliers"`
+	Threshold float64       `json:"threshold,omitempty"` // outlier bound; zero means 3 (z-score) or 1.5 (IQR)
 	// FitRows is the number of leading rows (after sorting and dropping)
 	// whose statistics the mean fill and the outlier bounds use; zero
 	// means all rows. Set it to the training length so that no statistic
 	// of the test period leaks into training.
-	FitRows int
-	Order   OrderPolicy
+	FitRows int         `json:"fit_rows,omitempty"`
+	Order   OrderPolicy `json:"order"`
 }
 
 // Cell is one changed value.

@@ -18,24 +18,27 @@ const NoScale ScaleMethod = "none"
 type PrepareConfig struct {
 	// Window: Inputs nil means every value column plus the calendar
 	// columns; Targets nil means the last value column.
-	Window WindowConfig
+	Window WindowConfig `json:"window"`
 	// Train and Val are the chronological split fractions (zero Train
 	// means 0.67, zero Val no validation). When TestRows > 0 the last
 	// TestRows rows test and the ValRows before them validate instead.
-	Train, Val        float64
-	ValRows, TestRows int
+	Train    float64 `json:"train,omitempty"`
+	Val      float64 `json:"val,omitempty"`
+	ValRows  int     `json:"val_rows,omitempty"`
+	TestRows int     `json:"test_rows,omitempty"`
 	// Log takes logs of the value columns first; Log1p uses log(1+x).
-	Log, Log1p bool
+	Log   bool `json:"log,omitempty"`
+	Log1p bool `json:"log1p,omitempty"`
 	// Diffs are differencing lags applied in order after the log, e.g.
 	// [1, 12] for a trend and a monthly season.
-	Diffs []int
+	Diffs []int `json:"diffs,omitempty"`
 	// Scale is the scaler fitted on the training rows: "" means MinMax,
 	// NoScale none.
-	Scale    ScaleMethod
-	Calendar Calendar // calendar features, appended as inputs (not scaled)
+	Scale    ScaleMethod `json:"scale,omitempty"`
+	Calendar Calendar    `json:"calendar"` // calendar features, appended as inputs (not scaled)
 	// Season for the seasonal naive baseline and MASE: zero detects it on
 	// the training rows, negative means none.
-	Season int
+	Season int `json:"season,omitempty"`
 }
 
 // Pipeline is the fitted transform between a raw frame (original units)

@@ -44,11 +44,11 @@ func SplitCount(n, val, test int) (Split, error) {
 
 // WindowConfig configures MakeWindows.
 type WindowConfig struct {
-	Lookback int      // input steps L, at least 1
-	Horizon  int      // target steps H; zero means 1
-	Stride   int      // rows between consecutive window origins; zero means 1
-	Inputs   []string // input columns (names or indices); nil means all columns
-	Targets  []string // target columns; nil means the last column
+	Lookback int      `json:"lookback"`          // input steps L, at least 1
+	Horizon  int      `json:"horizon,omitempty"` // target steps H; zero means 1
+	Stride   int      `json:"stride,omitempty"`  // rows between consecutive window origins; zero means 1
+	Inputs   []string `json:"inputs,omitempty"`  // input columns (names or indices); nil means all columns
+	Targets  []string `json:"targets,omitempty"` // target columns; nil means the last column
 }
 
 // Windows are supervised samples cut from a frame. Window n has its
