@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 )
 
 // Encoder is a whole text-to-ids pipeline: a [Cleaner], a [Tokenizer] and
@@ -23,10 +25,22 @@ type Encoder struct {
 
 // NewEncoder builds the vocabulary of the cleaned and tokenized corpus
 // with cfg and returns the encoder. Use it on the training split only.
+// The texts are processed in parallel on GOMAXPROCS goroutines; the
+// result does not depend on their number.
 func NewEncoder(corpus []string, clean Cleaner, tok Tokenizer, cfg VocabConfig) (*Encoder, error) {
+	parts := make([]Counts, workers(len(corpus)))
+	parallel(len(corpus), len(parts), func(w, lo, hi int) {
+		c := Counts{}
+		for _, s := range corpus[lo:hi] {
+			c.Add(tok.Tokenize(clean.Clean(s)))
+		}
+		parts[w] = c
+	})
 	counts := Counts{}
-	for _, s := range corpus {
-		counts.Add(tok.Tokenize(clean.Clean(s)))
+	for _, c := range parts {
+		for t, n := range c {
+			counts[t] += n
+		}
 	}
 	v, err := BuildVocab(counts, cfg)
 	if err != nil {
@@ -40,13 +54,32 @@ func (e *Encoder) Encode(s string) []int {
 	return e.Vocab.Encode(nil, e.Tok.Tokenize(e.Clean.Clean(s)))
 }
 
-// EncodeAll encodes every text.
+// EncodeAll encodes every text, in parallel on GOMAXPROCS goroutines.
 func (e *Encoder) EncodeAll(texts []string) [][]int {
 	out := make([][]int, len(texts))
-	for i, s := range texts {
-		out[i] = e.Encode(s)
-	}
+	parallel(len(texts), workers(len(texts)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = e.Encode(texts[i])
+		}
+	})
 	return out
+}
+
+// workers is the number of goroutines for n texts.
+func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/64)) }
+
+// parallel calls f(w, lo, hi) on w goroutines that split [0, n) into
+// contiguous ranges, and waits for them.
+func parallel(n, w int, f func(w, lo, hi int)) {
+	if w <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range w {
+		wg.Go(func() { f(i, i*n/w, (i+1)*n/w) })
+	}
+	wg.Wait()
 }
 
 // Decode returns the text of ids. Specials are decoded to their names,

@@ -60,3 +60,35 @@ func TestEncoderJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEncoderParallelMatchesSequential(t *testing.T) {
+	data, err := ReadTextFile("testdata/shakespeare_head.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corpus []string
+	for i := range 4 {
+		for line := range strings.SplitSeq(data, "\n") {
+			corpus = append(corpus, strings.Repeat(line+" ", i+1))
+		}
+	}
+	clean, tok, cfg := Cleaner{Lower: true}, WordTokenizer{}, VocabConfig{MinFreq: 2}
+	e, err := NewEncoder(corpus, clean, tok, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := Counts{}
+	for _, s := range corpus {
+		counts.Add(tok.Tokenize(clean.Clean(s)))
+	}
+	want, _ := BuildVocab(counts, cfg)
+	if !slices.Equal(e.Vocab.Tokens(), want.Tokens()) {
+		t.Errorf("parallel vocab differs from the sequential one")
+	}
+	all := e.EncodeAll(corpus)
+	for i, s := range corpus {
+		if !slices.Equal(all[i], e.Encode(s)) {
+			t.Fatalf("EncodeAll[%d] = %v, want %v", i, all[i], e.Encode(s))
+		}
+	}
+}
