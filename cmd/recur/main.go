@@ -25,6 +25,7 @@ var commands = []*command{
 	cmdTrain,
 	cmdEval,
 	cmdPredict,
+	cmdGenerate,
 	cmdInspect,
 	cmdVersion,
 }

@@ -12,7 +12,10 @@ import (
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
 )
 
 // modelPath resolves --model: a file, or a run directory holding
@@ -65,10 +68,13 @@ func forecastTask(m *model.Model, data, timeCol string) (*model.ForecastTask, *s
 }
 
 type useOpts struct {
-	Model string
-	Data  string
-	Time  string
-	JSON  bool
+	Model       string
+	Data        string
+	Time        string
+	JSON        bool
+	Text        string
+	TextColumn  string
+	LabelColumn string
 }
 
 func (o *useOpts) register(fs *flag.FlagSet) {
@@ -76,6 +82,8 @@ func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Data, "data", "", "data `file` with the columns the model was trained on")
 	fs.StringVar(&o.Time, "time", "", "time column (default: detected; \"-\" for none)")
 	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column holding the text")
+	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label (eval)")
 }
 
 var cmdEval = &command{
@@ -124,9 +132,54 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%-14s RMSE %.4g  MAE %.4g\n", k, base[k]["rmse"], base[k]["mae"])
 		}
 		return nil
+	case model.Classify, model.LM:
+		return evalText(m, path, o, stdout)
 	default:
-		return fmt.Errorf("eval: %s models are not supported yet", m.Spec.Task)
+		return fmt.Errorf("eval: %s models are not supported", m.Spec.Task)
 	}
+}
+
+func evalText(m *model.Model, path string, o *useOpts, stdout io.Writer) error {
+	prep, err := m.TextPrep()
+	if err != nil {
+		return err
+	}
+	if o.Data == "" {
+		return usagef("--data is required")
+	}
+	var met map[string]float64
+	if m.Spec.Task == model.Classify {
+		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: prep.Classes})
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		v := prep.Encoder.Vocab
+		d := model.NewTextData(prep.Encoder.EncodeAll(l.Texts), l.Labels, 64, v.Pad, v.Unk, prep.MaxLen, true)
+		if met, err = (&model.ClassifyTask{M: m}).Evaluate(d); err != nil {
+			return err
+		}
+	} else {
+		s, err := text.ReadTextFile(o.Data)
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		d, err := model.NewLMData(prep.Encoder.Encode(s), 1, 140)
+		if err != nil {
+			return fmt.Errorf("--data %s: %w", o.Data, err)
+		}
+		if met, err = (&model.LMTask{M: m}).Evaluate(d); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "data": o.Data, "metrics": met})
+	}
+	fmt.Fprintf(stdout, "%s on %s:", path, o.Data)
+	for _, k := range sortedKeys(met) {
+		fmt.Fprintf(stdout, "  %s %.4f", k, met[k])
+	}
+	fmt.Fprintln(stdout)
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -140,14 +193,18 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var cmdPredict = &command{
 	Name:      "predict",
-	UsageLine: "recur predict --model DIR --data FILE [--json]",
+	UsageLine: "recur predict --model DIR (--data FILE | --text TEXT) [--json]",
 	Short:     "predict with a trained model",
-	Long: `Predict runs a trained model on a data file. A forecaster reads the last
+	Long: `Predict runs a trained model on new data. A forecaster reads the last
 lookback rows of the file and prints the next horizon values of each target,
-in the file's units, as CSV (step, then one column per target) or JSON.`,
+in the file's units, as CSV (step, then one column per target) or JSON.
+A classifier prints, for each text of --data (a .txt file with one text per
+line, or a TSV/CSV/JSONL file with a --text-column) or for --text, the
+predicted label and the probability of every class.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := &useOpts{}
 		o.register(fs)
+		fs.StringVar(&o.Text, "text", "", "classify: one text to classify (instead of --data)")
 		return noArgs("predict", func(ctx context.Context, stdout, stderr io.Writer) error { return runPredict(ctx, o, stdout) })
 	},
 }
@@ -186,9 +243,133 @@ func runPredict(_ context.Context, o *useOpts, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%d,%s\n", h+1, strings.Join(vals, ","))
 		}
 		return nil
+	case model.Classify:
+		return predictClassify(m, o, stdout)
+	case model.LM:
+		return fmt.Errorf("predict: %s is a language model; use \"recur generate --model %s --prompt TEXT\"", o.Model, o.Model)
 	default:
-		return fmt.Errorf("predict: %s models are not supported yet", m.Spec.Task)
+		return fmt.Errorf("predict: %s models are not supported", m.Spec.Task)
 	}
+}
+
+func predictClassify(m *model.Model, o *useOpts, stdout io.Writer) error {
+	prep, err := m.TextPrep()
+	if err != nil {
+		return err
+	}
+	var texts []string
+	switch {
+	case o.Text != "":
+		texts = []string{o.Text}
+	case o.Data != "":
+		// The file needs a text column only; labels, if any, are ignored.
+		b, err := os.ReadFile(o.Data)
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if strings.HasSuffix(o.Data, ".txt") {
+			texts = lines
+		} else {
+			l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.TextColumn})
+			if err != nil {
+				return fmt.Errorf("--data: %w", err)
+			}
+			texts = l.Texts
+		}
+	default:
+		return usagef("predict: give --text TEXT or --data FILE")
+	}
+	v := prep.Encoder.Vocab
+	d := model.NewTextData(prep.Encoder.EncodeAll(texts), nil, 1, v.Pad, v.Unk, prep.MaxLen, false)
+	task := &model.ClassifyTask{M: m}
+	type row struct {
+		Label string             `json:"label"`
+		Probs map[string]float32 `json:"probabilities"`
+	}
+	if !o.JSON {
+		fmt.Fprintf(stdout, "label,%s\n", strings.Join(prep.Classes, ","))
+	}
+	for _, b := range d.Batches {
+		p := task.Probabilities(b)
+		best := 0
+		for c := range prep.Classes {
+			if p.Data[c] > p.Data[best] {
+				best = c
+			}
+		}
+		if o.JSON {
+			r := row{Label: prep.Classes[best], Probs: map[string]float32{}}
+			for c, name := range prep.Classes {
+				r.Probs[name] = p.Data[c]
+			}
+			if err := writeJSON(stdout, r); err != nil {
+				return err
+			}
+			continue
+		}
+		vals := make([]string, len(prep.Classes))
+		for c := range prep.Classes {
+			vals[c] = fmt.Sprintf("%.4f", p.Data[c])
+		}
+		fmt.Fprintf(stdout, "%s,%s\n", prep.Classes[best], strings.Join(vals, ","))
+	}
+	return nil
+}
+
+var cmdGenerate = &command{
+	Name:      "generate",
+	UsageLine: "recur generate --model DIR --prompt TEXT [--length N] [--temperature T] [--top-k K]",
+	Short:     "generate text with a language model",
+	Long: `Generate continues a prompt with a trained language model, drawing each
+token from the model's distribution sharpened or flattened by --temperature
+(0: always the most likely token) and restricted to the --top-k most likely.
+The same --seed gives the same text.`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		model := fs.String("model", "", "language model: a run `dir`ectory or a .safetensors file")
+		prompt := fs.String("prompt", "", "text to continue (required)")
+		length := fs.Int("length", 200, "tokens to generate")
+		temp := fs.Float64("temperature", 0.8, "sampling temperature (0: greedy)")
+		topK := fs.Int("top-k", 0, "sample among the K most likely tokens (0: all)")
+		topP := fs.Float64("top-p", 0, "nucleus sampling threshold (0: off)")
+		seed := fs.Uint64("seed", 1, "sampling seed")
+		return noArgs("generate", func(_ context.Context, stdout, _ io.Writer) error {
+			return runGenerate(*model, *prompt, *length, nn.SampleConfig{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed, stdout)
+		})
+	},
+}
+
+func runGenerate(modelArg, prompt string, length int, sc nn.SampleConfig, seed uint64, stdout io.Writer) error {
+	m, _, err := loadModel(modelArg)
+	if err != nil {
+		return err
+	}
+	if m.Spec.Task != model.LM {
+		return fmt.Errorf("generate: --model %s is a %s model, not a language model", modelArg, m.Spec.Task)
+	}
+	if prompt == "" {
+		return usagef("generate: --prompt is required")
+	}
+	if length < 0 {
+		return usagef("generate: --length %d is negative", length)
+	}
+	if err := sc.Validate(); err != nil {
+		return usagef("generate: %v", err)
+	}
+	prep, err := m.TextPrep()
+	if err != nil {
+		return err
+	}
+	ids := prep.Encoder.Encode(prompt)
+	if len(ids) == 0 {
+		return usagef("generate: --prompt %q has no tokens", prompt)
+	}
+	out, err := m.Generate(ids, length, sc, tensor.NewRNG(seed))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, prep.Encoder.Decode(append(ids, out...)))
+	return err
 }
 
 var cmdInspect = &command{
