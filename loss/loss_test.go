@@ -182,3 +182,16 @@ func BenchmarkCrossEntropy(b *testing.B) {
 		CrossEntropy(g, x, y, C, ClassOptions{})
 	}
 }
+
+// TestCrossEntropySmallLossRelativePrecision: a confident, correct
+// prediction has a tiny loss, which must keep its relative precision.
+func TestCrossEntropySmallLossRelativePrecision(t *testing.T) {
+	for _, top := range []float32{5, 12, 20} {
+		x := []float32{top, 0, 0, 0.5}
+		want := math.Log1p(2*math.Exp(-float64(top)) + math.Exp(0.5-float64(top)))
+		got := CrossEntropy(nil, x, []int{0}, 4, ClassOptions{})
+		if math.Abs(got-want) > 1e-5*want {
+			t.Errorf("logit %v: got %.9g, want %.9g", top, got, want)
+		}
+	}
+}
