@@ -76,7 +76,9 @@ func ReadLabelledFile(path string, cfg LabelledConfig) (*Labelled, error) {
 // with Format Auto, to pick the format. Errors are *ParseError values
 // naming the line and column of: invalid UTF-8, a missing column, a row
 // with too few fields, a label outside cfg.Classes, a JSON syntax error,
-// or an input without data rows. Blank lines in TSV and JSONL are skipped.
+// or an input without data rows. Blank lines in TSV and JSONL are skipped,
+// and so is a leading UTF-8 byte order mark. JSONL labels may be strings,
+// numbers (their literal text is the class name) or booleans.
 func ReadLabelled(r io.Reader, name string, cfg LabelledConfig) (*Labelled, error) {
 	textCol, labelCol := cmp(cfg.Text, "text"), cmp(cfg.Label, "label")
 	format := cfg.Format
@@ -221,7 +223,7 @@ func readTSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) 
 }
 
 func readCSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) error {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(skipBOM(r))
 	cr.FieldsPerRecord = -1
 	ti, li := -1, -1
 	if noHeader {
@@ -297,10 +299,15 @@ func readJSONL(r io.Reader, name, text, label string, add addFunc) error {
 		var l string
 		if err := json.Unmarshal(rawLabel, &l); err != nil {
 			var n json.Number
-			if err := json.Unmarshal(rawLabel, &n); err != nil {
-				return errAt(name, lr.line, 1, "key %q: want a string or number, got %s", label, rawLabel)
+			var b bool
+			switch {
+			case json.Unmarshal(rawLabel, &n) == nil:
+				l = n.String()
+			case json.Unmarshal(rawLabel, &b) == nil:
+				l = strconv.FormatBool(b)
+			default:
+				return errAt(name, lr.line, 1, "key %q: want a string, number or boolean, got %s", label, rawLabel)
 			}
-			l = n.String()
 		}
 		add(t, l, lr.line, 1, lr.line)
 	}

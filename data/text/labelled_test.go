@@ -22,6 +22,8 @@ func TestReadLabelledFiles(t *testing.T) {
 		{"testdata/reviews.tsv", LabelledConfig{NoHeader: true, Text: "2", Label: "1"}, []string{"id", "0", "1", "2"}, []int{3, 0, 2, 1}, []string{"3", "8", "9", "rating"}, []int{1, 2, 3, 4}},
 		{"testdata/small.csv", LabelledConfig{}, []string{"Hello, world", "multi\nline", "plain"}, []int{1, 0, 1}, []string{"neg", "pos"}, []int{2, 3, 5}},
 		{"testdata/small.jsonl", LabelledConfig{}, []string{"good", "bad", "num"}, []int{2, 1, 0}, []string{"3", "neg", "pos"}, []int{1, 3, 4}},
+		{"testdata/bom.csv", LabelledConfig{}, []string{"a, b"}, []int{0}, []string{"x"}, []int{2}},
+		{"testdata/bool.jsonl", LabelledConfig{}, []string{"a", "b"}, []int{1, 0}, []string{"false", "true"}, []int{1, 2}},
 		{"testdata/small.jsonl", LabelledConfig{Classes: []string{"pos", "neg", "3"}}, []string{"good", "bad", "num"}, []int{0, 1, 2}, []string{"pos", "neg", "3"}, []int{1, 3, 4}},
 	}
 	for _, tt := range tests {
@@ -62,6 +64,7 @@ func TestReadLabelledBroken(t *testing.T) {
 		{"testdata/bad_quote.csv", LabelledConfig{}, "testdata/bad_quote.csv:3:"},
 		{"testdata/reviews.tsv", LabelledConfig{Classes: []string{"1"}}, "testdata/reviews.tsv:2:1: unknown label \"0\""},
 		{"testdata/reviews.tsv", LabelledConfig{Label: "rating", Classes: []string{"3", "9"}}, "testdata/reviews.tsv:4:3: unknown label \"8\""},
+		{"testdata/bad_label.jsonl", LabelledConfig{}, "testdata/bad_label.jsonl:2:1: key \"label\": want a string, number or boolean, got [1]"},
 		{"testdata/small.jsonl", LabelledConfig{Label: "class"}, "testdata/small.jsonl:1:1: missing key \"class\""},
 		{"testdata/small.csv", LabelledConfig{Classes: []string{"pos"}}, "testdata/small.csv:4:7: unknown label \"neg\""},
 		{"testdata/reviews.tsv", LabelledConfig{NoHeader: true}, "testdata/reviews.tsv: column \"text\": without a header"},

@@ -35,6 +35,15 @@ func NewStreams(ids []int, b int) (*Streams, error) {
 // Stream returns stream b (N ids). The caller must not modify it.
 func (s *Streams) Stream(b int) []int { return s.ids[b*s.N : (b+1)*s.N] }
 
+// Steps returns the number of chunks per epoch with fixed chunk length t:
+// ceil((N-1)/t). With random lengths the count varies around it.
+func (s *Streams) Steps(t int) int {
+	if t <= 0 {
+		panic(fmt.Sprintf("text: Steps(%d): chunk length must be > 0", t))
+	}
+	return (s.N - 1 + t - 1) / t
+}
+
 // BPTT configures [Streams.Chunks]. T is required.
 type BPTT struct {
 	T int // chunk length (time steps)

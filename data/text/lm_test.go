@@ -37,6 +37,9 @@ func TestStreamsChunks(t *testing.T) {
 	if len(xs) != 2 || !slices.Equal(xs[0], wantX[0]) || !slices.Equal(xs[1], wantX[1]) || !slices.Equal(ys[0], wantY[0]) || !slices.Equal(ys[1], wantY[1]) || !slices.Equal(ts, []int{4, 2}) {
 		t.Errorf("X %v Y %v T %v, want X %v Y %v T [4 2]", xs, ys, ts, wantX, wantY)
 	}
+	if got := s.Steps(4); got != len(xs) {
+		t.Errorf("Steps(4) = %d, want %d", got, len(xs))
+	}
 	if got := it.Cursor(); got.Epoch != 1 || got.Pos != 0 || got.Chunk != 0 {
 		t.Errorf("cursor after epoch = %+v, want epoch 1 at 0", got)
 	}

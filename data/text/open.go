@@ -112,7 +112,17 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader, name string) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), name: name}
+	return &lineReader{br: skipBOM(r), name: name}
+}
+
+// skipBOM returns a buffered reader over r without a leading UTF-8 byte
+// order mark (as spreadsheet programs write).
+func skipBOM(r io.Reader) *bufio.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	return br
 }
 
 // next returns the next line; ok is false at the end or on error (see
