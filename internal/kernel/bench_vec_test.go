@@ -95,4 +95,6 @@ func BenchmarkAdam(b *testing.B) {
 	n := 1 << 18
 	p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
 	benchImpls(b, fmt.Sprintf("n%d", n), n, func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
+	h := AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3, BC2Sqrt: 0.03, Eps: 1e-8, Shrink: 1 - 1e-5}
+	benchImpls(b, fmt.Sprintf("f64/n%d", n), n, func() { Adam64(p, g, m, v, nil, h) })
 }

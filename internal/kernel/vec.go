@@ -308,3 +308,37 @@ func LogSumExpRows(dst, x []float32, rows, cols int) {
 		dst[r] = m + float32(math.Log(sumExpShiftAVX2(xr, m)))
 	}
 }
+
+// AdamHyper holds the float64 scalars of one [Adam64] step. PyTorch keeps
+// them as Python floats: rounding 1-β2 from a float32 β2 is off by about
+// 1e-5 relative, which [Adam] inherits.
+type AdamHyper struct {
+	Beta1, Beta2 float64
+	StepSize     float64 // lr / (1 - β1^t)
+	BC2Sqrt      float64 // sqrt(1 - β2^t)
+	Eps          float64
+	WeightDecay  float64 // L2 penalty added to the gradient (Adam); 0 for AdamW
+	Shrink       float64 // decoupled decay 1 - lr·wd (AdamW); 1 for Adam
+}
+
+// Adam64 applies one Adam, AdamW or AMSGrad step in place with float64
+// arithmetic on the float32 state; see adam64Generic for the exact loop.
+// vmax is the AMSGrad running maximum of v, or nil without AMSGrad. g, m,
+// v (and vmax) must be at least as long as p. The assembly rounds every
+// operation as the Go loop does, so both give identical results (for state
+// without NaN).
+func Adam64(p, g, m, v, vmax []float32, h AdamHyper) {
+	checkAdam("Adam64", p, g, m, v)
+	if vmax != nil {
+		checkLen("Adam64 vmax", vmax, len(p))
+	}
+	if !useAVX2 {
+		adam64Generic(p, g, m, v, vmax, h)
+		return
+	}
+	f := adam64AVX2
+	if vmax != nil {
+		f = adam64AMSGradAVX2
+	}
+	f(p, g, m, v, vmax, h.Beta1, 1-h.Beta1, h.Beta2, 1-h.Beta2, h.StepSize, h.BC2Sqrt, h.Eps, h.WeightDecay, h.Shrink)
+}

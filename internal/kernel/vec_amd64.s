@@ -2804,3 +2804,231 @@ tail21:
 done21:
 	VZEROUPPER
 	RET
+
+// func adam64AVX2(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·adam64AVX2(SB), NOSPLIT, $0-192
+	MOVSD        beta1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        omb1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        beta2+136(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        omb2+144(FP), X3
+	VBROADCASTSD X3, Y3
+	MOVSD        stepSize+152(FP), X4
+	VBROADCASTSD X4, Y4
+	MOVSD        bc2Sqrt+160(FP), X5
+	VBROADCASTSD X5, Y5
+	MOVSD        eps+168(FP), X6
+	VBROADCASTSD X6, Y6
+	MOVSD        wd+176(FP), X7
+	VBROADCASTSD X7, Y7
+	MOVSD        shrink+184(FP), X8
+	VBROADCASTSD X8, Y8
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+
+loop22:
+	CMPQ       SI, $0x04
+	JL         tail22
+	VMOVUPS    (AX), X9
+	VCVTPS2PD  X9, Y9
+	VMULPD     Y8, Y9, Y9
+	VMOVUPS    (CX), X10
+	VCVTPS2PD  X10, Y10
+	VMULPD     Y9, Y7, Y11
+	VADDPD     Y11, Y10, Y10
+	VMOVUPS    (DX), X11
+	VCVTPS2PD  X11, Y12
+	VMULPD     Y12, Y0, Y12
+	VMULPD     Y10, Y1, Y11
+	VADDPD     Y11, Y12, Y12
+	VCVTPD2PSY Y12, X11
+	VMOVUPS    X11, (DX)
+	VMOVUPS    (BX), X11
+	VCVTPS2PD  X11, Y13
+	VMULPD     Y13, Y2, Y13
+	VMULPD     Y10, Y3, Y11
+	VMULPD     Y10, Y11, Y11
+	VADDPD     Y11, Y13, Y13
+	VCVTPD2PSY Y13, X10
+	VMOVUPS    X10, (BX)
+	VSQRTPD    Y13, Y13
+	VDIVPD     Y5, Y13, Y13
+	VADDPD     Y6, Y13, Y13
+	VMULPD     Y12, Y4, Y12
+	VDIVPD     Y13, Y12, Y12
+	VSUBPD     Y12, Y9, Y9
+	VCVTPD2PSY Y9, X9
+	VMOVUPS    X9, (AX)
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, CX
+	ADDQ       $0x10, DX
+	ADDQ       $0x10, BX
+	SUBQ       $0x04, SI
+	JMP        loop22
+
+tail22:
+	TESTQ      SI, SI
+	JZ         done22
+	LEAQ       vecTailMask<>+0(SB), DI
+	NEGQ       SI
+	VMOVUPS    32(DI)(SI*4), X9
+	VMASKMOVPS (AX), X9, X10
+	VCVTPS2PD  X10, Y10
+	VMULPD     Y8, Y10, Y10
+	VMASKMOVPS (CX), X9, X8
+	VCVTPS2PD  X8, Y8
+	VMULPD     Y10, Y7, Y7
+	VADDPD     Y7, Y8, Y8
+	VMASKMOVPS (DX), X9, X7
+	VCVTPS2PD  X7, Y11
+	VMULPD     Y11, Y0, Y11
+	VMULPD     Y8, Y1, Y7
+	VADDPD     Y7, Y11, Y11
+	VCVTPD2PSY Y11, X0
+	VMASKMOVPS X0, X9, (DX)
+	VMASKMOVPS (BX), X9, X0
+	VCVTPS2PD  X0, Y0
+	VMULPD     Y0, Y2, Y0
+	VMULPD     Y8, Y3, Y7
+	VMULPD     Y8, Y7, Y7
+	VADDPD     Y7, Y0, Y0
+	VCVTPD2PSY Y0, X1
+	VMASKMOVPS X1, X9, (BX)
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y5, Y0, Y0
+	VADDPD     Y6, Y0, Y0
+	VMULPD     Y11, Y4, Y11
+	VDIVPD     Y0, Y11, Y11
+	VSUBPD     Y11, Y10, Y10
+	VCVTPD2PSY Y10, X0
+	VMASKMOVPS X0, X9, (AX)
+
+done22:
+	VZEROUPPER
+	RET
+
+// func adam64AMSGradAVX2(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·adam64AMSGradAVX2(SB), NOSPLIT, $0-192
+	MOVSD        beta1+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        omb1+128(FP), X1
+	VBROADCASTSD X1, Y1
+	MOVSD        beta2+136(FP), X2
+	VBROADCASTSD X2, Y2
+	MOVSD        omb2+144(FP), X3
+	VBROADCASTSD X3, Y3
+	MOVSD        stepSize+152(FP), X4
+	VBROADCASTSD X4, Y4
+	MOVSD        bc2Sqrt+160(FP), X5
+	VBROADCASTSD X5, Y5
+	MOVSD        eps+168(FP), X6
+	VBROADCASTSD X6, Y6
+	MOVSD        wd+176(FP), X7
+	VBROADCASTSD X7, Y7
+	MOVSD        shrink+184(FP), X8
+	VBROADCASTSD X8, Y8
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+	MOVQ         vmax_base+96(FP), DI
+
+loop23:
+	CMPQ       SI, $0x04
+	JL         tail23
+	VMOVUPS    (AX), X9
+	VCVTPS2PD  X9, Y9
+	VMULPD     Y8, Y9, Y9
+	VMOVUPS    (CX), X10
+	VCVTPS2PD  X10, Y10
+	VMULPD     Y9, Y7, Y11
+	VADDPD     Y11, Y10, Y10
+	VMOVUPS    (DX), X11
+	VCVTPS2PD  X11, Y12
+	VMULPD     Y12, Y0, Y12
+	VMULPD     Y10, Y1, Y11
+	VADDPD     Y11, Y12, Y12
+	VCVTPD2PSY Y12, X11
+	VMOVUPS    X11, (DX)
+	VMOVUPS    (BX), X11
+	VCVTPS2PD  X11, Y13
+	VMULPD     Y13, Y2, Y13
+	VMULPD     Y10, Y3, Y11
+	VMULPD     Y10, Y11, Y11
+	VADDPD     Y11, Y13, Y13
+	VCVTPD2PSY Y13, X10
+	VMOVUPS    X10, (BX)
+	VMOVUPS    (DI), X10
+	VCVTPS2PD  X10, Y10
+	VMAXPD     Y13, Y10, Y13
+	VCVTPD2PSY Y13, X10
+	VMOVUPS    X10, (DI)
+	VSQRTPD    Y13, Y13
+	VDIVPD     Y5, Y13, Y13
+	VADDPD     Y6, Y13, Y13
+	VMULPD     Y12, Y4, Y12
+	VDIVPD     Y13, Y12, Y12
+	VSUBPD     Y12, Y9, Y9
+	VCVTPD2PSY Y9, X9
+	VMOVUPS    X9, (AX)
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, CX
+	ADDQ       $0x10, DX
+	ADDQ       $0x10, BX
+	ADDQ       $0x10, DI
+	SUBQ       $0x04, SI
+	JMP        loop23
+
+tail23:
+	TESTQ      SI, SI
+	JZ         done23
+	LEAQ       vecTailMask<>+0(SB), R8
+	NEGQ       SI
+	VMOVUPS    32(R8)(SI*4), X9
+	VMASKMOVPS (AX), X9, X10
+	VCVTPS2PD  X10, Y10
+	VMULPD     Y8, Y10, Y10
+	VMASKMOVPS (CX), X9, X8
+	VCVTPS2PD  X8, Y8
+	VMULPD     Y10, Y7, Y7
+	VADDPD     Y7, Y8, Y8
+	VMASKMOVPS (DX), X9, X7
+	VCVTPS2PD  X7, Y11
+	VMULPD     Y11, Y0, Y11
+	VMULPD     Y8, Y1, Y7
+	VADDPD     Y7, Y11, Y11
+	VCVTPD2PSY Y11, X0
+	VMASKMOVPS X0, X9, (DX)
+	VMASKMOVPS (BX), X9, X0
+	VCVTPS2PD  X0, Y0
+	VMULPD     Y0, Y2, Y0
+	VMULPD     Y8, Y3, Y7
+	VMULPD     Y8, Y7, Y7
+	VADDPD     Y7, Y0, Y0
+	VCVTPD2PSY Y0, X1
+	VMASKMOVPS X1, X9, (BX)
+	VMASKMOVPS (DI), X9, X1
+	VCVTPS2PD  X1, Y1
+	VMAXPD     Y0, Y1, Y0
+	VCVTPD2PSY Y0, X1
+	VMASKMOVPS X1, X9, (DI)
+	VSQRTPD    Y0, Y0
+	VDIVPD     Y5, Y0, Y0
+	VADDPD     Y6, Y0, Y0
+	VMULPD     Y11, Y4, Y11
+	VDIVPD     Y0, Y11, Y11
+	VSUBPD     Y11, Y10, Y10
+	VCVTPD2PSY Y10, X0
+	VMASKMOVPS X0, X9, (AX)
+
+done23:
+	VZEROUPPER
+	RET

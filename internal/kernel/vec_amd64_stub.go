@@ -120,3 +120,15 @@ func sigmoidBackwardAVX2(dx []float32, dy []float32, y []float32)
 //
 //go:noescape
 func softmaxBackwardRowAVX2(dx []float32, dp []float32, p []float32, s float32)
+
+// adam64AVX2 is adam64Generic over len(p) elements without AMSGrad (vmax is
+// ignored), omb1 = 1-beta1 and omb2 = 1-beta2 (float64).
+//
+//go:noescape
+func adam64AVX2(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+
+// adam64AMSGradAVX2 is adam64Generic over len(p) elements with AMSGrad state vmax,
+// omb1 = 1-beta1 and omb2 = 1-beta2 (float64).
+//
+//go:noescape
+func adam64AMSGradAVX2(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)

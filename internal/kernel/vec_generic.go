@@ -304,3 +304,28 @@ func logSumExpRowsGeneric(dst, x []float32, rows, cols int) {
 		dst[r] = m + float32(math.Log(s))
 	}
 }
+
+// adam64Generic is one Adam / AdamW step with float64 arithmetic on
+// float32 state (the optimizer package's reference loop):
+//
+//	pi = p*Shrink;  d = g + WeightDecay*pi
+//	m = β1 m + (1-β1) d;  v = β2 v + (1-β2) d d     (stored as float32)
+//	with AMSGrad: v̂ = max(vmax, v), vmax = v̂       (stored as float32)
+//	p = pi - StepSize * m / (sqrt(v̂)/BC2Sqrt + Eps)
+//
+// every quantity above in float64 (m, v and v̂ unrounded), p rounded once.
+func adam64Generic(p, g, m, v, vmax []float32, h AdamHyper) {
+	b1, b2 := h.Beta1, h.Beta2
+	for i := range p {
+		pi := float64(p[i]) * h.Shrink
+		d := float64(g[i]) + h.WeightDecay*pi
+		mi := b1*float64(m[i]) + (1-b1)*d
+		vi := b2*float64(v[i]) + (1-b2)*d*d
+		m[i], v[i] = float32(mi), float32(vi)
+		if vmax != nil {
+			vi = math.Max(float64(vmax[i]), vi)
+			vmax[i] = float32(vi)
+		}
+		p[i] = float32(pi - h.StepSize*mi/(math.Sqrt(vi)/h.BC2Sqrt+h.Eps))
+	}
+}

@@ -32,3 +32,9 @@ func reluAVX2(dst, x []float32)                             { noAsm() }
 func tanhBackwardAVX2(dx, dy, y []float32)                  { noAsm() }
 func sigmoidBackwardAVX2(dx, dy, y []float32)               { noAsm() }
 func softmaxBackwardRowAVX2(dx, dp, p []float32, s float32) { noAsm() }
+func adam64AVX2(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
+	noAsm()
+}
+func adam64AMSGradAVX2(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
+	noAsm()
+}

@@ -279,3 +279,59 @@ func TestLogSumExpRows(t *testing.T) {
 		}
 	})
 }
+
+func TestAdam64MatchesTwin(t *testing.T) {
+	asmOnly(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	hypers := []struct {
+		name string
+		h    AdamHyper
+		ams  bool
+	}{
+		{"Adam+L2", AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / (1 - 0.9*0.9*0.9), BC2Sqrt: math.Sqrt(1 - 0.999*0.999*0.999), Eps: 1e-8, WeightDecay: 0.01, Shrink: 1}, false},
+		{"AdamW", AdamHyper{Beta1: 0.8, Beta2: 0.99, StepSize: 3e-3, BC2Sqrt: 0.3, Eps: 1e-6, Shrink: 1 - 3e-3*0.1}, false},
+		{"AMSGrad", AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-2, BC2Sqrt: 0.05, Eps: 1e-8, Shrink: 1}, true},
+	}
+	for _, hp := range hypers {
+		for _, n := range vecLens {
+			for _, off := range vecOffsets {
+				name := fmt.Sprintf("%s/n%d/off%d", hp.name, n, off)
+				out := []*guarded{randGuarded(rng, n, 1, -2, 2), randGuarded(rng, n, 2, -0.1, 0.1), randGuarded(rng, n, 3, 0, 0.01)}
+				if hp.ams {
+					out = append(out, randGuarded(rng, n, 0, 0, 0.01))
+				}
+				c := gateCase{in: []*guarded{randGuarded(rng, n, off, -1, 1)}, out: out}
+				// Two steps from the same state, compared bit for bit.
+				c.compareImplsTol(t, name, 0, func(o, in [][]float32) {
+					var vmax []float32
+					if hp.ams {
+						vmax = o[3]
+					}
+					Adam64(o[0], in[0], o[1], o[2], vmax, hp.h)
+					Adam64(o[0], in[0], o[1], o[2], vmax, hp.h)
+				})
+			}
+		}
+	}
+}
+
+func TestAdam64FirstStep(t *testing.T) {
+	// Step 1 from zero state: p moves by lr·g/(|g|+eps) ≈ lr·sign(g); with
+	// AMSGrad vmax becomes v.
+	vecImpls(t, func(t *testing.T, impl string) {
+		const lr, b1, b2 = 0.01, 0.9, 0.999
+		g := []float32{0.5, -2, 1e-3, 0, 3, -0.25, 7, -7, 1}
+		p := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+		m, v, vmax := make([]float32, len(p)), make([]float32, len(p)), make([]float32, len(p))
+		Adam64(p, g, m, v, vmax, AdamHyper{Beta1: b1, Beta2: b2, StepSize: lr / (1 - b1), BC2Sqrt: math.Sqrt(1 - b2), Eps: 1e-8, Shrink: 1})
+		for i, gi := range g {
+			want := 1 - lr*float64(gi)/(math.Abs(float64(gi))+1e-8)
+			if math.Abs(float64(p[i])-want) > 1e-7 {
+				t.Errorf("p[%d] with g=%g: got %.8g, want %.8g", i, gi, p[i], want)
+			}
+			if wantV := float32((1 - b2) * float64(gi) * float64(gi)); v[i] != wantV || vmax[i] != wantV {
+				t.Errorf("v[%d], vmax[%d] = %g, %g, want %g", i, i, v[i], vmax[i], wantV)
+			}
+		}
+	})
+}

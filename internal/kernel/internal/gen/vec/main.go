@@ -129,6 +129,8 @@ func main() {
 		VMULPS(y, g, g)
 	})
 	softmaxBackward()
+	adam64(false)
+	adam64(true)
 	Generate()
 }
 
@@ -866,5 +868,112 @@ func softmaxBackward() {
 		VADDPS(l.load(at(dx)), g, g)
 		l.store(g, at(dx))
 	})
+	end()
+}
+
+// adam64 emits the float64 Adam/AdamW step (adam64Generic), four elements
+// per iteration: float32 state widened to float64, every operation in the
+// Go loop's order without FMA, results rounded back to float32.
+func adam64(amsgrad bool) {
+	name := "adam64AVX2"
+	if amsgrad {
+		name = "adam64AMSGradAVX2"
+	}
+	TEXT(name, NOSPLIT, "func(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64)")
+	Pragma("noescape")
+	if amsgrad {
+		Doc(name+" is adam64Generic over len(p) elements with AMSGrad state vmax,",
+			"omb1 = 1-beta1 and omb2 = 1-beta2 (float64).")
+	} else {
+		Doc(name+" is adam64Generic over len(p) elements without AMSGrad (vmax is",
+			"ignored), omb1 = 1-beta1 and omb2 = 1-beta2 (float64).")
+	}
+	bcast := func(name string) VecVirtual {
+		x := XMM()
+		Load(Param(name), x)
+		y := YMM()
+		VBROADCASTSD(x, y)
+		return y
+	}
+	b1, o1, b2, o2 := bcast("beta1"), bcast("omb1"), bcast("beta2"), bcast("omb2")
+	st, bc, ep, wd, sh := bcast("stepSize"), bcast("bc2Sqrt"), bcast("eps"), bcast("wd"), bcast("shrink")
+	p, g, m, v, n := base("p"), base("g"), base("m"), base("v"), length("p")
+	ptrs := []GPVirtual{p, g, m, v}
+	var vm GPVirtual
+	if amsgrad {
+		vm = base("vmax")
+		ptrs = append(ptrs, vm)
+	}
+	body := func(mask VecVirtual) {
+		ld := func(ptr GPVirtual) VecVirtual {
+			x := XMM()
+			if mask == nil {
+				VMOVUPS(at(ptr), x)
+			} else {
+				VMASKMOVPS(at(ptr), mask, x)
+			}
+			y := YMM()
+			VCVTPS2PD(x, y)
+			return y
+		}
+		st32 := func(y VecVirtual, ptr GPVirtual) {
+			x := XMM()
+			VCVTPD2PSY(y, x)
+			if mask == nil {
+				VMOVUPS(x, at(ptr))
+			} else {
+				VMASKMOVPS(x, mask, at(ptr))
+			}
+		}
+		pv := ld(p)
+		VMULPD(sh, pv, pv) // pi = p·shrink
+		d, t := ld(g), YMM()
+		VMULPD(pv, wd, t)
+		VADDPD(t, d, d) // d = g + wd·pi
+		mv := ld(m)
+		VMULPD(mv, b1, mv)
+		VMULPD(d, o1, t)
+		VADDPD(t, mv, mv) // mi = β1·m + (1-β1)·d
+		st32(mv, m)
+		vv := ld(v)
+		VMULPD(vv, b2, vv)
+		VMULPD(d, o2, t)
+		VMULPD(d, t, t)
+		VADDPD(t, vv, vv) // vi = β2·v + (1-β2)·d·d
+		st32(vv, v)
+		if amsgrad {
+			w := ld(vm)
+			VMAXPD(vv, w, vv) // w > vi ? w : vi
+			st32(vv, vm)
+		}
+		VSQRTPD(vv, vv)
+		VDIVPD(bc, vv, vv)
+		VADDPD(ep, vv, vv)
+		VMULPD(mv, st, mv)
+		VDIVPD(vv, mv, mv)
+		VSUBPD(mv, pv, pv) // pi - stepSize·mi/(sqrt(vi)/bc2 + eps)
+		st32(pv, p)
+	}
+	labels++
+	top, tail, done := fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	Label(top)
+	CMPQ(n, U8(4))
+	JL(LabelRef(tail))
+	body(nil)
+	for _, q := range ptrs {
+		ADDQ(U8(16), q)
+	}
+	SUBQ(U8(4), n)
+	JMP(LabelRef(top))
+	Label(tail)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	tb := GP64()
+	LEAQ(maskTab, tb)
+	NEGQ(n)
+	mask := XMM()
+	VMOVUPS(Mem{Base: tb, Index: n, Scale: 4, Disp: 32}, mask)
+	body(mask)
+	Label(done)
 	end()
 }
