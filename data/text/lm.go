@@ -86,13 +86,22 @@ func (c *Chunk) XBatchFirst(dst []int) []int { return transposeIDs(dst, c.X, c.T
 func (c *Chunk) YBatchFirst(dst []int) []int { return transposeIDs(dst, c.Y, c.T, c.B) }
 
 func transposeIDs(dst, src []int, t, b int) []int {
-	dst = append(dst[:0], make([]int, t*b)...)
+	dst = resizeInts(dst, t*b)
 	for i := range t {
 		for j := range b {
 			dst[j*t+i] = src[i*b+j]
 		}
 	}
 	return dst
+}
+
+// resizeInts returns s with length n, reallocated if too small; the
+// contents are not preserved.
+func resizeInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
 }
 
 // ChunkIter walks the streams in chunks; see [Streams.Chunks]. Use it
@@ -157,8 +166,7 @@ func (it *ChunkIter) Next() bool {
 	t = min(t, s.N-1-it.cur.Pos)
 	c := &it.chunk
 	c.T, c.B, c.Pos, c.Index, c.Scale = t, s.B, it.cur.Pos, it.cur.Chunk, scale
-	c.X = append(c.X[:0], make([]int, t*s.B)...)
-	c.Y = append(c.Y[:0], make([]int, t*s.B)...)
+	c.X, c.Y = resizeInts(c.X, t*s.B), resizeInts(c.Y, t*s.B)
 	for b := range s.B {
 		row := s.ids[b*s.N+c.Pos:]
 		for i := range t {
