@@ -42,7 +42,7 @@ func ExampleStreams_Chunks() {
 	if err != nil {
 		panic(err)
 	}
-	it, err := streams.Chunks(text.BPTT{T: 3}, text.Cursor{})
+	it, err := streams.Chunks(text.BPTT{T: 3}, text.StreamCursor{})
 	if err != nil {
 		panic(err)
 	}
@@ -119,7 +119,7 @@ func Example_charLM() {
 	if err != nil {
 		panic(err)
 	}
-	it, err := train.Chunks(text.BPTT{T: 64}, text.Cursor{})
+	it, err := train.Chunks(text.BPTT{T: 64}, text.StreamCursor{})
 	if err != nil {
 		panic(err)
 	}

@@ -55,11 +55,11 @@ type BPTT struct {
 	Seed   uint64
 }
 
-// Cursor is the position of a chunk iterator: the epoch, the stream
+// StreamCursor is the position of a chunk iterator: the epoch, the stream
 // position of the next chunk, the number of chunks already returned in the
 // epoch, and the state of the length generator (Random only). The zero
 // value is the start of epoch 0. It marshals to JSON for checkpoints.
-type Cursor struct {
+type StreamCursor struct {
 	Epoch int    `json:"epoch"`
 	Pos   int    `json:"pos"`
 	Chunk int    `json:"chunk"`
@@ -117,16 +117,16 @@ type ChunkIter struct {
 	s     *Streams
 	cfg   BPTT
 	rng   *tensor.RNG
-	cur   Cursor
+	cur   StreamCursor
 	done  bool
 	chunk Chunk
 }
 
 // Chunks returns an iterator over one epoch of chunks, starting at the
-// position saved in from (the zero Cursor for a fresh start). Restoring
-// a Cursor saved after chunk k continues with chunk k+1 exactly as the
+// position saved in from (the zero StreamCursor for a fresh start). Restoring
+// a StreamCursor saved after chunk k continues with chunk k+1 exactly as the
 // uninterrupted run would, random lengths included.
-func (s *Streams) Chunks(cfg BPTT, from Cursor) (*ChunkIter, error) {
+func (s *Streams) Chunks(cfg BPTT, from StreamCursor) (*ChunkIter, error) {
 	if cfg.T <= 0 {
 		return nil, fmt.Errorf("text: BPTT T = %d, must be > 0", cfg.T)
 	}
@@ -177,7 +177,7 @@ func (it *ChunkIter) Next() bool {
 	it.cur.Pos += t
 	it.cur.Chunk++
 	if it.cur.Pos >= s.N-1 {
-		it.cur = Cursor{Epoch: it.cur.Epoch + 1}
+		it.cur = StreamCursor{Epoch: it.cur.Epoch + 1}
 		it.done = true
 	}
 	return true
@@ -190,7 +190,7 @@ func (it *ChunkIter) Chunk() *Chunk { return &it.chunk }
 // Cursor returns the position after the last chunk returned: saving it
 // and passing it to [Streams.Chunks] resumes with the following chunk.
 // After the last chunk of an epoch it is the start of the next epoch.
-func (it *ChunkIter) Cursor() Cursor {
+func (it *ChunkIter) Cursor() StreamCursor {
 	c := it.cur
 	if it.rng != nil {
 		c.RNG, _ = it.rng.MarshalBinary()

@@ -20,7 +20,7 @@ func TestStreamsChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := s.Chunks(BPTT{T: 4}, Cursor{})
+	it, err := s.Chunks(BPTT{T: 4}, StreamCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestStreamsContinuity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cfg := range []BPTT{{T: 5}, {T: 12, Random: true, Seed: 3}} {
-		it, _ := s.Chunks(cfg, Cursor{})
+		it, _ := s.Chunks(cfg, StreamCursor{})
 		last := make([]int, s.B)
 		for b := range last {
 			last[b] = s.Stream(b)[0] - 1
@@ -83,7 +83,7 @@ func TestStreamsContinuity(t *testing.T) {
 func TestStreamsResume(t *testing.T) {
 	s, _ := NewStreams(seq(5000), 4)
 	cfg := BPTT{T: 20, Random: true, Seed: 9}
-	run := func(from Cursor, n int) (lens []int, cur Cursor) {
+	run := func(from StreamCursor, n int) (lens []int, cur StreamCursor) {
 		it, err := s.Chunks(cfg, from)
 		if err != nil {
 			t.Fatal(err)
@@ -93,13 +93,13 @@ func TestStreamsResume(t *testing.T) {
 		}
 		return lens, it.Cursor()
 	}
-	all, _ := run(Cursor{}, 1000)
-	first, cur := run(Cursor{}, 10)
+	all, _ := run(StreamCursor{}, 1000)
+	first, cur := run(StreamCursor{}, 10)
 	b, err := json.Marshal(cur)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Cursor
+	var back StreamCursor
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +124,10 @@ func TestStreamsErrors(t *testing.T) {
 		t.Error("NewStreams(B=0): got nil error")
 	}
 	s, _ := NewStreams(seq(10), 2)
-	if _, err := s.Chunks(BPTT{}, Cursor{}); err == nil {
+	if _, err := s.Chunks(BPTT{}, StreamCursor{}); err == nil {
 		t.Error("T=0: got nil error")
 	}
-	if _, err := s.Chunks(BPTT{T: 2}, Cursor{Pos: 5}); err == nil {
+	if _, err := s.Chunks(BPTT{T: 2}, StreamCursor{Pos: 5}); err == nil {
 		t.Error("cursor past the end: got nil error")
 	}
 }
