@@ -188,3 +188,46 @@ func TestPrepareForecastErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTransfer(t *testing.T) {
+	src, err := Build(Spec{Task: Classify, Vocab: 20, Hidden: 6, Classes: 2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := checkpoint.New()
+	if err := src.AddTo(f); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := Build(Spec{Task: Classify, Vocab: 20, Hidden: 6, Classes: 3}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := dst.InitFrom(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Matched) != 5 || strings.Join(tr.Fresh, " ") != "head.weight head.bias" {
+		t.Errorf("transfer %v", tr)
+	}
+	if dst.rnn.Params()[0].Value.Data[3] != src.rnn.Params()[0].Value.Data[3] {
+		t.Error("recurrent weights not copied")
+	}
+	n, err := dst.Freeze(true, "embedding", "rnn")
+	if err != nil || n != 5 {
+		t.Errorf("Freeze = %d, %v; want 5", n, err)
+	}
+	if _, err := dst.Freeze(true, "decoder"); err == nil {
+		t.Error("a pattern matching nothing was accepted")
+	}
+	opt, err := dst.NewOptimizer("sgd", optim.Config{LR: 0.1}, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opt.Groups()) != 2 || opt.LR(0) != 0.01 || opt.LR(1) != 0.1 {
+		t.Errorf("groups %d, LRs %v %v", len(opt.Groups()), opt.LR(0), opt.LR(1))
+	}
+	other, _ := Build(Spec{Task: Forecast, Hidden: 3}, 1)
+	if _, err := other.InitFrom(f); err == nil {
+		t.Error("InitFrom with nothing in common succeeded")
+	}
+}

@@ -203,7 +203,7 @@ func NewLMData(ids []int, B, T int) (*LMData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	it, err := s.Chunks(text.BPTT{T: T}, text.Cursor{})
+	it, err := s.Chunks(text.BPTT{T: T}, text.StreamCursor{})
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}

@@ -33,6 +33,21 @@ func (o *trainOpts) tokenizer(corpus []string) (text.Tokenizer, error) {
 }
 
 func (o *trainOpts) encoder(corpus []string) (*text.Encoder, error) {
+	if o.InitFrom != "" {
+		// Fine-tuning keeps the source model's vocabulary, so that its
+		// embedding rows keep their meaning.
+		m, _, err := loadModel(o.InitFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--init-from: %w", err)
+		}
+		if m.Spec.Task == model.Classify || m.Spec.Task == model.LM {
+			p, err := m.TextPrep()
+			if err != nil {
+				return nil, fmt.Errorf("--init-from: %w", err)
+			}
+			return p.Encoder, nil
+		}
+	}
 	tok, err := o.tokenizer(corpus)
 	if err != nil {
 		return nil, err

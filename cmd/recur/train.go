@@ -77,6 +77,12 @@ type trainOpts struct {
 	Epochs      int
 	Patience    int
 	Seed        uint64
+
+	// transfer learning
+	InitFrom      string
+	Freeze        string
+	LRBackbone    float64
+	UnfreezeAfter int
 }
 
 func (o *trainOpts) register(fs *flag.FlagSet) {
@@ -129,6 +135,11 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many epochs without validation improvement (0: never)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
+
+	fs.StringVar(&o.InitFrom, "init-from", "", "transfer learning: start from the parameters of this trained `model` that match by name and shape (a text model also lends its vocabulary)")
+	fs.StringVar(&o.Freeze, "freeze", "", "comma-separated parameter `patterns` to freeze (e.g. embedding,rnn)")
+	fs.Float64Var(&o.LRBackbone, "lr-backbone", 0, "learning rate of everything but the head (0: --lr)")
+	fs.IntVar(&o.UnfreezeAfter, "unfreeze-after", 0, "unfreeze the --freeze parameters after this many epochs (0: never)")
 }
 
 var cmdTrain = &command{
@@ -351,9 +362,40 @@ func writeJSON(w io.Writer, v any) error {
 // fit runs the trainer with the options' optimizer, clipping, early
 // stopping, logs and checkpoints, resuming when asked.
 func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid train.Data, shuffle bool, dir, info string, stdout, stderr io.Writer) (*train.Result, error) {
-	opt, err := optim.New(o.Optimizer, m.Params(), optim.Config{LR: o.LR, WeightDecay: o.WeightDecay})
+	progress := stdout
+	if o.JSON {
+		progress = stderr // keep stdout for the JSON line
+	}
+	if o.InitFrom != "" {
+		path, err := modelPath(o.InitFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--init-from: %w", err)
+		}
+		f, err := checkpoint.Read(path)
+		if err != nil {
+			return nil, fmt.Errorf("--init-from: %w", err)
+		}
+		tr, err := m.InitFrom(f)
+		if err != nil {
+			return nil, fmt.Errorf("--init-from %s: %w", path, err)
+		}
+		if !o.Quiet {
+			fmt.Fprintf(progress, "init-from %s: %v\n", path, tr)
+		}
+	}
+	frozen := splitList(o.Freeze)
+	if len(frozen) > 0 {
+		n, err := m.Freeze(true, frozen...)
+		if err != nil {
+			return nil, fmt.Errorf("--freeze: %w", err)
+		}
+		if !o.Quiet {
+			fmt.Fprintf(progress, "froze %d parameters matching %q\n", n, frozen)
+		}
+	}
+	opt, err := m.NewOptimizer(o.Optimizer, optim.Config{LR: o.LR, WeightDecay: o.WeightDecay}, o.LRBackbone)
 	if err != nil {
-		return nil, fmt.Errorf("--optimizer/--lr/--weight-decay: %w", err)
+		return nil, fmt.Errorf("--optimizer/--lr/--lr-backbone/--weight-decay: %w", err)
 	}
 	csvFile, err := os.Create(filepath.Join(dir, "metrics.csv"))
 	if err != nil {
@@ -374,9 +416,16 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		}
 		cbs = append(cbs, es)
 	}
-	progress := stdout
-	if o.JSON {
-		progress = stderr // keep stdout for the JSON line
+	if len(frozen) > 0 && o.UnfreezeAfter > 0 {
+		cbs = append(cbs, train.CallbackFunc(func(ev *train.Event) error {
+			if ev.Kind == train.EpochEnd && ev.Epoch == o.UnfreezeAfter {
+				m.Freeze(false, frozen...)
+				if !o.Quiet {
+					fmt.Fprintf(progress, "epoch %d: unfroze %q\n", ev.Epoch, frozen)
+				}
+			}
+			return nil
+		}))
 	}
 	if !o.Quiet {
 		fmt.Fprintln(progress, info)
