@@ -161,14 +161,27 @@ func (g *gemmJob) runJIT(i0, i1, q0, q1 int) {
 	releaseA(abuf)
 }
 
-// stripsA returns rows i0..i1 of k-block l0..l0+kcp of A packed into 6-row
-// strips (strip s at s*6*kcp, element (r, l) at l*6+r) when g.packA is set,
-// and nil otherwise. The buffer lives until releaseA.
+// stripHeight is the number of rows of the next strip when left rows
+// remain: 6, except that 7, 8 or 9 last rows become two strips of 4/3, 4/4
+// or 5/4. An mr-row micro-kernel keeps 2·mr FMA chains in flight and needs
+// 8 to hide the FMA latency, so a 1- or 2-row strip would run at a quarter
+// or half speed.
+func stripHeight(left int) int {
+	if left > 6 && left < 10 {
+		return (left + 1) / 2
+	}
+	return min(6, left)
+}
+
+// stripsA returns rows i0..i1 of k-block l0..l0+kcp of A packed into strips
+// of stripHeight rows (a strip of h rows starting at row i is at
+// (i-i0)*kcp, element (r, l) at l*h+r) when g.packA is set, and nil
+// otherwise. The buffer lives until releaseA.
 func (g *gemmJob) stripsA(buf **[]float32, i0, i1, l0, kcp int) []float32 {
 	if !g.packA {
 		return nil
 	}
-	size := (i1 - i0 + 5) / 6 * 6 * kcp
+	size := (i1 - i0) * kcp
 	if *buf != nil && cap(**buf) < size {
 		putScratch(*buf)
 		*buf = nil
@@ -198,11 +211,11 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 		panel := panels[(q-q0)*kcp*16 : (q-q0+1)*kcp*16]
 		j := q * 16
 		w := min(16, n-j)
-		for i := i0; i < i1; i += 6 {
-			mr := min(6, i1-i)
+		for i, mr := i0, 0; i < i1; i += mr {
+			mr = stripHeight(i1 - i)
 			as, rsa, csa := g.a[i*g.rsa+l0*g.csa:], g.rsa, g.csa
 			if strips != nil {
-				as, rsa, csa = strips[(i-i0)*kcp:], 1, 6
+				as, rsa, csa = strips[(i-i0)*kcp:], 1, mr
 			}
 			if w == 16 {
 				microKernel(mr, kcp, as, rsa, csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)

@@ -458,3 +458,20 @@ func FuzzSgemm(f *testing.F) {
 		gemmPaths(t, g)
 	})
 }
+
+func TestStripHeight(t *testing.T) {
+	for m := 1; m <= 40; m++ {
+		var hs []int
+		for left := m; left > 0; {
+			h := stripHeight(left)
+			hs = append(hs, h)
+			left -= h
+		}
+		for i, h := range hs {
+			if h < 1 || h > 6 || (m >= 4 && h < 3) || (i < len(hs)-2 && h != 6) {
+				t.Errorf("m=%d: strips %v", m, hs)
+				break
+			}
+		}
+	}
+}

@@ -108,18 +108,21 @@ func packBTGo(l0, l1, w int, b []float32, ldb int, dst []float32) {
 }
 
 // packAT copies rows i0 <= i < i1, columns l0 <= l < l0+kcp of op(A) for a
-// transposed A (A(i, l) = a[l*lda+i]) into 6-row strips: strip s holds rows
-// i0+6s.. as kcp groups of 6 floats, dst[s*6*kcp+l*6+r] = A(i0+6s+r, l0+l)
-// (a last, shorter strip leaves its unused slots alone).
+// transposed A (A(i, l) = a[l*lda+i]) into strips of stripHeight rows: a
+// strip of h rows starting at row i holds kcp groups of h floats,
+// dst[(i-i0)*kcp+l*h+r] = A(i+r, l0+l).
 func packAT(dst, a []float32, lda, i0, i1, l0, kcp int) {
-	full := (i1 - i0) / 6
+	full := 0 // leading 6-row strips, copied in one pass
+	for i := i0; stripHeight(i1-i) == 6; i += 6 {
+		full++
+	}
 	packAT6(kcp, a[l0*lda+i0:], lda, dst, full)
-	if i := i0 + 6*full; i < i1 {
-		strip := dst[(i-i0)*kcp : (i-i0+6)*kcp]
-		mr := i1 - i
+	for i, h := i0+6*full, 0; i < i1; i += h {
+		h = stripHeight(i1 - i)
+		strip := dst[(i-i0)*kcp : (i-i0+h)*kcp]
 		for l := 0; l < kcp; l++ {
 			s := (l0+l)*lda + i
-			copy(strip[l*6:l*6+mr], a[s:s+mr])
+			copy(strip[l*h:l*h+h], a[s:s+h])
 		}
 	}
 }
