@@ -94,6 +94,14 @@ func RandVar(rng *tensor.RNG, shape ...int) *nn.Var {
 	return nn.NewVar(t)
 }
 
+// Reporter is the part of testing.TB the checks use (*testing.T and
+// *testing.B satisfy it); the suite's own tests pass a recorder.
+type Reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
 // Check runs every sub-check of the conformance suite on s.
 func Check(t *testing.T, s Spec) {
 	t.Helper()
@@ -111,17 +119,18 @@ func Check(t *testing.T, s Spec) {
 	t.Run(s.Name+"/threads", func(t *testing.T) { CheckThreads(t, s) })
 }
 
-func (s *Spec) build(t *testing.T, seed uint64) (nn.Module, []*nn.Var) {
+func (s *Spec) build(t Reporter, seed uint64) (nn.Module, []*nn.Var, bool) {
 	t.Helper()
 	m, err := s.New(tensor.NewRNG(seed))
 	if err != nil {
-		t.Fatalf("%s: New: %v", s.Name, err)
+		t.Errorf("%s: New: %v", s.Name, err)
+		return nil, nil, false
 	}
 	var in []*nn.Var
 	if s.Inputs != nil {
 		in = s.Inputs(tensor.NewRNG(seed + 1000))
 	}
-	return m, in
+	return m, in, true
 }
 
 func cloneVals(vs []*nn.Var) [][]float32 {
@@ -181,16 +190,20 @@ func loss(outs []*nn.Var, r [][]float64) float64 {
 }
 
 // CheckGrad compares tape gradients with central differences.
-func CheckGrad(t *testing.T, s Spec) {
+func CheckGrad(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
-	m, in := s.build(t, s.Seed)
+	m, in, ok := s.build(t, s.Seed)
+	if !ok {
+		return
+	}
 	params := m.Params()
 	nn.ZeroGrad(params)
 	tp := &nn.Tape{Eval: true}
 	outs := s.Forward(m, tp, in)
 	if len(outs) == 0 {
-		t.Fatalf("%s: Forward returned no outputs", s.Name)
+		t.Errorf("%s: Forward returned no outputs", s.Name)
+		return
 	}
 	r := lossWeights(s.Seed, outs)
 	// Seed every output's gradient with its weights and run the tape once.
@@ -250,29 +263,40 @@ func CheckGrad(t *testing.T, s Spec) {
 
 // CheckSaveLoad copies parameters by name into a layer built with another
 // seed and checks the outputs are bitwise equal.
-func CheckSaveLoad(t *testing.T, s Spec) {
+func CheckSaveLoad(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
-	m, in := s.build(t, s.Seed)
-	m2, _ := s.build(t, s.Seed+7)
+	m, in, ok := s.build(t, s.Seed)
+	if !ok {
+		return
+	}
+	m2, _, ok := s.build(t, s.Seed+7)
+	if !ok {
+		return
+	}
 	src, err := nn.ByName(m.Params())
 	if err != nil {
-		t.Fatalf("%s: %v", s.Name, err)
+		t.Errorf("%s: %v", s.Name, err)
+		return
 	}
 	dst := m2.Params()
 	if len(dst) != len(src) {
-		t.Fatalf("%s: fresh layer has %d params, want %d", s.Name, len(dst), len(src))
+		t.Errorf("%s: fresh layer has %d params, want %d", s.Name, len(dst), len(src))
+		return
 	}
 	for _, p := range dst {
 		if p.Name == "" {
-			t.Fatalf("%s: parameter with an empty name", s.Name)
+			t.Errorf("%s: parameter with an empty name", s.Name)
+			return
 		}
 		q, ok := src[p.Name]
 		if !ok {
-			t.Fatalf("%s: fresh layer has parameter %q the original lacks", s.Name, p.Name)
+			t.Errorf("%s: fresh layer has parameter %q the original lacks", s.Name, p.Name)
+			return
 		}
 		if !tensor.SameShape(p.Value, q.Value) {
-			t.Fatalf("%s: %s: shape %v, want %v", s.Name, p.Name, p.Value.Shape, q.Value.Shape)
+			t.Errorf("%s: %s: shape %v, want %v", s.Name, p.Name, p.Value.Shape, q.Value.Shape)
+			return
 		}
 		if p.Grad == nil || !tensor.SameShape(p.Grad, p.Value) {
 			t.Errorf("%s: %s: gradient not allocated with the value's shape", s.Name, p.Name)
@@ -288,10 +312,13 @@ func CheckSaveLoad(t *testing.T, s Spec) {
 
 // CheckConcurrent runs inference from several goroutines and checks that
 // they agree with a serial run and that nothing was mutated.
-func CheckConcurrent(t *testing.T, s Spec) {
+func CheckConcurrent(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
-	m, in := s.build(t, s.Seed)
+	m, in, ok := s.build(t, s.Seed)
+	if !ok {
+		return
+	}
 	params := m.Params()
 	pv := cloneVals(paramVars(params))
 	pg := cloneGrads(params)
@@ -332,19 +359,21 @@ func CheckConcurrent(t *testing.T, s Spec) {
 
 // CheckSeed builds the layer twice from the same seed and checks the
 // parameters and outputs are bitwise equal, and that another seed differs.
-func CheckSeed(t *testing.T, s Spec) {
+func CheckSeed(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
-	m1, in1 := s.build(t, s.Seed)
-	m2, in2 := s.build(t, s.Seed)
+	m1, in1, ok1 := s.build(t, s.Seed)
+	m2, in2, ok2 := s.build(t, s.Seed)
+	if !ok1 || !ok2 {
+		return
+	}
 	if i, j, ok := sameVals(cloneVals(paramVars(m1.Params())), cloneVals(paramVars(m2.Params()))); !ok {
 		t.Errorf("%s: same seed, parameter %d differs at %d", s.Name, i, j)
 	}
 	if i, j, ok := sameVals(cloneVals(s.Forward(m1, nil, in1)), cloneVals(s.Forward(m2, nil, in2))); !ok {
 		t.Errorf("%s: same seed, output %d differs at %d", s.Name, i, j)
 	}
-	m3, _ := s.build(t, s.Seed+1)
-	if len(m3.Params()) > 0 {
+	if m3, _, ok := s.build(t, s.Seed+1); ok && len(m3.Params()) > 0 {
 		if _, _, ok := sameVals(cloneVals(paramVars(m1.Params())), cloneVals(paramVars(m3.Params()))); ok && anyNonZero(m1.Params()) {
 			t.Errorf("%s: seeds %d and %d give identical parameters", s.Name, s.Seed, s.Seed+1)
 		}
@@ -386,10 +415,13 @@ func cloneGrads(ps []*nn.Param) [][]float32 {
 // TODO(kernel): internal/kernel has no SetThreads yet; until it does this
 // varies GOMAXPROCS (1, then the original), from which the kernel's worker
 // team is sized.
-func CheckThreads(t *testing.T, s Spec) {
+func CheckThreads(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
-	m, in := s.build(t, s.Seed)
+	m, in, ok := s.build(t, s.Seed)
+	if !ok {
+		return
+	}
 	want := cloneVals(s.Forward(m, nil, in))
 	old := runtime.GOMAXPROCS(1)
 	got := cloneVals(s.Forward(m, nil, in))

@@ -1,7 +1,10 @@
 package nntest_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/recur-ml/recur/nn"
@@ -10,15 +13,28 @@ import (
 )
 
 // scaleTanh is a toy layer y = tanh(w ⊙ x) with a hand-written backward,
-// enough to exercise every sub-check.
-type scaleTanh struct{ w *nn.Param }
+// enough to exercise every sub-check; the flags break it on purpose.
+type scaleTanh struct {
+	w, extra *nn.Param
+	// forgetParamGrad drops the weight gradient; mutate changes the weight
+	// during inference.
+	forgetParamGrad, mutate bool
+}
 
-func (l *scaleTanh) Params() []*nn.Param { return []*nn.Param{l.w} }
+func (l *scaleTanh) Params() []*nn.Param {
+	if l.extra != nil {
+		return []*nn.Param{l.w, l.extra}
+	}
+	return []*nn.Param{l.w}
+}
 
 func (l *scaleTanh) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
 	y := nn.NewVar(tensor.New(x.Value.Shape...))
 	for i, v := range x.Value.Data {
 		y.Value.Data[i] = float32(math.Tanh(float64(l.w.Value.Data[i] * v)))
+	}
+	if tp == nil && l.mutate {
+		l.w.Value.Data[0] += 1e-3
 	}
 	if tp != nil {
 		tp.Add(func() {
@@ -29,24 +45,71 @@ func (l *scaleTanh) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
 			for i, g := range y.Grad.Data {
 				d := g * (1 - y.Value.Data[i]*y.Value.Data[i])
 				gx.Data[i] += d * l.w.Value.Data[i]
-				l.w.Grad.Data[i] += d * x.Value.Data[i]
+				if !l.forgetParamGrad {
+					l.w.Grad.Data[i] += d * x.Value.Data[i]
+				}
 			}
 		})
 	}
 	return y
 }
 
-func TestCheckToyLayer(t *testing.T) {
-	nntest.Check(t, nntest.Spec{
+func toySpec(configure func(l *scaleTanh)) nntest.Spec {
+	return nntest.Spec{
 		Name: "scaletanh",
 		New: func(rng *tensor.RNG) (nn.Module, error) {
 			w := nn.NewParam("weight", 2, 3)
 			rng.FillUniform(w.Value, -1, 1)
-			return &scaleTanh{w: w}, nil
+			l := &scaleTanh{w: w}
+			if configure != nil {
+				configure(l)
+			}
+			return l, nil
 		},
 		Inputs: func(rng *tensor.RNG) []*nn.Var { return []*nn.Var{nntest.RandVar(rng, 2, 3)} },
 		Forward: func(m nn.Module, tp *nn.Tape, in []*nn.Var) []*nn.Var {
 			return []*nn.Var{m.(*scaleTanh).forward(tp, in[0])}
 		},
-	})
+	}
+}
+
+func TestCheckToyLayer(t *testing.T) {
+	nntest.Check(t, toySpec(nil))
+}
+
+// recorder is a Reporter that keeps the messages.
+type recorder struct{ errs []string }
+
+func (r *recorder) Helper()             {}
+func (r *recorder) Logf(string, ...any) {}
+func (r *recorder) Errorf(format string, a ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, a...))
+}
+
+// TestChecksCatchBrokenLayers makes sure each sub-check can fail.
+func TestChecksCatchBrokenLayers(t *testing.T) {
+	var counter atomic.Uint64
+	cases := []struct {
+		name  string
+		check func(nntest.Reporter, nntest.Spec)
+		spec  nntest.Spec
+		want  string
+	}{
+		{"grad", nntest.CheckGrad, toySpec(func(l *scaleTanh) { l.forgetParamGrad = true }), "d loss/d weight"},
+		{"concurrent", nntest.CheckConcurrent, toySpec(func(l *scaleTanh) { l.mutate = true }), "differs"},
+		{"saveload", nntest.CheckSaveLoad, toySpec(func(l *scaleTanh) { l.extra = nn.NewParam("weight", 1) }), "duplicate"},
+		{"seed", nntest.CheckSeed, toySpec(func(l *scaleTanh) { l.w.Value.Data[0] = float32(counter.Add(1)) }), "same seed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &recorder{}
+			c.check(r, c.spec)
+			if len(r.errs) == 0 {
+				t.Fatalf("Check%s passed a broken layer", c.name)
+			}
+			if !strings.Contains(strings.Join(r.errs, "\n"), c.want) {
+				t.Errorf("Check%s errors %q do not mention %q", c.name, r.errs, c.want)
+			}
+		})
+	}
 }
