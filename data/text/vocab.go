@@ -174,6 +174,22 @@ func (v *Vocab) Encode(dst []int, toks []string) []int {
 	return dst
 }
 
+// Wrap returns a new slice holding BOS, ids and EOS; an absent special
+// (id -1) is left out. For sequence to sequence, wrapped targets give the
+// decoder input (all but the last id) and the next-token targets (all but
+// the first).
+func (v *Vocab) Wrap(ids []int) []int {
+	out := make([]int, 0, len(ids)+2)
+	if v.BOS >= 0 {
+		out = append(out, v.BOS)
+	}
+	out = append(out, ids...)
+	if v.EOS >= 0 {
+		out = append(out, v.EOS)
+	}
+	return out
+}
+
 // Decode appends the tokens of ids to dst and returns it. It panics on an
 // id out of range.
 func (v *Vocab) Decode(dst []string, ids []int) []string {

@@ -49,12 +49,18 @@ func TestVocabSpecialsAndUnknown(t *testing.T) {
 	if got := v.Decode(nil, []int{5, 4}); !slices.Equal(got, []string{"y", "x"}) {
 		t.Errorf("Decode = %q", got)
 	}
+	if got, want := v.Wrap([]int{4, 5}), []int{2, 4, 5, 3}; !slices.Equal(got, want) {
+		t.Errorf("Wrap = %v, want %v", got, want)
+	}
 	v2, err := BuildVocab(Counts{"x": 1}, VocabConfig{Specials: &Specials{Unk: "?"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v2.Pad != -1 || v2.Unk != 0 || v2.BOS != -1 || v2.EOS != -1 {
 		t.Errorf("absent specials = %d,%d,%d,%d, want -1,0,-1,-1", v2.Pad, v2.Unk, v2.BOS, v2.EOS)
+	}
+	if got := v2.Wrap([]int{1}); !slices.Equal(got, []int{1}) {
+		t.Errorf("Wrap without bos/eos = %v, want [1]", got)
 	}
 }
 
