@@ -87,8 +87,11 @@ func (g *gemmJob) exec() {
 		})
 		g.pack = false
 	}
+	// Row parts of about mcBlock rows: each part streams all of packed B,
+	// so fewer, taller parts read it fewer times; at least 2 per thread
+	// so that a late worker leaves work to the others.
 	strips := (g.m + 5) / 6
-	parts := min(strips, 4*threads)
+	parts := min(strips, max(2*threads, (g.m+mcBlock-1)/mcBlock))
 	per := (strips + parts - 1) / parts
 	parts = (strips + per - 1) / per
 	parallel(parts, func(t int) { g.run(6*t*per, min(g.m, 6*(t+1)*per), 0, np) })
