@@ -136,3 +136,39 @@ func Example_charLM() {
 	// chunks 15 last T 3 next epoch 1
 	// "First Citizen:\n"
 }
+
+// Sentence pairs for sequence to sequence: one character vocabulary per
+// language, targets wrapped in BOS/EOS, batched with the target lengths.
+func Example_seq2seq() {
+	pairs, err := text.ReadPairsFile("testdata/fra_head.txt", text.PairsConfig{Max: 8})
+	if err != nil {
+		panic(err)
+	}
+	var src, tgt []string
+	for _, p := range pairs {
+		src, tgt = append(src, p.Src), append(tgt, p.Tgt)
+	}
+	clean := text.Cleaner{Form: text.NFKC, Lower: true}
+	srcEnc, err := text.NewEncoder(src, clean, text.CharTokenizer{}, text.VocabConfig{})
+	if err != nil {
+		panic(err)
+	}
+	tgtEnc, err := text.NewEncoder(tgt, clean, text.CharTokenizer{}, text.VocabConfig{})
+	if err != nil {
+		panic(err)
+	}
+	ds := &batch.Dataset{Seqs: srcEnc.EncodeAll(src)}
+	for _, ids := range tgtEnc.EncodeAll(tgt) {
+		ds.Targets = append(ds.Targets, tgtEnc.Vocab.Wrap(ids))
+	}
+	loader, err := batch.NewLoader(ds, batch.Config{BatchSize: 4, SortDesc: true})
+	if err != nil {
+		panic(err)
+	}
+	b := loader.Make(loader.Plan(0)[0])
+	fmt.Println("src lengths", b.Lengths, "target lengths", b.TargetLengths)
+	fmt.Printf("%q -> %q\n", srcEnc.Decode(b.IDs[:b.T]), tgtEnc.Decode(b.Targets[:b.TT]))
+	// Output:
+	// src lengths [4 4 4 3] target lengths [9 10 12 6]
+	// "run!" -> "<bos>cours !<eos>"
+}
