@@ -24,7 +24,8 @@
 //     layer get identical outputs, and inference mutates neither inputs nor
 //     parameters nor gradients (run the test with -race).
 //   - seed: the same seed gives the same parameters and outputs.
-//   - threads: the outputs do not depend on the kernel worker count.
+//   - threads: the outputs do not depend on the kernel worker count
+//     (kernel.SetThreads 1 against GOMAXPROCS).
 //
 // Keep layers tiny (sizes below 10): the gradient check costs two forwards
 // per scalar.
@@ -37,6 +38,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
@@ -410,11 +412,8 @@ func cloneGrads(ps []*nn.Param) [][]float32 {
 }
 
 // CheckThreads checks that the outputs do not depend on the number of
-// worker threads.
-//
-// TODO(kernel): internal/kernel has no SetThreads yet; until it does this
-// varies GOMAXPROCS (1, then the original), from which the kernel's worker
-// team is sized.
+// kernel worker threads: one thread against every thread GOMAXPROCS allows
+// (kernel.SetThreads), restoring the setting afterwards.
 func CheckThreads(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
@@ -422,11 +421,17 @@ func CheckThreads(t Reporter, s Spec) {
 	if !ok {
 		return
 	}
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	kernel.SetThreads(1)
 	want := cloneVals(s.Forward(m, nil, in))
-	old := runtime.GOMAXPROCS(1)
+	kernel.SetThreads(runtime.GOMAXPROCS(0))
+	many := kernel.Threads()
 	got := cloneVals(s.Forward(m, nil, in))
-	runtime.GOMAXPROCS(old)
 	if i, j, ok := sameVals(got, want); !ok {
-		t.Errorf("%s: with GOMAXPROCS=1 output %d differs at %d from GOMAXPROCS=%d", s.Name, i, j, old)
+		t.Errorf("%s: with %d kernel threads output %d differs at %d from 1 thread", s.Name, many, i, j)
+	}
+	if many == 1 {
+		t.Logf("%s: GOMAXPROCS is 1, so only one thread count was tried", s.Name)
 	}
 }
