@@ -138,3 +138,82 @@ func TestReadBPEBad(t *testing.T) {
 		}
 	}
 }
+
+// naiveBPE trains like TrainBPE but recounts every pair from scratch at
+// each step, over string symbols: the reference for the incremental
+// bookkeeping.
+func naiveBPE(corpus string, size int) [][2]string {
+	counts := map[string]int{}
+	for _, p := range pieces(corpus) {
+		counts[p]++
+	}
+	var words [][]string
+	var freq []int
+	symbols := map[string]bool{}
+	for _, p := range slices.Sorted(mapKeys(counts)) {
+		var w []string
+		for _, r := range p {
+			w = append(w, string(r))
+			symbols[string(r)] = true
+		}
+		words, freq = append(words, w), append(freq, counts[p])
+	}
+	var merges [][2]string
+	for len(symbols) < size {
+		pc := map[[2]string]int{}
+		for i, w := range words {
+			for j := 0; j+1 < len(w); j++ {
+				pc[[2]string{w[j], w[j+1]}] += freq[i]
+			}
+		}
+		var best [2]string
+		bestN := 0
+		for p, n := range pc {
+			if n > bestN || n == bestN && (p[0] < best[0] || p[0] == best[0] && p[1] < best[1]) {
+				best, bestN = p, n
+			}
+		}
+		if bestN < 2 {
+			break
+		}
+		merges = append(merges, best)
+		symbols[best[0]+best[1]] = true
+		for i, w := range words {
+			var out []string
+			for j := 0; j < len(w); j++ {
+				if j+1 < len(w) && w[j] == best[0] && w[j+1] == best[1] {
+					out = append(out, best[0]+best[1])
+					j++
+				} else {
+					out = append(out, w[j])
+				}
+			}
+			words[i] = out
+		}
+	}
+	return merges
+}
+
+func TestTrainBPEMatchesNaive(t *testing.T) {
+	data, err := os.ReadFile("testdata/shakespeare_head.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, corpus := range []string{string(data), "aaaa aaa aa a abab baba ababab", "ééé ée éé 12 1212 121 !!! !!"} {
+		b, err := TrainBPE(corpus, BPEConfig{Size: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := naiveBPE(corpus, 300)
+		if len(want) < 3 {
+			t.Fatalf("reference learned only %d merges on %q...", len(want), corpus[:10])
+		}
+		if got := b.Merges(); !slices.Equal(got, want) {
+			n := 0
+			for n < min(len(got), len(want)) && got[n] == want[n] {
+				n++
+			}
+			t.Errorf("%d merges, want %d; first difference at %d", len(got), len(want), n)
+		}
+	}
+}
