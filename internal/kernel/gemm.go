@@ -21,23 +21,14 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		panic("kernel: Sgemm ldc < n")
 	}
 	checkLen("Sgemm c", c, (m-1)*ldc+n)
+	if k > 0 {
+		checkMatrix("Sgemm a", tA, m, k, a, lda)
+		checkMatrix("Sgemm b", tB, k, n, b, ldb)
+	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB {
-		br, bc = n, k
-	}
-	if lda < ac || ldb < bc {
-		panic("kernel: Sgemm leading dimension too small")
-	}
-	checkLen("Sgemm a", a, (ar-1)*lda+ac)
-	checkLen("Sgemm b", b, (br-1)*ldb+bc)
 	if !useAVX2 {
 		sgemmGeneric(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -51,7 +42,7 @@ func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 	case m == 1:
 		// One row of C (contiguous): x = op(A)'s row.
 		xs, x := strided(a, k, lda, tA)
-		gemvInto(c[:n], 1, beta, func(y []float32, accum bool) {
+		gemvInto(c, n, 1, beta, func(y []float32, accum bool) {
 			if tB {
 				gemvT(k, x, b, ldb, n, y, alpha, accum)
 			} else {
@@ -62,13 +53,13 @@ func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 	case n == 1:
 		// One column of C (stride ldc): x = op(B)'s column.
 		xs, x := strided(b, k, ldb, !tB)
-		gemvInto(c, ldc, beta, func(y []float32, accum bool) {
+		gemvInto(c, m, ldc, beta, func(y []float32, accum bool) {
 			if tA {
 				gemvN(k, x, a, lda, m, y, alpha, accum)
 			} else {
 				gemvT(k, x, a, lda, m, y, alpha, accum)
 			}
-		}, m)
+		})
 		putScratchIf(xs)
 	default:
 		sgemmBlocked(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -95,14 +86,10 @@ func putScratchIf(s *[]float32) {
 	}
 }
 
-// gemvInto applies beta to the vector y[i*inc], i < len (len defaults to
-// len(y) when inc == 1), and runs kern to add (or store) alpha*op(A)x,
-// through contiguous scratch when inc != 1.
-func gemvInto(y []float32, inc int, beta float32, kern func(y []float32, accum bool), length ...int) {
-	n := len(y)
-	if len(length) > 0 {
-		n = length[0]
-	}
+// gemvInto computes the vector y[i*inc], i < n, as beta*y + v where kern
+// stores (accum false) or adds (accum true) v into the contiguous slice it
+// is given: y itself when inc == 1, scratch otherwise.
+func gemvInto(y []float32, n, inc int, beta float32, kern func(y []float32, accum bool)) {
 	if inc == 1 {
 		y = y[:n]
 		if beta != 0 && beta != 1 {
@@ -127,6 +114,18 @@ func gemvInto(y []float32, inc int, beta float32, kern func(y []float32, accum b
 		}
 	}
 	putScratch(s)
+}
+
+// checkMatrix panics unless s holds op(S), rows×cols (stored cols×rows
+// when t), with leading dimension ld; rows, cols >= 1.
+func checkMatrix(what string, t bool, rows, cols int, s []float32, ld int) {
+	if t {
+		rows, cols = cols, rows
+	}
+	if ld < cols {
+		panic("kernel: " + what + " leading dimension too small")
+	}
+	checkLen(what, s, (rows-1)*ld+cols)
 }
 
 // scaleC sets C = beta*C (beta == 0 clears, NaN included).
@@ -167,14 +166,7 @@ func (p *PackedB) Pack(tB bool, k, n int, b []float32, ldb int) {
 		panic("kernel: negative PackedB size")
 	}
 	if k > 0 && n > 0 {
-		br, bc := k, n
-		if tB {
-			br, bc = n, k
-		}
-		if ldb < bc {
-			panic("kernel: PackedB leading dimension too small")
-		}
-		checkLen("PackedB b", b, (br-1)*ldb+bc)
+		checkMatrix("PackedB b", tB, k, n, b, ldb)
 	}
 	p.K, p.N = k, n
 	size := packedLen(k, n)
@@ -202,18 +194,13 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 		panic("kernel: SgemmPacked ldc < n")
 	}
 	checkLen("SgemmPacked c", c, (m-1)*ldc+n)
+	if k > 0 {
+		checkMatrix("SgemmPacked a", tA, m, k, a, lda)
+	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	if lda < ac {
-		panic("kernel: SgemmPacked leading dimension too small")
-	}
-	checkLen("SgemmPacked a", a, (ar-1)*lda+ac)
 	if m == 1 {
 		xs, x := strided(a, k, lda, tA)
 		gemvPacked(x, p, alpha, beta, c[:n])
@@ -261,38 +248,12 @@ func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 }
 
 // Sgemv computes y = alpha*op(A)*x + beta*y with A m×n row-major (lda);
-// op(A) = A (y has m elements, x n) or Aᵀ when tA (y has n, x m).
+// op(A) = A (y has m elements, x n) or Aᵀ when tA (y has n, x m). It is
+// Sgemm with one column, which runs the GEMV kernels.
 func Sgemv(tA bool, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
-	if !useAVX2 || m == 0 || n == 0 {
-		if tA {
-			Sgemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
-			return
-		}
-		Sgemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
-		return
-	}
-	if m < 0 || n < 0 {
-		panic("kernel: negative Sgemv size")
-	}
-	if lda < n {
-		panic("kernel: Sgemv leading dimension too small")
-	}
-	checkLen("Sgemv a", a, (m-1)*lda+n)
-	ny, nx := m, n
 	if tA {
-		ny, nx = n, m
-	}
-	checkLen("Sgemv x", x, nx)
-	checkLen("Sgemv y", y, ny)
-	if alpha == 0 {
-		scaleC(1, ny, beta, y, ny)
+		Sgemm(true, false, n, 1, m, alpha, a, lda, x, 1, beta, y, 1)
 		return
 	}
-	gemvInto(y[:ny], 1, beta, func(y []float32, accum bool) {
-		if tA {
-			gemvN(m, x, a, lda, n, y, alpha, accum)
-		} else {
-			gemvT(n, x, a, lda, m, y, alpha, accum)
-		}
-	})
+	Sgemm(false, false, m, 1, n, alpha, a, lda, x, 1, beta, y, 1)
 }
