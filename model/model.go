@@ -27,6 +27,7 @@ type Model struct {
 	rnn    recurrent
 	drop   *nn.Dropout
 	head   *nn.Linear
+	s2s    *nn.Seq2Seq
 	params []*nn.Param
 	// DropRNG draws the dropout masks; the trainer saves its state.
 	DropRNG *tensor.RNG
@@ -41,6 +42,15 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	}
 	rng := tensor.NewRNG(seed)
 	m := &Model{Spec: s, DropRNG: rng.Split()}
+	if s.Task == Seq2Seq {
+		m.s2s, err = nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: s.Vocab, TgtVocab: s.TgtVocab, HiddenSize: s.Hidden, EmbedSize: s.Embed,
+			NumLayers: s.Layers, Bidirectional: s.Bidirectional, Attention: s.Attention, Dropout: s.Dropout, PadToken: 0}, rng)
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		m.params = m.s2s.Params()
+		return m, nil
+	}
 	in := s.Inputs
 	if s.Task != Forecast {
 		m.emb = nn.NewEmbedding(s.Vocab, s.Embed, -1, rng)

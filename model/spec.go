@@ -14,6 +14,7 @@ const (
 	Forecast = "forecast"
 	Classify = "classify"
 	LM       = "lm"
+	Seq2Seq  = "seq2seq"
 )
 
 // Spec describes a model. Zero fields mean the documented defaults.
@@ -51,6 +52,12 @@ type Spec struct {
 	// Tie shares the embedding matrix with the output layer (lm; needs
 	// Embed == Hidden).
 	Tie bool `json:"tie,omitempty" yaml:"tie"`
+
+	// TgtVocab is the target vocabulary size (seq2seq; Vocab is the
+	// source's) and Attention the attention kind: "general" (default),
+	// "dot", "concat" or "bahdanau".
+	TgtVocab  int    `json:"tgt_vocab,omitempty" yaml:"tgt_vocab"`
+	Attention string `json:"attention,omitempty" yaml:"attention"`
 }
 
 // SpecError reports an invalid field of a Spec.
@@ -102,6 +109,22 @@ func (s Spec) withDefaults() (Spec, error) {
 		if s.Targets > s.Inputs {
 			return s, &SpecError{"targets", s.Targets, fmt.Sprintf("more targets than inputs (%d); targets are the first input features", s.Inputs)}
 		}
+	case Seq2Seq:
+		if s.Vocab <= 0 {
+			return s, &SpecError{"vocab", s.Vocab, "must be positive"}
+		}
+		if s.TgtVocab <= 0 {
+			return s, &SpecError{"tgt_vocab", s.TgtVocab, "must be positive"}
+		}
+		if s.Embed == 0 {
+			s.Embed = s.Hidden
+		}
+		if s.Attention == "" {
+			s.Attention = "general"
+		}
+		if s.Cell != "lstm" {
+			return s, &SpecError{"cell", s.Cell, "seq2seq uses lstm"}
+		}
 	case Classify, LM:
 		if s.Vocab <= 0 {
 			return s, &SpecError{"vocab", s.Vocab, "must be positive"}
@@ -131,7 +154,7 @@ func (s Spec) withDefaults() (Spec, error) {
 			}
 		}
 	default:
-		return s, &SpecError{"task", s.Task, "want forecast, classify or lm"}
+		return s, &SpecError{"task", s.Task, "want forecast, classify, lm or seq2seq"}
 	}
 	return s, nil
 }

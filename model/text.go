@@ -279,7 +279,7 @@ func (t *LMTask) Evaluate(d train.Data) (map[string]float64, error) {
 		return nil, fmt.Errorf("model: no tokens to evaluate")
 	}
 	l := sum / float64(n)
-	return map[string]float64{"loss": l, "ppl": math.Exp(l), "bits": l / math.Ln2}, nil
+	return map[string]float64{"loss": l, "ppl": exp(l), "bits": l / math.Ln2}, nil
 }
 
 // Generate continues prompt (token ids, at least one) by n tokens drawn
@@ -311,3 +311,5 @@ func (m *Model) Generate(prompt []int, n int, sc nn.SampleConfig, rng *tensor.RN
 	}
 	return out, nil
 }
+
+func exp(x float64) float64 { return math.Exp(x) }
