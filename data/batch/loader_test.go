@@ -38,6 +38,8 @@ func TestPlan(t *testing.T) {
 		{"drop last", Config{BatchSize: 4, DropLast: true}, []int{4, 4}, false},
 		{"shuffle", Config{BatchSize: 3, Shuffle: true, Seed: 1}, []int{3, 3, 3, 1}, true},
 		{"bucket", Config{BatchSize: 2, Bucket: 2, Shuffle: true, Seed: 1}, nil, true},
+		{"bucket drop last", Config{BatchSize: 4, Bucket: 2, Shuffle: true, Seed: 2, DropLast: true}, []int{4, 4}, false},
+		{"bucket in order", Config{BatchSize: 3, Bucket: 5}, []int{3, 3, 3, 1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,5 +179,20 @@ func TestIterCancelAndClose(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after Close, %d before", n, before)
+	}
+}
+
+func TestBucketSortsWithinBuckets(t *testing.T) {
+	ds := lengthsDataset(10, 5) // lengths 1 3 5 2 4 1 3 5 2 4
+	l, err := NewLoader(ds, Config{BatchSize: 2, Bucket: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, i := range flat(l.Plan(0)) {
+		got = append(got, len(ds.Seqs[i]))
+	}
+	if want := []int{1, 2, 3, 5, 1, 3, 4, 5, 2, 4}; !slices.Equal(got, want) {
+		t.Errorf("lengths in plan order %v, want %v (sorted within buckets of 4)", got, want)
 	}
 }
