@@ -563,6 +563,10 @@ func (r *rnnCore) runDir(ws *arena, p *seqPlan, w *rnnDir, d int, X []float32, i
 		} else {
 			copy(hprev, hout)
 		}
+		if ldy == Ho {
+			copy(Y[o*Ho:(o+n)*Ho], hprev)
+			continue
+		}
 		for j := 0; j < n; j++ {
 			copy(Y[(o+j)*ldy+yoff:(o+j)*ldy+yoff+Ho], hprev[j*Ho:(j+1)*Ho])
 		}
