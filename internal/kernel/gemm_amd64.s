@@ -1120,22 +1120,21 @@ packbt_done:
 // func sgemmPackBN(kc int, b *float32, ldb int, dst *float32, np int)
 // Requires: AVX, MMX+
 TEXT ·sgemmPackBN(SB), NOSPLIT, $0-40
-	MOVQ kc+0(FP), AX
-	MOVQ b+8(FP), CX
-	MOVQ ldb+16(FP), DX
-	MOVQ dst+24(FP), BX
-	SHLQ $0x02, DX
-	MOVQ AX, SI
-	SHLQ $0x06, SI
-	MOVQ DX, DI
-	SHLQ $0x03, DI
+	MOVQ   kc+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   ldb+16(FP), DX
+	MOVQ   dst+24(FP), BX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000040, AX, SI
+	MOVQ   DX, DI
+	SHLQ   $0x03, DI
 
-packbn_row:
+sgemmPackBN_row:
 	MOVQ np+32(FP), R8
 	MOVQ CX, R9
 	MOVQ BX, R10
 
-packbn_panel:
+sgemmPackBN_group:
 	PREFETCHT0 (R9)(DI*1)
 	VMOVUPS    (R9), Y0
 	VMOVUPS    32(R9), Y1
@@ -1144,43 +1143,46 @@ packbn_panel:
 	ADDQ       $0x40, R9
 	ADDQ       SI, R10
 	DECQ       R8
-	JNE        packbn_panel
+	JNE        sgemmPackBN_group
 	ADDQ       DX, CX
 	ADDQ       $0x40, BX
 	DECQ       AX
-	JNE        packbn_row
+	JNE        sgemmPackBN_row
 	VZEROUPPER
 	RET
 
 // func sgemmPackAT(kc int, a *float32, lda int, dst *float32, ns int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackAT(SB), NOSPLIT, $0-40
-	MOVQ kc+0(FP), AX
-	MOVQ a+8(FP), CX
-	MOVQ lda+16(FP), DX
-	MOVQ dst+24(FP), BX
-	SHLQ $0x02, DX
-	LEAQ (AX)(AX*2), SI
-	SHLQ $0x03, SI
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   dst+24(FP), BX
+	SHLQ   $0x02, DX
+	IMUL3Q $0x00000018, AX, SI
+	MOVQ   DX, DI
+	SHLQ   $0x03, DI
 
-packat_row:
-	MOVQ ns+32(FP), DI
-	MOVQ CX, R8
-	MOVQ BX, R9
+sgemmPackAT_row:
+	MOVQ ns+32(FP), R8
+	MOVQ CX, R9
+	MOVQ BX, R10
 
-packat_strip:
-	VMOVUPS (R8), X0
-	VMOVSD  16(R8), X1
-	VMOVUPS X0, (R9)
-	VMOVSD  X1, 16(R9)
-	ADDQ    $0x18, R8
-	ADDQ    SI, R9
-	DECQ    DI
-	JNE     packat_strip
-	ADDQ    DX, CX
-	ADDQ    $0x18, BX
-	DECQ    AX
-	JNE     packat_row
+sgemmPackAT_group:
+	PREFETCHT0 (R9)(DI*1)
+	VMOVUPS    (R9), X0
+	VMOVSD     16(R9), X1
+	VMOVUPS    X0, (R10)
+	VMOVSD     X1, 16(R10)
+	ADDQ       $0x18, R9
+	ADDQ       SI, R10
+	DECQ       R8
+	JNE        sgemmPackAT_group
+	ADDQ       DX, CX
+	ADDQ       $0x18, BX
+	DECQ       AX
+	JNE        sgemmPackAT_row
+	VZEROUPPER
 	RET
 
 // func sgemvPanels(kc int, x *float32, b *float32, np int, y *float32, alpha float32, accum int)

@@ -238,83 +238,134 @@ func packBT() {
 }
 
 // packBN emits sgemmPackBN, which copies np full 16-column panels of a
-// row-major B into the panel layout, prefetching the rows ahead (each row
-// of B is usually on its own page, out of the hardware prefetcher's reach).
+// row-major B into the panel layout.
 func packBN() {
-	TEXT("sgemmPackBN", NOSPLIT, "func(kc int, b *float32, ldb int, dst *float32, np int)")
+	packGroups("sgemmPackBN", "b", "ldb", "np", 16,
+		"sgemmPackBN sets dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16 (kc, np >= 1).")
+}
+
+// packAT emits sgemmPackAT, which copies ns 6-row strips of a transposed A
+// (6 adjacent floats per k step) into the strip layout.
+func packAT() {
+	packGroups("sgemmPackAT", "a", "lda", "ns", 6,
+		"sgemmPackAT sets dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6 (kc, ns >= 1).")
+}
+
+// packGroups emits a packer that cuts each of kc source rows (ld floats
+// apart) into ng groups of w floats and sends group g of row l to
+// dst[g*kc*w+l*w:]. It reads every source row once, left to right, and
+// prefetches 8 rows ahead: each row is usually on its own page, out of the
+// hardware prefetcher's reach, and visiting one group's kc rows at a time
+// would crowd a few cache sets when ld is a power of two.
+func packGroups(name, src, ld, groups string, w int, doc string) {
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(kc int, %s *float32, %s int, dst *float32, %s int)", src, ld, groups))
 	Pragma("noescape")
-	Doc("sgemmPackBN sets dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16 (kc, np >= 1).")
+	Doc(doc)
 	kc := Load(Param("kc"), GP64())
-	b := Load(Param("b"), GP64())
-	ldb := Load(Param("ldb"), GP64())
+	a := Load(Param(src), GP64())
+	lda := Load(Param(ld), GP64())
 	dst := Load(Param("dst"), GP64())
-	SHLQ(U8(2), ldb)
-	ps := GP64()
-	MOVQ(kc, ps)
-	SHLQ(U8(6), ps) // panel stride in bytes
+	SHLQ(U8(2), lda)
+	gs := GP64() // group stride in dst, bytes: kc*w*4
+	IMUL3Q(U32(4*w), kc, gs)
 	ahead := GP64()
-	MOVQ(ldb, ahead)
-	SHLQ(U8(3), ahead) // 8 rows ahead
-	Label("packbn_row")
-	np := Load(Param("np"), GP64())
+	MOVQ(lda, ahead)
+	SHLQ(U8(3), ahead)
+	Label(name + "_row")
+	ng := Load(Param(groups), GP64())
 	rp, dp := GP64(), GP64()
-	MOVQ(b, rp)
+	MOVQ(a, rp)
 	MOVQ(dst, dp)
-	Label("packbn_panel")
+	Label(name + "_group")
 	PREFETCHT0(Mem{Base: rp, Index: ahead, Scale: 1})
-	y0, y1 := YMM(), YMM()
-	VMOVUPS(Mem{Base: rp}, y0)
-	VMOVUPS(Mem{Base: rp, Disp: 32}, y1)
-	VMOVUPS(y0, Mem{Base: dp})
-	VMOVUPS(y1, Mem{Base: dp, Disp: 32})
-	ADDQ(U8(64), rp)
-	ADDQ(ps, dp)
-	DECQ(np)
-	JNE(LabelRef("packbn_panel"))
-	ADDQ(ldb, b)
-	ADDQ(U8(64), dst)
+	switch w {
+	case 16:
+		y0, y1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: rp}, y0)
+		VMOVUPS(Mem{Base: rp, Disp: 32}, y1)
+		VMOVUPS(y0, Mem{Base: dp})
+		VMOVUPS(y1, Mem{Base: dp, Disp: 32})
+	case 6:
+		x0, x1 := XMM(), XMM()
+		VMOVUPS(Mem{Base: rp}, x0)
+		VMOVSD(Mem{Base: rp, Disp: 16}, x1)
+		VMOVUPS(x0, Mem{Base: dp})
+		VMOVSD(x1, Mem{Base: dp, Disp: 16})
+	default:
+		panic("packGroups: unsupported width")
+	}
+	ADDQ(U8(4*w), rp)
+	ADDQ(gs, dp)
+	DECQ(ng)
+	JNE(LabelRef(name + "_group"))
+	ADDQ(lda, a)
+	ADDQ(U8(4*w), dst)
 	DECQ(kc)
-	JNE(LabelRef("packbn_row"))
+	JNE(LabelRef(name + "_row"))
 	VZEROUPPER()
 	RET()
 }
 
-// packAT emits sgemmPackAT, which copies ns 6-row strips of a transposed
-// A into the strip layout, reading each row of a (one k step) once, left to
-// right: walking a strip at a time instead would visit kc rows lda apart per
-// strip, and with a power-of-two lda those rows crowd a few cache sets.
-func packAT() {
-	TEXT("sgemmPackAT", NOSPLIT, "func(kc int, a *float32, lda int, dst *float32, ns int)")
-	Pragma("noescape")
-	Doc("sgemmPackAT sets dst[s*6*kc+l*6+r] = a[l*lda+s*6+r] for l < kc, s < ns, r < 6 (kc, ns >= 1).")
-	kc := Load(Param("kc"), GP64())
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	dst := Load(Param("dst"), GP64())
-	SHLQ(U8(2), lda)
-	ss := GP64() // strip stride in bytes: 24*kc
-	LEAQ(Mem{Base: kc, Index: kc, Scale: 2}, ss)
-	SHLQ(U8(3), ss)
-	Label("packat_row")
-	ns := Load(Param("ns"), GP64())
-	rp, dp := GP64(), GP64()
-	MOVQ(a, rp)
-	MOVQ(dst, dp)
-	Label("packat_strip")
-	x0, x1 := XMM(), XMM()
-	VMOVUPS(Mem{Base: rp}, x0)
-	VMOVSD(Mem{Base: rp, Disp: 16}, x1)
-	VMOVUPS(x0, Mem{Base: dp})
-	VMOVSD(x1, Mem{Base: dp, Disp: 16})
-	ADDQ(U8(24), rp)
-	ADDQ(ss, dp)
-	DECQ(ns)
-	JNE(LabelRef("packat_strip"))
-	ADDQ(lda, a)
-	ADDQ(U8(24), dst)
-	DECQ(kc)
-	JNE(LabelRef("packat_row"))
-	RET()
+// rows4 addresses up to 4 rows st bytes apart from base p: rows 0-2 as
+// p + {0,1,2}*st and row 3 from a second register p3 = p + 3*st (x86 scales
+// stop at 8 and cannot make 3). It returns p3 (nil unless n == 4) and the
+// address of byte d of row r.
+func rows4(p, st reg.Register, n int) (reg.GPVirtual, func(r, d int) Mem) {
+	var p3 reg.GPVirtual
+	if n == 4 {
+		p3 = GP64()
+		LEAQ(Mem{Base: p, Index: st, Scale: 2}, p3)
+		ADDQ(st, p3)
+	}
+	return p3, func(r, d int) Mem {
+		switch r {
+		case 0:
+			return Mem{Base: p, Disp: d}
+		case 1:
+			return Mem{Base: p, Index: st, Scale: 1, Disp: d}
+		case 2:
+			return Mem{Base: p, Index: st, Scale: 2, Disp: d}
+		default:
+			return Mem{Base: p3, Disp: d}
+		}
+	}
+}
+
+// fourThenOne emits the loop that runs body(4, ...) while count >= 4,
+// then body(1, ...) for the rest, counting count down to 0.
+func fourThenOne(count reg.Register, pre string, body func(n int, lbl string)) {
+	Label(pre + "_loop4")
+	CMPQ(count, U8(4))
+	JL(LabelRef(pre + "_one"))
+	body(4, pre+"4")
+	SUBQ(U8(4), count)
+	JMP(LabelRef(pre + "_loop4"))
+	Label(pre + "_one")
+	TESTQ(count, count)
+	JE(LabelRef(pre + "_done"))
+	body(1, pre+"1")
+	DECQ(count)
+	JMP(LabelRef(pre + "_one"))
+	Label(pre + "_done")
+}
+
+// storeAcc writes the 8-lane accumulators to y (32 bytes apart) as
+// alpha*acc, or alpha*acc + y when flag != 0.
+func storeAcc(acc []reg.VecVirtual, y reg.Register, ya reg.VecVirtual, flag reg.Register, lbl string) {
+	TESTQ(flag, flag)
+	JE(LabelRef(lbl + "_over"))
+	for i := range acc {
+		VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
+	}
+	JMP(LabelRef(lbl + "_st"))
+	Label(lbl + "_over")
+	for i := range acc {
+		VMULPS(ya, acc[i], acc[i])
+	}
+	Label(lbl + "_st")
+	for i := range acc {
+		VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
+	}
 }
 
 // gemvPanels emits sgemvPanels: y = alpha*x·P (+ y) over np packed panels.
@@ -338,24 +389,7 @@ func gemvPanels() {
 		x := Load(Param("x"), GP64())
 		p := GP64()
 		MOVQ(b, p)
-		var p3 reg.GPVirtual
-		if npan == 4 {
-			p3 = GP64()
-			LEAQ(Mem{Base: p, Index: ps, Scale: 2}, p3)
-			ADDQ(ps, p3)
-		}
-		addr := func(q, d int) Mem {
-			switch q {
-			case 0:
-				return Mem{Base: p, Disp: d}
-			case 1:
-				return Mem{Base: p, Index: ps, Scale: 1, Disp: d}
-			case 2:
-				return Mem{Base: p, Index: ps, Scale: 2, Disp: d}
-			default:
-				return Mem{Base: p3, Disp: d}
-			}
-		}
+		p3, addr := rows4(p, ps, npan)
 		acc := make([]reg.VecVirtual, 2*npan)
 		for i := range acc {
 			acc[i] = YMM()
@@ -377,38 +411,13 @@ func gemvPanels() {
 		}
 		DECQ(n)
 		JNE(LabelRef(lbl + "_k"))
-		TESTQ(flag, flag)
-		JE(LabelRef(lbl + "_over"))
-		for i := range acc {
-			VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
-		}
-		JMP(LabelRef(lbl + "_st"))
-		Label(lbl + "_over")
-		for i := range acc {
-			VMULPS(ya, acc[i], acc[i])
-		}
-		Label(lbl + "_st")
-		for i := range acc {
-			VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
-		}
+		storeAcc(acc, y, ya, flag, lbl)
 		ADDQ(U32(64*npan), y)
 		for q := 0; q < npan; q++ {
 			ADDQ(ps, b)
 		}
 	}
-	Label("gemvp_loop4")
-	CMPQ(np, U8(4))
-	JL(LabelRef("gemvp_one"))
-	body(4, "gemvp4")
-	SUBQ(U8(4), np)
-	JMP(LabelRef("gemvp_loop4"))
-	Label("gemvp_one")
-	TESTQ(np, np)
-	JE(LabelRef("gemvp_done"))
-	body(1, "gemvp1")
-	DECQ(np)
-	JMP(LabelRef("gemvp_one"))
-	Label("gemvp_done")
+	fourThenOne(np, "gemvp", body)
 	VZEROUPPER()
 	RET()
 }
@@ -447,20 +456,7 @@ func gemvN() {
 		ADDQ(ldb, p)
 		DECQ(kk)
 		JNE(LabelRef(lbl + "_k"))
-		TESTQ(flag, flag)
-		JE(LabelRef(lbl + "_over"))
-		for i := range acc {
-			VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
-		}
-		JMP(LabelRef(lbl + "_st"))
-		Label(lbl + "_over")
-		for i := range acc {
-			VMULPS(ya, acc[i], acc[i])
-		}
-		Label(lbl + "_st")
-		for i := range acc {
-			VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
-		}
+		storeAcc(acc, y, ya, flag, lbl)
 		ADDQ(U32(32*w), y)
 		ADDQ(U32(32*w), b)
 	}
@@ -507,24 +503,7 @@ func gemvT() {
 		kk := Load(Param("k"), GP64())
 		p := GP64()
 		MOVQ(b, p)
-		var p3 reg.GPVirtual
-		if rows == 4 {
-			p3 = GP64()
-			LEAQ(Mem{Base: p, Index: ldb, Scale: 2}, p3)
-			ADDQ(ldb, p3)
-		}
-		addr := func(r, d int) Mem {
-			switch r {
-			case 0:
-				return Mem{Base: p, Disp: d}
-			case 1:
-				return Mem{Base: p, Index: ldb, Scale: 1, Disp: d}
-			case 2:
-				return Mem{Base: p, Index: ldb, Scale: 2, Disp: d}
-			default:
-				return Mem{Base: p3, Disp: d}
-			}
-		}
+		p3, addr := rows4(p, ldb, rows)
 		adv := func(d int) {
 			ADDQ(U32(d), x)
 			ADDQ(U32(d), p)
@@ -600,19 +579,7 @@ func gemvT() {
 			ADDQ(ldb, b)
 		}
 	}
-	Label("gemvt_loop4")
-	CMPQ(n, U8(4))
-	JL(LabelRef("gemvt_one"))
-	body(4, "gemvt4")
-	SUBQ(U8(4), n)
-	JMP(LabelRef("gemvt_loop4"))
-	Label("gemvt_one")
-	TESTQ(n, n)
-	JE(LabelRef("gemvt_done"))
-	body(1, "gemvt1")
-	DECQ(n)
-	JMP(LabelRef("gemvt_one"))
-	Label("gemvt_done")
+	fourThenOne(n, "gemvt", body)
 	VZEROUPPER()
 	RET()
 }
