@@ -32,7 +32,7 @@ func tanh1(v float32) float32 { return float32(math.Tanh(float64(v))) }
 // axpyGeneric: y[i] += alpha*x[i].
 func axpyGeneric(alpha float32, x, y []float32) {
 	for i, v := range x {
-		y[i] += alpha * v
+		y[i] += float32(alpha * v) // the conversion forbids fusing into an FMA
 	}
 }
 
@@ -234,14 +234,15 @@ func adamGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps floa
 //	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
 //	p = p*keep - stepSize * m / (sqrt(v)/bc2Sqrt + eps)
 //
-// with keep = 1 - lr*weightDecay, every operation rounded to float32.
+// with keep = 1 - lr*weightDecay, every operation rounded to float32 (the
+// float32 conversions keep a compiler from fusing a*b+c).
 func adamWGeneric(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps, keep float32) {
 	for i := range p {
 		gi := g[i]
-		mi := beta1*m[i] + (1-beta1)*gi
-		vi := beta2*v[i] + (1-beta2)*gi*gi
+		mi := float32(beta1*m[i]) + float32((1-beta1)*gi)
+		vi := float32(beta2*v[i]) + float32((1-beta2)*gi*gi)
 		m[i], v[i] = mi, vi
-		p[i] = p[i]*keep - stepSize*mi/(float32(math.Sqrt(float64(vi)))/bc2Sqrt+eps)
+		p[i] = float32(p[i]*keep) - stepSize*mi/(float32(math.Sqrt(float64(vi)))/bc2Sqrt+eps)
 	}
 }
 
@@ -258,14 +259,14 @@ func reluGeneric(dst, x []float32) {
 // tanhBackwardGeneric: dx[i] += dy[i] * (1 - y[i]*y[i]), y = tanh(x).
 func tanhBackwardGeneric(dx, dy, y []float32) {
 	for i, v := range y {
-		dx[i] += dy[i] * (1 - v*v)
+		dx[i] += float32(dy[i] * (1 - float32(v*v)))
 	}
 }
 
 // sigmoidBackwardGeneric: dx[i] += dy[i] * y[i] * (1 - y[i]), y = σ(x).
 func sigmoidBackwardGeneric(dx, dy, y []float32) {
 	for i, v := range y {
-		dx[i] += dy[i] * v * (1 - v)
+		dx[i] += float32(float32(dy[i]*v) * (1 - v))
 	}
 }
 
@@ -277,7 +278,7 @@ func softmaxRowsBackwardGeneric(dx, dp, p []float32, rows, cols int) {
 		pr, gr, xr := p[r*cols:r*cols+cols], dp[r*cols:r*cols+cols], dx[r*cols:r*cols+cols]
 		s := dotGeneric(pr, gr)
 		for j := range pr {
-			xr[j] += pr[j] * (gr[j] - s)
+			xr[j] += float32(pr[j] * (gr[j] - s))
 		}
 	}
 }
@@ -318,14 +319,14 @@ func adam64Generic(p, g, m, v, vmax []float32, h AdamHyper) {
 	b1, b2 := h.Beta1, h.Beta2
 	for i := range p {
 		pi := float64(p[i]) * h.Shrink
-		d := float64(g[i]) + h.WeightDecay*pi
-		mi := b1*float64(m[i]) + (1-b1)*d
-		vi := b2*float64(v[i]) + (1-b2)*d*d
+		d := float64(g[i]) + float64(h.WeightDecay*pi)
+		mi := float64(b1*float64(m[i])) + float64((1-b1)*d)
+		vi := float64(b2*float64(v[i])) + float64((1-b2)*d*d)
 		m[i], v[i] = float32(mi), float32(vi)
 		if vmax != nil {
 			vi = math.Max(float64(vmax[i]), vi)
 			vmax[i] = float32(vi)
 		}
-		p[i] = float32(pi - h.StepSize*mi/(math.Sqrt(vi)/h.BC2Sqrt+h.Eps))
+		p[i] = float32(pi - float64(h.StepSize*mi)/(math.Sqrt(vi)/h.BC2Sqrt+h.Eps))
 	}
 }
