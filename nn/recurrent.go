@@ -7,6 +7,37 @@ import (
 	"github.com/recur-ml/recur/tensor"
 )
 
+// How the recurrent layers run
+//
+// LSTM, GRU and RNN share one engine, rnnCore. A forward pass:
+//
+//  1. Orders the batch by length (descending, stable) into a packed layout
+//     (seqPlan): step t owns the rows off[t] .. off[t]+n[t] of every packed
+//     buffer, n[t] being the sequences still running, so finished sequences
+//     cost nothing. Without lengths the plan is the identity and the input
+//     tensor itself is the packed buffer (no copy).
+//  2. Per layer and direction, computes the input projection of all steps
+//     as one (N × I)·(I × G) GEMM with both biases folded in, packs W_hh
+//     once (kernel.PackedB; a batch of one uses GEMV instead), then per
+//     step runs one (n × Ho)·(Ho × G) GEMM into the step's rows and one
+//     fused gate kernel (kernel.LSTMForward / GRUForward). The state
+//     buffers hc (B × Ho) and cc (B × H) are updated for the first n rows
+//     only, so each sequence's final state stays in place after its last
+//     step; the reverse direction walks t = T-1 … 0 and picks up a sequence
+//     at its own last step with its initial state still in place.
+//  3. With a tape, keeps what backward needs (activations, c before and
+//     after, h before each step) in an arena from the layer's free list;
+//     the arena goes back when the backward closure has run, so a training
+//     loop reuses the same memory every step. Inference (nil tape) uses a
+//     pooled arena per call, mutates nothing and is safe for concurrent use.
+//
+// Backward mirrors forward in reverse time with the transposed packed W_hh,
+// then forms the weight gradients as single GEMMs over all N rows
+// (dW_ih += dPreᵀ·X, dW_hh += dPreᵀ·H_prev, dX += dPre·W_ih) and the bias
+// gradients as column sums. Regularizers (dropout masks, weight-drop,
+// zoneout) are drawn from the layer's RNG in training only and replayed in
+// backward from the record.
+
 // State holds the initial or final states of a recurrent layer, one slice
 // per layer and direction (index k·D + d, d = 1 the reverse direction):
 // H is (L·D, B, Ho) and C is (L·D, B, H) for an LSTM, nil for GRU and RNN.
