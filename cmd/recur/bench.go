@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/recur-ml/recur/internal/benchrun"
+	"github.com/recur-ml/recur/internal/kernel"
+)
+
+var cmdBench = &command{
+	Name:      "bench",
+	UsageLine: "recur bench [flags]",
+	Short:     "time whole-model training steps and inference; compare with PyTorch",
+	Long: `Bench builds the standard configurations in-process and times them: a
+training step is forward + loss + backward + Adam in float32, an inference
+configuration is one batch-1 forward pass. It prints, per configuration, the
+median ms per step over --repeat timings of --steps steps, sequences per
+second, GFLOP/s (recurrent layers 2·T·B·(I+H)·4H per layer and direction plus
+the Linear heads, training 3x) and its share of the measured core peak
+(threads × one core's SGEMM peak), the peak RSS while it ran, a lower bound on
+the memory it needs (parameters, gradients, Adam state, saved activations) and
+heap allocations per step.
+
+--compare-pytorch runs bench/torch_models.py (found from the current directory
+upwards) with /usr/bin/python3 after each recur run, with the same steps and
+repeats, at 1 and 2 threads, and prints PyTorch's better time and the speedup.
+
+--sweep times the first LSTM configuration (T50 B32 I64 H256) as T, B, H and
+the number of layers grow and writes sweep.csv and sweep.png under --out.
+
+Configurations: ` + strings.Join(benchrun.Names(), ", ") + `; "all" (the default)
+is every standard one, and a comma-separated list picks several.`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		o := benchOptions{}
+		fs.StringVar(&o.config, "config", "all", "configuration `name`, a comma-separated list, or all")
+		fs.IntVar(&o.repeat, "repeat", 5, "timed repeats; the median is reported")
+		fs.IntVar(&o.steps, "steps", 0, "steps per repeat; 0 means about 0.3 s worth")
+		fs.IntVar(&o.warmup, "warmup", 2, "untimed steps before timing")
+		fs.IntVar(&o.threads, "threads", 0, "kernel threads; 0 means GOMAXPROCS")
+		fs.BoolVar(&o.json, "json", false, "print one JSON object per configuration instead of a table")
+		fs.BoolVar(&o.torch, "compare-pytorch", false, "also run bench/torch_models.py and print the speedup")
+		fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for --compare-pytorch")
+		fs.StringVar(&o.script, "torch-script", "", "PyTorch script; empty means bench/torch_models.py found from the current directory upwards")
+		fs.StringVar(&o.torchThreads, "torch-threads", "1,2", "PyTorch thread counts to try; the better is reported")
+		fs.BoolVar(&o.sweep, "sweep", false, "time the scaling sweep and write sweep.csv and sweep.png")
+		fs.StringVar(&o.out, "out", ".", "`directory` for the --sweep outputs")
+		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed runs to `file`")
+		return noArgs("bench", func(ctx context.Context, stdout, stderr io.Writer) error {
+			return runBench(ctx, o, stdout, stderr)
+		})
+	},
+}
+
+type benchOptions struct {
+	config, python, script, torchThreads, out, cpuprofile string
+	repeat, steps, warmup, threads                        int
+	json, torch, sweep                                    bool
+}
+
+func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
+	if o.repeat < 1 {
+		return usagef("bench: -repeat=%d must be at least 1", o.repeat)
+	}
+	if o.steps < 0 {
+		return usagef("bench: -steps=%d must not be negative", o.steps)
+	}
+	if o.warmup < 0 {
+		return usagef("bench: -warmup=%d must not be negative", o.warmup)
+	}
+	if o.threads < 0 {
+		return usagef("bench: -threads=%d must not be negative", o.threads)
+	}
+	cfgs, err := benchrun.Select(o.config)
+	if err != nil {
+		return usagef("bench: -config: %v", err)
+	}
+	var torch *benchrun.Torch
+	if o.torch {
+		if torch, err = newTorch(o); err != nil {
+			return err
+		}
+	}
+	if o.threads > 0 {
+		prev := kernel.Threads()
+		kernel.SetThreads(o.threads)
+		defer kernel.SetThreads(prev)
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return fmt.Errorf("bench: -cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: -cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	warm := o.warmup
+	if warm == 0 {
+		warm = -1 // benchrun's zero means its default
+	}
+	opts := benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()}
+	if o.sweep {
+		return runSweep(ctx, o, opts, torch, stdout, stderr)
+	}
+	var rs []benchrun.Result
+	for _, c := range cfgs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := benchrun.Run(c, opts)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		if torch != nil {
+			if err := compareTorch(ctx, torch, &r, o.warmup); err != nil {
+				return err
+			}
+		}
+		if !o.json {
+			fmt.Fprintf(stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
+		}
+		rs = append(rs, r)
+	}
+	if o.json {
+		return benchrun.WriteJSON(stdout, rs)
+	}
+	return benchrun.WriteTable(stdout, rs)
+}
+
+func newTorch(o benchOptions) (*benchrun.Torch, error) {
+	t := &benchrun.Torch{Python: o.python, Script: o.script}
+	for _, s := range strings.Split(o.torchThreads, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, usagef("bench: -torch-threads=%q: want positive integers separated by commas", o.torchThreads)
+		}
+		t.Threads = append(t.Threads, n)
+	}
+	if t.Script == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		if t.Script, err = benchrun.FindScript(wd, "bench/torch_models.py"); err != nil {
+			return nil, fmt.Errorf("bench: -compare-pytorch: %w (give -torch-script)", err)
+		}
+	}
+	return t, nil
+}
+
+// compareTorch runs PyTorch on r's configuration with r's steps and
+// repeats, right after the recur run, and records the speedup.
+func compareTorch(ctx context.Context, t *benchrun.Torch, r *benchrun.Result, warmup int) error {
+	tr, err := t.Run(ctx, r.Config, r.Steps, r.Repeat, warmup)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	r.Torch = tr
+	r.Speedup = tr.MsPerStep / r.MsPerStep
+	return nil
+}
+
+// runSweep times the scaling sweep (with PyTorch after each point when
+// asked) and writes sweep.csv and sweep.png under o.out.
+func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch *benchrun.Torch, stdout, stderr io.Writer) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("bench: -out: %w", err)
+	}
+	var ps []benchrun.SweepPoint
+	for _, sc := range benchrun.SweepCases() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := benchrun.Run(sc.Config, opts)
+		if err != nil {
+			return fmt.Errorf("bench: sweep: %w", err)
+		}
+		if torch != nil {
+			if err := compareTorch(ctx, torch, &r, o.warmup); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stderr, "sweep %s=%d: %.3f ms/step\n", sc.Axis, sc.Value, r.MsPerStep)
+		ps = append(ps, benchrun.SweepPoint{SweepCase: sc, Result: r})
+	}
+	csvPath, pngPath := filepath.Join(o.out, "sweep.csv"), filepath.Join(o.out, "sweep.png")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := benchrun.WriteSweepCSV(f, ps); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: %s: %w", csvPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bench: %s: %w", csvPath, err)
+	}
+	if err := benchrun.PlotSweep(pngPath, ps); err != nil {
+		return fmt.Errorf("bench: %s: %w", pngPath, err)
+	}
+	rs := make([]benchrun.Result, len(ps))
+	for i, p := range ps {
+		rs[i] = p.Result
+	}
+	if o.json {
+		if err := benchrun.WriteJSON(stdout, rs); err != nil {
+			return err
+		}
+	} else if err := benchrun.WriteTable(stdout, rs); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s and %s\n", csvPath, pngPath)
+	return nil
+}
