@@ -10,6 +10,7 @@ import (
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
@@ -296,6 +297,83 @@ func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error 
 	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, func() {
 		if t, ok := metrics["test"]; ok {
 			fmt.Fprintf(stdout, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], map[string]string{"char": "character", "word": "word", "bpe": "token"}[o.Level])
+		}
+	})
+}
+
+func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if o.Data == "" {
+		return usagef("train: --task seq2seq needs --data (tab-separated source and target sentences)")
+	}
+	pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	perm := tensor.NewRNG(o.Seed ^ 0x5eed).Perm(len(pairs))
+	shuffled := make([]text.Pair, len(pairs))
+	for i, p := range perm {
+		shuffled[i] = pairs[p]
+	}
+	a, b := splitTail(len(shuffled), o.ValFraction, o.TestFraction)
+	if a < 1 {
+		return fmt.Errorf("--data %s: %d pairs leave none for training", o.Data, len(pairs))
+	}
+	var srcs, tgts []string
+	for _, p := range shuffled[:a] {
+		srcs, tgts = append(srcs, p.Src), append(tgts, p.Tgt)
+	}
+	se, err := o.encoder(srcs)
+	if err != nil {
+		return err
+	}
+	te, err := o.encoder(tgts)
+	if err != nil {
+		return err
+	}
+	spec := model.Spec{Task: model.Seq2Seq, Hidden: o.Hidden, Layers: o.Layers, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
+		Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Embed: o.Embed, Attention: o.Attention}
+	m, err := model.Build(spec, o.Seed)
+	if err != nil {
+		return err
+	}
+	prep := &model.Seq2SeqPrep{Src: se, Tgt: te, MaxLen: o.MaxLen}
+	if err := m.SetSeq2SeqPrep(prep); err != nil {
+		return err
+	}
+	dir, err := o.outDir()
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder lstm %d×%d, %s attention, %d parameters",
+		filepath.Base(o.Data), len(pairs), a, se.Vocab.Len(), te.Vocab.Len(), o.Level, m.Spec.Layers, m.Spec.Hidden, m.Spec.Attention, m.NumParams())
+	task := &model.Seq2SeqTask{M: m}
+	var vd train.Data
+	if b > a {
+		vd = prep.NewPairData(shuffled[a:b], o.BatchSize)
+	}
+	res, err := fit(ctx, o, task, m, prep.NewPairData(shuffled[:a], o.BatchSize), vd, true, dir, info, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	metrics := map[string]map[string]float64{}
+	if res.Valid != nil {
+		metrics["valid"] = res.Valid
+	}
+	var example string
+	if len(shuffled) > b {
+		if metrics["test"], err = task.Evaluate(prep.NewPairData(shuffled[b:], o.BatchSize)); err != nil {
+			return err
+		}
+		out, _, err := m.Translate(shuffled[b].Src, 0, nn.SampleConfig{}, nil)
+		if err != nil {
+			return err
+		}
+		example = fmt.Sprintf("example: %q → %q (reference %q)", shuffled[b].Src, out, shuffled[b].Tgt)
+	}
+	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, func() {
+		if t, ok := metrics["test"]; ok {
+			fmt.Fprintf(stdout, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
 		}
 	})
 }

@@ -60,6 +60,7 @@ type trainOpts struct {
 	Embed       int
 	Pool        string
 	Tie         bool
+	Attention   string
 
 	// architecture
 	Cell          string
@@ -86,7 +87,7 @@ type trainOpts struct {
 }
 
 func (o *trainOpts) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify or lm")
+	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm or seq2seq")
 	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns; lm: plain text)")
 	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm; default: split off --val-fraction of --data)")
 	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm; default: split off --test-fraction of --data)")
@@ -120,6 +121,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Embed, "embed", 0, "embedding width (classify, lm; 0: the hidden size)")
 	fs.StringVar(&o.Pool, "pool", "last", "classify: last, mean or max")
 	fs.BoolVar(&o.Tie, "tie", false, "lm: tie the output layer to the embedding")
+	fs.StringVar(&o.Attention, "attention", "general", "seq2seq: attention kind: general, dot, concat or bahdanau")
 
 	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell: lstm or gru")
 	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 32, classify 64, lm 128)")
@@ -205,6 +207,7 @@ func (o *trainOpts) taskDefaults() {
 		model.Forecast: {0.33, 32, 8, 150, ""},
 		model.Classify: {0.2, 64, 32, 10, "word"},
 		model.LM:       {0.1, 128, 20, 10, "char"},
+		model.Seq2Seq:  {0.1, 64, 32, 10, "word"},
 	}[o.Task]
 	if o.TestFraction == 0 {
 		o.TestFraction = def.test
@@ -232,8 +235,10 @@ func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error
 		return trainClassify(ctx, o, stdout, stderr)
 	case model.LM:
 		return trainLM(ctx, o, stdout, stderr)
+	case model.Seq2Seq:
+		return trainSeq2Seq(ctx, o, stdout, stderr)
 	default:
-		return usagef("train: --task %q: want forecast, classify or lm", o.Task)
+		return usagef("train: --task %q: want forecast, classify, lm or seq2seq", o.Task)
 	}
 }
 

@@ -134,6 +134,23 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 		return nil
 	case model.Classify, model.LM:
 		return evalText(m, path, o, stdout)
+	case model.Seq2Seq:
+		prep, err := m.Seq2SeqPrep()
+		if err != nil {
+			return err
+		}
+		if o.Data == "" {
+			return usagef("--data is required")
+		}
+		pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		met, err := (&model.Seq2SeqTask{M: m}).Evaluate(prep.NewPairData(pairs, 64))
+		if err != nil {
+			return err
+		}
+		return printMetrics(stdout, o, m, path, met)
 	default:
 		return fmt.Errorf("eval: %s models are not supported", m.Spec.Task)
 	}
@@ -171,6 +188,10 @@ func evalText(m *model.Model, path string, o *useOpts, stdout io.Writer) error {
 			return err
 		}
 	}
+	return printMetrics(stdout, o, m, path, met)
+}
+
+func printMetrics(stdout io.Writer, o *useOpts, m *model.Model, path string, met map[string]float64) error {
 	if o.JSON {
 		return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "data": o.Data, "metrics": met})
 	}
@@ -245,6 +266,19 @@ func runPredict(_ context.Context, o *useOpts, stdout io.Writer) error {
 		return nil
 	case model.Classify:
 		return predictClassify(m, o, stdout)
+	case model.Seq2Seq:
+		if o.Text == "" {
+			return usagef("predict: give --text TEXT to translate")
+		}
+		out, _, err := m.Translate(o.Text, 0, nn.SampleConfig{}, nil)
+		if err != nil {
+			return err
+		}
+		if o.JSON {
+			return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "source": o.Text, "output": out})
+		}
+		_, err = fmt.Fprintln(stdout, out)
+		return err
 	case model.LM:
 		return fmt.Errorf("predict: %s is a language model; use \"recur generate --model %s --prompt TEXT\"", o.Model, o.Model)
 	default:
