@@ -31,13 +31,16 @@ type GRU struct {
 
 // NewGRU validates cfg and returns a GRU initialized from rng.
 func NewGRU(cfg GRUConfig, rng *tensor.RNG) (*GRU, error) {
-	lc := LSTMConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
-		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init, Regularizers: cfg.Regularizers}
-	core, err := newRNNCore(lc.opts(kindGRU), rng)
+	core, err := newRNNCore(cfg.opts(kindGRU), rng)
 	if err != nil {
 		return nil, err
 	}
 	return &GRU{core: core, cfg: cfg}, nil
+}
+
+func (c GRUConfig) opts(kind cellKind) rnnOpts {
+	return LSTMConfig{InputSize: c.InputSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional,
+		NoBias: c.NoBias, Dropout: c.Dropout, BatchFirst: c.BatchFirst, Init: c.Init, Regularizers: c.Regularizers}.opts(kind)
 }
 
 // Config returns the configuration the layer was built with.
@@ -89,9 +92,9 @@ func NewRNN(cfg RNNConfig, rng *tensor.RNG) (*RNN, error) {
 	if err != nil {
 		return nil, err
 	}
-	lc := LSTMConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
+	gc := GRUConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
 		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init, Regularizers: cfg.Regularizers}
-	core, err := newRNNCore(lc.opts(kind), rng)
+	core, err := newRNNCore(gc.opts(kind), rng)
 	if err != nil {
 		return nil, err
 	}

@@ -92,14 +92,7 @@ func TestKerasLSTMConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []struct {
-		name      string
-		got, want *tensor.Tensor
-	}{{"kernel", K2, K}, {"recurrent_kernel", U2, U}, {"bias", b2, b}} {
-		if !tensor.SameShape(p.got, p.want) || !same(p.got.Data, p.want.Data) {
-			t.Errorf("ToKerasLSTM(FromKerasLSTM(x)) %s differs", p.name)
-		}
-	}
+	checkRoundTrip(t, "LSTM", [3]*tensor.Tensor{K2, U2, b2}, [3]*tensor.Tensor{K, U, b})
 }
 
 func TestKerasGRUConversion(t *testing.T) {
@@ -130,14 +123,7 @@ func TestKerasGRUConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []struct {
-		name      string
-		got, want *tensor.Tensor
-	}{{"kernel", K2, K}, {"recurrent_kernel", U2, U}, {"bias", b2, b}} {
-		if !tensor.SameShape(p.got, p.want) || !same(p.got.Data, p.want.Data) {
-			t.Errorf("ToKerasGRU(FromKerasGRU(x)) %s differs", p.name)
-		}
-	}
+	checkRoundTrip(t, "GRU", [3]*tensor.Tensor{K2, U2, b2}, [3]*tensor.Tensor{K, U, b})
 }
 
 func TestKerasConversionErrors(t *testing.T) {
@@ -158,5 +144,16 @@ func TestKerasConversionErrors(t *testing.T) {
 	}
 	if err := SetTorchWeights(l.Params(), "_l1", w); err == nil {
 		t.Error("SetTorchWeights into a missing layer: got no error")
+	}
+}
+
+// checkRoundTrip compares kernel, recurrent kernel and bias after a
+// Keras -> PyTorch -> Keras round trip.
+func checkRoundTrip(t *testing.T, layer string, got, want [3]*tensor.Tensor) {
+	t.Helper()
+	for i, name := range []string{"kernel", "recurrent_kernel", "bias"} {
+		if !tensor.SameShape(got[i], want[i]) || !same(got[i].Data, want[i].Data) {
+			t.Errorf("Keras %s round trip: %s differs", layer, name)
+		}
 	}
 }
