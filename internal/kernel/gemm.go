@@ -216,26 +216,46 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 	g.exec()
 }
 
+// gemvParallelMin is the size of a packed operand (k·n floats, 2 MiB)
+// from which a one-row product is split over the team: it streams the
+// whole operand from L3 or memory, and two cores draw more bandwidth.
+const gemvParallelMin = 512 << 10
+
 // gemvPacked computes y = alpha*x·B + beta*y over the panels of p.
 func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
+	np := (p.N + 15) / 16
+	threads := Threads()
+	if threads <= 1 || p.K*p.N < gemvParallelMin || np < 2*threads {
+		gemvPackedPanels(x, p, alpha, beta, y, 0, np)
+		return
+	}
+	parts := 2 * threads
+	per := (np + parts - 1) / parts
+	parts = (np + per - 1) / per
+	parallel(parts, func(t int) { gemvPackedPanels(x, p, alpha, beta, y, t*per, min(np, (t+1)*per)) })
+}
+
+// gemvPackedPanels is gemvPacked for the columns of panels q0 <= q < q1.
+func gemvPackedPanels(x []float32, p *PackedB, alpha, beta float32, y []float32, q0, q1 int) {
 	k, n := p.K, p.N
+	yq := y[q0*16 : min(n, q1*16)]
 	if beta != 0 && beta != 1 {
-		for j := range y {
-			y[j] *= beta
+		for j := range yq {
+			yq[j] *= beta
 		}
 	}
 	kc := kcBlock(k)
 	np := (n + 15) / 16
-	full := n / 16
+	full := min(q1, n/16) - q0 // whole panels
 	var tmp [16]float32
 	for l0 := 0; l0 < k; l0 += kc {
 		kcp := min(kc, k-l0)
 		accum := l0 > 0 || beta != 0
-		blk := p.data[l0*np*16 : (l0+kcp)*np*16]
-		gemvPanels(kcp, x[l0:], blk, full, y, alpha, accum)
-		if full < np {
+		blk := p.data[(l0*np+q0*kcp)*16 : (l0+kcp)*np*16]
+		gemvPanels(kcp, x[l0:], blk, full, yq, alpha, accum)
+		if q0+full < q1 {
 			gemvPanels(kcp, x[l0:], blk[full*kcp*16:], 1, tmp[:], alpha, false)
-			t := y[full*16:]
+			t := yq[full*16:]
 			for j := range t {
 				if accum {
 					t[j] += tmp[j]

@@ -187,7 +187,7 @@ func TestSgemmShapes(t *testing.T) {
 
 func TestSgemmLargeShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	shapes := [][3]int{{257, 33, 70}, {17, 257, 300}, {65, 63, 257}, {150, 40, 520}, {7, 100, 600}, {300, 20, 5}}
+	shapes := [][3]int{{257, 33, 70}, {17, 257, 300}, {65, 63, 257}, {150, 40, 520}, {7, 100, 600}, {300, 20, 5}, {1, 1030, 520}}
 	for _, tA := range []bool{false, true} {
 		for _, tB := range []bool{false, true} {
 			for i, s := range shapes {
@@ -241,7 +241,7 @@ func TestSgemmPackedMatchesSgemm(t *testing.T) {
 func TestSgemmThreadsIdentical(t *testing.T) {
 	defer SetThreads(Threads())
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, s := range [][3]int{{64, 520, 200}, {400, 70, 300}, {128, 2048, 64}, {33, 1000, 129}} {
+	for _, s := range [][3]int{{64, 520, 200}, {400, 70, 300}, {128, 2048, 64}, {33, 1000, 129}, {1, 1030, 520}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 1, 1, 1, 0.5)
