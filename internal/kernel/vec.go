@@ -342,3 +342,26 @@ func Adam64(p, g, m, v, vmax []float32, h AdamHyper) {
 	}
 	f(p, g, m, v, vmax, h.Beta1, 1-h.Beta1, h.Beta2, 1-h.Beta2, h.StepSize, h.BC2Sqrt, h.Eps, h.WeightDecay, h.Shrink)
 }
+
+// AddTo sets dst[i] = a[i] + b[i] for i < len(a). dst may alias a or b.
+func AddTo(dst, a, b []float32) { binaryOp("AddTo", dst, a, b, addToAVX2, addToGeneric) }
+
+// MulTo sets dst[i] = a[i] * b[i] for i < len(a). dst may alias a or b.
+func MulTo(dst, a, b []float32) { binaryOp("MulTo", dst, a, b, mulToAVX2, mulToGeneric) }
+
+func binaryOp(what string, dst, a, b []float32, asm, twin func(dst, a, b []float32)) {
+	checkLen(what+" dst", dst, len(a))
+	checkLen(what+" b", b, len(a))
+	if useAVX2 {
+		asm(dst, a, b)
+		return
+	}
+	twin(dst, a, b)
+}
+
+// ReLUBackward adds the gradient through y = ReLU(x) into dx:
+// dx[i] += dy[i] where x[i] > 0 (the gradient at 0 is 0, as in PyTorch),
+// for i < len(x).
+func ReLUBackward(dx, dy, x []float32) {
+	activationBackward("ReLUBackward", dx, dy, x, reluBackwardAVX2, reluBackwardGeneric)
+}

@@ -3032,3 +3032,118 @@ tail23:
 done23:
 	VZEROUPPER
 	RET
+
+// func addToAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·addToAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ a_len+32(FP), BX
+
+loop24:
+	CMPQ    BX, $0x08
+	JL      tail24
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop24
+
+tail24:
+	TESTQ      BX, BX
+	JZ         done24
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done24:
+	VZEROUPPER
+	RET
+
+// func mulToAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·mulToAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ a_len+32(FP), BX
+
+loop25:
+	CMPQ    BX, $0x08
+	JL      tail25
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop25
+
+tail25:
+	TESTQ      BX, BX
+	JZ         done25
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done25:
+	VZEROUPPER
+	RET
+
+// func reluBackwardAVX2(dx []float32, dy []float32, x []float32)
+// Requires: AVX
+TEXT ·reluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ   dx_base+0(FP), AX
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   x_base+48(FP), DX
+	MOVQ   x_len+56(FP), BX
+	VXORPS Y0, Y0, Y0
+
+loop26:
+	CMPQ    BX, $0x08
+	JL      tail26
+	VMOVUPS (DX), Y1
+	VCMPPS  $0x1e, Y0, Y1, Y1
+	VMOVUPS (CX), Y2
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop26
+
+tail26:
+	TESTQ      BX, BX
+	JZ         done26
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VCMPPS     $0x1e, Y0, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y0
+	VANDPS     Y2, Y0, Y0
+	VMASKMOVPS (AX), Y1, Y2
+	VADDPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+done26:
+	VZEROUPPER
+	RET

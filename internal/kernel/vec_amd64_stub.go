@@ -132,3 +132,18 @@ func adam64AVX2(p []float32, g []float32, m []float32, v []float32, vmax []float
 //
 //go:noescape
 func adam64AMSGradAVX2(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+
+// addToAVX2 sets dst[i] = a[i] + b[i] for i < len(a). dst may alias a or b.
+//
+//go:noescape
+func addToAVX2(dst []float32, a []float32, b []float32)
+
+// mulToAVX2 sets dst[i] = a[i] * b[i] for i < len(a). dst may alias a or b.
+//
+//go:noescape
+func mulToAVX2(dst []float32, a []float32, b []float32)
+
+// reluBackwardAVX2 sets dx[i] += dy[i] where x[i] > 0, for i < len(x).
+//
+//go:noescape
+func reluBackwardAVX2(dx []float32, dy []float32, x []float32)

@@ -330,3 +330,26 @@ func adam64Generic(p, g, m, v, vmax []float32, h AdamHyper) {
 		p[i] = float32(pi - float64(h.StepSize*mi)/(math.Sqrt(vi)/h.BC2Sqrt+h.Eps))
 	}
 }
+
+// addToGeneric: dst[i] = a[i] + b[i].
+func addToGeneric(dst, a, b []float32) {
+	for i, v := range a {
+		dst[i] = v + b[i]
+	}
+}
+
+// mulToGeneric: dst[i] = a[i] * b[i].
+func mulToGeneric(dst, a, b []float32) {
+	for i, v := range a {
+		dst[i] = v * b[i]
+	}
+}
+
+// reluBackwardGeneric: dx[i] += dy[i] where x[i] > 0 (not at 0, not NaN).
+func reluBackwardGeneric(dx, dy, x []float32) {
+	for i, v := range x {
+		if v > 0 {
+			dx[i] += dy[i]
+		}
+	}
+}

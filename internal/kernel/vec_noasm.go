@@ -38,3 +38,6 @@ func adam64AVX2(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, 
 func adam64AMSGradAVX2(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
 	noAsm()
 }
+func addToAVX2(dst, a, b []float32)        { noAsm() }
+func mulToAVX2(dst, a, b []float32)        { noAsm() }
+func reluBackwardAVX2(dx, dy, x []float32) { noAsm() }

@@ -227,6 +227,12 @@ func TestExtraKernelsMatchTwin(t *testing.T) {
 			c = gateCase{in: []*guarded{dy, y}, out: []*guarded{randGuarded(rng, n, 2, -1, 1)}}
 			c.compareImplsTol(t, "TanhBackward "+name, exact, func(o, in [][]float32) { TanhBackward(o[0], in[0], in[1]) })
 			c.compareImplsTol(t, "SigmoidBackward "+name, exact, func(o, in [][]float32) { SigmoidBackward(o[0], in[0], in[1]) })
+			c = gateCase{in: []*guarded{dy, x}, out: []*guarded{randGuarded(rng, n, 3, -1, 1)}}
+			c.compareImplsTol(t, "ReLUBackward "+name, exact, func(o, in [][]float32) { ReLUBackward(o[0], in[0], in[1]) })
+			c.compareImplsTol(t, "AddTo "+name, exact, func(o, in [][]float32) { AddTo(o[0], in[0], in[1]) })
+			c.compareImplsTol(t, "MulTo "+name, exact, func(o, in [][]float32) { MulTo(o[0], in[0], in[1]) })
+			c = gateCase{in: []*guarded{dy}, out: []*guarded{x.clone()}}
+			c.compareImplsTol(t, "MulTo in place "+name, exact, func(o, in [][]float32) { MulTo(o[0], o[0], in[0]) })
 		}
 	}
 	for _, cols := range vecLens {
@@ -241,6 +247,21 @@ func TestExtraKernelsMatchTwin(t *testing.T) {
 			c.compareImplsTol(t, "SoftmaxRowsBackward "+name, 1e-6, func(o, in [][]float32) { SoftmaxRowsBackward(o[0], in[0], in[1], rows, cols) })
 		}
 	}
+}
+
+func TestAddMulReLUBackward(t *testing.T) {
+	vecImpls(t, func(t *testing.T, impl string) {
+		a := []float32{1, -2, 3, 0, float32(math.NaN()), float32(math.Copysign(0, -1)), 5, -6, 7}
+		b := []float32{0.5, 0.5, -1, 2, 1, 1, 2, 2, 2}
+		sum, prod := make([]float32, len(a)), make([]float32, len(a))
+		AddTo(sum, a, b)
+		MulTo(prod, a, b)
+		compareSlices(t, "AddTo", sum, []float32{1.5, -1.5, 2, 2, float32(math.NaN()), 1, 7, -4, 9}, 0)
+		compareSlices(t, "MulTo", prod, []float32{0.5, -1, -3, 0, float32(math.NaN()), 0, 10, -12, 14}, 0)
+		dx := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+		ReLUBackward(dx, b, a)
+		compareSlices(t, "ReLUBackward", dx, []float32{1.5, 1, 0, 1, 1, 1, 3, 1, 3}, 0)
+	})
 }
 
 func TestReLUSpecialValues(t *testing.T) {

@@ -131,6 +131,9 @@ func main() {
 	softmaxBackward()
 	adam64(false)
 	adam64(true)
+	binary("addToAVX2", "dst[i] = a[i] + b[i]", func(x, y VecVirtual) { VADDPS(y, x, x) })
+	binary("mulToAVX2", "dst[i] = a[i] * b[i]", func(x, y VecVirtual) { VMULPS(y, x, x) })
+	reluBackward()
 	Generate()
 }
 
@@ -975,5 +978,37 @@ func adam64(amsgrad bool) {
 	VMOVUPS(Mem{Base: tb, Index: n, Scale: 4, Disp: 32}, mask)
 	body(mask)
 	Label(done)
+	end()
+}
+
+// binary emits dst[i] = f(a[i], b[i]); f leaves its result in its first
+// argument.
+func binary(name, doc string, f func(x, y VecVirtual)) {
+	TEXT(name, NOSPLIT, "func(dst, a, b []float32)")
+	Pragma("noescape")
+	Doc(name + " sets " + doc + " for i < len(a). dst may alias a or b.")
+	dst, a, b, n := base("dst"), base("a"), base("b"), length("a")
+	loop(n, []GPVirtual{dst, a, b}, func(l lanes) {
+		x := l.load(at(a))
+		f(x, l.load(at(b)))
+		l.store(x, at(dst))
+	})
+	end()
+}
+
+func reluBackward() {
+	TEXT("reluBackwardAVX2", NOSPLIT, "func(dx, dy, x []float32)")
+	Pragma("noescape")
+	Doc("reluBackwardAVX2 sets dx[i] += dy[i] where x[i] > 0, for i < len(x).")
+	dx, dy, x, n := base("dx"), base("dy"), base("x"), length("x")
+	z := zeros()
+	loop(n, []GPVirtual{dx, dy, x}, func(l lanes) {
+		m := l.load(at(x))
+		VCMPPS(U8(0x1e), z, m, m) // x > 0 (GT_OQ: false for NaN)
+		g := l.load(at(dy))
+		VANDPS(m, g, g)
+		VADDPS(l.load(at(dx)), g, g)
+		l.store(g, at(dx))
+	})
 	end()
 }
