@@ -64,10 +64,10 @@ type Config struct {
 	// MonitorMax makes larger values better (accuracy).
 	Monitor    string
 	MonitorMax bool
-	// Schedule, when set, gives the learning-rate factor for the optimizer
-	// step about to be taken (0-based); each group's LR becomes its base LR
-	// times the factor (times any plateau reductions).
-	Schedule func(step int) float64
+	// Schedule, when set, gives the learning rate of a group with base
+	// rate base for the optimizer step about to be taken (0-based), as
+	// optim/sched's Schedule.LR does; plateau reductions multiply it.
+	Schedule func(base float64, step int) float64
 	// Dir, when set, receives best.safetensors each time the monitored
 	// metric improves, last.safetensors at each epoch end, and a checkpoint
 	// on cancellation.
@@ -151,12 +151,11 @@ func (t *Trainer) ScaleLR(f float64) {
 func (t *Trainer) LR() float64 { return t.opt.LR(0) }
 
 func (t *Trainer) applyLR(step int) {
-	f := t.state.LRScale
-	if t.cfg.Schedule != nil {
-		f *= t.cfg.Schedule(step)
-	}
 	for g, lr := range t.state.BaseLR {
-		t.opt.SetLR(g, lr*f)
+		if t.cfg.Schedule != nil {
+			lr = t.cfg.Schedule(lr, step)
+		}
+		t.opt.SetLR(g, lr*t.state.LRScale)
 	}
 }
 

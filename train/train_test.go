@@ -137,7 +137,7 @@ func TestDeterminism(t *testing.T) {
 // checkpoint it saved: the final weights must equal an uninterrupted run's.
 func TestResume(t *testing.T) {
 	data := makeData(1, 6)
-	cfg := Config{Epochs: 4, Shuffle: true, Seed: 4, Schedule: func(s int) float64 { return 1 / (1 + 0.1*float64(s)) }}
+	cfg := Config{Epochs: 4, Shuffle: true, Seed: 4, Schedule: func(base float64, s int) float64 { return base / (1 + 0.1*float64(s)) }}
 
 	full := newLinTask(7)
 	if _, err := newTrainer(t, full, cfg).Fit(context.Background(), data, nil); err != nil {

@@ -27,6 +27,7 @@ var commands = []*command{
 	cmdPredict,
 	cmdGenerate,
 	cmdInspect,
+	cmdLRFind,
 	cmdBench,
 	cmdVersion,
 }

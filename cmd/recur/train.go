@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,10 @@ import (
 	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/optim/sched"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
@@ -79,6 +83,13 @@ type trainOpts struct {
 	Patience    int
 	Seed        uint64
 
+	Schedule string
+	Warmup   int
+	Accum    int
+
+	FindSteps int
+	lrFind    bool // run the LR range test instead of training (recur lr-find)
+
 	// transfer learning
 	InitFrom      string
 	Freeze        string
@@ -135,6 +146,9 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
+	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear (warmup over --warmup steps), step (×0.1 every third of the run), exponential")
+	fs.IntVar(&o.Warmup, "warmup", 0, "linear schedule: warmup steps")
+	fs.IntVar(&o.Accum, "accum", 1, "accumulate gradients over this many batches per optimizer step")
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many epochs without validation improvement (0: never)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
 
@@ -436,8 +450,19 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		fmt.Fprintln(progress, info)
 		cbs = append(cbs, newProgress(progress, o.Epochs, isTerminal(progress)))
 	}
+	if o.lrFind {
+		return nil, lrFind(o, task, m, opt, trainData, stdout)
+	}
+	if o.Accum < 1 {
+		return nil, usagef("--accum %d must be at least 1", o.Accum)
+	}
+	total := o.Epochs * ((trainData.Len() + o.Accum - 1) / o.Accum)
+	schedule, err := newSchedule(o, total)
+	if err != nil {
+		return nil, err
+	}
 	tr, err := train.New(task, opt, train.Config{
-		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir,
+		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir, Accum: o.Accum, Schedule: schedule,
 		RNGs: []*tensor.RNG{m.DropRNG}, Callbacks: cbs,
 		Extra: func(f *checkpoint.File) error { return m.AddMeta(f) },
 	})
@@ -464,4 +489,113 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		return nil, err
 	}
 	return res, nil
+}
+
+// newSchedule builds --schedule over a run of total optimizer steps.
+func newSchedule(o *trainOpts, total int) (func(base float64, step int) float64, error) {
+	var c sched.Config
+	switch o.Schedule {
+	case "", "constant":
+		return nil, nil
+	case "cosine":
+		c.TMax = total
+	case "onecycle":
+		c.MaxLR, c.TotalSteps = o.LR, total
+	case "linear":
+		c.StartFactor, c.Iters = 0.01, max(o.Warmup, 1)
+	case "step":
+		c.StepSize = max(total/3, 1)
+	case "exponential":
+		c.Gamma = math.Pow(0.01, 1/float64(max(total, 1))) // down to 1% at the end
+	default:
+		return nil, usagef("--schedule %q: want constant, cosine, onecycle, linear, step or exponential", o.Schedule)
+	}
+	s, err := sched.New(o.Schedule, c)
+	if err != nil {
+		return nil, fmt.Errorf("--schedule: %w", err)
+	}
+	return s.LR, nil
+}
+
+// errLRFindDone ends a "recur lr-find" run after the range test.
+var errLRFindDone = errors.New("lr-find done")
+
+// lrFind runs the learning-rate range test on the prepared task and prints
+// the curve's suggestion.
+func lrFind(o *trainOpts, task train.Task, m *model.Model, opt optim.Optimizer, d train.Data, stdout io.Writer) error {
+	rng := tensor.NewRNG(o.Seed)
+	i := 0
+	res, err := lrfind.Run(lrfind.Config{Steps: o.FindSteps}, func(lr float64) (float64, error) {
+		for g := range opt.Groups() {
+			opt.SetLR(g, lr)
+		}
+		if i%d.Len() == 0 {
+			if r, ok := task.(train.Resetter); ok {
+				r.Reset()
+			}
+		}
+		b := d.Batch(rng.IntN(d.Len()))
+		if _, ok := task.(train.Resetter); ok {
+			b = d.Batch(i % d.Len()) // stateful tasks keep the order
+		}
+		i++
+		nn.ZeroGrad(m.Params())
+		tp := &nn.Tape{}
+		l, _ := task.Loss(tp, b)
+		tp.Backward(l, nil)
+		if o.Clip > 0 {
+			optim.ClipGradNorm(m.Params(), o.Clip, 2)
+		}
+		opt.Step()
+		return float64(l.Value.Data[0]), nil
+	})
+	if err != nil {
+		return fmt.Errorf("lr-find: %w", err)
+	}
+	if o.JSON {
+		if err := writeJSON(stdout, map[string]any{"suggested": res.Suggested, "min_loss_lr": res.MinLR, "steepest": res.Steepest, "diverged": res.Diverged, "lrs": res.LRs, "losses": res.Smoothed}); err != nil {
+			return err
+		}
+		return errLRFindDone
+	}
+	fmt.Fprintln(stdout, "lr          smoothed loss")
+	step := max(1, len(res.LRs)/20)
+	for k := 0; k < len(res.LRs); k += step {
+		fmt.Fprintf(stdout, "%-11.3g %.5g\n", res.LRs[k], res.Smoothed[k])
+	}
+	fmt.Fprintf(stdout, "suggested --lr %.3g (steepest descent %.3g, lowest loss at %.3g)\n", res.Suggested, res.Steepest, res.MinLR)
+	return errLRFindDone
+}
+
+var cmdLRFind = &command{
+	Name:      "lr-find",
+	UsageLine: "recur lr-find [train flags]",
+	Short:     "find a learning rate with the range test",
+	Long: `Lr-find prepares the model and data exactly as "recur train" would with
+the same flags, then trains for --find-steps steps while the learning rate
+grows exponentially from 1e-7 to 10, and prints the smoothed loss curve and
+the suggested learning rate (the steepest descent of the loss). Nothing is
+saved; pass the suggestion to "recur train --lr".`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		o := &trainOpts{lrFind: true}
+		o.register(fs)
+		fs.IntVar(&o.FindSteps, "find-steps", 100, "steps of the range test")
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			if len(args) > 0 {
+				return usagef("lr-find: unexpected argument %q", args[0])
+			}
+			if o.Config != "" {
+				if err := applyConfig(fs, o.Config); err != nil {
+					return err
+				}
+			}
+			o.Quiet = true
+			o.Out = filepath.Join(os.TempDir(), fmt.Sprintf("recur-lr-find-%d", os.Getpid()))
+			defer os.RemoveAll(o.Out)
+			if err := runTrain(ctx, o, stdout, stderr); !errors.Is(err, errLRFindDone) {
+				return err
+			}
+			return nil
+		}
+	},
 }
