@@ -190,3 +190,22 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("NewLSTM with a nil RNG: got no error")
 	}
 }
+
+func FuzzParseInitKind(f *testing.F) {
+	for _, s := range initNames {
+		f.Add(s)
+	}
+	f.Add("Glorot_Normal")
+	f.Add("he_uniform\x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseInitKind(s)
+		if err != nil {
+			return
+		}
+		// A kind that parses prints as a name that parses to itself.
+		k2, err := ParseInitKind(k.String())
+		if err != nil || k2 != k {
+			t.Errorf("ParseInitKind(%q) = %v; ParseInitKind(%q) = %v, %v", s, k, k.String(), k2, err)
+		}
+	})
+}
