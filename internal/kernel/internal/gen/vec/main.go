@@ -1,7 +1,8 @@
 // Command vec generates vec_amd64.s and its Go declarations: the AVX2/FMA
-// elementwise kernels of package kernel (exp, sigmoid, tanh, the fused
-// LSTM and GRU gate steps, softmax helpers, axpy/dot/scal/sumsq and the
-// Adam update).
+// elementwise kernels of package kernel (exp, sigmoid, tanh, ReLU and their
+// backward helpers, the fused LSTM and GRU gate steps, softmax helpers,
+// axpy/dot/scal/sumsq/add/mul and the Adam updates). Each assembly function
+// is the vector form of a pure-Go twin in vec_generic.go; vec.go dispatches.
 //
 // Run it through go generate in internal/kernel:
 //
@@ -9,8 +10,10 @@
 //
 // Every kernel walks its vectors 8 lanes at a time and finishes the last
 // 1..7 elements with one masked iteration (VMASKMOVPS with a mask read from
-// a sliding table), so no kernel reads or writes outside its slices. Every
-// function ends with VZEROUPPER.
+// a sliding table), so no kernel reads or writes outside its slices. The
+// activation-heavy loops interleave two vectors per iteration. Every
+// function clears the upper YMM state (VZEROUPPER) before it returns, and
+// only Y0-Y15 are used (the target CPUs have no AVX-512).
 //
 // # Transcendentals
 //
