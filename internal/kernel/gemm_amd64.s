@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func sgemmKernel1x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel1x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -72,8 +72,7 @@ sgemmKernel1x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X2
-	VBROADCASTSS X2, Y2
+	VBROADCASTSS alpha+56(FP), Y2
 	MOVQ         accum+64(FP), CX
 	TESTQ        CX, CX
 	JE           sgemmKernel1x16_over
@@ -93,7 +92,7 @@ sgemmKernel1x16_over:
 	RET
 
 // func sgemmKernel2x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel2x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -180,8 +179,7 @@ sgemmKernel2x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X4
-	VBROADCASTSS X4, Y4
+	VBROADCASTSS alpha+56(FP), Y4
 	MOVQ         accum+64(FP), DX
 	TESTQ        DX, DX
 	JE           sgemmKernel2x16_over
@@ -211,7 +209,7 @@ sgemmKernel2x16_over:
 	RET
 
 // func sgemmKernel3x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel3x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -318,8 +316,7 @@ sgemmKernel3x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X6
-	VBROADCASTSS X6, Y6
+	VBROADCASTSS alpha+56(FP), Y6
 	MOVQ         accum+64(FP), DX
 	TESTQ        DX, DX
 	JE           sgemmKernel3x16_over
@@ -359,7 +356,7 @@ sgemmKernel3x16_over:
 	RET
 
 // func sgemmKernel4x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel4x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -493,8 +490,7 @@ sgemmKernel4x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X8
-	VBROADCASTSS X8, Y8
+	VBROADCASTSS alpha+56(FP), Y8
 	MOVQ         accum+64(FP), DX
 	TESTQ        DX, DX
 	JE           sgemmKernel4x16_over
@@ -544,7 +540,7 @@ sgemmKernel4x16_over:
 	RET
 
 // func sgemmKernel5x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel5x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -698,8 +694,7 @@ sgemmKernel5x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X10
-	VBROADCASTSS X10, Y10
+	VBROADCASTSS alpha+56(FP), Y10
 	MOVQ         accum+64(FP), DX
 	TESTQ        DX, DX
 	JE           sgemmKernel5x16_over
@@ -759,7 +754,7 @@ sgemmKernel5x16_over:
 	RET
 
 // func sgemmKernel6x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-72
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -933,8 +928,7 @@ sgemmKernel6x16_store:
 	MOVQ         c+40(FP), AX
 	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVSS        alpha+56(FP), X12
-	VBROADCASTSS X12, Y12
+	VBROADCASTSS alpha+56(FP), Y12
 	MOVQ         accum+64(FP), DX
 	TESTQ        DX, DX
 	JE           sgemmKernel6x16_over
@@ -1186,7 +1180,7 @@ sgemmPackAT_group:
 	RET
 
 // func sgemvPanels(kc int, x *float32, b *float32, np int, y *float32, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·sgemvPanels(SB), NOSPLIT, $0-56
 	MOVQ         kc+0(FP), AX
 	MOVQ         b+16(FP), CX
@@ -1194,8 +1188,7 @@ TEXT ·sgemvPanels(SB), NOSPLIT, $0-56
 	MOVQ         y+32(FP), BX
 	MOVQ         AX, SI
 	SHLQ         $0x06, SI
-	MOVSS        alpha+40(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS alpha+40(FP), Y0
 	MOVQ         accum+48(FP), DI
 
 gemvp_loop4:
@@ -1309,15 +1302,14 @@ gemvp_done:
 	RET
 
 // func sgemvN(k int, x *float32, b *float32, ldb int, n int, y *float32, alpha float32, accum int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·sgemvN(SB), NOSPLIT, $0-64
 	MOVQ         b+16(FP), AX
 	MOVQ         ldb+24(FP), CX
 	SHLQ         $0x02, CX
 	MOVQ         n+32(FP), DX
 	MOVQ         y+40(FP), BX
-	MOVSS        alpha+48(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS alpha+48(FP), Y0
 	MOVQ         accum+56(FP), SI
 
 gemvn_loop8:
@@ -1420,7 +1412,7 @@ gemvn_done:
 	RET
 
 // func sgemvT(k int, x *float32, b *float32, ldb int, n int, y *float32, alpha float32, accum int)
-// Requires: AVX, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·sgemvT(SB), NOSPLIT, $0-64
 	MOVQ b+16(FP), AX
 	MOVQ ldb+24(FP), CX
@@ -1522,7 +1514,7 @@ gemvt4_1:
 	JNE         gemvt4_1
 
 gemvt4_fin:
-	MOVSS       alpha+48(FP), X1
+	VMOVSS      alpha+48(FP), X1
 	MOVQ        accum+56(FP), SI
 	TESTQ       SI, SI
 	JE          gemvt4_over
@@ -1601,7 +1593,7 @@ gemvt1_1:
 	JNE         gemvt1_1
 
 gemvt1_fin:
-	MOVSS       alpha+48(FP), X1
+	VMOVSS      alpha+48(FP), X1
 	MOVQ        accum+56(FP), SI
 	TESTQ       SI, SI
 	JE          gemvt1_over
@@ -1623,7 +1615,7 @@ gemvt_done:
 	RET
 
 // func fmaPeak(n int) float32
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3
 TEXT ·fmaPeak(SB), NOSPLIT, $0-12
 	MOVQ     n+0(FP), AX
 	VPCMPEQD Y0, Y0, Y0
@@ -1673,6 +1665,6 @@ fmapeak_done:
 	VADDPS Y11, Y2, Y2
 	VADDPS Y12, Y2, Y2
 	VADDPS Y13, Y2, Y2
-	MOVSS  X2, ret+8(FP)
+	VMOVSS X2, ret+8(FP)
 	VZEROUPPER
 	RET

@@ -123,9 +123,8 @@ func microKernel(mr int) {
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	xa := Load(Param("alpha"), XMM())
 	ya := YMM()
-	VBROADCASTSS(xa, ya)
+	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
 	flag := Load(Param("accum"), GP64())
 	over := name + "_over"
 	TESTQ(flag, flag)
@@ -381,9 +380,8 @@ func gemvPanels() {
 	ps := GP64()
 	MOVQ(kc, ps)
 	SHLQ(U8(6), ps) // panel stride in bytes
-	xa := Load(Param("alpha"), XMM())
 	ya := YMM()
-	VBROADCASTSS(xa, ya)
+	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
 	flag := Load(Param("accum"), GP64())
 	body := func(npan int, lbl string) {
 		x := Load(Param("x"), GP64())
@@ -432,9 +430,8 @@ func gemvN() {
 	SHLQ(U8(2), ldb)
 	n := Load(Param("n"), GP64())
 	y := Load(Param("y"), GP64())
-	xa := Load(Param("alpha"), XMM())
 	ya := YMM()
-	VBROADCASTSS(xa, ya)
+	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
 	flag := Load(Param("accum"), GP64())
 	body := func(w int, lbl string) {
 		x := Load(Param("x"), GP64())
@@ -558,7 +555,8 @@ func gemvT() {
 		DECQ(kk)
 		JNE(LabelRef(lbl + "_1"))
 		Label(lbl + "_fin")
-		xa := Load(Param("alpha"), XMM())
+		xa := XMM()
+		VMOVSS(paramAddr("alpha"), xa)
 		flag := Load(Param("accum"), GP64())
 		TESTQ(flag, flag)
 		JE(LabelRef(lbl + "_over"))
@@ -612,7 +610,22 @@ func fmaPeak() {
 	for i := 1; i < len(acc); i++ {
 		VADDPS(acc[i], acc[0], acc[0])
 	}
-	Store(acc[0].AsX(), ReturnIndex(0))
+	ret, err := ReturnIndex(0).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VMOVSS(acc[0].AsX(), ret.Addr)
 	VZEROUPPER()
 	RET()
+}
+
+// paramAddr is the stack address of a scalar parameter, for loading it
+// with a VEX instruction (avo's Load emits legacy-SSE MOVSS, which costs a
+// state transition on Intel cores after 256-bit code).
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
 }
