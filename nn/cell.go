@@ -28,7 +28,7 @@ func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cell
 		c.bih = NewParam("bias_ih", G)
 		c.bhh = NewParam("bias_hh", G)
 	}
-	if err := (Init{}).apply(kind.String()+"Cell", c.params(), kind, hidden, rng); err != nil {
+	if err := (Init{}).apply(kind.String()+"Cell", c.params(), kind, hidden, 0, rng); err != nil {
 		panic(err) // the zero Init cannot fail
 	}
 	return c

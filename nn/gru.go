@@ -15,7 +15,8 @@ type GRUConfig struct {
 	Dropout               float64
 	BatchFirst            bool
 	Init                  Init
-	Regularizers
+	// Recurrent regularizers (training only), as in LSTMConfig.
+	InputDropout, RecurrentDropout, WeightDrop, Zoneout float64
 }
 
 // GRU is PyTorch's nn.GRU: gates r, z, n;
@@ -40,7 +41,8 @@ func NewGRU(cfg GRUConfig, rng *tensor.RNG) (*GRU, error) {
 
 func (c GRUConfig) opts(kind cellKind) rnnOpts {
 	return LSTMConfig{InputSize: c.InputSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional,
-		NoBias: c.NoBias, Dropout: c.Dropout, BatchFirst: c.BatchFirst, Init: c.Init, Regularizers: c.Regularizers}.opts(kind)
+		NoBias: c.NoBias, Dropout: c.Dropout, BatchFirst: c.BatchFirst, Init: c.Init,
+		InputDropout: c.InputDropout, RecurrentDropout: c.RecurrentDropout, WeightDrop: c.WeightDrop, Zoneout: c.Zoneout}.opts(kind)
 }
 
 // Config returns the configuration the layer was built with.
@@ -66,7 +68,8 @@ type RNNConfig struct {
 	Dropout       float64
 	BatchFirst    bool
 	Init          Init
-	Regularizers
+	// Recurrent regularizers (training only), as in LSTMConfig.
+	InputDropout, RecurrentDropout, WeightDrop, Zoneout float64
 }
 
 // RNN is PyTorch's nn.RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh) with
@@ -93,7 +96,8 @@ func NewRNN(cfg RNNConfig, rng *tensor.RNG) (*RNN, error) {
 		return nil, err
 	}
 	gc := GRUConfig{InputSize: cfg.InputSize, HiddenSize: cfg.HiddenSize, NumLayers: cfg.NumLayers, Bidirectional: cfg.Bidirectional,
-		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init, Regularizers: cfg.Regularizers}
+		NoBias: cfg.NoBias, Dropout: cfg.Dropout, BatchFirst: cfg.BatchFirst, Init: cfg.Init,
+		InputDropout: cfg.InputDropout, RecurrentDropout: cfg.RecurrentDropout, WeightDrop: cfg.WeightDrop, Zoneout: cfg.Zoneout}
 	core, err := newRNNCore(gc.opts(kind), rng)
 	if err != nil {
 		return nil, err

@@ -64,7 +64,8 @@ type Scheme struct {
 }
 
 // Init selects the initialization of a recurrent layer's parameters. The
-// zero value is PyTorch's: every parameter U(-1/√H, 1/√H).
+// zero value is PyTorch's: every parameter U(-1/√H, 1/√H). An LSTM's
+// forget-gate bias is set apart, by LSTMConfig.ForgetBias.
 type Init struct {
 	// Weight initializes weight_ih (and weight_hr).
 	Weight Scheme
@@ -72,10 +73,6 @@ type Init struct {
 	Recurrent Scheme
 	// Bias initializes bias_ih and bias_hh.
 	Bias Scheme
-	// ForgetBias, when not 0, sets an LSTM's total forget-gate bias: the f
-	// block of bias_ih becomes ForgetBias and that of bias_hh 0 (Keras'
-	// unit_forget_bias is ForgetBias 1 with Bias InitZero).
-	ForgetBias float64
 }
 
 func (s Scheme) validate(field string) error {
@@ -199,8 +196,9 @@ func orthogonal(dst []float32, rows, cols int, gain float64, rng *tensor.RNG) {
 }
 
 // apply initializes a recurrent layer's parameters (names weight_ih*,
-// weight_hh*, bias_*, weight_hr*) in order.
-func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, rng *tensor.RNG) error {
+// weight_hh*, bias_*, weight_hr*) in order; forgetBias, when not 0, then
+// sets an LSTM's forget-gate bias (see LSTMConfig.ForgetBias).
+func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, forgetBias float64, rng *tensor.RNG) error {
 	for _, c := range []struct {
 		f string
 		s Scheme
@@ -209,8 +207,8 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, r
 			return fmt.Errorf("nn: %s: %w", layer, err)
 		}
 	}
-	if in.ForgetBias != 0 && kind != kindLSTM {
-		return fmt.Errorf("nn: %s: Init.ForgetBias = %v is for LSTM only", layer, in.ForgetBias)
+	if forgetBias != 0 && kind != kindLSTM {
+		return fmt.Errorf("nn: %s: ForgetBias = %v is for LSTM only", layer, forgetBias)
 	}
 	bound := 1 / math.Sqrt(float64(hidden))
 	blocks := kind.gates()
@@ -227,8 +225,8 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, r
 		if err := s.Fill(p.Value, nb, bound, rng); err != nil {
 			return fmt.Errorf("nn: %s: %s: %w", layer, p.Name, err)
 		}
-		if in.ForgetBias != 0 && strings.HasPrefix(p.Name, "bias") {
-			v := float32(in.ForgetBias)
+		if forgetBias != 0 && strings.HasPrefix(p.Name, "bias") {
+			v := float32(forgetBias)
 			if strings.HasPrefix(p.Name, "bias_hh") {
 				v = 0
 			}

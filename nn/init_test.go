@@ -124,7 +124,7 @@ func TestInitOrthogonalPerGate(t *testing.T) {
 
 func TestInitForgetBias(t *testing.T) {
 	const H = 3
-	l, err := NewLSTM(LSTMConfig{InputSize: 2, HiddenSize: H, NumLayers: 2, Init: Init{Bias: Scheme{Kind: InitZero}, ForgetBias: 1}}, tensor.NewRNG(1))
+	l, err := NewLSTM(LSTMConfig{InputSize: 2, HiddenSize: H, NumLayers: 2, Init: Init{Bias: Scheme{Kind: InitZero}}, ForgetBias: 1}, tensor.NewRNG(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +156,8 @@ func TestInitErrors(t *testing.T) {
 			t.Errorf("NewLSTM with %+v: got no error", in)
 		}
 	}
-	if _, err := NewGRU(GRUConfig{InputSize: 2, HiddenSize: 3, Init: Init{ForgetBias: 1}}, tensor.NewRNG(1)); err == nil {
-		t.Error("NewGRU with ForgetBias: got no error")
+	if _, err := newRNNCore(rnnOpts{kind: kindGRU, in: 2, hidden: 3, dirs: 1, forgetBias: 1}, tensor.NewRNG(1)); err == nil {
+		t.Error("a GRU with a forget bias: got no error")
 	}
 }
 

@@ -2,25 +2,6 @@ package nn
 
 import "github.com/recur-ml/recur/tensor"
 
-// Regularizers are recurrent regularizers that stay on the fused path.
-// They act only while training (a tape that is not nil and not in Eval
-// mode); inference ignores them. Masks come from the layer's own RNG,
-// seeded at construction, so a seed fixes them. Zero values mean off.
-type Regularizers struct {
-	// InputDropout is variational dropout on the layer's input: one mask
-	// per sequence and feature, the same at every step (Gal & Ghahramani).
-	InputDropout float64
-	// RecurrentDropout drops h as it enters the recurrent product W_hh h,
-	// one mask per sequence for all steps, in every layer and direction.
-	RecurrentDropout float64
-	// WeightDrop is DropConnect on W_hh: one mask per forward pass and
-	// layer-direction, shared by all steps (AWD-LSTM).
-	WeightDrop float64
-	// Zoneout keeps each unit of h (and c) at its previous value with this
-	// probability, per step (Krueger et al.).
-	Zoneout float64
-}
-
 // LSTMConfig configures an LSTM. Zero values are PyTorch's defaults.
 type LSTMConfig struct {
 	// InputSize (I) and HiddenSize (H) are required.
@@ -39,7 +20,30 @@ type LSTMConfig struct {
 	BatchFirst bool
 	// Init selects the initialization; the zero value is PyTorch's.
 	Init Init
-	Regularizers
+	// ForgetBias, when not 0, sets the total forget-gate bias after Init:
+	// the f block of bias_ih becomes ForgetBias and that of bias_hh 0
+	// (Keras' unit_forget_bias is ForgetBias 1 with Init.Bias InitZero).
+	ForgetBias float64
+
+	// Recurrent regularizers, on the fused path. They act only while
+	// training (a tape that is not nil and not in Eval mode); inference
+	// ignores them. Masks come from the layer's own RNG, seeded at
+	// construction, so a seed fixes them. Zero means off.
+
+	// InputDropout is variational dropout on the first layer's input: one
+	// mask per sequence and feature, the same at every step (Gal &
+	// Ghahramani).
+	InputDropout float64
+	// RecurrentDropout drops h where it enters the recurrent product
+	// W_hh h, one mask per sequence for all steps, in every layer and
+	// direction.
+	RecurrentDropout float64
+	// WeightDrop is DropConnect on W_hh: one mask per forward pass and
+	// layer-direction, shared by all steps (AWD-LSTM).
+	WeightDrop float64
+	// Zoneout keeps each unit of h (and c) at its previous value with this
+	// probability, independently per step (Krueger et al.).
+	Zoneout float64
 }
 
 // LSTM is PyTorch's nn.LSTM: gates i, f, g, o;
@@ -63,7 +67,7 @@ func (c LSTMConfig) opts(kind cellKind) rnnOpts {
 	}
 	return rnnOpts{kind: kind, in: c.InputSize, hidden: c.HiddenSize, proj: c.ProjSize, layers: c.NumLayers, dirs: d,
 		bias: !c.NoBias, batchFirst: c.BatchFirst, dropout: c.Dropout, inDrop: c.InputDropout, recDrop: c.RecurrentDropout,
-		wDrop: c.WeightDrop, zoneout: c.Zoneout, init: c.Init}
+		wDrop: c.WeightDrop, zoneout: c.Zoneout, init: c.Init, forgetBias: c.ForgetBias}
 }
 
 // NewLSTM validates cfg and returns an LSTM initialized from rng.

@@ -113,6 +113,7 @@ type rnnOpts struct {
 	bias, batchFirst                         bool
 	dropout, inDrop, recDrop, wDrop, zoneout float64
 	init                                     Init
+	forgetBias                               float64
 }
 
 // rnnDir holds the parameters of one layer and direction.
@@ -196,7 +197,7 @@ func newRNNCore(o rnnOpts, rng *tensor.RNG) (*rnnCore, error) {
 			}
 		}
 	}
-	if err := o.init.apply(name, r.params, o.kind, H, rng); err != nil {
+	if err := o.init.apply(name, r.params, o.kind, H, o.forgetBias, rng); err != nil {
 		return nil, err
 	}
 	r.rng = rng.Split()

@@ -14,20 +14,20 @@ import (
 func TestRegularizerGradients(t *testing.T) {
 	regs := []struct {
 		name string
-		reg  Regularizers
-		drop float64
+		cfg  LSTMConfig
 	}{
-		{"input_dropout", Regularizers{InputDropout: 0.3}, 0},
-		{"recurrent_dropout", Regularizers{RecurrentDropout: 0.3}, 0},
-		{"weight_drop", Regularizers{WeightDrop: 0.3}, 0},
-		{"zoneout", Regularizers{Zoneout: 0.3}, 0},
-		{"layer_dropout", Regularizers{}, 0.4},
-		{"all", Regularizers{InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2}, 0.2},
+		{"input_dropout", LSTMConfig{InputDropout: 0.3}},
+		{"recurrent_dropout", LSTMConfig{RecurrentDropout: 0.3}},
+		{"weight_drop", LSTMConfig{WeightDrop: 0.3}},
+		{"zoneout", LSTMConfig{Zoneout: 0.3}},
+		{"layer_dropout", LSTMConfig{Dropout: 0.4}},
+		{"all", LSTMConfig{InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2, Dropout: 0.2}},
 	}
 	for _, kind := range []cellKind{kindLSTM, kindGRU, kindRNNTanh} {
 		for _, rg := range regs {
 			t.Run(fmt.Sprintf("%v/%s", kind, rg.name), func(t *testing.T) {
-				cfg := LSTMConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2, Bidirectional: true, Dropout: rg.drop, Regularizers: rg.reg}
+				cfg := rg.cfg
+				cfg.InputSize, cfg.HiddenSize, cfg.NumLayers, cfg.Bidirectional = 2, 3, 2, true
 				if kind == kindLSTM {
 					cfg.ProjSize = 2
 				}
@@ -151,7 +151,7 @@ func same(a, b []float32) bool {
 // gradient at every valid step or at none.
 func TestInputDropoutIsVariational(t *testing.T) {
 	const T, B, I = 6, 4, 8
-	l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: 3, Regularizers: Regularizers{InputDropout: 0.5}}, tensor.NewRNG(2))
+	l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: 3, InputDropout: 0.5}, tensor.NewRNG(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +183,10 @@ func TestInputDropoutIsVariational(t *testing.T) {
 }
 
 func TestRegularizerValidation(t *testing.T) {
-	for _, reg := range []Regularizers{{InputDropout: -0.1}, {RecurrentDropout: 1}, {WeightDrop: 1.5}, {Zoneout: math.NaN()}} {
-		if _, err := NewLSTM(LSTMConfig{InputSize: 2, HiddenSize: 3, Regularizers: reg}, tensor.NewRNG(1)); err == nil {
-			t.Errorf("NewLSTM with %+v: got no error", reg)
+	for _, cfg := range []LSTMConfig{{InputDropout: -0.1}, {RecurrentDropout: 1}, {WeightDrop: 1.5}, {Zoneout: math.NaN()}} {
+		cfg.InputSize, cfg.HiddenSize = 2, 3
+		if _, err := NewLSTM(cfg, tensor.NewRNG(1)); err == nil {
+			t.Errorf("NewLSTM with %+v: got no error", cfg)
 		}
 	}
 	if _, err := NewGRU(GRUConfig{InputSize: 2, HiddenSize: 3, Dropout: 1}, tensor.NewRNG(1)); err == nil {
