@@ -1,6 +1,10 @@
 package optim
 
-import "math"
+import (
+	"math"
+
+	"github.com/recur-ml/recur/internal/kernel"
+)
 
 // The update rules follow PyTorch 1.13's single-tensor implementations.
 // Buffers are float32; each element's arithmetic is done in float64 and
@@ -92,9 +96,10 @@ func (rmsprop) update(c *Config, p, g []float32, s [][]float32, _ int) {
 // AMSGrad); p −= lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + eps). AdamW
 // (decoupled) first scales p by 1 − lr·wd and adds no decay to g.
 //
-// kernel.Adam is not used: it takes β2 as a float32, and 1 − float32(0.999)
-// is off by 1.3e-5 relative, which moves the parameters by more than 1e-6
-// relative within five steps. The loop below keeps the scalars in float64.
+// The update runs in kernel.Adam64: float64 scalars and arithmetic on the
+// float32 state, as PyTorch keeps β and the bias corrections as Python
+// floats (1 − float32(0.999) is off by 1.3e-5 relative, which moves the
+// parameters by more than 1e-6 relative within five steps).
 type adam struct{ decoupled bool }
 
 func (adam) slots(c *Config) []string {
@@ -105,30 +110,23 @@ func (adam) slots(c *Config) []string {
 }
 func (adam) initial(*Config, string) float32 { return 0 }
 func (a adam) update(c *Config, p, g []float32, s [][]float32, t int) {
-	b1, b2 := c.Betas[0], c.Betas[1]
-	stepSize := c.LR / (1 - math.Pow(b1, float64(t)))
-	bc2 := math.Sqrt(1 - math.Pow(b2, float64(t)))
-	wd, shrink := c.WeightDecay, 1.0
-	if a.decoupled {
-		wd, shrink = 0, 1-c.LR*c.WeightDecay
+	h := kernel.AdamHyper{
+		Beta1:       c.Betas[0],
+		Beta2:       c.Betas[1],
+		StepSize:    c.LR / (1 - math.Pow(c.Betas[0], float64(t))),
+		BC2Sqrt:     math.Sqrt(1 - math.Pow(c.Betas[1], float64(t))),
+		Eps:         c.Eps,
+		WeightDecay: c.WeightDecay,
+		Shrink:      1,
 	}
-	m, v := s[0], s[1]
+	if a.decoupled {
+		h.WeightDecay, h.Shrink = 0, 1-c.LR*c.WeightDecay
+	}
 	var vmax []float32
 	if c.AMSGrad {
 		vmax = s[2]
 	}
-	for i := range p {
-		pi := float64(p[i]) * shrink
-		d := float64(g[i]) + wd*pi
-		mi := b1*float64(m[i]) + (1-b1)*d
-		vi := b2*float64(v[i]) + (1-b2)*d*d
-		m[i], v[i] = float32(mi), float32(vi)
-		if vmax != nil {
-			vi = math.Max(float64(vmax[i]), vi)
-			vmax[i] = float32(vi)
-		}
-		p[i] = float32(pi - stepSize*mi/(math.Sqrt(vi)/bc2+c.Eps))
-	}
+	kernel.Adam64(p, g, s[0], s[1], vmax, h)
 }
 
 // adagrad: clr = lr/(1 + (t−1)·lr_decay); s += g²; p −= clr·g/(sqrt(s) + eps).
