@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/tensor"
@@ -68,5 +69,43 @@ func TestInferenceAllocsDoNotGrowWithT(t *testing.T) {
 		if s3, l3 := allocs(3, 3), allocs(60, 3); l3 > s3 {
 			t.Logf("TODO(kernel): %v B=3: %v allocations at T=60, %v at T=3 (SgemmPacked allocates)", kind, l3, s3)
 		}
+	}
+}
+
+func TestForwardPanicsOnMisuse(t *testing.T) {
+	l, err := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 4}, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewVar(tensor.New(5, 2, 3))
+	cases := []struct {
+		name    string
+		x       *Var
+		lengths []int
+		h0      *State
+		want    string
+	}{
+		{"input width", NewVar(tensor.New(5, 2, 4)), nil, nil, "input shape"},
+		{"input rank", NewVar(tensor.New(5, 3)), nil, nil, "input shape"},
+		{"lengths count", x, []int{5}, nil, "lengths"},
+		{"length zero", x, []int{5, 0}, nil, "outside [1, 5]"},
+		{"length too long", x, []int{6, 1}, nil, "outside [1, 5]"},
+		{"h0 shape", x, nil, &State{H: NewVar(tensor.New(1, 3, 4))}, "h0.H"},
+		{"c0 shape", x, nil, &State{H: NewVar(tensor.New(1, 2, 4)), C: NewVar(tensor.New(2, 2, 4))}, "h0.C"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				msg, _ := r.(string)
+				if !strings.HasPrefix(msg, "nn: ") || !strings.Contains(msg, c.want) {
+					t.Errorf("panic %v, want an nn: message containing %q", r, c.want)
+				}
+			}()
+			l.Forward(nil, c.x, c.lengths, c.h0)
+		})
+	}
+	if (*State)(nil).Detach() != nil {
+		t.Error("nil State.Detach() is not nil")
 	}
 }
