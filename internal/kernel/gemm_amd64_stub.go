@@ -34,6 +34,16 @@ func sgemmKernel5x16(kc int, a *float32, rsa int, csa int, b *float32, c *float3
 //go:noescape
 func sgemmKernel6x16(kc int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)
 
+// sgemmKernel2x32 computes a 2×32 tile: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernel2x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernel3x32 computes a 3×32 tile: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernel3x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
 // sgemmPackBT sets dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc; kc must be a multiple of 8 (and may be 0).
 //
 //go:noescape

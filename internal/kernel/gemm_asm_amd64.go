@@ -37,6 +37,26 @@ func microKernel(mr, kc int, a []float32, rsa, csa int, b []float32, c []float32
 	}
 }
 
+// microKernel2 computes an mr×32 tile (mr = 2 or 3, kc >= 1) from two
+// panels pstride floats apart: microKernel on b and on b[pstride:], into
+// c and c[16:].
+func microKernel2(mr, kc int, a []float32, rsa, csa int, b []float32, pstride int, c []float32, ldc int, alpha float32, accum bool) {
+	checkTile(mr, kc, a, rsa, csa, b[min(pstride, len(b)):], c[min(16, len(c)):], ldc)
+	if !useAVX2 {
+		microKernelGo(mr, kc, a, rsa, csa, b, c, ldc, alpha, accum)
+		microKernelGo(mr, kc, a, rsa, csa, b[pstride:], c[16:], ldc, alpha, accum)
+		return
+	}
+	switch mr {
+	case 2:
+		sgemmKernel2x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, b2i(accum))
+	case 3:
+		sgemmKernel3x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, b2i(accum))
+	default:
+		panic("kernel: two-panel micro-kernel rows out of range")
+	}
+}
+
 // packBT16 packs a full 16-column panel of a transposed B (stored n×k):
 // dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc.
 func packBT16(kc int, b []float32, ldb int, dst []float32) {

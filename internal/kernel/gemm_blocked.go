@@ -205,37 +205,70 @@ func releaseA(buf *[]float32) {
 
 // block runs the micro-kernels for rows i0..i1, k-block l0..l0+kcp and
 // panels q0..q1, panel q at panels[(q-q0)*kcp*16:]. A is read in place, or
-// from strips (see stripsA) when that is not nil.
+// from strips (see stripsA) when that is not nil. A last strip of 2 or 3
+// rows runs over pairs of panels (microKernel2).
 func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
-	n, ldc := g.n, g.ldc
-	accum := l0 > 0 || g.beta != 0
-	var tmp [6 * 16]float32
+	iLast := i1 // start of a last 2-3 row strip
+	for i, h := i0, 0; i < i1; i += h {
+		h = stripHeight(i1 - i)
+		if i+h == i1 && (h == 2 || h == 3) {
+			iLast = i
+		}
+	}
 	for q := q0; q < q1; q++ {
 		panel := panels[(q-q0)*kcp*16 : (q-q0+1)*kcp*16]
-		j := q * 16
-		w := min(16, n-j)
-		for i, mr := i0, 0; i < i1; i += mr {
+		for i, mr := i0, 0; i < iLast; i += mr {
 			mr = stripHeight(i1 - i)
-			as, rsa, csa := g.a[i*g.rsa+l0*g.csa:], g.rsa, g.csa
-			if strips != nil {
-				as, rsa, csa = strips[(i-i0)*kcp:], 1, mr
+			g.tile(i, mr, i0, l0, kcp, q, panel, strips)
+		}
+	}
+	if iLast == i1 {
+		return
+	}
+	mr := i1 - iLast
+	q := q0
+	for ; q+1 < q1 && (q+2)*16 <= g.n; q += 2 {
+		as, rsa, csa := g.stripA(iLast, mr, i0, l0, kcp, strips)
+		microKernel2(mr, kcp, as, rsa, csa, panels[(q-q0)*kcp*16:(q-q0+2)*kcp*16], kcp*16,
+			g.c[iLast*g.ldc+q*16:], g.ldc, g.alpha, l0 > 0 || g.beta != 0)
+	}
+	for ; q < q1; q++ {
+		g.tile(iLast, mr, i0, l0, kcp, q, panels[(q-q0)*kcp*16:(q-q0+1)*kcp*16], strips)
+	}
+}
+
+// stripA returns the A operand of the strip of mr rows at row i: in place,
+// or in the packed strips of the block starting at row i0.
+func (g *gemmJob) stripA(i, mr, i0, l0, kcp int, strips []float32) (a []float32, rsa, csa int) {
+	if strips != nil {
+		return strips[(i-i0)*kcp:], 1, mr
+	}
+	return g.a[i*g.rsa+l0*g.csa:], g.rsa, g.csa
+}
+
+// tile runs one mr×16 micro-kernel call: rows i.., panel q of k-block l0.
+// The last, partial panel goes through a scratch tile.
+func (g *gemmJob) tile(i, mr, i0, l0, kcp, q int, panel, strips []float32) {
+	ldc := g.ldc
+	accum := l0 > 0 || g.beta != 0
+	as, rsa, csa := g.stripA(i, mr, i0, l0, kcp, strips)
+	j := q * 16
+	w := min(16, g.n-j)
+	if w == 16 {
+		microKernel(mr, kcp, as, rsa, csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
+		return
+	}
+	var tmp [6 * 16]float32
+	microKernel(mr, kcp, as, rsa, csa, panel, tmp[:], 16, g.alpha, false)
+	for r := 0; r < mr; r++ {
+		crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
+		t := tmp[r*16 : r*16+w]
+		if accum {
+			for jj, v := range t {
+				crow[jj] += v
 			}
-			if w == 16 {
-				microKernel(mr, kcp, as, rsa, csa, panel, g.c[i*ldc+j:], ldc, g.alpha, accum)
-				continue
-			}
-			microKernel(mr, kcp, as, rsa, csa, panel, tmp[:], 16, g.alpha, false)
-			for r := 0; r < mr; r++ {
-				crow := g.c[(i+r)*ldc+j : (i+r)*ldc+j+w]
-				t := tmp[r*16 : r*16+w]
-				if accum {
-					for jj, v := range t {
-						crow[jj] += v
-					}
-				} else {
-					copy(crow, t)
-				}
-			}
+		} else {
+			copy(crow, t)
 		}
 	}
 }

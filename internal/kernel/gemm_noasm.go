@@ -10,6 +10,12 @@ func microKernel(mr, kc int, a []float32, rsa, csa int, b []float32, c []float32
 	microKernelGo(mr, kc, a, rsa, csa, b, c, ldc, alpha, accum)
 }
 
+func microKernel2(mr, kc int, a []float32, rsa, csa int, b []float32, pstride int, c []float32, ldc int, alpha float32, accum bool) {
+	checkTile(mr, kc, a, rsa, csa, b[min(pstride, len(b)):], c[min(16, len(c)):], ldc)
+	microKernelGo(mr, kc, a, rsa, csa, b, c, ldc, alpha, accum)
+	microKernelGo(mr, kc, a, rsa, csa, b[pstride:], c[16:], ldc, alpha, accum)
+}
+
 func packBT16(kc int, b []float32, ldb int, dst []float32) {
 	packBTGo(0, kc, 16, b, ldb, dst)
 }

@@ -18,8 +18,10 @@ import (
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	for mr := 1; mr <= 6; mr++ {
-		microKernel(mr)
+		microKernel(mr, 1)
 	}
+	microKernel(2, 2)
+	microKernel(3, 2)
 	packBT()
 	packBN()
 	packAT()
@@ -30,14 +32,22 @@ func main() {
 	Generate()
 }
 
-// microKernel emits sgemmKernel<mr>x16: an mr×16 tile of
+// microKernel emits sgemmKernel<mr>x<16·np>: an mr×16np tile of
 // C = alpha*A·B (+ C when accum != 0), where A(i,l) is at a[i*rsa+l*csa]
-// and B is a packed panel, kc rows of 16 contiguous floats.
-func microKernel(mr int) {
-	name := fmt.Sprintf("sgemmKernel%dx16", mr)
-	TEXT(name, NOSPLIT, "func(kc int, a *float32, rsa, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)")
+// and B is np packed panels (kc rows of 16 contiguous floats each, pstride
+// floats apart). np = 2 serves strips of 2-3 rows, which with one panel
+// would keep too few FMA chains in flight to hide the FMA latency.
+func microKernel(mr, np int) {
+	name := fmt.Sprintf("sgemmKernel%dx%d", mr, 16*np)
+	sig := "func(kc int, a *float32, rsa, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)"
+	doc := fmt.Sprintf("%s computes a %d×16 tile: c[i*ldc+j] = alpha*Σ_l a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] when accum != 0), for kc >= 1.", name, mr)
+	if np == 2 {
+		sig = "func(kc int, a *float32, rsa, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)"
+		doc = fmt.Sprintf("%s computes a %d×32 tile: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.", name, mr)
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes a %d×16 tile: c[i*ldc+j] = alpha*Σ_l a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] when accum != 0), for kc >= 1.", name, mr))
+	Doc(doc)
 	kc := Load(Param("kc"), GP64())
 	a0 := Load(Param("a"), GP64())
 	rs := Load(Param("rsa"), GP64())
@@ -45,6 +55,12 @@ func microKernel(mr int) {
 	b := Load(Param("b"), GP64())
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
+	var ps reg.GPVirtual
+	if np == 2 {
+		ps = GP64()
+		Load(Param("pstride"), ps)
+		SHLQ(U8(2), ps)
+	}
 	// Fetch the C tile now: it is needed only after the k loop, and a row
 	// of 16 floats may straddle two cache lines.
 	{
@@ -52,8 +68,10 @@ func microKernel(mr int) {
 		pl := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), pl)
 		for i := 0; i < mr; i++ {
-			PREFETCHT0(Mem{Base: pc})
-			PREFETCHT0(Mem{Base: pc, Disp: 63})
+			for d := 0; d < 64*np; d += 64 {
+				PREFETCHT0(Mem{Base: pc, Disp: d})
+			}
+			PREFETCHT0(Mem{Base: pc, Disp: 64*np - 1})
 			if i+1 < mr {
 				ADDQ(pl, pc)
 			}
@@ -65,9 +83,10 @@ func microKernel(mr int) {
 		LEAQ(Mem{Base: a0, Index: rs, Scale: 2}, a3)
 		ADDQ(rs, a3)
 	}
-	acc := make([][2]reg.VecVirtual, mr)
+	acc := make([][]reg.VecVirtual, mr)
 	for i := range acc {
-		for h := 0; h < 2; h++ {
+		acc[i] = make([]reg.VecVirtual, 2*np)
+		for h := range acc[i] {
 			acc[i][h] = YMM()
 			VXORPS(acc[i][h], acc[i][h], acc[i][h])
 		}
@@ -86,15 +105,33 @@ func microKernel(mr int) {
 			return Mem{Base: base, Index: rs, Scale: 2}
 		}
 	}
+	// B operands: panel 0 in registers; panel 1 too while 16 registers
+	// last (2·mr·np accumulators + B + one broadcast), else from memory.
+	inRegs := 2
+	if np == 2 && 4*mr+4+1 <= 16 {
+		inRegs = 4
+	}
 	step := func(disp int) {
-		b0, b1 := YMM(), YMM()
-		VMOVUPS(Mem{Base: b, Disp: disp}, b0)
-		VMOVUPS(Mem{Base: b, Disp: disp + 32}, b1)
+		bo := make([]Op, 2*np)
+		for h := range bo {
+			m := Mem{Base: b, Disp: disp + 32*(h%2)}
+			if h >= 2 {
+				m.Index, m.Scale = ps, 1
+			}
+			if h < inRegs {
+				r := YMM()
+				VMOVUPS(m, r)
+				bo[h] = r
+			} else {
+				bo[h] = m
+			}
+		}
 		for i := 0; i < mr; i++ {
 			t := YMM()
 			VBROADCASTSS(rowAddr(i), t)
-			VFMADD231PS(b0, t, acc[i][0])
-			VFMADD231PS(b1, t, acc[i][1])
+			for h := range bo {
+				VFMADD231PS(bo[h], t, acc[i][h])
+			}
 		}
 		ADDQ(cs, a0)
 		if mr > 3 {
@@ -130,10 +167,10 @@ func microKernel(mr int) {
 	TESTQ(flag, flag)
 	JE(LabelRef(over))
 	for i := 0; i < mr; i++ {
-		VFMADD213PS(Mem{Base: c}, ya, acc[i][0])
-		VFMADD213PS(Mem{Base: c, Disp: 32}, ya, acc[i][1])
-		VMOVUPS(acc[i][0], Mem{Base: c})
-		VMOVUPS(acc[i][1], Mem{Base: c, Disp: 32})
+		for h := range acc[i] {
+			VFMADD213PS(Mem{Base: c, Disp: 32 * h}, ya, acc[i][h])
+			VMOVUPS(acc[i][h], Mem{Base: c, Disp: 32 * h})
+		}
 		if i+1 < mr {
 			ADDQ(ldc, c)
 		}
@@ -142,10 +179,10 @@ func microKernel(mr int) {
 	RET()
 	Label(over)
 	for i := 0; i < mr; i++ {
-		VMULPS(ya, acc[i][0], acc[i][0])
-		VMULPS(ya, acc[i][1], acc[i][1])
-		VMOVUPS(acc[i][0], Mem{Base: c})
-		VMOVUPS(acc[i][1], Mem{Base: c, Disp: 32})
+		for h := range acc[i] {
+			VMULPS(ya, acc[i][h], acc[i][h])
+			VMOVUPS(acc[i][h], Mem{Base: c, Disp: 32 * h})
+		}
 		if i+1 < mr {
 			ADDQ(ldc, c)
 		}
