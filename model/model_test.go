@@ -10,6 +10,7 @@ import (
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -229,5 +230,30 @@ func TestTransfer(t *testing.T) {
 	other, _ := Build(Spec{Task: Forecast, Hidden: 3}, 1)
 	if _, err := other.InitFrom(f); err == nil {
 		t.Error("InitFrom with nothing in common succeeded")
+	}
+}
+
+func TestGateSaturation(t *testing.T) {
+	m, err := Build(Spec{Task: Forecast, Hidden: 4, Inputs: 2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(3, 2, 2)
+	b := &ForecastBatch{X: x}
+	s, ok := m.GateSaturation(b)
+	if !ok || s.Input != 0 || s.Forget != 0 {
+		t.Errorf("small weights, zero input: saturation %+v %v, want none", s, ok)
+	}
+	for _, p := range m.rnn.Params() {
+		p.Value.Fill(0)
+	}
+	m.rnn.Params()[2].Value.Fill(10) // bias_ih: every gate pre-activation is 10
+	s, ok = m.GateSaturation(b)
+	if !ok || s.Input != 1 || s.Forget != 1 || s.Cell != 1 || s.Output != 1 {
+		t.Errorf("large biases: saturation %+v, want all 1", s)
+	}
+	g, _ := Build(Spec{Task: Forecast, Cell: "gru", Hidden: 4}, 1)
+	if _, ok := g.GateSaturation(b); ok {
+		t.Error("GRU reported LSTM gate saturation")
 	}
 }

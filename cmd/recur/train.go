@@ -84,6 +84,7 @@ type trainOpts struct {
 	Seed        uint64
 
 	Schedule string
+	Monitor  int
 	Warmup   int
 	Accum    int
 
@@ -147,6 +148,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
 	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear (warmup over --warmup steps), step (×0.1 every third of the run), exponential")
+	fs.IntVar(&o.Monitor, "monitor", 0, "every this many epochs, print per-layer gradient norms (flagging vanishing and exploding ones) and the LSTM gate saturation (0: off)")
 	fs.IntVar(&o.Warmup, "warmup", 0, "linear schedule: warmup steps")
 	fs.IntVar(&o.Accum, "accum", 1, "accumulate gradients over this many batches per optimizer step")
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many epochs without validation improvement (0: never)")
@@ -446,6 +448,9 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 			return nil
 		}))
 	}
+	if o.Monitor > 0 {
+		cbs = append(cbs, monitor(progress, o.Monitor, m, trainData))
+	}
 	if !o.Quiet {
 		fmt.Fprintln(progress, info)
 		cbs = append(cbs, newProgress(progress, o.Epochs, isTerminal(progress)))
@@ -598,4 +603,43 @@ saved; pass the suggestion to "recur train --lr".`,
 			return nil
 		}
 	},
+}
+
+// monitor reports gradient norms per parameter and gate saturation every
+// `every` epochs: the vanishing/exploding gradient problem made visible.
+func monitor(w io.Writer, every int, m *model.Model, d train.Data) train.Callback {
+	return train.CallbackFunc(func(ev *train.Event) error {
+		if ev.Kind != train.EpochEnd || ev.Epoch%every != 0 {
+			return nil
+		}
+		ps, norms := ev.Trainer.Params(), ev.Trainer.GradNorms()
+		lo, hi := 0, 0
+		var vanishing, exploding []string
+		for i, n := range norms {
+			if n < norms[lo] {
+				lo = i
+			}
+			if n > norms[hi] {
+				hi = i
+			}
+			if !ps[i].Frozen && n < 1e-7 {
+				vanishing = append(vanishing, ps[i].Name)
+			}
+			if n > 1e3 {
+				exploding = append(exploding, ps[i].Name)
+			}
+		}
+		fmt.Fprintf(w, "monitor epoch %d: gradient norm %.3g (%s) to %.3g (%s)", ev.Epoch, norms[lo], ps[lo].Name, norms[hi], ps[hi].Name)
+		if len(vanishing) > 0 {
+			fmt.Fprintf(w, "; vanishing: %s", strings.Join(vanishing, ", "))
+		}
+		if len(exploding) > 0 {
+			fmt.Fprintf(w, "; exploding: %s", strings.Join(exploding, ", "))
+		}
+		if s, ok := m.GateSaturation(d.Batch(0)); ok {
+			fmt.Fprintf(w, "; saturated LSTM gates (layer 0): input %.0f%%, forget %.0f%%, cell %.0f%%, output %.0f%%", 100*s.Input, 100*s.Forget, 100*s.Cell, 100*s.Output)
+		}
+		fmt.Fprintln(w)
+		return nil
+	})
 }
