@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -255,5 +256,25 @@ func TestGateSaturation(t *testing.T) {
 	g, _ := Build(Spec{Task: Forecast, Cell: "gru", Hidden: 4}, 1)
 	if _, ok := g.GateSaturation(b); ok {
 		t.Error("GRU reported LSTM gate saturation")
+	}
+}
+
+// TestDeterministicAcrossThreads trains the same forecaster with one and
+// with several worker threads: the weights must be identical.
+func TestDeterministicAcrossThreads(t *testing.T) {
+	run := func(procs int) []float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		_, task := trainForecaster(t, sine(120), 3)
+		var w []float32
+		for _, p := range task.Params() {
+			w = append(w, p.Value.Data...)
+		}
+		return w
+	}
+	a, b := run(1), run(4)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("weight %d: %v with GOMAXPROCS=1, %v with 4", i, a[i], b[i])
+		}
 	}
 }
