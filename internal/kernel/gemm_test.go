@@ -18,6 +18,7 @@ type gemmCase struct {
 	lda, ldb, ldc int
 	a, b, c       []float32 // the full buffers
 	off           int       // offset of every operand inside its buffer
+	wantC, bound  []float64 // cached by want
 }
 
 var sentinel = math.Float32frombits(0x7fc0dead)
@@ -73,6 +74,9 @@ func layout(tA, tB bool) string {
 // want returns the float64 reference of C and, per element, the error
 // bound for a float32 evaluation.
 func (g *gemmCase) want() (want, bound []float64) {
+	if g.wantC != nil {
+		return g.wantC, g.bound
+	}
 	A := func(i, l int) float64 {
 		if g.tA {
 			return float64(g.a[g.off+l*g.lda+i])
@@ -103,6 +107,7 @@ func (g *gemmCase) want() (want, bound []float64) {
 			bound[i*g.n+j] = float64(g.k+4)*1.2e-7*(math.Abs(float64(g.alpha))*abs+math.Abs(c0)) + 1e-30
 		}
 	}
+	g.wantC, g.bound = want, bound
 	return want, bound
 }
 
