@@ -710,6 +710,7 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 	}
 	dht := ws.takeRaw(B * Ho)
 	dsc := ws.takeRaw(B * H) // dm (LSTMP) or GRU direct dhPrev
+	carry := ws.takeRaw(B * Ho) // backRec scratch
 	var dcs []float32
 	if dr.zc != nil {
 		dcs = ws.takeRaw(B * H)
@@ -761,11 +762,11 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 			} else {
 				kernel.LSTMBackward(a, dc, dr.act[o*G:(o+n)*G], dr.c[o*H:(o+n)*H], dr.cprev[o*H:(o+n)*H], dhk, dc, n, H)
 			}
-			r.backRec(dprev, a, n, dr, pk, zh)
+			r.backRec(dprev, a, n, dr, pk, zh, carry)
 		case kindGRU:
 			direct := dsc[:n*H]
 			kernel.GRUBackward(a, dhg[o*G:(o+n)*G], direct, dr.act[o*G:(o+n)*G], dr.hg[o*G:(o+n)*G], dr.hprev[o*H:(o+n)*H], dh, n, H)
-			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, pk, zh)
+			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, pk, zh, carry)
 			kernel.Axpy(1, direct, dprev)
 		default:
 			h := dr.act[o*G : (o+n)*G]
@@ -778,7 +779,7 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 					a[i] = 0
 				}
 			}
-			r.backRec(dprev, a, n, dr, pk, zh)
+			r.backRec(dprev, a, n, dr, pk, zh, carry)
 		}
 	}
 	// Weight gradients as large GEMMs over all steps.
@@ -807,20 +808,18 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 	}
 }
 
-// backRec sets dprev (n, Ho) = mask ⊙ (dR · W_hh), plus the zoneout carry
-// already in dprev when zh is not nil.
-func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, pk *kernel.PackedB, zh []float32) {
+// backRec sets dprev (n, Ho) = mask ⊙ (dR · W_hh) plus, when zh is not
+// nil, the zoneout carry that dprev holds on entry. scratch has room for
+// B·Ho floats.
+func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, pk *kernel.PackedB, zh, scratch []float32) {
 	Ho, G := r.ho(), r.kind.gates()*r.hidden
 	if zh == nil && dr.recMask == nil {
 		recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
 		return
 	}
-	// Route through scratch-free form: compute into a temporary held by
-	// the caller's dprev after saving the carry.
-	carry := make([]float32, len(dprev))
-	copy(carry, dprev)
-	if zh == nil {
-		clear(carry)
+	carry := scratch[:len(dprev)]
+	if zh != nil {
+		copy(carry, dprev)
 	}
 	recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
 	if dr.recMask != nil {
@@ -828,7 +827,9 @@ func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, pk *kernel.Pac
 			dprev[i] *= dr.recMask[i]
 		}
 	}
-	kernel.Axpy(1, carry, dprev)
+	if zh != nil {
+		kernel.Axpy(1, carry, dprev)
+	}
 }
 
 // colSumAdd adds the column sums of a (rows, cols) into dst (cols).
