@@ -709,7 +709,7 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 		dr.dH = ws.takeRaw(N * Ho)
 	}
 	dht := ws.takeRaw(B * Ho)
-	dsc := ws.takeRaw(B * H) // dm (LSTMP) or GRU direct dhPrev
+	dsc := ws.takeRaw(B * H)    // dm (LSTMP) or GRU direct dhPrev
 	carry := ws.takeRaw(B * Ho) // backRec scratch
 	var dcs []float32
 	if dr.zc != nil {
