@@ -205,6 +205,53 @@ func ToKerasGRU(w TorchWeights) (kernel, recurrent, bias *tensor.Tensor, err err
 	return kernel, recurrent, bias, nil
 }
 
+// FromKerasSimpleRNN converts Keras SimpleRNN weights (kernel (I, H),
+// recurrent_kernel (H, H), bias (H) or nil) to PyTorch's nn.RNN layout; the
+// bias goes to BiasIH and BiasHH is zero.
+func FromKerasSimpleRNN(kernel, recurrent, bias *tensor.Tensor) (TorchWeights, error) {
+	if err := check2("SimpleRNN kernel", kernel, -1, -1); err != nil {
+		return TorchWeights{}, err
+	}
+	H := kernel.Shape[1]
+	if err := check2("SimpleRNN recurrent_kernel", recurrent, H, H); err != nil {
+		return TorchWeights{}, err
+	}
+	one := []int{0}
+	w := TorchWeights{WeightIH: transposeBlocks(kernel, 1, one), WeightHH: transposeBlocks(recurrent, 1, one)}
+	if bias != nil {
+		if len(bias.Data) != H {
+			return TorchWeights{}, fmt.Errorf("nn: keras: SimpleRNN bias shape %v, want (%d)", bias.Shape, H)
+		}
+		w.BiasIH = tensor.FromSlice(append([]float32(nil), bias.Data...), H)
+		w.BiasHH = tensor.New(H)
+	}
+	return w, nil
+}
+
+// ToKerasSimpleRNN converts PyTorch RNN weights to Keras SimpleRNN layout;
+// the bias is BiasIH + BiasHH (nil when w has no biases).
+func ToKerasSimpleRNN(w TorchWeights) (kernel, recurrent, bias *tensor.Tensor, err error) {
+	if err := check2("RNN weight_ih", w.WeightIH, -1, -1); err != nil {
+		return nil, nil, nil, err
+	}
+	H := w.WeightIH.Shape[0]
+	if err := check2("RNN weight_hh", w.WeightHH, H, H); err != nil {
+		return nil, nil, nil, err
+	}
+	one := []int{0}
+	kernel, recurrent = untransposeBlocks(w.WeightIH, 1, one), untransposeBlocks(w.WeightHH, 1, one)
+	if w.BiasIH != nil {
+		if len(w.BiasIH.Data) != H || w.BiasHH == nil || len(w.BiasHH.Data) != H {
+			return nil, nil, nil, fmt.Errorf("nn: keras: RNN biases must both be (%d)", H)
+		}
+		bias = tensor.New(H)
+		for i := range bias.Data {
+			bias.Data[i] = w.BiasIH.Data[i] + w.BiasHH.Data[i]
+		}
+	}
+	return kernel, recurrent, bias, nil
+}
+
 // SetTorchWeights copies w into the parameters of layer-direction
 // `suffix` (for example "_l0", "_l1_reverse", or "" for a cell) of ps,
 // checking shapes. Missing biases in w leave a bias-free layer valid and

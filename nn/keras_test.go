@@ -126,6 +126,52 @@ func TestKerasGRUConversion(t *testing.T) {
 	checkRoundTrip(t, "GRU", [3]*tensor.Tensor{K2, U2, b2}, [3]*tensor.Tensor{K, U, b})
 }
 
+func TestKerasSimpleRNNConversion(t *testing.T) {
+	const I, H, T = 3, 4, 5
+	rng := tensor.NewRNG(12)
+	K, U, b := randT(rng, I, H), randT(rng, H, H), randT(rng, H)
+	w, err := FromKerasSimpleRNN(K, U, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRNN(RNNConfig{InputSize: I, HiddenSize: H}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetTorchWeights(r.Params(), "_l0", w); err != nil {
+		t.Fatal(err)
+	}
+	x := randT(rng, T, 1, I)
+	out, _ := r.Forward(nil, NewVar(x), nil, nil)
+	h := make([]float64, H)
+	for tt := 0; tt < T; tt++ {
+		// Keras SimpleRNN: h = tanh(x K + h U + b).
+		nh := make([]float64, H)
+		for j := 0; j < H; j++ {
+			v := float64(b.Data[j])
+			for i := 0; i < I; i++ {
+				v += float64(x.Data[tt*I+i]) * float64(K.Data[i*H+j])
+			}
+			for i := 0; i < H; i++ {
+				v += h[i] * float64(U.Data[i*H+j])
+			}
+			nh[j] = math.Tanh(v)
+		}
+		h = nh
+		if err := compare64("keras SimpleRNN h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
+			t.Errorf("step %d: %v", tt, err)
+		}
+	}
+	K2, U2, b2, err := ToKerasSimpleRNN(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRoundTrip(t, "SimpleRNN", [3]*tensor.Tensor{K2, U2, b2}, [3]*tensor.Tensor{K, U, b})
+	if _, err := FromKerasSimpleRNN(K, randT(rng, H, H+1), nil); err == nil {
+		t.Error("FromKerasSimpleRNN with a (4, 5) recurrent kernel: got no error")
+	}
+}
+
 func TestKerasConversionErrors(t *testing.T) {
 	rng := tensor.NewRNG(1)
 	if _, err := FromKerasLSTM(randT(rng, 3, 10), randT(rng, 2, 10), nil); err == nil {
