@@ -7,9 +7,10 @@ package kernel
 // A (B) is stored transposed: a is k×m (b is n×k). beta == 0 overwrites C
 // (NaN in C is ignored); alpha == 0 or k == 0 reads neither A nor B.
 //
-// With the assembly, products with one row or one column run the GEMV
-// kernels, and the rest the packed, blocked driver of gemm_blocked.go, on
-// the worker team when the work is large enough (see SetThreads).
+// Products with one row or one column run the GEMV kernels, and the rest
+// the packed, blocked driver of gemm_blocked.go, on the worker team when the
+// work is large enough (see SetThreads); the kernels are AVX2/FMA assembly
+// where the CPU has it and pure Go otherwise.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: negative Sgemm size")
@@ -29,14 +30,13 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	if !useAVX2 {
-		sgemmGeneric(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
 	sgemmFast(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // sgemmFast is Sgemm's kernel path for checked arguments, m, n, k >= 1.
+// Without the assembly it runs the same blocked driver on the pure-Go
+// micro-kernels (2-3x sgemmGeneric, the reference loop the tests check
+// every path against).
 func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
 	case m == 1:

@@ -15,27 +15,47 @@ func checkTile(mr, kc int, a []float32, rsa, csa int, b []float32, c []float32, 
 //
 //	c[i*ldc+j] = alpha*Σ_{l<kc} a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] if accum)
 //
-// for i < mr, j < 16, summing l in increasing order.
+// for i < mr, j < 16, summing l in increasing order. It works on 2×4
+// blocks held in scalar registers (the Go compiler keeps about 15).
 func microKernelGo(mr, kc int, a []float32, rsa, csa int, b []float32, c []float32, ldc int, alpha float32, accum bool) {
-	var acc [6][16]float32
-	for l := 0; l < kc; l++ {
-		brow := (*[16]float32)(b[l*16 : l*16+16])
-		for i := 0; i < mr; i++ {
-			av := a[i*rsa+l*csa]
-			row := &acc[i]
-			for j := range row {
-				row[j] += av * brow[j]
+	b = b[:kc*16]
+	for i := 0; i < mr; i += 2 {
+		a0 := a[i*rsa:]
+		a1 := a0 // a second row, or the first again when mr is odd
+		if i+1 < mr {
+			a1 = a[(i+1)*rsa:]
+		}
+		for j := 0; j < 16; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for l, o := 0, 0; l < kc; l, o = l+1, o+csa {
+				bl := (*[4]float32)(b[l*16+j : l*16+j+4])
+				x, y := a0[o], a1[o]
+				c00 += x * bl[0]
+				c01 += x * bl[1]
+				c02 += x * bl[2]
+				c03 += x * bl[3]
+				c10 += y * bl[0]
+				c11 += y * bl[1]
+				c12 += y * bl[2]
+				c13 += y * bl[3]
+			}
+			storeGo(c[i*ldc+j:], alpha, accum, c00, c01, c02, c03)
+			if i+1 < mr {
+				storeGo(c[(i+1)*ldc+j:], alpha, accum, c10, c11, c12, c13)
 			}
 		}
 	}
-	for i := 0; i < mr; i++ {
-		crow := (*[16]float32)(c[i*ldc : i*ldc+16])
-		for j := range crow {
-			if accum {
-				crow[j] += alpha * acc[i][j]
-			} else {
-				crow[j] = alpha * acc[i][j]
-			}
-		}
+}
+
+// storeGo sets c[0:4] = alpha*v (+ c[0:4] if accum).
+func storeGo(c []float32, alpha float32, accum bool, v0, v1, v2, v3 float32) {
+	d := (*[4]float32)(c[:4])
+	if accum {
+		d[0] += alpha * v0
+		d[1] += alpha * v1
+		d[2] += alpha * v2
+		d[3] += alpha * v3
+		return
 	}
+	d[0], d[1], d[2], d[3] = alpha*v0, alpha*v1, alpha*v2, alpha*v3
 }
