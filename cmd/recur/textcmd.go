@@ -188,7 +188,7 @@ func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 		}
 		base["majority"] = map[string]float64{"accuracy": float64(right) / float64(n)}
 	}
-	return finish(o, m, dir, model.Classify, metrics, base, res, start, stdout, func() {
+	return finish(o, m, dir, model.Classify, metrics, base, res, start, stdout, nil, func() {
 		if t, ok := metrics["test"]; ok {
 			fmt.Fprintf(stdout, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", t["accuracy"], t["loss"], base["majority"]["accuracy"])
 		}
@@ -196,16 +196,29 @@ func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 }
 
 // finish saves the final model and prints the result.
-func finish(o *trainOpts, m *model.Model, dir, task string, metrics, base map[string]map[string]float64, res *train.Result, start time.Time, stdout io.Writer, human func()) error {
+func finish(o *trainOpts, m *model.Model, dir, task string, metrics, base map[string]map[string]float64, res *train.Result, start time.Time, stdout io.Writer, figs []*figure, human func()) error {
 	path := filepath.Join(dir, "model.safetensors")
 	if err := m.Save(path, map[string]any{"metrics": metrics, "baselines": base}); err != nil {
 		return err
+	}
+	report := ""
+	if !o.NoReport {
+		curves, err := o.hist.curves()
+		if err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+		if report, err = writeReport(dir, task, o.info, path, metrics, base, append(curves, figs...)); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
 	}
 	if o.JSON {
 		return writeJSON(stdout, trainResult{Task: task, Metrics: metrics, Baselines: base, Model: path, Epochs: res.Epochs, Seconds: time.Since(start).Seconds()})
 	}
 	human()
 	fmt.Fprintf(stdout, "model saved to %s (%.1fs)\n", path, time.Since(start).Seconds())
+	if report != "" {
+		fmt.Fprintf(stdout, "plots and report: %s\n", report)
+	}
 	return nil
 }
 
@@ -294,7 +307,7 @@ func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, func() {
+	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, nil, func() {
 		if t, ok := metrics["test"]; ok {
 			fmt.Fprintf(stdout, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], map[string]string{"char": "character", "word": "word", "bpe": "token"}[o.Level])
 		}
@@ -371,7 +384,7 @@ func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) e
 		}
 		example = fmt.Sprintf("example: %q → %q (reference %q)", shuffled[b].Src, out, shuffled[b].Tgt)
 	}
-	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, func() {
+	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, nil, func() {
 		if t, ok := metrics["test"]; ok {
 			fmt.Fprintf(stdout, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
 		}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/plot/plotter"
+
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/data/series"
@@ -88,7 +90,10 @@ type trainOpts struct {
 	Warmup   int
 	Accum    int
 
+	NoReport  bool
 	FindSteps int
+	hist      *history // filled by fit
+	info      string
 	lrFind    bool // run the LR range test instead of training (recur lr-find)
 
 	// transfer learning
@@ -108,6 +113,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Name, "name", "", "run name for the default output directory (default: the UTC time)")
 	fs.BoolVar(&o.JSON, "json", false, "print the final result as one JSON line on stdout")
 	fs.BoolVar(&o.Quiet, "quiet", false, "print no progress")
+	fs.BoolVar(&o.NoReport, "no-report", false, "write no plots and no HTML report")
 	fs.StringVar(&o.Resume, "resume", "", "resume training from this checkpoint `file` (runs/<name>/last.safetensors)")
 
 	fs.StringVar(&o.Target, "target", "", "forecast: target column(s), comma-separated names or indices (default: the last column)")
@@ -361,7 +367,36 @@ func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	if res.Valid != nil {
 		metrics["valid"] = res.Valid
 	}
-	return finish(o, m, dir, model.Forecast, metrics, base, res, start, stdout, func() {
+	var figs []*figure
+	if !o.NoReport {
+		pred, err := task.Predict(sp.Test)
+		if err != nil {
+			return err
+		}
+		hk := pred.Len() / sp.Test.W.Len()
+		var act, fc, sn plotter.XYs
+		for n, origin := range sp.Test.W.Origin {
+			x := float64(origin)
+			if frame.Time != nil {
+				x = frame.Time[origin]
+			}
+			act = append(act, plotter.XY{X: x, Y: float64(sp.Test.Actual.Data[n*hk])})
+			fc = append(fc, plotter.XY{X: x, Y: float64(pred.Data[n*hk])})
+			if sp.Seas != nil {
+				sn = append(sn, plotter.XY{X: x, Y: float64(sp.Seas.Data[n*hk])})
+			}
+		}
+		series := []any{"actual", act, "LSTM", fc}
+		if sn != nil {
+			series = append(series, "seasonal naive", sn)
+		}
+		p, err := linePlot(fmt.Sprintf("Test forecast of %s (step 1)", sp.Prep.Targets[0]), "time", sp.Prep.Targets[0], series...)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, &figure{Name: "forecast", Title: "Forecast vs actual", plot: p})
+	}
+	return finish(o, m, dir, model.Forecast, metrics, base, res, start, stdout, figs, func() {
 		fmt.Fprintf(stdout, "test RMSE %.2f  MAE %.2f  (%d windows of %s)\n", test["rmse"], test["mae"], sp.Test.W.Len(), frame.Name)
 		fmt.Fprintf(stdout, "baselines: persistence RMSE %.2f", base["persistence"]["rmse"])
 		if s, ok := base["seasonal_naive"]; ok {
@@ -428,7 +463,8 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		return nil, err
 	}
 	defer jsonFile.Close()
-	cbs := train.Callbacks{&train.CSVLog{W: csvFile}, train.JSONLog{W: jsonFile}}
+	o.hist, o.info = &history{}, info
+	cbs := train.Callbacks{&train.CSVLog{W: csvFile}, train.JSONLog{W: jsonFile}, o.hist}
 	var es *train.EarlyStopping
 	if valid != nil {
 		es = &train.EarlyStopping{Patience: o.Patience, RestoreBest: true}
