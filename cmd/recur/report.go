@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
@@ -165,4 +166,44 @@ func writeReport(dir, task, info, modelPath string, metrics, base map[string]map
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// attnGrid adapts attention weights (rows: output tokens, columns: source
+// tokens) to plotter.GridXYZ.
+type attnGrid [][]float32
+
+func (g attnGrid) Dims() (c, r int)   { return len(g[0]), len(g) }
+func (g attnGrid) Z(c, r int) float64 { return float64(g[len(g)-1-r][c]) }
+func (g attnGrid) X(c int) float64    { return float64(c) }
+func (g attnGrid) Y(r int) float64    { return float64(r) }
+
+// attentionPlot draws the attention weights of one translation as a
+// heat map, source tokens across, output tokens down.
+func attentionPlot(src, out []string, w [][]float32) (*plot.Plot, error) {
+	if len(w) == 0 || len(w[0]) == 0 {
+		return nil, fmt.Errorf("no attention weights")
+	}
+	p := plot.New()
+	p.Title.Text = "Attention weights"
+	h := plotter.NewHeatMap(attnGrid(w), palette.Heat(32, 1))
+	p.Add(h)
+	var xt, yt []plot.Tick
+	for c := range w[0] {
+		label := ""
+		if c < len(src) {
+			label = src[c]
+		}
+		xt = append(xt, plot.Tick{Value: float64(c), Label: label})
+	}
+	for r := range w {
+		label := "</s>"
+		if r < len(out) {
+			label = out[r]
+		}
+		yt = append(yt, plot.Tick{Value: float64(len(w) - 1 - r), Label: label})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(xt)
+	p.Y.Tick.Marker = plot.ConstantTicks(yt)
+	p.X.Label.Text, p.Y.Label.Text = "source", "output"
+	return p, nil
 }

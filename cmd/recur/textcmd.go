@@ -374,19 +374,37 @@ func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) e
 		metrics["valid"] = res.Valid
 	}
 	var example string
+	var figs []*figure
 	if len(shuffled) > b {
 		if metrics["test"], err = task.Evaluate(prep.NewPairData(shuffled[b:], o.BatchSize)); err != nil {
 			return err
 		}
-		out, _, err := m.Translate(shuffled[b].Src, 0, nn.SampleConfig{}, nil)
+		out, w, err := m.Translate(shuffled[b].Src, 0, nn.SampleConfig{}, nil)
 		if err != nil {
 			return err
 		}
 		example = fmt.Sprintf("example: %q → %q (reference %q)", shuffled[b].Src, out, shuffled[b].Tgt)
+		if !o.NoReport && len(w) > 0 {
+			p, err := attentionPlot(tokens(se, shuffled[b].Src), tokens(te, out), w)
+			if err != nil {
+				return err
+			}
+			figs = append(figs, &figure{Name: "attention", Title: "Attention weights of " + example, plot: p})
+		}
 	}
-	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, nil, func() {
+	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, figs, func() {
 		if t, ok := metrics["test"]; ok {
 			fmt.Fprintf(stdout, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
 		}
 	})
+}
+
+// tokens returns the tokens of s as the encoder sees them.
+func tokens(e *text.Encoder, s string) []string {
+	ids := e.Encode(s)
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = e.Decode([]int{id})
+	}
+	return out
 }
