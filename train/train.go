@@ -52,6 +52,9 @@ type Config struct {
 	Accum int
 	// ClipNorm clips the global gradient norm to this value (zero: off).
 	ClipNorm float64
+	// L1 adds L1·Σ|p| over the trainable parameters to each step's loss
+	// (zero: off); weight decay (L2) is the optimizer's.
+	L1 float64
 	// Shuffle draws a new batch order each epoch; keep it false for
 	// stateful truncated-BPTT tasks, whose batches must stay in order.
 	Shuffle bool
@@ -109,8 +112,8 @@ type Trainer struct {
 
 // New returns a Trainer. The optimizer must be over task's parameters.
 func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
-	if cfg.Epochs < 0 || cfg.Accum < 0 || cfg.ClipNorm < 0 || cfg.EvalEvery < 0 {
-		return nil, fmt.Errorf("train: negative Epochs, Accum, ClipNorm or EvalEvery in %+v", cfg)
+	if cfg.Epochs < 0 || cfg.Accum < 0 || cfg.ClipNorm < 0 || cfg.EvalEvery < 0 || cfg.L1 < 0 {
+		return nil, fmt.Errorf("train: negative Epochs, Accum, ClipNorm, EvalEvery or L1 in %+v", cfg)
 	}
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 10
@@ -321,6 +324,9 @@ func (t *Trainer) step(d Data, idx []int) (float64, int, error) {
 		n += k
 	}
 	total /= float64(len(idx))
+	if t.cfg.L1 > 0 {
+		total += optim.L1Penalty(t.params, t.cfg.L1)
+	}
 	var sq float64
 	for j, p := range t.params {
 		s := kernel.SumSq(p.Grad.Data)

@@ -297,3 +297,26 @@ func TestCSVLogAndGradMonitor(t *testing.T) {
 		t.Errorf("CSV log:\n%s", csvBuf.String())
 	}
 }
+
+func TestL1(t *testing.T) {
+	// With a strong L1 penalty and a target the weights can ignore, the
+	// weights shrink towards zero.
+	run := func(l1 float64) float64 {
+		task := newLinTask(3)
+		tr := newTrainer(t, task, Config{Epochs: 20, L1: l1})
+		if _, err := tr.Fit(context.Background(), makeData(1, 4), nil); err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for _, v := range task.lin.Weight.Value.Data {
+			s += math.Abs(float64(v))
+		}
+		return s
+	}
+	if a, b := run(0), run(0.5); b >= a {
+		t.Errorf("L1 0.5 left weights of total size %v, without L1 %v", b, a)
+	}
+	if _, err := New(newLinTask(1), nil, Config{L1: -1}); err == nil {
+		t.Error("negative L1 accepted")
+	}
+}

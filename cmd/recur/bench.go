@@ -126,13 +126,19 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 				return err
 			}
 		}
-		if !o.json {
-			fmt.Fprintf(stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
+		if o.json {
+			// one line per configuration as it completes, so that an
+			// interrupted run keeps what it measured
+			if err := benchrun.WriteJSON(stdout, []benchrun.Result{r}); err != nil {
+				return err
+			}
+			continue
 		}
+		fmt.Fprintf(stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
 		rs = append(rs, r)
 	}
 	if o.json {
-		return benchrun.WriteJSON(stdout, rs)
+		return nil
 	}
 	return benchrun.WriteTable(stdout, rs)
 }

@@ -85,10 +85,12 @@ type trainOpts struct {
 	Patience    int
 	Seed        uint64
 
-	Schedule string
-	Monitor  int
-	Warmup   int
-	Accum    int
+	Schedule  string
+	L1        float64
+	EvalEvery int
+	Monitor   int
+	Warmup    int
+	Accum     int
 
 	NoReport  bool
 	FindSteps int
@@ -154,6 +156,8 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
 	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear (warmup over --warmup steps), step (×0.1 every third of the run), exponential")
+	fs.Float64Var(&o.L1, "l1", 0, "L1 penalty coefficient on the weights (0: off)")
+	fs.IntVar(&o.EvalEvery, "eval-every", 0, "also validate every this many steps (0: at epoch ends only)")
 	fs.IntVar(&o.Monitor, "monitor", 0, "every this many epochs, print per-layer gradient norms (flagging vanishing and exploding ones) and the LSTM gate saturation (0: off)")
 	fs.IntVar(&o.Warmup, "warmup", 0, "linear schedule: warmup steps")
 	fs.IntVar(&o.Accum, "accum", 1, "accumulate gradients over this many batches per optimizer step")
@@ -503,7 +507,7 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		return nil, err
 	}
 	tr, err := train.New(task, opt, train.Config{
-		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir, Accum: o.Accum, Schedule: schedule,
+		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir, Accum: o.Accum, Schedule: schedule, L1: o.L1, EvalEvery: o.EvalEvery,
 		RNGs: []*tensor.RNG{m.DropRNG}, Callbacks: cbs,
 		Extra: func(f *checkpoint.File) error { return m.AddMeta(f) },
 	})
