@@ -85,9 +85,10 @@ func WriteSweepCSV(w io.Writer, ps []SweepPoint) error {
 	return cw.Error()
 }
 
-// PlotSweep draws the sweep as four log-log panels, one per axis: ms/step
-// against the axis value for recur (and PyTorch when measured), with a
-// dashed line of the cost the FLOP count predicts from the base point.
+// PlotSweep draws the sweep as four panels, one per axis: ms/step (log
+// scale) against the axis value (log scale but for L) for recur (and PyTorch when measured), with a
+// dashed line of the cost the FLOP count predicts from the base point
+// (the "FLOP model").
 func PlotSweep(path string, ps []SweepPoint) error {
 	var rows [][]*plot.Plot
 	var row []*plot.Plot
@@ -96,8 +97,10 @@ func PlotSweep(path string, ps []SweepPoint) error {
 		p.Title.Text = "time per step vs " + a.axis
 		p.X.Label.Text = a.axis
 		p.Y.Label.Text = "ms/step"
-		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		if a.axis != "L" {
+			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		}
 		var got, torch, model plotter.XYs
 		var base *SweepPoint
 		for i := range ps {
@@ -132,7 +135,7 @@ func PlotSweep(path string, ps []SweepPoint) error {
 			}
 		}
 		if len(model) > 0 {
-			if err := addLine(p, "∝ FLOPs", model, color.Gray{Y: 0x80}, true); err != nil {
+			if err := addLine(p, "FLOP model", model, color.Gray{Y: 0x80}, true); err != nil {
 				return err
 			}
 		}
