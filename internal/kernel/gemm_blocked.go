@@ -12,17 +12,19 @@ import (
 //	    for each 16-column panel of packed B (it stays in L1):
 //	      for each 6-row strip: micro-kernel, a 6×16 tile of C
 //
-// op(A) is read in place through (rsa, csa) strides: row-major A has rows
-// lda apart and consecutive l adjacent, transposed A the other way round,
-// and the micro-kernel broadcasts one element of each of its rows per step,
-// so both layouts stream without a copy. op(B) is packed into 16-column
-// panels (pack.go), once per call, or once per weight with PackedB.
+// The micro-kernel reads op(A) through (rsa, csa) strides, broadcasting one
+// element of each of its rows per step: a row-major A streams in place (rows
+// lda apart, consecutive l adjacent); a transposed A is first copied into
+// row strips per block (packA), since in place it would touch a new cache
+// line per step. op(B) is packed into 16-column panels (pack.go): per call,
+// just in time for few-row products, or once per weight with PackedB.
 //
 // Every element of C is produced by the same sequence of operations
-// whatever the tile, strip or thread it falls in (one FMA chain per
-// k-block, in l order, then one store), so the results do not depend on how
-// the work is split. Only the last, partial panel takes a different path
-// (through a 6×16 scratch tile), and panel boundaries are fixed by n.
+// whatever the tile, strip, kernel shape or thread it falls in (one FMA
+// chain per k-block, in l order, then one store), so the results do not
+// depend on how the work is split. Only the last, partial panel takes a
+// different path (through a scratch tile), and panel boundaries are fixed
+// by n.
 
 // mcBlock is the row-block height: 144 rows × 256 k × 4 bytes = 144 KiB of
 // A, which stays in Zen 3's 512 KiB L2 while the B panels stream past.
@@ -52,8 +54,8 @@ type gemmJob struct {
 	// round trip of op(B) through memory. pb is unused then.
 	pack bool
 	jit  bool
-	// packA copies each block of a transposed A into 6-row strips (kc×6
-	// floats each) before use: read in place, a transposed A touches a new
+	// packA copies each block of a transposed A into row strips (see
+	// stripsA) before use: read in place, a transposed A touches a new
 	// cache line per k step, and with a power-of-two lda those lines all
 	// fall into a few cache sets.
 	packA bool
