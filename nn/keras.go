@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/recur-ml/recur/tensor"
 )
@@ -254,12 +255,14 @@ func ToKerasSimpleRNN(w TorchWeights) (kernel, recurrent, bias *tensor.Tensor, e
 
 // SetTorchWeights copies w into the parameters of layer-direction
 // `suffix` (for example "_l0", "_l1_reverse", or "" for a cell) of ps,
-// checking shapes. Missing biases in w leave a bias-free layer valid and
+// checking shapes. Names match on their last dotted component, so ps may
+// carry a container's prefix. Missing biases in w leave a bias-free layer valid and
 // are an error for a layer with biases.
 func SetTorchWeights(ps []*Param, suffix string, w TorchWeights) error {
 	byName := map[string]*Param{}
 	for _, p := range ps {
-		byName[p.Name] = p
+		// Match the layer's own name, whatever prefix a container added.
+		byName[p.Name[strings.LastIndexByte(p.Name, '.')+1:]] = p
 	}
 	for _, c := range []struct {
 		name string

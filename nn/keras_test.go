@@ -191,6 +191,14 @@ func TestKerasConversionErrors(t *testing.T) {
 	if err := SetTorchWeights(l.Params(), "_l1", w); err == nil {
 		t.Error("SetTorchWeights into a missing layer: got no error")
 	}
+	// A container's prefix does not get in the way.
+	c := NewLSTMCell(3, 2, false, rng)
+	if err := SetTorchWeights(Prefix("decoder.cell", c.Params()), "", w); err != nil {
+		t.Errorf("SetTorchWeights into prefixed cell params: %v", err)
+	}
+	if !same(c.Params()[0].Value.Data, w.WeightIH.Data) {
+		t.Error("SetTorchWeights did not copy weight_ih into the prefixed cell")
+	}
 }
 
 // checkRoundTrip compares kernel, recurrent kernel and bias after a
