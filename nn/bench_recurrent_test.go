@@ -70,7 +70,7 @@ func (a *adam) step() {
 }
 
 // trainStep runs one training step of l on x against target y.
-func trainStep(l *nn.LSTM, opt *adam, x *nn.Var, lengths []int, y *tensor.Tensor) {
+func trainStep(l nn.Recurrent, opt *adam, x *nn.Var, lengths []int, y *tensor.Tensor) {
 	nn.ZeroGrad(opt.ps)
 	tp := &nn.Tape{}
 	out, _ := l.Forward(tp, x, lengths, nil)
@@ -176,4 +176,42 @@ func BenchmarkLSTMVarLen(b *testing.B) {
 			reportStep(b, start, 3*lstmFlops(T, B, I, H, 1)*float64(c.steps)/float64(T*B))
 		})
 	}
+}
+
+// BenchmarkGRUTrain and BenchmarkRNNTrain time the first LSTM configuration
+// with the other cells (G = 3H and H).
+func BenchmarkGRUTrain(b *testing.B) {
+	benchOtherCell(b, func(I, H int, rng *tensor.RNG) (nn.Recurrent, error) {
+		return nn.NewGRU(nn.GRUConfig{InputSize: I, HiddenSize: H}, rng)
+	}, 3)
+}
+
+func BenchmarkRNNTrain(b *testing.B) {
+	benchOtherCell(b, func(I, H int, rng *tensor.RNG) (nn.Recurrent, error) {
+		return nn.NewRNN(nn.RNNConfig{InputSize: I, HiddenSize: H}, rng)
+	}, 1)
+}
+
+func benchOtherCell(b *testing.B, build func(I, H int, rng *tensor.RNG) (nn.Recurrent, error), gates int) {
+	const T, B, I, H = 50, 32, 64, 256
+	b.Run(benchName(T, B, I, H, 1), func(b *testing.B) {
+		rng := tensor.NewRNG(1)
+		l, err := build(I, H, rng)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := tensor.New(T, B, I)
+		rng.FillUniform(x, -1, 1)
+		y := tensor.New(T, B, H)
+		rng.FillUniform(y, -1, 1)
+		opt := newAdam(l.Params())
+		xv := nn.NewVar(x)
+		trainStep(l, opt, xv, nil, y)
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			trainStep(l, opt, xv, nil, y)
+		}
+		reportStep(b, start, 3*lstmFlops(T, B, I, H, 1)*float64(gates)/4)
+	})
 }
