@@ -155,7 +155,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, classify 10, lm 10)")
-	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear (warmup over --warmup steps), step (×0.1 every third of the run), exponential")
+	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear (warmup over --warmup steps), step (×0.1 every third of the run), exponential, plateau (halve when the validation loss stalls for 2 evaluations; needs validation data)")
 	fs.Float64Var(&o.L1, "l1", 0, "L1 penalty coefficient on the weights (0: off)")
 	fs.IntVar(&o.EvalEvery, "eval-every", 0, "also validate every this many steps (0: at epoch ends only)")
 	fs.IntVar(&o.Monitor, "monitor", 0, "every this many epochs, print per-layer gradient norms (flagging vanishing and exploding ones) and the LSTM gate saturation (0: off)")
@@ -488,6 +488,12 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 			return nil
 		}))
 	}
+	if o.Schedule == "plateau" {
+		if valid == nil {
+			return nil, usagef("--schedule plateau needs validation data (--val-fraction or --valid)")
+		}
+		cbs = append(cbs, &train.ReduceLROnPlateau{Factor: 0.5, Patience: 2})
+	}
 	if o.Monitor > 0 {
 		cbs = append(cbs, monitor(progress, o.Monitor, m, trainData))
 	}
@@ -540,7 +546,7 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 func newSchedule(o *trainOpts, total int) (func(base float64, step int) float64, error) {
 	var c sched.Config
 	switch o.Schedule {
-	case "", "constant":
+	case "", "constant", "plateau":
 		return nil, nil
 	case "cosine":
 		c.TMax = total
@@ -553,7 +559,7 @@ func newSchedule(o *trainOpts, total int) (func(base float64, step int) float64,
 	case "exponential":
 		c.Gamma = math.Pow(0.01, 1/float64(max(total, 1))) // down to 1% at the end
 	default:
-		return nil, usagef("--schedule %q: want constant, cosine, onecycle, linear, step or exponential", o.Schedule)
+		return nil, usagef("--schedule %q: want constant, cosine, onecycle, linear, step, exponential or plateau", o.Schedule)
 	}
 	s, err := sched.New(o.Schedule, c)
 	if err != nil {
