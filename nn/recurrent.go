@@ -525,7 +525,13 @@ func (r *rnnCore) runDir(ws *arena, p *seqPlan, w *rnnDir, d int, X []float32, i
 				copy(dr.hin[o*Ho:], hin)
 			}
 		}
+		// The new h: straight into the state for an LSTM (the GEMM has
+		// consumed the old one), through scratch where the kernel must not
+		// alias it (GRU) or zoneout needs both.
 		hout := hnew[:n*Ho]
+		if r.kind == kindLSTM && !zo {
+			hout = hprev
+		}
 		switch r.kind {
 		case kindLSTM:
 			pre := XW[o*G : (o+n)*G]
@@ -584,7 +590,7 @@ func (r *rnnCore) runDir(ws *arena, p *seqPlan, w *rnnDir, d int, X []float32, i
 					}
 				}
 			}
-			copy(hout, pre)
+			hout = pre
 		}
 		if zo {
 			zh := dr.zh[o*Ho : (o+n)*Ho]
@@ -592,7 +598,7 @@ func (r *rnnCore) runDir(ws *arena, p *seqPlan, w *rnnDir, d int, X []float32, i
 			for i, z := range zh {
 				hprev[i] = z*hprev[i] + (1-z)*hout[i]
 			}
-		} else {
+		} else if &hout[0] != &hprev[0] {
 			copy(hprev, hout)
 		}
 		if ldy == Ho {
