@@ -4,7 +4,7 @@
 //
 // A Spec names the task and the architecture:
 //
-//	task: forecast      # forecast | classify | lm
+//	task: forecast      # forecast | classify | lm | seq2seq
 //	cell: lstm          # lstm | gru
 //	hidden: 64
 //	layers: 1
@@ -25,10 +25,22 @@
 //   - classify: token ids → embedding → (Bi)LSTM → last/mean/max pooling →
 //     Linear to classes.
 //   - lm: token ids → embedding → stacked LSTM → Linear to the vocabulary
-//     (optionally tied to the embedding); perplexity and bits per token.
+//     (optionally tied to the embedding), trained with truncated BPTT and
+//     the state carried across chunks; perplexity and bits per token;
+//     Generate samples a continuation.
+//   - seq2seq: nn.Seq2Seq, an attention encoder-decoder (Luong, with input
+//     feeding) over sentence pairs; Translate decodes and returns the
+//     attention weights.
+//
+// Each task has a train.Task implementation (ForecastTask, ClassifyTask,
+// LMTask, Seq2SeqTask) and a data type implementing train.Data
+// (ForecastData, TextData, LMData, PairData).
 //
 // Save writes a safetensors file (package checkpoint) whose metadata holds
 // the spec and the preprocessing state; Load reads it back and rebuilds the
 // model. InitFrom copies matching parameters from another model for
-// transfer learning and reports which matched.
+// transfer learning and reports which matched (a head of another size keeps
+// its fresh initialization); Freeze and NewOptimizer (a smaller backbone
+// learning rate) complete fine-tuning. GateSaturation measures how many
+// LSTM gates are saturated, to make vanishing gradients visible.
 package model
