@@ -299,20 +299,23 @@ func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 // copy is read back once per 16-column panel.
 func packATPays(tA bool, n int) bool { return tA && n > 32 }
 
-var scratchPool sync.Pool // of *[]float32
+// scratchPools[c] holds *[]float32 buffers of capacity 1<<c: one pool per
+// size class, so that a packing buffer is never dropped for being too
+// small and replaced by fresh (page-faulting) memory on every call.
+var scratchPools [48]sync.Pool
 
 // getScratch returns a pooled slice of length n (contents undefined).
-// Capacities are powers of two so that buffers are reused across shapes.
 func getScratch(n int) *[]float32 {
-	if p, ok := scratchPool.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
-		scratchPool.Put(p) // keep it for a smaller request
+	c := bits.Len(uint(max(n, 1024) - 1))
+	if p, ok := scratchPools[c].Get().(*[]float32); ok {
+		*p = (*p)[:n]
+		return p
 	}
-	s := make([]float32, n, 1<<bits.Len(uint(max(n, 1024)-1)))
+	s := make([]float32, n, 1<<c)
 	return &s
 }
 
-func putScratch(p *[]float32) { scratchPool.Put(p) }
+// putScratch returns a buffer from getScratch to its pool.
+func putScratch(p *[]float32) {
+	scratchPools[bits.Len(uint(cap(*p)))-1].Put(p)
+}

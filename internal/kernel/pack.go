@@ -54,10 +54,12 @@ func packBlock(dst []float32, tB bool, n int, b []float32, ldb int, l0, kcp, q0,
 			continue
 		}
 		if w == 16 {
-			// All full panels from here on in one pass over the rows.
-			full := min(q1, n/16) - q
-			packBN16(kcp, b[l0*ldb+j0:], ldb, dst[(q-q0)*kcp*16:], full)
-			q += full - 1
+			// Up to 8 full panels in one pass over the rows: more would
+			// write to more lines kcp*64 bytes apart (the same cache set)
+			// than the caches have ways.
+			cnt := min(q1, n/16, q+8) - q
+			packBN16(kcp, b[l0*ldb+j0:], ldb, dst[(q-q0)*kcp*16:], cnt)
+			q += cnt - 1
 			continue
 		}
 		clear(panel)
