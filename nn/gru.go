@@ -115,3 +115,15 @@ func (r *RNN) Params() []*Param { return r.core.paramList() }
 func (r *RNN) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
 	return r.core.forward(tp, x, lengths, h0)
 }
+
+// OutputSize returns D·H, the last dimension of the output.
+func (g *GRU) OutputSize() int { return g.core.outputSize() }
+
+// ZeroState returns a zero initial state H (L·D, B, H) for a batch of B.
+func (g *GRU) ZeroState(B int) *State { return g.core.zeroState(B) }
+
+// OutputSize returns D·H, the last dimension of the output.
+func (r *RNN) OutputSize() int { return r.core.outputSize() }
+
+// ZeroState returns a zero initial state H (L·D, B, H) for a batch of B.
+func (r *RNN) ZeroState(B int) *State { return r.core.zeroState(B) }

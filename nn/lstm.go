@@ -96,3 +96,10 @@ func (l *LSTM) Params() []*Param { return l.core.paramList() }
 func (l *LSTM) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
 	return l.core.forward(tp, x, lengths, h0)
 }
+
+// OutputSize returns D·Ho, the last dimension of the output.
+func (l *LSTM) OutputSize() int { return l.core.outputSize() }
+
+// ZeroState returns zero initial states for a batch of B: H (L·D, B, Ho)
+// and C (L·D, B, H), for example to start a stateful stream.
+func (l *LSTM) ZeroState(B int) *State { return l.core.zeroState(B) }

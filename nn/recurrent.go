@@ -844,3 +844,15 @@ func colSumAdd(dst, a []float32, rows, cols int) {
 		kernel.Axpy(1, a[i*cols:(i+1)*cols], dst)
 	}
 }
+
+// outputSize is D·Ho, the last dimension of the output.
+func (r *rnnCore) outputSize() int { return r.dirs * r.ho() }
+
+// zeroState returns zero states for a batch of B.
+func (r *rnnCore) zeroState(B int) *State {
+	s := &State{H: NewVar(tensor.New(r.layers*r.dirs, B, r.ho()))}
+	if r.kind == kindLSTM {
+		s.C = NewVar(tensor.New(r.layers*r.dirs, B, r.hidden))
+	}
+	return s
+}

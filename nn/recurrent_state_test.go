@@ -109,3 +109,32 @@ func TestForwardPanicsOnMisuse(t *testing.T) {
 		t.Error("nil State.Detach() is not nil")
 	}
 }
+
+func TestOutputSizeAndZeroState(t *testing.T) {
+	l, _ := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 5, ProjSize: 2, NumLayers: 2, Bidirectional: true}, tensor.NewRNG(1))
+	g, _ := NewGRU(GRUConfig{InputSize: 3, HiddenSize: 5}, tensor.NewRNG(1))
+	r, _ := NewRNN(RNNConfig{InputSize: 3, HiddenSize: 4, Bidirectional: true}, tensor.NewRNG(1))
+	for _, c := range []struct {
+		name       string
+		l          Recurrent
+		size       int
+		state      *State
+		hs, cs     []int
+		wantOutDim int
+	}{
+		{"lstm", l, l.OutputSize(), l.ZeroState(3), []int{4, 3, 2}, []int{4, 3, 5}, 4},
+		{"gru", g, g.OutputSize(), g.ZeroState(3), []int{1, 3, 5}, nil, 5},
+		{"rnn", r, r.OutputSize(), r.ZeroState(3), []int{2, 3, 4}, nil, 8},
+	} {
+		if c.size != c.wantOutDim {
+			t.Errorf("%s: OutputSize() = %d, want %d", c.name, c.size, c.wantOutDim)
+		}
+		if !shapeIs(c.state.H.Value, c.hs...) || (c.cs == nil) != (c.state.C == nil) || c.cs != nil && !shapeIs(c.state.C.Value, c.cs...) {
+			t.Errorf("%s: ZeroState(3) shapes wrong", c.name)
+		}
+		out, _ := c.l.Forward(nil, NewVar(tensor.New(2, 3, 3)), nil, c.state)
+		if out.Value.Shape[2] != c.size {
+			t.Errorf("%s: output last dim %d, OutputSize %d", c.name, out.Value.Shape[2], c.size)
+		}
+	}
+}
