@@ -32,6 +32,8 @@ heap allocations per step.
 --compare-pytorch runs bench/torch_models.py (found from the current directory
 upwards) with /usr/bin/python3 after each recur run, with the same steps and
 repeats, at 1 and 2 threads, and prints PyTorch's better time and the speedup.
+--rounds N alternates N recur and N PyTorch runs per configuration and keeps
+the fastest of each side, which evens out a shared machine's load.
 
 --sweep times the first LSTM configuration (T50 B32 I64 H256) as T, B, H and
 the number of layers grow and writes sweep.csv and sweep.png under --out.
@@ -44,6 +46,7 @@ is every standard one, and a comma-separated list picks several.`,
 		fs.IntVar(&o.repeat, "repeat", 5, "timed repeats; the median is reported")
 		fs.IntVar(&o.steps, "steps", 0, "steps per repeat; 0 means about 0.3 s worth")
 		fs.IntVar(&o.warmup, "warmup", 2, "untimed steps before timing")
+		fs.IntVar(&o.rounds, "rounds", 1, "rounds per configuration, recur then PyTorch in each; the fastest of each side is kept")
 		fs.IntVar(&o.threads, "threads", 0, "kernel threads; 0 means GOMAXPROCS")
 		fs.BoolVar(&o.json, "json", false, "print one JSON object per configuration instead of a table")
 		fs.BoolVar(&o.torch, "compare-pytorch", false, "also run bench/torch_models.py and print the speedup")
@@ -61,7 +64,7 @@ is every standard one, and a comma-separated list picks several.`,
 
 type benchOptions struct {
 	config, python, script, torchThreads, out, cpuprofile string
-	repeat, steps, warmup, threads                        int
+	repeat, steps, warmup, threads, rounds                int
 	json, torch, sweep                                    bool
 }
 
@@ -71,6 +74,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	if o.steps < 0 {
 		return usagef("bench: -steps=%d must not be negative", o.steps)
+	}
+	if o.rounds < 1 {
+		return usagef("bench: -rounds=%d must be at least 1", o.rounds)
 	}
 	if o.warmup < 0 {
 		return usagef("bench: -warmup=%d must not be negative", o.warmup)
@@ -117,14 +123,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := benchrun.Run(c, opts)
+		r, err := measure(ctx, c, opts, torch, o.rounds, o.warmup)
 		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		if torch != nil {
-			if err := compareTorch(ctx, torch, &r, o.warmup); err != nil {
-				return err
-			}
+			return err
 		}
 		if o.json {
 			// one line per configuration as it completes, so that an
@@ -164,16 +165,42 @@ func newTorch(o benchOptions) (*benchrun.Torch, error) {
 	return t, nil
 }
 
-// compareTorch runs PyTorch on r's configuration with r's steps and
-// repeats, right after the recur run, and records the speedup.
-func compareTorch(ctx context.Context, t *benchrun.Torch, r *benchrun.Result, warmup int) error {
-	tr, err := t.Run(ctx, r.Config, r.Steps, r.Repeat, warmup)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+// measure runs c for the given rounds, each a recur run followed, when
+// torch is not nil, by a PyTorch run with the same steps and repeats, and
+// keeps the fastest of each side: on a shared machine other load only
+// ever slows a run down, so the minimum over alternating rounds is the
+// fairer estimate of both.
+func measure(ctx context.Context, c benchrun.Config, opts benchrun.Options, torch *benchrun.Torch, rounds, warmup int) (benchrun.Result, error) {
+	var best benchrun.Result
+	var bestTorch *benchrun.TorchResult
+	for i := 0; i < rounds; i++ {
+		if err := ctx.Err(); err != nil {
+			return best, err
+		}
+		r, err := benchrun.Run(c, opts)
+		if err != nil {
+			return best, fmt.Errorf("bench: %w", err)
+		}
+		opts.Steps = r.Steps // later rounds and PyTorch time as many steps
+		if i == 0 || r.MsPerStep < best.MsPerStep {
+			best = r
+		}
+		if torch == nil {
+			continue
+		}
+		tr, err := torch.Run(ctx, c, r.Steps, r.Repeat, warmup)
+		if err != nil {
+			return best, fmt.Errorf("bench: %w", err)
+		}
+		if bestTorch == nil || tr.MsPerStep < bestTorch.MsPerStep {
+			bestTorch = tr
+		}
 	}
-	r.Torch = tr
-	r.Speedup = tr.MsPerStep / r.MsPerStep
-	return nil
+	if bestTorch != nil {
+		best.Torch = bestTorch
+		best.Speedup = bestTorch.MsPerStep / best.MsPerStep
+	}
+	return best, nil
 }
 
 // runSweep times the scaling sweep (with PyTorch after each point when
@@ -187,14 +214,9 @@ func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := benchrun.Run(sc.Config, opts)
+		r, err := measure(ctx, sc.Config, opts, torch, o.rounds, o.warmup)
 		if err != nil {
-			return fmt.Errorf("bench: sweep: %w", err)
-		}
-		if torch != nil {
-			if err := compareTorch(ctx, torch, &r, o.warmup); err != nil {
-				return err
-			}
+			return err
 		}
 		fmt.Fprintf(stderr, "sweep %s=%d: %.3f ms/step\n", sc.Axis, sc.Value, r.MsPerStep)
 		ps = append(ps, benchrun.SweepPoint{SweepCase: sc, Result: r})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestBenchJSON(t *testing.T) {
 
 func TestBenchTable(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := runMain(context.Background(), []string{"bench", "-config", "tiny,tiny-forecast", "-steps", "1", "-repeat", "1"}, &out, &errb); err != nil {
+	if err := runMain(context.Background(), []string{"bench", "-config", "tiny,tiny-forecast", "-steps", "1", "-repeat", "1", "-rounds", "2"}, &out, &errb); err != nil {
 		t.Fatalf("recur bench: %v\n%s", err, errb.String())
 	}
 	for _, want := range []string{"ms/step", "tiny", "tiny-forecast", "infer", "core peak"} {
@@ -46,6 +47,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "-config", "nosuch"},
 		{"bench", "-repeat", "0"},
 		{"bench", "-steps", "-1"},
+		{"bench", "-rounds", "0"},
 		{"bench", "-threads", "-2"},
 		{"bench", "-compare-pytorch", "-torch-threads", "x"},
 		{"bench", "extra"},
@@ -55,5 +57,27 @@ func TestBenchUsageErrors(t *testing.T) {
 		if got := exitCode(err, &out); got != 2 {
 			t.Errorf("recur %q: exit %d (%v), want 2", args, got, err)
 		}
+	}
+}
+
+func TestBenchComparePyTorch(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("python3-torch is not importable")
+	}
+	var out, errb bytes.Buffer
+	err := runMain(context.Background(), []string{"bench", "-config", "tiny", "-steps", "1", "-repeat", "1",
+		"-compare-pytorch", "-torch-threads", "1", "-json"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("recur bench -compare-pytorch: %v\n%s", err, errb.String())
+	}
+	var r benchrun.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, out.String())
+	}
+	if r.Torch == nil || r.Torch.Config != "tiny" || r.Torch.Threads != 1 || r.Torch.Steps != 1 {
+		t.Fatalf("PyTorch result = %+v, want tiny at 1 thread, 1 step", r.Torch)
+	}
+	if want := r.Torch.MsPerStep / r.MsPerStep; r.Speedup != want {
+		t.Errorf("speedup = %v, want %v", r.Speedup, want)
 	}
 }
