@@ -806,8 +806,16 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 1, w.whh.Grad.Data, Ho)
 	}
 	if r.bias {
-		colSumAdd(w.bih.Grad.Data, dA, N, G)
-		colSumAdd(w.bhh.Grad.Data, dR, N, G)
+		if gru {
+			colSumAdd(w.bih.Grad.Data, dA, N, G)
+			colSumAdd(w.bhh.Grad.Data, dR, N, G)
+		} else {
+			// Both biases enter the same pre-activation: one column sum.
+			db := ws.take(G)
+			colSumAdd(db, dA, N, G)
+			kernel.Axpy(1, db, w.bih.Grad.Data)
+			kernel.Axpy(1, db, w.bhh.Grad.Data)
+		}
 	}
 	if r.proj > 0 {
 		kernel.Sgemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
