@@ -729,7 +729,11 @@ func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X
 		n, o := p.n[t], p.off[t]
 		dh := dht[:n*Ho]
 		copy(dh, dhc[:n*Ho])
-		if dY != nil {
+		switch {
+		case dY == nil:
+		case ldy == Ho:
+			kernel.Axpy(1, dY[o*Ho:(o+n)*Ho], dh)
+		default:
 			for j := 0; j < n; j++ {
 				row := (o+j)*ldy + yoff
 				kernel.Axpy(1, dY[row:row+Ho], dh[j*Ho:(j+1)*Ho])
