@@ -127,3 +127,11 @@ func (r *RNN) OutputSize() int { return r.core.outputSize() }
 
 // ZeroState returns a zero initial state H (L·D, B, H) for a batch of B.
 func (r *RNN) ZeroState(B int) *State { return r.core.zeroState(B) }
+
+// RNG returns the generator of the layer's training-time masks; see
+// LSTM.RNG.
+func (g *GRU) RNG() *tensor.RNG { return g.core.rng }
+
+// RNG returns the generator of the layer's training-time masks; see
+// LSTM.RNG.
+func (r *RNN) RNG() *tensor.RNG { return r.core.rng }

@@ -103,3 +103,8 @@ func (l *LSTM) OutputSize() int { return l.core.outputSize() }
 // ZeroState returns zero initial states for a batch of B: H (L·D, B, Ho)
 // and C (L·D, B, H), for example to start a stateful stream.
 func (l *LSTM) ZeroState(B int) *State { return l.core.zeroState(B) }
+
+// RNG returns the generator of the layer's training-time masks (dropout
+// between layers and the recurrent regularizers). Save its state
+// (MarshalBinary) with a checkpoint to resume training exactly.
+func (l *LSTM) RNG() *tensor.RNG { return l.core.rng }

@@ -82,6 +82,19 @@ func TestRecurrentConformance(t *testing.T) {
 		seqSpec("rnn_tanh", 4, 2, nil, false, false, rnn(nn.RNNConfig{InputSize: 3, HiddenSize: 4})),
 		seqSpec("rnn_relu_bi", 3, 2, []int{3, 1}, false, false, rnn(nn.RNNConfig{InputSize: 3, HiddenSize: 4, Nonlinearity: "relu", Bidirectional: true})),
 	}
+	// Training-mode gradients with every regularizer on, masks replayed.
+	layerRNG := func(m nn.Module) *tensor.RNG { return m.(interface{ RNG() *tensor.RNG }).RNG() }
+	for _, s := range []nntest.Spec{
+		seqSpec("lstm_train_regularized", 3, 3, []int{3, 1, 2}, false, true, lstm(nn.LSTMConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2,
+			Bidirectional: true, Dropout: 0.3, InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
+		seqSpec("gru_train_regularized", 3, 2, nil, false, false, gru(nn.GRUConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2,
+			Dropout: 0.3, InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
+		seqSpec("rnn_train_regularized", 3, 2, nil, false, false, rnn(nn.RNNConfig{InputSize: 2, HiddenSize: 3,
+			InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
+	} {
+		s.TrainRNG = layerRNG
+		specs = append(specs, s)
+	}
 	// Big enough for the kernel to split GEMMs across threads; the
 	// gradient check at this size would take too long (the small specs
 	// above cover it).

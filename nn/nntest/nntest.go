@@ -16,7 +16,8 @@
 //     dropout and friends are off) of the scalar loss L = Σ_k Σ out_k ⊙ R_k
 //     (R_k fixed random weights) with respect to every input Var and every
 //     parameter agree with central differences computed from float64 sums of
-//     the float32 forward.
+//     the float32 forward; with Spec.TrainRNG, the same in training mode
+//     with the random masks replayed.
 //   - saveload: copying the parameters by name into a layer built with a
 //     different seed reproduces the outputs exactly; names are unique and
 //     non-empty.
@@ -69,6 +70,11 @@ type Spec struct {
 	// SkipGrad disables the gradient check, for a layer with no gradient
 	// (say why in the test).
 	SkipGrad bool
+	// TrainRNG, when set, returns the RNG the layer draws its training-time
+	// randomness (dropout masks) from; the gradient check then also runs on
+	// a training tape, restoring this RNG before every forward so that all
+	// of them see the same masks. Leave nil for a layer without any.
+	TrainRNG func(m nn.Module) *tensor.RNG
 }
 
 func (s *Spec) defaults() {
@@ -191,18 +197,54 @@ func loss(outs []*nn.Var, r [][]float64) float64 {
 	return s
 }
 
-// CheckGrad compares tape gradients with central differences.
+// CheckGrad compares tape gradients with central differences: on an Eval
+// tape against inference forwards, and, when the Spec has TrainRNG, also on
+// a training tape against training forwards that replay the same random
+// masks (the RNG is restored before every forward).
 func CheckGrad(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
+	gradCheck(t, s, false)
+	if s.TrainRNG != nil {
+		gradCheck(t, s, true)
+	}
+}
+
+func gradCheck(t Reporter, s Spec, training bool) {
+	t.Helper()
 	m, in, ok := s.build(t, s.Seed)
 	if !ok {
 		return
 	}
+	mode := "eval"
+	var rng *tensor.RNG
+	var snap []byte
+	if training {
+		mode = "training"
+		rng = s.TrainRNG(m)
+		var err error
+		if snap, err = rng.MarshalBinary(); err != nil {
+			t.Errorf("%s: TrainRNG state: %v", s.Name, err)
+			return
+		}
+	}
+	// forward runs the layer on a recording tape (rec) or for the numeric
+	// side: nil tape in eval mode, a throwaway training tape otherwise.
+	forward := func(rec *nn.Tape) []*nn.Var {
+		if training {
+			if err := rng.UnmarshalBinary(snap); err != nil {
+				panic(err)
+			}
+			if rec == nil {
+				rec = &nn.Tape{}
+			}
+		}
+		return s.Forward(m, rec, in)
+	}
 	params := m.Params()
 	nn.ZeroGrad(params)
-	tp := &nn.Tape{Eval: true}
-	outs := s.Forward(m, tp, in)
+	tp := &nn.Tape{Eval: !training}
+	outs := forward(tp)
 	if len(outs) == 0 {
 		t.Errorf("%s: Forward returned no outputs", s.Name)
 		return
@@ -225,10 +267,10 @@ func CheckGrad(t Reporter, s Spec) {
 	zero := tensor.New(first.Value.Shape...)
 	tp.Backward(first, zero)
 
-	f := func() float64 { return loss(s.Forward(m, nil, in), r) }
+	f := func() float64 { return loss(forward(nil), r) }
 	check := func(what string, v *nn.Var) {
 		if v.Grad == nil {
-			t.Errorf("%s: %s received no gradient", s.Name, what)
+			t.Errorf("%s (%s): %s received no gradient", s.Name, mode, what)
 			return
 		}
 		grad := append([]float32(nil), v.Grad.Data...)
@@ -246,13 +288,13 @@ func CheckGrad(t Reporter, s Spec) {
 			a := float64(grad[i])
 			if d := math.Abs(a - num); d > s.ATol+s.RTol*math.Max(math.Abs(a), math.Abs(num)) {
 				if bad < 5 {
-					t.Errorf("%s: d loss/d %s[%d]: got %.6g (tape) want %.6g (central difference)", s.Name, what, i, a, num)
+					t.Errorf("%s (%s): d loss/d %s[%d]: got %.6g (tape) want %.6g (central difference)", s.Name, mode, what, i, a, num)
 				}
 				bad++
 			}
 		}
 		if bad > 5 {
-			t.Errorf("%s: %s: %d of %d gradient elements off", s.Name, what, bad, len(grad))
+			t.Errorf("%s (%s): %s: %d of %d gradient elements off", s.Name, mode, what, bad, len(grad))
 		}
 	}
 	for i, v := range in {

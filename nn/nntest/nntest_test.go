@@ -119,3 +119,62 @@ func TestChecksCatchBrokenLayers(t *testing.T) {
 		})
 	}
 }
+
+// dropToy is y = x ⊙ mask in training (mask from its own RNG), y = x
+// otherwise; broken forgets the mask in backward.
+type dropToy struct {
+	w      *nn.Param // unused weight so the layer has a parameter
+	rng    *tensor.RNG
+	broken bool
+}
+
+func (l *dropToy) Params() []*nn.Param { return []*nn.Param{l.w} }
+
+func (l *dropToy) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
+	y := nn.NewVar(x.Value.Clone())
+	if !tp.Training() {
+		if tp != nil {
+			tp.Add(func() { x.G().Add(y.Grad); l.w.Grad.Data[0] += 0 })
+		}
+		return y
+	}
+	mask := make([]float32, len(x.Value.Data))
+	l.rng.Bernoulli(mask, 0.5)
+	for i := range y.Value.Data {
+		y.Value.Data[i] *= mask[i]
+	}
+	tp.Add(func() {
+		g := x.G()
+		for i, d := range y.Grad.Data {
+			if l.broken {
+				g.Data[i] += d
+			} else {
+				g.Data[i] += d * mask[i]
+			}
+		}
+	})
+	return y
+}
+
+func dropSpec(broken bool) nntest.Spec {
+	return nntest.Spec{
+		Name: "droptoy",
+		New: func(rng *tensor.RNG) (nn.Module, error) {
+			return &dropToy{w: nn.NewParam("weight", 1), rng: rng.Split(), broken: broken}, nil
+		},
+		Inputs: func(rng *tensor.RNG) []*nn.Var { return []*nn.Var{nntest.RandVar(rng, 3, 4)} },
+		Forward: func(m nn.Module, tp *nn.Tape, in []*nn.Var) []*nn.Var {
+			return []*nn.Var{m.(*dropToy).forward(tp, in[0])}
+		},
+		TrainRNG: func(m nn.Module) *tensor.RNG { return m.(*dropToy).rng },
+	}
+}
+
+func TestCheckGradTrainingMode(t *testing.T) {
+	nntest.CheckGrad(t, dropSpec(false))
+	r := &recorder{}
+	nntest.CheckGrad(r, dropSpec(true))
+	if !strings.Contains(strings.Join(r.errs, "\n"), "(training): d loss/d input 0") {
+		t.Errorf("a dropout layer whose backward ignores the mask passed the training-mode check: %q", r.errs)
+	}
+}
