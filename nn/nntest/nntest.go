@@ -402,7 +402,8 @@ func CheckConcurrent(t Reporter, s Spec) {
 }
 
 // CheckSeed builds the layer twice from the same seed and checks the
-// parameters and outputs are bitwise equal, and that another seed differs.
+// parameters and outputs are bitwise equal (and logs when another seed
+// gives the same parameters).
 func CheckSeed(t Reporter, s Spec) {
 	t.Helper()
 	s.defaults()
@@ -419,7 +420,8 @@ func CheckSeed(t Reporter, s Spec) {
 	}
 	if m3, _, ok := s.build(t, s.Seed+1); ok && len(m3.Params()) > 0 {
 		if _, _, ok := sameVals(cloneVals(paramVars(m1.Params())), cloneVals(paramVars(m3.Params()))); ok && anyNonZero(m1.Params()) {
-			t.Errorf("%s: seeds %d and %d give identical parameters", s.Name, s.Seed, s.Seed+1)
+			// Not an error: a layer may have a fixed initialization.
+			t.Logf("%s: seeds %d and %d give identical parameters (is the RNG used?)", s.Name, s.Seed, s.Seed+1)
 		}
 	}
 }
