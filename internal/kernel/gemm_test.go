@@ -173,7 +173,7 @@ func setAVX2(on bool) bool {
 
 func TestSgemmShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{0, 1, 2, 5, 6, 7, 8, 11, 12, 13, 15, 16, 17, 63, 64, 65}
+	sizes := []int{0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 33, 63, 64, 65}
 	ks := []int{1, 3, 8, 16, 17, 64, 65}
 	for _, tA := range []bool{false, true} {
 		for _, tB := range []bool{false, true} {
