@@ -63,7 +63,9 @@ func TestInferenceAllocsDoNotGrowWithT(t *testing.T) {
 		// inside internal/kernel.SgemmPacked), so only B=1 is held to zero
 		// growth until the kernel stops allocating.
 		short, long := allocs(3, 1), allocs(60, 1)
-		if long > short {
+		// One allocation per step would add 57; a little slack absorbs a
+		// GC emptying the kernel's scratch pool during the runs.
+		if long > short+2 {
 			t.Errorf("%v B=1: %v allocations at T=60, %v at T=3: want no growth", kind, long, short)
 		}
 		if short > 32 {
