@@ -180,12 +180,18 @@ func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded
 // and returns the logits (B, TgtVocab), the attention weights (B, Ts) and
 // the next state.
 func (m *Seq2Seq) Step(tp *Tape, enc *Encoded, prev []int, s DecoderState) (logits, weights *Var, next DecoderState) {
+	out, w, next := m.decode(tp, enc, prev, s)
+	return m.Out.Forward(tp, out), w, next
+}
+
+// decode is Step up to the output layer: it returns the (dropped-out)
+// attentional vector (B, D·H) that Out projects to the logits.
+func (m *Seq2Seq) decode(tp *Tape, enc *Encoded, prev []int, s DecoderState) (out, weights *Var, next DecoderState) {
 	e := m.drop.Forward(tp, m.TgtEmbed.Forward(tp, prev))
 	h, c := m.Decoder.Forward(tp, Concat(tp, -1, e, s.Feed), s.H, s.C)
 	ctx, w := m.Attention.Attend(tp, h, enc.Keys, enc.Proj, enc.Mask)
 	feed := Tanh(tp, m.Combine.Forward(tp, Concat(tp, -1, ctx, h)))
-	logits = m.Out.Forward(tp, m.drop.Forward(tp, feed))
-	return logits, w, DecoderState{H: h, C: c, Feed: feed}
+	return m.drop.Forward(tp, feed), w, DecoderState{H: h, C: c, Feed: feed}
 }
 
 // Seq2SeqBatch is a batch of source and target sequences, time-major.
@@ -208,6 +214,18 @@ func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng 
 	s := enc.Start
 	prev := append([]int(nil), b.TgtIn[:b.B]...)
 	ls, ws := make([]*Var, b.Tt), make([]*Var, b.Tt)
+	if teacherForcing >= 1 {
+		// No step needs its own logits: project every step's attentional
+		// vector at once, one (Tt·B, D·H)·(D·H, V) product instead of Tt
+		// small ones that each repack the output weights.
+		for t := 0; t < b.Tt; t++ {
+			ls[t], ws[t], s = m.decode(tp, enc, prev, s)
+			if t+1 < b.Tt {
+				copy(prev, b.TgtIn[(t+1)*b.B:(t+2)*b.B])
+			}
+		}
+		return m.Out.Forward(tp, Stack(tp, ls...)), Stack(tp, ws...)
+	}
 	V := m.Config.TgtVocab
 	for t := 0; t < b.Tt; t++ {
 		ls[t], ws[t], s = m.Step(tp, enc, prev, s)

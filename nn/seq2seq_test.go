@@ -301,3 +301,32 @@ func TestSeq2SeqParamsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSeq2SeqForcedMatchesSteps checks that teacher forcing, which
+// projects all steps' attentional vectors at once, gives the logits of
+// stepping by hand on the given inputs.
+func TestSeq2SeqForcedMatchesSteps(t *testing.T) {
+	m, err := NewSeq2Seq(Seq2SeqConfig{SrcVocab: 7, TgtVocab: 9, HiddenSize: 5, EmbedSize: 3, Attention: "bahdanau"}, tensor.NewRNG(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := copyBatch(tensor.NewRNG(6), 3, 7, 4)
+	forced, weights := m.Forward(nil, b, 1, nil)
+	if got, want := fmt.Sprint(forced.Value.Shape), fmt.Sprint([]int{b.Tt, b.B, 9}); got != want {
+		t.Fatalf("logits shape %s, want %s", got, want)
+	}
+	enc := m.Encode(nil, b.Src, b.Ts, b.B, b.SrcLengths)
+	s := enc.Start
+	for tt := 0; tt < b.Tt; tt++ {
+		var l, w *Var
+		l, w, s = m.Step(nil, enc, b.TgtIn[tt*b.B:(tt+1)*b.B], s)
+		for i, want := range l.Value.Data {
+			if got := forced.Value.Row(tt).Data[i]; math.Abs(float64(got-want)) > 1e-5 {
+				t.Fatalf("step %d logit %d: got %v, want %v", tt, i, got, want)
+			}
+		}
+		if got, want := fmt.Sprint(weights.Value.Row(tt).Data), fmt.Sprint(w.Value.Data); got != want {
+			t.Fatalf("step %d attention weights %s, want %s", tt, got, want)
+		}
+	}
+}
