@@ -43,11 +43,8 @@ func TestStatefulMatchesWholeSequence(t *testing.T) {
 
 // TestInferenceAllocsDoNotGrowWithT checks that inference allocates a
 // fixed number of times per call (the returned tensors and the plan),
-// nothing per step, once the pooled scratch is warm.
+// nothing per step, once the scratch is warm (also under -race).
 func TestInferenceAllocsDoNotGrowWithT(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items at random)")
-	}
 	for _, kind := range []cellKind{kindLSTM, kindGRU, kindRNNReLU} {
 		r, err := newRNNCore(LSTMConfig{InputSize: 4, HiddenSize: 8, Bidirectional: true}.opts(kind), tensor.NewRNG(1))
 		if err != nil {
@@ -58,21 +55,17 @@ func TestInferenceAllocsDoNotGrowWithT(t *testing.T) {
 			r.forward(nil, x, nil, nil)
 			return testing.AllocsPerRun(20, func() { r.forward(nil, x, nil, nil) })
 		}
-		// B=1 runs the GEMV path; B>1 the packed GEMM, whose kernel job
-		// currently escapes to the heap per call (2 allocations per step,
-		// inside internal/kernel.SgemmPacked), so only B=1 is held to zero
-		// growth until the kernel stops allocating.
-		short, long := allocs(3, 1), allocs(60, 1)
-		// One allocation per step would add 57; a little slack absorbs a
-		// GC emptying the kernel's scratch pool during the runs.
-		if long > short+2 {
-			t.Errorf("%v B=1: %v allocations at T=60, %v at T=3: want no growth", kind, long, short)
-		}
-		if short > 32 {
-			t.Errorf("%v B=1: %v allocations per call, want <= 32", kind, short)
-		}
-		if s3, l3 := allocs(3, 3), allocs(60, 3); l3 > s3 {
-			t.Logf("TODO(kernel): %v B=3: %v allocations at T=60, %v at T=3 (SgemmPacked allocates)", kind, l3, s3)
+		// B=1 runs the GEMV path, B>1 the packed GEMM; neither may
+		// allocate per step (the kernels keep their scratch and their
+		// parallel jobs in persistent storage).
+		for _, B := range []int{1, 3} {
+			short, long := allocs(3, B), allocs(60, B)
+			if long > short {
+				t.Errorf("%v B=%d: %v allocations at T=60, %v at T=3: want no growth", kind, B, long, short)
+			}
+			if short > 32 {
+				t.Errorf("%v B=%d: %v allocations per call, want <= 32", kind, B, short)
+			}
 		}
 	}
 }

@@ -42,24 +42,12 @@ func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 	case m == 1:
 		// One row of C (contiguous): x = op(A)'s row.
 		xs, x := strided(a, k, lda, tA)
-		gemvInto(c, n, 1, beta, func(y []float32, accum bool) {
-			if tB {
-				gemvT(k, x, b, ldb, n, y, alpha, accum)
-			} else {
-				gemvN(k, x, b, ldb, n, y, alpha, accum)
-			}
-		})
+		gemvInto(c, n, 1, beta, k, x, b, ldb, tB, alpha)
 		putScratchIf(xs)
 	case n == 1:
 		// One column of C (stride ldc): x = op(B)'s column.
 		xs, x := strided(b, k, ldb, !tB)
-		gemvInto(c, m, ldc, beta, func(y []float32, accum bool) {
-			if tA {
-				gemvN(k, x, a, lda, m, y, alpha, accum)
-			} else {
-				gemvT(k, x, a, lda, m, y, alpha, accum)
-			}
-		})
+		gemvInto(c, m, ldc, beta, k, x, a, lda, !tA, alpha)
 		putScratchIf(xs)
 	default:
 		sgemmBlocked(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -86,10 +74,11 @@ func putScratchIf(s *[]float32) {
 	}
 }
 
-// gemvInto computes the vector y[i*inc], i < n, as beta*y + v where kern
-// stores (accum false) or adds (accum true) v into the contiguous slice it
-// is given: y itself when inc == 1, scratch otherwise.
-func gemvInto(y []float32, n, inc int, beta float32, kern func(y []float32, accum bool)) {
+// gemvInto computes the vector y[i*inc], i < n, as beta*y + alpha*v with
+// v[i] = Σ_{l<k} x[l]*w(l, i), where w(l, i) = w[i*ldw+l] when rows (the
+// GEMV kernel gemvT) and w[l*ldw+i] otherwise (gemvN). The kernels store
+// into y itself when inc == 1 and into scratch otherwise.
+func gemvInto(y []float32, n, inc int, beta float32, k int, x, w []float32, ldw int, rows bool, alpha float32) {
 	if inc == 1 {
 		y = y[:n]
 		if beta != 0 && beta != 1 {
@@ -97,12 +86,12 @@ func gemvInto(y []float32, n, inc int, beta float32, kern func(y []float32, accu
 				y[i] *= beta
 			}
 		}
-		kern(y, beta != 0)
+		gemvSplit(rows, k, x, w, ldw, n, y, alpha, beta != 0)
 		return
 	}
 	s := getScratch(n)
 	t := *s
-	kern(t, false)
+	gemvSplit(rows, k, x, w, ldw, n, t, alpha, false)
 	for i, v := range t {
 		switch beta {
 		case 0:
@@ -114,6 +103,63 @@ func gemvInto(y []float32, n, inc int, beta float32, kern func(y []float32, accu
 		}
 	}
 	putScratch(s)
+}
+
+// gemvSplitMin is the operand size (k·n floats, 128 KiB) from which a GEMV
+// is split over the team, one part per thread: a GEMV streams its operand
+// once, from L2 at best (one 32-byte line per cycle here), so each core
+// reading half of it from its own L2 halves the time. Below, the operand
+// (nearly) fits L1 and the hand-off costs more than it saves.
+var gemvSplitMin = 512 << 10
+
+// gemvSplit computes y[i] = alpha*Σ_{l<k} x[l]*w(l, i) (+ y[i] if accum),
+// i < n, with w as in gemvInto, on the team when the operand is large.
+// Results do not depend on the split: each y[i] is one kernel's sum.
+func gemvSplit(rows bool, k int, x, w []float32, ldw, n int, y []float32, alpha float32, accum bool) {
+	if k*n < gemvSplitMin || n < 64 || !lockTeam() {
+		gemvRange(rows, k, x, w, ldw, y, alpha, accum, 0, n)
+		return
+	}
+	defer unlockTeam()
+	t := &team.tasks.gemv
+	*t = gemvPar{rows: rows, k: k, x: x, w: w, ldw: ldw, n: n, y: y, alpha: alpha, accum: accum}
+	threads := Threads()
+	t.per = (n + 16*threads - 1) / (16 * threads) * 16
+	runLocked((n+t.per-1)/t.per, t)
+	*t = gemvPar{}
+}
+
+// gemvRange is gemvSplit for i0 <= i < i1 on the calling thread.
+func gemvRange(rows bool, k int, x, w []float32, ldw int, y []float32, alpha float32, accum bool, i0, i1 int) {
+	if rows {
+		gemvT(k, x, w[i0*ldw:], ldw, i1-i0, y[i0:i1], alpha, accum)
+	} else {
+		gemvN(k, x, w[i0:], ldw, i1-i0, y[i0:i1], alpha, accum)
+	}
+}
+
+// gemvPar is a GEMV split into parts for the team: a plain one
+// (gemvSplit, per outputs per part) or one over packed panels (gemvPacked,
+// per panels per part).
+type gemvPar struct {
+	rows        bool
+	k           int
+	x, w        []float32
+	ldw, n      int
+	y           []float32
+	alpha, beta float32
+	accum       bool
+	per         int
+	p           *PackedB // packed: the operand
+	np          int      // packed: panels
+}
+
+func (t *gemvPar) runPart(part int) {
+	if t.p != nil {
+		gemvPackedPanels(t.x, t.p, t.alpha, t.beta, t.y, part*t.per, min(t.np, (part+1)*t.per))
+		return
+	}
+	gemvRange(t.rows, t.k, t.x, t.w, t.ldw, t.y, t.alpha, t.accum, part*t.per, min(t.n, (part+1)*t.per))
 }
 
 // checkMatrix panics unless s holds op(S), rows×cols (stored cols×rows
@@ -216,23 +262,20 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 	g.exec()
 }
 
-// gemvParallelMin is the size of a packed operand (k·n floats, 2 MiB)
-// from which a one-row product is split over the team: it streams the
-// whole operand from L3 or memory, and two cores draw more bandwidth.
-const gemvParallelMin = 512 << 10
-
-// gemvPacked computes y = alpha*x·B + beta*y over the panels of p.
+// gemvPacked computes y = alpha*x·B + beta*y over the panels of p, split
+// over the team (one part per thread) from gemvSplitMin, as gemvSplit.
 func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 	np := (p.N + 15) / 16
-	threads := Threads()
-	if threads <= 1 || p.K*p.N < gemvParallelMin || np < 2*threads {
+	if p.K*p.N < gemvSplitMin || np < 4 || !lockTeam() {
 		gemvPackedPanels(x, p, alpha, beta, y, 0, np)
 		return
 	}
-	parts := 2 * threads
-	per := (np + parts - 1) / parts
-	parts = (np + per - 1) / per
-	parallel(parts, func(t int) { gemvPackedPanels(x, p, alpha, beta, y, t*per, min(np, (t+1)*per)) })
+	defer unlockTeam()
+	t := &team.tasks.gemv
+	threads := Threads()
+	*t = gemvPar{x: x, p: p, alpha: alpha, beta: beta, y: y, np: np, per: (np + threads - 1) / threads}
+	runLocked((np+t.per-1)/t.per, t)
+	*t = gemvPar{}
 }
 
 // gemvPackedPanels is gemvPacked for the columns of panels q0 <= q < q1.

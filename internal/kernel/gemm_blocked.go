@@ -67,36 +67,64 @@ type gemmJob struct {
 // exec runs the job, on the worker team when it is large enough.
 func (g *gemmJob) exec() {
 	np := (g.n + 15) / 16
-	threads := Threads()
-	if threads <= 1 || 2*g.m*g.n*g.k < parallelMinFlops {
+	if 2*g.m*g.n*g.k < parallelMinFlops || !lockTeam() {
 		g.run(0, g.m, 0, np)
 		return
 	}
+	defer unlockTeam()
+	threads := Threads()
+	t := &team.tasks.gemm
+	defer func() { *t = gemmPar{} }() // drop the references to the operands
+	t.g = *g
+	t.np = np
 	if g.m <= 2*mcBlock && np >= 2*threads {
 		// Few rows: split the panels; each part packs its own.
 		parts := min(np, 4*threads)
-		per := (np + parts - 1) / parts
-		parts = (np + per - 1) / per
-		parallel(parts, func(t int) { g.run(0, g.m, t*per, min(np, (t+1)*per)) })
+		t.per = (np + parts - 1) / parts
+		t.mode = parPanels
+		runLocked((np+t.per-1)/t.per, t)
 		return
 	}
 	if g.pack && !g.jit {
 		parts := min(np, 4*threads)
-		per := (np + parts - 1) / parts
-		parts = (np + per - 1) / per
-		parallel(parts, func(t int) {
-			packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, t*per, min(np, (t+1)*per))
-		})
-		g.pack = false
+		t.per = (np + parts - 1) / parts
+		t.mode = parPack
+		runLocked((np+t.per-1)/t.per, t)
+		t.g.pack = false
 	}
 	// Row parts of about mcBlock rows: each part streams all of packed B,
 	// so fewer, taller parts read it fewer times; at least 2 per thread
 	// so that a late worker leaves work to the others.
 	strips := (g.m + 5) / 6
 	parts := min(strips, max(2*threads, (g.m+mcBlock-1)/mcBlock))
-	per := (strips + parts - 1) / parts
-	parts = (strips + per - 1) / per
-	parallel(parts, func(t int) { g.run(6*t*per, min(g.m, 6*(t+1)*per), 0, np) })
+	t.per = (strips + parts - 1) / parts
+	t.mode = parRows
+	runLocked((strips+t.per-1)/t.per, t)
+}
+
+// gemmPar is a gemmJob split into parts for the team (see exec).
+type gemmPar struct {
+	g       gemmJob
+	mode    int
+	per, np int // panels (parPanels, parPack) or 6-row strips (parRows) per part
+}
+
+const (
+	parPanels = iota // run all rows over a range of panels
+	parPack          // pack a range of panels of op(B)
+	parRows          // run a range of rows over all panels
+)
+
+func (t *gemmPar) runPart(p int) {
+	g := &t.g
+	switch t.mode {
+	case parPanels:
+		g.run(0, g.m, p*t.per, min(t.np, (p+1)*t.per))
+	case parPack:
+		packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, p*t.per, min(t.np, (p+1)*t.per))
+	default:
+		g.run(6*p*t.per, min(g.m, 6*(p+1)*t.per), 0, t.np)
+	}
 }
 
 // slabPanels is the width, in 16-column panels, of a just-in-time packed
@@ -299,23 +327,55 @@ func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int,
 // copy is read back once per 16-column panel.
 func packATPays(tA bool, n int) bool { return tA && n > 32 }
 
-// scratchPools[c] holds *[]float32 buffers of capacity 1<<c: one pool per
-// size class, so that a packing buffer is never dropped for being too
-// small and replaced by fresh (page-faulting) memory on every call.
-var scratchPools [48]sync.Pool
+// The kernels' scratch (packed operands, strips of A, gathered vectors)
+// comes from a small persistent cache, one free list per power-of-two size
+// class: a buffer is never dropped for being too small and replaced by
+// fresh, page-faulting memory, and unlike a sync.Pool the cache survives
+// garbage collections, so a steady training loop allocates nothing. Each
+// class keeps at most scratchKeep buffers (as many as calls in flight need
+// at once: the caller and the workers each hold one or two), and classes
+// above scratchMaxClass (64 MiB) keep none.
+const (
+	scratchKeep     = 4
+	scratchMaxClass = 24
+)
 
-// getScratch returns a pooled slice of length n (contents undefined).
+var scratchCache [48]struct {
+	mu   sync.Mutex
+	free []*[]float32
+}
+
+// getScratch returns a cached slice of length n (contents undefined).
 func getScratch(n int) *[]float32 {
 	c := bits.Len(uint(max(n, 1024) - 1))
-	if p, ok := scratchPools[c].Get().(*[]float32); ok {
+	sc := &scratchCache[c]
+	sc.mu.Lock()
+	if f := len(sc.free); f > 0 {
+		p := sc.free[f-1]
+		sc.free[f-1] = nil
+		sc.free = sc.free[:f-1]
+		sc.mu.Unlock()
 		*p = (*p)[:n]
 		return p
 	}
+	sc.mu.Unlock()
 	s := make([]float32, n, 1<<c)
 	return &s
 }
 
-// putScratch returns a buffer from getScratch to its pool.
+// putScratch returns a buffer from getScratch to the cache.
 func putScratch(p *[]float32) {
-	scratchPools[bits.Len(uint(cap(*p)))-1].Put(p)
+	c := bits.Len(uint(cap(*p))) - 1
+	if c > scratchMaxClass {
+		return
+	}
+	sc := &scratchCache[c]
+	sc.mu.Lock()
+	if len(sc.free) < scratchKeep {
+		if sc.free == nil {
+			sc.free = make([]*[]float32, 0, scratchKeep)
+		}
+		sc.free = append(sc.free, p)
+	}
+	sc.mu.Unlock()
 }

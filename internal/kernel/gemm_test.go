@@ -248,7 +248,7 @@ func TestSgemmPackedMatchesSgemm(t *testing.T) {
 func TestSgemmThreadsIdentical(t *testing.T) {
 	defer SetThreads(Threads())
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, s := range [][3]int{{64, 520, 200}, {400, 70, 300}, {128, 2048, 64}, {33, 1000, 129}, {1, 1030, 520}} {
+	for _, s := range [][3]int{{64, 520, 200}, {400, 70, 300}, {128, 2048, 64}, {33, 1000, 129}, {1, 1030, 520}, {600, 1, 130}, {1, 520, 128}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				g := newGemmCase(rng, tA, tB, s[0], s[1], s[2], 1, 1, 1, 0.5)
@@ -275,7 +275,7 @@ func TestSgemmThreadsIdentical(t *testing.T) {
 
 func TestSgemv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, s := range [][2]int{{1, 1}, {5, 7}, {17, 64}, {64, 17}, {129, 300}, {3, 1000}} {
+	for _, s := range [][2]int{{1, 1}, {5, 7}, {17, 64}, {64, 17}, {129, 300}, {3, 1000}, {600, 130}, {130, 600}} {
 		for _, tA := range []bool{false, true} {
 			for _, beta := range []float32{0, 1, -0.5} {
 				m, n := s[0], s[1]
@@ -544,5 +544,31 @@ func TestAsmClearsUpperState(t *testing.T) {
 	}
 	if rets == 0 {
 		t.Fatal("no RET found in gemm_amd64.s")
+	}
+}
+
+// TestKernelsAllocateNothing checks that steady-state calls (scratch
+// cached, team warm) allocate nothing, on every path that uses scratch or
+// the team: GEMV (split and not), just-in-time and fully packed GEMM, a
+// transposed A in strips, and SgemmPacked.
+func TestKernelsAllocateNothing(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, threads := range []int{1, 2} {
+		SetThreads(threads)
+		for _, s := range [][3]int{{1, 512, 128}, {512, 1, 128}, {20, 800, 200}, {700, 256, 128}, {200, 800, 700}} {
+			for _, tA := range []bool{false, true} {
+				g := newGemmCase(rng, tA, true, s[0], s[1], s[2], 1, 1, 1, 1)
+				p := NewPackedB(true, g.k, g.n, g.b[1:], g.ldb)
+				call := func() {
+					Sgemm(tA, true, g.m, g.n, g.k, 1, g.a[1:], g.lda, g.b[1:], g.ldb, 1, g.c[1:], g.ldc)
+					SgemmPacked(tA, g.m, 1, g.a[1:], g.lda, p, 1, g.c[1:], g.ldc)
+				}
+				call()
+				if got := testing.AllocsPerRun(20, call); got != 0 {
+					t.Errorf("threads %d, %s: %v allocations per call, want 0", threads, g.name(), got)
+				}
+			}
+		}
 	}
 }

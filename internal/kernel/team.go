@@ -15,50 +15,71 @@ import (
 // Parts are handed out dynamically: the caller works too, and a worker that
 // starts late simply finds fewer parts left. What a part computes never
 // depends on who runs it, so results do not depend on the team size.
+//
+// A parallel call allocates nothing: the team has one job record, reused
+// by every call (team.mu serializes them), and the work is a teamTask that
+// the caller keeps in the team's own storage (team.tasks) while it holds
+// team.mu. Each call gets a new generation number; a worker joins the
+// generation it was handed and claims parts with a compare-and-swap on
+// (generation, next part), so a worker that wakes up after its call is over
+// finds a different generation and claims nothing.
 
 // teamSpin is how long an idle worker polls for the next job before parking.
 const teamSpin = 50 * time.Microsecond
 
+// teamTask is the work of a parallel call: runPart(p) for every part p.
+type teamTask interface{ runPart(part int) }
+
+// funcTask adapts a function to teamTask (tests; it allocates).
+type funcTask func(part int)
+
+func (f funcTask) runPart(part int) { f(part) }
+
 type teamJob struct {
-	fn    func(part int)
-	parts int64
-	next  atomic.Int64 // next part to hand out
-	done  atomic.Int64 // parts finished
+	// task is set before the generation is published and read only by a
+	// thread that has claimed a part of that generation.
+	task  teamTask
+	parts atomic.Int64
+	state atomic.Uint64 // generation<<32 | next part to hand out
+	done  atomic.Int64  // parts finished
 }
 
-// work runs parts until none is left.
-func (j *teamJob) work() {
+// work claims and runs parts of generation gen until none is left.
+func (j *teamJob) work(gen uint64) {
 	for {
-		p := j.next.Add(1) - 1
-		if p >= j.parts {
+		s := j.state.Load()
+		if s>>32 != gen || int64(s&0xffffffff) >= j.parts.Load() {
 			return
 		}
-		j.fn(int(p))
+		if !j.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		j.task.runPart(int(s & 0xffffffff))
 		j.done.Add(1)
 	}
 }
 
 type teamWorker struct {
-	job    atomic.Pointer[teamJob]
+	gen    atomic.Uint64 // generation to join, 0 when none
 	parked atomic.Bool
 	wake   chan struct{} // buffered 1
 }
 
 func (w *teamWorker) loop() {
 	for {
-		if j := w.job.Swap(nil); j != nil {
-			j.work()
+		if g := w.gen.Swap(0); g != 0 {
+			team.job.work(g)
 			continue
 		}
 		start := time.Now()
-		for w.job.Load() == nil && time.Since(start) < teamSpin {
+		for w.gen.Load() == 0 && time.Since(start) < teamSpin {
 			runtime.Gosched()
 		}
-		if w.job.Load() != nil {
+		if w.gen.Load() != 0 {
 			continue
 		}
 		w.parked.Store(true)
-		if w.job.Load() != nil {
+		if w.gen.Load() != 0 {
 			// A job arrived while parking: whoever clears parked first
 			// decides whether a wake-up token is on its way.
 			if !w.parked.CompareAndSwap(true, false) {
@@ -70,8 +91,8 @@ func (w *teamWorker) loop() {
 	}
 }
 
-func (w *teamWorker) submit(j *teamJob) {
-	w.job.Store(j)
+func (w *teamWorker) submit(gen uint64) {
+	w.gen.Store(gen)
 	if w.parked.CompareAndSwap(true, false) {
 		w.wake <- struct{}{}
 	}
@@ -82,6 +103,17 @@ var team struct {
 	size    atomic.Int32
 	grow    sync.Mutex // guards workers
 	workers []*teamWorker
+	job     teamJob
+	gen     uint64 // last generation (team.mu)
+	tasks   teamTasks
+}
+
+// teamTasks is the storage for the task of the parallel call in progress
+// (guarded by team.mu): a task kept there rather than on the caller's stack
+// costs no allocation when the workers are handed a pointer to it.
+type teamTasks struct {
+	gemm gemmPar
+	gemv gemvPar
 }
 
 // SetThreads sets the number of threads (the caller plus n-1 workers) that
@@ -113,27 +145,58 @@ func Threads() int {
 	return int(team.size.Load())
 }
 
-// parallel runs fn(0..parts-1), each part exactly once, on the team. When
-// the team is busy (a concurrent call) or has one thread, the caller runs
-// every part itself.
+// lockTeam takes the team for one parallel call, reporting false when it
+// has one thread or another call holds it (the caller then runs its work
+// alone). On true the caller owns team.tasks until unlockTeam.
+func lockTeam() bool {
+	return Threads() > 1 && team.mu.TryLock()
+}
+
+func unlockTeam() { team.mu.Unlock() }
+
+// runLocked runs task.runPart(0..parts-1), each part exactly once, on the
+// team, which the caller holds (lockTeam).
+func runLocked(parts int, task teamTask) {
+	if parts <= 1 {
+		if parts == 1 {
+			task.runPart(0)
+		}
+		return
+	}
+	j := &team.job
+	team.gen++
+	if team.gen >= 1<<32 {
+		team.gen = 1
+	}
+	gen := team.gen
+	j.task = task
+	j.parts.Store(int64(parts))
+	j.done.Store(0)
+	j.state.Store(gen << 32)
+	team.grow.Lock()
+	ws := team.workers[:min(int(team.size.Load())-1, parts-1, len(team.workers))]
+	team.grow.Unlock()
+	for _, w := range ws {
+		w.submit(gen)
+	}
+	j.work(gen)
+	for j.done.Load() < int64(parts) {
+		runtime.Gosched()
+	}
+	j.task = nil
+}
+
+// parallel runs fn(0..parts-1), each part exactly once, on the team; when
+// the team is busy or has one thread, the caller runs every part itself.
+// It allocates (fn escapes): kernels use lockTeam and runLocked with a task
+// in team.tasks instead.
 func parallel(parts int, fn func(part int)) {
-	size := Threads()
-	if parts <= 1 || size <= 1 || !team.mu.TryLock() {
+	if parts <= 1 || !lockTeam() {
 		for p := 0; p < parts; p++ {
 			fn(p)
 		}
 		return
 	}
-	defer team.mu.Unlock()
-	j := &teamJob{fn: fn, parts: int64(parts)}
-	team.grow.Lock()
-	ws := team.workers[:min(size-1, parts-1, len(team.workers))]
-	team.grow.Unlock()
-	for _, w := range ws {
-		w.submit(j)
-	}
-	j.work()
-	for j.done.Load() < j.parts {
-		runtime.Gosched()
-	}
+	defer unlockTeam()
+	runLocked(parts, funcTask(fn))
 }
