@@ -26,6 +26,9 @@ const (
 	FormatVersion = "1"
 	// OptimPrefix prefixes optimizer-state tensors ("optim.<param>.<state>").
 	OptimPrefix = "optim."
+	// TrainPrefix prefixes other training-only tensors, such as the
+	// recurrent state carried across truncated-BPTT chunks.
+	TrainPrefix = "train."
 )
 
 // Limits that Read enforces before it allocates.
@@ -101,7 +104,7 @@ func (f *File) AddParams(ps []*nn.Param) error {
 
 // LoadParams copies the tensors named like the parameters of ps into them.
 // With strict, every parameter must be present with its shape, and every
-// tensor outside the OptimPrefix must belong to a parameter; otherwise
+// tensor outside OptimPrefix and TrainPrefix must belong to a parameter; otherwise
 // parameters without a tensor of the same shape are left as they are.
 // It returns the names of the parameters it loaded.
 func (f *File) LoadParams(ps []*nn.Param, strict bool) (loaded []string, err error) {
@@ -126,7 +129,7 @@ func (f *File) LoadParams(ps []*nn.Param, strict bool) (loaded []string, err err
 	}
 	if strict {
 		for _, n := range f.Names() {
-			if !seen[n] && !hasPrefix(n, OptimPrefix) {
+			if !seen[n] && !hasPrefix(n, OptimPrefix) && !hasPrefix(n, TrainPrefix) {
 				return nil, fmt.Errorf("checkpoint: file has tensor %q that the model lacks", n)
 			}
 		}

@@ -250,6 +250,35 @@ func (t *LMTask) Params() []*nn.Param { return t.M.Params() }
 // Reset forgets the carried state (start of an epoch).
 func (t *LMTask) Reset() { t.state = nil }
 
+// Carried returns the carried state ("h", and "c" for an LSTM) for
+// checkpoints; none after Reset.
+func (t *LMTask) Carried() map[string]*tensor.Tensor {
+	if t.state == nil {
+		return nil
+	}
+	m := map[string]*tensor.Tensor{"h": t.state.H.Value}
+	if t.state.C != nil {
+		m["c"] = t.state.C.Value
+	}
+	return m
+}
+
+// SetCarried restores a state returned by Carried.
+func (t *LMTask) SetCarried(m map[string]*tensor.Tensor) error {
+	h, ok := m["h"]
+	if !ok {
+		return fmt.Errorf("model: carried state has no h")
+	}
+	st := &nn.State{H: nn.NewVar(h.Clone())}
+	if c, ok := m["c"]; ok {
+		st.C = nn.NewVar(c.Clone())
+	} else if t.M.Spec.Cell == "lstm" {
+		return fmt.Errorf("model: carried LSTM state has no c")
+	}
+	t.state = st
+	return nil
+}
+
 // Loss is the mean next-token cross-entropy of a chunk.
 func (t *LMTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	c := b.(*text.Chunk)

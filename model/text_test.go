@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
@@ -131,6 +132,75 @@ func TestCharLM(t *testing.T) {
 		}
 		if got := enc.Decode(out); got != " world. " {
 			t.Errorf("tie=%v: greedy continuation of %q = %q, want %q", tie, "hello", got, " world. ")
+		}
+	}
+}
+
+// TestLMResumeMidEpoch interrupts a stateful (TBPTT) language model in
+// the middle of an epoch; resuming from the checkpoint, carried state
+// included, must give the uninterrupted run's weights.
+func TestLMResumeMidEpoch(t *testing.T) {
+	corpus := strings.Repeat("abcde fghij. ", 30)
+	enc, err := text.NewEncoder([]string{corpus}, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewLMData(enc.Encode(corpus), 3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newRun := func(seed uint64, cfg train.Config) (*Model, *train.Trainer) {
+		m, err := Build(Spec{Task: LM, Vocab: enc.Vocab.Len(), Hidden: 8}, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Epochs, cfg.Seed = 2, 1
+		tr, err := train.New(&LMTask{M: m}, opt, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, tr
+	}
+	full, tr := newRun(1, train.Config{})
+	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := d.Len() + 3 // in the middle of the second epoch
+	_, tr = newRun(1, train.Config{Dir: dir, Callbacks: []train.Callback{train.CallbackFunc(func(ev *train.Event) error {
+		if ev.Kind == train.StepEnd && ev.Step == stop {
+			cancel()
+		}
+		return nil
+	})}})
+	if _, err := tr.Fit(ctx, d, nil); err == nil {
+		t.Fatal("cancelled run returned no error")
+	}
+	f, err := checkpoint.Read(filepath.Join(dir, "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Tensors["train.carry.h"]; !ok {
+		t.Fatal("checkpoint lacks the carried state")
+	}
+	resumed, tr := newRun(2, train.Config{})
+	if err := tr.Resume(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range full.Params() {
+		q := resumed.Params()[i]
+		for j := range p.Value.Data {
+			if p.Value.Data[j] != q.Value.Data[j] {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", p.Name, j, q.Value.Data[j], p.Value.Data[j])
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/internal/kernel"
@@ -39,9 +40,21 @@ type Task interface {
 }
 
 // Resetter is implemented by tasks that carry state across batches
-// (truncated BPTT); the Trainer calls Reset at the start of each epoch
-// and before each evaluation.
+// (truncated BPTT); the Trainer calls Reset at the start of each epoch.
 type Resetter interface{ Reset() }
+
+// Carrier is a Resetter whose carried state the Trainer saves in
+// checkpoints (under checkpoint.TrainPrefix + "carry.") and restores on
+// Resume, so that a run resumed mid-epoch continues exactly.
+type Carrier interface {
+	Resetter
+	// Carried returns the carried tensors by name (none after Reset).
+	Carried() map[string]*tensor.Tensor
+	// SetCarried restores tensors returned by Carried.
+	SetCarried(map[string]*tensor.Tensor) error
+}
+
+const carryPrefix = checkpoint.TrainPrefix + "carry."
 
 // Config configures a Trainer. Zero fields mean the documented defaults.
 type Config struct {
@@ -362,9 +375,6 @@ func (t *Trainer) totalNorm() float64 {
 func (t *Trainer) GradNorms() []float64 { return t.norms }
 
 func (t *Trainer) evaluate(valid Data) (map[string]float64, error) {
-	if r, ok := t.task.(Resetter); ok {
-		r.Reset()
-	}
 	m, err := t.task.Evaluate(valid)
 	if err != nil {
 		return nil, err
@@ -417,6 +427,11 @@ func (t *Trainer) Save(path string) error {
 	if err := AddOptimState(f, t.opt.State()); err != nil {
 		return err
 	}
+	if c, ok := t.task.(Carrier); ok {
+		for k, v := range c.Carried() {
+			f.Tensors[carryPrefix+k] = v
+		}
+	}
 	st := t.state
 	st.RNGs = nil
 	for _, g := range t.cfg.RNGs {
@@ -466,6 +481,20 @@ func (t *Trainer) Resume(f *checkpoint.File) error {
 	}
 	if err := t.opt.LoadState(os); err != nil {
 		return err
+	}
+	if c, ok := t.task.(Carrier); ok {
+		carried := map[string]*tensor.Tensor{}
+		for name, v := range f.Tensors {
+			if k, ok := strings.CutPrefix(name, carryPrefix); ok {
+				carried[k] = v
+			}
+		}
+		c.Reset()
+		if len(carried) > 0 {
+			if err := c.SetCarried(carried); err != nil {
+				return fmt.Errorf("train: restoring the carried state: %w", err)
+			}
+		}
 	}
 	for i, g := range t.cfg.RNGs {
 		if err := g.UnmarshalBinary(st.RNGs[i]); err != nil {
