@@ -24,7 +24,8 @@
 // shuffle generator seeded by Config.Seed, whose state at the start of the
 // epoch is saved with the weights, the optimizer state, the epoch, step and
 // position in the epoch, the best metric and the states of the generators in
-// Config.RNGs (dropout). A run resumed from such a checkpoint reaches the
+// Config.RNGs (dropout), and the state a Carrier task (truncated BPTT)
+// carries across batches. A run resumed from such a checkpoint reaches the
 // same final weights as an uninterrupted one. When ctx is cancelled, Fit
 // saves a checkpoint (if Config.Dir is set) and returns ctx's error.
 package train

@@ -451,7 +451,7 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "tensors:")
 	for _, n := range f.Names() {
 		t := f.Tensors[n]
-		if strings.HasPrefix(n, checkpoint.OptimPrefix) {
+		if strings.HasPrefix(n, checkpoint.OptimPrefix) || strings.HasPrefix(n, checkpoint.TrainPrefix) {
 			opt++
 			continue
 		}
@@ -460,7 +460,7 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "parameters: %d", total)
 	if opt > 0 {
-		fmt.Fprintf(stdout, " (plus %d optimizer-state tensors)", opt)
+		fmt.Fprintf(stdout, " (plus %d optimizer and training-state tensors)", opt)
 	}
 	fmt.Fprintln(stdout)
 	return nil
