@@ -22,7 +22,7 @@
 //     the last observed target value). Forecast builds the windows, scales
 //     them, computes RMSE/MAE in the original units, and compares against the
 //     persistence and seasonal-naive baselines.
-//   - classify: token ids → embedding → (Bi)LSTM → last/mean/max pooling →
+//   - classify: token ids → embedding → (Bi)LSTM → last/mean/max/attention pooling →
 //     Linear to classes.
 //   - lm: token ids → embedding → stacked LSTM → Linear to the vocabulary
 //     (optionally tied to the embedding), trained with truncated BPTT and

@@ -27,6 +27,7 @@ type Model struct {
 	rnn    recurrent
 	drop   *nn.Dropout
 	head   *nn.Linear
+	pool   *nn.AttentionPool
 	s2s    *nn.Seq2Seq
 	params []*nn.Param
 	// DropRNG draws the dropout masks; the trainer saves its state.
@@ -83,6 +84,9 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	case LM:
 		out = s.Vocab
 	}
+	if s.Task == Classify && s.Pool == "attention" {
+		m.pool = nn.NewAttentionPool(feat, feat, rng)
+	}
 	m.head = nn.NewLinear(feat, out, true, rng)
 	if s.Task == LM && s.Tie {
 		m.head.Weight = m.emb.Weight
@@ -94,6 +98,9 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 		m.params = append(m.params, nn.Prefix("embedding", m.emb.Params())...)
 	}
 	m.params = append(m.params, nn.Prefix("rnn", m.rnn.Params())...)
+	if m.pool != nil {
+		m.params = append(m.params, nn.Prefix("pool", m.pool.Params())...)
+	}
 	hp := m.head.Params()
 	if s.Task == LM && s.Tie {
 		hp = hp[1:] // the weight is the embedding's

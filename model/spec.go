@@ -46,8 +46,8 @@ type Spec struct {
 	Embed int `json:"embed,omitempty" yaml:"embed"`
 	// Classes is the number of classes (classify).
 	Classes int `json:"classes,omitempty" yaml:"classes"`
-	// Pool reduces the sequence for classify: "last" (default), "mean"
-	// or "max".
+	// Pool reduces the sequence for classify: "last" (default), "mean",
+	// "max" or "attention" (learned attention pooling).
 	Pool string `json:"pool,omitempty" yaml:"pool"`
 	// Tie shares the embedding matrix with the output layer (lm; needs
 	// Embed == Hidden).
@@ -142,8 +142,8 @@ func (s Spec) withDefaults() (Spec, error) {
 			if s.Pool == "" {
 				s.Pool = "last"
 			}
-			if s.Pool != "last" && s.Pool != "mean" && s.Pool != "max" {
-				return s, &SpecError{"pool", s.Pool, "want last, mean or max"}
+			if s.Pool != "last" && s.Pool != "mean" && s.Pool != "max" && s.Pool != "attention" {
+				return s, &SpecError{"pool", s.Pool, "want last, mean, max or attention"}
 			}
 		} else {
 			if s.Bidirectional {

@@ -110,6 +110,8 @@ func (m *Model) classifyForward(tp *nn.Tape, b *TextBatch) *nn.Var {
 		feat = nn.MeanPool(tp, out, b.Lengths)
 	case "max":
 		feat = nn.MaxPool(tp, out, b.Lengths)
+	case "attention":
+		feat, _ = m.pool.Forward(tp, out, b.Lengths)
 	default: // the final states of the top layer, [forward | reverse]
 		top := m.Spec.Layers - 1
 		if m.Spec.Bidirectional {

@@ -55,7 +55,7 @@ func sentiment(n int, seed uint64) ([]string, []int) {
 }
 
 func TestClassify(t *testing.T) {
-	for _, pool := range []string{"last", "mean", "max"} {
+	for _, pool := range []string{"last", "mean", "max", "attention"} {
 		t.Run(pool, func(t *testing.T) {
 			texts, labels := sentiment(200, 1)
 			enc, err := text.NewEncoder(texts, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})

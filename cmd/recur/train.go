@@ -139,7 +139,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxLen, "max-len", 400, "classify: cut texts to this many tokens")
 	fs.IntVar(&o.SeqLen, "seq-len", 35, "lm: truncated-BPTT length (time steps per chunk)")
 	fs.IntVar(&o.Embed, "embed", 0, "embedding width (classify, lm; 0: the hidden size)")
-	fs.StringVar(&o.Pool, "pool", "last", "classify: last, mean or max")
+	fs.StringVar(&o.Pool, "pool", "last", "classify: last, mean, max or attention (learned attention pooling)")
 	fs.BoolVar(&o.Tie, "tie", false, "lm: tie the output layer to the embedding")
 	fs.StringVar(&o.Attention, "attention", "general", "seq2seq: attention kind: general, dot, concat or bahdanau")
 
