@@ -130,21 +130,25 @@ func BenchmarkLSTMTrain(b *testing.B) {
 	}
 }
 
+// BenchmarkLSTMInfer is batch-1 inference, forward only with a nil tape:
+// one layer (issue 3's latency target) and two (issue 7's forecast model).
 func BenchmarkLSTMInfer(b *testing.B) {
 	const T, B, I, H = 50, 1, 32, 128
-	b.Run(benchName(T, B, I, H, 1), func(b *testing.B) {
-		l, x, _ := setupLSTM(b, T, B, I, H, 1)
-		l.Forward(nil, x, nil, nil)
-		b.ReportAllocs()
-		b.ResetTimer()
-		start := time.Now()
-		for i := 0; i < b.N; i++ {
+	for _, L := range []int{1, 2} {
+		b.Run(benchName(T, B, I, H, L), func(b *testing.B) {
+			l, x, _ := setupLSTM(b, T, B, I, H, L)
 			l.Forward(nil, x, nil, nil)
-		}
-		per := time.Since(start).Seconds() / float64(b.N)
-		b.ReportMetric(per*1e6, "µs/seq")
-		reportRate(b, lstmFlops(T, B, I, H, 1)/per/1e9)
-	})
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				l.Forward(nil, x, nil, nil)
+			}
+			per := time.Since(start).Seconds() / float64(b.N)
+			b.ReportMetric(per*1e6, "µs/seq")
+			reportRate(b, lstmFlops(T, B, I, H, L)/per/1e9)
+		})
+	}
 }
 
 // BenchmarkLSTMVarLen trains on a batch whose lengths are uniform in

@@ -105,12 +105,14 @@ func gemvInto(y []float32, n, inc int, beta float32, k int, x, w []float32, ldw 
 	putScratch(s)
 }
 
-// gemvSplitMin is the operand size (k·n floats, 128 KiB) from which a GEMV
-// is split over the team, one part per thread: a GEMV streams its operand
-// once, from L2 at best (one 32-byte line per cycle here), so each core
-// reading half of it from its own L2 halves the time. Below, the operand
-// (nearly) fits L1 and the hand-off costs more than it saves.
-var gemvSplitMin = 512 << 10
+// gemvSplitMin is the operand size (k·n floats, 2 MiB) from which a GEMV is
+// split over the team, two parts per thread: a GEMV streams its operand
+// once, and from L3 or memory two cores draw more bandwidth. Smaller
+// operands stay on one core: an LSTM step's 256 KiB W_hh streams from L2 at
+// about 48 GFLOP/s on one core here, and split over the two vCPUs measured
+// slower on this shared machine (26 GFLOP/s wall), no faster on a quiet
+// Xeon's two cores (33 vs 46).
+const gemvSplitMin = 512 << 10
 
 // gemvSplit computes y[i] = alpha*Σ_{l<k} x[l]*w(l, i) (+ y[i] if accum),
 // i < n, with w as in gemvInto, on the team when the operand is large.
@@ -124,7 +126,7 @@ func gemvSplit(rows bool, k int, x, w []float32, ldw, n int, y []float32, alpha 
 	t := &team.tasks.gemv
 	*t = gemvPar{rows: rows, k: k, x: x, w: w, ldw: ldw, n: n, y: y, alpha: alpha, accum: accum}
 	threads := Threads()
-	t.per = (n + 16*threads - 1) / (16 * threads) * 16
+	t.per = (n + 32*threads - 1) / (32 * threads) * 16
 	runLocked((n+t.per-1)/t.per, t)
 	*t = gemvPar{}
 }
@@ -263,7 +265,7 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 }
 
 // gemvPacked computes y = alpha*x·B + beta*y over the panels of p, split
-// over the team (one part per thread) from gemvSplitMin, as gemvSplit.
+// over the team (two parts per thread) from gemvSplitMin, as gemvSplit.
 func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 	np := (p.N + 15) / 16
 	if p.K*p.N < gemvSplitMin || np < 4 || !lockTeam() {
@@ -273,7 +275,7 @@ func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 	defer unlockTeam()
 	t := &team.tasks.gemv
 	threads := Threads()
-	*t = gemvPar{x: x, p: p, alpha: alpha, beta: beta, y: y, np: np, per: (np + threads - 1) / threads}
+	*t = gemvPar{x: x, p: p, alpha: alpha, beta: beta, y: y, np: np, per: (np + 2*threads - 1) / (2 * threads)}
 	runLocked((np+t.per-1)/t.per, t)
 	*t = gemvPar{}
 }

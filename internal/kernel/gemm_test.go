@@ -275,7 +275,7 @@ func TestSgemmThreadsIdentical(t *testing.T) {
 
 func TestSgemv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, s := range [][2]int{{1, 1}, {5, 7}, {17, 64}, {64, 17}, {129, 300}, {3, 1000}, {600, 130}, {130, 600}} {
+	for _, s := range [][2]int{{1, 1}, {5, 7}, {17, 64}, {64, 17}, {129, 300}, {3, 1000}, {600, 130}, {130, 600}, {13, 64}, {512, 128}, {23, 8}} {
 		for _, tA := range []bool{false, true} {
 			for _, beta := range []float32{0, 1, -0.5} {
 				m, n := s[0], s[1]
@@ -556,7 +556,7 @@ func TestKernelsAllocateNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, threads := range []int{1, 2} {
 		SetThreads(threads)
-		for _, s := range [][3]int{{1, 512, 128}, {512, 1, 128}, {20, 800, 200}, {700, 256, 128}, {200, 800, 700}} {
+		for _, s := range [][3]int{{1, 512, 128}, {512, 1, 128}, {1, 1030, 520}, {20, 800, 200}, {700, 256, 128}, {200, 800, 700}} {
 			for _, tA := range []bool{false, true} {
 				g := newGemmCase(rng, tA, true, s[0], s[1], s[2], 1, 1, 1, 1)
 				p := NewPackedB(true, g.k, g.n, g.b[1:], g.ldb)
