@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
@@ -34,6 +37,8 @@ upwards) with /usr/bin/python3 after each recur run, with the same steps and
 repeats, at 1 and 2 threads, and prints PyTorch's better time and the speedup.
 --rounds N alternates N recur and N PyTorch runs per configuration and keeps
 the fastest of each side, which evens out a shared machine's load.
+--isolate measures each configuration in a fresh process (this binary again),
+so that its peak RSS excludes what earlier configurations left in the heap.
 
 --sweep times the first LSTM configuration (T50 B32 I64 H256) as T, B, H and
 the number of layers grow and writes sweep.csv and sweep.png under --out.
@@ -53,6 +58,7 @@ is every standard one, and a comma-separated list picks several.`,
 		fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for --compare-pytorch")
 		fs.StringVar(&o.script, "torch-script", "", "PyTorch script; empty means bench/torch_models.py found from the current directory upwards")
 		fs.StringVar(&o.torchThreads, "torch-threads", "1,2", "PyTorch thread counts to try; the better is reported")
+		fs.BoolVar(&o.isolate, "isolate", false, "run each configuration in a fresh process (this binary again), so that peak RSS is that configuration's alone")
 		fs.BoolVar(&o.sweep, "sweep", false, "time the scaling sweep and write sweep.csv and sweep.png")
 		fs.StringVar(&o.out, "out", ".", "`directory` for the --sweep outputs")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed runs to `file`")
@@ -65,7 +71,7 @@ is every standard one, and a comma-separated list picks several.`,
 type benchOptions struct {
 	config, python, script, torchThreads, out, cpuprofile string
 	repeat, steps, warmup, threads, rounds                int
-	json, torch, sweep                                    bool
+	json, torch, sweep, isolate                           bool
 }
 
 func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
@@ -83,6 +89,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	if o.threads < 0 {
 		return usagef("bench: -threads=%d must not be negative", o.threads)
+	}
+	if o.isolate && o.sweep {
+		return usagef("bench: -isolate runs named configurations; it does not combine with -sweep")
 	}
 	cfgs, err := benchrun.Select(o.config)
 	if err != nil {
@@ -123,7 +132,13 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := measure(ctx, c, opts, torch, o.rounds, o.warmup)
+		run := benchrun.Run
+		if o.isolate {
+			run = func(c benchrun.Config, opts benchrun.Options) (benchrun.Result, error) {
+				return runIsolated(ctx, c, opts, o.threads)
+			}
+		}
+		r, err := measure(ctx, run, c, opts, torch, o.rounds, o.warmup)
 		if err != nil {
 			return err
 		}
@@ -170,14 +185,14 @@ func newTorch(o benchOptions) (*benchrun.Torch, error) {
 // keeps the fastest of each side: on a shared machine other load only
 // ever slows a run down, so the minimum over alternating rounds is the
 // fairer estimate of both.
-func measure(ctx context.Context, c benchrun.Config, opts benchrun.Options, torch *benchrun.Torch, rounds, warmup int) (benchrun.Result, error) {
+func measure(ctx context.Context, run func(benchrun.Config, benchrun.Options) (benchrun.Result, error), c benchrun.Config, opts benchrun.Options, torch *benchrun.Torch, rounds, warmup int) (benchrun.Result, error) {
 	var best benchrun.Result
 	var bestTorch *benchrun.TorchResult
 	for i := 0; i < rounds; i++ {
 		if err := ctx.Err(); err != nil {
 			return best, err
 		}
-		r, err := benchrun.Run(c, opts)
+		r, err := run(c, opts)
 		if err != nil {
 			return best, fmt.Errorf("bench: %w", err)
 		}
@@ -214,7 +229,7 @@ func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := measure(ctx, sc.Config, opts, torch, o.rounds, o.warmup)
+		r, err := measure(ctx, benchrun.Run, sc.Config, opts, torch, o.rounds, o.warmup)
 		if err != nil {
 			return err
 		}
@@ -249,4 +264,35 @@ func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch 
 	}
 	fmt.Fprintf(stderr, "wrote %s and %s\n", csvPath, pngPath)
 	return nil
+}
+
+// runIsolated measures the named configuration c in a child process
+// running this same binary ("recur bench -json" for c alone) and returns
+// the child's result: its peak RSS then covers c and nothing measured
+// before it in this process.
+func runIsolated(ctx context.Context, c benchrun.Config, opts benchrun.Options, threads int) (benchrun.Result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return benchrun.Result{}, err
+	}
+	warm := opts.Warmup
+	if warm < 0 {
+		warm = 0
+	}
+	args := []string{"bench", "-json", "-config", c.Name, "-repeat", strconv.Itoa(opts.Repeat),
+		"-steps", strconv.Itoa(opts.Steps), "-warmup", strconv.Itoa(warm), "-threads", strconv.Itoa(threads)}
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return benchrun.Result{}, fmt.Errorf("%s %s: %v: %s", exe, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	var r benchrun.Result
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
+		return benchrun.Result{}, fmt.Errorf("isolated run of %s: %v in %q", c.Name, err, out.String())
+	}
+	if r.Config != c {
+		return benchrun.Result{}, fmt.Errorf("isolated run of %s measured %+v", c.Name, r.Config)
+	}
+	return r, nil
 }

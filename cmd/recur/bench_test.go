@@ -48,6 +48,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "-repeat", "0"},
 		{"bench", "-steps", "-1"},
 		{"bench", "-rounds", "0"},
+		{"bench", "-isolate", "-sweep"},
 		{"bench", "-threads", "-2"},
 		{"bench", "-compare-pytorch", "-torch-threads", "x"},
 		{"bench", "extra"},
@@ -79,5 +80,27 @@ func TestBenchComparePyTorch(t *testing.T) {
 	}
 	if want := r.Torch.MsPerStep / r.MsPerStep; r.Speedup != want {
 		t.Errorf("speedup = %v, want %v", r.Speedup, want)
+	}
+}
+
+func TestBenchIsolate(t *testing.T) {
+	t.Setenv("RECUR_TEST_MAIN", "1") // the re-executed test binary acts as recur (TestMain)
+	var out, errb bytes.Buffer
+	err := runMain(context.Background(), []string{"bench", "-config", "tiny,tiny-classify", "-steps", "2", "-repeat", "2", "-isolate", "-json"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("recur bench -isolate: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d JSON lines, want 2:\n%s", len(lines), out.String())
+	}
+	for i, name := range []string{"tiny", "tiny-classify"} {
+		var r benchrun.Result
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Config.Name != name || r.Steps != 2 || r.Repeat != 2 || !(r.MsPerStep > 0) || !(r.PeakRSSMB > 0) {
+			t.Errorf("isolated result %d = %+v, want %s with 2 steps, 2 repeats", i, r, name)
+		}
 	}
 }
