@@ -55,7 +55,7 @@ func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 }
 
 // strided returns the k-vector v[l*ld] (when col) or v[l] (otherwise) as a
-// contiguous slice, copying into pooled scratch (returned first) when needed.
+// contiguous slice, copying into cached scratch (returned first) when needed.
 func strided(v []float32, k, ld int, col bool) (*[]float32, []float32) {
 	if !col || ld == 1 || k == 1 {
 		return nil, v[:k]

@@ -304,7 +304,7 @@ func (g *gemmJob) tile(i, mr, i0, l0, kcp, q int, panel, strips []float32) {
 }
 
 // sgemmBlocked is Sgemm through the blocked driver: op(B) is packed into
-// pooled scratch, then the job runs (in parallel when it pays). m, n, k >= 1.
+// cached scratch, then the job runs (in parallel when it pays). m, n, k >= 1.
 func sgemmBlocked(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	rsa, csa := lda, 1
 	if tA {
