@@ -121,7 +121,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Target, "target", "", "forecast: target column(s), comma-separated names or indices (default: the last column)")
 	fs.StringVar(&o.Inputs, "inputs", "", "forecast: extra input columns besides the targets, comma-separated")
 	fs.StringVar(&o.Time, "time", "", "forecast: time column (default: detected; \"-\" for none)")
-	fs.IntVar(&o.Lookback, "lookback", 12, "forecast: input window length")
+	fs.IntVar(&o.Lookback, "lookback", 24, "forecast: input window length")
 	fs.IntVar(&o.Horizon, "horizon", 1, "forecast: number of future steps predicted")
 	fs.Float64Var(&o.TestFraction, "test-fraction", 0, "share of the data held out for testing, at the end (0: forecast 0.33, classify 0.2, lm 0.1)")
 	fs.Float64Var(&o.ValFraction, "val-fraction", 0, "share of the data before the test part used for validation, best-epoch selection and early stopping (0: none)")
@@ -144,13 +144,13 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Attention, "attention", "general", "seq2seq: attention kind: general, dot, concat or bahdanau")
 
 	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell: lstm or gru")
-	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 32, classify 64, lm 128)")
+	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 64, classify 64, lm 128, seq2seq 64)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
 	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (classify)")
 	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head")
 
 	fs.StringVar(&o.Optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", "))
-	fs.Float64Var(&o.LR, "lr", 0.01, "learning rate")
+	fs.Float64Var(&o.LR, "lr", 0, "learning rate (0: forecast 0.003, others 0.01)")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "L2 weight decay (decoupled for adamw)")
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "batch size (0: forecast 8, classify 32, lm 20 streams)")
@@ -230,7 +230,7 @@ func (o *trainOpts) taskDefaults() {
 		level  string
 	}
 	def := map[string]d{
-		model.Forecast: {0.33, 32, 8, 150, ""},
+		model.Forecast: {0.33, 64, 8, 150, ""},
 		model.Classify: {0.2, 64, 32, 10, "word"},
 		model.LM:       {0.1, 128, 20, 10, "char"},
 		model.Seq2Seq:  {0.1, 64, 32, 10, "word"},
@@ -249,6 +249,12 @@ func (o *trainOpts) taskDefaults() {
 	}
 	if o.Level == "" {
 		o.Level = def.level
+	}
+	if o.LR == 0 {
+		o.LR = 0.01
+		if o.Task == model.Forecast {
+			o.LR = 0.003
+		}
 	}
 }
 
