@@ -53,26 +53,26 @@ func (o Options) withDefaults() Options {
 
 // Result is the measurement of one configuration.
 type Result struct {
-	Config      Config  `json:"config"`
-	Describe    string  `json:"describe"`
-	Steps       int     `json:"steps"`
-	Repeat      int     `json:"repeat"`
-	Threads     int     `json:"threads"`
-	MsPerStep   float64 `json:"ms_per_step"` // median over repeats
-	MsMin       float64 `json:"ms_min"`
-	MsMax       float64 `json:"ms_max"`
-	SeqPerSec   float64 `json:"seq_per_sec"` // B sequences per step
-	GFlops      float64 `json:"gflops"`      // Config.Flops over the median time
-	LSTMGFlops  float64 `json:"lstm_gflops"` // the recurrent layers' FLOPs over the median time
-	PctPeak     float64 `json:"pct_peak"`    // GFlops against Threads × the core peak
-	PeakGFlops  float64 `json:"core_peak_gflops"`
-	PeakRSSMB   float64 `json:"peak_rss_mb"` // VmHWM during this configuration (process-wide)
-	MinMB       float64 `json:"min_mb"`      // Config.MinBytes
-	Allocs      float64 `json:"allocs_per_step"`
-	AllocBytes  float64 `json:"alloc_bytes_per_step"`
-	NumParams   int     `json:"params"`
-	Loss        float64 `json:"loss,omitempty"`
-	RSSResetted bool    `json:"rss_reset"` // whether the peak was reset before this configuration
+	Config     Config  `json:"config"`
+	Describe   string  `json:"describe"`
+	Steps      int     `json:"steps"`
+	Repeat     int     `json:"repeat"`
+	Threads    int     `json:"threads"`
+	MsPerStep  float64 `json:"ms_per_step"` // median over repeats
+	MsMin      float64 `json:"ms_min"`
+	MsMax      float64 `json:"ms_max"`
+	SeqPerSec  float64 `json:"seq_per_sec"` // B sequences per step
+	GFlops     float64 `json:"gflops"`      // Config.Flops over the median time
+	LSTMGFlops float64 `json:"lstm_gflops"` // the recurrent layers' FLOPs over the median time
+	PctPeak    float64 `json:"pct_peak"`    // GFlops against Threads × the core peak
+	PeakGFlops float64 `json:"core_peak_gflops"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"` // VmHWM during this configuration (process-wide)
+	MinMB      float64 `json:"min_mb"`      // Config.MinBytes
+	Allocs     float64 `json:"allocs_per_step"`
+	AllocBytes float64 `json:"alloc_bytes_per_step"`
+	NumParams  int     `json:"params"`
+	Loss       float64 `json:"loss,omitempty"`
+	RSSReset   bool    `json:"rss_reset"` // whether the peak was reset before this configuration
 
 	// Filled by a PyTorch comparison.
 	Torch *TorchResult `json:"torch,omitempty"`
@@ -129,16 +129,16 @@ func Run(c Config, o Options) (Result, error) {
 	res := Result{
 		Config: c, Describe: c.Describe(), Steps: steps, Repeat: o.Repeat, Threads: kernel.Threads(),
 		MsPerStep: med, MsMin: sorted[0], MsMax: sorted[len(sorted)-1],
-		SeqPerSec:   float64(c.B) / (med / 1e3),
-		GFlops:      total / (med / 1e3) / 1e9,
-		LSTMGFlops:  lstm / (med / 1e3) / 1e9,
-		PeakGFlops:  peak,
-		MinMB:       float64(c.MinBytes()) / (1 << 20),
-		Allocs:      float64(ms1.Mallocs-ms0.Mallocs) / n,
-		AllocBytes:  float64(ms1.TotalAlloc-ms0.TotalAlloc) / n,
-		NumParams:   m.NumParams(),
-		Loss:        m.Loss,
-		RSSResetted: reset,
+		SeqPerSec:  float64(c.B) / (med / 1e3),
+		GFlops:     total / (med / 1e3) / 1e9,
+		LSTMGFlops: lstm / (med / 1e3) / 1e9,
+		PeakGFlops: peak,
+		MinMB:      float64(c.MinBytes()) / (1 << 20),
+		Allocs:     float64(ms1.Mallocs-ms0.Mallocs) / n,
+		AllocBytes: float64(ms1.TotalAlloc-ms0.TotalAlloc) / n,
+		NumParams:  m.NumParams(),
+		Loss:       m.Loss,
+		RSSReset:   reset,
 	}
 	res.PctPeak = 100 * res.GFlops / (peak * float64(res.Threads))
 	res.PeakRSSMB = float64(PeakRSS()) / (1 << 20)
