@@ -295,22 +295,20 @@ func predictClassify(m *model.Model, o *useOpts, stdout io.Writer) error {
 	switch {
 	case o.Text != "":
 		texts = []string{o.Text}
-	case o.Data != "":
-		// The file needs a text column only; labels, if any, are ignored.
+	case strings.HasSuffix(o.Data, ".txt"):
 		b, err := os.ReadFile(o.Data)
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
-		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if strings.HasSuffix(o.Data, ".txt") {
-			texts = lines
-		} else {
-			l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.TextColumn})
-			if err != nil {
-				return fmt.Errorf("--data: %w", err)
-			}
-			texts = l.Texts
+		texts = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	case o.Data != "":
+		// A labelled file (TSV, CSV, JSONL) as training reads it; its
+		// labels are not used.
+		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn})
+		if err != nil {
+			return fmt.Errorf("--data: %w (unlabelled texts go in a .txt file, one per line)", err)
 		}
+		texts = l.Texts
 	default:
 		return usagef("predict: give --text TEXT or --data FILE")
 	}
