@@ -56,7 +56,7 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 			panic(fmt.Sprintf("nn: %s: state shape %v, want (%d, %d)", name, s.Value.Shape, B, H))
 		}
 	}
-	var ws *arena
+	var ws *floatArena
 	ws = c.arenas.get()
 	if tp == nil {
 		defer c.arenas.put(ws)

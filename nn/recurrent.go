@@ -267,7 +267,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	p := newSeqPlan(name+".Forward", T, B, lengths)
 	N := p.N
 	training := tp.Training()
-	var ws *arena
+	var ws *floatArena
 	if tp != nil {
 		ws = r.arenas.get()
 	} else {
@@ -417,7 +417,7 @@ func recGemmT(dst, dA []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB
 // hc (B, Ho) and cc (B, H) hold the initial states in sorted order and are
 // left holding each sequence's final state. dr, when not nil, receives
 // what backward needs.
-func (r *rnnCore) runDir(ws *arena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool) {
+func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool) {
 	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
 	G := r.kind.gates() * H
 	lstm, gru := r.kind == kindLSTM, r.kind == kindGRU
@@ -697,7 +697,7 @@ func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, 
 // gradient (nil for none); dhc (B, Ho) and dcc (B, H) enter holding the
 // gradient of the final states and leave holding that of the initial
 // states; dX (N, in) and the parameter gradients are accumulated.
-func (r *rnnCore) backDir(ws *arena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, ldy, yoff int, dX, dhc, dcc []float32) {
+func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, ldy, yoff int, dX, dhc, dcc []float32) {
 	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
 	G := r.kind.gates() * H
 	gru := r.kind == kindGRU

@@ -113,11 +113,11 @@ func (p *seqPlan) scatterRows(dst, src []float32, w int, add bool) {
 	}
 }
 
-// arena hands out float32 scratch slices from one growing buffer. A pooled
+// floatArena hands out float32 scratch slices from one growing buffer. A pooled
 // arena that has seen a call's total need serves the next call from a
 // single allocation made earlier, so inference allocates nothing per step
 // (and nothing per call once warm, apart from the returned tensors).
-type arena struct {
+type floatArena struct {
 	buf  []float32
 	off  int
 	need int
@@ -126,14 +126,14 @@ type arena struct {
 }
 
 // take returns n zeroed floats.
-func (a *arena) take(n int) []float32 {
+func (a *floatArena) take(n int) []float32 {
 	s := a.takeRaw(n)
 	clear(s)
 	return s
 }
 
 // takeRaw returns n floats with unspecified contents.
-func (a *arena) takeRaw(n int) []float32 {
+func (a *floatArena) takeRaw(n int) []float32 {
 	a.need += n
 	if a.off+n > len(a.buf) {
 		// Start a new chunk; earlier slices keep the old one alive.
@@ -153,7 +153,7 @@ func (a *arena) takeRaw(n int) []float32 {
 }
 
 // packed returns a reusable PackedB.
-func (a *arena) packed() *kernel.PackedB {
+func (a *floatArena) packed() *kernel.PackedB {
 	if a.npk == len(a.pk) {
 		a.pk = append(a.pk, &kernel.PackedB{})
 	}
@@ -163,7 +163,7 @@ func (a *arena) packed() *kernel.PackedB {
 }
 
 // reset makes the arena's memory reusable, growing it to last call's need.
-func (a *arena) reset() {
+func (a *floatArena) reset() {
 	if a.need > len(a.buf) {
 		a.buf = make([]float32, a.need)
 	}
@@ -177,10 +177,10 @@ func (a *arena) reset() {
 // reset instead is left to the GC). Safe for concurrent use.
 type arenaList struct {
 	mu   sync.Mutex
-	free []*arena
+	free []*floatArena
 }
 
-func (l *arenaList) get() *arena {
+func (l *arenaList) get() *floatArena {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if n := len(l.free); n > 0 {
@@ -188,11 +188,11 @@ func (l *arenaList) get() *arena {
 		l.free = l.free[:n-1]
 		return a
 	}
-	return new(arena)
+	return new(floatArena)
 }
 
 // put resets a and makes it available again.
-func (l *arenaList) put(a *arena) {
+func (l *arenaList) put(a *floatArena) {
 	a.reset()
 	l.mu.Lock()
 	l.free = append(l.free, a)

@@ -136,3 +136,33 @@ func TestOutputSizeAndZeroState(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainingAllocsDoNotGrowWithT checks that a training pass (forward
+// with a tape, backward) allocates a fixed number of times however long
+// the sequence: the activations come from the layer's reused arenas, the
+// per-step products from the kernels' cached scratch, at batch 1 (GEMV)
+// and above (packed GEMM), with every regularizer that adds per-step work.
+func TestTrainingAllocsDoNotGrowWithT(t *testing.T) {
+	for _, kind := range []cellKind{kindLSTM, kindGRU, kindRNNTanh} {
+		cfg := LSTMConfig{InputSize: 4, HiddenSize: 8, NumLayers: 2, Bidirectional: true}
+		r, err := newRNNCore(cfg.opts(kind), tensor.NewRNG(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocs := func(T, B int) float64 {
+			x := NewVar(tensor.New(T, B, 4))
+			pass := func() {
+				tp := &Tape{}
+				out, _ := r.forward(tp, x, nil, nil)
+				tp.Backward(out, tensor.New(out.Value.Shape...))
+			}
+			pass()
+			return testing.AllocsPerRun(10, pass)
+		}
+		for _, B := range []int{1, 3} {
+			if short, long := allocs(3, B), allocs(60, B); long > short {
+				t.Errorf("%v B=%d: %v allocations per training pass at T=60, %v at T=3: want no growth", kind, B, long, short)
+			}
+		}
+	}
+}
