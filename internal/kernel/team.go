@@ -38,23 +38,28 @@ func (f funcTask) runPart(part int) { f(part) }
 type teamJob struct {
 	// task is set before the generation is published and read only by a
 	// thread that has claimed a part of that generation.
-	task  teamTask
-	parts atomic.Int64
-	state atomic.Uint64 // generation<<32 | next part to hand out
-	done  atomic.Int64  // parts finished
+	task teamTask
+	// state is generation<<32 | parts<<16 | next part to hand out, in one
+	// word so that a thread still looking at the previous generation can
+	// never claim a part of the next one.
+	state atomic.Uint64
+	done  atomic.Int64 // parts finished
 }
+
+// maxParts bounds the parts of one call (they share state's 16-bit fields).
+const maxParts = 1<<16 - 1
 
 // work claims and runs parts of generation gen until none is left.
 func (j *teamJob) work(gen uint64) {
 	for {
 		s := j.state.Load()
-		if s>>32 != gen || int64(s&0xffffffff) >= j.parts.Load() {
+		if s>>32 != gen || s&0xffff >= s>>16&0xffff {
 			return
 		}
 		if !j.state.CompareAndSwap(s, s+1) {
 			continue
 		}
-		j.task.runPart(int(s & 0xffffffff))
+		j.task.runPart(int(s & 0xffff))
 		j.done.Add(1)
 	}
 }
@@ -163,6 +168,9 @@ func runLocked(parts int, task teamTask) {
 		}
 		return
 	}
+	if parts > maxParts {
+		panic("kernel: too many parts in a parallel call")
+	}
 	j := &team.job
 	team.gen++
 	if team.gen >= 1<<32 {
@@ -170,9 +178,8 @@ func runLocked(parts int, task teamTask) {
 	}
 	gen := team.gen
 	j.task = task
-	j.parts.Store(int64(parts))
 	j.done.Store(0)
-	j.state.Store(gen << 32)
+	j.state.Store(gen<<32 | uint64(parts)<<16)
 	team.grow.Lock()
 	ws := team.workers[:min(int(team.size.Load())-1, parts-1, len(team.workers))]
 	team.grow.Unlock()

@@ -34,7 +34,9 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 			}
 		}
 	}
-	for i := 0; i < 200; i++ {
+	// Back to back with changing part counts: a worker still finishing
+	// one call must never claim a part of the next.
+	for i := 0; i < 3000; i++ {
 		check(1 + i%9)
 	}
 	time.Sleep(2 * teamSpin)
