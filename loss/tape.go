@@ -1,12 +1,14 @@
 package loss
 
 import (
+	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
 
 // Func evaluates a loss on a prediction, writing dL/dpred into grad when
-// grad is not nil (grad has the prediction's length). Every loss of this
+// grad is not nil (grad has the prediction's length; its contents on entry
+// are unspecified, so every element must be written). Every loss of this
 // package fits in a closure:
 //
 //	func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, y, loss.Options{}) }
@@ -28,15 +30,23 @@ func Record(tp *nn.Tape, pred *nn.Var, f Func) (*nn.Var, float64) {
 		out.Value.Data[0] = float32(v)
 		return out, v
 	}
-	g := make([]float32, len(pred.Value.Data))
+	// The gradient goes into a tape buffer (reused across steps when the
+	// tape is), and backward hands it to pred as its gradient when pred
+	// has none yet, so the common case neither allocates nor adds.
+	gt := tp.Buffer(pred.Value.Shape...)
+	g := gt.Data
 	v := f(g)
 	out.Value.Data[0] = float32(v)
 	tp.Add(func() {
 		s := out.G().Data[0]
-		dst := pred.G().Data
-		for i, v := range g {
-			dst[i] += s * v
+		if pred.Grad == nil {
+			if s != 1 {
+				kernel.Scal(s, g)
+			}
+			pred.Grad = gt
+			return
 		}
+		kernel.Axpy(s, g, pred.Grad.Data)
 	})
 	return out, v
 }

@@ -49,7 +49,7 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 	}
 	n := x.Value.Len() / l.In
 	shape := append(append([]int(nil), x.Value.Shape[:len(x.Value.Shape)-1]...), l.Out)
-	y := tensor.New(shape...)
+	y := tp.Buffer(shape...) // fully written below: bias rows, or beta = 0
 	y2 := y.Reshape(n, l.Out)
 	if l.Bias != nil {
 		for r := 0; r < n; r++ {
@@ -60,7 +60,7 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 	tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, l.Bias != nil)
 	return record(tp, y, func(g *tensor.Tensor) {
 		dy := g.Reshape(n, l.Out)
-		tensor.MatMulTo(x.G().Reshape(n, l.In), dy, tensor.No, l.Weight.Value, tensor.No, true)
+		tensor.MatMulTo(tp.Grad(x).Reshape(n, l.In), dy, tensor.No, l.Weight.Value, tensor.No, true)
 		if !l.Weight.Frozen {
 			tensor.MatMulTo(l.Weight.Grad, dy, tensor.Trans, x2, tensor.No, true)
 		}

@@ -105,6 +105,80 @@ type Tape struct {
 	// Eval, when true, keeps recording gradients but turns training-only
 	// behaviour (dropout, zoneout, weight-drop) off.
 	Eval bool
+	// arena holds the buffers handed out by Buffer, Zeros and Grad.
+	arena arena
+}
+
+// arena recycles the tape's buffers: used ones go back to free (keyed by
+// element count) when the tape is cleared, so a tape reused across
+// training steps hands the same memory out again instead of allocating
+// (and page-faulting) fresh activation and gradient buffers every step.
+type arena struct {
+	free map[int][]*tensor.Tensor
+	used []*tensor.Tensor
+}
+
+func (a *arena) get(shape []int) *tensor.Tensor {
+	n := tensor.Numel(shape)
+	if l := a.free[n]; len(l) > 0 {
+		t := l[len(l)-1]
+		l[len(l)-1] = nil
+		a.free[n] = l[:len(l)-1]
+		t.Shape = append(t.Shape[:0], shape...)
+		a.used = append(a.used, t)
+		return t
+	}
+	t := tensor.New(shape...)
+	a.used = append(a.used, t)
+	return t
+}
+
+// release makes every used buffer free again.
+func (a *arena) release() {
+	if len(a.used) == 0 {
+		return
+	}
+	if a.free == nil {
+		a.free = make(map[int][]*tensor.Tensor)
+	}
+	for i, t := range a.used {
+		n := len(t.Data)
+		a.free[n] = append(a.free[n], t)
+		a.used[i] = nil
+	}
+	a.used = a.used[:0]
+}
+
+// Buffer returns a tensor of the given shape with unspecified contents.
+// With a tape it comes from the tape's arena: it stays valid through the
+// tape's next Backward (or Reset) and is handed out again once the tape
+// records after that, so a value read after Backward must be read (or
+// copied) before the next forward on the same tape. With a nil tape it is
+// a fresh tensor.New.
+func (tp *Tape) Buffer(shape ...int) *tensor.Tensor {
+	if tp == nil {
+		return tensor.New(shape...)
+	}
+	return tp.arena.get(shape)
+}
+
+// Zeros is Buffer with the contents cleared.
+func (tp *Tape) Zeros(shape ...int) *tensor.Tensor {
+	if tp == nil {
+		return tensor.New(shape...)
+	}
+	t := tp.arena.get(shape)
+	clear(t.Data)
+	return t
+}
+
+// Grad returns v's gradient like v.G(), taking a zeroed buffer from the
+// tape's arena (see Buffer for its lifetime) when v has none yet.
+func (tp *Tape) Grad(v *Var) *tensor.Tensor {
+	if v.Grad == nil {
+		v.Grad = tp.Zeros(v.Value.Shape...)
+	}
+	return v.Grad
 }
 
 // Training reports whether training-only behaviour is on: tp is not nil
@@ -134,10 +208,13 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 		tp.ops[i] = nil
 	}
 	tp.ops = tp.ops[:0]
+	tp.arena.release()
 }
 
-// Reset drops the recorded closures without running them.
+// Reset drops the recorded closures without running them and makes the
+// arena's buffers available again.
 func (tp *Tape) Reset() {
 	clear(tp.ops)
 	tp.ops = tp.ops[:0]
+	tp.arena.release()
 }

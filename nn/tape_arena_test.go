@@ -1,0 +1,84 @@
+package nn
+
+import (
+	"testing"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+func TestTapeArenaReusesAfterBackward(t *testing.T) {
+	var tp Tape
+	a := tp.Buffer(3, 4)
+	b := tp.Buffer(12)
+	if &a.Data[0] == &b.Data[0] {
+		t.Fatal("two live buffers share memory")
+	}
+	a.Data[5] = 7
+	y := NewVar(tensor.New(1))
+	tp.Backward(y, nil)
+	c := tp.Zeros(2, 6)
+	if got, want := c.Shape, []int{2, 6}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("shape %v, want %v", got, want)
+	}
+	if &c.Data[0] != &a.Data[0] && &c.Data[0] != &b.Data[0] {
+		t.Error("buffer not reused after Backward")
+	}
+	for i, v := range c.Data {
+		if v != 0 {
+			t.Fatalf("Zeros[%d] = %v, want 0", i, v)
+		}
+	}
+	d := tp.Buffer(4, 3)
+	if &d.Data[0] == &c.Data[0] {
+		t.Error("a live buffer was handed out twice")
+	}
+	tp.Reset()
+	if e := tp.Buffer(5); len(e.Data) != 5 {
+		t.Errorf("len %d, want 5", len(e.Data))
+	}
+}
+
+func TestTapeGrad(t *testing.T) {
+	var tp Tape
+	v := NewVar(tensor.New(2, 3))
+	g := tp.Grad(v)
+	if g != v.Grad || len(g.Data) != 6 {
+		t.Fatalf("Grad did not set v.Grad of 6 elements")
+	}
+	if tp.Grad(v) != g {
+		t.Error("second Grad replaced the gradient")
+	}
+	var nilTape *Tape
+	w := NewVar(tensor.New(4))
+	if got := nilTape.Grad(w); len(got.Data) != 4 {
+		t.Errorf("nil tape Grad len %d, want 4", len(got.Data))
+	}
+}
+
+func TestLinearSteadyStateReusesBuffers(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	l := NewLinear(8, 16, true, rng)
+	x := NewVar(tensor.New(5, 8))
+	rng.FillUniform(x.Value, -1, 1)
+	var tp Tape
+	step := func() *Var {
+		x.Grad = nil
+		y := l.Forward(&tp, x)
+		dy := tensor.New(y.Value.Shape...)
+		dy.Fill(1)
+		tp.Backward(y, dy)
+		return y
+	}
+	first := step()
+	want := append([]float32(nil), first.Value.Data...)
+	wantG := append([]float32(nil), x.Grad.Data...)
+	second := step()
+	if &first.Value.Data[0] != &second.Value.Data[0] {
+		t.Error("Linear output not reused across steps")
+	}
+	for i := range want {
+		if second.Value.Data[i] != want[i] || x.Grad.Data[i%len(x.Grad.Data)] != wantG[i%len(wantG)] {
+			t.Fatalf("step 2 differs at %d: got %v want %v", i, second.Value.Data[i], want[i])
+		}
+	}
+}
