@@ -15,8 +15,10 @@
 // Run smooths the loss with a bias-corrected exponential moving average and
 // stops once the smoothed loss exceeds DivergeFactor times the best one
 // (or the loss is NaN or infinite). The suggestion is the point of steepest
-// descent of the smoothed loss against log(lr), before its minimum; when
-// the curve gives none, a tenth of the LR at the minimum. Save the model
+// descent of the smoothed loss against log(lr), before its minimum and
+// past the first tenth of the sweep, read over a span of 5% of it; when
+// the curve gives none, or gives one more than two decades below the
+// minimum, a tenth of the LR at the minimum. Save the model
 // and optimizer state before the test and restore them after: the test
 // trains the model into divergence.
 package lrfind
@@ -51,7 +53,8 @@ type Result struct {
 	// Steepest is the LR where the smoothed loss falls fastest (0 when the
 	// curve has no falling part).
 	Steepest float64
-	// Suggested is Steepest, or MinLR/10 when there is none.
+	// Suggested is Steepest, or MinLR/10 when there is none or it lies
+	// more than two decades below MinLR.
 	Suggested float64
 }
 
@@ -136,17 +139,24 @@ func Run(c Config, step func(lr float64) (float64, error)) (*Result, error) {
 		return nil, fmt.Errorf("lrfind: the loss was not finite at the first step (lr %g)", c.MinLR)
 	}
 	r.MinLR = r.LRs[bestAt]
-	// Steepest descent: the most negative slope d(smoothed)/d(log lr)
-	// between consecutive points up to the minimum.
+	// Steepest descent: the most negative slope d(smoothed)/d(log lr) up
+	// to the minimum, measured over a span of w points and ignoring the
+	// first tenth of the sweep. At the start the moving average rests on a
+	// handful of noisy losses, and a slope read there suggests a learning
+	// rate far too small to train with.
+	w := max(1, len(r.Smoothed)/20)
 	steepest := 0.0
-	for i := 1; i <= bestAt; i++ {
-		slope := (r.Smoothed[i] - r.Smoothed[i-1]) / math.Log(r.LRs[i]/r.LRs[i-1])
+	for i := max(w, len(r.Smoothed)/10); i <= bestAt; i++ {
+		slope := (r.Smoothed[i] - r.Smoothed[i-w]) / math.Log(r.LRs[i]/r.LRs[i-w])
 		if slope < steepest {
-			steepest, r.Steepest = slope, r.LRs[i]
+			steepest, r.Steepest = slope, r.LRs[i-w/2]
 		}
 	}
+	// A steepest point more than two decades below the minimum is the
+	// moving average still settling from noisy first losses, not the
+	// descent: fall back to a tenth of the minimum's LR then.
 	r.Suggested = r.Steepest
-	if r.Suggested == 0 {
+	if r.Suggested == 0 || r.Suggested < r.MinLR/100 {
 		r.Suggested = r.MinLR / 10
 	}
 	return r, nil

@@ -106,3 +106,30 @@ func TestErrors(t *testing.T) {
 		t.Errorf("NaN at the first step: got nil error")
 	}
 }
+
+// TestNoisyStartIsNotSuggested: a sharp drop between the first two losses
+// (a noisy first batch) must not become the suggestion; the real descent
+// later in the sweep must.
+func TestNoisyStartIsNotSuggested(t *testing.T) {
+	c := Config{MinLR: 1e-7, MaxLR: 10, Steps: 100}
+	i := 0
+	res, err := Run(c, func(lr float64) (float64, error) {
+		i++
+		switch {
+		case i == 1:
+			return 5, nil // an unlucky first batch
+		case lr < 1e-3:
+			return 1, nil
+		case lr < 1:
+			return 1 - 0.25*math.Log10(lr/1e-3), nil // falls to 0.25 at lr 1
+		default:
+			return 0.25 * math.Pow(lr, 4), nil // diverges
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Suggested; got < 1e-3 || got > 1 {
+		t.Errorf("Suggested = %g, want within the real descent [1e-3, 1]", got)
+	}
+}
