@@ -113,53 +113,55 @@ func CrossEntropy(grad, logits []float32, targets []int, C int, o ClassOptions) 
 	for c := 0; c < C; c++ {
 		wsum += o.w(c)
 	}
-	var scratch []float32
-	if grad == nil {
-		scratch = make([]float32, C)
-	}
-	var total float64
-	for i := 0; i < N; i++ {
-		x := logits[i*C : (i+1)*C]
-		e := scratch
-		if grad != nil {
-			e = grad[i*C : (i+1)*C]
-		}
-		y := targets[i]
-		if o.skip("CrossEntropy", i, y, C) {
-			clear(e)
-			continue
-		}
-		m := rowMax(x)
-		for j, v := range x {
-			e[j] = v - m
-		}
-		kernel.Exp(e, e)
-		sum := sum64(e)
-		lse := float64(m) + math.Log(sum)
-		wy := o.w(y)
-		per := (1 - eps) * wy * (lse - float64(x[y]))
-		if eps > 0 {
-			var sm float64
-			for c, v := range x {
-				sm += o.w(c) * (lse - float64(v))
-			}
-			per += eps / fC * sm
-		}
-		total += per
+	rows := func(lo, hi int) float64 {
+		var scratch []float32
 		if grad == nil {
-			continue
+			scratch = make([]float32, C)
 		}
-		// d(−lp_k)/dx_j = softmax_j − δ_jk, softmax_j = e_j/sum.
-		a := ((1-eps)*wy + eps/fC*wsum) * scale / sum
-		if o.Weight == nil && eps == 0 {
-			kernel.Scal(float32(a), e)
-		} else {
-			for j := range e {
-				e[j] = float32(float64(e[j])*a - eps/fC*o.w(j)*scale)
+		var total float64
+		for i := lo; i < hi; i++ {
+			x := logits[i*C : (i+1)*C]
+			e := scratch
+			if grad != nil {
+				e = grad[i*C : (i+1)*C]
 			}
+			y := targets[i]
+			if o.skip("CrossEntropy", i, y, C) {
+				clear(e)
+				continue
+			}
+			m := rowMax(x)
+			subInto(e, x, m)
+			kernel.Exp(e, e)
+			sum := sum64(e)
+			lse := float64(m) + math.Log(sum)
+			wy := o.w(y)
+			per := (1 - eps) * wy * (lse - float64(x[y]))
+			if eps > 0 {
+				var sm float64
+				for c, v := range x {
+					sm += o.w(c) * (lse - float64(v))
+				}
+				per += eps / fC * sm
+			}
+			total += per
+			if grad == nil {
+				continue
+			}
+			// d(−lp_k)/dx_j = softmax_j − δ_jk, softmax_j = e_j/sum.
+			a := ((1-eps)*wy + eps/fC*wsum) * scale / sum
+			if o.Weight == nil && eps == 0 {
+				kernel.Scal(float32(a), e)
+			} else {
+				for j := range e {
+					e[j] = float32(float64(e[j])*a - eps/fC*o.w(j)*scale)
+				}
+			}
+			e[y] -= float32((1 - eps) * wy * scale)
 		}
-		e[y] -= float32((1 - eps) * wy * scale)
+		return total
 	}
+	total := rows(0, N)
 	return total * scale
 }
 
@@ -260,15 +262,42 @@ func NLL(grad, logp []float32, targets []int, C int, o ClassOptions) float64 {
 	return total * scale
 }
 
-// rowMax returns the largest element of x (len(x) >= 1).
+// rowMax returns the largest element of x (len(x) >= 1), with four
+// independent maxima so the comparisons pipeline (plain comparisons: the
+// builtin max's NaN handling costs half again). A NaN in x does not
+// matter here: it propagates through the exponentials and the sum anyway.
 func rowMax(x []float32) float32 {
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+		if x[i+1] > m1 {
+			m1 = x[i+1]
+		}
+		if x[i+2] > m2 {
+			m2 = x[i+2]
+		}
+		if x[i+3] > m3 {
+			m3 = x[i+3]
 		}
 	}
-	return m
+	for ; i < len(x); i++ {
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
+// subInto sets e[j] = x[j] − m.
+func subInto(e, x []float32, m float32) {
+	e = e[:len(x)]
+	for j, v := range x {
+		e[j] = v - m
+	}
 }
 
 // sum64 returns Σ x accumulated in float64, with four independent sums so
