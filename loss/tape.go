@@ -43,7 +43,7 @@ func Record(tp *nn.Tape, pred *nn.Var, f Func) (*nn.Var, float64) {
 			if s != 1 {
 				kernel.Scal(s, g)
 			}
-			pred.Grad = gt
+			tp.SetGrad(pred, gt)
 			return
 		}
 		kernel.Axpy(s, g, pred.Grad.Data)

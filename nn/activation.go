@@ -12,12 +12,12 @@ import (
 // dy·f'(x) into x's gradient; grad(dx, dy, x, y) does that accumulation
 // for the whole tensor.
 func elementwise(tp *Tape, x *Var, y *tensor.Tensor, grad func(dx, dy, x, y []float32)) *Var {
-	return record(tp, y, func(dy *tensor.Tensor) { grad(x.G().Data, dy.Data, x.Value.Data, y.Data) })
+	return record(tp, y, func(dy *tensor.Tensor) { grad(tp.Grad(x).Data, dy.Data, x.Value.Data, y.Data) })
 }
 
 // Tanh returns tanh(x) element-wise, any shape.
 func Tanh(tp *Tape, x *Var) *Var {
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	kernel.Tanh(y.Data, x.Value.Data)
 	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
 		for i, g := range dy {
@@ -28,7 +28,7 @@ func Tanh(tp *Tape, x *Var) *Var {
 
 // Sigmoid returns 1/(1+exp(−x)) element-wise, any shape.
 func Sigmoid(tp *Tape, x *Var) *Var {
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	kernel.Sigmoid(y.Data, x.Value.Data)
 	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
 		for i, g := range dy {
@@ -39,7 +39,7 @@ func Sigmoid(tp *Tape, x *Var) *Var {
 
 // ReLU returns max(x, 0) element-wise; its gradient at 0 is 0 (PyTorch).
 func ReLU(tp *Tape, x *Var) *Var {
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	for i, v := range x.Value.Data {
 		if v > 0 {
 			y.Data[i] = v
@@ -57,7 +57,7 @@ func ReLU(tp *Tape, x *Var) *Var {
 // GELU returns the exact (erf) Gaussian error linear unit
 // x·Φ(x) = x·(1+erf(x/√2))/2, PyTorch's default.
 func GELU(tp *Tape, x *Var) *Var {
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	for i, v := range x.Value.Data {
 		f := float64(v)
 		y.Data[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
@@ -94,9 +94,9 @@ func Activation(name string) (func(tp *Tape, x *Var) *Var, error) {
 func Softmax(tp *Tape, x *Var) *Var {
 	w := x.Value.Dim(-1)
 	rows := x.Value.Len() / max(w, 1)
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	kernel.SoftmaxRows(y.Data, x.Value.Data, rows, w)
-	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(x.G().Data, dy.Data, y.Data, rows, w) })
+	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(tp.Grad(x).Data, dy.Data, y.Data, rows, w) })
 }
 
 // softmaxBackward adds into dx the gradient through row-wise softmax p:

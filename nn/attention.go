@@ -56,9 +56,9 @@ func MaskedSoftmax(tp *Tape, x *Var, mask []bool) *Var {
 	w := x.Value.Dim(-1)
 	rows := x.Value.Len() / max(w, 1)
 	checkMask("MaskedSoftmax", mask, x.Value.Len())
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	maskedSoftmaxRows(y.Data, x.Value.Data, mask, rows, w)
-	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(x.G().Data, dy.Data, y.Data, rows, w) })
+	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(tp.Grad(x).Data, dy.Data, y.Data, rows, w) })
 }
 
 // CausalMask returns the (B, Tq, Tk) mask that lets query i attend to keys
@@ -122,8 +122,8 @@ func SDPAScaled(tp *Tape, q, k, v *Var, mask []bool, scale float64) (out, weight
 	B, Tq, d, Tk, dv := qs[0], qs[1], qs[2], ks[1], vs[2]
 	checkMask("SDPA", mask, B*Tq*Tk)
 	sc := float32(scale)
-	P := tensor.New(B, Tq, Tk)
-	O := tensor.New(B, Tq, dv)
+	P := tp.Zeros(B, Tq, Tk)
+	O := tp.Zeros(B, Tq, dv)
 	S := make([]float32, Tq*Tk)
 	for b := 0; b < B; b++ {
 		qb, kb, vb := q.Value.Data[b*Tq*d:(b+1)*Tq*d], k.Value.Data[b*Tk*d:(b+1)*Tk*d], v.Value.Data[b*Tk*dv:(b+1)*Tk*dv]
@@ -144,7 +144,7 @@ func SDPAScaled(tp *Tape, q, k, v *Var, mask []bool, scale float64) (out, weight
 		if out.Grad == nil && weights.Grad == nil {
 			return
 		}
-		dq, dk, dvv := q.G().Data, k.G().Data, v.G().Data
+		dq, dk, dvv := tp.Grad(q).Data, tp.Grad(k).Data, tp.Grad(v).Data
 		dP := make([]float32, Tq*Tk)
 		dS := make([]float32, Tq*Tk)
 		for b := 0; b < B; b++ {
@@ -184,12 +184,12 @@ func dotScores(tp *Tape, query, keys *Var) *Var {
 	if d != dk {
 		panic(fmt.Sprintf("nn: dot attention of query width %d and key width %d", d, dk))
 	}
-	s := tensor.New(B, T)
+	s := tp.Zeros(B, T)
 	for b := 0; b < B; b++ {
 		kernel.Sgemv(false, T, d, 1, keys.Value.Data[b*T*d:(b+1)*T*d], d, query.Value.Data[b*d:(b+1)*d], 0, s.Data[b*T:(b+1)*T])
 	}
 	return record(tp, s, func(ds *tensor.Tensor) {
-		dq, dk := query.G().Data, keys.G().Data
+		dq, dk := tp.Grad(query).Data, tp.Grad(keys).Data
 		for b := 0; b < B; b++ {
 			kb := keys.Value.Data[b*T*d : (b+1)*T*d]
 			kernel.Sgemv(true, T, d, 1, kb, d, ds.Data[b*T:(b+1)*T], 1, dq[b*d:(b+1)*d])
@@ -208,7 +208,7 @@ func additiveScores(tp *Tape, qp, kp *Var, v *Param) *Var {
 		panic(fmt.Sprintf("nn: additive attention of widths %d, %d and v %v", da, dk, v.Value.Shape))
 	}
 	th := make([]float32, B*T*da)
-	s := tensor.New(B, T)
+	s := tp.Zeros(B, T)
 	for b := 0; b < B; b++ {
 		for j := 0; j < T; j++ {
 			r := th[(b*T+j)*da : (b*T+j+1)*da]
@@ -219,7 +219,7 @@ func additiveScores(tp *Tape, qp, kp *Var, v *Param) *Var {
 		}
 	}
 	return record(tp, s, func(ds *tensor.Tensor) {
-		dqp, dkp := qp.G().Data, kp.G().Data
+		dqp, dkp := tp.Grad(qp).Data, tp.Grad(kp).Data
 		dt := make([]float32, da)
 		for b := 0; b < B; b++ {
 			for j := 0; j < T; j++ {
@@ -245,12 +245,12 @@ func weightedSum(tp *Tape, alpha, values *Var) *Var {
 	if alpha.Value.Shape[1] != T {
 		panic(fmt.Sprintf("nn: attention weights %v for values %v", alpha.Value.Shape, values.Value.Shape))
 	}
-	c := tensor.New(B, dv)
+	c := tp.Zeros(B, dv)
 	for b := 0; b < B; b++ {
 		kernel.Sgemv(true, T, dv, 1, values.Value.Data[b*T*dv:(b+1)*T*dv], dv, alpha.Value.Data[b*T:(b+1)*T], 0, c.Data[b*dv:(b+1)*dv])
 	}
 	return record(tp, c, func(dc *tensor.Tensor) {
-		da, dval := alpha.G().Data, values.G().Data
+		da, dval := tp.Grad(alpha).Data, tp.Grad(values).Data
 		for b := 0; b < B; b++ {
 			vb := values.Value.Data[b*T*dv : (b+1)*T*dv]
 			g := dc.Data[b*dv : (b+1)*dv]

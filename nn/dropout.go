@@ -41,12 +41,12 @@ func (d *Dropout) Forward(tp *Tape, x *Var) *Var {
 
 // applyMask returns x ⊙ mask, the mask repeating every period elements.
 func applyMask(tp *Tape, x *Var, mask []float32, period int) *Var {
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	for i, v := range x.Value.Data {
 		y.Data[i] = v * mask[i%period]
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := x.G().Data
+		dx := tp.Grad(x).Data
 		for i, g := range dy.Data {
 			dx[i] += g * mask[i%period]
 		}

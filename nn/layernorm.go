@@ -42,7 +42,7 @@ func (l *LayerNorm) Forward(tp *Tape, x *Var) *Var {
 		panic(fmt.Sprintf("nn: LayerNorm(%d) input shape %v", F, x.Value.Shape))
 	}
 	n := x.Value.Len() / F
-	y := tensor.New(x.Value.Shape...)
+	y := tp.Zeros(x.Value.Shape...)
 	xhat := make([]float32, len(y.Data))
 	rstd := make([]float32, n)
 	w, b := l.Weight.Value.Data, l.Bias.Value.Data
@@ -66,7 +66,7 @@ func (l *LayerNorm) Forward(tp *Tape, x *Var) *Var {
 		}
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := x.G().Data
+		dx := tp.Grad(x).Data
 		dw, db := l.Weight.Grad.Data, l.Bias.Grad.Data
 		for r := 0; r < n; r++ {
 			g, h := dy.Data[r*F:(r+1)*F], xhat[r*F:(r+1)*F]

@@ -68,7 +68,7 @@ func Concat(tp *Tape, axis int, xs ...*Var) *Var {
 	}
 	shape := append([]int(nil), s0...)
 	shape[ax] = total
-	y := tensor.New(shape...)
+	y := tp.Zeros(shape...)
 	row := total * inner
 	off := 0
 	for _, x := range xs {
@@ -82,7 +82,7 @@ func Concat(tp *Tape, axis int, xs ...*Var) *Var {
 		off := 0
 		for _, x := range xs {
 			w := x.Value.Shape[ax] * inner
-			dx := x.G().Data
+			dx := tp.Grad(x).Data
 			for o := 0; o < outer; o++ {
 				addInto(dx[o*w:(o+1)*w], dy.Data[o*row+off:o*row+off+w])
 			}
@@ -116,13 +116,13 @@ func Slice(tp *Tape, axis int, x *Var, from, to int) *Var {
 	}
 	shape := append([]int(nil), x.Value.Shape...)
 	shape[ax] = to - from
-	y := tensor.New(shape...)
+	y := tp.Zeros(shape...)
 	w, row, off := (to-from)*inner, n*inner, from*inner
 	for o := 0; o < outer; o++ {
 		copy(y.Data[o*w:(o+1)*w], x.Value.Data[o*row+off:o*row+off+w])
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := x.G().Data
+		dx := tp.Grad(x).Data
 		for o := 0; o < outer; o++ {
 			addInto(dx[o*row+off:o*row+off+w], dy.Data[o*w:(o+1)*w])
 		}
@@ -151,13 +151,13 @@ func Stack(tp *Tape, xs ...*Var) *Var {
 		}
 	}
 	w := xs[0].Value.Len()
-	y := tensor.New(append([]int{len(xs)}, xs[0].Value.Shape...)...)
+	y := tp.Zeros(append([]int{len(xs)}, xs[0].Value.Shape...)...)
 	for i, x := range xs {
 		copy(y.Data[i*w:(i+1)*w], x.Value.Data)
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
 		for i, x := range xs {
-			addInto(x.G().Data, dy.Data[i*w:(i+1)*w])
+			addInto(tp.Grad(x).Data, dy.Data[i*w:(i+1)*w])
 		}
 	})
 }
@@ -176,7 +176,7 @@ func Add(tp *Tape, xs ...*Var) *Var {
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
 		for _, x := range xs {
-			addInto(x.G().Data, dy.Data)
+			addInto(tp.Grad(x).Data, dy.Data)
 		}
 	})
 }
@@ -184,7 +184,7 @@ func Add(tp *Tape, xs ...*Var) *Var {
 // Mul returns the element-wise product a ⊙ b of equally sized a and b.
 func Mul(tp *Tape, a, b *Var) *Var {
 	return record(tp, tensor.MulTo(nil, a.Value, b.Value), func(dy *tensor.Tensor) {
-		da, db := a.G().Data, b.G().Data
+		da, db := tp.Grad(a).Data, tp.Grad(b).Data
 		for i, g := range dy.Data {
 			da[i] += g * b.Value.Data[i]
 			db[i] += g * a.Value.Data[i]
@@ -194,13 +194,13 @@ func Mul(tp *Tape, a, b *Var) *Var {
 
 // Scale returns s·x.
 func Scale(tp *Tape, s float32, x *Var) *Var {
-	return record(tp, tensor.ScaleTo(nil, s, x.Value), func(dy *tensor.Tensor) { x.G().AddScaled(s, dy) })
+	return record(tp, tensor.ScaleTo(nil, s, x.Value), func(dy *tensor.Tensor) { tp.Grad(x).AddScaled(s, dy) })
 }
 
 // Reshape returns x with a new shape of the same size (one dimension may
 // be −1). The value shares x's data; the gradient flows back to x.
 func Reshape(tp *Tape, x *Var, shape ...int) *Var {
-	return record(tp, x.Value.Reshape(shape...), func(dy *tensor.Tensor) { addInto(x.G().Data, dy.Data) })
+	return record(tp, x.Value.Reshape(shape...), func(dy *tensor.Tensor) { addInto(tp.Grad(x).Data, dy.Data) })
 }
 
 // SwapTB swaps the first two axes of x (T, B, ...) → (B, T, ...): time-
@@ -216,14 +216,14 @@ func SwapTB(tp *Tape, x *Var) *Var {
 		w *= d
 	}
 	shape := append([]int{B, T}, s[2:]...)
-	y := tensor.New(shape...)
+	y := tp.Zeros(shape...)
 	for t := 0; t < T; t++ {
 		for b := 0; b < B; b++ {
 			copy(y.Data[(b*T+t)*w:(b*T+t+1)*w], x.Value.Data[(t*B+b)*w:(t*B+b+1)*w])
 		}
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := x.G().Data
+		dx := tp.Grad(x).Data
 		for t := 0; t < T; t++ {
 			for b := 0; b < B; b++ {
 				addInto(dx[(t*B+b)*w:(t*B+b+1)*w], dy.Data[(b*T+t)*w:(b*T+t+1)*w])

@@ -40,13 +40,13 @@ func poolShape(op string, x *Var, lengths []int) (T, B, F int, ls []int) {
 func LastStep(tp *Tape, out *Var, lengths []int) *Var {
 	T, B, F, ls := poolShape("LastStep", out, lengths)
 	_ = T
-	y := tensor.New(B, F)
+	y := tp.Zeros(B, F)
 	src := func(b int) int { return ((ls[b]-1)*B + b) * F }
 	for b := 0; b < B; b++ {
 		copy(y.Data[b*F:(b+1)*F], out.Value.Data[src(b):src(b)+F])
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := out.G().Data
+		dx := tp.Grad(out).Data
 		for b := 0; b < B; b++ {
 			addInto(dx[src(b):src(b)+F], dy.Data[b*F:(b+1)*F])
 		}
@@ -57,7 +57,7 @@ func LastStep(tp *Tape, out *Var, lengths []int) *Var {
 // time-major out (T, B, F), shape (B, F).
 func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
 	_, B, F, ls := poolShape("MeanPool", out, lengths)
-	y := tensor.New(B, F)
+	y := tp.Zeros(B, F)
 	for b := 0; b < B; b++ {
 		yr := y.Data[b*F : (b+1)*F]
 		for t := 0; t < ls[b]; t++ {
@@ -66,7 +66,7 @@ func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
 		kernel.Scal(1/float32(ls[b]), yr)
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := out.G().Data
+		dx := tp.Grad(out).Data
 		for b := 0; b < B; b++ {
 			inv := 1 / float32(ls[b])
 			for t := 0; t < ls[b]; t++ {
@@ -81,7 +81,7 @@ func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
 // step holding the maximum.
 func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
 	_, B, F, ls := poolShape("MaxPool", out, lengths)
-	y := tensor.New(B, F)
+	y := tp.Zeros(B, F)
 	arg := make([]int, B*F) // flat index into out of each maximum
 	for b := 0; b < B; b++ {
 		for j := 0; j < F; j++ {
@@ -96,7 +96,7 @@ func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
 		}
 	}
 	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := out.G().Data
+		dx := tp.Grad(out).Data
 		for i, g := range dy.Data {
 			dx[arg[i]] += g
 		}
@@ -133,7 +133,7 @@ func (p *AttentionPool) Params() []*Param { return append(p.Proj.Params(), p.V) 
 func (p *AttentionPool) Forward(tp *Tape, out *Var, lengths []int) (pooled, weights *Var) {
 	T, B, _, ls := poolShape("AttentionPool", out, lengths)
 	keys := SwapTB(tp, out)
-	zero := NewVar(tensor.New(B, p.Proj.Out))
+	zero := NewVar(tp.Zeros(B, p.Proj.Out))
 	s := additiveScores(tp, zero, p.Proj.Forward(tp, keys), p.V)
 	weights = MaskedSoftmax(tp, s, PaddingMask(ls, 1, T))
 	return weightedSum(tp, weights, keys), weights

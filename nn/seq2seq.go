@@ -172,7 +172,7 @@ func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded
 		Keys:  keys,
 		Proj:  m.Attention.ProjectKeys(tp, keys),
 		Mask:  PaddingMask(lengths, 1, Ts),
-		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: NewVar(tensor.New(B, m.hd))},
+		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: NewVar(tp.Zeros(B, m.hd))},
 	}
 }
 

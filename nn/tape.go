@@ -110,15 +110,29 @@ type Tape struct {
 }
 
 // arena recycles the tape's buffers: used ones go back to free (keyed by
-// element count) when the tape is cleared, so a tape reused across
-// training steps hands the same memory out again instead of allocating
-// (and page-faulting) fresh activation and gradient buffers every step.
+// element count) once the tape starts recording after a Backward or Reset,
+// so a tape reused across training steps hands the same memory out again
+// instead of allocating (and page-faulting) fresh activation and gradient
+// buffers every step.
 type arena struct {
 	free map[int][]*tensor.Tensor
 	used []*tensor.Tensor
+	// grads are the Vars given an arena gradient (by Grad or SetGrad);
+	// recycling detaches each one still holding it, so a Var that
+	// outlives the step (a fixed input) gets a fresh gradient next time
+	// instead of writing into a recycled buffer.
+	grads []gradRef
+	// stale: Backward or Reset ran; recycle before the next hand-out.
+	stale bool
+}
+
+type gradRef struct {
+	v *Var
+	g *tensor.Tensor
 }
 
 func (a *arena) get(shape []int) *tensor.Tensor {
+	a.settle()
 	n := tensor.Numel(shape)
 	if l := a.free[n]; len(l) > 0 {
 		t := l[len(l)-1]
@@ -133,11 +147,19 @@ func (a *arena) get(shape []int) *tensor.Tensor {
 	return t
 }
 
-// release makes every used buffer free again.
-func (a *arena) release() {
-	if len(a.used) == 0 {
+// settle recycles the buffers of the previous step if it has ended.
+func (a *arena) settle() {
+	if !a.stale {
 		return
 	}
+	a.stale = false
+	for i, r := range a.grads {
+		if r.v.Grad == r.g {
+			r.v.Grad = nil
+		}
+		a.grads[i] = gradRef{}
+	}
+	a.grads = a.grads[:0]
 	if a.free == nil {
 		a.free = make(map[int][]*tensor.Tensor)
 	}
@@ -151,10 +173,10 @@ func (a *arena) release() {
 
 // Buffer returns a tensor of the given shape with unspecified contents.
 // With a tape it comes from the tape's arena: it stays valid through the
-// tape's next Backward (or Reset) and is handed out again once the tape
-// records after that, so a value read after Backward must be read (or
-// copied) before the next forward on the same tape. With a nil tape it is
-// a fresh tensor.New.
+// tape's next Backward (or Reset) and until the tape hands out buffers
+// again after that, so a value read after Backward must be read (or
+// copied) before the next forward on the same tape, and must not be kept
+// across steps. With a nil tape it is a fresh tensor.New.
 func (tp *Tape) Buffer(shape ...int) *tensor.Tensor {
 	if tp == nil {
 		return tensor.New(shape...)
@@ -164,21 +186,32 @@ func (tp *Tape) Buffer(shape ...int) *tensor.Tensor {
 
 // Zeros is Buffer with the contents cleared.
 func (tp *Tape) Zeros(shape ...int) *tensor.Tensor {
-	if tp == nil {
-		return tensor.New(shape...)
+	t := tp.Buffer(shape...)
+	if tp != nil {
+		clear(t.Data)
 	}
-	t := tp.arena.get(shape)
-	clear(t.Data)
 	return t
 }
 
 // Grad returns v's gradient like v.G(), taking a zeroed buffer from the
-// tape's arena (see Buffer for its lifetime) when v has none yet.
+// tape's arena (see Buffer for its lifetime) when v has none yet. When the
+// buffer is recycled, v's Grad is set back to nil.
 func (tp *Tape) Grad(v *Var) *tensor.Tensor {
+	if tp == nil {
+		return v.G()
+	}
+	tp.arena.settle()
 	if v.Grad == nil {
-		v.Grad = tp.Zeros(v.Value.Shape...)
+		tp.SetGrad(v, tp.Zeros(v.Value.Shape...))
 	}
 	return v.Grad
+}
+
+// SetGrad sets v's gradient to g, a buffer from this tape's Buffer or
+// Zeros; when the buffer is recycled, v's Grad is set back to nil.
+func (tp *Tape) SetGrad(v *Var, g *tensor.Tensor) {
+	v.Grad = g
+	tp.arena.grads = append(tp.arena.grads, gradRef{v, g})
 }
 
 // Training reports whether training-only behaviour is on: tp is not nil
@@ -208,7 +241,7 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 		tp.ops[i] = nil
 	}
 	tp.ops = tp.ops[:0]
-	tp.arena.release()
+	tp.arena.stale = true
 }
 
 // Reset drops the recorded closures without running them and makes the
@@ -216,5 +249,5 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 func (tp *Tape) Reset() {
 	clear(tp.ops)
 	tp.ops = tp.ops[:0]
-	tp.arena.release()
+	tp.arena.stale = true
 }

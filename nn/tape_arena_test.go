@@ -82,3 +82,24 @@ func TestLinearSteadyStateReusesBuffers(t *testing.T) {
 		}
 	}
 }
+
+// A Var that outlives the step (a fixed input) must not keep a recycled
+// gradient buffer: the next step would add into memory handed to another
+// op.
+func TestTapeGradDetachedWhenRecycled(t *testing.T) {
+	var tp Tape
+	x := NewVar(tensor.New(3))
+	g := tp.Grad(x)
+	g.Data[0] = 5
+	tp.Backward(NewVar(tensor.New(1)), nil)
+	if x.Grad == nil || x.Grad.Data[0] != 5 {
+		t.Fatal("gradient not readable after Backward")
+	}
+	b := tp.Buffer(3)
+	if x.Grad != nil {
+		t.Fatalf("x.Grad still set after its buffer was handed out again (same memory: %v)", &b.Data[0] == &g.Data[0])
+	}
+	if g2 := tp.Grad(x); &g2.Data[0] == &b.Data[0] || g2.Data[0] != 0 {
+		t.Errorf("fresh gradient shares a live buffer or is not zero")
+	}
+}
