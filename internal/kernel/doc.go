@@ -13,4 +13,9 @@
 // or c and comes first where it is the only output; inputs are never
 // written. Kernels panic with a "kernel: " message on programmer errors
 // (short slices, negative sizes).
+//
+// Steady-state calls allocate nothing: scratch (packed operands, strips,
+// gathered vectors) comes from a small persistent cache that survives
+// garbage collections, and a parallel call keeps its job and task in the
+// worker team's own storage.
 package kernel
