@@ -12,6 +12,7 @@ import (
 type recurrent interface {
 	Forward(tp *nn.Tape, x *nn.Var, lengths []int, h0 *nn.State) (*nn.Var, *nn.State)
 	Params() []*nn.Param
+	RNG() *tensor.RNG
 }
 
 // Model is a built network with its task head and preprocessing state.
@@ -70,9 +71,6 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if d, ok := m.rnn.(interface{ SetRNG(*tensor.RNG) }); ok {
-		d.SetRNG(m.DropRNG)
-	}
 	feat := s.Hidden
 	if s.Bidirectional {
 		feat *= 2
@@ -107,6 +105,24 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	}
 	m.params = append(m.params, nn.Prefix("head", hp)...)
 	return m, nil
+}
+
+// RNGs returns every generator the model draws training-time masks from:
+// DropRNG (dropout before the head) and the recurrent stack's own
+// generator (dropout between layers, the recurrent regularizers). Pass them
+// as train.Config.RNGs so that a checkpoint saves their states and a
+// resumed run draws the same masks as an uninterrupted one. The order is
+// fixed for a given spec. (A seq2seq model's dropout generator lives inside
+// nn.Seq2Seq and is not reachable; only its encoder's is returned.)
+func (m *Model) RNGs() []*tensor.RNG {
+	g := []*tensor.RNG{m.DropRNG}
+	switch {
+	case m.rnn != nil:
+		g = append(g, m.rnn.RNG())
+	case m.s2s != nil:
+		g = append(g, m.s2s.Encoder.RNG())
+	}
+	return g
 }
 
 // Params returns the trainable parameters in state_dict order.

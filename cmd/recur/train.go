@@ -520,7 +520,7 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 	}
 	tr, err := train.New(task, opt, train.Config{
 		Epochs: o.Epochs, ClipNorm: o.Clip, Shuffle: shuffle, Seed: o.Seed, Dir: dir, Accum: o.Accum, Schedule: schedule, L1: o.L1, EvalEvery: o.EvalEvery,
-		RNGs: []*tensor.RNG{m.DropRNG}, Callbacks: cbs,
+		RNGs: m.RNGs(), Callbacks: cbs,
 		Extra: func(f *checkpoint.File) error { return m.AddMeta(f) },
 	})
 	if err != nil {
