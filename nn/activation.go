@@ -17,7 +17,7 @@ func elementwise(tp *Tape, x *Var, y *tensor.Tensor, grad func(dx, dy, x, y []fl
 
 // Tanh returns tanh(x) element-wise, any shape.
 func Tanh(tp *Tape, x *Var) *Var {
-	y := tp.Zeros(x.Value.Shape...)
+	y := tp.Buffer(x.Value.Shape...)
 	kernel.Tanh(y.Data, x.Value.Data)
 	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
 		for i, g := range dy {
@@ -28,7 +28,7 @@ func Tanh(tp *Tape, x *Var) *Var {
 
 // Sigmoid returns 1/(1+exp(−x)) element-wise, any shape.
 func Sigmoid(tp *Tape, x *Var) *Var {
-	y := tp.Zeros(x.Value.Shape...)
+	y := tp.Buffer(x.Value.Shape...)
 	kernel.Sigmoid(y.Data, x.Value.Data)
 	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
 		for i, g := range dy {
@@ -94,7 +94,7 @@ func Activation(name string) (func(tp *Tape, x *Var) *Var, error) {
 func Softmax(tp *Tape, x *Var) *Var {
 	w := x.Value.Dim(-1)
 	rows := x.Value.Len() / max(w, 1)
-	y := tp.Zeros(x.Value.Shape...)
+	y := tp.Buffer(x.Value.Shape...)
 	kernel.SoftmaxRows(y.Data, x.Value.Data, rows, w)
 	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(tp.Grad(x).Data, dy.Data, y.Data, rows, w) })
 }

@@ -41,7 +41,7 @@ func (d *Dropout) Forward(tp *Tape, x *Var) *Var {
 
 // applyMask returns x ⊙ mask, the mask repeating every period elements.
 func applyMask(tp *Tape, x *Var, mask []float32, period int) *Var {
-	y := tp.Zeros(x.Value.Shape...)
+	y := tp.Buffer(x.Value.Shape...)
 	for i, v := range x.Value.Data {
 		y.Data[i] = v * mask[i%period]
 	}

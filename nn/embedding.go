@@ -67,7 +67,7 @@ func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int)
 		panic(fmt.Sprintf("nn: Embedding: %d ids for shape %v", len(ids), shape))
 	}
 	E := e.E
-	y := tp.Zeros(append(append([]int(nil), shape...), E)...)
+	y := tp.Buffer(append(append([]int(nil), shape...), E)...) // every row is written
 	w := e.Weight.Value.Data
 	for i, id := range ids {
 		if id < 0 || id >= e.V {

@@ -68,7 +68,7 @@ func Concat(tp *Tape, axis int, xs ...*Var) *Var {
 	}
 	shape := append([]int(nil), s0...)
 	shape[ax] = total
-	y := tp.Zeros(shape...)
+	y := tp.Buffer(shape...) // the pieces cover every element
 	row := total * inner
 	off := 0
 	for _, x := range xs {
@@ -116,7 +116,7 @@ func Slice(tp *Tape, axis int, x *Var, from, to int) *Var {
 	}
 	shape := append([]int(nil), x.Value.Shape...)
 	shape[ax] = to - from
-	y := tp.Zeros(shape...)
+	y := tp.Buffer(shape...)
 	w, row, off := (to-from)*inner, n*inner, from*inner
 	for o := 0; o < outer; o++ {
 		copy(y.Data[o*w:(o+1)*w], x.Value.Data[o*row+off:o*row+off+w])
@@ -151,7 +151,7 @@ func Stack(tp *Tape, xs ...*Var) *Var {
 		}
 	}
 	w := xs[0].Value.Len()
-	y := tp.Zeros(append([]int{len(xs)}, xs[0].Value.Shape...)...)
+	y := tp.Buffer(append([]int{len(xs)}, xs[0].Value.Shape...)...)
 	for i, x := range xs {
 		copy(y.Data[i*w:(i+1)*w], x.Value.Data)
 	}
@@ -216,7 +216,7 @@ func SwapTB(tp *Tape, x *Var) *Var {
 		w *= d
 	}
 	shape := append([]int{B, T}, s[2:]...)
-	y := tp.Zeros(shape...)
+	y := tp.Buffer(shape...)
 	for t := 0; t < T; t++ {
 		for b := 0; b < B; b++ {
 			copy(y.Data[(b*T+t)*w:(b*T+t+1)*w], x.Value.Data[(t*B+b)*w:(t*B+b+1)*w])

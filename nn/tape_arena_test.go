@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"math"
+
 	"testing"
 
 	"github.com/recur-ml/recur/tensor"
@@ -101,5 +103,57 @@ func TestTapeGradDetachedWhenRecycled(t *testing.T) {
 	}
 	if g2 := tp.Grad(x); &g2.Data[0] == &b.Data[0] || g2.Data[0] != 0 {
 		t.Errorf("fresh gradient shares a live buffer or is not zero")
+	}
+}
+
+// poison fills every recycled buffer of tp with NaN, so an op that takes a
+// Buffer and leaves an element unwritten shows it.
+func poison(tp *Tape) {
+	tp.arena.settle()
+	for _, l := range tp.arena.free {
+		for _, t := range l {
+			t.Fill(float32(math.NaN()))
+		}
+	}
+}
+
+// TestArenaOpsWriteEveryElement runs ops that take unzeroed buffers on a
+// reused tape whose recycled memory is NaN and checks values and input
+// gradients against a fresh tape.
+func TestArenaOpsWriteEveryElement(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	emb := NewEmbedding(7, 4, -1, rng)
+	lin := NewLinear(8, 5, true, rng)
+	drop := &Dropout{P: 0.5, rng: tensor.NewRNG(9)}
+	ids := []int{1, 6, 0, 3, 3, 2}
+	run := func(tp *Tape) (y, dx []float32) {
+		drop.rng = tensor.NewRNG(9)
+		e := emb.Forward(tp, ids, 3, 2) // (3, 2, 4)
+		a := Concat(tp, -1, Tanh(tp, e), Sigmoid(tp, e))
+		s := SwapTB(tp, drop.Forward(tp, Softmax(tp, a)))
+		st := Stack(tp, Slice(tp, 0, s, 0, 1), Slice(tp, 0, s, 1, 2))
+		out := lin.Forward(tp, st)
+		dy := tensor.New(out.Value.Shape...)
+		for i := range dy.Data {
+			dy.Data[i] = float32(i%5) - 2
+		}
+		ZeroGrad(emb.Params())
+		tp.Backward(out, dy)
+		return append([]float32(nil), out.Value.Data...), append([]float32(nil), emb.Weight.Grad.Data...)
+	}
+	wantY, wantG := run(&Tape{})
+	var tp Tape
+	run(&tp)
+	poison(&tp)
+	gotY, gotG := run(&tp)
+	for i := range wantY {
+		if gotY[i] != wantY[i] {
+			t.Fatalf("y[%d] = %v on a reused tape, want %v", i, gotY[i], wantY[i])
+		}
+	}
+	for i := range wantG {
+		if gotG[i] != wantG[i] {
+			t.Fatalf("embedding grad[%d] = %v on a reused tape, want %v", i, gotG[i], wantG[i])
+		}
 	}
 }
