@@ -43,4 +43,12 @@
 // its fresh initialization); Freeze and NewOptimizer (a smaller backbone
 // learning rate) complete fine-tuning. GateSaturation measures how many
 // LSTM gates are saturated, to make vanishing gradients visible.
+//
+// Regularization is part of the spec: dropout between layers and before
+// the head, the recurrent stack's variational input dropout, recurrent
+// dropout, weight drop (DropConnect on W_hh) and zoneout, and embedding
+// dropout (whole words), each a probability in [0, 1); init, init_recurrent
+// and forget_bias choose the initialization. Every generator that draws
+// their masks is returned by Model.RNGs, for train.Config.RNGs, so a
+// resumed run continues with the same masks.
 package model

@@ -24,13 +24,14 @@ type Model struct {
 	// saved with the weights.
 	Prep json.RawMessage
 
-	emb    *nn.Embedding
-	rnn    recurrent
-	drop   *nn.Dropout
-	head   *nn.Linear
-	pool   *nn.AttentionPool
-	s2s    *nn.Seq2Seq
-	params []*nn.Param
+	emb     *nn.Embedding
+	embDrop *nn.EmbeddingDropout
+	rnn     recurrent
+	drop    *nn.Dropout
+	head    *nn.Linear
+	pool    *nn.AttentionPool
+	s2s     *nn.Seq2Seq
+	params  []*nn.Param
 	// DropRNG draws the dropout masks; the trainer saves its state.
 	DropRNG *tensor.RNG
 }
@@ -64,9 +65,12 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	}
 	switch s.Cell {
 	case "gru":
-		m.rnn, err = nn.NewGRU(nn.GRUConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner}, rng)
+		m.rnn, err = nn.NewGRU(nn.GRUConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner,
+			Init: s.rnnInit(), InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout}, rng)
 	default:
-		m.rnn, err = nn.NewLSTM(nn.LSTMConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner}, rng)
+		m.rnn, err = nn.NewLSTM(nn.LSTMConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner,
+			Init: s.rnnInit(), ForgetBias: s.ForgetBias,
+			InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout}, rng)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -91,6 +95,9 @@ func Build(spec Spec, seed uint64) (*Model, error) {
 	}
 	if s.Dropout > 0 {
 		m.drop = nn.NewDropout(s.Dropout, m.DropRNG)
+	}
+	if s.EmbedDropout > 0 {
+		m.embDrop = nn.NewEmbeddingDropout(s.EmbedDropout, m.DropRNG)
 	}
 	if m.emb != nil {
 		m.params = append(m.params, nn.Prefix("embedding", m.emb.Params())...)
@@ -135,6 +142,15 @@ func (m *Model) NumParams() int {
 		n += p.Value.Len()
 	}
 	return n
+}
+
+// embed looks up ids laid out as shape, dropping whole vocabulary rows
+// in training when the spec asks for embedding dropout.
+func (m *Model) embed(tp *nn.Tape, ids []int, shape ...int) *nn.Var {
+	if m.embDrop == nil {
+		return m.emb.Forward(tp, ids, shape...)
+	}
+	return m.embDrop.Forward(tp, m.emb, ids, shape...)
 }
 
 func (m *Model) dropout(tp *nn.Tape, x *nn.Var) *nn.Var {

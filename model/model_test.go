@@ -10,6 +10,7 @@ import (
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
@@ -48,12 +49,81 @@ func TestBuildValidates(t *testing.T) {
 		{Spec{Task: LM}, "vocab"},
 		{Spec{Task: LM, Vocab: 5, Bidirectional: true}, "bidirectional"},
 		{Spec{Task: LM, Vocab: 5, Embed: 3, Hidden: 4, Tie: true}, "tie"},
+		{Spec{Task: Forecast, InputDropout: -0.1}, "input_dropout"},
+		{Spec{Task: Forecast, RecurrentDropout: 1}, "recurrent_dropout"},
+		{Spec{Task: Forecast, WeightDrop: 1.5}, "weight_drop"},
+		{Spec{Task: LM, Vocab: 5, Zoneout: 1}, "zoneout"},
+		{Spec{Task: LM, Vocab: 5, EmbedDropout: 1}, "embed_dropout"},
+		{Spec{Task: Forecast, EmbedDropout: 0.1}, "embed_dropout"},
+		{Spec{Task: Forecast, Init: "uniform"}, "init"},
+		{Spec{Task: Forecast, InitRecurrent: "nope"}, "init_recurrent"},
+		{Spec{Task: Forecast, Cell: "gru", ForgetBias: 1}, "forget_bias"},
+		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Zoneout: 0.1}, "zoneout"},
 	} {
 		_, err := Build(c.spec, 1)
 		se, ok := err.(*SpecError)
 		if !ok || se.Field != c.field {
 			t.Errorf("Build(%+v) error = %v, want a SpecError on %q", c.spec, err, c.field)
 		}
+	}
+}
+
+// TestRegularizersAndInit checks that the spec's initialization reaches
+// the recurrent layer, and that the dropout kinds act in training only.
+func TestRegularizersAndInit(t *testing.T) {
+	m, err := Build(Spec{Task: LM, Vocab: 7, Hidden: 4, Layers: 2, ForgetBias: 1, Init: "glorot_uniform", InitRecurrent: "orthogonal",
+		InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.3, Zoneout: 0.1, EmbedDropout: 0.3}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Init != "xavier_uniform" {
+		t.Errorf("Spec.Init = %q, want the canonical xavier_uniform", m.Spec.Init)
+	}
+	ps, err := nn.ByName(m.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bih, bhh := ps["rnn.bias_ih_l0"].Value.Data, ps["rnn.bias_hh_l0"].Value.Data
+	for j := 4; j < 8; j++ { // the f block of 4 gates × H=4
+		if bih[j] != 1 || bhh[j] != 0 {
+			t.Fatalf("forget bias %d: got ih %v hh %v, want 1 and 0", j, bih[j], bhh[j])
+		}
+	}
+	plain, err := Build(Spec{Task: LM, Vocab: 7, Hidden: 4, Layers: 2}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := nn.ByName(plain.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, d := ps["rnn.weight_hh_l0"].Value.Data, pp["rnn.weight_hh_l0"].Value.Data; w[0] == d[0] && w[1] == d[1] {
+		t.Errorf("orthogonal weight_hh_l0 starts %v, the same as the default init", w[:2])
+	}
+	ids := []int{1, 2, 3, 4, 5, 6, 1, 2}
+	infer := func() []float32 { return m.embed(nil, ids, 4, 2).Value.Data }
+	a, b := infer(), infer()
+	same, zero := true, 0
+	for i := range a {
+		same = same && a[i] == b[i]
+	}
+	for range 10 { // P(no word of six dropped in ten passes) = 0.7^60
+		tp := &nn.Tape{}
+		tr := m.embed(tp, ids, 4, 2).Value.Data
+		for i := range tr {
+			switch {
+			case tr[i] == 0:
+				zero++
+			case math.Abs(float64(tr[i])-float64(a[i])/0.7) > 1e-6:
+				t.Fatalf("training embedding[%d] = %v, want 0 or %v/0.7", i, tr[i], a[i])
+			}
+		}
+	}
+	if !same {
+		t.Error("embedding dropout changed inference")
+	}
+	if zero == 0 {
+		t.Error("embedding dropout 0.3 dropped no word of a training pass")
 	}
 }
 

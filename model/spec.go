@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/recur-ml/recur/nn"
 )
 
 // Tasks that Build knows.
@@ -29,6 +31,31 @@ type Spec struct {
 	Bidirectional bool `json:"bidirectional,omitempty" yaml:"bidirectional"`
 	// Dropout between stacked layers and before the head.
 	Dropout float64 `json:"dropout,omitempty" yaml:"dropout"`
+
+	// Recurrent regularizers of the recurrent stack (forecast, classify,
+	// lm; active only in training; zero: off; each in [0, 1)), as in
+	// nn.LSTMConfig: InputDropout is variational dropout on the first
+	// layer's input (one mask per sequence for all steps),
+	// RecurrentDropout drops h where it enters W_hh·h, WeightDrop is
+	// DropConnect on W_hh (AWD-LSTM) and Zoneout keeps units at their
+	// previous value with this probability.
+	InputDropout     float64 `json:"input_dropout,omitempty" yaml:"input_dropout"`
+	RecurrentDropout float64 `json:"recurrent_dropout,omitempty" yaml:"recurrent_dropout"`
+	WeightDrop       float64 `json:"weight_drop,omitempty" yaml:"weight_drop"`
+	Zoneout          float64 `json:"zoneout,omitempty" yaml:"zoneout"`
+	// EmbedDropout drops whole rows of the embedding, that is whole words
+	// of the vocabulary, per forward pass (classify, lm; nn.EmbeddingDropout).
+	EmbedDropout float64 `json:"embed_dropout,omitempty" yaml:"embed_dropout"`
+	// Init is the recurrent weights' initialization (weight_ih, and
+	// weight_hh unless InitRecurrent is set): "default" (PyTorch's
+	// U(-1/√H, 1/√H); zero value), "xavier_uniform", "xavier_normal",
+	// "kaiming_uniform", "kaiming_normal" or "orthogonal" (glorot_* and
+	// he_* are aliases); InitRecurrent likewise for weight_hh alone.
+	Init          string `json:"init,omitempty" yaml:"init"`
+	InitRecurrent string `json:"init_recurrent,omitempty" yaml:"init_recurrent"`
+	// ForgetBias, when not 0, sets an LSTM's total forget-gate bias (the
+	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
+	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
 
 	// Inputs is the number of features per step (forecast; zero: 1).
 	Inputs int `json:"inputs,omitempty" yaml:"inputs"`
@@ -90,8 +117,43 @@ func (s Spec) withDefaults() (Spec, error) {
 		return s, &SpecError{"hidden", s.Hidden, "must be positive"}
 	case s.Layers < 0:
 		return s, &SpecError{"layers", s.Layers, "must be positive"}
-	case s.Dropout < 0 || s.Dropout >= 1:
-		return s, &SpecError{"dropout", s.Dropout, "must be in [0, 1)"}
+	case s.ForgetBias != 0 && s.Cell != "lstm":
+		return s, &SpecError{"forget_bias", s.ForgetBias, "only an lstm has a forget gate"}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"dropout", s.Dropout}, {"input_dropout", s.InputDropout}, {"recurrent_dropout", s.RecurrentDropout},
+		{"weight_drop", s.WeightDrop}, {"zoneout", s.Zoneout}, {"embed_dropout", s.EmbedDropout}} {
+		if !(f.v >= 0 && f.v < 1) {
+			return s, &SpecError{f.name, f.v, "must be in [0, 1)"}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}} {
+		sc, err := initScheme(*f.v)
+		if err != nil {
+			return s, &SpecError{f.name, *f.v, err.Error()}
+		}
+		if *f.v != "" && (f.name == "init_recurrent" || sc.Kind != nn.InitDefault) {
+			*f.v = sc.Kind.String() // canonical spelling: he_normal is kaiming_normal
+		} else {
+			*f.v = ""
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+		set  bool
+	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
+		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
+		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}} {
+		if f.set && (s.Task == Seq2Seq || s.Task == Forecast && f.name == "embed_dropout") {
+			return s, &SpecError{f.name, f.v, "not supported by the " + s.Task + " task"}
+		}
 	}
 	switch s.Task {
 	case Forecast:
@@ -157,6 +219,28 @@ func (s Spec) withDefaults() (Spec, error) {
 		return s, &SpecError{"task", s.Task, "want forecast, classify, lm or seq2seq"}
 	}
 	return s, nil
+}
+
+// initScheme parses an initialization name of a Spec; kinds that need
+// numbers (uniform, normal, constant, zero) are not offered.
+func initScheme(name string) (nn.Scheme, error) {
+	k, err := nn.ParseInitKind(name)
+	switch {
+	case err != nil:
+	case k == nn.InitDefault, k == nn.InitXavierUniform, k == nn.InitXavierNormal, k == nn.InitKaimingUniform, k == nn.InitKaimingNormal, k == nn.InitOrthogonal:
+		return nn.Scheme{Kind: k}, nil
+	}
+	return nn.Scheme{}, fmt.Errorf("want default, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
+}
+
+// rnnInit returns the nn.Init that Init and InitRecurrent select.
+func (s Spec) rnnInit() nn.Init {
+	w, _ := initScheme(s.Init)
+	r := w
+	if s.InitRecurrent != "" {
+		r, _ = initScheme(s.InitRecurrent)
+	}
+	return nn.Init{Weight: w, Recurrent: r}
 }
 
 // ParseSpec decodes a spec from JSON or YAML (name decides: .json is

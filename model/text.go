@@ -102,7 +102,7 @@ func NewTextData(seqs [][]int, labels []int, bs, pad, unk, maxLen int, sortLen b
 
 // classifyForward maps a batch to logits (B, Classes).
 func (m *Model) classifyForward(tp *nn.Tape, b *TextBatch) *nn.Var {
-	x := m.dropout(tp, m.emb.Forward(tp, b.IDs, b.T, b.B))
+	x := m.dropout(tp, m.embed(tp, b.IDs, b.T, b.B))
 	out, st := m.rnn.Forward(tp, x, b.Lengths, nil)
 	var feat *nn.Var
 	switch m.Spec.Pool {
@@ -231,7 +231,7 @@ func (d *LMData) Batch(i int) train.Batch { return d.Chunks[i] }
 // lmForward maps ids (T, B) and an initial state to logits (T·B, V) and
 // the final state.
 func (m *Model) lmForward(tp *nn.Tape, ids []int, T, B int, h0 *nn.State) (*nn.Var, *nn.State) {
-	x := m.dropout(tp, m.emb.Forward(tp, ids, T, B))
+	x := m.dropout(tp, m.embed(tp, ids, T, B))
 	out, st := m.rnn.Forward(tp, x, nil, h0)
 	out = m.dropout(tp, out)
 	logits := m.head.Forward(tp, out)

@@ -131,11 +131,11 @@ func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	} else if len(texts) > b {
 		test = mk(texts[b:], labels[b:], true)
 	}
-	spec := model.Spec{Task: model.Classify, Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Bidirectional: o.Bidirectional,
-		Dropout: o.Dropout, Vocab: v.Len(), Embed: o.Embed, Classes: len(all.Classes), Pool: o.Pool}
+	spec := o.arch(model.Spec{Task: model.Classify, Bidirectional: o.Bidirectional,
+		Vocab: v.Len(), Embed: o.Embed, Classes: len(all.Classes), Pool: o.Pool})
 	m, err := model.Build(spec, o.Seed)
 	if err != nil {
-		return err
+		return specError(err)
 	}
 	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: all.Classes, MaxLen: o.MaxLen}); err != nil {
 		return err
@@ -274,11 +274,10 @@ func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("test text: %w", err)
 	}
-	spec := model.Spec{Task: model.LM, Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Dropout: o.Dropout,
-		Vocab: enc.Vocab.Len(), Embed: o.Embed, Tie: o.Tie}
+	spec := o.arch(model.Spec{Task: model.LM, Vocab: enc.Vocab.Len(), Embed: o.Embed, Tie: o.Tie})
 	m, err := model.Build(spec, o.Seed)
 	if err != nil {
-		return err
+		return specError(err)
 	}
 	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc}); err != nil {
 		return err
@@ -344,11 +343,11 @@ func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	spec := model.Spec{Task: model.Seq2Seq, Hidden: o.Hidden, Layers: o.Layers, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
-		Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Embed: o.Embed, Attention: o.Attention}
+	spec := o.arch(model.Spec{Task: model.Seq2Seq, Bidirectional: o.Bidirectional,
+		Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Embed: o.Embed, Attention: o.Attention})
 	m, err := model.Build(spec, o.Seed)
 	if err != nil {
-		return err
+		return specError(err)
 	}
 	prep := &model.Seq2SeqPrep{Src: se, Tgt: te, MaxLen: o.MaxLen}
 	if err := m.SetSeq2SeqPrep(prep); err != nil {

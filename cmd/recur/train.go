@@ -75,6 +75,15 @@ type trainOpts struct {
 	Bidirectional bool
 	Dropout       float64
 
+	InputDropout     float64
+	RecurrentDropout float64
+	WeightDrop       float64
+	Zoneout          float64
+	EmbedDropout     float64
+	Init             string
+	InitRecurrent    string
+	ForgetBias       float64
+
 	// optimization
 	Optimizer   string
 	LR          float64
@@ -147,7 +156,15 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 64, classify 64, lm 128, seq2seq 64)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
 	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (classify)")
-	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head")
+	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head, in [0,1)")
+	fs.Float64Var(&o.InputDropout, "input-dropout", 0, "variational dropout on the recurrent stack's input, one mask per sequence for all steps, in [0,1) (forecast, classify, lm)")
+	fs.Float64Var(&o.RecurrentDropout, "recurrent-dropout", 0, "dropout of h where it enters W_hh·h, one mask per sequence, in [0,1) (forecast, classify, lm)")
+	fs.Float64Var(&o.WeightDrop, "weight-drop", 0, "DropConnect on the recurrent weights W_hh, one mask per forward pass (AWD-LSTM), in [0,1) (forecast, classify, lm)")
+	fs.Float64Var(&o.Zoneout, "zoneout", 0, "probability that a unit keeps its previous state at a step, in [0,1) (forecast, classify, lm)")
+	fs.Float64Var(&o.EmbedDropout, "embed-dropout", 0, "drop whole words of the embedding per forward pass, in [0,1) (classify, lm)")
+	fs.StringVar(&o.Init, "init", "default", "recurrent weight initialization: default (PyTorch's U(-1/√H, 1/√H)), xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
+	fs.StringVar(&o.InitRecurrent, "init-recurrent", "", "initialization of the recurrent weights W_hh alone (default: --init), e.g. orthogonal")
+	fs.Float64Var(&o.ForgetBias, "forget-bias", 0, "LSTM forget-gate bias at initialization, e.g. 1 (0: the --init draw)")
 
 	fs.StringVar(&o.Optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", "))
 	fs.Float64Var(&o.LR, "lr", 0, "learning rate (0: forecast 0.003, others 0.01)")
@@ -340,10 +357,10 @@ func trainForecast(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	spec := sp.Prep.SpecFor(model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Dropout: o.Dropout, Residual: o.Residual})
+	spec := sp.Prep.SpecFor(o.arch(model.Spec{Residual: o.Residual}))
 	m, err := model.Build(spec, o.Seed)
 	if err != nil {
-		return err
+		return specError(err)
 	}
 	if err := m.SetForecastPrep(sp.Prep); err != nil {
 		return err
@@ -546,6 +563,26 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		return nil, err
 	}
 	return res, nil
+}
+
+// arch copies the architecture flags shared by every task into s.
+func (o *trainOpts) arch(s model.Spec) model.Spec {
+	s.Cell, s.Hidden, s.Layers, s.Dropout = o.Cell, o.Hidden, o.Layers, o.Dropout
+	s.InputDropout, s.RecurrentDropout, s.WeightDrop, s.Zoneout = o.InputDropout, o.RecurrentDropout, o.WeightDrop, o.Zoneout
+	s.EmbedDropout, s.ForgetBias, s.InitRecurrent = o.EmbedDropout, o.ForgetBias, o.InitRecurrent
+	if o.Init != "default" {
+		s.Init = o.Init
+	}
+	return s
+}
+
+// specError turns a model.SpecError into one that names the flag.
+func specError(err error) error {
+	var se *model.SpecError
+	if errors.As(err, &se) {
+		return usagef("--%s %v: %s", strings.ReplaceAll(se.Field, "_", "-"), se.Value, se.Want)
+	}
+	return err
 }
 
 // newSchedule builds --schedule over a run of total optimizer steps.
