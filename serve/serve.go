@@ -1,0 +1,673 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Options configures a Server. The zero value gives the documented defaults.
+type Options struct {
+	// MaxBody is the largest request body in bytes (zero: 1 MiB); a larger
+	// one is answered 413.
+	MaxBody int64
+	// Timeout is the deadline of one request, queueing included (zero: 30 s);
+	// a request still running then is answered 503.
+	Timeout time.Duration
+	// MaxItems is the most texts one request may carry (zero: 256).
+	MaxItems int
+	// MaxLength is the most tokens one request may generate: an lm
+	// "length", a seq2seq "max_length" (zero: 1000).
+	MaxLength int
+	// Concurrency is the most predictions computed at once (zero:
+	// GOMAXPROCS); further requests wait for a slot until their deadline.
+	Concurrency int
+	// Name is shown by GET /v1/model (a file name, say).
+	Name string
+	// Metrics, a JSON value recorded at training time, is shown by
+	// GET /v1/model; nil shows nothing.
+	Metrics json.RawMessage
+	// Logger receives panics and failed responses; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.MaxBody < 0:
+		return o, fmt.Errorf("serve: Options.MaxBody %d is negative", o.MaxBody)
+	case o.Timeout < 0:
+		return o, fmt.Errorf("serve: Options.Timeout %v is negative", o.Timeout)
+	case o.MaxItems < 0:
+		return o, fmt.Errorf("serve: Options.MaxItems %d is negative", o.MaxItems)
+	case o.MaxLength < 0:
+		return o, fmt.Errorf("serve: Options.MaxLength %d is negative", o.MaxLength)
+	case o.Concurrency < 0:
+		return o, fmt.Errorf("serve: Options.Concurrency %d is negative", o.Concurrency)
+	case o.Metrics != nil && !json.Valid(o.Metrics):
+		return o, fmt.Errorf("serve: Options.Metrics is not valid JSON")
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.MaxItems == 0 {
+		o.MaxItems = 256
+	}
+	if o.MaxLength == 0 {
+		o.MaxLength = 1000
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// Server answers HTTP requests with one immutable model. It is an
+// http.Handler; build it with New.
+type Server struct {
+	m    *model.Model
+	opts Options
+	mux  *http.ServeMux
+	slot chan struct{}
+	info ModelInfo
+
+	fc   *model.ForecastTask
+	text *model.TextPrep
+	s2s  *model.Seq2SeqPrep
+}
+
+// New returns a Server over m, which it must not be given to anything that
+// mutates it afterwards (training, Freeze, SetForecastPrep...). It decodes
+// the model's preprocessing state once and reports an error when that state
+// does not fit the task.
+func New(m *model.Model, opts Options) (*Server, error) {
+	if m == nil {
+		return nil, errors.New("serve: nil model")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{m: m, opts: o, slot: make(chan struct{}, o.Concurrency)}
+	s.info = ModelInfo{Name: o.Name, Task: m.Spec.Task, Spec: m.Spec, Parameters: m.NumParams(), Metrics: o.Metrics}
+	switch m.Spec.Task {
+	case model.Forecast:
+		p, err := m.ForecastPrep()
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if p.Scaler == nil || p.Lookback <= 0 || p.Horizon <= 0 || len(p.Targets) == 0 {
+			return nil, fmt.Errorf("serve: the forecaster's preprocessing state is incomplete (scaler, lookback, horizon, targets)")
+		}
+		s.fc = &model.ForecastTask{M: m, Prep: p}
+		pp := map[string]any{"inputs": p.Inputs, "targets": p.Targets, "lookback": p.Lookback, "horizon": p.Horizon, "scaler": p.Scaler.Method}
+		if p.Log != nil {
+			pp["log"] = p.Log
+		}
+		s.info.Preprocessing = pp
+	case model.Classify, model.LM:
+		p, err := m.TextPrep()
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if p.Encoder == nil || p.Encoder.Vocab == nil {
+			return nil, fmt.Errorf("serve: the %s model has no text encoder", m.Spec.Task)
+		}
+		if m.Spec.Task == model.Classify && len(p.Classes) != m.Spec.Classes {
+			return nil, fmt.Errorf("serve: the classifier has %d class names for %d classes", len(p.Classes), m.Spec.Classes)
+		}
+		s.text = p
+		pp := map[string]any{"tokenizer": fmt.Sprintf("%T", p.Encoder.Tok), "vocab": p.Encoder.Vocab.Len()}
+		if p.Classes != nil {
+			pp["classes"] = p.Classes
+		}
+		if p.MaxLen > 0 {
+			pp["max_len"] = p.MaxLen
+		}
+		s.info.Preprocessing = pp
+	case model.Seq2Seq:
+		p, err := m.Seq2SeqPrep()
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if p.Src == nil || p.Tgt == nil || p.Src.Vocab == nil || p.Tgt.Vocab == nil {
+			return nil, fmt.Errorf("serve: the seq2seq model lacks an encoder")
+		}
+		s.s2s = p
+		s.info.Preprocessing = map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
+			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}
+	default:
+		return nil, fmt.Errorf("serve: task %q is not served", m.Spec.Task)
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /v1/model", s.modelInfo)
+	s.mux.HandleFunc("POST /v1/predict", s.predict)
+	return s, nil
+}
+
+// ServeHTTP routes r; a panic anywhere below becomes a 500 and a log line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.opts.Logger.Error("serve: panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			writeError(w, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// ModelInfo is the body of GET /v1/model.
+type ModelInfo struct {
+	Name          string          `json:"name,omitempty"`
+	Task          string          `json:"task"`
+	Spec          model.Spec      `json:"spec"`
+	Parameters    int             `json:"parameters"`
+	Metrics       json.RawMessage `json:"metrics,omitempty"`
+	Preprocessing map[string]any  `json:"preprocessing"`
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) modelInfo(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.info)
+}
+
+// Error is the body of every failed response: a message and, for bad input,
+// the JSON field at fault ("values.y", "texts[2]", "temperature").
+type Error struct {
+	Status  int    `json:"-"`
+	Message string `json:"error"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+func badRequest(field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(&Error{Message: "encoding the response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
+
+// PredictRequest is the body of POST /v1/predict. Which fields apply
+// depends on the model's task (see the package documentation); a field
+// that is not known is an error, a known field of another task is ignored.
+type PredictRequest struct {
+	// Values maps each input column of a forecaster to its last lookback
+	// raw values, oldest first, in the data's units; null marks a missing
+	// value, which is an error.
+	Values map[string][]*float64 `json:"values,omitempty"`
+	// Texts are the texts to classify or the sentences to translate.
+	Texts []string `json:"texts,omitempty"`
+	// Prompt is the text a language model continues.
+	Prompt string `json:"prompt,omitempty"`
+	// Length is the number of tokens to generate (lm; nil: 200, or
+	// Options.MaxLength when smaller).
+	Length *int `json:"length,omitempty"`
+	// Temperature, TopK and TopP choose how tokens are drawn (lm and
+	// seq2seq; nil Temperature: 0.8 for lm, greedy for seq2seq).
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopK        int      `json:"top_k,omitempty"`
+	TopP        float64  `json:"top_p,omitempty"`
+	// Seed seeds the sampling (zero: 1); the same seed gives the same text.
+	Seed uint64 `json:"seed,omitempty"`
+	// MaxLength bounds each translation (seq2seq; zero: twice the source
+	// length plus 10).
+	MaxLength int `json:"max_length,omitempty"`
+	// Attention asks for the attention weights of each translation.
+	Attention bool `json:"attention,omitempty"`
+}
+
+// DecodeRequest reads one PredictRequest from r: one JSON object, no unknown
+// fields, nothing after it. Its errors are *Error values naming the field
+// at fault (status 400, or 413 when r is an http.MaxBytesReader over its
+// limit).
+func DecodeRequest(r io.Reader) (*PredictRequest, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var req PredictRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return nil, decodeError(err)
+		}
+		return nil, badRequest("", "malformed JSON: data after the request object")
+	}
+	return &req, nil
+}
+
+func decodeError(err error) *Error {
+	var mb *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mb):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", mb.Limit)}
+	case errors.Is(err, io.EOF):
+		return badRequest("", "empty request body: want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "malformed JSON: unexpected end of the body")
+	case errors.As(err, &syn):
+		return badRequest("", "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		f := typ.Field
+		if f == "" {
+			return badRequest("", "want a JSON object, got %s", typ.Value)
+		}
+		return badRequest(f, "want %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return badRequest(strings.Trim(f, `"`), "unknown field")
+	}
+	return badRequest("", "malformed JSON: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	}
+	return "a number (" + goKind + ")"
+}
+
+// predict decodes the request, waits for a computing slot and runs the
+// task's prediction under the request deadline.
+func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
+	defer cancel()
+	req, err := DecodeRequest(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	if err != nil {
+		writeError(w, err.(*Error))
+		return
+	}
+	select {
+	case s.slot <- struct{}{}:
+	case <-ctx.Done():
+		s.fail(w, r, s.deadline(ctx))
+		return
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-s.slot }()
+		defer func() {
+			if v := recover(); v != nil {
+				s.opts.Logger.Error("serve: panic in prediction", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				done <- result{err: &Error{Status: http.StatusInternalServerError, Message: "internal error"}}
+			}
+		}()
+		v, err := s.run(ctx, req)
+		done <- result{v, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			s.fail(w, r, res.err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res.v)
+	case <-ctx.Done():
+		// The computation finishes in the background (every task is
+		// bounded by MaxItems and MaxLength) and frees its slot then.
+		s.fail(w, r, s.deadline(ctx))
+	}
+}
+
+type result struct {
+	v   any
+	err error
+}
+
+func (s *Server) deadline(ctx context.Context) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("the request did not finish within %v", s.opts.Timeout)}
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Message: "request canceled"}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := err.(*Error)
+	switch {
+	case ok:
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e = &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("the request did not finish within %v", s.opts.Timeout)}
+	default:
+		e = &Error{Status: http.StatusInternalServerError, Message: err.Error()}
+	}
+	if e.Status >= 500 {
+		s.opts.Logger.Warn("serve: request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "error", e.Message)
+	}
+	writeError(w, e)
+}
+
+func (s *Server) run(ctx context.Context, req *PredictRequest) (any, error) {
+	switch s.m.Spec.Task {
+	case model.Forecast:
+		return s.forecast(req)
+	case model.Classify:
+		return s.classify(ctx, req)
+	case model.LM:
+		return s.generate(req)
+	default:
+		return s.translate(ctx, req)
+	}
+}
+
+// ForecastResponse is the answer of a forecaster: for each target, the
+// next Horizon values in the data's units.
+type ForecastResponse struct {
+	Task     string               `json:"task"`
+	Horizon  int                  `json:"horizon"`
+	Forecast map[string][]float32 `json:"forecast"`
+}
+
+func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
+	p := s.fc.Prep
+	if len(req.Values) == 0 {
+		return nil, badRequest("values", "required: the last %d values of each input column %q", p.Lookback, p.Inputs)
+	}
+	for name := range req.Values {
+		if !contains(p.Inputs, name) {
+			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", p.Inputs)
+		}
+	}
+	cols := make([][]float64, len(p.Inputs))
+	for c, name := range p.Inputs {
+		vs, ok := req.Values[name]
+		field := "values." + name
+		if !ok {
+			return nil, badRequest(field, "missing: the model needs the last %d values of %q", p.Lookback, name)
+		}
+		if len(vs) != p.Lookback {
+			return nil, badRequest(field, "got %d values, the model's lookback is %d", len(vs), p.Lookback)
+		}
+		cols[c] = make([]float64, len(vs))
+		for i, v := range vs {
+			if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+				return nil, badRequest(fmt.Sprintf("%s[%d]", field, i), "missing or non-finite value")
+			}
+			cols[c][i] = *v
+		}
+	}
+	f, err := series.NewFrame(p.Inputs, cols)
+	if err != nil {
+		return nil, badRequest("values", "%v", err)
+	}
+	f.Name = "request"
+	y, err := s.fc.Future(f)
+	if err != nil {
+		// The frame is well formed, so what fails is the transform of
+		// its values (a log of a negative number, say).
+		return nil, badRequest("values", "%v", err)
+	}
+	K := len(p.Targets)
+	out := &ForecastResponse{Task: model.Forecast, Horizon: p.Horizon, Forecast: map[string][]float32{}}
+	for k, name := range p.Targets {
+		row := make([]float32, p.Horizon)
+		for h := range p.Horizon {
+			v := y.Data[h*K+k]
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, badRequest("values", "the forecast of %q is not finite; the values are far outside the training range", name)
+			}
+			row[h] = v
+		}
+		out.Forecast[name] = row
+	}
+	return out, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Classification is the answer for one text.
+type Classification struct {
+	Label         string             `json:"label"`
+	Probabilities map[string]float32 `json:"probabilities"`
+	// Tokens counts the text's tokens (before the cut to the model's
+	// max_len) and Unknown those not in the vocabulary.
+	Tokens  int `json:"tokens"`
+	Unknown int `json:"unknown"`
+}
+
+// ClassifyResponse answers a classifier, one prediction per text in order.
+type ClassifyResponse struct {
+	Task        string           `json:"task"`
+	Predictions []Classification `json:"predictions"`
+}
+
+func (s *Server) texts(req *PredictRequest) error {
+	if len(req.Texts) == 0 {
+		return badRequest("texts", "required: an array of at least one text")
+	}
+	if len(req.Texts) > s.opts.MaxItems {
+		return badRequest("texts", "%d texts, at most %d per request", len(req.Texts), s.opts.MaxItems)
+	}
+	for i, t := range req.Texts {
+		if strings.TrimSpace(t) == "" {
+			return badRequest(fmt.Sprintf("texts[%d]", i), "empty text")
+		}
+	}
+	return nil
+}
+
+func (s *Server) classify(ctx context.Context, req *PredictRequest) (*ClassifyResponse, error) {
+	if err := s.texts(req); err != nil {
+		return nil, err
+	}
+	p := s.text
+	v := p.Encoder.Vocab
+	task := &model.ClassifyTask{M: s.m}
+	out := &ClassifyResponse{Task: model.Classify}
+	for i, t := range req.Texts {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		ids := p.Encoder.Encode(t)
+		if len(ids) == 0 {
+			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
+		}
+		// One text per batch, as recur predict does, so that padding
+		// never changes a result.
+		b := model.NewTextData([][]int{ids}, nil, 1, v.Pad, v.Unk, p.MaxLen, false).Batches[0]
+		pr := task.Probabilities(b)
+		c := Classification{Probabilities: map[string]float32{}, Tokens: len(ids), Unknown: countUnk(ids, v.Unk)}
+		best := 0
+		for k, name := range p.Classes {
+			c.Probabilities[name] = pr.Data[k]
+			if pr.Data[k] > pr.Data[best] {
+				best = k
+			}
+		}
+		c.Label = p.Classes[best]
+		out.Predictions = append(out.Predictions, c)
+	}
+	return out, nil
+}
+
+func countUnk(ids []int, unk int) int {
+	n := 0
+	for _, id := range ids {
+		if id == unk {
+			n++
+		}
+	}
+	return n
+}
+
+// sampling validates the sampling fields; temp is the temperature when the
+// request gives none.
+func sampling(req *PredictRequest, temp float64) (nn.SampleConfig, error) {
+	sc := nn.SampleConfig{Temperature: temp, TopK: req.TopK, TopP: req.TopP}
+	if req.Temperature != nil {
+		sc.Temperature = *req.Temperature
+	}
+	if sc.Temperature < 0 || sc.Temperature > 100 {
+		return sc, badRequest("temperature", "%g outside [0, 100] (0: greedy)", sc.Temperature)
+	}
+	if sc.TopK < 0 {
+		return sc, badRequest("top_k", "%d is negative (0: all tokens)", sc.TopK)
+	}
+	if sc.TopP < 0 || sc.TopP > 1 {
+		return sc, badRequest("top_p", "%g outside [0, 1] (0: off)", sc.TopP)
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, badRequest("temperature", "%v", err)
+	}
+	return sc, nil
+}
+
+func seed(req *PredictRequest) *tensor.RNG {
+	if req.Seed == 0 {
+		return tensor.NewRNG(1)
+	}
+	return tensor.NewRNG(req.Seed)
+}
+
+// GenerateResponse answers a language model: the continuation alone and
+// the prompt followed by it, as the tokenizer joins them.
+type GenerateResponse struct {
+	Task       string `json:"task"`
+	Completion string `json:"completion"`
+	Text       string `json:"text"`
+	// Tokens counts the generated tokens; PromptUnknown the prompt's
+	// tokens not in the vocabulary.
+	Tokens        int `json:"tokens"`
+	PromptUnknown int `json:"prompt_unknown"`
+}
+
+func (s *Server) generate(req *PredictRequest) (*GenerateResponse, error) {
+	if strings.TrimSpace(req.Prompt) == "" {
+		return nil, badRequest("prompt", "required: a non-empty text to continue")
+	}
+	n := min(200, s.opts.MaxLength)
+	if req.Length != nil {
+		n = *req.Length
+	}
+	if n < 0 || n > s.opts.MaxLength {
+		return nil, badRequest("length", "%d outside [0, %d]", n, s.opts.MaxLength)
+	}
+	sc, err := sampling(req, 0.8)
+	if err != nil {
+		return nil, err
+	}
+	enc := s.text.Encoder
+	ids := enc.Encode(req.Prompt)
+	if len(ids) == 0 {
+		return nil, badRequest("prompt", "the prompt has no tokens after cleaning")
+	}
+	out, err := s.m.Generate(ids, n, sc, seed(req))
+	if err != nil {
+		return nil, badRequest("prompt", "%v", err)
+	}
+	return &GenerateResponse{Task: model.LM, Completion: enc.Decode(out), Text: enc.Decode(append(ids, out...)),
+		Tokens: len(out), PromptUnknown: countUnk(ids, enc.Vocab.Unk)}, nil
+}
+
+// Translation is the answer for one source sentence. Attention, when asked
+// for, holds per output token the weights over the source tokens.
+type Translation struct {
+	Source    string      `json:"source"`
+	Output    string      `json:"output"`
+	Unknown   int         `json:"unknown"`
+	Attention [][]float32 `json:"attention,omitempty"`
+}
+
+// TranslateResponse answers a seq2seq model, one translation per text.
+type TranslateResponse struct {
+	Task         string        `json:"task"`
+	Translations []Translation `json:"translations"`
+}
+
+func (s *Server) translate(ctx context.Context, req *PredictRequest) (*TranslateResponse, error) {
+	if err := s.texts(req); err != nil {
+		return nil, err
+	}
+	if req.MaxLength < 0 || req.MaxLength > s.opts.MaxLength {
+		return nil, badRequest("max_length", "%d outside [0, %d] (0: twice the source length plus 10)", req.MaxLength, s.opts.MaxLength)
+	}
+	sc, err := sampling(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	rng := seed(req)
+	out := &TranslateResponse{Task: model.Seq2Seq}
+	for i, t := range req.Texts {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		field := fmt.Sprintf("texts[%d]", i)
+		ids := s.s2s.Src.Encode(t)
+		if len(ids) == 0 {
+			return nil, badRequest(field, "the text has no tokens after cleaning")
+		}
+		maxLen := req.MaxLength
+		if maxLen == 0 {
+			maxLen = min(2*len(ids)+10, s.opts.MaxLength)
+		}
+		o, w, err := s.m.Translate(t, maxLen, sc, rng)
+		if err != nil {
+			return nil, badRequest(field, "%v", err)
+		}
+		tr := Translation{Source: t, Output: o, Unknown: countUnk(ids, s.s2s.Src.Vocab.Unk)}
+		if req.Attention {
+			tr.Attention = w
+		}
+		out.Translations = append(out.Translations, tr)
+	}
+	return out, nil
+}

@@ -1,0 +1,353 @@
+package serve_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/serve"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// forecastBody returns the request for the last lookback rows of f ending
+// at row end (exclusive), and the model's own forecast of them.
+func forecastBody(t testing.TB, m *model.Model, f *series.Frame, end int) (string, []float32) {
+	t.Helper()
+	tail := f.Slice(end-lookback, end)
+	vals := map[string][]float64{}
+	for c, name := range tail.Columns {
+		vals[name] = tail.Values[c]
+	}
+	p, err := m.ForecastPrep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := (&model.ForecastTask{M: m, Prep: p}).Future(tail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustJSON(t, map[string]any{"values": vals}), y.Data
+}
+
+func TestForecastMatchesModel(t *testing.T) {
+	m, f := forecastModel(t)
+	ts := newServer(t, m, serve.Options{})
+	for _, end := range []int{lookback, 20, f.Len()} {
+		body, want := forecastBody(t, m, f, end)
+		code, b := post(t, ts, body)
+		if code != http.StatusOK {
+			t.Fatalf("end %d: status %d (%s), want 200", end, code, b)
+		}
+		got := decode[serve.ForecastResponse](t, b)
+		if got.Task != model.Forecast || got.Horizon != horizon || len(got.Forecast["y"]) != horizon {
+			t.Fatalf("end %d: got %s, want task forecast, horizon %d and %d values of y", end, b, horizon, horizon)
+		}
+		for h, v := range got.Forecast["y"] {
+			if v != want[h] {
+				t.Errorf("end %d step %d: got %v want %v (the model's own forecast)", end, h, v, want[h])
+			}
+		}
+	}
+}
+
+func TestClassifyMatchesModel(t *testing.T) {
+	m := classifyModel(t)
+	ts := newServer(t, m, serve.Options{})
+	texts := []string{"a fine film", "dull plot and bad acting and a long story", "zzz unknownword film"}
+	code, b := post(t, ts, mustJSON(t, map[string]any{"texts": texts}))
+	if code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", code, b)
+	}
+	got := decode[serve.ClassifyResponse](t, b)
+	if len(got.Predictions) != len(texts) {
+		t.Fatalf("got %d predictions, want %d", len(got.Predictions), len(texts))
+	}
+	p, _ := m.TextPrep()
+	v := p.Encoder.Vocab
+	task := &model.ClassifyTask{M: m}
+	for i, tx := range texts {
+		d := model.NewTextData([][]int{p.Encoder.Encode(tx)}, nil, 1, v.Pad, v.Unk, p.MaxLen, false)
+		want := task.Probabilities(d.Batches[0])
+		g := got.Predictions[i]
+		for c, name := range p.Classes {
+			if g.Probabilities[name] != want.Data[c] {
+				t.Errorf("text %d class %s: got %v want %v", i, name, g.Probabilities[name], want.Data[c])
+			}
+		}
+		wantLabel := "neg"
+		if want.Data[1] > want.Data[0] {
+			wantLabel = "pos"
+		}
+		if g.Label != wantLabel {
+			t.Errorf("text %d: label %q want %q", i, g.Label, wantLabel)
+		}
+	}
+	if u := got.Predictions[2].Unknown; u != 2 {
+		t.Errorf("unknown tokens of %q: got %d want 2", texts[2], u)
+	}
+}
+
+func TestGenerateMatchesModel(t *testing.T) {
+	m := lmModel(t)
+	ts := newServer(t, m, serve.Options{})
+	code, b := post(t, ts, `{"prompt":"a fine","length":12,"temperature":0.7,"top_k":5,"seed":3}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", code, b)
+	}
+	got := decode[serve.GenerateResponse](t, b)
+	p, _ := m.TextPrep()
+	ids := p.Encoder.Encode("a fine")
+	out, err := m.Generate(ids, 12, nn.SampleConfig{Temperature: 0.7, TopK: 5}, tensor.NewRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.Encoder.Decode(out); got.Completion != want || got.Tokens != 12 {
+		t.Errorf("got completion %q (%d tokens) want %q (12)", got.Completion, got.Tokens, want)
+	}
+	if !strings.HasPrefix(got.Text, "a fine") {
+		t.Errorf("text %q does not start with the prompt", got.Text)
+	}
+}
+
+func TestTranslateMatchesModel(t *testing.T) {
+	m := seq2seqModel(t)
+	ts := newServer(t, m, serve.Options{})
+	code, b := post(t, ts, `{"texts":["je suis ici"],"attention":true,"max_length":6}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", code, b)
+	}
+	got := decode[serve.TranslateResponse](t, b)
+	want, w, err := m.Translate("je suis ici", 6, nn.SampleConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Translations) != 1 || got.Translations[0].Output != want || len(got.Translations[0].Attention) != len(w) {
+		t.Fatalf("got %s, want output %q with %d attention rows", b, want, len(w))
+	}
+}
+
+func TestModelInfoAndHealth(t *testing.T) {
+	m, _ := forecastModel(t)
+	ts := newServer(t, m, serve.Options{Name: "air.safetensors", Metrics: json.RawMessage(`{"rmse":1.5}`)})
+	resp, err := ts.Client().Get(ts.URL + "/v1/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	info := decode[serve.ModelInfo](t, b)
+	if info.Task != model.Forecast || info.Parameters != m.NumParams() || info.Name != "air.safetensors" ||
+		string(info.Metrics) != `{"rmse":1.5}` || info.Preprocessing["lookback"] != float64(lookback) || info.Spec != m.Spec {
+		t.Errorf("got %s, want the forecaster's task, spec, %d parameters, metrics and lookback %d", b, m.NumParams(), lookback)
+	}
+	resp, err = ts.Client().Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"status":"ok"}` {
+		t.Errorf("healthz: got %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	fm, f := forecastModel(t)
+	good, _ := forecastBody(t, fm, f, 20)
+	_ = good
+	fs := newServer(t, fm, serve.Options{MaxBody: 512})
+	cs := newServer(t, classifyModel(t), serve.Options{MaxItems: 3})
+	ls := newServer(t, lmModel(t), serve.Options{MaxLength: 50})
+	ss := newServer(t, seq2seqModel(t), serve.Options{MaxLength: 50})
+	six := `[1,2,3,4,5,6]`
+	tests := []struct {
+		name   string
+		ts     *httptest.Server
+		body   string
+		status int
+		field  string
+		msg    string
+	}{
+		{"malformed", fs, `{"values":`, 400, "", "malformed JSON"},
+		{"syntax", fs, `{"values":}`, 400, "", "malformed JSON"},
+		{"empty body", fs, ``, 400, "", "empty request body"},
+		{"not an object", fs, `[1,2]`, 400, "", "want a JSON object"},
+		{"trailing data", fs, `{} {}`, 400, "", "data after"},
+		{"unknown field", fs, `{"valuez":{}}`, 400, "valuez", "unknown field"},
+		{"wrong type", fs, `{"values":{"y":"abc"}}`, 400, "values", "want an array, got string"},
+		{"string value", fs, `{"values":{"y":["1"]}}`, 400, "values", "got string"},
+		{"no values", fs, `{}`, 400, "values", "required"},
+		{"missing column", fs, `{"values":{"y":` + six + `}}`, 400, "values.x", "missing"},
+		{"unknown column", fs, `{"values":{"y":` + six + `,"x":` + six + `,"z":[1]}}`, 400, "values.z", "unknown column"},
+		{"short window", fs, `{"values":{"y":[1,2,3],"x":` + six + `}}`, 400, "values.y", "got 3 values, the model's lookback is 6"},
+		{"long window", fs, `{"values":{"y":[1,2,3,4,5,6,7],"x":` + six + `}}`, 400, "values.y", "got 7 values"},
+		{"null is NaN", fs, `{"values":{"y":[1,2,null,4,5,6],"x":` + six + `}}`, 400, "values.y[2]", "missing or non-finite"},
+		{"NaN literal", fs, `{"values":{"y":[1,2,NaN,4,5,6],"x":` + six + `}}`, 400, "", "malformed JSON"},
+		{"log of negative", fs, `{"values":{"y":[1,2,-3,4,5,6],"x":` + six + `}}`, 400, "values", ""},
+		{"huge number", fs, `{"values":{"y":[1e400,2,3,4,5,6],"x":` + six + `}}`, 400, "values", "1e400"},
+		{"oversized body", fs, `{"values":{"y":[` + strings.Repeat("1,", 400) + `1]}}`, 413, "", "larger than 512 bytes"},
+		{"no texts", cs, `{"texts":[]}`, 400, "texts", "required"},
+		{"empty text", cs, `{"texts":["good"," "]}`, 400, "texts[1]", "empty text"},
+		{"too many texts", cs, `{"texts":["a","b","c","d"]}`, 400, "texts", "at most 3"},
+		{"texts type", cs, `{"texts":"good"}`, 400, "texts", "want an array"},
+		{"no prompt", ls, `{"length":3}`, 400, "prompt", "required"},
+		{"length too long", ls, `{"prompt":"a","length":51}`, 400, "length", "outside [0, 50]"},
+		{"negative length", ls, `{"prompt":"a","length":-1}`, 400, "length", ""},
+		{"hot temperature", ls, `{"prompt":"a","temperature":101}`, 400, "temperature", "outside"},
+		{"cold temperature", ls, `{"prompt":"a","temperature":-0.5}`, 400, "temperature", "outside"},
+		{"top_k", ls, `{"prompt":"a","top_k":-2}`, 400, "top_k", "negative"},
+		{"top_p", ls, `{"prompt":"a","top_p":1.5}`, 400, "top_p", "outside"},
+		{"seed type", ls, `{"prompt":"a","seed":-1}`, 400, "seed", "got number -1"},
+		{"max_length", ss, `{"texts":["je"],"max_length":51}`, 400, "max_length", "outside"},
+		{"s2s empty", ss, `{"texts":[""]}`, 400, "texts[0]", "empty text"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, b := post(t, tc.ts, tc.body)
+			if code != tc.status {
+				t.Fatalf("status %d (%s), want %d", code, b, tc.status)
+			}
+			e := decode[serve.Error](t, b)
+			if e.Field != tc.field || !strings.Contains(e.Message, tc.msg) || e.Message == "" {
+				t.Errorf("got field %q error %q, want field %q and an error containing %q", e.Field, e.Message, tc.field, tc.msg)
+			}
+		})
+	}
+}
+
+func TestMuxErrors(t *testing.T) {
+	m, _ := forecastModel(t)
+	ts := newServer(t, m, serve.Options{})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/predict", 405},
+		{"POST", "/healthz", 405},
+		{"GET", "/v2/predict", 404},
+		{"GET", "/", 404},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s %s: got %d want %d", tc.method, tc.path, resp.StatusCode, tc.status)
+		}
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	cm := classifyModel(t)
+	bare, err := model.Build(model.Spec{Task: model.Forecast, Hidden: 4}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		m    *model.Model
+		o    serve.Options
+		want string
+	}{
+		{"nil model", nil, serve.Options{}, "nil model"},
+		{"no prep", bare, serve.Options{}, "serve:"},
+		{"negative body", cm, serve.Options{MaxBody: -1}, "MaxBody -1"},
+		{"negative timeout", cm, serve.Options{Timeout: -time.Second}, "Timeout"},
+		{"bad metrics", cm, serve.Options{Metrics: json.RawMessage(`{`)}, "Metrics"},
+	} {
+		_, err := serve.New(tc.m, tc.o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestDeadline: a request that cannot get a computing slot before its
+// deadline is answered 503.
+func TestDeadline(t *testing.T) {
+	m := lmModel(t)
+	ts := newServer(t, m, serve.Options{Timeout: time.Millisecond, Concurrency: 1, MaxLength: 100000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	code, b := post(t, ts, `{"prompt":"a","length":100000}`)
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "did not finish within 1ms") {
+		t.Errorf("got %d %s, want 503 naming the 1ms deadline", code, b)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestConcurrent sends many requests at once to one server per task; run
+// with -race. Each must get exactly the answer it gets alone.
+func TestConcurrent(t *testing.T) {
+	fm, f := forecastModel(t)
+	fts := newServer(t, fm, serve.Options{Concurrency: 4})
+	cts := newServer(t, classifyModel(t), serve.Options{Concurrency: 4})
+	lts := newServer(t, lmModel(t), serve.Options{Concurrency: 4})
+	type job struct {
+		ts   *httptest.Server
+		body string
+	}
+	var jobs []job
+	for end := lookback; end < lookback+8; end++ {
+		body, _ := forecastBody(t, fm, f, end)
+		jobs = append(jobs, job{fts, body})
+	}
+	for i, tx := range corpus {
+		jobs = append(jobs, job{cts, mustJSON(t, map[string]any{"texts": []string{tx}})})
+		jobs = append(jobs, job{lts, fmt.Sprintf(`{"prompt":%q,"length":8,"seed":%d}`, tx[:4], i+1)})
+	}
+	want := make([]string, len(jobs))
+	for i, j := range jobs {
+		code, b := post(t, j.ts, j.body)
+		if code != 200 {
+			t.Fatalf("job %d: status %d %s", i, code, b)
+		}
+		want[i] = string(b)
+	}
+	const rounds = 4
+	var wg sync.WaitGroup
+	errs := make(chan string, rounds*len(jobs))
+	for r := range rounds {
+		for i, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := j.ts.Client().Post(j.ts.URL+"/v1/predict", "application/json", strings.NewReader(j.body))
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != 200 || string(b) != want[i] {
+					errs <- fmt.Sprintf("round %d job %d: got %d %s want %s", r, i, resp.StatusCode, b, want[i])
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
