@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -49,15 +50,20 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 	}
 	n := x.Value.Len() / l.In
 	shape := append(append([]int(nil), x.Value.Shape[:len(x.Value.Shape)-1]...), l.Out)
-	y := tp.Buffer(shape...) // fully written below: bias rows, or beta = 0
+	y := tp.Buffer(shape...) // fully written below (beta = 0, or bias rows)
 	y2 := y.Reshape(n, l.Out)
-	if l.Bias != nil {
+	x2 := x.Value.Reshape(n, l.In)
+	switch {
+	case l.Bias == nil:
+		tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, false)
+	case n*l.Out >= linearAugmentMin:
+		l.augmentedForward(tp, y2.Data, x2.Data, n)
+	default:
 		for r := 0; r < n; r++ {
 			copy(y2.Data[r*l.Out:(r+1)*l.Out], l.Bias.Value.Data)
 		}
+		tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, true)
 	}
-	x2 := x.Value.Reshape(n, l.In)
-	tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, l.Bias != nil)
 	return record(tp, y, func(g *tensor.Tensor) {
 		dy := g.Reshape(n, l.Out)
 		tensor.MatMulTo(tp.Grad(x).Reshape(n, l.In), dy, tensor.No, l.Weight.Value, tensor.No, true)
@@ -68,6 +74,30 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 			sumRowsInto(l.Bias.Grad.Data, dy.Data, n, l.Out)
 		}
 	})
+}
+
+// linearAugmentMin is the output size (rows × Out) from which Forward
+// folds the bias into the product: below it, copying the bias into the
+// output rows costs less than copying the weight.
+const linearAugmentMin = 1 << 20
+
+// augmentedForward computes y (n, Out) = [x 1]·[W b]ᵀ as one product with
+// an inner size of In+1, so a large output (a language model's logits) is
+// written once by the GEMM instead of first receiving a bias copy that
+// the GEMM then reads back. The augmented copies come from the arena.
+func (l *Linear) augmentedForward(tp *Tape, y, x []float32, n int) {
+	K := l.In + 1
+	xa, wa := tp.Buffer(n, K).Data, tp.Buffer(l.Out, K).Data
+	for r := 0; r < n; r++ {
+		copy(xa[r*K:r*K+l.In], x[r*l.In:(r+1)*l.In])
+		xa[r*K+l.In] = 1
+	}
+	w, b := l.Weight.Value.Data, l.Bias.Value.Data
+	for o := 0; o < l.Out; o++ {
+		copy(wa[o*K:o*K+l.In], w[o*l.In:(o+1)*l.In])
+		wa[o*K+l.In] = b[o]
+	}
+	kernel.Sgemm(false, true, n, l.Out, K, 1, xa, K, wa, K, 0, y, l.Out)
 }
 
 // sumRowsInto adds the n rows of width w of src into dst.

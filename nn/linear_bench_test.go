@@ -37,3 +37,21 @@ func BenchmarkBahdanauStep(b *testing.B) {
 		tp.Backward(c, c.Value)
 	}
 }
+
+// BenchmarkLinearHeadPTBReused is BenchmarkLinearHeadPTB on one tape
+// reused across steps, as a trainer does: its buffers come from the arena.
+func BenchmarkLinearHeadPTBReused(b *testing.B) {
+	rng := tensor.NewRNG(1)
+	l := NewLinear(200, 10000, true, rng)
+	x := randVar(rng, 35, 20, 200)
+	dy := tensor.New(35, 20, 10000)
+	rng.FillUniform(dy, -1, 1)
+	var tp Tape
+	b.ReportAllocs()
+	for b.Loop() {
+		y := l.Forward(&tp, x)
+		tp.Grad(y)
+		tp.Backward(y, dy)
+	}
+	b.ReportMetric(3*2*700*200*10000/1e9/(b.Elapsed().Seconds()/float64(b.N)), "GFLOP/s")
+}
