@@ -26,6 +26,7 @@ var commands = []*command{
 	cmdEval,
 	cmdPredict,
 	cmdGenerate,
+	cmdServe,
 	cmdInspect,
 	cmdLRFind,
 	cmdBench,
