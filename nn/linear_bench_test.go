@@ -6,14 +6,21 @@ import (
 	"github.com/recur-ml/recur/tensor"
 )
 
-// BenchmarkLinearHeadPTB is the PTB-small output layer: (T·B = 700, 200) →
-// 10k logits, forward and backward.
-func BenchmarkLinearHeadPTB(b *testing.B) {
+// ptbHead returns the PTB-small output layer, an input (35, 20, 200) and
+// an output gradient (35, 20, 10000).
+func ptbHead() (*Linear, *Var, *tensor.Tensor) {
 	rng := tensor.NewRNG(1)
 	l := NewLinear(200, 10000, true, rng)
 	x := randVar(rng, 35, 20, 200)
 	dy := tensor.New(35, 20, 10000)
 	rng.FillUniform(dy, -1, 1)
+	return l, x, dy
+}
+
+// BenchmarkLinearHeadPTB is the PTB-small output layer: (T·B = 700, 200) →
+// 10k logits, forward and backward.
+func BenchmarkLinearHeadPTB(b *testing.B) {
+	l, x, dy := ptbHead()
 	b.ReportAllocs()
 	for b.Loop() {
 		tp := &Tape{}
@@ -41,11 +48,7 @@ func BenchmarkBahdanauStep(b *testing.B) {
 // BenchmarkLinearHeadPTBReused is BenchmarkLinearHeadPTB on one tape
 // reused across steps, as a trainer does: its buffers come from the arena.
 func BenchmarkLinearHeadPTBReused(b *testing.B) {
-	rng := tensor.NewRNG(1)
-	l := NewLinear(200, 10000, true, rng)
-	x := randVar(rng, 35, 20, 200)
-	dy := tensor.New(35, 20, 10000)
-	rng.FillUniform(dy, -1, 1)
+	l, x, dy := ptbHead()
 	var tp Tape
 	b.ReportAllocs()
 	for b.Loop() {
