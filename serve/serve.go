@@ -237,7 +237,7 @@ type PredictRequest struct {
 	// Values maps each input column of a forecaster to its last lookback
 	// raw values, oldest first, in the data's units; null marks a missing
 	// value, which is an error.
-	Values map[string][]*float64 `json:"values,omitempty"`
+	Values Values `json:"values,omitempty"`
 	// Texts are the texts to classify or the sentences to translate.
 	Texts []string `json:"texts,omitempty"`
 	// Prompt is the text a language model continues.
@@ -257,6 +257,40 @@ type PredictRequest struct {
 	MaxLength int `json:"max_length,omitempty"`
 	// Attention asks for the attention weights of each translation.
 	Attention bool `json:"attention,omitempty"`
+}
+
+// Values maps column names to values, null standing for a missing one.
+// Its decoding names the column at fault ("values.y") in type errors.
+type Values map[string][]*float64
+
+// UnmarshalJSON decodes a JSON object of arrays of numbers or nulls.
+func (v *Values) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return badRequest("values", "want an object of arrays, got %s", typ.Value)
+		}
+		return err
+	}
+	if raw == nil {
+		*v = nil
+		return nil
+	}
+	out := make(Values, len(raw))
+	for k, r := range raw {
+		var col []*float64
+		if err := json.Unmarshal(r, &col); err != nil {
+			var typ *json.UnmarshalTypeError
+			if errors.As(err, &typ) {
+				return badRequest("values."+k, "want an array of numbers, got %s", typ.Value)
+			}
+			return badRequest("values."+k, "%s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		out[k] = col
+	}
+	*v = out
+	return nil
 }
 
 // DecodeRequest reads one PredictRequest from r: one JSON object, no unknown
@@ -283,7 +317,10 @@ func decodeError(err error) *Error {
 	var mb *http.MaxBytesError
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var own *Error
 	switch {
+	case errors.As(err, &own):
+		return own
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", mb.Limit)}
 	case errors.Is(err, io.EOF):

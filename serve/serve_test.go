@@ -184,8 +184,8 @@ func TestBadRequests(t *testing.T) {
 		{"not an object", fs, `[1,2]`, 400, "", "want a JSON object"},
 		{"trailing data", fs, `{} {}`, 400, "", "data after"},
 		{"unknown field", fs, `{"valuez":{}}`, 400, "valuez", "unknown field"},
-		{"wrong type", fs, `{"values":{"y":"abc"}}`, 400, "values", "want an array, got string"},
-		{"string value", fs, `{"values":{"y":["1"]}}`, 400, "values", "got string"},
+		{"wrong type", fs, `{"values":{"y":"abc"}}`, 400, "values.y", "want an array of numbers, got string"},
+		{"string value", fs, `{"values":{"y":["1"]}}`, 400, "values.y", "got string"},
 		{"no values", fs, `{}`, 400, "values", "required"},
 		{"missing column", fs, `{"values":{"y":` + six + `}}`, 400, "values.x", "missing"},
 		{"unknown column", fs, `{"values":{"y":` + six + `,"x":` + six + `,"z":[1]}}`, 400, "values.z", "unknown column"},
@@ -194,7 +194,9 @@ func TestBadRequests(t *testing.T) {
 		{"null is NaN", fs, `{"values":{"y":[1,2,null,4,5,6],"x":` + six + `}}`, 400, "values.y[2]", "missing or non-finite"},
 		{"NaN literal", fs, `{"values":{"y":[1,2,NaN,4,5,6],"x":` + six + `}}`, 400, "", "malformed JSON"},
 		{"log of negative", fs, `{"values":{"y":[1,2,-3,4,5,6],"x":` + six + `}}`, 400, "values", ""},
-		{"huge number", fs, `{"values":{"y":[1e400,2,3,4,5,6],"x":` + six + `}}`, 400, "values", "1e400"},
+		{"huge number", fs, `{"values":{"y":[1e400,2,3,4,5,6],"x":` + six + `}}`, 400, "values.y", "1e400"},
+		{"values not object", fs, `{"values":[1,2]}`, 400, "values", "want an object of arrays, got array"},
+		{"null values", fs, `{"values":null}`, 400, "values", "required"},
 		{"oversized body", fs, `{"values":{"y":[` + strings.Repeat("1,", 400) + `1]}}`, 413, "", "larger than 512 bytes"},
 		{"no texts", cs, `{"texts":[]}`, 400, "texts", "required"},
 		{"empty text", cs, `{"texts":["good"," "]}`, 400, "texts[1]", "empty text"},
@@ -278,8 +280,8 @@ func TestNewRejects(t *testing.T) {
 // deadline is answered 503.
 func TestDeadline(t *testing.T) {
 	m := lmModel(t)
-	ts := newServer(t, m, serve.Options{Timeout: time.Millisecond, Concurrency: 1, MaxLength: 100000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	code, b := post(t, ts, `{"prompt":"a","length":100000}`)
+	ts := newServer(t, m, serve.Options{Timeout: time.Millisecond, Concurrency: 1, MaxLength: 3000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	code, b := post(t, ts, `{"prompt":"a","length":3000}`)
 	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "did not finish within 1ms") {
 		t.Errorf("got %d %s, want 503 naming the 1ms deadline", code, b)
 	}
@@ -303,6 +305,7 @@ func TestConcurrent(t *testing.T) {
 	fts := newServer(t, fm, serve.Options{Concurrency: 4})
 	cts := newServer(t, classifyModel(t), serve.Options{Concurrency: 4})
 	lts := newServer(t, lmModel(t), serve.Options{Concurrency: 4})
+	sts := newServer(t, seq2seqModel(t), serve.Options{Concurrency: 4})
 	type job struct {
 		ts   *httptest.Server
 		body string
@@ -315,6 +318,7 @@ func TestConcurrent(t *testing.T) {
 	for i, tx := range corpus {
 		jobs = append(jobs, job{cts, mustJSON(t, map[string]any{"texts": []string{tx}})})
 		jobs = append(jobs, job{lts, fmt.Sprintf(`{"prompt":%q,"length":8,"seed":%d}`, tx[:4], i+1)})
+		jobs = append(jobs, job{sts, fmt.Sprintf(`{"texts":[%q],"attention":true,"temperature":0.5,"seed":%d}`, tx, i+1)})
 	}
 	want := make([]string, len(jobs))
 	for i, j := range jobs {
