@@ -13,12 +13,17 @@ package main
 //	exists PATH        the file exists ("! exists" must not)
 //	truncate PATH N    cut the file to N bytes
 //	setbyte PATH N B   set byte N of the file to B (decimal)
+//	json P:KIND ...    every line of the last stdout is a JSON value and the
+//	                   last one has, at each dotted path P (array items by
+//	                   index), a value of KIND: number, string, bool,
+//	                   object or array
 //
 // $WORK expands to the work directory; '...' quotes an argument.
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -190,8 +195,65 @@ func runScript(t *testing.T, exe, file string) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
+		case "json":
+			if err := checkJSON(stdout, args[1:]); err != nil {
+				t.Fatalf("%s: %v\nstdout:\n%s", loc, err, stdout)
+			}
 		default:
 			t.Fatalf("%s: unknown script command %q", loc, args[0])
 		}
 	}
 }
+
+// checkJSON implements the script command json: every non-empty line of
+// out must decode as JSON, and the last line must hold a value of the
+// given kind at each "dotted.path:kind".
+func checkJSON(out string, specs []string) error {
+	var last any
+	n := 0
+	for i, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(line), &last); err != nil {
+			return fmt.Errorf("stdout line %d is not JSON: %v", i+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("no JSON on stdout")
+	}
+	for _, spec := range specs {
+		path, kind, ok := strings.Cut(spec, ":")
+		if !ok {
+			return fmt.Errorf("json %q: want PATH:KIND", spec)
+		}
+		v := last
+		for _, k := range strings.Split(path, ".") {
+			switch c := v.(type) {
+			case map[string]any:
+				if v, ok = c[k]; !ok {
+					return fmt.Errorf("json: %s: no key %q", path, k)
+				}
+			case []any:
+				i, err := strconv.Atoi(k)
+				if err != nil || i < 0 || i >= len(c) {
+					return fmt.Errorf("json: %s: no item %q in an array of %d", path, k, len(c))
+				}
+				v = c[i]
+			default:
+				return fmt.Errorf("json: %s: %q is inside a %T, not an object or array", path, k, v)
+			}
+		}
+		got := map[string]bool{"number": isKind[float64](v), "string": isKind[string](v), "bool": isKind[bool](v),
+			"object": isKind[map[string]any](v), "array": isKind[[]any](v)}
+		if ok, known := got[kind]; !known {
+			return fmt.Errorf("json %q: unknown kind %q", spec, kind)
+		} else if !ok {
+			return fmt.Errorf("json: %s is %T (%v), want a %s", path, v, v, kind)
+		}
+	}
+	return nil
+}
+
+func isKind[T any](v any) bool { _, ok := v.(T); return ok }

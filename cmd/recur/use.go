@@ -351,7 +351,7 @@ func predictClassify(m *model.Model, o *useOpts, stdout io.Writer) error {
 
 var cmdGenerate = &command{
 	Name:      "generate",
-	UsageLine: "recur generate --model DIR --prompt TEXT [--length N] [--temperature T] [--top-k K]",
+	UsageLine: "recur generate --model DIR --prompt TEXT [--length N] [--temperature T] [--top-k K] [--json]",
 	Short:     "generate text with a language model",
 	Long: `Generate continues a prompt with a trained language model, drawing each
 token from the model's distribution sharpened or flattened by --temperature
@@ -365,14 +365,15 @@ The same --seed gives the same text.`,
 		topK := fs.Int("top-k", 0, "sample among the K most likely tokens (0: all)")
 		topP := fs.Float64("top-p", 0, "nucleus sampling threshold (0: off)")
 		seed := fs.Uint64("seed", 1, "sampling seed")
+		asJSON := fs.Bool("json", false, "print the prompt, the continuation and the model as one JSON object")
 		return noArgs("generate", func(_ context.Context, stdout, _ io.Writer) error {
-			return runGenerate(*model, *prompt, *length, nn.SampleConfig{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed, stdout)
+			return runGenerate(*model, *prompt, *length, nn.SampleConfig{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed, *asJSON, stdout)
 		})
 	},
 }
 
-func runGenerate(modelArg, prompt string, length int, sc nn.SampleConfig, seed uint64, stdout io.Writer) error {
-	m, _, err := loadModel(modelArg)
+func runGenerate(modelArg, prompt string, length int, sc nn.SampleConfig, seed uint64, asJSON bool, stdout io.Writer) error {
+	m, path, err := loadModel(modelArg)
 	if err != nil {
 		return err
 	}
@@ -400,7 +401,12 @@ func runGenerate(modelArg, prompt string, length int, sc nn.SampleConfig, seed u
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(stdout, prep.Encoder.Decode(append(ids, out...)))
+	text := prep.Encoder.Decode(append(ids, out...))
+	if asJSON {
+		return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "prompt": prompt, "text": text,
+			"continuation": prep.Encoder.Decode(out), "tokens": len(out), "seed": seed})
+	}
+	_, err = fmt.Fprintln(stdout, text)
 	return err
 }
 
@@ -422,6 +428,48 @@ metrics recorded at training time and the training state of checkpoints.`,
 	},
 }
 
+// isStateTensor reports whether a checkpoint tensor is optimizer or
+// training state rather than a model parameter.
+func isStateTensor(name string) bool {
+	return strings.HasPrefix(name, checkpoint.OptimPrefix) || strings.HasPrefix(name, checkpoint.TrainPrefix)
+}
+
+// layerOf names the layer a parameter belongs to: its module (the name up
+// to the first dot) and, for stacked recurrent weights, the layer index,
+// both directions together ("rnn.weight_hh_l1_reverse" → "rnn_l1").
+func layerOf(name string) string {
+	mod, rest, _ := strings.Cut(name, ".")
+	if i := strings.LastIndex(rest, "_l"); i >= 0 {
+		j := i + 2
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j > i+2 && (j == len(rest) || rest[j] == '_') {
+			return mod + "_l" + rest[i+2:j]
+		}
+	}
+	return mod
+}
+
+// layerCounts sums a file's parameters per layer, in the order the layers
+// first appear; opt counts the optimizer and training-state tensors.
+func layerCounts(f *checkpoint.File) (layers []string, counts map[string]int, total, opt int) {
+	counts = map[string]int{}
+	for _, n := range f.Names() {
+		if isStateTensor(n) {
+			opt++
+			continue
+		}
+		l := layerOf(n)
+		if _, ok := counts[l]; !ok {
+			layers = append(layers, l)
+		}
+		counts[l] += f.Tensors[n].Len()
+		total += f.Tensors[n].Len()
+	}
+	return layers, counts, total, opt
+}
+
 func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	path, err := modelPath(p)
 	if err != nil {
@@ -431,12 +479,13 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	layers, counts, total, opt := layerCounts(f)
 	if asJSON {
 		shapes := map[string][]int{}
 		for n, t := range f.Tensors {
 			shapes[n] = t.Shape
 		}
-		return writeJSON(stdout, map[string]any{"file": path, "tensors": shapes, "metadata": f.Metadata})
+		return writeJSON(stdout, map[string]any{"file": path, "tensors": shapes, "metadata": f.Metadata, "layers": counts, "parameters": total})
 	}
 	fmt.Fprintf(stdout, "file: %s\nformat: %s\n", path, f.Metadata[checkpoint.MetaFormat])
 	for _, k := range sortedKeys(f.Metadata) {
@@ -445,16 +494,15 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s: %s\n", k, f.Metadata[k])
 	}
-	total, opt := 0, 0
 	fmt.Fprintln(stdout, "tensors:")
 	for _, n := range f.Names() {
-		t := f.Tensors[n]
-		if strings.HasPrefix(n, checkpoint.OptimPrefix) || strings.HasPrefix(n, checkpoint.TrainPrefix) {
-			opt++
-			continue
+		if t := f.Tensors[n]; !isStateTensor(n) {
+			fmt.Fprintf(stdout, "  %-28s %-12s %d\n", n, fmt.Sprint(t.Shape), t.Len())
 		}
-		total += t.Len()
-		fmt.Fprintf(stdout, "  %-28s %v\n", n, t.Shape)
+	}
+	fmt.Fprintln(stdout, "layers:")
+	for _, l := range layers {
+		fmt.Fprintf(stdout, "  %-28s %d\n", l, counts[l])
 	}
 	fmt.Fprintf(stdout, "parameters: %d", total)
 	if opt > 0 {
