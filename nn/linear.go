@@ -17,6 +17,58 @@ type Linear struct {
 	In, Out int
 	Weight  *Param
 	Bias    *Param // nil without bias
+
+	pack linearPack
+}
+
+// linearPack caches the weight packed for the GEMM kernel while one tape
+// recording calls the layer more than once (a decoder loop): the weight
+// cannot change until that recording's Backward, so it is packed once
+// for the forward products and once for the input-gradient products
+// instead of at every call. Training with one Linear on several tapes at
+// once (several goroutines) is not supported.
+type linearPack struct {
+	rec      uint64 // the recording the counts and packs belong to
+	calls    int    // forward calls in rec
+	fwd, bwd kernel.PackedB
+	fwdOK    bool // fwd holds Wᵀ of rec
+	bwdOK    bool // bwd holds W of rec
+}
+
+// packedCall reports whether the products of this call should use the packed
+// weight: from the second call of one recording on.
+func (l *Linear) packedCall(tp *Tape) bool {
+	if tp == nil {
+		return false
+	}
+	p := &l.pack
+	if id := tp.recording(); p.rec != id {
+		p.rec, p.calls, p.fwdOK, p.bwdOK = id, 0, false, false
+	}
+	p.calls++
+	return p.calls > 1
+}
+
+// forwardPacked sets y (n, Out) = x·Wᵀ + beta·y with Wᵀ packed once per
+// recording.
+func (l *Linear) forwardPacked(y, x []float32, n int, beta float32) {
+	p := &l.pack
+	if !p.fwdOK {
+		p.fwd.Pack(true, l.In, l.Out, l.Weight.Value.Data, l.In)
+		p.fwdOK = true
+	}
+	kernel.SgemmPacked(false, n, 1, x, l.In, &p.fwd, beta, y, l.Out)
+}
+
+// backwardPacked adds dy·W into dx (n, In) with W packed once per
+// recording.
+func (l *Linear) backwardPacked(dx, dy []float32, n int) {
+	p := &l.pack
+	if !p.bwdOK {
+		p.bwd.Pack(false, l.Out, l.In, l.Weight.Value.Data, l.In)
+		p.bwdOK = true
+	}
+	kernel.SgemmPacked(false, n, 1, dy, l.Out, &p.bwd, 1, dx, l.In)
 }
 
 // NewLinear returns a Linear layer from in to out features. It panics when
@@ -53,20 +105,32 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 	y := tp.Buffer(shape...) // fully written below (beta = 0, or bias rows)
 	y2 := y.Reshape(n, l.Out)
 	x2 := x.Value.Reshape(n, l.In)
+	packed := l.packedCall(tp)
 	switch {
+	case l.Bias == nil && packed:
+		l.forwardPacked(y2.Data, x2.Data, n, 0)
 	case l.Bias == nil:
 		tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, false)
-	case n*l.Out >= linearAugmentMin:
+	case n*l.Out >= linearAugmentMin && !packed:
 		l.augmentedForward(tp, y2.Data, x2.Data, n)
 	default:
 		for r := 0; r < n; r++ {
 			copy(y2.Data[r*l.Out:(r+1)*l.Out], l.Bias.Value.Data)
 		}
-		tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, true)
+		if packed {
+			l.forwardPacked(y2.Data, x2.Data, n, 1)
+		} else {
+			tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, true)
+		}
 	}
 	return record(tp, y, func(g *tensor.Tensor) {
 		dy := g.Reshape(n, l.Out)
-		tensor.MatMulTo(tp.Grad(x).Reshape(n, l.In), dy, tensor.No, l.Weight.Value, tensor.No, true)
+		dx := tp.Grad(x).Reshape(n, l.In)
+		if l.pack.rec == tp.recording() && l.pack.calls > 1 {
+			l.backwardPacked(dx.Data, dy.Data, n)
+		} else {
+			tensor.MatMulTo(dx, dy, tensor.No, l.Weight.Value, tensor.No, true)
+		}
 		if !l.Weight.Frozen {
 			tensor.MatMulTo(l.Weight.Grad, dy, tensor.Trans, x2, tensor.No, true)
 		}

@@ -35,3 +35,65 @@ func TestLinearLargeOutputFoldsBias(t *testing.T) {
 		tp.Reset()
 	}
 }
+
+// TestLinearPackedAcrossCalls runs a Linear three times in one recording
+// (the packed path from the second call), changes the weights as an
+// optimizer would, and runs again: outputs and gradients must match
+// single-call recordings, which never pack.
+func TestLinearPackedAcrossCalls(t *testing.T) {
+	for _, bias := range []bool{true, false} {
+		rng := tensor.NewRNG(7)
+		l := NewLinear(6, 5, bias, rng)
+		xs := []*Var{randVar(rng, 4, 6), randVar(rng, 4, 6), randVar(rng, 1, 6)}
+		var tp Tape
+		for step := 0; step < 2; step++ {
+			// Reference: each call in its own recording.
+			var want [][]float32
+			var wantDX [][]float32
+			ZeroGrad(l.Params())
+			for _, x := range xs {
+				var one Tape
+				x.Grad = nil
+				y := l.Forward(&one, x)
+				dy := tensor.New(y.Value.Shape...)
+				dy.Fill(0.5)
+				one.Backward(y, dy)
+				want = append(want, append([]float32(nil), y.Value.Data...))
+				wantDX = append(wantDX, append([]float32(nil), x.Grad.Data...))
+			}
+			wantW := append([]float32(nil), l.Weight.Grad.Data...)
+			ZeroGrad(l.Params())
+			var ys []*Var
+			for _, x := range xs {
+				x.Grad = nil
+				ys = append(ys, l.Forward(&tp, x))
+			}
+			for i, y := range ys {
+				for j, v := range y.Value.Data {
+					if v != want[i][j] {
+						t.Fatalf("bias %v step %d call %d: y[%d] = %v, want %v", bias, step, i, j, v, want[i][j])
+					}
+				}
+			}
+			s := Concat(&tp, 0, ys[0], ys[1], ys[2])
+			dy := tensor.New(s.Value.Shape...)
+			dy.Fill(0.5)
+			tp.Backward(s, dy)
+			for i, x := range xs {
+				for j, v := range x.Grad.Data {
+					if d := v - wantDX[i][j]; d > 1e-6 || d < -1e-6 {
+						t.Fatalf("bias %v step %d call %d: dx[%d] = %v, want %v", bias, step, i, j, v, wantDX[i][j])
+					}
+				}
+			}
+			for j, v := range l.Weight.Grad.Data {
+				if d := v - wantW[j]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("bias %v step %d: dW[%d] = %v, want %v", bias, step, j, v, wantW[j])
+				}
+			}
+			for i := range l.Weight.Value.Data { // an optimizer step
+				l.Weight.Value.Data[i] *= -1.5
+			}
+		}
+	}
+}

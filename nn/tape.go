@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/recur-ml/recur/tensor"
 )
@@ -124,6 +125,24 @@ type arena struct {
 	grads []gradRef
 	// stale: Backward or Reset ran; recycle before the next hand-out.
 	stale bool
+	// rec identifies the current recording (0: none assigned yet), unique
+	// across all tapes, for layers that cache work valid while the
+	// parameters cannot change (between two Backward/Reset calls).
+	rec uint64
+}
+
+// recordings numbers the recordings of all tapes.
+var recordings atomic.Uint64
+
+// recording returns the id of tp's current recording: the same from the
+// first op after a Backward or Reset through the next one, and never
+// reused by any tape.
+func (tp *Tape) recording() uint64 {
+	tp.arena.settle()
+	if tp.arena.rec == 0 {
+		tp.arena.rec = recordings.Add(1)
+	}
+	return tp.arena.rec
 }
 
 type gradRef struct {
@@ -153,6 +172,7 @@ func (a *arena) settle() {
 		return
 	}
 	a.stale = false
+	a.rec = 0
 	for i, r := range a.grads {
 		if r.v.Grad == r.g {
 			r.v.Grad = nil
