@@ -183,6 +183,13 @@ func (a *arena) settle() {
 	if a.free == nil {
 		a.free = make(map[int][]*tensor.Tensor)
 	}
+	// Buffers the step just ended did not take are let go, so a tape
+	// whose shapes change (variable sequence lengths) holds at most one
+	// step's buffers instead of every size it has seen.
+	for n, l := range a.free {
+		clear(l)
+		a.free[n] = l[:0]
+	}
 	for i, t := range a.used {
 		n := len(t.Data)
 		a.free[n] = append(a.free[n], t)

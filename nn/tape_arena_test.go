@@ -157,3 +157,20 @@ func TestArenaOpsWriteEveryElement(t *testing.T) {
 		}
 	}
 }
+
+// A buffer the last step did not use is dropped, not kept forever.
+func TestTapeArenaDropsUnusedSizes(t *testing.T) {
+	var tp Tape
+	tp.Buffer(10)
+	tp.Reset()
+	tp.Buffer(20) // step 2 uses another size; the 10 is free, untaken
+	tp.Reset()
+	tp.Buffer(30)
+	held := 0
+	for _, l := range tp.arena.free {
+		held += len(l)
+	}
+	if held != 1 { // the 20 of the step before; the 10 is let go
+		t.Errorf("arena holds %d free buffers, want 1", held)
+	}
+}
