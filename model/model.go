@@ -127,7 +127,7 @@ func (m *Model) RNGs() []*tensor.RNG {
 	case m.rnn != nil:
 		g = append(g, m.rnn.RNG())
 	case m.s2s != nil:
-		g = append(g, m.s2s.Encoder.RNG())
+		g = append(g, m.s2s.RNGs()...)
 	}
 	return g
 }

@@ -23,6 +23,10 @@ type Dropout struct {
 	rng *tensor.RNG
 }
 
+// RNG returns the generator the masks are drawn from, so that a
+// checkpoint can save and restore it.
+func (d *Dropout) RNG() *tensor.RNG { return d.rng }
+
 // NewDropout returns a dropout layer; p must be in [0, 1).
 func NewDropout(p float64, rng *tensor.RNG) *Dropout {
 	checkP("Dropout", p)

@@ -60,6 +60,11 @@ type Seq2Seq struct {
 	params             []*Param // named once, at construction
 }
 
+// RNGs returns every generator the model draws dropout masks from (the
+// encoder's and the decoder's), so that a checkpoint can save and restore
+// them and a resumed run draws the same masks.
+func (m *Seq2Seq) RNGs() []*tensor.RNG { return []*tensor.RNG{m.Encoder.RNG(), m.drop.RNG()} }
+
 // NewSeq2Seq validates cfg and builds the model from rng.
 func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	c := cfg

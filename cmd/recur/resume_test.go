@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,6 +48,16 @@ func TestResumeWithDropoutIsExact(t *testing.T) {
 	if err := os.WriteFile(text, []byte(corpus.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var pairs strings.Builder
+	words := [][2]string{{"one", "un"}, {"two", "deux"}, {"three", "trois"}, {"four", "quatre"}}
+	for i := range 60 {
+		a, b := words[i%4], words[(i/4)%4]
+		fmt.Fprintf(&pairs, "%s %s\t%s %s\n", a[0], b[0], a[1], b[1])
+	}
+	pairsFile := filepath.Join(t.TempDir(), "pairs.tsv")
+	if err := os.WriteFile(pairsFile, []byte(pairs.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -54,6 +65,8 @@ func TestResumeWithDropoutIsExact(t *testing.T) {
 		{"forecast", []string{"train", "--epochs", "3", "--hidden", "6", "--layers", "2", "--dropout", "0.3", "--seed", "5"}},
 		{"lm", []string{"train", "--task", "lm", "--data", text, "--epochs", "3", "--hidden", "8", "--layers", "2", "--dropout", "0.3",
 			"--batch-size", "4", "--seq-len", "10", "--seed", "5"}},
+		{"seq2seq", []string{"train", "--task", "seq2seq", "--data", pairsFile, "--epochs", "3", "--hidden", "8", "--dropout", "0.3",
+			"--batch-size", "8", "--seed", "5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			whole, split := t.TempDir(), t.TempDir()

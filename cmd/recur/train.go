@@ -553,10 +553,6 @@ func fit(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, tra
 		}
 		st := tr.State()
 		fmt.Fprintf(progress, "resumed from %s at epoch %d, step %d\n", o.Resume, st.Epoch+1, st.Step)
-		if m.Spec.Task == model.Seq2Seq && m.Spec.Dropout > 0 {
-			// nn.Seq2Seq keeps its dropout generator to itself.
-			fmt.Fprintln(progress, "note: seq2seq dropout masks are not restored; the resumed run differs from an uninterrupted one")
-		}
 	}
 	res, err := tr.Fit(ctx, trainData, valid)
 	if err != nil {
