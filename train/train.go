@@ -121,6 +121,9 @@ type Trainer struct {
 	shuffle *tensor.RNG
 	stop    bool
 	norms   []float64
+	// tape is reused across steps so that the layers' activation and
+	// gradient buffers are recycled instead of allocated every step.
+	tape nn.Tape
 }
 
 // New returns a Trainer. The optimizer must be over task's parameters.
@@ -330,7 +333,7 @@ func (t *Trainer) step(d Data, idx []int) (float64, int, error) {
 	var total float64
 	var n int
 	for _, i := range idx {
-		tp := &nn.Tape{}
+		tp := &t.tape
 		l, k := t.task.Loss(tp, d.Batch(i))
 		tp.Backward(l, tensor.FromSlice([]float32{1 / float32(len(idx))}, l.Value.Shape...))
 		total += float64(l.Value.Data[0])
