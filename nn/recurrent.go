@@ -393,6 +393,11 @@ func maskRows(dst, x, mask []float32, p *seqPlan, w int) []float32 {
 	return dst
 }
 
+// soloGemmFlops bounds (as 2·m·n·k) the row blocks of a batch-of-one
+// input projection; it is half the kernel's threshold for waking its
+// worker team (internal/kernel parallelMinFlops, 4 Mi), so no block does.
+const soloGemmFlops = 2 << 20
+
 // recGemm sets dst (n, G) += hin (n, Ho) · W_hhᵀ, through the packed
 // operand when there is one, else as a GEMV (batch of one).
 func recGemm(dst, hin []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB) {
@@ -438,7 +443,21 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		}
 		beta = 1
 	}
-	kernel.Sgemm(false, true, N, G, in, 1, X, in, w.wih.Value.Data, in, beta, XW, G)
+	if B == 1 && 2*N*G*in > soloGemmFlops {
+		// A batch of one is a chain of single-core GEMVs; a projection big
+		// enough to wake the kernel's worker team costs more in the wake
+		// (and the worker's spin competing with the chain) than the split
+		// saves, so it runs here in row blocks that each stay on this core.
+		pw := ws.packed()
+		pw.Pack(true, in, G, w.wih.Value.Data, in)
+		rows := max(1, soloGemmFlops/(2*G*in))
+		for r0 := 0; r0 < N; r0 += rows {
+			m := min(rows, N-r0)
+			kernel.SgemmPacked(false, m, 1, X[r0*in:], in, pw, beta, XW[r0*G:], G)
+		}
+	} else {
+		kernel.Sgemm(false, true, N, G, in, 1, X, in, w.wih.Value.Data, in, beta, XW, G)
+	}
 
 	whh := w.whh.Value.Data
 	var recMask []float32

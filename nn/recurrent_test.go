@@ -123,6 +123,9 @@ func TestRecurrentMatchesFloat64Loop(t *testing.T) {
 		{"gru_bi_lengths", kindGRU, LSTMConfig{InputSize: 3, HiddenSize: 4, Bidirectional: true}, 6, 4, []int{6, 1, 3, 3}},
 		{"lstm_proj_bi_l2_lengths", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 5, ProjSize: 2, NumLayers: 2, Bidirectional: true}, 5, 3, []int{1, 5, 4}},
 		{"lstm_b1", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 6}, 7, 1, nil},
+		// Large enough that batch one projects its input in row blocks
+		// (soloGemmFlops): 32+8 rows in layer 0, 16+16+8 in layer 1.
+		{"lstm_b1_blocked_projection", kindLSTM, LSTMConfig{InputSize: 64, HiddenSize: 128, NumLayers: 2}, 40, 1, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
