@@ -427,21 +427,22 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 	G := r.kind.gates() * H
 	lstm, gru := r.kind == kindLSTM, r.kind == kindGRU
 
-	// Input projection of every step in one GEMM, biases folded in.
+	// Input projection of every step in one GEMM. The biases (summed, but
+	// for a GRU's b_hh) are added step by step below, to rows the
+	// recurrence is about to read anyway, rather than pre-filled into the
+	// whole (N, G) buffer: that was one more pass over a buffer far larger
+	// than the caches.
 	XW := ws.takeRaw(N * G)
-	beta := float32(0)
+	const beta = 0
+	var bias []float32
 	if r.bias {
-		bias := w.bih.Value.Data
+		bias = w.bih.Value.Data
 		if !gru {
 			bias = ws.takeRaw(G)
 			for i := range bias {
 				bias[i] = w.bih.Value.Data[i] + w.bhh.Value.Data[i]
 			}
 		}
-		for row := 0; row < N; row++ {
-			copy(XW[row*G:(row+1)*G], bias)
-		}
-		beta = 1
 	}
 	if B == 1 && 2*N*G*in > soloGemmFlops {
 		// A batch of one is a chain of single-core GEMVs; a projection big
@@ -530,6 +531,11 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			t = T - 1 - s
 		}
 		n, o := p.n[t], p.off[t]
+		if bias != nil {
+			for j := o; j < o+n; j++ {
+				kernel.Axpy(1, bias, XW[j*G:(j+1)*G])
+			}
+		}
 		hprev := hc[:n*Ho]
 		hin := hprev
 		if recMask != nil {
