@@ -135,7 +135,7 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 			}
 			kernel.LSTMBackward(dA, dc, act, c1, cprev, dh, dc, B, H)
 			if cx != nil {
-				kernel.Axpy(1, dc, cx.G().Data)
+				kernel.Axpy(1, dc, tp.Grad(cx).Data)
 			}
 		case kindGRU:
 			dR = bw.take(B * G)
@@ -155,10 +155,10 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 			colSumAdd(c.bih.Grad.Data, dA, B, G)
 			colSumAdd(c.bhh.Grad.Data, dR, B, G)
 		}
-		kernel.Sgemm(false, false, B, I, G, 1, dA, G, c.wih.Value.Data, I, 1, x.G().Data, I)
+		kernel.Sgemm(false, false, B, I, G, 1, dA, G, c.wih.Value.Data, I, 1, tp.Grad(x).Data, I)
 		if h != nil {
 			kernel.Sgemm(false, false, B, H, G, 1, dR, G, c.whh.Value.Data, H, 1, dhp, H)
-			kernel.Axpy(1, dhp, h.G().Data)
+			kernel.Axpy(1, dhp, tp.Grad(h).Data)
 		}
 	})
 	return h1v, c1v

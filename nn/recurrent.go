@@ -361,7 +361,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		return outV, st
 	}
 	tp.Add(func() {
-		r.backward(p, x, h0, outV, st, lrec)
+		r.backward(tp, p, x, h0, outV, st, lrec)
 		r.arenas.put(ws)
 	})
 	return outV, st
@@ -648,8 +648,9 @@ func zoneMask(rng *tensor.RNG, z []float32, p float64) {
 	}
 }
 
-// backward is the tape closure of forward.
-func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, lrec []*layerRec) {
+// backward is the tape closure of forward. The gradients of x and h0 come
+// from the tape's arena (tp.Grad), as every other layer's input gradients.
+func (r *rnnCore) backward(tp *Tape, p *seqPlan, x *Var, h0 *State, outV *Var, st *State, lrec []*layerRec) {
 	H, Ho, D, L, B, N := r.hidden, r.ho(), r.dirs, r.layers, p.B, p.N
 	lstm := r.kind == kindLSTM
 	ws := r.arenas.get()
@@ -670,7 +671,7 @@ func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, 
 		var dX []float32
 		inPlace := k == 0 && direct && lr.mask == nil
 		if inPlace {
-			dX = x.G().Data
+			dX = tp.Grad(x).Data
 		} else {
 			dX = ws.take(N * in)
 		}
@@ -689,9 +690,9 @@ func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, 
 			}
 			r.backDir(ws, p, &r.w[k][d], d, lr.dirs[d], lr.x, in, dY, D*Ho, d*Ho, dX, dhc, dcc)
 			if h0 != nil {
-				p.scatterRows(h0.H.G().Data[s*B*Ho:(s+1)*B*Ho], dhc, Ho, true)
+				p.scatterRows(tp.Grad(h0.H).Data[s*B*Ho:(s+1)*B*Ho], dhc, Ho, true)
 				if h0.C != nil {
-					p.scatterRows(h0.C.G().Data[s*B*H:(s+1)*B*H], dcc, H, true)
+					p.scatterRows(tp.Grad(h0.C).Data[s*B*H:(s+1)*B*H], dcc, H, true)
 				}
 			}
 		}
@@ -711,9 +712,9 @@ func (r *rnnCore) backward(p *seqPlan, x *Var, h0 *State, outV *Var, st *State, 
 			maskRows(dX, dX, lr.mask, p, in)
 		}
 		if direct {
-			kernel.Axpy(1, dX, x.G().Data)
+			kernel.Axpy(1, dX, tp.Grad(x).Data)
 		} else {
-			p.scatter(x.G().Data, dX, in, r.batchFirst, true)
+			p.scatter(tp.Grad(x).Data, dX, in, r.batchFirst, true)
 		}
 	}
 }
