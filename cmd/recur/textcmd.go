@@ -147,22 +147,9 @@ func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) 
 	info := fmt.Sprintf("classify %s: %d examples (train %d), %d classes, vocabulary %d (%s); %s %d×%d, %d parameters",
 		filepath.Base(o.Data), len(texts), a, len(all.Classes), v.Len(), o.Level, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
 	task := &model.ClassifyTask{M: m}
-	var vd train.Data
-	if valid != nil {
-		vd = valid
-	}
-	res, err := fit(ctx, o, task, m, trainData, vd, true, dir, info, stdout, stderr)
+	res, metrics, err := fitAndTest(ctx, o, task, m, trainData, orNil(valid), orNil(test), true, dir, info, stdout, stderr)
 	if err != nil {
 		return err
-	}
-	metrics := map[string]map[string]float64{}
-	if res.Valid != nil {
-		metrics["valid"] = res.Valid
-	}
-	if test != nil {
-		if metrics["test"], err = task.Evaluate(test); err != nil {
-			return err
-		}
 	}
 	// The majority class of the training set is the baseline.
 	counts := make([]int, len(all.Classes))
@@ -289,22 +276,9 @@ func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error 
 	info := fmt.Sprintf("lm %s: %d characters (train %d), vocabulary %d (%s), %d streams × %d steps; %s %d×%d, %d parameters",
 		filepath.Base(o.Data), len(rs), a, enc.Vocab.Len(), o.Level, o.BatchSize, o.SeqLen, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
 	task := &model.LMTask{M: m}
-	var vd train.Data
-	if valid != nil {
-		vd = valid
-	}
-	res, err := fit(ctx, o, task, m, trainData, vd, false, dir, info, stdout, stderr)
+	res, metrics, err := fitAndTest(ctx, o, task, m, trainData, orNil(valid), orNil(test), false, dir, info, stdout, stderr)
 	if err != nil {
 		return err
-	}
-	metrics := map[string]map[string]float64{}
-	if res.Valid != nil {
-		metrics["valid"] = res.Valid
-	}
-	if test != nil {
-		if metrics["test"], err = task.Evaluate(test); err != nil {
-			return err
-		}
 	}
 	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, nil, func() {
 		if t, ok := metrics["test"]; ok {
@@ -360,24 +334,20 @@ func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) e
 	info := fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder lstm %d×%d, %s attention, %d parameters",
 		filepath.Base(o.Data), len(pairs), a, se.Vocab.Len(), te.Vocab.Len(), o.Level, m.Spec.Layers, m.Spec.Hidden, m.Spec.Attention, m.NumParams())
 	task := &model.Seq2SeqTask{M: m}
-	var vd train.Data
+	var vd, td train.Data
 	if b > a {
 		vd = prep.NewPairData(shuffled[a:b], o.BatchSize)
 	}
-	res, err := fit(ctx, o, task, m, prep.NewPairData(shuffled[:a], o.BatchSize), vd, true, dir, info, stdout, stderr)
+	if len(shuffled) > b {
+		td = prep.NewPairData(shuffled[b:], o.BatchSize)
+	}
+	res, metrics, err := fitAndTest(ctx, o, task, m, prep.NewPairData(shuffled[:a], o.BatchSize), vd, td, true, dir, info, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	metrics := map[string]map[string]float64{}
-	if res.Valid != nil {
-		metrics["valid"] = res.Valid
-	}
 	var example string
 	var figs []*figure
-	if len(shuffled) > b {
-		if metrics["test"], err = task.Evaluate(prep.NewPairData(shuffled[b:], o.BatchSize)); err != nil {
-			return err
-		}
+	if td != nil {
 		out, w, err := m.Translate(shuffled[b].Src, 0, nn.SampleConfig{}, nil)
 		if err != nil {
 			return err
@@ -406,4 +376,37 @@ func tokens(e *text.Encoder, s string) []string {
 		out[i] = e.Decode([]int{id})
 	}
 	return out
+}
+
+// fitAndTest trains task with fit and returns the run's result with its
+// metrics: "valid" (the last validation, when there was one) and "test"
+// (the task's metrics on test, when test is not nil).
+func fitAndTest(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid, test train.Data, shuffle bool, dir, info string, stdout, stderr io.Writer) (*train.Result, map[string]map[string]float64, error) {
+	res, err := fit(ctx, o, task, m, trainData, valid, shuffle, dir, info, stdout, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics := map[string]map[string]float64{}
+	if res.Valid != nil {
+		metrics["valid"] = res.Valid
+	}
+	if test != nil {
+		if metrics["test"], err = task.Evaluate(test); err != nil {
+			return nil, nil, err
+		}
+	}
+	return res, metrics, nil
+}
+
+// orNil returns d as a train.Data, or a nil interface when d is a nil
+// pointer (an interface holding a nil pointer is not nil).
+func orNil[P interface {
+	comparable
+	train.Data
+}](d P) train.Data {
+	var zero P
+	if d == zero {
+		return nil
+	}
+	return d
 }
