@@ -2,6 +2,9 @@
 
 package kernel
 
-// useAVX2 is always false without amd64 assembly (or with -tags noasm):
-// every kernel runs its pure-Go twin.
-var useAVX2 = false
+// useAVX2 and useAVX512 are always false without amd64 assembly (or with
+// -tags noasm): every kernel runs its pure-Go twin.
+var (
+	useAVX2   = false
+	useAVX512 = false
+)
