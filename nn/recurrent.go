@@ -478,6 +478,10 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			r.rng.Bernoulli(recMask, r.recDrop)
 		}
 	}
+	if dr == nil && r.canSplitB1(B, training) {
+		r.runSplitB1(ws, p, whh, bias, XW, d, Y, ldy, yoff, hc, cc)
+		return
+	}
 	var pk *kernel.PackedB
 	if B > 1 {
 		pk = ws.packed()
@@ -531,6 +535,9 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			t = T - 1 - s
 		}
 		n, o := p.n[t], p.off[t]
+		if n == 0 {
+			continue // every sequence has ended (lengths all < T)
+		}
 		if bias != nil {
 			for j := o; j < o+n; j++ {
 				kernel.Axpy(1, bias, XW[j*G:(j+1)*G])
@@ -753,6 +760,9 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 			t = T - 1 - s
 		}
 		n, o := p.n[t], p.off[t]
+		if n == 0 {
+			continue
+		}
 		dh := dht[:n*Ho]
 		copy(dh, dhc[:n*Ho])
 		switch {

@@ -123,6 +123,15 @@ type floatArena struct {
 	need int
 	pk   []*kernel.PackedB
 	npk  int
+	sp   *lstmSplit
+}
+
+// split returns the arena's reusable split-loop state (see runSplitB1).
+func (a *floatArena) split() *lstmSplit {
+	if a.sp == nil {
+		a.sp = new(lstmSplit)
+	}
+	return a.sp
 }
 
 // take returns n zeroed floats.

@@ -119,6 +119,43 @@ var team struct {
 type teamTasks struct {
 	gemm gemmPar
 	gemv gemvPar
+	user userTask
+}
+
+// Task is work split into parts for Parallel: RunPart(p) for each part p.
+// What a part computes must not depend on which thread runs it.
+type Task interface{ RunPart(part int) }
+
+// userTask adapts a Task to the team.
+type userTask struct{ t Task }
+
+func (u *userTask) runPart(p int) { u.t.RunPart(p) }
+
+// Parallel runs task.RunPart(p) for p = 0..parts-1, each exactly once, and
+// returns when all are done. The parts run on the worker team, the caller
+// working too; when the team has one thread or another call holds it, the
+// caller runs every part itself, in order. A part may call the kernels
+// (they then run on the calling thread alone). Parallel allocates nothing
+// when task is a pointer.
+//
+// It is meant for fine-grained lockstep loops such as a batch-of-one
+// recurrent layer split over two cores, one call per time step: a worker
+// stays awake (spinning) for a while after each call, so back-to-back calls
+// cost a fraction of a microsecond each; the first call after an idle
+// spell waits for nobody (the caller runs the parts the sleeping worker has
+// not claimed).
+func Parallel(parts int, task Task) {
+	if parts <= 1 || !lockTeam() {
+		for p := 0; p < parts; p++ {
+			task.RunPart(p)
+		}
+		return
+	}
+	u := &team.tasks.user
+	u.t = task
+	runLocked(parts, u)
+	u.t = nil
+	unlockTeam()
 }
 
 // SetThreads sets the number of threads (the caller plus n-1 workers) that

@@ -1,0 +1,117 @@
+package nn
+
+import "github.com/recur-ml/recur/internal/kernel"
+
+// A batch of one is a chain of GEMVs: each step multiplies W_hh (G × Ho,
+// 256 KiB at H = 128) by one h, which streams the whole matrix from L2 and
+// runs at L2 bandwidth (about 50 GFLOP/s on one core here), not at FMA
+// speed. Two cores have two L2 caches: split the hidden units in two and
+// let each core keep the rows of W_hh for its units (all four gates of
+// them) in its own cache, compute their pre-activations, and apply the
+// gate nonlinearity to them. The cores meet once per step, when the new h
+// is complete (kernel.Parallel, one call per step).
+//
+// Every element is computed by exactly the kernels the single-thread path
+// uses on the same rows (a GEMV row's dot product and a gate's lanes do not
+// depend on which rows or units share the call, as long as the split point
+// is a multiple of the vector width), so the result is bit-identical to the
+// unsplit loop and independent of the number of threads.
+
+// splitMinWeights is the W_hh size (G·Ho floats) from which a batch-of-one
+// LSTM splits its units over two threads: 64 Ki floats (H = 128) took
+// 2.41 µs per step on one core and 1.66 µs on two, measured with a spinning
+// hand-off; at a quarter of that the hand-off eats the gain.
+const splitMinWeights = 32 << 10
+
+// splitAlign is the multiple of units at which the split falls: the vector
+// width of the gate kernels, so each unit is computed by the same vector
+// lane kind (or the same scalar tail) as in the unsplit loop.
+const splitAlign = 16
+
+// canSplitB1 reports whether runDir may run a batch-of-one inference step
+// loop of an LSTM on two threads.
+func (r *rnnCore) canSplitB1(B int, training bool) bool {
+	if B != 1 || training || r.kind != kindLSTM || r.proj > 0 {
+		return false
+	}
+	H := r.hidden
+	return H >= 2*splitAlign && 4*H*r.ho() >= splitMinWeights && kernel.Threads() > 1
+}
+
+// lstmSplit is the state of a batch-of-one LSTM direction split over two
+// threads; RunPart(p) runs step s for the units of part p.
+type lstmSplit struct {
+	H, h1 int
+	whh   []float32    // (4H, H)
+	xw    []float32    // (T, 4H) input projection
+	bias  []float32    // (4H) or nil
+	h     [2][]float32 // h before step s is h[s&1], after it h[(s+1)&1]
+	c     []float32    // (H), updated in place
+	pre   [2][]float32 // per part: 4 gate blocks of its units
+	cnew  [2][]float32 // per part: new c of its units
+	o, s  int          // packed row of step s, step
+}
+
+// RunPart computes step s (packed row o) for the units of part p: units
+// [0, h1) for part 0 and [h1, H) for part 1.
+func (l *lstmSplit) RunPart(p int) {
+	H := l.H
+	u0, u1 := 0, l.h1
+	if p == 1 {
+		u0, u1 = l.h1, H
+	}
+	n := u1 - u0
+	hin := l.h[l.s&1]
+	hout := l.h[(l.s+1)&1]
+	pre := l.pre[p][:4*n]
+	row := l.xw[l.o*4*H : (l.o+1)*4*H]
+	for g := 0; g < 4; g++ {
+		seg := pre[g*n : (g+1)*n]
+		copy(seg, row[g*H+u0:g*H+u1])
+		if l.bias != nil {
+			kernel.Axpy(1, l.bias[g*H+u0:g*H+u1], seg)
+		}
+		kernel.Sgemv(false, n, H, 1, l.whh[(g*H+u0)*H:], H, hin, 1, seg)
+	}
+	cout := l.cnew[p][:n]
+	cprev := l.c[u0:u1]
+	kernel.LSTMForward(pre, cout, hout[u0:u1], pre, cprev, 1, n)
+	copy(cprev, cout)
+}
+
+// runSplitB1 is runDir's step loop for a batch of one at inference, split
+// over two threads (see canSplitB1): XW (N, G) holds the input projection
+// without bias, hc (Ho) and cc (H) the initial states, left holding the
+// final ones; h of every step goes to columns [yoff, yoff+Ho) of Y (N, ldy).
+func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32, d int, Y []float32, ldy, yoff int, hc, cc []float32) {
+	H := r.hidden
+	l := ws.split()
+	h1 := (H/2 + splitAlign/2) / splitAlign * splitAlign
+	*l = lstmSplit{H: H, h1: h1, whh: whh, xw: XW, bias: bias, c: cc}
+	l.h[0] = hc
+	l.h[1] = ws.takeRaw(H)
+	for q := range 2 {
+		n := max(h1, H-h1)
+		l.pre[q] = ws.takeRaw(4 * n)
+		l.cnew[q] = ws.takeRaw(n)
+	}
+	T := p.T
+	for s := 0; s < T; s++ {
+		t := s
+		if d == 1 {
+			t = T - 1 - s
+		}
+		if p.n[t] == 0 {
+			continue // past the end of the sequence
+		}
+		o := p.off[t]
+		l.o = o
+		kernel.Parallel(2, l)
+		l.s++
+		copy(Y[o*ldy+yoff:o*ldy+yoff+H], l.h[l.s&1])
+	}
+	if l.s&1 == 1 {
+		copy(hc, l.h[1])
+	}
+	*l = lstmSplit{}
+}

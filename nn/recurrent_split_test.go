@@ -1,0 +1,78 @@
+package nn
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// TestLSTMSplitB1Exact checks that a batch-of-one LSTM at inference gives
+// bit-identical outputs and final states whether its step loop runs on
+// one thread or is split over two (runSplitB1), for hidden sizes that put
+// the split point and the vector tails in different places, both
+// directions, two layers, a length shorter than T and given initial states.
+func TestLSTMSplitB1Exact(t *testing.T) {
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	for _, tc := range []struct {
+		H, L   int
+		bi     bool
+		length int // 0: full
+		h0     bool
+	}{
+		{128, 1, false, 0, false},
+		{128, 2, true, 0, true},
+		{100, 1, false, 7, true},
+		{200, 2, false, 0, false},
+		{136, 1, true, 5, false},
+	} {
+		t.Run(fmt.Sprintf("H%d_L%d_bi%v_len%d", tc.H, tc.L, tc.bi, tc.length), func(t *testing.T) {
+			const T, I = 9, 5
+			rng := tensor.NewRNG(11)
+			l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: tc.H, NumLayers: tc.L, Bidirectional: tc.bi}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !l.core.canSplitB1(1, false) && kernel.Threads() > 1 {
+				t.Fatalf("H=%d: split path not taken", tc.H)
+			}
+			x := tensor.New(T, 1, I)
+			rng.FillNormal(x, 0, 1)
+			var lengths []int
+			if tc.length > 0 {
+				lengths = []int{tc.length}
+			}
+			var h0 *State
+			D := 1
+			if tc.bi {
+				D = 2
+			}
+			if tc.h0 {
+				h := tensor.New(tc.L*D, 1, tc.H)
+				c := tensor.New(tc.L*D, 1, tc.H)
+				rng.FillNormal(h, 0, 0.5)
+				rng.FillNormal(c, 0, 0.5)
+				h0 = &State{H: NewVar(h), C: NewVar(c)}
+			}
+			run := func(threads int) (*Var, *State) {
+				kernel.SetThreads(threads)
+				return l.Forward(nil, NewVar(x), lengths, h0)
+			}
+			y1, s1 := run(1)
+			y2, s2 := run(2)
+			same := func(what string, a, b []float32) {
+				t.Helper()
+				for i := range a {
+					if a[i] != b[i] {
+						t.Fatalf("%s[%d]: 2 threads %v, 1 thread %v", what, i, b[i], a[i])
+					}
+				}
+			}
+			same("output", y1.Value.Data, y2.Value.Data)
+			same("h", s1.H.Value.Data, s2.H.Value.Data)
+			same("c", s1.C.Value.Data, s2.C.Value.Data)
+		})
+	}
+}
