@@ -76,3 +76,45 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 		})
 	}
 }
+
+// TestLSTMBatchOneShortLength trains a batch of one whose length is shorter
+// than the padded T: the steps past its end must be skipped (they once
+// reached the GEMV with no rows), and outputs and gradients must equal
+// those of the same sequence given unpadded.
+func TestLSTMBatchOneShortLength(t *testing.T) {
+	const T, L, I, H = 9, 5, 3, 8
+	rng := tensor.NewRNG(5)
+	l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H, Bidirectional: true}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xp := tensor.New(T, 1, I)
+	rng.FillNormal(xp, 0, 1)
+	xs := tensor.FromSlice(append([]float32(nil), xp.Data[:L*I]...), L, 1, I)
+	run := func(x *tensor.Tensor, lengths []int) (y []float32, grads [][]float32, dx []float32) {
+		ZeroGrad(l.Params())
+		tp := &Tape{}
+		xv := NewVar(x)
+		out, _ := l.Forward(tp, xv, lengths, nil)
+		tp.Backward(out, nil)
+		for _, p := range l.Params() {
+			grads = append(grads, append([]float32(nil), p.Grad.Data...))
+		}
+		return out.Value.Data[:L*2*H], grads, xv.Grad.Data[:L*I]
+	}
+	y1, g1, dx1 := run(xp, []int{L})
+	y2, g2, dx2 := run(xs, nil)
+	close := func(what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if d := a[i] - b[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("%s[%d]: padded %v, unpadded %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	close("output", y1, y2)
+	close("dx", dx1, dx2)
+	for i := range g1 {
+		close(l.Params()[i].Name, g1[i], g2[i])
+	}
+}
