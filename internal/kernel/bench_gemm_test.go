@@ -119,3 +119,54 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 	reportGFLOPS(b, 6, 16, kc)
 }
+
+// zmmShapes are compute-bound shapes where the AVX-512 kernels should
+// approach twice the AVX2 rate: a square product, an LSTM step (B×4H by
+// H), the whole-sequence input GEMM (B·T×4H by I) and a language-model
+// decoder (B·T×V by H).
+var zmmShapes = [][3]int{{512, 512, 512}, {64, 2048, 512}, {1600, 1024, 256}, {32, 1024, 256}, {700, 10000, 200}}
+
+// BenchmarkSgemmISA compares the AVX-512 kernels with the AVX2 ones on
+// zmmShapes, as SgemmISA/<ymm|zmm>/<layout>/m<M>n<N>k<K>/threads<P>, and
+// SgemmPacked as SgemmISA/<ymm|zmm>/packed/m<M>n<N>k<K>/threads<P>.
+func BenchmarkSgemmISA(b *testing.B) {
+	defer SetThreads(0)
+	if !useAVX2 || !useAVX512 {
+		b.Skip("no AVX-512 kernels on this CPU or build")
+	}
+	for _, isa := range []string{"ymm", "zmm"} {
+		zmm := isa == "zmm"
+		for _, s := range zmmShapes {
+			m, n, k := s[0], s[1], s[2]
+			a, bb, c := benchMatrices(m, n, k)
+			for _, lay := range []string{"NN", "NT", "TN", "TT", "packed"} {
+				tA, tB := lay[0] == 'T', lay[1] == 'T' || lay == "packed"
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				var p *PackedB
+				if lay == "packed" {
+					p = NewPackedB(true, k, n, bb, ldb)
+				}
+				for _, th := range benchThreads() {
+					b.Run(fmt.Sprintf("%s/%s/m%dn%dk%d/threads%d", isa, lay, m, n, k, th), func(b *testing.B) {
+						defer setAVX512(setAVX512(zmm))
+						SetThreads(th)
+						for b.Loop() {
+							if p != nil {
+								SgemmPacked(false, m, 1, a, lda, p, 0, c, n)
+							} else {
+								Sgemm(tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+							}
+						}
+						reportGFLOPS(b, m, n, k)
+					})
+				}
+			}
+		}
+	}
+}

@@ -44,6 +44,66 @@ func sgemmKernel2x32(kc int, a *float32, rsa int, csa int, b *float32, pstride i
 //go:noescape
 func sgemmKernel3x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
 
+// sgemmKernelZ1x32 computes a 1×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ1x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ2x32 computes a 2×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ2x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ3x32 computes a 3×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ3x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ4x32 computes a 4×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ4x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ5x32 computes a 5×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ5x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ6x32 computes a 6×32 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ6x32(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ1x64 computes a 1×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ1x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ2x64 computes a 2×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ2x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ3x64 computes a 3×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ3x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ4x64 computes a 4×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ4x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ5x64 computes a 5×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ5x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// sgemmKernelZ6x64 computes a 6×64 tile with AVX-512: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 4, for kc >= 1.
+//
+//go:noescape
+func sgemmKernelZ6x64(kc int, a *float32, rsa int, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
 // sgemmPackBT sets dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc; kc must be a multiple of 8 (and may be 0).
 //
 //go:noescape
@@ -79,3 +139,8 @@ func sgemvT(k int, x *float32, b *float32, ldb int, n int, y *float32, alpha flo
 //
 //go:noescape
 func fmaPeak(n int) float32
+
+// fmaPeakZ runs n iterations of 12 independent 16-lane FMAs (384 flops each) and returns a lane so the work is observable.
+//
+//go:noescape
+func fmaPeakZ(n int) float32

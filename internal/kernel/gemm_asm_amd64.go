@@ -57,6 +57,51 @@ func microKernel2(mr, kc int, a []float32, rsa, csa int, b []float32, pstride in
 	}
 }
 
+// zPanels is the widest group of panels the AVX-512 micro-kernels take at
+// once (see blockZ): 4, an mr×64 tile.
+var zPanels = 4
+
+// microKernelZ computes an mr×16np tile (np = 2 or 4, 1 <= mr <= 6,
+// kc >= 1) with the AVX-512 micro-kernels, from np panels pstride floats
+// apart: microKernel on b[p*pstride:] into c[16*p:], p < np, with the same
+// bits. Without useAVX512 it runs the pure-Go twin.
+func microKernelZ(np, mr, kc int, a []float32, rsa, csa int, b []float32, pstride int, c []float32, ldc int, alpha float32, accum bool) {
+	checkTile(mr, kc, a, rsa, csa, b[min((np-1)*pstride, len(b)):], c[min(16*(np-1), len(c)):], ldc)
+	if !useAVX2 || !useAVX512 {
+		microKernelZGo(np, mr, kc, a, rsa, csa, b, pstride, c, ldc, alpha, accum)
+		return
+	}
+	acc := b2i(accum)
+	switch np*8 + mr {
+	case 2*8 + 1:
+		sgemmKernelZ1x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 2*8 + 2:
+		sgemmKernelZ2x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 2*8 + 3:
+		sgemmKernelZ3x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 2*8 + 4:
+		sgemmKernelZ4x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 2*8 + 5:
+		sgemmKernelZ5x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 2*8 + 6:
+		sgemmKernelZ6x32(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 1:
+		sgemmKernelZ1x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 2:
+		sgemmKernelZ2x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 3:
+		sgemmKernelZ3x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 4:
+		sgemmKernelZ4x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 5:
+		sgemmKernelZ5x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	case 4*8 + 6:
+		sgemmKernelZ6x64(kc, &a[0], rsa, csa, &b[0], pstride, &c[0], ldc, alpha, acc)
+	default:
+		panic("kernel: AVX-512 micro-kernel shape out of range")
+	}
+}
+
 // packBT16 packs a full 16-column panel of a transposed B (stored n×k):
 // dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc.
 func packBT16(kc int, b []float32, ldb int, dst []float32) {
@@ -156,10 +201,15 @@ func gemvT(k int, x, b []float32, ldb, n int, y []float32, alpha float32, accum 
 	sgemvT(k, &x[0], &b[0], ldb, n, &y[0], alpha, b2i(accum))
 }
 
-// fmaProbe runs n iterations of 192 flops each in an FMA-only loop.
+// fmaProbe runs 192·n flops in an FMA-only loop of the widest vectors
+// the kernels use: n iterations of 12 8-lane FMAs, or n/2 (n even) of 12
+// 16-lane ones with useAVX512.
 func fmaProbe(n int) float32 {
 	if !useAVX2 {
 		return 0
+	}
+	if useAVX512 && n%2 == 0 {
+		return fmaPeakZ(n / 2)
 	}
 	return fmaPeak(n)
 }

@@ -238,6 +238,13 @@ func releaseA(buf *[]float32) {
 // from strips (see stripsA) when that is not nil. A last strip of 2 or 3
 // rows runs over pairs of panels (microKernel2).
 func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
+	qs := q0 // first panel left to the AVX2 kernels
+	if useAVX2 && useAVX512 {
+		qs = g.blockZ(i0, i1, l0, kcp, q0, q1, panels, strips)
+		if qs == q1 {
+			return
+		}
+	}
 	iLast := i1 // start of a last 2-3 row strip
 	for i, h := i0, 0; i < i1; i += h {
 		h = stripHeight(i1 - i)
@@ -245,7 +252,7 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 			iLast = i
 		}
 	}
-	for q := q0; q < q1; q++ {
+	for q := qs; q < q1; q++ {
 		panel := panels[(q-q0)*kcp*16 : (q-q0+1)*kcp*16]
 		for i, mr := i0, 0; i < iLast; i += mr {
 			mr = stripHeight(i1 - i)
@@ -256,7 +263,7 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 		return
 	}
 	mr := i1 - iLast
-	q := q0
+	q := qs
 	for ; q+1 < q1 && (q+2)*16 <= g.n; q += 2 {
 		as, rsa, csa := g.stripA(iLast, mr, i0, l0, kcp, strips)
 		microKernel2(mr, kcp, as, rsa, csa, panels[(q-q0)*kcp*16:(q-q0+2)*kcp*16], kcp*16,
@@ -265,6 +272,27 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 	for ; q < q1; q++ {
 		g.tile(iLast, mr, i0, l0, kcp, q, panels[(q-q0)*kcp*16:(q-q0+1)*kcp*16], strips)
 	}
+}
+
+// blockZ is block's AVX-512 part: it runs the zmm micro-kernels on groups
+// of zPanels (then 2) whole panels from q0, every strip of rows i0..i1
+// over one group before the next, and returns the first panel it left
+// (an odd last panel, a partial one) to the AVX2 kernels.
+func (g *gemmJob) blockZ(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) int {
+	accum := l0 > 0 || g.beta != 0
+	full := min(q1, g.n/16) // panels q < full are whole
+	q := q0
+	for _, w := range [2]int{zPanels, 2} {
+		for ; q+w <= full; q += w {
+			b := panels[(q-q0)*kcp*16 : (q-q0+w)*kcp*16]
+			for i, mr := i0, 0; i < i1; i += mr {
+				mr = stripHeight(i1 - i)
+				as, rsa, csa := g.stripA(i, mr, i0, l0, kcp, strips)
+				microKernelZ(w, mr, kcp, as, rsa, csa, b, kcp*16, g.c[i*g.ldc+q*16:], g.ldc, g.alpha, accum)
+			}
+		}
+	}
+	return q
 }
 
 // stripA returns the A operand of the strip of mr rows at row i: in place,

@@ -47,6 +47,14 @@ func microKernelGo(mr, kc int, a []float32, rsa, csa int, b []float32, c []float
 	}
 }
 
+// microKernelZGo is the pure-Go twin of the AVX-512 micro-kernels:
+// microKernelGo on panels b[p*pstride:] into c[16*p:], p < np.
+func microKernelZGo(np, mr, kc int, a []float32, rsa, csa int, b []float32, pstride int, c []float32, ldc int, alpha float32, accum bool) {
+	for p := 0; p < np; p++ {
+		microKernelGo(mr, kc, a, rsa, csa, b[p*pstride:], c[16*p:], ldc, alpha, accum)
+	}
+}
+
 // storeGo sets c[0:4] = alpha*v (+ c[0:4] if accum).
 func storeGo(c []float32, alpha float32, accum bool, v0, v1, v2, v3 float32) {
 	d := (*[4]float32)(c[:4])

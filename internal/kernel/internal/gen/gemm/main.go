@@ -1,6 +1,7 @@
 // Command gemm generates gemm_amd64.s and its Go declarations: the AVX2/FMA
-// SGEMM micro-kernels (mr×16, mr = 1..6), the transposed-B panel packer, the
-// GEMV kernels and the FMA peak probe used by the benchmarks.
+// SGEMM micro-kernels (mr×16, mr = 1..6), their AVX-512 forms over 2 and 4
+// panels (mr×32, mr×64), the panel packers, the GEMV kernels and the FMA
+// peak probes (ymm and zmm) used by the benchmarks.
 //
 // Run it through go generate in internal/kernel:
 //
@@ -9,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -18,32 +20,52 @@ import (
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	for mr := 1; mr <= 6; mr++ {
-		microKernel(mr, 1)
+		microKernel(mr, 1, false)
 	}
-	microKernel(2, 2)
-	microKernel(3, 2)
+	microKernel(2, 2, false)
+	microKernel(3, 2, false)
+	for _, np := range []int{2, 4} {
+		for mr := 1; mr <= 6; mr++ {
+			microKernel(mr, np, true)
+		}
+	}
 	packBT()
 	packBN()
 	packAT()
 	gemvPanels()
 	gemvN()
 	gemvT()
-	fmaPeak()
+	fmaPeak(false)
+	fmaPeak(true)
 	Generate()
 }
 
-// microKernel emits sgemmKernel<mr>x<16·np>: an mr×16np tile of
-// C = alpha*A·B (+ C when accum != 0), where A(i,l) is at a[i*rsa+l*csa]
-// and B is np packed panels (kc rows of 16 contiguous floats each, pstride
-// floats apart). np = 2 serves strips of 2-3 rows, which with one panel
-// would keep too few FMA chains in flight to hide the FMA latency.
-func microKernel(mr, np int) {
-	name := fmt.Sprintf("sgemmKernel%dx%d", mr, 16*np)
+// microKernel emits an mr×16np tile of C = alpha*A·B (+ C when
+// accum != 0), where A(i,l) is at a[i*rsa+l*csa] and B is np packed panels
+// (kc rows of 16 contiguous floats each, pstride floats apart):
+// sgemmKernel<mr>x<16·np> with ymm registers (two per panel row; np = 2
+// serves strips of 2-3 rows, which with one panel would keep too few FMA
+// chains in flight to hide the FMA latency), or sgemmKernelZ<mr>x<16·np>
+// with zmm registers (one per panel row, np = 2 or 4). Each lane runs the
+// same operations in either width (an FMA chain from zero in l order, then
+// one alpha FMA or multiply and a store), so the results are bit for bit
+// the same.
+func microKernel(mr, np int, zmm bool) {
+	vec, vecBytes, prefix := YMM, 32, "sgemmKernel"
+	if zmm {
+		vec, vecBytes, prefix = ZMM, 64, "sgemmKernelZ"
+	}
+	perPanel := 64 / vecBytes // vectors per panel row
+	name := fmt.Sprintf("%s%dx%d", prefix, mr, 16*np)
 	sig := "func(kc int, a *float32, rsa, csa int, b *float32, c *float32, ldc int, alpha float32, accum int)"
 	doc := fmt.Sprintf("%s computes a %d×16 tile: c[i*ldc+j] = alpha*Σ_l a[i*rsa+l*csa]*b[l*16+j] (+ c[i*ldc+j] when accum != 0), for kc >= 1.", name, mr)
-	if np == 2 {
+	if np > 1 {
 		sig = "func(kc int, a *float32, rsa, csa int, b *float32, pstride int, c *float32, ldc int, alpha float32, accum int)"
-		doc = fmt.Sprintf("%s computes a %d×32 tile: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < 2, for kc >= 1.", name, mr)
+		with := ""
+		if zmm {
+			with = " with AVX-512"
+		}
+		doc = fmt.Sprintf("%s computes a %d×%d tile%s: c[i*ldc+16*p+j] = alpha*Σ_l a[i*rsa+l*csa]*b[p*pstride+l*16+j] (+ c[i*ldc+16*p+j] when accum != 0), p < %d, for kc >= 1.", name, mr, 16*np, with, np)
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
@@ -56,10 +78,16 @@ func microKernel(mr, np int) {
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
 	var ps reg.GPVirtual
-	if np == 2 {
+	if np > 1 {
 		ps = GP64()
 		Load(Param("pstride"), ps)
 		SHLQ(U8(2), ps)
+	}
+	var b3 reg.GPVirtual // panel 3 (x86 scales cannot make 3·pstride)
+	if np == 4 {
+		b3 = GP64()
+		LEAQ(Mem{Base: b, Index: ps, Scale: 2}, b3)
+		ADDQ(ps, b3)
 	}
 	// Fetch the C tile now: it is needed only after the k loop, and a row
 	// of 16 floats may straddle two cache lines.
@@ -83,11 +111,12 @@ func microKernel(mr, np int) {
 		LEAQ(Mem{Base: a0, Index: rs, Scale: 2}, a3)
 		ADDQ(rs, a3)
 	}
+	nv := perPanel * np // accumulators per row
 	acc := make([][]reg.VecVirtual, mr)
 	for i := range acc {
-		acc[i] = make([]reg.VecVirtual, 2*np)
+		acc[i] = make([]reg.VecVirtual, nv)
 		for h := range acc[i] {
-			acc[i][h] = YMM()
+			acc[i][h] = vec()
 			VXORPS(acc[i][h], acc[i][h], acc[i][h])
 		}
 	}
@@ -105,21 +134,30 @@ func microKernel(mr, np int) {
 			return Mem{Base: base, Index: rs, Scale: 2}
 		}
 	}
-	// B operands: panel 0 in registers; panel 1 too while 16 registers
-	// last (2·mr·np accumulators + B + one broadcast), else from memory.
-	inRegs := 2
-	if np == 2 && 4*mr+4+1 <= 16 {
-		inRegs = 4
+	panelAddr := func(p, disp int) Mem {
+		switch p {
+		case 0:
+			return Mem{Base: b, Disp: disp}
+		case 1:
+			return Mem{Base: b, Index: ps, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: b, Index: ps, Scale: 2, Disp: disp}
+		default:
+			return Mem{Base: b3, Disp: disp}
+		}
+	}
+	// B operands in registers while 16 ymm registers last (2·mr·np
+	// accumulators + B + one broadcast), else from memory; zmm has 32.
+	inRegs := nv
+	if !(vecBytes == 64) && !(np == 2 && 4*mr+4+1 <= 16) {
+		inRegs = 2
 	}
 	step := func(disp int) {
-		bo := make([]Op, 2*np)
+		bo := make([]Op, nv)
 		for h := range bo {
-			m := Mem{Base: b, Disp: disp + 32*(h%2)}
-			if h >= 2 {
-				m.Index, m.Scale = ps, 1
-			}
+			m := panelAddr(h/perPanel, disp+vecBytes*(h%perPanel))
 			if h < inRegs {
-				r := YMM()
+				r := vec()
 				VMOVUPS(m, r)
 				bo[h] = r
 			} else {
@@ -127,7 +165,7 @@ func microKernel(mr, np int) {
 			}
 		}
 		for i := 0; i < mr; i++ {
-			t := YMM()
+			t := vec()
 			VBROADCASTSS(rowAddr(i), t)
 			for h := range bo {
 				VFMADD231PS(bo[h], t, acc[i][h])
@@ -138,6 +176,16 @@ func microKernel(mr, np int) {
 			ADDQ(cs, a3)
 		}
 	}
+	advance := func(d int) {
+		if d > 127 {
+			ADDQ(U32(d), b)
+		} else {
+			ADDQ(U8(d), b)
+		}
+		if np == 4 {
+			ADDQ(U32(d), b3)
+		}
+	}
 	loop, tail, tailLoop, done := name+"_loop4", name+"_tail", name+"_tailloop", name+"_store"
 	Label(loop)
 	CMPQ(kc, U8(4))
@@ -145,7 +193,7 @@ func microKernel(mr, np int) {
 	for u := 0; u < 4; u++ {
 		step(64 * u)
 	}
-	ADDQ(U32(256), b)
+	advance(256)
 	SUBQ(U8(4), kc)
 	JMP(LabelRef(loop))
 	Label(tail)
@@ -153,23 +201,23 @@ func microKernel(mr, np int) {
 	JE(LabelRef(done))
 	Label(tailLoop)
 	step(0)
-	ADDQ(U8(64), b)
+	advance(64)
 	DECQ(kc)
 	JNE(LabelRef(tailLoop))
 	Label(done)
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	ya := YMM()
-	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
+	va := vec()
+	VBROADCASTSS(paramAddr("alpha"), va) // VEX load: no SSE/AVX transition
 	flag := Load(Param("accum"), GP64())
 	over := name + "_over"
 	TESTQ(flag, flag)
 	JE(LabelRef(over))
 	for i := 0; i < mr; i++ {
 		for h := range acc[i] {
-			VFMADD213PS(Mem{Base: c, Disp: 32 * h}, ya, acc[i][h])
-			VMOVUPS(acc[i][h], Mem{Base: c, Disp: 32 * h})
+			VFMADD213PS(Mem{Base: c, Disp: vecBytes * h}, va, acc[i][h])
+			VMOVUPS(acc[i][h], Mem{Base: c, Disp: vecBytes * h})
 		}
 		if i+1 < mr {
 			ADDQ(ldc, c)
@@ -180,8 +228,8 @@ func microKernel(mr, np int) {
 	Label(over)
 	for i := 0; i < mr; i++ {
 		for h := range acc[i] {
-			VMULPS(ya, acc[i][h], acc[i][h])
-			VMOVUPS(acc[i][h], Mem{Base: c, Disp: 32 * h})
+			VMULPS(va, acc[i][h], acc[i][h])
+			VMOVUPS(acc[i][h], Mem{Base: c, Disp: vecBytes * h})
 		}
 		if i+1 < mr {
 			ADDQ(ldc, c)
@@ -619,31 +667,42 @@ func gemvT() {
 	RET()
 }
 
-// fmaPeak emits the probe loop: n iterations of 12 independent 8-wide FMAs.
-func fmaPeak() {
-	TEXT("fmaPeak", NOSPLIT, "func(n int) float32")
+// fmaPeak emits a probe loop of n iterations of 12 independent FMAs:
+// fmaPeak with ymm registers (8 lanes, 192 flops per iteration) or
+// fmaPeakZ with zmm registers (16 lanes, 384 flops).
+func fmaPeak(zmm bool) {
+	vec, lanes, name := YMM, 8, "fmaPeak"
+	if zmm {
+		vec, lanes, name = ZMM, 16, "fmaPeakZ"
+	}
+	lbl := strings.ToLower(name)
+	TEXT(name, NOSPLIT, "func(n int) float32")
 	Pragma("noescape")
-	Doc("fmaPeak runs n iterations of 12 independent 8-lane FMAs (192 flops each) and returns a lane so the work is observable.")
+	Doc(fmt.Sprintf("%s runs n iterations of 12 independent %d-lane FMAs (%d flops each) and returns a lane so the work is observable.", name, lanes, 24*lanes))
 	n := Load(Param("n"), GP64())
 	acc := make([]reg.VecVirtual, 12)
-	one, zero := YMM(), YMM()
-	VPCMPEQD(one, one, one)
+	one, zero := vec(), vec()
+	if zmm {
+		VPTERNLOGD(U8(0xff), one, one, one) // all ones (no VPCMPEQD into a zmm register)
+	} else {
+		VPCMPEQD(one, one, one)
+	}
 	VPSRLD(U8(25), one, one)
 	VPSLLD(U8(23), one, one) // 1.0 in every lane
 	VXORPS(zero, zero, zero)
 	for i := range acc {
-		acc[i] = YMM()
+		acc[i] = vec()
 		VXORPS(acc[i], acc[i], acc[i])
 	}
 	TESTQ(n, n)
-	JE(LabelRef("fmapeak_done"))
-	Label("fmapeak_loop")
+	JE(LabelRef(lbl + "_done"))
+	Label(lbl + "_loop")
 	for i := range acc {
 		VFMADD231PS(zero, one, acc[i])
 	}
 	DECQ(n)
-	JNE(LabelRef("fmapeak_loop"))
-	Label("fmapeak_done")
+	JNE(LabelRef(lbl + "_loop"))
+	Label(lbl + "_done")
 	for i := 1; i < len(acc); i++ {
 		VADDPS(acc[i], acc[0], acc[0])
 	}
