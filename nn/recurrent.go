@@ -275,18 +275,24 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		defer r.arenas.put(ws)
 	}
 
+	// The results come from the tape's arena when there is a tape (valid
+	// until the tape's next step; State.Detach copies), so a training loop
+	// allocates no activation memory after its first step.
+	direct := p.identity && !r.batchFirst
 	var out *tensor.Tensor
 	if r.batchFirst {
-		out = tensor.New(B, T, D*Ho)
+		out = tp.Buffer(B, T, D*Ho)
 	} else {
-		out = tensor.New(T, B, D*Ho)
+		out = tp.Buffer(T, B, D*Ho)
 	}
-	hn := tensor.New(L*D, B, Ho)
+	if !p.identity && tp != nil {
+		clear(out.Data) // padded positions stay zero
+	}
+	hn := tp.Buffer(L*D, B, Ho)
 	var cn *tensor.Tensor
 	if lstm {
-		cn = tensor.New(L*D, B, H)
+		cn = tp.Buffer(L*D, B, H)
 	}
-	direct := p.identity && !r.batchFirst
 	X := x.Value.Data
 	if !direct {
 		X = ws.takeRaw(N * r.in)
