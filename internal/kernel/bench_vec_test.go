@@ -7,28 +7,31 @@ import (
 )
 
 // Vector-kernel benchmarks. Each reports elem/ns (elements processed per
-// nanosecond, one thread) for the assembly ("asm", when available) and the
-// pure-Go twin ("twin"). For the gate kernels an element is one (b, j)
-// cell: B·H per call.
+// nanosecond, one thread) for the assembly as dispatched ("asm": the ZMM
+// kernels where the CPU has AVX-512), the AVX2 assembly forced ("ymm",
+// only on AVX-512 CPUs) and the pure-Go twin ("twin"). For the gate
+// kernels an element is one (b, j) cell: B·H per call.
 //
 //	go test -run '^$' -bench 'Sigmoid|Tanh|Exp|LSTMGates|GRUGates|SoftmaxRows|Adam' ./internal/kernel
 
 func benchImpls(b *testing.B, name string, elems int, f func()) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	impls := []struct {
-		name string
-		asm  bool
-	}{{"twin", false}}
-	if saved {
-		impls = append([]struct {
-			name string
-			asm  bool
-		}{{"asm", true}}, impls...)
+	saved, saved512 := useAVX2, useAVX512
+	defer func() { useAVX2, useAVX512 = saved, saved512 }()
+	type impl struct {
+		name        string
+		asm, avx512 bool
 	}
+	var impls []impl
+	if saved {
+		impls = append(impls, impl{"asm", true, saved512})
+	}
+	if saved512 {
+		impls = append(impls, impl{"ymm", true, false})
+	}
+	impls = append(impls, impl{"twin", false, false})
 	for _, im := range impls {
 		b.Run(name+"/"+im.name, func(b *testing.B) {
-			useAVX2 = im.asm
+			useAVX2, useAVX512 = im.asm, im.avx512
 			for b.Loop() {
 				f()
 			}
@@ -57,9 +60,13 @@ func BenchmarkSigmoid(b *testing.B) { benchActivation(b, Sigmoid) }
 func BenchmarkTanh(b *testing.B)    { benchActivation(b, Tanh) }
 func BenchmarkExp(b *testing.B)     { benchActivation(b, Exp) }
 
+// gateBenchShapes are the (B, H) of recurrent layers in training (and
+// B = 1 inference).
+var gateBenchShapes = [][2]int{{1, 128}, {20, 200}, {32, 256}, {128, 128}, {64, 512}}
+
 func BenchmarkLSTMGates(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	for _, sh := range [][2]int{{32, 256}, {32, 1024}} {
+	for _, sh := range gateBenchShapes {
 		B, H := sh[0], sh[1]
 		pre, cPrev := benchVec(rng, B*4*H, -4, 4), benchVec(rng, B*H, -2, 2)
 		act, c, h := make([]float32, B*4*H), make([]float32, B*H), make([]float32, B*H)
@@ -73,28 +80,34 @@ func BenchmarkLSTMGates(b *testing.B) {
 
 func BenchmarkGRUGates(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	B, H := 32, 1024
-	xg, hg, hPrev := benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*H, -1, 1)
-	act, h := make([]float32, B*3*H), make([]float32, B*H)
-	benchImpls(b, fmt.Sprintf("forward/B%dH%d", B, H), B*H, func() { GRUForward(act, h, xg, hg, hPrev, B, H) })
-	dxg, dhg, dhPrev, dh := make([]float32, B*3*H), make([]float32, B*3*H), make([]float32, B*H), benchVec(rng, B*H, -1, 1)
-	GRUForward(act, h, xg, hg, hPrev, B, H)
-	benchImpls(b, fmt.Sprintf("backward/B%dH%d", B, H), B*H, func() { GRUBackward(dxg, dhg, dhPrev, act, hg, hPrev, dh, B, H) })
+	for _, sh := range gateBenchShapes {
+		B, H := sh[0], sh[1]
+		xg, hg, hPrev := benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*3*H, -4, 4), benchVec(rng, B*H, -1, 1)
+		act, h := make([]float32, B*3*H), make([]float32, B*H)
+		benchImpls(b, fmt.Sprintf("forward/B%dH%d", B, H), B*H, func() { GRUForward(act, h, xg, hg, hPrev, B, H) })
+		dxg, dhg, dhPrev, dh := make([]float32, B*3*H), make([]float32, B*3*H), make([]float32, B*H), benchVec(rng, B*H, -1, 1)
+		GRUForward(act, h, xg, hg, hPrev, B, H)
+		benchImpls(b, fmt.Sprintf("backward/B%dH%d", B, H), B*H, func() { GRUBackward(dxg, dhg, dhPrev, act, hg, hPrev, dh, B, H) })
+	}
 }
 
 func BenchmarkSoftmaxRows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	rows, cols := 64, 1000
-	x, dst := benchVec(rng, rows*cols, -10, 10), make([]float32, rows*cols)
-	benchImpls(b, fmt.Sprintf("softmax/r%dc%d", rows, cols), rows*cols, func() { SoftmaxRows(dst, x, rows, cols) })
-	benchImpls(b, fmt.Sprintf("logsoftmax/r%dc%d", rows, cols), rows*cols, func() { LogSoftmaxRows(dst, x, rows, cols) })
+	// 64×1000, and a word-level language model's 700 rows × 10000 classes.
+	for _, sh := range [][2]int{{64, 1000}, {700, 10000}} {
+		rows, cols := sh[0], sh[1]
+		x, dst := benchVec(rng, rows*cols, -10, 10), make([]float32, rows*cols)
+		benchImpls(b, fmt.Sprintf("softmax/r%dc%d", rows, cols), rows*cols, func() { SoftmaxRows(dst, x, rows, cols) })
+		benchImpls(b, fmt.Sprintf("logsoftmax/r%dc%d", rows, cols), rows*cols, func() { LogSoftmaxRows(dst, x, rows, cols) })
+	}
 }
 
 func BenchmarkAdam(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	n := 1 << 18
-	p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
-	benchImpls(b, fmt.Sprintf("n%d", n), n, func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
-	h := AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3, BC2Sqrt: 0.03, Eps: 1e-8, Shrink: 1 - 1e-5}
-	benchImpls(b, fmt.Sprintf("f64/n%d", n), n, func() { Adam64(p, g, m, v, nil, h) })
+	for _, n := range []int{1 << 18, 1 << 21} {
+		p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
+		benchImpls(b, fmt.Sprintf("n%d", n), n, func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
+		h := AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3, BC2Sqrt: 0.03, Eps: 1e-8, Shrink: 1 - 1e-5}
+		benchImpls(b, fmt.Sprintf("f64/n%d", n), n, func() { Adam64(p, g, m, v, nil, h) })
+	}
 }

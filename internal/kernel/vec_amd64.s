@@ -12,7 +12,15 @@ DATA vecOne<>+16(SB)/4, $0x3f800000
 DATA vecOne<>+20(SB)/4, $0x3f800000
 DATA vecOne<>+24(SB)/4, $0x3f800000
 DATA vecOne<>+28(SB)/4, $0x3f800000
-GLOBL vecOne<>(SB), RODATA|NOPTR, $32
+DATA vecOne<>+32(SB)/4, $0x3f800000
+DATA vecOne<>+36(SB)/4, $0x3f800000
+DATA vecOne<>+40(SB)/4, $0x3f800000
+DATA vecOne<>+44(SB)/4, $0x3f800000
+DATA vecOne<>+48(SB)/4, $0x3f800000
+DATA vecOne<>+52(SB)/4, $0x3f800000
+DATA vecOne<>+56(SB)/4, $0x3f800000
+DATA vecOne<>+60(SB)/4, $0x3f800000
+GLOBL vecOne<>(SB), RODATA|NOPTR, $64
 
 DATA vecSign<>+0(SB)/4, $0x80000000
 DATA vecSign<>+4(SB)/4, $0x80000000
@@ -22,7 +30,15 @@ DATA vecSign<>+16(SB)/4, $0x80000000
 DATA vecSign<>+20(SB)/4, $0x80000000
 DATA vecSign<>+24(SB)/4, $0x80000000
 DATA vecSign<>+28(SB)/4, $0x80000000
-GLOBL vecSign<>(SB), RODATA|NOPTR, $32
+DATA vecSign<>+32(SB)/4, $0x80000000
+DATA vecSign<>+36(SB)/4, $0x80000000
+DATA vecSign<>+40(SB)/4, $0x80000000
+DATA vecSign<>+44(SB)/4, $0x80000000
+DATA vecSign<>+48(SB)/4, $0x80000000
+DATA vecSign<>+52(SB)/4, $0x80000000
+DATA vecSign<>+56(SB)/4, $0x80000000
+DATA vecSign<>+60(SB)/4, $0x80000000
+GLOBL vecSign<>(SB), RODATA|NOPTR, $64
 
 DATA vecAbs<>+0(SB)/4, $0x7fffffff
 DATA vecAbs<>+4(SB)/4, $0x7fffffff
@@ -32,7 +48,15 @@ DATA vecAbs<>+16(SB)/4, $0x7fffffff
 DATA vecAbs<>+20(SB)/4, $0x7fffffff
 DATA vecAbs<>+24(SB)/4, $0x7fffffff
 DATA vecAbs<>+28(SB)/4, $0x7fffffff
-GLOBL vecAbs<>(SB), RODATA|NOPTR, $32
+DATA vecAbs<>+32(SB)/4, $0x7fffffff
+DATA vecAbs<>+36(SB)/4, $0x7fffffff
+DATA vecAbs<>+40(SB)/4, $0x7fffffff
+DATA vecAbs<>+44(SB)/4, $0x7fffffff
+DATA vecAbs<>+48(SB)/4, $0x7fffffff
+DATA vecAbs<>+52(SB)/4, $0x7fffffff
+DATA vecAbs<>+56(SB)/4, $0x7fffffff
+DATA vecAbs<>+60(SB)/4, $0x7fffffff
+GLOBL vecAbs<>(SB), RODATA|NOPTR, $64
 
 DATA vecTwo<>+0(SB)/4, $0x40000000
 DATA vecTwo<>+4(SB)/4, $0x40000000
@@ -42,7 +66,15 @@ DATA vecTwo<>+16(SB)/4, $0x40000000
 DATA vecTwo<>+20(SB)/4, $0x40000000
 DATA vecTwo<>+24(SB)/4, $0x40000000
 DATA vecTwo<>+28(SB)/4, $0x40000000
-GLOBL vecTwo<>(SB), RODATA|NOPTR, $32
+DATA vecTwo<>+32(SB)/4, $0x40000000
+DATA vecTwo<>+36(SB)/4, $0x40000000
+DATA vecTwo<>+40(SB)/4, $0x40000000
+DATA vecTwo<>+44(SB)/4, $0x40000000
+DATA vecTwo<>+48(SB)/4, $0x40000000
+DATA vecTwo<>+52(SB)/4, $0x40000000
+DATA vecTwo<>+56(SB)/4, $0x40000000
+DATA vecTwo<>+60(SB)/4, $0x40000000
+GLOBL vecTwo<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpHi<>+0(SB)/4, $0x42b20000
 DATA vecExpHi<>+4(SB)/4, $0x42b20000
@@ -52,7 +84,15 @@ DATA vecExpHi<>+16(SB)/4, $0x42b20000
 DATA vecExpHi<>+20(SB)/4, $0x42b20000
 DATA vecExpHi<>+24(SB)/4, $0x42b20000
 DATA vecExpHi<>+28(SB)/4, $0x42b20000
-GLOBL vecExpHi<>(SB), RODATA|NOPTR, $32
+DATA vecExpHi<>+32(SB)/4, $0x42b20000
+DATA vecExpHi<>+36(SB)/4, $0x42b20000
+DATA vecExpHi<>+40(SB)/4, $0x42b20000
+DATA vecExpHi<>+44(SB)/4, $0x42b20000
+DATA vecExpHi<>+48(SB)/4, $0x42b20000
+DATA vecExpHi<>+52(SB)/4, $0x42b20000
+DATA vecExpHi<>+56(SB)/4, $0x42b20000
+DATA vecExpHi<>+60(SB)/4, $0x42b20000
+GLOBL vecExpHi<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpLo<>+0(SB)/4, $0xc2d20000
 DATA vecExpLo<>+4(SB)/4, $0xc2d20000
@@ -62,7 +102,15 @@ DATA vecExpLo<>+16(SB)/4, $0xc2d20000
 DATA vecExpLo<>+20(SB)/4, $0xc2d20000
 DATA vecExpLo<>+24(SB)/4, $0xc2d20000
 DATA vecExpLo<>+28(SB)/4, $0xc2d20000
-GLOBL vecExpLo<>(SB), RODATA|NOPTR, $32
+DATA vecExpLo<>+32(SB)/4, $0xc2d20000
+DATA vecExpLo<>+36(SB)/4, $0xc2d20000
+DATA vecExpLo<>+40(SB)/4, $0xc2d20000
+DATA vecExpLo<>+44(SB)/4, $0xc2d20000
+DATA vecExpLo<>+48(SB)/4, $0xc2d20000
+DATA vecExpLo<>+52(SB)/4, $0xc2d20000
+DATA vecExpLo<>+56(SB)/4, $0xc2d20000
+DATA vecExpLo<>+60(SB)/4, $0xc2d20000
+GLOBL vecExpLo<>(SB), RODATA|NOPTR, $64
 
 DATA vecShift<>+0(SB)/4, $0x4b400000
 DATA vecShift<>+4(SB)/4, $0x4b400000
@@ -72,7 +120,15 @@ DATA vecShift<>+16(SB)/4, $0x4b400000
 DATA vecShift<>+20(SB)/4, $0x4b400000
 DATA vecShift<>+24(SB)/4, $0x4b400000
 DATA vecShift<>+28(SB)/4, $0x4b400000
-GLOBL vecShift<>(SB), RODATA|NOPTR, $32
+DATA vecShift<>+32(SB)/4, $0x4b400000
+DATA vecShift<>+36(SB)/4, $0x4b400000
+DATA vecShift<>+40(SB)/4, $0x4b400000
+DATA vecShift<>+44(SB)/4, $0x4b400000
+DATA vecShift<>+48(SB)/4, $0x4b400000
+DATA vecShift<>+52(SB)/4, $0x4b400000
+DATA vecShift<>+56(SB)/4, $0x4b400000
+DATA vecShift<>+60(SB)/4, $0x4b400000
+GLOBL vecShift<>(SB), RODATA|NOPTR, $64
 
 DATA vecFastHi<>+0(SB)/4, $0x42b16666
 DATA vecFastHi<>+4(SB)/4, $0x42b16666
@@ -82,7 +138,15 @@ DATA vecFastHi<>+16(SB)/4, $0x42b16666
 DATA vecFastHi<>+20(SB)/4, $0x42b16666
 DATA vecFastHi<>+24(SB)/4, $0x42b16666
 DATA vecFastHi<>+28(SB)/4, $0x42b16666
-GLOBL vecFastHi<>(SB), RODATA|NOPTR, $32
+DATA vecFastHi<>+32(SB)/4, $0x42b16666
+DATA vecFastHi<>+36(SB)/4, $0x42b16666
+DATA vecFastHi<>+40(SB)/4, $0x42b16666
+DATA vecFastHi<>+44(SB)/4, $0x42b16666
+DATA vecFastHi<>+48(SB)/4, $0x42b16666
+DATA vecFastHi<>+52(SB)/4, $0x42b16666
+DATA vecFastHi<>+56(SB)/4, $0x42b16666
+DATA vecFastHi<>+60(SB)/4, $0x42b16666
+GLOBL vecFastHi<>(SB), RODATA|NOPTR, $64
 
 DATA vecFastLo<>+0(SB)/4, $0xc2b00000
 DATA vecFastLo<>+4(SB)/4, $0xc2b00000
@@ -92,7 +156,15 @@ DATA vecFastLo<>+16(SB)/4, $0xc2b00000
 DATA vecFastLo<>+20(SB)/4, $0xc2b00000
 DATA vecFastLo<>+24(SB)/4, $0xc2b00000
 DATA vecFastLo<>+28(SB)/4, $0xc2b00000
-GLOBL vecFastLo<>(SB), RODATA|NOPTR, $32
+DATA vecFastLo<>+32(SB)/4, $0xc2b00000
+DATA vecFastLo<>+36(SB)/4, $0xc2b00000
+DATA vecFastLo<>+40(SB)/4, $0xc2b00000
+DATA vecFastLo<>+44(SB)/4, $0xc2b00000
+DATA vecFastLo<>+48(SB)/4, $0xc2b00000
+DATA vecFastLo<>+52(SB)/4, $0xc2b00000
+DATA vecFastLo<>+56(SB)/4, $0xc2b00000
+DATA vecFastLo<>+60(SB)/4, $0xc2b00000
+GLOBL vecFastLo<>(SB), RODATA|NOPTR, $64
 
 DATA vecFastShift<>+0(SB)/4, $0x4b40007f
 DATA vecFastShift<>+4(SB)/4, $0x4b40007f
@@ -102,7 +174,15 @@ DATA vecFastShift<>+16(SB)/4, $0x4b40007f
 DATA vecFastShift<>+20(SB)/4, $0x4b40007f
 DATA vecFastShift<>+24(SB)/4, $0x4b40007f
 DATA vecFastShift<>+28(SB)/4, $0x4b40007f
-GLOBL vecFastShift<>(SB), RODATA|NOPTR, $32
+DATA vecFastShift<>+32(SB)/4, $0x4b40007f
+DATA vecFastShift<>+36(SB)/4, $0x4b40007f
+DATA vecFastShift<>+40(SB)/4, $0x4b40007f
+DATA vecFastShift<>+44(SB)/4, $0x4b40007f
+DATA vecFastShift<>+48(SB)/4, $0x4b40007f
+DATA vecFastShift<>+52(SB)/4, $0x4b40007f
+DATA vecFastShift<>+56(SB)/4, $0x4b40007f
+DATA vecFastShift<>+60(SB)/4, $0x4b40007f
+GLOBL vecFastShift<>(SB), RODATA|NOPTR, $64
 
 DATA vecLog2e<>+0(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+4(SB)/4, $0x3fb8aa3b
@@ -112,7 +192,15 @@ DATA vecLog2e<>+16(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+20(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+24(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+28(SB)/4, $0x3fb8aa3b
-GLOBL vecLog2e<>(SB), RODATA|NOPTR, $32
+DATA vecLog2e<>+32(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+36(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+40(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+44(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+48(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+52(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+56(SB)/4, $0x3fb8aa3b
+DATA vecLog2e<>+60(SB)/4, $0x3fb8aa3b
+GLOBL vecLog2e<>(SB), RODATA|NOPTR, $64
 
 DATA vecLn2Hi<>+0(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+4(SB)/4, $0x3f318000
@@ -122,7 +210,15 @@ DATA vecLn2Hi<>+16(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+20(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+24(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+28(SB)/4, $0x3f318000
-GLOBL vecLn2Hi<>(SB), RODATA|NOPTR, $32
+DATA vecLn2Hi<>+32(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+36(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+40(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+44(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+48(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+52(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+56(SB)/4, $0x3f318000
+DATA vecLn2Hi<>+60(SB)/4, $0x3f318000
+GLOBL vecLn2Hi<>(SB), RODATA|NOPTR, $64
 
 DATA vecLn2Lo<>+0(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+4(SB)/4, $0xb95e8083
@@ -132,7 +228,15 @@ DATA vecLn2Lo<>+16(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+20(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+24(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+28(SB)/4, $0xb95e8083
-GLOBL vecLn2Lo<>(SB), RODATA|NOPTR, $32
+DATA vecLn2Lo<>+32(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+36(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+40(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+44(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+48(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+52(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+56(SB)/4, $0xb95e8083
+DATA vecLn2Lo<>+60(SB)/4, $0xb95e8083
+GLOBL vecLn2Lo<>(SB), RODATA|NOPTR, $64
 
 DATA vec127<>+0(SB)/4, $0x0000007f
 DATA vec127<>+4(SB)/4, $0x0000007f
@@ -142,7 +246,15 @@ DATA vec127<>+16(SB)/4, $0x0000007f
 DATA vec127<>+20(SB)/4, $0x0000007f
 DATA vec127<>+24(SB)/4, $0x0000007f
 DATA vec127<>+28(SB)/4, $0x0000007f
-GLOBL vec127<>(SB), RODATA|NOPTR, $32
+DATA vec127<>+32(SB)/4, $0x0000007f
+DATA vec127<>+36(SB)/4, $0x0000007f
+DATA vec127<>+40(SB)/4, $0x0000007f
+DATA vec127<>+44(SB)/4, $0x0000007f
+DATA vec127<>+48(SB)/4, $0x0000007f
+DATA vec127<>+52(SB)/4, $0x0000007f
+DATA vec127<>+56(SB)/4, $0x0000007f
+DATA vec127<>+60(SB)/4, $0x0000007f
+GLOBL vec127<>(SB), RODATA|NOPTR, $64
 
 DATA vecNeg2<>+0(SB)/4, $0xc0000000
 DATA vecNeg2<>+4(SB)/4, $0xc0000000
@@ -152,7 +264,15 @@ DATA vecNeg2<>+16(SB)/4, $0xc0000000
 DATA vecNeg2<>+20(SB)/4, $0xc0000000
 DATA vecNeg2<>+24(SB)/4, $0xc0000000
 DATA vecNeg2<>+28(SB)/4, $0xc0000000
-GLOBL vecNeg2<>(SB), RODATA|NOPTR, $32
+DATA vecNeg2<>+32(SB)/4, $0xc0000000
+DATA vecNeg2<>+36(SB)/4, $0xc0000000
+DATA vecNeg2<>+40(SB)/4, $0xc0000000
+DATA vecNeg2<>+44(SB)/4, $0xc0000000
+DATA vecNeg2<>+48(SB)/4, $0xc0000000
+DATA vecNeg2<>+52(SB)/4, $0xc0000000
+DATA vecNeg2<>+56(SB)/4, $0xc0000000
+DATA vecNeg2<>+60(SB)/4, $0xc0000000
+GLOBL vecNeg2<>(SB), RODATA|NOPTR, $64
 
 DATA vecNegInf<>+0(SB)/4, $0xff800000
 DATA vecNegInf<>+4(SB)/4, $0xff800000
@@ -162,7 +282,15 @@ DATA vecNegInf<>+16(SB)/4, $0xff800000
 DATA vecNegInf<>+20(SB)/4, $0xff800000
 DATA vecNegInf<>+24(SB)/4, $0xff800000
 DATA vecNegInf<>+28(SB)/4, $0xff800000
-GLOBL vecNegInf<>(SB), RODATA|NOPTR, $32
+DATA vecNegInf<>+32(SB)/4, $0xff800000
+DATA vecNegInf<>+36(SB)/4, $0xff800000
+DATA vecNegInf<>+40(SB)/4, $0xff800000
+DATA vecNegInf<>+44(SB)/4, $0xff800000
+DATA vecNegInf<>+48(SB)/4, $0xff800000
+DATA vecNegInf<>+52(SB)/4, $0xff800000
+DATA vecNegInf<>+56(SB)/4, $0xff800000
+DATA vecNegInf<>+60(SB)/4, $0xff800000
+GLOBL vecNegInf<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP0<>+0(SB)/4, $0x39506967
 DATA vecExpP0<>+4(SB)/4, $0x39506967
@@ -172,7 +300,15 @@ DATA vecExpP0<>+16(SB)/4, $0x39506967
 DATA vecExpP0<>+20(SB)/4, $0x39506967
 DATA vecExpP0<>+24(SB)/4, $0x39506967
 DATA vecExpP0<>+28(SB)/4, $0x39506967
-GLOBL vecExpP0<>(SB), RODATA|NOPTR, $32
+DATA vecExpP0<>+32(SB)/4, $0x39506967
+DATA vecExpP0<>+36(SB)/4, $0x39506967
+DATA vecExpP0<>+40(SB)/4, $0x39506967
+DATA vecExpP0<>+44(SB)/4, $0x39506967
+DATA vecExpP0<>+48(SB)/4, $0x39506967
+DATA vecExpP0<>+52(SB)/4, $0x39506967
+DATA vecExpP0<>+56(SB)/4, $0x39506967
+DATA vecExpP0<>+60(SB)/4, $0x39506967
+GLOBL vecExpP0<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP1<>+0(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+4(SB)/4, $0x3ab743ce
@@ -182,7 +318,15 @@ DATA vecExpP1<>+16(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+20(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+24(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+28(SB)/4, $0x3ab743ce
-GLOBL vecExpP1<>(SB), RODATA|NOPTR, $32
+DATA vecExpP1<>+32(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+36(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+40(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+44(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+48(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+52(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+56(SB)/4, $0x3ab743ce
+DATA vecExpP1<>+60(SB)/4, $0x3ab743ce
+GLOBL vecExpP1<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP2<>+0(SB)/4, $0x3c088908
 DATA vecExpP2<>+4(SB)/4, $0x3c088908
@@ -192,7 +336,15 @@ DATA vecExpP2<>+16(SB)/4, $0x3c088908
 DATA vecExpP2<>+20(SB)/4, $0x3c088908
 DATA vecExpP2<>+24(SB)/4, $0x3c088908
 DATA vecExpP2<>+28(SB)/4, $0x3c088908
-GLOBL vecExpP2<>(SB), RODATA|NOPTR, $32
+DATA vecExpP2<>+32(SB)/4, $0x3c088908
+DATA vecExpP2<>+36(SB)/4, $0x3c088908
+DATA vecExpP2<>+40(SB)/4, $0x3c088908
+DATA vecExpP2<>+44(SB)/4, $0x3c088908
+DATA vecExpP2<>+48(SB)/4, $0x3c088908
+DATA vecExpP2<>+52(SB)/4, $0x3c088908
+DATA vecExpP2<>+56(SB)/4, $0x3c088908
+DATA vecExpP2<>+60(SB)/4, $0x3c088908
+GLOBL vecExpP2<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP3<>+0(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+4(SB)/4, $0x3d2aa9c1
@@ -202,7 +354,15 @@ DATA vecExpP3<>+16(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+20(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+24(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+28(SB)/4, $0x3d2aa9c1
-GLOBL vecExpP3<>(SB), RODATA|NOPTR, $32
+DATA vecExpP3<>+32(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+36(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+40(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+44(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+48(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+52(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+56(SB)/4, $0x3d2aa9c1
+DATA vecExpP3<>+60(SB)/4, $0x3d2aa9c1
+GLOBL vecExpP3<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP4<>+0(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+4(SB)/4, $0x3e2aaaaa
@@ -212,7 +372,15 @@ DATA vecExpP4<>+16(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+20(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+24(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+28(SB)/4, $0x3e2aaaaa
-GLOBL vecExpP4<>(SB), RODATA|NOPTR, $32
+DATA vecExpP4<>+32(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+36(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+40(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+44(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+48(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+52(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+56(SB)/4, $0x3e2aaaaa
+DATA vecExpP4<>+60(SB)/4, $0x3e2aaaaa
+GLOBL vecExpP4<>(SB), RODATA|NOPTR, $64
 
 DATA vecExpP5<>+0(SB)/4, $0x3f000000
 DATA vecExpP5<>+4(SB)/4, $0x3f000000
@@ -222,7 +390,15 @@ DATA vecExpP5<>+16(SB)/4, $0x3f000000
 DATA vecExpP5<>+20(SB)/4, $0x3f000000
 DATA vecExpP5<>+24(SB)/4, $0x3f000000
 DATA vecExpP5<>+28(SB)/4, $0x3f000000
-GLOBL vecExpP5<>(SB), RODATA|NOPTR, $32
+DATA vecExpP5<>+32(SB)/4, $0x3f000000
+DATA vecExpP5<>+36(SB)/4, $0x3f000000
+DATA vecExpP5<>+40(SB)/4, $0x3f000000
+DATA vecExpP5<>+44(SB)/4, $0x3f000000
+DATA vecExpP5<>+48(SB)/4, $0x3f000000
+DATA vecExpP5<>+52(SB)/4, $0x3f000000
+DATA vecExpP5<>+56(SB)/4, $0x3f000000
+DATA vecExpP5<>+60(SB)/4, $0x3f000000
+GLOBL vecExpP5<>(SB), RODATA|NOPTR, $64
 
 DATA vecTailMask<>+0(SB)/4, $0xffffffff
 DATA vecTailMask<>+4(SB)/4, $0xffffffff
@@ -241,6 +417,24 @@ DATA vecTailMask<>+52(SB)/4, $0x00000000
 DATA vecTailMask<>+56(SB)/4, $0x00000000
 DATA vecTailMask<>+60(SB)/4, $0x00000000
 GLOBL vecTailMask<>(SB), RODATA|NOPTR, $64
+
+DATA vecTailKMask<>+0(SB)/2, $0x0000
+DATA vecTailKMask<>+2(SB)/2, $0x0001
+DATA vecTailKMask<>+4(SB)/2, $0x0003
+DATA vecTailKMask<>+6(SB)/2, $0x0007
+DATA vecTailKMask<>+8(SB)/2, $0x000f
+DATA vecTailKMask<>+10(SB)/2, $0x001f
+DATA vecTailKMask<>+12(SB)/2, $0x003f
+DATA vecTailKMask<>+14(SB)/2, $0x007f
+DATA vecTailKMask<>+16(SB)/2, $0x00ff
+DATA vecTailKMask<>+18(SB)/2, $0x01ff
+DATA vecTailKMask<>+20(SB)/2, $0x03ff
+DATA vecTailKMask<>+22(SB)/2, $0x07ff
+DATA vecTailKMask<>+24(SB)/2, $0x0fff
+DATA vecTailKMask<>+26(SB)/2, $0x1fff
+DATA vecTailKMask<>+28(SB)/2, $0x3fff
+DATA vecTailKMask<>+30(SB)/2, $0x7fff
+GLOBL vecTailKMask<>(SB), RODATA|NOPTR, $32
 
 // func expAVX2(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
@@ -3145,5 +3339,2457 @@ tail26:
 	VMASKMOVPS Y0, Y1, (AX)
 
 done26:
+	VZEROUPPER
+	RET
+
+// func expAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·expAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+
+wide27:
+	CMPQ         DX, $0x00000020
+	JL           loop27
+	VMOVUPS      (CX), Z0
+	VMOVUPS      64(CX), Z1
+	VMOVUPS      vecExpHi<>+0(SB), Z2
+	VMOVUPS      vecExpHi<>+0(SB), Z3
+	VMINPS       Z0, Z2, Z2
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecExpLo<>+0(SB), Z0
+	VMOVUPS      vecExpLo<>+0(SB), Z1
+	VMAXPS       Z2, Z0, Z2
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecShift<>+0(SB), Z0
+	VMOVUPS      vecShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecShift<>+0(SB), Z0, Z4
+	VSUBPS       vecShift<>+0(SB), Z1, Z5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VMOVUPS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS       Z2, Z2, Z6
+	VMULPS       Z3, Z3, Z7
+	VFMADD213PS  Z2, Z6, Z4
+	VFMADD213PS  Z3, Z7, Z5
+	VADDPS       vecOne<>+0(SB), Z4, Z4
+	VPSUBD       vecShift<>+0(SB), Z0, Z0
+	VPSRAD       $0x01, Z0, Z2
+	VPSUBD       Z2, Z0, Z0
+	VPADDD       vec127<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VPADDD       vec127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VADDPS       vecOne<>+0(SB), Z5, Z5
+	VPSUBD       vecShift<>+0(SB), Z1, Z0
+	VPSRAD       $0x01, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       vec127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VPADDD       vec127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z1, Z5, Z5
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          wide27
+
+loop27:
+	CMPQ         DX, $0x10
+	JL           tail27
+	VMOVUPS      (CX), Z0
+	VMOVUPS      vecExpHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecExpLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VADDPS       vecOne<>+0(SB), Z2, Z2
+	VPSUBD       vecShift<>+0(SB), Z0, Z0
+	VPSRAD       $0x01, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       vec127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VPADDD       vec127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z1, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop27
+
+tail27:
+	TESTQ        DX, DX
+	JZ           done27
+	LEAQ         vecTailKMask<>+0(SB), BX
+	KMOVW        (BX)(DX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VMOVUPS      vecExpHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecExpLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VADDPS       vecOne<>+0(SB), Z2, Z2
+	VPSUBD       vecShift<>+0(SB), Z0, Z0
+	VPSRAD       $0x01, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       vec127<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VPADDD       vec127<>+0(SB), Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z1, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)
+
+done27:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+
+wide28:
+	CMPQ         DX, $0x00000020
+	JL           loop28
+	VMOVUPS      (CX), Z0
+	VMOVUPS      64(CX), Z1
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z0, Z2, Z2
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z0, Z2
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VMOVUPS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS       Z2, Z2, Z6
+	VMULPS       Z3, Z3, Z7
+	VFMADD213PS  Z2, Z6, Z4
+	VFMADD213PS  Z3, Z7, Z5
+	VPSLLD       $0x17, Z0, Z0
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VMOVUPS      vecOne<>+0(SB), Z3
+	VADDPS       Z2, Z4, Z4
+	VADDPS       Z3, Z5, Z5
+	VFMADD213PS  Z2, Z0, Z4
+	VFMADD213PS  Z3, Z1, Z5
+	VDIVPS       Z4, Z2, Z2
+	VDIVPS       Z5, Z3, Z3
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          wide28
+
+loop28:
+	CMPQ         DX, $0x10
+	JL           tail28
+	VMOVUPS      (CX), Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop28
+
+tail28:
+	TESTQ        DX, DX
+	JZ           done28
+	LEAQ         vecTailKMask<>+0(SB), BX
+	KMOVW        (BX)(DX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+done28:
+	VZEROUPPER
+	RET
+
+// func tanhAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+
+wide29:
+	CMPQ         DX, $0x00000020
+	JL           loop29
+	VMOVUPS      (CX), Z0
+	VMOVUPS      64(CX), Z1
+	VANDPS       vecAbs<>+0(SB), Z0, Z2
+	VANDPS       vecAbs<>+0(SB), Z1, Z3
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS       vecNeg2<>+0(SB), Z3, Z3
+	VMOVUPS      vecFastHi<>+0(SB), Z4
+	VMOVUPS      vecFastHi<>+0(SB), Z5
+	VMINPS       Z2, Z4, Z4
+	VMINPS       Z3, Z5, Z5
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z3
+	VMAXPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z3, Z5
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
+	VMOVUPS      vecExpP0<>+0(SB), Z6
+	VMOVUPS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS       Z4, Z4, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z4, Z8, Z6
+	VFMADD213PS  Z5, Z9, Z7
+	VPSLLD       $0x17, Z2, Z2
+	VPSLLD       $0x17, Z3, Z3
+	VSUBPS       vecOne<>+0(SB), Z2, Z4
+	VSUBPS       vecOne<>+0(SB), Z3, Z5
+	VFMADD231PS  Z2, Z6, Z4
+	VFMADD231PS  Z3, Z7, Z5
+	VADDPS       vecTwo<>+0(SB), Z4, Z2
+	VADDPS       vecTwo<>+0(SB), Z5, Z3
+	VDIVPS       Z2, Z4, Z4
+	VDIVPS       Z3, Z5, Z5
+	VANDPS       vecAbs<>+0(SB), Z4, Z4
+	VANDPS       vecAbs<>+0(SB), Z5, Z5
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z0, Z4, Z4
+	VORPS        Z1, Z5, Z5
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          wide29
+
+loop29:
+	CMPQ         DX, $0x10
+	JL           tail29
+	VMOVUPS      (CX), Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS  Z1, Z3, Z2
+	VADDPS       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS       Z1, Z2, Z2
+	VANDPS       vecAbs<>+0(SB), Z2, Z2
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z2, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop29
+
+tail29:
+	TESTQ        DX, DX
+	JZ           done29
+	LEAQ         vecTailKMask<>+0(SB), BX
+	KMOVW        (BX)(DX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS  Z1, Z3, Z2
+	VADDPS       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS       Z1, Z2, Z2
+	VANDPS       vecAbs<>+0(SB), Z2, Z2
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)
+
+done29:
+	VZEROUPPER
+	RET
+
+// func lstmForwardRowAVX512(act []float32, c []float32, h []float32, pre []float32, cPrev []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·lstmForwardRowAVX512(SB), NOSPLIT, $0-120
+	MOVQ act_base+0(FP), AX
+	MOVQ c_base+24(FP), CX
+	MOVQ h_base+48(FP), DX
+	MOVQ pre_base+72(FP), BX
+	MOVQ cPrev_base+96(FP), SI
+	MOVQ c_len+32(FP), DI
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+
+wide30:
+	CMPQ         DI, $0x00000020
+	JL           loop30
+	VMOVUPS      (BX), Z0
+	VMOVUPS      64(BX), Z1
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z0, Z2, Z2
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z0, Z2
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VMOVUPS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS       Z2, Z2, Z6
+	VMULPS       Z3, Z3, Z7
+	VFMADD213PS  Z2, Z6, Z4
+	VFMADD213PS  Z3, Z7, Z5
+	VPSLLD       $0x17, Z0, Z0
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VMOVUPS      vecOne<>+0(SB), Z3
+	VADDPS       Z2, Z4, Z4
+	VADDPS       Z3, Z5, Z5
+	VFMADD213PS  Z2, Z0, Z4
+	VFMADD213PS  Z3, Z1, Z5
+	VDIVPS       Z4, Z2, Z2
+	VDIVPS       Z5, Z3, Z3
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, 64(AX)
+	VMOVUPS      (BX)(R8*2), Z0
+	VMOVUPS      64(BX)(R8*2), Z1
+	VANDPS       vecAbs<>+0(SB), Z0, Z4
+	VANDPS       vecAbs<>+0(SB), Z1, Z5
+	VMULPS       vecNeg2<>+0(SB), Z4, Z4
+	VMULPS       vecNeg2<>+0(SB), Z5, Z5
+	VMOVUPS      vecFastHi<>+0(SB), Z6
+	VMOVUPS      vecFastHi<>+0(SB), Z7
+	VMINPS       Z4, Z6, Z6
+	VMINPS       Z5, Z7, Z7
+	VMOVUPS      vecFastLo<>+0(SB), Z4
+	VMOVUPS      vecFastLo<>+0(SB), Z5
+	VMAXPS       Z6, Z4, Z6
+	VMAXPS       Z7, Z5, Z7
+	VMOVUPS      vecFastShift<>+0(SB), Z4
+	VMOVUPS      vecFastShift<>+0(SB), Z5
+	VFMADD231PS  vecLog2e<>+0(SB), Z6, Z4
+	VFMADD231PS  vecLog2e<>+0(SB), Z7, Z5
+	VSUBPS       vecFastShift<>+0(SB), Z4, Z8
+	VSUBPS       vecFastShift<>+0(SB), Z5, Z9
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z8, Z6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z9, Z7
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z8, Z6
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z9, Z7
+	VMOVUPS      vecExpP0<>+0(SB), Z8
+	VMOVUPS      vecExpP0<>+0(SB), Z9
+	VFMADD213PS  vecExpP1<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP1<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP2<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP2<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP3<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP3<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP4<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP4<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP5<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP5<>+0(SB), Z7, Z9
+	VMULPS       Z6, Z6, Z10
+	VMULPS       Z7, Z7, Z11
+	VFMADD213PS  Z6, Z10, Z8
+	VFMADD213PS  Z7, Z11, Z9
+	VPSLLD       $0x17, Z4, Z4
+	VPSLLD       $0x17, Z5, Z5
+	VSUBPS       vecOne<>+0(SB), Z4, Z6
+	VSUBPS       vecOne<>+0(SB), Z5, Z7
+	VFMADD231PS  Z4, Z8, Z6
+	VFMADD231PS  Z5, Z9, Z7
+	VADDPS       vecTwo<>+0(SB), Z6, Z4
+	VADDPS       vecTwo<>+0(SB), Z7, Z5
+	VDIVPS       Z4, Z6, Z6
+	VDIVPS       Z5, Z7, Z7
+	VANDPS       vecAbs<>+0(SB), Z6, Z6
+	VANDPS       vecAbs<>+0(SB), Z7, Z7
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z0, Z6, Z6
+	VORPS        Z1, Z7, Z7
+	VMOVUPS      Z6, (AX)(R8*2)
+	VMOVUPS      Z7, 64(AX)(R8*2)
+	VMULPS       Z6, Z2, Z0
+	VMULPS       Z7, Z3, Z1
+	VMOVUPS      (BX)(R8*1), Z2
+	VMOVUPS      64(BX)(R8*1), Z3
+	VXORPS       vecSign<>+0(SB), Z2, Z2
+	VXORPS       vecSign<>+0(SB), Z3, Z3
+	VMOVUPS      vecFastHi<>+0(SB), Z4
+	VMOVUPS      vecFastHi<>+0(SB), Z5
+	VMINPS       Z2, Z4, Z4
+	VMINPS       Z3, Z5, Z5
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z3
+	VMAXPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z3, Z5
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
+	VMOVUPS      vecExpP0<>+0(SB), Z6
+	VMOVUPS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS       Z4, Z4, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z4, Z8, Z6
+	VFMADD213PS  Z5, Z9, Z7
+	VPSLLD       $0x17, Z2, Z2
+	VPSLLD       $0x17, Z3, Z3
+	VMOVUPS      vecOne<>+0(SB), Z4
+	VMOVUPS      vecOne<>+0(SB), Z5
+	VADDPS       Z4, Z6, Z6
+	VADDPS       Z5, Z7, Z7
+	VFMADD213PS  Z4, Z2, Z6
+	VFMADD213PS  Z5, Z3, Z7
+	VDIVPS       Z6, Z4, Z4
+	VDIVPS       Z7, Z5, Z5
+	VMOVUPS      Z4, (AX)(R8*1)
+	VMOVUPS      Z5, 64(AX)(R8*1)
+	VMOVUPS      (SI), Z2
+	VMOVUPS      64(SI), Z3
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z5, Z1
+	VMOVUPS      Z0, (CX)
+	VMOVUPS      Z1, 64(CX)
+	VMOVUPS      (BX)(R9*1), Z2
+	VMOVUPS      64(BX)(R9*1), Z3
+	VXORPS       vecSign<>+0(SB), Z2, Z2
+	VXORPS       vecSign<>+0(SB), Z3, Z3
+	VMOVUPS      vecFastHi<>+0(SB), Z4
+	VMOVUPS      vecFastHi<>+0(SB), Z5
+	VMINPS       Z2, Z4, Z4
+	VMINPS       Z3, Z5, Z5
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z3
+	VMAXPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z3, Z5
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
+	VMOVUPS      vecExpP0<>+0(SB), Z6
+	VMOVUPS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS       Z4, Z4, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z4, Z8, Z6
+	VFMADD213PS  Z5, Z9, Z7
+	VPSLLD       $0x17, Z2, Z2
+	VPSLLD       $0x17, Z3, Z3
+	VMOVUPS      vecOne<>+0(SB), Z4
+	VMOVUPS      vecOne<>+0(SB), Z5
+	VADDPS       Z4, Z6, Z6
+	VADDPS       Z5, Z7, Z7
+	VFMADD213PS  Z4, Z2, Z6
+	VFMADD213PS  Z5, Z3, Z7
+	VDIVPS       Z6, Z4, Z4
+	VDIVPS       Z7, Z5, Z5
+	VMOVUPS      Z4, (AX)(R9*1)
+	VMOVUPS      Z5, 64(AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Z0, Z2
+	VANDPS       vecAbs<>+0(SB), Z1, Z3
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS       vecNeg2<>+0(SB), Z3, Z3
+	VMOVUPS      vecFastHi<>+0(SB), Z6
+	VMOVUPS      vecFastHi<>+0(SB), Z7
+	VMINPS       Z2, Z6, Z6
+	VMINPS       Z3, Z7, Z7
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z3
+	VMAXPS       Z6, Z2, Z6
+	VMAXPS       Z7, Z3, Z7
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z8
+	VSUBPS       vecFastShift<>+0(SB), Z3, Z9
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z8, Z6
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z9, Z7
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z8, Z6
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z9, Z7
+	VMOVUPS      vecExpP0<>+0(SB), Z8
+	VMOVUPS      vecExpP0<>+0(SB), Z9
+	VFMADD213PS  vecExpP1<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP1<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP2<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP2<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP3<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP3<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP4<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP4<>+0(SB), Z7, Z9
+	VFMADD213PS  vecExpP5<>+0(SB), Z6, Z8
+	VFMADD213PS  vecExpP5<>+0(SB), Z7, Z9
+	VMULPS       Z6, Z6, Z10
+	VMULPS       Z7, Z7, Z11
+	VFMADD213PS  Z6, Z10, Z8
+	VFMADD213PS  Z7, Z11, Z9
+	VPSLLD       $0x17, Z2, Z2
+	VPSLLD       $0x17, Z3, Z3
+	VSUBPS       vecOne<>+0(SB), Z2, Z6
+	VSUBPS       vecOne<>+0(SB), Z3, Z7
+	VFMADD231PS  Z2, Z8, Z6
+	VFMADD231PS  Z3, Z9, Z7
+	VADDPS       vecTwo<>+0(SB), Z6, Z2
+	VADDPS       vecTwo<>+0(SB), Z7, Z3
+	VDIVPS       Z2, Z6, Z6
+	VDIVPS       Z3, Z7, Z7
+	VANDPS       vecAbs<>+0(SB), Z6, Z6
+	VANDPS       vecAbs<>+0(SB), Z7, Z7
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z0, Z6, Z6
+	VORPS        Z1, Z7, Z7
+	VMULPS       Z4, Z6, Z6
+	VMULPS       Z5, Z7, Z7
+	VMOVUPS      Z6, (DX)
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
+	ADDQ         $0x00000080, SI
+	SUBQ         $0x00000020, DI
+	JMP          wide30
+
+loop30:
+	CMPQ         DI, $0x10
+	JL           tail30
+	VMOVUPS      (BX), Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      (BX)(R8*2), Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z3, Z3
+	VMOVUPS      Z3, (AX)(R8*2)
+	VMULPS       Z3, Z1, Z0
+	VMOVUPS      (BX)(R8*1), Z1
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VADDPS       Z2, Z3, Z3
+	VFMADD213PS  Z2, Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (AX)(R8*1)
+	VMOVUPS      (SI), Z1
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      Z0, (CX)
+	VMOVUPS      (BX)(R9*1), Z1
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VADDPS       Z2, Z3, Z3
+	VFMADD213PS  Z2, Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z3
+	VFMADD231PS  Z1, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z1
+	VDIVPS       Z1, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, DI
+	JMP          loop30
+
+tail30:
+	TESTQ        DI, DI
+	JZ           done30
+	LEAQ         vecTailKMask<>+0(SB), R10
+	KMOVW        (R10)(DI*2), K1
+	VMOVUPS.Z    (BX), K1, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VMOVUPS.Z    (BX)(R8*2), K1, Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)(R8*2)
+	VMULPS       Z3, Z1, Z0
+	VMOVUPS.Z    (BX)(R8*1), K1, Z1
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VADDPS       Z2, Z3, Z3
+	VFMADD213PS  Z2, Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(R8*1)
+	VMOVUPS.Z    (SI), K1, Z1
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      Z0, K1, (CX)
+	VMOVUPS.Z    (BX)(R9*1), K1, Z1
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VADDPS       Z2, Z3, Z3
+	VFMADD213PS  Z2, Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(R9*1)
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z3
+	VFMADD231PS  Z1, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z1
+	VDIVPS       Z1, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+
+done30:
+	VZEROUPPER
+	RET
+
+// func lstmBackwardRowAVX512(dpre []float32, dcPrev []float32, act []float32, c []float32, cPrev []float32, dh []float32, dc []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·lstmBackwardRowAVX512(SB), NOSPLIT, $0-168
+	MOVQ dpre_base+0(FP), AX
+	MOVQ dcPrev_base+24(FP), CX
+	MOVQ act_base+48(FP), DX
+	MOVQ c_base+72(FP), BX
+	MOVQ cPrev_base+96(FP), SI
+	MOVQ dh_base+120(FP), DI
+	MOVQ dc_base+144(FP), R8
+	MOVQ c_len+80(FP), R9
+	MOVQ R9, R10
+	SHLQ $0x02, R10
+	LEAQ (R10)(R10*2), R11
+
+loop31:
+	CMPQ         R9, $0x10
+	JL           tail31
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS      (BX), Z1
+	VANDPS       vecAbs<>+0(SB), Z1, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z1, Z3, Z3
+	VMOVUPS      (DX)(R11*1), Z1
+	VMOVUPS      (DI), Z2
+	VSUBPS       Z1, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z3, Z2, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, (AX)(R11*1)
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z4, Z1, Z1
+	VMOVUPS      (R8), Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (DX)(R10*2), Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)(R10*2)
+	VMOVUPS      (DX)(R10*1), Z2
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)(R10*1)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	ADDQ         $0x00000040, R8
+	SUBQ         $0x00000010, R9
+	JMP          loop31
+
+tail31:
+	TESTQ        R9, R9
+	JZ           done31
+	LEAQ         vecTailKMask<>+0(SB), R12
+	KMOVW        (R12)(R9*2), K1
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VANDPS       vecAbs<>+0(SB), Z1, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z1, Z3, Z3
+	VMOVUPS.Z    (DX)(R11*1), K1, Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VSUBPS       Z1, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z3, Z2, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)(R11*1)
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z4, Z1, Z1
+	VMOVUPS.Z    (R8), K1, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS.Z    (DX), K1, Z2
+	VMOVUPS.Z    (DX)(R10*2), K1, Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(R10*2)
+	VMOVUPS.Z    (DX)(R10*1), K1, Z2
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(R10*1)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (CX)
+
+done31:
+	VZEROUPPER
+	RET
+
+// func lstmBackwardRowNoDCAVX512(dpre []float32, dcPrev []float32, act []float32, c []float32, cPrev []float32, dh []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·lstmBackwardRowNoDCAVX512(SB), NOSPLIT, $0-144
+	MOVQ dpre_base+0(FP), AX
+	MOVQ dcPrev_base+24(FP), CX
+	MOVQ act_base+48(FP), DX
+	MOVQ c_base+72(FP), BX
+	MOVQ cPrev_base+96(FP), SI
+	MOVQ dh_base+120(FP), DI
+	MOVQ c_len+80(FP), R8
+	MOVQ R8, R9
+	SHLQ $0x02, R9
+	LEAQ (R9)(R9*2), R10
+
+loop32:
+	CMPQ         R8, $0x10
+	JL           tail32
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS      (BX), Z1
+	VANDPS       vecAbs<>+0(SB), Z1, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z1, Z3, Z3
+	VMOVUPS      (DX)(R10*1), Z1
+	VMOVUPS      (DI), Z2
+	VSUBPS       Z1, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z3, Z2, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, (AX)(R10*1)
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z4, Z1, Z1
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (DX)(R9*2), Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)(R9*2)
+	VMOVUPS      (DX)(R9*1), Z2
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, (AX)(R9*1)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	SUBQ         $0x00000010, R8
+	JMP          loop32
+
+tail32:
+	TESTQ        R8, R8
+	JZ           done32
+	LEAQ         vecTailKMask<>+0(SB), R11
+	KMOVW        (R11)(R8*2), K1
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VANDPS       vecAbs<>+0(SB), Z1, Z2
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMAXPS       Z3, Z2, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VPSLLD       $0x17, Z2, Z2
+	VSUBPS       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VADDPS       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS       Z2, Z3, Z3
+	VANDPS       vecAbs<>+0(SB), Z3, Z3
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z1, Z3, Z3
+	VMOVUPS.Z    (DX)(R10*1), K1, Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VSUBPS       Z1, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z3, Z2, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)(R10*1)
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z4, Z1, Z1
+	VMOVUPS.Z    (DX), K1, Z2
+	VMOVUPS.Z    (DX)(R9*2), K1, Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	VMOVUPS      Z0, Z4
+	VFNMADD231PS Z3, Z3, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(R9*2)
+	VMOVUPS.Z    (DX)(R9*1), K1, Z2
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(R9*1)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (CX)
+
+done32:
+	VZEROUPPER
+	RET
+
+// func gruForwardRowAVX512(act []float32, h []float32, xg []float32, hg []float32, hPrev []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gruForwardRowAVX512(SB), NOSPLIT, $0-120
+	MOVQ act_base+0(FP), AX
+	MOVQ h_base+24(FP), CX
+	MOVQ xg_base+48(FP), DX
+	MOVQ hg_base+72(FP), BX
+	MOVQ hPrev_base+96(FP), SI
+	MOVQ h_len+32(FP), DI
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+
+wide33:
+	CMPQ         DI, $0x00000020
+	JL           loop33
+	VMOVUPS      (DX), Z0
+	VMOVUPS      64(DX), Z1
+	VMOVUPS      (BX), Z2
+	VMOVUPS      64(BX), Z3
+	VADDPS       Z2, Z0, Z0
+	VADDPS       Z3, Z1, Z1
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z0, Z2, Z2
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z0, Z2
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z4
+	VMOVUPS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS       Z2, Z2, Z6
+	VMULPS       Z3, Z3, Z7
+	VFMADD213PS  Z2, Z6, Z4
+	VFMADD213PS  Z3, Z7, Z5
+	VPSLLD       $0x17, Z0, Z0
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VMOVUPS      vecOne<>+0(SB), Z3
+	VADDPS       Z2, Z4, Z4
+	VADDPS       Z3, Z5, Z5
+	VFMADD213PS  Z2, Z0, Z4
+	VFMADD213PS  Z3, Z1, Z5
+	VDIVPS       Z4, Z2, Z2
+	VDIVPS       Z5, Z3, Z3
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, 64(AX)
+	VMOVUPS      (DX)(R8*2), Z0
+	VMOVUPS      64(DX)(R8*2), Z1
+	VMOVUPS      (BX)(R8*2), Z4
+	VMOVUPS      64(BX)(R8*2), Z5
+	VFMADD231PS  Z4, Z2, Z0
+	VFMADD231PS  Z5, Z3, Z1
+	VANDPS       vecAbs<>+0(SB), Z0, Z2
+	VANDPS       vecAbs<>+0(SB), Z1, Z3
+	VMULPS       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS       vecNeg2<>+0(SB), Z3, Z3
+	VMOVUPS      vecFastHi<>+0(SB), Z4
+	VMOVUPS      vecFastHi<>+0(SB), Z5
+	VMINPS       Z2, Z4, Z4
+	VMINPS       Z3, Z5, Z5
+	VMOVUPS      vecFastLo<>+0(SB), Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z3
+	VMAXPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z3, Z5
+	VMOVUPS      vecFastShift<>+0(SB), Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
+	VMOVUPS      vecExpP0<>+0(SB), Z6
+	VMOVUPS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS       Z4, Z4, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z4, Z8, Z6
+	VFMADD213PS  Z5, Z9, Z7
+	VPSLLD       $0x17, Z2, Z2
+	VPSLLD       $0x17, Z3, Z3
+	VSUBPS       vecOne<>+0(SB), Z2, Z4
+	VSUBPS       vecOne<>+0(SB), Z3, Z5
+	VFMADD231PS  Z2, Z6, Z4
+	VFMADD231PS  Z3, Z7, Z5
+	VADDPS       vecTwo<>+0(SB), Z4, Z2
+	VADDPS       vecTwo<>+0(SB), Z5, Z3
+	VDIVPS       Z2, Z4, Z4
+	VDIVPS       Z3, Z5, Z5
+	VANDPS       vecAbs<>+0(SB), Z4, Z4
+	VANDPS       vecAbs<>+0(SB), Z5, Z5
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VANDPS       vecSign<>+0(SB), Z1, Z1
+	VORPS        Z0, Z4, Z4
+	VORPS        Z1, Z5, Z5
+	VMOVUPS      Z4, (AX)(R8*2)
+	VMOVUPS      Z5, 64(AX)(R8*2)
+	VMOVUPS      (DX)(R8*1), Z0
+	VMOVUPS      64(DX)(R8*1), Z1
+	VMOVUPS      (BX)(R8*1), Z2
+	VMOVUPS      64(BX)(R8*1), Z3
+	VADDPS       Z2, Z0, Z0
+	VADDPS       Z3, Z1, Z1
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMOVUPS      vecFastHi<>+0(SB), Z3
+	VMINPS       Z0, Z2, Z2
+	VMINPS       Z1, Z3, Z3
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z0, Z2
+	VMAXPS       Z3, Z1, Z3
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z6
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z7
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z3
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z3
+	VMOVUPS      vecExpP0<>+0(SB), Z6
+	VMOVUPS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z6
+	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z7
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z6
+	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z7
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z6
+	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z7
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z6
+	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z7
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z6
+	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z7
+	VMULPS       Z2, Z2, Z8
+	VMULPS       Z3, Z3, Z9
+	VFMADD213PS  Z2, Z8, Z6
+	VFMADD213PS  Z3, Z9, Z7
+	VPSLLD       $0x17, Z0, Z0
+	VPSLLD       $0x17, Z1, Z1
+	VMOVUPS      vecOne<>+0(SB), Z2
+	VMOVUPS      vecOne<>+0(SB), Z3
+	VADDPS       Z2, Z6, Z6
+	VADDPS       Z3, Z7, Z7
+	VFMADD213PS  Z2, Z0, Z6
+	VFMADD213PS  Z3, Z1, Z7
+	VDIVPS       Z6, Z2, Z2
+	VDIVPS       Z7, Z3, Z3
+	VMOVUPS      Z2, (AX)(R8*1)
+	VMOVUPS      Z3, 64(AX)(R8*1)
+	VMOVUPS      (SI), Z0
+	VMOVUPS      64(SI), Z1
+	VSUBPS       Z4, Z0, Z0
+	VSUBPS       Z5, Z1, Z1
+	VFMADD213PS  Z4, Z2, Z0
+	VFMADD213PS  Z5, Z3, Z1
+	VMOVUPS      Z0, (CX)
+	VMOVUPS      Z1, 64(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
+	ADDQ         $0x00000080, SI
+	SUBQ         $0x00000020, DI
+	JMP          wide33
+
+loop33:
+	CMPQ         DI, $0x10
+	JL           tail33
+	VMOVUPS      (DX), Z0
+	VMOVUPS      (BX), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      (DX)(R8*2), Z0
+	VMOVUPS      (BX)(R8*2), Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS  Z1, Z3, Z2
+	VADDPS       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS       Z1, Z2, Z2
+	VANDPS       vecAbs<>+0(SB), Z2, Z2
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z2, Z2
+	VMOVUPS      Z2, (AX)(R8*2)
+	VMOVUPS      (DX)(R8*1), Z0
+	VMOVUPS      (BX)(R8*1), Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z3, Z3
+	VFMADD213PS  Z1, Z0, Z3
+	VDIVPS       Z3, Z1, Z1
+	VMOVUPS      Z1, (AX)(R8*1)
+	VMOVUPS      (SI), Z0
+	VSUBPS       Z2, Z0, Z0
+	VFMADD213PS  Z2, Z1, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, DI
+	JMP          loop33
+
+tail33:
+	TESTQ        DI, DI
+	JZ           done33
+	LEAQ         vecTailKMask<>+0(SB), R9
+	KMOVW        (R9)(DI*2), K1
+	VMOVUPS.Z    (DX), K1, Z0
+	VMOVUPS.Z    (BX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VFMADD213PS  Z1, Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VMOVUPS.Z    (DX)(R8*2), K1, Z0
+	VMOVUPS.Z    (BX)(R8*2), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VANDPS       vecAbs<>+0(SB), Z0, Z1
+	VMULPS       vecNeg2<>+0(SB), Z1, Z1
+	VMOVUPS      vecFastHi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z2
+	VMOVUPS      vecFastLo<>+0(SB), Z1
+	VMAXPS       Z2, Z1, Z2
+	VMOVUPS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VPSLLD       $0x17, Z1, Z1
+	VSUBPS       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS  Z1, Z3, Z2
+	VADDPS       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS       Z1, Z2, Z2
+	VANDPS       vecAbs<>+0(SB), Z2, Z2
+	VANDPS       vecSign<>+0(SB), Z0, Z0
+	VORPS        Z0, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(R8*2)
+	VMOVUPS.Z    (DX)(R8*1), K1, Z0
+	VMOVUPS.Z    (BX)(R8*1), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VXORPS       vecSign<>+0(SB), Z0, Z0
+	VMOVUPS      vecFastHi<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z1
+	VMOVUPS      vecFastLo<>+0(SB), Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS       vecFastShift<>+0(SB), Z0, Z3
+	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z1
+	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z1
+	VMOVUPS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z3
+	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VPSLLD       $0x17, Z0, Z0
+	VMOVUPS      vecOne<>+0(SB), Z1
+	VADDPS       Z1, Z3, Z3
+	VFMADD213PS  Z1, Z0, Z3
+	VDIVPS       Z3, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)(R8*1)
+	VMOVUPS.Z    (SI), K1, Z0
+	VSUBPS       Z2, Z0, Z0
+	VFMADD213PS  Z2, Z1, Z0
+	VMOVUPS      Z0, K1, (CX)
+
+done33:
+	VZEROUPPER
+	RET
+
+// func gruBackwardRowAVX512(dxg []float32, dhg []float32, dhPrev []float32, act []float32, hg []float32, hPrev []float32, dh []float32)
+// Requires: AVX, AVX512F
+TEXT ·gruBackwardRowAVX512(SB), NOSPLIT, $0-168
+	MOVQ dxg_base+0(FP), AX
+	MOVQ dhg_base+24(FP), CX
+	MOVQ dhPrev_base+48(FP), DX
+	MOVQ act_base+72(FP), BX
+	MOVQ hg_base+96(FP), SI
+	MOVQ hPrev_base+120(FP), DI
+	MOVQ dh_base+144(FP), R8
+	MOVQ dh_len+152(FP), R9
+	MOVQ R9, R10
+	SHLQ $0x02, R10
+	LEAQ (R10)(R10*2), R11
+
+loop34:
+	CMPQ         R9, $0x10
+	JL           tail34
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS      (R8), Z1
+	VMOVUPS      (BX)(R10*1), Z2
+	VMOVUPS      (BX)(R10*2), Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z0, Z5
+	VFNMADD231PS Z3, Z3, Z5
+	VMULPS       Z5, Z4, Z6
+	VMOVUPS      Z6, (AX)(R10*2)
+	VMOVUPS      (DI), Z5
+	VSUBPS       Z3, Z5, Z5
+	VMULPS       Z1, Z5, Z5
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, (AX)(R10*1)
+	VMOVUPS      Z5, (CX)(R10*1)
+	VMOVUPS      (BX), Z3
+	VSUBPS       Z3, Z0, Z4
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      (SI)(R10*2), Z0
+	VMULPS       Z0, Z6, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, (AX)
+	VMOVUPS      Z5, (CX)
+	VMULPS       Z3, Z6, Z6
+	VMOVUPS      Z6, (CX)(R10*2)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (DX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
+	ADDQ         $0x00000040, DI
+	ADDQ         $0x00000040, R8
+	SUBQ         $0x00000010, R9
+	JMP          loop34
+
+tail34:
+	TESTQ        R9, R9
+	JZ           done34
+	LEAQ         vecTailKMask<>+0(SB), R11
+	KMOVW        (R11)(R9*2), K1
+	VMOVUPS      vecOne<>+0(SB), Z0
+	VMOVUPS.Z    (R8), K1, Z1
+	VMOVUPS.Z    (BX)(R10*1), K1, Z2
+	VMOVUPS.Z    (BX)(R10*2), K1, Z3
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      Z0, Z5
+	VFNMADD231PS Z3, Z3, Z5
+	VMULPS       Z5, Z4, Z6
+	VMOVUPS      Z6, K1, (AX)(R10*2)
+	VMOVUPS.Z    (DI), K1, Z5
+	VSUBPS       Z3, Z5, Z5
+	VMULPS       Z1, Z5, Z5
+	VSUBPS       Z2, Z0, Z4
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)(R10*1)
+	VMOVUPS      Z5, K1, (CX)(R10*1)
+	VMOVUPS.Z    (BX), K1, Z3
+	VSUBPS       Z3, Z0, Z4
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS.Z    (SI)(R10*2), K1, Z0
+	VMULPS       Z0, Z6, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)
+	VMOVUPS      Z5, K1, (CX)
+	VMULPS       Z3, Z6, Z6
+	VMOVUPS      Z6, K1, (CX)(R10*2)
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (DX)
+
+done34:
+	VZEROUPPER
+	RET
+
+// func scalAVX512(alpha float32, x []float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·scalAVX512(SB), NOSPLIT, $0-32
+	MOVSS        alpha+0(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+8(FP), AX
+	MOVQ         x_len+16(FP), CX
+
+loop35:
+	CMPQ    CX, $0x10
+	JL      tail35
+	VMOVUPS (AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     loop35
+
+tail35:
+	TESTQ     CX, CX
+	JZ        done35
+	LEAQ      vecTailKMask<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+done35:
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x []float32) float32
+// Requires: AVX, AVX512F, SSE
+TEXT ·maxAVX512(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS vecNegInf<>+0(SB), Z0
+
+loop36:
+	CMPQ    CX, $0x10
+	JL      tail36
+	VMOVUPS (AX), Z1
+	VMAXPS  Z0, Z1, Z0
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     loop36
+
+tail36:
+	TESTQ   CX, CX
+	JZ      done36
+	LEAQ    vecTailKMask<>+0(SB), DX
+	KMOVW   (DX)(CX*2), K1
+	VMOVUPS vecNegInf<>+0(SB), Z1
+	VMOVUPS (AX), K1, Z1
+	VMAXPS  Z0, Z1, Z0
+
+done36:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+24(FP)
+	RET
+
+// func expShiftAVX512(dst []float32, x []float32, m float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE, SSE2
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	MOVSS        m+48(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+
+loop37:
+	CMPQ          DX, $0x10
+	JL            tail37
+	VMOVUPS       (CX), Z3
+	VSUBPS        Z0, Z3, Z3
+	VMOVUPS       vecExpHi<>+0(SB), Z4
+	VMINPS        Z3, Z4, Z4
+	VMOVUPS       vecExpLo<>+0(SB), Z3
+	VMAXPS        Z4, Z3, Z4
+	VMOVUPS       vecShift<>+0(SB), Z3
+	VFMADD231PS   vecLog2e<>+0(SB), Z4, Z3
+	VSUBPS        vecShift<>+0(SB), Z3, Z5
+	VFNMADD231PS  vecLn2Hi<>+0(SB), Z5, Z4
+	VFNMADD231PS  vecLn2Lo<>+0(SB), Z5, Z4
+	VMOVUPS       vecExpP0<>+0(SB), Z5
+	VFMADD213PS   vecExpP1<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP2<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP3<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP4<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP5<>+0(SB), Z4, Z5
+	VMULPS        Z4, Z4, Z6
+	VFMADD213PS   Z4, Z6, Z5
+	VADDPS        vecOne<>+0(SB), Z5, Z5
+	VPSUBD        vecShift<>+0(SB), Z3, Z3
+	VPSRAD        $0x01, Z3, Z4
+	VPSUBD        Z4, Z3, Z3
+	VPADDD        vec127<>+0(SB), Z4, Z4
+	VPSLLD        $0x17, Z4, Z4
+	VPADDD        vec127<>+0(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z4, Z5, Z5
+	VMULPS        Z3, Z5, Z5
+	VMOVUPS       Z5, (AX)
+	VCVTPS2PD     Y5, Z3
+	VEXTRACTF64X4 $0x01, Z5, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z3, Z1, Z1
+	VADDPD        Z4, Z2, Z2
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	SUBQ          $0x00000010, DX
+	JMP           loop37
+
+tail37:
+	TESTQ         DX, DX
+	JZ            done37
+	LEAQ          vecTailKMask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (CX), K1, Z3
+	VSUBPS        Z0, Z3, Z3
+	VMOVUPS       vecExpHi<>+0(SB), Z0
+	VMINPS        Z3, Z0, Z0
+	VMOVUPS       vecExpLo<>+0(SB), Z3
+	VMAXPS        Z0, Z3, Z0
+	VMOVUPS       vecShift<>+0(SB), Z3
+	VFMADD231PS   vecLog2e<>+0(SB), Z0, Z3
+	VSUBPS        vecShift<>+0(SB), Z3, Z4
+	VFNMADD231PS  vecLn2Hi<>+0(SB), Z4, Z0
+	VFNMADD231PS  vecLn2Lo<>+0(SB), Z4, Z0
+	VMOVUPS       vecExpP0<>+0(SB), Z4
+	VFMADD213PS   vecExpP1<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP2<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP3<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP4<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP5<>+0(SB), Z0, Z4
+	VMULPS        Z0, Z0, Z5
+	VFMADD213PS   Z0, Z5, Z4
+	VADDPS        vecOne<>+0(SB), Z4, Z4
+	VPSUBD        vecShift<>+0(SB), Z3, Z0
+	VPSRAD        $0x01, Z0, Z3
+	VPSUBD        Z3, Z0, Z0
+	VPADDD        vec127<>+0(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VPADDD        vec127<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z3, Z4, Z4
+	VMULPS        Z0, Z4, Z4
+	VMOVUPS       Z4, K1, (AX)
+	VMOVAPS.Z     Z4, K1, Z4
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z0, Z1, Z1
+	VADDPD        Z3, Z2, Z2
+
+done37:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VHADDPD       X1, X1, X1
+	VZEROUPPER
+	MOVSD         X1, ret+56(FP)
+	RET
+
+// func sumExpShiftAVX512(x []float32, m float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE, SSE2
+TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        m+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+
+loop38:
+	CMPQ          CX, $0x10
+	JL            tail38
+	VMOVUPS       (AX), Z3
+	VSUBPS        Z0, Z3, Z3
+	VMOVUPS       vecExpHi<>+0(SB), Z4
+	VMINPS        Z3, Z4, Z4
+	VMOVUPS       vecExpLo<>+0(SB), Z3
+	VMAXPS        Z4, Z3, Z4
+	VMOVUPS       vecShift<>+0(SB), Z3
+	VFMADD231PS   vecLog2e<>+0(SB), Z4, Z3
+	VSUBPS        vecShift<>+0(SB), Z3, Z5
+	VFNMADD231PS  vecLn2Hi<>+0(SB), Z5, Z4
+	VFNMADD231PS  vecLn2Lo<>+0(SB), Z5, Z4
+	VMOVUPS       vecExpP0<>+0(SB), Z5
+	VFMADD213PS   vecExpP1<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP2<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP3<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP4<>+0(SB), Z4, Z5
+	VFMADD213PS   vecExpP5<>+0(SB), Z4, Z5
+	VMULPS        Z4, Z4, Z6
+	VFMADD213PS   Z4, Z6, Z5
+	VADDPS        vecOne<>+0(SB), Z5, Z5
+	VPSUBD        vecShift<>+0(SB), Z3, Z3
+	VPSRAD        $0x01, Z3, Z4
+	VPSUBD        Z4, Z3, Z3
+	VPADDD        vec127<>+0(SB), Z4, Z4
+	VPSLLD        $0x17, Z4, Z4
+	VPADDD        vec127<>+0(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z4, Z5, Z5
+	VMULPS        Z3, Z5, Z5
+	VCVTPS2PD     Y5, Z3
+	VEXTRACTF64X4 $0x01, Z5, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z3, Z1, Z1
+	VADDPD        Z4, Z2, Z2
+	ADDQ          $0x00000040, AX
+	SUBQ          $0x00000010, CX
+	JMP           loop38
+
+tail38:
+	TESTQ         CX, CX
+	JZ            done38
+	LEAQ          vecTailKMask<>+0(SB), DX
+	KMOVW         (DX)(CX*2), K1
+	VMOVUPS.Z     (AX), K1, Z3
+	VSUBPS        Z0, Z3, Z3
+	VMOVUPS       vecExpHi<>+0(SB), Z0
+	VMINPS        Z3, Z0, Z0
+	VMOVUPS       vecExpLo<>+0(SB), Z3
+	VMAXPS        Z0, Z3, Z0
+	VMOVUPS       vecShift<>+0(SB), Z3
+	VFMADD231PS   vecLog2e<>+0(SB), Z0, Z3
+	VSUBPS        vecShift<>+0(SB), Z3, Z4
+	VFNMADD231PS  vecLn2Hi<>+0(SB), Z4, Z0
+	VFNMADD231PS  vecLn2Lo<>+0(SB), Z4, Z0
+	VMOVUPS       vecExpP0<>+0(SB), Z4
+	VFMADD213PS   vecExpP1<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP2<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP3<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP4<>+0(SB), Z0, Z4
+	VFMADD213PS   vecExpP5<>+0(SB), Z0, Z4
+	VMULPS        Z0, Z0, Z5
+	VFMADD213PS   Z0, Z5, Z4
+	VADDPS        vecOne<>+0(SB), Z4, Z4
+	VPSUBD        vecShift<>+0(SB), Z3, Z0
+	VPSRAD        $0x01, Z0, Z3
+	VPSUBD        Z3, Z0, Z0
+	VPADDD        vec127<>+0(SB), Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VPADDD        vec127<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z3, Z4, Z4
+	VMULPS        Z0, Z4, Z4
+	VMOVAPS.Z     Z4, K1, Z4
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z0, Z1, Z1
+	VADDPD        Z3, Z2, Z2
+
+done38:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VHADDPD       X1, X1, X1
+	VZEROUPPER
+	MOVSD         X1, ret+32(FP)
+	RET
+
+// func addConstAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·addConstAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+
+loop39:
+	CMPQ    DX, $0x10
+	JL      tail39
+	VMOVUPS (CX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     loop39
+
+tail39:
+	TESTQ     DX, DX
+	JZ        done39
+	LEAQ      vecTailKMask<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (CX), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+done39:
+	VZEROUPPER
+	RET
+
+// func adamAVX512(p []float32, g []float32, m []float32, v []float32, beta1 float32, omb1 float32, beta2 float32, omb2 float32, stepSize float32, bc2Sqrt float32, eps float32, keep float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·adamAVX512(SB), NOSPLIT, $0-128
+	MOVSS        beta1+96(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        omb1+100(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta2+104(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        omb2+108(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        stepSize+112(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        bc2Sqrt+116(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        eps+120(FP), X6
+	VBROADCASTSS X6, Z6
+	MOVSS        keep+124(FP), X7
+	VBROADCASTSS X7, Z7
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+
+loop40:
+	CMPQ    SI, $0x10
+	JL      tail40
+	VMOVUPS (CX), Z8
+	VMOVUPS (DX), Z9
+	VMULPS  Z0, Z9, Z9
+	VMULPS  Z1, Z8, Z10
+	VADDPS  Z10, Z9, Z9
+	VMOVUPS Z9, (DX)
+	VMOVUPS (BX), Z11
+	VMULPS  Z2, Z11, Z11
+	VMULPS  Z3, Z8, Z10
+	VMULPS  Z8, Z10, Z10
+	VADDPS  Z10, Z11, Z11
+	VMOVUPS Z11, (BX)
+	VSQRTPS Z11, Z11
+	VDIVPS  Z5, Z11, Z11
+	VADDPS  Z6, Z11, Z11
+	VMULPS  Z4, Z9, Z9
+	VDIVPS  Z11, Z9, Z9
+	VMOVUPS (AX), Z8
+	VMULPS  Z7, Z8, Z8
+	VSUBPS  Z9, Z8, Z8
+	VMOVUPS Z8, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop40
+
+tail40:
+	TESTQ     SI, SI
+	JZ        done40
+	LEAQ      vecTailKMask<>+0(SB), DI
+	KMOVW     (DI)(SI*2), K1
+	VMOVUPS.Z (CX), K1, Z8
+	VMOVUPS.Z (DX), K1, Z9
+	VMULPS    Z0, Z9, Z9
+	VMULPS    Z1, Z8, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, (DX)
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z2, Z1, Z1
+	VMULPS    Z3, Z8, Z0
+	VMULPS    Z8, Z0, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (BX)
+	VSQRTPS   Z1, Z1
+	VDIVPS    Z5, Z1, Z1
+	VADDPS    Z6, Z1, Z1
+	VMULPS    Z4, Z9, Z9
+	VDIVPS    Z1, Z9, Z9
+	VMOVUPS.Z (AX), K1, Z0
+	VMULPS    Z7, Z0, Z0
+	VSUBPS    Z9, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+done40:
+	VZEROUPPER
+	RET
+
+// func adam64AVX512(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+// Requires: AVX, AVX512F, AVX512VL, SSE2
+TEXT ·adam64AVX512(SB), NOSPLIT, $0-192
+	MOVSD        beta1+120(FP), X0
+	VBROADCASTSD X0, Z0
+	MOVSD        omb1+128(FP), X1
+	VBROADCASTSD X1, Z1
+	MOVSD        beta2+136(FP), X2
+	VBROADCASTSD X2, Z2
+	MOVSD        omb2+144(FP), X3
+	VBROADCASTSD X3, Z3
+	MOVSD        stepSize+152(FP), X4
+	VBROADCASTSD X4, Z4
+	MOVSD        bc2Sqrt+160(FP), X5
+	VBROADCASTSD X5, Z5
+	MOVSD        eps+168(FP), X6
+	VBROADCASTSD X6, Z6
+	MOVSD        wd+176(FP), X7
+	VBROADCASTSD X7, Z7
+	MOVSD        shrink+184(FP), X8
+	VBROADCASTSD X8, Z8
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+
+loop41:
+	CMPQ      SI, $0x08
+	JL        tail41
+	VCVTPS2PD (AX), Z9
+	VMULPD    Z8, Z9, Z9
+	VCVTPS2PD (CX), Z10
+	VMULPD    Z9, Z7, Z11
+	VADDPD    Z11, Z10, Z10
+	VCVTPS2PD (DX), Z12
+	VMULPD    Z12, Z0, Z12
+	VMULPD    Z10, Z1, Z11
+	VADDPD    Z11, Z12, Z12
+	VCVTPD2PS Z12, Y11
+	VMOVUPS   Y11, (DX)
+	VCVTPS2PD (BX), Z13
+	VMULPD    Z13, Z2, Z13
+	VMULPD    Z10, Z3, Z11
+	VMULPD    Z10, Z11, Z11
+	VADDPD    Z11, Z13, Z13
+	VCVTPD2PS Z13, Y10
+	VMOVUPS   Y10, (BX)
+	VSQRTPD   Z13, Z13
+	VDIVPD    Z5, Z13, Z13
+	VADDPD    Z6, Z13, Z13
+	VMULPD    Z12, Z4, Z12
+	VDIVPD    Z13, Z12, Z12
+	VSUBPD    Z12, Z9, Z9
+	VCVTPD2PS Z9, Y9
+	VMOVUPS   Y9, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, BX
+	SUBQ      $0x08, SI
+	JMP       loop41
+
+tail41:
+	TESTQ       SI, SI
+	JZ          done41
+	LEAQ        vecTailKMask<>+0(SB), DI
+	KMOVW       (DI)(SI*2), K1
+	VCVTPS2PD.Z (AX), K1, Z9
+	VMULPD      Z8, Z9, Z9
+	VCVTPS2PD.Z (CX), K1, Z8
+	VMULPD      Z9, Z7, Z7
+	VADDPD      Z7, Z8, Z8
+	VCVTPS2PD.Z (DX), K1, Z10
+	VMULPD      Z10, Z0, Z10
+	VMULPD      Z8, Z1, Z7
+	VADDPD      Z7, Z10, Z10
+	VCVTPD2PS   Z10, Y0
+	VMOVUPS     Y0, K1, (DX)
+	VCVTPS2PD.Z (BX), K1, Z0
+	VMULPD      Z0, Z2, Z0
+	VMULPD      Z8, Z3, Z7
+	VMULPD      Z8, Z7, Z7
+	VADDPD      Z7, Z0, Z0
+	VCVTPD2PS   Z0, Y1
+	VMOVUPS     Y1, K1, (BX)
+	VSQRTPD     Z0, Z0
+	VDIVPD      Z5, Z0, Z0
+	VADDPD      Z6, Z0, Z0
+	VMULPD      Z10, Z4, Z10
+	VDIVPD      Z0, Z10, Z10
+	VSUBPD      Z10, Z9, Z9
+	VCVTPD2PS   Z9, Y0
+	VMOVUPS     Y0, K1, (AX)
+
+done41:
+	VZEROUPPER
+	RET
+
+// func adam64AMSGradAVX512(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+// Requires: AVX, AVX512F, AVX512VL, SSE2
+TEXT ·adam64AMSGradAVX512(SB), NOSPLIT, $0-192
+	MOVSD        beta1+120(FP), X0
+	VBROADCASTSD X0, Z0
+	MOVSD        omb1+128(FP), X1
+	VBROADCASTSD X1, Z1
+	MOVSD        beta2+136(FP), X2
+	VBROADCASTSD X2, Z2
+	MOVSD        omb2+144(FP), X3
+	VBROADCASTSD X3, Z3
+	MOVSD        stepSize+152(FP), X4
+	VBROADCASTSD X4, Z4
+	MOVSD        bc2Sqrt+160(FP), X5
+	VBROADCASTSD X5, Z5
+	MOVSD        eps+168(FP), X6
+	VBROADCASTSD X6, Z6
+	MOVSD        wd+176(FP), X7
+	VBROADCASTSD X7, Z7
+	MOVSD        shrink+184(FP), X8
+	VBROADCASTSD X8, Z8
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+	MOVQ         vmax_base+96(FP), DI
+
+loop42:
+	CMPQ      SI, $0x08
+	JL        tail42
+	VCVTPS2PD (AX), Z9
+	VMULPD    Z8, Z9, Z9
+	VCVTPS2PD (CX), Z10
+	VMULPD    Z9, Z7, Z11
+	VADDPD    Z11, Z10, Z10
+	VCVTPS2PD (DX), Z12
+	VMULPD    Z12, Z0, Z12
+	VMULPD    Z10, Z1, Z11
+	VADDPD    Z11, Z12, Z12
+	VCVTPD2PS Z12, Y11
+	VMOVUPS   Y11, (DX)
+	VCVTPS2PD (BX), Z13
+	VMULPD    Z13, Z2, Z13
+	VMULPD    Z10, Z3, Z11
+	VMULPD    Z10, Z11, Z11
+	VADDPD    Z11, Z13, Z13
+	VCVTPD2PS Z13, Y10
+	VMOVUPS   Y10, (BX)
+	VCVTPS2PD (DI), Z10
+	VMAXPD    Z13, Z10, Z13
+	VCVTPD2PS Z13, Y10
+	VMOVUPS   Y10, (DI)
+	VSQRTPD   Z13, Z13
+	VDIVPD    Z5, Z13, Z13
+	VADDPD    Z6, Z13, Z13
+	VMULPD    Z12, Z4, Z12
+	VDIVPD    Z13, Z12, Z12
+	VSUBPD    Z12, Z9, Z9
+	VCVTPD2PS Z9, Y9
+	VMOVUPS   Y9, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, SI
+	JMP       loop42
+
+tail42:
+	TESTQ       SI, SI
+	JZ          done42
+	LEAQ        vecTailKMask<>+0(SB), R8
+	KMOVW       (R8)(SI*2), K1
+	VCVTPS2PD.Z (AX), K1, Z9
+	VMULPD      Z8, Z9, Z9
+	VCVTPS2PD.Z (CX), K1, Z8
+	VMULPD      Z9, Z7, Z7
+	VADDPD      Z7, Z8, Z8
+	VCVTPS2PD.Z (DX), K1, Z10
+	VMULPD      Z10, Z0, Z10
+	VMULPD      Z8, Z1, Z7
+	VADDPD      Z7, Z10, Z10
+	VCVTPD2PS   Z10, Y0
+	VMOVUPS     Y0, K1, (DX)
+	VCVTPS2PD.Z (BX), K1, Z0
+	VMULPD      Z0, Z2, Z0
+	VMULPD      Z8, Z3, Z7
+	VMULPD      Z8, Z7, Z7
+	VADDPD      Z7, Z0, Z0
+	VCVTPD2PS   Z0, Y1
+	VMOVUPS     Y1, K1, (BX)
+	VCVTPS2PD.Z (DI), K1, Z1
+	VMAXPD      Z0, Z1, Z0
+	VCVTPD2PS   Z0, Y1
+	VMOVUPS     Y1, K1, (DI)
+	VSQRTPD     Z0, Z0
+	VDIVPD      Z5, Z0, Z0
+	VADDPD      Z6, Z0, Z0
+	VMULPD      Z10, Z4, Z10
+	VDIVPD      Z0, Z10, Z10
+	VSUBPD      Z10, Z9, Z9
+	VCVTPD2PS   Z9, Y0
+	VMOVUPS     Y0, K1, (AX)
+
+done42:
 	VZEROUPPER
 	RET

@@ -147,3 +147,97 @@ func mulToAVX2(dst []float32, a []float32, b []float32)
 //
 //go:noescape
 func reluBackwardAVX2(dx []float32, dy []float32, x []float32)
+
+// expAVX512 sets dst[i] = exp(x[i]) for i < len(x); len(dst) >= len(x).
+// dst may alias x.
+//
+//go:noescape
+func expAVX512(dst []float32, x []float32)
+
+// sigmoidAVX512 sets dst[i] = 1/(1+exp(-x[i])) for i < len(x); len(dst) >= len(x).
+// dst may alias x.
+//
+//go:noescape
+func sigmoidAVX512(dst []float32, x []float32)
+
+// tanhAVX512 sets dst[i] = tanh(x[i]) for i < len(x); len(dst) >= len(x).
+// dst may alias x.
+//
+//go:noescape
+func tanhAVX512(dst []float32, x []float32)
+
+// lstmForwardRowAVX512 is one row (b fixed) of lstmForwardGeneric with H = len(c);
+// act and pre hold 4H elements, h and cPrev H. act may alias pre.
+//
+//go:noescape
+func lstmForwardRowAVX512(act []float32, c []float32, h []float32, pre []float32, cPrev []float32)
+
+// lstmBackwardRowAVX512 is one row (b fixed) of lstmBackwardGeneric with H = len(c);
+// dpre and act hold 4H elements, the others H. dc is the incoming cell gradient; dcPrev may alias dc.
+//
+//go:noescape
+func lstmBackwardRowAVX512(dpre []float32, dcPrev []float32, act []float32, c []float32, cPrev []float32, dh []float32, dc []float32)
+
+// lstmBackwardRowNoDCAVX512 is one row (b fixed) of lstmBackwardGeneric with H = len(c);
+// dpre and act hold 4H elements, the others H. The incoming cell gradient is zero.
+//
+//go:noescape
+func lstmBackwardRowNoDCAVX512(dpre []float32, dcPrev []float32, act []float32, c []float32, cPrev []float32, dh []float32)
+
+// gruForwardRowAVX512 is one row (b fixed) of gruForwardGeneric with H = len(h);
+// act, xg and hg hold 3H elements, h and hPrev H.
+//
+//go:noescape
+func gruForwardRowAVX512(act []float32, h []float32, xg []float32, hg []float32, hPrev []float32)
+
+// gruBackwardRowAVX512 is one row (b fixed) of gruBackwardGeneric with H = len(dh);
+// dxg, dhg, act and hg hold 3H elements, dhPrev and hPrev H.
+//
+//go:noescape
+func gruBackwardRowAVX512(dxg []float32, dhg []float32, dhPrev []float32, act []float32, hg []float32, hPrev []float32, dh []float32)
+
+// scalAVX512 sets x[i] *= alpha.
+//
+//go:noescape
+func scalAVX512(alpha float32, x []float32)
+
+// maxAVX512 returns the largest x[i] (-Inf for an empty x), skipping NaN like
+// the loop `if v > m { m = v }`.
+//
+//go:noescape
+func maxAVX512(x []float32) float32
+
+// expShiftAVX512 sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]
+// accumulated in float64. dst may alias x.
+//
+//go:noescape
+func expShiftAVX512(dst []float32, x []float32, m float32) float64
+
+// sumExpShiftAVX512 returns Σ exp(x[i]-m) accumulated in float64.
+//
+//go:noescape
+func sumExpShiftAVX512(x []float32, m float32) float64
+
+// addConstAVX512 sets dst[i] = x[i] + s for i < len(x). dst may alias x.
+//
+//go:noescape
+func addConstAVX512(dst []float32, x []float32, s float32)
+
+// adamAVX512 is adamWGeneric over len(p) elements with omb1 = 1-beta1 and
+// omb2 = 1-beta2 rounded to float32 by the caller; every operation is
+// rounded as in the Go loop (no FMA), so the results are identical.
+//
+//go:noescape
+func adamAVX512(p []float32, g []float32, m []float32, v []float32, beta1 float32, omb1 float32, beta2 float32, omb2 float32, stepSize float32, bc2Sqrt float32, eps float32, keep float32)
+
+// adam64AVX512 is adam64Generic over len(p) elements without AMSGrad (vmax is
+// ignored), omb1 = 1-beta1 and omb2 = 1-beta2 (float64).
+//
+//go:noescape
+func adam64AVX512(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)
+
+// adam64AMSGradAVX512 is adam64Generic over len(p) elements with AMSGrad state vmax,
+// omb1 = 1-beta1 and omb2 = 1-beta2 (float64).
+//
+//go:noescape
+func adam64AMSGradAVX512(p []float32, g []float32, m []float32, v []float32, vmax []float32, beta1 float64, omb1 float64, beta2 float64, omb2 float64, stepSize float64, bc2Sqrt float64, eps float64, wd float64, shrink float64)

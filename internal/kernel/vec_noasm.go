@@ -41,3 +41,28 @@ func adam64AMSGradAVX2(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, ste
 func addToAVX2(dst, a, b []float32)        { noAsm() }
 func mulToAVX2(dst, a, b []float32)        { noAsm() }
 func reluBackwardAVX2(dx, dy, x []float32) { noAsm() }
+
+func expAVX512(dst, x []float32)                           { noAsm() }
+func sigmoidAVX512(dst, x []float32)                       { noAsm() }
+func tanhAVX512(dst, x []float32)                          { noAsm() }
+func lstmForwardRowAVX512(act, c, h, pre, cPrev []float32) { noAsm() }
+func lstmBackwardRowAVX512(dpre, dcPrev, act, c, cPrev, dh, dc []float32) {
+	noAsm()
+}
+func lstmBackwardRowNoDCAVX512(dpre, dcPrev, act, c, cPrev, dh []float32) { noAsm() }
+func gruForwardRowAVX512(act, h, xg, hg, hPrev []float32)                 { noAsm() }
+func gruBackwardRowAVX512(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32) { noAsm() }
+func scalAVX512(alpha float32, x []float32)                               { noAsm() }
+func maxAVX512(x []float32) float32                                       { noAsm(); return 0 }
+func expShiftAVX512(dst, x []float32, m float32) float64                  { noAsm(); return 0 }
+func sumExpShiftAVX512(x []float32, m float32) float64                    { noAsm(); return 0 }
+func addConstAVX512(dst, x []float32, s float32)                          { noAsm() }
+func adamAVX512(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32) {
+	noAsm()
+}
+func adam64AVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
+	noAsm()
+}
+func adam64AMSGradAVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
+	noAsm()
+}

@@ -30,12 +30,14 @@ func TestAxpyScalMatchTwin(t *testing.T) {
 // compareImplsTol is compareImpls with the given tolerance.
 func (c gateCase) compareImplsTol(t *testing.T, name string, tol float64, f func(out, in [][]float32)) {
 	t.Helper()
-	got := c.run(t, name, f)
 	var want [][]float32
 	asTwin(func() { want = c.run(t, name, f) })
-	for i := range want {
-		compareSlices(t, fmt.Sprintf("%s output %d", name, i), got[i], want[i], tol)
-	}
+	eachWidth(func(width string) {
+		got := c.run(t, name+" "+width, f)
+		for i := range want {
+			compareSlices(t, fmt.Sprintf("%s %s output %d", name, width, i), got[i], want[i], tol)
+		}
+	})
 }
 
 func TestDotSumSq(t *testing.T) {

@@ -47,7 +47,8 @@ var (
 	ln2Lo   = float32(-2.12194440e-4)
 )
 
-// Constant vectors (8 equal lanes), defined once before any function.
+// Constant vectors (16 equal lanes: a ZMM load reads all of them, a YMM
+// load the first 8), defined once before any function.
 var (
 	cOne, cTwo, cSign, cAbs, cLog2e, cLn2Hi, cLn2Lo, c127, cNeg2, cNegInf Mem
 	cExpP                                                                 []Mem
@@ -56,11 +57,12 @@ var (
 	// (inside sigmoid and tanh).
 	full, fast expRange
 	maskTab    Mem
+	kmaskTab   Mem
 )
 
 func splat(name string, c Constant) Mem {
 	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 16; i++ {
 		DATA(4*i, c)
 	}
 	return m
@@ -96,37 +98,90 @@ func constants() {
 		}
 		DATA(4*i, v)
 	}
+	// kmaskTab[r] (16-bit words) is the opmask enabling the first r lanes.
+	kmaskTab = GLOBL("vecTailKMask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(2*i, U16(1<<i-1))
+	}
 }
 
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	constants()
+	kernels()
+	wide = true
+	kernels()
+	Generate()
+}
 
-	unary("expAVX2", "dst[i] = exp(x[i])", expV)
-	unary("sigmoidAVX2", "dst[i] = 1/(1+exp(-x[i]))", sigmoidV)
-	unary("tanhAVX2", "dst[i] = tanh(x[i])", tanhV)
+// wide is set while the AVX-512 kernels are generated: registers are ZMM,
+// loops step 16 lanes, tails use opmask registers and names end in AVX512.
+var wide bool
+
+// vreg allocates a vector register of the current width.
+func vreg() VecVirtual {
+	if wide {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// vlanes is the number of float32 lanes of the current width.
+func vlanes() int {
+	if wide {
+		return 16
+	}
+	return 8
+}
+
+// kname is the name of a kernel at the current width.
+func kname(base string) string {
+	if wide {
+		return base + "AVX512"
+	}
+	return base + "AVX2"
+}
+
+// kernels emits the kernels of the current width. The AVX-512 set holds
+// the compute-bound ones; each performs per lane exactly the operations of
+// its AVX2 version, so both give bit-identical elementwise results (the
+// reductions, max and the float64 sums of expShift and sumExpShift, keep
+// 16 partial results instead of 8).
+func kernels() {
+	unary(kname("exp"), "dst[i] = exp(x[i])", expV)
+	unary(kname("sigmoid"), "dst[i] = 1/(1+exp(-x[i]))", sigmoidV)
+	unary(kname("tanh"), "dst[i] = tanh(x[i])", tanhV)
 	lstmForward()
 	lstmBackward(true)
 	lstmBackward(false)
 	gruForward()
 	gruBackward()
-	axpy()
+	if !wide {
+		axpy()
+	}
 	scal()
-	dot()
-	sumSq()
+	if !wide {
+		dot()
+		sumSq()
+	}
 	maxRow()
 	expShift(true)
 	expShift(false)
 	addConst()
 	adam()
+	if wide {
+		adam64(false)
+		adam64(true)
+		return
+	}
 	relu()
-	backwardAdd("tanhBackwardAVX2", "dx[i] += dy[i] * (1 - y[i]*y[i])", func(g, y VecVirtual) {
-		t := YMM()
+	backwardAdd(kname("tanhBackward"), "dx[i] += dy[i] * (1 - y[i]*y[i])", func(g, y VecVirtual) {
+		t := vreg()
 		VMULPS(y, y, t)
 		VSUBPS(t, vconst(cOne), y) // 1 - y²
 		VMULPS(y, g, g)
 	})
-	backwardAdd("sigmoidBackwardAVX2", "dx[i] += dy[i] * y[i] * (1 - y[i])", func(g, y VecVirtual) {
+	backwardAdd(kname("sigmoidBackward"), "dx[i] += dy[i] * y[i] * (1 - y[i])", func(g, y VecVirtual) {
 		VMULPS(y, g, g)
 		VSUBPS(y, vconst(cOne), y)
 		VMULPS(y, g, g)
@@ -134,10 +189,9 @@ func main() {
 	softmaxBackward()
 	adam64(false)
 	adam64(true)
-	binary("addToAVX2", "dst[i] = a[i] + b[i]", func(x, y VecVirtual) { VADDPS(y, x, x) })
-	binary("mulToAVX2", "dst[i] = a[i] * b[i]", func(x, y VecVirtual) { VMULPS(y, x, x) })
+	binary(kname("addTo"), "dst[i] = a[i] + b[i]", func(x, y VecVirtual) { VADDPS(y, x, x) })
+	binary(kname("mulTo"), "dst[i] = a[i] * b[i]", func(x, y VecVirtual) { VMULPS(y, x, x) })
 	reluBackward()
-	Generate()
 }
 
 // ---------------------------------------------------------------------------
@@ -159,14 +213,14 @@ func (v vecs) each(f func(i int)) {
 func fresh(k int) vecs {
 	r := make(vecs, k)
 	for i := range r {
-		r[i] = YMM()
+		r[i] = vreg()
 	}
 	return r
 }
 
 // vconst loads a constant vector into a fresh register.
 func vconst(m Mem) VecVirtual {
-	r := YMM()
+	r := vreg()
 	VMOVUPS(m, r)
 	return r
 }
@@ -289,31 +343,43 @@ func tanhY(x VecVirtual) VecVirtual    { return tanhV(vecs{x})[0] }
 // lanes loads and stores the 8-lane vector of one stream: at byte offset
 // off from the loop pointers, masked in the tail iteration.
 type lanes struct {
-	mask VecVirtual
+	mask VecVirtual    // YMM tail: lane mask for VMASKMOVPS
+	k    OpmaskVirtual // ZMM tail: opmask
 	off  int
 }
 
 func (l lanes) load(m Mem) VecVirtual {
-	r := YMM()
-	if l.mask == nil {
-		VMOVUPS(m.Offset(l.off), r)
-	} else {
+	r := vreg()
+	switch {
+	case l.k != nil:
+		VMOVUPS_Z(m, l.k, r) // disabled lanes read as 0, without faulting
+	case l.mask != nil:
 		VMASKMOVPS(m, l.mask, r)
+	default:
+		VMOVUPS(m.Offset(l.off), r)
 	}
 	return r
 }
 
 func (l lanes) store(v VecVirtual, m Mem) {
-	if l.mask == nil {
-		VMOVUPS(v, m.Offset(l.off))
-	} else {
+	switch {
+	case l.k != nil:
+		VMOVUPS(v, l.k, m)
+	case l.mask != nil:
 		VMASKMOVPS(v, l.mask, m)
+	default:
+		VMOVUPS(v, m.Offset(l.off))
 	}
 }
 
+func (l lanes) tail() bool { return l.k != nil || l.mask != nil }
+
 // keep zeroes the lanes beyond the tail (a no-op in full iterations).
 func (l lanes) keep(v VecVirtual) {
-	if l.mask != nil {
+	switch {
+	case l.k != nil:
+		VMOVAPS_Z(v, l.k, v)
+	case l.mask != nil:
 		VANDPS(l.mask, v, v)
 	}
 }
@@ -337,50 +403,64 @@ func (ls streams) store(v vecs, m Mem) {
 
 var labels int
 
-// loop emits: while n >= 8 { body(full lanes); ptrs += 32 bytes; n -= 8 },
-// then body once with the first n lanes enabled if n > 0. n is clobbered.
+// loop emits: while n >= L { body(full lanes); ptrs += 4L bytes; n -= L },
+// then body once with the first n lanes enabled if n > 0, where L is 8
+// (YMM) or 16 (ZMM). n is clobbered.
 func loop(n GPVirtual, ptrs []GPVirtual, body func(l lanes)) {
 	loopU(n, ptrs, 1, func(ls streams) { body(ls[0]) })
 }
 
-// loopU is loop with u streams per iteration while n >= 8u, then one
+// loopU is loop with u streams per iteration while n >= Lu, then one
 // stream per iteration, then the masked tail.
 func loopU(n GPVirtual, ptrs []GPVirtual, u int, body func(ls streams)) {
 	labels++
 	wide, top, tail, done := fmt.Sprintf("wide%d", labels), fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	L := vlanes()
 	step := func(k int) {
 		ls := make(streams, k)
 		for i := range ls {
-			ls[i].off = 32 * i
+			ls[i].off = 4 * L * i
 		}
 		body(ls)
 		for _, p := range ptrs {
-			ADDQ(U32(32*k), p)
+			ADDQ(U32(4*L*k), p)
 		}
-		SUBQ(U32(8*k), n)
+		SUBQ(U32(L*k), n)
 	}
 	if u > 1 {
 		Label(wide)
-		CMPQ(n, U32(8*u))
+		CMPQ(n, U32(L*u))
 		JL(LabelRef(top))
 		step(u)
 		JMP(LabelRef(wide))
 	}
 	Label(top)
-	CMPQ(n, U8(8))
+	CMPQ(n, U8(L))
 	JL(LabelRef(tail))
 	step(1)
 	JMP(LabelRef(top))
 	Label(tail)
 	TESTQ(n, n)
 	JZ(LabelRef(done))
+	body(streams{tailLanes(n)})
+	Label(done)
+}
+
+// tailLanes returns the lanes enabling the first n (1 <= n < L) elements.
+// n is clobbered.
+func tailLanes(n GPVirtual) lanes {
 	t := GP64()
+	if wide {
+		LEAQ(kmaskTab, t)
+		k := K()
+		KMOVW(Mem{Base: t, Index: n, Scale: 2}, k)
+		return lanes{k: k}
+	}
 	LEAQ(maskTab, t)
 	NEGQ(n)
 	mask := YMM()
 	VMOVUPS(Mem{Base: t, Index: n, Scale: 4, Disp: 32}, mask)
-	body(streams{{mask: mask}})
-	Label(done)
+	return lanes{mask: mask}
 }
 
 func base(name string) GPVirtual { return Load(Param(name).Base(), GP64()).(GPVirtual) }
@@ -391,7 +471,7 @@ func length(name string) GPVirtual { return Load(Param(name).Len(), GP64()).(GPV
 func scalar(name string) VecVirtual {
 	x := XMM()
 	Load(Param(name), x)
-	y := YMM()
+	y := vreg()
 	VBROADCASTSS(x, y)
 	return y
 }
@@ -447,9 +527,9 @@ func rowSizes(param string) (n, hs, h3 GPVirtual) {
 }
 
 func lstmForward() {
-	TEXT("lstmForwardRowAVX2", NOSPLIT, "func(act, c, h, pre, cPrev []float32)")
+	TEXT(kname("lstmForwardRow"), NOSPLIT, "func(act, c, h, pre, cPrev []float32)")
 	Pragma("noescape")
-	Doc("lstmForwardRowAVX2 is one row (b fixed) of lstmForwardGeneric with H = len(c);",
+	Doc(kname("lstmForwardRow")+" is one row (b fixed) of lstmForwardGeneric with H = len(c);",
 		"act and pre hold 4H elements, h and cPrev H. act may alias pre.")
 	a, c, h, p, cp := base("act"), base("c"), base("h"), base("pre"), base("cPrev")
 	n, hs, h3 := rowSizes("c")
@@ -476,10 +556,10 @@ func lstmForward() {
 }
 
 func lstmBackward(withDC bool) {
-	name, sig := "lstmBackwardRowAVX2", "func(dpre, dcPrev, act, c, cPrev, dh, dc []float32)"
+	name, sig := kname("lstmBackwardRow"), "func(dpre, dcPrev, act, c, cPrev, dh, dc []float32)"
 	doc := "dc is the incoming cell gradient; dcPrev may alias dc."
 	if !withDC {
-		name, sig = "lstmBackwardRowNoDCAVX2", "func(dpre, dcPrev, act, c, cPrev, dh []float32)"
+		name, sig = kname("lstmBackwardRowNoDC"), "func(dpre, dcPrev, act, c, cPrev, dh []float32)"
 		doc = "The incoming cell gradient is zero."
 	}
 	TEXT(name, NOSPLIT, sig)
@@ -500,15 +580,15 @@ func lstmBackward(withDC bool) {
 		og := l.load(gate(a, hs, h3, 3))
 		g := l.load(at(dh))
 		// d_o = dh·tc·o(1-o)
-		t := YMM()
+		t := vreg()
 		VSUBPS(og, one, t)
 		VMULPS(og, t, t)
-		u := YMM()
+		u := vreg()
 		VMULPS(tc, g, u)
 		VMULPS(t, u, u)
 		l.store(u, gate(d, hs, h3, 3))
 		// dct = dh·o·(1-tc²) + dc
-		dct := YMM()
+		dct := vreg()
 		VMULPS(og, g, dct)
 		VMOVUPS(one, t)
 		VFNMADD231PS(tc, tc, t) // 1 - tc²
@@ -544,9 +624,9 @@ func lstmBackward(withDC bool) {
 }
 
 func gruForward() {
-	TEXT("gruForwardRowAVX2", NOSPLIT, "func(act, h, xg, hg, hPrev []float32)")
+	TEXT(kname("gruForwardRow"), NOSPLIT, "func(act, h, xg, hg, hPrev []float32)")
 	Pragma("noescape")
-	Doc("gruForwardRowAVX2 is one row (b fixed) of gruForwardGeneric with H = len(h);",
+	Doc(kname("gruForwardRow")+" is one row (b fixed) of gruForwardGeneric with H = len(h);",
 		"act, xg and hg hold 3H elements, h and hPrev H.")
 	a, h, xg, hg, hp := base("act"), base("h"), base("xg"), base("hg"), base("hPrev")
 	n, hs, h3 := rowSizes("h")
@@ -574,9 +654,9 @@ func gruForward() {
 }
 
 func gruBackward() {
-	TEXT("gruBackwardRowAVX2", NOSPLIT, "func(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32)")
+	TEXT(kname("gruBackwardRow"), NOSPLIT, "func(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32)")
 	Pragma("noescape")
-	Doc("gruBackwardRowAVX2 is one row (b fixed) of gruBackwardGeneric with H = len(dh);",
+	Doc(kname("gruBackwardRow")+" is one row (b fixed) of gruBackwardGeneric with H = len(dh);",
 		"dxg, dhg, act and hg hold 3H elements, dhPrev and hPrev H.")
 	dx, dhh, dhp, a, hg, hp, dh := base("dxg"), base("dhg"), base("dhPrev"), base("act"), base("hg"), base("hPrev"), base("dh")
 	n, hs, h3 := rowSizes("dh")
@@ -586,13 +666,13 @@ func gruBackward() {
 		z := l.load(gate(a, hs, h3, 1))
 		nn := l.load(gate(a, hs, h3, 2))
 		// dn = dh·(1-z)·(1-n²)
-		t := YMM()
+		t := vreg()
 		VSUBPS(z, one, t)
 		VMULPS(g, t, t)
-		u := YMM()
+		u := vreg()
 		VMOVUPS(one, u)
 		VFNMADD231PS(nn, nn, u)
-		dn := YMM()
+		dn := vreg()
 		VMULPS(u, t, dn)
 		l.store(dn, gate(dx, hs, h3, 2))
 		// dz = dh·(hPrev-n)·z(1-z)
@@ -621,9 +701,9 @@ func gruBackward() {
 }
 
 func axpy() {
-	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y []float32)")
+	TEXT(kname("axpy"), NOSPLIT, "func(alpha float32, x, y []float32)")
 	Pragma("noescape")
-	Doc("axpyAVX2 sets y[i] += alpha*x[i] for i < len(x) (product rounded, then sum: no FMA).")
+	Doc(kname("axpy") + " sets y[i] += alpha*x[i] for i < len(x) (product rounded, then sum: no FMA).")
 	al := scalar("alpha")
 	x, y, n := base("x"), base("y"), length("x")
 	loop(n, []GPVirtual{x, y}, func(l lanes) {
@@ -636,9 +716,9 @@ func axpy() {
 }
 
 func scal() {
-	TEXT("scalAVX2", NOSPLIT, "func(alpha float32, x []float32)")
+	TEXT(kname("scal"), NOSPLIT, "func(alpha float32, x []float32)")
 	Pragma("noescape")
-	Doc("scalAVX2 sets x[i] *= alpha.")
+	Doc(kname("scal") + " sets x[i] *= alpha.")
 	al := scalar("alpha")
 	x, n := base("x"), length("x")
 	loop(n, []GPVirtual{x}, func(l lanes) {
@@ -649,22 +729,32 @@ func scal() {
 	end()
 }
 
-// widen adds the 8 float32 lanes of v, converted to float64, to acc0 (low
-// four) and acc1 (high four); with mul it adds v·mul lane-wise in float64.
-func widen(v, mul VecVirtual, acc0, acc1 VecVirtual) {
-	lo, hi := YMM(), YMM()
+// halvesPD returns the low and high halves of the float32 lanes of v
+// converted to float64 (two YMM, or two ZMM for a ZMM v).
+func halvesPD(v VecVirtual) (lo, hi VecVirtual) {
+	lo, hi = vreg(), vreg()
+	if wide {
+		VCVTPS2PD(v.AsY(), lo)
+		VEXTRACTF64X4(U8(1), v, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+		return lo, hi
+	}
 	VCVTPS2PD(v.AsX(), lo)
 	VEXTRACTF128(U8(1), v, hi.AsX())
 	VCVTPS2PD(hi.AsX(), hi)
+	return lo, hi
+}
+
+// widen adds the float32 lanes of v, converted to float64, to acc0 (low
+// half) and acc1 (high half); with mul it adds v·mul lane-wise in float64.
+func widen(v, mul VecVirtual, acc0, acc1 VecVirtual) {
+	lo, hi := halvesPD(v)
 	if mul == nil {
 		VADDPD(lo, acc0, acc0)
 		VADDPD(hi, acc1, acc1)
 		return
 	}
-	mlo, mhi := YMM(), YMM()
-	VCVTPS2PD(mul.AsX(), mlo)
-	VEXTRACTF128(U8(1), mul, mhi.AsX())
-	VCVTPS2PD(mhi.AsX(), mhi)
+	mlo, mhi := halvesPD(mul)
 	VFMADD231PD(lo, mlo, acc0)
 	VFMADD231PD(hi, mhi, acc1)
 }
@@ -672,6 +762,12 @@ func widen(v, mul VecVirtual, acc0, acc1 VecVirtual) {
 // hsumPD returns acc0+acc1 summed across lanes, in the low float64 of an XMM.
 func hsumPD(acc0, acc1 VecVirtual) VecVirtual {
 	VADDPD(acc1, acc0, acc0)
+	if wide {
+		y := YMM()
+		VEXTRACTF64X4(U8(1), acc0, y)
+		VADDPD(y, acc0.AsY(), y)
+		acc0 = y
+	}
 	x := XMM()
 	VEXTRACTF128(U8(1), acc0, x)
 	VADDPD(x, acc0.AsX(), x)
@@ -680,15 +776,15 @@ func hsumPD(acc0, acc1 VecVirtual) VecVirtual {
 }
 
 func zeros() VecVirtual {
-	r := YMM()
+	r := vreg()
 	VXORPS(r, r, r)
 	return r
 }
 
 func dot() {
-	TEXT("dotAVX2", NOSPLIT, "func(x, y []float32) float32")
+	TEXT(kname("dot"), NOSPLIT, "func(x, y []float32) float32")
 	Pragma("noescape")
-	Doc("dotAVX2 returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (8 partial sums).")
+	Doc(kname("dot") + " returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (8 partial sums).")
 	x, y, n := base("x"), base("y"), length("x")
 	a0, a1 := zeros(), zeros()
 	loop(n, []GPVirtual{x, y}, func(l lanes) {
@@ -702,9 +798,9 @@ func dot() {
 }
 
 func sumSq() {
-	TEXT("sumSqAVX2", NOSPLIT, "func(x []float32) float64")
+	TEXT(kname("sumSq"), NOSPLIT, "func(x []float32) float64")
 	Pragma("noescape")
-	Doc("sumSqAVX2 returns Σ float64(x[i])², accumulated in float64 (8 partial sums).")
+	Doc(kname("sumSq") + " returns Σ float64(x[i])², accumulated in float64 (8 partial sums).")
 	x, n := base("x"), length("x")
 	a0, a1 := zeros(), zeros()
 	loop(n, []GPVirtual{x}, func(l lanes) {
@@ -718,20 +814,33 @@ func sumSq() {
 }
 
 func maxRow() {
-	TEXT("maxAVX2", NOSPLIT, "func(x []float32) float32")
+	TEXT(kname("max"), NOSPLIT, "func(x []float32) float32")
 	Pragma("noescape")
-	Doc("maxAVX2 returns the largest x[i] (-Inf for an empty x), skipping NaN like",
+	Doc(kname("max")+" returns the largest x[i] (-Inf for an empty x), skipping NaN like",
 		"the loop `if v > m { m = v }`.")
 	x, n := base("x"), length("x")
 	m := vconst(cNegInf)
 	loop(n, []GPVirtual{x}, func(l lanes) {
-		v := l.load(at(x))
-		if l.mask != nil {
+		var v VecVirtual
+		switch {
+		case l.k != nil:
+			v = vconst(cNegInf)
+			VMOVUPS(at(x), l.k, v) // disabled lanes keep -Inf
+		case l.mask != nil:
+			v = l.load(at(x))
 			ni := vconst(cNegInf)
 			VBLENDVPS(l.mask, v, ni, v) // disabled lanes: -Inf
+		default:
+			v = l.load(at(x))
 		}
 		VMAXPS(m, v, m) // m = v > m ? v : m
 	})
+	if wide {
+		y := YMM()
+		VEXTRACTF64X4(U8(1), m, y)
+		VMAXPS(m.AsY(), y, y)
+		m = y
+	}
 	t := XMM()
 	VEXTRACTF128(U8(1), m, t)
 	VMAXPS(m.AsX(), t, t)
@@ -747,12 +856,12 @@ func maxRow() {
 
 func expShift(write bool) {
 	if write {
-		TEXT("expShiftAVX2", NOSPLIT, "func(dst, x []float32, m float32) float64")
-		Doc("expShiftAVX2 sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]",
+		TEXT(kname("expShift"), NOSPLIT, "func(dst, x []float32, m float32) float64")
+		Doc(kname("expShift")+" sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]",
 			"accumulated in float64. dst may alias x.")
 	} else {
-		TEXT("sumExpShiftAVX2", NOSPLIT, "func(x []float32, m float32) float64")
-		Doc("sumExpShiftAVX2 returns Σ exp(x[i]-m) accumulated in float64.")
+		TEXT(kname("sumExpShift"), NOSPLIT, "func(x []float32, m float32) float64")
+		Doc(kname("sumExpShift") + " returns Σ exp(x[i]-m) accumulated in float64.")
 	}
 	Pragma("noescape")
 	var dst GPVirtual
@@ -782,9 +891,9 @@ func expShift(write bool) {
 }
 
 func addConst() {
-	TEXT("addConstAVX2", NOSPLIT, "func(dst, x []float32, s float32)")
+	TEXT(kname("addConst"), NOSPLIT, "func(dst, x []float32, s float32)")
 	Pragma("noescape")
-	Doc("addConstAVX2 sets dst[i] = x[i] + s for i < len(x). dst may alias x.")
+	Doc(kname("addConst") + " sets dst[i] = x[i] + s for i < len(x). dst may alias x.")
 	sv := scalar("s")
 	dst, x, n := base("dst"), base("x"), length("x")
 	loop(n, []GPVirtual{dst, x}, func(l lanes) {
@@ -796,9 +905,9 @@ func addConst() {
 }
 
 func adam() {
-	TEXT("adamAVX2", NOSPLIT, "func(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32)")
+	TEXT(kname("adam"), NOSPLIT, "func(p, g, m, v []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, keep float32)")
 	Pragma("noescape")
-	Doc("adamAVX2 is adamWGeneric over len(p) elements with omb1 = 1-beta1 and",
+	Doc(kname("adam")+" is adamWGeneric over len(p) elements with omb1 = 1-beta1 and",
 		"omb2 = 1-beta2 rounded to float32 by the caller; every operation is",
 		"rounded as in the Go loop (no FMA), so the results are identical.")
 	b1, o1, b2, o2 := scalar("beta1"), scalar("omb1"), scalar("beta2"), scalar("omb2")
@@ -808,7 +917,7 @@ func adam() {
 		gv := l.load(at(g))
 		mv := l.load(at(m))
 		VMULPS(b1, mv, mv)
-		t := YMM()
+		t := vreg()
 		VMULPS(o1, gv, t)
 		VADDPS(t, mv, mv)
 		l.store(mv, at(m))
@@ -832,9 +941,9 @@ func adam() {
 }
 
 func relu() {
-	TEXT("reluAVX2", NOSPLIT, "func(dst, x []float32)")
+	TEXT(kname("relu"), NOSPLIT, "func(dst, x []float32)")
 	Pragma("noescape")
-	Doc("reluAVX2 sets dst[i] = 0 if x[i] < 0, else x[i] (NaN and -0 pass through), for i < len(x).")
+	Doc(kname("relu") + " sets dst[i] = 0 if x[i] < 0, else x[i] (NaN and -0 pass through), for i < len(x).")
 	dst, x, n := base("dst"), base("x"), length("x")
 	z := zeros()
 	loop(n, []GPVirtual{dst, x}, func(l lanes) {
@@ -862,9 +971,9 @@ func backwardAdd(name, doc string, f func(g, y VecVirtual)) {
 }
 
 func softmaxBackward() {
-	TEXT("softmaxBackwardRowAVX2", NOSPLIT, "func(dx, dp, p []float32, s float32)")
+	TEXT(kname("softmaxBackwardRow"), NOSPLIT, "func(dx, dp, p []float32, s float32)")
 	Pragma("noescape")
-	Doc("softmaxBackwardRowAVX2 sets dx[j] += p[j] * (dp[j] - s) for j < len(p).")
+	Doc(kname("softmaxBackwardRow") + " sets dx[j] += p[j] * (dp[j] - s) for j < len(p).")
 	sv := scalar("s")
 	dx, dp, p, n := base("dx"), base("dp"), base("p"), length("p")
 	loop(n, []GPVirtual{dx, dp, p}, func(l lanes) {
@@ -877,13 +986,14 @@ func softmaxBackward() {
 	end()
 }
 
-// adam64 emits the float64 Adam/AdamW step (adam64Generic), four elements
-// per iteration: float32 state widened to float64, every operation in the
-// Go loop's order without FMA, results rounded back to float32.
+// adam64 emits the float64 Adam/AdamW step (adam64Generic), four (YMM) or
+// eight (ZMM) elements per iteration: float32 state widened to float64,
+// every operation in the Go loop's order without FMA, results rounded back
+// to float32.
 func adam64(amsgrad bool) {
-	name := "adam64AVX2"
+	name := kname("adam64")
 	if amsgrad {
-		name = "adam64AMSGradAVX2"
+		name = kname("adam64AMSGrad")
 	}
 	TEXT(name, NOSPLIT, "func(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64)")
 	Pragma("noescape")
@@ -897,7 +1007,7 @@ func adam64(amsgrad bool) {
 	bcast := func(name string) VecVirtual {
 		x := XMM()
 		Load(Param(name), x)
-		y := YMM()
+		y := vreg()
 		VBROADCASTSD(x, y)
 		return y
 	}
@@ -910,30 +1020,55 @@ func adam64(amsgrad bool) {
 		vm = base("vmax")
 		ptrs = append(ptrs, vm)
 	}
-	body := func(mask VecVirtual) {
+	// The float32 half-width vector (XMM, or YMM in wide mode) of a float64
+	// register, and the conversion back to float32.
+	half := func() VecVirtual {
+		if wide {
+			return YMM()
+		}
+		return XMM()
+	}
+	narrow := func(y, x VecVirtual) {
+		if wide {
+			VCVTPD2PS(y, x)
+		} else {
+			VCVTPD2PSY(y, x)
+		}
+	}
+	body := func(l lanes) {
 		ld := func(ptr GPVirtual) VecVirtual {
-			x := XMM()
-			if mask == nil {
-				VMOVUPS(at(ptr), x)
-			} else {
-				VMASKMOVPS(at(ptr), mask, x)
+			y := vreg()
+			switch {
+			case l.k != nil:
+				VCVTPS2PD_Z(at(ptr), l.k, y)
+			case wide:
+				VCVTPS2PD(at(ptr), y)
+			default:
+				x := XMM()
+				if l.mask == nil {
+					VMOVUPS(at(ptr), x)
+				} else {
+					VMASKMOVPS(at(ptr), l.mask, x)
+				}
+				VCVTPS2PD(x, y)
 			}
-			y := YMM()
-			VCVTPS2PD(x, y)
 			return y
 		}
 		st32 := func(y VecVirtual, ptr GPVirtual) {
-			x := XMM()
-			VCVTPD2PSY(y, x)
-			if mask == nil {
+			x := half()
+			narrow(y, x)
+			switch {
+			case l.k != nil:
+				VMOVUPS(x, l.k, at(ptr))
+			case l.mask != nil:
+				VMASKMOVPS(x, l.mask, at(ptr))
+			default:
 				VMOVUPS(x, at(ptr))
-			} else {
-				VMASKMOVPS(x, mask, at(ptr))
 			}
 		}
 		pv := ld(p)
 		VMULPD(sh, pv, pv) // pi = p·shrink
-		d, t := ld(g), YMM()
+		d, t := ld(g), vreg()
 		VMULPD(pv, wd, t)
 		VADDPD(t, d, d) // d = g + wd·pi
 		mv := ld(m)
@@ -962,24 +1097,29 @@ func adam64(amsgrad bool) {
 	}
 	labels++
 	top, tail, done := fmt.Sprintf("loop%d", labels), fmt.Sprintf("tail%d", labels), fmt.Sprintf("done%d", labels)
+	L := vlanes() / 2
 	Label(top)
-	CMPQ(n, U8(4))
+	CMPQ(n, U8(L))
 	JL(LabelRef(tail))
-	body(nil)
+	body(lanes{})
 	for _, q := range ptrs {
-		ADDQ(U8(16), q)
+		ADDQ(U8(4*L), q)
 	}
-	SUBQ(U8(4), n)
+	SUBQ(U8(L), n)
 	JMP(LabelRef(top))
 	Label(tail)
 	TESTQ(n, n)
 	JZ(LabelRef(done))
-	tb := GP64()
-	LEAQ(maskTab, tb)
-	NEGQ(n)
-	mask := XMM()
-	VMOVUPS(Mem{Base: tb, Index: n, Scale: 4, Disp: 32}, mask)
-	body(mask)
+	if wide {
+		body(tailLanes(n))
+	} else {
+		tb := GP64()
+		LEAQ(maskTab, tb)
+		NEGQ(n)
+		mask := XMM()
+		VMOVUPS(Mem{Base: tb, Index: n, Scale: 4, Disp: 32}, mask)
+		body(lanes{mask: mask})
+	}
 	Label(done)
 	end()
 }
@@ -1000,9 +1140,9 @@ func binary(name, doc string, f func(x, y VecVirtual)) {
 }
 
 func reluBackward() {
-	TEXT("reluBackwardAVX2", NOSPLIT, "func(dx, dy, x []float32)")
+	TEXT(kname("reluBackward"), NOSPLIT, "func(dx, dy, x []float32)")
 	Pragma("noescape")
-	Doc("reluBackwardAVX2 sets dx[i] += dy[i] where x[i] > 0, for i < len(x).")
+	Doc(kname("reluBackward") + " sets dx[i] += dy[i] where x[i] > 0, for i < len(x).")
 	dx, dy, x, n := base("dx"), base("dy"), base("x"), length("x")
 	z := zeros()
 	loop(n, []GPVirtual{dx, dy, x}, func(l lanes) {
