@@ -82,11 +82,11 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 	if h != nil {
 		kernel.Sgemm(false, true, B, G, H, 1, hprev, H, c.whh.Value.Data, H, 1, hg, G)
 	}
-	h1 := tensor.New(B, H)
+	h1 := tp.Buffer(B, H) // the tape's arena when training: no allocation per step
 	var c1, cprev, act []float32
 	switch c.kind {
 	case kindLSTM:
-		c1t := tensor.New(B, H)
+		c1t := tp.Buffer(B, H)
 		c1 = c1t.Data
 		cprev = ws.take(B * H)
 		if cx != nil {
