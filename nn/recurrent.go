@@ -450,7 +450,10 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			}
 		}
 	}
-	if B == 1 && 2*N*G*in > soloGemmFlops {
+	split := dr == nil && r.canSplitB1(B, training)
+	if split && N > 1 {
+		r.projectSplit(ws, X, in, w.wih.Value.Data, XW, N)
+	} else if B == 1 && 2*N*G*in > soloGemmFlops {
 		// A batch of one is a chain of single-core GEMVs; a projection big
 		// enough to wake the kernel's worker team costs more in the wake
 		// (and the worker's spin competing with the chain) than the split
@@ -484,7 +487,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			r.rng.Bernoulli(recMask, r.recDrop)
 		}
 	}
-	if dr == nil && r.canSplitB1(B, training) {
+	if split {
 		r.runSplitB1(ws, p, whh, bias, XW, d, Y, ldy, yoff, hc, cc)
 		return
 	}

@@ -43,24 +43,44 @@ func (r *rnnCore) canSplitB1(B int, training bool) bool {
 type lstmSplit struct {
 	H, h1 int
 	whh   []float32    // (4H, H)
-	xw    []float32    // (T, 4H) input projection
+	xw    []float32    // (N, 4H) input projection
 	bias  []float32    // (4H) or nil
 	h     [2][]float32 // h before step s is h[s&1], after it h[(s+1)&1]
 	c     []float32    // (H), updated in place
 	pre   [2][]float32 // per part: 4 gate blocks of its units
 	cnew  [2][]float32 // per part: new c of its units
 	o, s  int          // packed row of step s, step
+
+	// The input projection, when project is set: XW (N, 4H) = X (N, in)
+	// · W_ihᵀ, each part computing the columns of its units.
+	project bool
+	x, wih  []float32
+	n, in   int
+}
+
+// units returns the hidden units [u0, u1) of part p.
+func (l *lstmSplit) units(p int) (u0, u1 int) {
+	if p == 0 {
+		return 0, l.h1
+	}
+	return l.h1, l.H
 }
 
 // RunPart computes step s (packed row o) for the units of part p: units
 // [0, h1) for part 0 and [h1, H) for part 1.
 func (l *lstmSplit) RunPart(p int) {
 	H := l.H
-	u0, u1 := 0, l.h1
-	if p == 1 {
-		u0, u1 = l.h1, H
-	}
+	u0, u1 := l.units(p)
 	n := u1 - u0
+	if l.project {
+		// Each element is the same blocked-GEMM FMA chain as in the
+		// one-call projection (runDir), whatever columns share the call.
+		for g := 0; g < 4; g++ {
+			r := g*H + u0
+			kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, 0, l.xw[r:], 4*H)
+		}
+		return
+	}
 	hin := l.h[l.s&1]
 	hout := l.h[(l.s+1)&1]
 	pre := l.pre[p][:4*n]
@@ -79,6 +99,22 @@ func (l *lstmSplit) RunPart(p int) {
 	copy(cprev, cout)
 }
 
+// projectSplit computes runDir's input projection XW (N, 4H) = X (N, in)
+// · W_ihᵀ of a batch of one on two threads, each computing the columns
+// of the units it will run (see canSplitB1). N must be at least 2: a
+// single row would take the GEMV path, whose column tails depend on the
+// columns in the call.
+func (r *rnnCore) projectSplit(ws *floatArena, X []float32, in int, wih, XW []float32, N int) {
+	H := r.hidden
+	l := ws.split()
+	*l = lstmSplit{H: H, h1: splitPoint(H), project: true, x: X, wih: wih, xw: XW, n: N, in: in}
+	kernel.Parallel(2, l)
+	*l = lstmSplit{}
+}
+
+// splitPoint is the first unit of the second part.
+func splitPoint(H int) int { return (H/2 + splitAlign/2) / splitAlign * splitAlign }
+
 // runSplitB1 is runDir's step loop for a batch of one at inference, split
 // over two threads (see canSplitB1): XW (N, G) holds the input projection
 // without bias, hc (Ho) and cc (H) the initial states, left holding the
@@ -86,7 +122,7 @@ func (l *lstmSplit) RunPart(p int) {
 func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32, d int, Y []float32, ldy, yoff int, hc, cc []float32) {
 	H := r.hidden
 	l := ws.split()
-	h1 := (H/2 + splitAlign/2) / splitAlign * splitAlign
+	h1 := splitPoint(H)
 	*l = lstmSplit{H: H, h1: h1, whh: whh, xw: XW, bias: bias, c: cc}
 	l.h[0] = hc
 	l.h[1] = ws.takeRaw(H)
