@@ -12,15 +12,7 @@ DATA vecOne<>+16(SB)/4, $0x3f800000
 DATA vecOne<>+20(SB)/4, $0x3f800000
 DATA vecOne<>+24(SB)/4, $0x3f800000
 DATA vecOne<>+28(SB)/4, $0x3f800000
-DATA vecOne<>+32(SB)/4, $0x3f800000
-DATA vecOne<>+36(SB)/4, $0x3f800000
-DATA vecOne<>+40(SB)/4, $0x3f800000
-DATA vecOne<>+44(SB)/4, $0x3f800000
-DATA vecOne<>+48(SB)/4, $0x3f800000
-DATA vecOne<>+52(SB)/4, $0x3f800000
-DATA vecOne<>+56(SB)/4, $0x3f800000
-DATA vecOne<>+60(SB)/4, $0x3f800000
-GLOBL vecOne<>(SB), RODATA|NOPTR, $64
+GLOBL vecOne<>(SB), RODATA|NOPTR, $32
 
 DATA vecSign<>+0(SB)/4, $0x80000000
 DATA vecSign<>+4(SB)/4, $0x80000000
@@ -30,15 +22,7 @@ DATA vecSign<>+16(SB)/4, $0x80000000
 DATA vecSign<>+20(SB)/4, $0x80000000
 DATA vecSign<>+24(SB)/4, $0x80000000
 DATA vecSign<>+28(SB)/4, $0x80000000
-DATA vecSign<>+32(SB)/4, $0x80000000
-DATA vecSign<>+36(SB)/4, $0x80000000
-DATA vecSign<>+40(SB)/4, $0x80000000
-DATA vecSign<>+44(SB)/4, $0x80000000
-DATA vecSign<>+48(SB)/4, $0x80000000
-DATA vecSign<>+52(SB)/4, $0x80000000
-DATA vecSign<>+56(SB)/4, $0x80000000
-DATA vecSign<>+60(SB)/4, $0x80000000
-GLOBL vecSign<>(SB), RODATA|NOPTR, $64
+GLOBL vecSign<>(SB), RODATA|NOPTR, $32
 
 DATA vecAbs<>+0(SB)/4, $0x7fffffff
 DATA vecAbs<>+4(SB)/4, $0x7fffffff
@@ -48,15 +32,7 @@ DATA vecAbs<>+16(SB)/4, $0x7fffffff
 DATA vecAbs<>+20(SB)/4, $0x7fffffff
 DATA vecAbs<>+24(SB)/4, $0x7fffffff
 DATA vecAbs<>+28(SB)/4, $0x7fffffff
-DATA vecAbs<>+32(SB)/4, $0x7fffffff
-DATA vecAbs<>+36(SB)/4, $0x7fffffff
-DATA vecAbs<>+40(SB)/4, $0x7fffffff
-DATA vecAbs<>+44(SB)/4, $0x7fffffff
-DATA vecAbs<>+48(SB)/4, $0x7fffffff
-DATA vecAbs<>+52(SB)/4, $0x7fffffff
-DATA vecAbs<>+56(SB)/4, $0x7fffffff
-DATA vecAbs<>+60(SB)/4, $0x7fffffff
-GLOBL vecAbs<>(SB), RODATA|NOPTR, $64
+GLOBL vecAbs<>(SB), RODATA|NOPTR, $32
 
 DATA vecTwo<>+0(SB)/4, $0x40000000
 DATA vecTwo<>+4(SB)/4, $0x40000000
@@ -66,15 +42,7 @@ DATA vecTwo<>+16(SB)/4, $0x40000000
 DATA vecTwo<>+20(SB)/4, $0x40000000
 DATA vecTwo<>+24(SB)/4, $0x40000000
 DATA vecTwo<>+28(SB)/4, $0x40000000
-DATA vecTwo<>+32(SB)/4, $0x40000000
-DATA vecTwo<>+36(SB)/4, $0x40000000
-DATA vecTwo<>+40(SB)/4, $0x40000000
-DATA vecTwo<>+44(SB)/4, $0x40000000
-DATA vecTwo<>+48(SB)/4, $0x40000000
-DATA vecTwo<>+52(SB)/4, $0x40000000
-DATA vecTwo<>+56(SB)/4, $0x40000000
-DATA vecTwo<>+60(SB)/4, $0x40000000
-GLOBL vecTwo<>(SB), RODATA|NOPTR, $64
+GLOBL vecTwo<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpHi<>+0(SB)/4, $0x42b20000
 DATA vecExpHi<>+4(SB)/4, $0x42b20000
@@ -84,15 +52,7 @@ DATA vecExpHi<>+16(SB)/4, $0x42b20000
 DATA vecExpHi<>+20(SB)/4, $0x42b20000
 DATA vecExpHi<>+24(SB)/4, $0x42b20000
 DATA vecExpHi<>+28(SB)/4, $0x42b20000
-DATA vecExpHi<>+32(SB)/4, $0x42b20000
-DATA vecExpHi<>+36(SB)/4, $0x42b20000
-DATA vecExpHi<>+40(SB)/4, $0x42b20000
-DATA vecExpHi<>+44(SB)/4, $0x42b20000
-DATA vecExpHi<>+48(SB)/4, $0x42b20000
-DATA vecExpHi<>+52(SB)/4, $0x42b20000
-DATA vecExpHi<>+56(SB)/4, $0x42b20000
-DATA vecExpHi<>+60(SB)/4, $0x42b20000
-GLOBL vecExpHi<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpHi<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpLo<>+0(SB)/4, $0xc2d20000
 DATA vecExpLo<>+4(SB)/4, $0xc2d20000
@@ -102,15 +62,7 @@ DATA vecExpLo<>+16(SB)/4, $0xc2d20000
 DATA vecExpLo<>+20(SB)/4, $0xc2d20000
 DATA vecExpLo<>+24(SB)/4, $0xc2d20000
 DATA vecExpLo<>+28(SB)/4, $0xc2d20000
-DATA vecExpLo<>+32(SB)/4, $0xc2d20000
-DATA vecExpLo<>+36(SB)/4, $0xc2d20000
-DATA vecExpLo<>+40(SB)/4, $0xc2d20000
-DATA vecExpLo<>+44(SB)/4, $0xc2d20000
-DATA vecExpLo<>+48(SB)/4, $0xc2d20000
-DATA vecExpLo<>+52(SB)/4, $0xc2d20000
-DATA vecExpLo<>+56(SB)/4, $0xc2d20000
-DATA vecExpLo<>+60(SB)/4, $0xc2d20000
-GLOBL vecExpLo<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpLo<>(SB), RODATA|NOPTR, $32
 
 DATA vecShift<>+0(SB)/4, $0x4b400000
 DATA vecShift<>+4(SB)/4, $0x4b400000
@@ -120,15 +72,7 @@ DATA vecShift<>+16(SB)/4, $0x4b400000
 DATA vecShift<>+20(SB)/4, $0x4b400000
 DATA vecShift<>+24(SB)/4, $0x4b400000
 DATA vecShift<>+28(SB)/4, $0x4b400000
-DATA vecShift<>+32(SB)/4, $0x4b400000
-DATA vecShift<>+36(SB)/4, $0x4b400000
-DATA vecShift<>+40(SB)/4, $0x4b400000
-DATA vecShift<>+44(SB)/4, $0x4b400000
-DATA vecShift<>+48(SB)/4, $0x4b400000
-DATA vecShift<>+52(SB)/4, $0x4b400000
-DATA vecShift<>+56(SB)/4, $0x4b400000
-DATA vecShift<>+60(SB)/4, $0x4b400000
-GLOBL vecShift<>(SB), RODATA|NOPTR, $64
+GLOBL vecShift<>(SB), RODATA|NOPTR, $32
 
 DATA vecFastHi<>+0(SB)/4, $0x42b16666
 DATA vecFastHi<>+4(SB)/4, $0x42b16666
@@ -138,15 +82,7 @@ DATA vecFastHi<>+16(SB)/4, $0x42b16666
 DATA vecFastHi<>+20(SB)/4, $0x42b16666
 DATA vecFastHi<>+24(SB)/4, $0x42b16666
 DATA vecFastHi<>+28(SB)/4, $0x42b16666
-DATA vecFastHi<>+32(SB)/4, $0x42b16666
-DATA vecFastHi<>+36(SB)/4, $0x42b16666
-DATA vecFastHi<>+40(SB)/4, $0x42b16666
-DATA vecFastHi<>+44(SB)/4, $0x42b16666
-DATA vecFastHi<>+48(SB)/4, $0x42b16666
-DATA vecFastHi<>+52(SB)/4, $0x42b16666
-DATA vecFastHi<>+56(SB)/4, $0x42b16666
-DATA vecFastHi<>+60(SB)/4, $0x42b16666
-GLOBL vecFastHi<>(SB), RODATA|NOPTR, $64
+GLOBL vecFastHi<>(SB), RODATA|NOPTR, $32
 
 DATA vecFastLo<>+0(SB)/4, $0xc2b00000
 DATA vecFastLo<>+4(SB)/4, $0xc2b00000
@@ -156,15 +92,7 @@ DATA vecFastLo<>+16(SB)/4, $0xc2b00000
 DATA vecFastLo<>+20(SB)/4, $0xc2b00000
 DATA vecFastLo<>+24(SB)/4, $0xc2b00000
 DATA vecFastLo<>+28(SB)/4, $0xc2b00000
-DATA vecFastLo<>+32(SB)/4, $0xc2b00000
-DATA vecFastLo<>+36(SB)/4, $0xc2b00000
-DATA vecFastLo<>+40(SB)/4, $0xc2b00000
-DATA vecFastLo<>+44(SB)/4, $0xc2b00000
-DATA vecFastLo<>+48(SB)/4, $0xc2b00000
-DATA vecFastLo<>+52(SB)/4, $0xc2b00000
-DATA vecFastLo<>+56(SB)/4, $0xc2b00000
-DATA vecFastLo<>+60(SB)/4, $0xc2b00000
-GLOBL vecFastLo<>(SB), RODATA|NOPTR, $64
+GLOBL vecFastLo<>(SB), RODATA|NOPTR, $32
 
 DATA vecFastShift<>+0(SB)/4, $0x4b40007f
 DATA vecFastShift<>+4(SB)/4, $0x4b40007f
@@ -174,15 +102,7 @@ DATA vecFastShift<>+16(SB)/4, $0x4b40007f
 DATA vecFastShift<>+20(SB)/4, $0x4b40007f
 DATA vecFastShift<>+24(SB)/4, $0x4b40007f
 DATA vecFastShift<>+28(SB)/4, $0x4b40007f
-DATA vecFastShift<>+32(SB)/4, $0x4b40007f
-DATA vecFastShift<>+36(SB)/4, $0x4b40007f
-DATA vecFastShift<>+40(SB)/4, $0x4b40007f
-DATA vecFastShift<>+44(SB)/4, $0x4b40007f
-DATA vecFastShift<>+48(SB)/4, $0x4b40007f
-DATA vecFastShift<>+52(SB)/4, $0x4b40007f
-DATA vecFastShift<>+56(SB)/4, $0x4b40007f
-DATA vecFastShift<>+60(SB)/4, $0x4b40007f
-GLOBL vecFastShift<>(SB), RODATA|NOPTR, $64
+GLOBL vecFastShift<>(SB), RODATA|NOPTR, $32
 
 DATA vecLog2e<>+0(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+4(SB)/4, $0x3fb8aa3b
@@ -192,15 +112,7 @@ DATA vecLog2e<>+16(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+20(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+24(SB)/4, $0x3fb8aa3b
 DATA vecLog2e<>+28(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+32(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+36(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+40(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+44(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+48(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+52(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+56(SB)/4, $0x3fb8aa3b
-DATA vecLog2e<>+60(SB)/4, $0x3fb8aa3b
-GLOBL vecLog2e<>(SB), RODATA|NOPTR, $64
+GLOBL vecLog2e<>(SB), RODATA|NOPTR, $32
 
 DATA vecLn2Hi<>+0(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+4(SB)/4, $0x3f318000
@@ -210,15 +122,7 @@ DATA vecLn2Hi<>+16(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+20(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+24(SB)/4, $0x3f318000
 DATA vecLn2Hi<>+28(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+32(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+36(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+40(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+44(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+48(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+52(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+56(SB)/4, $0x3f318000
-DATA vecLn2Hi<>+60(SB)/4, $0x3f318000
-GLOBL vecLn2Hi<>(SB), RODATA|NOPTR, $64
+GLOBL vecLn2Hi<>(SB), RODATA|NOPTR, $32
 
 DATA vecLn2Lo<>+0(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+4(SB)/4, $0xb95e8083
@@ -228,15 +132,7 @@ DATA vecLn2Lo<>+16(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+20(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+24(SB)/4, $0xb95e8083
 DATA vecLn2Lo<>+28(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+32(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+36(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+40(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+44(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+48(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+52(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+56(SB)/4, $0xb95e8083
-DATA vecLn2Lo<>+60(SB)/4, $0xb95e8083
-GLOBL vecLn2Lo<>(SB), RODATA|NOPTR, $64
+GLOBL vecLn2Lo<>(SB), RODATA|NOPTR, $32
 
 DATA vec127<>+0(SB)/4, $0x0000007f
 DATA vec127<>+4(SB)/4, $0x0000007f
@@ -246,15 +142,7 @@ DATA vec127<>+16(SB)/4, $0x0000007f
 DATA vec127<>+20(SB)/4, $0x0000007f
 DATA vec127<>+24(SB)/4, $0x0000007f
 DATA vec127<>+28(SB)/4, $0x0000007f
-DATA vec127<>+32(SB)/4, $0x0000007f
-DATA vec127<>+36(SB)/4, $0x0000007f
-DATA vec127<>+40(SB)/4, $0x0000007f
-DATA vec127<>+44(SB)/4, $0x0000007f
-DATA vec127<>+48(SB)/4, $0x0000007f
-DATA vec127<>+52(SB)/4, $0x0000007f
-DATA vec127<>+56(SB)/4, $0x0000007f
-DATA vec127<>+60(SB)/4, $0x0000007f
-GLOBL vec127<>(SB), RODATA|NOPTR, $64
+GLOBL vec127<>(SB), RODATA|NOPTR, $32
 
 DATA vecNeg2<>+0(SB)/4, $0xc0000000
 DATA vecNeg2<>+4(SB)/4, $0xc0000000
@@ -264,15 +152,7 @@ DATA vecNeg2<>+16(SB)/4, $0xc0000000
 DATA vecNeg2<>+20(SB)/4, $0xc0000000
 DATA vecNeg2<>+24(SB)/4, $0xc0000000
 DATA vecNeg2<>+28(SB)/4, $0xc0000000
-DATA vecNeg2<>+32(SB)/4, $0xc0000000
-DATA vecNeg2<>+36(SB)/4, $0xc0000000
-DATA vecNeg2<>+40(SB)/4, $0xc0000000
-DATA vecNeg2<>+44(SB)/4, $0xc0000000
-DATA vecNeg2<>+48(SB)/4, $0xc0000000
-DATA vecNeg2<>+52(SB)/4, $0xc0000000
-DATA vecNeg2<>+56(SB)/4, $0xc0000000
-DATA vecNeg2<>+60(SB)/4, $0xc0000000
-GLOBL vecNeg2<>(SB), RODATA|NOPTR, $64
+GLOBL vecNeg2<>(SB), RODATA|NOPTR, $32
 
 DATA vecNegInf<>+0(SB)/4, $0xff800000
 DATA vecNegInf<>+4(SB)/4, $0xff800000
@@ -282,15 +162,7 @@ DATA vecNegInf<>+16(SB)/4, $0xff800000
 DATA vecNegInf<>+20(SB)/4, $0xff800000
 DATA vecNegInf<>+24(SB)/4, $0xff800000
 DATA vecNegInf<>+28(SB)/4, $0xff800000
-DATA vecNegInf<>+32(SB)/4, $0xff800000
-DATA vecNegInf<>+36(SB)/4, $0xff800000
-DATA vecNegInf<>+40(SB)/4, $0xff800000
-DATA vecNegInf<>+44(SB)/4, $0xff800000
-DATA vecNegInf<>+48(SB)/4, $0xff800000
-DATA vecNegInf<>+52(SB)/4, $0xff800000
-DATA vecNegInf<>+56(SB)/4, $0xff800000
-DATA vecNegInf<>+60(SB)/4, $0xff800000
-GLOBL vecNegInf<>(SB), RODATA|NOPTR, $64
+GLOBL vecNegInf<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP0<>+0(SB)/4, $0x39506967
 DATA vecExpP0<>+4(SB)/4, $0x39506967
@@ -300,15 +172,7 @@ DATA vecExpP0<>+16(SB)/4, $0x39506967
 DATA vecExpP0<>+20(SB)/4, $0x39506967
 DATA vecExpP0<>+24(SB)/4, $0x39506967
 DATA vecExpP0<>+28(SB)/4, $0x39506967
-DATA vecExpP0<>+32(SB)/4, $0x39506967
-DATA vecExpP0<>+36(SB)/4, $0x39506967
-DATA vecExpP0<>+40(SB)/4, $0x39506967
-DATA vecExpP0<>+44(SB)/4, $0x39506967
-DATA vecExpP0<>+48(SB)/4, $0x39506967
-DATA vecExpP0<>+52(SB)/4, $0x39506967
-DATA vecExpP0<>+56(SB)/4, $0x39506967
-DATA vecExpP0<>+60(SB)/4, $0x39506967
-GLOBL vecExpP0<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP0<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP1<>+0(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+4(SB)/4, $0x3ab743ce
@@ -318,15 +182,7 @@ DATA vecExpP1<>+16(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+20(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+24(SB)/4, $0x3ab743ce
 DATA vecExpP1<>+28(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+32(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+36(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+40(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+44(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+48(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+52(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+56(SB)/4, $0x3ab743ce
-DATA vecExpP1<>+60(SB)/4, $0x3ab743ce
-GLOBL vecExpP1<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP1<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP2<>+0(SB)/4, $0x3c088908
 DATA vecExpP2<>+4(SB)/4, $0x3c088908
@@ -336,15 +192,7 @@ DATA vecExpP2<>+16(SB)/4, $0x3c088908
 DATA vecExpP2<>+20(SB)/4, $0x3c088908
 DATA vecExpP2<>+24(SB)/4, $0x3c088908
 DATA vecExpP2<>+28(SB)/4, $0x3c088908
-DATA vecExpP2<>+32(SB)/4, $0x3c088908
-DATA vecExpP2<>+36(SB)/4, $0x3c088908
-DATA vecExpP2<>+40(SB)/4, $0x3c088908
-DATA vecExpP2<>+44(SB)/4, $0x3c088908
-DATA vecExpP2<>+48(SB)/4, $0x3c088908
-DATA vecExpP2<>+52(SB)/4, $0x3c088908
-DATA vecExpP2<>+56(SB)/4, $0x3c088908
-DATA vecExpP2<>+60(SB)/4, $0x3c088908
-GLOBL vecExpP2<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP2<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP3<>+0(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+4(SB)/4, $0x3d2aa9c1
@@ -354,15 +202,7 @@ DATA vecExpP3<>+16(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+20(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+24(SB)/4, $0x3d2aa9c1
 DATA vecExpP3<>+28(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+32(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+36(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+40(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+44(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+48(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+52(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+56(SB)/4, $0x3d2aa9c1
-DATA vecExpP3<>+60(SB)/4, $0x3d2aa9c1
-GLOBL vecExpP3<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP3<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP4<>+0(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+4(SB)/4, $0x3e2aaaaa
@@ -372,15 +212,7 @@ DATA vecExpP4<>+16(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+20(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+24(SB)/4, $0x3e2aaaaa
 DATA vecExpP4<>+28(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+32(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+36(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+40(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+44(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+48(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+52(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+56(SB)/4, $0x3e2aaaaa
-DATA vecExpP4<>+60(SB)/4, $0x3e2aaaaa
-GLOBL vecExpP4<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP4<>(SB), RODATA|NOPTR, $32
 
 DATA vecExpP5<>+0(SB)/4, $0x3f000000
 DATA vecExpP5<>+4(SB)/4, $0x3f000000
@@ -390,15 +222,7 @@ DATA vecExpP5<>+16(SB)/4, $0x3f000000
 DATA vecExpP5<>+20(SB)/4, $0x3f000000
 DATA vecExpP5<>+24(SB)/4, $0x3f000000
 DATA vecExpP5<>+28(SB)/4, $0x3f000000
-DATA vecExpP5<>+32(SB)/4, $0x3f000000
-DATA vecExpP5<>+36(SB)/4, $0x3f000000
-DATA vecExpP5<>+40(SB)/4, $0x3f000000
-DATA vecExpP5<>+44(SB)/4, $0x3f000000
-DATA vecExpP5<>+48(SB)/4, $0x3f000000
-DATA vecExpP5<>+52(SB)/4, $0x3f000000
-DATA vecExpP5<>+56(SB)/4, $0x3f000000
-DATA vecExpP5<>+60(SB)/4, $0x3f000000
-GLOBL vecExpP5<>(SB), RODATA|NOPTR, $64
+GLOBL vecExpP5<>(SB), RODATA|NOPTR, $32
 
 DATA vecTailMask<>+0(SB)/4, $0xffffffff
 DATA vecTailMask<>+4(SB)/4, $0xffffffff
@@ -3350,142 +3174,142 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide27:
-	CMPQ         DX, $0x00000020
-	JL           loop27
-	VMOVUPS      (CX), Z0
-	VMOVUPS      64(CX), Z1
-	VMOVUPS      vecExpHi<>+0(SB), Z2
-	VMOVUPS      vecExpHi<>+0(SB), Z3
-	VMINPS       Z0, Z2, Z2
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecExpLo<>+0(SB), Z0
-	VMOVUPS      vecExpLo<>+0(SB), Z1
-	VMAXPS       Z2, Z0, Z2
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecShift<>+0(SB), Z0
-	VMOVUPS      vecShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecShift<>+0(SB), Z0, Z4
-	VSUBPS       vecShift<>+0(SB), Z1, Z5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VMOVUPS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS       Z2, Z2, Z6
-	VMULPS       Z3, Z3, Z7
-	VFMADD213PS  Z2, Z6, Z4
-	VFMADD213PS  Z3, Z7, Z5
-	VADDPS       vecOne<>+0(SB), Z4, Z4
-	VPSUBD       vecShift<>+0(SB), Z0, Z0
-	VPSRAD       $0x01, Z0, Z2
-	VPSUBD       Z2, Z0, Z0
-	VPADDD       vec127<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vec127<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z0, Z4, Z4
-	VADDPS       vecOne<>+0(SB), Z5, Z5
-	VPSUBD       vecShift<>+0(SB), Z1, Z0
-	VPSRAD       $0x01, Z0, Z1
-	VPSUBD       Z1, Z0, Z0
-	VPADDD       vec127<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vec127<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VMULPS       Z1, Z5, Z5
-	VMULPS       Z0, Z5, Z5
-	VMOVUPS      Z4, (AX)
-	VMOVUPS      Z5, 64(AX)
-	ADDQ         $0x00000080, AX
-	ADDQ         $0x00000080, CX
-	SUBQ         $0x00000020, DX
-	JMP          wide27
+	CMPQ              DX, $0x00000020
+	JL                loop27
+	VMOVUPS           (CX), Z0
+	VMOVUPS           64(CX), Z1
+	VBROADCASTSS      vecExpHi<>+0(SB), Z2
+	VBROADCASTSS      vecExpHi<>+0(SB), Z3
+	VMINPS            Z0, Z2, Z2
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecExpLo<>+0(SB), Z0
+	VBROADCASTSS      vecExpLo<>+0(SB), Z1
+	VMAXPS            Z2, Z0, Z2
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecShift<>+0(SB), Z0
+	VBROADCASTSS      vecShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecShift<>+0(SB), Z0, Z4
+	VSUBPS.BCST       vecShift<>+0(SB), Z1, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS            Z2, Z2, Z6
+	VMULPS            Z3, Z3, Z7
+	VFMADD213PS       Z2, Z6, Z4
+	VFMADD213PS       Z3, Z7, Z5
+	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
+	VPSUBD.BCST       vecShift<>+0(SB), Z0, Z0
+	VPSRAD            $0x01, Z0, Z2
+	VPSUBD            Z2, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z2, Z2
+	VPSLLD            $0x17, Z2, Z2
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z0, Z4, Z4
+	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
+	VPSUBD.BCST       vecShift<>+0(SB), Z1, Z0
+	VPSRAD            $0x01, Z0, Z1
+	VPSUBD            Z1, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z1, Z1
+	VPSLLD            $0x17, Z1, Z1
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z1, Z5, Z5
+	VMULPS            Z0, Z5, Z5
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z5, 64(AX)
+	ADDQ              $0x00000080, AX
+	ADDQ              $0x00000080, CX
+	SUBQ              $0x00000020, DX
+	JMP               wide27
 
 loop27:
-	CMPQ         DX, $0x10
-	JL           tail27
-	VMOVUPS      (CX), Z0
-	VMOVUPS      vecExpHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecExpLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VADDPS       vecOne<>+0(SB), Z2, Z2
-	VPSUBD       vecShift<>+0(SB), Z0, Z0
-	VPSRAD       $0x01, Z0, Z1
-	VPSUBD       Z1, Z0, Z0
-	VPADDD       vec127<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vec127<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VMULPS       Z1, Z2, Z2
-	VMULPS       Z0, Z2, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	SUBQ         $0x00000010, DX
-	JMP          loop27
+	CMPQ              DX, $0x10
+	JL                tail27
+	VMOVUPS           (CX), Z0
+	VBROADCASTSS      vecExpHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecExpLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VADDPS.BCST       vecOne<>+0(SB), Z2, Z2
+	VPSUBD.BCST       vecShift<>+0(SB), Z0, Z0
+	VPSRAD            $0x01, Z0, Z1
+	VPSUBD            Z1, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z1, Z1
+	VPSLLD            $0x17, Z1, Z1
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z1, Z2, Z2
+	VMULPS            Z0, Z2, Z2
+	VMOVUPS           Z2, (AX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	SUBQ              $0x00000010, DX
+	JMP               loop27
 
 tail27:
-	TESTQ        DX, DX
-	JZ           done27
-	LEAQ         vecTailKMask<>+0(SB), BX
-	KMOVW        (BX)(DX*2), K1
-	VMOVUPS.Z    (CX), K1, Z0
-	VMOVUPS      vecExpHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecExpLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VADDPS       vecOne<>+0(SB), Z2, Z2
-	VPSUBD       vecShift<>+0(SB), Z0, Z0
-	VPSRAD       $0x01, Z0, Z1
-	VPSUBD       Z1, Z0, Z0
-	VPADDD       vec127<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vec127<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VMULPS       Z1, Z2, Z2
-	VMULPS       Z0, Z2, Z2
-	VMOVUPS      Z2, K1, (AX)
+	TESTQ             DX, DX
+	JZ                done27
+	LEAQ              vecTailKMask<>+0(SB), BX
+	KMOVW             (BX)(DX*2), K1
+	VMOVUPS.Z         (CX), K1, Z0
+	VBROADCASTSS      vecExpHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecExpLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VADDPS.BCST       vecOne<>+0(SB), Z2, Z2
+	VPSUBD.BCST       vecShift<>+0(SB), Z0, Z0
+	VPSRAD            $0x01, Z0, Z1
+	VPSUBD            Z1, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z1, Z1
+	VPSLLD            $0x17, Z1, Z1
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z1, Z2, Z2
+	VMULPS            Z0, Z2, Z2
+	VMOVUPS           Z2, K1, (AX)
 
 done27:
 	VZEROUPPER
@@ -3499,126 +3323,126 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide28:
-	CMPQ         DX, $0x00000020
-	JL           loop28
-	VMOVUPS      (CX), Z0
-	VMOVUPS      64(CX), Z1
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z0, Z2, Z2
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z0, Z2
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VMOVUPS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS       Z2, Z2, Z6
-	VMULPS       Z3, Z3, Z7
-	VFMADD213PS  Z2, Z6, Z4
-	VFMADD213PS  Z3, Z7, Z5
-	VPSLLD       $0x17, Z0, Z0
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VMOVUPS      vecOne<>+0(SB), Z3
-	VADDPS       Z2, Z4, Z4
-	VADDPS       Z3, Z5, Z5
-	VFMADD213PS  Z2, Z0, Z4
-	VFMADD213PS  Z3, Z1, Z5
-	VDIVPS       Z4, Z2, Z2
-	VDIVPS       Z5, Z3, Z3
-	VMOVUPS      Z2, (AX)
-	VMOVUPS      Z3, 64(AX)
-	ADDQ         $0x00000080, AX
-	ADDQ         $0x00000080, CX
-	SUBQ         $0x00000020, DX
-	JMP          wide28
+	CMPQ              DX, $0x00000020
+	JL                loop28
+	VMOVUPS           (CX), Z0
+	VMOVUPS           64(CX), Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z0, Z2, Z2
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z0, Z2
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS            Z2, Z2, Z6
+	VMULPS            Z3, Z3, Z7
+	VFMADD213PS       Z2, Z6, Z4
+	VFMADD213PS       Z3, Z7, Z5
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VBROADCASTSS      vecOne<>+0(SB), Z3
+	VADDPS            Z2, Z4, Z4
+	VADDPS            Z3, Z5, Z5
+	VFMADD213PS       Z2, Z0, Z4
+	VFMADD213PS       Z3, Z1, Z5
+	VDIVPS            Z4, Z2, Z2
+	VDIVPS            Z5, Z3, Z3
+	VMOVUPS           Z2, (AX)
+	VMOVUPS           Z3, 64(AX)
+	ADDQ              $0x00000080, AX
+	ADDQ              $0x00000080, CX
+	SUBQ              $0x00000020, DX
+	JMP               wide28
 
 loop28:
-	CMPQ         DX, $0x10
-	JL           tail28
-	VMOVUPS      (CX), Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	SUBQ         $0x00000010, DX
-	JMP          loop28
+	CMPQ              DX, $0x10
+	JL                tail28
+	VMOVUPS           (CX), Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, (AX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	SUBQ              $0x00000010, DX
+	JMP               loop28
 
 tail28:
-	TESTQ        DX, DX
-	JZ           done28
-	LEAQ         vecTailKMask<>+0(SB), BX
-	KMOVW        (BX)(DX*2), K1
-	VMOVUPS.Z    (CX), K1, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, K1, (AX)
+	TESTQ             DX, DX
+	JZ                done28
+	LEAQ              vecTailKMask<>+0(SB), BX
+	KMOVW             (BX)(DX*2), K1
+	VMOVUPS.Z         (CX), K1, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, K1, (AX)
 
 done28:
 	VZEROUPPER
@@ -3632,142 +3456,142 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide29:
-	CMPQ         DX, $0x00000020
-	JL           loop29
-	VMOVUPS      (CX), Z0
-	VMOVUPS      64(CX), Z1
-	VANDPS       vecAbs<>+0(SB), Z0, Z2
-	VANDPS       vecAbs<>+0(SB), Z1, Z3
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS       vecNeg2<>+0(SB), Z3, Z3
-	VMOVUPS      vecFastHi<>+0(SB), Z4
-	VMOVUPS      vecFastHi<>+0(SB), Z5
-	VMINPS       Z2, Z4, Z4
-	VMINPS       Z3, Z5, Z5
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z3
-	VMAXPS       Z4, Z2, Z4
-	VMAXPS       Z5, Z3, Z5
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
-	VMOVUPS      vecExpP0<>+0(SB), Z6
-	VMOVUPS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS       Z4, Z4, Z8
-	VMULPS       Z5, Z5, Z9
-	VFMADD213PS  Z4, Z8, Z6
-	VFMADD213PS  Z5, Z9, Z7
-	VPSLLD       $0x17, Z2, Z2
-	VPSLLD       $0x17, Z3, Z3
-	VSUBPS       vecOne<>+0(SB), Z2, Z4
-	VSUBPS       vecOne<>+0(SB), Z3, Z5
-	VFMADD231PS  Z2, Z6, Z4
-	VFMADD231PS  Z3, Z7, Z5
-	VADDPS       vecTwo<>+0(SB), Z4, Z2
-	VADDPS       vecTwo<>+0(SB), Z5, Z3
-	VDIVPS       Z2, Z4, Z4
-	VDIVPS       Z3, Z5, Z5
-	VANDPS       vecAbs<>+0(SB), Z4, Z4
-	VANDPS       vecAbs<>+0(SB), Z5, Z5
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z0, Z4, Z4
-	VORPS        Z1, Z5, Z5
-	VMOVUPS      Z4, (AX)
-	VMOVUPS      Z5, 64(AX)
-	ADDQ         $0x00000080, AX
-	ADDQ         $0x00000080, CX
-	SUBQ         $0x00000020, DX
-	JMP          wide29
+	CMPQ              DX, $0x00000020
+	JL                loop29
+	VMOVUPS           (CX), Z0
+	VMOVUPS           64(CX), Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VMINPS            Z2, Z4, Z4
+	VMINPS            Z3, Z5, Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z2, Z4
+	VMAXPS            Z5, Z3, Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
+	VBROADCASTSS      vecExpP0<>+0(SB), Z6
+	VBROADCASTSS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS            Z4, Z4, Z8
+	VMULPS            Z5, Z5, Z9
+	VFMADD213PS       Z4, Z8, Z6
+	VFMADD213PS       Z5, Z9, Z7
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z4
+	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z5
+	VFMADD231PS       Z2, Z6, Z4
+	VFMADD231PS       Z3, Z7, Z5
+	VADDPS.BCST       vecTwo<>+0(SB), Z4, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z5, Z3
+	VDIVPS            Z2, Z4, Z4
+	VDIVPS            Z3, Z5, Z5
+	VANDPS.BCST       vecAbs<>+0(SB), Z4, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z5, Z5
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z0, Z4, Z4
+	VORPS             Z1, Z5, Z5
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z5, 64(AX)
+	ADDQ              $0x00000080, AX
+	ADDQ              $0x00000080, CX
+	SUBQ              $0x00000020, DX
+	JMP               wide29
 
 loop29:
-	CMPQ         DX, $0x10
-	JL           tail29
-	VMOVUPS      (CX), Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z2
-	VFMADD231PS  Z1, Z3, Z2
-	VADDPS       vecTwo<>+0(SB), Z2, Z1
-	VDIVPS       Z1, Z2, Z2
-	VANDPS       vecAbs<>+0(SB), Z2, Z2
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z2, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	SUBQ         $0x00000010, DX
-	JMP          loop29
+	CMPQ              DX, $0x10
+	JL                tail29
+	VMOVUPS           (CX), Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS       Z1, Z3, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS            Z1, Z2, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z2, Z2
+	VMOVUPS           Z2, (AX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	SUBQ              $0x00000010, DX
+	JMP               loop29
 
 tail29:
-	TESTQ        DX, DX
-	JZ           done29
-	LEAQ         vecTailKMask<>+0(SB), BX
-	KMOVW        (BX)(DX*2), K1
-	VMOVUPS.Z    (CX), K1, Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z2
-	VFMADD231PS  Z1, Z3, Z2
-	VADDPS       vecTwo<>+0(SB), Z2, Z1
-	VDIVPS       Z1, Z2, Z2
-	VANDPS       vecAbs<>+0(SB), Z2, Z2
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z2, Z2
-	VMOVUPS      Z2, K1, (AX)
+	TESTQ             DX, DX
+	JZ                done29
+	LEAQ              vecTailKMask<>+0(SB), BX
+	KMOVW             (BX)(DX*2), K1
+	VMOVUPS.Z         (CX), K1, Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS       Z1, Z3, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS            Z1, Z2, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z2, Z2
+	VMOVUPS           Z2, K1, (AX)
 
 done29:
 	VZEROUPPER
@@ -3787,580 +3611,580 @@ TEXT ·lstmForwardRowAVX512(SB), NOSPLIT, $0-120
 	LEAQ (R8)(R8*2), R9
 
 wide30:
-	CMPQ         DI, $0x00000020
-	JL           loop30
-	VMOVUPS      (BX), Z0
-	VMOVUPS      64(BX), Z1
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z0, Z2, Z2
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z0, Z2
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VMOVUPS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS       Z2, Z2, Z6
-	VMULPS       Z3, Z3, Z7
-	VFMADD213PS  Z2, Z6, Z4
-	VFMADD213PS  Z3, Z7, Z5
-	VPSLLD       $0x17, Z0, Z0
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VMOVUPS      vecOne<>+0(SB), Z3
-	VADDPS       Z2, Z4, Z4
-	VADDPS       Z3, Z5, Z5
-	VFMADD213PS  Z2, Z0, Z4
-	VFMADD213PS  Z3, Z1, Z5
-	VDIVPS       Z4, Z2, Z2
-	VDIVPS       Z5, Z3, Z3
-	VMOVUPS      Z2, (AX)
-	VMOVUPS      Z3, 64(AX)
-	VMOVUPS      (BX)(R8*2), Z0
-	VMOVUPS      64(BX)(R8*2), Z1
-	VANDPS       vecAbs<>+0(SB), Z0, Z4
-	VANDPS       vecAbs<>+0(SB), Z1, Z5
-	VMULPS       vecNeg2<>+0(SB), Z4, Z4
-	VMULPS       vecNeg2<>+0(SB), Z5, Z5
-	VMOVUPS      vecFastHi<>+0(SB), Z6
-	VMOVUPS      vecFastHi<>+0(SB), Z7
-	VMINPS       Z4, Z6, Z6
-	VMINPS       Z5, Z7, Z7
-	VMOVUPS      vecFastLo<>+0(SB), Z4
-	VMOVUPS      vecFastLo<>+0(SB), Z5
-	VMAXPS       Z6, Z4, Z6
-	VMAXPS       Z7, Z5, Z7
-	VMOVUPS      vecFastShift<>+0(SB), Z4
-	VMOVUPS      vecFastShift<>+0(SB), Z5
-	VFMADD231PS  vecLog2e<>+0(SB), Z6, Z4
-	VFMADD231PS  vecLog2e<>+0(SB), Z7, Z5
-	VSUBPS       vecFastShift<>+0(SB), Z4, Z8
-	VSUBPS       vecFastShift<>+0(SB), Z5, Z9
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z8, Z6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z9, Z7
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z8, Z6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z9, Z7
-	VMOVUPS      vecExpP0<>+0(SB), Z8
-	VMOVUPS      vecExpP0<>+0(SB), Z9
-	VFMADD213PS  vecExpP1<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP1<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP2<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP2<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP3<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP3<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP4<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP4<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP5<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP5<>+0(SB), Z7, Z9
-	VMULPS       Z6, Z6, Z10
-	VMULPS       Z7, Z7, Z11
-	VFMADD213PS  Z6, Z10, Z8
-	VFMADD213PS  Z7, Z11, Z9
-	VPSLLD       $0x17, Z4, Z4
-	VPSLLD       $0x17, Z5, Z5
-	VSUBPS       vecOne<>+0(SB), Z4, Z6
-	VSUBPS       vecOne<>+0(SB), Z5, Z7
-	VFMADD231PS  Z4, Z8, Z6
-	VFMADD231PS  Z5, Z9, Z7
-	VADDPS       vecTwo<>+0(SB), Z6, Z4
-	VADDPS       vecTwo<>+0(SB), Z7, Z5
-	VDIVPS       Z4, Z6, Z6
-	VDIVPS       Z5, Z7, Z7
-	VANDPS       vecAbs<>+0(SB), Z6, Z6
-	VANDPS       vecAbs<>+0(SB), Z7, Z7
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z0, Z6, Z6
-	VORPS        Z1, Z7, Z7
-	VMOVUPS      Z6, (AX)(R8*2)
-	VMOVUPS      Z7, 64(AX)(R8*2)
-	VMULPS       Z6, Z2, Z0
-	VMULPS       Z7, Z3, Z1
-	VMOVUPS      (BX)(R8*1), Z2
-	VMOVUPS      64(BX)(R8*1), Z3
-	VXORPS       vecSign<>+0(SB), Z2, Z2
-	VXORPS       vecSign<>+0(SB), Z3, Z3
-	VMOVUPS      vecFastHi<>+0(SB), Z4
-	VMOVUPS      vecFastHi<>+0(SB), Z5
-	VMINPS       Z2, Z4, Z4
-	VMINPS       Z3, Z5, Z5
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z3
-	VMAXPS       Z4, Z2, Z4
-	VMAXPS       Z5, Z3, Z5
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
-	VMOVUPS      vecExpP0<>+0(SB), Z6
-	VMOVUPS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS       Z4, Z4, Z8
-	VMULPS       Z5, Z5, Z9
-	VFMADD213PS  Z4, Z8, Z6
-	VFMADD213PS  Z5, Z9, Z7
-	VPSLLD       $0x17, Z2, Z2
-	VPSLLD       $0x17, Z3, Z3
-	VMOVUPS      vecOne<>+0(SB), Z4
-	VMOVUPS      vecOne<>+0(SB), Z5
-	VADDPS       Z4, Z6, Z6
-	VADDPS       Z5, Z7, Z7
-	VFMADD213PS  Z4, Z2, Z6
-	VFMADD213PS  Z5, Z3, Z7
-	VDIVPS       Z6, Z4, Z4
-	VDIVPS       Z7, Z5, Z5
-	VMOVUPS      Z4, (AX)(R8*1)
-	VMOVUPS      Z5, 64(AX)(R8*1)
-	VMOVUPS      (SI), Z2
-	VMOVUPS      64(SI), Z3
-	VFMADD231PS  Z2, Z4, Z0
-	VFMADD231PS  Z3, Z5, Z1
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      Z1, 64(CX)
-	VMOVUPS      (BX)(R9*1), Z2
-	VMOVUPS      64(BX)(R9*1), Z3
-	VXORPS       vecSign<>+0(SB), Z2, Z2
-	VXORPS       vecSign<>+0(SB), Z3, Z3
-	VMOVUPS      vecFastHi<>+0(SB), Z4
-	VMOVUPS      vecFastHi<>+0(SB), Z5
-	VMINPS       Z2, Z4, Z4
-	VMINPS       Z3, Z5, Z5
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z3
-	VMAXPS       Z4, Z2, Z4
-	VMAXPS       Z5, Z3, Z5
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
-	VMOVUPS      vecExpP0<>+0(SB), Z6
-	VMOVUPS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS       Z4, Z4, Z8
-	VMULPS       Z5, Z5, Z9
-	VFMADD213PS  Z4, Z8, Z6
-	VFMADD213PS  Z5, Z9, Z7
-	VPSLLD       $0x17, Z2, Z2
-	VPSLLD       $0x17, Z3, Z3
-	VMOVUPS      vecOne<>+0(SB), Z4
-	VMOVUPS      vecOne<>+0(SB), Z5
-	VADDPS       Z4, Z6, Z6
-	VADDPS       Z5, Z7, Z7
-	VFMADD213PS  Z4, Z2, Z6
-	VFMADD213PS  Z5, Z3, Z7
-	VDIVPS       Z6, Z4, Z4
-	VDIVPS       Z7, Z5, Z5
-	VMOVUPS      Z4, (AX)(R9*1)
-	VMOVUPS      Z5, 64(AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Z0, Z2
-	VANDPS       vecAbs<>+0(SB), Z1, Z3
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS       vecNeg2<>+0(SB), Z3, Z3
-	VMOVUPS      vecFastHi<>+0(SB), Z6
-	VMOVUPS      vecFastHi<>+0(SB), Z7
-	VMINPS       Z2, Z6, Z6
-	VMINPS       Z3, Z7, Z7
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z3
-	VMAXPS       Z6, Z2, Z6
-	VMAXPS       Z7, Z3, Z7
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS  vecLog2e<>+0(SB), Z6, Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z7, Z3
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z8
-	VSUBPS       vecFastShift<>+0(SB), Z3, Z9
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z8, Z6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z9, Z7
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z8, Z6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z9, Z7
-	VMOVUPS      vecExpP0<>+0(SB), Z8
-	VMOVUPS      vecExpP0<>+0(SB), Z9
-	VFMADD213PS  vecExpP1<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP1<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP2<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP2<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP3<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP3<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP4<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP4<>+0(SB), Z7, Z9
-	VFMADD213PS  vecExpP5<>+0(SB), Z6, Z8
-	VFMADD213PS  vecExpP5<>+0(SB), Z7, Z9
-	VMULPS       Z6, Z6, Z10
-	VMULPS       Z7, Z7, Z11
-	VFMADD213PS  Z6, Z10, Z8
-	VFMADD213PS  Z7, Z11, Z9
-	VPSLLD       $0x17, Z2, Z2
-	VPSLLD       $0x17, Z3, Z3
-	VSUBPS       vecOne<>+0(SB), Z2, Z6
-	VSUBPS       vecOne<>+0(SB), Z3, Z7
-	VFMADD231PS  Z2, Z8, Z6
-	VFMADD231PS  Z3, Z9, Z7
-	VADDPS       vecTwo<>+0(SB), Z6, Z2
-	VADDPS       vecTwo<>+0(SB), Z7, Z3
-	VDIVPS       Z2, Z6, Z6
-	VDIVPS       Z3, Z7, Z7
-	VANDPS       vecAbs<>+0(SB), Z6, Z6
-	VANDPS       vecAbs<>+0(SB), Z7, Z7
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z0, Z6, Z6
-	VORPS        Z1, Z7, Z7
-	VMULPS       Z4, Z6, Z6
-	VMULPS       Z5, Z7, Z7
-	VMOVUPS      Z6, (DX)
-	VMOVUPS      Z7, 64(DX)
-	ADDQ         $0x00000080, AX
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000080, DX
-	ADDQ         $0x00000080, BX
-	ADDQ         $0x00000080, SI
-	SUBQ         $0x00000020, DI
-	JMP          wide30
+	CMPQ              DI, $0x00000020
+	JL                loop30
+	VMOVUPS           (BX), Z0
+	VMOVUPS           64(BX), Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z0, Z2, Z2
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z0, Z2
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS            Z2, Z2, Z6
+	VMULPS            Z3, Z3, Z7
+	VFMADD213PS       Z2, Z6, Z4
+	VFMADD213PS       Z3, Z7, Z5
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VBROADCASTSS      vecOne<>+0(SB), Z3
+	VADDPS            Z2, Z4, Z4
+	VADDPS            Z3, Z5, Z5
+	VFMADD213PS       Z2, Z0, Z4
+	VFMADD213PS       Z3, Z1, Z5
+	VDIVPS            Z4, Z2, Z2
+	VDIVPS            Z5, Z3, Z3
+	VMOVUPS           Z2, (AX)
+	VMOVUPS           Z3, 64(AX)
+	VMOVUPS           (BX)(R8*2), Z0
+	VMOVUPS           64(BX)(R8*2), Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
+	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
+	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
+	VBROADCASTSS      vecFastHi<>+0(SB), Z6
+	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z4, Z6, Z6
+	VMINPS            Z5, Z7, Z7
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VMAXPS            Z6, Z4, Z6
+	VMAXPS            Z7, Z5, Z7
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z5
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z8
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z8
+	VBROADCASTSS      vecExpP0<>+0(SB), Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z9
+	VMULPS            Z6, Z6, Z10
+	VMULPS            Z7, Z7, Z11
+	VFMADD213PS       Z6, Z10, Z8
+	VFMADD213PS       Z7, Z11, Z9
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z6
+	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z7
+	VFMADD231PS       Z4, Z8, Z6
+	VFMADD231PS       Z5, Z9, Z7
+	VADDPS.BCST       vecTwo<>+0(SB), Z6, Z4
+	VADDPS.BCST       vecTwo<>+0(SB), Z7, Z5
+	VDIVPS            Z4, Z6, Z6
+	VDIVPS            Z5, Z7, Z7
+	VANDPS.BCST       vecAbs<>+0(SB), Z6, Z6
+	VANDPS.BCST       vecAbs<>+0(SB), Z7, Z7
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z0, Z6, Z6
+	VORPS             Z1, Z7, Z7
+	VMOVUPS           Z6, (AX)(R8*2)
+	VMOVUPS           Z7, 64(AX)(R8*2)
+	VMULPS            Z6, Z2, Z0
+	VMULPS            Z7, Z3, Z1
+	VMOVUPS           (BX)(R8*1), Z2
+	VMOVUPS           64(BX)(R8*1), Z3
+	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VMINPS            Z2, Z4, Z4
+	VMINPS            Z3, Z5, Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z2, Z4
+	VMAXPS            Z5, Z3, Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
+	VBROADCASTSS      vecExpP0<>+0(SB), Z6
+	VBROADCASTSS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS            Z4, Z4, Z8
+	VMULPS            Z5, Z5, Z9
+	VFMADD213PS       Z4, Z8, Z6
+	VFMADD213PS       Z5, Z9, Z7
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VADDPS            Z4, Z6, Z6
+	VADDPS            Z5, Z7, Z7
+	VFMADD213PS       Z4, Z2, Z6
+	VFMADD213PS       Z5, Z3, Z7
+	VDIVPS            Z6, Z4, Z4
+	VDIVPS            Z7, Z5, Z5
+	VMOVUPS           Z4, (AX)(R8*1)
+	VMOVUPS           Z5, 64(AX)(R8*1)
+	VMOVUPS           (SI), Z2
+	VMOVUPS           64(SI), Z3
+	VFMADD231PS       Z2, Z4, Z0
+	VFMADD231PS       Z3, Z5, Z1
+	VMOVUPS           Z0, (CX)
+	VMOVUPS           Z1, 64(CX)
+	VMOVUPS           (BX)(R9*1), Z2
+	VMOVUPS           64(BX)(R9*1), Z3
+	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VMINPS            Z2, Z4, Z4
+	VMINPS            Z3, Z5, Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z2, Z4
+	VMAXPS            Z5, Z3, Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
+	VBROADCASTSS      vecExpP0<>+0(SB), Z6
+	VBROADCASTSS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS            Z4, Z4, Z8
+	VMULPS            Z5, Z5, Z9
+	VFMADD213PS       Z4, Z8, Z6
+	VFMADD213PS       Z5, Z9, Z7
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VADDPS            Z4, Z6, Z6
+	VADDPS            Z5, Z7, Z7
+	VFMADD213PS       Z4, Z2, Z6
+	VFMADD213PS       Z5, Z3, Z7
+	VDIVPS            Z6, Z4, Z4
+	VDIVPS            Z7, Z5, Z5
+	VMOVUPS           Z4, (AX)(R9*1)
+	VMOVUPS           Z5, 64(AX)(R9*1)
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z6
+	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z2, Z6, Z6
+	VMINPS            Z3, Z7, Z7
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z6, Z2, Z6
+	VMAXPS            Z7, Z3, Z7
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z8
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z8
+	VBROADCASTSS      vecExpP0<>+0(SB), Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z9
+	VMULPS            Z6, Z6, Z10
+	VMULPS            Z7, Z7, Z11
+	VFMADD213PS       Z6, Z10, Z8
+	VFMADD213PS       Z7, Z11, Z9
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z7
+	VFMADD231PS       Z2, Z8, Z6
+	VFMADD231PS       Z3, Z9, Z7
+	VADDPS.BCST       vecTwo<>+0(SB), Z6, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z7, Z3
+	VDIVPS            Z2, Z6, Z6
+	VDIVPS            Z3, Z7, Z7
+	VANDPS.BCST       vecAbs<>+0(SB), Z6, Z6
+	VANDPS.BCST       vecAbs<>+0(SB), Z7, Z7
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z0, Z6, Z6
+	VORPS             Z1, Z7, Z7
+	VMULPS            Z4, Z6, Z6
+	VMULPS            Z5, Z7, Z7
+	VMOVUPS           Z6, (DX)
+	VMOVUPS           Z7, 64(DX)
+	ADDQ              $0x00000080, AX
+	ADDQ              $0x00000080, CX
+	ADDQ              $0x00000080, DX
+	ADDQ              $0x00000080, BX
+	ADDQ              $0x00000080, SI
+	SUBQ              $0x00000020, DI
+	JMP               wide30
 
 loop30:
-	CMPQ         DI, $0x10
-	JL           tail30
-	VMOVUPS      (BX), Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, (AX)
-	VMOVUPS      (BX)(R8*2), Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z3, Z3
-	VMOVUPS      Z3, (AX)(R8*2)
-	VMULPS       Z3, Z1, Z0
-	VMOVUPS      (BX)(R8*1), Z1
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VADDPS       Z2, Z3, Z3
-	VFMADD213PS  Z2, Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMOVUPS      Z2, (AX)(R8*1)
-	VMOVUPS      (SI), Z1
-	VFMADD231PS  Z1, Z2, Z0
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      (BX)(R9*1), Z1
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VADDPS       Z2, Z3, Z3
-	VFMADD213PS  Z2, Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMOVUPS      Z2, (AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z3
-	VFMADD231PS  Z1, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z1
-	VDIVPS       Z1, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMOVUPS      Z3, (DX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	SUBQ         $0x00000010, DI
-	JMP          loop30
+	CMPQ              DI, $0x10
+	JL                tail30
+	VMOVUPS           (BX), Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, (AX)
+	VMOVUPS           (BX)(R8*2), Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z3, Z3
+	VMOVUPS           Z3, (AX)(R8*2)
+	VMULPS            Z3, Z1, Z0
+	VMOVUPS           (BX)(R8*1), Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VADDPS            Z2, Z3, Z3
+	VFMADD213PS       Z2, Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMOVUPS           Z2, (AX)(R8*1)
+	VMOVUPS           (SI), Z1
+	VFMADD231PS       Z1, Z2, Z0
+	VMOVUPS           Z0, (CX)
+	VMOVUPS           (BX)(R9*1), Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VADDPS            Z2, Z3, Z3
+	VFMADD213PS       Z2, Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMOVUPS           Z2, (AX)(R9*1)
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z3
+	VFMADD231PS       Z1, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z1
+	VDIVPS            Z1, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z3, Z3
+	VMULPS            Z2, Z3, Z3
+	VMOVUPS           Z3, (DX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	ADDQ              $0x00000040, DX
+	ADDQ              $0x00000040, BX
+	ADDQ              $0x00000040, SI
+	SUBQ              $0x00000010, DI
+	JMP               loop30
 
 tail30:
-	TESTQ        DI, DI
-	JZ           done30
-	LEAQ         vecTailKMask<>+0(SB), R10
-	KMOVW        (R10)(DI*2), K1
-	VMOVUPS.Z    (BX), K1, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, K1, (AX)
-	VMOVUPS.Z    (BX)(R8*2), K1, Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z3, Z3
-	VMOVUPS      Z3, K1, (AX)(R8*2)
-	VMULPS       Z3, Z1, Z0
-	VMOVUPS.Z    (BX)(R8*1), K1, Z1
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VADDPS       Z2, Z3, Z3
-	VFMADD213PS  Z2, Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMOVUPS      Z2, K1, (AX)(R8*1)
-	VMOVUPS.Z    (SI), K1, Z1
-	VFMADD231PS  Z1, Z2, Z0
-	VMOVUPS      Z0, K1, (CX)
-	VMOVUPS.Z    (BX)(R9*1), K1, Z1
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VADDPS       Z2, Z3, Z3
-	VFMADD213PS  Z2, Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMOVUPS      Z2, K1, (AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z3
-	VFMADD231PS  Z1, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z1
-	VDIVPS       Z1, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z3, Z3
-	VMULPS       Z2, Z3, Z3
-	VMOVUPS      Z3, K1, (DX)
+	TESTQ             DI, DI
+	JZ                done30
+	LEAQ              vecTailKMask<>+0(SB), R10
+	KMOVW             (R10)(DI*2), K1
+	VMOVUPS.Z         (BX), K1, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, K1, (AX)
+	VMOVUPS.Z         (BX)(R8*2), K1, Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z3, Z3
+	VMOVUPS           Z3, K1, (AX)(R8*2)
+	VMULPS            Z3, Z1, Z0
+	VMOVUPS.Z         (BX)(R8*1), K1, Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VADDPS            Z2, Z3, Z3
+	VFMADD213PS       Z2, Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMOVUPS           Z2, K1, (AX)(R8*1)
+	VMOVUPS.Z         (SI), K1, Z1
+	VFMADD231PS       Z1, Z2, Z0
+	VMOVUPS           Z0, K1, (CX)
+	VMOVUPS.Z         (BX)(R9*1), K1, Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VADDPS            Z2, Z3, Z3
+	VFMADD213PS       Z2, Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMOVUPS           Z2, K1, (AX)(R9*1)
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z3
+	VFMADD231PS       Z1, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z1
+	VDIVPS            Z1, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z3, Z3
+	VMULPS            Z2, Z3, Z3
+	VMOVUPS           Z3, K1, (DX)
 
 done30:
 	VZEROUPPER
@@ -4382,149 +4206,149 @@ TEXT ·lstmBackwardRowAVX512(SB), NOSPLIT, $0-168
 	LEAQ (R10)(R10*2), R11
 
 loop31:
-	CMPQ         R9, $0x10
-	JL           tail31
-	VMOVUPS      vecOne<>+0(SB), Z0
-	VMOVUPS      (BX), Z1
-	VANDPS       vecAbs<>+0(SB), Z1, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z1, Z3, Z3
-	VMOVUPS      (DX)(R11*1), Z1
-	VMOVUPS      (DI), Z2
-	VSUBPS       Z1, Z0, Z4
-	VMULPS       Z1, Z4, Z4
-	VMULPS       Z3, Z2, Z5
-	VMULPS       Z4, Z5, Z5
-	VMOVUPS      Z5, (AX)(R11*1)
-	VMULPS       Z1, Z2, Z1
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z4, Z1, Z1
-	VMOVUPS      (R8), Z2
-	VADDPS       Z2, Z1, Z1
-	VMOVUPS      (DX), Z2
-	VMOVUPS      (DX)(R10*2), Z3
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z3, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)(R10*2)
-	VMOVUPS      (DX)(R10*1), Z2
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMOVUPS      (SI), Z0
-	VMULPS       Z0, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)(R10*1)
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z1, (CX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
-	ADDQ         $0x00000040, R8
-	SUBQ         $0x00000010, R9
-	JMP          loop31
+	CMPQ              R9, $0x10
+	JL                tail31
+	VBROADCASTSS      vecOne<>+0(SB), Z0
+	VMOVUPS           (BX), Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z1, Z3, Z3
+	VMOVUPS           (DX)(R11*1), Z1
+	VMOVUPS           (DI), Z2
+	VSUBPS            Z1, Z0, Z4
+	VMULPS            Z1, Z4, Z4
+	VMULPS            Z3, Z2, Z5
+	VMULPS            Z4, Z5, Z5
+	VMOVUPS           Z5, (AX)(R11*1)
+	VMULPS            Z1, Z2, Z1
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z4, Z1, Z1
+	VMOVUPS           (R8), Z2
+	VADDPS            Z2, Z1, Z1
+	VMOVUPS           (DX), Z2
+	VMOVUPS           (DX)(R10*2), Z3
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)(R10*2)
+	VMOVUPS           (DX)(R10*1), Z2
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMOVUPS           (SI), Z0
+	VMULPS            Z0, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)(R10*1)
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z1, (CX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	ADDQ              $0x00000040, DX
+	ADDQ              $0x00000040, BX
+	ADDQ              $0x00000040, SI
+	ADDQ              $0x00000040, DI
+	ADDQ              $0x00000040, R8
+	SUBQ              $0x00000010, R9
+	JMP               loop31
 
 tail31:
-	TESTQ        R9, R9
-	JZ           done31
-	LEAQ         vecTailKMask<>+0(SB), R12
-	KMOVW        (R12)(R9*2), K1
-	VMOVUPS      vecOne<>+0(SB), Z0
-	VMOVUPS.Z    (BX), K1, Z1
-	VANDPS       vecAbs<>+0(SB), Z1, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z1, Z3, Z3
-	VMOVUPS.Z    (DX)(R11*1), K1, Z1
-	VMOVUPS.Z    (DI), K1, Z2
-	VSUBPS       Z1, Z0, Z4
-	VMULPS       Z1, Z4, Z4
-	VMULPS       Z3, Z2, Z5
-	VMULPS       Z4, Z5, Z5
-	VMOVUPS      Z5, K1, (AX)(R11*1)
-	VMULPS       Z1, Z2, Z1
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z4, Z1, Z1
-	VMOVUPS.Z    (R8), K1, Z2
-	VADDPS       Z2, Z1, Z1
-	VMOVUPS.Z    (DX), K1, Z2
-	VMOVUPS.Z    (DX)(R10*2), K1, Z3
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z3, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)(R10*2)
-	VMOVUPS.Z    (DX)(R10*1), K1, Z2
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMOVUPS.Z    (SI), K1, Z0
-	VMULPS       Z0, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)(R10*1)
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z1, K1, (CX)
+	TESTQ             R9, R9
+	JZ                done31
+	LEAQ              vecTailKMask<>+0(SB), R12
+	KMOVW             (R12)(R9*2), K1
+	VBROADCASTSS      vecOne<>+0(SB), Z0
+	VMOVUPS.Z         (BX), K1, Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z1, Z3, Z3
+	VMOVUPS.Z         (DX)(R11*1), K1, Z1
+	VMOVUPS.Z         (DI), K1, Z2
+	VSUBPS            Z1, Z0, Z4
+	VMULPS            Z1, Z4, Z4
+	VMULPS            Z3, Z2, Z5
+	VMULPS            Z4, Z5, Z5
+	VMOVUPS           Z5, K1, (AX)(R11*1)
+	VMULPS            Z1, Z2, Z1
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z4, Z1, Z1
+	VMOVUPS.Z         (R8), K1, Z2
+	VADDPS            Z2, Z1, Z1
+	VMOVUPS.Z         (DX), K1, Z2
+	VMOVUPS.Z         (DX)(R10*2), K1, Z3
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)(R10*2)
+	VMOVUPS.Z         (DX)(R10*1), K1, Z2
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMOVUPS.Z         (SI), K1, Z0
+	VMULPS            Z0, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)(R10*1)
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z1, K1, (CX)
 
 done31:
 	VZEROUPPER
@@ -4545,144 +4369,144 @@ TEXT ·lstmBackwardRowNoDCAVX512(SB), NOSPLIT, $0-144
 	LEAQ (R9)(R9*2), R10
 
 loop32:
-	CMPQ         R8, $0x10
-	JL           tail32
-	VMOVUPS      vecOne<>+0(SB), Z0
-	VMOVUPS      (BX), Z1
-	VANDPS       vecAbs<>+0(SB), Z1, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z1, Z3, Z3
-	VMOVUPS      (DX)(R10*1), Z1
-	VMOVUPS      (DI), Z2
-	VSUBPS       Z1, Z0, Z4
-	VMULPS       Z1, Z4, Z4
-	VMULPS       Z3, Z2, Z5
-	VMULPS       Z4, Z5, Z5
-	VMOVUPS      Z5, (AX)(R10*1)
-	VMULPS       Z1, Z2, Z1
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z4, Z1, Z1
-	VMOVUPS      (DX), Z2
-	VMOVUPS      (DX)(R9*2), Z3
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z3, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)(R9*2)
-	VMOVUPS      (DX)(R9*1), Z2
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMOVUPS      (SI), Z0
-	VMULPS       Z0, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, (AX)(R9*1)
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z1, (CX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	ADDQ         $0x00000040, DI
-	SUBQ         $0x00000010, R8
-	JMP          loop32
+	CMPQ              R8, $0x10
+	JL                tail32
+	VBROADCASTSS      vecOne<>+0(SB), Z0
+	VMOVUPS           (BX), Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z1, Z3, Z3
+	VMOVUPS           (DX)(R10*1), Z1
+	VMOVUPS           (DI), Z2
+	VSUBPS            Z1, Z0, Z4
+	VMULPS            Z1, Z4, Z4
+	VMULPS            Z3, Z2, Z5
+	VMULPS            Z4, Z5, Z5
+	VMOVUPS           Z5, (AX)(R10*1)
+	VMULPS            Z1, Z2, Z1
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z4, Z1, Z1
+	VMOVUPS           (DX), Z2
+	VMOVUPS           (DX)(R9*2), Z3
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)(R9*2)
+	VMOVUPS           (DX)(R9*1), Z2
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMOVUPS           (SI), Z0
+	VMULPS            Z0, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, (AX)(R9*1)
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z1, (CX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	ADDQ              $0x00000040, DX
+	ADDQ              $0x00000040, BX
+	ADDQ              $0x00000040, SI
+	ADDQ              $0x00000040, DI
+	SUBQ              $0x00000010, R8
+	JMP               loop32
 
 tail32:
-	TESTQ        R8, R8
-	JZ           done32
-	LEAQ         vecTailKMask<>+0(SB), R11
-	KMOVW        (R11)(R8*2), K1
-	VMOVUPS      vecOne<>+0(SB), Z0
-	VMOVUPS.Z    (BX), K1, Z1
-	VANDPS       vecAbs<>+0(SB), Z1, Z2
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMAXPS       Z3, Z2, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VPSLLD       $0x17, Z2, Z2
-	VSUBPS       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS  Z2, Z4, Z3
-	VADDPS       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS       Z2, Z3, Z3
-	VANDPS       vecAbs<>+0(SB), Z3, Z3
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z1, Z3, Z3
-	VMOVUPS.Z    (DX)(R10*1), K1, Z1
-	VMOVUPS.Z    (DI), K1, Z2
-	VSUBPS       Z1, Z0, Z4
-	VMULPS       Z1, Z4, Z4
-	VMULPS       Z3, Z2, Z5
-	VMULPS       Z4, Z5, Z5
-	VMOVUPS      Z5, K1, (AX)(R10*1)
-	VMULPS       Z1, Z2, Z1
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z4, Z1, Z1
-	VMOVUPS.Z    (DX), K1, Z2
-	VMOVUPS.Z    (DX)(R9*2), K1, Z3
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z3, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)
-	VMOVUPS      Z0, Z4
-	VFNMADD231PS Z3, Z3, Z4
-	VMULPS       Z2, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)(R9*2)
-	VMOVUPS.Z    (DX)(R9*1), K1, Z2
-	VSUBPS       Z2, Z0, Z4
-	VMULPS       Z2, Z4, Z4
-	VMOVUPS.Z    (SI), K1, Z0
-	VMULPS       Z0, Z4, Z4
-	VMULPS       Z1, Z4, Z4
-	VMOVUPS      Z4, K1, (AX)(R9*1)
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z1, K1, (CX)
+	TESTQ             R8, R8
+	JZ                done32
+	LEAQ              vecTailKMask<>+0(SB), R11
+	KMOVW             (R11)(R8*2), K1
+	VBROADCASTSS      vecOne<>+0(SB), Z0
+	VMOVUPS.Z         (BX), K1, Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VMAXPS            Z3, Z2, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
+	VMULPS            Z3, Z3, Z5
+	VFMADD213PS       Z3, Z5, Z4
+	VPSLLD            $0x17, Z2, Z2
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
+	VFMADD231PS       Z2, Z4, Z3
+	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
+	VDIVPS            Z2, Z3, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z1, Z3, Z3
+	VMOVUPS.Z         (DX)(R10*1), K1, Z1
+	VMOVUPS.Z         (DI), K1, Z2
+	VSUBPS            Z1, Z0, Z4
+	VMULPS            Z1, Z4, Z4
+	VMULPS            Z3, Z2, Z5
+	VMULPS            Z4, Z5, Z5
+	VMOVUPS           Z5, K1, (AX)(R10*1)
+	VMULPS            Z1, Z2, Z1
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z4, Z1, Z1
+	VMOVUPS.Z         (DX), K1, Z2
+	VMOVUPS.Z         (DX)(R9*2), K1, Z3
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)
+	VMOVUPS           Z0, Z4
+	VFNMADD231PS      Z3, Z3, Z4
+	VMULPS            Z2, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)(R9*2)
+	VMOVUPS.Z         (DX)(R9*1), K1, Z2
+	VSUBPS            Z2, Z0, Z4
+	VMULPS            Z2, Z4, Z4
+	VMOVUPS.Z         (SI), K1, Z0
+	VMULPS            Z0, Z4, Z4
+	VMULPS            Z1, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)(R9*1)
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z1, K1, (CX)
 
 done32:
 	VZEROUPPER
@@ -4702,388 +4526,388 @@ TEXT ·gruForwardRowAVX512(SB), NOSPLIT, $0-120
 	LEAQ (R8)(R8*2), R9
 
 wide33:
-	CMPQ         DI, $0x00000020
-	JL           loop33
-	VMOVUPS      (DX), Z0
-	VMOVUPS      64(DX), Z1
-	VMOVUPS      (BX), Z2
-	VMOVUPS      64(BX), Z3
-	VADDPS       Z2, Z0, Z0
-	VADDPS       Z3, Z1, Z1
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z0, Z2, Z2
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z0, Z2
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z5, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z4
-	VMOVUPS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS       Z2, Z2, Z6
-	VMULPS       Z3, Z3, Z7
-	VFMADD213PS  Z2, Z6, Z4
-	VFMADD213PS  Z3, Z7, Z5
-	VPSLLD       $0x17, Z0, Z0
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VMOVUPS      vecOne<>+0(SB), Z3
-	VADDPS       Z2, Z4, Z4
-	VADDPS       Z3, Z5, Z5
-	VFMADD213PS  Z2, Z0, Z4
-	VFMADD213PS  Z3, Z1, Z5
-	VDIVPS       Z4, Z2, Z2
-	VDIVPS       Z5, Z3, Z3
-	VMOVUPS      Z2, (AX)
-	VMOVUPS      Z3, 64(AX)
-	VMOVUPS      (DX)(R8*2), Z0
-	VMOVUPS      64(DX)(R8*2), Z1
-	VMOVUPS      (BX)(R8*2), Z4
-	VMOVUPS      64(BX)(R8*2), Z5
-	VFMADD231PS  Z4, Z2, Z0
-	VFMADD231PS  Z5, Z3, Z1
-	VANDPS       vecAbs<>+0(SB), Z0, Z2
-	VANDPS       vecAbs<>+0(SB), Z1, Z3
-	VMULPS       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS       vecNeg2<>+0(SB), Z3, Z3
-	VMOVUPS      vecFastHi<>+0(SB), Z4
-	VMOVUPS      vecFastHi<>+0(SB), Z5
-	VMINPS       Z2, Z4, Z4
-	VMINPS       Z3, Z5, Z5
-	VMOVUPS      vecFastLo<>+0(SB), Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z3
-	VMAXPS       Z4, Z2, Z4
-	VMAXPS       Z5, Z3, Z5
-	VMOVUPS      vecFastShift<>+0(SB), Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z5
-	VMOVUPS      vecExpP0<>+0(SB), Z6
-	VMOVUPS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS       Z4, Z4, Z8
-	VMULPS       Z5, Z5, Z9
-	VFMADD213PS  Z4, Z8, Z6
-	VFMADD213PS  Z5, Z9, Z7
-	VPSLLD       $0x17, Z2, Z2
-	VPSLLD       $0x17, Z3, Z3
-	VSUBPS       vecOne<>+0(SB), Z2, Z4
-	VSUBPS       vecOne<>+0(SB), Z3, Z5
-	VFMADD231PS  Z2, Z6, Z4
-	VFMADD231PS  Z3, Z7, Z5
-	VADDPS       vecTwo<>+0(SB), Z4, Z2
-	VADDPS       vecTwo<>+0(SB), Z5, Z3
-	VDIVPS       Z2, Z4, Z4
-	VDIVPS       Z3, Z5, Z5
-	VANDPS       vecAbs<>+0(SB), Z4, Z4
-	VANDPS       vecAbs<>+0(SB), Z5, Z5
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VANDPS       vecSign<>+0(SB), Z1, Z1
-	VORPS        Z0, Z4, Z4
-	VORPS        Z1, Z5, Z5
-	VMOVUPS      Z4, (AX)(R8*2)
-	VMOVUPS      Z5, 64(AX)(R8*2)
-	VMOVUPS      (DX)(R8*1), Z0
-	VMOVUPS      64(DX)(R8*1), Z1
-	VMOVUPS      (BX)(R8*1), Z2
-	VMOVUPS      64(BX)(R8*1), Z3
-	VADDPS       Z2, Z0, Z0
-	VADDPS       Z3, Z1, Z1
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMOVUPS      vecFastHi<>+0(SB), Z3
-	VMINPS       Z0, Z2, Z2
-	VMINPS       Z1, Z3, Z3
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z0, Z2
-	VMAXPS       Z3, Z1, Z3
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z6
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z6, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z7, Z3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z6, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z7, Z3
-	VMOVUPS      vecExpP0<>+0(SB), Z6
-	VMOVUPS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z6
-	VFMADD213PS  vecExpP1<>+0(SB), Z3, Z7
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z6
-	VFMADD213PS  vecExpP2<>+0(SB), Z3, Z7
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z6
-	VFMADD213PS  vecExpP3<>+0(SB), Z3, Z7
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z6
-	VFMADD213PS  vecExpP4<>+0(SB), Z3, Z7
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z6
-	VFMADD213PS  vecExpP5<>+0(SB), Z3, Z7
-	VMULPS       Z2, Z2, Z8
-	VMULPS       Z3, Z3, Z9
-	VFMADD213PS  Z2, Z8, Z6
-	VFMADD213PS  Z3, Z9, Z7
-	VPSLLD       $0x17, Z0, Z0
-	VPSLLD       $0x17, Z1, Z1
-	VMOVUPS      vecOne<>+0(SB), Z2
-	VMOVUPS      vecOne<>+0(SB), Z3
-	VADDPS       Z2, Z6, Z6
-	VADDPS       Z3, Z7, Z7
-	VFMADD213PS  Z2, Z0, Z6
-	VFMADD213PS  Z3, Z1, Z7
-	VDIVPS       Z6, Z2, Z2
-	VDIVPS       Z7, Z3, Z3
-	VMOVUPS      Z2, (AX)(R8*1)
-	VMOVUPS      Z3, 64(AX)(R8*1)
-	VMOVUPS      (SI), Z0
-	VMOVUPS      64(SI), Z1
-	VSUBPS       Z4, Z0, Z0
-	VSUBPS       Z5, Z1, Z1
-	VFMADD213PS  Z4, Z2, Z0
-	VFMADD213PS  Z5, Z3, Z1
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      Z1, 64(CX)
-	ADDQ         $0x00000080, AX
-	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000080, DX
-	ADDQ         $0x00000080, BX
-	ADDQ         $0x00000080, SI
-	SUBQ         $0x00000020, DI
-	JMP          wide33
+	CMPQ              DI, $0x00000020
+	JL                loop33
+	VMOVUPS           (DX), Z0
+	VMOVUPS           64(DX), Z1
+	VMOVUPS           (BX), Z2
+	VMOVUPS           64(BX), Z3
+	VADDPS            Z2, Z0, Z0
+	VADDPS            Z3, Z1, Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z0, Z2, Z2
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z0, Z2
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
+	VMULPS            Z2, Z2, Z6
+	VMULPS            Z3, Z3, Z7
+	VFMADD213PS       Z2, Z6, Z4
+	VFMADD213PS       Z3, Z7, Z5
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VBROADCASTSS      vecOne<>+0(SB), Z3
+	VADDPS            Z2, Z4, Z4
+	VADDPS            Z3, Z5, Z5
+	VFMADD213PS       Z2, Z0, Z4
+	VFMADD213PS       Z3, Z1, Z5
+	VDIVPS            Z4, Z2, Z2
+	VDIVPS            Z5, Z3, Z3
+	VMOVUPS           Z2, (AX)
+	VMOVUPS           Z3, 64(AX)
+	VMOVUPS           (DX)(R8*2), Z0
+	VMOVUPS           64(DX)(R8*2), Z1
+	VMOVUPS           (BX)(R8*2), Z4
+	VMOVUPS           64(BX)(R8*2), Z5
+	VFMADD231PS       Z4, Z2, Z0
+	VFMADD231PS       Z5, Z3, Z1
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
+	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
+	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VMINPS            Z2, Z4, Z4
+	VMINPS            Z3, Z5, Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z2, Z4
+	VMAXPS            Z5, Z3, Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
+	VBROADCASTSS      vecExpP0<>+0(SB), Z6
+	VBROADCASTSS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
+	VMULPS            Z4, Z4, Z8
+	VMULPS            Z5, Z5, Z9
+	VFMADD213PS       Z4, Z8, Z6
+	VFMADD213PS       Z5, Z9, Z7
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z4
+	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z5
+	VFMADD231PS       Z2, Z6, Z4
+	VFMADD231PS       Z3, Z7, Z5
+	VADDPS.BCST       vecTwo<>+0(SB), Z4, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z5, Z3
+	VDIVPS            Z2, Z4, Z4
+	VDIVPS            Z3, Z5, Z5
+	VANDPS.BCST       vecAbs<>+0(SB), Z4, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z5, Z5
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VORPS             Z0, Z4, Z4
+	VORPS             Z1, Z5, Z5
+	VMOVUPS           Z4, (AX)(R8*2)
+	VMOVUPS           Z5, 64(AX)(R8*2)
+	VMOVUPS           (DX)(R8*1), Z0
+	VMOVUPS           64(DX)(R8*1), Z1
+	VMOVUPS           (BX)(R8*1), Z2
+	VMOVUPS           64(BX)(R8*1), Z3
+	VADDPS            Z2, Z0, Z0
+	VADDPS            Z3, Z1, Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VBROADCASTSS      vecFastHi<>+0(SB), Z3
+	VMINPS            Z0, Z2, Z2
+	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z0, Z2
+	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z6
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z7
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z3
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z3
+	VBROADCASTSS      vecExpP0<>+0(SB), Z6
+	VBROADCASTSS      vecExpP0<>+0(SB), Z7
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z6
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z7
+	VMULPS            Z2, Z2, Z8
+	VMULPS            Z3, Z3, Z9
+	VFMADD213PS       Z2, Z8, Z6
+	VFMADD213PS       Z3, Z9, Z7
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
+	VBROADCASTSS      vecOne<>+0(SB), Z2
+	VBROADCASTSS      vecOne<>+0(SB), Z3
+	VADDPS            Z2, Z6, Z6
+	VADDPS            Z3, Z7, Z7
+	VFMADD213PS       Z2, Z0, Z6
+	VFMADD213PS       Z3, Z1, Z7
+	VDIVPS            Z6, Z2, Z2
+	VDIVPS            Z7, Z3, Z3
+	VMOVUPS           Z2, (AX)(R8*1)
+	VMOVUPS           Z3, 64(AX)(R8*1)
+	VMOVUPS           (SI), Z0
+	VMOVUPS           64(SI), Z1
+	VSUBPS            Z4, Z0, Z0
+	VSUBPS            Z5, Z1, Z1
+	VFMADD213PS       Z4, Z2, Z0
+	VFMADD213PS       Z5, Z3, Z1
+	VMOVUPS           Z0, (CX)
+	VMOVUPS           Z1, 64(CX)
+	ADDQ              $0x00000080, AX
+	ADDQ              $0x00000080, CX
+	ADDQ              $0x00000080, DX
+	ADDQ              $0x00000080, BX
+	ADDQ              $0x00000080, SI
+	SUBQ              $0x00000020, DI
+	JMP               wide33
 
 loop33:
-	CMPQ         DI, $0x10
-	JL           tail33
-	VMOVUPS      (DX), Z0
-	VMOVUPS      (BX), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, (AX)
-	VMOVUPS      (DX)(R8*2), Z0
-	VMOVUPS      (BX)(R8*2), Z2
-	VFMADD231PS  Z2, Z1, Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z2
-	VFMADD231PS  Z1, Z3, Z2
-	VADDPS       vecTwo<>+0(SB), Z2, Z1
-	VDIVPS       Z1, Z2, Z2
-	VANDPS       vecAbs<>+0(SB), Z2, Z2
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z2, Z2
-	VMOVUPS      Z2, (AX)(R8*2)
-	VMOVUPS      (DX)(R8*1), Z0
-	VMOVUPS      (BX)(R8*1), Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z3
-	VMULPS       Z1, Z1, Z4
-	VFMADD213PS  Z1, Z4, Z3
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z3, Z3
-	VFMADD213PS  Z1, Z0, Z3
-	VDIVPS       Z3, Z1, Z1
-	VMOVUPS      Z1, (AX)(R8*1)
-	VMOVUPS      (SI), Z0
-	VSUBPS       Z2, Z0, Z0
-	VFMADD213PS  Z2, Z1, Z0
-	VMOVUPS      Z0, (CX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	SUBQ         $0x00000010, DI
-	JMP          loop33
+	CMPQ              DI, $0x10
+	JL                tail33
+	VMOVUPS           (DX), Z0
+	VMOVUPS           (BX), Z1
+	VADDPS            Z1, Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, (AX)
+	VMOVUPS           (DX)(R8*2), Z0
+	VMOVUPS           (BX)(R8*2), Z2
+	VFMADD231PS       Z2, Z1, Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS       Z1, Z3, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS            Z1, Z2, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z2, Z2
+	VMOVUPS           Z2, (AX)(R8*2)
+	VMOVUPS           (DX)(R8*1), Z0
+	VMOVUPS           (BX)(R8*1), Z1
+	VADDPS            Z1, Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z3
+	VMULPS            Z1, Z1, Z4
+	VFMADD213PS       Z1, Z4, Z3
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z3, Z3
+	VFMADD213PS       Z1, Z0, Z3
+	VDIVPS            Z3, Z1, Z1
+	VMOVUPS           Z1, (AX)(R8*1)
+	VMOVUPS           (SI), Z0
+	VSUBPS            Z2, Z0, Z0
+	VFMADD213PS       Z2, Z1, Z0
+	VMOVUPS           Z0, (CX)
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	ADDQ              $0x00000040, DX
+	ADDQ              $0x00000040, BX
+	ADDQ              $0x00000040, SI
+	SUBQ              $0x00000010, DI
+	JMP               loop33
 
 tail33:
-	TESTQ        DI, DI
-	JZ           done33
-	LEAQ         vecTailKMask<>+0(SB), R9
-	KMOVW        (R9)(DI*2), K1
-	VMOVUPS.Z    (DX), K1, Z0
-	VMOVUPS.Z    (BX), K1, Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z2, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z2, Z2
-	VFMADD213PS  Z1, Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMOVUPS      Z1, K1, (AX)
-	VMOVUPS.Z    (DX)(R8*2), K1, Z0
-	VMOVUPS.Z    (BX)(R8*2), K1, Z2
-	VFMADD231PS  Z2, Z1, Z0
-	VANDPS       vecAbs<>+0(SB), Z0, Z1
-	VMULPS       vecNeg2<>+0(SB), Z1, Z1
-	VMOVUPS      vecFastHi<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z2
-	VMOVUPS      vecFastLo<>+0(SB), Z1
-	VMAXPS       Z2, Z1, Z2
-	VMOVUPS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z2
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecOne<>+0(SB), Z1, Z2
-	VFMADD231PS  Z1, Z3, Z2
-	VADDPS       vecTwo<>+0(SB), Z2, Z1
-	VDIVPS       Z1, Z2, Z2
-	VANDPS       vecAbs<>+0(SB), Z2, Z2
-	VANDPS       vecSign<>+0(SB), Z0, Z0
-	VORPS        Z0, Z2, Z2
-	VMOVUPS      Z2, K1, (AX)(R8*2)
-	VMOVUPS.Z    (DX)(R8*1), K1, Z0
-	VMOVUPS.Z    (BX)(R8*1), K1, Z1
-	VADDPS       Z1, Z0, Z0
-	VXORPS       vecSign<>+0(SB), Z0, Z0
-	VMOVUPS      vecFastHi<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z1
-	VMOVUPS      vecFastLo<>+0(SB), Z0
-	VMAXPS       Z1, Z0, Z1
-	VMOVUPS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS       vecFastShift<>+0(SB), Z0, Z3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Z3, Z1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Z3, Z1
-	VMOVUPS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS  vecExpP1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP2<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP3<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP4<>+0(SB), Z1, Z3
-	VFMADD213PS  vecExpP5<>+0(SB), Z1, Z3
-	VMULPS       Z1, Z1, Z4
-	VFMADD213PS  Z1, Z4, Z3
-	VPSLLD       $0x17, Z0, Z0
-	VMOVUPS      vecOne<>+0(SB), Z1
-	VADDPS       Z1, Z3, Z3
-	VFMADD213PS  Z1, Z0, Z3
-	VDIVPS       Z3, Z1, Z1
-	VMOVUPS      Z1, K1, (AX)(R8*1)
-	VMOVUPS.Z    (SI), K1, Z0
-	VSUBPS       Z2, Z0, Z0
-	VFMADD213PS  Z2, Z1, Z0
-	VMOVUPS      Z0, K1, (CX)
+	TESTQ             DI, DI
+	JZ                done33
+	LEAQ              vecTailKMask<>+0(SB), R9
+	KMOVW             (R9)(DI*2), K1
+	VMOVUPS.Z         (DX), K1, Z0
+	VMOVUPS.Z         (BX), K1, Z1
+	VADDPS            Z1, Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z2
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
+	VMULPS            Z1, Z1, Z3
+	VFMADD213PS       Z1, Z3, Z2
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z2, Z2
+	VFMADD213PS       Z1, Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMOVUPS           Z1, K1, (AX)
+	VMOVUPS.Z         (DX)(R8*2), K1, Z0
+	VMOVUPS.Z         (BX)(R8*2), K1, Z2
+	VFMADD231PS       Z2, Z1, Z0
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
+	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecFastHi<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VMAXPS            Z2, Z1, Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z2, Z4
+	VFMADD213PS       Z2, Z4, Z3
+	VPSLLD            $0x17, Z1, Z1
+	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z2
+	VFMADD231PS       Z1, Z3, Z2
+	VADDPS.BCST       vecTwo<>+0(SB), Z2, Z1
+	VDIVPS            Z1, Z2, Z2
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VORPS             Z0, Z2, Z2
+	VMOVUPS           Z2, K1, (AX)(R8*2)
+	VMOVUPS.Z         (DX)(R8*1), K1, Z0
+	VMOVUPS.Z         (BX)(R8*1), K1, Z1
+	VADDPS            Z1, Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecFastHi<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VMAXPS            Z1, Z0, Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z3
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z1
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z1
+	VBROADCASTSS      vecExpP0<>+0(SB), Z3
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z3
+	VMULPS            Z1, Z1, Z4
+	VFMADD213PS       Z1, Z4, Z3
+	VPSLLD            $0x17, Z0, Z0
+	VBROADCASTSS      vecOne<>+0(SB), Z1
+	VADDPS            Z1, Z3, Z3
+	VFMADD213PS       Z1, Z0, Z3
+	VDIVPS            Z3, Z1, Z1
+	VMOVUPS           Z1, K1, (AX)(R8*1)
+	VMOVUPS.Z         (SI), K1, Z0
+	VSUBPS            Z2, Z0, Z0
+	VFMADD213PS       Z2, Z1, Z0
+	VMOVUPS           Z0, K1, (CX)
 
 done33:
 	VZEROUPPER
@@ -5107,7 +4931,7 @@ TEXT ·gruBackwardRowAVX512(SB), NOSPLIT, $0-168
 loop34:
 	CMPQ         R9, $0x10
 	JL           tail34
-	VMOVUPS      vecOne<>+0(SB), Z0
+	VBROADCASTSS vecOne<>+0(SB), Z0
 	VMOVUPS      (R8), Z1
 	VMOVUPS      (BX)(R10*1), Z2
 	VMOVUPS      (BX)(R10*2), Z3
@@ -5152,7 +4976,7 @@ tail34:
 	JZ           done34
 	LEAQ         vecTailKMask<>+0(SB), R11
 	KMOVW        (R11)(R9*2), K1
-	VMOVUPS      vecOne<>+0(SB), Z0
+	VBROADCASTSS vecOne<>+0(SB), Z0
 	VMOVUPS.Z    (R8), K1, Z1
 	VMOVUPS.Z    (BX)(R10*1), K1, Z2
 	VMOVUPS.Z    (BX)(R10*2), K1, Z3
@@ -5221,9 +5045,9 @@ done35:
 // func maxAVX512(x []float32) float32
 // Requires: AVX, AVX512F, SSE
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	VMOVUPS vecNegInf<>+0(SB), Z0
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS vecNegInf<>+0(SB), Z0
 
 loop36:
 	CMPQ    CX, $0x10
@@ -5235,13 +5059,13 @@ loop36:
 	JMP     loop36
 
 tail36:
-	TESTQ   CX, CX
-	JZ      done36
-	LEAQ    vecTailKMask<>+0(SB), DX
-	KMOVW   (DX)(CX*2), K1
-	VMOVUPS vecNegInf<>+0(SB), Z1
-	VMOVUPS (AX), K1, Z1
-	VMAXPS  Z0, Z1, Z0
+	TESTQ        CX, CX
+	JZ           done36
+	LEAQ         vecTailKMask<>+0(SB), DX
+	KMOVW        (DX)(CX*2), K1
+	VBROADCASTSS vecNegInf<>+0(SB), Z1
+	VMOVUPS      (AX), K1, Z1
+	VMAXPS       Z0, Z1, Z0
 
 done36:
 	VEXTRACTF64X4 $0x01, Z0, Y1
@@ -5268,89 +5092,89 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
 	VXORPS       Z2, Z2, Z2
 
 loop37:
-	CMPQ          DX, $0x10
-	JL            tail37
-	VMOVUPS       (CX), Z3
-	VSUBPS        Z0, Z3, Z3
-	VMOVUPS       vecExpHi<>+0(SB), Z4
-	VMINPS        Z3, Z4, Z4
-	VMOVUPS       vecExpLo<>+0(SB), Z3
-	VMAXPS        Z4, Z3, Z4
-	VMOVUPS       vecShift<>+0(SB), Z3
-	VFMADD231PS   vecLog2e<>+0(SB), Z4, Z3
-	VSUBPS        vecShift<>+0(SB), Z3, Z5
-	VFNMADD231PS  vecLn2Hi<>+0(SB), Z5, Z4
-	VFNMADD231PS  vecLn2Lo<>+0(SB), Z5, Z4
-	VMOVUPS       vecExpP0<>+0(SB), Z5
-	VFMADD213PS   vecExpP1<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP2<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP3<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP4<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP5<>+0(SB), Z4, Z5
-	VMULPS        Z4, Z4, Z6
-	VFMADD213PS   Z4, Z6, Z5
-	VADDPS        vecOne<>+0(SB), Z5, Z5
-	VPSUBD        vecShift<>+0(SB), Z3, Z3
-	VPSRAD        $0x01, Z3, Z4
-	VPSUBD        Z4, Z3, Z3
-	VPADDD        vec127<>+0(SB), Z4, Z4
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        vec127<>+0(SB), Z3, Z3
-	VPSLLD        $0x17, Z3, Z3
-	VMULPS        Z4, Z5, Z5
-	VMULPS        Z3, Z5, Z5
-	VMOVUPS       Z5, (AX)
-	VCVTPS2PD     Y5, Z3
-	VEXTRACTF64X4 $0x01, Z5, Y4
-	VCVTPS2PD     Y4, Z4
-	VADDPD        Z3, Z1, Z1
-	VADDPD        Z4, Z2, Z2
-	ADDQ          $0x00000040, AX
-	ADDQ          $0x00000040, CX
-	SUBQ          $0x00000010, DX
-	JMP           loop37
+	CMPQ              DX, $0x10
+	JL                tail37
+	VMOVUPS           (CX), Z3
+	VSUBPS            Z0, Z3, Z3
+	VBROADCASTSS      vecExpHi<>+0(SB), Z4
+	VMINPS            Z3, Z4, Z4
+	VBROADCASTSS      vecExpLo<>+0(SB), Z3
+	VMAXPS            Z4, Z3, Z4
+	VBROADCASTSS      vecShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z3
+	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z5
+	VMULPS            Z4, Z4, Z6
+	VFMADD213PS       Z4, Z6, Z5
+	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
+	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z3
+	VPSRAD            $0x01, Z3, Z4
+	VPSUBD            Z4, Z3, Z3
+	VPADDD.BCST       vec127<>+0(SB), Z4, Z4
+	VPSLLD            $0x17, Z4, Z4
+	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
+	VPSLLD            $0x17, Z3, Z3
+	VMULPS            Z4, Z5, Z5
+	VMULPS            Z3, Z5, Z5
+	VMOVUPS           Z5, (AX)
+	VCVTPS2PD         Y5, Z3
+	VEXTRACTF64X4     $0x01, Z5, Y4
+	VCVTPS2PD         Y4, Z4
+	VADDPD            Z3, Z1, Z1
+	VADDPD            Z4, Z2, Z2
+	ADDQ              $0x00000040, AX
+	ADDQ              $0x00000040, CX
+	SUBQ              $0x00000010, DX
+	JMP               loop37
 
 tail37:
-	TESTQ         DX, DX
-	JZ            done37
-	LEAQ          vecTailKMask<>+0(SB), BX
-	KMOVW         (BX)(DX*2), K1
-	VMOVUPS.Z     (CX), K1, Z3
-	VSUBPS        Z0, Z3, Z3
-	VMOVUPS       vecExpHi<>+0(SB), Z0
-	VMINPS        Z3, Z0, Z0
-	VMOVUPS       vecExpLo<>+0(SB), Z3
-	VMAXPS        Z0, Z3, Z0
-	VMOVUPS       vecShift<>+0(SB), Z3
-	VFMADD231PS   vecLog2e<>+0(SB), Z0, Z3
-	VSUBPS        vecShift<>+0(SB), Z3, Z4
-	VFNMADD231PS  vecLn2Hi<>+0(SB), Z4, Z0
-	VFNMADD231PS  vecLn2Lo<>+0(SB), Z4, Z0
-	VMOVUPS       vecExpP0<>+0(SB), Z4
-	VFMADD213PS   vecExpP1<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP2<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP3<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP4<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP5<>+0(SB), Z0, Z4
-	VMULPS        Z0, Z0, Z5
-	VFMADD213PS   Z0, Z5, Z4
-	VADDPS        vecOne<>+0(SB), Z4, Z4
-	VPSUBD        vecShift<>+0(SB), Z3, Z0
-	VPSRAD        $0x01, Z0, Z3
-	VPSUBD        Z3, Z0, Z0
-	VPADDD        vec127<>+0(SB), Z3, Z3
-	VPSLLD        $0x17, Z3, Z3
-	VPADDD        vec127<>+0(SB), Z0, Z0
-	VPSLLD        $0x17, Z0, Z0
-	VMULPS        Z3, Z4, Z4
-	VMULPS        Z0, Z4, Z4
-	VMOVUPS       Z4, K1, (AX)
-	VMOVAPS.Z     Z4, K1, Z4
-	VCVTPS2PD     Y4, Z0
-	VEXTRACTF64X4 $0x01, Z4, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z0, Z1, Z1
-	VADDPD        Z3, Z2, Z2
+	TESTQ             DX, DX
+	JZ                done37
+	LEAQ              vecTailKMask<>+0(SB), BX
+	KMOVW             (BX)(DX*2), K1
+	VMOVUPS.Z         (CX), K1, Z3
+	VSUBPS            Z0, Z3, Z3
+	VBROADCASTSS      vecExpHi<>+0(SB), Z0
+	VMINPS            Z3, Z0, Z0
+	VBROADCASTSS      vecExpLo<>+0(SB), Z3
+	VMAXPS            Z0, Z3, Z0
+	VBROADCASTSS      vecShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z3
+	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z0
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z0
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z4
+	VMULPS            Z0, Z0, Z5
+	VFMADD213PS       Z0, Z5, Z4
+	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
+	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z0
+	VPSRAD            $0x01, Z0, Z3
+	VPSUBD            Z3, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
+	VPSLLD            $0x17, Z3, Z3
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z0, Z4, Z4
+	VMOVUPS           Z4, K1, (AX)
+	VMOVAPS.Z         Z4, K1, Z4
+	VCVTPS2PD         Y4, Z0
+	VEXTRACTF64X4     $0x01, Z4, Y3
+	VCVTPS2PD         Y3, Z3
+	VADDPD            Z0, Z1, Z1
+	VADDPD            Z3, Z2, Z2
 
 done37:
 	VADDPD        Z2, Z1, Z1
@@ -5374,86 +5198,86 @@ TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
 	VXORPS       Z2, Z2, Z2
 
 loop38:
-	CMPQ          CX, $0x10
-	JL            tail38
-	VMOVUPS       (AX), Z3
-	VSUBPS        Z0, Z3, Z3
-	VMOVUPS       vecExpHi<>+0(SB), Z4
-	VMINPS        Z3, Z4, Z4
-	VMOVUPS       vecExpLo<>+0(SB), Z3
-	VMAXPS        Z4, Z3, Z4
-	VMOVUPS       vecShift<>+0(SB), Z3
-	VFMADD231PS   vecLog2e<>+0(SB), Z4, Z3
-	VSUBPS        vecShift<>+0(SB), Z3, Z5
-	VFNMADD231PS  vecLn2Hi<>+0(SB), Z5, Z4
-	VFNMADD231PS  vecLn2Lo<>+0(SB), Z5, Z4
-	VMOVUPS       vecExpP0<>+0(SB), Z5
-	VFMADD213PS   vecExpP1<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP2<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP3<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP4<>+0(SB), Z4, Z5
-	VFMADD213PS   vecExpP5<>+0(SB), Z4, Z5
-	VMULPS        Z4, Z4, Z6
-	VFMADD213PS   Z4, Z6, Z5
-	VADDPS        vecOne<>+0(SB), Z5, Z5
-	VPSUBD        vecShift<>+0(SB), Z3, Z3
-	VPSRAD        $0x01, Z3, Z4
-	VPSUBD        Z4, Z3, Z3
-	VPADDD        vec127<>+0(SB), Z4, Z4
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        vec127<>+0(SB), Z3, Z3
-	VPSLLD        $0x17, Z3, Z3
-	VMULPS        Z4, Z5, Z5
-	VMULPS        Z3, Z5, Z5
-	VCVTPS2PD     Y5, Z3
-	VEXTRACTF64X4 $0x01, Z5, Y4
-	VCVTPS2PD     Y4, Z4
-	VADDPD        Z3, Z1, Z1
-	VADDPD        Z4, Z2, Z2
-	ADDQ          $0x00000040, AX
-	SUBQ          $0x00000010, CX
-	JMP           loop38
+	CMPQ              CX, $0x10
+	JL                tail38
+	VMOVUPS           (AX), Z3
+	VSUBPS            Z0, Z3, Z3
+	VBROADCASTSS      vecExpHi<>+0(SB), Z4
+	VMINPS            Z3, Z4, Z4
+	VBROADCASTSS      vecExpLo<>+0(SB), Z3
+	VMAXPS            Z4, Z3, Z4
+	VBROADCASTSS      vecShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z3
+	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      vecExpP0<>+0(SB), Z5
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z5
+	VMULPS            Z4, Z4, Z6
+	VFMADD213PS       Z4, Z6, Z5
+	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
+	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z3
+	VPSRAD            $0x01, Z3, Z4
+	VPSUBD            Z4, Z3, Z3
+	VPADDD.BCST       vec127<>+0(SB), Z4, Z4
+	VPSLLD            $0x17, Z4, Z4
+	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
+	VPSLLD            $0x17, Z3, Z3
+	VMULPS            Z4, Z5, Z5
+	VMULPS            Z3, Z5, Z5
+	VCVTPS2PD         Y5, Z3
+	VEXTRACTF64X4     $0x01, Z5, Y4
+	VCVTPS2PD         Y4, Z4
+	VADDPD            Z3, Z1, Z1
+	VADDPD            Z4, Z2, Z2
+	ADDQ              $0x00000040, AX
+	SUBQ              $0x00000010, CX
+	JMP               loop38
 
 tail38:
-	TESTQ         CX, CX
-	JZ            done38
-	LEAQ          vecTailKMask<>+0(SB), DX
-	KMOVW         (DX)(CX*2), K1
-	VMOVUPS.Z     (AX), K1, Z3
-	VSUBPS        Z0, Z3, Z3
-	VMOVUPS       vecExpHi<>+0(SB), Z0
-	VMINPS        Z3, Z0, Z0
-	VMOVUPS       vecExpLo<>+0(SB), Z3
-	VMAXPS        Z0, Z3, Z0
-	VMOVUPS       vecShift<>+0(SB), Z3
-	VFMADD231PS   vecLog2e<>+0(SB), Z0, Z3
-	VSUBPS        vecShift<>+0(SB), Z3, Z4
-	VFNMADD231PS  vecLn2Hi<>+0(SB), Z4, Z0
-	VFNMADD231PS  vecLn2Lo<>+0(SB), Z4, Z0
-	VMOVUPS       vecExpP0<>+0(SB), Z4
-	VFMADD213PS   vecExpP1<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP2<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP3<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP4<>+0(SB), Z0, Z4
-	VFMADD213PS   vecExpP5<>+0(SB), Z0, Z4
-	VMULPS        Z0, Z0, Z5
-	VFMADD213PS   Z0, Z5, Z4
-	VADDPS        vecOne<>+0(SB), Z4, Z4
-	VPSUBD        vecShift<>+0(SB), Z3, Z0
-	VPSRAD        $0x01, Z0, Z3
-	VPSUBD        Z3, Z0, Z0
-	VPADDD        vec127<>+0(SB), Z3, Z3
-	VPSLLD        $0x17, Z3, Z3
-	VPADDD        vec127<>+0(SB), Z0, Z0
-	VPSLLD        $0x17, Z0, Z0
-	VMULPS        Z3, Z4, Z4
-	VMULPS        Z0, Z4, Z4
-	VMOVAPS.Z     Z4, K1, Z4
-	VCVTPS2PD     Y4, Z0
-	VEXTRACTF64X4 $0x01, Z4, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z0, Z1, Z1
-	VADDPD        Z3, Z2, Z2
+	TESTQ             CX, CX
+	JZ                done38
+	LEAQ              vecTailKMask<>+0(SB), DX
+	KMOVW             (DX)(CX*2), K1
+	VMOVUPS.Z         (AX), K1, Z3
+	VSUBPS            Z0, Z3, Z3
+	VBROADCASTSS      vecExpHi<>+0(SB), Z0
+	VMINPS            Z3, Z0, Z0
+	VBROADCASTSS      vecExpLo<>+0(SB), Z3
+	VMAXPS            Z0, Z3, Z0
+	VBROADCASTSS      vecShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z3
+	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z0
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z0
+	VBROADCASTSS      vecExpP0<>+0(SB), Z4
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z4
+	VMULPS            Z0, Z0, Z5
+	VFMADD213PS       Z0, Z5, Z4
+	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
+	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z0
+	VPSRAD            $0x01, Z0, Z3
+	VPSUBD            Z3, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
+	VPSLLD            $0x17, Z3, Z3
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z3, Z4, Z4
+	VMULPS            Z0, Z4, Z4
+	VMOVAPS.Z         Z4, K1, Z4
+	VCVTPS2PD         Y4, Z0
+	VEXTRACTF64X4     $0x01, Z4, Y3
+	VCVTPS2PD         Y3, Z3
+	VADDPD            Z0, Z1, Z1
+	VADDPD            Z3, Z2, Z2
 
 done38:
 	VADDPD        Z2, Z1, Z1

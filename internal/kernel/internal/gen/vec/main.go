@@ -47,8 +47,10 @@ var (
 	ln2Lo   = float32(-2.12194440e-4)
 )
 
-// Constant vectors (16 equal lanes: a ZMM load reads all of them, a YMM
-// load the first 8), defined once before any function.
+// Constant vectors (8 equal lanes), defined once before any function. The
+// ZMM kernels read only their first lane, broadcast: Go aligns data symbols
+// to at most 32 bytes, and 64-byte loads straddling cache lines made the
+// ZMM exp slower than the YMM one.
 var (
 	cOne, cTwo, cSign, cAbs, cLog2e, cLn2Hi, cLn2Lo, c127, cNeg2, cNegInf Mem
 	cExpP                                                                 []Mem
@@ -62,7 +64,7 @@ var (
 
 func splat(name string, c Constant) Mem {
 	m := GLOBL(name, RODATA|NOPTR)
-	for i := 0; i < 16; i++ {
+	for i := 0; i < 8; i++ {
 		DATA(4*i, c)
 	}
 	return m
@@ -221,15 +223,34 @@ func fresh(k int) vecs {
 // vconst loads a constant vector into a fresh register.
 func vconst(m Mem) VecVirtual {
 	r := vreg()
-	VMOVUPS(m, r)
+	loadConst(m, r)
 	return r
 }
 
 // consts loads a constant vector into k fresh registers.
 func consts(m Mem, k int) vecs {
 	r := fresh(k)
-	r.each(func(i int) { VMOVUPS(m, r[i]) })
+	r.each(func(i int) { loadConst(m, r[i]) })
 	return r
+}
+
+func loadConst(m Mem, r VecVirtual) {
+	if wide {
+		VBROADCASTSS(m, r)
+	} else {
+		VMOVUPS(m, r)
+	}
+}
+
+// kop emits ins with the constant vector m as its first operand; in wide
+// mode it emits bcst, the embedded-broadcast form that reads one lane of m.
+func kop(ins, bcst func(...Op), m Mem, rest ...Op) {
+	ops := append([]Op{m}, rest...)
+	if wide {
+		bcst(ops...)
+	} else {
+		ins(ops...)
+	}
 }
 
 // shifter is 1.5·2^23: adding it to a float of magnitude below 2^22 rounds
@@ -253,14 +274,14 @@ func reduce(x vecs, rg expRange) (q, j vecs) {
 	lo := consts(rg.lo, k)
 	t.each(func(i int) { VMAXPS(t[i], lo[i], t[i]) })
 	j = consts(rg.shift, k)
-	t.each(func(i int) { VFMADD231PS(cLog2e, t[i], j[i]) }) // j = t·log2e + shift, rounded
+	t.each(func(i int) { kop(VFMADD231PS, VFMADD231PS_BCST, cLog2e, t[i], j[i]) }) // j = t·log2e + shift, rounded
 	fx := fresh(k)
-	t.each(func(i int) { VSUBPS(rg.shift, j[i], fx[i]) }) // n, exactly
-	t.each(func(i int) { VFNMADD231PS(cLn2Hi, fx[i], t[i]) })
-	t.each(func(i int) { VFNMADD231PS(cLn2Lo, fx[i], t[i]) }) // t = r = x - n·ln2
+	t.each(func(i int) { kop(VSUBPS, VSUBPS_BCST, rg.shift, j[i], fx[i]) }) // n, exactly
+	t.each(func(i int) { kop(VFNMADD231PS, VFNMADD231PS_BCST, cLn2Hi, fx[i], t[i]) })
+	t.each(func(i int) { kop(VFNMADD231PS, VFNMADD231PS_BCST, cLn2Lo, fx[i], t[i]) }) // t = r = x - n·ln2
 	p := consts(cExpP[0], k)
 	for _, c := range cExpP[1:] {
-		t.each(func(i int) { VFMADD213PS(c, t[i], p[i]) }) // p = p·r + c
+		t.each(func(i int) { kop(VFMADD213PS, VFMADD213PS_BCST, c, t[i], p[i]) }) // p = p·r + c
 	}
 	r2 := fresh(k)
 	t.each(func(i int) { VMULPS(t[i], t[i], r2[i]) })
@@ -275,13 +296,13 @@ func expV(x vecs) vecs {
 	p, j := reduce(x, full)
 	n, n1 := fresh(len(x)), fresh(len(x))
 	p.each(func(i int) {
-		VADDPS(cOne, p[i], p[i])       // exp(r)
-		VPSUBD(full.shift, j[i], n[i]) // integer n
+		kop(VADDPS, VADDPS_BCST, cOne, p[i], p[i])       // exp(r)
+		kop(VPSUBD, VPSUBD_BCST, full.shift, j[i], n[i]) // integer n
 		VPSRAD(U8(1), n[i], n1[i])
 		VPSUBD(n1[i], n[i], n[i])
-		VPADDD(c127, n1[i], n1[i])
+		kop(VPADDD, VPADDD_BCST, c127, n1[i], n1[i])
 		VPSLLD(U8(23), n1[i], n1[i])
-		VPADDD(c127, n[i], n[i])
+		kop(VPADDD, VPADDD_BCST, c127, n[i], n[i])
 		VPSLLD(U8(23), n[i], n[i])
 		VMULPS(n1[i], p[i], p[i])
 		VMULPS(n[i], p[i], p[i])
@@ -300,7 +321,7 @@ func fastScale(j vecs) vecs {
 
 func sigmoidV(x vecs) vecs {
 	u := fresh(len(x))
-	u.each(func(i int) { VXORPS(cSign, x[i], u[i]) }) // -x
+	u.each(func(i int) { kop(VXORPS, VXORPS_BCST, cSign, x[i], u[i]) }) // -x
 	q, j := reduce(u, fast)
 	s := fastScale(j)
 	r := consts(cOne, len(x))
@@ -317,18 +338,18 @@ func sigmoidV(x vecs) vecs {
 func tanhV(x vecs) vecs {
 	k := len(x)
 	ax := fresh(k)
-	ax.each(func(i int) { VANDPS(cAbs, x[i], ax[i]) })
-	ax.each(func(i int) { VMULPS(cNeg2, ax[i], ax[i]) })
+	ax.each(func(i int) { kop(VANDPS, VANDPS_BCST, cAbs, x[i], ax[i]) })
+	ax.each(func(i int) { kop(VMULPS, VMULPS_BCST, cNeg2, ax[i], ax[i]) })
 	q, j := reduce(ax, fast)
 	s := fastScale(j)
 	m, d := fresh(k), fresh(k)
-	m.each(func(i int) { VSUBPS(cOne, s[i], m[i]) })      // 2^n - 1 (exact)
-	m.each(func(i int) { VFMADD231PS(s[i], q[i], m[i]) }) // m = 2^n·q + 2^n - 1, in [-1, 0]
-	m.each(func(i int) { VADDPS(cTwo, m[i], d[i]) })
+	m.each(func(i int) { kop(VSUBPS, VSUBPS_BCST, cOne, s[i], m[i]) }) // 2^n - 1 (exact)
+	m.each(func(i int) { VFMADD231PS(s[i], q[i], m[i]) })              // m = 2^n·q + 2^n - 1, in [-1, 0]
+	m.each(func(i int) { kop(VADDPS, VADDPS_BCST, cTwo, m[i], d[i]) })
 	m.each(func(i int) { VDIVPS(d[i], m[i], m[i]) }) // -tanh|x|
-	m.each(func(i int) { VANDPS(cAbs, m[i], m[i]) })
+	m.each(func(i int) { kop(VANDPS, VANDPS_BCST, cAbs, m[i], m[i]) })
 	sg := fresh(k)
-	m.each(func(i int) { VANDPS(cSign, x[i], sg[i]) })
+	m.each(func(i int) { kop(VANDPS, VANDPS_BCST, cSign, x[i], sg[i]) })
 	m.each(func(i int) { VORPS(sg[i], m[i], m[i]) })
 	return m
 }
