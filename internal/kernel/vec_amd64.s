@@ -3174,55 +3174,91 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide27:
-	CMPQ              DX, $0x00000020
+	CMPQ              DX, $0x00000040
 	JL                loop27
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
-	VBROADCASTSS      vecExpHi<>+0(SB), Z2
-	VBROADCASTSS      vecExpHi<>+0(SB), Z3
-	VMINPS            Z0, Z2, Z2
-	VMINPS            Z1, Z3, Z3
+	VMOVUPS           128(CX), Z2
+	VMOVUPS           192(CX), Z3
+	VBROADCASTSS      vecExpHi<>+0(SB), Z4
+	VBROADCASTSS      vecExpHi<>+0(SB), Z5
+	VBROADCASTSS      vecExpHi<>+0(SB), Z6
+	VBROADCASTSS      vecExpHi<>+0(SB), Z7
+	VMINPS            Z0, Z4, Z4
+	VMINPS            Z1, Z5, Z5
+	VMINPS            Z2, Z6, Z6
+	VMINPS            Z3, Z7, Z7
 	VBROADCASTSS      vecExpLo<>+0(SB), Z0
 	VBROADCASTSS      vecExpLo<>+0(SB), Z1
-	VMAXPS            Z2, Z0, Z2
-	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecExpLo<>+0(SB), Z2
+	VBROADCASTSS      vecExpLo<>+0(SB), Z3
+	VMAXPS            Z4, Z0, Z4
+	VMAXPS            Z5, Z1, Z5
+	VMAXPS            Z6, Z2, Z6
+	VMAXPS            Z7, Z3, Z7
 	VBROADCASTSS      vecShift<>+0(SB), Z0
 	VBROADCASTSS      vecShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecShift<>+0(SB), Z0, Z4
-	VSUBPS.BCST       vecShift<>+0(SB), Z1, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS            Z2, Z2, Z6
-	VMULPS            Z3, Z3, Z7
-	VFMADD213PS       Z2, Z6, Z4
-	VFMADD213PS       Z3, Z7, Z5
-	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
+	VBROADCASTSS      vecShift<>+0(SB), Z2
+	VBROADCASTSS      vecShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS.BCST       vecShift<>+0(SB), Z0, Z8
+	VSUBPS.BCST       vecShift<>+0(SB), Z1, Z9
+	VSUBPS.BCST       vecShift<>+0(SB), Z2, Z10
+	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z8
+	VBROADCASTSS      vecExpP0<>+0(SB), Z9
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z11
+	VMULPS            Z4, Z4, Z12
+	VMULPS            Z5, Z5, Z13
+	VMULPS            Z6, Z6, Z14
+	VMULPS            Z7, Z7, Z15
+	VFMADD213PS       Z4, Z12, Z8
+	VFMADD213PS       Z5, Z13, Z9
+	VFMADD213PS       Z6, Z14, Z10
+	VFMADD213PS       Z7, Z15, Z11
+	VADDPS.BCST       vecOne<>+0(SB), Z8, Z8
 	VPSUBD.BCST       vecShift<>+0(SB), Z0, Z0
-	VPSRAD            $0x01, Z0, Z2
-	VPSUBD            Z2, Z0, Z0
-	VPADDD.BCST       vec127<>+0(SB), Z2, Z2
-	VPSLLD            $0x17, Z2, Z2
+	VPSRAD            $0x01, Z0, Z4
+	VPSUBD            Z4, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z4, Z4
+	VPSLLD            $0x17, Z4, Z4
 	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
 	VPSLLD            $0x17, Z0, Z0
-	VMULPS            Z2, Z4, Z4
-	VMULPS            Z0, Z4, Z4
-	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
+	VMULPS            Z4, Z8, Z8
+	VMULPS            Z0, Z8, Z8
+	VADDPS.BCST       vecOne<>+0(SB), Z9, Z9
 	VPSUBD.BCST       vecShift<>+0(SB), Z1, Z0
 	VPSRAD            $0x01, Z0, Z1
 	VPSUBD            Z1, Z0, Z0
@@ -3230,13 +3266,35 @@ wide27:
 	VPSLLD            $0x17, Z1, Z1
 	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
 	VPSLLD            $0x17, Z0, Z0
-	VMULPS            Z1, Z5, Z5
-	VMULPS            Z0, Z5, Z5
-	VMOVUPS           Z4, (AX)
-	VMOVUPS           Z5, 64(AX)
-	ADDQ              $0x00000080, AX
-	ADDQ              $0x00000080, CX
-	SUBQ              $0x00000020, DX
+	VMULPS            Z1, Z9, Z9
+	VMULPS            Z0, Z9, Z9
+	VADDPS.BCST       vecOne<>+0(SB), Z10, Z10
+	VPSUBD.BCST       vecShift<>+0(SB), Z2, Z0
+	VPSRAD            $0x01, Z0, Z1
+	VPSUBD            Z1, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z1, Z1
+	VPSLLD            $0x17, Z1, Z1
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z1, Z10, Z10
+	VMULPS            Z0, Z10, Z10
+	VADDPS.BCST       vecOne<>+0(SB), Z11, Z11
+	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z0
+	VPSRAD            $0x01, Z0, Z1
+	VPSUBD            Z1, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z1, Z1
+	VPSLLD            $0x17, Z1, Z1
+	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
+	VPSLLD            $0x17, Z0, Z0
+	VMULPS            Z1, Z11, Z11
+	VMULPS            Z0, Z11, Z11
+	VMOVUPS           Z8, (AX)
+	VMOVUPS           Z9, 64(AX)
+	VMOVUPS           Z10, 128(AX)
+	VMOVUPS           Z11, 192(AX)
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	SUBQ              $0x00000040, DX
 	JMP               wide27
 
 loop27:
@@ -3323,61 +3381,111 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide28:
-	CMPQ              DX, $0x00000020
+	CMPQ              DX, $0x00000040
 	JL                loop28
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
+	VMOVUPS           128(CX), Z2
+	VMOVUPS           192(CX), Z3
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z0, Z2, Z2
-	VMINPS            Z1, Z3, Z3
+	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VBROADCASTSS      vecFastHi<>+0(SB), Z6
+	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z0, Z4, Z4
+	VMINPS            Z1, Z5, Z5
+	VMINPS            Z2, Z6, Z6
+	VMINPS            Z3, Z7, Z7
 	VBROADCASTSS      vecFastLo<>+0(SB), Z0
 	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z0, Z2
-	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z0, Z4
+	VMAXPS            Z5, Z1, Z5
+	VMAXPS            Z6, Z2, Z6
+	VMAXPS            Z7, Z3, Z7
 	VBROADCASTSS      vecFastShift<>+0(SB), Z0
 	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS            Z2, Z2, Z6
-	VMULPS            Z3, Z3, Z7
-	VFMADD213PS       Z2, Z6, Z4
-	VFMADD213PS       Z3, Z7, Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z8
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z9
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z10
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z8
+	VBROADCASTSS      vecExpP0<>+0(SB), Z9
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z11
+	VMULPS            Z4, Z4, Z12
+	VMULPS            Z5, Z5, Z13
+	VMULPS            Z6, Z6, Z14
+	VMULPS            Z7, Z7, Z15
+	VFMADD213PS       Z4, Z12, Z8
+	VFMADD213PS       Z5, Z13, Z9
+	VFMADD213PS       Z6, Z14, Z10
+	VFMADD213PS       Z7, Z15, Z11
 	VPSLLD            $0x17, Z0, Z0
 	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VBROADCASTSS      vecOne<>+0(SB), Z3
-	VADDPS            Z2, Z4, Z4
-	VADDPS            Z3, Z5, Z5
-	VFMADD213PS       Z2, Z0, Z4
-	VFMADD213PS       Z3, Z1, Z5
-	VDIVPS            Z4, Z2, Z2
-	VDIVPS            Z5, Z3, Z3
-	VMOVUPS           Z2, (AX)
-	VMOVUPS           Z3, 64(AX)
-	ADDQ              $0x00000080, AX
-	ADDQ              $0x00000080, CX
-	SUBQ              $0x00000020, DX
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VBROADCASTSS      vecOne<>+0(SB), Z6
+	VBROADCASTSS      vecOne<>+0(SB), Z7
+	VADDPS            Z4, Z8, Z8
+	VADDPS            Z5, Z9, Z9
+	VADDPS            Z6, Z10, Z10
+	VADDPS            Z7, Z11, Z11
+	VFMADD213PS       Z4, Z0, Z8
+	VFMADD213PS       Z5, Z1, Z9
+	VFMADD213PS       Z6, Z2, Z10
+	VFMADD213PS       Z7, Z3, Z11
+	VDIVPS            Z8, Z4, Z4
+	VDIVPS            Z9, Z5, Z5
+	VDIVPS            Z10, Z6, Z6
+	VDIVPS            Z11, Z7, Z7
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z5, 64(AX)
+	VMOVUPS           Z6, 128(AX)
+	VMOVUPS           Z7, 192(AX)
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	SUBQ              $0x00000040, DX
 	JMP               wide28
 
 loop28:
@@ -3456,69 +3564,127 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_len+32(FP), DX
 
 wide29:
-	CMPQ              DX, $0x00000020
+	CMPQ              DX, $0x00000040
 	JL                loop29
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
-	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
-	VBROADCASTSS      vecFastHi<>+0(SB), Z4
-	VBROADCASTSS      vecFastHi<>+0(SB), Z5
-	VMINPS            Z2, Z4, Z4
-	VMINPS            Z3, Z5, Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z3
-	VMAXPS            Z4, Z2, Z4
-	VMAXPS            Z5, Z3, Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
-	VBROADCASTSS      vecExpP0<>+0(SB), Z6
-	VBROADCASTSS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS            Z4, Z4, Z8
-	VMULPS            Z5, Z5, Z9
-	VFMADD213PS       Z4, Z8, Z6
-	VFMADD213PS       Z5, Z9, Z7
-	VPSLLD            $0x17, Z2, Z2
-	VPSLLD            $0x17, Z3, Z3
-	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z4
-	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z5
-	VFMADD231PS       Z2, Z6, Z4
-	VFMADD231PS       Z3, Z7, Z5
-	VADDPS.BCST       vecTwo<>+0(SB), Z4, Z2
-	VADDPS.BCST       vecTwo<>+0(SB), Z5, Z3
-	VDIVPS            Z2, Z4, Z4
-	VDIVPS            Z3, Z5, Z5
-	VANDPS.BCST       vecAbs<>+0(SB), Z4, Z4
-	VANDPS.BCST       vecAbs<>+0(SB), Z5, Z5
+	VMOVUPS           128(CX), Z2
+	VMOVUPS           192(CX), Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z6
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z7
+	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
+	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
+	VMULPS.BCST       vecNeg2<>+0(SB), Z6, Z6
+	VMULPS.BCST       vecNeg2<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecFastHi<>+0(SB), Z8
+	VBROADCASTSS      vecFastHi<>+0(SB), Z9
+	VBROADCASTSS      vecFastHi<>+0(SB), Z10
+	VBROADCASTSS      vecFastHi<>+0(SB), Z11
+	VMINPS            Z4, Z8, Z8
+	VMINPS            Z5, Z9, Z9
+	VMINPS            Z6, Z10, Z10
+	VMINPS            Z7, Z11, Z11
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z6
+	VBROADCASTSS      vecFastLo<>+0(SB), Z7
+	VMAXPS            Z8, Z4, Z8
+	VMAXPS            Z9, Z5, Z9
+	VMAXPS            Z10, Z6, Z10
+	VMAXPS            Z11, Z7, Z11
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z6
+	VBROADCASTSS      vecFastShift<>+0(SB), Z7
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
+	VBROADCASTSS      vecExpP0<>+0(SB), Z12
+	VBROADCASTSS      vecExpP0<>+0(SB), Z13
+	VBROADCASTSS      vecExpP0<>+0(SB), Z14
+	VBROADCASTSS      vecExpP0<>+0(SB), Z15
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
+	VMULPS            Z8, Z8, Z16
+	VMULPS            Z9, Z9, Z17
+	VMULPS            Z10, Z10, Z18
+	VMULPS            Z11, Z11, Z19
+	VFMADD213PS       Z8, Z16, Z12
+	VFMADD213PS       Z9, Z17, Z13
+	VFMADD213PS       Z10, Z18, Z14
+	VFMADD213PS       Z11, Z19, Z15
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VPSLLD            $0x17, Z6, Z6
+	VPSLLD            $0x17, Z7, Z7
+	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z8
+	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z9
+	VSUBPS.BCST       vecOne<>+0(SB), Z6, Z10
+	VSUBPS.BCST       vecOne<>+0(SB), Z7, Z11
+	VFMADD231PS       Z4, Z12, Z8
+	VFMADD231PS       Z5, Z13, Z9
+	VFMADD231PS       Z6, Z14, Z10
+	VFMADD231PS       Z7, Z15, Z11
+	VADDPS.BCST       vecTwo<>+0(SB), Z8, Z4
+	VADDPS.BCST       vecTwo<>+0(SB), Z9, Z5
+	VADDPS.BCST       vecTwo<>+0(SB), Z10, Z6
+	VADDPS.BCST       vecTwo<>+0(SB), Z11, Z7
+	VDIVPS            Z4, Z8, Z8
+	VDIVPS            Z5, Z9, Z9
+	VDIVPS            Z6, Z10, Z10
+	VDIVPS            Z7, Z11, Z11
+	VANDPS.BCST       vecAbs<>+0(SB), Z8, Z8
+	VANDPS.BCST       vecAbs<>+0(SB), Z9, Z9
+	VANDPS.BCST       vecAbs<>+0(SB), Z10, Z10
+	VANDPS.BCST       vecAbs<>+0(SB), Z11, Z11
 	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VORPS             Z0, Z4, Z4
-	VORPS             Z1, Z5, Z5
-	VMOVUPS           Z4, (AX)
-	VMOVUPS           Z5, 64(AX)
-	ADDQ              $0x00000080, AX
-	ADDQ              $0x00000080, CX
-	SUBQ              $0x00000020, DX
+	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VORPS             Z0, Z8, Z8
+	VORPS             Z1, Z9, Z9
+	VORPS             Z2, Z10, Z10
+	VORPS             Z3, Z11, Z11
+	VMOVUPS           Z8, (AX)
+	VMOVUPS           Z9, 64(AX)
+	VMOVUPS           Z10, 128(AX)
+	VMOVUPS           Z11, 192(AX)
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	SUBQ              $0x00000040, DX
 	JMP               wide29
 
 loop29:
@@ -3611,288 +3777,562 @@ TEXT ·lstmForwardRowAVX512(SB), NOSPLIT, $0-120
 	LEAQ (R8)(R8*2), R9
 
 wide30:
-	CMPQ              DI, $0x00000020
+	CMPQ              DI, $0x00000040
 	JL                loop30
 	VMOVUPS           (BX), Z0
 	VMOVUPS           64(BX), Z1
+	VMOVUPS           128(BX), Z2
+	VMOVUPS           192(BX), Z3
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z0, Z2, Z2
-	VMINPS            Z1, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z0
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z0, Z2
-	VMAXPS            Z3, Z1, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z0
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS            Z2, Z2, Z6
-	VMULPS            Z3, Z3, Z7
-	VFMADD213PS       Z2, Z6, Z4
-	VFMADD213PS       Z3, Z7, Z5
-	VPSLLD            $0x17, Z0, Z0
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VBROADCASTSS      vecOne<>+0(SB), Z3
-	VADDPS            Z2, Z4, Z4
-	VADDPS            Z3, Z5, Z5
-	VFMADD213PS       Z2, Z0, Z4
-	VFMADD213PS       Z3, Z1, Z5
-	VDIVPS            Z4, Z2, Z2
-	VDIVPS            Z5, Z3, Z3
-	VMOVUPS           Z2, (AX)
-	VMOVUPS           Z3, 64(AX)
-	VMOVUPS           (BX)(R8*2), Z0
-	VMOVUPS           64(BX)(R8*2), Z1
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
-	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
-	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
-	VBROADCASTSS      vecFastHi<>+0(SB), Z6
-	VBROADCASTSS      vecFastHi<>+0(SB), Z7
-	VMINPS            Z4, Z6, Z6
-	VMINPS            Z5, Z7, Z7
-	VBROADCASTSS      vecFastLo<>+0(SB), Z4
-	VBROADCASTSS      vecFastLo<>+0(SB), Z5
-	VMAXPS            Z6, Z4, Z6
-	VMAXPS            Z7, Z5, Z7
-	VBROADCASTSS      vecFastShift<>+0(SB), Z4
-	VBROADCASTSS      vecFastShift<>+0(SB), Z5
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z4
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z5
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z8
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z9
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z6
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z7
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z6
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z7
-	VBROADCASTSS      vecExpP0<>+0(SB), Z8
-	VBROADCASTSS      vecExpP0<>+0(SB), Z9
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z9
-	VMULPS            Z6, Z6, Z10
-	VMULPS            Z7, Z7, Z11
-	VFMADD213PS       Z6, Z10, Z8
-	VFMADD213PS       Z7, Z11, Z9
-	VPSLLD            $0x17, Z4, Z4
-	VPSLLD            $0x17, Z5, Z5
-	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z6
-	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z7
-	VFMADD231PS       Z4, Z8, Z6
-	VFMADD231PS       Z5, Z9, Z7
-	VADDPS.BCST       vecTwo<>+0(SB), Z6, Z4
-	VADDPS.BCST       vecTwo<>+0(SB), Z7, Z5
-	VDIVPS            Z4, Z6, Z6
-	VDIVPS            Z5, Z7, Z7
-	VANDPS.BCST       vecAbs<>+0(SB), Z6, Z6
-	VANDPS.BCST       vecAbs<>+0(SB), Z7, Z7
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VORPS             Z0, Z6, Z6
-	VORPS             Z1, Z7, Z7
-	VMOVUPS           Z6, (AX)(R8*2)
-	VMOVUPS           Z7, 64(AX)(R8*2)
-	VMULPS            Z6, Z2, Z0
-	VMULPS            Z7, Z3, Z1
-	VMOVUPS           (BX)(R8*1), Z2
-	VMOVUPS           64(BX)(R8*1), Z3
 	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
 	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
 	VBROADCASTSS      vecFastHi<>+0(SB), Z4
 	VBROADCASTSS      vecFastHi<>+0(SB), Z5
-	VMINPS            Z2, Z4, Z4
-	VMINPS            Z3, Z5, Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z3
-	VMAXPS            Z4, Z2, Z4
-	VMAXPS            Z5, Z3, Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
-	VBROADCASTSS      vecExpP0<>+0(SB), Z6
-	VBROADCASTSS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS            Z4, Z4, Z8
-	VMULPS            Z5, Z5, Z9
-	VFMADD213PS       Z4, Z8, Z6
-	VFMADD213PS       Z5, Z9, Z7
-	VPSLLD            $0x17, Z2, Z2
-	VPSLLD            $0x17, Z3, Z3
-	VBROADCASTSS      vecOne<>+0(SB), Z4
-	VBROADCASTSS      vecOne<>+0(SB), Z5
-	VADDPS            Z4, Z6, Z6
-	VADDPS            Z5, Z7, Z7
-	VFMADD213PS       Z4, Z2, Z6
-	VFMADD213PS       Z5, Z3, Z7
-	VDIVPS            Z6, Z4, Z4
-	VDIVPS            Z7, Z5, Z5
-	VMOVUPS           Z4, (AX)(R8*1)
-	VMOVUPS           Z5, 64(AX)(R8*1)
-	VMOVUPS           (SI), Z2
-	VMOVUPS           64(SI), Z3
-	VFMADD231PS       Z2, Z4, Z0
-	VFMADD231PS       Z3, Z5, Z1
-	VMOVUPS           Z0, (CX)
-	VMOVUPS           Z1, 64(CX)
-	VMOVUPS           (BX)(R9*1), Z2
-	VMOVUPS           64(BX)(R9*1), Z3
-	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
-	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
-	VBROADCASTSS      vecFastHi<>+0(SB), Z4
-	VBROADCASTSS      vecFastHi<>+0(SB), Z5
-	VMINPS            Z2, Z4, Z4
-	VMINPS            Z3, Z5, Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z3
-	VMAXPS            Z4, Z2, Z4
-	VMAXPS            Z5, Z3, Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
-	VBROADCASTSS      vecExpP0<>+0(SB), Z6
-	VBROADCASTSS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS            Z4, Z4, Z8
-	VMULPS            Z5, Z5, Z9
-	VFMADD213PS       Z4, Z8, Z6
-	VFMADD213PS       Z5, Z9, Z7
-	VPSLLD            $0x17, Z2, Z2
-	VPSLLD            $0x17, Z3, Z3
-	VBROADCASTSS      vecOne<>+0(SB), Z4
-	VBROADCASTSS      vecOne<>+0(SB), Z5
-	VADDPS            Z4, Z6, Z6
-	VADDPS            Z5, Z7, Z7
-	VFMADD213PS       Z4, Z2, Z6
-	VFMADD213PS       Z5, Z3, Z7
-	VDIVPS            Z6, Z4, Z4
-	VDIVPS            Z7, Z5, Z5
-	VMOVUPS           Z4, (AX)(R9*1)
-	VMOVUPS           Z5, 64(AX)(R9*1)
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
-	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
 	VBROADCASTSS      vecFastHi<>+0(SB), Z6
 	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z0, Z4, Z4
+	VMINPS            Z1, Z5, Z5
 	VMINPS            Z2, Z6, Z6
 	VMINPS            Z3, Z7, Z7
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
 	VBROADCASTSS      vecFastLo<>+0(SB), Z2
 	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z0, Z4
+	VMAXPS            Z5, Z1, Z5
 	VMAXPS            Z6, Z2, Z6
 	VMAXPS            Z7, Z3, Z7
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
 	VBROADCASTSS      vecFastShift<>+0(SB), Z2
 	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
 	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
 	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z8
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z9
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z6
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z7
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z6
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z8
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z9
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z10
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z7
 	VBROADCASTSS      vecExpP0<>+0(SB), Z8
 	VBROADCASTSS      vecExpP0<>+0(SB), Z9
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z8
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z9
-	VMULPS            Z6, Z6, Z10
-	VMULPS            Z7, Z7, Z11
-	VFMADD213PS       Z6, Z10, Z8
-	VFMADD213PS       Z7, Z11, Z9
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z11
+	VMULPS            Z4, Z4, Z12
+	VMULPS            Z5, Z5, Z13
+	VMULPS            Z6, Z6, Z14
+	VMULPS            Z7, Z7, Z15
+	VFMADD213PS       Z4, Z12, Z8
+	VFMADD213PS       Z5, Z13, Z9
+	VFMADD213PS       Z6, Z14, Z10
+	VFMADD213PS       Z7, Z15, Z11
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
 	VPSLLD            $0x17, Z2, Z2
 	VPSLLD            $0x17, Z3, Z3
-	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z6
-	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z7
-	VFMADD231PS       Z2, Z8, Z6
-	VFMADD231PS       Z3, Z9, Z7
-	VADDPS.BCST       vecTwo<>+0(SB), Z6, Z2
-	VADDPS.BCST       vecTwo<>+0(SB), Z7, Z3
-	VDIVPS            Z2, Z6, Z6
-	VDIVPS            Z3, Z7, Z7
-	VANDPS.BCST       vecAbs<>+0(SB), Z6, Z6
-	VANDPS.BCST       vecAbs<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VBROADCASTSS      vecOne<>+0(SB), Z6
+	VBROADCASTSS      vecOne<>+0(SB), Z7
+	VADDPS            Z4, Z8, Z8
+	VADDPS            Z5, Z9, Z9
+	VADDPS            Z6, Z10, Z10
+	VADDPS            Z7, Z11, Z11
+	VFMADD213PS       Z4, Z0, Z8
+	VFMADD213PS       Z5, Z1, Z9
+	VFMADD213PS       Z6, Z2, Z10
+	VFMADD213PS       Z7, Z3, Z11
+	VDIVPS            Z8, Z4, Z4
+	VDIVPS            Z9, Z5, Z5
+	VDIVPS            Z10, Z6, Z6
+	VDIVPS            Z11, Z7, Z7
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z5, 64(AX)
+	VMOVUPS           Z6, 128(AX)
+	VMOVUPS           Z7, 192(AX)
+	VMOVUPS           (BX)(R8*2), Z0
+	VMOVUPS           64(BX)(R8*2), Z1
+	VMOVUPS           128(BX)(R8*2), Z2
+	VMOVUPS           192(BX)(R8*2), Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z8
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z9
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z10
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z11
+	VMULPS.BCST       vecNeg2<>+0(SB), Z8, Z8
+	VMULPS.BCST       vecNeg2<>+0(SB), Z9, Z9
+	VMULPS.BCST       vecNeg2<>+0(SB), Z10, Z10
+	VMULPS.BCST       vecNeg2<>+0(SB), Z11, Z11
+	VBROADCASTSS      vecFastHi<>+0(SB), Z12
+	VBROADCASTSS      vecFastHi<>+0(SB), Z13
+	VBROADCASTSS      vecFastHi<>+0(SB), Z14
+	VBROADCASTSS      vecFastHi<>+0(SB), Z15
+	VMINPS            Z8, Z12, Z12
+	VMINPS            Z9, Z13, Z13
+	VMINPS            Z10, Z14, Z14
+	VMINPS            Z11, Z15, Z15
+	VBROADCASTSS      vecFastLo<>+0(SB), Z8
+	VBROADCASTSS      vecFastLo<>+0(SB), Z9
+	VBROADCASTSS      vecFastLo<>+0(SB), Z10
+	VBROADCASTSS      vecFastLo<>+0(SB), Z11
+	VMAXPS            Z12, Z8, Z12
+	VMAXPS            Z13, Z9, Z13
+	VMAXPS            Z14, Z10, Z14
+	VMAXPS            Z15, Z11, Z15
+	VBROADCASTSS      vecFastShift<>+0(SB), Z8
+	VBROADCASTSS      vecFastShift<>+0(SB), Z9
+	VBROADCASTSS      vecFastShift<>+0(SB), Z10
+	VBROADCASTSS      vecFastShift<>+0(SB), Z11
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z12, Z8
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z10
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z11
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z8, Z16
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z9, Z17
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z10, Z18
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z11, Z19
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z16, Z12
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z16, Z12
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
+	VBROADCASTSS      vecExpP0<>+0(SB), Z16
+	VBROADCASTSS      vecExpP0<>+0(SB), Z17
+	VBROADCASTSS      vecExpP0<>+0(SB), Z18
+	VBROADCASTSS      vecExpP0<>+0(SB), Z19
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
+	VMULPS            Z12, Z12, Z20
+	VMULPS            Z13, Z13, Z21
+	VMULPS            Z14, Z14, Z22
+	VMULPS            Z15, Z15, Z23
+	VFMADD213PS       Z12, Z20, Z16
+	VFMADD213PS       Z13, Z21, Z17
+	VFMADD213PS       Z14, Z22, Z18
+	VFMADD213PS       Z15, Z23, Z19
+	VPSLLD            $0x17, Z8, Z8
+	VPSLLD            $0x17, Z9, Z9
+	VPSLLD            $0x17, Z10, Z10
+	VPSLLD            $0x17, Z11, Z11
+	VSUBPS.BCST       vecOne<>+0(SB), Z8, Z12
+	VSUBPS.BCST       vecOne<>+0(SB), Z9, Z13
+	VSUBPS.BCST       vecOne<>+0(SB), Z10, Z14
+	VSUBPS.BCST       vecOne<>+0(SB), Z11, Z15
+	VFMADD231PS       Z8, Z16, Z12
+	VFMADD231PS       Z9, Z17, Z13
+	VFMADD231PS       Z10, Z18, Z14
+	VFMADD231PS       Z11, Z19, Z15
+	VADDPS.BCST       vecTwo<>+0(SB), Z12, Z8
+	VADDPS.BCST       vecTwo<>+0(SB), Z13, Z9
+	VADDPS.BCST       vecTwo<>+0(SB), Z14, Z10
+	VADDPS.BCST       vecTwo<>+0(SB), Z15, Z11
+	VDIVPS            Z8, Z12, Z12
+	VDIVPS            Z9, Z13, Z13
+	VDIVPS            Z10, Z14, Z14
+	VDIVPS            Z11, Z15, Z15
+	VANDPS.BCST       vecAbs<>+0(SB), Z12, Z12
+	VANDPS.BCST       vecAbs<>+0(SB), Z13, Z13
+	VANDPS.BCST       vecAbs<>+0(SB), Z14, Z14
+	VANDPS.BCST       vecAbs<>+0(SB), Z15, Z15
 	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VORPS             Z0, Z6, Z6
-	VORPS             Z1, Z7, Z7
-	VMULPS            Z4, Z6, Z6
-	VMULPS            Z5, Z7, Z7
-	VMOVUPS           Z6, (DX)
-	VMOVUPS           Z7, 64(DX)
-	ADDQ              $0x00000080, AX
-	ADDQ              $0x00000080, CX
-	ADDQ              $0x00000080, DX
-	ADDQ              $0x00000080, BX
-	ADDQ              $0x00000080, SI
-	SUBQ              $0x00000020, DI
+	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VORPS             Z0, Z12, Z12
+	VORPS             Z1, Z13, Z13
+	VORPS             Z2, Z14, Z14
+	VORPS             Z3, Z15, Z15
+	VMOVUPS           Z12, (AX)(R8*2)
+	VMOVUPS           Z13, 64(AX)(R8*2)
+	VMOVUPS           Z14, 128(AX)(R8*2)
+	VMOVUPS           Z15, 192(AX)(R8*2)
+	VMULPS            Z12, Z4, Z0
+	VMULPS            Z13, Z5, Z1
+	VMULPS            Z14, Z6, Z2
+	VMULPS            Z15, Z7, Z3
+	VMOVUPS           (BX)(R8*1), Z4
+	VMOVUPS           64(BX)(R8*1), Z5
+	VMOVUPS           128(BX)(R8*1), Z6
+	VMOVUPS           192(BX)(R8*1), Z7
+	VXORPS.BCST       vecSign<>+0(SB), Z4, Z4
+	VXORPS.BCST       vecSign<>+0(SB), Z5, Z5
+	VXORPS.BCST       vecSign<>+0(SB), Z6, Z6
+	VXORPS.BCST       vecSign<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecFastHi<>+0(SB), Z8
+	VBROADCASTSS      vecFastHi<>+0(SB), Z9
+	VBROADCASTSS      vecFastHi<>+0(SB), Z10
+	VBROADCASTSS      vecFastHi<>+0(SB), Z11
+	VMINPS            Z4, Z8, Z8
+	VMINPS            Z5, Z9, Z9
+	VMINPS            Z6, Z10, Z10
+	VMINPS            Z7, Z11, Z11
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z6
+	VBROADCASTSS      vecFastLo<>+0(SB), Z7
+	VMAXPS            Z8, Z4, Z8
+	VMAXPS            Z9, Z5, Z9
+	VMAXPS            Z10, Z6, Z10
+	VMAXPS            Z11, Z7, Z11
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z6
+	VBROADCASTSS      vecFastShift<>+0(SB), Z7
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
+	VBROADCASTSS      vecExpP0<>+0(SB), Z12
+	VBROADCASTSS      vecExpP0<>+0(SB), Z13
+	VBROADCASTSS      vecExpP0<>+0(SB), Z14
+	VBROADCASTSS      vecExpP0<>+0(SB), Z15
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
+	VMULPS            Z8, Z8, Z16
+	VMULPS            Z9, Z9, Z17
+	VMULPS            Z10, Z10, Z18
+	VMULPS            Z11, Z11, Z19
+	VFMADD213PS       Z8, Z16, Z12
+	VFMADD213PS       Z9, Z17, Z13
+	VFMADD213PS       Z10, Z18, Z14
+	VFMADD213PS       Z11, Z19, Z15
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VPSLLD            $0x17, Z6, Z6
+	VPSLLD            $0x17, Z7, Z7
+	VBROADCASTSS      vecOne<>+0(SB), Z8
+	VBROADCASTSS      vecOne<>+0(SB), Z9
+	VBROADCASTSS      vecOne<>+0(SB), Z10
+	VBROADCASTSS      vecOne<>+0(SB), Z11
+	VADDPS            Z8, Z12, Z12
+	VADDPS            Z9, Z13, Z13
+	VADDPS            Z10, Z14, Z14
+	VADDPS            Z11, Z15, Z15
+	VFMADD213PS       Z8, Z4, Z12
+	VFMADD213PS       Z9, Z5, Z13
+	VFMADD213PS       Z10, Z6, Z14
+	VFMADD213PS       Z11, Z7, Z15
+	VDIVPS            Z12, Z8, Z8
+	VDIVPS            Z13, Z9, Z9
+	VDIVPS            Z14, Z10, Z10
+	VDIVPS            Z15, Z11, Z11
+	VMOVUPS           Z8, (AX)(R8*1)
+	VMOVUPS           Z9, 64(AX)(R8*1)
+	VMOVUPS           Z10, 128(AX)(R8*1)
+	VMOVUPS           Z11, 192(AX)(R8*1)
+	VMOVUPS           (SI), Z4
+	VMOVUPS           64(SI), Z5
+	VMOVUPS           128(SI), Z6
+	VMOVUPS           192(SI), Z7
+	VFMADD231PS       Z4, Z8, Z0
+	VFMADD231PS       Z5, Z9, Z1
+	VFMADD231PS       Z6, Z10, Z2
+	VFMADD231PS       Z7, Z11, Z3
+	VMOVUPS           Z0, (CX)
+	VMOVUPS           Z1, 64(CX)
+	VMOVUPS           Z2, 128(CX)
+	VMOVUPS           Z3, 192(CX)
+	VMOVUPS           (BX)(R9*1), Z4
+	VMOVUPS           64(BX)(R9*1), Z5
+	VMOVUPS           128(BX)(R9*1), Z6
+	VMOVUPS           192(BX)(R9*1), Z7
+	VXORPS.BCST       vecSign<>+0(SB), Z4, Z4
+	VXORPS.BCST       vecSign<>+0(SB), Z5, Z5
+	VXORPS.BCST       vecSign<>+0(SB), Z6, Z6
+	VXORPS.BCST       vecSign<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecFastHi<>+0(SB), Z8
+	VBROADCASTSS      vecFastHi<>+0(SB), Z9
+	VBROADCASTSS      vecFastHi<>+0(SB), Z10
+	VBROADCASTSS      vecFastHi<>+0(SB), Z11
+	VMINPS            Z4, Z8, Z8
+	VMINPS            Z5, Z9, Z9
+	VMINPS            Z6, Z10, Z10
+	VMINPS            Z7, Z11, Z11
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z6
+	VBROADCASTSS      vecFastLo<>+0(SB), Z7
+	VMAXPS            Z8, Z4, Z8
+	VMAXPS            Z9, Z5, Z9
+	VMAXPS            Z10, Z6, Z10
+	VMAXPS            Z11, Z7, Z11
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z6
+	VBROADCASTSS      vecFastShift<>+0(SB), Z7
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
+	VBROADCASTSS      vecExpP0<>+0(SB), Z12
+	VBROADCASTSS      vecExpP0<>+0(SB), Z13
+	VBROADCASTSS      vecExpP0<>+0(SB), Z14
+	VBROADCASTSS      vecExpP0<>+0(SB), Z15
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
+	VMULPS            Z8, Z8, Z16
+	VMULPS            Z9, Z9, Z17
+	VMULPS            Z10, Z10, Z18
+	VMULPS            Z11, Z11, Z19
+	VFMADD213PS       Z8, Z16, Z12
+	VFMADD213PS       Z9, Z17, Z13
+	VFMADD213PS       Z10, Z18, Z14
+	VFMADD213PS       Z11, Z19, Z15
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VPSLLD            $0x17, Z6, Z6
+	VPSLLD            $0x17, Z7, Z7
+	VBROADCASTSS      vecOne<>+0(SB), Z8
+	VBROADCASTSS      vecOne<>+0(SB), Z9
+	VBROADCASTSS      vecOne<>+0(SB), Z10
+	VBROADCASTSS      vecOne<>+0(SB), Z11
+	VADDPS            Z8, Z12, Z12
+	VADDPS            Z9, Z13, Z13
+	VADDPS            Z10, Z14, Z14
+	VADDPS            Z11, Z15, Z15
+	VFMADD213PS       Z8, Z4, Z12
+	VFMADD213PS       Z9, Z5, Z13
+	VFMADD213PS       Z10, Z6, Z14
+	VFMADD213PS       Z11, Z7, Z15
+	VDIVPS            Z12, Z8, Z8
+	VDIVPS            Z13, Z9, Z9
+	VDIVPS            Z14, Z10, Z10
+	VDIVPS            Z15, Z11, Z11
+	VMOVUPS           Z8, (AX)(R9*1)
+	VMOVUPS           Z9, 64(AX)(R9*1)
+	VMOVUPS           Z10, 128(AX)(R9*1)
+	VMOVUPS           Z11, 192(AX)(R9*1)
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z6
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z7
+	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
+	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
+	VMULPS.BCST       vecNeg2<>+0(SB), Z6, Z6
+	VMULPS.BCST       vecNeg2<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecFastHi<>+0(SB), Z12
+	VBROADCASTSS      vecFastHi<>+0(SB), Z13
+	VBROADCASTSS      vecFastHi<>+0(SB), Z14
+	VBROADCASTSS      vecFastHi<>+0(SB), Z15
+	VMINPS            Z4, Z12, Z12
+	VMINPS            Z5, Z13, Z13
+	VMINPS            Z6, Z14, Z14
+	VMINPS            Z7, Z15, Z15
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z6
+	VBROADCASTSS      vecFastLo<>+0(SB), Z7
+	VMAXPS            Z12, Z4, Z12
+	VMAXPS            Z13, Z5, Z13
+	VMAXPS            Z14, Z6, Z14
+	VMAXPS            Z15, Z7, Z15
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z6
+	VBROADCASTSS      vecFastShift<>+0(SB), Z7
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z12, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z6
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z16
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z17
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z18
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z19
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z16, Z12
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z16, Z12
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
+	VBROADCASTSS      vecExpP0<>+0(SB), Z16
+	VBROADCASTSS      vecExpP0<>+0(SB), Z17
+	VBROADCASTSS      vecExpP0<>+0(SB), Z18
+	VBROADCASTSS      vecExpP0<>+0(SB), Z19
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z12, Z16
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
+	VMULPS            Z12, Z12, Z20
+	VMULPS            Z13, Z13, Z21
+	VMULPS            Z14, Z14, Z22
+	VMULPS            Z15, Z15, Z23
+	VFMADD213PS       Z12, Z20, Z16
+	VFMADD213PS       Z13, Z21, Z17
+	VFMADD213PS       Z14, Z22, Z18
+	VFMADD213PS       Z15, Z23, Z19
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VPSLLD            $0x17, Z6, Z6
+	VPSLLD            $0x17, Z7, Z7
+	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z12
+	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z13
+	VSUBPS.BCST       vecOne<>+0(SB), Z6, Z14
+	VSUBPS.BCST       vecOne<>+0(SB), Z7, Z15
+	VFMADD231PS       Z4, Z16, Z12
+	VFMADD231PS       Z5, Z17, Z13
+	VFMADD231PS       Z6, Z18, Z14
+	VFMADD231PS       Z7, Z19, Z15
+	VADDPS.BCST       vecTwo<>+0(SB), Z12, Z4
+	VADDPS.BCST       vecTwo<>+0(SB), Z13, Z5
+	VADDPS.BCST       vecTwo<>+0(SB), Z14, Z6
+	VADDPS.BCST       vecTwo<>+0(SB), Z15, Z7
+	VDIVPS            Z4, Z12, Z12
+	VDIVPS            Z5, Z13, Z13
+	VDIVPS            Z6, Z14, Z14
+	VDIVPS            Z7, Z15, Z15
+	VANDPS.BCST       vecAbs<>+0(SB), Z12, Z12
+	VANDPS.BCST       vecAbs<>+0(SB), Z13, Z13
+	VANDPS.BCST       vecAbs<>+0(SB), Z14, Z14
+	VANDPS.BCST       vecAbs<>+0(SB), Z15, Z15
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VORPS             Z0, Z12, Z12
+	VORPS             Z1, Z13, Z13
+	VORPS             Z2, Z14, Z14
+	VORPS             Z3, Z15, Z15
+	VMULPS            Z8, Z12, Z12
+	VMULPS            Z9, Z13, Z13
+	VMULPS            Z10, Z14, Z14
+	VMULPS            Z11, Z15, Z15
+	VMOVUPS           Z12, (DX)
+	VMOVUPS           Z13, 64(DX)
+	VMOVUPS           Z14, 128(DX)
+	VMOVUPS           Z15, 192(DX)
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	ADDQ              $0x00000100, DX
+	ADDQ              $0x00000100, BX
+	ADDQ              $0x00000100, SI
+	SUBQ              $0x00000040, DI
 	JMP               wide30
 
 loop30:
@@ -4526,192 +4966,370 @@ TEXT ·gruForwardRowAVX512(SB), NOSPLIT, $0-120
 	LEAQ (R8)(R8*2), R9
 
 wide33:
-	CMPQ              DI, $0x00000020
+	CMPQ              DI, $0x00000040
 	JL                loop33
 	VMOVUPS           (DX), Z0
 	VMOVUPS           64(DX), Z1
-	VMOVUPS           (BX), Z2
-	VMOVUPS           64(BX), Z3
-	VADDPS            Z2, Z0, Z0
-	VADDPS            Z3, Z1, Z1
+	VMOVUPS           128(DX), Z2
+	VMOVUPS           192(DX), Z3
+	VMOVUPS           (BX), Z4
+	VMOVUPS           64(BX), Z5
+	VMOVUPS           128(BX), Z6
+	VMOVUPS           192(BX), Z7
+	VADDPS            Z4, Z0, Z0
+	VADDPS            Z5, Z1, Z1
+	VADDPS            Z6, Z2, Z2
+	VADDPS            Z7, Z3, Z3
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z0, Z2, Z2
-	VMINPS            Z1, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z0
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z0, Z2
-	VMAXPS            Z3, Z1, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z0
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z4
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z5
-	VMULPS            Z2, Z2, Z6
-	VMULPS            Z3, Z3, Z7
-	VFMADD213PS       Z2, Z6, Z4
-	VFMADD213PS       Z3, Z7, Z5
-	VPSLLD            $0x17, Z0, Z0
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VBROADCASTSS      vecOne<>+0(SB), Z3
-	VADDPS            Z2, Z4, Z4
-	VADDPS            Z3, Z5, Z5
-	VFMADD213PS       Z2, Z0, Z4
-	VFMADD213PS       Z3, Z1, Z5
-	VDIVPS            Z4, Z2, Z2
-	VDIVPS            Z5, Z3, Z3
-	VMOVUPS           Z2, (AX)
-	VMOVUPS           Z3, 64(AX)
-	VMOVUPS           (DX)(R8*2), Z0
-	VMOVUPS           64(DX)(R8*2), Z1
-	VMOVUPS           (BX)(R8*2), Z4
-	VMOVUPS           64(BX)(R8*2), Z5
-	VFMADD231PS       Z4, Z2, Z0
-	VFMADD231PS       Z5, Z3, Z1
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z3
-	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
-	VMULPS.BCST       vecNeg2<>+0(SB), Z3, Z3
+	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
 	VBROADCASTSS      vecFastHi<>+0(SB), Z4
 	VBROADCASTSS      vecFastHi<>+0(SB), Z5
-	VMINPS            Z2, Z4, Z4
-	VMINPS            Z3, Z5, Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z3
-	VMAXPS            Z4, Z2, Z4
-	VMAXPS            Z5, Z3, Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z6
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z7
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z5
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z5
-	VBROADCASTSS      vecExpP0<>+0(SB), Z6
-	VBROADCASTSS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z7
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z7
-	VMULPS            Z4, Z4, Z8
-	VMULPS            Z5, Z5, Z9
-	VFMADD213PS       Z4, Z8, Z6
-	VFMADD213PS       Z5, Z9, Z7
-	VPSLLD            $0x17, Z2, Z2
-	VPSLLD            $0x17, Z3, Z3
-	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z4
-	VSUBPS.BCST       vecOne<>+0(SB), Z3, Z5
-	VFMADD231PS       Z2, Z6, Z4
-	VFMADD231PS       Z3, Z7, Z5
-	VADDPS.BCST       vecTwo<>+0(SB), Z4, Z2
-	VADDPS.BCST       vecTwo<>+0(SB), Z5, Z3
-	VDIVPS            Z2, Z4, Z4
-	VDIVPS            Z3, Z5, Z5
-	VANDPS.BCST       vecAbs<>+0(SB), Z4, Z4
-	VANDPS.BCST       vecAbs<>+0(SB), Z5, Z5
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VORPS             Z0, Z4, Z4
-	VORPS             Z1, Z5, Z5
-	VMOVUPS           Z4, (AX)(R8*2)
-	VMOVUPS           Z5, 64(AX)(R8*2)
-	VMOVUPS           (DX)(R8*1), Z0
-	VMOVUPS           64(DX)(R8*1), Z1
-	VMOVUPS           (BX)(R8*1), Z2
-	VMOVUPS           64(BX)(R8*1), Z3
-	VADDPS            Z2, Z0, Z0
-	VADDPS            Z3, Z1, Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z0, Z2, Z2
-	VMINPS            Z1, Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z6
+	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z0, Z4, Z4
+	VMINPS            Z1, Z5, Z5
+	VMINPS            Z2, Z6, Z6
+	VMINPS            Z3, Z7, Z7
 	VBROADCASTSS      vecFastLo<>+0(SB), Z0
 	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z0, Z2
-	VMAXPS            Z3, Z1, Z3
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z0, Z4
+	VMAXPS            Z5, Z1, Z5
+	VMAXPS            Z6, Z2, Z6
+	VMAXPS            Z7, Z3, Z7
 	VBROADCASTSS      vecFastShift<>+0(SB), Z0
 	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z6
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z7
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z6, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z7, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z6, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z7, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z6
-	VBROADCASTSS      vecExpP0<>+0(SB), Z7
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z6
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z7
-	VMULPS            Z2, Z2, Z8
-	VMULPS            Z3, Z3, Z9
-	VFMADD213PS       Z2, Z8, Z6
-	VFMADD213PS       Z3, Z9, Z7
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z8
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z9
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z10
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z8
+	VBROADCASTSS      vecExpP0<>+0(SB), Z9
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z8
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z9
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z11
+	VMULPS            Z4, Z4, Z12
+	VMULPS            Z5, Z5, Z13
+	VMULPS            Z6, Z6, Z14
+	VMULPS            Z7, Z7, Z15
+	VFMADD213PS       Z4, Z12, Z8
+	VFMADD213PS       Z5, Z13, Z9
+	VFMADD213PS       Z6, Z14, Z10
+	VFMADD213PS       Z7, Z15, Z11
 	VPSLLD            $0x17, Z0, Z0
 	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VBROADCASTSS      vecOne<>+0(SB), Z3
-	VADDPS            Z2, Z6, Z6
-	VADDPS            Z3, Z7, Z7
-	VFMADD213PS       Z2, Z0, Z6
-	VFMADD213PS       Z3, Z1, Z7
-	VDIVPS            Z6, Z2, Z2
-	VDIVPS            Z7, Z3, Z3
-	VMOVUPS           Z2, (AX)(R8*1)
-	VMOVUPS           Z3, 64(AX)(R8*1)
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VBROADCASTSS      vecOne<>+0(SB), Z6
+	VBROADCASTSS      vecOne<>+0(SB), Z7
+	VADDPS            Z4, Z8, Z8
+	VADDPS            Z5, Z9, Z9
+	VADDPS            Z6, Z10, Z10
+	VADDPS            Z7, Z11, Z11
+	VFMADD213PS       Z4, Z0, Z8
+	VFMADD213PS       Z5, Z1, Z9
+	VFMADD213PS       Z6, Z2, Z10
+	VFMADD213PS       Z7, Z3, Z11
+	VDIVPS            Z8, Z4, Z4
+	VDIVPS            Z9, Z5, Z5
+	VDIVPS            Z10, Z6, Z6
+	VDIVPS            Z11, Z7, Z7
+	VMOVUPS           Z4, (AX)
+	VMOVUPS           Z5, 64(AX)
+	VMOVUPS           Z6, 128(AX)
+	VMOVUPS           Z7, 192(AX)
+	VMOVUPS           (DX)(R8*2), Z0
+	VMOVUPS           64(DX)(R8*2), Z1
+	VMOVUPS           128(DX)(R8*2), Z2
+	VMOVUPS           192(DX)(R8*2), Z3
+	VMOVUPS           (BX)(R8*2), Z8
+	VMOVUPS           64(BX)(R8*2), Z9
+	VMOVUPS           128(BX)(R8*2), Z10
+	VMOVUPS           192(BX)(R8*2), Z11
+	VFMADD231PS       Z8, Z4, Z0
+	VFMADD231PS       Z9, Z5, Z1
+	VFMADD231PS       Z10, Z6, Z2
+	VFMADD231PS       Z11, Z7, Z3
+	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
+	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
+	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z6
+	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z7
+	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
+	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
+	VMULPS.BCST       vecNeg2<>+0(SB), Z6, Z6
+	VMULPS.BCST       vecNeg2<>+0(SB), Z7, Z7
+	VBROADCASTSS      vecFastHi<>+0(SB), Z8
+	VBROADCASTSS      vecFastHi<>+0(SB), Z9
+	VBROADCASTSS      vecFastHi<>+0(SB), Z10
+	VBROADCASTSS      vecFastHi<>+0(SB), Z11
+	VMINPS            Z4, Z8, Z8
+	VMINPS            Z5, Z9, Z9
+	VMINPS            Z6, Z10, Z10
+	VMINPS            Z7, Z11, Z11
+	VBROADCASTSS      vecFastLo<>+0(SB), Z4
+	VBROADCASTSS      vecFastLo<>+0(SB), Z5
+	VBROADCASTSS      vecFastLo<>+0(SB), Z6
+	VBROADCASTSS      vecFastLo<>+0(SB), Z7
+	VMAXPS            Z8, Z4, Z8
+	VMAXPS            Z9, Z5, Z9
+	VMAXPS            Z10, Z6, Z10
+	VMAXPS            Z11, Z7, Z11
+	VBROADCASTSS      vecFastShift<>+0(SB), Z4
+	VBROADCASTSS      vecFastShift<>+0(SB), Z5
+	VBROADCASTSS      vecFastShift<>+0(SB), Z6
+	VBROADCASTSS      vecFastShift<>+0(SB), Z7
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
+	VBROADCASTSS      vecExpP0<>+0(SB), Z12
+	VBROADCASTSS      vecExpP0<>+0(SB), Z13
+	VBROADCASTSS      vecExpP0<>+0(SB), Z14
+	VBROADCASTSS      vecExpP0<>+0(SB), Z15
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
+	VMULPS            Z8, Z8, Z16
+	VMULPS            Z9, Z9, Z17
+	VMULPS            Z10, Z10, Z18
+	VMULPS            Z11, Z11, Z19
+	VFMADD213PS       Z8, Z16, Z12
+	VFMADD213PS       Z9, Z17, Z13
+	VFMADD213PS       Z10, Z18, Z14
+	VFMADD213PS       Z11, Z19, Z15
+	VPSLLD            $0x17, Z4, Z4
+	VPSLLD            $0x17, Z5, Z5
+	VPSLLD            $0x17, Z6, Z6
+	VPSLLD            $0x17, Z7, Z7
+	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z8
+	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z9
+	VSUBPS.BCST       vecOne<>+0(SB), Z6, Z10
+	VSUBPS.BCST       vecOne<>+0(SB), Z7, Z11
+	VFMADD231PS       Z4, Z12, Z8
+	VFMADD231PS       Z5, Z13, Z9
+	VFMADD231PS       Z6, Z14, Z10
+	VFMADD231PS       Z7, Z15, Z11
+	VADDPS.BCST       vecTwo<>+0(SB), Z8, Z4
+	VADDPS.BCST       vecTwo<>+0(SB), Z9, Z5
+	VADDPS.BCST       vecTwo<>+0(SB), Z10, Z6
+	VADDPS.BCST       vecTwo<>+0(SB), Z11, Z7
+	VDIVPS            Z4, Z8, Z8
+	VDIVPS            Z5, Z9, Z9
+	VDIVPS            Z6, Z10, Z10
+	VDIVPS            Z7, Z11, Z11
+	VANDPS.BCST       vecAbs<>+0(SB), Z8, Z8
+	VANDPS.BCST       vecAbs<>+0(SB), Z9, Z9
+	VANDPS.BCST       vecAbs<>+0(SB), Z10, Z10
+	VANDPS.BCST       vecAbs<>+0(SB), Z11, Z11
+	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VORPS             Z0, Z8, Z8
+	VORPS             Z1, Z9, Z9
+	VORPS             Z2, Z10, Z10
+	VORPS             Z3, Z11, Z11
+	VMOVUPS           Z8, (AX)(R8*2)
+	VMOVUPS           Z9, 64(AX)(R8*2)
+	VMOVUPS           Z10, 128(AX)(R8*2)
+	VMOVUPS           Z11, 192(AX)(R8*2)
+	VMOVUPS           (DX)(R8*1), Z0
+	VMOVUPS           64(DX)(R8*1), Z1
+	VMOVUPS           128(DX)(R8*1), Z2
+	VMOVUPS           192(DX)(R8*1), Z3
+	VMOVUPS           (BX)(R8*1), Z4
+	VMOVUPS           64(BX)(R8*1), Z5
+	VMOVUPS           128(BX)(R8*1), Z6
+	VMOVUPS           192(BX)(R8*1), Z7
+	VADDPS            Z4, Z0, Z0
+	VADDPS            Z5, Z1, Z1
+	VADDPS            Z6, Z2, Z2
+	VADDPS            Z7, Z3, Z3
+	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
+	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
+	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
+	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
+	VBROADCASTSS      vecFastHi<>+0(SB), Z4
+	VBROADCASTSS      vecFastHi<>+0(SB), Z5
+	VBROADCASTSS      vecFastHi<>+0(SB), Z6
+	VBROADCASTSS      vecFastHi<>+0(SB), Z7
+	VMINPS            Z0, Z4, Z4
+	VMINPS            Z1, Z5, Z5
+	VMINPS            Z2, Z6, Z6
+	VMINPS            Z3, Z7, Z7
+	VBROADCASTSS      vecFastLo<>+0(SB), Z0
+	VBROADCASTSS      vecFastLo<>+0(SB), Z1
+	VBROADCASTSS      vecFastLo<>+0(SB), Z2
+	VBROADCASTSS      vecFastLo<>+0(SB), Z3
+	VMAXPS            Z4, Z0, Z4
+	VMAXPS            Z5, Z1, Z5
+	VMAXPS            Z6, Z2, Z6
+	VMAXPS            Z7, Z3, Z7
+	VBROADCASTSS      vecFastShift<>+0(SB), Z0
+	VBROADCASTSS      vecFastShift<>+0(SB), Z1
+	VBROADCASTSS      vecFastShift<>+0(SB), Z2
+	VBROADCASTSS      vecFastShift<>+0(SB), Z3
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z12
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z13
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z14
+	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z4
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z5
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z6
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z7
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z4
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z5
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z6
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z7
+	VBROADCASTSS      vecExpP0<>+0(SB), Z12
+	VBROADCASTSS      vecExpP0<>+0(SB), Z13
+	VBROADCASTSS      vecExpP0<>+0(SB), Z14
+	VBROADCASTSS      vecExpP0<>+0(SB), Z15
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z15
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z12
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z13
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z14
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z15
+	VMULPS            Z4, Z4, Z16
+	VMULPS            Z5, Z5, Z17
+	VMULPS            Z6, Z6, Z18
+	VMULPS            Z7, Z7, Z19
+	VFMADD213PS       Z4, Z16, Z12
+	VFMADD213PS       Z5, Z17, Z13
+	VFMADD213PS       Z6, Z18, Z14
+	VFMADD213PS       Z7, Z19, Z15
+	VPSLLD            $0x17, Z0, Z0
+	VPSLLD            $0x17, Z1, Z1
+	VPSLLD            $0x17, Z2, Z2
+	VPSLLD            $0x17, Z3, Z3
+	VBROADCASTSS      vecOne<>+0(SB), Z4
+	VBROADCASTSS      vecOne<>+0(SB), Z5
+	VBROADCASTSS      vecOne<>+0(SB), Z6
+	VBROADCASTSS      vecOne<>+0(SB), Z7
+	VADDPS            Z4, Z12, Z12
+	VADDPS            Z5, Z13, Z13
+	VADDPS            Z6, Z14, Z14
+	VADDPS            Z7, Z15, Z15
+	VFMADD213PS       Z4, Z0, Z12
+	VFMADD213PS       Z5, Z1, Z13
+	VFMADD213PS       Z6, Z2, Z14
+	VFMADD213PS       Z7, Z3, Z15
+	VDIVPS            Z12, Z4, Z4
+	VDIVPS            Z13, Z5, Z5
+	VDIVPS            Z14, Z6, Z6
+	VDIVPS            Z15, Z7, Z7
+	VMOVUPS           Z4, (AX)(R8*1)
+	VMOVUPS           Z5, 64(AX)(R8*1)
+	VMOVUPS           Z6, 128(AX)(R8*1)
+	VMOVUPS           Z7, 192(AX)(R8*1)
 	VMOVUPS           (SI), Z0
 	VMOVUPS           64(SI), Z1
-	VSUBPS            Z4, Z0, Z0
-	VSUBPS            Z5, Z1, Z1
-	VFMADD213PS       Z4, Z2, Z0
-	VFMADD213PS       Z5, Z3, Z1
+	VMOVUPS           128(SI), Z2
+	VMOVUPS           192(SI), Z3
+	VSUBPS            Z8, Z0, Z0
+	VSUBPS            Z9, Z1, Z1
+	VSUBPS            Z10, Z2, Z2
+	VSUBPS            Z11, Z3, Z3
+	VFMADD213PS       Z8, Z4, Z0
+	VFMADD213PS       Z9, Z5, Z1
+	VFMADD213PS       Z10, Z6, Z2
+	VFMADD213PS       Z11, Z7, Z3
 	VMOVUPS           Z0, (CX)
 	VMOVUPS           Z1, 64(CX)
-	ADDQ              $0x00000080, AX
-	ADDQ              $0x00000080, CX
-	ADDQ              $0x00000080, DX
-	ADDQ              $0x00000080, BX
-	ADDQ              $0x00000080, SI
-	SUBQ              $0x00000020, DI
+	VMOVUPS           Z2, 128(CX)
+	VMOVUPS           Z3, 192(CX)
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	ADDQ              $0x00000100, DX
+	ADDQ              $0x00000100, BX
+	ADDQ              $0x00000100, SI
+	SUBQ              $0x00000040, DI
 	JMP               wide33
 
 loop33:

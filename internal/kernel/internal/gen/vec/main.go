@@ -8,12 +8,20 @@
 //
 //	go run ./internal/gen/vec -out vec_amd64.s -stubs vec_amd64_stub.go -pkg kernel
 //
-// Every kernel walks its vectors 8 lanes at a time and finishes the last
-// 1..7 elements with one masked iteration (VMASKMOVPS with a mask read from
-// a sliding table), so no kernel reads or writes outside its slices. The
-// activation-heavy loops interleave two vectors per iteration. Every
-// function clears the upper YMM state (VZEROUPPER) before it returns, and
-// only Y0-Y15 are used (the target CPUs have no AVX-512).
+// Every AVX2 kernel walks its vectors 8 lanes at a time and finishes the
+// last 1..7 elements with one masked iteration (VMASKMOVPS with a mask read
+// from a sliding table), so no kernel reads or writes outside its slices.
+// The activation-heavy loops interleave two vectors per iteration. The AVX2
+// kernels use only Y0-Y15, so they run on CPUs without AVX-512.
+//
+// The compute-bound kernels (activations, fused gates, softmax row passes,
+// Adam) also exist as AVX-512 versions (names ending in AVX512), generated
+// by the same code with ZMM registers: 16 lanes per vector, four vectors
+// interleaved in the activation loops, the tail as one iteration under an
+// opmask (fault-suppressing masked loads and stores), and constants read
+// by embedded broadcast. Per lane they execute exactly the instructions of
+// the AVX2 versions, so elementwise results are bit-identical. Every
+// function clears the upper vector state (VZEROUPPER) before it returns.
 //
 // # Transcendentals
 //
@@ -522,15 +530,21 @@ func end() {
 // Kernels.
 
 // unroll is the number of independent vectors the activation-heavy loops
-// interleave: two keep the live registers within the 16 YMM registers.
-const unroll = 2
+// interleave: two keep the live registers within the 16 YMM registers; the
+// 32 ZMM registers hold four, which measured faster than two or three.
+func unroll() int {
+	if wide {
+		return 4
+	}
+	return 2
+}
 
 func unary(name, doc string, f func(vecs) vecs) {
 	TEXT(name, NOSPLIT, "func(dst, x []float32)")
 	Pragma("noescape")
 	Doc(name+" sets "+doc+" for i < len(x); len(dst) >= len(x).", "dst may alias x.")
 	dst, x, n := base("dst"), base("x"), length("x")
-	loopU(n, []GPVirtual{dst, x}, unroll, func(ls streams) {
+	loopU(n, []GPVirtual{dst, x}, unroll(), func(ls streams) {
 		ls.store(f(ls.load(at(x))), at(dst))
 	})
 	end()
@@ -554,7 +568,7 @@ func lstmForward() {
 		"act and pre hold 4H elements, h and cPrev H. act may alias pre.")
 	a, c, h, p, cp := base("act"), base("c"), base("h"), base("pre"), base("cPrev")
 	n, hs, h3 := rowSizes("c")
-	loopU(n, []GPVirtual{a, c, h, p, cp}, unroll, func(ls streams) {
+	loopU(n, []GPVirtual{a, c, h, p, cp}, unroll(), func(ls streams) {
 		// Order chosen to keep few registers live: c = i·g, then += f·cPrev.
 		ig := sigmoidV(ls.load(gate(p, hs, h3, 0)))
 		ls.store(ig, gate(a, hs, h3, 0))
@@ -651,7 +665,7 @@ func gruForward() {
 		"act, xg and hg hold 3H elements, h and hPrev H.")
 	a, h, xg, hg, hp := base("act"), base("h"), base("xg"), base("hg"), base("hPrev")
 	n, hs, h3 := rowSizes("h")
-	loopU(n, []GPVirtual{a, h, xg, hg, hp}, unroll, func(ls streams) {
+	loopU(n, []GPVirtual{a, h, xg, hg, hp}, unroll(), func(ls streams) {
 		sum := func(k int) vecs {
 			t, u := ls.load(gate(xg, hs, h3, k)), ls.load(gate(hg, hs, h3, k))
 			t.each(func(i int) { VADDPS(u[i], t[i], t[i]) })
