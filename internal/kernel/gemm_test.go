@@ -371,11 +371,20 @@ func TestMicroKernelTwin(t *testing.T) {
 	}
 }
 
+// TestPackPanels checks the panel layout element by element, with the
+// AVX2 packers and (where the CPU has it) the AVX-512 ones.
 func TestPackPanels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, s := range [][2]int{{1, 1}, {7, 16}, {8, 17}, {300, 33}, {513, 50}, {16, 5}} {
+	hasZ := useAVX512
+	defer setAVX512(hasZ)
+	for _, s := range [][2]int{{1, 1}, {7, 16}, {8, 17}, {300, 33}, {513, 50}, {16, 5}, {24, 32}, {47, 48}, {64, 20}} {
 		k, n := s[0], s[1]
-		for _, tB := range []bool{false, true} {
+		for _, c := range [4]int{0, 1, 2, 3} {
+			tB, zmm := c&1 != 0, c&2 != 0
+			if zmm && !hasZ {
+				continue
+			}
+			setAVX512(zmm)
 			ldb := n + 2
 			rows := k
 			if tB {
@@ -407,7 +416,7 @@ func TestPackPanels(t *testing.T) {
 					q := j / 16
 					idx := l0*np*16 + q*kcp*16 + (l-l0)*16 + j%16
 					if math.Float32bits(got[idx]) != math.Float32bits(want) {
-						t.Fatalf("k%d n%d tB %v: B(%d,%d) packed %v want %v", k, n, tB, l, j, got[idx], want)
+						t.Fatalf("k%d n%d tB %v zmm %v: B(%d,%d) packed %v want %v", k, n, tB, zmm, l, j, got[idx], want)
 					}
 				}
 			}

@@ -146,7 +146,7 @@ func TestAsmZmmKernelsPresent(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(src)
-	for _, name := range []string{"sgemmKernelZ1x32", "sgemmKernelZ3x32", "sgemmKernelZ6x32", "sgemmKernelZ1x64", "sgemmKernelZ6x64", "fmaPeakZ"} {
+	for _, name := range []string{"sgemmKernelZ1x32", "sgemmKernelZ3x32", "sgemmKernelZ6x32", "sgemmKernelZ1x64", "sgemmKernelZ6x64", "sgemmPackBTZ", "fmaPeakZ"} {
 		i := strings.Index(text, "TEXT ·"+name+"(SB)")
 		if i < 0 {
 			t.Errorf("%s missing from gemm_amd64.s", name)

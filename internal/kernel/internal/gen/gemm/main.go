@@ -30,6 +30,7 @@ func main() {
 		}
 	}
 	packBT()
+	packBTZ()
 	packBN()
 	packAT()
 	gemvPanels()
@@ -317,6 +318,83 @@ func packBT() {
 	SUBQ(U8(8), kc)
 	JMP(LabelRef("packbt_loop"))
 	Label("packbt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packBTZ emits sgemmPackBTZ, the AVX-512 form of sgemmPackBT: per 16
+// rows l, it loads 16 columns of b as 16 zmm registers and transposes them
+// (unpack, 4×4 shuffles inside 128-bit blocks, then 4×4 transposes of the
+// blocks).
+func packBTZ() {
+	TEXT("sgemmPackBTZ", NOSPLIT, "func(kc int, b *float32, ldb int, dst *float32)")
+	Pragma("noescape")
+	Doc("sgemmPackBTZ sets dst[l*16+j] = b[j*ldb+l] for j < 16, l < kc with AVX-512; kc must be a multiple of 16 (and may be 0).")
+	kc := Load(Param("kc"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ldb)
+	ld3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ld3)
+	ld4 := GP64()
+	MOVQ(ldb, ld4)
+	SHLQ(U8(2), ld4)
+	Label("packbtz_loop")
+	CMPQ(kc, U8(16))
+	JL(LabelRef("packbtz_done"))
+	r := make([]reg.VecVirtual, 16)
+	p := GP64()
+	MOVQ(b, p)
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			ADDQ(ld4, p)
+		}
+		for i, m := range []Mem{{Base: p}, {Base: p, Index: ldb, Scale: 1}, {Base: p, Index: ldb, Scale: 2}, {Base: p, Index: ld3, Scale: 1}} {
+			r[4*g+i] = ZMM()
+			VMOVUPS(m, r[4*g+i])
+		}
+	}
+	t := make([]reg.VecVirtual, 16)
+	for i := 0; i < 8; i++ {
+		t[2*i], t[2*i+1] = ZMM(), ZMM()
+		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])
+		VUNPCKHPS(r[2*i+1], r[2*i], t[2*i+1])
+	}
+	// s[4g+c], block q: column 4q+c of rows 4g..4g+3.
+	s := make([]reg.VecVirtual, 16)
+	for g := 0; g < 4; g++ {
+		x0, x1, x2, x3 := t[4*g], t[4*g+1], t[4*g+2], t[4*g+3]
+		for i := 0; i < 4; i++ {
+			s[4*g+i] = ZMM()
+		}
+		VSHUFPS(U8(0x44), x2, x0, s[4*g+0])
+		VSHUFPS(U8(0xEE), x2, x0, s[4*g+1])
+		VSHUFPS(U8(0x44), x3, x1, s[4*g+2])
+		VSHUFPS(U8(0xEE), x3, x1, s[4*g+3])
+	}
+	// Row 4q+c of the result is block q of s[c], s[4+c], s[8+c], s[12+c].
+	for c := 0; c < 4; c++ {
+		u0, u1, u2, u3 := ZMM(), ZMM(), ZMM(), ZMM()
+		VSHUFF32X4(U8(0x44), s[4+c], s[c], u0)
+		VSHUFF32X4(U8(0xEE), s[4+c], s[c], u1)
+		VSHUFF32X4(U8(0x44), s[12+c], s[8+c], u2)
+		VSHUFF32X4(U8(0xEE), s[12+c], s[8+c], u3)
+		for q, src := range [][2]reg.VecVirtual{{u0, u2}, {u0, u2}, {u1, u3}, {u1, u3}} {
+			o := ZMM()
+			imm := U8(0x88)
+			if q%2 == 1 {
+				imm = U8(0xDD)
+			}
+			VSHUFF32X4(imm, src[1], src[0], o)
+			VMOVUPS(o, Mem{Base: dst, Disp: 64 * (4*q + c)})
+		}
+	}
+	ADDQ(U8(64), b)
+	ADDQ(U32(1024), dst)
+	SUBQ(U8(16), kc)
+	JMP(LabelRef("packbtz_loop"))
+	Label("packbtz_done")
 	VZEROUPPER()
 	RET()
 }
