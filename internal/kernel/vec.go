@@ -214,6 +214,28 @@ func SoftmaxRows(dst, x []float32, rows, cols int) {
 	}
 }
 
+// Max returns the largest x[i], or -Inf for an empty x; NaN entries are
+// skipped, as by the loop `if v > m { m = v }`.
+func Max(x []float32) float32 {
+	if useAVX2 {
+		return pick(maxAVX2, maxAVX512)(x)
+	}
+	return maxGeneric(x)
+}
+
+// ExpShift sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]
+// accumulated in float64: with m = [Max](x), the numerators of a softmax
+// row and their sum in one pass (a cross-entropy loss needs nothing else).
+// The summation order differs between implementations, which can change
+// the last bits of the sum. dst may alias x.
+func ExpShift(dst, x []float32, m float32) float64 {
+	checkLen("ExpShift dst", dst, len(x))
+	if useAVX2 {
+		return pick(expShiftAVX2, expShiftAVX512)(dst, x, m)
+	}
+	return expShiftGeneric(dst, x, m)
+}
+
 // LogSoftmaxRows writes the log-softmax of each row of x (rows×cols) into
 // dst (rows×cols, may alias x); see logSoftmaxRowsGeneric.
 func LogSoftmaxRows(dst, x []float32, rows, cols int) {

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/recur-ml/recur/internal/kernel"
 )
@@ -34,4 +35,18 @@ func ExampleSoftmaxRows() {
 	fmt.Printf("%.4f\n", p)
 	// Output:
 	// [0.0900 0.2447 0.6652 0.3333 0.3333 0.3333]
+}
+
+// The cross-entropy of one row of logits against class 2, from the row's
+// maximum and the sum of its shifted exponentials: loss = m + log Σ - x[2].
+func ExampleExpShift() {
+	x := []float32{1, 2, 3}
+	m := kernel.Max(x)
+	e := make([]float32, len(x))
+	sum := kernel.ExpShift(e, x, m)
+	fmt.Printf("max=%g e=%.4f sum=%.4f\n", m, e, sum)
+	fmt.Printf("loss=%.4f\n", float64(m)+math.Log(sum)-float64(x[2]))
+	// Output:
+	// max=3 e=[0.1353 0.3679 1.0000] sum=1.5032
+	// loss=0.4076
 }

@@ -177,18 +177,7 @@ func softmaxRowsGeneric(dst, x []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		xr := x[r*cols : r*cols+cols]
 		dr := dst[r*cols : r*cols+cols]
-		m := float32(math.Inf(-1))
-		for _, v := range xr {
-			if v > m {
-				m = v
-			}
-		}
-		var s float64
-		for j, v := range xr {
-			e := float32(math.Exp(float64(v - m)))
-			dr[j] = e
-			s += float64(e)
-		}
+		s := expShiftGeneric(dr, xr, maxGeneric(xr))
 		inv := float32(1 / s)
 		for j := range dr {
 			dr[j] *= inv
@@ -196,7 +185,28 @@ func softmaxRowsGeneric(dst, x []float32, rows, cols int) {
 	}
 }
 
-// logSoftmaxRowsGeneric: dst[r,j] = x[r,j] - max_r - log Σ_j exp(x[r,j]-max_r).
+// maxGeneric returns the largest x[i], -Inf for an empty x, skipping NaN.
+func maxGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// expShiftGeneric sets dst[i] = exp(x[i]-m) and returns Σ dst[i] in float64.
+func expShiftGeneric(dst, x []float32, m float32) float64 {
+	var s float64
+	for j, v := range x {
+		e := float32(math.Exp(float64(v - m)))
+		dst[j] = e
+		s += float64(e)
+	}
+	return s
+}
+
 func logSoftmaxRowsGeneric(dst, x []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		xr := x[r*cols : r*cols+cols]

@@ -199,6 +199,7 @@ func TestVectorKernelsPanicOnShortSlices(t *testing.T) {
 		{"LogSoftmaxRows", func() { LogSoftmaxRows(a, b, 3, 3) }},
 		{"Adam", func() { Adam(a, a, a, b, 0.9, 0.999, 1, 1, 1e-8) }},
 		{"AdamW", func() { AdamW(a, b, a, a, 0.9, 0.999, 1, 1, 1e-8, 1) }},
+		{"ExpShift", func() { ExpShift(b, a, 0) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,4 +359,57 @@ func TestAdam64FirstStep(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestMaxExpShiftMatchTwin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, n := range vecLens {
+		for _, off := range vecOffsets {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			x := randGuarded(rng, n, off, -30, 30)
+			var wantMax float32
+			var wantSum float64
+			want := make([]float32, n)
+			asTwin(func() {
+				wantMax = Max(x.s())
+				wantSum = ExpShift(want, x.s(), wantMax)
+			})
+			if n == 0 && !math.IsInf(float64(wantMax), -1) {
+				t.Fatalf("%s: twin Max = %g, want -Inf", name, wantMax)
+			}
+			for _, v := range x.s() {
+				if v > wantMax {
+					t.Fatalf("%s: twin Max = %g below element %g", name, wantMax, v)
+				}
+			}
+			eachWidth(func(width string) {
+				name := name + "/" + width
+				if !HasAsm() {
+					return
+				}
+				if got := Max(x.s()); got != wantMax {
+					t.Fatalf("%s: Max = %g, want %g", name, got, wantMax)
+				}
+				c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(n, 2)}}
+				var sum float64
+				got := c.run(t, name, func(o, in [][]float32) { sum = ExpShift(o[0], in[0], wantMax) })
+				compareSlices(t, name+" ExpShift", got[0], want, expRelTol)
+				if math.Abs(sum-wantSum) > 1e-6*wantSum {
+					t.Fatalf("%s: ExpShift sum = %.9g, want %.9g", name, sum, wantSum)
+				}
+			})
+		}
+	}
+	// NaN is skipped by Max; a row of NaN gives -Inf.
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		x    []float32
+		want float32
+	}{{[]float32{nan, 2, nan, -1}, 2}, {[]float32{nan, nan}, float32(math.Inf(-1))}} {
+		vecImpls(t, func(t *testing.T, impl string) {
+			if got := Max(tc.x); got != tc.want {
+				t.Fatalf("Max(%v) = %g, want %g", tc.x, got, tc.want)
+			}
+		})
+	}
 }
