@@ -58,6 +58,7 @@ type Seq2Seq struct {
 	drop               *Dropout
 	hd                 int      // decoder hidden size D·H
 	params             []*Param // named once, at construction
+	decRun             *CellRun // the decoder's steps in training (see CellRun)
 }
 
 // RNGs returns every generator the model draws dropout masks from (the
@@ -193,7 +194,10 @@ func (m *Seq2Seq) Step(tp *Tape, enc *Encoded, prev []int, s DecoderState) (logi
 // attentional vector (B, D·H) that Out projects to the logits.
 func (m *Seq2Seq) decode(tp *Tape, enc *Encoded, prev []int, s DecoderState) (out, weights *Var, next DecoderState) {
 	e := m.drop.Forward(tp, m.TgtEmbed.Forward(tp, prev))
-	h, c := m.Decoder.Forward(tp, Concat(tp, -1, e, s.Feed), s.H, s.C)
+	if m.decRun == nil || m.decRun.cell != &m.Decoder.core {
+		m.decRun = NewCellRun(m.Decoder)
+	}
+	h, c := m.decRun.Step(tp, Concat(tp, -1, e, s.Feed), s.H, s.C)
 	ctx, w := m.Attention.Attend(tp, h, enc.Keys, enc.Proj, enc.Mask)
 	feed := Tanh(tp, m.Combine.Forward(tp, Concat(tp, -1, ctx, h)))
 	return m.drop.Forward(tp, feed), w, DecoderState{H: h, C: c, Feed: feed}
