@@ -54,3 +54,37 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+type markTask struct{ hits [5]atomicCounter }
+
+type atomicCounter struct{ n atomic.Int32 }
+
+func (m *markTask) RunPart(p int) { m.hits[p].n.Add(1) }
+
+// TestParallel checks that Parallel runs every part exactly once, with
+// the team and without (one thread), and allocates nothing.
+func TestParallel(t *testing.T) {
+	defer SetThreads(Threads())
+	for _, threads := range []int{1, 2} {
+		SetThreads(threads)
+		for parts := 0; parts <= 5; parts++ {
+			var m markTask
+			for rep := 0; rep < 100; rep++ {
+				Parallel(parts, &m)
+			}
+			for p := range m.hits {
+				want := int32(0)
+				if p < parts {
+					want = 100
+				}
+				if got := m.hits[p].n.Load(); got != want {
+					t.Errorf("threads %d, parts %d: part %d ran %d times, want %d", threads, parts, p, got, want)
+				}
+			}
+		}
+	}
+	var m markTask
+	if n := testing.AllocsPerRun(100, func() { Parallel(2, &m) }); n != 0 && !raceEnabled {
+		t.Errorf("Parallel allocates %v times per call", n)
+	}
+}
