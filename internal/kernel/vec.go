@@ -9,7 +9,8 @@ import "math"
 // internal/gen/vec) or to the pure-Go twins in vec_generic.go. Where the
 // CPU has AVX-512 (useAVX512) the compute-bound kernels (activations, the
 // fused LSTM/GRU gates, the softmax row passes, Adam) run their ZMM
-// versions, 16 lanes at a time, chosen by pick.
+// versions, 16 lanes at a time, chosen by pick, and so do Axpy, Scal, Dot
+// and SumSq.
 //
 // Accuracy of the assembly: exp has a relative error below 4e-7 (about 3
 // ulp) for normal results; sigmoid and tanh are within 5e-7 absolute of the
@@ -65,7 +66,7 @@ func unary(what string, dst, x []float32, asm, twin func(dst, x []float32)) {
 func Axpy(alpha float32, x, y []float32) {
 	checkLen("Axpy y", y, len(x))
 	if useAVX2 {
-		axpyAVX2(alpha, x, y)
+		pick(axpyAVX2, axpyAVX512)(alpha, x, y)
 		return
 	}
 	axpyGeneric(alpha, x, y)
@@ -77,7 +78,7 @@ func Axpy(alpha float32, x, y []float32) {
 func Dot(x, y []float32) float32 {
 	checkLen("Dot y", y, len(x))
 	if useAVX2 {
-		return dotAVX2(x, y)
+		return pick(dotAVX2, dotAVX512)(x, y)
 	}
 	return dotGeneric(x, y)
 }
@@ -85,7 +86,7 @@ func Dot(x, y []float32) float32 {
 // Scal sets x[i] *= alpha.
 func Scal(alpha float32, x []float32) {
 	if useAVX2 {
-		scalAVX2(alpha, x)
+		pick(scalAVX2, scalAVX512)(alpha, x)
 		return
 	}
 	scalGeneric(alpha, x)
@@ -94,7 +95,7 @@ func Scal(alpha float32, x []float32) {
 // SumSq returns Σ x[i]² accumulated in float64.
 func SumSq(x []float32) float64 {
 	if useAVX2 {
-		return sumSqAVX2(x)
+		return pick(sumSqAVX2, sumSqAVX512)(x)
 	}
 	return sumSqGeneric(x)
 }

@@ -5629,6 +5629,43 @@ done34:
 	VZEROUPPER
 	RET
 
+// func axpyAVX512(alpha float32, x []float32, y []float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
+	MOVSS        alpha+0(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+8(FP), AX
+	MOVQ         y_base+32(FP), CX
+	MOVQ         x_len+16(FP), DX
+
+loop35:
+	CMPQ    DX, $0x10
+	JL      tail35
+	VMOVUPS (AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS (CX), Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     loop35
+
+tail35:
+	TESTQ     DX, DX
+	JZ        done35
+	LEAQ      vecTailKMask<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (CX)
+
+done35:
+	VZEROUPPER
+	RET
+
 // func scalAVX512(alpha float32, x []float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·scalAVX512(SB), NOSPLIT, $0-32
@@ -5637,27 +5674,132 @@ TEXT ·scalAVX512(SB), NOSPLIT, $0-32
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 
-loop35:
+loop36:
 	CMPQ    CX, $0x10
-	JL      tail35
+	JL      tail36
 	VMOVUPS (AX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop35
+	JMP     loop36
 
-tail35:
+tail36:
 	TESTQ     CX, CX
-	JZ        done35
+	JZ        done36
 	LEAQ      vecTailKMask<>+0(SB), DX
 	KMOVW     (DX)(CX*2), K1
 	VMOVUPS.Z (AX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done35:
+done36:
 	VZEROUPPER
+	RET
+
+// func dotAVX512(x []float32, y []float32) float32
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·dotAVX512(SB), NOSPLIT, $0-52
+	MOVQ   x_base+0(FP), AX
+	MOVQ   y_base+24(FP), CX
+	MOVQ   x_len+8(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+loop37:
+	CMPQ          DX, $0x10
+	JL            tail37
+	VMOVUPS       (AX), Z2
+	VMOVUPS       (CX), Z3
+	VCVTPS2PD     Y2, Z4
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VFMADD231PD   Z4, Z5, Z0
+	VFMADD231PD   Z2, Z3, Z1
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	SUBQ          $0x00000010, DX
+	JMP           loop37
+
+tail37:
+	TESTQ         DX, DX
+	JZ            done37
+	LEAQ          vecTailKMask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z2
+	VMOVUPS.Z     (CX), K1, Z3
+	VCVTPS2PD     Y2, Z4
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VFMADD231PD   Z4, Z5, Z0
+	VFMADD231PD   Z2, Z3, Z1
+
+done37:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPD        X0, X1, X0
+	VHADDPD       X0, X0, X0
+	VCVTSD2SS     X0, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+48(FP)
+	RET
+
+// func sumSqAVX512(x []float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumSqAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x_base+0(FP), AX
+	MOVQ   x_len+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+loop38:
+	CMPQ          CX, $0x10
+	JL            tail38
+	VMOVUPS       (AX), Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     Y2, Z5
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VFMADD231PD   Z3, Z5, Z0
+	VFMADD231PD   Z4, Z2, Z1
+	ADDQ          $0x00000040, AX
+	SUBQ          $0x00000010, CX
+	JMP           loop38
+
+tail38:
+	TESTQ         CX, CX
+	JZ            done38
+	LEAQ          vecTailKMask<>+0(SB), DX
+	KMOVW         (DX)(CX*2), K1
+	VMOVUPS.Z     (AX), K1, Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     Y2, Z5
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VFMADD231PD   Z3, Z5, Z0
+	VFMADD231PD   Z4, Z2, Z1
+
+done38:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPD        X0, X1, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
 	RET
 
 // func maxAVX512(x []float32) float32
@@ -5667,25 +5809,25 @@ TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS vecNegInf<>+0(SB), Z0
 
-loop36:
+loop39:
 	CMPQ    CX, $0x10
-	JL      tail36
+	JL      tail39
 	VMOVUPS (AX), Z1
 	VMAXPS  Z0, Z1, Z0
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop36
+	JMP     loop39
 
-tail36:
+tail39:
 	TESTQ        CX, CX
-	JZ           done36
+	JZ           done39
 	LEAQ         vecTailKMask<>+0(SB), DX
 	KMOVW        (DX)(CX*2), K1
 	VBROADCASTSS vecNegInf<>+0(SB), Z1
 	VMOVUPS      (AX), K1, Z1
 	VMAXPS       Z0, Z1, Z0
 
-done36:
+done39:
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VMAXPS        Y0, Y1, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -5709,9 +5851,9 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
 	VXORPS       Z1, Z1, Z1
 	VXORPS       Z2, Z2, Z2
 
-loop37:
+loop40:
 	CMPQ              DX, $0x10
-	JL                tail37
+	JL                tail40
 	VMOVUPS           (CX), Z3
 	VSUBPS            Z0, Z3, Z3
 	VBROADCASTSS      vecExpHi<>+0(SB), Z4
@@ -5750,11 +5892,11 @@ loop37:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop37
+	JMP               loop40
 
-tail37:
+tail40:
 	TESTQ             DX, DX
-	JZ                done37
+	JZ                done40
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z3
@@ -5794,7 +5936,7 @@ tail37:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z3, Z2, Z2
 
-done37:
+done40:
 	VADDPD        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPD        Y0, Y1, Y0
@@ -5815,9 +5957,9 @@ TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
 	VXORPS       Z1, Z1, Z1
 	VXORPS       Z2, Z2, Z2
 
-loop38:
+loop41:
 	CMPQ              CX, $0x10
-	JL                tail38
+	JL                tail41
 	VMOVUPS           (AX), Z3
 	VSUBPS            Z0, Z3, Z3
 	VBROADCASTSS      vecExpHi<>+0(SB), Z4
@@ -5854,11 +5996,11 @@ loop38:
 	VADDPD            Z4, Z2, Z2
 	ADDQ              $0x00000040, AX
 	SUBQ              $0x00000010, CX
-	JMP               loop38
+	JMP               loop41
 
-tail38:
+tail41:
 	TESTQ             CX, CX
-	JZ                done38
+	JZ                done41
 	LEAQ              vecTailKMask<>+0(SB), DX
 	KMOVW             (DX)(CX*2), K1
 	VMOVUPS.Z         (AX), K1, Z3
@@ -5897,7 +6039,7 @@ tail38:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z3, Z2, Z2
 
-done38:
+done41:
 	VADDPD        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPD        Y0, Y1, Y0
@@ -5917,27 +6059,27 @@ TEXT ·addConstAVX512(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 
-loop39:
+loop42:
 	CMPQ    DX, $0x10
-	JL      tail39
+	JL      tail42
 	VMOVUPS (CX), Z1
 	VADDPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     loop39
+	JMP     loop42
 
-tail39:
+tail42:
 	TESTQ     DX, DX
-	JZ        done39
+	JZ        done42
 	LEAQ      vecTailKMask<>+0(SB), BX
 	KMOVW     (BX)(DX*2), K1
 	VMOVUPS.Z (CX), K1, Z1
 	VADDPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done39:
+done42:
 	VZEROUPPER
 	RET
 
@@ -5966,9 +6108,9 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-128
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop40:
+loop43:
 	CMPQ    SI, $0x10
-	JL      tail40
+	JL      tail43
 	VMOVUPS (CX), Z8
 	VMOVUPS (DX), Z9
 	VMULPS  Z0, Z9, Z9
@@ -5995,11 +6137,11 @@ loop40:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     loop40
+	JMP     loop43
 
-tail40:
+tail43:
 	TESTQ     SI, SI
-	JZ        done40
+	JZ        done43
 	LEAQ      vecTailKMask<>+0(SB), DI
 	KMOVW     (DI)(SI*2), K1
 	VMOVUPS.Z (CX), K1, Z8
@@ -6024,7 +6166,7 @@ tail40:
 	VSUBPS    Z9, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-done40:
+done43:
 	VZEROUPPER
 	RET
 
@@ -6055,9 +6197,9 @@ TEXT ·adam64AVX512(SB), NOSPLIT, $0-192
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop41:
+loop44:
 	CMPQ      SI, $0x08
-	JL        tail41
+	JL        tail44
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -6089,11 +6231,11 @@ loop41:
 	ADDQ      $0x20, DX
 	ADDQ      $0x20, BX
 	SUBQ      $0x08, SI
-	JMP       loop41
+	JMP       loop44
 
-tail41:
+tail44:
 	TESTQ       SI, SI
-	JZ          done41
+	JZ          done44
 	LEAQ        vecTailKMask<>+0(SB), DI
 	KMOVW       (DI)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -6123,7 +6265,7 @@ tail41:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done41:
+done44:
 	VZEROUPPER
 	RET
 
@@ -6155,9 +6297,9 @@ TEXT ·adam64AMSGradAVX512(SB), NOSPLIT, $0-192
 	MOVQ         p_len+8(FP), SI
 	MOVQ         vmax_base+96(FP), DI
 
-loop42:
+loop45:
 	CMPQ      SI, $0x08
-	JL        tail42
+	JL        tail45
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -6194,11 +6336,11 @@ loop42:
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, DI
 	SUBQ      $0x08, SI
-	JMP       loop42
+	JMP       loop45
 
-tail42:
+tail45:
 	TESTQ       SI, SI
-	JZ          done42
+	JZ          done45
 	LEAQ        vecTailKMask<>+0(SB), R8
 	KMOVW       (R8)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -6232,6 +6374,6 @@ tail42:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done42:
+done45:
 	VZEROUPPER
 	RET

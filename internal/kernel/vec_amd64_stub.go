@@ -62,12 +62,12 @@ func axpyAVX2(alpha float32, x []float32, y []float32)
 //go:noescape
 func scalAVX2(alpha float32, x []float32)
 
-// dotAVX2 returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (8 partial sums).
+// dotAVX2 returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (one partial sum per lane).
 //
 //go:noescape
 func dotAVX2(x []float32, y []float32) float32
 
-// sumSqAVX2 returns Σ float64(x[i])², accumulated in float64 (8 partial sums).
+// sumSqAVX2 returns Σ float64(x[i])², accumulated in float64 (one partial sum per lane).
 //
 //go:noescape
 func sumSqAVX2(x []float32) float64
@@ -196,10 +196,25 @@ func gruForwardRowAVX512(act []float32, h []float32, xg []float32, hg []float32,
 //go:noescape
 func gruBackwardRowAVX512(dxg []float32, dhg []float32, dhPrev []float32, act []float32, hg []float32, hPrev []float32, dh []float32)
 
+// axpyAVX512 sets y[i] += alpha*x[i] for i < len(x) (product rounded, then sum: no FMA).
+//
+//go:noescape
+func axpyAVX512(alpha float32, x []float32, y []float32)
+
 // scalAVX512 sets x[i] *= alpha.
 //
 //go:noescape
 func scalAVX512(alpha float32, x []float32)
+
+// dotAVX512 returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (one partial sum per lane).
+//
+//go:noescape
+func dotAVX512(x []float32, y []float32) float32
+
+// sumSqAVX512 returns Σ float64(x[i])², accumulated in float64 (one partial sum per lane).
+//
+//go:noescape
+func sumSqAVX512(x []float32) float64
 
 // maxAVX512 returns the largest x[i] (-Inf for an empty x), skipping NaN like
 // the loop `if v > m { m = v }`.

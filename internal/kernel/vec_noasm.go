@@ -66,3 +66,6 @@ func adam64AVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize
 func adam64AMSGradAVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
 	noAsm()
 }
+func axpyAVX512(alpha float32, x, y []float32) { noAsm() }
+func dotAVX512(x, y []float32) float32         { noAsm(); return 0 }
+func sumSqAVX512(x []float32) float64          { noAsm(); return 0 }

@@ -23,15 +23,22 @@ const (
 )
 
 // vecImpls runs f once per available implementation ("twin", and "asm"
-// when the assembly is in use), restoring the dispatch flag afterwards.
+// when the assembly is in use: as subtests asm-zmm with the AVX-512
+// kernels where the CPU has them, and asm with the AVX2 ones), restoring
+// the dispatch flags afterwards.
 func vecImpls(t *testing.T, f func(t *testing.T, impl string)) {
 	t.Helper()
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
+	saved, saved512 := useAVX2, useAVX512
+	defer func() { useAVX2, useAVX512 = saved, saved512 }()
 	useAVX2 = false
 	t.Run("twin", func(t *testing.T) { f(t, "twin") })
 	if saved {
 		useAVX2 = true
+		if saved512 {
+			useAVX512 = true
+			t.Run("asm-zmm", func(t *testing.T) { f(t, "asm") })
+		}
+		useAVX512 = false
 		t.Run("asm", func(t *testing.T) { f(t, "asm") })
 	}
 }

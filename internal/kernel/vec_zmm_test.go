@@ -235,3 +235,35 @@ func TestZMMAdamExact(t *testing.T) {
 		}
 	}
 }
+
+// TestZMMBlas1 checks Axpy and Scal bit for bit, and the float64 sums of
+// Dot and SumSq (which only change summation order) to 1e-15 relative of
+// the sum of magnitudes.
+func TestZMMBlas1(t *testing.T) {
+	zmmOnly(t)
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, n := range zmmLens {
+		for _, off := range vecOffsets {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			x, y := specialGuarded(rng, n, off, -2, 2), randGuarded(rng, n, (off+1)%4, -2, 2)
+			c := gateCase{in: []*guarded{x}, out: []*guarded{y}}
+			c.compareWidths(t, "Axpy "+name, func(o, in [][]float32) { Axpy(-0.75, in[0], o[0]) })
+			c.compareWidths(t, "Scal "+name, func(o, in [][]float32) { Scal(1.5, o[0]) })
+			a, b := randGuarded(rng, n, off, -2, 2), randGuarded(rng, n, (off+3)%4, -2, 2)
+			var abs, sq float64
+			for i, v := range a.s() {
+				abs += math.Abs(float64(v) * float64(b.s()[i]))
+				sq += float64(v) * float64(v)
+			}
+			if dz, dy := dotAVX512(a.s(), b.s()), dotAVX2(a.s(), b.s()); math.Abs(float64(dz)-float64(dy)) > 1e-7*abs {
+				t.Fatalf("Dot %s: zmm %.9g, ymm %.9g", name, dz, dy)
+			}
+			if sz, sy := sumSqAVX512(a.s()), sumSqAVX2(a.s()); math.Abs(sz-sy) > 1e-15*sq {
+				t.Fatalf("SumSq %s: zmm %.17g, ymm %.17g", name, sz, sy)
+			}
+			for _, g := range []*guarded{a, b} {
+				g.check(t, "Dot/SumSq "+name)
+			}
+		}
+	}
+}

@@ -153,10 +153,13 @@ func kname(base string) string {
 }
 
 // kernels emits the kernels of the current width. The AVX-512 set holds
-// the compute-bound ones; each performs per lane exactly the operations of
-// its AVX2 version, so both give bit-identical elementwise results (the
-// reductions, max and the float64 sums of expShift and sumExpShift, keep
-// 16 partial results instead of 8).
+// those that measured faster on ZMM (the compute-bound ones, and axpy,
+// scal, dot and sumSq at cache-resident sizes; relu, the activation
+// backwards, softmaxBackwardRow, addTo and mulTo did not clearly gain and
+// stay AVX2 only). Each performs per lane exactly the operations of its
+// AVX2 version, so both give bit-identical elementwise results; the
+// reductions (max, and the float64 sums of dot, sumSq, expShift and
+// sumExpShift) keep 16 partial results instead of 8.
 func kernels() {
 	unary(kname("exp"), "dst[i] = exp(x[i])", expV)
 	unary(kname("sigmoid"), "dst[i] = 1/(1+exp(-x[i]))", sigmoidV)
@@ -166,14 +169,10 @@ func kernels() {
 	lstmBackward(false)
 	gruForward()
 	gruBackward()
-	if !wide {
-		axpy()
-	}
+	axpy()
 	scal()
-	if !wide {
-		dot()
-		sumSq()
-	}
+	dot()
+	sumSq()
 	maxRow()
 	expShift(true)
 	expShift(false)
@@ -819,7 +818,7 @@ func zeros() VecVirtual {
 func dot() {
 	TEXT(kname("dot"), NOSPLIT, "func(x, y []float32) float32")
 	Pragma("noescape")
-	Doc(kname("dot") + " returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (8 partial sums).")
+	Doc(kname("dot") + " returns Σ x[i]*y[i] for i < len(x), accumulated in float64 (one partial sum per lane).")
 	x, y, n := base("x"), base("y"), length("x")
 	a0, a1 := zeros(), zeros()
 	loop(n, []GPVirtual{x, y}, func(l lanes) {
@@ -835,7 +834,7 @@ func dot() {
 func sumSq() {
 	TEXT(kname("sumSq"), NOSPLIT, "func(x []float32) float64")
 	Pragma("noescape")
-	Doc(kname("sumSq") + " returns Σ float64(x[i])², accumulated in float64 (8 partial sums).")
+	Doc(kname("sumSq") + " returns Σ float64(x[i])², accumulated in float64 (one partial sum per lane).")
 	x, n := base("x"), length("x")
 	a0, a1 := zeros(), zeros()
 	loop(n, []GPVirtual{x}, func(l lanes) {
