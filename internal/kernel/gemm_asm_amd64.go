@@ -57,10 +57,6 @@ func microKernel2(mr, kc int, a []float32, rsa, csa int, b []float32, pstride in
 	}
 }
 
-// zPanels is the widest group of panels the AVX-512 micro-kernels take at
-// once (see blockZ): 4, an mr×64 tile.
-var zPanels = 4
-
 // microKernelZ computes an mr×16np tile (np = 2 or 4, 1 <= mr <= 6,
 // kc >= 1) with the AVX-512 micro-kernels, from np panels pstride floats
 // apart: microKernel on b[p*pstride:] into c[16*p:], p < np, with the same

@@ -16,9 +16,6 @@ func microKernel2(mr, kc int, a []float32, rsa, csa int, b []float32, pstride in
 	microKernelGo(mr, kc, a, rsa, csa, b[pstride:], c[16:], ldc, alpha, accum)
 }
 
-// zPanels is unused without the assembly (useAVX512 is false).
-var zPanels = 4
-
 func microKernelZ(np, mr, kc int, a []float32, rsa, csa int, b []float32, pstride int, c []float32, ldc int, alpha float32, accum bool) {
 	checkTile(mr, kc, a, rsa, csa, b[min((np-1)*pstride, len(b)):], c[min(16*(np-1), len(c)):], ldc)
 	microKernelZGo(np, mr, kc, a, rsa, csa, b, pstride, c, ldc, alpha, accum)
