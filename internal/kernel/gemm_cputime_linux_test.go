@@ -78,3 +78,46 @@ func BenchmarkSgemmCPU(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmISACPU is BenchmarkSgemmISA on one thread in CPU time:
+// SgemmISACPU/<ymm|zmm>/<layout|packed>/m<M>n<N>k<K>, with the FMA peak of
+// each width as SgemmISACPU/<ymm|zmm>/peak.
+func BenchmarkSgemmISACPU(b *testing.B) {
+	defer SetThreads(0)
+	SetThreads(1)
+	if !useAVX2 || !useAVX512 {
+		b.Skip("no AVX-512 kernels on this CPU or build")
+	}
+	for _, isa := range []string{"ymm", "zmm"} {
+		zmm := isa == "zmm"
+		b.Run(isa+"/peak", func(b *testing.B) {
+			defer setAVX512(setAVX512(zmm))
+			const iters = 1 << 14
+			cpuLoop(b, 192*iters, func() { fmaProbe(iters) })
+		})
+		for _, s := range zmmShapes {
+			m, n, k := s[0], s[1], s[2]
+			a, bb, c := benchMatrices(m, n, k)
+			flops := 2 * float64(m) * float64(n) * float64(k)
+			for _, lay := range []string{"NN", "NT", "TN", "TT", "packed"} {
+				tA, tB := lay[0] == 'T', lay[1] == 'T' || lay == "packed"
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				f := func() { Sgemm(tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n) }
+				if lay == "packed" {
+					p := NewPackedB(true, k, n, bb, ldb)
+					f = func() { SgemmPacked(false, m, 1, a, lda, p, 0, c, n) }
+				}
+				b.Run(fmt.Sprintf("%s/%s/m%dn%dk%d", isa, lay, m, n, k), func(b *testing.B) {
+					defer setAVX512(setAVX512(zmm))
+					cpuLoop(b, flops, f)
+				})
+			}
+		}
+	}
+}
