@@ -235,11 +235,59 @@ type dirRec struct {
 type layerRec struct {
 	x    []float32 // (N, in) packed input as the layer saw it
 	mask []float32 // dropout (k>0) or variational input dropout (k=0) mask
-	dirs []*dirRec
+	dirs []dirRec
 }
 
+// rnnRecord is what a training forward keeps for its backward. It lives
+// in the forward's arena (floatArena.record) and is reused with it, so a
+// training loop allocates none: the arena goes back to the layer's free
+// list when Backward has run. An inference call uses only its plan.
+type rnnRecord struct {
+	r    *rnnCore
+	tp   *Tape
+	ws   *floatArena
+	p    seqPlan
+	x    *Var
+	h0   *State
+	out  *Var
+	st   *State
+	lrec []layerRec
+}
+
+// Backward is the tape op of a training forward: it runs the backward and
+// returns the arena to the layer.
+func (rec *rnnRecord) Backward() {
+	r, ws := rec.r, rec.ws
+	r.backward(rec)
+	rec.tp, rec.x, rec.h0, rec.out, rec.st = nil, nil, nil, nil, nil
+	r.arenas.put(ws)
+}
+
+// layers returns rec.lrec with L layers of D cleared directions, reusing
+// its slices.
+func (rec *rnnRecord) layers(L, D int) []layerRec {
+	if cap(rec.lrec) < L {
+		rec.lrec = make([]layerRec, L)
+	}
+	rec.lrec = rec.lrec[:L]
+	for k := range rec.lrec {
+		lr := &rec.lrec[k]
+		if cap(lr.dirs) < D {
+			lr.dirs = make([]dirRec, D)
+		}
+		lr.dirs = lr.dirs[:D]
+		clear(lr.dirs)
+		lr.x, lr.mask = nil, nil
+	}
+	return rec.lrec
+}
+
+// forward runs the layer (see LSTM.Forward). With a tape the output and
+// state Vars, their buffers and the State are the tape's (valid until its
+// next step; State.Detach copies); with a nil tape they are fresh and the
+// caller's.
 func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
-	name := r.kind.String()
+	name := r.kind
 	if x == nil || x.Value == nil || len(x.Value.Shape) != 3 || x.Value.Shape[2] != r.in {
 		var s []int
 		if x != nil && x.Value != nil {
@@ -264,16 +312,15 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 			panic(fmt.Sprintf("nn: %s.Forward: h0.C must be (%d, %d, %d) for an LSTM, nil otherwise", name, L*D, B, H))
 		}
 	}
-	p := newSeqPlan(name+".Forward", T, B, lengths)
-	N := p.N
 	training := tp.Training()
-	var ws *floatArena
-	if tp != nil {
-		ws = r.arenas.get()
-	} else {
-		ws = r.arenas.get()
+	ws := r.arenas.get()
+	if tp == nil {
 		defer r.arenas.put(ws)
 	}
+	rec := ws.record()
+	p := &rec.p
+	p.reset(r.kind, T, B, lengths)
+	N := p.N
 
 	// The results come from the tape's arena when there is a tape (valid
 	// until the tape's next step; State.Detach copies), so a training loop
@@ -298,9 +345,9 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		X = ws.takeRaw(N * r.in)
 		p.gather(X, x.Value.Data, r.in, r.batchFirst)
 	}
-	var lrec []*layerRec
+	var lrec []layerRec
 	if tp != nil {
-		lrec = make([]*layerRec, L)
+		lrec = rec.layers(L, D)
 	}
 	var mask []float32
 	if training && r.inDrop > 0 {
@@ -313,7 +360,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	for k := 0; k < L; k++ {
 		in := r.w[k][0].in
 		if tp != nil {
-			lrec[k] = &layerRec{x: X, mask: mask, dirs: make([]*dirRec, D)}
+			lrec[k].x, lrec[k].mask = X, mask
 		}
 		if k == L-1 && direct {
 			Y = out.Data
@@ -335,8 +382,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 			}
 			var dr *dirRec
 			if tp != nil {
-				dr = &dirRec{}
-				lrec[k].dirs[d] = dr
+				dr = &lrec[k].dirs[d]
 			}
 			r.runDir(ws, p, &r.w[k][d], d, X, in, Y, D*Ho, d*Ho, hc, cc, dr, training)
 			p.scatterRows(hn.Data[s*B*Ho:(s+1)*B*Ho], hc, Ho, false)
@@ -358,18 +404,18 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	if !direct {
 		p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
 	}
-	outV := NewVar(out)
-	st := &State{H: NewVar(hn)}
+	outV := tp.Var(out)
+	st := NewRecord[State](tp)
+	st.H = tp.Var(hn)
 	if lstm {
-		st.C = NewVar(cn)
+		st.C = tp.Var(cn)
 	}
 	if tp == nil {
 		return outV, st
 	}
-	tp.Add(func() {
-		r.backward(tp, p, x, h0, outV, st, lrec)
-		r.arenas.put(ws)
-	})
+	rec.r, rec.tp, rec.ws = r, tp, ws
+	rec.x, rec.h0, rec.out, rec.st = x, h0, outV, st
+	tp.AddOp(rec)
 	return outV, st
 }
 
@@ -451,9 +497,13 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		}
 	}
 	split := dr == nil && r.canSplitB1(B, training)
-	if split && N > 1 {
-		r.projectSplit(ws, X, in, w.wih.Value.Data, XW, N)
-	} else if B == 1 && 2*N*G*in > soloGemmFlops {
+	if split {
+		r.prepareSplit(ws, w.whh.Value.Data, X, in, w.wih.Value.Data, XW, N)
+	}
+	switch {
+	case split && N >= 2:
+		// prepareSplit has computed it.
+	case B == 1 && 2*N*G*in > soloGemmFlops:
 		// A batch of one is a chain of single-core GEMVs; a projection big
 		// enough to wake the kernel's worker team costs more in the wake
 		// (and the worker's spin competing with the chain) than the split
@@ -465,7 +515,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			m := min(rows, N-r0)
 			kernel.SgemmPacked(false, m, 1, X[r0*in:], in, pw, beta, XW[r0*G:], G)
 		}
-	} else {
+	default:
 		kernel.Sgemm(false, true, N, G, in, 1, X, in, w.wih.Value.Data, in, beta, XW, G)
 	}
 
@@ -491,11 +541,10 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		r.runSplitB1(ws, p, whh, bias, XW, d, Y, ldy, yoff, hc, cc)
 		return
 	}
-	var pk *kernel.PackedB
-	if B > 1 {
-		pk = ws.packed()
-		pk.Pack(true, Ho, G, whh, Ho)
-	}
+	// W_hh packed once: a batch of one then runs the panel GEMV, which
+	// streams the packed operand without the row-dot reductions.
+	pk := ws.packed()
+	pk.Pack(true, Ho, G, whh, Ho)
 	zo := training && r.zoneout > 0
 	if dr != nil {
 		dr.whh = whh
@@ -664,9 +713,11 @@ func zoneMask(rng *tensor.RNG, z []float32, p float64) {
 	}
 }
 
-// backward is the tape closure of forward. The gradients of x and h0 come
-// from the tape's arena (tp.Grad), as every other layer's input gradients.
-func (r *rnnCore) backward(tp *Tape, p *seqPlan, x *Var, h0 *State, outV *Var, st *State, lrec []*layerRec) {
+// backward is the backward of forward, from its record. The gradients of
+// x and h0 come from the tape's arena (tp.Grad), as every other layer's
+// input gradients.
+func (r *rnnCore) backward(rec *rnnRecord) {
+	tp, p, x, h0, outV, st, lrec := rec.tp, &rec.p, rec.x, rec.h0, rec.out, rec.st, rec.lrec
 	H, Ho, D, L, B, N := r.hidden, r.ho(), r.dirs, r.layers, p.B, p.N
 	lstm := r.kind == kindLSTM
 	ws := r.arenas.get()
@@ -682,7 +733,7 @@ func (r *rnnCore) backward(tp *Tape, p *seqPlan, x *Var, h0 *State, outV *Var, s
 		}
 	}
 	for k := L - 1; k >= 0; k-- {
-		lr := lrec[k]
+		lr := &lrec[k]
 		in := r.w[k][0].in
 		var dX []float32
 		inPlace := k == 0 && direct && lr.mask == nil
@@ -704,7 +755,7 @@ func (r *rnnCore) backward(tp *Tape, p *seqPlan, x *Var, h0 *State, outV *Var, s
 					p.gatherRows(dcc, st.C.Grad.Data[s*B*H:(s+1)*B*H], H)
 				}
 			}
-			r.backDir(ws, p, &r.w[k][d], d, lr.dirs[d], lr.x, in, dY, D*Ho, d*Ho, dX, dhc, dcc)
+			r.backDir(ws, p, &r.w[k][d], d, &lr.dirs[d], lr.x, in, dY, D*Ho, d*Ho, dX, dhc, dcc)
 			if h0 != nil {
 				p.scatterRows(tp.Grad(h0.H).Data[s*B*Ho:(s+1)*B*Ho], dhc, Ho, true)
 				if h0.C != nil {

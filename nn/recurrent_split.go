@@ -39,8 +39,18 @@ func (r *rnnCore) canSplitB1(B int, training bool) bool {
 }
 
 // lstmSplit is the state of a batch-of-one LSTM direction split over two
-// threads; RunPart(p) runs step s for the units of part p.
+// threads; RunPart(p) runs the current phase for the units of part p.
 type lstmSplit struct {
+	splitStep
+	// pk[p] holds op(B) = the rows of W_hh for part p's units, gate block
+	// after gate block, transposed and packed: one panel GEMV per step.
+	// It and wbuf keep their memory from call to call.
+	pk   [2]kernel.PackedB
+	wbuf [2][]float32
+}
+
+// splitStep is the per-call part of lstmSplit.
+type splitStep struct {
 	H, h1 int
 	whh   []float32    // (4H, H)
 	xw    []float32    // (N, 4H) input projection
@@ -51,11 +61,12 @@ type lstmSplit struct {
 	cnew  [2][]float32 // per part: new c of its units
 	o, s  int          // packed row of step s, step
 
-	// The input projection, when project is set: XW (N, 4H) = X (N, in)
-	// · W_ihᵀ, each part computing the columns of its units.
-	project bool
-	x, wih  []float32
-	n, in   int
+	// prepare, when set, makes RunPart pack part p's rows of W_hh into
+	// pk[p] and, when project is also set, compute the input projection
+	// XW (N, 4H) = X (N, in) · W_ihᵀ for the columns of its units.
+	prepare, project bool
+	x, wih           []float32
+	n, in            int
 }
 
 // units returns the hidden units [u0, u1) of part p.
@@ -72,7 +83,19 @@ func (l *lstmSplit) RunPart(p int) {
 	H := l.H
 	u0, u1 := l.units(p)
 	n := u1 - u0
-	if l.project {
+	if l.prepare {
+		w := l.wbuf[p]
+		if len(w) < 4*n*H {
+			w = make([]float32, 4*n*H)
+			l.wbuf[p] = w
+		}
+		for g := 0; g < 4; g++ {
+			copy(w[g*n*H:(g+1)*n*H], l.whh[(g*H+u0)*H:(g*H+u1)*H])
+		}
+		l.pk[p].Pack(true, H, 4*n, w, H)
+		if !l.project {
+			return
+		}
 		// Each element is the same blocked-GEMM FMA chain as in the
 		// one-call projection (runDir), whatever columns share the call.
 		for g := 0; g < 4; g++ {
@@ -91,25 +114,28 @@ func (l *lstmSplit) RunPart(p int) {
 		if l.bias != nil {
 			kernel.Axpy(1, l.bias[g*H+u0:g*H+u1], seg)
 		}
-		kernel.Sgemv(false, n, H, 1, l.whh[(g*H+u0)*H:], H, hin, 1, seg)
 	}
+	// The panel GEMV computes each output as one FMA chain over h in
+	// order, exactly as the unsplit loop's product against all of W_hh.
+	kernel.SgemmPacked(false, 1, 1, hin, H, &l.pk[p], 1, pre, 4*n)
 	cout := l.cnew[p][:n]
 	cprev := l.c[u0:u1]
 	kernel.LSTMForward(pre, cout, hout[u0:u1], pre, cprev, 1, n)
 	copy(cprev, cout)
 }
 
-// projectSplit computes runDir's input projection XW (N, 4H) = X (N, in)
-// · W_ihᵀ of a batch of one on two threads, each computing the columns
-// of the units it will run (see canSplitB1). N must be at least 2: a
-// single row would take the GEMV path, whose column tails depend on the
+// prepareSplit readies a split batch-of-one LSTM direction on two threads
+// (see canSplitB1): each part packs its rows of W_hh and, when N >= 2,
+// computes the input projection XW (N, 4H) = X (N, in) · W_ihᵀ for the
+// columns of its units. With a single row the projection is left to the
+// caller: one row takes the GEMV path, whose column tails depend on the
 // columns in the call.
-func (r *rnnCore) projectSplit(ws *floatArena, X []float32, in int, wih, XW []float32, N int) {
-	H := r.hidden
+func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in int, wih, XW []float32, N int) {
 	l := ws.split()
-	*l = lstmSplit{H: H, h1: splitPoint(H), project: true, x: X, wih: wih, xw: XW, n: N, in: in}
+	l.splitStep = splitStep{H: r.hidden, h1: splitPoint(r.hidden), whh: whh, prepare: true,
+		project: N >= 2, x: X, wih: wih, xw: XW, n: N, in: in}
 	kernel.Parallel(2, l)
-	*l = lstmSplit{}
+	l.splitStep = splitStep{}
 }
 
 // splitPoint is the first unit of the second part.
@@ -123,7 +149,7 @@ func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32
 	H := r.hidden
 	l := ws.split()
 	h1 := splitPoint(H)
-	*l = lstmSplit{H: H, h1: h1, whh: whh, xw: XW, bias: bias, c: cc}
+	l.splitStep = splitStep{H: H, h1: h1, whh: whh, xw: XW, bias: bias, c: cc}
 	l.h[0] = hc
 	l.h[1] = ws.takeRaw(H)
 	for q := range 2 {
@@ -149,5 +175,5 @@ func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32
 	if l.s&1 == 1 {
 		copy(hc, l.h[1])
 	}
-	*l = lstmSplit{}
+	l.splitStep = splitStep{}
 }

@@ -27,9 +27,10 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 		{100, 1, false, 7, true},
 		{200, 2, false, 0, false},
 		{136, 1, true, 5, false},
+		{128, 2, false, 17, false}, // a last projection row block of one row
 	} {
 		t.Run(fmt.Sprintf("H%d_L%d_bi%v_len%d", tc.H, tc.L, tc.bi, tc.length), func(t *testing.T) {
-			const T, I = 9, 5
+			const T, I = 19, 5
 			rng := tensor.NewRNG(11)
 			l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: tc.H, NumLayers: tc.L, Bidirectional: tc.bi}, rng)
 			if err != nil {
