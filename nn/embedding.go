@@ -60,14 +60,17 @@ func (e *Embedding) Forward(tp *Tape, ids []int, shape ...int) *Var {
 // lookup gathers rows, each scaled by rowScale[id] when rowScale is not nil
 // (embedding dropout).
 func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int) *Var {
+	var sb [8]int
 	if len(shape) == 0 {
-		shape = []int{len(ids)}
+		shape = append(sb[:0], len(ids))
 	}
-	if tensor.Numel(shape) != len(ids) {
-		panic(fmt.Sprintf("nn: Embedding: %d ids for shape %v", len(ids), shape))
+	if numel(shape) != len(ids) {
+		panic(fmt.Sprintf("nn: Embedding: %d ids for shape %v", len(ids), append([]int(nil), shape...)))
 	}
 	E := e.E
-	y := tp.Buffer(append(append([]int(nil), shape...), E)...) // every row is written
+	var yb [8]int
+	ys := append(append(yb[:0], shape...), E)
+	y := tp.Buffer(ys...) // every row is written
 	w := e.Weight.Value.Data
 	for i, id := range ids {
 		if id < 0 || id >= e.V {
@@ -82,22 +85,38 @@ func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int)
 			}
 		}
 	}
+	out := tp.Var(y)
 	if tp != nil {
-		ids = append([]int(nil), ids...) // the caller may reuse its slice before Backward
+		op := NewRecord[embeddingOp](tp)
+		// The caller may reuse its slice before Backward.
+		op.e, op.y, op.ids, op.rowScale = e, out, tp.Ints(len(ids)), rowScale
+		copy(op.ids, ids)
+		tp.AddOp(op)
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		if e.Weight.Frozen {
-			return
+	return out
+}
+
+// embeddingOp is the backward of one lookup.
+type embeddingOp struct {
+	e        *Embedding
+	y        *Var
+	ids      []int
+	rowScale []float32
+}
+
+func (o *embeddingOp) Backward() {
+	e := o.e
+	if o.y.Grad == nil || e.Weight.Frozen {
+		return
+	}
+	E, dy, g := e.E, o.y.Grad.Data, e.Weight.Grad.Data
+	for i, id := range o.ids {
+		s := float32(1)
+		if o.rowScale != nil {
+			s = o.rowScale[id]
 		}
-		g := e.Weight.Grad.Data
-		for i, id := range ids {
-			s := float32(1)
-			if rowScale != nil {
-				s = rowScale[id]
-			}
-			if id != e.PaddingIdx && s != 0 {
-				kernel.Axpy(s, dy.Data[i*E:(i+1)*E], g[id*E:(id+1)*E])
-			}
+		if id != e.PaddingIdx && s != 0 {
+			kernel.Axpy(s, dy[i*E:(i+1)*E], g[id*E:(id+1)*E])
 		}
-	})
+	}
 }

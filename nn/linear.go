@@ -97,47 +97,68 @@ func (l *Linear) Params() []*Param {
 
 // Forward maps x (..., In) to (..., Out).
 func (l *Linear) Forward(tp *Tape, x *Var) *Var {
-	if len(x.Value.Shape) == 0 || x.Value.Dim(-1) != l.In {
-		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, x.Value.Shape))
+	xs := x.Value.Shape
+	if len(xs) == 0 || xs[len(xs)-1] != l.In {
+		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, xs))
 	}
 	n := x.Value.Len() / l.In
-	shape := append(append([]int(nil), x.Value.Shape[:len(x.Value.Shape)-1]...), l.Out)
+	var sb [8]int
+	shape := append(append(sb[:0], xs[:len(xs)-1]...), l.Out)
 	y := tp.Buffer(shape...) // fully written below (beta = 0, or bias rows)
-	y2 := y.Reshape(n, l.Out)
-	x2 := x.Value.Reshape(n, l.In)
+	yd, xd := y.Data, x.Value.Data
 	packed := l.packedCall(tp)
 	switch {
 	case l.Bias == nil && packed:
-		l.forwardPacked(y2.Data, x2.Data, n, 0)
+		l.forwardPacked(yd, xd, n, 0)
 	case l.Bias == nil:
-		tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, false)
+		kernel.Sgemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 0, yd, l.Out)
 	case n*l.Out >= linearAugmentMin && !packed:
-		l.augmentedForward(tp, y2.Data, x2.Data, n)
+		l.augmentedForward(tp, yd, xd, n)
 	default:
 		for r := 0; r < n; r++ {
-			copy(y2.Data[r*l.Out:(r+1)*l.Out], l.Bias.Value.Data)
+			copy(yd[r*l.Out:(r+1)*l.Out], l.Bias.Value.Data)
 		}
 		if packed {
-			l.forwardPacked(y2.Data, x2.Data, n, 1)
+			l.forwardPacked(yd, xd, n, 1)
 		} else {
-			tensor.MatMulTo(y2, x2, tensor.No, l.Weight.Value, tensor.Trans, true)
+			kernel.Sgemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 1, yd, l.Out)
 		}
 	}
-	return record(tp, y, func(g *tensor.Tensor) {
-		dy := g.Reshape(n, l.Out)
-		dx := tp.Grad(x).Reshape(n, l.In)
-		if l.pack.rec == tp.recording() && l.pack.calls > 1 {
-			l.backwardPacked(dx.Data, dy.Data, n)
-		} else {
-			tensor.MatMulTo(dx, dy, tensor.No, l.Weight.Value, tensor.No, true)
-		}
-		if !l.Weight.Frozen {
-			tensor.MatMulTo(l.Weight.Grad, dy, tensor.Trans, x2, tensor.No, true)
-		}
-		if l.Bias != nil && !l.Bias.Frozen {
-			sumRowsInto(l.Bias.Grad.Data, dy.Data, n, l.Out)
-		}
-	})
+	out := tp.Var(y)
+	if tp != nil {
+		op := NewRecord[linearOp](tp)
+		op.l, op.tp, op.x, op.y, op.n = l, tp, x, out, n
+		tp.AddOp(op)
+	}
+	return out
+}
+
+// linearOp is the backward of one Linear.Forward.
+type linearOp struct {
+	l    *Linear
+	tp   *Tape
+	x, y *Var
+	n    int // rows
+}
+
+func (o *linearOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	l, tp, n := o.l, o.tp, o.n
+	dy := o.y.Grad.Data
+	dx := tp.Grad(o.x).Data
+	if l.pack.rec == tp.recording() && l.pack.calls > 1 {
+		l.backwardPacked(dx, dy, n)
+	} else {
+		kernel.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Value.Data, l.In, 1, dx, l.In)
+	}
+	if !l.Weight.Frozen {
+		kernel.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, o.x.Value.Data, l.In, 1, l.Weight.Grad.Data, l.In)
+	}
+	if l.Bias != nil && !l.Bias.Frozen {
+		sumRowsInto(l.Bias.Grad.Data, dy, n, l.Out)
+	}
 }
 
 // linearAugmentMin is the output size (rows × Out) from which Forward

@@ -10,16 +10,30 @@ import (
 // record wraps y as the Var a layer returns and, on a tape, registers back
 // to run with y's gradient during Backward (nothing runs when no gradient
 // reached y).
+//
+// The Var and the op record are the tape's (see NewRecord), so the only
+// allocation left per op is back itself; hot ops record an op type of
+// their own instead (linearOp, embeddingOp, ...), which allocates nothing.
 func record(tp *Tape, y *tensor.Tensor, back func(dy *tensor.Tensor)) *Var {
-	out := NewVar(y)
+	out := tp.Var(y)
 	if tp != nil {
-		tp.Add(func() {
-			if out.Grad != nil {
-				back(out.Grad)
-			}
-		})
+		op := NewRecord[closureOp](tp)
+		op.out, op.back = out, back
+		tp.AddOp(op)
 	}
 	return out
+}
+
+// closureOp runs a backward closure with its output's gradient.
+type closureOp struct {
+	out  *Var
+	back func(dy *tensor.Tensor)
+}
+
+func (o *closureOp) Backward() {
+	if o.out.Grad != nil {
+		o.back(o.out.Grad)
+	}
 }
 
 // addInto sets dst[i] += src[i].

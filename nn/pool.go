@@ -9,15 +9,16 @@ import (
 )
 
 // poolShape checks a time-major (T, B, F) sequence and its lengths (nil:
-// every sequence has T steps) and returns T, B, F and the lengths.
-func poolShape(op string, x *Var, lengths []int) (T, B, F int, ls []int) {
+// every sequence has T steps) and returns T, B, F and the lengths (when
+// nil, all T, taken from tp; see Tape.Ints).
+func poolShape(tp *Tape, op string, x *Var, lengths []int) (T, B, F int, ls []int) {
 	s := x.Value.Shape
 	if len(s) != 3 {
 		panic(fmt.Sprintf("nn: %s: input shape %v, want (T, B, F)", op, s))
 	}
 	T, B, F = s[0], s[1], s[2]
 	if lengths == nil {
-		ls = make([]int, B)
+		ls = tp.Ints(B)
 		for i := range ls {
 			ls[i] = T
 		}
@@ -38,7 +39,7 @@ func poolShape(op string, x *Var, lengths []int) (T, B, F int, ls []int) {
 // out (T, B, F): row b is out[lengths[b]−1, b], shape (B, F). lengths nil
 // means every sequence is T long.
 func LastStep(tp *Tape, out *Var, lengths []int) *Var {
-	T, B, F, ls := poolShape("LastStep", out, lengths)
+	T, B, F, ls := poolShape(tp, "LastStep", out, lengths)
 	_ = T
 	y := tp.Zeros(B, F)
 	src := func(b int) int { return ((ls[b]-1)*B + b) * F }
@@ -56,7 +57,7 @@ func LastStep(tp *Tape, out *Var, lengths []int) *Var {
 // MeanPool returns the mean over each sequence's valid steps of the
 // time-major out (T, B, F), shape (B, F).
 func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
-	_, B, F, ls := poolShape("MeanPool", out, lengths)
+	_, B, F, ls := poolShape(tp, "MeanPool", out, lengths)
 	y := tp.Zeros(B, F)
 	for b := 0; b < B; b++ {
 		yr := y.Data[b*F : (b+1)*F]
@@ -65,22 +66,42 @@ func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
 		}
 		kernel.Scal(1/float32(ls[b]), yr)
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(out).Data
-		for b := 0; b < B; b++ {
-			inv := 1 / float32(ls[b])
-			for t := 0; t < ls[b]; t++ {
-				kernel.Axpy(inv, dy.Data[b*F:(b+1)*F], dx[(t*B+b)*F:(t*B+b+1)*F])
-			}
+	v := tp.Var(y)
+	if tp != nil {
+		op := NewRecord[meanPoolOp](tp)
+		op.tp, op.x, op.y, op.ls, op.F = tp, out, v, ls, F
+		tp.AddOp(op)
+	}
+	return v
+}
+
+// meanPoolOp is the backward of one MeanPool.
+type meanPoolOp struct {
+	tp   *Tape
+	x, y *Var
+	ls   []int
+	F    int
+}
+
+func (o *meanPoolOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dy, dx := o.y.Grad.Data, o.tp.Grad(o.x).Data
+	B, F := len(o.ls), o.F
+	for b, l := range o.ls {
+		inv := 1 / float32(l)
+		for t := 0; t < l; t++ {
+			kernel.Axpy(inv, dy[b*F:(b+1)*F], dx[(t*B+b)*F:(t*B+b+1)*F])
 		}
-	})
+	}
 }
 
 // MaxPool returns the maximum over each sequence's valid steps of the
 // time-major out (T, B, F), shape (B, F). The gradient goes to the first
 // step holding the maximum.
 func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
-	_, B, F, ls := poolShape("MaxPool", out, lengths)
+	_, B, F, ls := poolShape(tp, "MaxPool", out, lengths)
 	y := tp.Zeros(B, F)
 	arg := make([]int, B*F) // flat index into out of each maximum
 	for b := 0; b < B; b++ {
@@ -131,7 +152,7 @@ func (p *AttentionPool) Params() []*Param { return append(p.Proj.Params(), p.V) 
 // all T) and returns pooled (B, F) and the weights (B, T), zero at padded
 // steps.
 func (p *AttentionPool) Forward(tp *Tape, out *Var, lengths []int) (pooled, weights *Var) {
-	T, B, _, ls := poolShape("AttentionPool", out, lengths)
+	T, B, _, ls := poolShape(tp, "AttentionPool", out, lengths)
 	keys := SwapTB(tp, out)
 	zero := NewVar(tp.Zeros(B, p.Proj.Out))
 	s := additiveScores(tp, zero, p.Proj.Forward(tp, keys), p.V)

@@ -2,7 +2,7 @@ package nn
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/recur-ml/recur/internal/kernel"
@@ -23,26 +23,35 @@ type seqPlan struct {
 	identity bool // all lengths T, perm the identity
 }
 
-func newSeqPlan(what string, T, B int, lengths []int) *seqPlan {
-	p := &seqPlan{T: T, B: B, perm: make([]int, B), n: make([]int, T), off: make([]int, T+1)}
+// reset makes p the plan of a batch of B sequences of T steps with the
+// given lengths (nil: all T), reusing p's slices. Invalid lengths panic
+// naming kind's Forward.
+func (p *seqPlan) reset(kind cellKind, T, B int, lengths []int) {
+	p.T, p.B = T, B
+	p.perm = resize(p.perm, B)
+	p.n = resize(p.n, T)
+	p.off = resize(p.off, T+1)
 	for j := range p.perm {
 		p.perm[j] = j
 	}
 	p.identity = true
 	if lengths != nil {
 		if len(lengths) != B {
-			panic(fmt.Sprintf("nn: %s: %d lengths for batch %d", what, len(lengths), B))
+			panic(fmt.Sprintf("nn: %s.Forward: %d lengths for batch %d", kind, len(lengths), B))
 		}
 		for b, l := range lengths {
 			if l < 1 || l > T {
-				panic(fmt.Sprintf("nn: %s: lengths[%d] = %d outside [1, %d]", what, b, l, T))
+				panic(fmt.Sprintf("nn: %s.Forward: lengths[%d] = %d outside [1, %d]", kind, b, l, T))
 			}
 			if l != T {
 				p.identity = false
 			}
 		}
-		sort.SliceStable(p.perm, func(a, b int) bool { return lengths[p.perm[a]] > lengths[p.perm[b]] })
+		if !p.identity {
+			slices.SortStableFunc(p.perm, func(a, b int) int { return lengths[b] - lengths[a] })
+		}
 	}
+	p.off[0] = 0
 	for t := 0; t < T; t++ {
 		n := B
 		if lengths != nil {
@@ -55,7 +64,14 @@ func newSeqPlan(what string, T, B int, lengths []int) *seqPlan {
 		p.off[t+1] = p.off[t] + n
 	}
 	p.N = p.off[T]
-	return p
+}
+
+// resize returns s with length n, reusing its array when large enough.
+func resize(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
 }
 
 // gather copies x, a (T,B,w) tensor (or (B,T,w) when batchFirst) into the
@@ -124,6 +140,17 @@ type floatArena struct {
 	pk   []*kernel.PackedB
 	npk  int
 	sp   *lstmSplit
+	// fw is the record of the training forward that holds the arena (or
+	// the plan of an inference call), reused with the arena.
+	fw *rnnRecord
+}
+
+// record returns the arena's reusable forward record.
+func (a *floatArena) record() *rnnRecord {
+	if a.fw == nil {
+		a.fw = new(rnnRecord)
+	}
+	return a.fw
 }
 
 // split returns the arena's reusable split-loop state (see runSplitB1).

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 
@@ -17,6 +18,20 @@ type Var struct {
 
 // NewVar wraps a tensor as a Var with no gradient yet.
 func NewVar(t *tensor.Tensor) *Var { return &Var{Value: t} }
+
+// Var wraps t as a Var with no gradient. With a tape the Var header is the
+// tape's own (see [NewRecord]): it is valid until the tape's next step,
+// when it is reused for another value; with a nil tape it is NewVar(t).
+// Layers return their training outputs this way, so a training step
+// allocates no Var headers once warm.
+func (tp *Tape) Var(t *tensor.Tensor) *Var {
+	if tp == nil {
+		return NewVar(t)
+	}
+	v := NewRecord[Var](tp)
+	v.Value = t
+	return v
+}
 
 // G returns the gradient, allocating a zero one of the value's shape first
 // if there is none.
@@ -99,10 +114,29 @@ func ByName(ps []*Param) (map[string]*Param, error) {
 	return m, nil
 }
 
+// Op is one backward step recorded on a tape with AddOp: Backward runs
+// during the tape's Backward, in reverse order of recording. An Op that is
+// a pointer to a record from [NewRecord] is recorded without allocating,
+// where a capturing closure given to Add allocates at every call.
+type Op interface{ Backward() }
+
+// funcOp is a closure recorded with Add.
+type funcOp func()
+
+func (f funcOp) Backward() { f() }
+
 // Tape records backward closures during a training forward pass.
 // The zero value is ready to use. A Tape is used by one goroutine.
+//
+// Lifetimes: everything a training step takes from a tape (Buffer, Zeros,
+// Grad, Var, NewRecord) stays valid through the tape's Backward (or
+// Reset) and until the tape hands anything out again after that, that is
+// until the tape's next step; then it is reused. So the outputs, states
+// and loss a training forward returns must be read (or copied, as
+// State.Detach does) before the next step on the same tape, and must not
+// be carried across steps.
 type Tape struct {
-	ops []func()
+	ops []Op
 	// Eval, when true, keeps recording gradients but turns training-only
 	// behaviour (dropout, zoneout, weight-drop) off.
 	Eval bool
@@ -129,6 +163,103 @@ type arena struct {
 	// across all tapes, for layers that cache work valid while the
 	// parameters cannot change (between two Backward/Reset calls).
 	rec uint64
+	// recs are the free lists of NewRecord, one per record type.
+	recs map[reflect.Type]recycler
+	// pools lists recs' values in a fixed order, for settle.
+	pools []recycler
+	// ints hands out the int slices of ints (copies of ids, lengths).
+	ints intArena
+}
+
+// recycler is a NewRecord free list.
+type recycler interface{ recycle() }
+
+// recPool is the free list of one record type: used are the records the
+// current step took, free those it may take.
+type recPool[T any] struct {
+	free, used []*T
+}
+
+// recycle zeroes the records of the step that ended and frees them.
+func (p *recPool[T]) recycle() {
+	var zero T
+	for i, r := range p.used {
+		*r = zero
+		p.free = append(p.free, r)
+		p.used[i] = nil
+	}
+	p.used = p.used[:0]
+}
+
+// NewRecord returns a zeroed *T that belongs to tp until the tape's next
+// step, when it is zeroed and handed out again (see Tape for the
+// lifetime): a layer keeps what its backward needs in such a record and
+// records it with AddOp, so a training loop allocates no per-op objects
+// once warm. Nothing may keep a record past the step. With a nil tape it
+// is new(T).
+func NewRecord[T any](tp *Tape) *T {
+	if tp == nil {
+		return new(T)
+	}
+	a := &tp.arena
+	a.settle()
+	key := reflect.TypeFor[T]()
+	p, _ := a.recs[key].(*recPool[T])
+	if p == nil {
+		if a.recs == nil {
+			a.recs = make(map[reflect.Type]recycler)
+		}
+		p = new(recPool[T])
+		a.recs[key] = p
+		a.pools = append(a.pools, p)
+	}
+	var r *T
+	if n := len(p.free); n > 0 {
+		r = p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+	} else {
+		r = new(T)
+	}
+	p.used = append(p.used, r)
+	return r
+}
+
+// intArena hands out int slices from one growing buffer until reset.
+type intArena struct {
+	buf       []int
+	off, need int
+}
+
+// take returns n ints with unspecified contents.
+func (a *intArena) take(n int) []int {
+	a.need += n
+	if a.off+n > len(a.buf) {
+		a.buf = make([]int, max(n, 2*len(a.buf), 64))
+		a.off = 0
+	}
+	s := a.buf[a.off : a.off+n : a.off+n]
+	a.off += n
+	return s
+}
+
+// reset makes the memory reusable, grown to the last step's need.
+func (a *intArena) reset() {
+	if a.need > len(a.buf) {
+		a.buf = make([]int, a.need)
+	}
+	a.off, a.need = 0, 0
+}
+
+// Ints returns n ints with unspecified contents from the tape (valid until
+// its next step, see Tape), or a fresh slice with a nil tape: room for the
+// ids or lengths an op keeps for its backward.
+func (tp *Tape) Ints(n int) []int {
+	if tp == nil {
+		return make([]int, n)
+	}
+	tp.arena.settle()
+	return tp.arena.ints.take(n)
 }
 
 // recordings numbers the recordings of all tapes.
@@ -152,7 +283,7 @@ type gradRef struct {
 
 func (a *arena) get(shape []int) *tensor.Tensor {
 	a.settle()
-	n := tensor.Numel(shape)
+	n := numel(shape)
 	if l := a.free[n]; len(l) > 0 {
 		t := l[len(l)-1]
 		l[len(l)-1] = nil
@@ -161,9 +292,28 @@ func (a *arena) get(shape []int) *tensor.Tensor {
 		a.used = append(a.used, t)
 		return t
 	}
-	t := tensor.New(shape...)
+	t := newTensor(shape)
 	a.used = append(a.used, t)
 	return t
+}
+
+// numel is tensor.Numel without letting shape escape (a variadic shape
+// then stays on the caller's stack).
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			panic("nn: negative dimension in " + fmt.Sprint(append([]int(nil), shape...)))
+		}
+		n *= d
+	}
+	return n
+}
+
+// newTensor is tensor.New(shape...) keeping shape itself on the caller's
+// stack.
+func newTensor(shape []int) *tensor.Tensor {
+	return &tensor.Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, numel(shape))}
 }
 
 // settle recycles the buffers of the previous step if it has ended.
@@ -180,6 +330,10 @@ func (a *arena) settle() {
 		a.grads[i] = gradRef{}
 	}
 	a.grads = a.grads[:0]
+	for _, p := range a.pools {
+		p.recycle()
+	}
+	a.ints.reset()
 	if a.free == nil {
 		a.free = make(map[int][]*tensor.Tensor)
 	}
@@ -206,7 +360,7 @@ func (a *arena) settle() {
 // across steps. With a nil tape it is a fresh tensor.New.
 func (tp *Tape) Buffer(shape ...int) *tensor.Tensor {
 	if tp == nil {
-		return tensor.New(shape...)
+		return newTensor(shape)
 	}
 	return tp.arena.get(shape)
 }
@@ -246,16 +400,21 @@ func (tp *Tape) SetGrad(v *Var, g *tensor.Tensor) {
 func (tp *Tape) Training() bool { return tp != nil && !tp.Eval }
 
 // Add appends a backward closure. Closures run in reverse order.
-func (tp *Tape) Add(back func()) { tp.ops = append(tp.ops, back) }
+func (tp *Tape) Add(back func()) { tp.ops = append(tp.ops, funcOp(back)) }
+
+// AddOp appends a backward step, run in reverse order with the closures
+// of Add.
+func (tp *Tape) AddOp(op Op) { tp.ops = append(tp.ops, op) }
 
 // Len returns the number of recorded closures.
 func (tp *Tape) Len() int { return len(tp.ops) }
 
 // Backward sets y's gradient to dy (added to any gradient already there;
 // dy nil means ones, for a scalar loss), runs the recorded closures in
-// reverse and clears the tape.
+// reverse and clears the tape. A gradient y does not have yet comes from
+// the tape (see Grad).
 func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
-	g := y.G()
+	g := tp.Grad(y)
 	if dy == nil {
 		for i := range g.Data {
 			g.Data[i] += 1
@@ -264,7 +423,7 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 		g.Add(dy)
 	}
 	for i := len(tp.ops) - 1; i >= 0; i-- {
-		tp.ops[i]()
+		tp.ops[i].Backward()
 		tp.ops[i] = nil
 	}
 	tp.ops = tp.ops[:0]

@@ -22,7 +22,30 @@ func (sgd) slots(c *Config) []string {
 	if c.Momentum == 0 {
 		return nil
 	}
-	return []string{"momentum_buffer"}
+	return sgdSlots
+}
+
+// The slot lists are shared (Step asks for them at every update, and a
+// fresh slice would be an allocation per group per step); callers only
+// read them.
+var (
+	sgdSlots     = []string{"momentum_buffer"}
+	rmspropSlots = [2][2][]string{ // [momentum][centered]
+		{{"square_avg"}, {"square_avg", "grad_avg"}},
+		{{"square_avg", "momentum_buffer"}, {"square_avg", "momentum_buffer", "grad_avg"}},
+	}
+	adamSlots        = []string{"exp_avg", "exp_avg_sq"}
+	adamAMSGradSlots = []string{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+	adagradSlots     = []string{"sum"}
+	adadeltaSlots    = []string{"square_avg", "acc_delta"}
+)
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 func (sgd) initial(*Config, string) float32 { return 0 }
 func (sgd) update(c *Config, p, g []float32, s [][]float32, t int) {
@@ -51,14 +74,7 @@ func (sgd) update(c *Config, p, g []float32, s [][]float32, t int) {
 type rmsprop struct{}
 
 func (rmsprop) slots(c *Config) []string {
-	s := []string{"square_avg"}
-	if c.Momentum > 0 {
-		s = append(s, "momentum_buffer")
-	}
-	if c.Centered {
-		s = append(s, "grad_avg")
-	}
-	return s
+	return rmspropSlots[b2i(c.Momentum > 0)][b2i(c.Centered)]
 }
 func (rmsprop) initial(*Config, string) float32 { return 0 }
 func (rmsprop) update(c *Config, p, g []float32, s [][]float32, _ int) {
@@ -104,9 +120,9 @@ type adam struct{ decoupled bool }
 
 func (adam) slots(c *Config) []string {
 	if c.AMSGrad {
-		return []string{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+		return adamAMSGradSlots
 	}
-	return []string{"exp_avg", "exp_avg_sq"}
+	return adamSlots
 }
 func (adam) initial(*Config, string) float32 { return 0 }
 func (a adam) update(c *Config, p, g []float32, s [][]float32, t int) {
@@ -132,7 +148,7 @@ func (a adam) update(c *Config, p, g []float32, s [][]float32, t int) {
 // adagrad: clr = lr/(1 + (t−1)·lr_decay); s += g²; p −= clr·g/(sqrt(s) + eps).
 type adagrad struct{}
 
-func (adagrad) slots(*Config) []string { return []string{"sum"} }
+func (adagrad) slots(*Config) []string { return adagradSlots }
 func (adagrad) initial(c *Config, _ string) float32 {
 	return float32(c.InitialAccumulator)
 }
@@ -150,7 +166,7 @@ func (adagrad) update(c *Config, p, g []float32, s [][]float32, t int) {
 // u = ρu + (1−ρ)Δ²; p −= lr·Δ.
 type adadelta struct{}
 
-func (adadelta) slots(*Config) []string          { return []string{"square_avg", "acc_delta"} }
+func (adadelta) slots(*Config) []string          { return adadeltaSlots }
 func (adadelta) initial(*Config, string) float32 { return 0 }
 func (adadelta) update(c *Config, p, g []float32, s [][]float32, _ int) {
 	rho := c.Rho

@@ -69,12 +69,15 @@ func newTrainer(params []*nn.Param) (*trainer, error) {
 	return &trainer{opt: opt, params: params}, nil
 }
 
-// step runs forward (which records on tp and returns the prediction and
-// its loss function), backward and Adam.
-func (tr *trainer) step(forward func(tp *nn.Tape) (*nn.Var, loss.Func)) float64 {
+// step runs forward (which records on tp and returns the prediction),
+// the loss of the prediction (lossOf writes dL/dpred into g), backward and
+// Adam. forward and lossOf are made once per model, and the loss closure
+// here does not outlive loss.Record, so a step allocates nothing of its
+// own.
+func (tr *trainer) step(forward func(tp *nn.Tape) *nn.Var, lossOf func(pred *nn.Var, g []float32) float64) float64 {
 	nn.ZeroGrad(tr.params)
-	pred, f := forward(&tr.tp)
-	L, v := loss.Record(&tr.tp, pred, f)
+	pred := forward(&tr.tp)
+	L, v := loss.Record(&tr.tp, pred, func(g []float32) float64 { return lossOf(pred, g) })
 	tr.tp.Backward(L, nil)
 	tr.opt.Step()
 	return v
@@ -116,12 +119,12 @@ func buildLSTM(c Config, rng *tensor.RNG) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.step = func() float64 {
-		return tr.step(func(tp *nn.Tape) (*nn.Var, loss.Func) {
-			out, _ := l.Forward(tp, x, nil, nil)
-			return out, func(g []float32) float64 { return loss.MSE(g, out.Value.Data, y.Data, loss.Options{}) }
-		})
+	forward := func(tp *nn.Tape) *nn.Var {
+		out, _ := l.Forward(tp, x, nil, nil)
+		return out
 	}
+	lossOf := func(out *nn.Var, g []float32) float64 { return loss.MSE(g, out.Value.Data, y.Data, loss.Options{}) }
+	m.step = func() float64 { return tr.step(forward, lossOf) }
 	return m, nil
 }
 
@@ -139,15 +142,14 @@ func buildLM(c Config, rng *tensor.RNG) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: c, Params: params}
-	m.step = func() float64 {
-		return tr.step(func(tp *nn.Tape) (*nn.Var, loss.Func) {
-			out, _ := l.Forward(tp, emb.Forward(tp, ids, c.T, c.B), nil, nil)
-			logits := dec.Forward(tp, out)
-			return logits, func(g []float32) float64 {
-				return loss.CrossEntropy(g, logits.Value.Data, targets, c.V, loss.ClassOptions{})
-			}
-		})
+	forward := func(tp *nn.Tape) *nn.Var {
+		out, _ := l.Forward(tp, emb.Forward(tp, ids, c.T, c.B), nil, nil)
+		return dec.Forward(tp, out)
 	}
+	lossOf := func(logits *nn.Var, g []float32) float64 {
+		return loss.CrossEntropy(g, logits.Value.Data, targets, c.V, loss.ClassOptions{})
+	}
+	m.step = func() float64 { return tr.step(forward, lossOf) }
 	return m, nil
 }
 
@@ -173,14 +175,10 @@ func buildClassifier(c Config, rng *tensor.RNG) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.step = func() float64 {
-		return tr.step(func(tp *nn.Tape) (*nn.Var, loss.Func) {
-			logits := forward(tp)
-			return logits, func(g []float32) float64 {
-				return loss.CrossEntropy(g, logits.Value.Data, labels, c.C, loss.ClassOptions{})
-			}
-		})
+	lossOf := func(logits *nn.Var, g []float32) float64 {
+		return loss.CrossEntropy(g, logits.Value.Data, labels, c.C, loss.ClassOptions{})
 	}
+	m.step = func() float64 { return tr.step(forward, lossOf) }
 	return m, nil
 }
 
@@ -199,13 +197,13 @@ func buildSeq2Seq(c Config, rng *tensor.RNG) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: c, Params: s.Params()}
-	m.step = func() float64 {
-		return tr.step(func(tp *nn.Tape) (*nn.Var, loss.Func) {
-			logits, _ := s.Forward(tp, b, 1, nil)
-			return logits, func(g []float32) float64 {
-				return loss.CrossEntropy(g, logits.Value.Data, targets, c.V, loss.ClassOptions{})
-			}
-		})
+	forward := func(tp *nn.Tape) *nn.Var {
+		logits, _ := s.Forward(tp, b, 1, nil)
+		return logits
 	}
+	lossOf := func(logits *nn.Var, g []float32) float64 {
+		return loss.CrossEntropy(g, logits.Value.Data, targets, c.V, loss.ClassOptions{})
+	}
+	m.step = func() float64 { return tr.step(forward, lossOf) }
 	return m, nil
 }
