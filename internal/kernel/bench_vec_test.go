@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -10,7 +11,9 @@ import (
 // nanosecond, one thread) for the assembly as dispatched ("asm": the ZMM
 // kernels where the CPU has AVX-512), the AVX2 assembly forced ("ymm",
 // only on AVX-512 CPUs) and the pure-Go twin ("twin"). For the gate
-// kernels an element is one (b, j) cell: B·H per call.
+// kernels an element is one (b, j) cell: B·H per call. On Linux each also
+// reports ns/op-cpu, the time per call in the thread's CPU time, which
+// leaves out time spent descheduled on a shared machine.
 //
 //	go test -run '^$' -bench 'Sigmoid|Tanh|Exp|LSTMGates|GRUGates|SoftmaxRows|Adam' ./internal/kernel
 
@@ -32,10 +35,16 @@ func benchImpls(b *testing.B, name string, elems int, f func()) {
 	for _, im := range impls {
 		b.Run(name+"/"+im.name, func(b *testing.B) {
 			useAVX2, useAVX512 = im.asm, im.avx512
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			start := vecCPU()
 			for b.Loop() {
 				f()
 			}
 			b.ReportMetric(float64(elems)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
+			if cpu := vecCPU() - start; cpu > 0 {
+				b.ReportMetric(cpu*1e9/float64(b.N), "ns/op-cpu")
+			}
 		})
 	}
 }
