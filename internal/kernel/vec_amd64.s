@@ -5808,12 +5808,30 @@ TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS vecNegInf<>+0(SB), Z0
+	VBROADCASTSS vecNegInf<>+0(SB), Z1
+	VBROADCASTSS vecNegInf<>+0(SB), Z2
+	VBROADCASTSS vecNegInf<>+0(SB), Z3
+
+wide39:
+	CMPQ    CX, $0x00000040
+	JL      loop39
+	VMOVUPS (AX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VMOVUPS 128(AX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 192(AX), Z4
+	VMAXPS  Z3, Z4, Z3
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, CX
+	JMP     wide39
 
 loop39:
 	CMPQ    CX, $0x10
 	JL      tail39
-	VMOVUPS (AX), Z1
-	VMAXPS  Z0, Z1, Z0
+	VMOVUPS (AX), Z4
+	VMAXPS  Z0, Z4, Z0
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
 	JMP     loop39
@@ -5823,11 +5841,14 @@ tail39:
 	JZ           done39
 	LEAQ         vecTailKMask<>+0(SB), DX
 	KMOVW        (DX)(CX*2), K1
-	VBROADCASTSS vecNegInf<>+0(SB), Z1
-	VMOVUPS      (AX), K1, Z1
-	VMAXPS       Z0, Z1, Z0
+	VBROADCASTSS vecNegInf<>+0(SB), Z4
+	VMOVUPS      (AX), K1, Z4
+	VMAXPS       Z0, Z4, Z0
 
 done39:
+	VMAXPS        Z0, Z1, Z0
+	VMAXPS        Z0, Z2, Z0
+	VMAXPS        Z0, Z3, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VMAXPS        Y0, Y1, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -5850,45 +5871,199 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
 	VBROADCASTSS X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	VXORPS       Z4, Z4, Z4
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+
+wide40:
+	CMPQ              DX, $0x00000040
+	JL                loop40
+	VMOVUPS           (CX), Z9
+	VMOVUPS           64(CX), Z10
+	VMOVUPS           128(CX), Z11
+	VMOVUPS           192(CX), Z12
+	VSUBPS            Z0, Z9, Z9
+	VSUBPS            Z0, Z10, Z10
+	VSUBPS            Z0, Z11, Z11
+	VSUBPS            Z0, Z12, Z12
+	VBROADCASTSS      vecExpHi<>+0(SB), Z13
+	VBROADCASTSS      vecExpHi<>+0(SB), Z14
+	VBROADCASTSS      vecExpHi<>+0(SB), Z15
+	VBROADCASTSS      vecExpHi<>+0(SB), Z16
+	VMINPS            Z9, Z13, Z13
+	VMINPS            Z10, Z14, Z14
+	VMINPS            Z11, Z15, Z15
+	VMINPS            Z12, Z16, Z16
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VBROADCASTSS      vecExpLo<>+0(SB), Z10
+	VBROADCASTSS      vecExpLo<>+0(SB), Z11
+	VBROADCASTSS      vecExpLo<>+0(SB), Z12
+	VMAXPS            Z13, Z9, Z13
+	VMAXPS            Z14, Z10, Z14
+	VMAXPS            Z15, Z11, Z15
+	VMAXPS            Z16, Z12, Z16
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VBROADCASTSS      vecShift<>+0(SB), Z10
+	VBROADCASTSS      vecShift<>+0(SB), Z11
+	VBROADCASTSS      vecShift<>+0(SB), Z12
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z10
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z11
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z16, Z12
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z17
+	VSUBPS.BCST       vecShift<>+0(SB), Z10, Z18
+	VSUBPS.BCST       vecShift<>+0(SB), Z11, Z19
+	VSUBPS.BCST       vecShift<>+0(SB), Z12, Z20
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z20, Z16
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z20, Z16
+	VBROADCASTSS      vecExpP0<>+0(SB), Z17
+	VBROADCASTSS      vecExpP0<>+0(SB), Z18
+	VBROADCASTSS      vecExpP0<>+0(SB), Z19
+	VBROADCASTSS      vecExpP0<>+0(SB), Z20
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z16, Z20
+	VMULPS            Z13, Z13, Z21
+	VMULPS            Z14, Z14, Z22
+	VMULPS            Z15, Z15, Z23
+	VMULPS            Z16, Z16, Z24
+	VFMADD213PS       Z13, Z21, Z17
+	VFMADD213PS       Z14, Z22, Z18
+	VFMADD213PS       Z15, Z23, Z19
+	VFMADD213PS       Z16, Z24, Z20
+	VADDPS.BCST       vecOne<>+0(SB), Z17, Z17
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z9
+	VPSRAD            $0x01, Z9, Z13
+	VPSUBD            Z13, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z13, Z13
+	VPSLLD            $0x17, Z13, Z13
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z13, Z17, Z17
+	VMULPS            Z9, Z17, Z17
+	VADDPS.BCST       vecOne<>+0(SB), Z18, Z18
+	VPSUBD.BCST       vecShift<>+0(SB), Z10, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z18, Z18
+	VMULPS            Z9, Z18, Z18
+	VADDPS.BCST       vecOne<>+0(SB), Z19, Z19
+	VPSUBD.BCST       vecShift<>+0(SB), Z11, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z19, Z19
+	VMULPS            Z9, Z19, Z19
+	VADDPS.BCST       vecOne<>+0(SB), Z20, Z20
+	VPSUBD.BCST       vecShift<>+0(SB), Z12, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z20, Z20
+	VMULPS            Z9, Z20, Z20
+	VMOVUPS           Z17, (AX)
+	VMOVUPS           Z18, 64(AX)
+	VMOVUPS           Z19, 128(AX)
+	VMOVUPS           Z20, 192(AX)
+	VCVTPS2PD         Y17, Z9
+	VEXTRACTF64X4     $0x01, Z17, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z1, Z1
+	VADDPD            Z10, Z2, Z2
+	VCVTPS2PD         Y18, Z9
+	VEXTRACTF64X4     $0x01, Z18, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z3, Z3
+	VADDPD            Z10, Z4, Z4
+	VCVTPS2PD         Y19, Z9
+	VEXTRACTF64X4     $0x01, Z19, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z5, Z5
+	VADDPD            Z10, Z6, Z6
+	VCVTPS2PD         Y20, Z9
+	VEXTRACTF64X4     $0x01, Z20, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z7, Z7
+	VADDPD            Z10, Z8, Z8
+	ADDQ              $0x00000100, AX
+	ADDQ              $0x00000100, CX
+	SUBQ              $0x00000040, DX
+	JMP               wide40
 
 loop40:
 	CMPQ              DX, $0x10
 	JL                tail40
-	VMOVUPS           (CX), Z3
-	VSUBPS            Z0, Z3, Z3
-	VBROADCASTSS      vecExpHi<>+0(SB), Z4
-	VMINPS            Z3, Z4, Z4
-	VBROADCASTSS      vecExpLo<>+0(SB), Z3
-	VMAXPS            Z4, Z3, Z4
-	VBROADCASTSS      vecShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z3
-	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z5
-	VMULPS            Z4, Z4, Z6
-	VFMADD213PS       Z4, Z6, Z5
-	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
-	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z3
-	VPSRAD            $0x01, Z3, Z4
-	VPSUBD            Z4, Z3, Z3
-	VPADDD.BCST       vec127<>+0(SB), Z4, Z4
-	VPSLLD            $0x17, Z4, Z4
-	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
-	VPSLLD            $0x17, Z3, Z3
-	VMULPS            Z4, Z5, Z5
-	VMULPS            Z3, Z5, Z5
-	VMOVUPS           Z5, (AX)
-	VCVTPS2PD         Y5, Z3
-	VEXTRACTF64X4     $0x01, Z5, Y4
-	VCVTPS2PD         Y4, Z4
-	VADDPD            Z3, Z1, Z1
-	VADDPD            Z4, Z2, Z2
+	VMOVUPS           (CX), Z9
+	VSUBPS            Z0, Z9, Z9
+	VBROADCASTSS      vecExpHi<>+0(SB), Z10
+	VMINPS            Z9, Z10, Z10
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VMAXPS            Z10, Z9, Z10
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z9
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z11
+	VMULPS            Z10, Z10, Z12
+	VFMADD213PS       Z10, Z12, Z11
+	VADDPS.BCST       vecOne<>+0(SB), Z11, Z11
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z11, Z11
+	VMULPS            Z9, Z11, Z11
+	VMOVUPS           Z11, (AX)
+	VCVTPS2PD         Y11, Z9
+	VEXTRACTF64X4     $0x01, Z11, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z1, Z1
+	VADDPD            Z10, Z2, Z2
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
@@ -5899,44 +6074,50 @@ tail40:
 	JZ                done40
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
-	VMOVUPS.Z         (CX), K1, Z3
-	VSUBPS            Z0, Z3, Z3
+	VMOVUPS.Z         (CX), K1, Z9
+	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z0
-	VMINPS            Z3, Z0, Z0
-	VBROADCASTSS      vecExpLo<>+0(SB), Z3
-	VMAXPS            Z0, Z3, Z0
-	VBROADCASTSS      vecShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z3
-	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z0
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z0
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z4
-	VMULPS            Z0, Z0, Z5
-	VFMADD213PS       Z0, Z5, Z4
-	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
-	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z0
-	VPSRAD            $0x01, Z0, Z3
-	VPSUBD            Z3, Z0, Z0
-	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
-	VPSLLD            $0x17, Z3, Z3
+	VMINPS            Z9, Z0, Z0
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VMAXPS            Z0, Z9, Z0
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z9
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z0
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z0
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z10
+	VMULPS            Z0, Z0, Z11
+	VFMADD213PS       Z0, Z11, Z10
+	VADDPS.BCST       vecOne<>+0(SB), Z10, Z10
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z0
+	VPSRAD            $0x01, Z0, Z9
+	VPSUBD            Z9, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
 	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
 	VPSLLD            $0x17, Z0, Z0
-	VMULPS            Z3, Z4, Z4
-	VMULPS            Z0, Z4, Z4
-	VMOVUPS           Z4, K1, (AX)
-	VMOVAPS.Z         Z4, K1, Z4
-	VCVTPS2PD         Y4, Z0
-	VEXTRACTF64X4     $0x01, Z4, Y3
-	VCVTPS2PD         Y3, Z3
+	VMULPS            Z9, Z10, Z10
+	VMULPS            Z0, Z10, Z10
+	VMOVUPS           Z10, K1, (AX)
+	VMOVAPS.Z         Z10, K1, Z10
+	VCVTPS2PD         Y10, Z0
+	VEXTRACTF64X4     $0x01, Z10, Y9
+	VCVTPS2PD         Y9, Z9
 	VADDPD            Z0, Z1, Z1
-	VADDPD            Z3, Z2, Z2
+	VADDPD            Z9, Z2, Z2
 
 done40:
+	VADDPD        Z3, Z1, Z1
+	VADDPD        Z4, Z2, Z2
+	VADDPD        Z5, Z1, Z1
+	VADDPD        Z6, Z2, Z2
+	VADDPD        Z7, Z1, Z1
+	VADDPD        Z8, Z2, Z2
 	VADDPD        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPD        Y0, Y1, Y0
@@ -5956,44 +6137,193 @@ TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	VXORPS       Z4, Z4, Z4
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+
+wide41:
+	CMPQ              CX, $0x00000040
+	JL                loop41
+	VMOVUPS           (AX), Z9
+	VMOVUPS           64(AX), Z10
+	VMOVUPS           128(AX), Z11
+	VMOVUPS           192(AX), Z12
+	VSUBPS            Z0, Z9, Z9
+	VSUBPS            Z0, Z10, Z10
+	VSUBPS            Z0, Z11, Z11
+	VSUBPS            Z0, Z12, Z12
+	VBROADCASTSS      vecExpHi<>+0(SB), Z13
+	VBROADCASTSS      vecExpHi<>+0(SB), Z14
+	VBROADCASTSS      vecExpHi<>+0(SB), Z15
+	VBROADCASTSS      vecExpHi<>+0(SB), Z16
+	VMINPS            Z9, Z13, Z13
+	VMINPS            Z10, Z14, Z14
+	VMINPS            Z11, Z15, Z15
+	VMINPS            Z12, Z16, Z16
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VBROADCASTSS      vecExpLo<>+0(SB), Z10
+	VBROADCASTSS      vecExpLo<>+0(SB), Z11
+	VBROADCASTSS      vecExpLo<>+0(SB), Z12
+	VMAXPS            Z13, Z9, Z13
+	VMAXPS            Z14, Z10, Z14
+	VMAXPS            Z15, Z11, Z15
+	VMAXPS            Z16, Z12, Z16
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VBROADCASTSS      vecShift<>+0(SB), Z10
+	VBROADCASTSS      vecShift<>+0(SB), Z11
+	VBROADCASTSS      vecShift<>+0(SB), Z12
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z10
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z11
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z16, Z12
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z17
+	VSUBPS.BCST       vecShift<>+0(SB), Z10, Z18
+	VSUBPS.BCST       vecShift<>+0(SB), Z11, Z19
+	VSUBPS.BCST       vecShift<>+0(SB), Z12, Z20
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z20, Z16
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z20, Z16
+	VBROADCASTSS      vecExpP0<>+0(SB), Z17
+	VBROADCASTSS      vecExpP0<>+0(SB), Z18
+	VBROADCASTSS      vecExpP0<>+0(SB), Z19
+	VBROADCASTSS      vecExpP0<>+0(SB), Z20
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z16, Z20
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z16, Z20
+	VMULPS            Z13, Z13, Z21
+	VMULPS            Z14, Z14, Z22
+	VMULPS            Z15, Z15, Z23
+	VMULPS            Z16, Z16, Z24
+	VFMADD213PS       Z13, Z21, Z17
+	VFMADD213PS       Z14, Z22, Z18
+	VFMADD213PS       Z15, Z23, Z19
+	VFMADD213PS       Z16, Z24, Z20
+	VADDPS.BCST       vecOne<>+0(SB), Z17, Z17
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z9
+	VPSRAD            $0x01, Z9, Z13
+	VPSUBD            Z13, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z13, Z13
+	VPSLLD            $0x17, Z13, Z13
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z13, Z17, Z17
+	VMULPS            Z9, Z17, Z17
+	VADDPS.BCST       vecOne<>+0(SB), Z18, Z18
+	VPSUBD.BCST       vecShift<>+0(SB), Z10, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z18, Z18
+	VMULPS            Z9, Z18, Z18
+	VADDPS.BCST       vecOne<>+0(SB), Z19, Z19
+	VPSUBD.BCST       vecShift<>+0(SB), Z11, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z19, Z19
+	VMULPS            Z9, Z19, Z19
+	VADDPS.BCST       vecOne<>+0(SB), Z20, Z20
+	VPSUBD.BCST       vecShift<>+0(SB), Z12, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z20, Z20
+	VMULPS            Z9, Z20, Z20
+	VCVTPS2PD         Y17, Z9
+	VEXTRACTF64X4     $0x01, Z17, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z1, Z1
+	VADDPD            Z10, Z2, Z2
+	VCVTPS2PD         Y18, Z9
+	VEXTRACTF64X4     $0x01, Z18, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z3, Z3
+	VADDPD            Z10, Z4, Z4
+	VCVTPS2PD         Y19, Z9
+	VEXTRACTF64X4     $0x01, Z19, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z5, Z5
+	VADDPD            Z10, Z6, Z6
+	VCVTPS2PD         Y20, Z9
+	VEXTRACTF64X4     $0x01, Z20, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z7, Z7
+	VADDPD            Z10, Z8, Z8
+	ADDQ              $0x00000100, AX
+	SUBQ              $0x00000040, CX
+	JMP               wide41
 
 loop41:
 	CMPQ              CX, $0x10
 	JL                tail41
-	VMOVUPS           (AX), Z3
-	VSUBPS            Z0, Z3, Z3
-	VBROADCASTSS      vecExpHi<>+0(SB), Z4
-	VMINPS            Z3, Z4, Z4
-	VBROADCASTSS      vecExpLo<>+0(SB), Z3
-	VMAXPS            Z4, Z3, Z4
-	VBROADCASTSS      vecShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z3
-	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z5, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z5, Z4
-	VBROADCASTSS      vecExpP0<>+0(SB), Z5
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z5
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z5
-	VMULPS            Z4, Z4, Z6
-	VFMADD213PS       Z4, Z6, Z5
-	VADDPS.BCST       vecOne<>+0(SB), Z5, Z5
-	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z3
-	VPSRAD            $0x01, Z3, Z4
-	VPSUBD            Z4, Z3, Z3
-	VPADDD.BCST       vec127<>+0(SB), Z4, Z4
-	VPSLLD            $0x17, Z4, Z4
-	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
-	VPSLLD            $0x17, Z3, Z3
-	VMULPS            Z4, Z5, Z5
-	VMULPS            Z3, Z5, Z5
-	VCVTPS2PD         Y5, Z3
-	VEXTRACTF64X4     $0x01, Z5, Y4
-	VCVTPS2PD         Y4, Z4
-	VADDPD            Z3, Z1, Z1
-	VADDPD            Z4, Z2, Z2
+	VMOVUPS           (AX), Z9
+	VSUBPS            Z0, Z9, Z9
+	VBROADCASTSS      vecExpHi<>+0(SB), Z10
+	VMINPS            Z9, Z10, Z10
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VMAXPS            Z10, Z9, Z10
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z9
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z11
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z10
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z10
+	VBROADCASTSS      vecExpP0<>+0(SB), Z11
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z11
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z11
+	VMULPS            Z10, Z10, Z12
+	VFMADD213PS       Z10, Z12, Z11
+	VADDPS.BCST       vecOne<>+0(SB), Z11, Z11
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z9
+	VPSRAD            $0x01, Z9, Z10
+	VPSUBD            Z10, Z9, Z9
+	VPADDD.BCST       vec127<>+0(SB), Z10, Z10
+	VPSLLD            $0x17, Z10, Z10
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
+	VMULPS            Z10, Z11, Z11
+	VMULPS            Z9, Z11, Z11
+	VCVTPS2PD         Y11, Z9
+	VEXTRACTF64X4     $0x01, Z11, Y10
+	VCVTPS2PD         Y10, Z10
+	VADDPD            Z9, Z1, Z1
+	VADDPD            Z10, Z2, Z2
 	ADDQ              $0x00000040, AX
 	SUBQ              $0x00000010, CX
 	JMP               loop41
@@ -6003,43 +6333,49 @@ tail41:
 	JZ                done41
 	LEAQ              vecTailKMask<>+0(SB), DX
 	KMOVW             (DX)(CX*2), K1
-	VMOVUPS.Z         (AX), K1, Z3
-	VSUBPS            Z0, Z3, Z3
+	VMOVUPS.Z         (AX), K1, Z9
+	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z0
-	VMINPS            Z3, Z0, Z0
-	VBROADCASTSS      vecExpLo<>+0(SB), Z3
-	VMAXPS            Z0, Z3, Z0
-	VBROADCASTSS      vecShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z3
-	VSUBPS.BCST       vecShift<>+0(SB), Z3, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z0
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z0
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z4
-	VMULPS            Z0, Z0, Z5
-	VFMADD213PS       Z0, Z5, Z4
-	VADDPS.BCST       vecOne<>+0(SB), Z4, Z4
-	VPSUBD.BCST       vecShift<>+0(SB), Z3, Z0
-	VPSRAD            $0x01, Z0, Z3
-	VPSUBD            Z3, Z0, Z0
-	VPADDD.BCST       vec127<>+0(SB), Z3, Z3
-	VPSLLD            $0x17, Z3, Z3
+	VMINPS            Z9, Z0, Z0
+	VBROADCASTSS      vecExpLo<>+0(SB), Z9
+	VMAXPS            Z0, Z9, Z0
+	VBROADCASTSS      vecShift<>+0(SB), Z9
+	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z0, Z9
+	VSUBPS.BCST       vecShift<>+0(SB), Z9, Z10
+	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z0
+	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z0
+	VBROADCASTSS      vecExpP0<>+0(SB), Z10
+	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z0, Z10
+	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z0, Z10
+	VMULPS            Z0, Z0, Z11
+	VFMADD213PS       Z0, Z11, Z10
+	VADDPS.BCST       vecOne<>+0(SB), Z10, Z10
+	VPSUBD.BCST       vecShift<>+0(SB), Z9, Z0
+	VPSRAD            $0x01, Z0, Z9
+	VPSUBD            Z9, Z0, Z0
+	VPADDD.BCST       vec127<>+0(SB), Z9, Z9
+	VPSLLD            $0x17, Z9, Z9
 	VPADDD.BCST       vec127<>+0(SB), Z0, Z0
 	VPSLLD            $0x17, Z0, Z0
-	VMULPS            Z3, Z4, Z4
-	VMULPS            Z0, Z4, Z4
-	VMOVAPS.Z         Z4, K1, Z4
-	VCVTPS2PD         Y4, Z0
-	VEXTRACTF64X4     $0x01, Z4, Y3
-	VCVTPS2PD         Y3, Z3
+	VMULPS            Z9, Z10, Z10
+	VMULPS            Z0, Z10, Z10
+	VMOVAPS.Z         Z10, K1, Z10
+	VCVTPS2PD         Y10, Z0
+	VEXTRACTF64X4     $0x01, Z10, Y9
+	VCVTPS2PD         Y9, Z9
 	VADDPD            Z0, Z1, Z1
-	VADDPD            Z3, Z2, Z2
+	VADDPD            Z9, Z2, Z2
 
 done41:
+	VADDPD        Z3, Z1, Z1
+	VADDPD        Z4, Z2, Z2
+	VADDPD        Z5, Z1, Z1
+	VADDPD        Z6, Z2, Z2
+	VADDPD        Z7, Z1, Z1
+	VADDPD        Z8, Z2, Z2
 	VADDPD        Z2, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPD        Y0, Y1, Y0
