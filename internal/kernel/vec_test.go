@@ -348,7 +348,7 @@ func TestVecAsmAVX2Only(t *testing.T) {
 		t.Fatalf("reading the generated assembly: %v", err)
 	}
 	avx512 := regexp.MustCompile(`\b([XY](1[6-9]|2[0-9]|3[01])|Z[0-9]+|K[1-7])\b`)
-	fn, cleared := "", false
+	fn, cleared, wide := "", false, 0
 	for i, line := range strings.Split(string(src), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
@@ -360,6 +360,9 @@ func TestVecAsmAVX2Only(t *testing.T) {
 		switch f[0] {
 		case "TEXT":
 			fn, cleared = f[1], false
+			if strings.HasSuffix(fn, "AVX512(SB),") {
+				wide++
+			}
 		case "VZEROUPPER":
 			cleared = true
 		case "RET":
@@ -370,6 +373,9 @@ func TestVecAsmAVX2Only(t *testing.T) {
 	}
 	if fn == "" {
 		t.Fatalf("vec_amd64.s: no TEXT blocks found")
+	}
+	if wide == 0 {
+		t.Errorf("vec_amd64.s: no ...AVX512 functions found")
 	}
 }
 
