@@ -28,9 +28,9 @@ import (
 // Every element of C is produced by the same sequence of operations
 // whatever the tile, strip, kernel shape, vector width or thread it falls
 // in (one FMA chain per k-block, in l order, then one store), so the
-// results do not depend on how the work is split. Only the last, partial panel takes a
-// different path (through a scratch tile), and panel boundaries are fixed
-// by n.
+// results do not depend on how the work is split, nor on useAVX512. Only
+// the last, partial panel takes a different path (through a scratch tile),
+// and panel boundaries are fixed by n.
 
 // mcBlock is the row-block height: 144 rows × 256 k × 4 bytes = 144 KiB of
 // A, which stays in Zen 3's 512 KiB L2 while the B panels stream past.
