@@ -24,8 +24,9 @@ import "math"
 // pick returns the AVX-512 (ZMM) version of an assembly kernel when
 // useAVX512 is set and the AVX2 (YMM) version otherwise. Both perform the
 // same operations per lane, so elementwise results are bit-identical; only
-// the float64 row sums of the softmax family change order (16 partial sums
-// instead of 8).
+// the float64 sums (Dot, SumSq, and the row sums of SoftmaxRows,
+// LogSoftmaxRows, LogSumExpRows and ExpShift) change order: 16 or 64
+// partial sums instead of 8.
 func pick[F any](avx2, avx512 F) F {
 	if useAVX512 {
 		return avx512
