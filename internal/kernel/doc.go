@@ -2,11 +2,19 @@
 // GEMV, fused recurrent gate kernels, activations, vector ops and optimizer
 // update loops, with a persistent worker team.
 //
-// Every exported kernel dispatches to an AVX2/FMA assembly implementation
-// when the CPU has it (and the noasm build tag is absent), and otherwise to
-// a pure-Go twin. The twins are compiled on every architecture, are the
-// reference the assembly is tested against, and their doc comments give the
-// exact loop each kernel computes.
+// Every exported kernel dispatches to assembly when the CPU has AVX2 and
+// FMA (and the noasm build tag is absent), and otherwise to a pure-Go twin.
+// On CPUs with AVX-512 (F, VL, BW, DQ) the compute-bound kernels use zmm
+// versions: the SGEMM micro-kernels (mr×64 and mr×32 tiles over groups of
+// 16-column panels), the fused gate kernels, activations, softmax rows,
+// Adam and the BLAS-1 loops. On Zen 5, this project's machine, a 512-bit
+// FMA runs at twice the 256-bit rate. The zmm and ymm kernels compute every
+// element with the same operations, so they give bit-identical results
+// (tested), except the reductions (Dot, SumSq, softmax row sums), whose
+// partial sums are grouped by vector width. GEMV stays on ymm: it is bound
+// by cache bandwidth, not FMA rate. The twins are compiled on every
+// architecture, are the reference the assembly is tested against, and their
+// doc comments give the exact loop each kernel computes.
 //
 // Conventions: matrices are row-major with an explicit leading dimension
 // (the distance between rows, in elements); the written slice is named dst
