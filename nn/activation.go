@@ -11,8 +11,35 @@ import (
 // elementwise wraps y = f(x) and, on a tape, records a backward that adds
 // dy·f'(x) into x's gradient; grad(dx, dy, x, y) does that accumulation
 // for the whole tensor.
+// grad is a function value that captures nothing, so recording allocates
+// nothing.
 func elementwise(tp *Tape, x *Var, y *tensor.Tensor, grad func(dx, dy, x, y []float32)) *Var {
-	return record(tp, y, func(dy *tensor.Tensor) { grad(tp.Grad(x).Data, dy.Data, x.Value.Data, y.Data) })
+	out, op := newOp[elementwiseOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.grad = tp, x, out, grad
+	}
+	return out
+}
+
+// elementwiseOp is the backward of an element-wise op (and of Softmax,
+// with rows of width w: grad is then nil).
+type elementwiseOp struct {
+	tp      *Tape
+	x, y    *Var
+	grad    func(dx, dy, x, y []float32)
+	rows, w int
+}
+
+func (o *elementwiseOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dx, dy, y := o.tp.Grad(o.x).Data, o.y.Grad.Data, o.y.Value.Data
+	if o.grad == nil {
+		softmaxBackward(dx, dy, y, o.rows, o.w)
+		return
+	}
+	o.grad(dx, dy, o.x.Value.Data, y)
 }
 
 // Tanh returns tanh(x) element-wise, any shape.
@@ -96,7 +123,11 @@ func Softmax(tp *Tape, x *Var) *Var {
 	rows := x.Value.Len() / max(w, 1)
 	y := tp.Buffer(x.Value.Shape...)
 	kernel.SoftmaxRows(y.Data, x.Value.Data, rows, w)
-	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(tp.Grad(x).Data, dy.Data, y.Data, rows, w) })
+	out, op := newOp[elementwiseOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.rows, op.w = tp, x, out, rows, w
+	}
+	return out
 }
 
 // softmaxBackward adds into dx the gradient through row-wise softmax p:

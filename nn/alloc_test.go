@@ -136,6 +136,44 @@ func TestTrainingStepAllocs(t *testing.T) {
 				},
 			}
 		}},
+		{"ops", func() allocModel {
+			// The tape's other ops and layers, as a decoder loop uses them.
+			emb := nn.NewEmbedding(V, I, -1, rng)
+			cell := nn.NewLSTMCell(2*I, H, true, rng)
+			gcell := nn.NewGRUCell(H, H, true, rng)
+			norm := nn.NewLayerNorm(H, 0)
+			drop, locked := nn.NewDropout(0.2, rng.Split()), nn.NewLockedDropout(0.2, rng.Split())
+			edrop := nn.NewEmbeddingDropout(0.1, rng.Split())
+			head := nn.NewLinear(H, V, false, rng)
+			ids, targets := randIDs(rng, T*B, V), randIDs(rng, (T+1)*B, V)
+			params := append(append(append(append(nn.Prefix("embedding", emb.Params()), nn.Prefix("cell", cell.Params())...),
+				nn.Prefix("gcell", gcell.Params())...), nn.Prefix("norm", norm.Params())...), nn.Prefix("head", head.Params())...)
+			return allocModel{
+				params: params,
+				forward: func(tp *nn.Tape) *nn.Var {
+					x := locked.Forward(tp, edrop.Forward(tp, emb, ids, T, B)) // (T, B, I)
+					var h, c *nn.Var
+					var hs [T]*nn.Var
+					for t := 0; t < T; t++ {
+						xt := nn.Select(tp, x, t)
+						in := nn.Concat(tp, -1, xt, nn.Scale(tp, 0.5, nn.Tanh(tp, xt)))
+						h, c = cell.Forward(tp, in, h, c)
+						h = gcell.Forward(tp, drop.Forward(tp, h), h)
+						hs[t] = nn.Add(tp, h, nn.Mul(tp, nn.Sigmoid(tp, h), nn.ReLU(tp, h)))
+					}
+					seq := nn.Stack(tp, hs[:]...) // (T, B, H)
+					pooled := nn.Add(tp, nn.LastStep(tp, seq, nil), nn.MaxPool(tp, seq, nil))
+					seq = nn.SwapTB(tp, nn.SwapTB(tp, norm.Forward(tp, seq)))
+					parts := nn.Split(tp, 0, seq, 2, T-2)
+					seq = nn.Add(tp, nn.Concat(tp, 0, parts...), nn.Softmax(tp, seq))
+					rows := nn.Reshape(tp, nn.SliceLast(tp, seq, 0, H), -1, H) // (T·B, H)
+					return head.Forward(tp, nn.Concat(tp, 0, rows, pooled))    // (T·B + B, V)
+				},
+				lossOf: func(logits *nn.Var, g []float32) float64 {
+					return loss.CrossEntropy(g, logits.Value.Data, targets, V, loss.ClassOptions{})
+				},
+			}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

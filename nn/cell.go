@@ -45,15 +45,14 @@ func (c *cellCore) params() []*Param {
 // step runs the cell on x (B, I) from h (B, H) and, for LSTM, cx (B, H);
 // nil states mean zeros. It returns h1 and (LSTM) c1.
 func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
-	name := c.kind.String() + "Cell.Forward"
 	if x == nil || len(x.Value.Shape) != 2 || x.Value.Shape[1] != c.in {
-		panic(fmt.Sprintf("nn: %s: x must be (B, %d)", name, c.in))
+		panic(fmt.Sprintf("nn: %sCell.Forward: x must be (B, %d)", c.kind, c.in))
 	}
 	B, H, I := x.Value.Shape[0], c.hidden, c.in
 	G := c.kind.gates() * H
-	for _, s := range []*Var{h, cx} {
+	for _, s := range [2]*Var{h, cx} {
 		if s != nil && !shapeIs(s.Value, B, H) {
-			panic(fmt.Sprintf("nn: %s: state shape %v, want (%d, %d)", name, s.Value.Shape, B, H))
+			panic(fmt.Sprintf("nn: %sCell.Forward: state shape %v, want (%d, %d)", c.kind, s.Value.Shape, B, H))
 		}
 	}
 	var ws *floatArena
@@ -84,9 +83,10 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 	}
 	h1 := tp.Buffer(B, H) // the tape's arena when training: no allocation per step
 	var c1, cprev, act []float32
+	var c1t *tensor.Tensor
 	switch c.kind {
 	case kindLSTM:
-		c1t := tp.Buffer(B, H)
+		c1t = tp.Buffer(B, H)
 		c1 = c1t.Data
 		cprev = ws.take(B * H)
 		if cx != nil {
@@ -108,60 +108,82 @@ func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
 		}
 		copy(h1.Data, act)
 	}
-	h1v := NewVar(h1)
+	h1v := tp.Var(h1)
 	var c1v *Var
 	if c1 != nil {
-		c1v = NewVar(tensor.FromSlice(c1, B, H))
+		c1v = tp.Var(c1t)
 	}
 	if tp == nil {
 		return h1v, c1v
 	}
-	tp.Add(func() {
-		defer c.arenas.put(ws)
-		bw := c.arenas.get()
-		defer c.arenas.put(bw)
-		dh := bw.take(B * H)
-		if h1v.Grad != nil {
-			copy(dh, h1v.Grad.Data)
-		}
-		dA := bw.take(B * G) // d(pre) for LSTM/RNN, dxg for GRU
-		dR := dA             // gradient of the W_hh product
-		dhp := bw.take(B * H)
-		switch c.kind {
-		case kindLSTM:
-			dc := bw.take(B * H)
-			if c1v.Grad != nil {
-				copy(dc, c1v.Grad.Data)
-			}
-			kernel.LSTMBackward(dA, dc, act, c1, cprev, dh, dc, B, H)
-			if cx != nil {
-				kernel.Axpy(1, dc, tp.Grad(cx).Data)
-			}
-		case kindGRU:
-			dR = bw.take(B * G)
-			kernel.GRUBackward(dA, dR, dhp, act, hg, hprev, dh, B, H)
-		default:
-			for i, v := range act {
-				if c.kind == kindRNNTanh {
-					dA[i] = dh[i] * (1 - v*v)
-				} else if v > 0 {
-					dA[i] = dh[i]
-				}
-			}
-		}
-		kernel.Sgemm(true, false, G, I, B, 1, dA, G, x.Value.Data, I, 1, c.wih.Grad.Data, I)
-		kernel.Sgemm(true, false, G, H, B, 1, dR, G, hprev, H, 1, c.whh.Grad.Data, H)
-		if c.bih != nil {
-			colSumAdd(c.bih.Grad.Data, dA, B, G)
-			colSumAdd(c.bhh.Grad.Data, dR, B, G)
-		}
-		kernel.Sgemm(false, false, B, I, G, 1, dA, G, c.wih.Value.Data, I, 1, tp.Grad(x).Data, I)
-		if h != nil {
-			kernel.Sgemm(false, false, B, H, G, 1, dR, G, c.whh.Value.Data, H, 1, dhp, H)
-			kernel.Axpy(1, dhp, tp.Grad(h).Data)
-		}
-	})
+	op := NewRecord[cellOp](tp)
+	*op = cellOp{c: c, tp: tp, ws: ws, x: x, h: h, cx: cx, h1: h1v, c1: c1v,
+		act: act, c1d: c1, cprev: cprev, hprev: hprev, hg: hg, B: B}
+	tp.AddOp(op)
 	return h1v, c1v
+}
+
+// cellOp is the backward of one cell step; its arena ws goes back to the
+// cell when it has run.
+type cellOp struct {
+	c                *cellCore
+	tp               *Tape
+	ws               *floatArena
+	x, h, cx, h1, c1 *Var
+	act, c1d, cprev  []float32
+	hprev, hg        []float32
+	B                int
+}
+
+func (o *cellOp) Backward() {
+	c, tp, B := o.c, o.tp, o.B
+	H, I := c.hidden, c.in
+	G := c.kind.gates() * H
+	act, hprev := o.act, o.hprev
+	defer c.arenas.put(o.ws)
+	bw := c.arenas.get()
+	defer c.arenas.put(bw)
+	dh := bw.take(B * H)
+	if o.h1.Grad != nil {
+		copy(dh, o.h1.Grad.Data)
+	}
+	dA := bw.take(B * G) // d(pre) for LSTM/RNN, dxg for GRU
+	dR := dA             // gradient of the W_hh product
+	dhp := bw.take(B * H)
+	switch c.kind {
+	case kindLSTM:
+		dc := bw.take(B * H)
+		if o.c1.Grad != nil {
+			copy(dc, o.c1.Grad.Data)
+		}
+		kernel.LSTMBackward(dA, dc, act, o.c1d, o.cprev, dh, dc, B, H)
+		if o.cx != nil {
+			kernel.Axpy(1, dc, tp.Grad(o.cx).Data)
+		}
+	case kindGRU:
+		dR = bw.take(B * G)
+		kernel.GRUBackward(dA, dR, dhp, act, o.hg, hprev, dh, B, H)
+	default:
+		for i, v := range act {
+			if c.kind == kindRNNTanh {
+				dA[i] = dh[i] * (1 - v*v)
+			} else if v > 0 {
+				dA[i] = dh[i]
+			}
+		}
+	}
+	x := o.x.Value.Data
+	kernel.Sgemm(true, false, G, I, B, 1, dA, G, x, I, 1, c.wih.Grad.Data, I)
+	kernel.Sgemm(true, false, G, H, B, 1, dR, G, hprev, H, 1, c.whh.Grad.Data, H)
+	if c.bih != nil {
+		colSumAdd(c.bih.Grad.Data, dA, B, G)
+		colSumAdd(c.bhh.Grad.Data, dR, B, G)
+	}
+	kernel.Sgemm(false, false, B, I, G, 1, dA, G, c.wih.Value.Data, I, 1, tp.Grad(o.x).Data, I)
+	if o.h != nil {
+		kernel.Sgemm(false, false, B, H, G, 1, dR, G, c.whh.Value.Data, H, 1, dhp, H)
+		kernel.Axpy(1, dhp, tp.Grad(o.h).Data)
+	}
 }
 
 // LSTMCell is one LSTM step (PyTorch's nn.LSTMCell), for custom loops:

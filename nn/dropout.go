@@ -38,7 +38,7 @@ func (d *Dropout) Forward(tp *Tape, x *Var) *Var {
 	if !tp.Training() || d.P == 0 {
 		return x
 	}
-	mask := make([]float32, x.Value.Len())
+	mask := tp.Buffer(x.Value.Len()).Data
 	d.rng.Bernoulli(mask, d.P)
 	return applyMask(tp, x, mask, len(mask))
 }
@@ -49,12 +49,29 @@ func applyMask(tp *Tape, x *Var, mask []float32, period int) *Var {
 	for i, v := range x.Value.Data {
 		y.Data[i] = v * mask[i%period]
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(x).Data
-		for i, g := range dy.Data {
-			dx[i] += g * mask[i%period]
-		}
-	})
+	out, op := newOp[maskOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.mask, op.period = tp, x, out, mask, period
+	}
+	return out
+}
+
+// maskOp is the backward of applyMask.
+type maskOp struct {
+	tp     *Tape
+	x, y   *Var
+	mask   []float32
+	period int
+}
+
+func (o *maskOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dx, period := o.tp.Grad(o.x).Data, o.period
+	for i, g := range o.y.Grad.Data {
+		dx[i] += g * o.mask[i%period]
+	}
 }
 
 // LockedDropout (variational dropout) draws one mask per sequence and
@@ -79,7 +96,7 @@ func (d *LockedDropout) Forward(tp *Tape, x *Var) *Var {
 	if len(x.Value.Shape) != 3 {
 		panic(fmt.Sprintf("nn: LockedDropout input shape %v, want (T, B, F)", x.Value.Shape))
 	}
-	mask := make([]float32, x.Value.Shape[1]*x.Value.Shape[2])
+	mask := tp.Buffer(x.Value.Shape[1] * x.Value.Shape[2]).Data
 	d.rng.Bernoulli(mask, d.P)
 	return applyMask(tp, x, mask, len(mask))
 }
@@ -105,7 +122,7 @@ func (d *EmbeddingDropout) Forward(tp *Tape, e *Embedding, ids []int, shape ...i
 	if !tp.Training() || d.P == 0 {
 		return e.Forward(tp, ids, shape...)
 	}
-	mask := make([]float32, e.V)
+	mask := tp.Buffer(e.V).Data
 	d.rng.Bernoulli(mask, d.P)
 	return e.lookup(tp, ids, mask, shape)
 }

@@ -85,13 +85,11 @@ func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int)
 			}
 		}
 	}
-	out := tp.Var(y)
-	if tp != nil {
-		op := NewRecord[embeddingOp](tp)
+	out, op := newOp[embeddingOp](tp, y)
+	if op != nil {
 		// The caller may reuse its slice before Backward.
 		op.e, op.y, op.ids, op.rowScale = e, out, tp.Ints(len(ids)), rowScale
 		copy(op.ids, ids)
-		tp.AddOp(op)
 	}
 	return out
 }

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-
-	"github.com/recur-ml/recur/tensor"
 )
 
 // LayerNorm normalises the last axis of its input to zero mean and unit
@@ -43,8 +41,8 @@ func (l *LayerNorm) Forward(tp *Tape, x *Var) *Var {
 	}
 	n := x.Value.Len() / F
 	y := tp.Zeros(x.Value.Shape...)
-	xhat := make([]float32, len(y.Data))
-	rstd := make([]float32, n)
+	xhat := tp.Buffer(len(y.Data)).Data // fully written below
+	rstd := tp.Buffer(n).Data
 	w, b := l.Weight.Value.Data, l.Bias.Value.Data
 	for r := 0; r < n; r++ {
 		xr := x.Value.Data[r*F : (r+1)*F]
@@ -65,29 +63,50 @@ func (l *LayerNorm) Forward(tp *Tape, x *Var) *Var {
 			y.Data[r*F+j] = h*w[j] + b[j]
 		}
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(x).Data
-		dw, db := l.Weight.Grad.Data, l.Bias.Grad.Data
-		for r := 0; r < n; r++ {
-			g, h := dy.Data[r*F:(r+1)*F], xhat[r*F:(r+1)*F]
-			var mg, mgh float64
-			for j := range g {
-				gh := float64(g[j] * w[j])
-				mg += gh
-				mgh += gh * float64(h[j])
+	out, op := newOp[layerNormOp](tp, y)
+	if op != nil {
+		op.l, op.tp, op.x, op.y, op.xhat, op.rstd = l, tp, x, out, xhat, rstd
+	}
+	return out
+}
+
+// layerNormOp is the backward of LayerNorm.Forward.
+type layerNormOp struct {
+	l          *LayerNorm
+	tp         *Tape
+	x, y       *Var
+	xhat, rstd []float32
+}
+
+func (o *layerNormOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	l, F, xhat, rstd := o.l, o.l.Dim, o.xhat, o.rstd
+	n := len(rstd)
+	w := l.Weight.Value.Data
+	dy := o.y.Grad
+	dx := o.tp.Grad(o.x).Data
+	dw, db := l.Weight.Grad.Data, l.Bias.Grad.Data
+	for r := 0; r < n; r++ {
+		g, h := dy.Data[r*F:(r+1)*F], xhat[r*F:(r+1)*F]
+		var mg, mgh float64
+		for j := range g {
+			gh := float64(g[j] * w[j])
+			mg += gh
+			mgh += gh * float64(h[j])
+		}
+		mg /= float64(F)
+		mgh /= float64(F)
+		for j := range g {
+			gh := float64(g[j] * w[j])
+			dx[r*F+j] += float32(float64(rstd[r]) * (gh - mg - float64(h[j])*mgh))
+			if !l.Weight.Frozen {
+				dw[j] += g[j] * h[j]
 			}
-			mg /= float64(F)
-			mgh /= float64(F)
-			for j := range g {
-				gh := float64(g[j] * w[j])
-				dx[r*F+j] += float32(float64(rstd[r]) * (gh - mg - float64(h[j])*mgh))
-				if !l.Weight.Frozen {
-					dw[j] += g[j] * h[j]
-				}
-				if !l.Bias.Frozen {
-					db[j] += g[j]
-				}
+			if !l.Bias.Frozen {
+				db[j] += g[j]
 			}
 		}
-	})
+	}
 }

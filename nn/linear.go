@@ -124,11 +124,9 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 			kernel.Sgemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 1, yd, l.Out)
 		}
 	}
-	out := tp.Var(y)
-	if tp != nil {
-		op := NewRecord[linearOp](tp)
+	out, op := newOp[linearOp](tp, y)
+	if op != nil {
 		op.l, op.tp, op.x, op.y, op.n = l, tp, x, out, n
-		tp.AddOp(op)
 	}
 	return out
 }

@@ -15,13 +15,27 @@ import (
 // allocation left per op is back itself; hot ops record an op type of
 // their own instead (linearOp, embeddingOp, ...), which allocates nothing.
 func record(tp *Tape, y *tensor.Tensor, back func(dy *tensor.Tensor)) *Var {
-	out := tp.Var(y)
-	if tp != nil {
-		op := NewRecord[closureOp](tp)
+	out, op := newOp[closureOp](tp, y)
+	if op != nil {
 		op.out, op.back = out, back
-		tp.AddOp(op)
 	}
 	return out
+}
+
+// newOp returns y as the tape's Var (see Tape.Var) and, with a tape, a
+// new record of the op type T, already recorded (AddOp), for the caller
+// to fill in before the tape's Backward; with a nil tape the op is nil.
+func newOp[T any, P interface {
+	*T
+	Op
+}](tp *Tape, y *tensor.Tensor) (*Var, P) {
+	out := tp.Var(y)
+	if tp == nil {
+		return out, nil
+	}
+	op := P(NewRecord[T](tp))
+	tp.AddOp(op)
+	return out, op
 }
 
 // closureOp runs a backward closure with its output's gradient.
@@ -80,7 +94,8 @@ func Concat(tp *Tape, axis int, xs ...*Var) *Var {
 		}
 		total += s[ax]
 	}
-	shape := append([]int(nil), s0...)
+	var sb [8]int
+	shape := append(sb[:0], s0...)
 	shape[ax] = total
 	y := tp.Buffer(shape...) // the pieces cover every element
 	row := total * inner
@@ -92,31 +107,52 @@ func Concat(tp *Tape, axis int, xs ...*Var) *Var {
 		}
 		off += w
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		off := 0
-		for _, x := range xs {
-			w := x.Value.Shape[ax] * inner
-			dx := tp.Grad(x).Data
-			for o := 0; o < outer; o++ {
-				addInto(dx[o*w:(o+1)*w], dy.Data[o*row+off:o*row+off+w])
-			}
-			off += w
+	out, op := newOp[concatOp](tp, y)
+	if op != nil {
+		op.tp, op.y, op.xs, op.ax, op.outer, op.inner = tp, out, tp.vars(len(xs)), ax, outer, inner
+		copy(op.xs, xs) // the caller's slice may change before Backward
+	}
+	return out
+}
+
+// concatOp is the backward of Concat.
+type concatOp struct {
+	tp               *Tape
+	y                *Var
+	xs               []*Var
+	ax, outer, inner int
+}
+
+func (o *concatOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dy := o.y.Grad.Data
+	row := len(dy) / o.outer
+	off := 0
+	for _, x := range o.xs {
+		w := x.Value.Shape[o.ax] * o.inner
+		dx := o.tp.Grad(x).Data
+		for i := 0; i < o.outer; i++ {
+			addInto(dx[i*w:(i+1)*w], dy[i*row+off:i*row+off+w])
 		}
-	})
+		off += w
+	}
 }
 
 // Split cuts x along axis into pieces of the given sizes, which must add up
-// to the dimension.
+// to the dimension. With a tape the returned slice is the tape's, like the
+// pieces (valid until its next step).
 func Split(tp *Tape, axis int, x *Var, sizes ...int) []*Var {
 	ax, _, _ := axisSplit("Split", x.Value.Shape, axis)
-	outs := make([]*Var, len(sizes))
+	outs := tp.vars(len(sizes))
 	from := 0
 	for i, s := range sizes {
 		outs[i] = Slice(tp, ax, x, from, from+s)
 		from += s
 	}
 	if from != x.Value.Shape[ax] {
-		panic(fmt.Sprintf("nn: Split sizes %v of dimension %d", sizes, x.Value.Shape[ax]))
+		panic(fmt.Sprintf("nn: Split sizes %v of dimension %d", append([]int(nil), sizes...), x.Value.Shape[ax]))
 	}
 	return outs
 }
@@ -128,19 +164,36 @@ func Slice(tp *Tape, axis int, x *Var, from, to int) *Var {
 	if from < 0 || to < from || to > n {
 		panic(fmt.Sprintf("nn: Slice [%d, %d) of axis %d of shape %v", from, to, axis, x.Value.Shape))
 	}
-	shape := append([]int(nil), x.Value.Shape...)
+	var sb [8]int
+	shape := append(sb[:0], x.Value.Shape...)
 	shape[ax] = to - from
 	y := tp.Buffer(shape...)
 	w, row, off := (to-from)*inner, n*inner, from*inner
 	for o := 0; o < outer; o++ {
 		copy(y.Data[o*w:(o+1)*w], x.Value.Data[o*row+off:o*row+off+w])
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(x).Data
-		for o := 0; o < outer; o++ {
-			addInto(dx[o*row+off:o*row+off+w], dy.Data[o*w:(o+1)*w])
-		}
-	})
+	out, op := newOp[sliceOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.outer, op.w, op.row, op.off = tp, x, out, outer, w, row, off
+	}
+	return out
+}
+
+// sliceOp is the backward of Slice.
+type sliceOp struct {
+	tp                 *Tape
+	x, y               *Var
+	outer, w, row, off int
+}
+
+func (o *sliceOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dx, dy, w := o.tp.Grad(o.x).Data, o.y.Grad.Data, o.w
+	for i := 0; i < o.outer; i++ {
+		addInto(dx[i*o.row+o.off:i*o.row+o.off+w], dy[i*w:(i+1)*w])
+	}
 }
 
 // SliceLast returns features [from, to) of the last axis of x.
@@ -165,15 +218,42 @@ func Stack(tp *Tape, xs ...*Var) *Var {
 		}
 	}
 	w := xs[0].Value.Len()
-	y := tp.Buffer(append([]int{len(xs)}, xs[0].Value.Shape...)...)
+	var sb [8]int
+	y := tp.Buffer(append(append(sb[:0], len(xs)), xs[0].Value.Shape...)...)
 	for i, x := range xs {
 		copy(y.Data[i*w:(i+1)*w], x.Value.Data)
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		for i, x := range xs {
-			addInto(tp.Grad(x).Data, dy.Data[i*w:(i+1)*w])
+	out, op := newOp[stackOp](tp, y)
+	if op != nil {
+		op.tp, op.y, op.xs = tp, out, tp.vars(len(xs))
+		copy(op.xs, xs)
+	}
+	return out
+}
+
+// stackOp is the backward of Stack (and Add, with sum set).
+type stackOp struct {
+	tp  *Tape
+	y   *Var
+	xs  []*Var
+	sum bool // every x receives all of dy
+}
+
+func (o *stackOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dy := o.y.Grad.Data
+	w := len(dy)
+	if !o.sum {
+		w /= len(o.xs)
+	}
+	for i, x := range o.xs {
+		if o.sum {
+			i = 0
 		}
-	})
+		addInto(o.tp.Grad(x).Data, dy[i*w:(i+1)*w])
+	}
 }
 
 // Add returns the element-wise sum of equally sized xs.
@@ -181,40 +261,122 @@ func Add(tp *Tape, xs ...*Var) *Var {
 	if len(xs) == 0 {
 		panic("nn: Add of nothing")
 	}
-	y := xs[0].Value.Clone()
+	y := tp.Buffer(xs[0].Value.Shape...)
+	copy(y.Data, xs[0].Value.Data)
 	for _, x := range xs[1:] {
 		if x.Value.Len() != y.Len() {
 			panic(fmt.Sprintf("nn: Add of shapes %v and %v", y.Shape, x.Value.Shape))
 		}
 		y.Add(x.Value)
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		for _, x := range xs {
-			addInto(tp.Grad(x).Data, dy.Data)
-		}
-	})
+	out, op := newOp[stackOp](tp, y)
+	if op != nil {
+		op.tp, op.y, op.xs, op.sum = tp, out, tp.vars(len(xs)), true
+		copy(op.xs, xs)
+	}
+	return out
 }
 
 // Mul returns the element-wise product a ⊙ b of equally sized a and b.
 func Mul(tp *Tape, a, b *Var) *Var {
-	return record(tp, tensor.MulTo(nil, a.Value, b.Value), func(dy *tensor.Tensor) {
-		da, db := tp.Grad(a).Data, tp.Grad(b).Data
-		for i, g := range dy.Data {
-			da[i] += g * b.Value.Data[i]
-			db[i] += g * a.Value.Data[i]
-		}
-	})
+	if a.Value.Len() != b.Value.Len() {
+		panic(fmt.Sprintf("nn: Mul of shapes %v and %v", a.Value.Shape, b.Value.Shape))
+	}
+	y := tp.Buffer(a.Value.Shape...)
+	for i, v := range a.Value.Data {
+		y.Data[i] = v * b.Value.Data[i]
+	}
+	out, op := newOp[binaryOp](tp, y)
+	if op != nil {
+		op.tp, op.a, op.b, op.y = tp, a, b, out
+	}
+	return out
+}
+
+// binaryOp is the backward of Mul.
+type binaryOp struct {
+	tp      *Tape
+	a, b, y *Var
+}
+
+func (o *binaryOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	da, db := o.tp.Grad(o.a).Data, o.tp.Grad(o.b).Data
+	av, bv := o.a.Value.Data, o.b.Value.Data
+	for i, g := range o.y.Grad.Data {
+		da[i] += g * bv[i]
+		db[i] += g * av[i]
+	}
 }
 
 // Scale returns s·x.
 func Scale(tp *Tape, s float32, x *Var) *Var {
-	return record(tp, tensor.ScaleTo(nil, s, x.Value), func(dy *tensor.Tensor) { tp.Grad(x).AddScaled(s, dy) })
+	y := tp.Buffer(x.Value.Shape...)
+	for i, v := range x.Value.Data {
+		y.Data[i] = s * v
+	}
+	return unaryRecord(tp, x, y, s)
+}
+
+// unaryOp is the backward of Scale and Reshape: dx += s·dy.
+type unaryOp struct {
+	tp   *Tape
+	x, y *Var
+	s    float32
+}
+
+// unaryRecord returns y as a Var whose gradient flows back to x scaled by
+// s.
+func unaryRecord(tp *Tape, x *Var, y *tensor.Tensor, s float32) *Var {
+	out, op := newOp[unaryOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.s = tp, x, out, s
+	}
+	return out
+}
+
+func (o *unaryOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	kernel.Axpy(o.s, o.y.Grad.Data, o.tp.Grad(o.x).Data)
 }
 
 // Reshape returns x with a new shape of the same size (one dimension may
 // be −1). The value shares x's data; the gradient flows back to x.
 func Reshape(tp *Tape, x *Var, shape ...int) *Var {
-	return record(tp, x.Value.Reshape(shape...), func(dy *tensor.Tensor) { addInto(tp.Grad(x).Data, dy.Data) })
+	if tp == nil {
+		// A copy, so that shape itself stays on the caller's stack.
+		return NewVar(x.Value.Reshape(append([]int(nil), shape...)...))
+	}
+	return unaryRecord(tp, x, tp.view(x.Value, shape), 1)
+}
+
+// view is t.Reshape(shape...) with the header and its shape from the tape
+// (valid until its next step).
+func (tp *Tape) view(t *tensor.Tensor, shape []int) *tensor.Tensor {
+	s := tp.Ints(len(shape))
+	copy(s, shape)
+	infer, n := -1, 1
+	for i, d := range s {
+		if d == -1 && infer < 0 {
+			infer = i
+			continue
+		}
+		n *= d
+	}
+	if infer >= 0 && n != 0 {
+		s[infer] = len(t.Data) / n
+		n *= s[infer]
+	}
+	if n != len(t.Data) || infer >= 0 && s[infer] < 0 {
+		return t.Reshape(append([]int(nil), shape...)...) // panics with the message of tensor
+	}
+	v := NewRecord[tensor.Tensor](tp)
+	v.Shape, v.Data = s, t.Data
+	return v
 }
 
 // SwapTB swaps the first two axes of x (T, B, ...) → (B, T, ...): time-
@@ -229,19 +391,43 @@ func SwapTB(tp *Tape, x *Var) *Var {
 	for _, d := range s[2:] {
 		w *= d
 	}
-	shape := append([]int{B, T}, s[2:]...)
+	var sb [8]int
+	shape := append(append(sb[:0], B, T), s[2:]...)
 	y := tp.Buffer(shape...)
+	swapTB(y.Data, x.Value.Data, T, B, w, false)
+	out, op := newOp[swapOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.T, op.B, op.w = tp, x, out, T, B, w
+	}
+	return out
+}
+
+// swapTB sets (or adds into, when add) dst (B, T, w) the rows of src
+// (T, B, w).
+func swapTB(dst, src []float32, T, B, w int, add bool) {
 	for t := 0; t < T; t++ {
 		for b := 0; b < B; b++ {
-			copy(y.Data[(b*T+t)*w:(b*T+t+1)*w], x.Value.Data[(t*B+b)*w:(t*B+b+1)*w])
-		}
-	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(x).Data
-		for t := 0; t < T; t++ {
-			for b := 0; b < B; b++ {
-				addInto(dx[(t*B+b)*w:(t*B+b+1)*w], dy.Data[(b*T+t)*w:(b*T+t+1)*w])
+			d, s := dst[(b*T+t)*w:(b*T+t+1)*w], src[(t*B+b)*w:(t*B+b+1)*w]
+			if add {
+				addInto(d, s)
+			} else {
+				copy(d, s)
 			}
 		}
-	})
+	}
+}
+
+// swapOp is the backward of SwapTB.
+type swapOp struct {
+	tp      *Tape
+	x, y    *Var
+	T, B, w int
+}
+
+func (o *swapOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	// dy is (B, T, w): swapping it back is a swap with T and B exchanged.
+	swapTB(o.tp.Grad(o.x).Data, o.y.Grad.Data, o.B, o.T, o.w, true)
 }

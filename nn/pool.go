@@ -39,19 +39,48 @@ func poolShape(tp *Tape, op string, x *Var, lengths []int) (T, B, F int, ls []in
 // out (T, B, F): row b is out[lengths[b]−1, b], shape (B, F). lengths nil
 // means every sequence is T long.
 func LastStep(tp *Tape, out *Var, lengths []int) *Var {
-	T, B, F, ls := poolShape(tp, "LastStep", out, lengths)
-	_ = T
-	y := tp.Zeros(B, F)
-	src := func(b int) int { return ((ls[b]-1)*B + b) * F }
+	_, B, F, ls := poolShape(tp, "LastStep", out, lengths)
+	y := tp.Buffer(B, F) // every row is written
+	src := tp.Ints(B)    // where row b starts in out
 	for b := 0; b < B; b++ {
-		copy(y.Data[b*F:(b+1)*F], out.Value.Data[src(b):src(b)+F])
+		src[b] = ((ls[b]-1)*B + b) * F
+		copy(y.Data[b*F:(b+1)*F], out.Value.Data[src[b]:src[b]+F])
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(out).Data
-		for b := 0; b < B; b++ {
-			addInto(dx[src(b):src(b)+F], dy.Data[b*F:(b+1)*F])
+	return gatherRecord(tp, out, y, src, F)
+}
+
+// gatherOp is the backward of an op whose output chunk i (w elements) is
+// x's elements from idx[i] on: LastStep, MaxPool.
+type gatherOp struct {
+	tp   *Tape
+	x, y *Var
+	idx  []int
+	w    int
+}
+
+// gatherRecord returns y as the Var of a gather from x (see gatherOp).
+func gatherRecord(tp *Tape, x *Var, y *tensor.Tensor, idx []int, w int) *Var {
+	out, op := newOp[gatherOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.idx, op.w = tp, x, out, idx, w
+	}
+	return out
+}
+
+func (o *gatherOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	dx, dy, w := o.tp.Grad(o.x).Data, o.y.Grad.Data, o.w
+	if w == 1 {
+		for i, g := range dy {
+			dx[o.idx[i]] += g
 		}
-	})
+		return
+	}
+	for i, j := range o.idx {
+		addInto(dx[j:j+w], dy[i*w:(i+1)*w])
+	}
 }
 
 // MeanPool returns the mean over each sequence's valid steps of the
@@ -66,11 +95,9 @@ func MeanPool(tp *Tape, out *Var, lengths []int) *Var {
 		}
 		kernel.Scal(1/float32(ls[b]), yr)
 	}
-	v := tp.Var(y)
-	if tp != nil {
-		op := NewRecord[meanPoolOp](tp)
+	v, op := newOp[meanPoolOp](tp, y)
+	if op != nil {
 		op.tp, op.x, op.y, op.ls, op.F = tp, out, v, ls, F
-		tp.AddOp(op)
 	}
 	return v
 }
@@ -102,8 +129,8 @@ func (o *meanPoolOp) Backward() {
 // step holding the maximum.
 func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
 	_, B, F, ls := poolShape(tp, "MaxPool", out, lengths)
-	y := tp.Zeros(B, F)
-	arg := make([]int, B*F) // flat index into out of each maximum
+	y := tp.Buffer(B, F)  // every element is written
+	arg := tp.Ints(B * F) // flat index into out of each maximum
 	for b := 0; b < B; b++ {
 		for j := 0; j < F; j++ {
 			best := b*F + j
@@ -116,12 +143,7 @@ func MaxPool(tp *Tape, out *Var, lengths []int) *Var {
 			y.Data[b*F+j] = out.Value.Data[best]
 		}
 	}
-	return record(tp, y, func(dy *tensor.Tensor) {
-		dx := tp.Grad(out).Data
-		for i, g := range dy.Data {
-			dx[arg[i]] += g
-		}
-	})
+	return gatherRecord(tp, out, y, arg, 1)
 }
 
 // AttentionPool is learned attention pooling over time (self-attentive

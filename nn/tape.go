@@ -150,8 +150,8 @@ type Tape struct {
 // instead of allocating (and page-faulting) fresh activation and gradient
 // buffers every step.
 type arena struct {
-	free map[int][]*tensor.Tensor
-	used []*tensor.Tensor
+	free map[int][]arenaBuf
+	used []arenaBuf
 	// grads are the Vars given an arena gradient (by Grad or SetGrad);
 	// recycling detaches each one still holding it, so a Var that
 	// outlives the step (a fixed input) gets a fresh gradient next time
@@ -167,8 +167,19 @@ type arena struct {
 	recs map[reflect.Type]recycler
 	// pools lists recs' values in a fixed order, for settle.
 	pools []recycler
-	// ints hands out the int slices of ints (copies of ids, lengths).
-	ints intArena
+	// ints and vars hand out the slices of Ints (copies of ids, lengths)
+	// and vars (the inputs of Concat, Stack, ...).
+	ints sliceArena[int]
+	vars sliceArena[*Var]
+}
+
+// arenaBuf is a tensor of the arena with the shape array the arena owns:
+// a holder may reslice the tensor's Shape (Select drops the first axis)
+// or replace it, and the arena still writes the next shape into its own
+// array, without allocating and without touching one it does not own.
+type arenaBuf struct {
+	t     *tensor.Tensor
+	shape []int
 }
 
 // recycler is a NewRecord free list.
@@ -225,17 +236,18 @@ func NewRecord[T any](tp *Tape) *T {
 	return r
 }
 
-// intArena hands out int slices from one growing buffer until reset.
-type intArena struct {
-	buf       []int
+// sliceArena hands out slices of T from one growing buffer until reset.
+type sliceArena[T any] struct {
+	buf       []T
 	off, need int
 }
 
-// take returns n ints with unspecified contents.
-func (a *intArena) take(n int) []int {
+// take returns n elements with unspecified contents.
+func (a *sliceArena[T]) take(n int) []T {
 	a.need += n
 	if a.off+n > len(a.buf) {
-		a.buf = make([]int, max(n, 2*len(a.buf), 64))
+		// Start a new chunk; earlier slices keep the old one alive.
+		a.buf = make([]T, max(n, 2*len(a.buf), 64))
 		a.off = 0
 	}
 	s := a.buf[a.off : a.off+n : a.off+n]
@@ -243,12 +255,26 @@ func (a *intArena) take(n int) []int {
 	return s
 }
 
-// reset makes the memory reusable, grown to the last step's need.
-func (a *intArena) reset() {
+// reset makes the memory reusable, grown to the last step's need, and
+// drops what it held (pointers, for the garbage collector).
+func (a *sliceArena[T]) reset() {
 	if a.need > len(a.buf) {
-		a.buf = make([]int, a.need)
+		a.buf = make([]T, a.need)
+	} else {
+		clear(a.buf[:a.off])
 	}
 	a.off, a.need = 0, 0
+}
+
+// vars returns room for n Var pointers from the tape (valid until its
+// next step), or a fresh slice with a nil tape: the inputs an op of
+// several inputs keeps for its backward.
+func (tp *Tape) vars(n int) []*Var {
+	if tp == nil {
+		return make([]*Var, n)
+	}
+	tp.arena.settle()
+	return tp.arena.vars.take(n)
 }
 
 // Ints returns n ints with unspecified contents from the tape (valid until
@@ -285,15 +311,16 @@ func (a *arena) get(shape []int) *tensor.Tensor {
 	a.settle()
 	n := numel(shape)
 	if l := a.free[n]; len(l) > 0 {
-		t := l[len(l)-1]
-		l[len(l)-1] = nil
+		b := l[len(l)-1]
+		l[len(l)-1] = arenaBuf{}
 		a.free[n] = l[:len(l)-1]
-		t.Shape = append(t.Shape[:0], shape...)
-		a.used = append(a.used, t)
-		return t
+		b.shape = append(b.shape[:0], shape...)
+		b.t.Shape = b.shape
+		a.used = append(a.used, b)
+		return b.t
 	}
 	t := newTensor(shape)
-	a.used = append(a.used, t)
+	a.used = append(a.used, arenaBuf{t, t.Shape})
 	return t
 }
 
@@ -334,8 +361,9 @@ func (a *arena) settle() {
 		p.recycle()
 	}
 	a.ints.reset()
+	a.vars.reset()
 	if a.free == nil {
-		a.free = make(map[int][]*tensor.Tensor)
+		a.free = make(map[int][]arenaBuf)
 	}
 	// Buffers the step just ended did not take are let go, so a tape
 	// whose shapes change (variable sequence lengths) holds at most one
@@ -344,10 +372,10 @@ func (a *arena) settle() {
 		clear(l)
 		a.free[n] = l[:0]
 	}
-	for i, t := range a.used {
-		n := len(t.Data)
-		a.free[n] = append(a.free[n], t)
-		a.used[i] = nil
+	for i, b := range a.used {
+		n := len(b.t.Data)
+		a.free[n] = append(a.free[n], b)
+		a.used[i] = arenaBuf{}
 	}
 	a.used = a.used[:0]
 }

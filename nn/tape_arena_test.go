@@ -111,8 +111,8 @@ func TestTapeGradDetachedWhenRecycled(t *testing.T) {
 func poison(tp *Tape) {
 	tp.arena.settle()
 	for _, l := range tp.arena.free {
-		for _, t := range l {
-			t.Fill(float32(math.NaN()))
+		for _, b := range l {
+			b.t.Fill(float32(math.NaN()))
 		}
 	}
 }
@@ -146,16 +146,8 @@ func TestArenaOpsWriteEveryElement(t *testing.T) {
 	run(&tp)
 	poison(&tp)
 	gotY, gotG := run(&tp)
-	for i := range wantY {
-		if gotY[i] != wantY[i] {
-			t.Fatalf("y[%d] = %v on a reused tape, want %v", i, gotY[i], wantY[i])
-		}
-	}
-	for i := range wantG {
-		if gotG[i] != wantG[i] {
-			t.Fatalf("embedding grad[%d] = %v on a reused tape, want %v", i, gotG[i], wantG[i])
-		}
-	}
+	sameOnReuse(t, "y", gotY, wantY)
+	sameOnReuse(t, "embedding grad", gotG, wantG)
 }
 
 // A buffer the last step did not use is dropped, not kept forever.
