@@ -41,6 +41,10 @@ import (
 // State holds the initial or final states of a recurrent layer, one slice
 // per layer and direction (index k·D + d, d = 1 the reverse direction):
 // H is (L·D, B, Ho) and C is (L·D, B, H) for an LSTM, nil for GRU and RNN.
+//
+// The State a training forward returns (non-nil tape) is the tape's, with
+// its Vars and their buffers: valid until the tape's next step, when all
+// of it is reused. To carry it into the next batch, Detach it.
 type State struct {
 	H, C *Var
 }
@@ -68,6 +72,8 @@ type Recurrent interface {
 	// Forward runs x (T,B,I), or (B,T,I) when batch-first, from h0 (nil
 	// means zeros) over the valid steps given by lengths (nil means all T)
 	// and returns the output (T,B,D·Ho) (or (B,T,D·Ho)) and final states.
+	// With a tape both are the tape's, valid until its next step (see
+	// Tape); with a nil tape they are fresh and the caller's.
 	Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State)
 }
 
