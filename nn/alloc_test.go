@@ -192,3 +192,30 @@ func TestTrainingStepAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalTapeResetAllocs checks the validation pattern, forward on an
+// Eval tape then Reset: the layers get their memory back from the dropped
+// ops, so it allocates nothing once warm either.
+func TestEvalTapeResetAllocs(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	l, err := nn.NewLSTM(nn.LSTMConfig{InputSize: 4, HiddenSize: 5, NumLayers: 2}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := nn.NewGRUCell(5, 5, true, rng)
+	x := randVar(rng, 6, 3, 4)
+	tp := nn.Tape{Eval: true}
+	step := func() {
+		out, _ := l.Forward(&tp, x, nil, nil)
+		cell.Forward(&tp, nn.Select(&tp, out, 5), nil)
+		tp.Reset()
+	}
+	step()
+	got := testing.AllocsPerRun(5, step)
+	if raceEnabled {
+		t.Skipf("allocations not checked under -race (got %v)", got)
+	}
+	if got != 0 {
+		t.Errorf("allocations per eval step and Reset: got %v, want 0", got)
+	}
+}

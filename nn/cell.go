@@ -135,12 +135,15 @@ type cellOp struct {
 	B                int
 }
 
+// drop returns the step's arena to the cell (on Tape.Reset).
+func (o *cellOp) drop() { o.c.arenas.put(o.ws) }
+
 func (o *cellOp) Backward() {
 	c, tp, B := o.c, o.tp, o.B
 	H, I := c.hidden, c.in
 	G := c.kind.gates() * H
 	act, hprev := o.act, o.hprev
-	defer c.arenas.put(o.ws)
+	defer o.drop()
 	bw := c.arenas.get()
 	defer c.arenas.put(bw)
 	dh := bw.take(B * H)

@@ -263,9 +263,14 @@ type rnnRecord struct {
 // Backward is the tape op of a training forward: it runs the backward and
 // returns the arena to the layer.
 func (rec *rnnRecord) Backward() {
+	rec.r.backward(rec)
+	rec.drop()
+}
+
+// drop returns the arena to the layer (after Backward, or on Tape.Reset).
+func (rec *rnnRecord) drop() {
 	r, ws := rec.r, rec.ws
-	r.backward(rec)
-	rec.tp, rec.x, rec.h0, rec.out, rec.st = nil, nil, nil, nil, nil
+	rec.r, rec.tp, rec.ws, rec.x, rec.h0, rec.out, rec.st = nil, nil, nil, nil, nil, nil, nil
 	r.arenas.put(ws)
 }
 

@@ -209,8 +209,8 @@ func (a *floatArena) reset() {
 // arenaList is a layer's free list of arenas. Unlike a sync.Pool it is
 // not emptied by the garbage collector, so a training loop reuses the
 // same activation memory step after step. Training arenas return to it
-// when the tape's backward closure has run (an arena of a tape that is
-// reset instead is left to the GC). Safe for concurrent use.
+// when the tape's backward op has run, or when the tape is reset instead.
+// Safe for concurrent use.
 type arenaList struct {
 	mu   sync.Mutex
 	free []*floatArena

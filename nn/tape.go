@@ -120,6 +120,10 @@ func ByName(ps []*Param) (map[string]*Param, error) {
 // where a capturing closure given to Add allocates at every call.
 type Op interface{ Backward() }
 
+// dropper is an Op with something to give back when the tape is reset
+// instead of running it.
+type dropper interface{ drop() }
+
 // funcOp is a closure recorded with Add.
 type funcOp func()
 
@@ -459,8 +463,16 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 }
 
 // Reset drops the recorded closures without running them and makes the
-// arena's buffers available again.
+// arena's buffers available again. Ops that hold memory of their layer
+// until their backward (the recurrent layers' and cells' arenas) give it
+// back, so a loop that records and resets (validation on an Eval tape)
+// reuses it too.
 func (tp *Tape) Reset() {
+	for _, op := range tp.ops {
+		if d, ok := op.(dropper); ok {
+			d.drop()
+		}
+	}
 	clear(tp.ops)
 	tp.ops = tp.ops[:0]
 	tp.arena.stale = true
