@@ -136,6 +136,46 @@ func TestTrainingStepAllocs(t *testing.T) {
 				},
 			}
 		}},
+		{"seq2seq-attention", func() allocModel { return seq2seqModel(t, rng, "") }},
+		{"seq2seq-bahdanau", func() allocModel { return seq2seqModel(t, rng, "bahdanau") }},
+		{"seq2seq-concat", func() allocModel {
+			// Encoder, attention decoder through CellRun, teacher forcing,
+			// with dropout and padded sources.
+			m, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: H, Dropout: 0.1, Attention: "concat"}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := nn.Seq2SeqBatch{Src: randIDs(rng, T*B, V), SrcLengths: []int{T, T - 2, 1}, TgtIn: randIDs(rng, 4*B, V), Ts: T, Tt: 4, B: B}
+			labels := randIDs(rng, 4*B, V)
+			return allocModel{
+				params: m.Params(),
+				forward: func(tp *nn.Tape) *nn.Var {
+					logits, _ := m.Forward(tp, b, 1, nil)
+					return logits
+				},
+				lossOf: func(logits *nn.Var, g []float32) float64 {
+					return loss.CrossEntropy(g, logits.Value.Data, labels, V, loss.ClassOptions{})
+				},
+			}
+		}},
+		{"attention-pool", func() allocModel {
+			l := mustLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H})
+			pool := nn.NewAttentionPool(H, H, rng)
+			x := randVar(rng, T, B, I)
+			labels := randIDs(rng, B, H)
+			lengths := []int{T, 2, 4}
+			return allocModel{
+				params: append(l.Params(), nn.Prefix("pool", pool.Params())...),
+				forward: func(tp *nn.Tape) *nn.Var {
+					out, _ := l.Forward(tp, x, lengths, nil)
+					pooled, _ := pool.Forward(tp, out, lengths)
+					return pooled
+				},
+				lossOf: func(p *nn.Var, g []float32) float64 {
+					return loss.CrossEntropy(g, p.Value.Data, labels, H, loss.ClassOptions{})
+				},
+			}
+		}},
 		{"ops", func() allocModel {
 			// The tape's other ops and layers, as a decoder loop uses them.
 			emb := nn.NewEmbedding(V, I, -1, rng)
@@ -217,5 +257,27 @@ func TestEvalTapeResetAllocs(t *testing.T) {
 	}
 	if got != 0 {
 		t.Errorf("allocations per eval step and Reset: got %v, want 0", got)
+	}
+}
+
+// seq2seqModel is a small attention seq2seq trained with teacher forcing,
+// dropout and padded sources.
+func seq2seqModel(t *testing.T, rng *tensor.RNG, attention string) allocModel {
+	const T, B, H, V = 6, 3, 5, 11
+	m, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: H, Dropout: 0.1, Attention: attention, Bidirectional: attention == "bahdanau"}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := nn.Seq2SeqBatch{Src: randIDs(rng, T*B, V), SrcLengths: []int{T, T - 2, 1}, TgtIn: randIDs(rng, 4*B, V), Ts: T, Tt: 4, B: B}
+	labels := randIDs(rng, 4*B, V)
+	return allocModel{
+		params: m.Params(),
+		forward: func(tp *nn.Tape) *nn.Var {
+			logits, _ := m.Forward(tp, b, 1, nil)
+			return logits
+		},
+		lossOf: func(logits *nn.Var, g []float32) float64 {
+			return loss.CrossEntropy(g, logits.Value.Data, labels, V, loss.ClassOptions{})
+		},
 	}
 }

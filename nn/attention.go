@@ -58,7 +58,11 @@ func MaskedSoftmax(tp *Tape, x *Var, mask []bool) *Var {
 	checkMask("MaskedSoftmax", mask, x.Value.Len())
 	y := tp.Zeros(x.Value.Shape...)
 	maskedSoftmaxRows(y.Data, x.Value.Data, mask, rows, w)
-	return record(tp, y, func(dy *tensor.Tensor) { softmaxBackward(tp.Grad(x).Data, dy.Data, y.Data, rows, w) })
+	out, op := newOp[elementwiseOp](tp, y)
+	if op != nil {
+		op.tp, op.x, op.y, op.rows, op.w = tp, x, out, rows, w
+	}
+	return out
 }
 
 // CausalMask returns the (B, Tq, Tk) mask that lets query i attend to keys
@@ -79,7 +83,12 @@ func CausalMask(B, Tq, Tk int) []bool {
 // sequence b attend to its first lengths[b] keys. With Tq = 1 it is the
 // (B, Tk) mask the Luong and Bahdanau layers take.
 func PaddingMask(lengths []int, Tq, Tk int) []bool {
-	m := make([]bool, len(lengths)*Tq*Tk)
+	return paddingMaskInto(make([]bool, len(lengths)*Tq*Tk), lengths, Tq, Tk)
+}
+
+// paddingMaskInto is PaddingMask into m, which it overwrites.
+func paddingMaskInto(m []bool, lengths []int, Tq, Tk int) []bool {
+	clear(m)
 	for b, l := range lengths {
 		for i := 0; i < Tq; i++ {
 			for j := 0; j < Tk && j < l; j++ {
@@ -188,16 +197,46 @@ func dotScores(tp *Tape, query, keys *Var) *Var {
 	for b := 0; b < B; b++ {
 		kernel.Sgemv(false, T, d, 1, keys.Value.Data[b*T*d:(b+1)*T*d], d, query.Value.Data[b*d:(b+1)*d], 0, s.Data[b*T:(b+1)*T])
 	}
-	return record(tp, s, func(ds *tensor.Tensor) {
-		dq, dk := tp.Grad(query).Data, tp.Grad(keys).Data
+	out, op := newOp[dotOp](tp, s)
+	if op != nil {
+		op.tp, op.q, op.k, op.y, op.B, op.T, op.d = tp, query, keys, out, B, T, d
+	}
+	return out
+}
+
+type dotOp struct {
+	tp      *Tape
+	q, k, y *Var
+	B, T, d int
+	sum     bool
+}
+
+func (o *dotOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	if o.sum {
+		tp, alpha, values, dc, B, T, dv := o.tp, o.q, o.k, o.y.Grad, o.B, o.T, o.d
+		da, dval := tp.Grad(alpha).Data, tp.Grad(values).Data
 		for b := 0; b < B; b++ {
-			kb := keys.Value.Data[b*T*d : (b+1)*T*d]
-			kernel.Sgemv(true, T, d, 1, kb, d, ds.Data[b*T:(b+1)*T], 1, dq[b*d:(b+1)*d])
+			vb := values.Value.Data[b*T*dv : (b+1)*T*dv]
+			g := dc.Data[b*dv : (b+1)*dv]
+			kernel.Sgemv(false, T, dv, 1, vb, dv, g, 1, da[b*T:(b+1)*T])
 			for j := 0; j < T; j++ {
-				kernel.Axpy(ds.Data[b*T+j], query.Value.Data[b*d:(b+1)*d], dk[(b*T+j)*d:(b*T+j+1)*d])
+				kernel.Axpy(alpha.Value.Data[b*T+j], g, dval[(b*T+j)*dv:(b*T+j+1)*dv])
 			}
 		}
-	})
+		return
+	}
+	tp, query, keys, ds, B, T, d := o.tp, o.q, o.k, o.y.Grad, o.B, o.T, o.d
+	dq, dk := tp.Grad(query).Data, tp.Grad(keys).Data
+	for b := 0; b < B; b++ {
+		kb := keys.Value.Data[b*T*d : (b+1)*T*d]
+		kernel.Sgemv(true, T, d, 1, kb, d, ds.Data[b*T:(b+1)*T], 1, dq[b*d:(b+1)*d])
+		for j := 0; j < T; j++ {
+			kernel.Axpy(ds.Data[b*T+j], query.Value.Data[b*d:(b+1)*d], dk[(b*T+j)*d:(b*T+j+1)*d])
+		}
+	}
 }
 
 // additiveScores returns s[b,j] = v·tanh(qp[b] + kp[b,j]), shape (B, T),
@@ -207,7 +246,7 @@ func additiveScores(tp *Tape, qp, kp *Var, v *Param) *Var {
 	if da != dk || v.Value.Len() != da {
 		panic(fmt.Sprintf("nn: additive attention of widths %d, %d and v %v", da, dk, v.Value.Shape))
 	}
-	th := make([]float32, B*T*da)
+	th := tp.Buffer(B, T, da).Data
 	s := tp.Zeros(B, T)
 	for b := 0; b < B; b++ {
 		for j := 0; j < T; j++ {
@@ -218,24 +257,44 @@ func additiveScores(tp *Tape, qp, kp *Var, v *Param) *Var {
 			s.Data[b*T+j] = kernel.Dot(r, v.Value.Data)
 		}
 	}
-	return record(tp, s, func(ds *tensor.Tensor) {
-		dqp, dkp := tp.Grad(qp).Data, tp.Grad(kp).Data
-		dt := make([]float32, da)
-		for b := 0; b < B; b++ {
-			for j := 0; j < T; j++ {
-				g := ds.Data[b*T+j]
-				r := th[(b*T+j)*da : (b*T+j+1)*da]
-				if !v.Frozen {
-					kernel.Axpy(g, r, v.Grad.Data)
-				}
-				for i, tv := range r {
-					dt[i] = g * v.Value.Data[i] * (1 - tv*tv)
-				}
-				addInto(dqp[b*da:(b+1)*da], dt)
-				addInto(dkp[(b*T+j)*da:(b*T+j+1)*da], dt)
+	out, op := newOp[additiveOp](tp, s)
+	if op != nil {
+		op.tp, op.qp, op.kp, op.v, op.y, op.th, op.B, op.T, op.da = tp, qp, kp, v, out, th, B, T, da
+	}
+	return out
+}
+
+// additiveOp is the backward of additiveScores; th holds the tanh values.
+type additiveOp struct {
+	tp        *Tape
+	qp, kp, y *Var
+	v         *Param
+	th        []float32
+	B, T, da  int
+}
+
+func (o *additiveOp) Backward() {
+	if o.y.Grad == nil {
+		return
+	}
+	tp, B, T, da, v := o.tp, o.B, o.T, o.da, o.v
+	ds := o.y.Grad.Data
+	dqp, dkp := tp.Grad(o.qp).Data, tp.Grad(o.kp).Data
+	dt := tp.Buffer(da).Data
+	for b := 0; b < B; b++ {
+		for j := 0; j < T; j++ {
+			g := ds[b*T+j]
+			r := o.th[(b*T+j)*da : (b*T+j+1)*da]
+			if !v.Frozen {
+				kernel.Axpy(g, r, v.Grad.Data)
 			}
+			for i, tv := range r {
+				dt[i] = g * v.Value.Data[i] * (1 - tv*tv)
+			}
+			addInto(dqp[b*da:(b+1)*da], dt)
+			addInto(dkp[(b*T+j)*da:(b*T+j+1)*da], dt)
 		}
-	})
+	}
 }
 
 // weightedSum returns context[b] = Σ_j alpha[b,j]·values[b,j], shape
@@ -249,17 +308,12 @@ func weightedSum(tp *Tape, alpha, values *Var) *Var {
 	for b := 0; b < B; b++ {
 		kernel.Sgemv(true, T, dv, 1, values.Value.Data[b*T*dv:(b+1)*T*dv], dv, alpha.Value.Data[b*T:(b+1)*T], 0, c.Data[b*dv:(b+1)*dv])
 	}
-	return record(tp, c, func(dc *tensor.Tensor) {
-		da, dval := tp.Grad(alpha).Data, tp.Grad(values).Data
-		for b := 0; b < B; b++ {
-			vb := values.Value.Data[b*T*dv : (b+1)*T*dv]
-			g := dc.Data[b*dv : (b+1)*dv]
-			kernel.Sgemv(false, T, dv, 1, vb, dv, g, 1, da[b*T:(b+1)*T])
-			for j := 0; j < T; j++ {
-				kernel.Axpy(alpha.Value.Data[b*T+j], g, dval[(b*T+j)*dv:(b*T+j+1)*dv])
-			}
-		}
-	})
+	out, op := newOp[dotOp](tp, c)
+	if op != nil {
+		op.tp, op.q, op.k, op.y, op.B, op.T, op.d = tp, alpha, values, out, B, T, dv
+		op.sum = true
+	}
+	return out
 }
 
 // Attention is attention of one query per sequence over a sequence of

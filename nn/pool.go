@@ -176,8 +176,8 @@ func (p *AttentionPool) Params() []*Param { return append(p.Proj.Params(), p.V) 
 func (p *AttentionPool) Forward(tp *Tape, out *Var, lengths []int) (pooled, weights *Var) {
 	T, B, _, ls := poolShape(tp, "AttentionPool", out, lengths)
 	keys := SwapTB(tp, out)
-	zero := NewVar(tp.Zeros(B, p.Proj.Out))
+	zero := tp.Var(tp.Zeros(B, p.Proj.Out))
 	s := additiveScores(tp, zero, p.Proj.Forward(tp, keys), p.V)
-	weights = MaskedSoftmax(tp, s, PaddingMask(ls, 1, T))
+	weights = MaskedSoftmax(tp, s, paddingMaskInto(tp.Bools(B*T), ls, 1, T))
 	return weightedSum(tp, weights, keys), weights
 }

@@ -160,7 +160,7 @@ func checkIDs(what string, ids []int, T, B int, lengths []int) {
 func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded {
 	checkIDs("source", src, Ts, B, lengths)
 	if lengths == nil {
-		lengths = make([]int, B)
+		lengths = tp.Ints(B)
 		for i := range lengths {
 			lengths[i] = Ts
 		}
@@ -169,17 +169,19 @@ func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded
 	out, st := m.Encoder.Forward(tp, x, lengths, nil)
 	keys := SwapTB(tp, out)
 	L, D := m.Config.NumLayers, m.hd/m.Config.HiddenSize
-	var hs, cs []*Var
+	hs, cs := tp.vars(D), tp.vars(D)
 	for d := 0; d < D; d++ {
-		hs = append(hs, Select(tp, st.H, (L-1)*D+d))
-		cs = append(cs, Select(tp, st.C, (L-1)*D+d))
+		hs[d] = Select(tp, st.H, (L-1)*D+d)
+		cs[d] = Select(tp, st.C, (L-1)*D+d)
 	}
-	return &Encoded{
+	e := NewRecord[Encoded](tp)
+	*e = Encoded{
 		Keys:  keys,
 		Proj:  m.Attention.ProjectKeys(tp, keys),
-		Mask:  PaddingMask(lengths, 1, Ts),
-		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: NewVar(tp.Zeros(B, m.hd))},
+		Mask:  paddingMaskInto(tp.Bools(B*Ts), lengths, 1, Ts),
+		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: tp.Var(tp.Zeros(B, m.hd))},
 	}
+	return e
 }
 
 // Step runs one decoder step for the previous tokens prev (B) from state s
@@ -221,8 +223,9 @@ func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng 
 	checkIDs("target", b.TgtIn, b.Tt, b.B, nil)
 	enc := m.Encode(tp, b.Src, b.Ts, b.B, b.SrcLengths)
 	s := enc.Start
-	prev := append([]int(nil), b.TgtIn[:b.B]...)
-	ls, ws := make([]*Var, b.Tt), make([]*Var, b.Tt)
+	prev := tp.Ints(b.B)
+	copy(prev, b.TgtIn[:b.B])
+	ls, ws := tp.vars(b.Tt), tp.vars(b.Tt)
 	if teacherForcing >= 1 {
 		// No step needs its own logits: project every step's attentional
 		// vector at once, one (Tt·B, D·H)·(D·H, V) product instead of Tt

@@ -173,8 +173,9 @@ type arena struct {
 	pools []recycler
 	// ints and vars hand out the slices of Ints (copies of ids, lengths)
 	// and vars (the inputs of Concat, Stack, ...).
-	ints sliceArena[int]
-	vars sliceArena[*Var]
+	ints  sliceArena[int]
+	vars  sliceArena[*Var]
+	bools sliceArena[bool]
 }
 
 // arenaBuf is a tensor of the arena with the shape array the arena owns:
@@ -292,6 +293,15 @@ func (tp *Tape) Ints(n int) []int {
 	return tp.arena.ints.take(n)
 }
 
+// Bools is Ints for bools (attention masks).
+func (tp *Tape) Bools(n int) []bool {
+	if tp == nil {
+		return make([]bool, n)
+	}
+	tp.arena.settle()
+	return tp.arena.bools.take(n)
+}
+
 // recordings numbers the recordings of all tapes.
 var recordings atomic.Uint64
 
@@ -366,6 +376,7 @@ func (a *arena) settle() {
 	}
 	a.ints.reset()
 	a.vars.reset()
+	a.bools.reset()
 	if a.free == nil {
 		a.free = make(map[int][]arenaBuf)
 	}
