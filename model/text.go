@@ -244,6 +244,7 @@ func (m *Model) lmForward(tp *nn.Tape, ids []int, T, B int, h0 *nn.State) (*nn.V
 type LMTask struct {
 	M     *Model
 	state *nn.State
+	spare *nn.State // the state before last, reused by DetachInto
 }
 
 // Params returns the model's parameters.
@@ -285,7 +286,9 @@ func (t *LMTask) SetCarried(m map[string]*tensor.Tensor) error {
 func (t *LMTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	c := b.(*text.Chunk)
 	logits, st := t.M.lmForward(tp, c.X, c.T, c.B, t.state)
-	t.state = st.Detach()
+	// Two carried states in turn: the one this step started from stays
+	// untouched until the next step.
+	t.spare, t.state = t.state, st.DetachInto(t.spare)
 	L, _ := loss.Record(tp, logits, func(g []float32) float64 {
 		return loss.CrossEntropy(g, logits.Value.Data, c.Y, t.M.Spec.Vocab, loss.ClassOptions{})
 	})

@@ -66,6 +66,36 @@ func (s *State) Detach() *State {
 	return d
 }
 
+// DetachInto is Detach into dst's tensors when their shapes match s's
+// (otherwise it allocates as Detach does) and returns dst: a training loop
+// that carries state from batch to batch alternates two States and
+// allocates nothing. dst may be nil.
+func (s *State) DetachInto(dst *State) *State {
+	if s == nil {
+		return nil
+	}
+	if dst == nil {
+		return s.Detach()
+	}
+	dst.H = detachVarInto(s.H, dst.H)
+	dst.C = detachVarInto(s.C, dst.C)
+	return dst
+}
+
+// detachVarInto copies v's value into d's when the shapes match and
+// returns d with no gradient, or a new copy otherwise; nil for a nil v.
+func detachVarInto(v, d *Var) *Var {
+	if v == nil {
+		return nil
+	}
+	if d == nil || d.Value == nil || !shapeIs(d.Value, v.Value.Shape...) {
+		return NewVar(v.Value.Clone())
+	}
+	copy(d.Value.Data, v.Value.Data)
+	d.Grad = nil
+	return d
+}
+
 // Recurrent is a sequence layer: LSTM, GRU or RNN.
 type Recurrent interface {
 	Module

@@ -166,3 +166,41 @@ func TestTrainingAllocsDoNotGrowWithT(t *testing.T) {
 		}
 	}
 }
+
+// TestStateDetachInto checks that DetachInto copies into matching tensors
+// (no new memory), drops gradients, and falls back to Detach otherwise.
+func TestStateDetachInto(t *testing.T) {
+	mk := func(v float32, dims ...int) *Var {
+		x := tensor.New(dims...)
+		for i := range x.Data {
+			x.Data[i] = v
+		}
+		return NewVar(x)
+	}
+	src := &State{H: mk(1, 2, 1, 3), C: mk(2, 2, 1, 3)}
+	dst := &State{H: mk(0, 2, 1, 3), C: mk(0, 2, 1, 3)}
+	dst.H.Grad = tensor.New(2, 1, 3)
+	h, c := dst.H.Value, dst.C.Value
+	got := src.DetachInto(dst)
+	if got != dst || got.H.Value != h || got.C.Value != c {
+		t.Fatal("DetachInto did not reuse dst's tensors")
+	}
+	if got.H.Value.Data[0] != 1 || got.C.Value.Data[5] != 2 || got.H.Grad != nil {
+		t.Errorf("got h %v c %v grad %v, want 1s, 2s, no gradient", got.H.Value.Data, got.C.Value.Data, got.H.Grad)
+	}
+	src.H.Value.Data[0] = 9
+	if got.H.Value.Data[0] != 1 {
+		t.Error("DetachInto shares memory with the source")
+	}
+	other := &State{H: mk(0, 1, 1, 3)} // wrong shape, no C
+	got = src.DetachInto(other)
+	if got.H.Value == other.H.Value && got.H.Value.Shape[0] != 2 {
+		t.Error("mismatched shape reused")
+	}
+	if got.C == nil || got.C.Value.Data[0] != 2 || got.H.Value.Data[0] != 9 {
+		t.Errorf("fallback copy: h %v, c %v", got.H.Value.Data, got.C)
+	}
+	if (*State)(nil).DetachInto(dst) != nil {
+		t.Error("nil state detached into non-nil")
+	}
+}

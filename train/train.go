@@ -124,6 +124,8 @@ type Trainer struct {
 	// tape is reused across steps so that the layers' activation and
 	// gradient buffers are recycled instead of allocated every step.
 	tape nn.Tape
+	// seed is the gradient fed into each loss, 1/(batches per step).
+	seed tensor.Tensor
 }
 
 // New returns a Trainer. The optimizer must be over task's parameters.
@@ -327,6 +329,20 @@ func (t *Trainer) interrupted(cause error) error {
 	return fmt.Errorf("train: stopped at epoch %d step %d, checkpoint saved to %s: %w", t.state.Epoch, t.state.Step, path, cause)
 }
 
+// lossSeed returns the tensor of L's shape filled with 1/n, reusing its
+// memory from step to step.
+func (t *Trainer) lossSeed(L *tensor.Tensor, n int) *tensor.Tensor {
+	s := &t.seed
+	if len(s.Data) != len(L.Data) {
+		s.Data = make([]float32, len(L.Data))
+	}
+	s.Shape = append(s.Shape[:0], L.Shape...)
+	for i := range s.Data {
+		s.Data[i] = 1 / float32(n)
+	}
+	return s
+}
+
 // step runs one optimizer step over the batches idx.
 func (t *Trainer) step(d Data, idx []int) (float64, int, error) {
 	nn.ZeroGrad(t.params)
@@ -335,7 +351,7 @@ func (t *Trainer) step(d Data, idx []int) (float64, int, error) {
 	for _, i := range idx {
 		tp := &t.tape
 		l, k := t.task.Loss(tp, d.Batch(i))
-		tp.Backward(l, tensor.FromSlice([]float32{1 / float32(len(idx))}, l.Value.Shape...))
+		tp.Backward(l, t.lossSeed(l.Value, len(idx)))
 		total += float64(l.Value.Data[0])
 		n += k
 	}
