@@ -133,8 +133,9 @@ func BenchmarkLSTMTrain(b *testing.B) {
 // BenchmarkLSTMInfer is batch-1 inference, forward only with a nil tape:
 // one layer (issue 3's latency target) and two (issue 7's forecast model).
 func BenchmarkLSTMInfer(b *testing.B) {
-	const T, B, I, H = 50, 1, 32, 128
-	for _, L := range []int{1, 2} {
+	const T, B, I = 50, 1, 32
+	for _, c := range []struct{ H, L int }{{128, 1}, {128, 2}, {256, 1}, {512, 1}} {
+		H, L := c.H, c.L
 		b.Run(benchName(T, B, I, H, L), func(b *testing.B) {
 			l, x, _ := setupLSTM(b, T, B, I, H, L)
 			l.Forward(nil, x, nil, nil)

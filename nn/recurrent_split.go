@@ -3,13 +3,13 @@ package nn
 import "github.com/recur-ml/recur/internal/kernel"
 
 // A batch of one is a chain of GEMVs: each step multiplies W_hh (G × Ho,
-// 256 KiB at H = 128) by one h, which streams the whole matrix from L2 and
-// runs at L2 bandwidth (about 50 GFLOP/s on one core here), not at FMA
-// speed. Two cores have two L2 caches: split the hidden units in two and
-// let each core keep the rows of W_hh for its units (all four gates of
-// them) in its own cache, compute their pre-activations, and apply the
-// gate nonlinearity to them. The cores meet once per step, when the new h
-// is complete (kernel.Parallel, one call per step).
+// 1 MiB at H = 256) by one h, which streams the whole matrix from cache at
+// cache bandwidth (about 50 GFLOP/s from L2 on one core here, less once it
+// spills out of L2), not at FMA speed. Two cores have two L2 caches: split
+// the hidden units in two and let each core keep the rows of W_hh for its
+// units (all four gates of them) in its own cache, compute their
+// pre-activations, and apply the gate nonlinearity to them. The cores meet
+// once per step, when the new h is complete (kernel.Lockstep).
 //
 // Every element is computed by exactly the kernels the single-thread path
 // uses on the same rows (a GEMV row's dot product and a gate's lanes do not
@@ -18,10 +18,14 @@ import "github.com/recur-ml/recur/internal/kernel"
 // unsplit loop and independent of the number of threads.
 
 // splitMinWeights is the W_hh size (G·Ho floats) from which a batch-of-one
-// LSTM splits its units over two threads: 64 Ki floats (H = 128) took
-// 2.41 µs per step on one core and 1.66 µs on two, measured with a spinning
-// hand-off; at a quarter of that the hand-off eats the gain.
-const splitMinWeights = 32 << 10
+// LSTM splits its units over two threads: 256 Ki floats (H = 256, 1 MiB).
+// Each step then hands h across the cores twice, about 1.3 µs on this VM
+// (BenchmarkLockstepExchange in internal/kernel); at H = 128 a step's
+// GEMV takes 2.4 µs on one core and half of it saves less than the
+// hand-off (measured: 207 µs split vs 171 µs one thread for T50), while
+// at H = 256 and 512 the split ran 1.37x and 1.7x faster (462 vs 635 µs,
+// 1.8 vs 3.1 ms for T50), the halves of W_hh fitting the two L2s.
+const splitMinWeights = 256 << 10
 
 // splitAlign is the multiple of units at which the split falls: the vector
 // width of the gate kernels, so each unit is computed by the same vector
@@ -59,14 +63,19 @@ type splitStep struct {
 	c     []float32    // (H), updated in place
 	pre   [2][]float32 // per part: 4 gate blocks of its units
 	cnew  [2][]float32 // per part: new c of its units
-	o, s  int          // packed row of step s, step
 
-	// prepare, when set, makes RunPart pack part p's rows of W_hh into
-	// pk[p] and, when project is also set, compute the input projection
-	// XW (N, 4H) = X (N, in) · W_ihᵀ for the columns of its units.
-	prepare, project bool
-	x, wih           []float32
-	n, in            int
+	// The step loop under kernel.Lockstep: nsteps steps, reversed for
+	// the reverse direction; After copies h into Y (N, ldy) at yoff.
+	nsteps, ldy, yoff int
+	rev               bool
+	y                 []float32
+
+	// RunPart packs part p's rows of W_hh into pk[p] and, when project
+	// is set, computes the input projection XW (N, 4H) = X (N, in) · W_ihᵀ
+	// for the columns of its units.
+	project bool
+	x, wih  []float32
+	n, in   int
 }
 
 // units returns the hidden units [u0, u1) of part p.
@@ -77,37 +86,60 @@ func (l *lstmSplit) units(p int) (u0, u1 int) {
 	return l.h1, l.H
 }
 
-// RunPart computes step s (packed row o) for the units of part p: units
-// [0, h1) for part 0 and [h1, H) for part 1.
+// Step is kernel.StepTask's: step s of the loop for part p.
+func (l *lstmSplit) Step(p, s int) {
+	l.step(p, s, l.row(s))
+}
+
+// After copies the h of step s into Y.
+func (l *lstmSplit) After(s int) {
+	o := l.row(s)
+	copy(l.y[o*l.ldy+l.yoff:o*l.ldy+l.yoff+l.H], l.h[(s+1)&1])
+}
+
+// row is the packed row (and time index) of step s.
+func (l *lstmSplit) row(s int) int {
+	if l.rev {
+		return l.nsteps - 1 - s
+	}
+	return s
+}
+
+// RunPart readies part p (see prepareSplit): units [0, h1) for part 0 and
+// [h1, H) for part 1.
 func (l *lstmSplit) RunPart(p int) {
 	H := l.H
 	u0, u1 := l.units(p)
 	n := u1 - u0
-	if l.prepare {
-		w := l.wbuf[p]
-		if len(w) < 4*n*H {
-			w = make([]float32, 4*n*H)
-			l.wbuf[p] = w
-		}
-		for g := 0; g < 4; g++ {
-			copy(w[g*n*H:(g+1)*n*H], l.whh[(g*H+u0)*H:(g*H+u1)*H])
-		}
-		l.pk[p].Pack(true, H, 4*n, w, H)
-		if !l.project {
-			return
-		}
-		// Each element is the same blocked-GEMM FMA chain as in the
-		// one-call projection (runDir), whatever columns share the call.
-		for g := 0; g < 4; g++ {
-			r := g*H + u0
-			kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, 0, l.xw[r:], 4*H)
-		}
+	w := l.wbuf[p]
+	if len(w) < 4*n*H {
+		w = make([]float32, 4*n*H)
+		l.wbuf[p] = w
+	}
+	for g := 0; g < 4; g++ {
+		copy(w[g*n*H:(g+1)*n*H], l.whh[(g*H+u0)*H:(g*H+u1)*H])
+	}
+	l.pk[p].Pack(true, H, 4*n, w, H)
+	if !l.project {
 		return
 	}
-	hin := l.h[l.s&1]
-	hout := l.h[(l.s+1)&1]
+	// Each element is the same blocked-GEMM FMA chain as in the
+	// one-call projection (runDir), whatever columns share the call.
+	for g := 0; g < 4; g++ {
+		r := g*H + u0
+		kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, 0, l.xw[r:], 4*H)
+	}
+}
+
+// step computes step s, packed row o, for the units of part p.
+func (l *lstmSplit) step(p, s, o int) {
+	H := l.H
+	u0, u1 := l.units(p)
+	n := u1 - u0
+	hin := l.h[s&1]
+	hout := l.h[(s+1)&1]
 	pre := l.pre[p][:4*n]
-	row := l.xw[l.o*4*H : (l.o+1)*4*H]
+	row := l.xw[o*4*H : (o+1)*4*H]
 	for g := 0; g < 4; g++ {
 		seg := pre[g*n : (g+1)*n]
 		copy(seg, row[g*H+u0:g*H+u1])
@@ -132,7 +164,7 @@ func (l *lstmSplit) RunPart(p int) {
 // columns in the call.
 func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in int, wih, XW []float32, N int) {
 	l := ws.split()
-	l.splitStep = splitStep{H: r.hidden, h1: splitPoint(r.hidden), whh: whh, prepare: true,
+	l.splitStep = splitStep{H: r.hidden, h1: splitPoint(r.hidden), whh: whh,
 		project: N >= 2, x: X, wih: wih, xw: XW, n: N, in: in}
 	kernel.Parallel(2, l)
 	l.splitStep = splitStep{}
@@ -157,22 +189,12 @@ func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32
 		l.pre[q] = ws.takeRaw(4 * n)
 		l.cnew[q] = ws.takeRaw(n)
 	}
-	T := p.T
-	for s := 0; s < T; s++ {
-		t := s
-		if d == 1 {
-			t = T - 1 - s
-		}
-		if p.n[t] == 0 {
-			continue // past the end of the sequence
-		}
-		o := p.off[t]
-		l.o = o
-		kernel.Parallel(2, l)
-		l.s++
-		copy(Y[o*ldy+yoff:o*ldy+yoff+H], l.h[l.s&1])
-	}
-	if l.s&1 == 1 {
+	// A batch of one runs its N = length steps: t = s forward, N-1-s in
+	// reverse, packed row t.
+	l.nsteps, l.rev = p.N, d == 1
+	l.y, l.ldy, l.yoff = Y, ldy, yoff
+	kernel.Lockstep(p.N, l)
+	if p.N&1 == 1 {
 		copy(hc, l.h[1])
 	}
 	l.splitStep = splitStep{}

@@ -22,12 +22,11 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 		length int // 0: full
 		h0     bool
 	}{
-		{128, 1, false, 0, false},
-		{128, 2, true, 0, true},
-		{100, 1, false, 7, true},
-		{200, 2, false, 0, false},
-		{136, 1, true, 5, false},
-		{128, 2, false, 17, false}, // a last projection row block of one row
+		{256, 1, false, 0, false},
+		{256, 2, true, 0, true},
+		{264, 1, false, 7, true},
+		{300, 1, true, 5, false},
+		{256, 2, false, 17, false}, // a last projection row block of one row
 	} {
 		t.Run(fmt.Sprintf("H%d_L%d_bi%v_len%d", tc.H, tc.L, tc.bi, tc.length), func(t *testing.T) {
 			const T, I = 19, 5

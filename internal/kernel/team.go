@@ -120,6 +120,7 @@ type teamTasks struct {
 	gemm gemmPar
 	gemv gemvPar
 	user userTask
+	step lockstep
 }
 
 // Task is work split into parts for Parallel: RunPart(p) for each part p.
@@ -262,4 +263,124 @@ func parallel(parts int, fn func(part int)) {
 	}
 	defer unlockTeam()
 	runLocked(parts, funcTask(fn))
+}
+
+// StepTask is a two-part loop run in lockstep by Lockstep.
+type StepTask interface {
+	// Step runs part p (0 or 1) of step s. The two parts of a step run at
+	// the same time, normally each on its own thread, part 1 always on
+	// the same one; what they compute must not depend on the thread.
+	Step(p, s int)
+	// After runs on the calling thread once both parts of step s are
+	// done, before step s+1 starts.
+	After(s int)
+}
+
+// Lockstep runs task over steps: for s = 0..steps-1, Step(0, s) and
+// Step(1, s) side by side, then After(s). Part 0 runs on the caller; part 1
+// on one worker of the team for the whole loop (so the data it touches
+// stays in its core's cache), which waits for each step by spinning, not
+// through the scheduler: a step's hand-off is two cache-line transfers
+// between the cores. When the worker is not awake at the start (parked
+// after an idle spell: waking it takes 100-150 µs), when the team has one
+// thread, or when another call holds it, the caller runs every step
+// itself. Lockstep allocates nothing when task is a pointer.
+func Lockstep(steps int, task StepTask) {
+	if steps <= 0 {
+		return
+	}
+	if !teamAwake() || !lockTeam() {
+		for s := 0; s < steps; s++ {
+			task.Step(0, s)
+			task.Step(1, s)
+			task.After(s)
+		}
+		return
+	}
+	l := &team.tasks.step
+	l.task, l.steps = task, steps
+	l.pub.n.Store(0)
+	l.done.n.Store(0)
+	runLocked(2, l)
+	l.task = nil
+	unlockTeam()
+}
+
+// paddedCounter is a counter alone on its cache line (on each side of it),
+// so that the two threads' flags do not share a line.
+type paddedCounter struct {
+	_ [64]byte
+	n atomic.Int64
+	_ [56]byte
+}
+
+// lockstep is Lockstep's shared state: pub (written by the caller only)
+// is the number of steps published, done (written by the worker only)
+// the number whose part 1 is finished; pub = -1 ends the loop. joined is
+// set by the worker when it starts.
+type lockstep struct {
+	task   StepTask
+	steps  int
+	pub    paddedCounter
+	done   paddedCounter
+	joined atomic.Bool
+}
+
+// runPart is the caller's loop (part 0) or the worker's (part 1).
+func (l *lockstep) runPart(p int) {
+	if p == 1 {
+		l.follow()
+		return
+	}
+	solo := false
+	for s := 0; s < l.steps; s++ {
+		l.pub.n.Store(int64(s + 1))
+		l.task.Step(0, s)
+		if solo {
+			l.task.Step(1, s)
+		} else {
+			for l.done.n.Load() <= int64(s) {
+				if !l.joined.Load() && takeOverPart1() {
+					// No worker came (the team shrank under us): run
+					// part 1 here from now on.
+					solo = true
+					l.task.Step(1, s)
+					break
+				}
+			}
+		}
+		l.task.After(s)
+	}
+	l.pub.n.Store(-1)
+}
+
+// follow is the worker's loop: part 1 of each step as it is published.
+func (l *lockstep) follow() {
+	l.joined.Store(true)
+	for s := 0; ; s++ {
+		var pub int64
+		for {
+			if pub = l.pub.n.Load(); pub < 0 || pub > int64(s) {
+				break
+			}
+		}
+		if pub < 0 {
+			return
+		}
+		l.task.Step(1, s)
+		l.done.n.Store(int64(s + 1))
+	}
+}
+
+// takeOverPart1 claims part 1 of the team's current call for the caller,
+// if no worker has claimed it, and counts it as done (the caller then runs
+// its work inline). The caller holds the team.
+func takeOverPart1() bool {
+	j := &team.job
+	st := j.state.Load()
+	if st>>32 != team.gen || st&0xffff != 1 || !j.state.CompareAndSwap(st, st+1) {
+		return false
+	}
+	j.done.Add(1)
+	return true
 }

@@ -88,3 +88,66 @@ func TestParallel(t *testing.T) {
 		t.Errorf("Parallel allocates %v times per call", n)
 	}
 }
+
+// orderTask checks Lockstep's ordering: both parts of step s run after
+// After(s-1), and After(s) after both parts of step s.
+type orderTask struct {
+	t     *testing.T
+	ran   [2][]atomic.Int32
+	after atomic.Int32 // steps whose After has run
+}
+
+func (o *orderTask) Step(p, s int) {
+	if got := o.after.Load(); got != int32(s) {
+		o.t.Errorf("part %d of step %d started after %d Afters", p, s, got)
+	}
+	o.ran[p][s].Add(1)
+}
+
+func (o *orderTask) After(s int) {
+	for p := range 2 {
+		if n := o.ran[p][s].Load(); n != 1 {
+			o.t.Errorf("After(%d): part %d ran %d times", s, p, n)
+		}
+	}
+	o.after.Add(1)
+}
+
+// TestLockstep runs Lockstep loops with one and two threads, with the
+// worker awake (a Parallel call just before) and not, and checks that
+// every part of every step runs once, in order, without allocating.
+func TestLockstep(t *testing.T) {
+	defer SetThreads(Threads())
+	const steps = 200
+	for _, threads := range []int{1, 2} {
+		SetThreads(threads)
+		for _, wake := range []bool{true, false} {
+			for rep := 0; rep < 20; rep++ {
+				o := &orderTask{t: t}
+				o.ran[0] = make([]atomic.Int32, steps)
+				o.ran[1] = make([]atomic.Int32, steps)
+				if wake {
+					var m markTask
+					Parallel(2, &m)
+				}
+				Lockstep(steps, o)
+				if got := o.after.Load(); got != steps {
+					t.Fatalf("threads %d: %d Afters, want %d", threads, got, steps)
+				}
+			}
+		}
+	}
+	o := &orderTask{t: t}
+	o.ran[0] = make([]atomic.Int32, 1)
+	o.ran[1] = make([]atomic.Int32, 1)
+	allocs := testing.AllocsPerRun(50, func() {
+		o.after.Store(0)
+		o.ran[0][0].Store(0)
+		o.ran[1][0].Store(0)
+		Lockstep(1, o)
+	})
+	if allocs != 0 && !raceEnabled {
+		t.Errorf("Lockstep allocates %v times per call", allocs)
+	}
+	Lockstep(0, o) // no steps: returns at once
+}
