@@ -398,7 +398,11 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		X = maskRows(ws.takeRaw(N*r.in), X, mask, p, r.in)
 	}
 	var Y []float32
-	for k := 0; k < L; k++ {
+	piped := tp == nil && r.canPipeline(B)
+	if piped {
+		Y = r.forwardPipelined(ws, p, X, out.Data, direct, h0, hn, cn)
+	}
+	for k := 0; k < L && !piped; k++ {
 		in := r.w[k][0].in
 		if tp != nil {
 			lrec[k].x, lrec[k].mask = X, mask
@@ -425,7 +429,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 			if tp != nil {
 				dr = &lrec[k].dirs[d]
 			}
-			r.runDir(ws, p, &r.w[k][d], d, X, in, Y, D*Ho, d*Ho, hc, cc, dr, training)
+			r.runDir(ws, p, &r.w[k][d], d, X, in, Y, D*Ho, d*Ho, hc, cc, dr, training, nil)
 			p.scatterRows(hn.Data[s*B*Ho:(s+1)*B*Ho], hc, Ho, false)
 			if lstm {
 				p.scatterRows(cn.Data[s*B*H:(s+1)*B*H], cc, H, false)
@@ -515,7 +519,7 @@ func recGemmT(dst, dA []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB
 // hc (B, Ho) and cc (B, H) hold the initial states in sorted order and are
 // left holding each sequence's final state. dr, when not nil, receives
 // what backward needs.
-func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool) {
+func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool, pipe *layerPipe) {
 	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
 	G := r.kind.gates() * H
 	lstm, gru := r.kind == kindLSTM, r.kind == kindGRU
@@ -526,7 +530,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 	// whole (N, G) buffer: that was one more pass over a buffer far larger
 	// than the caches.
 	XW := ws.takeRaw(N * G)
-	const beta = 0
+	var beta float32
 	var bias []float32
 	if r.bias {
 		bias = w.bih.Value.Data
@@ -537,11 +541,27 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			}
 		}
 	}
+	if B == 1 && bias != nil {
+		// A batch of one has N = T rows: the bias goes into the
+		// projection (the GEMM adds onto it), which saves a call per step
+		// on its latency-bound path. For inputs up to one k-block (256
+		// features) the sums are those of the step loop's Axpy onto the
+		// finished product; beyond, the bias joins the first partial sum
+		// (a last-bit difference from a larger batch). The split path
+		// (recurrent_split.go) folds it the same way as this one.
+		for j := 0; j < N; j++ {
+			copy(XW[j*G:(j+1)*G], bias)
+		}
+		beta, bias = 1, nil
+	}
 	split := dr == nil && r.canSplitB1(B, training)
 	if split {
-		r.prepareSplit(ws, w.whh.Value.Data, X, in, w.wih.Value.Data, XW, N)
+		r.prepareSplit(ws, w.whh.Value.Data, X, in, w.wih.Value.Data, beta, XW, N)
 	}
 	switch {
+	case pipe != nil && pipe.src != nil:
+		// Projected chunk by chunk in the step loop, as the layer below
+		// produces its rows (see layerPipe).
 	case split && N >= 2:
 		// prepareSplit has computed it.
 	case B == 1 && 2*N*G*in > soloGemmFlops:
@@ -636,6 +656,9 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		n, o := p.n[t], p.off[t]
 		if n == 0 {
 			continue // every sequence has ended (lengths all < T)
+		}
+		if pipe != nil && pipe.src != nil && o >= pipe.projected {
+			pipe.project(X, in, w.wih.Value.Data, beta, XW, G, N)
 		}
 		if bias != nil {
 			for j := o; j < o+n; j++ {
@@ -734,10 +757,13 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		}
 		if ldy == Ho {
 			copy(Y[o*Ho:(o+n)*Ho], hprev)
-			continue
+		} else {
+			for j := 0; j < n; j++ {
+				copy(Y[(o+j)*ldy+yoff:(o+j)*ldy+yoff+Ho], hprev[j*Ho:(j+1)*Ho])
+			}
 		}
-		for j := 0; j < n; j++ {
-			copy(Y[(o+j)*ldy+yoff:(o+j)*ldy+yoff+Ho], hprev[j*Ho:(j+1)*Ho])
+		if pipe != nil && pipe.dst != nil {
+			pipe.dst.Store(int64(o + n))
 		}
 	}
 }

@@ -140,6 +140,7 @@ type floatArena struct {
 	pk   []*kernel.PackedB
 	npk  int
 	sp   *lstmSplit
+	pl   *pipeline
 	// fw is the record of the training forward that holds the arena (or
 	// the plan of an inference call), reused with the arena.
 	fw *rnnRecord
@@ -151,6 +152,15 @@ func (a *floatArena) record() *rnnRecord {
 		a.fw = new(rnnRecord)
 	}
 	return a.fw
+}
+
+// pipe returns the arena's reusable pipelined-layers state (see
+// forwardPipelined).
+func (a *floatArena) pipe() *pipeline {
+	if a.pl == nil {
+		a.pl = new(pipeline)
+	}
+	return a.pl
 }
 
 // split returns the arena's reusable split-loop state (see runSplitB1).

@@ -74,6 +74,7 @@ type splitStep struct {
 	// is set, computes the input projection XW (N, 4H) = X (N, in) · W_ihᵀ
 	// for the columns of its units.
 	project bool
+	beta    float32 // 1 when XW holds the bias already
 	x, wih  []float32
 	n, in   int
 }
@@ -127,7 +128,7 @@ func (l *lstmSplit) RunPart(p int) {
 	// one-call projection (runDir), whatever columns share the call.
 	for g := 0; g < 4; g++ {
 		r := g*H + u0
-		kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, 0, l.xw[r:], 4*H)
+		kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, l.beta, l.xw[r:], 4*H)
 	}
 }
 
@@ -162,10 +163,10 @@ func (l *lstmSplit) step(p, s, o int) {
 // columns of its units. With a single row the projection is left to the
 // caller: one row takes the GEMV path, whose column tails depend on the
 // columns in the call.
-func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in int, wih, XW []float32, N int) {
+func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in int, wih []float32, beta float32, XW []float32, N int) {
 	l := ws.split()
 	l.splitStep = splitStep{H: r.hidden, h1: splitPoint(r.hidden), whh: whh,
-		project: N >= 2, x: X, wih: wih, xw: XW, n: N, in: in}
+		project: N >= 2, x: X, wih: wih, beta: beta, xw: XW, n: N, in: in}
 	kernel.Parallel(2, l)
 	l.splitStep = splitStep{}
 }

@@ -118,3 +118,82 @@ func TestLSTMBatchOneShortLength(t *testing.T) {
 		close(l.Params()[i].Name, g1[i], g2[i])
 	}
 }
+
+// TestPipelinedLayersExact checks that a stacked batch-of-one layer at
+// inference gives bit-identical outputs and states whether its layers run
+// one after the other (one thread) or as a pipeline over two
+// (forwardPipelined), for LSTM and GRU, with chunk remainders of one row,
+// a length shorter than T, given states and a projection of several
+// k-blocks (H = 300).
+func TestPipelinedLayersExact(t *testing.T) {
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	for _, tc := range []struct {
+		gru       bool
+		H, L, T   int
+		length, I int
+		h0        bool
+	}{
+		{false, 128, 2, 19, 0, 5, false},
+		{false, 128, 3, 17, 0, 1, true},
+		{false, 64, 2, 9, 4, 3, false},
+		{true, 128, 2, 25, 0, 5, true},
+		{false, 300, 2, 10, 0, 2, false},
+	} {
+		t.Run(fmt.Sprintf("gru%v_H%d_L%d_T%d_len%d", tc.gru, tc.H, tc.L, tc.T, tc.length), func(t *testing.T) {
+			rng := tensor.NewRNG(21)
+			var l Recurrent
+			var err error
+			if tc.gru {
+				l, err = NewGRU(GRUConfig{InputSize: tc.I, HiddenSize: tc.H, NumLayers: tc.L}, rng)
+			} else {
+				l, err = NewLSTM(LSTMConfig{InputSize: tc.I, HiddenSize: tc.H, NumLayers: tc.L}, rng)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := tensor.New(tc.T, 1, tc.I)
+			rng.FillNormal(x, 0, 1)
+			var lengths []int
+			if tc.length > 0 {
+				lengths = []int{tc.length}
+			}
+			var h0 *State
+			if tc.h0 {
+				h := tensor.New(tc.L, 1, tc.H)
+				rng.FillNormal(h, 0, 0.5)
+				h0 = &State{H: NewVar(h)}
+				if !tc.gru {
+					c := tensor.New(tc.L, 1, tc.H)
+					rng.FillNormal(c, 0, 0.5)
+					h0.C = NewVar(c)
+				}
+			}
+			run := func(threads int) (*Var, *State) {
+				kernel.SetThreads(threads)
+				return l.Forward(nil, NewVar(x), lengths, h0)
+			}
+			y1, s1 := run(1)
+			for rep := 0; rep < 5; rep++ {
+				y2, s2 := run(2)
+				for i := range y1.Value.Data {
+					if y1.Value.Data[i] != y2.Value.Data[i] {
+						t.Fatalf("output[%d]: pipelined %v, sequential %v", i, y2.Value.Data[i], y1.Value.Data[i])
+					}
+				}
+				for i := range s1.H.Value.Data {
+					if s1.H.Value.Data[i] != s2.H.Value.Data[i] {
+						t.Fatalf("h[%d]: pipelined %v, sequential %v", i, s2.H.Value.Data[i], s1.H.Value.Data[i])
+					}
+				}
+				if s1.C != nil {
+					for i := range s1.C.Value.Data {
+						if s1.C.Value.Data[i] != s2.C.Value.Data[i] {
+							t.Fatalf("c[%d]: pipelined %v, sequential %v", i, s2.C.Value.Data[i], s1.C.Value.Data[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}

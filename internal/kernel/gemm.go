@@ -115,11 +115,12 @@ func gemvInto(y []float32, n, inc int, beta float32, k int, x, w []float32, ldw 
 const gemvSplitMin = 512 << 10
 
 // gemvAwakeMin is gemvSplitMin for a packed operand while the workers are
-// awake (see awakeMinFlops): from 64 Ki floats (256 KiB, an H = 128 LSTM's
-// W_hh) each core streams its half from its own L2, and the hand-off
-// costs less than the half saved (2.4 µs on one core, 1.7 µs on two,
-// measured at H = 128).
-const gemvAwakeMin = 64 << 10
+// awake (see awakeMinFlops): from 256 Ki floats (1 MiB, an H = 256 LSTM's
+// W_hh), which no longer fits one core's L2 next to anything else, each
+// core streams its half from its own L2. Below that the hand-off across
+// the cores (about 1.2 µs on this VM, BenchmarkLockstepExchange) costs
+// more than half of a GEMV saves (2.4 µs for H = 128 on one core).
+const gemvAwakeMin = 256 << 10
 
 // gemvSplit computes y[i] = alpha*Σ_{l<k} x[l]*w(l, i) (+ y[i] if accum),
 // i < n, with w as in gemvInto, on the team when the operand is large.
