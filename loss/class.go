@@ -130,10 +130,8 @@ func CrossEntropy(grad, logits []float32, targets []int, C int, o ClassOptions) 
 				clear(e)
 				continue
 			}
-			m := rowMax(x)
-			subInto(e, x, m)
-			kernel.Exp(e, e)
-			sum := sum64(e)
+			m := kernel.Max(x)
+			sum := kernel.ExpShift(e, x, m) // e = exp(x-m), Σ e in float64
 			lse := float64(m) + math.Log(sum)
 			wy := o.w(y)
 			per := (1 - eps) * wy * (lse - float64(x[y]))
@@ -260,59 +258,4 @@ func NLL(grad, logp []float32, targets []int, C int, o ClassOptions) float64 {
 		}
 	}
 	return total * scale
-}
-
-// rowMax returns the largest element of x (len(x) >= 1), with four
-// independent maxima so the comparisons pipeline (plain comparisons: the
-// builtin max's NaN handling costs half again). A NaN in x does not
-// matter here: it propagates through the exponentials and the sum anyway.
-func rowMax(x []float32) float32 {
-	m0 := x[0]
-	m1, m2, m3 := m0, m0, m0
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		if x[i] > m0 {
-			m0 = x[i]
-		}
-		if x[i+1] > m1 {
-			m1 = x[i+1]
-		}
-		if x[i+2] > m2 {
-			m2 = x[i+2]
-		}
-		if x[i+3] > m3 {
-			m3 = x[i+3]
-		}
-	}
-	for ; i < len(x); i++ {
-		if x[i] > m0 {
-			m0 = x[i]
-		}
-	}
-	return max(max(m0, m1), max(m2, m3))
-}
-
-// subInto sets e[j] = x[j] − m.
-func subInto(e, x []float32, m float32) {
-	e = e[:len(x)]
-	for j, v := range x {
-		e[j] = v - m
-	}
-}
-
-// sum64 returns Σ x accumulated in float64, with four independent sums so
-// the additions pipeline.
-func sum64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3)
 }

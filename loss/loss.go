@@ -137,6 +137,33 @@ func elementwise(fn string, grad, pred, target []float32, o Options, f func(d fl
 // MSE is the mean squared error Σ (pred-target)², reduced by o.
 // pred, target and grad have the same length n (any shape).
 func MSE(grad, pred, target []float32, o Options) float64 {
+	if o.Mask == nil && len(pred) > 0 && (o.Reduction == Mean || o.Reduction == Sum) {
+		// The common case in one pass without a call per element (a
+		// sequence model's MSE runs over T·B·H values: 3.3M for
+		// T100 B64 H512, where the general loop took 30 ms). Same
+		// arithmetic as elementwise, so the same values.
+		checkPair("MSE", grad, pred, target)
+		scale := 1.0
+		if o.Reduction == Mean {
+			scale = 1 / float64(len(pred))
+		}
+		var sum float64
+		target = target[:len(pred)]
+		if grad == nil {
+			for i, p := range pred {
+				d := float64(p) - float64(target[i])
+				sum += d * d
+			}
+			return sum * scale
+		}
+		grad = grad[:len(pred)]
+		for i, p := range pred {
+			d := float64(p) - float64(target[i])
+			sum += d * d
+			grad[i] = float32(2 * d * scale)
+		}
+		return sum * scale
+	}
 	return elementwise("MSE", grad, pred, target, o, func(d float64) (float64, float64) {
 		return d * d, 2 * d
 	})

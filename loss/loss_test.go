@@ -195,3 +195,31 @@ func TestCrossEntropySmallLossRelativePrecision(t *testing.T) {
 		}
 	}
 }
+
+// TestMSEFastPath checks MSE's unmasked one-pass loop against the general
+// elementwise loop, bit for bit, for both reductions and with and without
+// a gradient.
+func TestMSEFastPath(t *testing.T) {
+	pred := make([]float32, 1001)
+	target := make([]float32, len(pred))
+	for i := range pred {
+		pred[i] = float32(math.Sin(float64(i))) * 3
+		target[i] = float32(math.Cos(float64(i*7))) / 2
+	}
+	sq := func(d float64) (float64, float64) { return d * d, 2 * d }
+	for _, red := range []Reduction{Mean, Sum} {
+		o := Options{Reduction: red}
+		g1 := make([]float32, len(pred))
+		g2 := make([]float32, len(pred))
+		got := MSE(g1, pred, target, o)
+		want := elementwise("MSE", g2, pred, target, o, sq)
+		if got != want || MSE(nil, pred, target, o) != want {
+			t.Errorf("reduction %v: loss %v, want %v", red, got, want)
+		}
+		for i := range g1 {
+			if g1[i] != g2[i] {
+				t.Fatalf("reduction %v: grad[%d] = %v, want %v", red, i, g1[i], g2[i])
+			}
+		}
+	}
+}
