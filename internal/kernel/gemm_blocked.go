@@ -109,9 +109,14 @@ func (g *gemmJob) exec() {
 	t.g = *g
 	t.np = np
 	if g.m <= 2*mcBlock && np >= 2*threads {
-		// Few rows: split the panels; each part packs its own.
+		// Few rows: split the panels; each part packs its own. Parts are
+		// whole zmm panel groups: a part of two panels would run the
+		// mr×32 kernels, 15-25% slower than mr×64.
 		parts := min(np, 4*threads)
 		t.per = (np + parts - 1) / parts
+		if useAVX2 && useAVX512 && t.per%zPanels != 0 && np >= 2*zPanels {
+			t.per += zPanels - t.per%zPanels
+		}
 		t.mode = parPanels
 		runLocked((np+t.per-1)/t.per, t)
 		return
