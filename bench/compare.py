@@ -87,9 +87,10 @@ def main():
     args = ap.parse_args()
     benchtime = "3x" if args.quick else "10x"
 
-    recur = {}
+    recur, per_procs = {}, {}
     for p in [int(x) for x in args.procs.split(",") if x]:
-        for cfg, rec in go_bench(p, benchtime).items():
+        per_procs[p] = go_bench(p, benchtime)
+        for cfg, rec in per_procs[p].items():
             if rec["ms"] is not None and (cfg not in recur or rec["ms"] < recur[cfg]["ms"]):
                 recur[cfg] = rec
     torch = torch_bench(args.quick)
@@ -111,11 +112,14 @@ def main():
             target, met = f"<= {goal[0] * 1e3:.0f} µs", "yes" if r["ms"] <= goal[0] else "no"
         print(f"| {cfg} (GOMAXPROCS={r['procs']}) | {r['ms']:.3f} | {r['gflops'] or 0:.1f} | "
               f"{t['ms_per_step_median'] if t else '-'} | {t['gflops'] if t else '-'} | {speed} | {target} | {met} |")
-    pad, var = recur.get("varlen/T50B32I64H256/padded"), recur.get("varlen/T50B32I64H256/varlen")
-    if pad and var:
-        ratio = var["ms"] / pad["ms"]
-        print(f"\nvariable lengths: {var['ms']:.2f} ms vs {pad['ms']:.2f} ms fully padded = {ratio:.2f}x "
-              f"(target <= {TARGETS['varlen/T50B32I64H256'][0]}x: {'yes' if ratio <= 0.6 else 'no'})")
+    # The variable-length ratio compares the two batches at the same
+    # GOMAXPROCS: a user runs one setting, not the best of each.
+    for p, res in sorted(per_procs.items()):
+        pad, var = res.get("varlen/T50B32I64H256/padded"), res.get("varlen/T50B32I64H256/varlen")
+        if pad and var:
+            ratio = var["ms"] / pad["ms"]
+            print(f"\nvariable lengths, GOMAXPROCS={p}: {var['ms']:.2f} ms vs {pad['ms']:.2f} ms fully padded = "
+                  f"{ratio:.2f}x (target <= {TARGETS['varlen/T50B32I64H256'][0]}x: {'yes' if ratio <= 0.6 else 'no'})")
     return 0
 
 
