@@ -497,9 +497,17 @@ const soloGemmFlops = 2 << 20
 
 // recGemm sets dst (n, G) += hin (n, Ho) · W_hhᵀ, through the packed
 // operand when there is one, else as a GEMV (batch of one).
-func recGemm(dst, hin []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB) {
+// A single row (a batch of one, or the last sequence still running) runs
+// the panel GEMV in the direction reverse gives; the step loop alternates
+// it so that each step starts on the panels still in L1 (see
+// kernel.PackedB.Gemv).
+func recGemm(dst, hin []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB, reverse bool) {
 	if pk == nil {
 		kernel.Sgemv(false, G, Ho, 1, whh, Ho, hin, 1, dst)
+		return
+	}
+	if n == 1 {
+		pk.Gemv(hin[:Ho], 1, dst[:G], reverse)
 		return
 	}
 	kernel.SgemmPacked(false, n, 1, hin, Ho, pk, 1, dst, G)
@@ -689,7 +697,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		switch r.kind {
 		case kindLSTM:
 			pre := XW[o*G : (o+n)*G]
-			recGemm(pre, hin, n, Ho, G, whh, pk)
+			recGemm(pre, hin, n, Ho, G, whh, pk, s&1 == 1)
 			cprev := cc[:n*H]
 			cout := cnew[:n*H]
 			if dr != nil {
@@ -730,11 +738,11 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			} else {
 				clear(g)
 			}
-			recGemm(g, hin, n, Ho, G, whh, pk)
+			recGemm(g, hin, n, Ho, G, whh, pk, s&1 == 1)
 			kernel.GRUForward(a, hout, XW[o*G:(o+n)*G], g, hprev, n, H)
 		default:
 			pre := XW[o*G : (o+n)*G]
-			recGemm(pre, hin, n, Ho, G, whh, pk)
+			recGemm(pre, hin, n, Ho, G, whh, pk, s&1 == 1)
 			if r.kind == kindRNNTanh {
 				kernel.Tanh(pre, pre)
 			} else {

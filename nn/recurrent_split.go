@@ -150,7 +150,7 @@ func (l *lstmSplit) step(p, s, o int) {
 	}
 	// The panel GEMV computes each output as one FMA chain over h in
 	// order, exactly as the unsplit loop's product against all of W_hh.
-	kernel.SgemmPacked(false, 1, 1, hin, H, &l.pk[p], 1, pre, 4*n)
+	l.pk[p].Gemv(hin, 1, pre, s&1 == 1) // alternating: see recGemm
 	cout := l.cnew[p][:n]
 	cprev := l.c[u0:u1]
 	kernel.LSTMForward(pre, cout, hout[u0:u1], pre, cprev, 1, n)
