@@ -295,8 +295,8 @@ func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 // directions starts each step on the panels the previous one read last,
 // which are still in L1: a batch-of-one LSTM step against a 256 KiB W_hh
 // runs 10-15% faster that way here (2.24 vs 2.5-2.7 µs), because the
-// product is bound by the L2 bandwidth. Operands large enough to split
-// over the team (gemvPacked) ignore reverse.
+// product is bound by the L2 bandwidth. Operands that gemvPacked splits
+// over the team ignore reverse.
 func (p *PackedB) Gemv(x []float32, beta float32, y []float32, reverse bool) {
 	k, n := p.K, p.N
 	checkLen("Gemv x", x, k)
@@ -309,7 +309,7 @@ func (p *PackedB) Gemv(x []float32, beta float32, y []float32, reverse bool) {
 		return
 	}
 	np := (n + 15) / 16
-	if !reverse || p.K*p.N >= gemvSplitMin || np <= gemvGroup {
+	if !reverse || np <= gemvGroup || p.K*p.N >= gemvSplitMin || p.K*p.N >= gemvAwakeMin && teamAwake() {
 		gemvPacked(x, p, 1, beta, y)
 		return
 	}
