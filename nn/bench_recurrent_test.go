@@ -48,6 +48,8 @@ type adam struct {
 	ps   []*nn.Param
 	m, v [][]float32
 	t    int
+	tp   nn.Tape        // the training loop's tape (see trainStep)
+	dy   *tensor.Tensor // the output gradient buffer
 }
 
 func newAdam(ps []*nn.Param) *adam {
@@ -70,12 +72,20 @@ func (a *adam) step() {
 }
 
 // trainStep runs one training step of l on x against target y.
+//
+// The tape and the output gradient are the optimizer's, reused from step
+// to step as train.Trainer and recur bench reuse theirs: a fresh tape per
+// step would time the allocation and clearing of a step's buffers, which a
+// training loop does not pay.
 func trainStep(l nn.Recurrent, opt *adam, x *nn.Var, lengths []int, y *tensor.Tensor) {
 	nn.ZeroGrad(opt.ps)
-	tp := &nn.Tape{}
+	tp := &opt.tp
 	out, _ := l.Forward(tp, x, lengths, nil)
 	// MSE: d/dout mean((out-y)²) = 2(out-y)/n.
-	dy := tensor.New(out.Value.Shape...)
+	if opt.dy == nil || len(opt.dy.Data) != len(out.Value.Data) {
+		opt.dy = tensor.New(out.Value.Shape...)
+	}
+	dy := opt.dy
 	sc := 2 / float32(len(dy.Data))
 	for i, v := range out.Value.Data {
 		dy.Data[i] = sc * (v - y.Data[i])
@@ -98,8 +108,9 @@ func setupLSTM(b *testing.B, T, B, I, H, L int) (*nn.LSTM, *nn.Var, *tensor.Tens
 }
 
 // peakPerCore is the float32 peak of one core of the reference machine
-// (AMD EPYC Zen 3: 2 FMA pipes x 8 lanes x 2 flops x ~3.2 GHz).
-const peakPerCore = 103.0
+// (AMD EPYC Zen 5, 512-bit FMA: measured 207-218 GFLOP/s by
+// BenchmarkFMAPeak in internal/kernel; 104 with 256-bit FMA).
+const peakPerCore = 210.0
 
 func reportStep(b *testing.B, start time.Time, flops float64) {
 	per := time.Since(start).Seconds() / float64(b.N)

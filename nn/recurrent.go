@@ -373,9 +373,6 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	} else {
 		out = tp.Buffer(T, B, D*Ho)
 	}
-	if !p.identity && tp != nil {
-		clear(out.Data) // padded positions stay zero
-	}
 	hn := tp.Buffer(L*D, B, Ho)
 	var cn *tensor.Tensor
 	if lstm {
@@ -448,6 +445,11 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	}
 	if !direct {
 		p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
+		if tp != nil {
+			// A tape's buffer comes back dirty: zero the padded
+			// positions (a fresh tensor is zero already).
+			p.zeroPadding(out.Data, D*Ho, r.batchFirst)
+		}
 	}
 	outV := tp.Var(out)
 	st := NewRecord[State](tp)

@@ -109,6 +109,21 @@ func (p *seqPlan) scatter(dst, src []float32, w int, batchFirst, add bool) {
 	}
 }
 
+// zeroPadding zeroes the padded positions of dst, a (T,B,w) or (B,T,w)
+// tensor: the rows of each step t past the n[t] sequences still running.
+func (p *seqPlan) zeroPadding(dst []float32, w int, batchFirst bool) {
+	for t := 0; t < p.T; t++ {
+		for j := p.n[t]; j < p.B; j++ {
+			b := p.perm[j]
+			d := (t*p.B + b) * w
+			if batchFirst {
+				d = (b*p.T + t) * w
+			}
+			clear(dst[d : d+w])
+		}
+	}
+}
+
 // gatherRows copies the rows of a (B, w) block in batch order into dst in
 // sorted order.
 func (p *seqPlan) gatherRows(dst, src []float32, w int) {

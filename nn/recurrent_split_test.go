@@ -197,3 +197,48 @@ func TestPipelinedLayersExact(t *testing.T) {
 		})
 	}
 }
+
+// TestPaddingZeroOnReusedTape runs a full-length forward and then one with
+// lengths on the same tape (whose output buffer comes back holding the
+// first step's values) and checks that the padded positions of the second
+// output are zero, time-major and batch-first.
+func TestPaddingZeroOnReusedTape(t *testing.T) {
+	const T, B, I, H = 6, 3, 2, 4
+	for _, bf := range []bool{false, true} {
+		rng := tensor.NewRNG(4)
+		l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H, BatchFirst: bf}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(T, B, I)
+		if bf {
+			x = tensor.New(B, T, I)
+		}
+		rng.FillNormal(x, 0, 1)
+		tp := &Tape{}
+		for _, lengths := range [][]int{nil, {6, 2, 4}} {
+			out, _ := l.Forward(tp, NewVar(x), lengths, nil)
+			if lengths == nil {
+				dy := tensor.New(out.Value.Shape...)
+				for i := range dy.Data {
+					dy.Data[i] = 1 // so that every recycled buffer is nonzero
+				}
+				tp.Backward(out, dy)
+				continue
+			}
+			for b, n := range lengths {
+				for tt := n; tt < T; tt++ {
+					row := (tt*B + b) * H
+					if bf {
+						row = (b*T + tt) * H
+					}
+					for j := 0; j < H; j++ {
+						if v := out.Value.Data[row+j]; v != 0 {
+							t.Fatalf("batchFirst=%v: padded output (t=%d, b=%d) = %v, want 0", bf, tt, b, v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
