@@ -16,7 +16,7 @@ var cmdVersion = &command{
 	UsageLine: "recur version",
 	Short:     "print recur's version, the Go version and the kernel backend",
 	Long: `Version prints the module version recur was built from (or "(devel)"),
-the Go toolchain version, GOOS/GOARCH, and whether the AVX2/FMA assembly
+the Go toolchain version, GOOS/GOARCH, and which assembly (AVX-512 or AVX2/FMA)
 kernels are in use on this CPU.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		return noArgs("version", func(_ context.Context, stdout, _ io.Writer) error {
@@ -35,7 +35,7 @@ func runVersion(stdout io.Writer) error {
 	}
 	kern := "pure Go"
 	if kernel.HasAsm() {
-		kern = "AVX2/FMA assembly"
+		kern = kernel.ISA() + " assembly"
 	}
 	_, err := fmt.Fprintf(stdout, "recur %s %s %s/%s kernels: %s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH, kern)
 	return err

@@ -151,3 +151,18 @@ func TestLockstep(t *testing.T) {
 	}
 	Lockstep(0, o) // no steps: returns at once
 }
+
+// TestISA checks the instruction-set name against the dispatch flags.
+func TestISA(t *testing.T) {
+	a2, a512 := useAVX2, useAVX512
+	defer func() { useAVX2, useAVX512 = a2, a512 }()
+	for _, c := range []struct {
+		avx2, avx512 bool
+		want         string
+	}{{true, true, "AVX-512"}, {true, false, "AVX2/FMA"}, {false, true, "pure Go"}, {false, false, "pure Go"}} {
+		useAVX2, useAVX512 = c.avx2, c.avx512
+		if got := ISA(); got != c.want {
+			t.Errorf("avx2=%v avx512=%v: ISA() = %q, want %q", c.avx2, c.avx512, got, c.want)
+		}
+	}
+}
