@@ -9,8 +9,9 @@ package kernel
 //
 // Products with one row or one column run the GEMV kernels, and the rest
 // the packed, blocked driver of gemm_blocked.go, on the worker team when the
-// work is large enough (see SetThreads); the kernels are AVX2/FMA assembly
-// where the CPU has it and pure Go otherwise.
+// work is large enough (see SetThreads); the kernels are AVX-512 or
+// AVX2/FMA assembly where the CPU has it (bit-identical results either
+// way) and pure Go otherwise.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: negative Sgemm size")
