@@ -609,7 +609,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		}
 	}
 	if split {
-		r.runSplitB1(ws, p, whh, bias, XW, d, Y, ldy, yoff, hc, cc)
+		r.runSplitB1(ws, p, whh, XW, d, Y, ldy, yoff, hc, cc)
 		return
 	}
 	// W_hh packed once: a batch of one then runs the panel GEMV, which

@@ -43,7 +43,8 @@ func (r *rnnCore) canSplitB1(B int, training bool) bool {
 }
 
 // lstmSplit is the state of a batch-of-one LSTM direction split over two
-// threads; RunPart(p) runs the current phase for the units of part p.
+// threads: RunPart(p) readies part p (kernel.Parallel), Step and After run
+// the step loop (kernel.Lockstep).
 type lstmSplit struct {
 	splitStep
 	// pk[p] holds op(B) = the rows of W_hh for part p's units, gate block
@@ -58,7 +59,6 @@ type splitStep struct {
 	H, h1 int
 	whh   []float32    // (4H, H)
 	xw    []float32    // (N, 4H) input projection
-	bias  []float32    // (4H) or nil
 	h     [2][]float32 // h before step s is h[s&1], after it h[(s+1)&1]
 	c     []float32    // (H), updated in place
 	pre   [2][]float32 // per part: 4 gate blocks of its units
@@ -144,9 +144,6 @@ func (l *lstmSplit) step(p, s, o int) {
 	for g := 0; g < 4; g++ {
 		seg := pre[g*n : (g+1)*n]
 		copy(seg, row[g*H+u0:g*H+u1])
-		if l.bias != nil {
-			kernel.Axpy(1, l.bias[g*H+u0:g*H+u1], seg)
-		}
 	}
 	// The panel GEMV computes each output as one FMA chain over h in
 	// order, exactly as the unsplit loop's product against all of W_hh.
@@ -176,13 +173,13 @@ func splitPoint(H int) int { return (H/2 + splitAlign/2) / splitAlign * splitAli
 
 // runSplitB1 is runDir's step loop for a batch of one at inference, split
 // over two threads (see canSplitB1): XW (N, G) holds the input projection
-// without bias, hc (Ho) and cc (H) the initial states, left holding the
+// with the bias folded in (runDir does that for a batch of one), hc (Ho) and cc (H) the initial states, left holding the
 // final ones; h of every step goes to columns [yoff, yoff+Ho) of Y (N, ldy).
-func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, bias, XW []float32, d int, Y []float32, ldy, yoff int, hc, cc []float32) {
+func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, XW []float32, d int, Y []float32, ldy, yoff int, hc, cc []float32) {
 	H := r.hidden
 	l := ws.split()
 	h1 := splitPoint(H)
-	l.splitStep = splitStep{H: H, h1: h1, whh: whh, xw: XW, bias: bias, c: cc}
+	l.splitStep = splitStep{H: H, h1: h1, whh: whh, xw: XW, c: cc}
 	l.h[0] = hc
 	l.h[1] = ws.takeRaw(H)
 	for q := range 2 {
