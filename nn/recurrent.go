@@ -404,9 +404,16 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		if tp != nil {
 			lrec[k].x, lrec[k].mask = X, mask
 		}
-		if k == L-1 && direct {
+		var ymap []int
+		switch {
+		case k == L-1 && direct:
 			Y = out.Data
-		} else {
+		case k == L-1:
+			// The top layer writes its rows straight into the output,
+			// each at its (step, sequence) position: no packed copy to
+			// scatter afterwards.
+			Y, ymap = out.Data, p.rowMap(r.batchFirst)
+		default:
 			Y = ws.takeRaw(N * D * Ho)
 		}
 		for d := 0; d < D; d++ {
@@ -426,7 +433,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 			if tp != nil {
 				dr = &lrec[k].dirs[d]
 			}
-			r.runDir(ws, p, &r.w[k][d], d, X, in, Y, D*Ho, d*Ho, hc, cc, dr, training, nil)
+			r.runDir(ws, p, &r.w[k][d], d, X, in, Y, D*Ho, d*Ho, hc, cc, dr, training, nil, ymap)
 			p.scatterRows(hn.Data[s*B*Ho:(s+1)*B*Ho], hc, Ho, false)
 			if lstm {
 				p.scatterRows(cn.Data[s*B*H:(s+1)*B*H], cc, H, false)
@@ -444,7 +451,9 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 		}
 	}
 	if !direct {
-		p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
+		if piped {
+			p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
+		} // else the top layer wrote its rows in place (rowMap)
 		if tp != nil {
 			// A tape's buffer comes back dirty: zero the padded
 			// positions (a fresh tensor is zero already).
@@ -529,7 +538,7 @@ func recGemmT(dst, dA []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB
 // hc (B, Ho) and cc (B, H) hold the initial states in sorted order and are
 // left holding each sequence's final state. dr, when not nil, receives
 // what backward needs.
-func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool, pipe *layerPipe) {
+func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float32, in int, Y []float32, ldy, yoff int, hc, cc []float32, dr *dirRec, training bool, pipe *layerPipe, ymap []int) {
 	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
 	G := r.kind.gates() * H
 	lstm, gru := r.kind == kindLSTM, r.kind == kindGRU
@@ -765,9 +774,15 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 		} else if &hout[0] != &hprev[0] {
 			copy(hprev, hout)
 		}
-		if ldy == Ho {
+		switch {
+		case ymap != nil:
+			for j := 0; j < n; j++ {
+				row := ymap[o+j]*ldy + yoff
+				copy(Y[row:row+Ho], hprev[j*Ho:(j+1)*Ho])
+			}
+		case ldy == Ho:
 			copy(Y[o*Ho:(o+n)*Ho], hprev)
-		} else {
+		default:
 			for j := 0; j < n; j++ {
 				copy(Y[(o+j)*ldy+yoff:(o+j)*ldy+yoff+Ho], hprev[j*Ho:(j+1)*Ho])
 			}
@@ -800,13 +815,14 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 	ws := r.arenas.get()
 	defer r.arenas.put(ws)
 	direct := p.identity && !r.batchFirst
+	// The top layer reads its output gradient in place, through the row
+	// map when the packed order is not the tensor's (see forward).
 	var dY []float32
+	var dymap []int
 	if outV.Grad != nil {
-		if direct {
-			dY = outV.Grad.Data
-		} else {
-			dY = ws.takeRaw(N * D * Ho)
-			p.gather(dY, outV.Grad.Data, D*Ho, r.batchFirst)
+		dY = outV.Grad.Data
+		if !direct {
+			dymap = p.rowMap(r.batchFirst)
 		}
 	}
 	for k := L - 1; k >= 0; k-- {
@@ -832,7 +848,7 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 					p.gatherRows(dcc, st.C.Grad.Data[s*B*H:(s+1)*B*H], H)
 				}
 			}
-			r.backDir(ws, p, &r.w[k][d], d, &lr.dirs[d], lr.x, in, dY, D*Ho, d*Ho, dX, dhc, dcc)
+			r.backDir(ws, p, &r.w[k][d], d, &lr.dirs[d], lr.x, in, dY, dymap, D*Ho, d*Ho, dX, dhc, dcc)
 			if h0 != nil {
 				p.scatterRows(tp.Grad(h0.H).Data[s*B*Ho:(s+1)*B*Ho], dhc, Ho, true)
 				if h0.C != nil {
@@ -846,7 +862,7 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 					dX[i] *= m
 				}
 			}
-			dY = dX
+			dY, dymap = dX, nil
 			continue
 		}
 		if inPlace {
@@ -867,7 +883,7 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 // gradient (nil for none); dhc (B, Ho) and dcc (B, H) enter holding the
 // gradient of the final states and leave holding that of the initial
 // states; dX (N, in) and the parameter gradients are accumulated.
-func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, ldy, yoff int, dX, dhc, dcc []float32) {
+func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, dymap []int, ldy, yoff int, dX, dhc, dcc []float32) {
 	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
 	G := r.kind.gates() * H
 	gru := r.kind == kindGRU
@@ -904,6 +920,11 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 		copy(dh, dhc[:n*Ho])
 		switch {
 		case dY == nil:
+		case dymap != nil:
+			for j := 0; j < n; j++ {
+				row := dymap[o+j]*ldy + yoff
+				kernel.Axpy(1, dY[row:row+Ho], dh[j*Ho:(j+1)*Ho])
+			}
 		case ldy == Ho:
 			kernel.Axpy(1, dY[o*Ho:(o+n)*Ho], dh)
 		default:

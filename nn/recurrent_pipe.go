@@ -71,7 +71,7 @@ type pipeline struct {
 func (pl *pipeline) RunPart(k int) {
 	r := pl.r
 	in := r.w[k][0].in
-	r.runDir(pl.ws[k], pl.p, &r.w[k][0], 0, pl.x[k], in, pl.y[k], r.ho(), 0, pl.hc[k], pl.cc[k], nil, false, &pl.pipes[k])
+	r.runDir(pl.ws[k], pl.p, &r.w[k][0], 0, pl.x[k], in, pl.y[k], r.ho(), 0, pl.hc[k], pl.cc[k], nil, false, &pl.pipes[k], nil)
 }
 
 // forwardPipelined is forward's layer loop for a batch of one at

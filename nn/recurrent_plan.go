@@ -20,7 +20,8 @@ type seqPlan struct {
 	n        []int // n[t]: sequences with length > t
 	off      []int // off[t]: first packed row of step t; off[T] = N
 	N        int
-	identity bool // all lengths T, perm the identity
+	identity bool  // all lengths T, perm the identity
+	pos      []int // rowMap's result
 }
 
 // reset makes p the plan of a batch of B sequences of T steps with the
@@ -64,6 +65,26 @@ func (p *seqPlan) reset(kind cellKind, T, B int, lengths []int) {
 		p.off[t+1] = p.off[t] + n
 	}
 	p.N = p.off[T]
+}
+
+// rowMap returns, for each packed row, the row of the same step and
+// sequence in a (T, B, ·) tensor, or (B, T, ·) when batchFirst, so that a
+// layer can write its output (and read its gradient) in place instead of
+// through a packed copy. The slice is the plan's, valid until its next
+// reset. For a batch of one it is the identity on the rows there are.
+func (p *seqPlan) rowMap(batchFirst bool) []int {
+	p.pos = resize(p.pos, p.N)
+	for t := 0; t < p.T; t++ {
+		for j := 0; j < p.n[t]; j++ {
+			b := p.perm[j]
+			r := t*p.B + b
+			if batchFirst {
+				r = b*p.T + t
+			}
+			p.pos[p.off[t]+j] = r
+		}
+	}
+	return p.pos
 }
 
 // resize returns s with length n, reusing its array when large enough.
