@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/recur-ml/recur/internal/kernel"
@@ -239,6 +240,49 @@ func TestPaddingZeroOnReusedTape(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestBatchOneConcurrent runs the two-core batch-of-one paths (the split
+// layer and the pipelined stack) from several goroutines at once: only one
+// call can hold the worker team, the others run alone, and every result
+// must equal the sequential one (run with -race too).
+func TestBatchOneConcurrent(t *testing.T) {
+	rng := tensor.NewRNG(8)
+	split, err := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 256}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 64, NumLayers: 3}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(12, 1, 3)
+	rng.FillNormal(x, 0, 1)
+	for _, l := range []*LSTM{split, stack} {
+		want, _ := l.Forward(nil, NewVar(x), nil, nil)
+		errs := make(chan string, 8)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for rep := 0; rep < 10; rep++ {
+					got, _ := l.Forward(nil, NewVar(x), nil, nil)
+					for i := range want.Value.Data {
+						if got.Value.Data[i] != want.Value.Data[i] {
+							errs <- fmt.Sprintf("output[%d] = %v, want %v", i, got.Value.Data[i], want.Value.Data[i])
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
 		}
 	}
 }
