@@ -273,11 +273,18 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 	g.exec()
 }
 
+// gemvSplits reports whether a GEMV against p is large enough to split
+// over the team: from gemvSplitMin, or gemvAwakeMin while it is awake.
+func (p *PackedB) gemvSplits() bool {
+	size := p.K * p.N
+	return size >= gemvSplitMin || size >= gemvAwakeMin && teamAwake()
+}
+
 // gemvPacked computes y = alpha*x·B + beta*y over the panels of p, split
 // over the team (two parts per thread) from gemvSplitMin, as gemvSplit.
 func gemvPacked(x []float32, p *PackedB, alpha, beta float32, y []float32) {
 	np := (p.N + 15) / 16
-	if !(p.K*p.N >= gemvSplitMin || p.K*p.N >= gemvAwakeMin && teamAwake()) || np < 4 || !lockTeam() {
+	if !p.gemvSplits() || np < 4 || !lockTeam() {
 		gemvPackedPanels(x, p, alpha, beta, y, 0, np)
 		return
 	}
@@ -310,7 +317,7 @@ func (p *PackedB) Gemv(x []float32, beta float32, y []float32, reverse bool) {
 		return
 	}
 	np := (n + 15) / 16
-	if !reverse || np <= gemvGroup || p.K*p.N >= gemvSplitMin || p.K*p.N >= gemvAwakeMin && teamAwake() {
+	if !reverse || np <= gemvGroup || p.gemvSplits() {
 		gemvPacked(x, p, 1, beta, y)
 		return
 	}
