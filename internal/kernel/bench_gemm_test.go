@@ -95,6 +95,35 @@ func BenchmarkSgemmPacked(b *testing.B) {
 	}
 }
 
+// BenchmarkSgemmPackedFewRows is the step of a variable-length batch's
+// tail, where few sequences are still running: m rows against an H = 256
+// LSTM's packed W_hh, forward (k = H, n = 4H) and backward (k = 4H,
+// n = H), the worker kept awake as a recurrent layer's loop keeps it
+// (Wake, then back-to-back calls).
+func BenchmarkSgemmPackedFewRows(b *testing.B) {
+	defer SetThreads(0)
+	const H = 256
+	for _, dir := range []struct {
+		name string
+		k, n int
+	}{{"fwd", H, 4 * H}, {"bwd", 4 * H, H}} {
+		for _, m := range []int{1, 2, 4, 8, 12, 16} {
+			a, bb, c := benchMatrices(m, dir.n, dir.k)
+			p := NewPackedB(true, dir.k, dir.n, bb, dir.k)
+			for _, th := range benchThreads() {
+				b.Run(fmt.Sprintf("%s/m%d/threads%d", dir.name, m, th), func(b *testing.B) {
+					SetThreads(th)
+					for b.Loop() {
+						Wake()
+						SgemmPacked(false, m, 1, a, dir.k, p, 1, c, dir.n)
+					}
+					reportGFLOPS(b, m, dir.n, dir.k)
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkFMAPeak measures one core's FMA throughput with an FMA-only
 // assembly loop (12 independent accumulators of the widest vectors the
 // kernels use: 16 lanes with useAVX512, else 8): the ceiling the SGEMM

@@ -13,8 +13,11 @@ import (
 // before it parks; back-to-back calls (an LSTM's time steps) find it awake.
 //
 // Parts are handed out dynamically: the caller works too, and a worker that
-// starts late simply finds fewer parts left. What a part computes never
-// depends on who runs it, so results do not depend on the team size.
+// starts late simply finds fewer parts left. The caller takes them from
+// the front and the workers from the back, so that in a loop of like calls
+// each thread keeps meeting the same operands in its own core's cache.
+// What a part computes never depends on who runs it, so results do not
+// depend on the team size.
 //
 // A parallel call allocates nothing: the team has one job record, reused
 // by every call (team.mu serializes them), and the work is a teamTask that
@@ -39,9 +42,13 @@ type teamJob struct {
 	// task is set before the generation is published and read only by a
 	// thread that has claimed a part of that generation.
 	task teamTask
-	// state is generation<<32 | parts<<16 | next part to hand out, in one
-	// word so that a thread still looking at the previous generation can
-	// never claim a part of the next one.
+	// state is generation<<32 | back<<16 | front, in one word so that a
+	// thread still looking at the previous generation can never claim a
+	// part of the next one. Parts front <= p < back are unclaimed: the
+	// caller claims from the front, the workers from the back, so that
+	// from one call to the next each thread tends to get the same parts
+	// (and finds their operands still in its core's cache: a recurrent
+	// layer's time steps run the same product against the same weights).
 	state atomic.Uint64
 	done  atomic.Int64 // parts finished
 }
@@ -49,17 +56,24 @@ type teamJob struct {
 // maxParts bounds the parts of one call (they share state's 16-bit fields).
 const maxParts = 1<<16 - 1
 
-// work claims and runs parts of generation gen until none is left.
-func (j *teamJob) work(gen uint64) {
+// work claims and runs parts of generation gen until none is left, from
+// the back when fromBack is set (a worker), else from the front (the
+// caller).
+func (j *teamJob) work(gen uint64, fromBack bool) {
 	for {
 		s := j.state.Load()
-		if s>>32 != gen || s&0xffff >= s>>16&0xffff {
+		front, back := s&0xffff, s>>16&0xffff
+		if s>>32 != gen || front >= back {
 			return
 		}
-		if !j.state.CompareAndSwap(s, s+1) {
+		next, part := s+1, front
+		if fromBack {
+			next, part = s-1<<16, back-1
+		}
+		if !j.state.CompareAndSwap(s, next) {
 			continue
 		}
-		j.task.runPart(int(s & 0xffff))
+		j.task.runPart(int(part))
 		j.done.Add(1)
 	}
 }
@@ -73,7 +87,7 @@ type teamWorker struct {
 func (w *teamWorker) loop() {
 	for {
 		if g := w.gen.Swap(0); g != 0 {
-			team.job.work(g)
+			team.job.work(g, true)
 			continue
 		}
 		start := time.Now()
@@ -207,6 +221,33 @@ func teamAwake() bool {
 	return true
 }
 
+// wakeGen is the generation Wake hands a parked worker: never a real
+// one (those are below 1<<32), so the worker finds nothing to claim, then
+// spins for teamSpin waiting for the next call as after any job.
+const wakeGen = 1 << 32
+
+// Wake starts the team's parked workers without waiting for them, so that
+// the small products of a loop about to begin (the time steps of a
+// recurrent layer's backward, which follows a pause for the loss) find
+// them awake and split (see teamAwake) instead of running on the caller
+// until a large enough one pays for the 100-150 µs wake-up. A worker woken
+// for nothing parks again after teamSpin. Wake does nothing while another
+// call holds the team (its workers are awake then) or with one thread.
+func Wake() {
+	if Threads() <= 1 || !team.mu.TryLock() {
+		return
+	}
+	team.grow.Lock()
+	ws := team.workers[:min(int(team.size.Load())-1, len(team.workers))]
+	team.grow.Unlock()
+	for _, w := range ws {
+		if w.parked.Load() {
+			w.submit(wakeGen)
+		}
+	}
+	team.mu.Unlock()
+}
+
 // lockTeam takes the team for one parallel call, reporting false when it
 // has one thread or another call holds it (the caller then runs its work
 // alone). On true the caller owns team.tasks until unlockTeam.
@@ -243,7 +284,7 @@ func runLocked(parts int, task teamTask) {
 	for _, w := range ws {
 		w.submit(gen)
 	}
-	j.work(gen)
+	j.work(gen, false)
 	for j.done.Load() < int64(parts) {
 		runtime.Gosched()
 	}
@@ -378,7 +419,7 @@ func (l *lockstep) follow() {
 func takeOverPart1() bool {
 	j := &team.job
 	st := j.state.Load()
-	if st>>32 != team.gen || st&0xffff != 1 || !j.state.CompareAndSwap(st, st+1) {
+	if st>>32 != team.gen || st&0xffff != 1 || st>>16&0xffff != 2 || !j.state.CompareAndSwap(st, st+1) {
 		return false
 	}
 	j.done.Add(1)

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -163,6 +164,96 @@ func TestISA(t *testing.T) {
 		useAVX2, useAVX512 = c.avx2, c.avx512
 		if got := ISA(); got != c.want {
 			t.Errorf("avx2=%v avx512=%v: ISA() = %q, want %q", c.avx2, c.avx512, got, c.want)
+		}
+	}
+}
+
+// claimOrder records the order in which parts run and, on the first part
+// the front claimer runs, lets a back claimer take what is left.
+type claimOrder struct {
+	j     *teamJob
+	gen   uint64
+	order []int
+	nest  bool
+}
+
+func (o *claimOrder) runPart(p int) {
+	o.order = append(o.order, p)
+	if o.nest {
+		o.nest = false
+		o.j.work(o.gen, true)
+	}
+}
+
+// TestTeamJobClaimsFromBothEnds checks the claim order of a call's parts:
+// the caller from the front, workers from the back, each part once, and
+// nothing after the two ends meet.
+func TestTeamJobClaimsFromBothEnds(t *testing.T) {
+	for _, c := range []struct {
+		parts    int
+		fromBack bool
+		nest     bool
+		want     []int
+	}{
+		{4, false, false, []int{0, 1, 2, 3}},
+		{4, true, false, []int{3, 2, 1, 0}},
+		// A worker arriving while the caller runs part 0 takes the rest
+		// from the back; the caller then finds nothing left.
+		{5, false, true, []int{0, 4, 3, 2, 1}},
+		{1, false, true, []int{0}},
+	} {
+		var j teamJob
+		const gen = 7
+		o := &claimOrder{j: &j, gen: gen, nest: c.nest}
+		j.task = o
+		j.state.Store(gen<<32 | uint64(c.parts)<<16)
+		j.work(gen, c.fromBack)
+		if fmt.Sprint(o.order) != fmt.Sprint(c.want) {
+			t.Errorf("parts %d fromBack %v nest %v: ran %v, want %v", c.parts, c.fromBack, c.nest, o.order, c.want)
+		}
+		if got := j.done.Load(); got != int64(c.parts) {
+			t.Errorf("parts %d: done = %d, want %d", c.parts, got, c.parts)
+		}
+		// Another generation claims nothing.
+		o.order = nil
+		j.state.Store(gen<<32 | uint64(c.parts)<<16)
+		j.work(gen+1, false)
+		if len(o.order) != 0 {
+			t.Errorf("parts %d: generation %d ran %v of generation %d", c.parts, gen+1, o.order, gen)
+		}
+	}
+}
+
+// TestWake parks the workers, wakes them and checks that they count as
+// awake at once, that a call right after runs each part once, and that a
+// woken worker with nothing to do parks again.
+func TestWake(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(1)
+	Wake() // one thread: nothing to wake, no panic
+	if runtime.GOMAXPROCS(0) < 2 {
+		return // the rest needs a worker; TestTeamJobClaimsFromBothEnds covers the claims
+	}
+	SetThreads(2)
+	parallel(2, func(int) {}) // start the worker
+	for i := 0; i < 3; i++ {
+		deadline := time.Now().Add(time.Second)
+		for teamAwake() && time.Now().Before(deadline) {
+			time.Sleep(teamSpin)
+		}
+		if teamAwake() {
+			t.Fatal("the worker did not park within a second of its last call")
+		}
+		Wake()
+		if !teamAwake() {
+			t.Fatal("teamAwake() = false right after Wake")
+		}
+		counts := make([]atomic.Int32, 6)
+		parallel(6, func(p int) { counts[p].Add(1) })
+		for p := range counts {
+			if got := counts[p].Load(); got != 1 {
+				t.Fatalf("after Wake: part %d ran %d times, want 1", p, got)
+			}
 		}
 	}
 }
