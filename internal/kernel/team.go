@@ -81,11 +81,16 @@ func (j *teamJob) work(gen uint64, fromBack bool) {
 type teamWorker struct {
 	gen    atomic.Uint64 // generation to join, 0 when none
 	parked atomic.Bool
-	wake   chan struct{} // buffered 1
+	// running is set while the goroutine runs (working or spinning): a
+	// worker that has been sent a wake-up is no longer parked but takes
+	// 100-150 µs to run, and a call handed to it meanwhile waits for it.
+	running atomic.Bool
+	wake    chan struct{} // buffered 1
 }
 
 func (w *teamWorker) loop() {
 	for {
+		w.running.Store(true)
 		if g := w.gen.Swap(0); g != 0 {
 			team.job.work(g, true)
 			continue
@@ -97,6 +102,7 @@ func (w *teamWorker) loop() {
 		if w.gen.Load() != 0 {
 			continue
 		}
+		w.running.Store(false)
 		w.parked.Store(true)
 		if w.gen.Load() != 0 {
 			// A job arrived while parking: whoever clears parked first
@@ -205,7 +211,8 @@ func Threads() int {
 // teamAwake reports whether every worker is awake (spinning after a
 // recent call, or running one): a parallel call then costs a fraction of
 // a microsecond to hand off instead of a wake-up of 100-150 µs, so much
-// smaller products pay for a split.
+// smaller products pay for a split. A worker woken (by a call or Wake)
+// but not yet running does not count.
 func teamAwake() bool {
 	team.grow.Lock()
 	defer team.grow.Unlock()
@@ -214,7 +221,7 @@ func teamAwake() bool {
 		return false
 	}
 	for _, w := range team.workers[:n] {
-		if w.parked.Load() {
+		if !w.running.Load() {
 			return false
 		}
 	}
@@ -228,10 +235,11 @@ const wakeGen = 1 << 32
 
 // Wake starts the team's parked workers without waiting for them, so that
 // the small products of a loop about to begin (the time steps of a
-// recurrent layer's backward, which follows a pause for the loss) find
-// them awake and split (see teamAwake) instead of running on the caller
-// until a large enough one pays for the 100-150 µs wake-up. A worker woken
-// for nothing parks again after teamSpin. Wake does nothing while another
+// recurrent layer's backward, which follows a pause for the loss) split
+// (see teamAwake) once the workers run, 100-150 µs later, instead of
+// running on the caller until a product large enough to wake a worker
+// itself comes, and then waiting for it. A worker woken for nothing parks
+// again after teamSpin. Wake does nothing while another
 // call holds the team (its workers are awake then) or with one thread.
 func Wake() {
 	if Threads() <= 1 || !team.mu.TryLock() {
