@@ -543,6 +543,11 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 	G := r.kind.gates() * H
 	lstm, gru := r.kind == kindLSTM, r.kind == kindGRU
 
+	if B > 1 && T > 1 {
+		// The step loop's products are small; see kernel.Wake.
+		kernel.Wake()
+	}
+
 	// Input projection of every step in one GEMM. The biases (summed, but
 	// for a GRU's b_hh) are added step by step below, to rows the
 	// recurrence is about to read anyway, rather than pre-filled into the
@@ -889,6 +894,10 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 	gru := r.kind == kindGRU
 	var pk *kernel.PackedB
 	if B > 1 {
+		// The backward follows the loss, a pause in which the kernel's
+		// workers park: wake them for the step loop's small products
+		// (the shortest sequences' steps come first).
+		kernel.Wake()
 		pk = ws.packed()
 		pk.Pack(false, G, Ho, dr.whh, Ho)
 	}
