@@ -249,7 +249,9 @@ func Wake() {
 	ws := team.workers[:min(int(team.size.Load())-1, len(team.workers))]
 	team.grow.Unlock()
 	for _, w := range ws {
-		if w.parked.Load() {
+		// Not running: parked, about to park, or woken and not yet
+		// scheduled; submit handles each (a second token is never sent).
+		if !w.running.Load() {
 			w.submit(wakeGen)
 		}
 	}

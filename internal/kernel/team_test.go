@@ -236,22 +236,27 @@ func TestWake(t *testing.T) {
 	}
 	SetThreads(2)
 	parallel(2, func(int) {}) // start the worker
+	w := team.workers[0]
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Second); !cond(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker did not %s within a second", what)
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+	parkedNow := func() bool { return w.parked.Load() && !w.running.Load() }
 	for i := 0; i < 3; i++ {
-		deadline := time.Now().Add(time.Second)
-		for teamAwake() && time.Now().Before(deadline) {
-			time.Sleep(teamSpin)
-		}
-		if teamAwake() {
-			t.Fatal("the worker did not park within a second of its last call")
-		}
+		waitFor("park after its last call", parkedNow)
 		Wake()
-		// The worker counts as awake once it runs, 100-150 µs later.
-		deadline = time.Now().Add(time.Second)
-		for !teamAwake() && time.Now().Before(deadline) {
+		if w.parked.Load() {
+			t.Fatal("still parked right after Wake")
 		}
-		if !teamAwake() {
-			t.Fatal("the worker did not wake within a second of Wake")
-		}
+		// It takes the wake-up generation once it runs (it may have
+		// spun and parked again by the time this looks).
+		waitFor("run after Wake", func() bool { return w.gen.Load() == 0 })
+		waitFor("park again with nothing to do", parkedNow)
 		counts := make([]atomic.Int32, 6)
 		parallel(6, func(p int) { counts[p].Add(1) })
 		for p := range counts {
