@@ -214,9 +214,17 @@ func (a *floatArena) take(n int) []float32 {
 	return s
 }
 
+// lineFloats is a cache line in floats.
+const lineFloats = 16
+
 // takeRaw returns n floats with unspecified contents.
 func (a *floatArena) takeRaw(n int) []float32 {
-	a.need += n
+	// The next slice starts on a cache line (chunks of 4 KiB and more
+	// are): the kernel's worker team splits a step's product by columns,
+	// so two cores write different columns of the same rows, and a line
+	// shared at a slice's edge would bounce between them at every step.
+	step := (n + lineFloats - 1) / lineFloats * lineFloats
+	a.need += step
 	if a.off+n > len(a.buf) {
 		// Start a new chunk; earlier slices keep the old one alive.
 		size := 2 * len(a.buf)
@@ -230,7 +238,7 @@ func (a *floatArena) takeRaw(n int) []float32 {
 		a.off = 0
 	}
 	s := a.buf[a.off : a.off+n : a.off+n]
-	a.off += n
+	a.off = min(a.off+step, len(a.buf))
 	return s
 }
 
