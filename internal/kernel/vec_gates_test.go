@@ -171,3 +171,66 @@ func TestGateKernelsPanicOnShortSlices(t *testing.T) {
 		})
 	}
 }
+
+// TestLSTMForwardUnits checks the strided row kernel: against its twin,
+// and bit for bit against LSTMForward of the whole row for slices of
+// units starting at multiples of 16 (how a split step loop cuts a row),
+// leaving the other units' activations alone.
+func TestLSTMForwardUnits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ H, u0, u1 int }{
+		{16, 0, 16}, {37, 0, 37}, {37, 16, 37}, {64, 32, 64}, {64, 0, 32},
+		{100, 48, 100}, {264, 128, 264}, {300, 144, 300}, {300, 0, 144},
+	} {
+		H, n := c.H, c.u1-c.u0
+		name := fmt.Sprintf("H%d_%d-%d", H, c.u0, c.u1)
+		pre := make([]float32, 4*H)
+		cPrev := make([]float32, H)
+		for i := range pre {
+			pre[i] = rng.Float32()*12 - 6
+		}
+		for i := range cPrev {
+			cPrev[i] = rng.Float32()*6 - 3
+		}
+		actW, cW, hW := make([]float32, 4*H), make([]float32, H), make([]float32, H)
+		LSTMForward(actW, cW, hW, pre, cPrev, 1, H)
+
+		const mark = -7
+		act := make([]float32, 4*H)
+		for i := range act {
+			act[i] = mark
+		}
+		cg, hg := make([]float32, n), make([]float32, n)
+		LSTMForwardUnits(act[c.u0:], cg, hg, pre[c.u0:], cPrev[c.u0:c.u1], H)
+		for j := 0; j < H; j++ {
+			in := j >= c.u0 && j < c.u1
+			for k := 0; k < 4; k++ {
+				got, want := act[k*H+j], float32(mark)
+				if in {
+					want = actW[k*H+j]
+				}
+				if got != want {
+					t.Fatalf("%s: act gate %d unit %d = %v, want %v", name, k, j, got, want)
+				}
+			}
+			if in && (cg[j-c.u0] != cW[j] || hg[j-c.u0] != hW[j]) {
+				t.Fatalf("%s: unit %d: c, h = %v, %v, want %v, %v", name, j, cg[j-c.u0], hg[j-c.u0], cW[j], hW[j])
+			}
+		}
+		if HasAsm() {
+			// The twin computes the same formulas (see gateTol).
+			a2, c2, h2 := make([]float32, 4*H), make([]float32, n), make([]float32, n)
+			lstmForwardUnitsGeneric(a2[c.u0:], c2, h2, pre[c.u0:], cPrev[c.u0:c.u1], H)
+			compareSlices(t, name+" c twin", c2, cg, gateTol)
+			compareSlices(t, name+" h twin", h2, hg, gateTol)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("stride shorter than the units: no panic")
+			}
+		}()
+		LSTMForwardUnits(make([]float32, 16), make([]float32, 5), make([]float32, 5), make([]float32, 16), make([]float32, 5), 4)
+	}()
+}
