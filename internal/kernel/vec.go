@@ -124,33 +124,6 @@ func LSTMForward(act, c, h, pre, cPrev []float32, B, H int) {
 	}
 }
 
-// LSTMForwardUnits applies LSTMForward's nonlinearity to the H = len(c)
-// units of one row whose four gate blocks start stride elements apart:
-// gate k of unit j is pre[k·stride+j], and its activation goes to
-// act[k·stride+j]; cPrev, c and h hold H values. With stride = H it is
-// LSTMForward of one row. A unit gets exactly the values LSTMForward gives
-// it in a full row (stride = its row's H) when the units before it there
-// are a multiple of 16, so a row may be computed in slices by different
-// threads. act may alias pre; nothing else may overlap.
-func LSTMForwardUnits(act, c, h, pre, cPrev []float32, stride int) {
-	H := len(c)
-	if stride < H {
-		panic("kernel: LSTMForwardUnits stride shorter than the units")
-	}
-	if H == 0 {
-		return
-	}
-	checkLen("LSTMForwardUnits pre", pre, 3*stride+H)
-	checkLen("LSTMForwardUnits act", act, 3*stride+H)
-	checkLen("LSTMForwardUnits cPrev", cPrev, H)
-	checkLen("LSTMForwardUnits h", h, H)
-	if !useAVX2 {
-		lstmForwardUnitsGeneric(act, c, h, pre, cPrev, stride)
-		return
-	}
-	pick(lstmForwardRowStrideAVX2, lstmForwardRowStrideAVX512)(act, c, h[:H], pre, cPrev[:H], stride)
-}
-
 // LSTMBackward is the backward of LSTMForward; see lstmBackwardGeneric.
 // dpre and act are B×4H; dcPrev, c, cPrev, dh and dc are B×H; dc may be
 // nil (zero incoming cell gradient) and dcPrev may alias dc.

@@ -1288,600 +1288,6 @@ done4:
 	VZEROUPPER
 	RET
 
-// func lstmForwardRowStrideAVX2(act []float32, c []float32, h []float32, pre []float32, cPrev []float32, stride int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·lstmForwardRowStrideAVX2(SB), NOSPLIT, $0-128
-	MOVQ act_base+0(FP), AX
-	MOVQ c_base+24(FP), CX
-	MOVQ h_base+48(FP), DX
-	MOVQ pre_base+72(FP), BX
-	MOVQ cPrev_base+96(FP), SI
-	MOVQ c_len+32(FP), DI
-	MOVQ stride+120(FP), R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-
-wide5:
-	CMPQ         DI, $0x00000010
-	JL           loop5
-	VMOVUPS      (BX), Y0
-	VMOVUPS      32(BX), Y1
-	VXORPS       vecSign<>+0(SB), Y0, Y0
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y0, Y2, Y2
-	VMINPS       Y1, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y0, Y2
-	VMAXPS       Y3, Y1, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y4
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y5
-	VMULPS       Y2, Y2, Y6
-	VMULPS       Y3, Y3, Y7
-	VFMADD213PS  Y2, Y6, Y4
-	VFMADD213PS  Y3, Y7, Y5
-	VPSLLD       $0x17, Y0, Y0
-	VPSLLD       $0x17, Y1, Y1
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y5, Y5
-	VFMADD213PS  Y2, Y0, Y4
-	VFMADD213PS  Y3, Y1, Y5
-	VDIVPS       Y4, Y2, Y2
-	VDIVPS       Y5, Y3, Y3
-	VMOVUPS      Y2, (AX)
-	VMOVUPS      Y3, 32(AX)
-	VMOVUPS      (BX)(R8*2), Y0
-	VMOVUPS      32(BX)(R8*2), Y1
-	VANDPS       vecAbs<>+0(SB), Y0, Y4
-	VANDPS       vecAbs<>+0(SB), Y1, Y5
-	VMULPS       vecNeg2<>+0(SB), Y4, Y4
-	VMULPS       vecNeg2<>+0(SB), Y5, Y5
-	VMOVUPS      vecFastHi<>+0(SB), Y6
-	VMOVUPS      vecFastHi<>+0(SB), Y7
-	VMINPS       Y4, Y6, Y6
-	VMINPS       Y5, Y7, Y7
-	VMOVUPS      vecFastLo<>+0(SB), Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y5
-	VMAXPS       Y6, Y4, Y6
-	VMAXPS       Y7, Y5, Y7
-	VMOVUPS      vecFastShift<>+0(SB), Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y5
-	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y4
-	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y5
-	VSUBPS       vecFastShift<>+0(SB), Y4, Y8
-	VSUBPS       vecFastShift<>+0(SB), Y5, Y9
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
-	VMOVUPS      vecExpP0<>+0(SB), Y8
-	VMOVUPS      vecExpP0<>+0(SB), Y9
-	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
-	VMULPS       Y6, Y6, Y10
-	VMULPS       Y7, Y7, Y11
-	VFMADD213PS  Y6, Y10, Y8
-	VFMADD213PS  Y7, Y11, Y9
-	VPSLLD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y5, Y5
-	VSUBPS       vecOne<>+0(SB), Y4, Y6
-	VSUBPS       vecOne<>+0(SB), Y5, Y7
-	VFMADD231PS  Y4, Y8, Y6
-	VFMADD231PS  Y5, Y9, Y7
-	VADDPS       vecTwo<>+0(SB), Y6, Y4
-	VADDPS       vecTwo<>+0(SB), Y7, Y5
-	VDIVPS       Y4, Y6, Y6
-	VDIVPS       Y5, Y7, Y7
-	VANDPS       vecAbs<>+0(SB), Y6, Y6
-	VANDPS       vecAbs<>+0(SB), Y7, Y7
-	VANDPS       vecSign<>+0(SB), Y0, Y0
-	VANDPS       vecSign<>+0(SB), Y1, Y1
-	VORPS        Y0, Y6, Y6
-	VORPS        Y1, Y7, Y7
-	VMOVUPS      Y6, (AX)(R8*2)
-	VMOVUPS      Y7, 32(AX)(R8*2)
-	VMULPS       Y6, Y2, Y0
-	VMULPS       Y7, Y3, Y1
-	VMOVUPS      (BX)(R8*1), Y2
-	VMOVUPS      32(BX)(R8*1), Y3
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VXORPS       vecSign<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y2, Y4, Y4
-	VMINPS       Y3, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y3, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VMOVUPS      vecExpP0<>+0(SB), Y7
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
-	VMULPS       Y4, Y4, Y8
-	VMULPS       Y5, Y5, Y9
-	VFMADD213PS  Y4, Y8, Y6
-	VFMADD213PS  Y5, Y9, Y7
-	VPSLLD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VMOVUPS      vecOne<>+0(SB), Y5
-	VADDPS       Y4, Y6, Y6
-	VADDPS       Y5, Y7, Y7
-	VFMADD213PS  Y4, Y2, Y6
-	VFMADD213PS  Y5, Y3, Y7
-	VDIVPS       Y6, Y4, Y4
-	VDIVPS       Y7, Y5, Y5
-	VMOVUPS      Y4, (AX)(R8*1)
-	VMOVUPS      Y5, 32(AX)(R8*1)
-	VMOVUPS      (SI), Y2
-	VMOVUPS      32(SI), Y3
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y5, Y1
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      (BX)(R9*1), Y2
-	VMOVUPS      32(BX)(R9*1), Y3
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VXORPS       vecSign<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMOVUPS      vecFastHi<>+0(SB), Y5
-	VMINPS       Y2, Y4, Y4
-	VMINPS       Y3, Y5, Y5
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y3, Y5
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y5, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y6
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y7
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y7, Y5
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y6, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y7, Y5
-	VMOVUPS      vecExpP0<>+0(SB), Y6
-	VMOVUPS      vecExpP0<>+0(SB), Y7
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP1<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP2<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP3<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP4<>+0(SB), Y5, Y7
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y6
-	VFMADD213PS  vecExpP5<>+0(SB), Y5, Y7
-	VMULPS       Y4, Y4, Y8
-	VMULPS       Y5, Y5, Y9
-	VFMADD213PS  Y4, Y8, Y6
-	VFMADD213PS  Y5, Y9, Y7
-	VPSLLD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VMOVUPS      vecOne<>+0(SB), Y4
-	VMOVUPS      vecOne<>+0(SB), Y5
-	VADDPS       Y4, Y6, Y6
-	VADDPS       Y5, Y7, Y7
-	VFMADD213PS  Y4, Y2, Y6
-	VFMADD213PS  Y5, Y3, Y7
-	VDIVPS       Y6, Y4, Y4
-	VDIVPS       Y7, Y5, Y5
-	VMOVUPS      Y4, (AX)(R9*1)
-	VMOVUPS      Y5, 32(AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Y0, Y2
-	VANDPS       vecAbs<>+0(SB), Y1, Y3
-	VMULPS       vecNeg2<>+0(SB), Y2, Y2
-	VMULPS       vecNeg2<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y6
-	VMOVUPS      vecFastHi<>+0(SB), Y7
-	VMINPS       Y2, Y6, Y6
-	VMINPS       Y3, Y7, Y7
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y6, Y2, Y6
-	VMAXPS       Y7, Y3, Y7
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y6, Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y7, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y8
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y9
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y9, Y7
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y8, Y6
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y9, Y7
-	VMOVUPS      vecExpP0<>+0(SB), Y8
-	VMOVUPS      vecExpP0<>+0(SB), Y9
-	VFMADD213PS  vecExpP1<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP1<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP2<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP2<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP3<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP3<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP4<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP4<>+0(SB), Y7, Y9
-	VFMADD213PS  vecExpP5<>+0(SB), Y6, Y8
-	VFMADD213PS  vecExpP5<>+0(SB), Y7, Y9
-	VMULPS       Y6, Y6, Y10
-	VMULPS       Y7, Y7, Y11
-	VFMADD213PS  Y6, Y10, Y8
-	VFMADD213PS  Y7, Y11, Y9
-	VPSLLD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VSUBPS       vecOne<>+0(SB), Y2, Y6
-	VSUBPS       vecOne<>+0(SB), Y3, Y7
-	VFMADD231PS  Y2, Y8, Y6
-	VFMADD231PS  Y3, Y9, Y7
-	VADDPS       vecTwo<>+0(SB), Y6, Y2
-	VADDPS       vecTwo<>+0(SB), Y7, Y3
-	VDIVPS       Y2, Y6, Y6
-	VDIVPS       Y3, Y7, Y7
-	VANDPS       vecAbs<>+0(SB), Y6, Y6
-	VANDPS       vecAbs<>+0(SB), Y7, Y7
-	VANDPS       vecSign<>+0(SB), Y0, Y0
-	VANDPS       vecSign<>+0(SB), Y1, Y1
-	VORPS        Y0, Y6, Y6
-	VORPS        Y1, Y7, Y7
-	VMULPS       Y4, Y6, Y6
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      Y6, (DX)
-	VMOVUPS      Y7, 32(DX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	ADDQ         $0x00000040, SI
-	SUBQ         $0x00000010, DI
-	JMP          wide5
-
-loop5:
-	CMPQ         DI, $0x08
-	JL           tail5
-	VMOVUPS      (BX), Y0
-	VXORPS       vecSign<>+0(SB), Y0, Y0
-	VMOVUPS      vecFastHi<>+0(SB), Y1
-	VMINPS       Y0, Y1, Y1
-	VMOVUPS      vecFastLo<>+0(SB), Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      vecFastShift<>+0(SB), Y0
-	VFMADD231PS  vecLog2e<>+0(SB), Y1, Y0
-	VSUBPS       vecFastShift<>+0(SB), Y0, Y2
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y2, Y1
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y2, Y1
-	VMOVUPS      vecExpP0<>+0(SB), Y2
-	VFMADD213PS  vecExpP1<>+0(SB), Y1, Y2
-	VFMADD213PS  vecExpP2<>+0(SB), Y1, Y2
-	VFMADD213PS  vecExpP3<>+0(SB), Y1, Y2
-	VFMADD213PS  vecExpP4<>+0(SB), Y1, Y2
-	VFMADD213PS  vecExpP5<>+0(SB), Y1, Y2
-	VMULPS       Y1, Y1, Y3
-	VFMADD213PS  Y1, Y3, Y2
-	VPSLLD       $0x17, Y0, Y0
-	VMOVUPS      vecOne<>+0(SB), Y1
-	VADDPS       Y1, Y2, Y2
-	VFMADD213PS  Y1, Y0, Y2
-	VDIVPS       Y2, Y1, Y1
-	VMOVUPS      Y1, (AX)
-	VMOVUPS      (BX)(R8*2), Y0
-	VANDPS       vecAbs<>+0(SB), Y0, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VSUBPS       vecOne<>+0(SB), Y2, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VADDPS       vecTwo<>+0(SB), Y3, Y2
-	VDIVPS       Y2, Y3, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y3
-	VANDPS       vecSign<>+0(SB), Y0, Y0
-	VORPS        Y0, Y3, Y3
-	VMOVUPS      Y3, (AX)(R8*2)
-	VMULPS       Y3, Y1, Y0
-	VMOVUPS      (BX)(R8*1), Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
-	VMOVUPS      vecExpP0<>+0(SB), Y3
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
-	VMULPS       Y2, Y2, Y4
-	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VADDPS       Y2, Y3, Y3
-	VFMADD213PS  Y2, Y1, Y3
-	VDIVPS       Y3, Y2, Y2
-	VMOVUPS      Y2, (AX)(R8*1)
-	VMOVUPS      (SI), Y1
-	VFMADD231PS  Y1, Y2, Y0
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      (BX)(R9*1), Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
-	VMOVUPS      vecExpP0<>+0(SB), Y3
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
-	VMULPS       Y2, Y2, Y4
-	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VADDPS       Y2, Y3, Y3
-	VFMADD213PS  Y2, Y1, Y3
-	VDIVPS       Y3, Y2, Y2
-	VMOVUPS      Y2, (AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Y0, Y1
-	VMULPS       vecNeg2<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y1, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y3, Y1, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y1, Y1
-	VSUBPS       vecOne<>+0(SB), Y1, Y3
-	VFMADD231PS  Y1, Y4, Y3
-	VADDPS       vecTwo<>+0(SB), Y3, Y1
-	VDIVPS       Y1, Y3, Y3
-	VANDPS       vecAbs<>+0(SB), Y3, Y3
-	VANDPS       vecSign<>+0(SB), Y0, Y0
-	VORPS        Y0, Y3, Y3
-	VMULPS       Y2, Y3, Y3
-	VMOVUPS      Y3, (DX)
-	ADDQ         $0x00000020, AX
-	ADDQ         $0x00000020, CX
-	ADDQ         $0x00000020, DX
-	ADDQ         $0x00000020, BX
-	ADDQ         $0x00000020, SI
-	SUBQ         $0x00000008, DI
-	JMP          loop5
-
-tail5:
-	TESTQ        DI, DI
-	JZ           done5
-	LEAQ         vecTailMask<>+0(SB), R10
-	NEGQ         DI
-	VMOVUPS      32(R10)(DI*4), Y0
-	VMASKMOVPS   (BX), Y0, Y1
-	VXORPS       vecSign<>+0(SB), Y1, Y1
-	VMOVUPS      vecFastHi<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y2
-	VMOVUPS      vecFastLo<>+0(SB), Y1
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      vecFastShift<>+0(SB), Y1
-	VFMADD231PS  vecLog2e<>+0(SB), Y2, Y1
-	VSUBPS       vecFastShift<>+0(SB), Y1, Y3
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y3, Y2
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y3, Y2
-	VMOVUPS      vecExpP0<>+0(SB), Y3
-	VFMADD213PS  vecExpP1<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP2<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP3<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP4<>+0(SB), Y2, Y3
-	VFMADD213PS  vecExpP5<>+0(SB), Y2, Y3
-	VMULPS       Y2, Y2, Y4
-	VFMADD213PS  Y2, Y4, Y3
-	VPSLLD       $0x17, Y1, Y1
-	VMOVUPS      vecOne<>+0(SB), Y2
-	VADDPS       Y2, Y3, Y3
-	VFMADD213PS  Y2, Y1, Y3
-	VDIVPS       Y3, Y2, Y2
-	VMASKMOVPS   Y2, Y0, (AX)
-	VMASKMOVPS   (BX)(R8*2), Y0, Y1
-	VANDPS       vecAbs<>+0(SB), Y1, Y3
-	VMULPS       vecNeg2<>+0(SB), Y3, Y3
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y3
-	VMAXPS       Y4, Y3, Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y3
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y3
-	VSUBPS       vecFastShift<>+0(SB), Y3, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VPSLLD       $0x17, Y3, Y3
-	VSUBPS       vecOne<>+0(SB), Y3, Y4
-	VFMADD231PS  Y3, Y5, Y4
-	VADDPS       vecTwo<>+0(SB), Y4, Y3
-	VDIVPS       Y3, Y4, Y4
-	VANDPS       vecAbs<>+0(SB), Y4, Y4
-	VANDPS       vecSign<>+0(SB), Y1, Y1
-	VORPS        Y1, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (AX)(R8*2)
-	VMULPS       Y4, Y2, Y1
-	VMASKMOVPS   (BX)(R8*1), Y0, Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VADDPS       Y3, Y4, Y4
-	VFMADD213PS  Y3, Y2, Y4
-	VDIVPS       Y4, Y3, Y3
-	VMASKMOVPS   Y3, Y0, (AX)(R8*1)
-	VMASKMOVPS   (SI), Y0, Y2
-	VFMADD231PS  Y2, Y3, Y1
-	VMASKMOVPS   Y1, Y0, (CX)
-	VMASKMOVPS   (BX)(R9*1), Y0, Y2
-	VXORPS       vecSign<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y3
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y3, Y2, Y3
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y3, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y4
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y4, Y3
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y4, Y3
-	VMOVUPS      vecExpP0<>+0(SB), Y4
-	VFMADD213PS  vecExpP1<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP2<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP3<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP4<>+0(SB), Y3, Y4
-	VFMADD213PS  vecExpP5<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y3, Y5
-	VFMADD213PS  Y3, Y5, Y4
-	VPSLLD       $0x17, Y2, Y2
-	VMOVUPS      vecOne<>+0(SB), Y3
-	VADDPS       Y3, Y4, Y4
-	VFMADD213PS  Y3, Y2, Y4
-	VDIVPS       Y4, Y3, Y3
-	VMASKMOVPS   Y3, Y0, (AX)(R9*1)
-	VANDPS       vecAbs<>+0(SB), Y1, Y2
-	VMULPS       vecNeg2<>+0(SB), Y2, Y2
-	VMOVUPS      vecFastHi<>+0(SB), Y4
-	VMINPS       Y2, Y4, Y4
-	VMOVUPS      vecFastLo<>+0(SB), Y2
-	VMAXPS       Y4, Y2, Y4
-	VMOVUPS      vecFastShift<>+0(SB), Y2
-	VFMADD231PS  vecLog2e<>+0(SB), Y4, Y2
-	VSUBPS       vecFastShift<>+0(SB), Y2, Y5
-	VFNMADD231PS vecLn2Hi<>+0(SB), Y5, Y4
-	VFNMADD231PS vecLn2Lo<>+0(SB), Y5, Y4
-	VMOVUPS      vecExpP0<>+0(SB), Y5
-	VFMADD213PS  vecExpP1<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP2<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP3<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP4<>+0(SB), Y4, Y5
-	VFMADD213PS  vecExpP5<>+0(SB), Y4, Y5
-	VMULPS       Y4, Y4, Y6
-	VFMADD213PS  Y4, Y6, Y5
-	VPSLLD       $0x17, Y2, Y2
-	VSUBPS       vecOne<>+0(SB), Y2, Y4
-	VFMADD231PS  Y2, Y5, Y4
-	VADDPS       vecTwo<>+0(SB), Y4, Y2
-	VDIVPS       Y2, Y4, Y4
-	VANDPS       vecAbs<>+0(SB), Y4, Y4
-	VANDPS       vecSign<>+0(SB), Y1, Y1
-	VORPS        Y1, Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMASKMOVPS   Y4, Y0, (DX)
-
-done5:
-	VZEROUPPER
-	RET
-
 // func lstmBackwardRowAVX2(dpre []float32, dcPrev []float32, act []float32, c []float32, cPrev []float32, dh []float32, dc []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·lstmBackwardRowAVX2(SB), NOSPLIT, $0-168
@@ -1897,9 +1303,9 @@ TEXT ·lstmBackwardRowAVX2(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop6:
+loop5:
 	CMPQ         R9, $0x08
-	JL           tail6
+	JL           tail5
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VMOVUPS      (BX), Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y2
@@ -1971,11 +1377,11 @@ loop6:
 	ADDQ         $0x00000020, DI
 	ADDQ         $0x00000020, R8
 	SUBQ         $0x00000008, R9
-	JMP          loop6
+	JMP          loop5
 
-tail6:
+tail5:
 	TESTQ        R9, R9
-	JZ           done6
+	JZ           done5
 	LEAQ         vecTailMask<>+0(SB), R12
 	NEGQ         R9
 	VMOVUPS      32(R12)(R9*4), Y0
@@ -2043,7 +1449,7 @@ tail6:
 	VMULPS       Y3, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (CX)
 
-done6:
+done5:
 	VZEROUPPER
 	RET
 
@@ -2061,9 +1467,9 @@ TEXT ·lstmBackwardRowNoDCAVX2(SB), NOSPLIT, $0-144
 	SHLQ $0x02, R9
 	LEAQ (R9)(R9*2), R10
 
-loop7:
+loop6:
 	CMPQ         R8, $0x08
-	JL           tail7
+	JL           tail6
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VMOVUPS      (BX), Y1
 	VANDPS       vecAbs<>+0(SB), Y1, Y2
@@ -2132,11 +1538,11 @@ loop7:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000020, DI
 	SUBQ         $0x00000008, R8
-	JMP          loop7
+	JMP          loop6
 
-tail7:
+tail6:
 	TESTQ        R8, R8
-	JZ           done7
+	JZ           done6
 	LEAQ         vecTailMask<>+0(SB), R11
 	NEGQ         R8
 	VMOVUPS      32(R11)(R8*4), Y0
@@ -2202,7 +1608,7 @@ tail7:
 	VMULPS       Y3, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (CX)
 
-done7:
+done6:
 	VZEROUPPER
 	RET
 
@@ -2219,9 +1625,9 @@ TEXT ·gruForwardRowAVX2(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
-wide8:
+wide7:
 	CMPQ         DI, $0x00000010
-	JL           loop8
+	JL           loop7
 	VMOVUPS      (DX), Y0
 	VMOVUPS      32(DX), Y1
 	VMOVUPS      (BX), Y2
@@ -2406,11 +1812,11 @@ wide8:
 	ADDQ         $0x00000040, BX
 	ADDQ         $0x00000040, SI
 	SUBQ         $0x00000010, DI
-	JMP          wide8
+	JMP          wide7
 
-loop8:
+loop7:
 	CMPQ         DI, $0x08
-	JL           tail8
+	JL           tail7
 	VMOVUPS      (DX), Y0
 	VMOVUPS      (BX), Y1
 	VADDPS       Y1, Y0, Y0
@@ -2506,11 +1912,11 @@ loop8:
 	ADDQ         $0x00000020, BX
 	ADDQ         $0x00000020, SI
 	SUBQ         $0x00000008, DI
-	JMP          loop8
+	JMP          loop7
 
-tail8:
+tail7:
 	TESTQ        DI, DI
-	JZ           done8
+	JZ           done7
 	LEAQ         vecTailMask<>+0(SB), R9
 	NEGQ         DI
 	VMOVUPS      32(R9)(DI*4), Y0
@@ -2604,7 +2010,7 @@ tail8:
 	VFMADD213PS  Y3, Y2, Y1
 	VMASKMOVPS   Y1, Y0, (CX)
 
-done8:
+done7:
 	VZEROUPPER
 	RET
 
@@ -2623,9 +2029,9 @@ TEXT ·gruBackwardRowAVX2(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop9:
+loop8:
 	CMPQ         R9, $0x08
-	JL           tail9
+	JL           tail8
 	VMOVUPS      vecOne<>+0(SB), Y0
 	VMOVUPS      (R8), Y1
 	VMOVUPS      (BX)(R10*1), Y2
@@ -2664,11 +2070,11 @@ loop9:
 	ADDQ         $0x00000020, DI
 	ADDQ         $0x00000020, R8
 	SUBQ         $0x00000008, R9
-	JMP          loop9
+	JMP          loop8
 
-tail9:
+tail8:
 	TESTQ        R9, R9
-	JZ           done9
+	JZ           done8
 	LEAQ         vecTailMask<>+0(SB), R11
 	NEGQ         R9
 	VMOVUPS      32(R11)(R9*4), Y0
@@ -2703,7 +2109,7 @@ tail9:
 	VMULPS       Y3, Y2, Y2
 	VMASKMOVPS   Y2, Y0, (DX)
 
-done9:
+done8:
 	VZEROUPPER
 	RET
 
@@ -2716,9 +2122,9 @@ TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
 
-loop10:
+loop9:
 	CMPQ    DX, $0x08
-	JL      tail10
+	JL      tail9
 	VMOVUPS (AX), Y1
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS (CX), Y2
@@ -2727,11 +2133,11 @@ loop10:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     loop10
+	JMP     loop9
 
-tail10:
+tail9:
 	TESTQ      DX, DX
-	JZ         done10
+	JZ         done9
 	LEAQ       vecTailMask<>+0(SB), BX
 	NEGQ       DX
 	VMOVUPS    32(BX)(DX*4), Y1
@@ -2741,7 +2147,7 @@ tail10:
 	VADDPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (CX)
 
-done10:
+done9:
 	VZEROUPPER
 	RET
 
@@ -2753,19 +2159,19 @@ TEXT ·scalAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 
-loop11:
+loop10:
 	CMPQ    CX, $0x08
-	JL      tail11
+	JL      tail10
 	VMOVUPS (AX), Y1
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	SUBQ    $0x00000008, CX
-	JMP     loop11
+	JMP     loop10
 
-tail11:
+tail10:
 	TESTQ      CX, CX
-	JZ         done11
+	JZ         done10
 	LEAQ       vecTailMask<>+0(SB), DX
 	NEGQ       CX
 	VMOVUPS    32(DX)(CX*4), Y1
@@ -2773,7 +2179,7 @@ tail11:
 	VMULPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done11:
+done10:
 	VZEROUPPER
 	RET
 
@@ -2786,9 +2192,9 @@ TEXT ·dotAVX2(SB), NOSPLIT, $0-52
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-loop12:
+loop11:
 	CMPQ         DX, $0x08
-	JL           tail12
+	JL           tail11
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VCVTPS2PD    X2, Y4
@@ -2802,11 +2208,11 @@ loop12:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          loop12
+	JMP          loop11
 
-tail12:
+tail11:
 	TESTQ        DX, DX
-	JZ           done12
+	JZ           done11
 	LEAQ         vecTailMask<>+0(SB), BX
 	NEGQ         DX
 	VMOVUPS      32(BX)(DX*4), Y2
@@ -2821,7 +2227,7 @@ tail12:
 	VFMADD231PD  Y4, Y5, Y0
 	VFMADD231PD  Y3, Y2, Y1
 
-done12:
+done11:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -2839,9 +2245,9 @@ TEXT ·sumSqAVX2(SB), NOSPLIT, $0-32
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-loop13:
+loop12:
 	CMPQ         CX, $0x08
-	JL           tail13
+	JL           tail12
 	VMOVUPS      (AX), Y2
 	VCVTPS2PD    X2, Y3
 	VEXTRACTF128 $0x01, Y2, X4
@@ -2853,11 +2259,11 @@ loop13:
 	VFMADD231PD  Y4, Y2, Y1
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000008, CX
-	JMP          loop13
+	JMP          loop12
 
-tail13:
+tail12:
 	TESTQ        CX, CX
-	JZ           done13
+	JZ           done12
 	LEAQ         vecTailMask<>+0(SB), DX
 	NEGQ         CX
 	VMOVUPS      32(DX)(CX*4), Y2
@@ -2871,7 +2277,7 @@ tail13:
 	VFMADD231PD  Y3, Y5, Y0
 	VFMADD231PD  Y4, Y2, Y1
 
-done13:
+done12:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -2887,18 +2293,18 @@ TEXT ·maxAVX2(SB), NOSPLIT, $0-28
 	MOVQ    x_len+8(FP), CX
 	VMOVUPS vecNegInf<>+0(SB), Y0
 
-loop14:
+loop13:
 	CMPQ    CX, $0x08
-	JL      tail14
+	JL      tail13
 	VMOVUPS (AX), Y1
 	VMAXPS  Y0, Y1, Y0
 	ADDQ    $0x00000020, AX
 	SUBQ    $0x00000008, CX
-	JMP     loop14
+	JMP     loop13
 
-tail14:
+tail13:
 	TESTQ      CX, CX
-	JZ         done14
+	JZ         done13
 	LEAQ       vecTailMask<>+0(SB), DX
 	NEGQ       CX
 	VMOVUPS    32(DX)(CX*4), Y1
@@ -2907,7 +2313,7 @@ tail14:
 	VBLENDVPS  Y1, Y2, Y3, Y2
 	VMAXPS     Y0, Y2, Y0
 
-done14:
+done13:
 	VEXTRACTF128 $0x01, Y0, X1
 	VMAXPS       X0, X1, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -2929,9 +2335,9 @@ TEXT ·expShiftAVX2(SB), NOSPLIT, $0-64
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-loop15:
+loop14:
 	CMPQ         DX, $0x08
-	JL           tail15
+	JL           tail14
 	VMOVUPS      (CX), Y3
 	VSUBPS       Y0, Y3, Y3
 	VMOVUPS      vecExpHi<>+0(SB), Y4
@@ -2970,11 +2376,11 @@ loop15:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          loop15
+	JMP          loop14
 
-tail15:
+tail14:
 	TESTQ        DX, DX
-	JZ           done15
+	JZ           done14
 	LEAQ         vecTailMask<>+0(SB), BX
 	NEGQ         DX
 	VMOVUPS      32(BX)(DX*4), Y3
@@ -3015,7 +2421,7 @@ tail15:
 	VADDPD       Y0, Y1, Y1
 	VADDPD       Y3, Y2, Y2
 
-done15:
+done14:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X0
@@ -3034,9 +2440,9 @@ TEXT ·sumExpShiftAVX2(SB), NOSPLIT, $0-40
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-loop16:
+loop15:
 	CMPQ         CX, $0x08
-	JL           tail16
+	JL           tail15
 	VMOVUPS      (AX), Y3
 	VSUBPS       Y0, Y3, Y3
 	VMOVUPS      vecExpHi<>+0(SB), Y4
@@ -3073,11 +2479,11 @@ loop16:
 	VADDPD       Y4, Y2, Y2
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000008, CX
-	JMP          loop16
+	JMP          loop15
 
-tail16:
+tail15:
 	TESTQ        CX, CX
-	JZ           done16
+	JZ           done15
 	LEAQ         vecTailMask<>+0(SB), DX
 	NEGQ         CX
 	VMOVUPS      32(DX)(CX*4), Y3
@@ -3117,7 +2523,7 @@ tail16:
 	VADDPD       Y0, Y1, Y1
 	VADDPD       Y3, Y2, Y2
 
-done16:
+done15:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X0
@@ -3135,20 +2541,20 @@ TEXT ·addConstAVX2(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 
-loop17:
+loop16:
 	CMPQ    DX, $0x08
-	JL      tail17
+	JL      tail16
 	VMOVUPS (CX), Y1
 	VADDPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     loop17
+	JMP     loop16
 
-tail17:
+tail16:
 	TESTQ      DX, DX
-	JZ         done17
+	JZ         done16
 	LEAQ       vecTailMask<>+0(SB), BX
 	NEGQ       DX
 	VMOVUPS    32(BX)(DX*4), Y1
@@ -3156,7 +2562,7 @@ tail17:
 	VADDPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done17:
+done16:
 	VZEROUPPER
 	RET
 
@@ -3185,9 +2591,9 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-128
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop18:
+loop17:
 	CMPQ    SI, $0x08
-	JL      tail18
+	JL      tail17
 	VMOVUPS (CX), Y8
 	VMOVUPS (DX), Y9
 	VMULPS  Y0, Y9, Y9
@@ -3214,11 +2620,11 @@ loop18:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     loop18
+	JMP     loop17
 
-tail18:
+tail17:
 	TESTQ      SI, SI
-	JZ         done18
+	JZ         done17
 	LEAQ       vecTailMask<>+0(SB), DI
 	NEGQ       SI
 	VMOVUPS    32(DI)(SI*4), Y8
@@ -3244,7 +2650,7 @@ tail18:
 	VSUBPS     Y10, Y0, Y0
 	VMASKMOVPS Y0, Y8, (AX)
 
-done18:
+done17:
 	VZEROUPPER
 	RET
 
@@ -3256,20 +2662,20 @@ TEXT ·reluAVX2(SB), NOSPLIT, $0-48
 	MOVQ   x_len+32(FP), DX
 	VXORPS Y0, Y0, Y0
 
-loop19:
+loop18:
 	CMPQ    DX, $0x08
-	JL      tail19
+	JL      tail18
 	VMOVUPS (CX), Y1
 	VMAXPS  Y1, Y0, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     loop19
+	JMP     loop18
 
-tail19:
+tail18:
 	TESTQ      DX, DX
-	JZ         done19
+	JZ         done18
 	LEAQ       vecTailMask<>+0(SB), BX
 	NEGQ       DX
 	VMOVUPS    32(BX)(DX*4), Y1
@@ -3277,7 +2683,7 @@ tail19:
 	VMAXPS     Y2, Y0, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done19:
+done18:
 	VZEROUPPER
 	RET
 
@@ -3289,12 +2695,58 @@ TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ y_len+56(FP), BX
 
+loop19:
+	CMPQ    BX, $0x08
+	JL      tail19
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMULPS  Y1, Y1, Y1
+	VMOVUPS vecOne<>+0(SB), Y2
+	VSUBPS  Y1, Y2, Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS (AX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop19
+
+tail19:
+	TESTQ      BX, BX
+	JZ         done19
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VMULPS     Y2, Y2, Y2
+	VMOVUPS    vecOne<>+0(SB), Y3
+	VSUBPS     Y2, Y3, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS (AX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done19:
+	VZEROUPPER
+	RET
+
+// func sigmoidBackwardAVX2(dx []float32, dy []float32, y []float32)
+// Requires: AVX
+TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), AX
+	MOVQ dy_base+24(FP), CX
+	MOVQ y_base+48(FP), DX
+	MOVQ y_len+56(FP), BX
+
 loop20:
 	CMPQ    BX, $0x08
 	JL      tail20
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
-	VMULPS  Y1, Y1, Y1
+	VMULPS  Y1, Y0, Y0
 	VMOVUPS vecOne<>+0(SB), Y2
 	VSUBPS  Y1, Y2, Y1
 	VMULPS  Y1, Y0, Y0
@@ -3315,7 +2767,7 @@ tail20:
 	VMOVUPS    32(SI)(BX*4), Y0
 	VMASKMOVPS (CX), Y0, Y1
 	VMASKMOVPS (DX), Y0, Y2
-	VMULPS     Y2, Y2, Y2
+	VMULPS     Y2, Y1, Y1
 	VMOVUPS    vecOne<>+0(SB), Y3
 	VSUBPS     Y2, Y3, Y2
 	VMULPS     Y2, Y1, Y1
@@ -3324,52 +2776,6 @@ tail20:
 	VMASKMOVPS Y1, Y0, (AX)
 
 done20:
-	VZEROUPPER
-	RET
-
-// func sigmoidBackwardAVX2(dx []float32, dy []float32, y []float32)
-// Requires: AVX
-TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
-	MOVQ dx_base+0(FP), AX
-	MOVQ dy_base+24(FP), CX
-	MOVQ y_base+48(FP), DX
-	MOVQ y_len+56(FP), BX
-
-loop21:
-	CMPQ    BX, $0x08
-	JL      tail21
-	VMOVUPS (CX), Y0
-	VMOVUPS (DX), Y1
-	VMULPS  Y1, Y0, Y0
-	VMOVUPS vecOne<>+0(SB), Y2
-	VSUBPS  Y1, Y2, Y1
-	VMULPS  Y1, Y0, Y0
-	VMOVUPS (AX), Y1
-	VADDPS  Y1, Y0, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	ADDQ    $0x00000020, DX
-	SUBQ    $0x00000008, BX
-	JMP     loop21
-
-tail21:
-	TESTQ      BX, BX
-	JZ         done21
-	LEAQ       vecTailMask<>+0(SB), SI
-	NEGQ       BX
-	VMOVUPS    32(SI)(BX*4), Y0
-	VMASKMOVPS (CX), Y0, Y1
-	VMASKMOVPS (DX), Y0, Y2
-	VMULPS     Y2, Y1, Y1
-	VMOVUPS    vecOne<>+0(SB), Y3
-	VSUBPS     Y2, Y3, Y2
-	VMULPS     Y2, Y1, Y1
-	VMASKMOVPS (AX), Y0, Y2
-	VADDPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)
-
-done21:
 	VZEROUPPER
 	RET
 
@@ -3383,9 +2789,9 @@ TEXT ·softmaxBackwardRowAVX2(SB), NOSPLIT, $0-76
 	MOVQ         p_base+48(FP), DX
 	MOVQ         p_len+56(FP), BX
 
-loop22:
+loop21:
 	CMPQ    BX, $0x08
-	JL      tail22
+	JL      tail21
 	VMOVUPS (CX), Y1
 	VSUBPS  Y0, Y1, Y1
 	VMOVUPS (DX), Y2
@@ -3397,11 +2803,11 @@ loop22:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop22
+	JMP     loop21
 
-tail22:
+tail21:
 	TESTQ      BX, BX
-	JZ         done22
+	JZ         done21
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y1
@@ -3413,7 +2819,7 @@ tail22:
 	VADDPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done22:
+done21:
 	VZEROUPPER
 	RET
 
@@ -3444,9 +2850,9 @@ TEXT ·adam64AVX2(SB), NOSPLIT, $0-192
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop23:
+loop22:
 	CMPQ       SI, $0x04
-	JL         tail23
+	JL         tail22
 	VMOVUPS    (AX), X9
 	VCVTPS2PD  X9, Y9
 	VMULPD     Y8, Y9, Y9
@@ -3482,11 +2888,11 @@ loop23:
 	ADDQ       $0x10, DX
 	ADDQ       $0x10, BX
 	SUBQ       $0x04, SI
-	JMP        loop23
+	JMP        loop22
 
-tail23:
+tail22:
 	TESTQ      SI, SI
-	JZ         done23
+	JZ         done22
 	LEAQ       vecTailMask<>+0(SB), DI
 	NEGQ       SI
 	VMOVUPS    32(DI)(SI*4), X9
@@ -3521,7 +2927,7 @@ tail23:
 	VCVTPD2PSY Y10, X0
 	VMASKMOVPS X0, X9, (AX)
 
-done23:
+done22:
 	VZEROUPPER
 	RET
 
@@ -3553,9 +2959,9 @@ TEXT ·adam64AMSGradAVX2(SB), NOSPLIT, $0-192
 	MOVQ         p_len+8(FP), SI
 	MOVQ         vmax_base+96(FP), DI
 
-loop24:
+loop23:
 	CMPQ       SI, $0x04
-	JL         tail24
+	JL         tail23
 	VMOVUPS    (AX), X9
 	VCVTPS2PD  X9, Y9
 	VMULPD     Y8, Y9, Y9
@@ -3597,11 +3003,11 @@ loop24:
 	ADDQ       $0x10, BX
 	ADDQ       $0x10, DI
 	SUBQ       $0x04, SI
-	JMP        loop24
+	JMP        loop23
 
-tail24:
+tail23:
 	TESTQ      SI, SI
-	JZ         done24
+	JZ         done23
 	LEAQ       vecTailMask<>+0(SB), R8
 	NEGQ       SI
 	VMOVUPS    32(R8)(SI*4), X9
@@ -3641,7 +3047,7 @@ tail24:
 	VCVTPD2PSY Y10, X0
 	VMASKMOVPS X0, X9, (AX)
 
-done24:
+done23:
 	VZEROUPPER
 	RET
 
@@ -3653,12 +3059,48 @@ TEXT ·addToAVX2(SB), NOSPLIT, $0-72
 	MOVQ b_base+48(FP), DX
 	MOVQ a_len+32(FP), BX
 
+loop24:
+	CMPQ    BX, $0x08
+	JL      tail24
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop24
+
+tail24:
+	TESTQ      BX, BX
+	JZ         done24
+	LEAQ       vecTailMask<>+0(SB), SI
+	NEGQ       BX
+	VMOVUPS    32(SI)(BX*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (DX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+done24:
+	VZEROUPPER
+	RET
+
+// func mulToAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·mulToAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ a_len+32(FP), BX
+
 loop25:
 	CMPQ    BX, $0x08
 	JL      tail25
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
-	VADDPS  Y1, Y0, Y0
+	VMULPS  Y1, Y0, Y0
 	VMOVUPS Y0, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
@@ -3674,46 +3116,10 @@ tail25:
 	VMOVUPS    32(SI)(BX*4), Y0
 	VMASKMOVPS (CX), Y0, Y1
 	VMASKMOVPS (DX), Y0, Y2
-	VADDPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)
-
-done25:
-	VZEROUPPER
-	RET
-
-// func mulToAVX2(dst []float32, a []float32, b []float32)
-// Requires: AVX
-TEXT ·mulToAVX2(SB), NOSPLIT, $0-72
-	MOVQ dst_base+0(FP), AX
-	MOVQ a_base+24(FP), CX
-	MOVQ b_base+48(FP), DX
-	MOVQ a_len+32(FP), BX
-
-loop26:
-	CMPQ    BX, $0x08
-	JL      tail26
-	VMOVUPS (CX), Y0
-	VMOVUPS (DX), Y1
-	VMULPS  Y1, Y0, Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	ADDQ    $0x00000020, DX
-	SUBQ    $0x00000008, BX
-	JMP     loop26
-
-tail26:
-	TESTQ      BX, BX
-	JZ         done26
-	LEAQ       vecTailMask<>+0(SB), SI
-	NEGQ       BX
-	VMOVUPS    32(SI)(BX*4), Y0
-	VMASKMOVPS (CX), Y0, Y1
-	VMASKMOVPS (DX), Y0, Y2
 	VMULPS     Y2, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)
 
-done26:
+done25:
 	VZEROUPPER
 	RET
 
@@ -3726,9 +3132,9 @@ TEXT ·reluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ   x_len+56(FP), BX
 	VXORPS Y0, Y0, Y0
 
-loop27:
+loop26:
 	CMPQ    BX, $0x08
-	JL      tail27
+	JL      tail26
 	VMOVUPS (DX), Y1
 	VCMPPS  $0x1e, Y0, Y1, Y1
 	VMOVUPS (CX), Y2
@@ -3740,11 +3146,11 @@ loop27:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop27
+	JMP     loop26
 
-tail27:
+tail26:
 	TESTQ      BX, BX
-	JZ         done27
+	JZ         done26
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y1
@@ -3756,7 +3162,7 @@ tail27:
 	VADDPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-done27:
+done26:
 	VZEROUPPER
 	RET
 
@@ -3767,9 +3173,9 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide28:
+wide27:
 	CMPQ              DX, $0x00000040
-	JL                loop28
+	JL                loop27
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -3889,11 +3295,11 @@ wide28:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide28
+	JMP               wide27
 
-loop28:
+loop27:
 	CMPQ              DX, $0x10
-	JL                tail28
+	JL                tail27
 	VMOVUPS           (CX), Z0
 	VBROADCASTSS      vecExpHi<>+0(SB), Z1
 	VMINPS            Z0, Z1, Z1
@@ -3926,11 +3332,11 @@ loop28:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop28
+	JMP               loop27
 
-tail28:
+tail27:
 	TESTQ             DX, DX
-	JZ                done28
+	JZ                done27
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -3963,7 +3369,7 @@ tail28:
 	VMULPS            Z0, Z2, Z2
 	VMOVUPS           Z2, K1, (AX)
 
-done28:
+done27:
 	VZEROUPPER
 	RET
 
@@ -3974,9 +3380,9 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide29:
+wide28:
 	CMPQ              DX, $0x00000040
-	JL                loop29
+	JL                loop28
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -4080,11 +3486,11 @@ wide29:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide29
+	JMP               wide28
 
-loop29:
+loop28:
 	CMPQ              DX, $0x10
-	JL                tail29
+	JL                tail28
 	VMOVUPS           (CX), Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VBROADCASTSS      vecFastHi<>+0(SB), Z1
@@ -4113,11 +3519,11 @@ loop29:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop29
+	JMP               loop28
 
-tail29:
+tail28:
 	TESTQ             DX, DX
-	JZ                done29
+	JZ                done28
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -4146,7 +3552,7 @@ tail29:
 	VDIVPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (AX)
 
-done29:
+done28:
 	VZEROUPPER
 	RET
 
@@ -4157,9 +3563,9 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide30:
+wide29:
 	CMPQ              DX, $0x00000040
-	JL                loop30
+	JL                loop29
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -4279,11 +3685,11 @@ wide30:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide30
+	JMP               wide29
 
-loop30:
+loop29:
 	CMPQ              DX, $0x10
-	JL                tail30
+	JL                tail29
 	VMOVUPS           (CX), Z0
 	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
 	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
@@ -4316,11 +3722,11 @@ loop30:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop30
+	JMP               loop29
 
-tail30:
+tail29:
 	TESTQ             DX, DX
-	JZ                done30
+	JZ                done29
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -4353,7 +3759,7 @@ tail30:
 	VORPS             Z0, Z2, Z2
 	VMOVUPS           Z2, K1, (AX)
 
-done30:
+done29:
 	VZEROUPPER
 	RET
 
@@ -4370,9 +3776,9 @@ TEXT ·lstmForwardRowAVX512(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
-wide31:
+wide30:
 	CMPQ              DI, $0x00000040
-	JL                loop31
+	JL                loop30
 	VMOVUPS           (BX), Z0
 	VMOVUPS           64(BX), Z1
 	VMOVUPS           128(BX), Z2
@@ -4927,11 +4333,11 @@ wide31:
 	ADDQ              $0x00000100, BX
 	ADDQ              $0x00000100, SI
 	SUBQ              $0x00000040, DI
-	JMP               wide31
+	JMP               wide30
 
-loop31:
+loop30:
 	CMPQ              DI, $0x10
-	JL                tail31
+	JL                tail30
 	VMOVUPS           (BX), Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VBROADCASTSS      vecFastHi<>+0(SB), Z1
@@ -5075,11 +4481,11 @@ loop31:
 	ADDQ              $0x00000040, BX
 	ADDQ              $0x00000040, SI
 	SUBQ              $0x00000010, DI
-	JMP               loop31
+	JMP               loop30
 
-tail31:
+tail30:
 	TESTQ             DI, DI
-	JZ                done31
+	JZ                done30
 	LEAQ              vecTailKMask<>+0(SB), R10
 	KMOVW             (R10)(DI*2), K1
 	VMOVUPS.Z         (BX), K1, Z0
@@ -5220,874 +4626,7 @@ tail31:
 	VMULPS            Z2, Z3, Z3
 	VMOVUPS           Z3, K1, (DX)
 
-done31:
-	VZEROUPPER
-	RET
-
-// func lstmForwardRowStrideAVX512(act []float32, c []float32, h []float32, pre []float32, cPrev []float32, stride int)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·lstmForwardRowStrideAVX512(SB), NOSPLIT, $0-128
-	MOVQ act_base+0(FP), AX
-	MOVQ c_base+24(FP), CX
-	MOVQ h_base+48(FP), DX
-	MOVQ pre_base+72(FP), BX
-	MOVQ cPrev_base+96(FP), SI
-	MOVQ c_len+32(FP), DI
-	MOVQ stride+120(FP), R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-
-wide32:
-	CMPQ              DI, $0x00000040
-	JL                loop32
-	VMOVUPS           (BX), Z0
-	VMOVUPS           64(BX), Z1
-	VMOVUPS           128(BX), Z2
-	VMOVUPS           192(BX), Z3
-	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z2, Z2
-	VXORPS.BCST       vecSign<>+0(SB), Z3, Z3
-	VBROADCASTSS      vecFastHi<>+0(SB), Z4
-	VBROADCASTSS      vecFastHi<>+0(SB), Z5
-	VBROADCASTSS      vecFastHi<>+0(SB), Z6
-	VBROADCASTSS      vecFastHi<>+0(SB), Z7
-	VMINPS            Z0, Z4, Z4
-	VMINPS            Z1, Z5, Z5
-	VMINPS            Z2, Z6, Z6
-	VMINPS            Z3, Z7, Z7
-	VBROADCASTSS      vecFastLo<>+0(SB), Z0
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z3
-	VMAXPS            Z4, Z0, Z4
-	VMAXPS            Z5, Z1, Z5
-	VMAXPS            Z6, Z2, Z6
-	VMAXPS            Z7, Z3, Z7
-	VBROADCASTSS      vecFastShift<>+0(SB), Z0
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z3
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z4, Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z5, Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z6, Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z7, Z3
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z8
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z9
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z10
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z3, Z11
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z8, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z9, Z5
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z10, Z6
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z11, Z7
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z8, Z4
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z9, Z5
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z10, Z6
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z11, Z7
-	VBROADCASTSS      vecExpP0<>+0(SB), Z8
-	VBROADCASTSS      vecExpP0<>+0(SB), Z9
-	VBROADCASTSS      vecExpP0<>+0(SB), Z10
-	VBROADCASTSS      vecExpP0<>+0(SB), Z11
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z4, Z8
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z5, Z9
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z6, Z10
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z7, Z11
-	VMULPS            Z4, Z4, Z12
-	VMULPS            Z5, Z5, Z13
-	VMULPS            Z6, Z6, Z14
-	VMULPS            Z7, Z7, Z15
-	VFMADD213PS       Z4, Z12, Z8
-	VFMADD213PS       Z5, Z13, Z9
-	VFMADD213PS       Z6, Z14, Z10
-	VFMADD213PS       Z7, Z15, Z11
-	VPSLLD            $0x17, Z0, Z0
-	VPSLLD            $0x17, Z1, Z1
-	VPSLLD            $0x17, Z2, Z2
-	VPSLLD            $0x17, Z3, Z3
-	VBROADCASTSS      vecOne<>+0(SB), Z4
-	VBROADCASTSS      vecOne<>+0(SB), Z5
-	VBROADCASTSS      vecOne<>+0(SB), Z6
-	VBROADCASTSS      vecOne<>+0(SB), Z7
-	VADDPS            Z4, Z8, Z8
-	VADDPS            Z5, Z9, Z9
-	VADDPS            Z6, Z10, Z10
-	VADDPS            Z7, Z11, Z11
-	VFMADD213PS       Z4, Z0, Z8
-	VFMADD213PS       Z5, Z1, Z9
-	VFMADD213PS       Z6, Z2, Z10
-	VFMADD213PS       Z7, Z3, Z11
-	VDIVPS            Z8, Z4, Z4
-	VDIVPS            Z9, Z5, Z5
-	VDIVPS            Z10, Z6, Z6
-	VDIVPS            Z11, Z7, Z7
-	VMOVUPS           Z4, (AX)
-	VMOVUPS           Z5, 64(AX)
-	VMOVUPS           Z6, 128(AX)
-	VMOVUPS           Z7, 192(AX)
-	VMOVUPS           (BX)(R8*2), Z0
-	VMOVUPS           64(BX)(R8*2), Z1
-	VMOVUPS           128(BX)(R8*2), Z2
-	VMOVUPS           192(BX)(R8*2), Z3
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z8
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z9
-	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z10
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z11
-	VMULPS.BCST       vecNeg2<>+0(SB), Z8, Z8
-	VMULPS.BCST       vecNeg2<>+0(SB), Z9, Z9
-	VMULPS.BCST       vecNeg2<>+0(SB), Z10, Z10
-	VMULPS.BCST       vecNeg2<>+0(SB), Z11, Z11
-	VBROADCASTSS      vecFastHi<>+0(SB), Z12
-	VBROADCASTSS      vecFastHi<>+0(SB), Z13
-	VBROADCASTSS      vecFastHi<>+0(SB), Z14
-	VBROADCASTSS      vecFastHi<>+0(SB), Z15
-	VMINPS            Z8, Z12, Z12
-	VMINPS            Z9, Z13, Z13
-	VMINPS            Z10, Z14, Z14
-	VMINPS            Z11, Z15, Z15
-	VBROADCASTSS      vecFastLo<>+0(SB), Z8
-	VBROADCASTSS      vecFastLo<>+0(SB), Z9
-	VBROADCASTSS      vecFastLo<>+0(SB), Z10
-	VBROADCASTSS      vecFastLo<>+0(SB), Z11
-	VMAXPS            Z12, Z8, Z12
-	VMAXPS            Z13, Z9, Z13
-	VMAXPS            Z14, Z10, Z14
-	VMAXPS            Z15, Z11, Z15
-	VBROADCASTSS      vecFastShift<>+0(SB), Z8
-	VBROADCASTSS      vecFastShift<>+0(SB), Z9
-	VBROADCASTSS      vecFastShift<>+0(SB), Z10
-	VBROADCASTSS      vecFastShift<>+0(SB), Z11
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z12, Z8
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z9
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z10
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z11
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z8, Z16
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z9, Z17
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z10, Z18
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z11, Z19
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z16, Z12
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z16, Z12
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
-	VBROADCASTSS      vecExpP0<>+0(SB), Z16
-	VBROADCASTSS      vecExpP0<>+0(SB), Z17
-	VBROADCASTSS      vecExpP0<>+0(SB), Z18
-	VBROADCASTSS      vecExpP0<>+0(SB), Z19
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
-	VMULPS            Z12, Z12, Z20
-	VMULPS            Z13, Z13, Z21
-	VMULPS            Z14, Z14, Z22
-	VMULPS            Z15, Z15, Z23
-	VFMADD213PS       Z12, Z20, Z16
-	VFMADD213PS       Z13, Z21, Z17
-	VFMADD213PS       Z14, Z22, Z18
-	VFMADD213PS       Z15, Z23, Z19
-	VPSLLD            $0x17, Z8, Z8
-	VPSLLD            $0x17, Z9, Z9
-	VPSLLD            $0x17, Z10, Z10
-	VPSLLD            $0x17, Z11, Z11
-	VSUBPS.BCST       vecOne<>+0(SB), Z8, Z12
-	VSUBPS.BCST       vecOne<>+0(SB), Z9, Z13
-	VSUBPS.BCST       vecOne<>+0(SB), Z10, Z14
-	VSUBPS.BCST       vecOne<>+0(SB), Z11, Z15
-	VFMADD231PS       Z8, Z16, Z12
-	VFMADD231PS       Z9, Z17, Z13
-	VFMADD231PS       Z10, Z18, Z14
-	VFMADD231PS       Z11, Z19, Z15
-	VADDPS.BCST       vecTwo<>+0(SB), Z12, Z8
-	VADDPS.BCST       vecTwo<>+0(SB), Z13, Z9
-	VADDPS.BCST       vecTwo<>+0(SB), Z14, Z10
-	VADDPS.BCST       vecTwo<>+0(SB), Z15, Z11
-	VDIVPS            Z8, Z12, Z12
-	VDIVPS            Z9, Z13, Z13
-	VDIVPS            Z10, Z14, Z14
-	VDIVPS            Z11, Z15, Z15
-	VANDPS.BCST       vecAbs<>+0(SB), Z12, Z12
-	VANDPS.BCST       vecAbs<>+0(SB), Z13, Z13
-	VANDPS.BCST       vecAbs<>+0(SB), Z14, Z14
-	VANDPS.BCST       vecAbs<>+0(SB), Z15, Z15
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
-	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
-	VORPS             Z0, Z12, Z12
-	VORPS             Z1, Z13, Z13
-	VORPS             Z2, Z14, Z14
-	VORPS             Z3, Z15, Z15
-	VMOVUPS           Z12, (AX)(R8*2)
-	VMOVUPS           Z13, 64(AX)(R8*2)
-	VMOVUPS           Z14, 128(AX)(R8*2)
-	VMOVUPS           Z15, 192(AX)(R8*2)
-	VMULPS            Z12, Z4, Z0
-	VMULPS            Z13, Z5, Z1
-	VMULPS            Z14, Z6, Z2
-	VMULPS            Z15, Z7, Z3
-	VMOVUPS           (BX)(R8*1), Z4
-	VMOVUPS           64(BX)(R8*1), Z5
-	VMOVUPS           128(BX)(R8*1), Z6
-	VMOVUPS           192(BX)(R8*1), Z7
-	VXORPS.BCST       vecSign<>+0(SB), Z4, Z4
-	VXORPS.BCST       vecSign<>+0(SB), Z5, Z5
-	VXORPS.BCST       vecSign<>+0(SB), Z6, Z6
-	VXORPS.BCST       vecSign<>+0(SB), Z7, Z7
-	VBROADCASTSS      vecFastHi<>+0(SB), Z8
-	VBROADCASTSS      vecFastHi<>+0(SB), Z9
-	VBROADCASTSS      vecFastHi<>+0(SB), Z10
-	VBROADCASTSS      vecFastHi<>+0(SB), Z11
-	VMINPS            Z4, Z8, Z8
-	VMINPS            Z5, Z9, Z9
-	VMINPS            Z6, Z10, Z10
-	VMINPS            Z7, Z11, Z11
-	VBROADCASTSS      vecFastLo<>+0(SB), Z4
-	VBROADCASTSS      vecFastLo<>+0(SB), Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z6
-	VBROADCASTSS      vecFastLo<>+0(SB), Z7
-	VMAXPS            Z8, Z4, Z8
-	VMAXPS            Z9, Z5, Z9
-	VMAXPS            Z10, Z6, Z10
-	VMAXPS            Z11, Z7, Z11
-	VBROADCASTSS      vecFastShift<>+0(SB), Z4
-	VBROADCASTSS      vecFastShift<>+0(SB), Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z6
-	VBROADCASTSS      vecFastShift<>+0(SB), Z7
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
-	VBROADCASTSS      vecExpP0<>+0(SB), Z12
-	VBROADCASTSS      vecExpP0<>+0(SB), Z13
-	VBROADCASTSS      vecExpP0<>+0(SB), Z14
-	VBROADCASTSS      vecExpP0<>+0(SB), Z15
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
-	VMULPS            Z8, Z8, Z16
-	VMULPS            Z9, Z9, Z17
-	VMULPS            Z10, Z10, Z18
-	VMULPS            Z11, Z11, Z19
-	VFMADD213PS       Z8, Z16, Z12
-	VFMADD213PS       Z9, Z17, Z13
-	VFMADD213PS       Z10, Z18, Z14
-	VFMADD213PS       Z11, Z19, Z15
-	VPSLLD            $0x17, Z4, Z4
-	VPSLLD            $0x17, Z5, Z5
-	VPSLLD            $0x17, Z6, Z6
-	VPSLLD            $0x17, Z7, Z7
-	VBROADCASTSS      vecOne<>+0(SB), Z8
-	VBROADCASTSS      vecOne<>+0(SB), Z9
-	VBROADCASTSS      vecOne<>+0(SB), Z10
-	VBROADCASTSS      vecOne<>+0(SB), Z11
-	VADDPS            Z8, Z12, Z12
-	VADDPS            Z9, Z13, Z13
-	VADDPS            Z10, Z14, Z14
-	VADDPS            Z11, Z15, Z15
-	VFMADD213PS       Z8, Z4, Z12
-	VFMADD213PS       Z9, Z5, Z13
-	VFMADD213PS       Z10, Z6, Z14
-	VFMADD213PS       Z11, Z7, Z15
-	VDIVPS            Z12, Z8, Z8
-	VDIVPS            Z13, Z9, Z9
-	VDIVPS            Z14, Z10, Z10
-	VDIVPS            Z15, Z11, Z11
-	VMOVUPS           Z8, (AX)(R8*1)
-	VMOVUPS           Z9, 64(AX)(R8*1)
-	VMOVUPS           Z10, 128(AX)(R8*1)
-	VMOVUPS           Z11, 192(AX)(R8*1)
-	VMOVUPS           (SI), Z4
-	VMOVUPS           64(SI), Z5
-	VMOVUPS           128(SI), Z6
-	VMOVUPS           192(SI), Z7
-	VFMADD231PS       Z4, Z8, Z0
-	VFMADD231PS       Z5, Z9, Z1
-	VFMADD231PS       Z6, Z10, Z2
-	VFMADD231PS       Z7, Z11, Z3
-	VMOVUPS           Z0, (CX)
-	VMOVUPS           Z1, 64(CX)
-	VMOVUPS           Z2, 128(CX)
-	VMOVUPS           Z3, 192(CX)
-	VMOVUPS           (BX)(R9*1), Z4
-	VMOVUPS           64(BX)(R9*1), Z5
-	VMOVUPS           128(BX)(R9*1), Z6
-	VMOVUPS           192(BX)(R9*1), Z7
-	VXORPS.BCST       vecSign<>+0(SB), Z4, Z4
-	VXORPS.BCST       vecSign<>+0(SB), Z5, Z5
-	VXORPS.BCST       vecSign<>+0(SB), Z6, Z6
-	VXORPS.BCST       vecSign<>+0(SB), Z7, Z7
-	VBROADCASTSS      vecFastHi<>+0(SB), Z8
-	VBROADCASTSS      vecFastHi<>+0(SB), Z9
-	VBROADCASTSS      vecFastHi<>+0(SB), Z10
-	VBROADCASTSS      vecFastHi<>+0(SB), Z11
-	VMINPS            Z4, Z8, Z8
-	VMINPS            Z5, Z9, Z9
-	VMINPS            Z6, Z10, Z10
-	VMINPS            Z7, Z11, Z11
-	VBROADCASTSS      vecFastLo<>+0(SB), Z4
-	VBROADCASTSS      vecFastLo<>+0(SB), Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z6
-	VBROADCASTSS      vecFastLo<>+0(SB), Z7
-	VMAXPS            Z8, Z4, Z8
-	VMAXPS            Z9, Z5, Z9
-	VMAXPS            Z10, Z6, Z10
-	VMAXPS            Z11, Z7, Z11
-	VBROADCASTSS      vecFastShift<>+0(SB), Z4
-	VBROADCASTSS      vecFastShift<>+0(SB), Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z6
-	VBROADCASTSS      vecFastShift<>+0(SB), Z7
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z8, Z4
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z9, Z5
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z10, Z6
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z11, Z7
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z12
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z13
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z14
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z15
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z12, Z8
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z13, Z9
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z14, Z10
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z15, Z11
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z12, Z8
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z13, Z9
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z14, Z10
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z15, Z11
-	VBROADCASTSS      vecExpP0<>+0(SB), Z12
-	VBROADCASTSS      vecExpP0<>+0(SB), Z13
-	VBROADCASTSS      vecExpP0<>+0(SB), Z14
-	VBROADCASTSS      vecExpP0<>+0(SB), Z15
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z11, Z15
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z8, Z12
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z9, Z13
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z10, Z14
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z11, Z15
-	VMULPS            Z8, Z8, Z16
-	VMULPS            Z9, Z9, Z17
-	VMULPS            Z10, Z10, Z18
-	VMULPS            Z11, Z11, Z19
-	VFMADD213PS       Z8, Z16, Z12
-	VFMADD213PS       Z9, Z17, Z13
-	VFMADD213PS       Z10, Z18, Z14
-	VFMADD213PS       Z11, Z19, Z15
-	VPSLLD            $0x17, Z4, Z4
-	VPSLLD            $0x17, Z5, Z5
-	VPSLLD            $0x17, Z6, Z6
-	VPSLLD            $0x17, Z7, Z7
-	VBROADCASTSS      vecOne<>+0(SB), Z8
-	VBROADCASTSS      vecOne<>+0(SB), Z9
-	VBROADCASTSS      vecOne<>+0(SB), Z10
-	VBROADCASTSS      vecOne<>+0(SB), Z11
-	VADDPS            Z8, Z12, Z12
-	VADDPS            Z9, Z13, Z13
-	VADDPS            Z10, Z14, Z14
-	VADDPS            Z11, Z15, Z15
-	VFMADD213PS       Z8, Z4, Z12
-	VFMADD213PS       Z9, Z5, Z13
-	VFMADD213PS       Z10, Z6, Z14
-	VFMADD213PS       Z11, Z7, Z15
-	VDIVPS            Z12, Z8, Z8
-	VDIVPS            Z13, Z9, Z9
-	VDIVPS            Z14, Z10, Z10
-	VDIVPS            Z15, Z11, Z11
-	VMOVUPS           Z8, (AX)(R9*1)
-	VMOVUPS           Z9, 64(AX)(R9*1)
-	VMOVUPS           Z10, 128(AX)(R9*1)
-	VMOVUPS           Z11, 192(AX)(R9*1)
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z4
-	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z5
-	VANDPS.BCST       vecAbs<>+0(SB), Z2, Z6
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z7
-	VMULPS.BCST       vecNeg2<>+0(SB), Z4, Z4
-	VMULPS.BCST       vecNeg2<>+0(SB), Z5, Z5
-	VMULPS.BCST       vecNeg2<>+0(SB), Z6, Z6
-	VMULPS.BCST       vecNeg2<>+0(SB), Z7, Z7
-	VBROADCASTSS      vecFastHi<>+0(SB), Z12
-	VBROADCASTSS      vecFastHi<>+0(SB), Z13
-	VBROADCASTSS      vecFastHi<>+0(SB), Z14
-	VBROADCASTSS      vecFastHi<>+0(SB), Z15
-	VMINPS            Z4, Z12, Z12
-	VMINPS            Z5, Z13, Z13
-	VMINPS            Z6, Z14, Z14
-	VMINPS            Z7, Z15, Z15
-	VBROADCASTSS      vecFastLo<>+0(SB), Z4
-	VBROADCASTSS      vecFastLo<>+0(SB), Z5
-	VBROADCASTSS      vecFastLo<>+0(SB), Z6
-	VBROADCASTSS      vecFastLo<>+0(SB), Z7
-	VMAXPS            Z12, Z4, Z12
-	VMAXPS            Z13, Z5, Z13
-	VMAXPS            Z14, Z6, Z14
-	VMAXPS            Z15, Z7, Z15
-	VBROADCASTSS      vecFastShift<>+0(SB), Z4
-	VBROADCASTSS      vecFastShift<>+0(SB), Z5
-	VBROADCASTSS      vecFastShift<>+0(SB), Z6
-	VBROADCASTSS      vecFastShift<>+0(SB), Z7
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z12, Z4
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z13, Z5
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z14, Z6
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z15, Z7
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z4, Z16
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z5, Z17
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z6, Z18
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z7, Z19
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z16, Z12
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z17, Z13
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z18, Z14
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z19, Z15
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z16, Z12
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z17, Z13
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z18, Z14
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z19, Z15
-	VBROADCASTSS      vecExpP0<>+0(SB), Z16
-	VBROADCASTSS      vecExpP0<>+0(SB), Z17
-	VBROADCASTSS      vecExpP0<>+0(SB), Z18
-	VBROADCASTSS      vecExpP0<>+0(SB), Z19
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z12, Z16
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z13, Z17
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z15, Z19
-	VMULPS            Z12, Z12, Z20
-	VMULPS            Z13, Z13, Z21
-	VMULPS            Z14, Z14, Z22
-	VMULPS            Z15, Z15, Z23
-	VFMADD213PS       Z12, Z20, Z16
-	VFMADD213PS       Z13, Z21, Z17
-	VFMADD213PS       Z14, Z22, Z18
-	VFMADD213PS       Z15, Z23, Z19
-	VPSLLD            $0x17, Z4, Z4
-	VPSLLD            $0x17, Z5, Z5
-	VPSLLD            $0x17, Z6, Z6
-	VPSLLD            $0x17, Z7, Z7
-	VSUBPS.BCST       vecOne<>+0(SB), Z4, Z12
-	VSUBPS.BCST       vecOne<>+0(SB), Z5, Z13
-	VSUBPS.BCST       vecOne<>+0(SB), Z6, Z14
-	VSUBPS.BCST       vecOne<>+0(SB), Z7, Z15
-	VFMADD231PS       Z4, Z16, Z12
-	VFMADD231PS       Z5, Z17, Z13
-	VFMADD231PS       Z6, Z18, Z14
-	VFMADD231PS       Z7, Z19, Z15
-	VADDPS.BCST       vecTwo<>+0(SB), Z12, Z4
-	VADDPS.BCST       vecTwo<>+0(SB), Z13, Z5
-	VADDPS.BCST       vecTwo<>+0(SB), Z14, Z6
-	VADDPS.BCST       vecTwo<>+0(SB), Z15, Z7
-	VDIVPS            Z4, Z12, Z12
-	VDIVPS            Z5, Z13, Z13
-	VDIVPS            Z6, Z14, Z14
-	VDIVPS            Z7, Z15, Z15
-	VANDPS.BCST       vecAbs<>+0(SB), Z12, Z12
-	VANDPS.BCST       vecAbs<>+0(SB), Z13, Z13
-	VANDPS.BCST       vecAbs<>+0(SB), Z14, Z14
-	VANDPS.BCST       vecAbs<>+0(SB), Z15, Z15
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VANDPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VANDPS.BCST       vecSign<>+0(SB), Z2, Z2
-	VANDPS.BCST       vecSign<>+0(SB), Z3, Z3
-	VORPS             Z0, Z12, Z12
-	VORPS             Z1, Z13, Z13
-	VORPS             Z2, Z14, Z14
-	VORPS             Z3, Z15, Z15
-	VMULPS            Z8, Z12, Z12
-	VMULPS            Z9, Z13, Z13
-	VMULPS            Z10, Z14, Z14
-	VMULPS            Z11, Z15, Z15
-	VMOVUPS           Z12, (DX)
-	VMOVUPS           Z13, 64(DX)
-	VMOVUPS           Z14, 128(DX)
-	VMOVUPS           Z15, 192(DX)
-	ADDQ              $0x00000100, AX
-	ADDQ              $0x00000100, CX
-	ADDQ              $0x00000100, DX
-	ADDQ              $0x00000100, BX
-	ADDQ              $0x00000100, SI
-	SUBQ              $0x00000040, DI
-	JMP               wide32
-
-loop32:
-	CMPQ              DI, $0x10
-	JL                tail32
-	VMOVUPS           (BX), Z0
-	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VBROADCASTSS      vecFastHi<>+0(SB), Z1
-	VMINPS            Z0, Z1, Z1
-	VBROADCASTSS      vecFastLo<>+0(SB), Z0
-	VMAXPS            Z1, Z0, Z1
-	VBROADCASTSS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
-	VBROADCASTSS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS            Z1, Z1, Z3
-	VFMADD213PS       Z1, Z3, Z2
-	VPSLLD            $0x17, Z0, Z0
-	VBROADCASTSS      vecOne<>+0(SB), Z1
-	VADDPS            Z1, Z2, Z2
-	VFMADD213PS       Z1, Z0, Z2
-	VDIVPS            Z2, Z1, Z1
-	VMOVUPS           Z1, (AX)
-	VMOVUPS           (BX)(R8*2), Z0
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
-	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z2, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VMAXPS            Z3, Z2, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS            Z3, Z3, Z5
-	VFMADD213PS       Z3, Z5, Z4
-	VPSLLD            $0x17, Z2, Z2
-	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS       Z2, Z4, Z3
-	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS            Z2, Z3, Z3
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VORPS             Z0, Z3, Z3
-	VMOVUPS           Z3, (AX)(R8*2)
-	VMULPS            Z3, Z1, Z0
-	VMOVUPS           (BX)(R8*1), Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VMINPS            Z1, Z2, Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z1, Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
-	VBROADCASTSS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS            Z2, Z2, Z4
-	VFMADD213PS       Z2, Z4, Z3
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VADDPS            Z2, Z3, Z3
-	VFMADD213PS       Z2, Z1, Z3
-	VDIVPS            Z3, Z2, Z2
-	VMOVUPS           Z2, (AX)(R8*1)
-	VMOVUPS           (SI), Z1
-	VFMADD231PS       Z1, Z2, Z0
-	VMOVUPS           Z0, (CX)
-	VMOVUPS           (BX)(R9*1), Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VMINPS            Z1, Z2, Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z1, Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
-	VBROADCASTSS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS            Z2, Z2, Z4
-	VFMADD213PS       Z2, Z4, Z3
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VADDPS            Z2, Z3, Z3
-	VFMADD213PS       Z2, Z1, Z3
-	VDIVPS            Z3, Z2, Z2
-	VMOVUPS           Z2, (AX)(R9*1)
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
-	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z1, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z3, Z1, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS            Z3, Z3, Z5
-	VFMADD213PS       Z3, Z5, Z4
-	VPSLLD            $0x17, Z1, Z1
-	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z3
-	VFMADD231PS       Z1, Z4, Z3
-	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z1
-	VDIVPS            Z1, Z3, Z3
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VORPS             Z0, Z3, Z3
-	VMULPS            Z2, Z3, Z3
-	VMOVUPS           Z3, (DX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	ADDQ              $0x00000040, SI
-	SUBQ              $0x00000010, DI
-	JMP               loop32
-
-tail32:
-	TESTQ             DI, DI
-	JZ                done32
-	LEAQ              vecTailKMask<>+0(SB), R10
-	KMOVW             (R10)(DI*2), K1
-	VMOVUPS.Z         (BX), K1, Z0
-	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VBROADCASTSS      vecFastHi<>+0(SB), Z1
-	VMINPS            Z0, Z1, Z1
-	VBROADCASTSS      vecFastLo<>+0(SB), Z0
-	VMAXPS            Z1, Z0, Z1
-	VBROADCASTSS      vecFastShift<>+0(SB), Z0
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z1, Z0
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z0, Z2
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z2, Z1
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z2, Z1
-	VBROADCASTSS      vecExpP0<>+0(SB), Z2
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z1, Z2
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z1, Z2
-	VMULPS            Z1, Z1, Z3
-	VFMADD213PS       Z1, Z3, Z2
-	VPSLLD            $0x17, Z0, Z0
-	VBROADCASTSS      vecOne<>+0(SB), Z1
-	VADDPS            Z1, Z2, Z2
-	VFMADD213PS       Z1, Z0, Z2
-	VDIVPS            Z2, Z1, Z1
-	VMOVUPS           Z1, K1, (AX)
-	VMOVUPS.Z         (BX)(R8*2), K1, Z0
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z2
-	VMULPS.BCST       vecNeg2<>+0(SB), Z2, Z2
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z2, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z2
-	VMAXPS            Z3, Z2, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z2
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z2
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z2, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS            Z3, Z3, Z5
-	VFMADD213PS       Z3, Z5, Z4
-	VPSLLD            $0x17, Z2, Z2
-	VSUBPS.BCST       vecOne<>+0(SB), Z2, Z3
-	VFMADD231PS       Z2, Z4, Z3
-	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z2
-	VDIVPS            Z2, Z3, Z3
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VORPS             Z0, Z3, Z3
-	VMOVUPS           Z3, K1, (AX)(R8*2)
-	VMULPS            Z3, Z1, Z0
-	VMOVUPS.Z         (BX)(R8*1), K1, Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VMINPS            Z1, Z2, Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z1, Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
-	VBROADCASTSS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS            Z2, Z2, Z4
-	VFMADD213PS       Z2, Z4, Z3
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VADDPS            Z2, Z3, Z3
-	VFMADD213PS       Z2, Z1, Z3
-	VDIVPS            Z3, Z2, Z2
-	VMOVUPS           Z2, K1, (AX)(R8*1)
-	VMOVUPS.Z         (SI), K1, Z1
-	VFMADD231PS       Z1, Z2, Z0
-	VMOVUPS           Z0, K1, (CX)
-	VMOVUPS.Z         (BX)(R9*1), K1, Z1
-	VXORPS.BCST       vecSign<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z2
-	VMINPS            Z1, Z2, Z2
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z2, Z1, Z2
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z2, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z3
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z3, Z2
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z3, Z2
-	VBROADCASTSS      vecExpP0<>+0(SB), Z3
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z2, Z3
-	VMULPS            Z2, Z2, Z4
-	VFMADD213PS       Z2, Z4, Z3
-	VPSLLD            $0x17, Z1, Z1
-	VBROADCASTSS      vecOne<>+0(SB), Z2
-	VADDPS            Z2, Z3, Z3
-	VFMADD213PS       Z2, Z1, Z3
-	VDIVPS            Z3, Z2, Z2
-	VMOVUPS           Z2, K1, (AX)(R9*1)
-	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
-	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
-	VBROADCASTSS      vecFastHi<>+0(SB), Z3
-	VMINPS            Z1, Z3, Z3
-	VBROADCASTSS      vecFastLo<>+0(SB), Z1
-	VMAXPS            Z3, Z1, Z3
-	VBROADCASTSS      vecFastShift<>+0(SB), Z1
-	VFMADD231PS.BCST  vecLog2e<>+0(SB), Z3, Z1
-	VSUBPS.BCST       vecFastShift<>+0(SB), Z1, Z4
-	VFNMADD231PS.BCST vecLn2Hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST vecLn2Lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      vecExpP0<>+0(SB), Z4
-	VFMADD213PS.BCST  vecExpP1<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP2<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP3<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP4<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST  vecExpP5<>+0(SB), Z3, Z4
-	VMULPS            Z3, Z3, Z5
-	VFMADD213PS       Z3, Z5, Z4
-	VPSLLD            $0x17, Z1, Z1
-	VSUBPS.BCST       vecOne<>+0(SB), Z1, Z3
-	VFMADD231PS       Z1, Z4, Z3
-	VADDPS.BCST       vecTwo<>+0(SB), Z3, Z1
-	VDIVPS            Z1, Z3, Z3
-	VANDPS.BCST       vecAbs<>+0(SB), Z3, Z3
-	VANDPS.BCST       vecSign<>+0(SB), Z0, Z0
-	VORPS             Z0, Z3, Z3
-	VMULPS            Z2, Z3, Z3
-	VMOVUPS           Z3, K1, (DX)
-
-done32:
+done30:
 	VZEROUPPER
 	RET
 
@@ -6106,9 +4645,9 @@ TEXT ·lstmBackwardRowAVX512(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop33:
+loop31:
 	CMPQ              R9, $0x10
-	JL                tail33
+	JL                tail31
 	VBROADCASTSS      vecOne<>+0(SB), Z0
 	VMOVUPS           (BX), Z1
 	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
@@ -6180,11 +4719,11 @@ loop33:
 	ADDQ              $0x00000040, DI
 	ADDQ              $0x00000040, R8
 	SUBQ              $0x00000010, R9
-	JMP               loop33
+	JMP               loop31
 
-tail33:
+tail31:
 	TESTQ             R9, R9
-	JZ                done33
+	JZ                done31
 	LEAQ              vecTailKMask<>+0(SB), R12
 	KMOVW             (R12)(R9*2), K1
 	VBROADCASTSS      vecOne<>+0(SB), Z0
@@ -6251,7 +4790,7 @@ tail33:
 	VMULPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (CX)
 
-done33:
+done31:
 	VZEROUPPER
 	RET
 
@@ -6269,9 +4808,9 @@ TEXT ·lstmBackwardRowNoDCAVX512(SB), NOSPLIT, $0-144
 	SHLQ $0x02, R9
 	LEAQ (R9)(R9*2), R10
 
-loop34:
+loop32:
 	CMPQ              R8, $0x10
-	JL                tail34
+	JL                tail32
 	VBROADCASTSS      vecOne<>+0(SB), Z0
 	VMOVUPS           (BX), Z1
 	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
@@ -6340,11 +4879,11 @@ loop34:
 	ADDQ              $0x00000040, SI
 	ADDQ              $0x00000040, DI
 	SUBQ              $0x00000010, R8
-	JMP               loop34
+	JMP               loop32
 
-tail34:
+tail32:
 	TESTQ             R8, R8
-	JZ                done34
+	JZ                done32
 	LEAQ              vecTailKMask<>+0(SB), R11
 	KMOVW             (R11)(R8*2), K1
 	VBROADCASTSS      vecOne<>+0(SB), Z0
@@ -6409,7 +4948,7 @@ tail34:
 	VMULPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (CX)
 
-done34:
+done32:
 	VZEROUPPER
 	RET
 
@@ -6426,9 +4965,9 @@ TEXT ·gruForwardRowAVX512(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
-wide35:
+wide33:
 	CMPQ              DI, $0x00000040
-	JL                loop35
+	JL                loop33
 	VMOVUPS           (DX), Z0
 	VMOVUPS           64(DX), Z1
 	VMOVUPS           128(DX), Z2
@@ -6791,11 +5330,11 @@ wide35:
 	ADDQ              $0x00000100, BX
 	ADDQ              $0x00000100, SI
 	SUBQ              $0x00000040, DI
-	JMP               wide35
+	JMP               wide33
 
-loop35:
+loop33:
 	CMPQ              DI, $0x10
-	JL                tail35
+	JL                tail33
 	VMOVUPS           (DX), Z0
 	VMOVUPS           (BX), Z1
 	VADDPS            Z1, Z0, Z0
@@ -6891,11 +5430,11 @@ loop35:
 	ADDQ              $0x00000040, BX
 	ADDQ              $0x00000040, SI
 	SUBQ              $0x00000010, DI
-	JMP               loop35
+	JMP               loop33
 
-tail35:
+tail33:
 	TESTQ             DI, DI
-	JZ                done35
+	JZ                done33
 	LEAQ              vecTailKMask<>+0(SB), R9
 	KMOVW             (R9)(DI*2), K1
 	VMOVUPS.Z         (DX), K1, Z0
@@ -6988,7 +5527,7 @@ tail35:
 	VFMADD213PS       Z2, Z1, Z0
 	VMOVUPS           Z0, K1, (CX)
 
-done35:
+done33:
 	VZEROUPPER
 	RET
 
@@ -7007,9 +5546,9 @@ TEXT ·gruBackwardRowAVX512(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop36:
+loop34:
 	CMPQ         R9, $0x10
-	JL           tail36
+	JL           tail34
 	VBROADCASTSS vecOne<>+0(SB), Z0
 	VMOVUPS      (R8), Z1
 	VMOVUPS      (BX)(R10*1), Z2
@@ -7048,11 +5587,11 @@ loop36:
 	ADDQ         $0x00000040, DI
 	ADDQ         $0x00000040, R8
 	SUBQ         $0x00000010, R9
-	JMP          loop36
+	JMP          loop34
 
-tail36:
+tail34:
 	TESTQ        R9, R9
-	JZ           done36
+	JZ           done34
 	LEAQ         vecTailKMask<>+0(SB), R11
 	KMOVW        (R11)(R9*2), K1
 	VBROADCASTSS vecOne<>+0(SB), Z0
@@ -7086,7 +5625,7 @@ tail36:
 	VMULPS       Z2, Z1, Z1
 	VMOVUPS      Z1, K1, (DX)
 
-done36:
+done34:
 	VZEROUPPER
 	RET
 
@@ -7099,9 +5638,9 @@ TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
 
-loop37:
+loop35:
 	CMPQ    DX, $0x10
-	JL      tail37
+	JL      tail35
 	VMOVUPS (AX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS (CX), Z2
@@ -7110,11 +5649,11 @@ loop37:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     loop37
+	JMP     loop35
 
-tail37:
+tail35:
 	TESTQ     DX, DX
-	JZ        done37
+	JZ        done35
 	LEAQ      vecTailKMask<>+0(SB), BX
 	KMOVW     (BX)(DX*2), K1
 	VMOVUPS.Z (AX), K1, Z1
@@ -7123,7 +5662,7 @@ tail37:
 	VADDPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (CX)
 
-done37:
+done35:
 	VZEROUPPER
 	RET
 
@@ -7135,26 +5674,26 @@ TEXT ·scalAVX512(SB), NOSPLIT, $0-32
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 
-loop38:
+loop36:
 	CMPQ    CX, $0x10
-	JL      tail38
+	JL      tail36
 	VMOVUPS (AX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop38
+	JMP     loop36
 
-tail38:
+tail36:
 	TESTQ     CX, CX
-	JZ        done38
+	JZ        done36
 	LEAQ      vecTailKMask<>+0(SB), DX
 	KMOVW     (DX)(CX*2), K1
 	VMOVUPS.Z (AX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done38:
+done36:
 	VZEROUPPER
 	RET
 
@@ -7167,9 +5706,9 @@ TEXT ·dotAVX512(SB), NOSPLIT, $0-52
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-loop39:
+loop37:
 	CMPQ          DX, $0x10
-	JL            tail39
+	JL            tail37
 	VMOVUPS       (AX), Z2
 	VMOVUPS       (CX), Z3
 	VCVTPS2PD     Y2, Z4
@@ -7183,11 +5722,11 @@ loop39:
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	SUBQ          $0x00000010, DX
-	JMP           loop39
+	JMP           loop37
 
-tail39:
+tail37:
 	TESTQ         DX, DX
-	JZ            done39
+	JZ            done37
 	LEAQ          vecTailKMask<>+0(SB), BX
 	KMOVW         (BX)(DX*2), K1
 	VMOVUPS.Z     (AX), K1, Z2
@@ -7201,7 +5740,7 @@ tail39:
 	VFMADD231PD   Z4, Z5, Z0
 	VFMADD231PD   Z2, Z3, Z1
 
-done39:
+done37:
 	VADDPD        Z1, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPD        Y1, Y0, Y1
@@ -7221,9 +5760,9 @@ TEXT ·sumSqAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-loop40:
+loop38:
 	CMPQ          CX, $0x10
-	JL            tail40
+	JL            tail38
 	VMOVUPS       (AX), Z2
 	VCVTPS2PD     Y2, Z3
 	VEXTRACTF64X4 $0x01, Z2, Y4
@@ -7235,11 +5774,11 @@ loop40:
 	VFMADD231PD   Z4, Z2, Z1
 	ADDQ          $0x00000040, AX
 	SUBQ          $0x00000010, CX
-	JMP           loop40
+	JMP           loop38
 
-tail40:
+tail38:
 	TESTQ         CX, CX
-	JZ            done40
+	JZ            done38
 	LEAQ          vecTailKMask<>+0(SB), DX
 	KMOVW         (DX)(CX*2), K1
 	VMOVUPS.Z     (AX), K1, Z2
@@ -7252,7 +5791,7 @@ tail40:
 	VFMADD231PD   Z3, Z5, Z0
 	VFMADD231PD   Z4, Z2, Z1
 
-done40:
+done38:
 	VADDPD        Z1, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPD        Y1, Y0, Y1
@@ -7273,9 +5812,9 @@ TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	VBROADCASTSS vecNegInf<>+0(SB), Z2
 	VBROADCASTSS vecNegInf<>+0(SB), Z3
 
-wide41:
+wide39:
 	CMPQ    CX, $0x00000040
-	JL      loop41
+	JL      loop39
 	VMOVUPS (AX), Z4
 	VMAXPS  Z0, Z4, Z0
 	VMOVUPS 64(AX), Z4
@@ -7286,27 +5825,27 @@ wide41:
 	VMAXPS  Z3, Z4, Z3
 	ADDQ    $0x00000100, AX
 	SUBQ    $0x00000040, CX
-	JMP     wide41
+	JMP     wide39
 
-loop41:
+loop39:
 	CMPQ    CX, $0x10
-	JL      tail41
+	JL      tail39
 	VMOVUPS (AX), Z4
 	VMAXPS  Z0, Z4, Z0
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop41
+	JMP     loop39
 
-tail41:
+tail39:
 	TESTQ        CX, CX
-	JZ           done41
+	JZ           done39
 	LEAQ         vecTailKMask<>+0(SB), DX
 	KMOVW        (DX)(CX*2), K1
 	VBROADCASTSS vecNegInf<>+0(SB), Z4
 	VMOVUPS      (AX), K1, Z4
 	VMAXPS       Z0, Z4, Z0
 
-done41:
+done39:
 	VMAXPS        Z0, Z1, Z0
 	VMAXPS        Z0, Z2, Z0
 	VMAXPS        Z0, Z3, Z0
@@ -7339,9 +5878,9 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
 	VXORPS       Z7, Z7, Z7
 	VXORPS       Z8, Z8, Z8
 
-wide42:
+wide40:
 	CMPQ              DX, $0x00000040
-	JL                loop42
+	JL                loop40
 	VMOVUPS           (CX), Z9
 	VMOVUPS           64(CX), Z10
 	VMOVUPS           128(CX), Z11
@@ -7485,11 +6024,11 @@ wide42:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide42
+	JMP               wide40
 
-loop42:
+loop40:
 	CMPQ              DX, $0x10
-	JL                tail42
+	JL                tail40
 	VMOVUPS           (CX), Z9
 	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z10
@@ -7528,11 +6067,11 @@ loop42:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop42
+	JMP               loop40
 
-tail42:
+tail40:
 	TESTQ             DX, DX
-	JZ                done42
+	JZ                done40
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z9
@@ -7572,7 +6111,7 @@ tail42:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z9, Z2, Z2
 
-done42:
+done40:
 	VADDPD        Z3, Z1, Z1
 	VADDPD        Z4, Z2, Z2
 	VADDPD        Z5, Z1, Z1
@@ -7605,9 +6144,9 @@ TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
 	VXORPS       Z7, Z7, Z7
 	VXORPS       Z8, Z8, Z8
 
-wide43:
+wide41:
 	CMPQ              CX, $0x00000040
-	JL                loop43
+	JL                loop41
 	VMOVUPS           (AX), Z9
 	VMOVUPS           64(AX), Z10
 	VMOVUPS           128(AX), Z11
@@ -7746,11 +6285,11 @@ wide43:
 	VADDPD            Z10, Z8, Z8
 	ADDQ              $0x00000100, AX
 	SUBQ              $0x00000040, CX
-	JMP               wide43
+	JMP               wide41
 
-loop43:
+loop41:
 	CMPQ              CX, $0x10
-	JL                tail43
+	JL                tail41
 	VMOVUPS           (AX), Z9
 	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z10
@@ -7787,11 +6326,11 @@ loop43:
 	VADDPD            Z10, Z2, Z2
 	ADDQ              $0x00000040, AX
 	SUBQ              $0x00000010, CX
-	JMP               loop43
+	JMP               loop41
 
-tail43:
+tail41:
 	TESTQ             CX, CX
-	JZ                done43
+	JZ                done41
 	LEAQ              vecTailKMask<>+0(SB), DX
 	KMOVW             (DX)(CX*2), K1
 	VMOVUPS.Z         (AX), K1, Z9
@@ -7830,7 +6369,7 @@ tail43:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z9, Z2, Z2
 
-done43:
+done41:
 	VADDPD        Z3, Z1, Z1
 	VADDPD        Z4, Z2, Z2
 	VADDPD        Z5, Z1, Z1
@@ -7856,27 +6395,27 @@ TEXT ·addConstAVX512(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 
-loop44:
+loop42:
 	CMPQ    DX, $0x10
-	JL      tail44
+	JL      tail42
 	VMOVUPS (CX), Z1
 	VADDPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     loop44
+	JMP     loop42
 
-tail44:
+tail42:
 	TESTQ     DX, DX
-	JZ        done44
+	JZ        done42
 	LEAQ      vecTailKMask<>+0(SB), BX
 	KMOVW     (BX)(DX*2), K1
 	VMOVUPS.Z (CX), K1, Z1
 	VADDPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done44:
+done42:
 	VZEROUPPER
 	RET
 
@@ -7905,9 +6444,9 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-128
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop45:
+loop43:
 	CMPQ    SI, $0x10
-	JL      tail45
+	JL      tail43
 	VMOVUPS (CX), Z8
 	VMOVUPS (DX), Z9
 	VMULPS  Z0, Z9, Z9
@@ -7934,11 +6473,11 @@ loop45:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     loop45
+	JMP     loop43
 
-tail45:
+tail43:
 	TESTQ     SI, SI
-	JZ        done45
+	JZ        done43
 	LEAQ      vecTailKMask<>+0(SB), DI
 	KMOVW     (DI)(SI*2), K1
 	VMOVUPS.Z (CX), K1, Z8
@@ -7963,7 +6502,7 @@ tail45:
 	VSUBPS    Z9, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-done45:
+done43:
 	VZEROUPPER
 	RET
 
@@ -7994,9 +6533,9 @@ TEXT ·adam64AVX512(SB), NOSPLIT, $0-192
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop46:
+loop44:
 	CMPQ      SI, $0x08
-	JL        tail46
+	JL        tail44
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -8028,11 +6567,11 @@ loop46:
 	ADDQ      $0x20, DX
 	ADDQ      $0x20, BX
 	SUBQ      $0x08, SI
-	JMP       loop46
+	JMP       loop44
 
-tail46:
+tail44:
 	TESTQ       SI, SI
-	JZ          done46
+	JZ          done44
 	LEAQ        vecTailKMask<>+0(SB), DI
 	KMOVW       (DI)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -8062,7 +6601,7 @@ tail46:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done46:
+done44:
 	VZEROUPPER
 	RET
 
@@ -8094,9 +6633,9 @@ TEXT ·adam64AMSGradAVX512(SB), NOSPLIT, $0-192
 	MOVQ         p_len+8(FP), SI
 	MOVQ         vmax_base+96(FP), DI
 
-loop47:
+loop45:
 	CMPQ      SI, $0x08
-	JL        tail47
+	JL        tail45
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -8133,11 +6672,11 @@ loop47:
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, DI
 	SUBQ      $0x08, SI
-	JMP       loop47
+	JMP       loop45
 
-tail47:
+tail45:
 	TESTQ       SI, SI
-	JZ          done47
+	JZ          done45
 	LEAQ        vecTailKMask<>+0(SB), R8
 	KMOVW       (R8)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -8171,6 +6710,6 @@ tail47:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done47:
+done45:
 	VZEROUPPER
 	RET

@@ -28,12 +28,6 @@ func tanhAVX2(dst []float32, x []float32)
 //go:noescape
 func lstmForwardRowAVX2(act []float32, c []float32, h []float32, pre []float32, cPrev []float32)
 
-// lstmForwardRowStrideAVX2 is lstmForwardRowAVX2 for the len(c) units of a row
-// whose gate blocks start stride elements apart in act and pre. act may alias pre.
-//
-//go:noescape
-func lstmForwardRowStrideAVX2(act []float32, c []float32, h []float32, pre []float32, cPrev []float32, stride int)
-
 // lstmBackwardRowAVX2 is one row (b fixed) of lstmBackwardGeneric with H = len(c);
 // dpre and act hold 4H elements, the others H. dc is the incoming cell gradient; dcPrev may alias dc.
 //
@@ -177,12 +171,6 @@ func tanhAVX512(dst []float32, x []float32)
 //
 //go:noescape
 func lstmForwardRowAVX512(act []float32, c []float32, h []float32, pre []float32, cPrev []float32)
-
-// lstmForwardRowStrideAVX512 is lstmForwardRowAVX512 for the len(c) units of a row
-// whose gate blocks start stride elements apart in act and pre. act may alias pre.
-//
-//go:noescape
-func lstmForwardRowStrideAVX512(act []float32, c []float32, h []float32, pre []float32, cPrev []float32, stride int)
 
 // lstmBackwardRowAVX512 is one row (b fixed) of lstmBackwardGeneric with H = len(c);
 // dpre and act hold 4H elements, the others H. dc is the incoming cell gradient; dcPrev may alias dc.

@@ -90,21 +90,6 @@ func lstmForwardGeneric(act, c, h, pre, cPrev []float32, B, H int) {
 	}
 }
 
-// lstmForwardUnitsGeneric is lstmForwardGeneric for the len(c) units of
-// one row whose gate blocks start stride elements apart.
-func lstmForwardUnitsGeneric(act, c, h, pre, cPrev []float32, stride int) {
-	for j := range c {
-		ig := sigmoid1(pre[j])
-		fg := sigmoid1(pre[stride+j])
-		gg := tanh1(pre[2*stride+j])
-		og := sigmoid1(pre[3*stride+j])
-		act[j], act[stride+j], act[2*stride+j], act[3*stride+j] = ig, fg, gg, og
-		cv := fg*cPrev[j] + ig*gg
-		c[j] = cv
-		h[j] = og * tanh1(cv)
-	}
-}
-
 // lstmBackwardGeneric is the backward of lstmForwardGeneric for B rows:
 //
 //	tc = tanh(c);  dct = dc + dh*o*(1-tc²)

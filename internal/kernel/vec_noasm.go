@@ -11,9 +11,6 @@ func expAVX2(dst, x []float32)                           { noAsm() }
 func sigmoidAVX2(dst, x []float32)                       { noAsm() }
 func tanhAVX2(dst, x []float32)                          { noAsm() }
 func lstmForwardRowAVX2(act, c, h, pre, cPrev []float32) { noAsm() }
-func lstmForwardRowStrideAVX2(act, c, h, pre, cPrev []float32, stride int) {
-	noAsm()
-}
 func lstmBackwardRowAVX2(dpre, dcPrev, act, c, cPrev, dh, dc []float32) {
 	noAsm()
 }
@@ -49,9 +46,6 @@ func expAVX512(dst, x []float32)                           { noAsm() }
 func sigmoidAVX512(dst, x []float32)                       { noAsm() }
 func tanhAVX512(dst, x []float32)                          { noAsm() }
 func lstmForwardRowAVX512(act, c, h, pre, cPrev []float32) { noAsm() }
-func lstmForwardRowStrideAVX512(act, c, h, pre, cPrev []float32, stride int) {
-	noAsm()
-}
 func lstmBackwardRowAVX512(dpre, dcPrev, act, c, cPrev, dh, dc []float32) {
 	noAsm()
 }

@@ -164,8 +164,7 @@ func kernels() {
 	unary(kname("exp"), "dst[i] = exp(x[i])", expV)
 	unary(kname("sigmoid"), "dst[i] = 1/(1+exp(-x[i]))", sigmoidV)
 	unary(kname("tanh"), "dst[i] = tanh(x[i])", tanhV)
-	lstmForward(false)
-	lstmForward(true)
+	lstmForward()
 	lstmBackward(true)
 	lstmBackward(false)
 	gruForward()
@@ -574,32 +573,13 @@ func rowSizes(param string) (n, hs, h3 GPVirtual) {
 	return n, hs, h3
 }
 
-// lstmForward emits the LSTM cell's row kernel; strided, the variant
-// whose gate blocks lie stride elements apart instead of len(c) (the units
-// of a row that one thread of a split step loop owns).
-func lstmForward(strided bool) {
-	name, sig := kname("lstmForwardRow"), "func(act, c, h, pre, cPrev []float32)"
-	doc := []string{name + " is one row (b fixed) of lstmForwardGeneric with H = len(c);",
-		"act and pre hold 4H elements, h and cPrev H. act may alias pre."}
-	if strided {
-		name, sig = kname("lstmForwardRowStride"), "func(act, c, h, pre, cPrev []float32, stride int)"
-		doc = []string{name + " is " + kname("lstmForwardRow") + " for the len(c) units of a row",
-			"whose gate blocks start stride elements apart in act and pre. act may alias pre."}
-	}
-	TEXT(name, NOSPLIT, sig)
+func lstmForward() {
+	TEXT(kname("lstmForwardRow"), NOSPLIT, "func(act, c, h, pre, cPrev []float32)")
 	Pragma("noescape")
-	Doc(doc...)
+	Doc(kname("lstmForwardRow")+" is one row (b fixed) of lstmForwardGeneric with H = len(c);",
+		"act and pre hold 4H elements, h and cPrev H. act may alias pre.")
 	a, c, h, p, cp := base("act"), base("c"), base("h"), base("pre"), base("cPrev")
-	var n, hs, h3 GPVirtual
-	if strided {
-		n = length("c")
-		hs = Load(Param("stride"), GP64()).(GPVirtual)
-		SHLQ(U8(2), hs)
-		h3 = GP64()
-		LEAQ(Mem{Base: hs, Index: hs, Scale: 2}, h3)
-	} else {
-		n, hs, h3 = rowSizes("c")
-	}
+	n, hs, h3 := rowSizes("c")
 	loopU(n, []GPVirtual{a, c, h, p, cp}, unroll(), func(ls streams) {
 		// Order chosen to keep few registers live: c = i·g, then += f·cPrev.
 		ig := sigmoidV(ls.load(gate(p, hs, h3, 0)))
