@@ -658,27 +658,101 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			}
 		}
 	}
-	// Per-step scratch, B rows.
-	hm := ws.takeRaw(B * Ho)   // masked h for W_hh
-	hnew := ws.takeRaw(B * Ho) // new h before zoneout
-	var cnew, mscr, act, hg []float32
+	// Per-step scratch, B rows, and the loop's state (see fwdLoop).
+	lp := ws.fwdLoop()
+	*lp = fwdLoop{r: r, p: p, w: w, d: d, X: X, in: in, Y: Y, ldy: ldy, yoff: yoff, hc: hc, cc: cc,
+		dr: dr, pipe: pipe, ymap: ymap, XW: XW, beta: beta, bias: bias, whh: whh, pk: pk,
+		recMask: recMask, zo: zo}
+	lp.hm = ws.takeRaw(B * Ho)   // masked h for W_hh
+	lp.hnew = ws.takeRaw(B * Ho) // new h before zoneout
 	if lstm {
-		cnew = ws.takeRaw(B * H)
+		lp.cnew = ws.takeRaw(B * H)
 		if r.proj > 0 {
-			mscr = ws.takeRaw(B * H)
+			lp.mscr = ws.takeRaw(B * H)
 		}
 	}
 	if gru {
-		act = ws.takeRaw(B * G)
-		hg = ws.takeRaw(B * G)
+		lp.act = ws.takeRaw(B * G)
+		lp.hg = ws.takeRaw(B * G)
+	}
+	if r.proj > 0 {
+		// Packed, so that a product of one row is the same FMA chains
+		// as one of several (a group of rows may be down to one).
+		lp.pr = ws.packed()
+		lp.pr.Pack(true, H, Ho, w.whr.Value.Data, H)
+	}
+	if k := r.rowSplit(p, zo || pipe != nil); k > 0 {
+		lp.bounds = [3]int{0, k, B}
+		kernel.Parallel(2, lp)
+	} else {
+		lp.run(0, B)
+	}
+	*lp = fwdLoop{}
+}
+
+// fwdLoop is runDir's step loop over the sorted sequences [jlo, jhi) of
+// the batch (all of them, or one of two groups run side by side; see
+// rowSplit). A step's running sequences are a prefix of the sorted order,
+// so a group's rows of every step are contiguous in the packed layout and
+// its per-sequence buffers (states, scratch) are rows jlo.. of theirs.
+type fwdLoop struct {
+	r              *rnnCore
+	p              *seqPlan
+	w              *rnnDir
+	d, in, ldy     int
+	yoff           int
+	beta           float32
+	X, Y, XW       []float32
+	hc, cc         []float32
+	bias, whh      []float32
+	recMask        []float32
+	hm, hnew, cnew []float32
+	mscr, act, hg  []float32
+	dr             *dirRec
+	pipe           *layerPipe
+	ymap           []int
+	pk             *kernel.PackedB
+	pr             *kernel.PackedB // W_hrᵀ packed (LSTMP)
+	zo             bool
+	bounds         [3]int // group g runs sorted sequences bounds[g]..bounds[g+1]
+}
+
+// RunPart runs group g's loop (kernel.Parallel).
+func (lp *fwdLoop) RunPart(g int) { lp.run(lp.bounds[g], lp.bounds[g+1]) }
+
+// run is the step loop for the sorted sequences [jlo, jhi).
+func (lp *fwdLoop) run(jlo, jhi int) {
+	r, p, w, d, X, in, Y, ldy, yoff := lp.r, lp.p, lp.w, lp.d, lp.X, lp.in, lp.Y, lp.ldy, lp.yoff
+	XW, beta, bias, whh, pk, recMask, zo := lp.XW, lp.beta, lp.bias, lp.whh, lp.pk, lp.recMask, lp.zo
+	dr, pipe, ymap := lp.dr, lp.pipe, lp.ymap
+	H, Ho, N, T := r.hidden, r.ho(), p.N, p.T
+	G := r.kind.gates() * H
+	hc, cc := lp.hc[jlo*Ho:], lp.cc
+	if cc != nil {
+		cc = cc[jlo*H:]
+	}
+	hm, hnew := lp.hm[jlo*Ho:], lp.hnew[jlo*Ho:]
+	var cnew, mscr, act, hg []float32
+	if lp.cnew != nil {
+		cnew = lp.cnew[jlo*H:]
+	}
+	if lp.mscr != nil {
+		mscr = lp.mscr[jlo*H:]
+	}
+	if lp.act != nil {
+		act, hg = lp.act[jlo*G:], lp.hg[jlo*G:]
+	}
+	if recMask != nil {
+		recMask = recMask[jlo*Ho:]
 	}
 	for s := 0; s < T; s++ {
 		t := s
 		if d == 1 {
 			t = T - 1 - s
 		}
-		n, o := p.n[t], p.off[t]
-		if n == 0 {
+		// This group's running sequences and their first packed row.
+		n, o := min(p.n[t], jhi)-jlo, p.off[t]+jlo
+		if n <= 0 {
 			continue // every sequence has ended (lengths all < T)
 		}
 		if pipe != nil && pipe.src != nil && o >= pipe.projected {
@@ -729,7 +803,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 			}
 			kernel.LSTMForward(pre, cout, m, pre, cprev, n, H)
 			if r.proj > 0 {
-				kernel.Sgemm(false, true, n, Ho, H, 1, m, H, w.whr.Value.Data, H, 0, hout, Ho)
+				kernel.SgemmPacked(false, n, 1, m, H, lp.pr, 0, hout, Ho)
 			}
 			if zo {
 				zc := dr.zc[o*H : (o+n)*H]
@@ -889,7 +963,7 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 // gradient of the final states and leave holding that of the initial
 // states; dX (N, in) and the parameter gradients are accumulated.
 func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, dymap []int, ldy, yoff int, dX, dhc, dcc []float32) {
-	H, Ho, B, N, T := r.hidden, r.ho(), p.B, p.N, p.T
+	H, Ho, B, N := r.hidden, r.ho(), p.B, p.N
 	G := r.kind.gates() * H
 	gru := r.kind == kindGRU
 	var pk *kernel.PackedB
@@ -916,13 +990,96 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 	if dr.zc != nil {
 		dcs = ws.takeRaw(B * H)
 	}
+	lp := ws.bwdLoop()
+	*lp = bwdLoop{r: r, p: p, d: d, dr: dr, dY: dY, dymap: dymap, ldy: ldy, yoff: yoff,
+		dhc: dhc, dcc: dcc, dA: dA, dhg: dhg, dht: dht, dsc: dsc, carry: carry, dcs: dcs, pk: pk}
+	if r.proj > 0 {
+		lp.pr = ws.packed()
+		lp.pr.Pack(false, Ho, H, w.whr.Value.Data, H)
+	}
+	if k := r.rowSplit(p, false); k > 0 {
+		lp.bounds = [3]int{0, k, B}
+		kernel.Parallel(2, lp)
+	} else {
+		lp.run(0, B)
+	}
+	*lp = bwdLoop{}
+	// Weight gradients as large GEMMs over all steps.
+	kernel.Sgemm(true, false, G, in, N, 1, dA, G, X, in, 1, w.wih.Grad.Data, in)
+	kernel.Sgemm(false, false, N, in, G, 1, dA, G, w.wih.Value.Data, in, 1, dX, in)
+	dR := dA
+	if gru {
+		dR = dhg
+	}
+	if dr.wdMask != nil {
+		tmp := ws.takeRaw(G * Ho)
+		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 0, tmp, Ho)
+		gw := w.whh.Grad.Data
+		for i, m := range dr.wdMask {
+			gw[i] += tmp[i] * m
+		}
+	} else {
+		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 1, w.whh.Grad.Data, Ho)
+	}
+	if r.bias {
+		if gru {
+			colSumAdd(w.bih.Grad.Data, dA, N, G)
+			colSumAdd(w.bhh.Grad.Data, dR, N, G)
+		} else {
+			// Both biases enter the same pre-activation: one column sum.
+			db := ws.take(G)
+			colSumAdd(db, dA, N, G)
+			kernel.Axpy(1, db, w.bih.Grad.Data)
+			kernel.Axpy(1, db, w.bhh.Grad.Data)
+		}
+	}
+	if r.proj > 0 {
+		kernel.Sgemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
+	}
+}
+
+// bwdLoop is backDir's step loop over the sorted sequences [jlo, jhi) of
+// the batch, as fwdLoop is runDir's.
+type bwdLoop struct {
+	r                    *rnnCore
+	p                    *seqPlan
+	d, ldy, yoff         int
+	dr                   *dirRec
+	dY                   []float32
+	dymap                []int
+	dhc, dcc, dA, dhg    []float32
+	dht, dsc, carry, dcs []float32
+	pk                   *kernel.PackedB
+	pr                   *kernel.PackedB // W_hr packed (LSTMP)
+	bounds               [3]int
+}
+
+// RunPart runs group g's loop (kernel.Parallel).
+func (lp *bwdLoop) RunPart(g int) { lp.run(lp.bounds[g], lp.bounds[g+1]) }
+
+// run is the backward step loop for the sorted sequences [jlo, jhi).
+func (lp *bwdLoop) run(jlo, jhi int) {
+	r, p, d, dr, dY, dymap, ldy, yoff := lp.r, lp.p, lp.d, lp.dr, lp.dY, lp.dymap, lp.ldy, lp.yoff
+	dA, dhg, pk := lp.dA, lp.dhg, lp.pk
+	H, Ho, T := r.hidden, r.ho(), p.T
+	G := r.kind.gates() * H
+	sub := func(b []float32, w int) []float32 {
+		if b == nil {
+			return nil
+		}
+		return b[jlo*w:]
+	}
+	dhc, dcc := sub(lp.dhc, Ho), sub(lp.dcc, H)
+	dht, dsc, carry, dcs := sub(lp.dht, Ho), sub(lp.dsc, H), sub(lp.carry, Ho), sub(lp.dcs, H)
+	recMask := sub(dr.recMask, Ho)
 	for s := T - 1; s >= 0; s-- {
 		t := s
 		if d == 1 {
 			t = T - 1 - s
 		}
-		n, o := p.n[t], p.off[t]
-		if n == 0 {
+		// This group's running sequences and their first packed row.
+		n, o := min(p.n[t], jhi)-jlo, p.off[t]+jlo
+		if n <= 0 {
 			continue
 		}
 		dh := dht[:n*Ho]
@@ -960,7 +1117,7 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 			if r.proj > 0 {
 				copy(dr.dH[o*Ho:], dh)
 				dhk = dsc[:n*H]
-				kernel.Sgemm(false, false, n, H, Ho, 1, dh, Ho, w.whr.Value.Data, H, 0, dhk, H)
+				kernel.SgemmPacked(false, n, 1, dh, Ho, lp.pr, 0, dhk, H)
 			}
 			dc := dcc[:n*H]
 			if dr.zc != nil {
@@ -975,11 +1132,11 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 			} else {
 				kernel.LSTMBackward(a, dc, dr.act[o*G:(o+n)*G], dr.c[o*H:(o+n)*H], dr.cprev[o*H:(o+n)*H], dhk, dc, n, H)
 			}
-			r.backRec(dprev, a, n, dr, pk, zh, carry)
+			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry)
 		case kindGRU:
 			direct := dsc[:n*H]
 			kernel.GRUBackward(a, dhg[o*G:(o+n)*G], direct, dr.act[o*G:(o+n)*G], dr.hg[o*G:(o+n)*G], dr.hprev[o*H:(o+n)*H], dh, n, H)
-			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, pk, zh, carry)
+			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, recMask, pk, zh, carry)
 			kernel.Axpy(1, direct, dprev)
 		default:
 			h := dr.act[o*G : (o+n)*G]
@@ -992,49 +1149,17 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 					a[i] = 0
 				}
 			}
-			r.backRec(dprev, a, n, dr, pk, zh, carry)
+			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry)
 		}
-	}
-	// Weight gradients as large GEMMs over all steps.
-	kernel.Sgemm(true, false, G, in, N, 1, dA, G, X, in, 1, w.wih.Grad.Data, in)
-	kernel.Sgemm(false, false, N, in, G, 1, dA, G, w.wih.Value.Data, in, 1, dX, in)
-	dR := dA
-	if gru {
-		dR = dhg
-	}
-	if dr.wdMask != nil {
-		tmp := ws.takeRaw(G * Ho)
-		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 0, tmp, Ho)
-		gw := w.whh.Grad.Data
-		for i, m := range dr.wdMask {
-			gw[i] += tmp[i] * m
-		}
-	} else {
-		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 1, w.whh.Grad.Data, Ho)
-	}
-	if r.bias {
-		if gru {
-			colSumAdd(w.bih.Grad.Data, dA, N, G)
-			colSumAdd(w.bhh.Grad.Data, dR, N, G)
-		} else {
-			// Both biases enter the same pre-activation: one column sum.
-			db := ws.take(G)
-			colSumAdd(db, dA, N, G)
-			kernel.Axpy(1, db, w.bih.Grad.Data)
-			kernel.Axpy(1, db, w.bhh.Grad.Data)
-		}
-	}
-	if r.proj > 0 {
-		kernel.Sgemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
 	}
 }
 
 // backRec sets dprev (n, Ho) = mask ⊙ (dR · W_hh) plus, when zh is not
 // nil, the zoneout carry that dprev holds on entry. scratch has room for
 // B·Ho floats.
-func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, pk *kernel.PackedB, zh, scratch []float32) {
+func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, recMask []float32, pk *kernel.PackedB, zh, scratch []float32) {
 	Ho, G := r.ho(), r.kind.gates()*r.hidden
-	if zh == nil && dr.recMask == nil {
+	if zh == nil && recMask == nil {
 		recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
 		return
 	}
@@ -1043,9 +1168,9 @@ func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, pk *kernel.Pac
 		copy(carry, dprev)
 	}
 	recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
-	if dr.recMask != nil {
+	if recMask != nil {
 		for i := range dprev {
-			dprev[i] *= dr.recMask[i]
+			dprev[i] *= recMask[i]
 		}
 	}
 	if zh != nil {

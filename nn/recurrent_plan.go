@@ -176,6 +176,8 @@ type floatArena struct {
 	pk   []*kernel.PackedB
 	npk  int
 	sp   *lstmSplit
+	fl   *fwdLoop
+	bl   *bwdLoop
 	pl   *pipeline
 	// fw is the record of the training forward that holds the arena (or
 	// the plan of an inference call), reused with the arena.
@@ -205,6 +207,21 @@ func (a *floatArena) split() *lstmSplit {
 		a.sp = new(lstmSplit)
 	}
 	return a.sp
+}
+
+// fwdLoop and bwdLoop return the arena's reusable step loop states.
+func (a *floatArena) fwdLoop() *fwdLoop {
+	if a.fl == nil {
+		a.fl = new(fwdLoop)
+	}
+	return a.fl
+}
+
+func (a *floatArena) bwdLoop() *bwdLoop {
+	if a.bl == nil {
+		a.bl = new(bwdLoop)
+	}
+	return a.bl
 }
 
 // take returns n zeroed floats.

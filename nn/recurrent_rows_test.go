@@ -1,0 +1,168 @@
+package nn
+
+import (
+	"testing"
+
+	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// TestRowSplitExact checks that running a batch's step loops as two groups
+// on two threads (rowSplit) gives bit-identical outputs, final states and
+// gradients (every parameter, the input, the initial states) to one group
+// on one thread: every cell kind, LSTMP, two layers, both directions,
+// variable lengths (down to 1, and none reaching T), batch-first, given
+// initial states, and the training regularizers (recurrent dropout,
+// weight drop, zoneout, dropout between layers, input dropout).
+func TestRowSplitExact(t *testing.T) {
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	type mk func(rng *tensor.RNG) (Recurrent, error)
+	lstm := func(c LSTMConfig) mk {
+		return func(rng *tensor.RNG) (Recurrent, error) { return NewLSTM(c, rng) }
+	}
+	gru := func(c GRUConfig) mk {
+		return func(rng *tensor.RNG) (Recurrent, error) { return NewGRU(c, rng) }
+	}
+	rnn := func(c RNNConfig) mk {
+		return func(rng *tensor.RNG) (Recurrent, error) { return NewRNN(c, rng) }
+	}
+	const I = 7
+	for _, tc := range []struct {
+		name    string
+		make    mk
+		B, H, L int
+		D       int
+		h0, bf  bool
+		lengths []int
+		C       int // an LSTM's cell size, for its c0
+	}{
+		{"lstm", lstm(LSTMConfig{InputSize: I, HiddenSize: 64}), 8, 64, 1, 1, false, false, nil, 64},
+		{"lstm-varlen-bi-l2-h0", lstm(LSTMConfig{InputSize: I, HiddenSize: 48, NumLayers: 2, Bidirectional: true, Dropout: 0.2}),
+			9, 48, 2, 2, true, false, []int{11, 1, 4, 11, 7, 2, 9, 11, 3}, 48},
+		{"lstmp-varlen-bi", lstm(LSTMConfig{InputSize: I, HiddenSize: 40, ProjSize: 24, Bidirectional: true}),
+			10, 24, 1, 2, true, false, []int{5, 11, 1, 1, 8, 3, 11, 6, 2, 10}, 40},
+		{"lstm-regularized", lstm(LSTMConfig{InputSize: I, HiddenSize: 32, InputDropout: 0.1, RecurrentDropout: 0.3, WeightDrop: 0.2}),
+			12, 32, 1, 1, false, false, []int{11, 3, 9, 1, 11, 6, 4, 8, 2, 10, 5, 7}, 32},
+		{"lstm-zoneout-bf", lstm(LSTMConfig{InputSize: I, HiddenSize: 32, Zoneout: 0.2, BatchFirst: true}),
+			8, 32, 1, 1, false, true, []int{10, 3, 9, 1, 10, 6, 4, 8}, 32}, // none reaches T
+		{"gru-varlen-bi", gru(GRUConfig{InputSize: I, HiddenSize: 40, Bidirectional: true, RecurrentDropout: 0.2}),
+			12, 40, 1, 2, true, false, []int{2, 11, 9, 1, 5, 11, 3, 8, 7, 6, 4, 10}, 0},
+		{"rnn-tanh", rnn(RNNConfig{InputSize: I, HiddenSize: 33}), 16, 33, 1, 1, false, false, nil, 0},
+		{"rnn-relu-varlen", rnn(RNNConfig{InputSize: I, HiddenSize: 20, Nonlinearity: "relu", NumLayers: 2}),
+			8, 20, 2, 1, true, false, []int{1, 2, 3, 4, 5, 6, 7, 11}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const T = 11
+			rng := tensor.NewRNG(23)
+			shape := []int{T, tc.B, I}
+			if tc.bf {
+				shape = []int{tc.B, T, I}
+			}
+			x := tensor.New(shape...)
+			rng.FillNormal(x, 0, 1)
+			var h0t, c0t *tensor.Tensor
+			if tc.h0 {
+				h0t = tensor.New(tc.L*tc.D, tc.B, tc.H)
+				rng.FillNormal(h0t, 0, 0.5)
+				if tc.C > 0 {
+					c0t = tensor.New(tc.L*tc.D, tc.B, tc.C)
+					rng.FillNormal(c0t, 0, 0.5)
+				}
+			}
+			run := func(threads int, train bool) [][]float32 {
+				kernel.SetThreads(threads)
+				l, err := tc.make(tensor.NewRNG(29)) // same weights and dropout draws each run
+				if err != nil {
+					t.Fatal(err)
+				}
+				var tp *Tape
+				if train {
+					tp = &Tape{}
+				}
+				xv := NewVar(x)
+				var h0 *State
+				if tc.h0 {
+					h0 = &State{H: NewVar(h0t)}
+					if c0t != nil {
+						h0.C = NewVar(c0t)
+					}
+				}
+				y, st := l.Forward(tp, xv, tc.lengths, h0)
+				out := [][]float32{y.Value.Data, st.H.Value.Data}
+				if st.C != nil {
+					out = append(out, st.C.Value.Data)
+				}
+				if train {
+					tp.Backward(y, nil)
+					for _, p := range l.Params() {
+						out = append(out, p.Grad.Data)
+					}
+					out = append(out, xv.Grad.Data)
+					if h0 != nil {
+						out = append(out, h0.H.Grad.Data)
+						if h0.C != nil {
+							out = append(out, h0.C.Grad.Data)
+						}
+					}
+				}
+				for i, v := range out {
+					out[i] = append([]float32(nil), v...)
+				}
+				return out
+			}
+			for _, train := range []bool{false, true} {
+				a, b := run(1, train), run(2, train)
+				if len(a) != len(b) {
+					t.Fatalf("train=%v: %d results, want %d", train, len(b), len(a))
+				}
+				for k := range a {
+					for i := range a[k] {
+						if a[k][i] != b[k][i] {
+							t.Fatalf("train=%v: result %d [%d]: 2 threads %v, 1 thread %v", train, k, i, b[k][i], a[k][i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRowSplitPoint checks where rowSplit divides a batch: equal sequence
+// steps in the two groups, never an empty group, and no split for small
+// batches, one thread, or when asked for one group.
+func TestRowSplitPoint(t *testing.T) {
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	kernel.SetThreads(2)
+	if kernel.Threads() < 2 {
+		t.Skip("needs GOMAXPROCS >= 2")
+	}
+	r := &rnnCore{}
+	for _, c := range []struct {
+		T, B    int
+		lengths []int
+		whole   bool
+		want    int
+	}{
+		{10, 8, nil, false, 4},
+		{10, 9, nil, false, 5},
+		{10, 7, nil, false, 0},                              // too small a batch
+		{10, 8, nil, true, 0},                               // one group asked for
+		{10, 8, []int{10, 10, 10, 1, 1, 1, 1, 1}, false, 2}, // 35 steps: 20 | 15
+		{10, 8, []int{10, 1, 1, 1, 1, 1, 1, 1}, false, 1},   // the longest alone
+		{4, 8, []int{4, 4, 4, 4, 4, 4, 4, 4}, false, 4},
+	} {
+		var p seqPlan
+		p.reset(kindLSTM, c.T, c.B, c.lengths)
+		if got := r.rowSplit(&p, c.whole); got != c.want {
+			t.Errorf("T%d B%d lengths %v whole %v: split at %d, want %d", c.T, c.B, c.lengths, c.whole, got, c.want)
+		}
+	}
+	kernel.SetThreads(1)
+	var p seqPlan
+	p.reset(kindLSTM, 10, 16, nil)
+	if got := r.rowSplit(&p, false); got != 0 {
+		t.Errorf("one thread: split at %d, want 0", got)
+	}
+}
