@@ -101,6 +101,25 @@ func SumSq(x []float32) float64 {
 	return sumSqGeneric(x)
 }
 
+// SqDiff returns Σ (p[i]-t[i])² for i < len(p), each difference rounded
+// to float32 and the squares accumulated in float64, and, when grad is
+// not nil, sets grad[i] = scale·(p[i]-t[i]): a mean squared error and its
+// gradient (scale = 2/n) in one pass. The sum's order depends on the
+// vector width, so its last bits may too; grad does not.
+func SqDiff(grad, p, t []float32, scale float32) float64 {
+	checkLen("SqDiff t", t, len(p))
+	if grad != nil {
+		checkLen("SqDiff grad", grad, len(p))
+	}
+	switch {
+	case !useAVX2:
+		return sqDiffGeneric(grad, p, t[:len(p)], scale)
+	case grad == nil:
+		return pick(sqDiffSumAVX2, sqDiffSumAVX512)(p, t[:len(p)])
+	}
+	return pick(sqDiffAVX2, sqDiffAVX512)(grad[:len(p)], p, t[:len(p)], scale)
+}
+
 // LSTMForward applies the fused LSTM cell nonlinearity to B rows; see
 // lstmForwardGeneric for the exact computation. pre and act are B×4H (gate
 // blocks i, f, g, o in each row), cPrev, c and h are B×H. act may alias

@@ -2286,6 +2286,124 @@ done12:
 	MOVSD        X1, ret+24(FP)
 	RET
 
+// func sqDiffAVX2(grad []float32, p []float32, t []float32, scale float32) float64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·sqDiffAVX2(SB), NOSPLIT, $0-88
+	MOVQ         p_base+24(FP), AX
+	MOVQ         t_base+48(FP), CX
+	MOVQ         p_len+32(FP), DX
+	MOVQ         grad_base+0(FP), BX
+	MOVSS        scale+72(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+
+loop13:
+	CMPQ         DX, $0x08
+	JL           tail13
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VSUBPS       Y4, Y3, Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X5
+	VCVTPS2PD    X5, Y5
+	VCVTPS2PD    X3, Y6
+	VEXTRACTF128 $0x01, Y3, X7
+	VCVTPS2PD    X7, Y7
+	VFMADD231PD  Y4, Y6, Y1
+	VFMADD231PD  Y5, Y7, Y2
+	VMULPS       Y0, Y3, Y3
+	VMOVUPS      Y3, (BX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, DX
+	JMP          loop13
+
+tail13:
+	TESTQ        DX, DX
+	JZ           done13
+	LEAQ         vecTailMask<>+0(SB), SI
+	NEGQ         DX
+	VMOVUPS      32(SI)(DX*4), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VSUBPS       Y5, Y4, Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X8
+	VCVTPS2PD    X8, Y8
+	VFMADD231PD  Y5, Y7, Y1
+	VFMADD231PD  Y6, Y8, Y2
+	VMULPS       Y0, Y4, Y4
+	VMASKMOVPS   Y4, Y3, (BX)
+
+done13:
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+80(FP)
+	RET
+
+// func sqDiffSumAVX2(p []float32, t []float32) float64
+// Requires: AVX, FMA3, SSE2
+TEXT ·sqDiffSumAVX2(SB), NOSPLIT, $0-56
+	MOVQ   p_base+0(FP), AX
+	MOVQ   t_base+24(FP), CX
+	MOVQ   p_len+8(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop14:
+	CMPQ         DX, $0x08
+	JL           tail14
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VSUBPS       Y3, Y2, Y2
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $0x01, Y2, X4
+	VCVTPS2PD    X4, Y4
+	VCVTPS2PD    X2, Y5
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VFMADD231PD  Y3, Y5, Y0
+	VFMADD231PD  Y4, Y2, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          loop14
+
+tail14:
+	TESTQ        DX, DX
+	JZ           done14
+	LEAQ         vecTailMask<>+0(SB), BX
+	NEGQ         DX
+	VMOVUPS      32(BX)(DX*4), Y2
+	VMASKMOVPS   (AX), Y2, Y3
+	VMASKMOVPS   (CX), Y2, Y2
+	VSUBPS       Y2, Y3, Y3
+	VCVTPS2PD    X3, Y2
+	VEXTRACTF128 $0x01, Y3, X4
+	VCVTPS2PD    X4, Y4
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VFMADD231PD  Y2, Y5, Y0
+	VFMADD231PD  Y4, Y3, Y1
+
+done14:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VHADDPD      X1, X1, X1
+	VZEROUPPER
+	MOVSD        X1, ret+48(FP)
+	RET
+
 // func maxAVX2(x []float32) float32
 // Requires: AVX, SSE
 TEXT ·maxAVX2(SB), NOSPLIT, $0-28
@@ -2293,18 +2411,18 @@ TEXT ·maxAVX2(SB), NOSPLIT, $0-28
 	MOVQ    x_len+8(FP), CX
 	VMOVUPS vecNegInf<>+0(SB), Y0
 
-loop13:
+loop15:
 	CMPQ    CX, $0x08
-	JL      tail13
+	JL      tail15
 	VMOVUPS (AX), Y1
 	VMAXPS  Y0, Y1, Y0
 	ADDQ    $0x00000020, AX
 	SUBQ    $0x00000008, CX
-	JMP     loop13
+	JMP     loop15
 
-tail13:
+tail15:
 	TESTQ      CX, CX
-	JZ         done13
+	JZ         done15
 	LEAQ       vecTailMask<>+0(SB), DX
 	NEGQ       CX
 	VMOVUPS    32(DX)(CX*4), Y1
@@ -2313,7 +2431,7 @@ tail13:
 	VBLENDVPS  Y1, Y2, Y3, Y2
 	VMAXPS     Y0, Y2, Y0
 
-done13:
+done15:
 	VEXTRACTF128 $0x01, Y0, X1
 	VMAXPS       X0, X1, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -2335,9 +2453,9 @@ TEXT ·expShiftAVX2(SB), NOSPLIT, $0-64
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-loop14:
+loop16:
 	CMPQ         DX, $0x08
-	JL           tail14
+	JL           tail16
 	VMOVUPS      (CX), Y3
 	VSUBPS       Y0, Y3, Y3
 	VMOVUPS      vecExpHi<>+0(SB), Y4
@@ -2376,11 +2494,11 @@ loop14:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          loop14
+	JMP          loop16
 
-tail14:
+tail16:
 	TESTQ        DX, DX
-	JZ           done14
+	JZ           done16
 	LEAQ         vecTailMask<>+0(SB), BX
 	NEGQ         DX
 	VMOVUPS      32(BX)(DX*4), Y3
@@ -2421,7 +2539,7 @@ tail14:
 	VADDPD       Y0, Y1, Y1
 	VADDPD       Y3, Y2, Y2
 
-done14:
+done16:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X0
@@ -2440,9 +2558,9 @@ TEXT ·sumExpShiftAVX2(SB), NOSPLIT, $0-40
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-loop15:
+loop17:
 	CMPQ         CX, $0x08
-	JL           tail15
+	JL           tail17
 	VMOVUPS      (AX), Y3
 	VSUBPS       Y0, Y3, Y3
 	VMOVUPS      vecExpHi<>+0(SB), Y4
@@ -2479,11 +2597,11 @@ loop15:
 	VADDPD       Y4, Y2, Y2
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000008, CX
-	JMP          loop15
+	JMP          loop17
 
-tail15:
+tail17:
 	TESTQ        CX, CX
-	JZ           done15
+	JZ           done17
 	LEAQ         vecTailMask<>+0(SB), DX
 	NEGQ         CX
 	VMOVUPS      32(DX)(CX*4), Y3
@@ -2523,7 +2641,7 @@ tail15:
 	VADDPD       Y0, Y1, Y1
 	VADDPD       Y3, Y2, Y2
 
-done15:
+done17:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X0
@@ -2541,20 +2659,20 @@ TEXT ·addConstAVX2(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 
-loop16:
+loop18:
 	CMPQ    DX, $0x08
-	JL      tail16
+	JL      tail18
 	VMOVUPS (CX), Y1
 	VADDPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     loop16
+	JMP     loop18
 
-tail16:
+tail18:
 	TESTQ      DX, DX
-	JZ         done16
+	JZ         done18
 	LEAQ       vecTailMask<>+0(SB), BX
 	NEGQ       DX
 	VMOVUPS    32(BX)(DX*4), Y1
@@ -2562,7 +2680,7 @@ tail16:
 	VADDPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done16:
+done18:
 	VZEROUPPER
 	RET
 
@@ -2591,9 +2709,9 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-128
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop17:
+loop19:
 	CMPQ    SI, $0x08
-	JL      tail17
+	JL      tail19
 	VMOVUPS (CX), Y8
 	VMOVUPS (DX), Y9
 	VMULPS  Y0, Y9, Y9
@@ -2620,11 +2738,11 @@ loop17:
 	ADDQ    $0x00000020, DX
 	ADDQ    $0x00000020, BX
 	SUBQ    $0x00000008, SI
-	JMP     loop17
+	JMP     loop19
 
-tail17:
+tail19:
 	TESTQ      SI, SI
-	JZ         done17
+	JZ         done19
 	LEAQ       vecTailMask<>+0(SB), DI
 	NEGQ       SI
 	VMOVUPS    32(DI)(SI*4), Y8
@@ -2650,7 +2768,7 @@ tail17:
 	VSUBPS     Y10, Y0, Y0
 	VMASKMOVPS Y0, Y8, (AX)
 
-done17:
+done19:
 	VZEROUPPER
 	RET
 
@@ -2662,20 +2780,20 @@ TEXT ·reluAVX2(SB), NOSPLIT, $0-48
 	MOVQ   x_len+32(FP), DX
 	VXORPS Y0, Y0, Y0
 
-loop18:
+loop20:
 	CMPQ    DX, $0x08
-	JL      tail18
+	JL      tail20
 	VMOVUPS (CX), Y1
 	VMAXPS  Y1, Y0, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     loop18
+	JMP     loop20
 
-tail18:
+tail20:
 	TESTQ      DX, DX
-	JZ         done18
+	JZ         done20
 	LEAQ       vecTailMask<>+0(SB), BX
 	NEGQ       DX
 	VMOVUPS    32(BX)(DX*4), Y1
@@ -2683,7 +2801,7 @@ tail18:
 	VMAXPS     Y2, Y0, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done18:
+done20:
 	VZEROUPPER
 	RET
 
@@ -2695,9 +2813,9 @@ TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ y_len+56(FP), BX
 
-loop19:
+loop21:
 	CMPQ    BX, $0x08
-	JL      tail19
+	JL      tail21
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
 	VMULPS  Y1, Y1, Y1
@@ -2711,11 +2829,11 @@ loop19:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop19
+	JMP     loop21
 
-tail19:
+tail21:
 	TESTQ      BX, BX
-	JZ         done19
+	JZ         done21
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y0
@@ -2729,7 +2847,7 @@ tail19:
 	VADDPS     Y2, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)
 
-done19:
+done21:
 	VZEROUPPER
 	RET
 
@@ -2741,9 +2859,9 @@ TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ y_base+48(FP), DX
 	MOVQ y_len+56(FP), BX
 
-loop20:
+loop22:
 	CMPQ    BX, $0x08
-	JL      tail20
+	JL      tail22
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
 	VMULPS  Y1, Y0, Y0
@@ -2757,11 +2875,11 @@ loop20:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop20
+	JMP     loop22
 
-tail20:
+tail22:
 	TESTQ      BX, BX
-	JZ         done20
+	JZ         done22
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y0
@@ -2775,7 +2893,7 @@ tail20:
 	VADDPS     Y2, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)
 
-done20:
+done22:
 	VZEROUPPER
 	RET
 
@@ -2789,9 +2907,9 @@ TEXT ·softmaxBackwardRowAVX2(SB), NOSPLIT, $0-76
 	MOVQ         p_base+48(FP), DX
 	MOVQ         p_len+56(FP), BX
 
-loop21:
+loop23:
 	CMPQ    BX, $0x08
-	JL      tail21
+	JL      tail23
 	VMOVUPS (CX), Y1
 	VSUBPS  Y0, Y1, Y1
 	VMOVUPS (DX), Y2
@@ -2803,11 +2921,11 @@ loop21:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop21
+	JMP     loop23
 
-tail21:
+tail23:
 	TESTQ      BX, BX
-	JZ         done21
+	JZ         done23
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y1
@@ -2819,7 +2937,7 @@ tail21:
 	VADDPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-done21:
+done23:
 	VZEROUPPER
 	RET
 
@@ -2850,9 +2968,9 @@ TEXT ·adam64AVX2(SB), NOSPLIT, $0-192
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop22:
+loop24:
 	CMPQ       SI, $0x04
-	JL         tail22
+	JL         tail24
 	VMOVUPS    (AX), X9
 	VCVTPS2PD  X9, Y9
 	VMULPD     Y8, Y9, Y9
@@ -2888,11 +3006,11 @@ loop22:
 	ADDQ       $0x10, DX
 	ADDQ       $0x10, BX
 	SUBQ       $0x04, SI
-	JMP        loop22
+	JMP        loop24
 
-tail22:
+tail24:
 	TESTQ      SI, SI
-	JZ         done22
+	JZ         done24
 	LEAQ       vecTailMask<>+0(SB), DI
 	NEGQ       SI
 	VMOVUPS    32(DI)(SI*4), X9
@@ -2927,7 +3045,7 @@ tail22:
 	VCVTPD2PSY Y10, X0
 	VMASKMOVPS X0, X9, (AX)
 
-done22:
+done24:
 	VZEROUPPER
 	RET
 
@@ -2959,9 +3077,9 @@ TEXT ·adam64AMSGradAVX2(SB), NOSPLIT, $0-192
 	MOVQ         p_len+8(FP), SI
 	MOVQ         vmax_base+96(FP), DI
 
-loop23:
+loop25:
 	CMPQ       SI, $0x04
-	JL         tail23
+	JL         tail25
 	VMOVUPS    (AX), X9
 	VCVTPS2PD  X9, Y9
 	VMULPD     Y8, Y9, Y9
@@ -3003,11 +3121,11 @@ loop23:
 	ADDQ       $0x10, BX
 	ADDQ       $0x10, DI
 	SUBQ       $0x04, SI
-	JMP        loop23
+	JMP        loop25
 
-tail23:
+tail25:
 	TESTQ      SI, SI
-	JZ         done23
+	JZ         done25
 	LEAQ       vecTailMask<>+0(SB), R8
 	NEGQ       SI
 	VMOVUPS    32(R8)(SI*4), X9
@@ -3047,7 +3165,7 @@ tail23:
 	VCVTPD2PSY Y10, X0
 	VMASKMOVPS X0, X9, (AX)
 
-done23:
+done25:
 	VZEROUPPER
 	RET
 
@@ -3059,9 +3177,9 @@ TEXT ·addToAVX2(SB), NOSPLIT, $0-72
 	MOVQ b_base+48(FP), DX
 	MOVQ a_len+32(FP), BX
 
-loop24:
+loop26:
 	CMPQ    BX, $0x08
-	JL      tail24
+	JL      tail26
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
@@ -3070,11 +3188,11 @@ loop24:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop24
+	JMP     loop26
 
-tail24:
+tail26:
 	TESTQ      BX, BX
-	JZ         done24
+	JZ         done26
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y0
@@ -3083,7 +3201,7 @@ tail24:
 	VADDPS     Y2, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)
 
-done24:
+done26:
 	VZEROUPPER
 	RET
 
@@ -3095,9 +3213,9 @@ TEXT ·mulToAVX2(SB), NOSPLIT, $0-72
 	MOVQ b_base+48(FP), DX
 	MOVQ a_len+32(FP), BX
 
-loop25:
+loop27:
 	CMPQ    BX, $0x08
-	JL      tail25
+	JL      tail27
 	VMOVUPS (CX), Y0
 	VMOVUPS (DX), Y1
 	VMULPS  Y1, Y0, Y0
@@ -3106,11 +3224,11 @@ loop25:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop25
+	JMP     loop27
 
-tail25:
+tail27:
 	TESTQ      BX, BX
-	JZ         done25
+	JZ         done27
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y0
@@ -3119,7 +3237,7 @@ tail25:
 	VMULPS     Y2, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)
 
-done25:
+done27:
 	VZEROUPPER
 	RET
 
@@ -3132,9 +3250,9 @@ TEXT ·reluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ   x_len+56(FP), BX
 	VXORPS Y0, Y0, Y0
 
-loop26:
+loop28:
 	CMPQ    BX, $0x08
-	JL      tail26
+	JL      tail28
 	VMOVUPS (DX), Y1
 	VCMPPS  $0x1e, Y0, Y1, Y1
 	VMOVUPS (CX), Y2
@@ -3146,11 +3264,11 @@ loop26:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     loop26
+	JMP     loop28
 
-tail26:
+tail28:
 	TESTQ      BX, BX
-	JZ         done26
+	JZ         done28
 	LEAQ       vecTailMask<>+0(SB), SI
 	NEGQ       BX
 	VMOVUPS    32(SI)(BX*4), Y1
@@ -3162,7 +3280,7 @@ tail26:
 	VADDPS     Y2, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-done26:
+done28:
 	VZEROUPPER
 	RET
 
@@ -3173,9 +3291,9 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide27:
+wide29:
 	CMPQ              DX, $0x00000040
-	JL                loop27
+	JL                loop29
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -3295,11 +3413,11 @@ wide27:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide27
+	JMP               wide29
 
-loop27:
+loop29:
 	CMPQ              DX, $0x10
-	JL                tail27
+	JL                tail29
 	VMOVUPS           (CX), Z0
 	VBROADCASTSS      vecExpHi<>+0(SB), Z1
 	VMINPS            Z0, Z1, Z1
@@ -3332,11 +3450,11 @@ loop27:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop27
+	JMP               loop29
 
-tail27:
+tail29:
 	TESTQ             DX, DX
-	JZ                done27
+	JZ                done29
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -3369,7 +3487,7 @@ tail27:
 	VMULPS            Z0, Z2, Z2
 	VMOVUPS           Z2, K1, (AX)
 
-done27:
+done29:
 	VZEROUPPER
 	RET
 
@@ -3380,9 +3498,9 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide28:
+wide30:
 	CMPQ              DX, $0x00000040
-	JL                loop28
+	JL                loop30
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -3486,11 +3604,11 @@ wide28:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide28
+	JMP               wide30
 
-loop28:
+loop30:
 	CMPQ              DX, $0x10
-	JL                tail28
+	JL                tail30
 	VMOVUPS           (CX), Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VBROADCASTSS      vecFastHi<>+0(SB), Z1
@@ -3519,11 +3637,11 @@ loop28:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop28
+	JMP               loop30
 
-tail28:
+tail30:
 	TESTQ             DX, DX
-	JZ                done28
+	JZ                done30
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -3552,7 +3670,7 @@ tail28:
 	VDIVPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (AX)
 
-done28:
+done30:
 	VZEROUPPER
 	RET
 
@@ -3563,9 +3681,9 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+24(FP), CX
 	MOVQ x_len+32(FP), DX
 
-wide29:
+wide31:
 	CMPQ              DX, $0x00000040
-	JL                loop29
+	JL                loop31
 	VMOVUPS           (CX), Z0
 	VMOVUPS           64(CX), Z1
 	VMOVUPS           128(CX), Z2
@@ -3685,11 +3803,11 @@ wide29:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide29
+	JMP               wide31
 
-loop29:
+loop31:
 	CMPQ              DX, $0x10
-	JL                tail29
+	JL                tail31
 	VMOVUPS           (CX), Z0
 	VANDPS.BCST       vecAbs<>+0(SB), Z0, Z1
 	VMULPS.BCST       vecNeg2<>+0(SB), Z1, Z1
@@ -3722,11 +3840,11 @@ loop29:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop29
+	JMP               loop31
 
-tail29:
+tail31:
 	TESTQ             DX, DX
-	JZ                done29
+	JZ                done31
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z0
@@ -3759,7 +3877,7 @@ tail29:
 	VORPS             Z0, Z2, Z2
 	VMOVUPS           Z2, K1, (AX)
 
-done29:
+done31:
 	VZEROUPPER
 	RET
 
@@ -3776,9 +3894,9 @@ TEXT ·lstmForwardRowAVX512(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
-wide30:
+wide32:
 	CMPQ              DI, $0x00000040
-	JL                loop30
+	JL                loop32
 	VMOVUPS           (BX), Z0
 	VMOVUPS           64(BX), Z1
 	VMOVUPS           128(BX), Z2
@@ -4333,11 +4451,11 @@ wide30:
 	ADDQ              $0x00000100, BX
 	ADDQ              $0x00000100, SI
 	SUBQ              $0x00000040, DI
-	JMP               wide30
+	JMP               wide32
 
-loop30:
+loop32:
 	CMPQ              DI, $0x10
-	JL                tail30
+	JL                tail32
 	VMOVUPS           (BX), Z0
 	VXORPS.BCST       vecSign<>+0(SB), Z0, Z0
 	VBROADCASTSS      vecFastHi<>+0(SB), Z1
@@ -4481,11 +4599,11 @@ loop30:
 	ADDQ              $0x00000040, BX
 	ADDQ              $0x00000040, SI
 	SUBQ              $0x00000010, DI
-	JMP               loop30
+	JMP               loop32
 
-tail30:
+tail32:
 	TESTQ             DI, DI
-	JZ                done30
+	JZ                done32
 	LEAQ              vecTailKMask<>+0(SB), R10
 	KMOVW             (R10)(DI*2), K1
 	VMOVUPS.Z         (BX), K1, Z0
@@ -4626,7 +4744,7 @@ tail30:
 	VMULPS            Z2, Z3, Z3
 	VMOVUPS           Z3, K1, (DX)
 
-done30:
+done32:
 	VZEROUPPER
 	RET
 
@@ -4645,9 +4763,9 @@ TEXT ·lstmBackwardRowAVX512(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop31:
+loop33:
 	CMPQ              R9, $0x10
-	JL                tail31
+	JL                tail33
 	VBROADCASTSS      vecOne<>+0(SB), Z0
 	VMOVUPS           (BX), Z1
 	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
@@ -4719,11 +4837,11 @@ loop31:
 	ADDQ              $0x00000040, DI
 	ADDQ              $0x00000040, R8
 	SUBQ              $0x00000010, R9
-	JMP               loop31
+	JMP               loop33
 
-tail31:
+tail33:
 	TESTQ             R9, R9
-	JZ                done31
+	JZ                done33
 	LEAQ              vecTailKMask<>+0(SB), R12
 	KMOVW             (R12)(R9*2), K1
 	VBROADCASTSS      vecOne<>+0(SB), Z0
@@ -4790,7 +4908,7 @@ tail31:
 	VMULPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (CX)
 
-done31:
+done33:
 	VZEROUPPER
 	RET
 
@@ -4808,9 +4926,9 @@ TEXT ·lstmBackwardRowNoDCAVX512(SB), NOSPLIT, $0-144
 	SHLQ $0x02, R9
 	LEAQ (R9)(R9*2), R10
 
-loop32:
+loop34:
 	CMPQ              R8, $0x10
-	JL                tail32
+	JL                tail34
 	VBROADCASTSS      vecOne<>+0(SB), Z0
 	VMOVUPS           (BX), Z1
 	VANDPS.BCST       vecAbs<>+0(SB), Z1, Z2
@@ -4879,11 +4997,11 @@ loop32:
 	ADDQ              $0x00000040, SI
 	ADDQ              $0x00000040, DI
 	SUBQ              $0x00000010, R8
-	JMP               loop32
+	JMP               loop34
 
-tail32:
+tail34:
 	TESTQ             R8, R8
-	JZ                done32
+	JZ                done34
 	LEAQ              vecTailKMask<>+0(SB), R11
 	KMOVW             (R11)(R8*2), K1
 	VBROADCASTSS      vecOne<>+0(SB), Z0
@@ -4948,7 +5066,7 @@ tail32:
 	VMULPS            Z2, Z1, Z1
 	VMOVUPS           Z1, K1, (CX)
 
-done32:
+done34:
 	VZEROUPPER
 	RET
 
@@ -4965,9 +5083,9 @@ TEXT ·gruForwardRowAVX512(SB), NOSPLIT, $0-120
 	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
-wide33:
+wide35:
 	CMPQ              DI, $0x00000040
-	JL                loop33
+	JL                loop35
 	VMOVUPS           (DX), Z0
 	VMOVUPS           64(DX), Z1
 	VMOVUPS           128(DX), Z2
@@ -5330,11 +5448,11 @@ wide33:
 	ADDQ              $0x00000100, BX
 	ADDQ              $0x00000100, SI
 	SUBQ              $0x00000040, DI
-	JMP               wide33
+	JMP               wide35
 
-loop33:
+loop35:
 	CMPQ              DI, $0x10
-	JL                tail33
+	JL                tail35
 	VMOVUPS           (DX), Z0
 	VMOVUPS           (BX), Z1
 	VADDPS            Z1, Z0, Z0
@@ -5430,11 +5548,11 @@ loop33:
 	ADDQ              $0x00000040, BX
 	ADDQ              $0x00000040, SI
 	SUBQ              $0x00000010, DI
-	JMP               loop33
+	JMP               loop35
 
-tail33:
+tail35:
 	TESTQ             DI, DI
-	JZ                done33
+	JZ                done35
 	LEAQ              vecTailKMask<>+0(SB), R9
 	KMOVW             (R9)(DI*2), K1
 	VMOVUPS.Z         (DX), K1, Z0
@@ -5527,7 +5645,7 @@ tail33:
 	VFMADD213PS       Z2, Z1, Z0
 	VMOVUPS           Z0, K1, (CX)
 
-done33:
+done35:
 	VZEROUPPER
 	RET
 
@@ -5546,9 +5664,9 @@ TEXT ·gruBackwardRowAVX512(SB), NOSPLIT, $0-168
 	SHLQ $0x02, R10
 	LEAQ (R10)(R10*2), R11
 
-loop34:
+loop36:
 	CMPQ         R9, $0x10
-	JL           tail34
+	JL           tail36
 	VBROADCASTSS vecOne<>+0(SB), Z0
 	VMOVUPS      (R8), Z1
 	VMOVUPS      (BX)(R10*1), Z2
@@ -5587,11 +5705,11 @@ loop34:
 	ADDQ         $0x00000040, DI
 	ADDQ         $0x00000040, R8
 	SUBQ         $0x00000010, R9
-	JMP          loop34
+	JMP          loop36
 
-tail34:
+tail36:
 	TESTQ        R9, R9
-	JZ           done34
+	JZ           done36
 	LEAQ         vecTailKMask<>+0(SB), R11
 	KMOVW        (R11)(R9*2), K1
 	VBROADCASTSS vecOne<>+0(SB), Z0
@@ -5625,7 +5743,7 @@ tail34:
 	VMULPS       Z2, Z1, Z1
 	VMOVUPS      Z1, K1, (DX)
 
-done34:
+done36:
 	VZEROUPPER
 	RET
 
@@ -5638,9 +5756,9 @@ TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
 
-loop35:
+loop37:
 	CMPQ    DX, $0x10
-	JL      tail35
+	JL      tail37
 	VMOVUPS (AX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS (CX), Z2
@@ -5649,11 +5767,11 @@ loop35:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     loop35
+	JMP     loop37
 
-tail35:
+tail37:
 	TESTQ     DX, DX
-	JZ        done35
+	JZ        done37
 	LEAQ      vecTailKMask<>+0(SB), BX
 	KMOVW     (BX)(DX*2), K1
 	VMOVUPS.Z (AX), K1, Z1
@@ -5662,7 +5780,7 @@ tail35:
 	VADDPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (CX)
 
-done35:
+done37:
 	VZEROUPPER
 	RET
 
@@ -5674,26 +5792,26 @@ TEXT ·scalAVX512(SB), NOSPLIT, $0-32
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 
-loop36:
+loop38:
 	CMPQ    CX, $0x10
-	JL      tail36
+	JL      tail38
 	VMOVUPS (AX), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop36
+	JMP     loop38
 
-tail36:
+tail38:
 	TESTQ     CX, CX
-	JZ        done36
+	JZ        done38
 	LEAQ      vecTailKMask<>+0(SB), DX
 	KMOVW     (DX)(CX*2), K1
 	VMOVUPS.Z (AX), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done36:
+done38:
 	VZEROUPPER
 	RET
 
@@ -5706,9 +5824,9 @@ TEXT ·dotAVX512(SB), NOSPLIT, $0-52
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-loop37:
+loop39:
 	CMPQ          DX, $0x10
-	JL            tail37
+	JL            tail39
 	VMOVUPS       (AX), Z2
 	VMOVUPS       (CX), Z3
 	VCVTPS2PD     Y2, Z4
@@ -5722,11 +5840,11 @@ loop37:
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	SUBQ          $0x00000010, DX
-	JMP           loop37
+	JMP           loop39
 
-tail37:
+tail39:
 	TESTQ         DX, DX
-	JZ            done37
+	JZ            done39
 	LEAQ          vecTailKMask<>+0(SB), BX
 	KMOVW         (BX)(DX*2), K1
 	VMOVUPS.Z     (AX), K1, Z2
@@ -5740,7 +5858,7 @@ tail37:
 	VFMADD231PD   Z4, Z5, Z0
 	VFMADD231PD   Z2, Z3, Z1
 
-done37:
+done39:
 	VADDPD        Z1, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPD        Y1, Y0, Y1
@@ -5760,9 +5878,9 @@ TEXT ·sumSqAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 
-loop38:
+loop40:
 	CMPQ          CX, $0x10
-	JL            tail38
+	JL            tail40
 	VMOVUPS       (AX), Z2
 	VCVTPS2PD     Y2, Z3
 	VEXTRACTF64X4 $0x01, Z2, Y4
@@ -5774,11 +5892,11 @@ loop38:
 	VFMADD231PD   Z4, Z2, Z1
 	ADDQ          $0x00000040, AX
 	SUBQ          $0x00000010, CX
-	JMP           loop38
+	JMP           loop40
 
-tail38:
+tail40:
 	TESTQ         CX, CX
-	JZ            done38
+	JZ            done40
 	LEAQ          vecTailKMask<>+0(SB), DX
 	KMOVW         (DX)(CX*2), K1
 	VMOVUPS.Z     (AX), K1, Z2
@@ -5791,7 +5909,7 @@ tail38:
 	VFMADD231PD   Z3, Z5, Z0
 	VFMADD231PD   Z4, Z2, Z1
 
-done38:
+done40:
 	VADDPD        Z1, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPD        Y1, Y0, Y1
@@ -5800,6 +5918,126 @@ done38:
 	VHADDPD       X0, X0, X0
 	VZEROUPPER
 	MOVSD         X0, ret+24(FP)
+	RET
+
+// func sqDiffAVX512(grad []float32, p []float32, t []float32, scale float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE, SSE2
+TEXT ·sqDiffAVX512(SB), NOSPLIT, $0-88
+	MOVQ         p_base+24(FP), AX
+	MOVQ         t_base+48(FP), CX
+	MOVQ         p_len+32(FP), DX
+	MOVQ         grad_base+0(FP), BX
+	MOVSS        scale+72(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+
+loop41:
+	CMPQ          DX, $0x10
+	JL            tail41
+	VMOVUPS       (AX), Z3
+	VMOVUPS       (CX), Z4
+	VSUBPS        Z4, Z3, Z3
+	VCVTPS2PD     Y3, Z4
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VCVTPS2PD     Y3, Z6
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VFMADD231PD   Z4, Z6, Z1
+	VFMADD231PD   Z5, Z7, Z2
+	VMULPS        Z0, Z3, Z3
+	VMOVUPS       Z3, (BX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, BX
+	SUBQ          $0x00000010, DX
+	JMP           loop41
+
+tail41:
+	TESTQ         DX, DX
+	JZ            done41
+	LEAQ          vecTailKMask<>+0(SB), SI
+	KMOVW         (SI)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z3
+	VMOVUPS.Z     (CX), K1, Z4
+	VSUBPS        Z4, Z3, Z3
+	VCVTPS2PD     Y3, Z4
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VCVTPS2PD     Y3, Z6
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VFMADD231PD   Z4, Z6, Z1
+	VFMADD231PD   Z5, Z7, Z2
+	VMULPS        Z0, Z3, Z3
+	VMOVUPS       Z3, K1, (BX)
+
+done41:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VHADDPD       X1, X1, X1
+	VZEROUPPER
+	MOVSD         X1, ret+80(FP)
+	RET
+
+// func sqDiffSumAVX512(p []float32, t []float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sqDiffSumAVX512(SB), NOSPLIT, $0-56
+	MOVQ   p_base+0(FP), AX
+	MOVQ   t_base+24(FP), CX
+	MOVQ   p_len+8(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+loop42:
+	CMPQ          DX, $0x10
+	JL            tail42
+	VMOVUPS       (AX), Z2
+	VMOVUPS       (CX), Z3
+	VSUBPS        Z3, Z2, Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     Y2, Z5
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VFMADD231PD   Z3, Z5, Z0
+	VFMADD231PD   Z4, Z2, Z1
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	SUBQ          $0x00000010, DX
+	JMP           loop42
+
+tail42:
+	TESTQ         DX, DX
+	JZ            done42
+	LEAQ          vecTailKMask<>+0(SB), BX
+	KMOVW         (BX)(DX*2), K1
+	VMOVUPS.Z     (AX), K1, Z2
+	VMOVUPS.Z     (CX), K1, Z3
+	VSUBPS        Z3, Z2, Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     Y2, Z5
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VFMADD231PD   Z3, Z5, Z0
+	VFMADD231PD   Z4, Z2, Z1
+
+done42:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPD        X0, X1, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+48(FP)
 	RET
 
 // func maxAVX512(x []float32) float32
@@ -5812,9 +6050,9 @@ TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	VBROADCASTSS vecNegInf<>+0(SB), Z2
 	VBROADCASTSS vecNegInf<>+0(SB), Z3
 
-wide39:
+wide43:
 	CMPQ    CX, $0x00000040
-	JL      loop39
+	JL      loop43
 	VMOVUPS (AX), Z4
 	VMAXPS  Z0, Z4, Z0
 	VMOVUPS 64(AX), Z4
@@ -5825,27 +6063,27 @@ wide39:
 	VMAXPS  Z3, Z4, Z3
 	ADDQ    $0x00000100, AX
 	SUBQ    $0x00000040, CX
-	JMP     wide39
+	JMP     wide43
 
-loop39:
+loop43:
 	CMPQ    CX, $0x10
-	JL      tail39
+	JL      tail43
 	VMOVUPS (AX), Z4
 	VMAXPS  Z0, Z4, Z0
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     loop39
+	JMP     loop43
 
-tail39:
+tail43:
 	TESTQ        CX, CX
-	JZ           done39
+	JZ           done43
 	LEAQ         vecTailKMask<>+0(SB), DX
 	KMOVW        (DX)(CX*2), K1
 	VBROADCASTSS vecNegInf<>+0(SB), Z4
 	VMOVUPS      (AX), K1, Z4
 	VMAXPS       Z0, Z4, Z0
 
-done39:
+done43:
 	VMAXPS        Z0, Z1, Z0
 	VMAXPS        Z0, Z2, Z0
 	VMAXPS        Z0, Z3, Z0
@@ -5878,9 +6116,9 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-64
 	VXORPS       Z7, Z7, Z7
 	VXORPS       Z8, Z8, Z8
 
-wide40:
+wide44:
 	CMPQ              DX, $0x00000040
-	JL                loop40
+	JL                loop44
 	VMOVUPS           (CX), Z9
 	VMOVUPS           64(CX), Z10
 	VMOVUPS           128(CX), Z11
@@ -6024,11 +6262,11 @@ wide40:
 	ADDQ              $0x00000100, AX
 	ADDQ              $0x00000100, CX
 	SUBQ              $0x00000040, DX
-	JMP               wide40
+	JMP               wide44
 
-loop40:
+loop44:
 	CMPQ              DX, $0x10
-	JL                tail40
+	JL                tail44
 	VMOVUPS           (CX), Z9
 	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z10
@@ -6067,11 +6305,11 @@ loop40:
 	ADDQ              $0x00000040, AX
 	ADDQ              $0x00000040, CX
 	SUBQ              $0x00000010, DX
-	JMP               loop40
+	JMP               loop44
 
-tail40:
+tail44:
 	TESTQ             DX, DX
-	JZ                done40
+	JZ                done44
 	LEAQ              vecTailKMask<>+0(SB), BX
 	KMOVW             (BX)(DX*2), K1
 	VMOVUPS.Z         (CX), K1, Z9
@@ -6111,7 +6349,7 @@ tail40:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z9, Z2, Z2
 
-done40:
+done44:
 	VADDPD        Z3, Z1, Z1
 	VADDPD        Z4, Z2, Z2
 	VADDPD        Z5, Z1, Z1
@@ -6144,9 +6382,9 @@ TEXT ·sumExpShiftAVX512(SB), NOSPLIT, $0-40
 	VXORPS       Z7, Z7, Z7
 	VXORPS       Z8, Z8, Z8
 
-wide41:
+wide45:
 	CMPQ              CX, $0x00000040
-	JL                loop41
+	JL                loop45
 	VMOVUPS           (AX), Z9
 	VMOVUPS           64(AX), Z10
 	VMOVUPS           128(AX), Z11
@@ -6285,11 +6523,11 @@ wide41:
 	VADDPD            Z10, Z8, Z8
 	ADDQ              $0x00000100, AX
 	SUBQ              $0x00000040, CX
-	JMP               wide41
+	JMP               wide45
 
-loop41:
+loop45:
 	CMPQ              CX, $0x10
-	JL                tail41
+	JL                tail45
 	VMOVUPS           (AX), Z9
 	VSUBPS            Z0, Z9, Z9
 	VBROADCASTSS      vecExpHi<>+0(SB), Z10
@@ -6326,11 +6564,11 @@ loop41:
 	VADDPD            Z10, Z2, Z2
 	ADDQ              $0x00000040, AX
 	SUBQ              $0x00000010, CX
-	JMP               loop41
+	JMP               loop45
 
-tail41:
+tail45:
 	TESTQ             CX, CX
-	JZ                done41
+	JZ                done45
 	LEAQ              vecTailKMask<>+0(SB), DX
 	KMOVW             (DX)(CX*2), K1
 	VMOVUPS.Z         (AX), K1, Z9
@@ -6369,7 +6607,7 @@ tail41:
 	VADDPD            Z0, Z1, Z1
 	VADDPD            Z9, Z2, Z2
 
-done41:
+done45:
 	VADDPD        Z3, Z1, Z1
 	VADDPD        Z4, Z2, Z2
 	VADDPD        Z5, Z1, Z1
@@ -6395,27 +6633,27 @@ TEXT ·addConstAVX512(SB), NOSPLIT, $0-52
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 
-loop42:
+loop46:
 	CMPQ    DX, $0x10
-	JL      tail42
+	JL      tail46
 	VMOVUPS (CX), Z1
 	VADDPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     loop42
+	JMP     loop46
 
-tail42:
+tail46:
 	TESTQ     DX, DX
-	JZ        done42
+	JZ        done46
 	LEAQ      vecTailKMask<>+0(SB), BX
 	KMOVW     (BX)(DX*2), K1
 	VMOVUPS.Z (CX), K1, Z1
 	VADDPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)
 
-done42:
+done46:
 	VZEROUPPER
 	RET
 
@@ -6444,9 +6682,9 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-128
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop43:
+loop47:
 	CMPQ    SI, $0x10
-	JL      tail43
+	JL      tail47
 	VMOVUPS (CX), Z8
 	VMOVUPS (DX), Z9
 	VMULPS  Z0, Z9, Z9
@@ -6473,11 +6711,11 @@ loop43:
 	ADDQ    $0x00000040, DX
 	ADDQ    $0x00000040, BX
 	SUBQ    $0x00000010, SI
-	JMP     loop43
+	JMP     loop47
 
-tail43:
+tail47:
 	TESTQ     SI, SI
-	JZ        done43
+	JZ        done47
 	LEAQ      vecTailKMask<>+0(SB), DI
 	KMOVW     (DI)(SI*2), K1
 	VMOVUPS.Z (CX), K1, Z8
@@ -6502,7 +6740,7 @@ tail43:
 	VSUBPS    Z9, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-done43:
+done47:
 	VZEROUPPER
 	RET
 
@@ -6533,9 +6771,9 @@ TEXT ·adam64AVX512(SB), NOSPLIT, $0-192
 	MOVQ         v_base+72(FP), BX
 	MOVQ         p_len+8(FP), SI
 
-loop44:
+loop48:
 	CMPQ      SI, $0x08
-	JL        tail44
+	JL        tail48
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -6567,11 +6805,11 @@ loop44:
 	ADDQ      $0x20, DX
 	ADDQ      $0x20, BX
 	SUBQ      $0x08, SI
-	JMP       loop44
+	JMP       loop48
 
-tail44:
+tail48:
 	TESTQ       SI, SI
-	JZ          done44
+	JZ          done48
 	LEAQ        vecTailKMask<>+0(SB), DI
 	KMOVW       (DI)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -6601,7 +6839,7 @@ tail44:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done44:
+done48:
 	VZEROUPPER
 	RET
 
@@ -6633,9 +6871,9 @@ TEXT ·adam64AMSGradAVX512(SB), NOSPLIT, $0-192
 	MOVQ         p_len+8(FP), SI
 	MOVQ         vmax_base+96(FP), DI
 
-loop45:
+loop49:
 	CMPQ      SI, $0x08
-	JL        tail45
+	JL        tail49
 	VCVTPS2PD (AX), Z9
 	VMULPD    Z8, Z9, Z9
 	VCVTPS2PD (CX), Z10
@@ -6672,11 +6910,11 @@ loop45:
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, DI
 	SUBQ      $0x08, SI
-	JMP       loop45
+	JMP       loop49
 
-tail45:
+tail49:
 	TESTQ       SI, SI
-	JZ          done45
+	JZ          done49
 	LEAQ        vecTailKMask<>+0(SB), R8
 	KMOVW       (R8)(SI*2), K1
 	VCVTPS2PD.Z (AX), K1, Z9
@@ -6710,6 +6948,6 @@ tail45:
 	VCVTPD2PS   Z9, Y0
 	VMOVUPS     Y0, K1, (AX)
 
-done45:
+done49:
 	VZEROUPPER
 	RET

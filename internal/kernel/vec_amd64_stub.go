@@ -72,6 +72,16 @@ func dotAVX2(x []float32, y []float32) float32
 //go:noescape
 func sumSqAVX2(x []float32) float64
 
+// sqDiffAVX2 is sqDiffSumAVX2 that also sets grad[i] = scale*(p[i]-t[i]).
+//
+//go:noescape
+func sqDiffAVX2(grad []float32, p []float32, t []float32, scale float32) float64
+
+// sqDiffSumAVX2 returns Σ float64(p[i]-t[i])² for i < len(p), the difference rounded to float32, accumulated in float64 (one partial sum per lane).
+//
+//go:noescape
+func sqDiffSumAVX2(p []float32, t []float32) float64
+
 // maxAVX2 returns the largest x[i] (-Inf for an empty x), skipping NaN like
 // the loop `if v > m { m = v }`.
 //
@@ -215,6 +225,16 @@ func dotAVX512(x []float32, y []float32) float32
 //
 //go:noescape
 func sumSqAVX512(x []float32) float64
+
+// sqDiffAVX512 is sqDiffSumAVX512 that also sets grad[i] = scale*(p[i]-t[i]).
+//
+//go:noescape
+func sqDiffAVX512(grad []float32, p []float32, t []float32, scale float32) float64
+
+// sqDiffSumAVX512 returns Σ float64(p[i]-t[i])² for i < len(p), the difference rounded to float32, accumulated in float64 (one partial sum per lane).
+//
+//go:noescape
+func sqDiffSumAVX512(p []float32, t []float32) float64
 
 // maxAVX512 returns the largest x[i] (-Inf for an empty x), skipping NaN like
 // the loop `if v > m { m = v }`.

@@ -62,6 +62,19 @@ func sumSqGeneric(x []float32) float64 {
 	return s
 }
 
+// sqDiffGeneric is SqDiff's twin (one running sum).
+func sqDiffGeneric(grad, p, t []float32, scale float32) float64 {
+	var s float64
+	for i, v := range p {
+		d := v - t[i]
+		s += float64(d) * float64(d)
+		if grad != nil {
+			grad[i] = scale * d
+		}
+	}
+	return s
+}
+
 // lstmForwardGeneric runs the LSTM cell nonlinearity for B rows:
 //
 //	pre row b = [i f g o] pre-activations (4H, biases included)

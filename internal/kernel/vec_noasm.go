@@ -20,6 +20,8 @@ func gruBackwardRowAVX2(dxg, dhg, dhPrev, act, hg, hPrev, dh []float32) { noAsm(
 func axpyAVX2(alpha float32, x, y []float32)                            { noAsm() }
 func scalAVX2(alpha float32, x []float32)                               { noAsm() }
 func dotAVX2(x, y []float32) float32                                    { noAsm(); return 0 }
+func sqDiffAVX2(grad, p, t []float32, scale float32) float64            { noAsm(); return 0 }
+func sqDiffSumAVX2(p, t []float32) float64                              { noAsm(); return 0 }
 func sumSqAVX2(x []float32) float64                                     { noAsm(); return 0 }
 func maxAVX2(x []float32) float32                                       { noAsm(); return 0 }
 func expShiftAVX2(dst, x []float32, m float32) float64                  { noAsm(); return 0 }
@@ -66,6 +68,8 @@ func adam64AVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize
 func adam64AMSGradAVX512(p, g, m, v, vmax []float32, beta1, omb1, beta2, omb2, stepSize, bc2Sqrt, eps, wd, shrink float64) {
 	noAsm()
 }
-func axpyAVX512(alpha float32, x, y []float32) { noAsm() }
-func dotAVX512(x, y []float32) float32         { noAsm(); return 0 }
-func sumSqAVX512(x []float32) float64          { noAsm(); return 0 }
+func axpyAVX512(alpha float32, x, y []float32)                 { noAsm() }
+func dotAVX512(x, y []float32) float32                         { noAsm(); return 0 }
+func sqDiffAVX512(grad, p, t []float32, scale float32) float64 { noAsm(); return 0 }
+func sqDiffSumAVX512(p, t []float32) float64                   { noAsm(); return 0 }
+func sumSqAVX512(x []float32) float64                          { noAsm(); return 0 }

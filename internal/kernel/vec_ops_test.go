@@ -413,3 +413,30 @@ func TestMaxExpShiftMatchTwin(t *testing.T) {
 		})
 	}
 }
+
+// TestSqDiff checks the squared-error kernel against its twin at odd
+// lengths and offsets: the gradient bit for bit, the sum to float64
+// rounding (its order differs), the sum without a gradient equal to the
+// sum with one, and no write outside grad.
+func TestSqDiff(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1023} {
+		for _, off := range []int{0, 1, 3} {
+			name := fmt.Sprintf("n%d/off%d", n, off)
+			p, q := randGuarded(rng, n, off, -3, 3), randGuarded(rng, n, (off+1)%4, -3, 3)
+			g := newGuarded(n, (off+2)%4)
+			const scale = 2.0 / 1000
+			got := SqDiff(g.s(), p.s(), q.s(), scale)
+			g.check(t, "SqDiff grad "+name)
+			want := make([]float32, n)
+			ws := sqDiffGeneric(want, p.s(), q.s(), scale)
+			compareSlices(t, "SqDiff grad "+name, g.s(), want, 0)
+			if math.Abs(got-ws) > 1e-12*math.Max(1, ws) {
+				t.Errorf("%s: sum %.17g, twin %.17g", name, got, ws)
+			}
+			if only := SqDiff(nil, p.s(), q.s(), scale); only != got {
+				t.Errorf("%s: sum without grad %.17g, with grad %.17g", name, only, got)
+			}
+		}
+	}
+}

@@ -261,6 +261,11 @@ func TestZMMBlas1(t *testing.T) {
 			if sz, sy := sumSqAVX512(a.s()), sumSqAVX2(a.s()); math.Abs(sz-sy) > 1e-15*sq {
 				t.Fatalf("SumSq %s: zmm %.17g, ymm %.17g", name, sz, sy)
 			}
+			gz, gy := make([]float32, n), make([]float32, n)
+			if sz, sy := sqDiffAVX512(gz, a.s(), b.s(), 0.25), sqDiffAVX2(gy, a.s(), b.s(), 0.25); math.Abs(sz-sy) > 1e-14*math.Max(1, sy) {
+				t.Fatalf("SqDiff %s: zmm %.17g, ymm %.17g", name, sz, sy)
+			}
+			sameBits(t, "SqDiff grad "+name, gz, gy)
 			for _, g := range []*guarded{a, b} {
 				g.check(t, "Dot/SumSq "+name)
 			}

@@ -173,6 +173,8 @@ func kernels() {
 	scal()
 	dot()
 	sumSq()
+	sqDiff(true)
+	sqDiff(false)
 	maxRow()
 	expShift(true)
 	expShift(false)
@@ -853,6 +855,43 @@ func sumSq() {
 	loop(n, []GPVirtual{x}, func(l lanes) {
 		v := l.load(at(x))
 		widen(v, v, a0, a1)
+	})
+	s := hsumPD(a0, a1)
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// sqDiff emits the squared-error kernel: d = p - t rounded to float32,
+// Σ d² accumulated in float64 and, withGrad, grad = scale·d.
+func sqDiff(withGrad bool) {
+	name, sig := kname("sqDiffSum"), "func(p, t []float32) float64"
+	doc := name + " returns Σ float64(p[i]-t[i])² for i < len(p), the difference rounded to float32, accumulated in float64 (one partial sum per lane)."
+	if withGrad {
+		name, sig = kname("sqDiff"), "func(grad, p, t []float32, scale float32) float64"
+		doc = name + " is " + kname("sqDiffSum") + " that also sets grad[i] = scale*(p[i]-t[i])."
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+	p, t, n := base("p"), base("t"), length("p")
+	ptrs := []GPVirtual{p, t}
+	var g GPVirtual
+	var sc VecVirtual
+	if withGrad {
+		g = base("grad")
+		ptrs = append(ptrs, g)
+		sc = scalar("scale")
+	}
+	a0, a1 := zeros(), zeros()
+	loop(n, ptrs, func(l lanes) {
+		d := l.load(at(p))
+		VSUBPS(l.load(at(t)), d, d) // d = p - t
+		widen(d, d, a0, a1)
+		if withGrad {
+			VMULPS(sc, d, d)
+			l.store(d, at(g))
+		}
 	})
 	s := hsumPD(a0, a1)
 	VZEROUPPER()
