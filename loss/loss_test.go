@@ -196,9 +196,11 @@ func TestCrossEntropySmallLossRelativePrecision(t *testing.T) {
 	}
 }
 
-// TestMSEFastPath checks MSE's unmasked one-pass loop against the general
-// elementwise loop, bit for bit, for both reductions and with and without
-// a gradient.
+// TestMSEFastPath checks MSE against its definition (float32 differences,
+// gradient 2/n·d in float32, squares summed in float64): the gradient bit
+// for bit, the loss to float64 rounding (the kernel sums in another
+// order), both reductions, with and without a gradient, and the masked
+// path with every entry kept.
 func TestMSEFastPath(t *testing.T) {
 	pred := make([]float32, 1001)
 	target := make([]float32, len(pred))
@@ -206,19 +208,36 @@ func TestMSEFastPath(t *testing.T) {
 		pred[i] = float32(math.Sin(float64(i))) * 3
 		target[i] = float32(math.Cos(float64(i*7))) / 2
 	}
-	sq := func(d float64) (float64, float64) { return d * d, 2 * d }
+	all := make([]bool, 77) // 13 elements per entry
+	for i := range all {
+		all[i] = true
+	}
 	for _, red := range []Reduction{Mean, Sum} {
-		o := Options{Reduction: red}
-		g1 := make([]float32, len(pred))
-		g2 := make([]float32, len(pred))
-		got := MSE(g1, pred, target, o)
-		want := elementwise("MSE", g2, pred, target, o, sq)
-		if got != want || MSE(nil, pred, target, o) != want {
-			t.Errorf("reduction %v: loss %v, want %v", red, got, want)
+		scale := 1.0
+		if red == Mean {
+			scale = 1 / float64(len(pred))
 		}
-		for i := range g1 {
-			if g1[i] != g2[i] {
-				t.Fatalf("reduction %v: grad[%d] = %v, want %v", red, i, g1[i], g2[i])
+		want := 0.0
+		wg := make([]float32, len(pred))
+		for i := range pred {
+			d := pred[i] - target[i]
+			want += float64(d) * float64(d)
+			wg[i] = float32(2*scale) * d
+		}
+		want *= scale
+		for _, mask := range [][]bool{nil, all} {
+			o := Options{Reduction: red, Mask: mask}
+			g := make([]float32, len(pred))
+			got := MSE(g, pred, target, o)
+			for _, v := range []float64{got, MSE(nil, pred, target, o)} {
+				if math.Abs(v-want) > 1e-13*want {
+					t.Errorf("reduction %v, mask %v: loss %.17g, want %.17g", red, mask != nil, v, want)
+				}
+			}
+			for i := range g {
+				if g[i] != wg[i] {
+					t.Fatalf("reduction %v, mask %v: grad[%d] = %v, want %v", red, mask != nil, i, g[i], wg[i])
+				}
 			}
 		}
 	}
