@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
@@ -82,16 +83,12 @@ func trainStep(l nn.Recurrent, opt *adam, x *nn.Var, lengths []int, y *tensor.Te
 	nn.ZeroGrad(opt.ps)
 	tp := &opt.tp
 	out, _ := l.Forward(tp, x, lengths, nil)
-	// MSE: d/dout mean((out-y)²) = 2(out-y)/n.
 	if opt.dy == nil || len(opt.dy.Data) != len(out.Value.Data) {
 		opt.dy = tensor.New(out.Value.Shape...)
 	}
-	dy := opt.dy
-	sc := 2 / float32(len(dy.Data))
-	for i, v := range out.Value.Data {
-		dy.Data[i] = sc * (v - y.Data[i])
-	}
-	tp.Backward(out, dy)
+	// The loss and its gradient, as the trainer computes them.
+	loss.MSE(opt.dy.Data, out.Value.Data, y.Data, loss.Options{})
+	tp.Backward(out, opt.dy)
 	opt.step()
 }
 
