@@ -148,6 +148,7 @@ type teamTasks struct {
 	gemv gemvPar
 	user userTask
 	step lockstep
+	adam adamTask
 }
 
 // Task is work split into parts for Parallel: RunPart(p) for each part p.

@@ -440,3 +440,46 @@ func TestSqDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamSplitExact runs Adam, AdamW, Adam64 and AMSGrad on a parameter
+// count that splits over the worker team (with the team awake) and checks
+// the state bit for bit against one thread.
+func TestAdamSplitExact(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(71, 72))
+	n := adamSplitMin*3 + 37
+	fill := func() []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	p0, g0, m0 := fill(), fill(), fill()
+	v0 := fill()
+	for i := range v0 {
+		v0[i] *= v0[i]
+	}
+	h := AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / 0.1, BC2Sqrt: math.Sqrt(0.001), Eps: 1e-8, WeightDecay: 0.01, Shrink: 1}
+	steps := map[string]func(p, g, m, v, vmax []float32){
+		"Adam":    func(p, g, m, v, _ []float32) { Adam(p, g, m, v, 0.9, 0.999, 0.01, 0.03, 1e-8) },
+		"AdamW":   func(p, g, m, v, _ []float32) { AdamW(p, g, m, v, 0.9, 0.999, 0.01, 0.03, 1e-8, 0.999) },
+		"Adam64":  func(p, g, m, v, _ []float32) { Adam64(p, g, m, v, nil, h) },
+		"AMSGrad": func(p, g, m, v, vmax []float32) { Adam64(p, g, m, v, vmax, h) },
+	}
+	for name, step := range steps {
+		run := func(threads int) [][]float32 {
+			SetThreads(threads)
+			st := [][]float32{append([]float32(nil), p0...), g0, append([]float32(nil), m0...), append([]float32(nil), v0...), append([]float32(nil), v0...)}
+			for k := 0; k < 3; k++ {
+				parallel(2, func(int) {}) // the team awake, as after a backward pass
+				step(st[0], st[1], st[2], st[3], st[4])
+			}
+			return st
+		}
+		one, two := run(1), run(2)
+		for k, what := range []string{"p", "g", "m", "v", "vmax"} {
+			sameBits(t, name+" "+what, two[k], one[k])
+		}
+	}
+}
