@@ -145,11 +145,12 @@ func (o *linearOp) Backward() {
 	}
 	l, tp, n := o.l, o.tp, o.n
 	dy := o.y.Grad.Data
-	dx := tp.Grad(o.x).Data
-	if l.pack.rec == tp.recording() && l.pack.calls > 1 {
-		l.backwardPacked(dx, dy, n)
-	} else {
-		kernel.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Value.Data, l.In, 1, dx, l.In)
+	switch {
+	case o.x.NoGrad:
+	case l.pack.rec == tp.recording() && l.pack.calls > 1:
+		l.backwardPacked(tp.Grad(o.x).Data, dy, n)
+	default:
+		kernel.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Value.Data, l.In, 1, tp.Grad(o.x).Data, l.In)
 	}
 	if !l.Weight.Frozen {
 		kernel.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, o.x.Value.Data, l.In, 1, l.Weight.Grad.Data, l.In)

@@ -908,10 +908,13 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 		lr := &lrec[k]
 		in := r.w[k][0].in
 		var dX []float32
+		noDX := k == 0 && x.NoGrad // nobody wants the input's gradient
 		inPlace := k == 0 && direct && lr.mask == nil
-		if inPlace {
+		switch {
+		case noDX:
+		case inPlace:
 			dX = tp.Grad(x).Data
-		} else {
+		default:
 			dX = ws.take(N * in)
 		}
 		for d := 0; d < D; d++ {
@@ -944,7 +947,7 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 			dY, dymap = dX, nil
 			continue
 		}
-		if inPlace {
+		if inPlace || noDX {
 			continue
 		}
 		if lr.mask != nil {
@@ -961,7 +964,8 @@ func (r *rnnCore) backward(rec *rnnRecord) {
 // backDir is the backward of runDir. dY (N, ldy) holds the output
 // gradient (nil for none); dhc (B, Ho) and dcc (B, H) enter holding the
 // gradient of the final states and leave holding that of the initial
-// states; dX (N, in) and the parameter gradients are accumulated.
+// states; dX (N, in), unless nil (no input gradient wanted), and the
+// parameter gradients are accumulated.
 func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirRec, X []float32, in int, dY []float32, dymap []int, ldy, yoff int, dX, dhc, dcc []float32) {
 	H, Ho, B, N := r.hidden, r.ho(), p.B, p.N
 	G := r.kind.gates() * H
@@ -1006,7 +1010,9 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 	*lp = bwdLoop{}
 	// Weight gradients as large GEMMs over all steps.
 	kernel.Sgemm(true, false, G, in, N, 1, dA, G, X, in, 1, w.wih.Grad.Data, in)
-	kernel.Sgemm(false, false, N, in, G, 1, dA, G, w.wih.Value.Data, in, 1, dX, in)
+	if dX != nil {
+		kernel.Sgemm(false, false, N, in, G, 1, dA, G, w.wih.Value.Data, in, 1, dX, in)
+	}
 	dR := dA
 	if gru {
 		dR = dhg

@@ -14,10 +14,20 @@ import (
 type Var struct {
 	Value *tensor.Tensor
 	Grad  *tensor.Tensor
+	// NoGrad says nobody needs the gradient with respect to this value:
+	// a batch of data, as a PyTorch tensor with requires_grad=False. The
+	// recurrent layers and Linear then skip computing it (a product as
+	// large as the weight gradient's); other ops still compute it into
+	// Grad. See Constant.
+	NoGrad bool
 }
 
 // NewVar wraps a tensor as a Var with no gradient yet.
 func NewVar(t *tensor.Tensor) *Var { return &Var{Value: t} }
+
+// Constant wraps a tensor as a Var whose gradient is not needed (NoGrad):
+// the input batch of a model.
+func Constant(t *tensor.Tensor) *Var { return &Var{Value: t, NoGrad: true} }
 
 // Var wraps t as a Var with no gradient. With a tape the Var header is the
 // tape's own (see [NewRecord]): it is valid until the tape's next step,
