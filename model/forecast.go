@@ -246,7 +246,7 @@ func (t *ForecastTask) Params() []*nn.Param { return t.M.Params() }
 // Loss is the mean squared error in scaled units.
 func (t *ForecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
-	pred := t.M.forecastForward(tp, nn.NewVar(fb.X))
+	pred := t.M.forecastForward(tp, nn.Constant(fb.X))
 	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
 	return L, fb.Y.Shape[0]
 }
@@ -265,7 +265,7 @@ func (t *ForecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 	var mse float64
 	for i := 0; i < fd.Len(); i++ {
 		b := fd.Batch(i).(*ForecastBatch)
-		p := t.M.forecastForward(nil, nn.NewVar(b.X))
+		p := t.M.forecastForward(nil, nn.Constant(b.X))
 		mse += loss.MSE(nil, p.Value.Data, b.Y.Data, loss.Options{Reduction: loss.Sum})
 	}
 	m := Errors(pred, fd.Actual)
@@ -280,7 +280,7 @@ func (t *ForecastTask) Predict(d *ForecastData) (*tensor.Tensor, error) {
 	hk := d.W.Y.Shape[1] * d.W.Y.Shape[2]
 	for i := 0; i < d.Len(); i++ {
 		b := d.Batch(i).(*ForecastBatch)
-		p := t.M.forecastForward(nil, nn.NewVar(b.X))
+		p := t.M.forecastForward(nil, nn.Constant(b.X))
 		copy(out.Data[b.Index[0]*hk:], p.Value.Data)
 	}
 	return t.Prep.inverse(out)

@@ -29,7 +29,7 @@ func (m *Model) GateSaturation(b train.Batch) (Saturation, bool) {
 	var lengths []int
 	switch b := b.(type) {
 	case *ForecastBatch:
-		x = nn.NewVar(b.X)
+		x = nn.Constant(b.X)
 	case *TextBatch:
 		x = m.emb.Forward(nil, b.IDs, b.T, b.B)
 		lengths = b.Lengths

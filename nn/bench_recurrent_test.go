@@ -102,7 +102,7 @@ func setupLSTM(b *testing.B, T, B, I, H, L int) (*nn.LSTM, *nn.Var, *tensor.Tens
 	rng.FillUniform(x, -1, 1)
 	y := tensor.New(T, B, H)
 	rng.FillUniform(y, -1, 1)
-	return l, nn.NewVar(x), y
+	return l, nn.Constant(x), y // data: no gradient wanted, as in PyTorch
 }
 
 // peakPerCore is the float32 peak of one core of the reference machine

@@ -102,7 +102,7 @@ func buildLSTM(c Config, rng *tensor.RNG) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := nn.NewVar(uniform(rng, c.T, c.B, c.I))
+	x := nn.Constant(uniform(rng, c.T, c.B, c.I)) // data: no gradient wanted, as in PyTorch
 	m := &Model{Config: c, Params: l.Params()}
 	if c.Kind == KindForecast {
 		head := nn.NewLinear(c.H, 1, true, rng)
