@@ -93,11 +93,15 @@ type teamWorker struct {
 	// 100-150 µs to run, and a call handed to it meanwhile waits for it.
 	running atomic.Bool
 	wake    chan struct{} // buffered 1
+	// rounds counts the times the worker went round its loop (after a job
+	// or a wake-up): tests see through it that a Wake got through.
+	rounds atomic.Uint64
 }
 
 func (w *teamWorker) loop() {
 	for {
 		w.running.Store(true)
+		w.rounds.Add(1)
 		if g := w.gen.Swap(0); g != 0 {
 			team.job.work(g, true)
 			continue
