@@ -139,6 +139,7 @@ var team struct {
 	size    atomic.Int32
 	grow    sync.Mutex // guards workers
 	workers []*teamWorker
+	list    atomic.Pointer[[]*teamWorker] // workers as of the last SetThreads
 	job     teamJob
 	gen     uint64 // last generation (team.mu)
 	tasks   teamTasks
@@ -206,6 +207,8 @@ func SetThreads(n int) {
 		team.workers = append(team.workers, w)
 		go w.loop()
 	}
+	ws := team.workers
+	team.list.Store(&ws)
 	team.size.Store(int32(n))
 	team.grow.Unlock()
 }
@@ -220,19 +223,30 @@ func Threads() int {
 	return int(team.size.Load())
 }
 
+// activeWorkers returns the workers a call of the current team size uses,
+// at most limit of them. It reads a snapshot of the worker list (SetThreads
+// publishes one after growing it), so the small products of a step loop,
+// which ask teamAwake at every step from both cores at once, take no lock.
+func activeWorkers(limit int) []*teamWorker {
+	p := team.list.Load()
+	if p == nil {
+		return nil
+	}
+	ws := *p
+	return ws[:min(int(team.size.Load())-1, limit, len(ws))]
+}
+
 // teamAwake reports whether every worker is awake (spinning after a
 // recent call, or running one): a parallel call then costs a fraction of
 // a microsecond to hand off instead of a wake-up of 100-150 µs, so much
 // smaller products pay for a split. A worker woken (by a call or Wake)
 // but not yet running does not count.
 func teamAwake() bool {
-	team.grow.Lock()
-	defer team.grow.Unlock()
-	n := min(int(team.size.Load())-1, len(team.workers))
-	if n <= 0 {
+	ws := activeWorkers(maxParts)
+	if len(ws) == 0 {
 		return false
 	}
-	for _, w := range team.workers[:n] {
+	for _, w := range ws {
 		if !w.running.Load() {
 			return false
 		}
@@ -257,9 +271,7 @@ func Wake() {
 	if Threads() <= 1 || !team.mu.TryLock() {
 		return
 	}
-	team.grow.Lock()
-	ws := team.workers[:min(int(team.size.Load())-1, len(team.workers))]
-	team.grow.Unlock()
+	ws := activeWorkers(maxParts)
 	for _, w := range ws {
 		// Not running: parked, about to park, or woken and not yet
 		// scheduled; submit handles each (a second token is never sent).
@@ -300,9 +312,7 @@ func runLocked(parts int, task teamTask) {
 	j.task = task
 	j.done.Store(0)
 	j.state.Store(gen<<32 | uint64(parts)<<16)
-	team.grow.Lock()
-	ws := team.workers[:min(int(team.size.Load())-1, parts-1, len(team.workers))]
-	team.grow.Unlock()
+	ws := activeWorkers(parts - 1)
 	for _, w := range ws {
 		w.submit(gen)
 	}
