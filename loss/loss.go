@@ -180,13 +180,14 @@ func MSE(grad, pred, target []float32, o Options) float64 {
 	var sum float64
 	for j, on := range o.Mask {
 		lo, hi := j*m.group, (j+1)*m.group
-		switch {
-		case on && grad != nil:
-			sum += kernel.SqDiff(grad[lo:hi], pred[lo:hi], target[lo:hi], g2)
-		case on:
-			sum += kernel.SqDiff(nil, pred[lo:hi], target[lo:hi], g2)
-		case grad != nil:
-			clear(grad[lo:hi])
+		var g []float32
+		if grad != nil {
+			g = grad[lo:hi]
+		}
+		if on {
+			sum += kernel.SqDiff(g, pred[lo:hi], target[lo:hi], g2)
+		} else {
+			clear(g)
 		}
 	}
 	return sum * scale

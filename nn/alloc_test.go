@@ -138,26 +138,7 @@ func TestTrainingStepAllocs(t *testing.T) {
 		}},
 		{"seq2seq-attention", func() allocModel { return seq2seqModel(t, rng, "") }},
 		{"seq2seq-bahdanau", func() allocModel { return seq2seqModel(t, rng, "bahdanau") }},
-		{"seq2seq-concat", func() allocModel {
-			// Encoder, attention decoder through CellRun, teacher forcing,
-			// with dropout and padded sources.
-			m, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: V, TgtVocab: V, HiddenSize: H, Dropout: 0.1, Attention: "concat"}, rng)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := nn.Seq2SeqBatch{Src: randIDs(rng, T*B, V), SrcLengths: []int{T, T - 2, 1}, TgtIn: randIDs(rng, 4*B, V), Ts: T, Tt: 4, B: B}
-			labels := randIDs(rng, 4*B, V)
-			return allocModel{
-				params: m.Params(),
-				forward: func(tp *nn.Tape) *nn.Var {
-					logits, _ := m.Forward(tp, b, 1, nil)
-					return logits
-				},
-				lossOf: func(logits *nn.Var, g []float32) float64 {
-					return loss.CrossEntropy(g, logits.Value.Data, labels, V, loss.ClassOptions{})
-				},
-			}
-		}},
+		{"seq2seq-concat", func() allocModel { return seq2seqModel(t, rng, "concat") }},
 		{"attention-pool", func() allocModel {
 			l := mustLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H})
 			pool := nn.NewAttentionPool(H, H, rng)

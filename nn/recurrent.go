@@ -727,24 +727,11 @@ func (lp *fwdLoop) run(jlo, jhi int) {
 	dr, pipe, ymap := lp.dr, lp.pipe, lp.ymap
 	H, Ho, N, T := r.hidden, r.ho(), p.N, p.T
 	G := r.kind.gates() * H
-	hc, cc := lp.hc[jlo*Ho:], lp.cc
-	if cc != nil {
-		cc = cc[jlo*H:]
-	}
-	hm, hnew := lp.hm[jlo*Ho:], lp.hnew[jlo*Ho:]
-	var cnew, mscr, act, hg []float32
-	if lp.cnew != nil {
-		cnew = lp.cnew[jlo*H:]
-	}
-	if lp.mscr != nil {
-		mscr = lp.mscr[jlo*H:]
-	}
-	if lp.act != nil {
-		act, hg = lp.act[jlo*G:], lp.hg[jlo*G:]
-	}
-	if recMask != nil {
-		recMask = recMask[jlo*Ho:]
-	}
+	hc, cc := rowsFrom(lp.hc, jlo, Ho), rowsFrom(lp.cc, jlo, H)
+	hm, hnew := rowsFrom(lp.hm, jlo, Ho), rowsFrom(lp.hnew, jlo, Ho)
+	cnew, mscr := rowsFrom(lp.cnew, jlo, H), rowsFrom(lp.mscr, jlo, H)
+	act, hg := rowsFrom(lp.act, jlo, G), rowsFrom(lp.hg, jlo, G)
+	recMask = rowsFrom(recMask, jlo, Ho)
 	for s := 0; s < T; s++ {
 		t := s
 		if d == 1 {
@@ -1044,6 +1031,15 @@ func (r *rnnCore) backDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, dr *dirR
 	}
 }
 
+// rowsFrom returns the per-sequence buffer b (rows of w) from sorted
+// sequence j on, nil for nil.
+func rowsFrom(b []float32, j, w int) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b[j*w:]
+}
+
 // bwdLoop is backDir's step loop over the sorted sequences [jlo, jhi) of
 // the batch, as fwdLoop is runDir's.
 type bwdLoop struct {
@@ -1069,15 +1065,10 @@ func (lp *bwdLoop) run(jlo, jhi int) {
 	dA, dhg, pk := lp.dA, lp.dhg, lp.pk
 	H, Ho, T := r.hidden, r.ho(), p.T
 	G := r.kind.gates() * H
-	sub := func(b []float32, w int) []float32 {
-		if b == nil {
-			return nil
-		}
-		return b[jlo*w:]
-	}
-	dhc, dcc := sub(lp.dhc, Ho), sub(lp.dcc, H)
-	dht, dsc, carry, dcs := sub(lp.dht, Ho), sub(lp.dsc, H), sub(lp.carry, Ho), sub(lp.dcs, H)
-	recMask := sub(dr.recMask, Ho)
+	dhc, dcc := rowsFrom(lp.dhc, jlo, Ho), rowsFrom(lp.dcc, jlo, H)
+	dht, dsc := rowsFrom(lp.dht, jlo, Ho), rowsFrom(lp.dsc, jlo, H)
+	carry, dcs := rowsFrom(lp.carry, jlo, Ho), rowsFrom(lp.dcs, jlo, H)
+	recMask := rowsFrom(dr.recMask, jlo, Ho)
 	for s := T - 1; s >= 0; s-- {
 		t := s
 		if d == 1 {

@@ -285,7 +285,7 @@ func Adam(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps float32) {
 		adamGeneric(p, g, m, v, beta1, beta2, stepSize, bc2Sqrt, eps)
 		return
 	}
-	adamSplit(adamTask{kind: adam32, p: p, g: g, m: m, v: v, b1: beta1, b2: beta2, step: stepSize, bc2: bc2Sqrt, eps: eps, keep: 1})
+	adamW(p, g, m, v, beta1, beta2, stepSize, bc2Sqrt, eps, 1)
 }
 
 // AdamW applies one AdamW update in place: the decoupled weight decay
@@ -298,6 +298,12 @@ func AdamW(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps, keep floa
 		adamWGeneric(p, g, m, v, beta1, beta2, stepSize, bc2Sqrt, eps, keep)
 		return
 	}
+	adamW(p, g, m, v, beta1, beta2, stepSize, bc2Sqrt, eps, keep)
+}
+
+// adamW runs the assembly AdamW update (keep = 1: Adam), split over the
+// team for many parameters (see adamSplit).
+func adamW(p, g, m, v []float32, beta1, beta2, stepSize, bc2Sqrt, eps, keep float32) {
 	adamSplit(adamTask{kind: adam32, p: p, g: g, m: m, v: v, b1: beta1, b2: beta2, step: stepSize, bc2: bc2Sqrt, eps: eps, keep: keep})
 }
 
