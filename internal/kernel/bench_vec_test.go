@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // Vector-kernel benchmarks. Each reports elem/ns (elements processed per
@@ -15,7 +16,7 @@ import (
 // reports ns/op-cpu, the time per call in the thread's CPU time, which
 // leaves out time spent descheduled on a shared machine.
 //
-//	go test -run '^$' -bench 'Sigmoid|Tanh|Exp|LSTMGates|GRUGates|SoftmaxRows|Adam' ./internal/kernel
+//	go test -run '^$' -bench 'Sigmoid|Tanh|Exp|LSTMGates|GRUGates|SoftmaxRows|Adam|SqDiff' ./internal/kernel
 
 func benchImpls(b *testing.B, name string, elems int, f func()) {
 	saved, saved512 := useAVX2, useAVX512
@@ -118,5 +119,39 @@ func BenchmarkAdam(b *testing.B) {
 		benchImpls(b, fmt.Sprintf("n%d", n), n, func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
 		h := AdamHyper{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3, BC2Sqrt: 0.03, Eps: 1e-8, Shrink: 1 - 1e-5}
 		benchImpls(b, fmt.Sprintf("f64/n%d", n), n, func() { Adam64(p, g, m, v, nil, h) })
+	}
+}
+
+// BenchmarkSqDiff is an MSE and its gradient over a sequence model's
+// output (T50 B32 H256: 409,600 values), and a small one.
+func BenchmarkSqDiff(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{4096, 409600} {
+		p, t, g := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n)
+		benchImpls(b, fmt.Sprintf("n%d", n), n, func() { SqDiff(g, p, t, 2/float32(n)) })
+	}
+}
+
+// BenchmarkAdamTeam is Adam on one and two threads with the worker team
+// awake, as after a backward pass (a no-op parallel call before each
+// step keeps it so): wall time per step.
+func BenchmarkAdamTeam(b *testing.B) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1 << 16, 1 << 18, 1 << 21} {
+		p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
+		for _, th := range benchThreads() {
+			b.Run(fmt.Sprintf("n%d/threads%d", n, th), func(b *testing.B) {
+				SetThreads(th)
+				var d time.Duration
+				for b.Loop() {
+					parallel(2, func(int) {})
+					t0 := time.Now()
+					Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8)
+					d += time.Since(t0)
+				}
+				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "µs/step")
+			})
+		}
 	}
 }
