@@ -200,3 +200,15 @@ func BenchmarkSgemmISA(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPackTeam packs an H = 256 LSTM's W_hh for the forward (W_hhᵀ,
+// k = 256, n = 1024) and the backward (k = 1024, n = 256) on one and two
+// threads with the worker team awake, as a recurrent layer does after its
+// input projection: wall time per pack.
+func BenchmarkPackTeam(b *testing.B) {
+	const H = 256
+	_, w, _ := benchMatrices(1, 4*H, H)
+	var p PackedB
+	benchTeamAwake(b, "fwd", "µs/pack", func() { p.Pack(true, H, 4*H, w, H) })
+	benchTeamAwake(b, "bwd", "µs/pack", func() { p.Pack(false, 4*H, H, w, H) })
+}

@@ -136,22 +136,40 @@ func BenchmarkSqDiff(b *testing.B) {
 // awake, as after a backward pass (a no-op parallel call before each
 // step keeps it so): wall time per step.
 func BenchmarkAdamTeam(b *testing.B) {
-	defer SetThreads(0)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{1 << 16, 1 << 18, 1 << 21} {
 		p, g, m, v := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n), make([]float32, n)
-		for _, th := range benchThreads() {
-			b.Run(fmt.Sprintf("n%d/threads%d", n, th), func(b *testing.B) {
-				SetThreads(th)
-				var d time.Duration
-				for b.Loop() {
-					parallel(2, func(int) {})
-					t0 := time.Now()
-					Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8)
-					d += time.Since(t0)
-				}
-				b.ReportMetric(float64(d.Microseconds())/float64(b.N), "µs/step")
-			})
-		}
+		benchTeamAwake(b, fmt.Sprintf("n%d", n), "µs/step", func() { Adam(p, g, m, v, 0.9, 0.999, 1e-3, 0.03, 1e-8) })
+	}
+}
+
+// benchTeamAwake runs fn as name/threads<P> for each team size P with the
+// worker team awake before each call (a no-op parallel call), reporting
+// the wall time of fn alone per call as unit.
+func benchTeamAwake(b *testing.B, name, unit string, fn func()) {
+	defer SetThreads(0)
+	for _, th := range benchThreads() {
+		b.Run(fmt.Sprintf("%s/threads%d", name, th), func(b *testing.B) {
+			SetThreads(th)
+			var d time.Duration
+			for b.Loop() {
+				parallel(2, func(int) {})
+				t0 := time.Now()
+				fn()
+				d += time.Since(t0)
+			}
+			b.ReportMetric(float64(d.Microseconds())/float64(b.N), unit)
+		})
+	}
+}
+
+// BenchmarkSqDiffTeam is SqDiff over a T50 B32 H256 output (409,600 values)
+// and a T100 B64 H512 one (3.3M) on one and two threads with the worker
+// team awake, as after a forward pass: wall time per call.
+func BenchmarkSqDiffTeam(b *testing.B) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{409600, 3276800} {
+		p, t, g := benchVec(rng, n, -1, 1), benchVec(rng, n, -1, 1), make([]float32, n)
+		benchTeamAwake(b, fmt.Sprintf("n%d", n), "µs/call", func() { SqDiff(g, p, t, 2/float32(n)) })
 	}
 }

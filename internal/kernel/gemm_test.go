@@ -243,6 +243,46 @@ func TestSgemmPackedMatchesSgemm(t *testing.T) {
 	}
 }
 
+// TestPackSplitExact packs operands large enough to split over the worker
+// team (packSplitMin), with the team awake, and checks the panels bit for
+// bit against one thread and against each panel packed alone, for both
+// layouts, a partial last panel and several k-blocks.
+func TestPackSplitExact(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, s := range [][2]int{{256, 1024}, {1024, 256}, {300, 1000}, {513, 259}} {
+		k, n := s[0], s[1]
+		if k*n < packSplitMin {
+			t.Fatalf("k=%d n=%d: below packSplitMin", k, n)
+		}
+		b := make([]float32, k*n)
+		for i := range b {
+			b[i] = rng.Float32()*2 - 1
+		}
+		for _, tB := range []bool{false, true} {
+			ldb := n
+			if tB {
+				ldb = k
+			}
+			run := func(threads int) []float32 {
+				SetThreads(threads)
+				var p PackedB
+				awaitTeam(t, threads) // as after a GEMM
+				p.Pack(tB, k, n, b, ldb)
+				return p.data
+			}
+			one, two := run(1), run(2)
+			name := fmt.Sprintf("k=%d n=%d tB=%v", k, n, tB)
+			sameBits(t, name+" two threads", two, one)
+			want := make([]float32, packedLen(k, n))
+			for q := 0; q < (n+15)/16; q++ {
+				packPanels(want, tB, k, n, b, ldb, q, q+1)
+			}
+			sameBits(t, name+" panel by panel", one, want)
+		}
+	}
+}
+
 // TestSgemmThreadsIdentical checks that 1 and 2 threads give the same bits
 // on shapes that split by columns and by rows.
 func TestSgemmThreadsIdentical(t *testing.T) {

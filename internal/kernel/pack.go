@@ -27,9 +27,15 @@ func packedLen(k, n int) int { return k * ((n + 15) / 16) * 16 }
 // means b is stored n×k with leading dimension ldb) into dst, laid out as
 // described above for the whole k×n operand.
 func packPanels(dst []float32, tB bool, k, n int, b []float32, ldb int, q0, q1 int) {
+	packRange(dst, tB, k, n, b, ldb, q0, q1, 0, k)
+}
+
+// packRange is packPanels for the k-blocks starting at rows l0 with
+// lo <= l0 < hi only.
+func packRange(dst []float32, tB bool, k, n int, b []float32, ldb int, q0, q1, lo, hi int) {
 	kc := kcBlock(k)
 	np := (n + 15) / 16
-	for l0 := 0; l0 < k; l0 += kc {
+	for l0 := (lo + kc - 1) / kc * kc; l0 < min(k, hi); l0 += kc {
 		kcp := min(kc, k-l0)
 		blk := dst[l0*np*16 : (l0+kcp)*np*16]
 		packBlock(blk[q0*kcp*16:], tB, n, b, ldb, l0, kcp, q0, q1)

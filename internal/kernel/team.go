@@ -149,11 +149,13 @@ var team struct {
 // (guarded by team.mu): a task kept there rather than on the caller's stack
 // costs no allocation when the workers are handed a pointer to it.
 type teamTasks struct {
-	gemm gemmPar
-	gemv gemvPar
-	user userTask
-	step lockstep
-	adam adamTask
+	gemm   gemmPar
+	gemv   gemvPar
+	user   userTask
+	step   lockstep
+	adam   adamTask
+	pack   packTask
+	sqDiff sqDiffTask
 }
 
 // Task is work split into parts for Parallel: RunPart(p) for each part p.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // exact is the tolerance for kernels that round every operation as their
@@ -437,6 +439,64 @@ func TestSqDiff(t *testing.T) {
 			if only := SqDiff(nil, p.s(), q.s(), scale); only != got {
 				t.Errorf("%s: sum without grad %.17g, with grad %.17g", name, only, got)
 			}
+		}
+	}
+}
+
+// awaitTeam wakes the worker team and waits until it runs (the split
+// kernels split only then), failing after a second; with one thread it
+// does nothing.
+func awaitTeam(t *testing.T, threads int) {
+	t.Helper()
+	if threads < 2 || Threads() < 2 {
+		return
+	}
+	// Again and again: a worker seen running by one Wake may be parking
+	// just after it.
+	for start := time.Now(); !teamAwake(); {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("worker team not awake after 5 s")
+		}
+		Wake()
+		runtime.Gosched()
+	}
+}
+
+// TestSqDiffSplitExact checks SqDiff beyond one chunk (sqDiffChunk), where
+// the chunks run on the worker team when it is awake: the sum and the
+// gradient bit for bit equal on one and two threads, the gradient equal to
+// the twin's, the sum to float64 rounding, and the sum without a gradient
+// the same; also past sqDiffMaxChunks chunks, where the chunks grow.
+func TestSqDiffSplitExact(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(63, 64))
+	for _, n := range []int{sqDiffChunk + 1, 3*sqDiffChunk + 37, sqDiffMaxChunks*sqDiffChunk + 1000} {
+		p, q := make([]float32, n), make([]float32, n)
+		for i := range p {
+			p[i], q[i] = rng.Float32()*6-3, rng.Float32()*6-3
+		}
+		const scale = 2.0 / 1000
+		run := func(threads int) (float64, float64, []float32) {
+			SetThreads(threads)
+			g := make([]float32, n)
+			awaitTeam(t, threads) // as after a forward pass
+			s := SqDiff(g, p, q, scale)
+			awaitTeam(t, threads)
+			return s, SqDiff(nil, p, q, scale), g
+		}
+		s1, o1, g1 := run(1)
+		s2, o2, g2 := run(2)
+		if s1 != s2 || o1 != o2 || o1 != s1 {
+			t.Errorf("n=%d: sums %.17g (one thread), %.17g (two), without grad %.17g / %.17g", n, s1, s2, o1, o2)
+		}
+		sameBits(t, fmt.Sprintf("n=%d grad", n), g2, g1)
+		want := make([]float32, n)
+		ws := sqDiffGeneric(want, p, q, scale)
+		compareSlices(t, fmt.Sprintf("n=%d grad vs twin", n), g1, want, 0)
+		// The twin adds n squares one after another: its rounding error
+		// grows with n (about n·2⁻⁵³ relative).
+		if math.Abs(s1-ws) > float64(n)*0x1p-52*ws {
+			t.Errorf("n=%d: sum %.17g, twin %.17g", n, s1, ws)
 		}
 	}
 }
