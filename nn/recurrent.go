@@ -450,16 +450,11 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 			}
 		}
 	}
-	if !direct {
-		if piped {
-			p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
-		} // else the top layer wrote its rows in place (rowMap)
-		if tp != nil {
-			// A tape's buffer comes back dirty: zero the padded
-			// positions (a fresh tensor is zero already).
-			p.zeroPadding(out.Data, D*Ho, r.batchFirst)
-		}
-	}
+	if piped && !direct {
+		p.scatter(out.Data, Y, D*Ho, r.batchFirst, false)
+	} // else the top layer wrote its rows in place (rowMap), and zeroed
+	// the padded positions of a tape's buffer, which comes back dirty
+	// (a fresh tensor is zero already): see fwdLoop.
 	outV := tp.Var(out)
 	st := NewRecord[State](tp)
 	st.H = tp.Var(hn)
@@ -661,7 +656,7 @@ func (r *rnnCore) runDir(ws *floatArena, p *seqPlan, w *rnnDir, d int, X []float
 	// Per-step scratch, B rows, and the loop's state (see fwdLoop).
 	lp := ws.fwdLoop()
 	*lp = fwdLoop{r: r, p: p, w: w, d: d, X: X, in: in, Y: Y, ldy: ldy, yoff: yoff, hc: hc, cc: cc,
-		dr: dr, pipe: pipe, ymap: ymap, XW: XW, beta: beta, bias: bias, whh: whh, pk: pk,
+		dr: dr, pipe: pipe, ymap: ymap, pad: ymap != nil && dr != nil, XW: XW, beta: beta, bias: bias, whh: whh, pk: pk,
 		recMask: recMask, zo: zo}
 	lp.hm = ws.takeRaw(B * Ho)   // masked h for W_hh
 	lp.hnew = ws.takeRaw(B * Ho) // new h before zoneout
@@ -711,6 +706,7 @@ type fwdLoop struct {
 	dr             *dirRec
 	pipe           *layerPipe
 	ymap           []int
+	pad            bool // zero Y's padded positions (ymap set, a tape's dirty buffer)
 	pk             *kernel.PackedB
 	pr             *kernel.PackedB // W_hrᵀ packed (LSTMP)
 	zo             bool
@@ -736,6 +732,9 @@ func (lp *fwdLoop) run(jlo, jhi int) {
 		t := s
 		if d == 1 {
 			t = T - 1 - s
+		}
+		if lp.pad {
+			p.zeroEnded(Y, t, jlo, jhi, ldy, yoff, Ho, r.batchFirst)
 		}
 		// This group's running sequences and their first packed row.
 		n, o := min(p.n[t], jhi)-jlo, p.off[t]+jlo

@@ -20,8 +20,9 @@ type seqPlan struct {
 	n        []int // n[t]: sequences with length > t
 	off      []int // off[t]: first packed row of step t; off[T] = N
 	N        int
-	identity bool  // all lengths T, perm the identity
-	pos      []int // rowMap's result
+	identity bool    // all lengths T, perm the identity
+	pos      []int   // rowMap's result
+	cp       rowCopy // copyRows' work, kept here so that a call allocates nothing
 }
 
 // reset makes p the plan of a batch of B sequences of T steps with the
@@ -98,50 +99,102 @@ func resize(s []int, n int) []int {
 // gather copies x, a (T,B,w) tensor (or (B,T,w) when batchFirst) into the
 // packed buffer dst (N, w).
 func (p *seqPlan) gather(dst, x []float32, w int, batchFirst bool) {
-	for t := 0; t < p.T; t++ {
-		for j := 0; j < p.n[t]; j++ {
-			b := p.perm[j]
-			src := (t*p.B + b) * w
-			if batchFirst {
-				src = (b*p.T + t) * w
-			}
-			copy(dst[(p.off[t]+j)*w:(p.off[t]+j+1)*w], x[src:src+w])
-		}
-	}
+	p.copyRows(dst, x, w, batchFirst, copyGather)
 }
 
 // scatter writes (or adds, when add) the packed buffer src (N, w) into
 // dst, a (T,B,w) or (B,T,w) tensor; padded positions are left untouched.
 func (p *seqPlan) scatter(dst, src []float32, w int, batchFirst, add bool) {
-	for t := 0; t < p.T; t++ {
+	mode := copyScatter
+	if add {
+		mode = copyScatterAdd
+	}
+	p.copyRows(src, dst, w, batchFirst, mode)
+}
+
+// How copyRows moves rows between a packed buffer and a padded tensor.
+const (
+	copyGather     = iota // padded -> packed
+	copyScatter           // packed -> padded
+	copyScatterAdd        // packed added onto padded
+)
+
+// copyParMin is the size (floats) from which copyRows splits the rows
+// over two threads: the rows are scattered over a tensor that the rest of
+// a training step has pushed out of the caches, so a copy runs far below
+// memory bandwidth on one core (a T50 B32 I64 gather of 0.86 of its rows
+// took 40-55 µs), and from about this size the second core's share pays
+// for the hand-off.
+const copyParMin = 16 << 10
+
+// copyRows moves the valid rows between the packed buffer packed (N, w)
+// and the tensor padded ((T,B,w), or (B,T,w) when batchFirst) as mode
+// says, the steps split in two halves of the rows over two threads when
+// the copy is large.
+func (p *seqPlan) copyRows(packed, padded []float32, w int, batchFirst bool, mode int) {
+	c := &p.cp
+	*c = rowCopy{p: p, packed: packed, padded: padded, w: w, batchFirst: batchFirst, mode: mode}
+	c.ts = [3]int{0, p.T, p.T}
+	if p.N*w < copyParMin || kernel.Threads() < 2 {
+		c.RunPart(0)
+	} else {
+		// The step at which the first half of the rows ends.
+		mid := 0
+		for mid < p.T && 2*p.off[mid] < p.N {
+			mid++
+		}
+		c.ts[1] = mid
+		kernel.Parallel(2, c)
+	}
+	*c = rowCopy{}
+}
+
+// rowCopy is copyRows' work: part g copies steps ts[g] to ts[g+1].
+type rowCopy struct {
+	p              *seqPlan
+	packed, padded []float32
+	w, mode        int
+	batchFirst     bool
+	ts             [3]int
+}
+
+// RunPart copies the steps of part g (kernel.Parallel).
+func (c *rowCopy) RunPart(g int) {
+	p, w := c.p, c.w
+	for t := c.ts[g]; t < c.ts[g+1]; t++ {
 		for j := 0; j < p.n[t]; j++ {
 			b := p.perm[j]
 			d := (t*p.B + b) * w
-			if batchFirst {
+			if c.batchFirst {
 				d = (b*p.T + t) * w
 			}
-			s := src[(p.off[t]+j)*w : (p.off[t]+j+1)*w]
-			if add {
-				kernel.Axpy(1, s, dst[d:d+w])
-			} else {
-				copy(dst[d:d+w], s)
+			pk := c.packed[(p.off[t]+j)*w : (p.off[t]+j+1)*w]
+			switch c.mode {
+			case copyGather:
+				copy(pk, c.padded[d:d+w])
+			case copyScatter:
+				copy(c.padded[d:d+w], pk)
+			default:
+				kernel.Axpy(1, pk, c.padded[d:d+w])
 			}
 		}
 	}
 }
 
-// zeroPadding zeroes the padded positions of dst, a (T,B,w) or (B,T,w)
-// tensor: the rows of each step t past the n[t] sequences still running.
-func (p *seqPlan) zeroPadding(dst []float32, w int, batchFirst bool) {
-	for t := 0; t < p.T; t++ {
-		for j := p.n[t]; j < p.B; j++ {
-			b := p.perm[j]
-			d := (t*p.B + b) * w
-			if batchFirst {
-				d = (b*p.T + t) * w
-			}
-			clear(dst[d : d+w])
+// zeroEnded zeroes the rows of step t of dst, a (T,B,ldy) tensor or
+// (B,T,ldy) when batchFirst, that belong to the sorted sequences j in
+// [jlo, jhi) which have ended by then (j >= n[t]): w columns from yoff.
+// The step loops call it for their own sequences, so a tape's reused
+// output buffer gets its padded positions zeroed on the cores that write
+// its other rows, while the step's rows are in cache.
+func (p *seqPlan) zeroEnded(dst []float32, t, jlo, jhi, ldy, yoff, w int, batchFirst bool) {
+	for j := max(jlo, p.n[t]); j < jhi; j++ {
+		b := p.perm[j]
+		d := (t*p.B + b) * ldy
+		if batchFirst {
+			d = (b*p.T + t) * ldy
 		}
+		clear(dst[d+yoff : d+yoff+w])
 	}
 }
 

@@ -166,3 +166,61 @@ func TestRowSplitPoint(t *testing.T) {
 		t.Errorf("one thread: split at %d, want 0", got)
 	}
 }
+
+// TestCopyRowsSplit checks gather, scatter and scatter-add between a
+// padded tensor and the packed layout, large enough to split over two
+// threads (copyParMin), time-major and batch-first, element by element
+// against the (step, sequence) each packed row stands for.
+func TestCopyRowsSplit(t *testing.T) {
+	old := kernel.Threads()
+	defer kernel.SetThreads(old)
+	const T, B, w = 50, 32, 64
+	rng := tensor.NewRNG(9)
+	lengths := make([]int, B)
+	for i := range lengths {
+		lengths[i] = 1 + rng.IntN(T)
+	}
+	var p seqPlan
+	p.reset(kindLSTM, T, B, lengths)
+	if p.N*w < copyParMin {
+		t.Fatalf("%d floats: below copyParMin", p.N*w)
+	}
+	for _, threads := range []int{1, 2} {
+		kernel.SetThreads(threads)
+		for _, bf := range []bool{false, true} {
+			at := func(tt, b int) int { // first element of (tt, b) in the padded tensor
+				if bf {
+					return (b*T + tt) * w
+				}
+				return (tt*B + b) * w
+			}
+			x := tensor.New(T, B, w)
+			rng.FillUniform(x, -1, 1)
+			packed := make([]float32, p.N*w)
+			p.gather(packed, x.Data, w, bf)
+			back := make([]float32, T*B*w)
+			p.scatter(back, packed, w, bf, false)
+			sum := append([]float32(nil), x.Data...)
+			p.scatter(sum, packed, w, bf, true)
+			for tt := 0; tt < T; tt++ {
+				for j := 0; j < B; j++ {
+					b := p.perm[j]
+					o := at(tt, b)
+					for i := 0; i < w; i++ {
+						valid := tt < lengths[b]
+						var wantBack, wantSum float32 = 0, x.Data[o+i]
+						if valid {
+							if got, want := packed[(p.off[tt]+j)*w+i], x.Data[o+i]; got != want {
+								t.Fatalf("threads %d bf %v: gather (t=%d, b=%d, %d) = %v, want %v", threads, bf, tt, b, i, got, want)
+							}
+							wantBack, wantSum = x.Data[o+i], 2*x.Data[o+i]
+						}
+						if back[o+i] != wantBack || sum[o+i] != wantSum {
+							t.Fatalf("threads %d bf %v: (t=%d, b=%d, %d) scatter %v add %v, want %v and %v", threads, bf, tt, b, i, back[o+i], sum[o+i], wantBack, wantSum)
+						}
+					}
+				}
+			}
+		}
+	}
+}

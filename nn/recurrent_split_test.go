@@ -202,40 +202,66 @@ func TestPipelinedLayersExact(t *testing.T) {
 // TestPaddingZeroOnReusedTape runs a full-length forward and then one with
 // lengths on the same tape (whose output buffer comes back holding the
 // first step's values) and checks that the padded positions of the second
-// output are zero, time-major and batch-first.
+// output are zero, time-major and batch-first: one small batch (one group
+// of sequences), and batches of 9 (two groups when there are two threads)
+// through a bidirectional stack and a GRU, whose step loops zero the rows
+// of their own ended sequences (fwdLoop.pad), a sequence of length 1 and
+// the full length among them.
 func TestPaddingZeroOnReusedTape(t *testing.T) {
-	const T, B, I, H = 6, 3, 2, 4
-	for _, bf := range []bool{false, true} {
-		rng := tensor.NewRNG(4)
-		l, err := NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H, BatchFirst: bf}, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := tensor.New(T, B, I)
-		if bf {
-			x = tensor.New(B, T, I)
-		}
-		rng.FillNormal(x, 0, 1)
-		tp := &Tape{}
-		for _, lengths := range [][]int{nil, {6, 2, 4}} {
-			out, _ := l.Forward(tp, NewVar(x), lengths, nil)
-			if lengths == nil {
-				dy := tensor.New(out.Value.Shape...)
-				for i := range dy.Data {
-					dy.Data[i] = 1 // so that every recycled buffer is nonzero
-				}
-				tp.Backward(out, dy)
-				continue
+	const T, I, H = 6, 2, 4
+	for _, c := range []struct {
+		name    string
+		lengths []int
+		make    func(rng *tensor.RNG, bf bool) (Recurrent, error)
+	}{
+		{"lstm", []int{6, 2, 4}, func(rng *tensor.RNG, bf bool) (Recurrent, error) {
+			return NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H, BatchFirst: bf}, rng)
+		}},
+		{"lstm-bi-2layers", []int{6, 2, 4, 1, 5, 3, 6, 2, 1}, func(rng *tensor.RNG, bf bool) (Recurrent, error) {
+			return NewLSTM(LSTMConfig{InputSize: I, HiddenSize: H, NumLayers: 2, Bidirectional: true, BatchFirst: bf}, rng)
+		}},
+		{"gru", []int{1, 3, 6, 2, 5, 4, 4, 1, 2}, func(rng *tensor.RNG, bf bool) (Recurrent, error) {
+			return NewGRU(GRUConfig{InputSize: I, HiddenSize: H, BatchFirst: bf}, rng)
+		}},
+	} {
+		for _, bf := range []bool{false, true} {
+			B := len(c.lengths)
+			rng := tensor.NewRNG(4)
+			l, err := c.make(rng, bf)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for b, n := range lengths {
-				for tt := n; tt < T; tt++ {
-					row := (tt*B + b) * H
-					if bf {
-						row = (b*T + tt) * H
+			x := tensor.New(T, B, I)
+			if bf {
+				x = tensor.New(B, T, I)
+			}
+			rng.FillNormal(x, 0, 1)
+			tp := &Tape{}
+			for _, lengths := range [][]int{nil, c.lengths} {
+				out, _ := l.Forward(tp, NewVar(x), lengths, nil)
+				if lengths == nil {
+					dy := tensor.New(out.Value.Shape...)
+					for i := range dy.Data {
+						dy.Data[i] = 1 // so that every recycled buffer is nonzero
 					}
-					for j := 0; j < H; j++ {
-						if v := out.Value.Data[row+j]; v != 0 {
-							t.Fatalf("batchFirst=%v: padded output (t=%d, b=%d) = %v, want 0", bf, tt, b, v)
+					tp.Backward(out, dy)
+					continue
+				}
+				w := out.Value.Shape[2]
+				for b, n := range lengths {
+					for tt := 0; tt < T; tt++ {
+						row := (tt*B + b) * w
+						if bf {
+							row = (b*T + tt) * w
+						}
+						for j := 0; j < w; j++ {
+							v := out.Value.Data[row+j]
+							if tt >= n && v != 0 {
+								t.Fatalf("%s batchFirst=%v: padded output (t=%d, b=%d, %d) = %v, want 0", c.name, bf, tt, b, j, v)
+							}
+							if tt < n && v == 0 {
+								t.Fatalf("%s batchFirst=%v: valid output (t=%d, b=%d, %d) = 0", c.name, bf, tt, b, j)
+							}
 						}
 					}
 				}
