@@ -502,30 +502,27 @@ func maskRows(dst, x, mask []float32, p *seqPlan, w int) []float32 {
 const soloGemmFlops = 2 << 20
 
 // recGemm sets dst (n, G) += hin (n, Ho) · W_hhᵀ, through the packed
-// operand when there is one, else as a GEMV (batch of one).
-// A single row (a batch of one, or the last sequence still running) runs
-// the panel GEMV in the direction reverse gives; the step loop alternates
-// it so that each step starts on the panels still in L1 (see
-// kernel.PackedB.Gemv).
+// operand when there is one, else as a GEMV (batch of one), walking the
+// packed panels in the direction reverse gives: the step loops alternate
+// it so that each step starts on the panels the previous one read last,
+// still in cache (see kernel.PackedB.Gemm; W_hh is 1 MiB at H = 256, as
+// large as L2, and read in full at every step of each group of rows).
 func recGemm(dst, hin []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB, reverse bool) {
 	if pk == nil {
 		kernel.Sgemv(false, G, Ho, 1, whh, Ho, hin, 1, dst)
 		return
 	}
-	if n == 1 {
-		pk.Gemv(hin[:Ho], 1, dst[:G], reverse)
-		return
-	}
-	kernel.SgemmPacked(false, n, 1, hin, Ho, pk, 1, dst, G)
+	pk.Gemm(n, hin, Ho, 1, dst, G, reverse)
 }
 
-// recGemmT sets dst (n, Ho) = dA (n, G) · W_hh.
-func recGemmT(dst, dA []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB) {
+// recGemmT sets dst (n, Ho) = dA (n, G) · W_hh, the packed panels walked
+// as reverse says (see recGemm).
+func recGemmT(dst, dA []float32, n, Ho, G int, whh []float32, pk *kernel.PackedB, reverse bool) {
 	if pk == nil {
 		kernel.Sgemv(true, G, Ho, 1, whh, Ho, dA, 0, dst)
 		return
 	}
-	kernel.SgemmPacked(false, n, 1, dA, G, pk, 0, dst, Ho)
+	pk.Gemm(n, dA, G, 0, dst, Ho, reverse)
 }
 
 // runDir runs one direction of one layer over the packed input X (N, in)
@@ -1128,11 +1125,11 @@ func (lp *bwdLoop) run(jlo, jhi int) {
 			} else {
 				kernel.LSTMBackward(a, dc, dr.act[o*G:(o+n)*G], dr.c[o*H:(o+n)*H], dr.cprev[o*H:(o+n)*H], dhk, dc, n, H)
 			}
-			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry)
+			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry, s&1 == 1)
 		case kindGRU:
 			direct := dsc[:n*H]
 			kernel.GRUBackward(a, dhg[o*G:(o+n)*G], direct, dr.act[o*G:(o+n)*G], dr.hg[o*G:(o+n)*G], dr.hprev[o*H:(o+n)*H], dh, n, H)
-			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, recMask, pk, zh, carry)
+			r.backRec(dprev, dhg[o*G:(o+n)*G], n, dr, recMask, pk, zh, carry, s&1 == 1)
 			kernel.Axpy(1, direct, dprev)
 		default:
 			h := dr.act[o*G : (o+n)*G]
@@ -1145,25 +1142,25 @@ func (lp *bwdLoop) run(jlo, jhi int) {
 					a[i] = 0
 				}
 			}
-			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry)
+			r.backRec(dprev, a, n, dr, recMask, pk, zh, carry, s&1 == 1)
 		}
 	}
 }
 
 // backRec sets dprev (n, Ho) = mask ⊙ (dR · W_hh) plus, when zh is not
 // nil, the zoneout carry that dprev holds on entry. scratch has room for
-// B·Ho floats.
-func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, recMask []float32, pk *kernel.PackedB, zh, scratch []float32) {
+// B·Ho floats; reverse is recGemmT's.
+func (r *rnnCore) backRec(dprev, dR []float32, n int, dr *dirRec, recMask []float32, pk *kernel.PackedB, zh, scratch []float32, reverse bool) {
 	Ho, G := r.ho(), r.kind.gates()*r.hidden
 	if zh == nil && recMask == nil {
-		recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
+		recGemmT(dprev, dR, n, Ho, G, dr.whh, pk, reverse)
 		return
 	}
 	carry := scratch[:len(dprev)]
 	if zh != nil {
 		copy(carry, dprev)
 	}
-	recGemmT(dprev, dR, n, Ho, G, dr.whh, pk)
+	recGemmT(dprev, dR, n, Ho, G, dr.whh, pk, reverse)
 	if recMask != nil {
 		for i := range dprev {
 			dprev[i] *= recMask[i]

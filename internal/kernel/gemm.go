@@ -293,6 +293,12 @@ func packSplit(t packTask) {
 // op(A) is m×k (tA: a is stored k×m), C is m×n with leading dimension ldc.
 // With one row (m == 1) it runs the GEMV kernel over the packed panels.
 func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	sgemmPacked(tA, m, alpha, a, lda, p, beta, c, ldc, false)
+}
+
+// sgemmPacked is SgemmPacked, walking the panels last to first when
+// reverse is set (see PackedB.Gemm).
+func sgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int, reverse bool) {
 	k, n := p.K, p.N
 	if m < 0 {
 		panic("kernel: negative SgemmPacked size")
@@ -322,8 +328,30 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, p *PackedB
 		rsa, csa = 1, lda
 	}
 	g := gemmJob{m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, rsa: rsa, csa: csa,
-		pb: p.data, c: c, ldc: ldc, packA: packATPays(tA, n)}
+		pb: p.data, c: c, ldc: ldc, packA: packATPays(tA, n), reverse: reverse}
 	g.exec()
+}
+
+// Gemm computes C = A·B + beta*C against the packed operand, A (m×p.K)
+// row-major with leading dimension lda, C (m×p.N) with ldc, walking the
+// panels of B last to first when reverse is set. As for [PackedB.Gemv],
+// the order changes no result (each element of C is the same FMA chains
+// in the same k order), but a loop that calls it step after step with
+// alternating directions starts each step on the panels the previous step
+// read last, which are still in L2: the few-row products of a recurrent
+// layer's time steps against W_hh (1 MiB at H = 256, as large as L2) are
+// otherwise streamed from L3 at every step. A product that runs on the
+// worker team (not within a kernel.Parallel part) ignores reverse.
+func (p *PackedB) Gemm(m int, a []float32, lda int, beta float32, c []float32, ldc int, reverse bool) {
+	if m == 1 {
+		if p.N > 0 {
+			checkLen("Gemm c", c, p.N)
+			c = c[:p.N]
+		}
+		p.Gemv(a[:min(len(a), p.K)], beta, c, reverse)
+		return
+	}
+	sgemmPacked(false, m, 1, a, lda, p, beta, c, ldc, reverse)
 }
 
 // gemvSplits reports whether a GEMV against p is large enough to split

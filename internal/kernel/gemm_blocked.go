@@ -93,6 +93,10 @@ type gemmJob struct {
 	tB    bool
 	b     []float32
 	ldb   int
+	// reverse walks the panels of a pre-packed op(B) last to first
+	// (PackedB.Gemm) when the job runs on one thread (run); the team's
+	// splits ignore it.
+	reverse bool
 }
 
 // exec runs the job, on the worker team when it is large enough.
@@ -107,6 +111,7 @@ func (g *gemmJob) exec() {
 	t := &team.tasks.gemm
 	defer func() { *t = gemmPar{} }() // drop the references to the operands
 	t.g = *g
+	t.g.reverse = false
 	t.np = np
 	if g.m <= 2*mcBlock && np >= 2*threads {
 		// Few rows: split the panels; each part packs its own. Parts are
@@ -176,6 +181,10 @@ func (g *gemmJob) run(i0, i1, q0, q1 int) {
 		g.runJIT(i0, i1, q0, q1)
 		return
 	}
+	if g.reverse && !g.pack && !g.packA {
+		g.runReverse(i0, i1, q0, q1)
+		return
+	}
 	if g.pack {
 		packPanels(g.pb, g.tB, g.k, g.n, g.b, g.ldb, q0, q1)
 	}
@@ -194,6 +203,29 @@ func (g *gemmJob) run(i0, i1, q0, q1 int) {
 		}
 	}
 	releaseA(abuf)
+}
+
+// runReverse is run over a pre-packed op(B) with the panels walked last
+// to first, by groups of zPanels (the groups run starts from q0, taken in
+// the opposite order), each group through every k-block in order before
+// the next: an element of C gets the same FMA chains in the same order as
+// in run.
+func (g *gemmJob) runReverse(i0, i1, q0, q1 int) {
+	g.scaleBeta(i0, i1, q0, q1)
+	kc := kcBlock(g.k)
+	np := (g.n + 15) / 16
+	mc := mcRows()
+	last := q0 + (q1-q0-1)/zPanels*zPanels // first panel of the last group
+	for c0 := last; c0 >= q0; c0 -= zPanels {
+		c1 := min(c0+zPanels, q1)
+		for l0 := 0; l0 < g.k; l0 += kc {
+			kcp := min(kc, g.k-l0)
+			blk := g.pb[l0*np*16 : (l0+kcp)*np*16]
+			for ic := i0; ic < i1; ic += mc {
+				g.block(ic, min(ic+mc, i1), l0, kcp, c0, c1, blk[c0*kcp*16:], nil)
+			}
+		}
+	}
 }
 
 // scaleBeta applies a general beta (not 0 or 1) to rows i0..i1 of C over
