@@ -130,6 +130,12 @@ func sgemmPackAT(kc int, a *float32, lda int, dst *float32, ns int)
 //go:noescape
 func sgemvPanels(kc int, x *float32, b *float32, np int, y *float32, alpha float32, accum int)
 
+// sgemvPanelsZ8 computes, for panels p < 8*ng of kc×16 floats stored one after another from b,
+// y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1, with AVX-512.
+//
+//go:noescape
+func sgemvPanelsZ8(kc int, x *float32, b *float32, ng int, y *float32, alpha float32, accum int)
+
 // sgemvN computes y[j] = alpha*Σ_l x[l]*b[l*ldb+j] (+ y[j] when accum != 0) for j < n&^7, k >= 1.
 //
 //go:noescape

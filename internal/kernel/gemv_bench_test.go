@@ -6,11 +6,12 @@ import (
 )
 
 // BenchmarkGemvStep is one batch-of-one LSTM step's recurrent product at
-// H = 128 (W_hh 512×128, 256 KiB): as a row-dot GEMV (Sgemv, what the
-// layer runs), as four 64-row blocks (one half of the split layer), and
-// against the packed operand (panel GEMV).
+// H = 64, 128 and 256 (W_hh 4H×H: 64 KiB, in L1 and L2; 256 KiB and 1 MiB,
+// in L2): as a row-dot GEMV (Sgemv), as four H/2-row blocks (one half of
+// the split layer), and against the packed operand (panel GEMV, what the
+// layer runs; panels-ymm with the AVX-512 kernels off).
 func BenchmarkGemvStep(b *testing.B) {
-	for _, H := range []int{128, 256} {
+	for _, H := range []int{64, 128, 256} {
 		G := 4 * H
 		w := make([]float32, G*H)
 		for i := range w {
@@ -34,12 +35,22 @@ func BenchmarkGemvStep(b *testing.B) {
 			}
 			b.ReportMetric(flops/2*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-		b.Run(fmt.Sprintf("panels/H%d", H), func(b *testing.B) {
-			p := NewPackedB(true, H, G, w, H)
-			for b.Loop() {
-				SgemmPacked(false, 1, 1, x, H, p, 1, y, G)
+		p := NewPackedB(true, H, G, w, H)
+		for _, zmm := range []bool{true, false} {
+			name := "panels"
+			if !zmm {
+				if !useAVX512 {
+					continue
+				}
+				name = "panels-ymm"
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(fmt.Sprintf("%s/H%d", name, H), func(b *testing.B) {
+				defer setAVX512(setAVX512(zmm && useAVX512))
+				for b.Loop() {
+					SgemmPacked(false, 1, 1, x, H, p, 1, y, G)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

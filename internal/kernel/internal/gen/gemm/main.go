@@ -34,6 +34,7 @@ func main() {
 	packBN()
 	packAT()
 	gemvPanels()
+	gemvPanelsZ()
 	gemvN()
 	gemvT()
 	fmaPeak(false)
@@ -511,13 +512,13 @@ func fourThenOne(count reg.Register, pre string, body func(n int, lbl string)) {
 	Label(pre + "_done")
 }
 
-// storeAcc writes the 8-lane accumulators to y (32 bytes apart) as
-// alpha*acc, or alpha*acc + y when flag != 0.
-func storeAcc(acc []reg.VecVirtual, y reg.Register, ya reg.VecVirtual, flag reg.Register, lbl string) {
+// storeAcc writes the accumulators (vector registers of w bytes) to y,
+// w bytes apart, as alpha*acc, or alpha*acc + y when flag != 0.
+func storeAcc(acc []reg.VecVirtual, y reg.Register, ya reg.VecVirtual, flag reg.Register, lbl string, w int) {
 	TESTQ(flag, flag)
 	JE(LabelRef(lbl + "_over"))
 	for i := range acc {
-		VFMADD213PS(Mem{Base: y, Disp: 32 * i}, ya, acc[i])
+		VFMADD213PS(Mem{Base: y, Disp: w * i}, ya, acc[i])
 	}
 	JMP(LabelRef(lbl + "_st"))
 	Label(lbl + "_over")
@@ -526,8 +527,25 @@ func storeAcc(acc []reg.VecVirtual, y reg.Register, ya reg.VecVirtual, flag reg.
 	}
 	Label(lbl + "_st")
 	for i := range acc {
-		VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
+		VMOVUPS(acc[i], Mem{Base: y, Disp: w * i})
 	}
+}
+
+// panelArgs loads the operands of the panel GEMV kernels (named n the
+// panel or group count) and returns them with the panel stride in bytes,
+// alpha broadcast into the vector register ya, and the accum flag.
+func panelArgs(n string, ya reg.VecVirtual) (kc, b, np, y, ps, flag reg.Register) {
+	kc = Load(Param("kc"), GP64())
+	b = Load(Param("b"), GP64())
+	np = Load(Param(n), GP64())
+	y = Load(Param("y"), GP64())
+	st := GP64()
+	MOVQ(kc, st)
+	SHLQ(U8(6), st) // panel stride in bytes
+	ps = st
+	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
+	flag = Load(Param("accum"), GP64())
+	return
 }
 
 // gemvPanels emits sgemvPanels: y = alpha*x·P (+ y) over np packed panels.
@@ -536,16 +554,8 @@ func gemvPanels() {
 	Pragma("noescape")
 	Doc("sgemvPanels computes, for panels p < np of kc×16 floats stored one after another from b,",
 		"y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1.")
-	kc := Load(Param("kc"), GP64())
-	b := Load(Param("b"), GP64())
-	np := Load(Param("np"), GP64())
-	y := Load(Param("y"), GP64())
-	ps := GP64()
-	MOVQ(kc, ps)
-	SHLQ(U8(6), ps) // panel stride in bytes
 	ya := YMM()
-	VBROADCASTSS(paramAddr("alpha"), ya) // VEX load: no SSE/AVX transition
-	flag := Load(Param("accum"), GP64())
+	kc, b, np, y, ps, flag := panelArgs("np", ya)
 	body := func(npan int, lbl string) {
 		x := Load(Param("x"), GP64())
 		p := GP64()
@@ -572,13 +582,107 @@ func gemvPanels() {
 		}
 		DECQ(n)
 		JNE(LabelRef(lbl + "_k"))
-		storeAcc(acc, y, ya, flag, lbl)
+		storeAcc(acc, y, ya, flag, lbl, 32)
 		ADDQ(U32(64*npan), y)
 		for q := 0; q < npan; q++ {
 			ADDQ(ps, b)
 		}
 	}
 	fourThenOne(np, "gemvp", body)
+	VZEROUPPER()
+	RET()
+}
+
+// gemvPanelsZ emits sgemvPanelsZ8: sgemvPanels for groups of eight panels
+// with AVX-512, one zmm accumulator per panel. The ymm kernel keeps eight
+// FMA chains of 8 lanes in flight (four panels), which the FMA latency
+// caps at half the zmm FMA rate; eight chains of 16 lanes run at the full
+// rate where the loads keep up. Each lane computes the same chain (FMA
+// over l in order, then alpha*acc or alpha*acc + y fused) as the ymm
+// kernel's, so the results are bit for bit the same.
+func gemvPanelsZ() {
+	TEXT("sgemvPanelsZ8", NOSPLIT, "func(kc int, x *float32, b *float32, ng int, y *float32, alpha float32, accum int)")
+	Pragma("noescape")
+	Doc("sgemvPanelsZ8 computes, for panels p < 8*ng of kc×16 floats stored one after another from b,",
+		"y[p*16+j] = alpha*Σ_l x[l]*b[p*kc*16+l*16+j] (+ y[p*16+j] when accum != 0), for kc >= 1, with AVX-512.")
+	ya := ZMM()
+	kc, b, ng, y, ps, flag := panelArgs("ng", ya)
+	Label("gemvz_group")
+	x := Load(Param("x"), GP64())
+	// Panels 0-3 from p (p, p+ps, p+2ps, p3 = p+3ps), 4-7 from p4 = p+4ps.
+	p, p3, p4, p7 := GP64(), GP64(), GP64(), GP64()
+	MOVQ(b, p)
+	LEAQ(Mem{Base: p, Index: ps, Scale: 2}, p3)
+	ADDQ(ps, p3)
+	LEAQ(Mem{Base: p, Index: ps, Scale: 4}, p4)
+	LEAQ(Mem{Base: p4, Index: ps, Scale: 2}, p7)
+	ADDQ(ps, p7)
+	addr := func(q, d int) Mem {
+		base := p
+		if q >= 4 {
+			base = p4
+		}
+		switch q % 4 {
+		case 0:
+			return Mem{Base: base, Disp: d}
+		case 1:
+			return Mem{Base: base, Index: ps, Scale: 1, Disp: d}
+		case 2:
+			return Mem{Base: base, Index: ps, Scale: 2, Disp: d}
+		}
+		if q == 3 {
+			return Mem{Base: p3, Disp: d}
+		}
+		return Mem{Base: p7, Disp: d}
+	}
+	acc := make([]reg.VecVirtual, 8)
+	for i := range acc {
+		acc[i] = ZMM()
+		VPXORD(acc[i], acc[i], acc[i])
+	}
+	n := GP64()
+	MOVQ(kc, n)
+	step := func(u int) {
+		t := ZMM()
+		VBROADCASTSS(Mem{Base: x, Disp: 4 * u}, t)
+		for q := range acc {
+			VFMADD231PS(addr(q, 64*u), t, acc[q])
+		}
+	}
+	advance := func(k int) {
+		ADDQ(U8(4*k), x)
+		for _, r := range []reg.GPVirtual{p, p3, p4, p7} {
+			if 64*k > 127 {
+				ADDQ(U32(64*k), r)
+			} else {
+				ADDQ(U8(64*k), r)
+			}
+		}
+	}
+	Label("gemvz_k4")
+	CMPQ(n, U8(4))
+	JL(LabelRef("gemvz_tail"))
+	for u := 0; u < 4; u++ {
+		step(u)
+	}
+	advance(4)
+	SUBQ(U8(4), n)
+	JMP(LabelRef("gemvz_k4"))
+	Label("gemvz_tail")
+	TESTQ(n, n)
+	JE(LabelRef("gemvz_store"))
+	step(0)
+	advance(1)
+	DECQ(n)
+	JMP(LabelRef("gemvz_tail"))
+	Label("gemvz_store")
+	storeAcc(acc, y, ya, flag, "gemvz", 64)
+	ADDQ(U32(64*8), y)
+	for range 8 {
+		ADDQ(ps, b)
+	}
+	DECQ(ng)
+	JNE(LabelRef("gemvz_group"))
 	VZEROUPPER()
 	RET()
 }
@@ -616,7 +720,7 @@ func gemvN() {
 		ADDQ(ldb, p)
 		DECQ(kk)
 		JNE(LabelRef(lbl + "_k"))
-		storeAcc(acc, y, ya, flag, lbl)
+		storeAcc(acc, y, ya, flag, lbl, 32)
 		ADDQ(U32(32*w), y)
 		ADDQ(U32(32*w), b)
 	}
