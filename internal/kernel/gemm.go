@@ -248,7 +248,11 @@ const packSplitMin = 128 << 10
 // [i*per, (i+1)*per) of op(B) = bᵀ (rows of b, contiguous), or the k-blocks
 // [i*per, (i+1)*per) of op(B) = b (contiguous rows of b too): a split by
 // panels of an untransposed b made each part read every row of b for a
-// strip of it, and two threads took 48-54 µs for what one did in 27.
+// strip of it, and two threads took 48-54 µs for what one did in 27. On
+// warm operands two threads still pack an untransposed b no faster than
+// one (BenchmarkPackTeam: 36-39 µs against 30); in a training step, where
+// W_hh comes from the optimizer's two threads, the split backward pack
+// took 54-80 µs against 96-147 on one.
 type packTask struct {
 	dst  []float32
 	tB   bool
