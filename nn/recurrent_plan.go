@@ -238,43 +238,25 @@ type floatArena struct {
 }
 
 // record returns the arena's reusable forward record.
-func (a *floatArena) record() *rnnRecord {
-	if a.fw == nil {
-		a.fw = new(rnnRecord)
-	}
-	return a.fw
-}
+func (a *floatArena) record() *rnnRecord { return reuse(&a.fw) }
 
 // pipe returns the arena's reusable pipelined-layers state (see
 // forwardPipelined).
-func (a *floatArena) pipe() *pipeline {
-	if a.pl == nil {
-		a.pl = new(pipeline)
-	}
-	return a.pl
-}
+func (a *floatArena) pipe() *pipeline { return reuse(&a.pl) }
 
 // split returns the arena's reusable split-loop state (see runSplitB1).
-func (a *floatArena) split() *lstmSplit {
-	if a.sp == nil {
-		a.sp = new(lstmSplit)
-	}
-	return a.sp
-}
+func (a *floatArena) split() *lstmSplit { return reuse(&a.sp) }
 
 // fwdLoop and bwdLoop return the arena's reusable step loop states.
-func (a *floatArena) fwdLoop() *fwdLoop {
-	if a.fl == nil {
-		a.fl = new(fwdLoop)
-	}
-	return a.fl
-}
+func (a *floatArena) fwdLoop() *fwdLoop { return reuse(&a.fl) }
+func (a *floatArena) bwdLoop() *bwdLoop { return reuse(&a.bl) }
 
-func (a *floatArena) bwdLoop() *bwdLoop {
-	if a.bl == nil {
-		a.bl = new(bwdLoop)
+// reuse returns *p, allocated on first use.
+func reuse[T any](p **T) *T {
+	if *p == nil {
+		*p = new(T)
 	}
-	return a.bl
+	return *p
 }
 
 // take returns n zeroed floats.
