@@ -596,8 +596,9 @@ func gemvPanels() {
 // gemvPanelsZ emits sgemvPanelsZ8: sgemvPanels for groups of eight panels
 // with AVX-512, one zmm accumulator per panel. The ymm kernel keeps eight
 // FMA chains of 8 lanes in flight (four panels), which the FMA latency
-// caps at half the zmm FMA rate; eight chains of 16 lanes run at the full
-// rate where the loads keep up. Each lane computes the same chain (FMA
+// caps at half the zmm FMA rate; eight chains of 16 lanes measured
+// 1.2-1.3x faster on an operand in L1 and the same from L2, whose read
+// rate bounds both here (BenchmarkGemvStep). Each lane computes the same chain (FMA
 // over l in order, then alpha*acc or alpha*acc + y fused) as the ymm
 // kernel's, so the results are bit for bit the same.
 func gemvPanelsZ() {
