@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -206,10 +207,17 @@ func (e *errWriter) write(b []byte) {
 	}
 }
 
-// Write writes f to path atomically: a temporary file in the same
-// directory is written, synced and renamed over path, and the directory is
-// synced.
-func Write(path string, f *File) (err error) {
+// Write writes f to path atomically (see [WriteAtomic]).
+func Write(path string, f *File) error {
+	return WriteAtomic(path, func(w io.Writer) error { return Encode(w, f) })
+}
+
+// WriteAtomic writes a file at path through write, atomically: write
+// fills a new temporary file in the same directory (created 0644, never
+// through a symbolic link), which is synced and renamed over path, and the
+// directory is synced. On any error the temporary file is removed and
+// whatever was at path is left as it was. Errors name the path.
+func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -221,7 +229,14 @@ func Write(path string, f *File) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := Encode(tmp, f); err != nil {
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	bw := bufio.NewWriter(tmp)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {

@@ -57,12 +57,21 @@ func GradNorm(params []*nn.Param, p float64) float64 {
 // that norm is NaN or infinite the gradients are left unchanged (check
 // with [CheckFinite] and skip the step). maxNorm must be >= 0.
 func ClipGradNorm(params []*nn.Param, maxNorm, p float64) float64 {
-	if !(maxNorm >= 0) {
-		panic(fmt.Sprintf("optim: ClipGradNorm: max norm %v must be >= 0", maxNorm))
-	}
 	total := GradNorm(params, p)
+	ClipToNorm(params, maxNorm, total)
+	return total
+}
+
+// ClipToNorm is the second half of [ClipGradNorm] for a caller that has
+// the total norm already (from [GradNorms], say): it multiplies the
+// gradients of the trainable params by min(1, maxNorm/(total+1e-6)). A
+// NaN or infinite total leaves them unchanged.
+func ClipToNorm(params []*nn.Param, maxNorm, total float64) {
+	if !(maxNorm >= 0) {
+		panic(fmt.Sprintf("optim: ClipToNorm: max norm %v must be >= 0", maxNorm))
+	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return total
+		return
 	}
 	if c := maxNorm / (total + 1e-6); c < 1 {
 		for _, q := range params {
@@ -71,7 +80,25 @@ func ClipGradNorm(params []*nn.Param, maxNorm, p float64) float64 {
 			}
 		}
 	}
-	return total
+}
+
+// GradNorms writes the L2 norm of each parameter's gradient into dst (one
+// per param, frozen ones included, for monitoring) and returns the total
+// L2 norm of the trainable params' gradients, the norm [ClipGradNorm]
+// clips. Sums are accumulated in float64.
+func GradNorms(dst []float64, params []*nn.Param) float64 {
+	if len(dst) != len(params) {
+		panic(fmt.Sprintf("optim: GradNorms: %d slots for %d params", len(dst), len(params)))
+	}
+	var total float64
+	for i, q := range params {
+		s := kernel.SumSq(q.Grad.Data)
+		dst[i] = math.Sqrt(s)
+		if !q.Frozen {
+			total += s
+		}
+	}
+	return math.Sqrt(total)
 }
 
 // ClipGradValue clamps every gradient element of the trainable params to

@@ -44,14 +44,14 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	stopEarly := &train.EarlyStopping{Patience: 2, MinDelta: 1e-3}
 	logEpoch := train.CallbackFunc(func(ev *train.Event) error {
 		if ev.Kind == train.EpochEnd && ev.Epoch%10 == 0 {
 			fmt.Printf("epoch %d: valid loss %.4f\n", ev.Epoch, ev.Metrics["loss"])
 		}
 		return nil
 	})
-	tr, err := train.New(task, opt, train.Config{Epochs: 100, Seed: 1, Callbacks: []train.Callback{stopEarly, logEpoch}})
+	tr, err := train.New(task, opt, train.Config{Epochs: 100, Seed: 1,
+		EarlyStop: train.EarlyStop{Patience: 2, MinDelta: 1e-3}, Callbacks: []train.Callback{logEpoch}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -59,9 +59,10 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("mean %.2f after %d epochs (stopped early: %v)\n", task.p.Value.Data[0], res.Epochs, res.Stopped)
+	fmt.Printf("mean %.2f after %d epochs\n%s\n", task.p.Value.Data[0], res.Epochs, res.StopReason)
 	// Output:
 	// epoch 10: valid loss 3.7705
 	// epoch 20: valid loss 3.5013
-	// mean 3.02 after 24 epochs (stopped early: true)
+	// mean 3.02 after 24 epochs
+	// early stopping: validation loss did not improve on 3.50001 for 2 evaluations
 }

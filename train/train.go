@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
-	"strings"
+	"reflect"
 
 	"github.com/recur-ml/recur/checkpoint"
-	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/optim/sched"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -25,6 +22,15 @@ type Data interface {
 	Len() int
 	// Batch returns batch i, 0 <= i < Len().
 	Batch(i int) Batch
+}
+
+// EpochData is Data that orders its own batches, epoch by epoch (a
+// bucketing loader that shuffles with its own seed, say). The Trainer calls
+// SetEpoch at the start of every epoch, and when resuming, and then takes
+// batches 0..Len()-1 in order, without shuffling them itself.
+type EpochData interface {
+	Data
+	SetEpoch(epoch int)
 }
 
 // Task is the model side of training.
@@ -54,8 +60,6 @@ type Carrier interface {
 	SetCarried(map[string]*tensor.Tensor) error
 }
 
-const carryPrefix = checkpoint.TrainPrefix + "carry."
-
 // Config configures a Trainer. Zero fields mean the documented defaults.
 type Config struct {
 	// Epochs is the number of passes over the training data (zero: 10).
@@ -63,30 +67,58 @@ type Config struct {
 	// Accum is the number of batches whose gradients are accumulated into
 	// one optimizer step (zero: 1).
 	Accum int
-	// ClipNorm clips the global gradient norm to this value (zero: off).
-	ClipNorm float64
+	// ClipNorm clips the global L2 norm of the trainable parameters'
+	// gradients to this value (optim.ClipGradNorm; zero: off). ClipValue
+	// clamps every gradient element to [-ClipValue, ClipValue] first
+	// (optim.ClipGradValue; zero: off).
+	ClipNorm  float64
+	ClipValue float64
 	// L1 adds L1·Σ|p| over the trainable parameters to each step's loss
 	// (zero: off); weight decay (L2) is the optimizer's.
 	L1 float64
 	// Shuffle draws a new batch order each epoch; keep it false for
 	// stateful truncated-BPTT tasks, whose batches must stay in order.
+	// EpochData orders itself and is never shuffled by the Trainer.
 	Shuffle bool
-	// Seed seeds the shuffle generator.
+	// Seed seeds the shuffle generator and the LR range test's batch draws.
 	Seed uint64
 	// EvalEvery evaluates every this many optimizer steps; zero means at
 	// the end of each epoch (which happens in any case).
 	EvalEvery int
-	// Monitor is the validation metric that decides "best" (zero: "loss");
-	// MonitorMax makes larger values better (accuracy).
+	// Monitor is the validation metric that decides "best", early stopping
+	// and plateaus (zero: "loss"); MonitorMax makes larger values better
+	// (accuracy).
 	Monitor    string
 	MonitorMax bool
-	// Schedule, when set, gives the learning rate of a group with base
-	// rate base for the optimizer step about to be taken (0-based), as
-	// optim/sched's Schedule.LR does; plateau reductions multiply it.
-	Schedule func(base float64, step int) float64
+	// Schedule gives each group's learning rate from its base rate and the
+	// optimizer step about to be taken (nil: constant); sched.ForRun builds
+	// one for a run's length. A schedule that also sets the momentum
+	// (sched.MomentumSchedule, one-cycle) sets it too.
+	Schedule sched.Schedule
+	// Plateau, when set, lowers every group's learning rate when the
+	// monitored metric stops improving (PyTorch's ReduceLROnPlateau; its
+	// Mode follows MonitorMax). Its reductions multiply the schedule's rate.
+	// It needs validation data.
+	Plateau *sched.PlateauConfig
+	// EarlyStop stops training when the monitored metric has not improved
+	// for a number of evaluations (zero Patience: never). It needs
+	// validation data.
+	EarlyStop EarlyStop
+	// RestoreBest copies the weights of the best evaluation back into the
+	// parameters when training ends, early or not. It needs validation
+	// data; with Dir set the best weights travel in the checkpoints, so a
+	// resumed run restores them too.
+	RestoreBest bool
+	// Freeze lists parameter patterns (see nn.Freeze: a name, a prefix such
+	// as "rnn", or "prefix*") kept frozen from the start; UnfreezeAfter,
+	// when > 0, unfreezes them from that epoch on (gradual unfreezing when
+	// fine-tuning).
+	Freeze        []string
+	UnfreezeAfter int
 	// Dir, when set, receives best.safetensors each time the monitored
-	// metric improves, last.safetensors at each epoch end, and a checkpoint
-	// on cancellation.
+	// metric improves, last.safetensors at each epoch end and on
+	// cancellation, and metrics.csv and metrics.jsonl (one row per epoch,
+	// the whole history, rewritten atomically at each epoch end).
 	Dir string
 	// Extra adds task-level content (spec, preprocessing state) to every
 	// checkpoint the Trainer writes.
@@ -97,18 +129,14 @@ type Config struct {
 	Callbacks []Callback
 }
 
-// State is the training position, saved in checkpoints.
-type State struct {
-	Epoch     int       `json:"epoch"`      // current epoch, 0-based
-	Batch     int       `json:"batch"`      // batches done in the current epoch
-	Step      int       `json:"step"`       // optimizer steps done
-	Best      float64   `json:"best"`       // best monitored metric so far (0 if none)
-	BestEpoch int       `json:"best_epoch"` // epoch of Best, -1 if none yet
-	BaseLR    []float64 `json:"base_lr"`    // per group, before the schedule
-	LRScale   float64   `json:"lr_scale"`   // plateau reductions so far
-	Shuffle   []byte    `json:"shuffle"`    // shuffle RNG at the epoch start
-	RNGs      [][]byte  `json:"rngs"`       // Config.RNGs states
-	Done      bool      `json:"done"`       // training finished
+// EarlyStop configures early stopping.
+type EarlyStop struct {
+	// Patience is the number of evaluations without improvement after
+	// which training stops (zero: never stop).
+	Patience int
+	// MinDelta is the smallest change of the monitored metric that counts
+	// as an improvement.
+	MinDelta float64
 }
 
 // Trainer trains one Task with one optimizer.
@@ -119,19 +147,26 @@ type Trainer struct {
 	params  []*nn.Param
 	state   State
 	shuffle *tensor.RNG
+	plateau *sched.Plateau
 	stop    bool
 	norms   []float64
+	// best holds the weights of the best evaluation (RestoreBest).
+	best []*tensor.Tensor
 	// tape is reused across steps so that the layers' activation and
 	// gradient buffers are recycled instead of allocated every step.
 	tape nn.Tape
 	// seed is the gradient fed into each loss, 1/(batches per step).
-	seed tensor.Tensor
+	seed  tensor.Tensor
+	batch []Batch
+	// lastNorm is the global gradient norm of the last step.
+	lastNorm float64
 }
 
-// New returns a Trainer. The optimizer must be over task's parameters.
+// New validates cfg and returns a Trainer. The optimizer must be over
+// task's parameters.
 func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
-	if cfg.Epochs < 0 || cfg.Accum < 0 || cfg.ClipNorm < 0 || cfg.EvalEvery < 0 || cfg.L1 < 0 {
-		return nil, fmt.Errorf("train: negative Epochs, Accum, ClipNorm, EvalEvery or L1 in %+v", cfg)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 10
@@ -143,17 +178,79 @@ func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 		cfg.Monitor = "loss"
 	}
 	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed)}
+	if err := checkPatterns(t.params, cfg.Freeze); err != nil {
+		return nil, err
+	}
+	if cfg.Plateau != nil {
+		pc := *cfg.Plateau
+		pc.Mode = "min"
+		if cfg.MonitorMax {
+			pc.Mode = "max"
+		}
+		p, err := sched.NewPlateau(pc)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		t.plateau = p
+	}
 	t.norms = make([]float64, len(t.params))
 	t.state.BestEpoch = -1
-	t.state.LRScale = 1
 	for g := range opt.Groups() {
 		t.state.BaseLR = append(t.state.BaseLR, opt.LR(g))
+		t.state.LRScale = append(t.state.LRScale, 1)
 	}
 	return t, nil
 }
 
+// ConfigError reports an invalid field of a Config.
+type ConfigError struct {
+	Field string
+	Value any
+	Want  string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("train: %s = %v: want %s", e.Field, e.Value, e.Want)
+}
+
+func (c Config) validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Epochs", float64(c.Epochs)}, {"Accum", float64(c.Accum)}, {"ClipNorm", c.ClipNorm}, {"ClipValue", c.ClipValue},
+		{"L1", c.L1}, {"EvalEvery", float64(c.EvalEvery)}, {"EarlyStop.Patience", float64(c.EarlyStop.Patience)},
+		{"EarlyStop.MinDelta", c.EarlyStop.MinDelta}, {"UnfreezeAfter", float64(c.UnfreezeAfter)}} {
+		if !(f.v >= 0) || f.v > 1e300 {
+			return &ConfigError{f.name, f.v, ">= 0 and finite"}
+		}
+	}
+	if c.UnfreezeAfter > 0 && len(c.Freeze) == 0 {
+		return &ConfigError{"UnfreezeAfter", c.UnfreezeAfter, "patterns to unfreeze in Freeze"}
+	}
+	return nil
+}
+
+// checkPatterns reports a freeze pattern that matches no parameter, on
+// copies so that nothing is frozen yet.
+func checkPatterns(ps []*nn.Param, patterns []string) error {
+	for _, pat := range patterns {
+		cp := make([]*nn.Param, len(ps))
+		for i, p := range ps {
+			q := *p
+			cp[i] = &q
+		}
+		if nn.Freeze(cp, true, pat) == 0 {
+			return &ConfigError{"Freeze", pat, "a pattern that matches a parameter"}
+		}
+	}
+	return nil
+}
+
 // State returns the current training position.
 func (t *Trainer) State() State { return t.state }
+
+// History returns one row per completed epoch (see Row).
+func (t *Trainer) History() []Row { return t.state.History }
 
 // Params returns the task's parameters.
 func (t *Trainer) Params() []*nn.Param { return t.params }
@@ -161,23 +258,38 @@ func (t *Trainer) Params() []*nn.Param { return t.params }
 // Optimizer returns the optimizer.
 func (t *Trainer) Optimizer() optim.Optimizer { return t.opt }
 
-// ScaleLR multiplies every group's learning rate by f from now on
-// (used by ReduceLROnPlateau).
-func (t *Trainer) ScaleLR(f float64) {
-	t.state.LRScale *= f
-	t.applyLR(t.state.Step)
-}
-
 // LR returns group 0's current learning rate.
 func (t *Trainer) LR() float64 { return t.opt.LR(0) }
 
+// GradNorms returns the gradient norm of each parameter at the last step
+// (before clipping), in Params order.
+func (t *Trainer) GradNorms() []float64 { return t.norms }
+
+// applyLR sets each group's learning rate (and momentum, for a momentum
+// schedule) for optimizer step `step`.
 func (t *Trainer) applyLR(step int) {
+	ms, _ := t.cfg.Schedule.(sched.MomentumSchedule)
 	for g, lr := range t.state.BaseLR {
 		if t.cfg.Schedule != nil {
-			lr = t.cfg.Schedule(lr, step)
+			lr = t.cfg.Schedule.LR(lr, step)
 		}
-		t.opt.SetLR(g, lr*t.state.LRScale)
+		t.opt.SetLR(g, lr*t.state.LRScale[g])
+		if ms != nil {
+			if m, ok := ms.Momentum(step); ok {
+				t.opt.SetMomentum(g, m)
+			}
+		}
 	}
+}
+
+// applyFreeze sets the frozen state of the Freeze patterns for the
+// current epoch.
+func (t *Trainer) applyFreeze() {
+	if len(t.cfg.Freeze) == 0 {
+		return
+	}
+	frozen := t.cfg.UnfreezeAfter == 0 || t.state.Epoch < t.cfg.UnfreezeAfter
+	nn.Freeze(t.params, frozen, t.cfg.Freeze...)
 }
 
 // Result summarises a Fit.
@@ -185,10 +297,18 @@ type Result struct {
 	Epochs    int                // epochs completed
 	Steps     int                // optimizer steps taken
 	Best      float64            // best monitored validation metric
-	BestEpoch int                // its epoch (-1 without validation)
+	BestEpoch int                // its epoch, 1-based (0 without validation)
 	Valid     map[string]float64 // last validation metrics
 	TrainLoss float64            // mean training loss of the last epoch
-	Stopped   bool               // a callback stopped training early
+	// Stopped is set when training ended before Epochs: early stopping or
+	// a callback's ErrStop; StopReason says which and why.
+	Stopped    bool
+	StopReason string
+	// Restored is the 1-based epoch whose weights RestoreBest copied back
+	// (0: none).
+	Restored int
+	// History has one row per epoch, including those before a resume.
+	History []Row
 }
 
 // NonFiniteError reports a NaN or infinite gradient.
@@ -197,122 +317,199 @@ type NonFiniteError struct {
 	Param    string
 	GradNorm float64
 	Loss     float64
+	Detail   string // where, from optim.CheckFinite
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("train: non-finite gradient at step %d in parameter %s (gradient norm %v, loss %v); lower the learning rate or clip gradients", e.Step, e.Param, e.GradNorm, e.Loss)
+	return fmt.Sprintf("train: non-finite gradient at step %d in parameter %s (gradient norm %v, loss %v; %s); lower the learning rate or clip gradients",
+		e.Step, e.Param, e.GradNorm, e.Loss, e.Detail)
+}
+
+// isNil reports whether d is nil or an interface holding a nil pointer
+// (an absent split passed as a typed nil).
+func isNil(d Data) bool {
+	if d == nil {
+		return true
+	}
+	v := reflect.ValueOf(d)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func:
+		return v.IsNil()
+	}
+	return false
+}
+
+// needsValid reports which option needs validation data, if any is set.
+func (c Config) needsValid() string {
+	switch {
+	case c.EarlyStop.Patience > 0:
+		return "early stopping (EarlyStop.Patience)"
+	case c.Plateau != nil:
+		return "reducing the learning rate on a plateau (Plateau)"
+	case c.RestoreBest:
+		return "restoring the best weights (RestoreBest)"
+	}
+	return ""
 }
 
 // Fit trains on trainData for the configured epochs, evaluating on
 // valid (may be nil) at each epoch end. It continues from the state
 // restored by Resume, if any.
 func (t *Trainer) Fit(ctx context.Context, trainData, valid Data) (*Result, error) {
-	res := &Result{}
-	if trainData.Len() == 0 {
+	if isNil(trainData) || trainData.Len() == 0 {
 		return nil, errors.New("train: no training batches")
+	}
+	if isNil(valid) {
+		valid = nil
+	}
+	if what := t.cfg.needsValid(); what != "" && valid == nil {
+		return nil, fmt.Errorf("train: %s needs validation data", what)
 	}
 	if err := t.emit(&Event{Kind: TrainBegin}); err != nil && !errors.Is(err, ErrStop) {
 		return nil, err
 	}
-	var lastValid map[string]float64
+	res := &Result{}
 	for t.state.Epoch < t.cfg.Epochs && !t.stop {
-		if t.state.Batch == 0 {
-			sh, err := t.shuffle.MarshalBinary()
-			if err != nil {
-				return nil, err
-			}
-			t.state.Shuffle = sh
-		} else if err := t.shuffle.UnmarshalBinary(t.state.Shuffle); err != nil {
-			return nil, fmt.Errorf("train: restoring shuffle state: %w", err)
+		done, err := t.epoch(ctx, trainData, valid, res)
+		if err != nil {
+			return res, err
 		}
-		order := make([]int, trainData.Len())
-		if t.cfg.Shuffle {
-			order = t.shuffle.Perm(len(order))
-		} else {
-			for i := range order {
-				order[i] = i
-			}
-		}
-		if r, ok := t.task.(Resetter); ok && t.state.Batch == 0 {
-			r.Reset()
-		}
-		var sum float64
-		var cnt int
-		for t.state.Batch < len(order) && !t.stop {
-			if err := ctx.Err(); err != nil {
-				return res, t.interrupted(err)
-			}
-			end := min(t.state.Batch+t.cfg.Accum, len(order))
-			loss, n, err := t.step(trainData, order[t.state.Batch:end])
-			if err != nil {
-				return res, err
-			}
-			sum += loss * float64(n)
-			cnt += n
-			t.state.Batch = end
-			t.state.Step++
-			ev := &Event{Kind: StepEnd, Loss: loss, GradNorm: t.totalNorm()}
-			if err := t.emit(ev); err != nil {
-				if err := t.stopOr(err); err != nil {
-					return res, err
-				}
-			}
-			if t.cfg.EvalEvery > 0 && t.state.Step%t.cfg.EvalEvery == 0 && valid != nil && t.state.Batch < len(order) {
-				m, err := t.evaluate(valid)
-				if err != nil {
-					return res, err
-				}
-				lastValid = m
-			}
-		}
-		if cnt > 0 {
-			res.TrainLoss = sum / float64(cnt)
-		}
-		if t.stop && t.state.Batch < len(order) {
+		if !done {
 			break
 		}
-		if valid != nil && !t.stop {
-			m, err := t.evaluate(valid)
-			if err != nil {
-				return res, err
-			}
-			lastValid = m
+	}
+	return t.finish(res)
+}
+
+// epoch runs (the rest of) one epoch and its evaluation; done is false
+// when training stopped before the epoch's end.
+func (t *Trainer) epoch(ctx context.Context, trainData, valid Data, res *Result) (done bool, err error) {
+	order, err := t.epochOrder(trainData)
+	if err != nil {
+		return false, err
+	}
+	t.applyFreeze()
+	if t.state.Batch == 0 {
+		t.state.LossSum, t.state.LossItems = 0, 0
+	}
+	for t.state.Batch < len(order) && !t.stop {
+		if err := ctx.Err(); err != nil {
+			return false, t.interrupted(err)
 		}
-		t.state.Epoch++
-		t.state.Batch = 0
+		end := min(t.state.Batch+t.cfg.Accum, len(order))
+		t.batch = t.batch[:0]
+		for _, i := range order[t.state.Batch:end] {
+			t.batch = append(t.batch, trainData.Batch(i))
+		}
+		loss, n, err := t.step(t.batch)
+		if err != nil {
+			return false, err
+		}
+		t.state.LossSum += loss * float64(n)
+		t.state.LossItems += n
+		t.state.Batch = end
+		t.state.Step++
+		if err := t.stopOr(t.emit(&Event{Kind: StepEnd, Loss: loss, GradNorm: t.lastNorm})); err != nil {
+			return false, err
+		}
+		if t.cfg.EvalEvery > 0 && t.state.Step%t.cfg.EvalEvery == 0 && valid != nil && t.state.Batch < len(order) {
+			if res.Valid, err = t.evaluate(valid); err != nil {
+				return false, err
+			}
+		}
+	}
+	if t.state.LossItems > 0 {
+		res.TrainLoss = t.state.LossSum / float64(t.state.LossItems)
+	}
+	if t.stop && t.state.Batch < len(order) {
+		return false, nil
+	}
+	if valid != nil {
+		if res.Valid, err = t.evaluate(valid); err != nil {
+			return false, err
+		}
+	}
+	return true, t.endEpoch(res)
+}
+
+// epochOrder returns the batch order of the current epoch, restoring the
+// shuffle generator's state when resuming mid-epoch, and resets a carried
+// state at the start of an epoch.
+func (t *Trainer) epochOrder(d Data) ([]int, error) {
+	if t.state.Batch == 0 {
 		sh, err := t.shuffle.MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
 		t.state.Shuffle = sh
-		if err := t.emit(&Event{Kind: EpochEnd, Loss: res.TrainLoss, Metrics: lastValid}); err != nil {
-			if err := t.stopOr(err); err != nil {
-				return res, err
-			}
+		if r, ok := t.task.(Resetter); ok {
+			r.Reset()
 		}
-		if t.cfg.Dir != "" {
-			if err := t.Save(filepath.Join(t.cfg.Dir, "last.safetensors")); err != nil {
-				return res, err
-			}
+	} else if err := t.shuffle.UnmarshalBinary(t.state.Shuffle); err != nil {
+		return nil, fmt.Errorf("train: restoring shuffle state: %w", err)
+	}
+	ed, own := d.(EpochData)
+	if own {
+		ed.SetEpoch(t.state.Epoch)
+	}
+	if t.cfg.Shuffle && !own {
+		return t.shuffle.Perm(d.Len()), nil
+	}
+	order := make([]int, d.Len())
+	for i := range order {
+		order[i] = i
+	}
+	return order, nil
+}
+
+// endEpoch records the epoch's row, saves the checkpoint and logs, and
+// tells the callbacks.
+func (t *Trainer) endEpoch(res *Result) error {
+	t.state.History = append(t.state.History, t.row(res))
+	t.state.Epoch++
+	t.state.Batch = 0
+	sh, err := t.shuffle.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	t.state.Shuffle = sh
+	if err := t.stopOr(t.emit(&Event{Kind: EpochEnd, Loss: res.TrainLoss, Metrics: res.Valid})); err != nil {
+		return err
+	}
+	return t.saveRun()
+}
+
+// finish restores the best weights when asked, marks the run done and
+// fills the result.
+func (t *Trainer) finish(res *Result) (*Result, error) {
+	if t.cfg.RestoreBest && t.best != nil {
+		for i, p := range t.params {
+			p.Value.CopyFrom(t.best[i])
 		}
+		res.Restored = t.state.BestEpoch + 1
 	}
 	t.state.Done = true
 	res.Epochs, res.Steps = t.state.Epoch, t.state.Step
-	res.Best, res.BestEpoch, res.Valid, res.Stopped = t.state.Best, t.state.BestEpoch, lastValid, t.stop
-	if err := t.emit(&Event{Kind: TrainEnd, Metrics: lastValid}); err != nil && !errors.Is(err, ErrStop) {
+	res.Best, res.BestEpoch = t.state.Best, t.state.BestEpoch+1
+	res.Stopped, res.StopReason = t.stop, t.state.StopReason
+	res.History = t.state.History
+	if err := t.emit(&Event{Kind: TrainEnd, Metrics: res.Valid}); err != nil && !errors.Is(err, ErrStop) {
 		return res, err
 	}
-	if t.cfg.Dir != "" {
-		if err := t.Save(filepath.Join(t.cfg.Dir, "last.safetensors")); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	return res, t.saveRun()
 }
 
+// stopOr turns ErrStop from a callback into a stop request.
 func (t *Trainer) stopOr(err error) error {
 	if errors.Is(err, ErrStop) {
-		t.stop = true
+		if !t.stop {
+			t.stop = true
+			t.state.StopReason = "stopped by a callback"
+			var se *StopError
+			if errors.As(err, &se) {
+				t.state.StopReason = se.Reason
+			}
+		}
 		return nil
 	}
 	return err
@@ -322,77 +519,16 @@ func (t *Trainer) interrupted(cause error) error {
 	if t.cfg.Dir == "" {
 		return cause
 	}
-	path := filepath.Join(t.cfg.Dir, "last.safetensors")
+	path := t.path("last.safetensors")
 	if err := t.Save(path); err != nil {
 		return fmt.Errorf("%w (and saving a checkpoint failed: %v)", cause, err)
 	}
-	return fmt.Errorf("train: stopped at epoch %d step %d, checkpoint saved to %s: %w", t.state.Epoch, t.state.Step, path, cause)
+	return fmt.Errorf("train: stopped at epoch %d step %d, checkpoint saved to %s: %w", t.state.Epoch+1, t.state.Step, path, cause)
 }
 
-// lossSeed returns the tensor of L's shape filled with 1/n, reusing its
-// memory from step to step.
-func (t *Trainer) lossSeed(L *tensor.Tensor, n int) *tensor.Tensor {
-	s := &t.seed
-	if len(s.Data) != len(L.Data) {
-		s.Data = make([]float32, len(L.Data))
-	}
-	s.Shape = append(s.Shape[:0], L.Shape...)
-	for i := range s.Data {
-		s.Data[i] = 1 / float32(n)
-	}
-	return s
-}
-
-// step runs one optimizer step over the batches idx.
-func (t *Trainer) step(d Data, idx []int) (float64, int, error) {
-	nn.ZeroGrad(t.params)
-	var total float64
-	var n int
-	for _, i := range idx {
-		tp := &t.tape
-		l, k := t.task.Loss(tp, d.Batch(i))
-		tp.Backward(l, t.lossSeed(l.Value, len(idx)))
-		total += float64(l.Value.Data[0])
-		n += k
-	}
-	total /= float64(len(idx))
-	if t.cfg.L1 > 0 {
-		total += optim.L1Penalty(t.params, t.cfg.L1)
-	}
-	var sq float64
-	for j, p := range t.params {
-		s := kernel.SumSq(p.Grad.Data)
-		t.norms[j] = math.Sqrt(s)
-		sq += s
-		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return 0, 0, &NonFiniteError{Step: t.state.Step, Param: p.Name, GradNorm: t.norms[j], Loss: total}
-		}
-	}
-	if c := t.cfg.ClipNorm; c > 0 {
-		if norm := math.Sqrt(sq); norm > c {
-			f := float32(c / (norm + 1e-6))
-			for _, p := range t.params {
-				kernel.Scal(f, p.Grad.Data)
-			}
-		}
-	}
-	t.applyLR(t.state.Step)
-	t.opt.Step()
-	return total, n, nil
-}
-
-func (t *Trainer) totalNorm() float64 {
-	var s float64
-	for _, n := range t.norms {
-		s += n * n
-	}
-	return math.Sqrt(s)
-}
-
-// GradNorms returns the gradient norm of each parameter at the last step
-// (before clipping), in Params order.
-func (t *Trainer) GradNorms() []float64 { return t.norms }
-
+// evaluate runs the task's evaluation, tracks the best metric (saving
+// best.safetensors and the best weights), and applies early stopping and
+// the plateau rule.
 func (t *Trainer) evaluate(valid Data) (map[string]float64, error) {
 	m, err := t.task.Evaluate(valid)
 	if err != nil {
@@ -400,26 +536,78 @@ func (t *Trainer) evaluate(valid Data) (map[string]float64, error) {
 	}
 	v, ok := m[t.cfg.Monitor]
 	if !ok {
-		return nil, fmt.Errorf("train: monitored metric %q not among the validation metrics", t.cfg.Monitor)
+		return nil, fmt.Errorf("train: monitored metric %q not among the validation metrics %v", t.cfg.Monitor, keys(m))
 	}
-	improved := t.state.BestEpoch < 0 || v < t.state.Best
-	if t.cfg.MonitorMax {
-		improved = t.state.BestEpoch < 0 || v > t.state.Best
-	}
+	improved := t.state.BestEpoch < 0 || t.better(v, t.state.Best, 0)
 	if improved {
 		t.state.Best, t.state.BestEpoch = v, t.state.Epoch
-		if t.cfg.Dir != "" {
-			if err := t.Save(filepath.Join(t.cfg.Dir, "best.safetensors")); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := t.emit(&Event{Kind: EvalEnd, Metrics: m, Improved: improved}); err != nil {
-		if err := t.stopOr(err); err != nil {
+		if err := t.keepBest(); err != nil {
 			return nil, err
 		}
 	}
+	t.earlyStop(v)
+	if t.plateau != nil && t.plateau.Observe(v) {
+		for g := range t.state.LRScale {
+			lr := t.opt.LR(g)
+			if n := t.plateau.Reduce(lr); n != lr && lr > 0 {
+				t.state.LRScale[g] *= n / lr
+			}
+		}
+		t.applyLR(t.state.Step)
+	}
+	if t.plateau != nil {
+		ps := t.plateau.PlateauState
+		t.state.Plateau = &ps
+	}
+	if err := t.stopOr(t.emit(&Event{Kind: EvalEnd, Metrics: m, Improved: improved})); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// better reports whether v beats best by more than delta.
+func (t *Trainer) better(v, best, delta float64) bool {
+	if t.cfg.MonitorMax {
+		return v > best+delta
+	}
+	return v < best-delta
+}
+
+// keepBest saves best.safetensors and copies the weights for RestoreBest.
+func (t *Trainer) keepBest() error {
+	if t.cfg.RestoreBest {
+		if t.best == nil {
+			for _, p := range t.params {
+				t.best = append(t.best, p.Value.Clone())
+			}
+		} else {
+			for i, p := range t.params {
+				t.best[i].CopyFrom(p.Value)
+			}
+		}
+	}
+	if t.cfg.Dir != "" {
+		return t.Save(t.path("best.safetensors"))
+	}
+	return nil
+}
+
+// earlyStop counts evaluations without improvement and stops training
+// after Patience of them.
+func (t *Trainer) earlyStop(v float64) {
+	es := t.cfg.EarlyStop
+	if es.Patience == 0 {
+		return
+	}
+	if t.state.StopBest == nil || t.better(v, *t.state.StopBest, es.MinDelta) {
+		t.state.StopBest, t.state.Wait = &v, 0
+		return
+	}
+	t.state.Wait++
+	if t.state.Wait >= es.Patience && !t.stop {
+		t.stop = true
+		t.state.StopReason = fmt.Sprintf("early stopping: validation %s did not improve on %.6g for %d evaluations", t.cfg.Monitor, *t.state.StopBest, t.state.Wait)
+	}
 }
 
 func (t *Trainer) emit(ev *Event) error {
@@ -429,103 +617,4 @@ func (t *Trainer) emit(ev *Event) error {
 		ev.LR = t.opt.LR(0)
 	}
 	return Callbacks(t.cfg.Callbacks).On(ev)
-}
-
-// Save writes a checkpoint with the weights, optimizer state, training
-// state and Config.Extra's content to path (atomically).
-func (t *Trainer) Save(path string) error {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-	}
-	f := checkpoint.New()
-	if err := f.AddParams(t.params); err != nil {
-		return err
-	}
-	if err := AddOptimState(f, t.opt.State()); err != nil {
-		return err
-	}
-	if c, ok := t.task.(Carrier); ok {
-		for k, v := range c.Carried() {
-			f.Tensors[carryPrefix+k] = v
-		}
-	}
-	st := t.state
-	st.RNGs = nil
-	for _, g := range t.cfg.RNGs {
-		b, err := g.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		st.RNGs = append(st.RNGs, b)
-	}
-	if err := f.SetJSON(MetaTrainState, st); err != nil {
-		return err
-	}
-	if t.cfg.Extra != nil {
-		if err := t.cfg.Extra(f); err != nil {
-			return err
-		}
-	}
-	return checkpoint.Write(path, f)
-}
-
-// MetaTrainState is the metadata key of the training State.
-const MetaTrainState = "train_state"
-
-// Resume restores weights, optimizer state and the training position from
-// a checkpoint written by Save, so that Fit continues where it stopped.
-func (t *Trainer) Resume(f *checkpoint.File) error {
-	var st State
-	ok, err := f.GetJSON(MetaTrainState, &st)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errors.New("train: checkpoint has no training state (is it a final model rather than a checkpoint?)")
-	}
-	if len(st.RNGs) != len(t.cfg.RNGs) {
-		return fmt.Errorf("train: checkpoint has %d generator states, trainer has %d", len(st.RNGs), len(t.cfg.RNGs))
-	}
-	if len(st.BaseLR) != len(t.state.BaseLR) {
-		return fmt.Errorf("train: checkpoint has %d parameter groups, optimizer has %d", len(st.BaseLR), len(t.state.BaseLR))
-	}
-	if _, err := f.LoadParams(t.params, true); err != nil {
-		return err
-	}
-	os, err := OptimState(f, t.opt.Name())
-	if err != nil {
-		return err
-	}
-	if err := t.opt.LoadState(os); err != nil {
-		return err
-	}
-	if c, ok := t.task.(Carrier); ok {
-		carried := map[string]*tensor.Tensor{}
-		for name, v := range f.Tensors {
-			if k, ok := strings.CutPrefix(name, carryPrefix); ok {
-				carried[k] = v
-			}
-		}
-		c.Reset()
-		if len(carried) > 0 {
-			if err := c.SetCarried(carried); err != nil {
-				return fmt.Errorf("train: restoring the carried state: %w", err)
-			}
-		}
-	}
-	for i, g := range t.cfg.RNGs {
-		if err := g.UnmarshalBinary(st.RNGs[i]); err != nil {
-			return fmt.Errorf("train: restoring generator %d: %w", i, err)
-		}
-	}
-	if len(st.Shuffle) > 0 {
-		if err := t.shuffle.UnmarshalBinary(st.Shuffle); err != nil {
-			return fmt.Errorf("train: restoring shuffle generator: %w", err)
-		}
-	}
-	t.state = st
-	t.applyLR(st.Step)
-	return nil
 }

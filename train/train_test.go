@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/optim/sched"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -91,20 +93,24 @@ func newTrainer(t *testing.T, task *linTask, cfg Config) *Trainer {
 
 func TestFitLearns(t *testing.T) {
 	task := newLinTask(1)
-	var log bytes.Buffer
-	tr := newTrainer(t, task, Config{Epochs: 30, Shuffle: true, Seed: 3, Callbacks: []Callback{JSONLog{&log}}})
+	dir := t.TempDir()
+	tr := newTrainer(t, task, Config{Epochs: 30, Shuffle: true, Seed: 3, Dir: dir})
 	res, err := tr.Fit(context.Background(), makeData(1, 8), makeData(2, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Valid["loss"] > 0.05 || res.Epochs != 30 || res.Steps != 240 {
-		t.Errorf("after 30 epochs: valid loss %v (want < 0.05), epochs %d, steps %d", res.Valid["loss"], res.Epochs, res.Steps)
+	if res.Valid["loss"] > 0.05 || res.Epochs != 30 || res.Steps != 240 || len(res.History) != 30 {
+		t.Errorf("after 30 epochs: valid loss %v (want < 0.05), epochs %d, steps %d, %d history rows", res.Valid["loss"], res.Epochs, res.Steps, len(res.History))
 	}
-	if n := strings.Count(log.String(), "\n"); n != 30 {
+	log, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), "\n"); n != 30 {
 		t.Errorf("JSON log has %d lines, want 30", n)
 	}
-	if !strings.Contains(log.String(), `"val_loss"`) {
-		t.Errorf("JSON log lacks val_loss: %s", log.String()[:100])
+	if !strings.Contains(string(log), `"val_loss"`) || !strings.Contains(string(log), `"grad_norm"`) {
+		t.Errorf("JSON log lacks val_loss or grad_norm: %s", log[:100])
 	}
 }
 
@@ -137,7 +143,7 @@ func TestDeterminism(t *testing.T) {
 // checkpoint it saved: the final weights must equal an uninterrupted run's.
 func TestResume(t *testing.T) {
 	data := makeData(1, 6)
-	cfg := Config{Epochs: 4, Shuffle: true, Seed: 4, Schedule: func(base float64, s int) float64 { return base / (1 + 0.1*float64(s)) }}
+	cfg := Config{Epochs: 4, Shuffle: true, Seed: 4, Schedule: sched.Func(func(base float64, s int) float64 { return base / (1 + 0.1*float64(s)) })}
 
 	full := newLinTask(7)
 	if _, err := newTrainer(t, full, cfg).Fit(context.Background(), data, nil); err != nil {
@@ -184,21 +190,21 @@ func TestResume(t *testing.T) {
 
 func TestEarlyStoppingRestoresBest(t *testing.T) {
 	task := newLinTask(2)
-	evals := 0
 	// A validation metric that improves twice and then gets worse.
-	es := &EarlyStopping{Patience: 2, RestoreBest: true}
 	var bestW []float32
-	tr := newTrainer(t, task, Config{Epochs: 50, Seed: 1, Callbacks: []Callback{es}})
-	valid := linData{}
+	tr := newTrainer(t, task, Config{Epochs: 50, Seed: 1, EarlyStop: EarlyStop{Patience: 2}, RestoreBest: true})
 	fake := &fakeEval{linTask: task, vals: []float64{3, 2, 1, 1.5, 2, 3, 4}, onBest: func() { bestW = weights(task.Params()) }}
 	tr.task = fake
-	res, err := tr.Fit(context.Background(), makeData(1, 2), valid)
+	res, err := tr.Fit(context.Background(), makeData(1, 2), linData{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evals = fake.i
-	if !res.Stopped || evals != 5 || res.Best != 1 || res.BestEpoch != 2 {
-		t.Errorf("stopped=%v after %d evaluations, best %v at epoch %d; want stopped after 5, best 1 at epoch 2", res.Stopped, evals, res.Best, res.BestEpoch)
+	if !res.Stopped || fake.i != 5 || res.Best != 1 || res.BestEpoch != 3 || res.Restored != 3 {
+		t.Errorf("stopped=%v after %d evaluations, best %v at epoch %d, restored %d; want stopped after 5, best 1 at epoch 3, restored 3",
+			res.Stopped, fake.i, res.Best, res.BestEpoch, res.Restored)
+	}
+	if !strings.Contains(res.StopReason, "early stopping") || !strings.Contains(res.StopReason, "2 evaluations") {
+		t.Errorf("stop reason %q", res.StopReason)
 	}
 	got := weights(task.Params())
 	for i := range got {
@@ -226,7 +232,6 @@ func (f *fakeEval) Evaluate(Data) (map[string]float64, error) {
 
 func TestReduceLROnPlateau(t *testing.T) {
 	task := newLinTask(2)
-	r := &ReduceLROnPlateau{Factor: 0.5, Patience: 1}
 	var lrs []float64
 	rec := CallbackFunc(func(ev *Event) error {
 		if ev.Kind == EpochEnd {
@@ -234,7 +239,7 @@ func TestReduceLROnPlateau(t *testing.T) {
 		}
 		return nil
 	})
-	tr := newTrainer(t, task, Config{Epochs: 6, Callbacks: []Callback{r, rec}})
+	tr := newTrainer(t, task, Config{Epochs: 6, Plateau: &sched.PlateauConfig{Factor: 0.5, Patience: 1}, Callbacks: []Callback{rec}})
 	tr.task = &fakeEval{linTask: task, vals: []float64{5, 5, 5, 5, 5, 5}, onBest: func() {}}
 	if _, err := tr.Fit(context.Background(), makeData(1, 1), linData{}); err != nil {
 		t.Fatal(err)
@@ -269,7 +274,6 @@ func TestNonFiniteGuard(t *testing.T) {
 
 func TestCSVLogAndGradMonitor(t *testing.T) {
 	task := newLinTask(2)
-	var csvBuf bytes.Buffer
 	var reports int
 	gm := GradMonitor{Every: 2, Report: func(step int, norms map[string]float64, _, _ []string) error {
 		reports++
@@ -280,20 +284,24 @@ func TestCSVLogAndGradMonitor(t *testing.T) {
 	}}
 	stopAt := CallbackFunc(func(ev *Event) error {
 		if ev.Kind == StepEnd && ev.Step == 5 {
-			return ErrStop
+			return Stop("enough")
 		}
 		return nil
 	})
-	tr := newTrainer(t, task, Config{Epochs: 3, Callbacks: []Callback{&CSVLog{W: &csvBuf}, gm, stopAt}})
+	tr := newTrainer(t, task, Config{Epochs: 3, Callbacks: []Callback{gm, stopAt}})
 	res, err := tr.Fit(context.Background(), makeData(1, 2), makeData(3, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Stopped || res.Steps != 5 || reports != 2 {
-		t.Errorf("stopped=%v steps=%d reports=%d, want true 5 2", res.Stopped, res.Steps, reports)
+	if !res.Stopped || res.Steps != 5 || reports != 2 || res.StopReason != "enough" {
+		t.Errorf("stopped=%v steps=%d reports=%d reason %q, want true 5 2 enough", res.Stopped, res.Steps, reports, res.StopReason)
+	}
+	var csvBuf bytes.Buffer
+	if err := WriteCSV(&csvBuf, res.History); err != nil {
+		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(csvBuf.String()), "\n")
-	if len(lines) != 3 || lines[0] != "epoch,lr,step,train_loss,val_loss" {
+	if len(lines) != 3 || lines[0] != "epoch,grad_norm,lr,step,train_loss,val_loss" {
 		t.Errorf("CSV log:\n%s", csvBuf.String())
 	}
 }

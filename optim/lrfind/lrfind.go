@@ -18,7 +18,9 @@
 // descent of the smoothed loss against log(lr), before its minimum and
 // past the first tenth of the sweep, read over a span of 5% of it; when
 // the curve gives none, or gives one more than two decades below the
-// minimum, a tenth of the LR at the minimum. Save the model
+// minimum, a tenth of the LR at the minimum, never below MinLR. When the
+// smoothed loss is lowest in the first tenth of the sweep, Run returns the
+// curve with a [NoDescentError]. Save the model
 // and optimizer state before the test and restore them after: the test
 // trains the model into divergence.
 package lrfind
@@ -139,6 +141,9 @@ func Run(c Config, step func(lr float64) (float64, error)) (*Result, error) {
 		return nil, fmt.Errorf("lrfind: the loss was not finite at the first step (lr %g)", c.MinLR)
 	}
 	r.MinLR = r.LRs[bestAt]
+	if bestAt < max(1, len(r.Smoothed)/10) {
+		return r, &NoDescentError{MinLR: c.MinLR, MaxLR: c.MaxLR, LowestAt: r.MinLR, Steps: len(r.Smoothed)}
+	}
 	// Steepest descent: the most negative slope d(smoothed)/d(log lr) up
 	// to the minimum, measured over a span of w points and ignoring the
 	// first tenth of the sweep. At the start the moving average rests on a
@@ -159,5 +164,21 @@ func Run(c Config, step func(lr float64) (float64, error)) (*Result, error) {
 	if r.Suggested == 0 || r.Suggested < r.MinLR/100 {
 		r.Suggested = r.MinLR / 10
 	}
+	// Never suggest a rate the sweep did not try.
+	r.Suggested = max(r.Suggested, c.MinLR)
 	return r, nil
+}
+
+// NoDescentError reports a sweep whose smoothed loss was lowest in its
+// first tenth: no learning rate of the range lowered the loss, so there is
+// nothing to suggest. Run returns it with the recorded curve.
+type NoDescentError struct {
+	MinLR, MaxLR float64 // the sweep
+	LowestAt     float64 // the LR at the lowest smoothed loss
+	Steps        int     // steps run
+}
+
+func (e *NoDescentError) Error() string {
+	return fmt.Sprintf("lrfind: the smoothed loss was lowest at the start of the sweep (lr %.3g): over %d steps no learning rate in [%g, %g] lowered it; run more steps or check the data and model",
+		e.LowestAt, e.Steps, e.MinLR, e.MaxLR)
 }

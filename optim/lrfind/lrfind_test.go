@@ -72,13 +72,39 @@ func TestFindsLRBelowDivergence(t *testing.T) {
 	}
 }
 
-func TestFlatCurveFallsBackToMinOverTen(t *testing.T) {
-	res, err := Run(Config{Steps: 10}, func(lr float64) (float64, error) { return 1 + lr, nil })
-	if err != nil {
-		t.Fatal(err)
+// TestRisingCurveHasNoSuggestion: a loss that only rises has its minimum
+// at the first step; the test used to suggest a tenth of the sweep's start,
+// a rate it never tried. Now it reports that nothing lowered the loss, and
+// returns the curve.
+func TestRisingCurveHasNoSuggestion(t *testing.T) {
+	res, err := Run(Config{Steps: 60}, func(lr float64) (float64, error) { return 1 + lr, nil })
+	var nd *NoDescentError
+	if !errors.As(err, &nd) {
+		t.Fatalf("rising curve: got error %v, want a NoDescentError", err)
 	}
-	if res.Steepest != 0 || res.Suggested != res.MinLR/10 || res.MinLR != 1e-7 {
-		t.Errorf("rising curve: steepest %g, suggested %g, min %g; want 0, min/10, 1e-7", res.Steepest, res.Suggested, res.MinLR)
+	if res == nil || len(res.LRs) == 0 || nd.LowestAt != 1e-7 || !strings.Contains(err.Error(), "lowest at the start") {
+		t.Errorf("rising curve: result %v, error %v", res, err)
+	}
+}
+
+// TestSuggestionInsideSweep: whatever the curve, a suggestion lies in
+// [MinLR, MaxLR].
+func TestSuggestionInsideSweep(t *testing.T) {
+	for _, steps := range []int{20, 60, 100} {
+		// Falls from the second step to its minimum at the 20% point:
+		// a tenth of that minimum's LR would be below the sweep.
+		res, err := Run(Config{Steps: steps}, func(lr float64) (float64, error) {
+			if lr < 1e-5 {
+				return 2 - lr*1e4, nil
+			}
+			return 2 + lr, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Suggested < 1e-7 || res.Suggested > 10 {
+			t.Errorf("%d steps: suggested %g outside the sweep [1e-7, 10]", steps, res.Suggested)
+		}
 	}
 }
 

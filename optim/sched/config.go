@@ -253,3 +253,61 @@ func increasing(field string, m []int, strict bool, bad func(string, any, string
 	}
 	return nil
 }
+
+// Run describes the training run a schedule is built for by [ForRun].
+type Run struct {
+	// Steps is the number of optimizer steps of the whole run.
+	Steps int
+	// BaseLR is the learning rate a one-cycle schedule peaks at when its
+	// MaxLR is zero.
+	BaseLR float64
+	// Warmup, when > 0, puts a linear warmup from 1% of the base LR in
+	// front of the schedule; the schedule then starts at step Warmup and
+	// its run-length fields count the steps after the warmup.
+	Warmup int
+}
+
+// ForRun builds the schedule called name as [New] does, first filling the
+// zero fields that depend on the length of the run from r: cosine's TMax,
+// one-cycle's TotalSteps and MaxLR, step's StepSize (a third of the run),
+// exponential's Gamma (down to 1% at the end), linear's and polynomial's
+// Iters (the whole run) and warm restarts' T0 (a quarter of the run). An
+// empty name is the constant schedule.
+func ForRun(name string, c Config, r Run) (Schedule, error) {
+	if r.Steps < 1 || r.Warmup < 0 {
+		return nil, fmt.Errorf("sched: a run of %d steps with %d warmup steps", r.Steps, r.Warmup)
+	}
+	if name == "" {
+		name = "constant"
+	}
+	steps := max(r.Steps-r.Warmup, 1)
+	fill := func(v *int, n int) {
+		if *v == 0 {
+			*v = max(n, 1)
+		}
+	}
+	switch aliases[strings.ToLower(strings.TrimSpace(name))] {
+	case "cosine":
+		fill(&c.TMax, steps)
+	case "onecycle":
+		fill(&c.TotalSteps, steps)
+		if c.MaxLR == 0 {
+			c.MaxLR = r.BaseLR
+		}
+	case "step":
+		fill(&c.StepSize, steps/3)
+	case "exponential":
+		if c.Gamma == 0 {
+			c.Gamma = math.Pow(0.01, 1/float64(steps))
+		}
+	case "linear", "polynomial":
+		fill(&c.Iters, steps)
+	case "warm_restarts":
+		fill(&c.T0, steps/4)
+	}
+	s, err := New(name, c)
+	if err != nil || r.Warmup == 0 {
+		return s, err
+	}
+	return Sequential{Schedules: []Schedule{Linear{Start: 0.01, End: 1, Iters: r.Warmup}, s}, Milestones: []int{r.Warmup}}, nil
+}
