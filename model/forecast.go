@@ -1,23 +1,487 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/recur-ml/recur/checkpoint"
 	"math"
 	"slices"
 
 	"github.com/recur-ml/recur/data/series"
-	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/optim/lrfind"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
+
+// ForecastConfig configures a Forecaster. Zero fields mean the documented
+// defaults; a default that depends on the series (lookback, season, batch
+// size) is chosen by Fit and reported in ForecastReport.Notes.
+type ForecastConfig struct {
+	// Spec is the architecture: cell, hidden, layers, proj,
+	// bidirectional, dropout kinds, init, residual. Its Task, Inputs,
+	// Targets and Horizon come from the data and the fields below.
+	Spec Spec
+	// Targets are the forecast columns (nil: the last column); Inputs the
+	// extra input columns besides the targets (nil: none).
+	Targets []string
+	Inputs  []string
+	// Lookback is the window length (zero: two seasons, or 24 steps
+	// without a season, at most a third of the training rows).
+	Lookback int
+	// Horizon is the number of future steps forecast (zero: 1).
+	Horizon int
+	// TestFraction is the share of rows at the end held out for testing
+	// (zero: 0.33); ValFraction the share before them used for
+	// validation, the best epoch and early stopping (zero: none).
+	TestFraction float64
+	ValFraction  float64
+	// Season is the seasonal period of the seasonal-naive baseline and of
+	// MASE (zero: detected on the training rows; negative: none).
+	Season int
+	// Log models the log of the targets (a series whose seasonal swing
+	// grows with its level, such as AirPassengers).
+	Log bool
+	// Scale is the scaling fitted on the training rows (zero: minmax;
+	// series.NoScale: none).
+	Scale series.ScaleMethod
+	// Clean fills missing values, clips outliers and orders the rows
+	// before anything else (series.Clean; its FitRows is set to the
+	// training rows). The zero value accepts no missing value.
+	Clean series.CleanConfig
+	// Fit says how to train.
+	Fit FitConfig
+}
 
 // ForecastPrep is the preprocessing state of a forecaster, saved in its
 // model file so that prediction transforms new data exactly like the
 // training data.
 type ForecastPrep struct {
-	// Inputs are the input columns; the first len(Targets) are the targets.
+	Pipeline *series.Pipeline   `json:"pipeline"`
+	Season   int                `json:"season"`           // 0: none
+	Scales   []float64          `json:"scales,omitempty"` // per-target MASE denominators from the training rows
+	Clean    series.CleanConfig `json:"clean"`
+}
+
+// Forecaster forecasts one or more columns of a time series from a window
+// of its past: windows → recurrent stack → final state → Linear to
+// Horizon × Targets, in the scaled space of its pipeline.
+type Forecaster struct {
+	core
+	cfg  ForecastConfig
+	prep *ForecastPrep
+	net  *forecastNet
+}
+
+// NewForecaster validates cfg and returns an untrained forecaster; Fit
+// builds its network once the data's columns are known.
+func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
+	fc, err := cfg.Fit.withDefaults(Forecast)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Fit = fc
+	s := cfg.Spec
+	s.Task, s.Inputs, s.Targets, s.Horizon = Forecast, 0, 0, cfg.Horizon
+	if _, err := s.withDefaults(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Lookback < 0:
+		return nil, &FitError{"Lookback", cfg.Lookback, ">= 1 (0: chosen from the series)"}
+	case cfg.Horizon < 0:
+		return nil, &FitError{"Horizon", cfg.Horizon, ">= 1"}
+	case !(cfg.TestFraction >= 0 && cfg.TestFraction < 1):
+		return nil, &FitError{"TestFraction", cfg.TestFraction, "in (0, 1) (0: 0.33)"}
+	case !(cfg.ValFraction >= 0 && cfg.ValFraction < 1):
+		return nil, &FitError{"ValFraction", cfg.ValFraction, "in [0, 1) (0: none)"}
+	}
+	if cfg.TestFraction == 0 {
+		cfg.TestFraction = 0.33
+	}
+	if cfg.Horizon == 0 {
+		cfg.Horizon = 1
+	}
+	if cfg.TestFraction+cfg.ValFraction >= 1 {
+		return nil, &FitError{"ValFraction", cfg.ValFraction, fmt.Sprintf("< 1 - test fraction %g (rows must remain for training)", cfg.TestFraction)}
+	}
+	return &Forecaster{cfg: cfg}, nil
+}
+
+// Prep returns the preprocessing state (nil before Fit or Load).
+func (f *Forecaster) Prep() *ForecastPrep { return f.prep }
+
+// ForecastReport is what Fit measured.
+type ForecastReport struct {
+	// Result is the training run's summary (epochs, best epoch, stop
+	// reason, history).
+	Result *train.Result
+	// Test holds the model's errors on the test windows in the data's
+	// units; Baselines those of persistence, seasonal naive and the
+	// training mean on the same windows.
+	Test      series.Metrics
+	Baselines []series.Scored
+	// Valid is the last validation's metrics (nil without validation).
+	Valid map[string]float64
+	// Lookback, Season and BatchSize are the values used; Notes say which
+	// were chosen from the series and why.
+	Lookback, Season, BatchSize int
+	Notes                       []string
+	// Cleaning reports what the cleaning step changed.
+	Cleaning *series.Report
+	// Transfer reports what FitConfig.InitFrom copied (nil without it).
+	Transfer *Transfer
+	// Split is the chronological split in rows of the cleaned series.
+	Split series.Split
+	// Forecast and Actual are the test windows' forecasts and true values
+	// in the data's units, (N, Horizon, Targets); Origins their first
+	// forecast rows and Times those rows' time values (nil without a time
+	// column), for plots.
+	Forecast, Actual *tensor.Tensor
+	Origins          []int
+	Times            []float64
+	Targets          []string
+}
+
+// Fit cleans and prepares data (a *series.Frame: a CSV file read with
+// series.ReadFile, or a plain slice through series.Of), splits it
+// chronologically, fits the scaler on the training rows, builds the
+// network, trains it and scores it on the test rows against the baselines.
+func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastReport, error) {
+	s, rep, err := f.prepare(data)
+	if err != nil {
+		return nil, err
+	}
+	res, err := f.fit(ctx, s.session, f.cfg.Fit)
+	if err != nil {
+		return rep, err
+	}
+	rep.Result, rep.Valid, rep.Transfer = res, res.Valid, f.transfer
+	if err := f.score(s.pr, rep); err != nil {
+		return rep, err
+	}
+	metrics := map[string]any{"test": rep.Test, "baselines": rep.Baselines}
+	if rep.Valid != nil {
+		metrics["valid"] = rep.Valid
+	}
+	return rep, f.setMetrics(metrics)
+}
+
+// FindLR prepares data as Fit does and runs the learning-rate range test
+// on the training windows; the model is left untrained.
+func (f *Forecaster) FindLR(ctx context.Context, data *series.Frame, c lrfind.Config) (*lrfind.Result, error) {
+	s, _, err := f.prepare(data)
+	if err != nil {
+		return nil, err
+	}
+	return f.findLR(ctx, s.session, f.cfg.Fit, c)
+}
+
+// forecastRun is a prepared forecasting run.
+type forecastRun struct {
+	*session
+	pr *series.Prepared
+}
+
+// prepare cleans and windows data, builds the network and returns the
+// session with a report of the choices made.
+func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport, error) {
+	if data == nil || data.Len() == 0 {
+		return nil, nil, fmt.Errorf("model: forecaster: no data")
+	}
+	raw, err := f.columns(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &ForecastReport{}
+	cc := f.cfg.Clean
+	cc.FitRows = int(float64(raw.Len()) * (1 - f.cfg.TestFraction - f.cfg.ValFraction))
+	clean, crep, err := series.Clean(raw, cc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: cleaning %s: %w", raw.Name, err)
+	}
+	rep.Cleaning = crep
+	pc := f.choose(clean, rep)
+	pr, err := series.Prepare(clean, pc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %s: %w", clean.Name, err)
+	}
+	rep.Split, rep.Season = pr.Split, pr.Season
+	f.prep = &ForecastPrep{Pipeline: pr.Pipeline, Season: pr.Season, Scales: pr.Scales, Clean: f.cfg.Clean}
+	if err := f.build(); err != nil {
+		return nil, nil, err
+	}
+	bs := f.batchSize(pr.Train.Len(), rep)
+	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep}
+	if pr.Val != nil && pr.Val.Len() > 0 {
+		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
+	}
+	return &forecastRun{session: s, pr: pr}, rep, nil
+}
+
+// columns selects the targets and the extra inputs of data.
+func (f *Forecaster) columns(data *series.Frame) (*series.Frame, error) {
+	targets := f.cfg.Targets
+	if len(targets) == 0 {
+		if len(data.Columns) == 0 {
+			return nil, fmt.Errorf("model: %s has no value columns", data.Name)
+		}
+		targets = data.Columns[len(data.Columns)-1:]
+	}
+	cols := slices.Clone(targets)
+	for _, c := range f.cfg.Inputs {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	raw, err := data.Select(cols...)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w (columns: %q)", data.Name, err, data.Columns)
+	}
+	return raw, nil
+}
+
+// choose fills the lookback and season from the series when they are not
+// given, noting why, and returns the preparation config.
+func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.PrepareConfig {
+	c := f.cfg
+	nTest := int(math.Round(c.TestFraction * float64(g.Len())))
+	nTrain := g.Len() - nTest - int(c.ValFraction*float64(g.Len()))
+	season := c.Season
+	if season == 0 && nTrain > 3 {
+		y := g.Values[0][:max(nTrain, 0)]
+		season = series.DetectSeason(y, min(nTrain/2, 400))
+		if season > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("season %d detected on the %d training rows", season, nTrain))
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("no season detected on the %d training rows", nTrain))
+		}
+	}
+	lookback := c.Lookback
+	if lookback == 0 {
+		lookback = 24
+		why := "24 steps (no season)"
+		if season > 1 {
+			lookback, why = 2*season, fmt.Sprintf("two seasons of %d", season)
+		}
+		if limit := max(1, (nTrain-c.Horizon)/3); lookback > limit {
+			lookback, why = limit, fmt.Sprintf("a third of the %d training rows", nTrain)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("lookback %d: %s", lookback, why))
+	}
+	rep.Lookback = lookback
+	return series.PrepareConfig{
+		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns},
+		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Scale: c.Scale, Season: season,
+	}
+}
+
+// batchSize is the configured batch size, or for a short series one
+// small enough to give the epoch several steps.
+func (f *Forecaster) batchSize(windows int, rep *ForecastReport) int {
+	bs := f.cfg.Fit.BatchSize
+	if bs == Defaults(Forecast).BatchSize && windows < 8*bs {
+		bs = max(1, windows/8)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("batch size %d: %d training windows", bs, windows))
+	}
+	rep.BatchSize = bs
+	return bs
+}
+
+// build builds the network for the prepared pipeline.
+func (f *Forecaster) build() error {
+	p := f.prep.Pipeline
+	s := f.cfg.Spec
+	s.Task, s.Inputs, s.Targets, s.Horizon = Forecast, len(p.Inputs), len(p.Targets), p.Horizon
+	s, err := s.withDefaults()
+	if err != nil {
+		return err
+	}
+	net, err := newForecastNet(s, p, f.cfg.Fit.Seed)
+	if err != nil {
+		return err
+	}
+	f.core = core{spec: s, params: net.params(false), rngs: net.rngs(), built: true}
+	f.net = net
+	return nil
+}
+
+// score evaluates the test windows and fills the report.
+func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
+	pred := f.net.predict(pr.Test, 64)
+	m, base, err := pr.Evaluate(pr.Test, pred)
+	if err != nil {
+		return err
+	}
+	rep.Test, rep.Baselines = m, base
+	if rep.Forecast, err = pr.Forecast(pr.Test, pred); err != nil {
+		return err
+	}
+	if rep.Actual, err = pr.Actual(pr.Test); err != nil {
+		return err
+	}
+	shift := pr.Pipeline.Shift()
+	for _, o := range pr.Test.Origin {
+		rep.Origins = append(rep.Origins, o+shift)
+		if pr.Original.Time != nil {
+			rep.Times = append(rep.Times, pr.Original.Time[o+shift])
+		}
+	}
+	rep.Targets = pr.Pipeline.Targets
+	return nil
+}
+
+// ForecastOutput is a forecast of the steps after the end of a series.
+type ForecastOutput struct {
+	// Targets names the forecast columns; Values[h][k] is step h+1 of
+	// target k, in the data's units.
+	Targets []string
+	Values  [][]float64
+}
+
+// Predict forecasts the Horizon steps after the last row of data, which
+// must hold the model's columns and at least Lookback rows (plus the rows
+// differencing drops). Missing values are filled as the training data's
+// were (ForecastConfig.Clean).
+func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
+	if err := f.needBuilt("Predict"); err != nil {
+		return nil, err
+	}
+	g, err := f.input(data)
+	if err != nil {
+		return nil, err
+	}
+	p := f.prep.Pipeline
+	x, err := p.LastWindow(g)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	// (1, L, F) and (L, 1, F) have the same layout.
+	y := f.net.forward(nil, nn.Constant(x.Reshape(p.Lookback, 1, len(p.Inputs))))
+	pred, err := p.Invert(nil, y.Value.Reshape(1, p.Horizon, len(p.Targets)), g, []int{g.Len()})
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	out := &ForecastOutput{Targets: slices.Clone(p.Targets)}
+	for h := range p.Horizon {
+		row := make([]float64, len(p.Targets))
+		for k := range row {
+			row[k] = float64(pred.Data[h*len(p.Targets)+k])
+		}
+		out.Values = append(out.Values, row)
+	}
+	return out, nil
+}
+
+// input selects the model's columns of data and cleans them as the
+// training data was cleaned.
+func (f *Forecaster) input(data *series.Frame) (*series.Frame, error) {
+	if data == nil {
+		return nil, fmt.Errorf("model: no data")
+	}
+	g, err := data.Select(f.prep.Pipeline.Columns...)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: the model needs the columns %q: %w", data.Name, f.prep.Pipeline.Columns, err)
+	}
+	cc := f.prep.Clean
+	cc.FitRows = 0
+	g, _, err = series.Clean(g, cc)
+	if err != nil {
+		return nil, fmt.Errorf("model: cleaning %s: %w", data.Name, err)
+	}
+	return g, nil
+}
+
+// ForecastEval is a forecaster's score on new data.
+type ForecastEval struct {
+	Windows   int
+	Metrics   series.Metrics
+	Baselines []series.Scored // persistence and seasonal naive on the same windows
+}
+
+// Evaluate forecasts every window of data whose targets lie in it (inputs
+// reaching back at most to its first row) with the saved preprocessing and
+// scores the forecasts, and the persistence and seasonal-naive baselines,
+// in the data's units. MASE uses the training rows' scale.
+func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
+	if err := f.needBuilt("Evaluate"); err != nil {
+		return nil, err
+	}
+	g, err := f.input(data)
+	if err != nil {
+		return nil, err
+	}
+	p := f.prep.Pipeline
+	z, err := p.Transform(g)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	w, err := series.MakeWindows(z, series.WindowConfig{Lookback: p.Lookback, Horizon: p.Horizon, Inputs: p.Inputs, Targets: p.Targets}, series.Range{From: 0, To: z.Len()})
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w", data.Name, err)
+	}
+	raw := &series.Windows{Origin: make([]int, w.Len()), Targets: w.Targets, Inputs: w.Inputs, Lookback: w.Lookback, Horizon: w.Horizon}
+	for i, o := range w.Origin {
+		raw.Origin[i] = o + p.Shift()
+	}
+	fc, err := p.Invert(nil, f.net.predict(w, 64), g, raw.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	actual, err := series.Actual(g, raw)
+	if err != nil {
+		return nil, err
+	}
+	ev := &ForecastEval{Windows: w.Len(), Metrics: series.Score(fc, actual, f.prep.Scales)}
+	pers, err := series.Persistence(g, raw)
+	if err != nil {
+		return nil, err
+	}
+	ev.Baselines = append(ev.Baselines, series.Scored{Name: "persistence", Metrics: series.Score(pers, actual, f.prep.Scales)})
+	if s := f.prep.Season; s > 0 && raw.Origin[0] >= s {
+		sn, err := series.SeasonalNaive(g, raw, s)
+		if err != nil {
+			return nil, err
+		}
+		ev.Baselines = append(ev.Baselines, series.Scored{Name: fmt.Sprintf("seasonal naive (%d)", s), Metrics: series.Score(sn, actual, f.prep.Scales)})
+	}
+	return ev, nil
+}
+
+// Save writes the model file: weights, spec, preprocessing and metrics.
+func (f *Forecaster) Save(path string) error { return f.save(path, f.prep) }
+
+// File returns the model file's contents in memory: weights, spec,
+// preprocessing and metrics (what Save writes).
+func (f *Forecaster) File() (*checkpoint.File, error) { return f.file(f.prep) }
+
+// Task returns the forecaster's train.Task over batches of windows.
+func (f *Forecaster) Task() train.Task { return &forecastTask{f: f} }
+
+// fromPrep rebuilds a forecaster from a model file's spec and prep.
+func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
+	p, err := decodeForecastPrep(prep)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Pipeline.Inputs) != s.Inputs || len(p.Pipeline.Targets) != s.Targets || p.Pipeline.Horizon != s.Horizon {
+		return nil, fmt.Errorf("model: the forecast preprocessing (%d inputs, %d targets, horizon %d) does not match the spec (%d, %d, %d)",
+			len(p.Pipeline.Inputs), len(p.Pipeline.Targets), p.Pipeline.Horizon, s.Inputs, s.Targets, s.Horizon)
+	}
+	f := &Forecaster{cfg: ForecastConfig{Spec: s}, prep: p}
+	net, err := newForecastNet(s, p.Pipeline, 0)
+	if err != nil {
+		return nil, err
+	}
+	f.core = core{spec: s, params: net.params(false), rngs: net.rngs()}
+	f.net = net
+	return f, nil
+}
+
+// legacyForecastPrep is the preprocessing state of model files written
+// before the pipeline: the log applied to the targets, then the scaler.
+type legacyForecastPrep struct {
 	Inputs   []string       `json:"inputs"`
 	Targets  []string       `json:"targets"`
 	Lookback int            `json:"lookback"`
@@ -27,396 +491,29 @@ type ForecastPrep struct {
 	Scaler   *series.Scaler `json:"scaler"`
 }
 
-// ForecastOptions says how to turn a frame into training windows. Zero
-// fields mean the documented defaults.
-type ForecastOptions struct {
-	// Targets are the forecast columns (nil: the last column); Inputs the
-	// extra input columns besides the targets (nil: none).
-	Targets []string
-	Inputs  []string
-	// Lookback is the window length (zero: 12); Horizon the number of
-	// future steps (zero: 1).
-	Lookback int
-	Horizon  int
-	// TestFraction is the share of rows at the end kept for testing
-	// (zero: 0.33); ValFraction the share before them for validation and
-	// early stopping (zero: 0.1; negative: none).
-	TestFraction float64
-	ValFraction  float64
-	// Season is the period of the seasonal-naive baseline (zero: 12).
-	Season int
-	// Log applies log to the targets before scaling (multiplicative
-	// series such as AirPassengers).
-	Log bool
-	// Scale is the scaling method (zero: minmax).
-	Scale series.ScaleMethod
-}
-
-// ForecastData holds prepared windows: X scaled, Actual in original units.
-type ForecastData struct {
-	W         *series.Windows
-	Actual    *tensor.Tensor // (N, H, K) original units
-	BatchSize int
-}
-
-// Len returns the number of batches.
-func (d *ForecastData) Len() int { return (d.W.Len() + d.BatchSize - 1) / d.BatchSize }
-
-// ForecastBatch is a batch of windows: X (L, B, F) time-major, Y (B, H·K)
-// scaled targets, and the windows' indices.
-type ForecastBatch struct {
-	X, Y  *tensor.Tensor
-	Index []int
-}
-
-// Batch returns batch i.
-func (d *ForecastData) Batch(i int) train.Batch {
-	from := i * d.BatchSize
-	to := min(from+d.BatchSize, d.W.Len())
-	return d.batch(from, to)
-}
-
-func (d *ForecastData) batch(from, to int) *ForecastBatch {
-	X, Y := d.W.X, d.W.Y
-	L, F := X.Shape[1], X.Shape[2]
-	hk := Y.Shape[1] * Y.Shape[2]
-	B := to - from
-	b := &ForecastBatch{X: tensor.New(L, B, F), Y: tensor.New(B, hk)}
-	for j := range B {
-		n := from + j
-		b.Index = append(b.Index, n)
-		for t := range L {
-			copy(b.X.Data[(t*B+j)*F:(t*B+j+1)*F], X.Data[(n*L+t)*F:(n*L+t+1)*F])
+// decodeForecastPrep reads a forecaster's prep, in either format.
+func decodeForecastPrep(b json.RawMessage) (*ForecastPrep, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("model: forecast preprocessing state: %w", err)
+	}
+	if _, ok := probe["pipeline"]; ok {
+		var p ForecastPrep
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("model: forecast preprocessing state: %w", err)
 		}
-		copy(b.Y.Data[j*hk:(j+1)*hk], Y.Data[n*hk:(n+1)*hk])
-	}
-	return b
-}
-
-// ForecastSplits are the prepared splits of a series.
-type ForecastSplits struct {
-	Prep              *ForecastPrep
-	Split             series.Split
-	Train, Val, Test  *ForecastData  // Val is nil without validation rows
-	Raw               *series.Frame  // the selected columns, original units
-	Persistence, Seas *tensor.Tensor // baselines on Test, original units
-}
-
-// PrepareForecast selects, transforms and windows f: a chronological
-// train/validation/test split, the scaler fitted on the training rows only,
-// and the persistence and seasonal-naive baselines on the test windows.
-func PrepareForecast(f *series.Frame, o ForecastOptions, batchSize int) (*ForecastSplits, error) {
-	if o.Lookback == 0 {
-		o.Lookback = 12
-	}
-	if o.Horizon == 0 {
-		o.Horizon = 1
-	}
-	if o.TestFraction == 0 {
-		o.TestFraction = 0.33
-	}
-	if o.ValFraction == 0 {
-		o.ValFraction = 0.1
-	}
-	if o.ValFraction < 0 {
-		o.ValFraction = 0
-	}
-	if o.Season == 0 {
-		o.Season = 12
-	}
-	if o.Scale == "" {
-		o.Scale = series.MinMax
-	}
-	if batchSize <= 0 {
-		batchSize = 16
-	}
-	switch {
-	case o.Lookback < 1:
-		return nil, fmt.Errorf("model: lookback %d must be at least 1", o.Lookback)
-	case o.Horizon < 1:
-		return nil, fmt.Errorf("model: horizon %d must be at least 1", o.Horizon)
-	case o.TestFraction <= 0 || o.TestFraction >= 1:
-		return nil, fmt.Errorf("model: test fraction %v must be in (0, 1)", o.TestFraction)
-	case o.ValFraction+o.TestFraction >= 1:
-		return nil, fmt.Errorf("model: validation fraction %v plus test fraction %v leave no training rows", o.ValFraction, o.TestFraction)
-	}
-	targets := o.Targets
-	if len(targets) == 0 {
-		if len(f.Columns) == 0 {
-			return nil, fmt.Errorf("model: %s has no value columns", f.Name)
+		if p.Pipeline == nil {
+			return nil, fmt.Errorf("model: forecast preprocessing state has no pipeline")
 		}
-		targets = []string{f.Columns[len(f.Columns)-1]}
+		return &p, nil
 	}
-	cols := append([]string(nil), targets...)
-	for _, c := range o.Inputs {
-		if !slices.Contains(cols, c) {
-			cols = append(cols, c)
-		}
+	var l legacyForecastPrep
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("model: forecast preprocessing state: %w", err)
 	}
-	raw, err := f.Select(cols...)
-	if err != nil {
-		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
+	p := &series.Pipeline{Columns: l.Inputs, Log: l.Log, Scaler: l.Scaler, Inputs: l.Inputs, Targets: l.Targets, Lookback: l.Lookback, Horizon: l.Horizon}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("model: forecast preprocessing state: %w", err)
 	}
-	// Select resolves indices to names: use the names from here on.
-	cols = raw.Columns
-	targets = cols[:len(targets)]
-	n := raw.Len()
-	nTest := int(math.Round(o.TestFraction * float64(n)))
-	nVal := int(math.Floor(o.ValFraction * float64(n)))
-	split, err := series.SplitCount(n, nVal, nTest)
-	if err != nil {
-		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
-	}
-	if split.Train.Len() < o.Lookback+o.Horizon+1 {
-		return nil, fmt.Errorf("model: %s: %d training rows are too few for lookback %d and horizon %d", f.Name, split.Train.Len(), o.Lookback, o.Horizon)
-	}
-	prep := &ForecastPrep{Inputs: cols, Targets: targets, Lookback: o.Lookback, Horizon: o.Horizon, Season: o.Season}
-	if o.Log {
-		prep.Log = &series.Log{Columns: append([]string(nil), targets...)}
-	}
-	logged := raw
-	if prep.Log != nil {
-		if logged, err = prep.Log.Transform(raw); err != nil {
-			return nil, fmt.Errorf("model: log transform: %w", err)
-		}
-	}
-	prep.Scaler, err = series.FitScaler(o.Scale, logged.Slice(split.Train.From, split.Train.To), cols...)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	scaled, err := prep.Scaler.Transform(logged)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	sp := &ForecastSplits{Prep: prep, Split: split, Raw: raw}
-	mk := func(r series.Range) (*ForecastData, error) {
-		w, err := series.MakeWindows(scaled, series.WindowConfig{Lookback: o.Lookback, Horizon: o.Horizon, Inputs: cols, Targets: targets}, r)
-		if err != nil {
-			return nil, fmt.Errorf("model: %s: %w", f.Name, err)
-		}
-		if w.Len() == 0 {
-			return nil, fmt.Errorf("model: %s: rows [%d, %d) give no window of lookback %d and horizon %d", f.Name, r.From, r.To, o.Lookback, o.Horizon)
-		}
-		act, err := series.Actual(raw, w)
-		if err != nil {
-			return nil, err
-		}
-		return &ForecastData{W: w, Actual: act, BatchSize: batchSize}, nil
-	}
-	if sp.Train, err = mk(split.Train); err != nil {
-		return nil, err
-	}
-	if split.Val.Len() >= o.Horizon {
-		if sp.Val, err = mk(split.Val); err != nil {
-			return nil, err
-		}
-	}
-	if sp.Test, err = mk(split.Test); err != nil {
-		return nil, err
-	}
-	if sp.Persistence, err = series.Persistence(raw, sp.Test.W); err != nil {
-		return nil, err
-	}
-	if sp.Test.W.Origin[0] >= o.Season {
-		if sp.Seas, err = series.SeasonalNaive(raw, sp.Test.W, o.Season); err != nil {
-			return nil, err
-		}
-	}
-	return sp, nil
-}
-
-// SpecFor returns the forecast spec matching the prepared data.
-func (p *ForecastPrep) SpecFor(s Spec) Spec {
-	s.Task = Forecast
-	s.Inputs = len(p.Inputs)
-	s.Targets = len(p.Targets)
-	s.Horizon = p.Horizon
-	return s
-}
-
-// ForecastTask trains a forecaster: it implements train.Task.
-type ForecastTask struct {
-	M    *Model
-	Prep *ForecastPrep
-}
-
-// Params returns the model's parameters.
-func (t *ForecastTask) Params() []*nn.Param { return t.M.Params() }
-
-// Loss is the mean squared error in scaled units.
-func (t *ForecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
-	fb := b.(*ForecastBatch)
-	pred := t.M.forecastForward(tp, nn.Constant(fb.X))
-	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
-	return L, fb.Y.Shape[0]
-}
-
-// Evaluate returns "loss" (scaled MSE) and "rmse", "mae" in original
-// units over d (a *ForecastData).
-func (t *ForecastTask) Evaluate(d train.Data) (map[string]float64, error) {
-	fd, ok := d.(*ForecastData)
-	if !ok {
-		return nil, fmt.Errorf("model: forecast evaluation needs *ForecastData, got %T", d)
-	}
-	pred, err := t.Predict(fd)
-	if err != nil {
-		return nil, err
-	}
-	var mse float64
-	for i := 0; i < fd.Len(); i++ {
-		b := fd.Batch(i).(*ForecastBatch)
-		p := t.M.forecastForward(nil, nn.Constant(b.X))
-		mse += loss.MSE(nil, p.Value.Data, b.Y.Data, loss.Options{Reduction: loss.Sum})
-	}
-	m := Errors(pred, fd.Actual)
-	m["loss"] = mse / float64(fd.W.Y.Len())
-	return m, nil
-}
-
-// Predict returns the forecasts of every window of d in original units,
-// (N, H, K) aligned with d.Actual.
-func (t *ForecastTask) Predict(d *ForecastData) (*tensor.Tensor, error) {
-	out := tensor.New(d.W.Y.Shape...)
-	hk := d.W.Y.Shape[1] * d.W.Y.Shape[2]
-	for i := 0; i < d.Len(); i++ {
-		b := d.Batch(i).(*ForecastBatch)
-		p := t.M.forecastForward(nil, nn.Constant(b.X))
-		copy(out.Data[b.Index[0]*hk:], p.Value.Data)
-	}
-	return t.Prep.inverse(out)
-}
-
-// inverse maps scaled (…, K) target values back to original units.
-func (p *ForecastPrep) inverse(y *tensor.Tensor) (*tensor.Tensor, error) {
-	out, err := p.Scaler.InverseTensor(nil, y, p.Targets)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	if p.Log != nil {
-		for i, v := range out.Data {
-			out.Data[i] = float32(p.Log.InverseValue(float64(v)))
-		}
-	}
-	return out, nil
-}
-
-// Future forecasts the Horizon steps after the end of f (which must hold
-// the model's input columns and at least Lookback rows): (H, K) in
-// original units.
-func (t *ForecastTask) Future(f *series.Frame) (*tensor.Tensor, error) {
-	p := t.Prep
-	raw, err := f.Select(p.Inputs...)
-	if err != nil {
-		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
-	}
-	if raw.Len() < p.Lookback {
-		return nil, fmt.Errorf("model: %s has %d rows, the model needs a lookback of %d", f.Name, raw.Len(), p.Lookback)
-	}
-	tail := raw.Slice(raw.Len()-p.Lookback, raw.Len())
-	if p.Log != nil {
-		if tail, err = p.Log.Transform(tail); err != nil {
-			return nil, fmt.Errorf("model: %w", err)
-		}
-	}
-	scaled, err := p.Scaler.Transform(tail)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	F := len(p.Inputs)
-	x := tensor.New(p.Lookback, 1, F)
-	for c := range F {
-		for r := range p.Lookback {
-			v := scaled.Values[c][r]
-			if math.IsNaN(v) {
-				return nil, fmt.Errorf("model: %s: missing value in column %q within the last %d rows", f.Name, p.Inputs[c], p.Lookback)
-			}
-			x.Data[r*F+c] = float32(v)
-		}
-	}
-	y := t.M.forecastForward(nil, nn.NewVar(x))
-	return p.inverse(y.Value.Reshape(p.Horizon, len(p.Targets)))
-}
-
-// Errors returns "rmse" and "mae" of pred against actual (same shapes),
-// accumulated in float64.
-func Errors(pred, actual *tensor.Tensor) map[string]float64 {
-	var se, ae float64
-	for i, a := range actual.Data {
-		d := float64(pred.Data[i]) - float64(a)
-		se += d * d
-		ae += math.Abs(d)
-	}
-	n := float64(len(actual.Data))
-	return map[string]float64{"rmse": math.Sqrt(se / n), "mae": ae / n}
-}
-
-// MarshalPrep stores p as the model's preprocessing state.
-func (m *Model) setPrep(p any) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("model: preprocessing state: %w", err)
-	}
-	m.Prep = b
-	return nil
-}
-
-// Windows prepares every window of f whose targets lie in f (inputs
-// reaching back at most to its first row) with the model's saved
-// preprocessing, for evaluation on new data.
-func (t *ForecastTask) Windows(f *series.Frame, batchSize int) (*ForecastData, *series.Frame, error) {
-	p := t.Prep
-	raw, err := f.Select(p.Inputs...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model: %s: %w", f.Name, err)
-	}
-	logged := raw
-	if p.Log != nil {
-		if logged, err = p.Log.Transform(raw); err != nil {
-			return nil, nil, fmt.Errorf("model: %w", err)
-		}
-	}
-	scaled, err := p.Scaler.Transform(logged)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model: %w", err)
-	}
-	w, err := series.MakeWindows(scaled, series.WindowConfig{Lookback: p.Lookback, Horizon: p.Horizon, Inputs: p.Inputs, Targets: p.Targets}, series.Range{From: 0, To: raw.Len()})
-	if err != nil {
-		return nil, nil, fmt.Errorf("model: %s: %w", f.Name, err)
-	}
-	if w.Len() == 0 {
-		return nil, nil, fmt.Errorf("model: %s: %d rows give no window of lookback %d and horizon %d", f.Name, raw.Len(), p.Lookback, p.Horizon)
-	}
-	act, err := series.Actual(raw, w)
-	if err != nil {
-		return nil, nil, err
-	}
-	if batchSize <= 0 {
-		batchSize = 64
-	}
-	return &ForecastData{W: w, Actual: act, BatchSize: batchSize}, raw, nil
-}
-
-// Baselines scores the persistence and (when the windows allow it)
-// seasonal-naive forecasts of d against its actual values.
-func (t *ForecastTask) Baselines(raw *series.Frame, d *ForecastData) (map[string]map[string]float64, error) {
-	pers, err := series.Persistence(raw, d.W)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]map[string]float64{"persistence": Errors(pers, d.Actual)}
-	// Seasonal naive needs a season of history before each origin: score
-	// it on the windows that have one, which for data at least a season
-	// longer than the lookback is all but the first few.
-	first := 0
-	for first < len(d.W.Origin) && d.W.Origin[first] < t.Prep.Season {
-		first++
-	}
-	if first == 0 {
-		s, err := series.SeasonalNaive(raw, d.W, t.Prep.Season)
-		if err != nil {
-			return nil, err
-		}
-		out["seasonal_naive"] = Errors(s, d.Actual)
-	}
-	return out, nil
+	return &ForecastPrep{Pipeline: p, Season: l.Season}, nil
 }

@@ -59,6 +59,11 @@ func TestBuildValidates(t *testing.T) {
 		{Spec{Task: Forecast, InitRecurrent: "nope"}, "init_recurrent"},
 		{Spec{Task: Forecast, Cell: "gru", ForgetBias: 1}, "forget_bias"},
 		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Zoneout: 0.1}, "zoneout"},
+		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Cell: "gru"}, "cell"},
+		{Spec{Task: Forecast, Cell: "gru", Proj: 2}, "proj"},
+		{Spec{Task: Forecast, Hidden: 4, Proj: 4}, "proj"},
+		{Spec{Task: Tag, Inputs: 2}, "classes"},
+		{Spec{Task: Tag, Inputs: 2, Hidden: 4, Targets: 3, NoHead: true}, "no_head"},
 	} {
 		_, err := Build(c.spec, 1)
 		se, ok := err.(*SpecError)
@@ -66,18 +71,24 @@ func TestBuildValidates(t *testing.T) {
 			t.Errorf("Build(%+v) error = %v, want a SpecError on %q", c.spec, err, c.field)
 		}
 	}
+	for _, cell := range []string{"lstm", "gru", "rnn", "rnn_relu", "RNN_TANH"} {
+		if _, err := Build(Spec{Task: Forecast, Cell: cell, Hidden: 3}, 1); err != nil {
+			t.Errorf("cell %s: %v", cell, err)
+		}
+	}
 }
 
 // TestRegularizersAndInit checks that the spec's initialization reaches
 // the recurrent layer, and that the dropout kinds act in training only.
 func TestRegularizersAndInit(t *testing.T) {
-	m, err := Build(Spec{Task: LM, Vocab: 7, Hidden: 4, Layers: 2, ForgetBias: 1, Init: "glorot_uniform", InitRecurrent: "orthogonal",
+	built, err := Build(Spec{Task: LM, Vocab: 7, Hidden: 4, Layers: 2, ForgetBias: 1, Init: "glorot_uniform", InitRecurrent: "orthogonal",
 		InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.3, Zoneout: 0.1, EmbedDropout: 0.3}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Spec.Init != "xavier_uniform" {
-		t.Errorf("Spec.Init = %q, want the canonical xavier_uniform", m.Spec.Init)
+	m := built.(*LanguageModel)
+	if m.Spec().Init != "xavier_uniform" {
+		t.Errorf("Spec.Init = %q, want the canonical xavier_uniform", m.Spec().Init)
 	}
 	ps, err := nn.ByName(m.Params())
 	if err != nil {
@@ -101,7 +112,7 @@ func TestRegularizersAndInit(t *testing.T) {
 		t.Errorf("orthogonal weight_hh_l0 starts %v, the same as the default init", w[:2])
 	}
 	ids := []int{1, 2, 3, 4, 5, 6, 1, 2}
-	infer := func() []float32 { return m.embed(nil, ids, 4, 2).Value.Data }
+	infer := func() []float32 { return m.net.embed(nil, ids, 4, 2).Value.Data }
 	a, b := infer(), infer()
 	same, zero := true, 0
 	for i := range a {
@@ -109,7 +120,7 @@ func TestRegularizersAndInit(t *testing.T) {
 	}
 	for range 10 { // P(no word of six dropped in ten passes) = 0.7^60
 		tp := &nn.Tape{}
-		tr := m.embed(tp, ids, 4, 2).Value.Data
+		tr := m.net.embed(tp, ids, 4, 2).Value.Data
 		for i := range tr {
 			switch {
 			case tr[i] == 0:
@@ -140,12 +151,12 @@ func TestParamNames(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("parameter names\ngot  %s\nwant %s", got, want)
 	}
-	if got, want := m.head.Weight.Value.Shape, []int{2, 4}; got[0] != want[0] || got[1] != want[1] {
+	if got, want := m.(*Forecaster).net.head.Weight.Value.Shape, []int{2, 4}; got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("head weight shape %v, want %v", got, want)
 	}
 }
 
-// sine returns a frame with a noisy-free seasonal series of n rows.
+// sine returns a frame with a noise-free seasonal series of n rows.
 func sine(n int) *series.Frame {
 	v := make([]float64, n)
 	for i := range v {
@@ -156,82 +167,141 @@ func sine(n int) *series.Frame {
 	return f
 }
 
-func trainForecaster(t *testing.T, f *series.Frame, epochs int) (*ForecastSplits, *ForecastTask) {
+func sineConfig(epochs int) ForecastConfig {
+	return ForecastConfig{Spec: Spec{Hidden: 16, Residual: true}, Lookback: 12, Horizon: 3, ValFraction: 0.1,
+		Fit: FitConfig{Seed: 3, Optim: optim.Config{LR: 0.01}, Train: train.Config{Epochs: epochs, ClipNorm: 1}}}
+}
+
+func trainForecaster(t *testing.T, f *series.Frame, cfg ForecastConfig) (*Forecaster, *ForecastReport) {
 	t.Helper()
-	sp, err := PrepareForecast(f, ForecastOptions{Lookback: 12, Horizon: 3}, 8)
+	fc, err := NewForecaster(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Build(sp.Prep.SpecFor(Spec{Hidden: 16, Residual: true}), 3)
+	rep, err := fc.Fit(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetForecastPrep(sp.Prep); err != nil {
-		t.Fatal(err)
-	}
-	task := &ForecastTask{M: m, Prep: sp.Prep}
-	opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: true, Seed: 1, ClipNorm: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Fit(context.Background(), sp.Train, sp.Val); err != nil {
-		t.Fatal(err)
-	}
-	return sp, task
+	return fc, rep
 }
 
 func TestForecastLearnsAndRoundTrips(t *testing.T) {
-	sp, task := trainForecaster(t, sine(180), 40)
-	test, err := task.Evaluate(sp.Test)
-	if err != nil {
-		t.Fatal(err)
+	fc, rep := trainForecaster(t, sine(180), sineConfig(40))
+	var pers series.Metrics
+	for _, b := range rep.Baselines {
+		if b.Name == "persistence" {
+			pers = b.Metrics
+		}
 	}
-	pers := Errors(sp.Persistence, sp.Test.Actual)
-	if test["rmse"] >= pers["rmse"] {
-		t.Errorf("test RMSE %v not below persistence %v", test["rmse"], pers["rmse"])
+	if rep.Test.RMSE >= pers.RMSE || rep.Valid == nil || rep.Season != 12 {
+		t.Errorf("test RMSE %v not below persistence %v, or no validation %v, or season %d", rep.Test.RMSE, pers.RMSE, rep.Valid, rep.Season)
+	}
+	if math.IsNaN(rep.Test.MASE) || rep.Test.SMAPE <= 0 || rep.Forecast.Shape[1] != 3 || len(rep.Origins) != rep.Forecast.Shape[0] {
+		t.Errorf("report: MASE %v sMAPE %v forecast %v origins %d", rep.Test.MASE, rep.Test.SMAPE, rep.Forecast.Shape, len(rep.Origins))
 	}
 
 	path := filepath.Join(t.TempDir(), "m.safetensors")
-	if err := task.M.Save(path, map[string]float64{"rmse": test["rmse"]}); err != nil {
+	if err := fc.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Load(path)
+	g, err := LoadForecaster(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prep2, err := m2.ForecastPrep()
+	e1, err := fc.Evaluate(sine(180))
 	if err != nil {
 		t.Fatal(err)
 	}
-	task2 := &ForecastTask{M: m2, Prep: prep2}
-	test2, err := task2.Evaluate(sp.Test)
+	e2, err := g.Evaluate(sine(180))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if test2["rmse"] != test["rmse"] {
-		t.Errorf("reloaded model RMSE %v, original %v", test2["rmse"], test["rmse"])
+	if e1.Metrics != e2.Metrics || e1.Windows != 180-12-3+1 || len(e1.Baselines) != 2 {
+		t.Errorf("reloaded model scores %+v, original %+v (%d windows, %d baselines)", e2.Metrics, e1.Metrics, e1.Windows, len(e1.Baselines))
 	}
-	a, err := task.Future(sine(180))
+	a, err := fc.Predict(sine(180))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := task2.Future(sine(180))
+	b, err := g.Predict(sine(180))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Len() != 3 || a.Data[0] != b.Data[0] || a.Data[2] != b.Data[2] {
-		t.Errorf("Future: %v vs reloaded %v", a, b)
+	if len(a.Values) != 3 || a.Values[0][0] != b.Values[0][0] || a.Values[2][0] != b.Values[2][0] {
+		t.Errorf("Predict: %v vs reloaded %v", a, b)
 	}
 	// The forecast continues the series: within a few units of the truth.
 	truth := sine(183).Values[0][180:]
 	for h := range 3 {
-		if d := math.Abs(float64(a.Data[h]) - truth[h]); d > 2 {
-			t.Errorf("forecast step %d = %v, series continues with %v", h+1, a.Data[h], truth[h])
+		if d := math.Abs(a.Values[h][0] - truth[h]); d > 2 {
+			t.Errorf("forecast step %d = %v, series continues with %v", h+1, a.Values[h][0], truth[h])
 		}
+	}
+	if _, err := NewForecaster(ForecastConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Forecaster{}).Predict(sine(10)); err == nil || !strings.Contains(err.Error(), "no weights") {
+		t.Errorf("Predict before Fit: %v", err)
+	}
+}
+
+// TestForecastPlainSliceNoValidation trains on a []float32 with no
+// validation split (which once passed a typed nil to the trainer and
+// panicked) and on a 24-point yearly series, whose defaults must adapt.
+func TestForecastPlainSliceNoValidation(t *testing.T) {
+	y := make([]float32, 60)
+	for i := range y {
+		y[i] = float32(5 + math.Sin(float64(i)/3))
+	}
+	cfg := ForecastConfig{Spec: Spec{Hidden: 8}, Fit: FitConfig{Train: train.Config{Epochs: 2}}}
+	fc, rep := trainForecaster(t, series.Of(y), cfg)
+	if rep.Valid != nil || fc.Prep().Pipeline.Columns[0] != "y" || rep.Lookback < 1 {
+		t.Errorf("valid %v, columns %v, lookback %d", rep.Valid, fc.Prep().Pipeline.Columns, rep.Lookback)
+	}
+	yearly := make([]float64, 24)
+	for i := range yearly {
+		yearly[i] = 100 + float64(i*i%7)
+	}
+	_, rep = trainForecaster(t, series.Of(yearly), cfg)
+	if rep.Lookback > 5 || len(rep.Notes) == 0 || !strings.Contains(strings.Join(rep.Notes, "; "), "lookback") {
+		t.Errorf("24-point series: lookback %d, notes %q", rep.Lookback, rep.Notes)
+	}
+}
+
+func TestForecastBidirectionalAndCells(t *testing.T) {
+	for _, s := range []Spec{{Bidirectional: true, Hidden: 6}, {Cell: "gru", Hidden: 6}, {Cell: "rnn", Hidden: 6}, {Proj: 3, Hidden: 6, Layers: 2}} {
+		cfg := sineConfig(3)
+		cfg.Spec = s
+		fc, rep := trainForecaster(t, sine(80), cfg)
+		if math.IsNaN(rep.Test.RMSE) {
+			t.Errorf("%+v: RMSE %v", s, rep.Test.RMSE)
+		}
+		var rev bool
+		for _, p := range fc.Params() {
+			rev = rev || strings.HasSuffix(p.Name, "_reverse")
+		}
+		if rev != s.Bidirectional {
+			t.Errorf("%+v: reverse parameters %v", s, rev)
+		}
+	}
+}
+
+func TestForecastCleaning(t *testing.T) {
+	f := sine(100)
+	f.Values[0][30] = math.NaN()
+	f.Values[0][50] = 99999
+	cfg := sineConfig(2)
+	if _, err := NewForecaster(cfg); err != nil {
+		t.Fatal(err)
+	}
+	fc, _ := NewForecaster(cfg)
+	if _, err := fc.Fit(context.Background(), f); err == nil || !strings.Contains(err.Error(), "sine:31") {
+		t.Errorf("a missing value without cleaning: %v, want an error naming line 31", err)
+	}
+	cfg.Clean = series.CleanConfig{Missing: series.MissingInterpolate, Outliers: series.OutliersZScore}
+	_, rep := trainForecaster(t, f, cfg)
+	if len(rep.Cleaning.Missing) != 1 || len(rep.Cleaning.Outliers) != 1 {
+		t.Errorf("cleaning report: %v", rep.Cleaning)
 	}
 }
 
@@ -245,18 +315,56 @@ func TestLoadRejectsNonModel(t *testing.T) {
 	}
 }
 
-func TestPrepareForecastErrors(t *testing.T) {
+// TestLoadLegacyForecaster reads a forecaster file in the format written
+// before the pipeline (log and scaler side by side).
+func TestLoadLegacyForecaster(t *testing.T) {
+	m, err := Build(Spec{Task: Forecast, Hidden: 4, Residual: true}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := checkpoint.New()
+	if err := f.AddParams(m.Params()); err != nil {
+		t.Fatal(err)
+	}
+	f.SetJSON(MetaSpec, m.Spec())
+	f.Metadata[MetaPrep] = `{"inputs":["y"],"targets":["y"],"lookback":12,"horizon":1,"season":12,"log":{"columns":["y"],"log1p":false},"scaler":{"method":"minmax","columns":["y"],"center":[4.6],"scale":[1.8]}}`
+	path := filepath.Join(t.TempDir(), "old.safetensors")
+	if err := checkpoint.Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := LoadForecaster(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := fc.Predict(sine(20))
+	if err != nil || len(out.Values) != 1 || !(out.Values[0][0] > 0) {
+		t.Errorf("legacy forecaster predicts %v, %v", out, err)
+	}
+	if _, err := LoadClassifier(path); err == nil || !strings.Contains(err.Error(), "not a classify model") {
+		t.Errorf("LoadClassifier of a forecaster: %v", err)
+	}
+}
+
+func TestForecastConfigErrors(t *testing.T) {
 	for _, c := range []struct {
-		o    ForecastOptions
+		cfg  ForecastConfig
 		want string
 	}{
-		{ForecastOptions{Targets: []string{"nosuch"}}, "nosuch"},
-		{ForecastOptions{TestFraction: 1.5}, "test fraction"},
-		{ForecastOptions{Lookback: 100}, "too few"},
-		{ForecastOptions{ValFraction: 0.5, TestFraction: 0.5}, "no training rows"},
+		{ForecastConfig{Targets: []string{"nosuch"}}, "nosuch"},
+		{ForecastConfig{Lookback: 100}, "rows"},
 	} {
-		if _, err := PrepareForecast(sine(60), c.o, 8); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("PrepareForecast(%+v) error = %v, want one containing %q", c.o, err, c.want)
+		fc, err := NewForecaster(c.cfg)
+		if err == nil {
+			_, err = fc.Fit(context.Background(), sine(60))
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error = %v, want one containing %q", c.cfg, err, c.want)
+		}
+	}
+	for _, cfg := range []ForecastConfig{{TestFraction: 1.5}, {ValFraction: 0.5, TestFraction: 0.5}, {Lookback: -1},
+		{Spec: Spec{Cell: "tree"}}, {Fit: FitConfig{BatchSize: -3}}} {
+		if _, err := NewForecaster(cfg); err == nil {
+			t.Errorf("NewForecaster(%+v) accepted", cfg)
 		}
 	}
 }
@@ -267,13 +375,14 @@ func TestTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := checkpoint.New()
-	if err := src.AddTo(f); err != nil {
+	if err := f.AddParams(src.Params()); err != nil {
 		t.Fatal(err)
 	}
-	dst, err := Build(Spec{Task: Classify, Vocab: 20, Hidden: 6, Classes: 3}, 2)
+	built, err := Build(Spec{Task: Classify, Vocab: 20, Hidden: 6, Classes: 3}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	dst := built.(*Classifier)
 	tr, err := dst.InitFrom(f)
 	if err != nil {
 		t.Fatal(err)
@@ -281,17 +390,10 @@ func TestTransfer(t *testing.T) {
 	if len(tr.Matched) != 5 || strings.Join(tr.Fresh, " ") != "head.weight head.bias" {
 		t.Errorf("transfer %v", tr)
 	}
-	if dst.rnn.Params()[0].Value.Data[3] != src.rnn.Params()[0].Value.Data[3] {
+	if dst.Params()[1].Value.Data[3] != src.Params()[1].Value.Data[3] {
 		t.Error("recurrent weights not copied")
 	}
-	n, err := dst.Freeze(true, "embedding", "rnn")
-	if err != nil || n != 5 {
-		t.Errorf("Freeze = %d, %v; want 5", n, err)
-	}
-	if _, err := dst.Freeze(true, "decoder"); err == nil {
-		t.Error("a pattern matching nothing was accepted")
-	}
-	opt, err := dst.NewOptimizer("sgd", optim.Config{LR: 0.1}, 0.01)
+	opt, err := dst.newOptimizer("sgd", optim.Config{LR: 0.1}, 0.01)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,20 +413,21 @@ func TestGateSaturation(t *testing.T) {
 	}
 	x := tensor.New(3, 2, 2)
 	b := &ForecastBatch{X: x}
-	s, ok := m.GateSaturation(b)
+	s, ok := GateSaturation(m, b)
 	if !ok || s.Input != 0 || s.Forget != 0 {
 		t.Errorf("small weights, zero input: saturation %+v %v, want none", s, ok)
 	}
-	for _, p := range m.rnn.Params() {
+	rnn := m.(*Forecaster).net.rnn
+	for _, p := range rnn.Params() {
 		p.Value.Fill(0)
 	}
-	m.rnn.Params()[2].Value.Fill(10) // bias_ih: every gate pre-activation is 10
-	s, ok = m.GateSaturation(b)
+	rnn.Params()[2].Value.Fill(10) // bias_ih: every gate pre-activation is 10
+	s, ok = GateSaturation(m, b)
 	if !ok || s.Input != 1 || s.Forget != 1 || s.Cell != 1 || s.Output != 1 {
 		t.Errorf("large biases: saturation %+v, want all 1", s)
 	}
 	g, _ := Build(Spec{Task: Forecast, Cell: "gru", Hidden: 4}, 1)
-	if _, ok := g.GateSaturation(b); ok {
+	if _, ok := GateSaturation(g, b); ok {
 		t.Error("GRU reported LSTM gate saturation")
 	}
 }
@@ -334,9 +437,9 @@ func TestGateSaturation(t *testing.T) {
 func TestDeterministicAcrossThreads(t *testing.T) {
 	run := func(procs int) []float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		_, task := trainForecaster(t, sine(120), 3)
+		fc, _ := trainForecaster(t, sine(120), sineConfig(3))
 		var w []float32
-		for _, p := range task.Params() {
+		for _, p := range fc.Params() {
 			w = append(w, p.Value.Data...)
 		}
 		return w

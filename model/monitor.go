@@ -17,34 +17,68 @@ type Saturation struct {
 	Input, Forget, Cell, Output float64
 }
 
+// gateInputs is implemented by the front doors whose first recurrent
+// layer can be replayed: it returns the body and the layer's input for a
+// batch of the model's Task.
+type gateInputs interface {
+	firstInput(b train.Batch) (net *body, x *nn.Var, lengths []int, ok bool)
+}
+
+func (f *Forecaster) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
+	fb, ok := b.(*ForecastBatch)
+	if !ok || f.net == nil {
+		return nil, nil, nil, false
+	}
+	return f.net.body, nn.Constant(fb.X), nil, true
+}
+
+func (c *Classifier) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
+	tb, ok := b.(*TextBatch)
+	if !ok || c.net == nil {
+		return nil, nil, nil, false
+	}
+	return c.net, c.net.emb.Forward(nil, tb.IDs, tb.T, tb.B), tb.Lengths, true
+}
+
+func (m *LanguageModel) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
+	ch, ok := b.(*text.Chunk)
+	if !ok || m.net == nil {
+		return nil, nil, nil, false
+	}
+	return m.net, m.net.emb.Forward(nil, ch.X, ch.T, ch.B), nil, true
+}
+
+func (t *Tagger) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
+	tb, ok := b.(*TagBatch)
+	if !ok || t.net == nil {
+		return nil, nil, nil, false
+	}
+	return t.net, nn.Constant(tb.X), tb.Lengths, true
+}
+
 // GateSaturation computes the Saturation of the first layer's forward
-// direction of an LSTM model over batch b (a batch of the model's task:
-// *ForecastBatch, *TextBatch or an LM chunk). It reports false for GRU
-// models and batches it does not know.
-func (m *Model) GateSaturation(b train.Batch) (Saturation, bool) {
-	if m.Spec.Cell != "lstm" || m.rnn == nil {
+// direction of an LSTM model over batch b (a batch of the model's Task:
+// *ForecastBatch, *TextBatch, *text.Chunk, *TagBatch). It reports false
+// for other cells, translators and batches it does not know.
+func GateSaturation(m Model, b train.Batch) (Saturation, bool) {
+	gi, ok := m.(gateInputs)
+	if !ok || m.Spec().Cell != "lstm" {
 		return Saturation{}, false
 	}
-	var x *nn.Var
-	var lengths []int
-	switch b := b.(type) {
-	case *ForecastBatch:
-		x = nn.Constant(b.X)
-	case *TextBatch:
-		x = m.emb.Forward(nil, b.IDs, b.T, b.B)
-		lengths = b.Lengths
-	case *text.Chunk:
-		x = m.emb.Forward(nil, b.X, b.T, b.B)
-	default:
+	net, x, lengths, ok := gi.firstInput(b)
+	if !ok {
 		return Saturation{}, false
 	}
+	return saturation(net.rnn.Params(), m.Spec().Hidden, x, lengths)
+}
+
+// saturation replays the first LSTM layer (parameters ps) over x.
+func saturation(ps []*nn.Param, H int, x *nn.Var, lengths []int) (Saturation, bool) {
 	T, B, I := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2]
-	ps := m.rnn.Params()
 	if len(ps) < 4 || ps[0].Value.Shape[1] != I {
 		return Saturation{}, false // no biases, or an unexpected layout
 	}
 	wih, whh, bih, bhh := ps[0].Value, ps[1].Value, ps[2].Value, ps[3].Value
-	H := m.Spec.Hidden
 	if whh.Shape[1] != H {
 		return Saturation{}, false // projection: skip
 	}

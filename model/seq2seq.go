@@ -1,43 +1,41 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/recur-ml/recur/checkpoint"
+	"math"
 
 	"github.com/recur-ml/recur/data/batch"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/optim/lrfind"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
-// Seq2SeqPrep is the preprocessing state of a sequence-to-sequence model:
-// one encoder per side (their vocabularies must have pad 0, bos and eos).
+// TranslateConfig configures a Translator. Zero fields mean the
+// documented defaults.
+type TranslateConfig struct {
+	// Spec is the architecture: hidden, layers, embed, bidirectional
+	// encoder, attention kind, dropout (lstm only). The vocabularies come
+	// from the data.
+	Spec Spec
+	// Text says how each side becomes tokens (words by default); its
+	// Encoder is not used (each side builds its own vocabulary).
+	Text TextConfig
+	// Fit says how to train.
+	Fit FitConfig
+}
+
+// Seq2SeqPrep is the preprocessing state of a translator: one encoder per
+// side (their vocabularies have pad 0, bos and eos).
 type Seq2SeqPrep struct {
 	Src    *text.Encoder `json:"src"`
 	Tgt    *text.Encoder `json:"tgt"`
 	MaxLen int           `json:"max_len,omitempty"`
-}
-
-// SetSeq2SeqPrep stores p as the model's preprocessing state.
-func (m *Model) SetSeq2SeqPrep(p *Seq2SeqPrep) error {
-	if err := p.check(m.Spec); err != nil {
-		return err
-	}
-	return m.setPrep(p)
-}
-
-// Seq2SeqPrep decodes the model's preprocessing state.
-func (m *Model) Seq2SeqPrep() (*Seq2SeqPrep, error) {
-	if m.Spec.Task != Seq2Seq {
-		return nil, fmt.Errorf("model: a %s model has no seq2seq preprocessing", m.Spec.Task)
-	}
-	var p Seq2SeqPrep
-	if err := json.Unmarshal(m.Prep, &p); err != nil {
-		return nil, fmt.Errorf("model: seq2seq preprocessing state: %w", err)
-	}
-	return &p, p.check(m.Spec)
 }
 
 func (p *Seq2SeqPrep) check(s Spec) error {
@@ -53,6 +51,123 @@ func (p *Seq2SeqPrep) check(s Spec) error {
 	return nil
 }
 
+// Translator maps a source sentence to a target sentence: an attention
+// encoder-decoder (nn.Seq2Seq: Luong attention with input feeding).
+type Translator struct {
+	core
+	cfg  TranslateConfig
+	prep *Seq2SeqPrep
+	net  *nn.Seq2Seq
+}
+
+// NewTranslator validates cfg and returns an untrained translator.
+func NewTranslator(cfg TranslateConfig) (*Translator, error) {
+	fc, err := cfg.Fit.withDefaults(Seq2Seq)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Fit = fc
+	if err := cfg.Text.validate(); err != nil {
+		return nil, err
+	}
+	s := cfg.Spec
+	s.Task, s.Vocab, s.TgtVocab = Seq2Seq, 1, 1
+	if _, err := s.withDefaults(); err != nil {
+		return nil, err
+	}
+	return &Translator{cfg: cfg}, nil
+}
+
+// Prep returns the preprocessing state (nil before Fit or Load).
+func (m *Translator) Prep() *Seq2SeqPrep { return m.prep }
+
+// Fit builds both vocabularies from the training pairs, builds the
+// network and trains it with teacher forcing, validating on valid (nil:
+// none).
+func (m *Translator) Fit(ctx context.Context, trainSet, valid []text.Pair) (*FitReport, error) {
+	s, err := m.prepare(trainSet, valid)
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.fit(ctx, s, m.cfg.Fit)
+	if err != nil {
+		return nil, err
+	}
+	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet), Vocab: m.prep.Tgt.Vocab.Len(), Transfer: m.transfer}
+	if rep.Valid != nil {
+		return rep, m.setMetrics(map[string]any{"valid": rep.Valid})
+	}
+	return rep, nil
+}
+
+// FindLR prepares the pairs as Fit does and runs the learning-rate range
+// test; the model is left untrained.
+func (m *Translator) FindLR(ctx context.Context, trainSet []text.Pair, lc lrfind.Config) (*lrfind.Result, error) {
+	s, err := m.prepare(trainSet, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.findLR(ctx, s, m.cfg.Fit, lc)
+}
+
+func (m *Translator) prepare(trainSet, valid []text.Pair) (*session, error) {
+	if len(trainSet) == 0 {
+		return nil, fmt.Errorf("model: translator: no training pairs")
+	}
+	srcs, tgts := make([]string, len(trainSet)), make([]string, len(trainSet))
+	for i, p := range trainSet {
+		srcs[i], tgts[i] = p.Src, p.Tgt
+	}
+	tc := m.cfg.Text
+	tc.Encoder = nil
+	se, err := tc.encoder(srcs, "word")
+	if err != nil {
+		return nil, err
+	}
+	te, err := tc.encoder(tgts, "word")
+	if err != nil {
+		return nil, err
+	}
+	m.prep = &Seq2SeqPrep{Src: se, Tgt: te, MaxLen: tc.MaxLen}
+	s := m.cfg.Spec
+	s.Task, s.Vocab, s.TgtVocab = Seq2Seq, se.Vocab.Len(), te.Vocab.Len()
+	if err := m.build(s, m.cfg.Fit.Seed); err != nil {
+		return nil, err
+	}
+	sess := &session{task: &seq2seqTask{m: m}, shuffle: true, prep: m.prep}
+	if sess.train, err = m.data(trainSet, m.cfg.Fit.BatchSize, true); err != nil {
+		return nil, err
+	}
+	if len(valid) > 0 {
+		if sess.valid, err = m.data(valid, 64, false); err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+func (m *Translator) build(s Spec, seed uint64) error {
+	s, err := s.withDefaults()
+	if err != nil {
+		return err
+	}
+	rng := tensor.NewRNG(seed)
+	rng.Split() // the draw other tasks give their dropout generator
+	net, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: s.Vocab, TgtVocab: s.TgtVocab, HiddenSize: s.Hidden, EmbedSize: s.Embed,
+		NumLayers: s.Layers, Bidirectional: s.Bidirectional, Attention: s.Attention, Dropout: s.Dropout, PadToken: 0}, rng)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if m.prep != nil {
+		if err := m.prep.check(s); err != nil {
+			return err
+		}
+	}
+	m.core = core{spec: s, params: net.Params(), rngs: net.RNGs(), built: true}
+	m.net = net
+	return nil
+}
+
 // PairBatch is a batch of sentence pairs: the model's input and the
 // targets (Tt, B), -1 on padding.
 type PairBatch struct {
@@ -60,71 +175,177 @@ type PairBatch struct {
 	Target []int
 }
 
-// PairData is a list of pair batches; it implements train.Data.
-type PairData struct{ Batches []*PairBatch }
-
-// Len returns the number of batches.
-func (d *PairData) Len() int { return len(d.Batches) }
-
-// Batch returns batch i.
-func (d *PairData) Batch(i int) train.Batch { return d.Batches[i] }
-
-// NewPairData encodes pairs and groups them into batches of size bs.
-func (p *Seq2SeqPrep) NewPairData(pairs []text.Pair, bs int) *PairData {
-	d := &PairData{}
-	sv, tv := p.Src.Vocab, p.Tgt.Vocab
-	for from := 0; from < len(pairs); from += bs {
-		part := pairs[from:min(from+bs, len(pairs))]
-		B := len(part)
-		srcs := make([][]int, B)
-		tins := make([][]int, B)
-		touts := make([][]int, B)
-		for j, pr := range part {
-			s := p.Src.Encode(pr.Src)
-			if len(s) == 0 {
-				s = []int{sv.Unk}
-			}
-			if p.MaxLen > 0 && len(s) > p.MaxLen {
-				s = s[:p.MaxLen]
-			}
-			t := p.Tgt.Encode(pr.Tgt)
-			if p.MaxLen > 0 && len(t) > p.MaxLen {
-				t = t[:p.MaxLen]
-			}
-			srcs[j] = s
-			tins[j] = append([]int{tv.BOS}, t...)
-			touts[j] = append(append([]int(nil), t...), tv.EOS)
+// data encodes pairs into batches.
+func (m *Translator) data(pairs []text.Pair, bs int, training bool) (*loaderData, error) {
+	ds := &batch.Dataset{Seqs: make([][]int, len(pairs)), Targets: make([][]int, len(pairs))}
+	for i, p := range pairs {
+		ds.Seqs[i] = m.prep.Src.Encode(p.Src)
+		if len(ds.Seqs[i]) == 0 {
+			ds.Seqs[i] = []int{m.prep.Src.Vocab.Unk}
 		}
-		sIDs, sLen, Ts := batch.Pad(srcs, 0, 0)
-		iIDs, _, Tt := batch.Pad(tins, 0, 0)
-		oIDs, _, _ := batch.Pad(touts, -1, 0)
-		pb := &PairBatch{In: nn.Seq2SeqBatch{Src: make([]int, Ts*B), SrcLengths: sLen, TgtIn: make([]int, Tt*B), Ts: Ts, Tt: Tt, B: B}, Target: make([]int, Tt*B)}
-		for b := range B {
-			for t := range Ts {
-				pb.In.Src[t*B+b] = sIDs[b*Ts+t]
-			}
-			for t := range Tt {
-				pb.In.TgtIn[t*B+b] = iIDs[b*Tt+t]
-				pb.Target[t*B+b] = oIDs[b*Tt+t]
-			}
-		}
-		d.Batches = append(d.Batches, pb)
+		ds.Targets[i] = m.prep.Tgt.Encode(p.Tgt)
 	}
-	return d
+	tv := m.prep.Tgt.Vocab
+	return newLoaderData(ds, loaderConfig(bs, m.prep.MaxLen, m.cfg.Fit.Seed, training), func(b *batch.Batch) train.Batch {
+		return pairBatch(b, tv.BOS, tv.EOS)
+	})
 }
 
-// Seq2SeqTask trains an encoder-decoder with teacher forcing; it
-// implements train.Task.
-type Seq2SeqTask struct{ M *Model }
+// pairBatch lays out a loader batch for the decoder: inputs bos + target,
+// targets target + eos, -1 on padding.
+func pairBatch(b *batch.Batch, bos, eos int) *PairBatch {
+	B, Tt := b.B, b.TT+1
+	pb := &PairBatch{In: nn.Seq2SeqBatch{Src: b.TimeMajor(nil), SrcLengths: b.Lengths, TgtIn: make([]int, Tt*B), Ts: b.T, Tt: Tt, B: B},
+		Target: make([]int, Tt*B)}
+	for r := range B {
+		n := b.TargetLengths[r]
+		for t := range Tt {
+			in, out := 0, -1
+			switch {
+			case t == 0:
+				in = bos
+			case t <= n:
+				in = b.Targets[r*b.TT+t-1]
+			}
+			switch {
+			case t < n:
+				out = b.Targets[r*b.TT+t]
+			case t == n:
+				out = eos
+			}
+			pb.In.TgtIn[t*B+r], pb.Target[t*B+r] = in, out
+		}
+	}
+	return pb
+}
 
-// Params returns the model's parameters.
-func (t *Seq2SeqTask) Params() []*nn.Param { return t.M.Params() }
+// Evaluate returns "loss" (cross-entropy per target token), "ppl" and
+// "token_accuracy" under teacher forcing.
+func (m *Translator) Evaluate(pairs []text.Pair) (map[string]float64, error) {
+	if err := m.needBuilt("Evaluate"); err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("model: no pairs to evaluate")
+	}
+	d, err := m.data(pairs, 64, false)
+	if err != nil {
+		return nil, err
+	}
+	return (&seq2seqTask{m: m}).Evaluate(d)
+}
+
+// TranslateOptions says how Translate decodes. The zero value is greedy
+// decoding up to twice the source length plus 10 tokens.
+type TranslateOptions struct {
+	// MaxLen bounds the output tokens (zero: 2·source tokens + 10).
+	MaxLen int
+	// Sample draws each token as it says (zero: greedy) from RNG.
+	Sample SampleConfig
+	RNG    *tensor.RNG
+	// Beam, when > 1, decodes with beam search of that width instead,
+	// ranking finished outputs by log P / length^LengthPenalty.
+	Beam          int
+	LengthPenalty float64
+}
+
+// Translation is a translator's output for one source text.
+type Translation struct {
+	Output string `json:"output"`
+	// Tokens are the output tokens as the target tokenizer spells them.
+	Tokens []string `json:"tokens"`
+	// SourceTokens are the source's tokens and Unknown the number not in
+	// the vocabulary.
+	SourceTokens []string `json:"source_tokens"`
+	Unknown      int      `json:"unknown"`
+	// Attention holds, per output token, the weights over the source
+	// tokens (greedy or sampled decoding only).
+	Attention [][]float32 `json:"attention,omitempty"`
+}
+
+// Translate decodes src.
+func (m *Translator) Translate(ctx context.Context, src string, o TranslateOptions) (*Translation, error) {
+	if err := m.needBuilt("Translate"); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids := m.prep.Src.Encode(src)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("model: the source text has no tokens")
+	}
+	if o.MaxLen <= 0 {
+		o.MaxLen = 2*len(ids) + 10
+	}
+	tv := m.prep.Tgt.Vocab
+	tr := &Translation{SourceTokens: tokens(m.prep.Src, ids), Unknown: countID(ids, m.prep.Src.Vocab.Unk)}
+	var out []int
+	if o.Beam > 1 {
+		hs, err := m.net.Beam(ids, tv.BOS, nn.BeamConfig{Width: o.Beam, MaxLen: o.MaxLen + 1, EndToken: tv.EOS, LengthPenalty: o.LengthPenalty})
+		if err != nil {
+			return nil, err
+		}
+		out = hs[0].Tokens
+		if hs[0].Finished {
+			out = out[:len(out)-1]
+		}
+	} else {
+		toks, w, err := m.net.Generate(ids, len(ids), 1, nil, tv.BOS, tv.EOS, o.MaxLen, o.Sample, o.RNG)
+		if err != nil {
+			return nil, err
+		}
+		out, tr.Attention = toks[0], w[0]
+	}
+	tr.Output, tr.Tokens = m.prep.Tgt.Decode(out), tokens(m.prep.Tgt, out)
+	return tr, nil
+}
+
+// tokens spells ids one by one as e's tokenizer does.
+func tokens(e *text.Encoder, ids []int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = e.Decode([]int{id})
+	}
+	return out
+}
+
+// Save writes the model file.
+func (m *Translator) Save(path string) error { return m.save(path, m.prep) }
+
+// File returns the model file's contents in memory: weights, spec,
+// preprocessing and metrics (what Save writes).
+func (m *Translator) File() (*checkpoint.File, error) { return m.file(m.prep) }
+
+// Task returns the translator's train.Task over *PairBatch batches.
+func (m *Translator) Task() train.Task { return &seq2seqTask{m: m} }
+
+func translatorFrom(s Spec, prep json.RawMessage) (*Translator, error) {
+	var p Seq2SeqPrep
+	if err := json.Unmarshal(prep, &p); err != nil {
+		return nil, fmt.Errorf("model: seq2seq preprocessing state: %w", err)
+	}
+	if err := p.check(s); err != nil {
+		return nil, err
+	}
+	m := &Translator{cfg: TranslateConfig{Spec: s}, prep: &p}
+	if err := m.build(s, 0); err != nil {
+		return nil, err
+	}
+	m.built = false
+	return m, nil
+}
+
+// seq2seqTask trains a translator with teacher forcing.
+type seq2seqTask struct{ m *Translator }
+
+func (t *seq2seqTask) Params() []*nn.Param { return t.m.params }
 
 // Loss is the mean cross-entropy over the non-padded target tokens.
-func (t *Seq2SeqTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
+func (t *seq2seqTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	pb := b.(*PairBatch)
-	logits, _ := t.M.s2s.Forward(tp, pb.In, 1, nil)
-	V := t.M.Spec.TgtVocab
+	logits, _ := t.m.net.Forward(tp, pb.In, 1, nil)
+	V := t.m.spec.TgtVocab
 	flat := nn.Reshape(tp, logits, pb.In.Tt*pb.In.B, V)
 	L, _ := loss.Record(tp, flat, func(g []float32) float64 {
 		return loss.CrossEntropy(g, flat.Value.Data, pb.Target, V, loss.ClassOptions{})
@@ -132,15 +353,15 @@ func (t *Seq2SeqTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	return L, pb.In.B
 }
 
-// Evaluate returns "loss" (cross-entropy per target token), "ppl" and
-// "token_accuracy" under teacher forcing.
-func (t *Seq2SeqTask) Evaluate(d train.Data) (map[string]float64, error) {
-	V := t.M.Spec.TgtVocab
+// Evaluate returns "loss", "ppl" and "token_accuracy" under teacher
+// forcing.
+func (t *seq2seqTask) Evaluate(d train.Data) (map[string]float64, error) {
+	V := t.m.spec.TgtVocab
 	var sum float64
 	var n, right int
 	for i := 0; i < d.Len(); i++ {
 		pb := d.Batch(i).(*PairBatch)
-		logits, _ := t.M.s2s.Forward(nil, pb.In, 1, nil)
+		logits, _ := t.m.net.Forward(nil, pb.In, 1, nil)
 		sum += loss.CrossEntropy(nil, logits.Value.Data, pb.Target, V, loss.ClassOptions{Reduction: loss.Sum})
 		for r, y := range pb.Target {
 			if y < 0 {
@@ -156,28 +377,5 @@ func (t *Seq2SeqTask) Evaluate(d train.Data) (map[string]float64, error) {
 		return nil, fmt.Errorf("model: no target tokens to evaluate")
 	}
 	l := sum / float64(n)
-	return map[string]float64{"loss": l, "ppl": exp(l), "token_accuracy": float64(right) / float64(n)}, nil
-}
-
-// Translate decodes src with the model (greedy for the zero SampleConfig)
-// and returns the output text and, per output token, the attention weights
-// over the source tokens.
-func (m *Model) Translate(src string, maxLen int, sc nn.SampleConfig, rng *tensor.RNG) (string, [][]float32, error) {
-	p, err := m.Seq2SeqPrep()
-	if err != nil {
-		return "", nil, err
-	}
-	ids := p.Src.Encode(src)
-	if len(ids) == 0 {
-		return "", nil, fmt.Errorf("model: the source text has no tokens")
-	}
-	if maxLen <= 0 {
-		maxLen = 2*len(ids) + 10
-	}
-	tv := p.Tgt.Vocab
-	toks, w, err := m.s2s.Generate(ids, len(ids), 1, nil, tv.BOS, tv.EOS, maxLen, sc, rng)
-	if err != nil {
-		return "", nil, err
-	}
-	return p.Tgt.Decode(toks[0]), w[0], nil
+	return map[string]float64{"loss": l, "ppl": math.Exp(l), "token_accuracy": float64(right) / float64(n)}, nil
 }

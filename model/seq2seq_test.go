@@ -1,12 +1,12 @@
 package model
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/data/text"
-	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -29,30 +29,14 @@ func numberPairs(n int, seed uint64) []text.Pair {
 }
 
 func TestSeq2Seq(t *testing.T) {
-	pairs := numberPairs(200, 1)
-	var srcs, tgts []string
-	for _, p := range pairs {
-		srcs, tgts = append(srcs, p.Src), append(tgts, p.Tgt)
-	}
-	se, err := text.NewEncoder(srcs, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
+	m, err := NewTranslator(TranslateConfig{Spec: Spec{Hidden: 16}, Fit: fit(25)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	te, err := text.NewEncoder(tgts, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
-	if err != nil {
+	if _, err := m.Fit(context.Background(), numberPairs(200, 1), nil); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Build(Spec{Task: Seq2Seq, Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Hidden: 16}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prep := &Seq2SeqPrep{Src: se, Tgt: te}
-	if err := m.SetSeq2SeqPrep(prep); err != nil {
-		t.Fatal(err)
-	}
-	task := &Seq2SeqTask{M: m}
-	fitTask(t, task, m.Params(), prep.NewPairData(pairs, 16), 25, true)
-	met, err := task.Evaluate(prep.NewPairData(numberPairs(50, 2), 25))
+	met, err := m.Evaluate(numberPairs(50, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,18 +44,20 @@ func TestSeq2Seq(t *testing.T) {
 		t.Errorf("held-out token accuracy %v, want ≥ 0.95", met["token_accuracy"])
 	}
 	path := filepath.Join(t.TempDir(), "s.safetensors")
-	if err := m.Save(path, nil); err != nil {
+	if err := m.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := Load(path)
+	m2, err := LoadTranslator(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, w, err := m2.Translate("three one five", 0, nn.SampleConfig{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != "trois un cinq" || len(w) != 3 || len(w[0]) != 3 {
-		t.Errorf("Translate = %q with %d×%d attention weights, want %q, 3×3", out, len(w), len(w[0]), "trois un cinq")
+	for _, o := range []TranslateOptions{{}, {Beam: 3, LengthPenalty: 1}} {
+		tr, err := m2.Translate(context.Background(), "three one five", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Output != "trois un cinq" || len(tr.Tokens) != 3 || o.Beam == 0 && (len(tr.Attention) != 3 || len(tr.Attention[0]) != 3) {
+			t.Errorf("Translate(%+v) = %+v, want %q with 3×3 attention weights for greedy decoding", o, tr, "trois un cinq")
+		}
 	}
 }

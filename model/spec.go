@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,17 +18,25 @@ const (
 	Classify = "classify"
 	LM       = "lm"
 	Seq2Seq  = "seq2seq"
+	// Tag labels or regresses every step of numeric sequences.
+	Tag = "tag"
 )
 
 // Spec describes a model. Zero fields mean the documented defaults.
 type Spec struct {
 	Task string `json:"task" yaml:"task"`
-	// Cell is the recurrent cell: "lstm" (default) or "gru".
+	// Cell is the recurrent cell: "lstm" (default), "gru", "rnn" (tanh)
+	// or "rnn_relu"; seq2seq is lstm only.
 	Cell string `json:"cell,omitempty" yaml:"cell"`
 	// Hidden is the hidden size (zero: 64); Layers the stack depth (zero: 1).
 	Hidden int `json:"hidden,omitempty" yaml:"hidden"`
 	Layers int `json:"layers,omitempty" yaml:"layers"`
-	// Bidirectional runs a reverse direction too (classify only).
+	// Proj, when > 0, projects an LSTM's hidden state to this size
+	// (PyTorch's proj_size, LSTMP).
+	Proj int `json:"proj,omitempty" yaml:"proj"`
+	// Bidirectional runs a reverse direction too (not lm: a language model
+	// cannot look ahead). A forecaster reads the final states of both
+	// directions over the lookback window.
 	Bidirectional bool `json:"bidirectional,omitempty" yaml:"bidirectional"`
 	// Dropout between stacked layers and before the head.
 	Dropout float64 `json:"dropout,omitempty" yaml:"dropout"`
@@ -57,10 +66,11 @@ type Spec struct {
 	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
 	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
 
-	// Inputs is the number of features per step (forecast; zero: 1).
+	// Inputs is the number of features per step (forecast, tag; zero: 1).
 	Inputs int `json:"inputs,omitempty" yaml:"inputs"`
 	// Targets is the number of predicted series (forecast; zero: 1) and
-	// Horizon the number of future steps of each (zero: 1).
+	// Horizon the number of future steps of each (zero: 1). A tagger
+	// regresses Targets values per step (or labels Classes).
 	Targets int `json:"targets,omitempty" yaml:"targets"`
 	Horizon int `json:"horizon,omitempty" yaml:"horizon"`
 	// Residual makes the forecast head predict the change from the last
@@ -71,8 +81,12 @@ type Spec struct {
 	// (classify, lm; zero Embed: Hidden).
 	Vocab int `json:"vocab,omitempty" yaml:"vocab"`
 	Embed int `json:"embed,omitempty" yaml:"embed"`
-	// Classes is the number of classes (classify).
+	// Classes is the number of classes (classify; tag with labels).
 	Classes int `json:"classes,omitempty" yaml:"classes"`
+	// NoHead makes a tagger's outputs the top layer's hidden states
+	// themselves, regressed on Targets = the feature width (Keras' LSTM
+	// with return_sequences as the whole model).
+	NoHead bool `json:"no_head,omitempty" yaml:"no_head"`
 	// Pool reduces the sequence for classify: "last" (default), "mean",
 	// "max" or "attention" (learned attention pooling).
 	Pool string `json:"pool,omitempty" yaml:"pool"`
@@ -104,29 +118,60 @@ func (s Spec) withDefaults() (Spec, error) {
 		s.Cell = "lstm"
 	}
 	s.Cell = strings.ToLower(s.Cell)
+	if s.Cell == "rnn_tanh" {
+		s.Cell = "rnn"
+	}
 	if s.Hidden == 0 {
 		s.Hidden = 64
 	}
 	if s.Layers == 0 {
 		s.Layers = 1
 	}
-	switch {
-	case s.Cell != "lstm" && s.Cell != "gru":
-		return s, &SpecError{"cell", s.Cell, "want lstm or gru"}
-	case s.Hidden < 0:
-		return s, &SpecError{"hidden", s.Hidden, "must be positive"}
-	case s.Layers < 0:
-		return s, &SpecError{"layers", s.Layers, "must be positive"}
-	case s.ForgetBias != 0 && s.Cell != "lstm":
-		return s, &SpecError{"forget_bias", s.ForgetBias, "only an lstm has a forget gate"}
+	if err := s.checkStack(); err != nil {
+		return s, err
 	}
+	if err := s.checkRegularizers(); err != nil {
+		return s, err
+	}
+	check, ok := map[string]func(*Spec) error{Forecast: (*Spec).checkForecast, Tag: (*Spec).checkTag,
+		Seq2Seq: (*Spec).checkSeq2Seq, Classify: (*Spec).checkText, LM: (*Spec).checkText}[s.Task]
+	if !ok {
+		return s, &SpecError{"task", s.Task, "want forecast, classify, lm, seq2seq or tag"}
+	}
+	return s, check(&s)
+}
+
+// checkStack validates the recurrent stack's fields.
+func (s *Spec) checkStack() error {
+	switch {
+	case s.Cell != "lstm" && s.Cell != "gru" && s.Cell != "rnn" && s.Cell != "rnn_relu":
+		return &SpecError{"cell", s.Cell, "want lstm, gru, rnn or rnn_relu"}
+	case s.Hidden < 0:
+		return &SpecError{"hidden", s.Hidden, "must be positive"}
+	case s.Layers < 0:
+		return &SpecError{"layers", s.Layers, "must be positive"}
+	case s.Proj < 0 || s.Proj > 0 && s.Cell != "lstm":
+		return &SpecError{"proj", s.Proj, "a projection size >= 0, for an lstm"}
+	case s.Proj > 0 && s.Proj >= s.Hidden:
+		return &SpecError{"proj", s.Proj, fmt.Sprintf("smaller than hidden (%d)", s.Hidden)}
+	case s.ForgetBias != 0 && s.Cell != "lstm":
+		return &SpecError{"forget_bias", s.ForgetBias, "only an lstm has a forget gate"}
+	case s.Bidirectional && s.Task == LM:
+		return &SpecError{"bidirectional", true, "a language model cannot look ahead"}
+	}
+	return nil
+}
+
+// checkRegularizers validates dropout probabilities and initializations,
+// and that the task supports them.
+func (s *Spec) checkRegularizers() error {
 	for _, f := range []struct {
 		name string
 		v    float64
 	}{{"dropout", s.Dropout}, {"input_dropout", s.InputDropout}, {"recurrent_dropout", s.RecurrentDropout},
 		{"weight_drop", s.WeightDrop}, {"zoneout", s.Zoneout}, {"embed_dropout", s.EmbedDropout}} {
 		if !(f.v >= 0 && f.v < 1) {
-			return s, &SpecError{f.name, f.v, "must be in [0, 1)"}
+			return &SpecError{f.name, f.v, "must be in [0, 1)"}
 		}
 	}
 	for _, f := range []struct {
@@ -135,7 +180,7 @@ func (s Spec) withDefaults() (Spec, error) {
 	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}} {
 		sc, err := initScheme(*f.v)
 		if err != nil {
-			return s, &SpecError{f.name, *f.v, err.Error()}
+			return &SpecError{f.name, *f.v, err.Error()}
 		}
 		if *f.v != "" && (f.name == "init_recurrent" || sc.Kind != nn.InitDefault) {
 			*f.v = sc.Kind.String() // canonical spelling: he_normal is kaiming_normal
@@ -150,75 +195,116 @@ func (s Spec) withDefaults() (Spec, error) {
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
-		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}} {
-		if f.set && (s.Task == Seq2Seq || s.Task == Forecast && f.name == "embed_dropout") {
-			return s, &SpecError{f.name, f.v, "not supported by the " + s.Task + " task"}
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}} {
+		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") {
+			return &SpecError{f.name, f.v, "not supported by the " + s.Task + " task"}
 		}
 	}
-	switch s.Task {
-	case Forecast:
-		for _, f := range []struct {
-			name string
-			v    *int
-		}{{"inputs", &s.Inputs}, {"targets", &s.Targets}, {"horizon", &s.Horizon}} {
-			if *f.v == 0 {
-				*f.v = 1
-			}
-			if *f.v < 0 {
-				return s, &SpecError{f.name, *f.v, "must be positive"}
-			}
+	return nil
+}
+
+// positive fills zero ints with 1 and rejects negative ones.
+func positive(fields map[string]*int) error {
+	for _, name := range sortedNames(fields) {
+		v := fields[name]
+		if *v == 0 {
+			*v = 1
 		}
-		if s.Targets > s.Inputs {
-			return s, &SpecError{"targets", s.Targets, fmt.Sprintf("more targets than inputs (%d); targets are the first input features", s.Inputs)}
+		if *v < 0 {
+			return &SpecError{name, *v, "must be positive"}
 		}
-	case Seq2Seq:
-		if s.Vocab <= 0 {
-			return s, &SpecError{"vocab", s.Vocab, "must be positive"}
-		}
-		if s.TgtVocab <= 0 {
-			return s, &SpecError{"tgt_vocab", s.TgtVocab, "must be positive"}
-		}
-		if s.Embed == 0 {
-			s.Embed = s.Hidden
-		}
-		if s.Attention == "" {
-			s.Attention = "general"
-		}
-		if s.Cell != "lstm" {
-			return s, &SpecError{"cell", s.Cell, "seq2seq uses lstm"}
-		}
-	case Classify, LM:
-		if s.Vocab <= 0 {
-			return s, &SpecError{"vocab", s.Vocab, "must be positive"}
-		}
-		if s.Embed == 0 {
-			s.Embed = s.Hidden
-		}
-		if s.Embed < 0 {
-			return s, &SpecError{"embed", s.Embed, "must be positive"}
-		}
-		if s.Task == Classify {
-			if s.Classes < 2 {
-				return s, &SpecError{"classes", s.Classes, "need at least 2"}
-			}
-			if s.Pool == "" {
-				s.Pool = "last"
-			}
-			if s.Pool != "last" && s.Pool != "mean" && s.Pool != "max" && s.Pool != "attention" {
-				return s, &SpecError{"pool", s.Pool, "want last, mean, max or attention"}
-			}
-		} else {
-			if s.Bidirectional {
-				return s, &SpecError{"bidirectional", true, "a language model cannot look ahead"}
-			}
-			if s.Tie && s.Embed != s.Hidden {
-				return s, &SpecError{"tie", true, fmt.Sprintf("needs embed (%d) == hidden (%d)", s.Embed, s.Hidden)}
-			}
-		}
-	default:
-		return s, &SpecError{"task", s.Task, "want forecast, classify, lm or seq2seq"}
 	}
-	return s, nil
+	return nil
+}
+
+func sortedNames(m map[string]*int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func (s *Spec) checkForecast() error {
+	if err := positive(map[string]*int{"inputs": &s.Inputs, "targets": &s.Targets, "horizon": &s.Horizon}); err != nil {
+		return err
+	}
+	if s.Targets > s.Inputs {
+		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}
+	}
+	return nil
+}
+
+func (s *Spec) checkTag() error {
+	if s.Inputs == 0 {
+		s.Inputs = 1
+	}
+	switch {
+	case s.Inputs < 0:
+		return &SpecError{"inputs", s.Inputs, "must be positive"}
+	case s.Classes != 0 && s.Targets != 0, s.Classes == 0 && s.Targets <= 0, s.Classes == 1 || s.Classes < 0:
+		return &SpecError{"classes", s.Classes, fmt.Sprintf("a tagger labels classes (at least 2) or regresses targets (> 0), not both; targets = %d", s.Targets)}
+	case s.NoHead && (s.Classes != 0 || s.Targets != s.features()):
+		return &SpecError{"no_head", true, fmt.Sprintf("regresses targets = the feature width %d without a head; targets = %d, classes = %d", s.features(), s.Targets, s.Classes)}
+	}
+	return nil
+}
+
+func (s *Spec) checkSeq2Seq() error {
+	switch {
+	case s.Vocab <= 0:
+		return &SpecError{"vocab", s.Vocab, "must be positive"}
+	case s.TgtVocab <= 0:
+		return &SpecError{"tgt_vocab", s.TgtVocab, "must be positive"}
+	case s.Cell != "lstm":
+		return &SpecError{"cell", s.Cell, "seq2seq uses lstm"}
+	}
+	if s.Embed == 0 {
+		s.Embed = s.Hidden
+	}
+	if s.Attention == "" {
+		s.Attention = "general"
+	}
+	return nil
+}
+
+func (s *Spec) checkText() error {
+	if s.Embed == 0 {
+		s.Embed = s.Hidden
+	}
+	switch {
+	case s.Vocab <= 0:
+		return &SpecError{"vocab", s.Vocab, "must be positive"}
+	case s.Embed < 0:
+		return &SpecError{"embed", s.Embed, "must be positive"}
+	case s.Task == LM && s.Tie && s.Embed != s.features():
+		return &SpecError{"tie", true, fmt.Sprintf("needs embed (%d) == the output width (%d)", s.Embed, s.features())}
+	case s.Task == LM:
+		return nil
+	case s.Classes < 2:
+		return &SpecError{"classes", s.Classes, "need at least 2"}
+	}
+	if s.Pool == "" {
+		s.Pool = "last"
+	}
+	if s.Pool != "last" && s.Pool != "mean" && s.Pool != "max" && s.Pool != "attention" {
+		return &SpecError{"pool", s.Pool, "want last, mean, max or attention"}
+	}
+	return nil
+}
+
+// features is the width of the recurrent stack's output per step: the
+// hidden (or projection) size times the directions.
+func (s Spec) features() int {
+	f := s.Hidden
+	if s.Proj > 0 {
+		f = s.Proj
+	}
+	if s.Bidirectional {
+		f *= 2
+	}
+	return f
 }
 
 // initScheme parses an initialization name of a Spec; kinds that need

@@ -8,35 +8,18 @@ import (
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/text"
-	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
-func fitTask(t *testing.T, task train.Task, params []*nn.Param, d train.Data, epochs int, shuffle bool) {
-	t.Helper()
-	opt, err := optim.New("adam", params, optim.Config{LR: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: shuffle, Seed: 1, ClipNorm: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // sentiment makes n short texts: positive ones use words from pos.
-func sentiment(n int, seed uint64) ([]string, []int) {
+func sentiment(n int, seed uint64) *text.Labelled {
 	pos := []string{"good", "great", "nice", "fine"}
 	neg := []string{"bad", "awful", "poor", "sad"}
 	filler := []string{"the", "a", "movie", "was", "plot"}
 	rng := tensor.NewRNG(seed)
-	var texts []string
-	var labels []int
+	l := &text.Labelled{Classes: []string{"neg", "pos"}}
 	for range n {
 		y := rng.IntN(2)
 		var w []string
@@ -48,33 +31,33 @@ func sentiment(n int, seed uint64) ([]string, []int) {
 			words = neg
 		}
 		w[rng.IntN(len(w))] = words[rng.IntN(4)]
-		texts = append(texts, strings.Join(w, " "))
-		labels = append(labels, y)
+		l.Texts = append(l.Texts, strings.Join(w, " "))
+		l.Labels = append(l.Labels, y)
 	}
-	return texts, labels
+	return l
+}
+
+func fit(epochs int) FitConfig {
+	return FitConfig{Seed: 1, BatchSize: 16, Optim: optim.Config{LR: 0.02}, Train: train.Config{Epochs: epochs, ClipNorm: 1}}
 }
 
 func TestClassify(t *testing.T) {
 	for _, pool := range []string{"last", "mean", "max", "attention"} {
 		t.Run(pool, func(t *testing.T) {
-			texts, labels := sentiment(200, 1)
-			enc, err := text.NewEncoder(texts, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
+			c, err := NewClassifier(ClassifyConfig{Spec: Spec{Embed: 8, Hidden: 8, Pool: pool, Bidirectional: true}, Fit: fit(15)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := Build(Spec{Task: Classify, Vocab: enc.Vocab.Len(), Embed: 8, Hidden: 8, Classes: 2, Pool: pool, Bidirectional: true}, 1)
-			if err != nil {
+			if _, err := c.Fit(context.Background(), sentiment(200, 1), sentiment(40, 3)); err != nil {
 				t.Fatal(err)
 			}
-			if err := m.SetTextPrep(&TextPrep{Encoder: enc, Classes: []string{"neg", "pos"}}); err != nil {
-				t.Fatal(err)
+			held := sentiment(100, 2)
+			// Classes in another order are matched by name.
+			held.Classes = []string{"pos", "neg"}
+			for i := range held.Labels {
+				held.Labels[i] = 1 - held.Labels[i]
 			}
-			v := enc.Vocab
-			d := NewTextData(enc.EncodeAll(texts), labels, 16, v.Pad, v.Unk, 0, true)
-			task := &ClassifyTask{M: m}
-			fitTask(t, task, m.Params(), d, 15, true)
-			tt, tl := sentiment(100, 2)
-			met, err := task.Evaluate(NewTextData(enc.EncodeAll(tt), tl, 32, v.Pad, v.Unk, 0, false))
+			met, err := c.Evaluate(held)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,57 +65,68 @@ func TestClassify(t *testing.T) {
 				t.Errorf("held-out accuracy %v, want ≥ 0.9", met["accuracy"])
 			}
 			path := filepath.Join(t.TempDir(), "c.safetensors")
-			if err := m.Save(path, nil); err != nil {
+			if err := c.Save(path); err != nil {
 				t.Fatal(err)
 			}
-			m2, err := Load(path)
+			c2, err := LoadClassifier(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p2, err := m2.TextPrep()
-			if err != nil || p2.Classes[1] != "pos" {
-				t.Fatalf("TextPrep after load: %+v, %v", p2, err)
+			if c2.Classes()[1] != "pos" || len(c2.Metrics()) == 0 {
+				t.Fatalf("after load: classes %q, metrics %s", c2.Classes(), c2.Metrics())
 			}
-			b := NewTextData(p2.Encoder.EncodeAll([]string{"a great movie"}), nil, 1, v.Pad, v.Unk, 0, false).Batches[0]
-			pr := (&ClassifyTask{M: m2}).Probabilities(b)
-			if pr.Data[1] < 0.5 || pr.Data[0]+pr.Data[1] < 0.999 {
-				t.Errorf("P(pos | a great movie) = %v", pr.Data)
+			ps, err := c2.Predict(context.Background(), []string{"a great movie", "zzz"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := ps[0]
+			if p.Label != "pos" || p.Probabilities[1] < 0.5 || p.Probabilities[0]+p.Probabilities[1] < 0.999 || p.Tokens != 3 {
+				t.Errorf("Predict(a great movie) = %+v", p)
+			}
+			if ps[1].Unknown != 1 || (pool == "attention") != (len(p.Attention) == 3) {
+				t.Errorf("Predict(zzz) = %+v; attention %v", ps[1], p.Attention)
 			}
 		})
+	}
+	if _, err := NewClassifier(ClassifyConfig{Text: TextConfig{Level: "sentence"}}); err == nil {
+		t.Error("level sentence accepted")
 	}
 }
 
 func TestCharLM(t *testing.T) {
 	corpus := strings.Repeat("hello world. ", 60)
-	enc, err := text.NewEncoder([]string{corpus}, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tie := range []bool{false, true} {
-		m, err := Build(Spec{Task: LM, Vocab: enc.Vocab.Len(), Hidden: 16, Tie: tie}, 1)
+		fc := fit(20)
+		fc.BatchSize = 4
+		m, err := NewLanguageModel(LMConfig{Spec: Spec{Hidden: 16, Tie: tie}, SeqLen: 10, Fit: fc})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := NewLMData(enc.Encode(corpus), 4, 10)
-		if err != nil {
+		if _, err := m.Fit(context.Background(), corpus, ""); err != nil {
 			t.Fatal(err)
 		}
-		task := &LMTask{M: m}
-		fitTask(t, task, m.Params(), d, 20, false)
-		met, err := task.Evaluate(d)
+		met, err := m.Evaluate(corpus)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if met["bits"] > 0.5 {
 			t.Errorf("tie=%v: %v bits per character on a periodic text, want < 0.5", tie, met["bits"])
 		}
-		out, err := m.Generate(enc.Encode("hello"), 8, nn.SampleConfig{}, tensor.NewRNG(1))
+		g, err := m.Generate(context.Background(), "hello", 8, SampleConfig{}, tensor.NewRNG(1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := enc.Decode(out); got != " world. " {
-			t.Errorf("tie=%v: greedy continuation of %q = %q, want %q", tie, "hello", got, " world. ")
+		if g.Completion != " world. " || g.Text != "hello world. " || g.Tokens != 8 {
+			t.Errorf("tie=%v: greedy continuation of %q = %+v, want %q", tie, "hello", g, " world. ")
 		}
+		long := strings.Repeat("hello world. ", 40) + "hello"
+		g2, err := m.Generate(context.Background(), long, 8, SampleConfig{}, tensor.NewRNG(1))
+		if err != nil || g2.Completion != " world. " {
+			t.Errorf("tie=%v: a prompt of %d characters (several chunks) continues with %+v, %v", tie, len(long), g2, err)
+		}
+	}
+	if _, err := NewLanguageModel(LMConfig{Spec: Spec{Bidirectional: true}}); err == nil || !strings.Contains(err.Error(), "bidirectional") {
+		t.Errorf("a bidirectional language model: %v", err)
 	}
 }
 
@@ -141,44 +135,29 @@ func TestCharLM(t *testing.T) {
 // included, must give the uninterrupted run's weights.
 func TestLMResumeMidEpoch(t *testing.T) {
 	corpus := strings.Repeat("abcde fghij. ", 30)
-	enc, err := text.NewEncoder([]string{corpus}, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := NewLMData(enc.Encode(corpus), 3, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newRun := func(seed uint64, cfg train.Config) (*Model, *train.Trainer) {
-		m, err := Build(Spec{Task: LM, Vocab: enc.Vocab.Len(), Hidden: 8}, seed)
+	newRun := func(seed uint64, tc train.Config, resume *checkpoint.File) *LanguageModel {
+		tc.Epochs = 2
+		m, err := NewLanguageModel(LMConfig{Spec: Spec{Hidden: 8}, SeqLen: 8,
+			Fit: FitConfig{Seed: seed, BatchSize: 3, Optim: optim.Config{LR: 0.01}, Train: tc, Resume: resume}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Epochs, cfg.Seed = 2, 1
-		tr, err := train.New(&LMTask{M: m}, opt, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m, tr
+		return m
 	}
-	full, tr := newRun(1, train.Config{})
-	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
+	full := newRun(1, train.Config{}, nil)
+	if _, err := full.Fit(context.Background(), corpus, ""); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	stop := d.Len() + 3 // in the middle of the second epoch
-	_, tr = newRun(1, train.Config{Dir: dir, Callbacks: []train.Callback{train.CallbackFunc(func(ev *train.Event) error {
-		if ev.Kind == train.StepEnd && ev.Step == stop {
+	steps := len(corpus) / 3 / 8 // chunks per epoch
+	part := newRun(1, train.Config{Dir: dir, Callbacks: []train.Callback{train.CallbackFunc(func(ev *train.Event) error {
+		if ev.Kind == train.StepEnd && ev.Step == steps+3 { // in the middle of the second epoch
 			cancel()
 		}
 		return nil
-	})}})
-	if _, err := tr.Fit(ctx, d, nil); err == nil {
+	})}}, nil)
+	if _, err := part.Fit(ctx, corpus, ""); err == nil {
 		t.Fatal("cancelled run returned no error")
 	}
 	f, err := checkpoint.Read(filepath.Join(dir, "last.safetensors"))
@@ -188,11 +167,11 @@ func TestLMResumeMidEpoch(t *testing.T) {
 	if _, ok := f.Tensors["train.carry.h"]; !ok {
 		t.Fatal("checkpoint lacks the carried state")
 	}
-	resumed, tr := newRun(2, train.Config{})
-	if err := tr.Resume(f); err != nil {
-		t.Fatal(err)
+	if m, err := FromFile("last", f); err != nil || m.Spec().Task != LM {
+		t.Fatalf("the checkpoint does not load as a model: %v", err)
 	}
-	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
+	resumed := newRun(2, train.Config{}, f)
+	if _, err := resumed.Fit(context.Background(), corpus, ""); err != nil {
 		t.Fatal(err)
 	}
 	for i, p := range full.Params() {

@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pr, err := series.Prepare(f, series.PrepareConfig{Window: series.WindowConfig{Lookback: 12}, Train: 0.67})
+	pr, err := series.Prepare(f, series.PrepareConfig{Window: series.WindowConfig{Lookback: 12}, Test: 0.33})
 	if err != nil {
 		log.Fatal(err)
 	}

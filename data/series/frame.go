@@ -73,6 +73,17 @@ func NewFrame(columns []string, values [][]float64) (*Frame, error) {
 	return f, nil
 }
 
+// Of returns a frame of one column, "y", holding a plain series (copied
+// to float64): what a forecaster takes when the data is a slice rather
+// than a CSV file. Its name in messages is "series".
+func Of[T ~float32 | ~float64](y []T) *Frame {
+	v := make([]float64, len(y))
+	for i, x := range y {
+		v[i] = float64(x)
+	}
+	return &Frame{Name: "series", Columns: []string{"y"}, Values: [][]float64{v}}
+}
+
 // Len returns the number of rows.
 func (f *Frame) Len() int {
 	if len(f.Values) > 0 {

@@ -12,21 +12,24 @@ import (
 const NoScale ScaleMethod = "none"
 
 // PrepareConfig is the recipe from a clean frame to model-ready windows.
-// The zero value (with a Lookback) gives the usual setup: the first 67%
-// of the rows train, the rest test, min-max scaling fitted on the
-// training rows, one-step targets of the last column.
+// The zero value (with a Lookback) gives the usual setup: the last 33% of
+// the rows test, the rest train, min-max scaling fitted on the training
+// rows, one-step targets of the last column.
 type PrepareConfig struct {
 	// Window: Inputs nil means every value column plus the calendar
 	// columns; Targets nil means the last value column.
 	Window WindowConfig `json:"window"`
-	// Train and Val are the chronological split fractions (zero Train
-	// means 0.67, zero Val no validation). When TestRows > 0 the last
-	// TestRows rows test and the ValRows before them validate instead.
-	Train    float64 `json:"train,omitempty"`
+	// Test and Val are the chronological split fractions: the last
+	// round(Test·n) rows test (zero Test: 0.33) and the floor(Val·n) rows
+	// before them validate (zero Val: no validation). When TestRows > 0
+	// the last TestRows rows test and the ValRows before them validate
+	// instead.
+	Test     float64 `json:"test,omitempty"`
 	Val      float64 `json:"val,omitempty"`
 	ValRows  int     `json:"val_rows,omitempty"`
 	TestRows int     `json:"test_rows,omitempty"`
-	// Log takes logs of the value columns first; Log1p uses log(1+x).
+	// Log takes logs of the target columns first (a series whose seasonal
+	// swing grows with its level); Log1p uses log(1+x).
 	Log   bool `json:"log,omitempty"`
 	Log1p bool `json:"log1p,omitempty"`
 	// Diffs are differencing lags applied in order after the log, e.g.
@@ -271,23 +274,23 @@ type Prepared struct {
 // Prepare splits f chronologically, fits the pipeline on the training rows
 // only, and cuts windows from each split.
 func Prepare(f *Frame, cfg PrepareConfig) (*Prepared, error) {
-	var sp Split
-	var err error
-	if cfg.TestRows > 0 {
-		sp, err = SplitCount(f.Len(), cfg.ValRows, cfg.TestRows)
-	} else {
-		tr := cfg.Train
-		if tr == 0 {
-			tr = 0.67
-		}
-		sp, err = SplitFraction(f.Len(), tr, cfg.Val)
-	}
+	sp, err := cfg.split(f.Len())
 	if err != nil {
 		return nil, err
 	}
 	p := &Pipeline{Columns: append([]string(nil), f.Columns...), Calendar: cfg.Calendar, Lookback: cfg.Window.Lookback, Horizon: max(cfg.Window.Horizon, 1)}
+	p.Targets = cfg.Window.Targets
+	if p.Targets == nil {
+		p.Targets = f.Columns[len(f.Columns)-1:]
+	}
+	for _, t := range p.Targets {
+		if lookup(f.Columns, t) < 0 {
+			return nil, fmt.Errorf("series: %starget: no column %q (columns: %q)", f.prefix(), t, f.Columns)
+		}
+	}
+	p.Targets = resolve(f.Columns, p.Targets)
 	if cfg.Log || cfg.Log1p {
-		p.Log = &Log{Plus1: cfg.Log1p}
+		p.Log = &Log{Columns: p.Targets, Plus1: cfg.Log1p}
 	}
 	for _, lag := range cfg.Diffs {
 		if lag < 1 {
@@ -303,16 +306,6 @@ func Prepare(f *Frame, cfg PrepareConfig) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Targets = cfg.Window.Targets
-	if p.Targets == nil {
-		p.Targets = f.Columns[len(f.Columns)-1:]
-	}
-	for _, t := range p.Targets {
-		if lookup(f.Columns, t) < 0 {
-			return nil, fmt.Errorf("series: %starget: no column %q (columns: %q)", f.prefix(), t, f.Columns)
-		}
-	}
-	p.Targets = resolve(f.Columns, p.Targets)
 	p.Inputs = cfg.Window.Inputs
 	if p.Inputs == nil {
 		p.Inputs = raw.Columns
@@ -359,6 +352,21 @@ func Prepare(f *Frame, cfg PrepareConfig) (*Prepared, error) {
 		pr.Scales = append(pr.Scales, NaiveScale(y[:sp.Train.To], pr.Season))
 	}
 	return pr, nil
+}
+
+// split cuts n rows as the config says.
+func (cfg PrepareConfig) split(n int) (Split, error) {
+	if cfg.TestRows > 0 {
+		return SplitCount(n, cfg.ValRows, cfg.TestRows)
+	}
+	test := cfg.Test
+	if test == 0 {
+		test = 0.33
+	}
+	if !(test > 0 && test < 1) || !(cfg.Val >= 0) || test+cfg.Val >= 1 {
+		return Split{}, fmt.Errorf("series: split fractions test %g val %g: want test in (0, 1), val ≥ 0, test+val < 1", test, cfg.Val)
+	}
+	return SplitCount(n, int(cfg.Val*float64(n)), int(math.Round(test*float64(n))))
 }
 
 // resolve turns references into names.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
@@ -52,42 +51,30 @@ func reviews(n int, seed uint64) ([]string, []int) {
 
 func run(w io.Writer, epochs int) error {
 	texts, labels := reviews(400, 1)
-	enc, err := text.NewEncoder(texts, text.Cleaner{FoldSpace: true}, text.WordTokenizer{}, text.VocabConfig{})
+	trainSet := &text.Labelled{Texts: texts, Labels: labels, Classes: []string{"negative", "positive"}}
+	c, err := model.NewClassifier(model.ClassifyConfig{
+		Spec: model.Spec{Embed: 16, Hidden: 16, Bidirectional: true, Pool: "max"},
+		Text: model.TextConfig{Clean: text.Cleaner{FoldSpace: true}},
+		Fit:  model.FitConfig{Seed: 1, BatchSize: 16, Train: train.Config{Epochs: epochs}},
+	})
 	if err != nil {
 		return err
 	}
-	m, err := model.Build(model.Spec{Task: model.Classify, Vocab: enc.Vocab.Len(), Embed: 16, Hidden: 16,
-		Bidirectional: true, Classes: 2, Pool: "max"}, 1)
-	if err != nil {
-		return err
-	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: []string{"negative", "positive"}}); err != nil {
-		return err
-	}
-	v := enc.Vocab
-	trainData := model.NewTextData(enc.EncodeAll(texts), labels, 16, v.Pad, v.Unk, 0, true)
-	task := &model.ClassifyTask{M: m}
-	opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
-	if err != nil {
-		return err
-	}
-	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: true, Seed: 1})
-	if err != nil {
-		return err
-	}
-	if _, err := tr.Fit(context.Background(), trainData, nil); err != nil {
+	if _, err := c.Fit(context.Background(), trainSet, nil); err != nil {
 		return err
 	}
 	tt, tl := reviews(200, 2)
-	met, err := task.Evaluate(model.NewTextData(enc.EncodeAll(tt), tl, 64, v.Pad, v.Unk, 0, false))
+	met, err := c.Evaluate(&text.Labelled{Texts: tt, Labels: tl, Classes: trainSet.Classes})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "held-out accuracy %.3f\n", met["accuracy"])
-	for _, s := range []string{"the acting was superb", "a dull story"} {
-		b := model.NewTextData(enc.EncodeAll([]string{s}), nil, 1, v.Pad, v.Unk, 0, false).Batches[0]
-		p := task.Probabilities(b)
-		fmt.Fprintf(w, "%-24q P(positive) = %.2f\n", s, p.Data[1])
+	preds, err := c.Predict(context.Background(), []string{"the acting was superb", "a dull story"})
+	if err != nil {
+		return err
+	}
+	for _, p := range preds {
+		fmt.Fprintf(w, "%-9s P(positive) = %.2f\n", p.Label, p.Probabilities[1])
 	}
 	return nil
 }

@@ -15,10 +15,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
@@ -54,94 +52,62 @@ func reviews(n int, seed uint64) ([]string, []int) {
 	return texts, labels
 }
 
-func fit(task train.Task, opt optim.Optimizer, d train.Data, epochs int, cbs ...train.Callback) error {
-	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: true, Seed: 1, ClipNorm: 1, Callbacks: cbs})
-	if err != nil {
-		return err
-	}
-	_, err = tr.Fit(context.Background(), d, nil)
-	return err
-}
-
 func run(w io.Writer, lmEpochs, clsEpochs int) error {
 	unlabelled, _ := reviews(600, 1)
 	corpus := strings.Join(unlabelled, "\n")
-	enc, err := text.NewEncoder([]string{corpus}, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
-	if err != nil {
-		return err
-	}
-	V := enc.Vocab.Len()
 
 	// 1. Pretrain a character language model on the unlabelled text.
-	lm, err := model.Build(model.Spec{Task: model.LM, Vocab: V, Hidden: 32}, 1)
+	lm, err := model.NewLanguageModel(model.LMConfig{Spec: model.Spec{Hidden: 32}, SeqLen: 30,
+		Fit: model.FitConfig{Seed: 1, BatchSize: 8, Train: train.Config{Epochs: lmEpochs, ClipNorm: 1}}})
 	if err != nil {
 		return err
 	}
-	data, err := model.NewLMData(enc.Encode(corpus), 8, 30)
-	if err != nil {
+	if _, err := lm.Fit(context.Background(), corpus, ""); err != nil {
 		return err
 	}
-	lmTask := &model.LMTask{M: lm}
-	opt, err := optim.New("adam", lm.Params(), optim.Config{LR: 0.01})
-	if err != nil {
-		return err
-	}
-	if err := fit(lmTask, opt, data, lmEpochs); err != nil {
-		return err
-	}
-	met, err := lmTask.Evaluate(data)
+	met, err := lm.Evaluate(corpus)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "pretrained language model: %.3f bits per character\n", met["bits"])
-	pre := checkpoint.New()
-	if err := lm.AddTo(pre); err != nil {
+	pre, err := lm.File()
+	if err != nil {
 		return err
 	}
 
-	// 2. Fine-tune and train from scratch on 12 labelled reviews.
+	// 2. Fine-tune and train from scratch on 12 labelled reviews, with the
+	// language model's vocabulary so that its embedding rows keep their
+	// meaning.
 	texts, labels := reviews(12, 2)
-	v := enc.Vocab
-	small := model.NewTextData(enc.EncodeAll(texts), labels, 8, v.Pad, v.Unk, 0, true)
+	small := &text.Labelled{Texts: texts, Labels: labels, Classes: []string{"negative", "positive"}}
 	tt, tl := reviews(300, 3)
-	test := model.NewTextData(enc.EncodeAll(tt), tl, 64, v.Pad, v.Unk, 0, false)
-	spec := model.Spec{Task: model.Classify, Vocab: V, Hidden: 32, Classes: 2, Pool: "max"}
+	test := &text.Labelled{Texts: tt, Labels: tl, Classes: small.Classes}
 	for _, transfer := range []bool{false, true} {
-		m, err := model.Build(spec, 2)
-		if err != nil {
-			return err
+		cfg := model.ClassifyConfig{
+			Spec: model.Spec{Hidden: 32, Pool: "max"},
+			Text: model.TextConfig{Encoder: lm.Encoder()},
+			Fit:  model.FitConfig{Seed: 2, BatchSize: 8, Train: train.Config{Epochs: clsEpochs, ClipNorm: 1}},
 		}
-		var cbs []train.Callback
-		lrBackbone := 0.0
 		name := "from scratch"
 		if transfer {
+			// The embedding stays frozen for the first half, and the
+			// backbone learns at a third of the head's rate.
 			name = "fine-tuned"
-			tr, err := m.InitFrom(pre)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "init from the language model: %v\n", tr)
-			if _, err := m.Freeze(true, "embedding"); err != nil {
-				return err
-			}
-			cbs = append(cbs, train.CallbackFunc(func(ev *train.Event) error {
-				if ev.Kind == train.EpochEnd && ev.Epoch == clsEpochs/2 {
-					_, err := m.Freeze(false, "embedding")
-					return err
-				}
-				return nil
-			}))
-			lrBackbone = 0.003
+			cfg.Fit.InitFrom, cfg.Fit.LRBackbone = pre, 0.003
+			cfg.Fit.Train.Freeze, cfg.Fit.Train.UnfreezeAfter = []string{"embedding"}, max(clsEpochs/2, 1)
 		}
-		opt, err := m.NewOptimizer("adam", optim.Config{LR: 0.01}, lrBackbone)
+		c, err := model.NewClassifier(cfg)
 		if err != nil {
 			return err
 		}
-		task := &model.ClassifyTask{M: m}
-		if err := fit(task, opt, small, clsEpochs, cbs...); err != nil {
+		rep, err := c.Fit(context.Background(), small, nil)
+		if err != nil {
 			return err
 		}
-		met, err := task.Evaluate(test)
+		if rep.Transfer != nil {
+			fmt.Fprintf(w, "init from the language model: %v\n", rep.Transfer)
+		}
+		met, err := c.Evaluate(test)
 		if err != nil {
 			return err
 		}

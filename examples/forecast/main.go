@@ -1,5 +1,6 @@
-// Forecast trains an LSTM on the AirPassengers series with the library API
-// and compares its test error with the seasonal-naive baseline.
+// Forecast trains an LSTM on the AirPassengers series with validation,
+// early stopping and a log transform, forecasts a year ahead, and compares
+// its test errors with the baselines'.
 //
 //	go run ./examples/forecast
 package main
@@ -13,7 +14,6 @@ import (
 
 	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -28,40 +28,33 @@ func run(w io.Writer, epochs int) error {
 	if err != nil {
 		return err
 	}
-	// 12 months of history predict the next month; the last 33% test.
-	sp, err := model.PrepareForecast(f, model.ForecastOptions{Lookback: 12, Horizon: 1, ValFraction: -1}, 8)
+	fc, err := model.NewForecaster(model.ForecastConfig{
+		Spec:    model.Spec{Hidden: 32, Residual: true},
+		Horizon: 12, Log: true, ValFraction: 0.1, // a year ahead; 10% of the months validate
+		Fit: model.FitConfig{Seed: 1, Train: train.Config{Epochs: epochs, ClipNorm: 1,
+			EarlyStop: train.EarlyStop{Patience: 30}, RestoreBest: true}},
+	})
 	if err != nil {
 		return err
 	}
-	m, err := model.Build(sp.Prep.SpecFor(model.Spec{Hidden: 32, Residual: true}), 1)
+	rep, err := fc.Fit(context.Background(), f)
 	if err != nil {
 		return err
 	}
-	if err := m.SetForecastPrep(sp.Prep); err != nil {
-		return err
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "note:", n)
 	}
-	task := &model.ForecastTask{M: m, Prep: sp.Prep}
-	opt, err := optim.New("adam", m.Params(), optim.Config{LR: 0.01})
+	if rep.Result.Stopped {
+		fmt.Fprintln(w, rep.Result.StopReason)
+	}
+	fmt.Fprintf(w, "weights of epoch %d; LSTM test %v\n", rep.Result.Restored, rep.Test)
+	for _, b := range rep.Baselines {
+		fmt.Fprintf(w, "%s: %v\n", b.Name, b.Metrics)
+	}
+	next, err := fc.Predict(f)
 	if err != nil {
 		return err
 	}
-	tr, err := train.New(task, opt, train.Config{Epochs: epochs, Shuffle: true, Seed: 1, ClipNorm: 1})
-	if err != nil {
-		return err
-	}
-	if _, err := tr.Fit(context.Background(), sp.Train, nil); err != nil {
-		return err
-	}
-	test, err := task.Evaluate(sp.Test)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "LSTM test RMSE %.2f, seasonal naive %.2f, persistence %.2f\n",
-		test["rmse"], model.Errors(sp.Seas, sp.Test.Actual)["rmse"], model.Errors(sp.Persistence, sp.Test.Actual)["rmse"])
-	next, err := task.Future(f)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "forecast for January 1961: %.0f thousand passengers\n", next.Data[0])
+	fmt.Fprintf(w, "forecast for 1961: %.0f ... %.0f thousand passengers\n", next.Values[0][0], next.Values[11][0])
 	return nil
 }

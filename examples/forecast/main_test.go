@@ -11,7 +11,9 @@ func TestRun(t *testing.T) {
 	if err := run(&buf, 3); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "LSTM test RMSE") || !strings.Contains(buf.String(), "forecast for January 1961") {
-		t.Errorf("output:\n%s", buf.String())
+	for _, want := range []string{"LSTM test RMSE", "seasonal naive (12)", "forecast for 1961", "note: season 12"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, buf.String())
+		}
 	}
 }

@@ -1,0 +1,382 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"github.com/recur-ml/recur/checkpoint"
+	"math"
+	"slices"
+
+	"github.com/recur-ml/recur/data/batch"
+	"github.com/recur-ml/recur/data/text"
+	"github.com/recur-ml/recur/loss"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/train"
+)
+
+// ClassifyConfig configures a Classifier. Zero fields mean the documented
+// defaults.
+type ClassifyConfig struct {
+	// Spec is the architecture: cell, hidden, layers, proj, embed,
+	// bidirectional, pool, dropout kinds, init. Vocab and Classes come from
+	// the data.
+	Spec Spec
+	// Text says how texts become tokens (word level by default).
+	Text TextConfig
+	// Fit says how to train.
+	Fit FitConfig
+}
+
+// Classifier labels texts: token ids → embedding → recurrent stack →
+// last/mean/max/attention pooling → Linear to the classes.
+type Classifier struct {
+	core
+	cfg  ClassifyConfig
+	prep *TextPrep
+	net  *body
+}
+
+// NewClassifier validates cfg and returns an untrained classifier; Fit
+// builds its vocabulary and network from the training texts.
+func NewClassifier(cfg ClassifyConfig) (*Classifier, error) {
+	fc, err := cfg.Fit.withDefaults(Classify)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Fit = fc
+	if err := cfg.Text.validate(); err != nil {
+		return nil, err
+	}
+	s := cfg.Spec
+	s.Task, s.Vocab, s.Classes = Classify, 1, 2
+	if _, err := s.withDefaults(); err != nil {
+		return nil, err
+	}
+	return &Classifier{cfg: cfg}, nil
+}
+
+// Prep returns the preprocessing state (nil before Fit or Load).
+func (c *Classifier) Prep() *TextPrep { return c.prep }
+
+// Encoder returns the text encoder (nil before Fit or Load).
+func (c *Classifier) Encoder() *text.Encoder {
+	if c.prep == nil {
+		return nil
+	}
+	return c.prep.Encoder
+}
+
+// Classes returns the class names, in the order of the outputs.
+func (c *Classifier) Classes() []string {
+	if c.prep == nil {
+		return nil
+	}
+	return c.prep.Classes
+}
+
+// FitReport is what a text model's Fit measured.
+type FitReport struct {
+	Result *train.Result
+	// Valid is the last validation's metrics (nil without validation).
+	Valid map[string]float64
+	// Examples is the number of training examples (tokens for a language
+	// model); Vocab the vocabulary size.
+	Examples, Vocab int
+	// Transfer reports what FitConfig.InitFrom copied (nil without it).
+	Transfer *Transfer
+}
+
+// Fit builds the vocabulary from trainSet's texts (or takes
+// ClassifyConfig.Text.Encoder), builds the network and trains it,
+// validating on valid (nil: none). Their classes are trainSet's.
+func (c *Classifier) Fit(ctx context.Context, trainSet, valid *text.Labelled) (*FitReport, error) {
+	s, err := c.prepare(trainSet, valid)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.fit(ctx, s, c.cfg.Fit)
+	if err != nil {
+		return nil, err
+	}
+	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet.Texts), Vocab: c.prep.Encoder.Vocab.Len(), Transfer: c.transfer}
+	if rep.Valid != nil {
+		return rep, c.setMetrics(map[string]any{"valid": rep.Valid})
+	}
+	return rep, nil
+}
+
+// FindLR prepares the data as Fit does and runs the learning-rate range
+// test; the model is left untrained.
+func (c *Classifier) FindLR(ctx context.Context, trainSet *text.Labelled, lc lrfind.Config) (*lrfind.Result, error) {
+	s, err := c.prepare(trainSet, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.findLR(ctx, s, c.cfg.Fit, lc)
+}
+
+func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
+	if trainSet == nil || len(trainSet.Texts) == 0 {
+		return nil, fmt.Errorf("model: classifier: no training texts")
+	}
+	if len(trainSet.Classes) < 2 {
+		return nil, fmt.Errorf("model: classifier: the training texts have %d class(es) %q; want at least 2", len(trainSet.Classes), trainSet.Classes)
+	}
+	enc, err := c.cfg.Text.encoder(trainSet.Texts, "word")
+	if err != nil {
+		return nil, err
+	}
+	c.prep = &TextPrep{Encoder: enc, Classes: slices.Clone(trainSet.Classes), MaxLen: c.cfg.Text.MaxLen}
+	s := c.cfg.Spec
+	s.Task, s.Vocab, s.Classes = Classify, enc.Vocab.Len(), len(trainSet.Classes)
+	if err := c.build(s, c.cfg.Fit.Seed); err != nil {
+		return nil, err
+	}
+	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep}
+	if sess.train, err = c.data(trainSet, c.cfg.Fit.BatchSize, true); err != nil {
+		return nil, err
+	}
+	if valid != nil && len(valid.Texts) > 0 {
+		if sess.valid, err = c.data(valid, 64, false); err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+func (c *Classifier) build(s Spec, seed uint64) error {
+	s, err := s.withDefaults()
+	if err != nil {
+		return err
+	}
+	b, err := newBody(s, s.Vocab, s.Classes, seed)
+	if err != nil {
+		return err
+	}
+	c.core = core{spec: s, params: b.params(false), rngs: b.rngs(), built: true}
+	c.net = b
+	return nil
+}
+
+// labels maps d's labels to the model's classes by name.
+func (c *Classifier) labels(d *text.Labelled) ([]int, error) {
+	if slices.Equal(d.Classes, c.prep.Classes) {
+		return d.Labels, nil
+	}
+	out := make([]int, len(d.Labels))
+	for i, l := range d.Labels {
+		k := slices.Index(c.prep.Classes, d.Classes[l])
+		if k < 0 {
+			return nil, fmt.Errorf("model: label %q (example %d) is not one of the model's classes %q", d.Classes[l], i, c.prep.Classes)
+		}
+		out[i] = k
+	}
+	return out, nil
+}
+
+// data makes the batches of d.
+func (c *Classifier) data(d *text.Labelled, bs int, training bool) (*loaderData, error) {
+	labels, err := c.labels(d)
+	if err != nil {
+		return nil, err
+	}
+	ds := &batch.Dataset{Seqs: encodeAll(c.prep.Encoder, d.Texts), Labels: labels}
+	return newLoaderData(ds, loaderConfig(bs, c.prep.MaxLen, c.cfg.Fit.Seed, training), func(b *batch.Batch) train.Batch { return textBatch(b) })
+}
+
+// forward maps a batch to logits (B, Classes) and, for attention
+// pooling, the attention weights (B, T).
+func (c *Classifier) forward(tp *nn.Tape, b *TextBatch) (*nn.Var, *nn.Var) {
+	n := c.net
+	x := n.dropout(tp, n.embed(tp, b.IDs, b.T, b.B))
+	out, st := n.rnn.Forward(tp, x, b.Lengths, nil)
+	var feat, attn *nn.Var
+	switch c.spec.Pool {
+	case "mean":
+		feat = nn.MeanPool(tp, out, b.Lengths)
+	case "max":
+		feat = nn.MaxPool(tp, out, b.Lengths)
+	case "attention":
+		feat, attn = n.pool.Forward(tp, out, b.Lengths)
+	default: // the final states of the top layer, [forward | reverse]
+		feat = n.final(tp, st, c.spec)
+	}
+	return n.head.Forward(tp, n.dropout(tp, feat)), attn
+}
+
+// Evaluate returns "loss" (mean cross-entropy) and "accuracy" over d,
+// whose labels are matched to the model's classes by name.
+func (c *Classifier) Evaluate(d *text.Labelled) (map[string]float64, error) {
+	if err := c.needBuilt("Evaluate"); err != nil {
+		return nil, err
+	}
+	if d == nil || len(d.Texts) == 0 {
+		return nil, fmt.Errorf("model: no examples to evaluate")
+	}
+	ld, err := c.data(d, 64, false)
+	if err != nil {
+		return nil, err
+	}
+	return (&classifyTask{c: c}).Evaluate(ld)
+}
+
+// Prediction is a classifier's answer for one text.
+type Prediction struct {
+	Label         string    `json:"label"`
+	Class         int       `json:"class"`
+	Probabilities []float32 `json:"probabilities"` // per class, in Classes() order
+	// Tokens counts the text's tokens (before the cut to MaxLen) and
+	// Unknown those not in the vocabulary.
+	Tokens  int `json:"tokens"`
+	Unknown int `json:"unknown"`
+	// Attention is the attention pooling's weight of each token kept
+	// (attention pooling only).
+	Attention []float32 `json:"attention,omitempty"`
+}
+
+// Predict classifies each text. Each is run as a batch of its own, so a
+// text's result never depends on the others. ctx is checked between
+// texts.
+func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction, error) {
+	if err := c.needBuilt("Predict"); err != nil {
+		return nil, err
+	}
+	if err := checkTexts(texts); err != nil {
+		return nil, err
+	}
+	enc := c.prep.Encoder
+	out := make([]Prediction, len(texts))
+	for i, t := range texts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ids := enc.Encode(t)
+		p := Prediction{Tokens: len(ids), Unknown: countID(ids, enc.Vocab.Unk)}
+		if len(ids) == 0 {
+			ids = []int{enc.Vocab.Unk}
+		}
+		if m := c.prep.MaxLen; m > 0 && len(ids) > m {
+			ids = ids[:m]
+		}
+		logits, attn := c.forward(nil, NewTextBatch([][]int{ids}, nil, enc.Vocab.Pad))
+		p.Probabilities = softmax(logits.Value.Data)
+		p.Class = argmax(p.Probabilities)
+		p.Label = c.prep.Classes[p.Class]
+		if attn != nil {
+			p.Attention = slices.Clone(attn.Value.Data)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// Save writes the model file.
+func (c *Classifier) Save(path string) error { return c.save(path, c.prep) }
+
+// File returns the model file's contents in memory: weights, spec,
+// preprocessing and metrics (what Save writes).
+func (c *Classifier) File() (*checkpoint.File, error) { return c.file(c.prep) }
+
+// Task returns the classifier's train.Task over *TextBatch batches.
+func (c *Classifier) Task() train.Task { return &classifyTask{c: c} }
+
+func classifierFrom(s Spec, prep json.RawMessage) (*Classifier, error) {
+	p, err := decodeTextPrep(s, prep)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Classes) != s.Classes {
+		return nil, fmt.Errorf("model: %d class names for %d classes", len(p.Classes), s.Classes)
+	}
+	c := &Classifier{cfg: ClassifyConfig{Spec: s}, prep: p}
+	if err := c.build(s, 0); err != nil {
+		return nil, err
+	}
+	c.built = false
+	return c, nil
+}
+
+func decodeTextPrep(s Spec, b json.RawMessage) (*TextPrep, error) {
+	var p TextPrep
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("model: text preprocessing state: %w", err)
+	}
+	if p.Encoder == nil || p.Encoder.Vocab == nil || p.Encoder.Vocab.Len() != s.Vocab {
+		return nil, fmt.Errorf("model: text preprocessing state does not match the spec's vocabulary of %d", s.Vocab)
+	}
+	return &p, nil
+}
+
+// classifyTask trains a classifier with the mean cross-entropy.
+type classifyTask struct{ c *Classifier }
+
+func (t *classifyTask) Params() []*nn.Param { return t.c.params }
+
+func (t *classifyTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
+	tb := b.(*TextBatch)
+	logits, _ := t.c.forward(tp, tb)
+	L, _ := loss.Record(tp, logits, func(g []float32) float64 {
+		return loss.CrossEntropy(g, logits.Value.Data, tb.Labels, t.c.spec.Classes, loss.ClassOptions{})
+	})
+	return L, tb.B
+}
+
+// Evaluate returns "loss" (mean cross-entropy) and "accuracy".
+func (t *classifyTask) Evaluate(d train.Data) (map[string]float64, error) {
+	var sum float64
+	var n, right int
+	C := t.c.spec.Classes
+	for i := 0; i < d.Len(); i++ {
+		tb := d.Batch(i).(*TextBatch)
+		logits, _ := t.c.forward(nil, tb)
+		sum += loss.CrossEntropy(nil, logits.Value.Data, tb.Labels, C, loss.ClassOptions{Reduction: loss.Sum})
+		for b := range tb.B {
+			if argmax(logits.Value.Data[b*C:(b+1)*C]) == tb.Labels[b] {
+				right++
+			}
+		}
+		n += tb.B
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("model: no examples to evaluate")
+	}
+	return map[string]float64{"loss": sum / float64(n), "accuracy": float64(right) / float64(n)}, nil
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// softmax returns the probabilities of logits x, computed in float64.
+func softmax(x []float32) []float32 {
+	dst := make([]float32, len(x))
+	mx := x[argmax(x)]
+	var s float64
+	for i, v := range x {
+		e := math.Exp(float64(v - mx))
+		dst[i] = float32(e)
+		s += e
+	}
+	for i := range dst {
+		dst[i] = float32(float64(dst[i]) / s)
+	}
+	return dst
+}
+
+func countID(ids []int, id int) int {
+	n := 0
+	for _, v := range ids {
+		if v == id {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/optim"
+	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/optim/sched"
+	"github.com/recur-ml/recur/train"
+)
+
+// FitConfig is how every front door trains. Zero fields mean the
+// documented defaults.
+type FitConfig struct {
+	// Seed fixes every random choice: initialization, the split of
+	// shuffled data, batch order, dropout masks (zero is a seed too).
+	Seed uint64
+	// Optimizer is one of optim.Names() (zero: "adam").
+	Optimizer string
+	// Optim holds the optimizer's hyperparameters. A zero LR means the
+	// task's rate for Adam and AdamW (TaskDefaults: recurrent models this
+	// small train faster than with PyTorch's 1e-3) and the optimizer's
+	// PyTorch default for the others (SGD 0.01, Adadelta 1, ...).
+	Optim optim.Config
+	// LRBackbone, when > 0, trains everything but the head with this rate
+	// (two parameter groups), as fine-tuning wants.
+	LRBackbone float64
+	// BatchSize is the number of sequences per batch (zero: the task's;
+	// streams for a language model).
+	BatchSize int
+	// Schedule names the learning-rate schedule (sched.Names; zero:
+	// constant), Sched holds its settings: fields that depend on the run's
+	// length and are zero are filled from it (sched.ForRun), and Warmup
+	// puts a linear warmup of that many steps in front.
+	Schedule string
+	Sched    sched.Config
+	Warmup   int
+	// Train configures the loop: epochs (zero: the task's), clipping,
+	// accumulation, L1, early stopping, restore-best, plateau, freezing,
+	// checkpoints and logs in Dir, callbacks. Its Seed, Shuffle, Schedule,
+	// RNGs and Extra are set by Fit.
+	Train train.Config
+	// InitFrom, when set, initializes every parameter that matches by
+	// name and shape from this model or checkpoint file.
+	InitFrom *checkpoint.File
+	// Resume, when set, continues the run saved in this checkpoint
+	// (weights, optimizer, position, history).
+	Resume *checkpoint.File
+}
+
+// TaskDefaults are the per-task defaults of a FitConfig's zero fields.
+type TaskDefaults struct {
+	BatchSize int
+	Epochs    int
+	LR        float64 // for Adam and AdamW
+}
+
+// Defaults returns the defaults of task.
+func Defaults(task string) TaskDefaults {
+	switch task {
+	case Forecast:
+		return TaskDefaults{BatchSize: 8, Epochs: 150, LR: 0.003}
+	case LM:
+		return TaskDefaults{BatchSize: 20, Epochs: 10, LR: 0.01}
+	default:
+		return TaskDefaults{BatchSize: 32, Epochs: 10, LR: 0.01}
+	}
+}
+
+// withDefaults fills the zero fields for task and validates them.
+func (fc FitConfig) withDefaults(task string) (FitConfig, error) {
+	d := Defaults(task)
+	if fc.Optimizer == "" {
+		fc.Optimizer = "adam"
+	}
+	fc.Optimizer = strings.ToLower(fc.Optimizer)
+	if fc.Optim.LR == 0 && (fc.Optimizer == "adam" || fc.Optimizer == "adamw") {
+		fc.Optim.LR = d.LR
+	}
+	if fc.BatchSize == 0 {
+		fc.BatchSize = d.BatchSize
+	}
+	if fc.Train.Epochs == 0 {
+		fc.Train.Epochs = d.Epochs
+	}
+	switch {
+	case fc.BatchSize < 0:
+		return fc, &FitError{"BatchSize", fc.BatchSize, "> 0"}
+	case fc.Warmup < 0:
+		return fc, &FitError{"Warmup", fc.Warmup, ">= 0"}
+	case !(fc.LRBackbone >= 0):
+		return fc, &FitError{"LRBackbone", fc.LRBackbone, ">= 0"}
+	}
+	return fc, nil
+}
+
+// FitError reports an invalid FitConfig field.
+type FitError struct {
+	Field string
+	Value any
+	Want  string
+}
+
+func (e *FitError) Error() string {
+	return fmt.Sprintf("model: fit: %s = %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// session is one prepared training run: the task over the built network
+// and the data.
+type session struct {
+	task         train.Task
+	train, valid train.Data // valid nil when there is none
+	shuffle      bool
+	prep         any // the preprocessing state, saved in checkpoints
+}
+
+// trainer builds the optimizer, schedule and Trainer of a session, after
+// copying InitFrom's weights, and resumes when asked.
+func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
+	c.transfer = nil
+	if fc.InitFrom != nil {
+		t, err := c.InitFrom(fc.InitFrom)
+		if err != nil {
+			return nil, fmt.Errorf("model: init from: %w", err)
+		}
+		c.transfer = t
+	}
+	opt, err := c.newOptimizer(fc.Optimizer, fc.Optim, fc.LRBackbone)
+	if err != nil {
+		return nil, err
+	}
+	tc := fc.Train
+	accum := max(tc.Accum, 1)
+	steps := tc.Epochs * ((s.train.Len() + accum - 1) / accum)
+	if tc.Schedule == nil && (fc.Schedule != "" || fc.Warmup > 0) {
+		tc.Schedule, err = sched.ForRun(fc.Schedule, fc.Sched, sched.Run{Steps: steps, BaseLR: opt.LR(len(opt.Groups()) - 1), Warmup: fc.Warmup})
+		if err != nil {
+			return nil, err
+		}
+	}
+	tc.Seed, tc.Shuffle, tc.RNGs = fc.Seed, s.shuffle, c.rngs
+	tc.Extra = func(f *checkpoint.File) error { return c.addMeta(f, s.prep) }
+	tr, err := train.New(s.task, opt, tc)
+	if err != nil {
+		return nil, err
+	}
+	if fc.Resume != nil {
+		if err := tr.Resume(fc.Resume); err != nil {
+			return nil, fmt.Errorf("model: resume: %w", err)
+		}
+	}
+	return tr, nil
+}
+
+// fit trains a session.
+func (c *core) fit(ctx context.Context, s *session, fc FitConfig) (*train.Result, error) {
+	tr, err := c.trainer(s, fc)
+	if err != nil {
+		return nil, err
+	}
+	return tr.Fit(ctx, s.train, s.valid)
+}
+
+// findLR runs the learning-rate range test over a session and leaves the
+// model as it was.
+func (c *core) findLR(ctx context.Context, s *session, fc FitConfig, lc lrfind.Config) (*lrfind.Result, error) {
+	tr, err := c.trainer(s, fc)
+	if err != nil {
+		return nil, err
+	}
+	return tr.FindLR(ctx, s.train, lc)
+}
+
+// compile-time checks that every front door is a Model.
+var (
+	_ Model = (*Forecaster)(nil)
+	_ Model = (*Classifier)(nil)
+	_ Model = (*LanguageModel)(nil)
+	_ Model = (*Translator)(nil)
+	_ Model = (*Tagger)(nil)
+)
