@@ -1,6 +1,6 @@
 // Package serve answers HTTP requests with a trained recur model.
 //
-// New wraps one loaded *model.Model in a Server, an http.Handler. The model
+// New wraps one loaded model.Model in a Server, an http.Handler. The model
 // is never mutated after New (inference runs with a nil tape and each
 // request gets its own sampling RNG), so one Server answers concurrent
 // requests; Options.Concurrency bounds how many predictions are computed at

@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,20 +13,17 @@ import (
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/serve"
+	"github.com/recur-ml/recur/train"
 )
 
 func ExampleNew() {
-	// A (untrained) sentiment classifier with its text preprocessing; a
-	// real one comes from model.Load.
-	enc, err := text.NewEncoder([]string{"a fine film", "a dull film"}, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
+	// A sentiment classifier trained for one epoch on two texts; a real
+	// one comes from model.Load.
+	m, err := model.NewClassifier(model.ClassifyConfig{Spec: model.Spec{Hidden: 8}, Fit: model.FitConfig{Train: train.Config{Epochs: 1}}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := model.Build(model.Spec{Task: model.Classify, Vocab: enc.Vocab.Len(), Hidden: 8, Classes: 2}, 1)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: []string{"neg", "pos"}}); err != nil {
+	if _, err := m.Fit(context.Background(), &text.Labelled{Texts: []string{"a fine film", "a dull film"}, Labels: []int{1, 0}, Classes: []string{"neg", "pos"}}, nil); err != nil {
 		log.Fatal(err)
 	}
 

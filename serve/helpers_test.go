@@ -2,17 +2,20 @@ package serve_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/serve"
+	"github.com/recur-ml/recur/train"
 )
 
 // Tiny models built from a seed: the server must reproduce the model's own
@@ -20,10 +23,15 @@ import (
 
 const lookback, horizon = 6, 3
 
-// forecastModel returns a residual forecaster over columns y (the target)
-// and x, with a log transform of y and a z-score scaler fitted on a
-// synthetic series, and the frame it was fitted on.
-func forecastModel(t testing.TB) (*model.Model, *series.Frame) {
+// fit is a one-epoch training run: the weights only need to be some.
+func fit(seed uint64) model.FitConfig {
+	return model.FitConfig{Seed: seed, BatchSize: 2, Train: train.Config{Epochs: 1}}
+}
+
+// forecastModel returns a residual forecaster of column y with x as an
+// extra input, a log transform of y and a z-score scaler, trained for an
+// epoch on a synthetic series, and the frame it was fitted on.
+func forecastModel(t testing.TB) (*model.Forecaster, *series.Frame) {
 	t.Helper()
 	n := 40
 	y, x := make([]float64, n), make([]float64, n)
@@ -35,21 +43,12 @@ func forecastModel(t testing.TB) (*model.Model, *series.Frame) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lg := &series.Log{Columns: []string{"y"}}
-	lf, err := lg.Transform(f)
+	m, err := model.NewForecaster(model.ForecastConfig{Spec: model.Spec{Hidden: 8, Residual: true}, Targets: []string{"y"}, Inputs: []string{"x"},
+		Lookback: lookback, Horizon: horizon, Log: true, Scale: series.ZScore, Fit: fit(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := series.FitScaler(series.ZScore, lf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &model.ForecastPrep{Inputs: []string{"y", "x"}, Targets: []string{"y"}, Lookback: lookback, Horizon: horizon, Log: lg, Scaler: sc}
-	m, err := model.Build(p.SpecFor(model.Spec{Task: model.Forecast, Hidden: 8, Residual: true}), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetForecastPrep(p); err != nil {
+	if _, err := m.Fit(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
 	return m, f
@@ -57,59 +56,43 @@ func forecastModel(t testing.TB) (*model.Model, *series.Frame) {
 
 var corpus = []string{"a fine film with a good plot", "a dull film", "good acting and a fine story", "bad plot and dull acting"}
 
-func classifyModel(t testing.TB) *model.Model {
+func classifyModel(t testing.TB) *model.Classifier {
 	t.Helper()
-	enc, err := text.NewEncoder(corpus, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
+	m, err := model.NewClassifier(model.ClassifyConfig{Spec: model.Spec{Hidden: 8, Pool: "mean"}, Text: model.TextConfig{MaxLen: 5}, Fit: fit(5)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(model.Spec{Task: model.Classify, Vocab: enc.Vocab.Len(), Hidden: 8, Classes: 2, Pool: "mean"}, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: []string{"neg", "pos"}, MaxLen: 5}); err != nil {
+	if _, err := m.Fit(context.Background(), &text.Labelled{Texts: corpus, Labels: []int{1, 0, 1, 0}, Classes: []string{"neg", "pos"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func lmModel(t testing.TB) *model.Model {
+func lmModel(t testing.TB) *model.LanguageModel {
 	t.Helper()
-	enc, err := text.NewEncoder(corpus, text.Cleaner{}, text.CharTokenizer{}, text.VocabConfig{})
+	m, err := model.NewLanguageModel(model.LMConfig{Spec: model.Spec{Hidden: 8}, SeqLen: 5, Fit: fit(7)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(model.Spec{Task: model.LM, Vocab: enc.Vocab.Len(), Hidden: 8}, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc}); err != nil {
+	if _, err := m.Fit(context.Background(), strings.Join(corpus, " "), ""); err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func seq2seqModel(t testing.TB) *model.Model {
+func seq2seqModel(t testing.TB) *model.Translator {
 	t.Helper()
-	se, err := text.NewEncoder([]string{"je suis là", "il est ici"}, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
+	m, err := model.NewTranslator(model.TranslateConfig{Spec: model.Spec{Hidden: 8}, Fit: fit(9)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	te, err := text.NewEncoder([]string{"i am here", "he is here"}, text.Cleaner{}, text.WordTokenizer{}, text.VocabConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Build(model.Spec{Task: model.Seq2Seq, Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Hidden: 8}, 9)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetSeq2SeqPrep(&model.Seq2SeqPrep{Src: se, Tgt: te}); err != nil {
+	if _, err := m.Fit(context.Background(), []text.Pair{{Src: "je suis là", Tgt: "i am here"}, {Src: "il est ici", Tgt: "he is here"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func newServer(t testing.TB, m *model.Model, o serve.Options) *httptest.Server {
+func newServer(t testing.TB, m model.Model, o serve.Options) *httptest.Server {
 	t.Helper()
 	s, err := serve.New(m, o)
 	if err != nil {

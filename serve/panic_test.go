@@ -19,16 +19,16 @@ func TestPanicRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Spec.Task = model.LM // an lm with no text state: New would refuse it
+	// A forecaster with no preprocessing state: New would refuse it.
 	var logs bytes.Buffer
-	s := &Server{m: m, slot: make(chan struct{}, 1), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+	s := &Server{m: m, fc: m.(*model.Forecaster), slot: make(chan struct{}, 1), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
 	s.opts, _ = s.opts.withDefaults()
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/predict", s.predict)
 	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("boom in handler") })
 	for _, tc := range []struct{ method, path, body, logged string }{
 		{"GET", "/boom", "", "boom in handler"},
-		{"POST", "/v1/predict", `{"prompt":"abc","length":1}`, "nil pointer"},
+		{"POST", "/v1/predict", `{"values":{"y":[1]}}`, "nil pointer"},
 	} {
 		logs.Reset()
 		w := httptest.NewRecorder()

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -84,22 +84,22 @@ func (o Options) withDefaults() (Options, error) {
 // Server answers HTTP requests with one immutable model. It is an
 // http.Handler; build it with New.
 type Server struct {
-	m    *model.Model
+	m    model.Model
 	opts Options
 	mux  *http.ServeMux
 	slot chan struct{}
 	info ModelInfo
 
-	fc   *model.ForecastTask
-	text *model.TextPrep
-	s2s  *model.Seq2SeqPrep
+	fc  *model.Forecaster
+	cls *model.Classifier
+	lm  *model.LanguageModel
+	tr  *model.Translator
 }
 
-// New returns a Server over m, which it must not be given to anything that
-// mutates it afterwards (training, Freeze, SetForecastPrep...). It decodes
-// the model's preprocessing state once and reports an error when that state
-// does not fit the task.
-func New(m *model.Model, opts Options) (*Server, error) {
+// New returns a Server over m (a model.Load result, say), which must not
+// be given to anything that mutates it afterwards (training). It reports
+// an error for a model without weights or a task it does not serve.
+func New(m model.Model, opts Options) (*Server, error) {
 	if m == nil {
 		return nil, errors.New("serve: nil model")
 	}
@@ -108,61 +108,69 @@ func New(m *model.Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{m: m, opts: o, slot: make(chan struct{}, o.Concurrency)}
-	s.info = ModelInfo{Name: o.Name, Task: m.Spec.Task, Spec: m.Spec, Parameters: m.NumParams(), Metrics: o.Metrics}
-	switch m.Spec.Task {
-	case model.Forecast:
-		p, err := m.ForecastPrep()
-		if err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		if p.Scaler == nil || p.Lookback <= 0 || p.Horizon <= 0 || len(p.Targets) == 0 {
-			return nil, fmt.Errorf("serve: the forecaster's preprocessing state is incomplete (scaler, lookback, horizon, targets)")
-		}
-		s.fc = &model.ForecastTask{M: m, Prep: p}
-		pp := map[string]any{"inputs": p.Inputs, "targets": p.Targets, "lookback": p.Lookback, "horizon": p.Horizon, "scaler": p.Scaler.Method}
-		if p.Log != nil {
-			pp["log"] = p.Log
-		}
-		s.info.Preprocessing = pp
-	case model.Classify, model.LM:
-		p, err := m.TextPrep()
-		if err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		if p.Encoder == nil || p.Encoder.Vocab == nil {
-			return nil, fmt.Errorf("serve: the %s model has no text encoder", m.Spec.Task)
-		}
-		if m.Spec.Task == model.Classify && len(p.Classes) != m.Spec.Classes {
-			return nil, fmt.Errorf("serve: the classifier has %d class names for %d classes", len(p.Classes), m.Spec.Classes)
-		}
-		s.text = p
-		pp := map[string]any{"tokenizer": fmt.Sprintf("%T", p.Encoder.Tok), "vocab": p.Encoder.Vocab.Len()}
-		if p.Classes != nil {
-			pp["classes"] = p.Classes
-		}
-		if p.MaxLen > 0 {
-			pp["max_len"] = p.MaxLen
-		}
-		s.info.Preprocessing = pp
-	case model.Seq2Seq:
-		p, err := m.Seq2SeqPrep()
-		if err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		if p.Src == nil || p.Tgt == nil || p.Src.Vocab == nil || p.Tgt.Vocab == nil {
-			return nil, fmt.Errorf("serve: the seq2seq model lacks an encoder")
-		}
-		s.s2s = p
-		s.info.Preprocessing = map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
-			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}
-	default:
-		return nil, fmt.Errorf("serve: task %q is not served", m.Spec.Task)
+	s.info = ModelInfo{Name: o.Name, Task: m.Spec().Task, Spec: m.Spec(), Parameters: m.NumParams(), Metrics: o.Metrics}
+	if s.info.Preprocessing, err = s.bind(m); err != nil {
+		return nil, err
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /v1/model", s.modelInfo)
 	s.mux.HandleFunc("POST /v1/predict", s.predict)
 	return s, nil
+}
+
+// bind keeps the front door of m's task and describes its preprocessing.
+func (s *Server) bind(m model.Model) (map[string]any, error) {
+	switch x := m.(type) {
+	case *model.Forecaster:
+		p := x.Prep()
+		if p == nil || p.Pipeline == nil {
+			return nil, fmt.Errorf("serve: the forecaster has no preprocessing state")
+		}
+		s.fc = x
+		pl := p.Pipeline
+		pp := map[string]any{"inputs": pl.Columns, "targets": pl.Targets, "lookback": pl.Lookback + pl.Shift(), "horizon": pl.Horizon}
+		if pl.Scaler != nil {
+			pp["scaler"] = pl.Scaler.Method
+		}
+		if pl.Log != nil {
+			pp["log"] = pl.Log
+		}
+		return pp, nil
+	case *model.Classifier:
+		p := x.Prep()
+		if p == nil {
+			return nil, fmt.Errorf("serve: the classifier has no preprocessing state")
+		}
+		s.cls = x
+		return textInfo(p.Encoder, p.Classes, p.MaxLen), nil
+	case *model.LanguageModel:
+		if x.Encoder() == nil {
+			return nil, fmt.Errorf("serve: the language model has no text encoder")
+		}
+		s.lm = x
+		return textInfo(x.Encoder(), nil, 0), nil
+	case *model.Translator:
+		p := x.Prep()
+		if p == nil {
+			return nil, fmt.Errorf("serve: the translator has no preprocessing state")
+		}
+		s.tr = x
+		return map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
+			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}, nil
+	}
+	return nil, fmt.Errorf("serve: task %q is not served", m.Spec().Task)
+}
+
+func textInfo(e *text.Encoder, classes []string, maxLen int) map[string]any {
+	pp := map[string]any{"tokenizer": fmt.Sprintf("%T", e.Tok), "vocab": e.Vocab.Len()}
+	if classes != nil {
+		pp["classes"] = classes
+	}
+	if maxLen > 0 {
+		pp["max_len"] = maxLen
+	}
+	return pp
 }
 
 // ServeHTTP routes r; a panic anywhere below becomes a 500 and a log line.
@@ -427,13 +435,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) run(ctx context.Context, req *PredictRequest) (any, error) {
-	switch s.m.Spec.Task {
-	case model.Forecast:
+	switch {
+	case s.fc != nil:
 		return s.forecast(req)
-	case model.Classify:
+	case s.cls != nil:
 		return s.classify(ctx, req)
-	case model.LM:
-		return s.generate(req)
+	case s.lm != nil:
+		return s.generate(ctx, req)
 	default:
 		return s.translate(ctx, req)
 	}
@@ -448,24 +456,25 @@ type ForecastResponse struct {
 }
 
 func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
-	p := s.fc.Prep
+	pl := s.fc.Prep().Pipeline
+	need := pl.Lookback + pl.Shift()
 	if len(req.Values) == 0 {
-		return nil, badRequest("values", "required: the last %d values of each input column %q", p.Lookback, p.Inputs)
+		return nil, badRequest("values", "required: the last %d values of each input column %q", need, pl.Columns)
 	}
 	for name := range req.Values {
-		if !contains(p.Inputs, name) {
-			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", p.Inputs)
+		if !contains(pl.Columns, name) {
+			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", pl.Columns)
 		}
 	}
-	cols := make([][]float64, len(p.Inputs))
-	for c, name := range p.Inputs {
+	cols := make([][]float64, len(pl.Columns))
+	for c, name := range pl.Columns {
 		vs, ok := req.Values[name]
 		field := "values." + name
 		if !ok {
-			return nil, badRequest(field, "missing: the model needs the last %d values of %q", p.Lookback, name)
+			return nil, badRequest(field, "missing: the model needs the last %d values of %q", need, name)
 		}
-		if len(vs) != p.Lookback {
-			return nil, badRequest(field, "got %d values, the model's lookback is %d", len(vs), p.Lookback)
+		if len(vs) != need {
+			return nil, badRequest(field, "got %d values, the model needs %d (its lookback)", len(vs), need)
 		}
 		cols[c] = make([]float64, len(vs))
 		for i, v := range vs {
@@ -475,27 +484,26 @@ func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
 			cols[c][i] = *v
 		}
 	}
-	f, err := series.NewFrame(p.Inputs, cols)
+	f, err := series.NewFrame(pl.Columns, cols)
 	if err != nil {
 		return nil, badRequest("values", "%v", err)
 	}
 	f.Name = "request"
-	y, err := s.fc.Future(f)
+	y, err := s.fc.Predict(f)
 	if err != nil {
 		// The frame is well formed, so what fails is the transform of
 		// its values (a log of a negative number, say).
 		return nil, badRequest("values", "%v", err)
 	}
-	K := len(p.Targets)
-	out := &ForecastResponse{Task: model.Forecast, Horizon: p.Horizon, Forecast: map[string][]float32{}}
-	for k, name := range p.Targets {
-		row := make([]float32, p.Horizon)
-		for h := range p.Horizon {
-			v := y.Data[h*K+k]
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+	out := &ForecastResponse{Task: model.Forecast, Horizon: pl.Horizon, Forecast: map[string][]float32{}}
+	for k, name := range y.Targets {
+		row := make([]float32, pl.Horizon)
+		for h := range pl.Horizon {
+			v := y.Values[h][k]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, badRequest("values", "the forecast of %q is not finite; the values are far outside the training range", name)
 			}
-			row[h] = v
+			row[h] = float32(v)
 		}
 		out.Forecast[name] = row
 	}
@@ -546,50 +554,28 @@ func (s *Server) classify(ctx context.Context, req *PredictRequest) (*ClassifyRe
 	if err := s.texts(req); err != nil {
 		return nil, err
 	}
-	p := s.text
-	v := p.Encoder.Vocab
-	task := &model.ClassifyTask{M: s.m}
+	preds, err := s.cls.Predict(ctx, req.Texts)
+	if err != nil {
+		return nil, err
+	}
 	out := &ClassifyResponse{Task: model.Classify}
-	for i, t := range req.Texts {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		ids := p.Encoder.Encode(t)
-		if len(ids) == 0 {
+	for i, p := range preds {
+		if p.Tokens == 0 {
 			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
 		}
-		// One text per batch, as recur predict does, so that padding
-		// never changes a result.
-		b := model.NewTextData([][]int{ids}, nil, 1, v.Pad, v.Unk, p.MaxLen, false).Batches[0]
-		pr := task.Probabilities(b)
-		c := Classification{Probabilities: map[string]float32{}, Tokens: len(ids), Unknown: countUnk(ids, v.Unk)}
-		best := 0
-		for k, name := range p.Classes {
-			c.Probabilities[name] = pr.Data[k]
-			if pr.Data[k] > pr.Data[best] {
-				best = k
-			}
+		c := Classification{Label: p.Label, Probabilities: map[string]float32{}, Tokens: p.Tokens, Unknown: p.Unknown}
+		for k, name := range s.cls.Classes() {
+			c.Probabilities[name] = p.Probabilities[k]
 		}
-		c.Label = p.Classes[best]
 		out.Predictions = append(out.Predictions, c)
 	}
 	return out, nil
 }
 
-func countUnk(ids []int, unk int) int {
-	n := 0
-	for _, id := range ids {
-		if id == unk {
-			n++
-		}
-	}
-	return n
-}
-
 // sampling validates the sampling fields; temp is the temperature when the
 // request gives none.
-func sampling(req *PredictRequest, temp float64) (nn.SampleConfig, error) {
-	sc := nn.SampleConfig{Temperature: temp, TopK: req.TopK, TopP: req.TopP}
+func sampling(req *PredictRequest, temp float64) (model.SampleConfig, error) {
+	sc := model.SampleConfig{Temperature: temp, TopK: req.TopK, TopP: req.TopP}
 	if req.Temperature != nil {
 		sc.Temperature = *req.Temperature
 	}
@@ -618,16 +604,11 @@ func seed(req *PredictRequest) *tensor.RNG {
 // GenerateResponse answers a language model: the continuation alone and
 // the prompt followed by it, as the tokenizer joins them.
 type GenerateResponse struct {
-	Task       string `json:"task"`
-	Completion string `json:"completion"`
-	Text       string `json:"text"`
-	// Tokens counts the generated tokens; PromptUnknown the prompt's
-	// tokens not in the vocabulary.
-	Tokens        int `json:"tokens"`
-	PromptUnknown int `json:"prompt_unknown"`
+	Task string `json:"task"`
+	*model.Generation
 }
 
-func (s *Server) generate(req *PredictRequest) (*GenerateResponse, error) {
+func (s *Server) generate(ctx context.Context, req *PredictRequest) (*GenerateResponse, error) {
 	if strings.TrimSpace(req.Prompt) == "" {
 		return nil, badRequest("prompt", "required: a non-empty text to continue")
 	}
@@ -642,17 +623,14 @@ func (s *Server) generate(req *PredictRequest) (*GenerateResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc := s.text.Encoder
-	ids := enc.Encode(req.Prompt)
-	if len(ids) == 0 {
-		return nil, badRequest("prompt", "the prompt has no tokens after cleaning")
-	}
-	out, err := s.m.Generate(ids, n, sc, seed(req))
+	g, err := s.lm.Generate(ctx, req.Prompt, n, sc, seed(req))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, badRequest("prompt", "%v", err)
 	}
-	return &GenerateResponse{Task: model.LM, Completion: enc.Decode(out), Text: enc.Decode(append(ids, out...)),
-		Tokens: len(out), PromptUnknown: countUnk(ids, enc.Vocab.Unk)}, nil
+	return &GenerateResponse{Task: model.LM, Generation: g}, nil
 }
 
 // Translation is the answer for one source sentence. Attention, when asked
@@ -684,27 +662,23 @@ func (s *Server) translate(ctx context.Context, req *PredictRequest) (*Translate
 	rng := seed(req)
 	out := &TranslateResponse{Task: model.Seq2Seq}
 	for i, t := range req.Texts {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		field := fmt.Sprintf("texts[%d]", i)
-		ids := s.s2s.Src.Encode(t)
-		if len(ids) == 0 {
-			return nil, badRequest(field, "the text has no tokens after cleaning")
-		}
 		maxLen := req.MaxLength
 		if maxLen == 0 {
-			maxLen = min(2*len(ids)+10, s.opts.MaxLength)
+			maxLen = min(2*len(s.tr.Prep().Src.Encode(t))+10, s.opts.MaxLength)
 		}
-		o, w, err := s.m.Translate(t, maxLen, sc, rng)
+		tr, err := s.tr.Translate(ctx, t, model.TranslateOptions{MaxLen: maxLen, Sample: sc, RNG: rng})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, badRequest(field, "%v", err)
 		}
-		tr := Translation{Source: t, Output: o, Unknown: countUnk(ids, s.s2s.Src.Vocab.Unk)}
+		one := Translation{Source: t, Output: tr.Output, Unknown: tr.Unknown}
 		if req.Attention {
-			tr.Attention = w
+			one.Attention = tr.Attention
 		}
-		out.Translations = append(out.Translations, tr)
+		out.Translations = append(out.Translations, one)
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,29 +15,28 @@ import (
 
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/serve"
 	"github.com/recur-ml/recur/tensor"
 )
 
 // forecastBody returns the request for the last lookback rows of f ending
 // at row end (exclusive), and the model's own forecast of them.
-func forecastBody(t testing.TB, m *model.Model, f *series.Frame, end int) (string, []float32) {
+func forecastBody(t testing.TB, m *model.Forecaster, f *series.Frame, end int) (string, []float32) {
 	t.Helper()
 	tail := f.Slice(end-lookback, end)
 	vals := map[string][]float64{}
 	for c, name := range tail.Columns {
 		vals[name] = tail.Values[c]
 	}
-	p, err := m.ForecastPrep()
+	y, err := m.Predict(tail)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := (&model.ForecastTask{M: m, Prep: p}).Future(tail)
-	if err != nil {
-		t.Fatal(err)
+	var want []float32
+	for _, row := range y.Values {
+		want = append(want, float32(row[0]))
 	}
-	return mustJSON(t, map[string]any{"values": vals}), y.Data
+	return mustJSON(t, map[string]any{"values": vals}), want
 }
 
 func TestForecastMatchesModel(t *testing.T) {
@@ -72,24 +72,19 @@ func TestClassifyMatchesModel(t *testing.T) {
 	if len(got.Predictions) != len(texts) {
 		t.Fatalf("got %d predictions, want %d", len(got.Predictions), len(texts))
 	}
-	p, _ := m.TextPrep()
-	v := p.Encoder.Vocab
-	task := &model.ClassifyTask{M: m}
-	for i, tx := range texts {
-		d := model.NewTextData([][]int{p.Encoder.Encode(tx)}, nil, 1, v.Pad, v.Unk, p.MaxLen, false)
-		want := task.Probabilities(d.Batches[0])
+	want, err := m.Predict(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range texts {
 		g := got.Predictions[i]
-		for c, name := range p.Classes {
-			if g.Probabilities[name] != want.Data[c] {
-				t.Errorf("text %d class %s: got %v want %v", i, name, g.Probabilities[name], want.Data[c])
+		for c, name := range m.Classes() {
+			if g.Probabilities[name] != want[i].Probabilities[c] {
+				t.Errorf("text %d class %s: got %v want %v", i, name, g.Probabilities[name], want[i].Probabilities[c])
 			}
 		}
-		wantLabel := "neg"
-		if want.Data[1] > want.Data[0] {
-			wantLabel = "pos"
-		}
-		if g.Label != wantLabel {
-			t.Errorf("text %d: label %q want %q", i, g.Label, wantLabel)
+		if g.Label != want[i].Label {
+			t.Errorf("text %d: label %q want %q", i, g.Label, want[i].Label)
 		}
 	}
 	if u := got.Predictions[2].Unknown; u != 2 {
@@ -105,14 +100,12 @@ func TestGenerateMatchesModel(t *testing.T) {
 		t.Fatalf("status %d (%s), want 200", code, b)
 	}
 	got := decode[serve.GenerateResponse](t, b)
-	p, _ := m.TextPrep()
-	ids := p.Encoder.Encode("a fine")
-	out, err := m.Generate(ids, 12, nn.SampleConfig{Temperature: 0.7, TopK: 5}, tensor.NewRNG(3))
+	want, err := m.Generate(context.Background(), "a fine", 12, model.SampleConfig{Temperature: 0.7, TopK: 5}, tensor.NewRNG(3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := p.Encoder.Decode(out); got.Completion != want || got.Tokens != 12 {
-		t.Errorf("got completion %q (%d tokens) want %q (12)", got.Completion, got.Tokens, want)
+	if got.Completion != want.Completion || got.Tokens != 12 {
+		t.Errorf("got completion %q (%d tokens) want %q (12)", got.Completion, got.Tokens, want.Completion)
 	}
 	if !strings.HasPrefix(got.Text, "a fine") {
 		t.Errorf("text %q does not start with the prompt", got.Text)
@@ -127,12 +120,12 @@ func TestTranslateMatchesModel(t *testing.T) {
 		t.Fatalf("status %d (%s), want 200", code, b)
 	}
 	got := decode[serve.TranslateResponse](t, b)
-	want, w, err := m.Translate("je suis ici", 6, nn.SampleConfig{}, nil)
+	want, err := m.Translate(context.Background(), "je suis ici", model.TranslateOptions{MaxLen: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Translations) != 1 || got.Translations[0].Output != want || len(got.Translations[0].Attention) != len(w) {
-		t.Fatalf("got %s, want output %q with %d attention rows", b, want, len(w))
+	if len(got.Translations) != 1 || got.Translations[0].Output != want.Output || len(got.Translations[0].Attention) != len(want.Attention) {
+		t.Fatalf("got %s, want output %q with %d attention rows", b, want.Output, len(want.Attention))
 	}
 }
 
@@ -147,7 +140,7 @@ func TestModelInfoAndHealth(t *testing.T) {
 	resp.Body.Close()
 	info := decode[serve.ModelInfo](t, b)
 	if info.Task != model.Forecast || info.Parameters != m.NumParams() || info.Name != "air.safetensors" ||
-		string(info.Metrics) != `{"rmse":1.5}` || info.Preprocessing["lookback"] != float64(lookback) || info.Spec != m.Spec {
+		string(info.Metrics) != `{"rmse":1.5}` || info.Preprocessing["lookback"] != float64(lookback) || info.Spec != m.Spec() {
 		t.Errorf("got %s, want the forecaster's task, spec, %d parameters, metrics and lookback %d", b, m.NumParams(), lookback)
 	}
 	resp, err = ts.Client().Get(ts.URL + "/healthz")
@@ -189,7 +182,7 @@ func TestBadRequests(t *testing.T) {
 		{"no values", fs, `{}`, 400, "values", "required"},
 		{"missing column", fs, `{"values":{"y":` + six + `}}`, 400, "values.x", "missing"},
 		{"unknown column", fs, `{"values":{"y":` + six + `,"x":` + six + `,"z":[1]}}`, 400, "values.z", "unknown column"},
-		{"short window", fs, `{"values":{"y":[1,2,3],"x":` + six + `}}`, 400, "values.y", "got 3 values, the model's lookback is 6"},
+		{"short window", fs, `{"values":{"y":[1,2,3],"x":` + six + `}}`, 400, "values.y", "got 3 values, the model needs 6 (its lookback)"},
 		{"long window", fs, `{"values":{"y":[1,2,3,4,5,6,7],"x":` + six + `}}`, 400, "values.y", "got 7 values"},
 		{"null is NaN", fs, `{"values":{"y":[1,2,null,4,5,6],"x":` + six + `}}`, 400, "values.y[2]", "missing or non-finite"},
 		{"NaN literal", fs, `{"values":{"y":[1,2,NaN,4,5,6],"x":` + six + `}}`, 400, "", "malformed JSON"},
@@ -259,7 +252,7 @@ func TestNewRejects(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		m    *model.Model
+		m    model.Model
 		o    serve.Options
 		want string
 	}{
