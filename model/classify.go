@@ -13,6 +13,7 @@ import (
 	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -220,6 +221,13 @@ func (c *Classifier) Evaluate(d *text.Labelled) (map[string]float64, error) {
 		return nil, err
 	}
 	return (&classifyTask{c: c}).Evaluate(ld)
+}
+
+// Logits runs the network on a batch of token ids (see NewTextBatch):
+// (B, Classes) unnormalized scores. Predict is the whole path from text.
+func (c *Classifier) Logits(b *TextBatch) *tensor.Tensor {
+	logits, _ := c.forward(nil, b)
+	return logits.Value
 }
 
 // Prediction is a classifier's answer for one text.

@@ -66,6 +66,10 @@ func (c *core) NumParams() int {
 	return n
 }
 
+// Transfer returns what FitConfig.InitFrom copied at the last Fit (nil
+// without it); it is known from the trainer's TrainBegin event on.
+func (c *core) Transfer() *Transfer { return c.transfer }
+
 // Metrics returns the metrics recorded by the last Fit.
 func (c *core) Metrics() json.RawMessage { return c.metrics }
 

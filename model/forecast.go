@@ -46,9 +46,10 @@ type ForecastConfig struct {
 	// Scale is the scaling fitted on the training rows (zero: minmax;
 	// series.NoScale: none).
 	Scale series.ScaleMethod
-	// Clean fills missing values, clips outliers and orders the rows
-	// before anything else (series.Clean; its FitRows is set to the
-	// training rows). The zero value accepts no missing value.
+	// Clean fills missing values, clips outliers of the training rows and
+	// orders the rows before anything else (series.Clean; its FitRows is
+	// set to the training rows, so validation and test values are scored
+	// as they are). The zero value accepts no missing value.
 	Clean series.CleanConfig
 	// Fit says how to train.
 	Fit FitConfig
@@ -72,6 +73,7 @@ type Forecaster struct {
 	cfg  ForecastConfig
 	prep *ForecastPrep
 	net  *forecastNet
+	plan *ForecastReport
 }
 
 // NewForecaster validates cfg and returns an untrained forecaster; Fit
@@ -111,6 +113,11 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 
 // Prep returns the preprocessing state (nil before Fit or Load).
 func (f *Forecaster) Prep() *ForecastPrep { return f.prep }
+
+// Plan returns the choices of the current (or last) Fit once its data is
+// prepared — lookback, season, batch size, split, cleaning and notes — so
+// that a callback can report them when training begins; nil before.
+func (f *Forecaster) Plan() *ForecastReport { return f.plan }
 
 // ForecastReport is what Fit measured.
 type ForecastReport struct {
@@ -213,6 +220,7 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 		return nil, nil, err
 	}
 	bs := f.batchSize(pr.Train.Len(), rep)
+	f.plan = rep
 	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep}
 	if pr.Val != nil && pr.Val.Len() > 0 {
 		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
@@ -253,7 +261,7 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 		y := g.Values[0][:max(nTrain, 0)]
 		season = series.DetectSeason(y, min(nTrain/2, 400))
 		if season > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("season %d detected on the %d training rows", season, nTrain))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("season %d, detected on the %d training rows", season, nTrain))
 		} else {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("no season detected on the %d training rows", nTrain))
 		}
@@ -374,6 +382,13 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	return out, nil
 }
 
+// Forward runs the network alone on windows already in the pipeline's
+// scaled space: x (Lookback, B, Inputs) time-major to (B, Horizon·Targets)
+// scaled predictions. Predict is the whole path from raw data.
+func (f *Forecaster) Forward(x *tensor.Tensor) *tensor.Tensor {
+	return f.net.forward(nil, nn.Constant(x)).Value
+}
+
 // input selects the model's columns of data and cleans them as the
 // training data was cleaned.
 func (f *Forecaster) input(data *series.Frame) (*series.Frame, error) {
@@ -384,8 +399,10 @@ func (f *Forecaster) input(data *series.Frame) (*series.Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: the model needs the columns %q: %w", data.Name, f.prep.Pipeline.Columns, err)
 	}
+	// Missing values are filled as in training; outliers are not clipped:
+	// the test rows of training were not either.
 	cc := f.prep.Clean
-	cc.FitRows = 0
+	cc.FitRows, cc.Outliers = 0, series.OutliersKeep
 	g, _, err = series.Clean(g, cc)
 	if err != nil {
 		return nil, fmt.Errorf("model: cleaning %s: %w", data.Name, err)

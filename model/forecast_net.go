@@ -92,6 +92,15 @@ func (n *forecastNet) predict(w *series.Windows, bs int) *tensor.Tensor {
 type ForecastBatch struct {
 	X, Y  *tensor.Tensor
 	Index []int
+	xv    *nn.Var
+}
+
+// input returns X as a constant input, made once per batch.
+func (b *ForecastBatch) input() *nn.Var {
+	if b.xv == nil || b.xv.Value != b.X {
+		b.xv = nn.Constant(b.X)
+	}
+	return b.xv
 }
 
 // NewForecastBatch wraps time-major inputs x (L, B, F) and scaled targets
@@ -140,7 +149,7 @@ func (t *forecastTask) Params() []*nn.Param { return t.f.params }
 
 func (t *forecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
-	pred := t.f.net.forward(tp, nn.Constant(fb.X))
+	pred := t.f.net.forward(tp, fb.input())
 	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
 	return L, fb.Y.Shape[0]
 }

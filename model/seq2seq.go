@@ -168,11 +168,17 @@ func (m *Translator) build(s Spec, seed uint64) error {
 	return nil
 }
 
-// PairBatch is a batch of sentence pairs: the model's input and the
-// targets (Tt, B), -1 on padding.
+// PairBatch is a batch of sentence pairs, time-major: source ids Src
+// (Ts, B) with SrcLengths (B; nil: all Ts), decoder inputs TgtIn (Tt, B:
+// the start token, then the target shifted right) and the targets Target
+// (Tt, B), -1 on padding.
 type PairBatch struct {
-	In     nn.Seq2SeqBatch
-	Target []int
+	Src, SrcLengths, TgtIn, Target []int
+	Ts, Tt, B                      int
+}
+
+func (b *PairBatch) input() nn.Seq2SeqBatch {
+	return nn.Seq2SeqBatch{Src: b.Src, SrcLengths: b.SrcLengths, TgtIn: b.TgtIn, Ts: b.Ts, Tt: b.Tt, B: b.B}
 }
 
 // data encodes pairs into batches.
@@ -195,8 +201,7 @@ func (m *Translator) data(pairs []text.Pair, bs int, training bool) (*loaderData
 // targets target + eos, -1 on padding.
 func pairBatch(b *batch.Batch, bos, eos int) *PairBatch {
 	B, Tt := b.B, b.TT+1
-	pb := &PairBatch{In: nn.Seq2SeqBatch{Src: b.TimeMajor(nil), SrcLengths: b.Lengths, TgtIn: make([]int, Tt*B), Ts: b.T, Tt: Tt, B: B},
-		Target: make([]int, Tt*B)}
+	pb := &PairBatch{Src: b.TimeMajor(nil), SrcLengths: b.Lengths, TgtIn: make([]int, Tt*B), Ts: b.T, Tt: Tt, B: B, Target: make([]int, Tt*B)}
 	for r := range B {
 		n := b.TargetLengths[r]
 		for t := range Tt {
@@ -213,7 +218,7 @@ func pairBatch(b *batch.Batch, bos, eos int) *PairBatch {
 			case t == n:
 				out = eos
 			}
-			pb.In.TgtIn[t*B+r], pb.Target[t*B+r] = in, out
+			pb.TgtIn[t*B+r], pb.Target[t*B+r] = in, out
 		}
 	}
 	return pb
@@ -344,13 +349,13 @@ func (t *seq2seqTask) Params() []*nn.Param { return t.m.params }
 // Loss is the mean cross-entropy over the non-padded target tokens.
 func (t *seq2seqTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	pb := b.(*PairBatch)
-	logits, _ := t.m.net.Forward(tp, pb.In, 1, nil)
+	logits, _ := t.m.net.Forward(tp, pb.input(), 1, nil)
 	V := t.m.spec.TgtVocab
-	flat := nn.Reshape(tp, logits, pb.In.Tt*pb.In.B, V)
+	flat := nn.Reshape(tp, logits, pb.Tt*pb.B, V)
 	L, _ := loss.Record(tp, flat, func(g []float32) float64 {
 		return loss.CrossEntropy(g, flat.Value.Data, pb.Target, V, loss.ClassOptions{})
 	})
-	return L, pb.In.B
+	return L, pb.B
 }
 
 // Evaluate returns "loss", "ppl" and "token_accuracy" under teacher
@@ -361,7 +366,7 @@ func (t *seq2seqTask) Evaluate(d train.Data) (map[string]float64, error) {
 	var n, right int
 	for i := 0; i < d.Len(); i++ {
 		pb := d.Batch(i).(*PairBatch)
-		logits, _ := t.m.net.Forward(nil, pb.In, 1, nil)
+		logits, _ := t.m.net.Forward(nil, pb.input(), 1, nil)
 		sum += loss.CrossEntropy(nil, logits.Value.Data, pb.Target, V, loss.ClassOptions{Reduction: loss.Sum})
 		for r, y := range pb.Target {
 			if y < 0 {

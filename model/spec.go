@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/recur-ml/recur/nn"
 )
@@ -109,7 +109,7 @@ type SpecError struct {
 }
 
 func (e *SpecError) Error() string {
-	return fmt.Sprintf("model: spec field %q = %v: %s", e.Field, e.Value, e.Want)
+	return fmt.Sprintf("model: spec: %s = %v: want %s", e.Field, e.Value, e.Want)
 }
 
 // withDefaults fills zero fields and validates.
@@ -136,7 +136,7 @@ func (s Spec) withDefaults() (Spec, error) {
 	check, ok := map[string]func(*Spec) error{Forecast: (*Spec).checkForecast, Tag: (*Spec).checkTag,
 		Seq2Seq: (*Spec).checkSeq2Seq, Classify: (*Spec).checkText, LM: (*Spec).checkText}[s.Task]
 	if !ok {
-		return s, &SpecError{"task", s.Task, "want forecast, classify, lm, seq2seq or tag"}
+		return s, &SpecError{"task", s.Task, "forecast, classify, lm, seq2seq or tag"}
 	}
 	return s, check(&s)
 }
@@ -145,19 +145,19 @@ func (s Spec) withDefaults() (Spec, error) {
 func (s *Spec) checkStack() error {
 	switch {
 	case s.Cell != "lstm" && s.Cell != "gru" && s.Cell != "rnn" && s.Cell != "rnn_relu":
-		return &SpecError{"cell", s.Cell, "want lstm, gru, rnn or rnn_relu"}
+		return &SpecError{"cell", s.Cell, "lstm, gru, rnn or rnn_relu"}
 	case s.Hidden < 0:
-		return &SpecError{"hidden", s.Hidden, "must be positive"}
+		return &SpecError{"hidden", s.Hidden, "> 0"}
 	case s.Layers < 0:
-		return &SpecError{"layers", s.Layers, "must be positive"}
+		return &SpecError{"layers", s.Layers, "> 0"}
 	case s.Proj < 0 || s.Proj > 0 && s.Cell != "lstm":
 		return &SpecError{"proj", s.Proj, "a projection size >= 0, for an lstm"}
 	case s.Proj > 0 && s.Proj >= s.Hidden:
 		return &SpecError{"proj", s.Proj, fmt.Sprintf("smaller than hidden (%d)", s.Hidden)}
 	case s.ForgetBias != 0 && s.Cell != "lstm":
-		return &SpecError{"forget_bias", s.ForgetBias, "only an lstm has a forget gate"}
+		return &SpecError{"forget_bias", s.ForgetBias, "0: only an lstm has a forget gate"}
 	case s.Bidirectional && s.Task == LM:
-		return &SpecError{"bidirectional", true, "a language model cannot look ahead"}
+		return &SpecError{"bidirectional", true, "false: a language model cannot look ahead"}
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *Spec) checkRegularizers() error {
 	}{{"dropout", s.Dropout}, {"input_dropout", s.InputDropout}, {"recurrent_dropout", s.RecurrentDropout},
 		{"weight_drop", s.WeightDrop}, {"zoneout", s.Zoneout}, {"embed_dropout", s.EmbedDropout}} {
 		if !(f.v >= 0 && f.v < 1) {
-			return &SpecError{f.name, f.v, "must be in [0, 1)"}
+			return &SpecError{f.name, f.v, "in [0, 1)"}
 		}
 	}
 	for _, f := range []struct {
@@ -197,7 +197,7 @@ func (s *Spec) checkRegularizers() error {
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
 		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}} {
 		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") {
-			return &SpecError{f.name, f.v, "not supported by the " + s.Task + " task"}
+			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}
 	}
 	return nil
@@ -211,7 +211,7 @@ func positive(fields map[string]*int) error {
 			*v = 1
 		}
 		if *v < 0 {
-			return &SpecError{name, *v, "must be positive"}
+			return &SpecError{name, *v, "> 0"}
 		}
 	}
 	return nil
@@ -242,7 +242,7 @@ func (s *Spec) checkTag() error {
 	}
 	switch {
 	case s.Inputs < 0:
-		return &SpecError{"inputs", s.Inputs, "must be positive"}
+		return &SpecError{"inputs", s.Inputs, "> 0"}
 	case s.Classes != 0 && s.Targets != 0, s.Classes == 0 && s.Targets <= 0, s.Classes == 1 || s.Classes < 0:
 		return &SpecError{"classes", s.Classes, fmt.Sprintf("a tagger labels classes (at least 2) or regresses targets (> 0), not both; targets = %d", s.Targets)}
 	case s.NoHead && (s.Classes != 0 || s.Targets != s.features()):
@@ -254,11 +254,11 @@ func (s *Spec) checkTag() error {
 func (s *Spec) checkSeq2Seq() error {
 	switch {
 	case s.Vocab <= 0:
-		return &SpecError{"vocab", s.Vocab, "must be positive"}
+		return &SpecError{"vocab", s.Vocab, "> 0"}
 	case s.TgtVocab <= 0:
-		return &SpecError{"tgt_vocab", s.TgtVocab, "must be positive"}
+		return &SpecError{"tgt_vocab", s.TgtVocab, "> 0"}
 	case s.Cell != "lstm":
-		return &SpecError{"cell", s.Cell, "seq2seq uses lstm"}
+		return &SpecError{"cell", s.Cell, "lstm (seq2seq)"}
 	}
 	if s.Embed == 0 {
 		s.Embed = s.Hidden
@@ -275,21 +275,21 @@ func (s *Spec) checkText() error {
 	}
 	switch {
 	case s.Vocab <= 0:
-		return &SpecError{"vocab", s.Vocab, "must be positive"}
+		return &SpecError{"vocab", s.Vocab, "> 0"}
 	case s.Embed < 0:
-		return &SpecError{"embed", s.Embed, "must be positive"}
+		return &SpecError{"embed", s.Embed, "> 0"}
 	case s.Task == LM && s.Tie && s.Embed != s.features():
-		return &SpecError{"tie", true, fmt.Sprintf("needs embed (%d) == the output width (%d)", s.Embed, s.features())}
+		return &SpecError{"tie", true, fmt.Sprintf("false unless embed (%d) equals the output width (%d)", s.Embed, s.features())}
 	case s.Task == LM:
 		return nil
 	case s.Classes < 2:
-		return &SpecError{"classes", s.Classes, "need at least 2"}
+		return &SpecError{"classes", s.Classes, ">= 2"}
 	}
 	if s.Pool == "" {
 		s.Pool = "last"
 	}
 	if s.Pool != "last" && s.Pool != "mean" && s.Pool != "max" && s.Pool != "attention" {
-		return &SpecError{"pool", s.Pool, "want last, mean, max or attention"}
+		return &SpecError{"pool", s.Pool, "last, mean, max or attention"}
 	}
 	return nil
 }
@@ -316,7 +316,7 @@ func initScheme(name string) (nn.Scheme, error) {
 	case k == nn.InitDefault, k == nn.InitXavierUniform, k == nn.InitXavierNormal, k == nn.InitKaimingUniform, k == nn.InitKaimingNormal, k == nn.InitOrthogonal:
 		return nn.Scheme{Kind: k}, nil
 	}
-	return nn.Scheme{}, fmt.Errorf("want default, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
+	return nn.Scheme{}, fmt.Errorf("default, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
 }
 
 // rnnInit returns the nn.Init that Init and InitRecurrent select.

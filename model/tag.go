@@ -84,6 +84,16 @@ type TagBatch struct {
 	Lengths []int
 	mask    []bool // (T, B) valid steps of a regression batch; nil: all
 	steps   int    // valid steps
+	xv      *nn.Var
+}
+
+// input returns X as a constant input, made once per batch so that a
+// step over the same batch allocates nothing.
+func (b *TagBatch) input() *nn.Var {
+	if b.xv == nil || b.xv.Value != b.X {
+		b.xv = nn.Constant(b.X)
+	}
+	return b.xv
 }
 
 // NewTagBatch wraps full-length inputs x (T, B, I) and regression
@@ -175,8 +185,7 @@ func (t *Tagger) fillTargets(b *TagBatch, d *TagSet, n, j int) error {
 
 // forward maps a batch to outputs (T·B, Out).
 func (t *Tagger) forward(tp *nn.Tape, b *TagBatch) *nn.Var {
-	x := nn.Constant(b.X)
-	out, _ := t.net.rnn.Forward(tp, x, b.Lengths, nil)
+	out, _ := t.net.rnn.Forward(tp, b.input(), b.Lengths, nil)
 	if t.net.head == nil {
 		return out
 	}

@@ -56,7 +56,10 @@ type Event struct {
 	Metrics map[string]float64
 	// Improved is set at EvalEnd when the monitored metric improved.
 	Improved bool
-	Trainer  *Trainer
+	// Batch is the step's (first) batch (StepEnd), for monitors that
+	// replay it.
+	Batch   Batch
+	Trainer *Trainer
 }
 
 // Callback observes training. Returning ErrStop (or Stop(reason)) stops

@@ -365,6 +365,7 @@ func (t *Trainer) Fit(ctx context.Context, trainData, valid Data) (*Result, erro
 	if what := t.cfg.needsValid(); what != "" && valid == nil {
 		return nil, fmt.Errorf("train: %s needs validation data", what)
 	}
+	t.applyFreeze()
 	if err := t.emit(&Event{Kind: TrainBegin}); err != nil && !errors.Is(err, ErrStop) {
 		return nil, err
 	}
@@ -409,7 +410,7 @@ func (t *Trainer) epoch(ctx context.Context, trainData, valid Data, res *Result)
 		t.state.LossItems += n
 		t.state.Batch = end
 		t.state.Step++
-		if err := t.stopOr(t.emit(&Event{Kind: StepEnd, Loss: loss, GradNorm: t.lastNorm})); err != nil {
+		if err := t.stopOr(t.emit(&Event{Kind: StepEnd, Loss: loss, GradNorm: t.lastNorm, Batch: t.batch[0]})); err != nil {
 			return false, err
 		}
 		if t.cfg.EvalEvery > 0 && t.state.Step%t.cfg.EvalEvery == 0 && valid != nil && t.state.Batch < len(order) {

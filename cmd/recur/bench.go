@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/internal/benchrun"
 	"github.com/recur-ml/recur/internal/kernel"
 )
@@ -74,32 +75,44 @@ type benchOptions struct {
 	json, torch, sweep, isolate                           bool
 }
 
-func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
-	if o.repeat < 1 {
-		return usagef("bench: -repeat=%d must be at least 1", o.repeat)
-	}
-	if o.steps < 0 {
-		return usagef("bench: -steps=%d must not be negative", o.steps)
-	}
-	if o.rounds < 1 {
-		return usagef("bench: -rounds=%d must be at least 1", o.rounds)
-	}
-	if o.warmup < 0 {
-		return usagef("bench: -warmup=%d must not be negative", o.warmup)
-	}
-	if o.threads < 0 {
-		return usagef("bench: -threads=%d must not be negative", o.threads)
-	}
-	if o.isolate && o.sweep {
+// bencher is one "recur bench" run: its options, the PyTorch side (nil
+// without --compare-pytorch) and where it prints.
+type bencher struct {
+	o              benchOptions
+	opts           benchrun.Options
+	torch          *benchrun.Torch
+	stdout, stderr io.Writer
+}
+
+func (o benchOptions) validate() error {
+	switch {
+	case o.repeat < 1:
+		return flagErr("repeat", o.repeat, ">= 1")
+	case o.steps < 0:
+		return flagErr("steps", o.steps, ">= 0 (0: about 0.3 s worth)")
+	case o.rounds < 1:
+		return flagErr("rounds", o.rounds, ">= 1")
+	case o.warmup < 0:
+		return flagErr("warmup", o.warmup, ">= 0")
+	case o.threads < 0:
+		return flagErr("threads", o.threads, ">= 0 (0: GOMAXPROCS)")
+	case o.isolate && o.sweep:
 		return usagef("bench: -isolate runs named configurations; it does not combine with -sweep")
+	}
+	return nil
+}
+
+func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
+	if err := o.validate(); err != nil {
+		return err
 	}
 	cfgs, err := benchrun.Select(o.config)
 	if err != nil {
 		return usagef("bench: -config: %v", err)
 	}
-	var torch *benchrun.Torch
+	b := &bencher{o: o, stdout: stdout, stderr: stderr}
 	if o.torch {
-		if torch, err = newTorch(o); err != nil {
+		if b.torch, err = newTorch(o); err != nil {
 			return err
 		}
 	}
@@ -109,54 +122,68 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		defer kernel.SetThreads(prev)
 	}
 	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
+		stop, err := startProfile(o.cpuprofile)
 		if err != nil {
-			return fmt.Errorf("bench: -cpuprofile: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench: -cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	warm := o.warmup
 	if warm == 0 {
 		warm = -1 // benchrun's zero means its default
 	}
-	opts := benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()}
+	b.opts = benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()}
 	if o.sweep {
-		return runSweep(ctx, o, opts, torch, stdout, stderr)
+		return b.sweep(ctx)
 	}
+	return b.configs(ctx, cfgs)
+}
+
+// startProfile starts a CPU profile into path and returns its stop.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// configs measures each configuration and prints the results.
+func (b *bencher) configs(ctx context.Context, cfgs []benchrun.Config) error {
 	var rs []benchrun.Result
 	for _, c := range cfgs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		run := benchrun.Run
-		if o.isolate {
+		if b.o.isolate {
 			run = func(c benchrun.Config, opts benchrun.Options) (benchrun.Result, error) {
-				return runIsolated(ctx, c, opts, o.threads)
+				return runIsolated(ctx, c, opts, b.o.threads)
 			}
 		}
-		r, err := measure(ctx, run, c, opts, torch, o.rounds, o.warmup)
+		r, err := b.measure(ctx, run, c)
 		if err != nil {
 			return err
 		}
-		if o.json {
+		if b.o.json {
 			// one line per configuration as it completes, so that an
 			// interrupted run keeps what it measured
-			if err := benchrun.WriteJSON(stdout, []benchrun.Result{r}); err != nil {
+			if err := benchrun.WriteJSON(b.stdout, []benchrun.Result{r}); err != nil {
 				return err
 			}
 			continue
 		}
-		fmt.Fprintf(stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
+		fmt.Fprintf(b.stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
 		rs = append(rs, r)
 	}
-	if o.json {
+	if b.o.json {
 		return nil
 	}
-	return benchrun.WriteTable(stdout, rs)
+	return benchrun.WriteTable(b.stdout, rs)
 }
 
 func newTorch(o benchOptions) (*benchrun.Torch, error) {
@@ -180,15 +207,19 @@ func newTorch(o benchOptions) (*benchrun.Torch, error) {
 	return t, nil
 }
 
+// benchRun measures one configuration once.
+type benchRun func(benchrun.Config, benchrun.Options) (benchrun.Result, error)
+
 // measure runs c for the given rounds, each a recur run followed, when
-// torch is not nil, by a PyTorch run with the same steps and repeats, and
-// keeps the fastest of each side: on a shared machine other load only
-// ever slows a run down, so the minimum over alternating rounds is the
-// fairer estimate of both.
-func measure(ctx context.Context, run func(benchrun.Config, benchrun.Options) (benchrun.Result, error), c benchrun.Config, opts benchrun.Options, torch *benchrun.Torch, rounds, warmup int) (benchrun.Result, error) {
+// there is a PyTorch side, by a PyTorch run with the same steps and
+// repeats, and keeps the fastest of each side: on a shared machine other
+// load only ever slows a run down, so the minimum over alternating rounds
+// is the fairer estimate of both.
+func (b *bencher) measure(ctx context.Context, run benchRun, c benchrun.Config) (benchrun.Result, error) {
 	var best benchrun.Result
 	var bestTorch *benchrun.TorchResult
-	for i := 0; i < rounds; i++ {
+	opts := b.opts
+	for i := 0; i < b.o.rounds; i++ {
 		if err := ctx.Err(); err != nil {
 			return best, err
 		}
@@ -200,10 +231,10 @@ func measure(ctx context.Context, run func(benchrun.Config, benchrun.Options) (b
 		if i == 0 || r.MsPerStep < best.MsPerStep {
 			best = r
 		}
-		if torch == nil {
+		if b.torch == nil {
 			continue
 		}
-		tr, err := torch.Run(ctx, c, r.Steps, r.Repeat, warmup)
+		tr, err := b.torch.Run(ctx, c, r.Steps, r.Repeat, b.o.warmup)
 		if err != nil {
 			return best, fmt.Errorf("bench: %w", err)
 		}
@@ -218,10 +249,10 @@ func measure(ctx context.Context, run func(benchrun.Config, benchrun.Options) (b
 	return best, nil
 }
 
-// runSweep times the scaling sweep (with PyTorch after each point when
-// asked) and writes sweep.csv and sweep.png under o.out.
-func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch *benchrun.Torch, stdout, stderr io.Writer) error {
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+// sweep times the scaling sweep (with PyTorch after each point when
+// asked) and writes sweep.csv and sweep.png under --out.
+func (b *bencher) sweep(ctx context.Context) error {
+	if err := os.MkdirAll(b.o.out, 0o755); err != nil {
 		return fmt.Errorf("bench: -out: %w", err)
 	}
 	var ps []benchrun.SweepPoint
@@ -229,24 +260,16 @@ func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := measure(ctx, benchrun.Run, sc.Config, opts, torch, o.rounds, o.warmup)
+		r, err := b.measure(ctx, benchrun.Run, sc.Config)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "sweep %s=%d: %.3f ms/step\n", sc.Axis, sc.Value, r.MsPerStep)
+		fmt.Fprintf(b.stderr, "sweep %s=%d: %.3f ms/step\n", sc.Axis, sc.Value, r.MsPerStep)
 		ps = append(ps, benchrun.SweepPoint{SweepCase: sc, Result: r})
 	}
-	csvPath, pngPath := filepath.Join(o.out, "sweep.csv"), filepath.Join(o.out, "sweep.png")
-	f, err := os.Create(csvPath)
-	if err != nil {
+	csvPath, pngPath := filepath.Join(b.o.out, "sweep.csv"), filepath.Join(b.o.out, "sweep.png")
+	if err := checkpoint.WriteAtomic(csvPath, func(w io.Writer) error { return benchrun.WriteSweepCSV(w, ps) }); err != nil {
 		return fmt.Errorf("bench: %w", err)
-	}
-	if err := benchrun.WriteSweepCSV(f, ps); err != nil {
-		f.Close()
-		return fmt.Errorf("bench: %s: %w", csvPath, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("bench: %s: %w", csvPath, err)
 	}
 	if err := benchrun.PlotSweep(pngPath, ps); err != nil {
 		return fmt.Errorf("bench: %s: %w", pngPath, err)
@@ -255,14 +278,14 @@ func runSweep(ctx context.Context, o benchOptions, opts benchrun.Options, torch 
 	for i, p := range ps {
 		rs[i] = p.Result
 	}
-	if o.json {
-		if err := benchrun.WriteJSON(stdout, rs); err != nil {
+	if b.o.json {
+		if err := benchrun.WriteJSON(b.stdout, rs); err != nil {
 			return err
 		}
-	} else if err := benchrun.WriteTable(stdout, rs); err != nil {
+	} else if err := benchrun.WriteTable(b.stdout, rs); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s and %s\n", csvPath, pngPath)
+	fmt.Fprintf(b.stderr, "wrote %s and %s\n", csvPath, pngPath)
 	return nil
 }
 

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
-	"os"
+	"io"
+	"math"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -14,32 +15,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/train"
 )
-
-// history records the per-epoch curves of a run for the plots.
-type history struct {
-	epoch, trainLoss, validLoss, lr, gradNorm []float64
-	lastNorm                                  float64
-}
-
-func (h *history) On(ev *train.Event) error {
-	switch ev.Kind {
-	case train.StepEnd:
-		h.lastNorm = ev.GradNorm
-	case train.EpochEnd:
-		h.epoch = append(h.epoch, float64(ev.Epoch))
-		h.trainLoss = append(h.trainLoss, ev.Loss)
-		v, ok := ev.Metrics["loss"]
-		if !ok {
-			v = -1
-		}
-		h.validLoss = append(h.validLoss, v)
-		h.lr = append(h.lr, ev.LR)
-		h.gradNorm = append(h.gradNorm, h.lastNorm)
-	}
-	return nil
-}
 
 // figure is one plot of the report.
 type figure struct {
@@ -67,38 +45,37 @@ func linePlot(title, x, y string, series ...any) (*plot.Plot, error) {
 	return p, nil
 }
 
-func xy(x, y []float64) plotter.XYs {
-	out := make(plotter.XYs, 0, len(y))
-	for i := range y {
-		if y[i] >= 0 || x == nil {
-			xv := float64(i)
-			if x != nil {
-				xv = x[i]
-			}
-			out = append(out, plotter.XY{X: xv, Y: y[i]})
+// column returns the values of key in rows against their epochs,
+// skipping rows without it (epochs without validation).
+func column(rows []train.Row, key string) plotter.XYs {
+	var out plotter.XYs
+	for _, r := range rows {
+		if v, ok := r[key]; ok && !math.IsNaN(v) {
+			out = append(out, plotter.XY{X: r["epoch"], Y: v})
 		}
 	}
 	return out
 }
 
-// curves returns the loss, learning-rate and gradient-norm figures.
-func (h *history) curves() ([]*figure, error) {
-	if len(h.epoch) == 0 {
+// curves returns the loss, learning-rate and gradient-norm figures of a
+// run's history (every epoch, resumed runs included).
+func curves(rows []train.Row) ([]*figure, error) {
+	if len(rows) == 0 {
 		return nil, nil
 	}
-	series := []any{"train", xy(h.epoch, h.trainLoss)}
-	if v := xy(h.epoch, h.validLoss); len(v) > 0 {
+	series := []any{"train", column(rows, "train_loss")}
+	if v := column(rows, "val_loss"); len(v) > 0 {
 		series = append(series, "validation", v)
 	}
 	loss, err := linePlot("Loss", "epoch", "loss", series...)
 	if err != nil {
 		return nil, err
 	}
-	lr, err := linePlot("Learning rate", "epoch", "lr", "lr", xy(h.epoch, h.lr))
+	lr, err := linePlot("Learning rate", "epoch", "lr", "lr", column(rows, "lr"))
 	if err != nil {
 		return nil, err
 	}
-	gn, err := linePlot("Gradient norm (last step of each epoch, before clipping)", "epoch", "norm", "global norm", xy(h.epoch, h.gradNorm))
+	gn, err := linePlot("Gradient norm (last step of each epoch, before clipping)", "epoch", "norm", "global norm", column(rows, "grad_norm"))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +87,7 @@ var reportTmpl = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}img{max-width:100%}</style>
 </head><body>
 <h1>recur {{.Task}} run</h1>
-<p>{{.Info}}</p>
+<pre>{{.Info}}</pre>
 <p>Model: <code>{{.Model}}</code></p>
 <h2>Results</h2>
 <table><tr><th></th><th>metric</th><th>value</th></tr>
@@ -125,21 +102,31 @@ type reportRow struct {
 	Value       float64
 }
 
+// reportData is what the HTML report shows.
+type reportData struct {
+	Task, Info, Model  string
+	Metrics, Baselines map[string]any
+	Figures            []*figure
+}
+
+// rows flattens sets of metrics ({"test": {"rmse": 1}}) into table rows.
+func rows(prefix string, sets map[string]any) []reportRow {
+	var out []reportRow
+	for _, set := range sortedKeys(sets) {
+		if m, ok := sets[set].(map[string]float64); ok {
+			for _, k := range sortedKeys(m) {
+				out = append(out, reportRow{prefix + set, k, m[k]})
+			}
+		}
+	}
+	return out
+}
+
 // writeReport saves every figure as DIR/<name>.png and writes
-// DIR/report.html, a self-contained page with the results and the plots.
-func writeReport(dir, task, info, modelPath string, metrics, base map[string]map[string]float64, figs []*figure) (string, error) {
-	var rows []reportRow
-	for _, set := range sortedKeys(metrics) {
-		for _, k := range sortedKeys(metrics[set]) {
-			rows = append(rows, reportRow{set, k, metrics[set][k]})
-		}
-	}
-	for _, b := range sortedKeys(base) {
-		for _, k := range sortedKeys(base[b]) {
-			rows = append(rows, reportRow{"baseline " + b, k, base[b][k]})
-		}
-	}
-	for _, f := range figs {
+// DIR/report.html, a self-contained page with the results and the plots;
+// each file is written atomically.
+func writeReport(dir string, d *reportData) (string, error) {
+	for _, f := range d.Figures {
 		wt, err := f.plot.WriterTo(7*vg.Inch, 3.5*vg.Inch, "png")
 		if err != nil {
 			return "", err
@@ -148,21 +135,15 @@ func writeReport(dir, task, info, modelPath string, metrics, base map[string]map
 		if _, err := wt.WriteTo(&buf); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name+".png"), buf.Bytes(), 0o644); err != nil {
+		if err := checkpoint.WriteAtomic(filepath.Join(dir, f.Name+".png"), func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 			return "", err
 		}
 		f.PNG = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 	}
 	path := filepath.Join(dir, "report.html")
-	out, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	err = reportTmpl.Execute(out, map[string]any{"Task": task, "Info": info, "Model": modelPath, "Rows": rows, "Figures": figs})
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	page := map[string]any{"Task": d.Task, "Info": d.Info, "Model": d.Model,
+		"Rows": append(rows("", d.Metrics), rows("baseline ", d.Baselines)...), "Figures": d.Figures}
+	if err := checkpoint.WriteAtomic(path, func(w io.Writer) error { return reportTmpl.Execute(w, page) }); err != nil {
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, nil

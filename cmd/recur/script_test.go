@@ -1,16 +1,10 @@
 package main
 
-// Script tests run the recur binary (this test binary re-executed with
-// RECUR_TEST_MAIN=1 behaves as recur) against the scripts in
-// testdata/script/*.txtar. A script is a txtar archive: its comment holds
-// one command per line, its files are written into a fresh work directory.
+// Script tests run the recur binary against the scripts in
+// testdata/script/*.txtar with testscript (github.com/rogpeppe/go-internal):
+// "exec recur ARGS" runs this test binary as recur. Besides testscript's
+// own commands (exec, stdout, stderr, exists, cmp, ...), scripts have:
 //
-//	recur ARGS...      run recur; it must succeed (exit 0)
-//	! recur ARGS...    run recur; it must fail (exit != 0)
-//	status N           the last recur exited with status N
-//	stdout RE          the last stdout matches the regular expression
-//	stderr RE          likewise for stderr; "! stdout RE" must not match
-//	exists PATH        the file exists ("! exists" must not)
 //	truncate PATH N    cut the file to N bytes
 //	setbyte PATH N B   set byte N of the file to B (decimal)
 //	json P:KIND ...    every line of the last stdout is a JSON value and the
@@ -18,190 +12,86 @@ package main
 //	                   index), a value of KIND: number, string, bool,
 //	                   object or array
 //
-// $WORK expands to the work directory; '...' quotes an argument.
+// A failing recur writes "recur: exit status N" as its last stderr line
+// here (only under test), so that scripts can check the status.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv("RECUR_TEST_MAIN") == "1" {
+		// "recur bench --isolate" re-executes its own binary: under test
+		// that is this binary, which must then act as recur.
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	testscript.Main(m, map[string]func(){"recur": testRecur})
+}
+
+// testRecur is recur as the scripts run it.
+func testRecur() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := exitCode(runMain(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "recur: exit status %d\n", code)
+	}
+	os.Exit(code)
 }
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/script/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			t.Parallel()
-			runScript(t, exe, file)
-		})
-	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"truncate": cmdTruncate,
+			"setbyte":  cmdSetByte,
+			"json":     cmdJSON,
+		},
+	})
 }
 
-type archiveFile struct {
-	name string
-	data []byte
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate PATH N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
 }
 
-// parseTxtar splits a txtar archive into its comment and files.
-func parseTxtar(b []byte) (comment []byte, files []archiveFile) {
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	cur := -1
-	for _, l := range lines {
-		s := strings.TrimRight(string(l), "\r\n")
-		if strings.HasPrefix(s, "-- ") && strings.HasSuffix(s, " --") && len(s) > 6 {
-			files = append(files, archiveFile{name: strings.TrimSpace(s[3 : len(s)-3])})
-			cur = len(files) - 1
-			continue
-		}
-		if cur < 0 {
-			comment = append(comment, l...)
-		} else {
-			files[cur].data = append(files[cur].data, l...)
-		}
+func cmdSetByte(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: setbyte PATH N B")
 	}
-	return comment, files
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	v, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	p := ts.MkAbs(args[0])
+	data, err := os.ReadFile(p)
+	ts.Check(err)
+	if n >= len(data) {
+		ts.Fatalf("setbyte: byte %d of a file of %d bytes", n, len(data))
+	}
+	data[n] = byte(v)
+	ts.Check(os.WriteFile(p, data, 0o644))
 }
 
-// splitArgs splits a script line into words, honouring '...' quotes.
-func splitArgs(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inQ, have := false, false
-	for _, r := range s {
-		switch {
-		case r == '\'':
-			inQ = !inQ
-			have = true
-		case (r == ' ' || r == '\t') && !inQ:
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteRune(r)
-			have = true
-		}
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out
-}
-
-func runScript(t *testing.T, exe, file string) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comment, files := parseTxtar(b)
-	work := t.TempDir()
-	for _, f := range files {
-		p := filepath.Join(work, f.name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var stdout, stderr string
-	status := -1
-	for i, line := range strings.Split(string(comment), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		loc := fmt.Sprintf("%s:%d", file, i+1)
-		line = strings.ReplaceAll(line, "$WORK", work)
-		neg := strings.HasPrefix(line, "! ")
-		args := splitArgs(strings.TrimPrefix(line, "! "))
-		switch args[0] {
-		case "recur":
-			cmd := exec.CommandContext(context.Background(), exe, args[1:]...)
-			cmd.Dir = work
-			cmd.Env = append(os.Environ(), "RECUR_TEST_MAIN=1")
-			var o, e bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &o, &e
-			err := cmd.Run()
-			stdout, stderr = o.String(), e.String()
-			status = 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				status = ee.ExitCode()
-			} else if err != nil {
-				t.Fatalf("%s: %v", loc, err)
-			}
-			if (status != 0) != neg {
-				t.Fatalf("%s: %s: exit status %d\nstdout:\n%s\nstderr:\n%s", loc, line, status, stdout, stderr)
-			}
-		case "status":
-			want, _ := strconv.Atoi(args[1])
-			if status != want {
-				t.Fatalf("%s: exit status %d, want %d\nstderr:\n%s", loc, status, want, stderr)
-			}
-		case "stdout", "stderr":
-			text := stdout
-			if args[0] == "stderr" {
-				text = stderr
-			}
-			re, err := regexp.Compile("(?m)" + strings.Join(args[1:], " "))
-			if err != nil {
-				t.Fatalf("%s: %v", loc, err)
-			}
-			if re.MatchString(text) == neg {
-				t.Fatalf("%s: %s %s: got\n%s", loc, map[bool]string{true: "unexpected match for", false: "no match for"}[neg], re, text)
-			}
-		case "exists":
-			_, err := os.Stat(filepath.Join(work, args[1]))
-			if (err == nil) == neg {
-				t.Fatalf("%s: exists %s: %v", loc, args[1], err)
-			}
-		case "truncate":
-			n, _ := strconv.Atoi(args[2])
-			if err := os.Truncate(filepath.Join(work, args[1]), int64(n)); err != nil {
-				t.Fatalf("%s: %v", loc, err)
-			}
-		case "setbyte":
-			p := filepath.Join(work, args[1])
-			n, _ := strconv.Atoi(args[2])
-			v, _ := strconv.Atoi(args[3])
-			data, err := os.ReadFile(p)
-			if err != nil || n >= len(data) {
-				t.Fatalf("%s: setbyte: %v (file of %d bytes)", loc, err, len(data))
-			}
-			data[n] = byte(v)
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		case "json":
-			if err := checkJSON(stdout, args[1:]); err != nil {
-				t.Fatalf("%s: %v\nstdout:\n%s", loc, err, stdout)
-			}
-		default:
-			t.Fatalf("%s: unknown script command %q", loc, args[0])
-		}
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	err := checkJSON(ts.ReadFile("stdout"), args)
+	if (err == nil) == neg {
+		ts.Fatalf("json %q: %v", args, err)
 	}
 }
 
@@ -224,34 +114,41 @@ func checkJSON(out string, specs []string) error {
 		return fmt.Errorf("no JSON on stdout")
 	}
 	for _, spec := range specs {
-		path, kind, ok := strings.Cut(spec, ":")
-		if !ok {
-			return fmt.Errorf("json %q: want PATH:KIND", spec)
+		if err := checkKind(last, spec); err != nil {
+			return err
 		}
-		v := last
-		for _, k := range strings.Split(path, ".") {
-			switch c := v.(type) {
-			case map[string]any:
-				if v, ok = c[k]; !ok {
-					return fmt.Errorf("json: %s: no key %q", path, k)
-				}
-			case []any:
-				i, err := strconv.Atoi(k)
-				if err != nil || i < 0 || i >= len(c) {
-					return fmt.Errorf("json: %s: no item %q in an array of %d", path, k, len(c))
-				}
-				v = c[i]
-			default:
-				return fmt.Errorf("json: %s: %q is inside a %T, not an object or array", path, k, v)
+	}
+	return nil
+}
+
+// checkKind checks one "dotted.path:kind" of v.
+func checkKind(v any, spec string) error {
+	path, kind, ok := strings.Cut(spec, ":")
+	if !ok {
+		return fmt.Errorf("json %q: want PATH:KIND", spec)
+	}
+	for _, k := range strings.Split(path, ".") {
+		switch c := v.(type) {
+		case map[string]any:
+			if v, ok = c[k]; !ok {
+				return fmt.Errorf("json: %s: no key %q", path, k)
 			}
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(c) {
+				return fmt.Errorf("json: %s: no item %q in an array of %d", path, k, len(c))
+			}
+			v = c[i]
+		default:
+			return fmt.Errorf("json: %s: %q is inside a %T, not an object or array", path, k, v)
 		}
-		got := map[string]bool{"number": isKind[float64](v), "string": isKind[string](v), "bool": isKind[bool](v),
-			"object": isKind[map[string]any](v), "array": isKind[[]any](v)}
-		if ok, known := got[kind]; !known {
-			return fmt.Errorf("json %q: unknown kind %q", spec, kind)
-		} else if !ok {
-			return fmt.Errorf("json: %s is %T (%v), want a %s", path, v, v, kind)
-		}
+	}
+	got := map[string]bool{"number": isKind[float64](v), "string": isKind[string](v), "bool": isKind[bool](v),
+		"object": isKind[map[string]any](v), "array": isKind[[]any](v)}
+	if ok, known := got[kind]; !known {
+		return fmt.Errorf("json %q: unknown kind %q", spec, kind)
+	} else if !ok {
+		return fmt.Errorf("json: %s is %T (%v), want a %s", path, v, v, kind)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,8 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/recur-ml/recur/checkpoint"
-	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/serve"
 )
 
@@ -68,25 +65,13 @@ func runServe(ctx context.Context, o *serveOpts, stderr io.Writer) error {
 	if o.Concurrency < 0 {
 		return usagef("serve: --concurrency %d is negative", o.Concurrency)
 	}
-	path, err := modelPath(o.Model)
+	m, path, err := loadModel(o.Model)
 	if err != nil {
 		return err
 	}
-	f, err := checkpoint.Read(path)
-	if err != nil {
-		return fmt.Errorf("--model: %w", err)
-	}
-	m, err := model.FromFile(path, f)
-	if err != nil {
-		return fmt.Errorf("--model: %w", err)
-	}
-	var metrics json.RawMessage
-	if s, ok := f.Metadata[model.MetaMetrics]; ok && json.Valid([]byte(s)) {
-		metrics = json.RawMessage(s)
-	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	h, err := serve.New(m, serve.Options{MaxBody: o.MaxBody, Timeout: o.Timeout, Concurrency: o.Concurrency,
-		Name: path, Metrics: metrics, Logger: logger})
+		Name: path, Metrics: m.Metrics(), Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -105,7 +90,7 @@ func runServe(ctx context.Context, o *serveOpts, stderr io.Writer) error {
 		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	addr := ln.Addr().String()
-	logger.Info("recur serve: listening", "addr", "http://"+addr, "model", path, "task", m.Spec.Task)
+	logger.Info("recur serve: listening", "addr", "http://"+addr, "model", path, "task", m.Spec().Task)
 	if o.ready != nil {
 		o.ready(addr)
 	}

@@ -42,23 +42,20 @@ func TestServeShutdown(t *testing.T) {
 	if err := runMain(context.Background(), []string{"train", "--epochs", "1", "--hidden", "4", "--out", dir}, &out, &out); err != nil {
 		t.Fatalf("train: %v\n%s", err, out.String())
 	}
-	m, err := model.Load(filepath.Join(dir, "model.safetensors"))
+	fc, err := model.LoadForecaster(filepath.Join(dir, "model.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.ForecastPrep()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := make([]float64, p.Lookback)
+	pl := fc.Prep().Pipeline
+	vals := make([]float64, pl.Lookback)
 	for i := range vals {
 		vals[i] = 300 + float64(i*7%50)
 	}
-	f, err := series.NewFrame(p.Inputs, [][]float64{vals})
+	f, err := series.NewFrame(pl.Columns, [][]float64{vals})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := (&model.ForecastTask{M: m, Prep: p}).Future(f)
+	want, err := fc.Predict(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +78,7 @@ func TestServeShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "http://"+addr) {
 		t.Errorf("log %q does not give the address %s", logs.String(), addr)
 	}
-	body, _ := json.Marshal(map[string]any{"values": map[string][]float64{p.Inputs[0]: vals}})
+	body, _ := json.Marshal(map[string]any{"values": map[string][]float64{pl.Columns[0]: vals}})
 	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Post("http://"+addr+"/v1/predict", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -93,8 +90,8 @@ func TestServeShutdown(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("predict: %d %s (%v)", resp.StatusCode, b, err)
 	}
-	if g := got.Forecast[p.Targets[0]]; len(g) != p.Horizon || g[0] != want.Data[0] {
-		t.Errorf("served forecast %v, want the model's %v", g, want.Data)
+	if g := got.Forecast[pl.Targets[0]]; len(g) != pl.Horizon || g[0] != float32(want.Values[0][0]) {
+		t.Errorf("served forecast %v, want the model's %v", g, want.Values)
 	}
 	resp, err = c.Get("http://" + addr + "/v1/model")
 	if err != nil {

@@ -5,67 +5,30 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/nn"
-	"github.com/recur-ml/recur/tensor"
-	"github.com/recur-ml/recur/train"
+	"github.com/recur-ml/recur/optim/lrfind"
 )
 
-// tokenizer returns the tokenizer of --level, trained on corpus for bpe.
-func (o *trainOpts) tokenizer(corpus []string) (text.Tokenizer, error) {
-	switch o.Level {
-	case "char":
-		return text.CharTokenizer{}, nil
-	case "word":
-		return text.WordTokenizer{}, nil
-	case "bpe":
-		b, err := text.TrainBPE(strings.Join(corpus, "\n"), text.BPEConfig{Size: o.BPESize})
-		if err != nil {
-			return nil, fmt.Errorf("--level bpe: %w", err)
-		}
-		return b, nil
-	default:
-		return nil, usagef("--level %q: want char, word or bpe", o.Level)
+// encoderFrom returns the vocabulary of the --init-from model when it is
+// a text model: fine-tuning keeps it, so that its embedding rows keep
+// their meaning.
+func (r *runner) encoderFrom(fc model.FitConfig) (*text.Encoder, error) {
+	if fc.InitFrom == nil {
+		return nil, nil
 	}
-}
-
-func (o *trainOpts) encoder(corpus []string) (*text.Encoder, error) {
-	if o.InitFrom != "" {
-		// Fine-tuning keeps the source model's vocabulary, so that its
-		// embedding rows keep their meaning.
-		m, _, err := loadModel(o.InitFrom)
-		if err != nil {
-			return nil, fmt.Errorf("--init-from: %w", err)
-		}
-		if m.Spec.Task == model.Classify || m.Spec.Task == model.LM {
-			p, err := m.TextPrep()
-			if err != nil {
-				return nil, fmt.Errorf("--init-from: %w", err)
-			}
-			return p.Encoder, nil
-		}
-	}
-	tok, err := o.tokenizer(corpus)
+	m, err := model.FromFile(r.o.InitFrom, fc.InitFrom)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--init-from: %w", err)
 	}
-	enc, err := text.NewEncoder(corpus, text.Cleaner{}, tok, text.VocabConfig{MinFreq: o.MinFreq, MaxSize: o.MaxVocab})
-	if err != nil {
-		return nil, fmt.Errorf("building the vocabulary: %w", err)
+	switch x := m.(type) {
+	case *model.Classifier:
+		return x.Encoder(), nil
+	case *model.LanguageModel:
+		return x.Encoder(), nil
 	}
-	return enc, nil
-}
-
-// splitTail splits n items into [0, a), [a, b), [b, n) with the last
-// test share for testing and the val share before it for validation.
-func splitTail(n int, val, test float64) (a, b int) {
-	b = n - int(float64(n)*test+0.5)
-	a = b - int(float64(n)*val)
-	return a, b
+	return nil, nil
 }
 
 func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled, error) {
@@ -76,337 +39,317 @@ func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled,
 	return l, nil
 }
 
-func trainClassify(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
-	start := time.Now()
+// labelledSplits reads --data and cuts it, or reads --valid and --test.
+func (o *trainOpts) labelledSplits() (tr, va, te *text.Labelled, err error) {
 	if o.Data == "" {
-		return usagef("train: --task classify needs --data (a TSV/CSV/JSONL file with %q and %q columns)", o.TextColumn, o.LabelColumn)
+		return nil, nil, nil, usagef("train: --task classify needs --data (a TSV/CSV/JSONL file with %q and %q columns)", o.TextColumn, o.LabelColumn)
 	}
 	all, err := o.readLabelled(o.Data, nil)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	// Shuffle once with the seed so that held-out parts are a fair sample.
-	perm := tensor.NewRNG(o.Seed ^ 0x5eed).Perm(len(all.Texts))
-	texts := make([]string, len(perm))
-	labels := make([]int, len(perm))
-	for i, p := range perm {
-		texts[i], labels[i] = all.Texts[p], all.Labels[p]
-	}
-	testFrac, valFrac := o.TestFraction, o.ValFraction
-	if o.Test != "" {
-		testFrac = 0
+	val, test := o.ValFraction, o.TestFraction
+	if test == 0 {
+		test = 0.2
 	}
 	if o.Valid != "" {
-		valFrac = 0
-	}
-	a, b := splitTail(len(texts), valFrac, testFrac)
-	if a < 1 {
-		return fmt.Errorf("--data %s: %d examples leave none for training", o.Data, len(texts))
-	}
-	enc, err := o.encoder(texts[:a])
-	if err != nil {
-		return err
-	}
-	v := enc.Vocab
-	mk := func(ts []string, ls []int, sortLen bool) *model.TextData {
-		return model.NewTextData(enc.EncodeAll(ts), ls, o.BatchSize, v.Pad, v.Unk, o.MaxLen, sortLen)
-	}
-	trainData := mk(texts[:a], labels[:a], true)
-	var valid, test *model.TextData
-	if o.Valid != "" {
-		l, err := o.readLabelled(o.Valid, all.Classes)
-		if err != nil {
-			return err
-		}
-		valid = mk(l.Texts, l.Labels, true)
-	} else if b > a {
-		valid = mk(texts[a:b], labels[a:b], true)
+		val = 0
 	}
 	if o.Test != "" {
-		l, err := o.readLabelled(o.Test, all.Classes)
-		if err != nil {
-			return err
+		test = 0
+	}
+	if tr, va, te, err = all.Split(val, test, o.Seed); err != nil {
+		return nil, nil, nil, fmt.Errorf("--data %s: %w", o.Data, err)
+	}
+	if o.Valid != "" {
+		if va, err = o.readLabelled(o.Valid, all.Classes); err != nil {
+			return nil, nil, nil, err
 		}
-		test = mk(l.Texts, l.Labels, true)
-	} else if len(texts) > b {
-		test = mk(texts[b:], labels[b:], true)
 	}
-	spec := o.arch(model.Spec{Task: model.Classify, Bidirectional: o.Bidirectional,
-		Vocab: v.Len(), Embed: o.Embed, Classes: len(all.Classes), Pool: o.Pool})
-	m, err := model.Build(spec, o.Seed)
+	if o.Test != "" {
+		te, err = o.readLabelled(o.Test, all.Classes)
+	}
+	return tr, va, te, err
+}
+
+func classifyJob(r *runner) (*job, error) {
+	o := r.o
+	tr, va, te, err := o.labelledSplits()
 	if err != nil {
-		return specError(err)
+		return nil, err
 	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc, Classes: all.Classes, MaxLen: o.MaxLen}); err != nil {
-		return err
-	}
-	dir, err := o.outDir()
+	fit, err := r.fitConfig(va != nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	info := fmt.Sprintf("classify %s: %d examples (train %d), %d classes, vocabulary %d (%s); %s %d×%d, %d parameters",
-		filepath.Base(o.Data), len(texts), a, len(all.Classes), v.Len(), o.Level, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
-	task := &model.ClassifyTask{M: m}
-	res, metrics, err := fitAndTest(ctx, o, task, m, trainData, orNil(valid), orNil(test), true, dir, info, stdout, stderr)
-	if err != nil {
-		return err
+	tc := o.textConfig()
+	if tc.Encoder, err = r.encoderFrom(fit); err != nil {
+		return nil, err
 	}
-	// The majority class of the training set is the baseline.
-	counts := make([]int, len(all.Classes))
-	for _, l := range labels[:a] {
+	var c *model.Classifier
+	info := func() string {
+		s := c.Spec()
+		return fmt.Sprintf("classify %s: %d examples (train %d), %d classes, vocabulary %d (%s); %s %d×%d, %d parameters",
+			filepath.Base(o.Data), count(tr, va, te), len(tr.Texts), len(tr.Classes), c.Encoder().Vocab.Len(), levelOf(o, "word"), s.Cell, s.Layers, s.Hidden, c.NumParams())
+	}
+	fit.Train.Callbacks = r.callbacks(func() model.Model { return c }, info)
+	if c, err = model.NewClassifier(model.ClassifyConfig{Spec: o.spec(), Text: tc, Fit: fit}); err != nil {
+		return nil, flagError(err)
+	}
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := c.Fit(ctx, tr, va)
+			if err != nil {
+				return nil, err
+			}
+			return classifyOutcome(c, rep, te, tr, info())
+		},
+		find: func(ctx context.Context, lc lrfind.Config) (*lrfind.Result, error) { return c.FindLR(ctx, tr, lc) },
+	}, nil
+}
+
+// classifyOutcome scores the test texts against the majority class.
+func classifyOutcome(c *model.Classifier, rep *model.FitReport, te, tr *text.Labelled, info string) (*outcome, error) {
+	out := &outcome{m: c, result: rep.Result, info: info, metrics: metricsOf(rep.Result, map[string]any{}), baselines: map[string]any{}}
+	if te != nil {
+		test, err := c.Evaluate(te)
+		if err != nil {
+			return nil, err
+		}
+		out.metrics["test"] = test
+		out.baselines["majority"] = map[string]float64{"accuracy": majority(tr, te)}
+	}
+	out.human = func(w io.Writer) {
+		if t, ok := out.metrics["test"].(map[string]float64); ok {
+			fmt.Fprintf(w, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", t["accuracy"], t["loss"], out.baselines["majority"].(map[string]float64)["accuracy"])
+		}
+	}
+	return out, nil
+}
+
+func count(parts ...*text.Labelled) int {
+	n := 0
+	for _, p := range parts {
+		if p != nil {
+			n += len(p.Texts)
+		}
+	}
+	return n
+}
+
+func levelOf(o *trainOpts, def string) string {
+	if o.Level != "" {
+		return o.Level
+	}
+	return def
+}
+
+// majority is the test accuracy of always answering the training set's
+// most frequent class.
+func majority(tr, te *text.Labelled) float64 {
+	counts := make([]int, len(tr.Classes))
+	for _, l := range tr.Labels {
 		counts[l]++
 	}
-	maj := 0
+	best := 0
 	for c, n := range counts {
-		if n > counts[maj] {
-			maj = c
+		if n > counts[best] {
+			best = c
 		}
 	}
-	base := map[string]map[string]float64{}
-	if test != nil {
-		right, n := 0, 0
-		for _, tb := range test.Batches {
-			for _, l := range tb.Labels {
-				if l == maj {
-					right++
-				}
-				n++
-			}
+	right := 0
+	for _, l := range te.Labels {
+		if te.Classes[l] == tr.Classes[best] {
+			right++
 		}
-		base["majority"] = map[string]float64{"accuracy": float64(right) / float64(n)}
 	}
-	return finish(o, m, dir, model.Classify, metrics, base, res, start, stdout, nil, func() {
-		if t, ok := metrics["test"]; ok {
-			fmt.Fprintf(stdout, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", t["accuracy"], t["loss"], base["majority"]["accuracy"])
-		}
-	})
+	return float64(right) / float64(len(te.Labels))
 }
 
-// finish saves the final model and prints the result.
-func finish(o *trainOpts, m *model.Model, dir, task string, metrics, base map[string]map[string]float64, res *train.Result, start time.Time, stdout io.Writer, figs []*figure, human func()) error {
-	path := filepath.Join(dir, "model.safetensors")
-	if err := m.Save(path, map[string]any{"metrics": metrics, "baselines": base}); err != nil {
-		return err
-	}
-	report := ""
-	if !o.NoReport {
-		curves, err := o.hist.curves()
-		if err != nil {
-			return fmt.Errorf("plots: %w", err)
-		}
-		if report, err = writeReport(dir, task, o.info, path, metrics, base, append(curves, figs...)); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-	}
-	if o.JSON {
-		return writeJSON(stdout, trainResult{Task: task, Metrics: metrics, Baselines: base, Model: path, Epochs: res.Epochs, Seconds: time.Since(start).Seconds()})
-	}
-	human()
-	fmt.Fprintf(stdout, "model saved to %s (%.1fs)\n", path, time.Since(start).Seconds())
-	if report != "" {
-		fmt.Fprintf(stdout, "plots and report: %s\n", report)
-	}
-	return nil
-}
-
-func trainLM(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
-	start := time.Now()
+// lmSplits reads --data and cuts it in order, or reads --valid and --test.
+func (o *trainOpts) lmSplits() (tr, va, te string, err error) {
 	if o.Data == "" {
-		return usagef("train: --task lm needs --data (a plain text file)")
+		return "", "", "", usagef("train: --task lm needs --data (a plain text file)")
 	}
 	corpus, err := text.ReadTextFile(o.Data)
 	if err != nil {
-		return fmt.Errorf("--data: %w", err)
+		return "", "", "", fmt.Errorf("--data: %w", err)
 	}
-	rs := []rune(corpus)
-	testFrac, valFrac := o.TestFraction, o.ValFraction
-	if o.Test != "" {
-		testFrac = 0
+	val, test := o.ValFraction, o.TestFraction
+	if test == 0 {
+		test = 0.1
 	}
 	if o.Valid != "" {
-		valFrac = 0
+		val = 0
 	}
-	a, b := splitTail(len(rs), valFrac, testFrac)
-	trainText := string(rs[:a])
-	validText, testText := string(rs[a:b]), string(rs[b:])
+	if o.Test != "" {
+		test = 0
+	}
+	if tr, va, te, err = text.SplitText(corpus, val, test); err != nil {
+		return "", "", "", fmt.Errorf("--data %s: %w", o.Data, err)
+	}
 	if o.Valid != "" {
-		if validText, err = text.ReadTextFile(o.Valid); err != nil {
-			return fmt.Errorf("--valid: %w", err)
+		if va, err = text.ReadTextFile(o.Valid); err != nil {
+			return "", "", "", fmt.Errorf("--valid: %w", err)
 		}
 	}
 	if o.Test != "" {
-		if testText, err = text.ReadTextFile(o.Test); err != nil {
-			return fmt.Errorf("--test: %w", err)
+		if te, err = text.ReadTextFile(o.Test); err != nil {
+			return "", "", "", fmt.Errorf("--test: %w", err)
 		}
 	}
-	enc, err := o.encoder([]string{trainText})
-	if err != nil {
-		return err
-	}
-	trainData, err := model.NewLMData(enc.Encode(trainText), o.BatchSize, o.SeqLen)
-	if err != nil {
-		return fmt.Errorf("--data %s: %w", o.Data, err)
-	}
-	evalData := func(s string) (*model.LMData, error) {
-		if s == "" {
-			return nil, nil
-		}
-		return model.NewLMData(enc.Encode(s), 1, o.SeqLen*4)
-	}
-	valid, err := evalData(validText)
-	if err != nil {
-		return fmt.Errorf("validation text: %w", err)
-	}
-	test, err := evalData(testText)
-	if err != nil {
-		return fmt.Errorf("test text: %w", err)
-	}
-	spec := o.arch(model.Spec{Task: model.LM, Vocab: enc.Vocab.Len(), Embed: o.Embed, Tie: o.Tie})
-	m, err := model.Build(spec, o.Seed)
-	if err != nil {
-		return specError(err)
-	}
-	if err := m.SetTextPrep(&model.TextPrep{Encoder: enc}); err != nil {
-		return err
-	}
-	dir, err := o.outDir()
-	if err != nil {
-		return err
-	}
-	info := fmt.Sprintf("lm %s: %d characters (train %d), vocabulary %d (%s), %d streams × %d steps; %s %d×%d, %d parameters",
-		filepath.Base(o.Data), len(rs), a, enc.Vocab.Len(), o.Level, o.BatchSize, o.SeqLen, m.Spec.Cell, m.Spec.Layers, m.Spec.Hidden, m.NumParams())
-	task := &model.LMTask{M: m}
-	res, metrics, err := fitAndTest(ctx, o, task, m, trainData, orNil(valid), orNil(test), false, dir, info, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	return finish(o, m, dir, model.LM, metrics, nil, res, start, stdout, nil, func() {
-		if t, ok := metrics["test"]; ok {
-			fmt.Fprintf(stdout, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], map[string]string{"char": "character", "word": "word", "bpe": "token"}[o.Level])
-		}
-	})
+	return tr, va, te, nil
 }
 
-func trainSeq2Seq(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
-	start := time.Now()
+func lmJob(r *runner) (*job, error) {
+	o := r.o
+	tr, va, te, err := o.lmSplits()
+	if err != nil {
+		return nil, err
+	}
+	fit, err := r.fitConfig(va != "")
+	if err != nil {
+		return nil, err
+	}
+	tc := o.textConfig()
+	if tc.Encoder, err = r.encoderFrom(fit); err != nil {
+		return nil, err
+	}
+	var m *model.LanguageModel
+	info := func() string {
+		s := m.Spec()
+		return fmt.Sprintf("lm %s: %d characters (train %d), vocabulary %d (%s), %d streams × %d steps; %s %d×%d, %d parameters",
+			filepath.Base(o.Data), len([]rune(tr+va+te)), len([]rune(tr)), m.Encoder().Vocab.Len(), levelOf(o, "char"), batchOf(o), o.SeqLen, s.Cell, s.Layers, s.Hidden, m.NumParams())
+	}
+	fit.Train.Callbacks = r.callbacks(func() model.Model { return m }, info)
+	if m, err = model.NewLanguageModel(model.LMConfig{Spec: o.spec(), Text: tc, SeqLen: o.SeqLen, Fit: fit}); err != nil {
+		return nil, flagError(err)
+	}
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := m.Fit(ctx, tr, va)
+			if err != nil {
+				return nil, err
+			}
+			return lmOutcome(m, rep, te, o, info())
+		},
+		find: func(ctx context.Context, lc lrfind.Config) (*lrfind.Result, error) { return m.FindLR(ctx, tr, lc) },
+	}, nil
+}
+
+// lmOutcome scores the test text.
+func lmOutcome(m *model.LanguageModel, rep *model.FitReport, te string, o *trainOpts, info string) (*outcome, error) {
+	out := &outcome{m: m, result: rep.Result, info: info, metrics: metricsOf(rep.Result, map[string]any{})}
+	if te != "" {
+		test, err := m.Evaluate(te)
+		if err != nil {
+			return nil, fmt.Errorf("test text: %w", err)
+		}
+		out.metrics["test"] = test
+	}
+	out.human = func(w io.Writer) {
+		if t, ok := out.metrics["test"].(map[string]float64); ok {
+			unit := map[string]string{"char": "character", "word": "word", "bpe": "token"}[levelOf(o, "char")]
+			fmt.Fprintf(w, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], unit)
+		}
+	}
+	return out, nil
+}
+
+func batchOf(o *trainOpts) int {
+	if o.BatchSize > 0 {
+		return o.BatchSize
+	}
+	return model.Defaults(o.Task).BatchSize
+}
+
+// pairSplits reads --data and cuts it.
+func (o *trainOpts) pairSplits() (tr, va, te []text.Pair, err error) {
 	if o.Data == "" {
-		return usagef("train: --task seq2seq needs --data (tab-separated source and target sentences)")
+		return nil, nil, nil, usagef("train: --task seq2seq needs --data (tab-separated source and target sentences)")
 	}
 	pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
 	if err != nil {
-		return fmt.Errorf("--data: %w", err)
+		return nil, nil, nil, fmt.Errorf("--data: %w", err)
 	}
-	perm := tensor.NewRNG(o.Seed ^ 0x5eed).Perm(len(pairs))
-	shuffled := make([]text.Pair, len(pairs))
-	for i, p := range perm {
-		shuffled[i] = pairs[p]
+	test := o.TestFraction
+	if test == 0 {
+		test = 0.1
 	}
-	a, b := splitTail(len(shuffled), o.ValFraction, o.TestFraction)
-	if a < 1 {
-		return fmt.Errorf("--data %s: %d pairs leave none for training", o.Data, len(pairs))
+	if tr, va, te, err = text.SplitPairs(pairs, o.ValFraction, test, o.Seed); err != nil {
+		return nil, nil, nil, fmt.Errorf("--data %s: %w", o.Data, err)
 	}
-	var srcs, tgts []string
-	for _, p := range shuffled[:a] {
-		srcs, tgts = append(srcs, p.Src), append(tgts, p.Tgt)
-	}
-	se, err := o.encoder(srcs)
+	return tr, va, te, nil
+}
+
+func seq2seqJob(r *runner) (*job, error) {
+	o := r.o
+	tr, va, te, err := o.pairSplits()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	te, err := o.encoder(tgts)
+	fit, err := r.fitConfig(len(va) > 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	spec := o.arch(model.Spec{Task: model.Seq2Seq, Bidirectional: o.Bidirectional,
-		Vocab: se.Vocab.Len(), TgtVocab: te.Vocab.Len(), Embed: o.Embed, Attention: o.Attention})
-	m, err := model.Build(spec, o.Seed)
-	if err != nil {
-		return specError(err)
+	var m *model.Translator
+	info := func() string {
+		s, p := m.Spec(), m.Prep()
+		return fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder lstm %d×%d, %s attention, %d parameters",
+			filepath.Base(o.Data), len(tr)+len(va)+len(te), len(tr), p.Src.Vocab.Len(), p.Tgt.Vocab.Len(), levelOf(o, "word"), s.Layers, s.Hidden, s.Attention, m.NumParams())
 	}
-	prep := &model.Seq2SeqPrep{Src: se, Tgt: te, MaxLen: o.MaxLen}
-	if err := m.SetSeq2SeqPrep(prep); err != nil {
-		return err
+	fit.Train.Callbacks = r.callbacks(func() model.Model { return m }, info)
+	if m, err = model.NewTranslator(model.TranslateConfig{Spec: o.spec(), Text: o.textConfig(), Fit: fit}); err != nil {
+		return nil, flagError(err)
 	}
-	dir, err := o.outDir()
-	if err != nil {
-		return err
-	}
-	info := fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder lstm %d×%d, %s attention, %d parameters",
-		filepath.Base(o.Data), len(pairs), a, se.Vocab.Len(), te.Vocab.Len(), o.Level, m.Spec.Layers, m.Spec.Hidden, m.Spec.Attention, m.NumParams())
-	task := &model.Seq2SeqTask{M: m}
-	var vd, td train.Data
-	if b > a {
-		vd = prep.NewPairData(shuffled[a:b], o.BatchSize)
-	}
-	if len(shuffled) > b {
-		td = prep.NewPairData(shuffled[b:], o.BatchSize)
-	}
-	res, metrics, err := fitAndTest(ctx, o, task, m, prep.NewPairData(shuffled[:a], o.BatchSize), vd, td, true, dir, info, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	var example string
-	var figs []*figure
-	if td != nil {
-		out, w, err := m.Translate(shuffled[b].Src, 0, nn.SampleConfig{}, nil)
-		if err != nil {
-			return err
-		}
-		example = fmt.Sprintf("example: %q → %q (reference %q)", shuffled[b].Src, out, shuffled[b].Tgt)
-		if !o.NoReport && len(w) > 0 {
-			p, err := attentionPlot(tokens(se, shuffled[b].Src), tokens(te, out), w)
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := m.Fit(ctx, tr, va)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			figs = append(figs, &figure{Name: "attention", Title: "Attention weights of " + example, plot: p})
-		}
-	}
-	return finish(o, m, dir, model.Seq2Seq, metrics, nil, res, start, stdout, figs, func() {
-		if t, ok := metrics["test"]; ok {
-			fmt.Fprintf(stdout, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
-		}
-	})
+			return r.seq2seqOutcome(ctx, m, rep, te, info())
+		},
+		find: func(ctx context.Context, lc lrfind.Config) (*lrfind.Result, error) { return m.FindLR(ctx, tr, lc) },
+	}, nil
 }
 
-// tokens returns the tokens of s as the encoder sees them.
-func tokens(e *text.Encoder, s string) []string {
-	ids := e.Encode(s)
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = e.Decode([]int{id})
+// seq2seqOutcome scores the test pairs and translates one of them.
+func (r *runner) seq2seqOutcome(ctx context.Context, m *model.Translator, rep *model.FitReport, te []text.Pair, info string) (*outcome, error) {
+	out := &outcome{m: m, result: rep.Result, info: info, metrics: metricsOf(rep.Result, map[string]any{})}
+	example := ""
+	if len(te) > 0 {
+		test, err := m.Evaluate(te)
+		if err != nil {
+			return nil, err
+		}
+		out.metrics["test"] = test
+		if example, err = r.translationExample(ctx, m, te[0], out); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	out.human = func(w io.Writer) {
+		if t, ok := out.metrics["test"].(map[string]float64); ok {
+			fmt.Fprintf(w, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
+		}
+	}
+	return out, nil
 }
 
-// fitAndTest trains task with fit and returns the run's result with its
-// metrics: "valid" (the last validation, when there was one) and "test"
-// (the task's metrics on test, when test is not nil).
-func fitAndTest(ctx context.Context, o *trainOpts, task train.Task, m *model.Model, trainData, valid, test train.Data, shuffle bool, dir, info string, stdout, stderr io.Writer) (*train.Result, map[string]map[string]float64, error) {
-	res, err := fit(ctx, o, task, m, trainData, valid, shuffle, dir, info, stdout, stderr)
+// translationExample translates one test pair and adds its attention
+// heat map to the report.
+func (r *runner) translationExample(ctx context.Context, m *model.Translator, p text.Pair, out *outcome) (string, error) {
+	tr, err := m.Translate(ctx, p.Src, model.TranslateOptions{})
 	if err != nil {
-		return nil, nil, err
+		return "", err
 	}
-	metrics := map[string]map[string]float64{}
-	if res.Valid != nil {
-		metrics["valid"] = res.Valid
-	}
-	if test != nil {
-		if metrics["test"], err = task.Evaluate(test); err != nil {
-			return nil, nil, err
+	example := fmt.Sprintf("example: %q → %q (reference %q)", p.Src, tr.Output, p.Tgt)
+	if !r.o.NoReport && len(tr.Attention) > 0 {
+		pl, err := attentionPlot(tr.SourceTokens, tr.Tokens, tr.Attention)
+		if err != nil {
+			return "", err
 		}
+		out.figs = append(out.figs, &figure{Name: "attention", Title: "Attention weights of " + example, plot: pl})
 	}
-	return res, metrics, nil
-}
-
-// orNil returns d as a train.Data, or a nil interface when d is a nil
-// pointer (an interface holding a nil pointer is not nil).
-func orNil[P interface {
-	comparable
-	train.Data
-}](d P) train.Data {
-	var zero P
-	if d == zero {
-		return nil
-	}
-	return d
+	return example, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +15,6 @@ import (
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -34,7 +34,7 @@ func modelPath(p string) (string, error) {
 	return p, nil
 }
 
-func loadModel(p string) (*model.Model, string, error) {
+func loadModel(p string) (model.Model, string, error) {
 	path, err := modelPath(p)
 	if err != nil {
 		return nil, "", err
@@ -46,25 +46,22 @@ func loadModel(p string) (*model.Model, string, error) {
 	return m, path, nil
 }
 
-// forecastTask loads a forecaster and reads --data with its columns.
-func forecastTask(m *model.Model, data, timeCol string) (*model.ForecastTask, *series.Frame, error) {
-	prep, err := m.ForecastPrep()
-	if err != nil {
-		return nil, nil, err
-	}
+// readForecastData reads --data for a forecaster and checks that it has
+// the model's columns.
+func readForecastData(fc *model.Forecaster, data, timeCol string) (*series.Frame, error) {
 	if data == "" {
-		return nil, nil, usagef("--data is required")
+		return nil, usagef("--data is required")
 	}
 	f, err := series.ReadFile(data, series.CSVOptions{TimeColumn: timeCol})
 	if err != nil {
-		return nil, nil, fmt.Errorf("--data: %w", err)
+		return nil, fmt.Errorf("--data: %w", err)
 	}
-	for _, c := range prep.Inputs {
+	for _, c := range fc.Prep().Pipeline.Columns {
 		if _, err := f.Index(c); err != nil {
-			return nil, nil, fmt.Errorf("--data %s: the model needs column %q; the file has %q", data, c, f.Columns)
+			return nil, fmt.Errorf("--data %s: the model needs column %q; the file has %q", data, c, f.Columns)
 		}
 	}
-	return &model.ForecastTask{M: m, Prep: prep}, f, nil
+	return f, nil
 }
 
 type useOpts struct {
@@ -75,6 +72,8 @@ type useOpts struct {
 	Text        string
 	TextColumn  string
 	LabelColumn string
+	Beam        int
+	LengthPen   float64
 }
 
 func (o *useOpts) register(fs *flag.FlagSet) {
@@ -90,9 +89,12 @@ var cmdEval = &command{
 	Name:      "eval",
 	UsageLine: "recur eval --model DIR --data FILE [--json]",
 	Short:     "evaluate a trained model on a data file",
-	Long: `Eval scores a trained model on every window of a data file (using the
-preprocessing saved with the model) and prints its errors next to the
-persistence and seasonal-naive baselines on the same windows.`,
+	Long: `Eval scores a trained model on a data file with the preprocessing saved
+with the model. A forecaster forecasts every window of the file and prints
+its errors (RMSE, MAE, MAPE, sMAPE, MASE) next to the persistence and
+seasonal-naive baselines on the same windows; a classifier prints its loss
+and accuracy, a language model its perplexity and bits per token, a
+translator its loss and token accuracy.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := &useOpts{}
 		o.register(fs)
@@ -105,95 +107,66 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch m.Spec.Task {
-	case model.Forecast:
-		task, f, err := forecastTask(m, o.Data, o.Time)
-		if err != nil {
-			return err
-		}
-		d, raw, err := task.Windows(f, 64)
-		if err != nil {
-			return err
-		}
-		met, err := task.Evaluate(d)
-		if err != nil {
-			return err
-		}
-		delete(met, "loss")
-		base, err := task.Baselines(raw, d)
-		if err != nil {
-			return err
-		}
-		if o.JSON {
-			return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "data": o.Data, "windows": d.W.Len(), "metrics": met, "baselines": base})
-		}
-		fmt.Fprintf(stdout, "%s on %s: %d windows\nmodel          RMSE %.4g  MAE %.4g\n", path, o.Data, d.W.Len(), met["rmse"], met["mae"])
-		for _, k := range sortedKeys(base) {
-			fmt.Fprintf(stdout, "%-14s RMSE %.4g  MAE %.4g\n", k, base[k]["rmse"], base[k]["mae"])
-		}
-		return nil
-	case model.Classify, model.LM:
-		return evalText(m, path, o, stdout)
-	case model.Seq2Seq:
-		prep, err := m.Seq2SeqPrep()
-		if err != nil {
-			return err
-		}
-		if o.Data == "" {
-			return usagef("--data is required")
-		}
-		pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
-		if err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
-		met, err := (&model.Seq2SeqTask{M: m}).Evaluate(prep.NewPairData(pairs, 64))
-		if err != nil {
-			return err
-		}
-		return printMetrics(stdout, o, m, path, met)
-	default:
-		return fmt.Errorf("eval: %s models are not supported", m.Spec.Task)
-	}
-}
-
-func evalText(m *model.Model, path string, o *useOpts, stdout io.Writer) error {
-	prep, err := m.TextPrep()
-	if err != nil {
-		return err
-	}
 	if o.Data == "" {
 		return usagef("--data is required")
 	}
 	var met map[string]float64
-	if m.Spec.Task == model.Classify {
-		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: prep.Classes})
+	switch x := m.(type) {
+	case *model.Forecaster:
+		return evalForecast(x, path, o, stdout)
+	case *model.Classifier:
+		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: x.Classes()})
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
-		v := prep.Encoder.Vocab
-		d := model.NewTextData(prep.Encoder.EncodeAll(l.Texts), l.Labels, 64, v.Pad, v.Unk, prep.MaxLen, true)
-		if met, err = (&model.ClassifyTask{M: m}).Evaluate(d); err != nil {
-			return err
-		}
-	} else {
+		met, err = x.Evaluate(l)
+	case *model.LanguageModel:
 		s, err := text.ReadTextFile(o.Data)
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
-		d, err := model.NewLMData(prep.Encoder.Encode(s), 1, 140)
+		met, err = x.Evaluate(s)
+	case *model.Translator:
+		pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
 		if err != nil {
-			return fmt.Errorf("--data %s: %w", o.Data, err)
+			return fmt.Errorf("--data: %w", err)
 		}
-		if met, err = (&model.LMTask{M: m}).Evaluate(d); err != nil {
-			return err
-		}
+		met, err = x.Evaluate(pairs)
+	default:
+		return fmt.Errorf("eval: %s models are not supported", m.Spec().Task)
+	}
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", o.Data, err)
 	}
 	return printMetrics(stdout, o, m, path, met)
 }
 
-func printMetrics(stdout io.Writer, o *useOpts, m *model.Model, path string, met map[string]float64) error {
+func evalForecast(fc *model.Forecaster, path string, o *useOpts, stdout io.Writer) error {
+	f, err := readForecastData(fc, o.Data, o.Time)
+	if err != nil {
+		return err
+	}
+	ev, err := fc.Evaluate(f)
+	if err != nil {
+		return err
+	}
 	if o.JSON {
-		return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "data": o.Data, "metrics": met})
+		base := map[string]any{}
+		for _, b := range ev.Baselines {
+			base[baselineKey(b.Name)] = metricMap(b.Metrics)
+		}
+		return writeJSON(stdout, map[string]any{"task": model.Forecast, "model": path, "data": o.Data, "windows": ev.Windows, "metrics": metricMap(ev.Metrics), "baselines": base})
+	}
+	fmt.Fprintf(stdout, "%s on %s: %d windows\n%-20s %v\n", path, o.Data, ev.Windows, "model", ev.Metrics)
+	for _, b := range ev.Baselines {
+		fmt.Fprintf(stdout, "%-20s %v\n", b.Name, b.Metrics)
+	}
+	return nil
+}
+
+func printMetrics(stdout io.Writer, o *useOpts, m model.Model, path string, met map[string]float64) error {
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"task": m.Spec().Task, "model": path, "data": o.Data, "metrics": met})
 	}
 	fmt.Fprintf(stdout, "%s on %s:", path, o.Data)
 	for _, k := range sortedKeys(met) {
@@ -221,132 +194,142 @@ lookback rows of the file and prints the next horizon values of each target,
 in the file's units, as CSV (step, then one column per target) or JSON.
 A classifier prints, for each text of --data (a .txt file with one text per
 line, or a TSV/CSV/JSONL file with a --text-column) or for --text, the
-predicted label and the probability of every class.`,
+predicted label and the probability of every class. A translator translates
+--text (greedy, or beam search with --beam).`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := &useOpts{}
 		o.register(fs)
-		fs.StringVar(&o.Text, "text", "", "classify: one text to classify (instead of --data)")
+		fs.StringVar(&o.Text, "text", "", "classify, seq2seq: one text (instead of --data)")
+		fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy)")
+		fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
 		return noArgs("predict", func(ctx context.Context, stdout, stderr io.Writer) error { return runPredict(ctx, o, stdout) })
 	},
 }
 
-func runPredict(_ context.Context, o *useOpts, stdout io.Writer) error {
+func runPredict(ctx context.Context, o *useOpts, stdout io.Writer) error {
 	m, _, err := loadModel(o.Model)
 	if err != nil {
 		return err
 	}
-	switch m.Spec.Task {
-	case model.Forecast:
-		task, f, err := forecastTask(m, o.Data, o.Time)
-		if err != nil {
-			return err
-		}
-		y, err := task.Future(f)
-		if err != nil {
-			return err
-		}
-		K := len(task.Prep.Targets)
-		if o.JSON {
-			fc := map[string][]float32{}
-			for k, name := range task.Prep.Targets {
-				for h := range task.Prep.Horizon {
-					fc[name] = append(fc[name], y.Data[h*K+k])
-				}
-			}
-			return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "horizon": task.Prep.Horizon, "forecast": fc})
-		}
-		fmt.Fprintf(stdout, "step,%s\n", strings.Join(task.Prep.Targets, ","))
-		for h := range task.Prep.Horizon {
-			vals := make([]string, K)
-			for k := range K {
-				vals[k] = fmt.Sprintf("%.6g", y.Data[h*K+k])
-			}
-			fmt.Fprintf(stdout, "%d,%s\n", h+1, strings.Join(vals, ","))
-		}
-		return nil
-	case model.Classify:
-		return predictClassify(m, o, stdout)
-	case model.Seq2Seq:
+	switch x := m.(type) {
+	case *model.Forecaster:
+		return predictForecast(x, o, stdout)
+	case *model.Classifier:
+		return predictClassify(ctx, x, o, stdout)
+	case *model.Translator:
 		if o.Text == "" {
 			return usagef("predict: give --text TEXT to translate")
 		}
-		out, _, err := m.Translate(o.Text, 0, nn.SampleConfig{}, nil)
+		if o.Beam < 0 || o.LengthPen < 0 {
+			return flagErr("beam", o.Beam, ">= 0, with --length-penalty >= 0")
+		}
+		tr, err := x.Translate(ctx, o.Text, model.TranslateOptions{Beam: o.Beam, LengthPenalty: o.LengthPen})
 		if err != nil {
 			return err
 		}
 		if o.JSON {
-			return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "source": o.Text, "output": out})
+			return writeJSON(stdout, map[string]any{"task": model.Seq2Seq, "source": o.Text, "output": tr.Output})
 		}
-		_, err = fmt.Fprintln(stdout, out)
+		_, err = fmt.Fprintln(stdout, tr.Output)
 		return err
-	case model.LM:
+	case *model.LanguageModel:
 		return fmt.Errorf("predict: %s is a language model; use \"recur generate --model %s --prompt TEXT\"", o.Model, o.Model)
 	default:
-		return fmt.Errorf("predict: %s models are not supported", m.Spec.Task)
+		return fmt.Errorf("predict: %s models are not supported", m.Spec().Task)
 	}
 }
 
-func predictClassify(m *model.Model, o *useOpts, stdout io.Writer) error {
-	prep, err := m.TextPrep()
+func predictForecast(fc *model.Forecaster, o *useOpts, stdout io.Writer) error {
+	f, err := readForecastData(fc, o.Data, o.Time)
 	if err != nil {
 		return err
 	}
-	var texts []string
+	y, err := fc.Predict(f)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		out := map[string][]float64{}
+		for k, name := range y.Targets {
+			for _, row := range y.Values {
+				out[name] = append(out[name], row[k])
+			}
+		}
+		return writeJSON(stdout, map[string]any{"task": model.Forecast, "horizon": len(y.Values), "forecast": out})
+	}
+	fmt.Fprintf(stdout, "step,%s\n", strings.Join(y.Targets, ","))
+	for h, row := range y.Values {
+		vals := make([]string, len(row))
+		for k, v := range row {
+			vals[k] = fmt.Sprintf("%.6g", v)
+		}
+		fmt.Fprintf(stdout, "%d,%s\n", h+1, strings.Join(vals, ","))
+	}
+	return nil
+}
+
+// predictTexts returns the texts of --text or --data.
+func predictTexts(o *useOpts) ([]string, error) {
 	switch {
 	case o.Text != "":
-		texts = []string{o.Text}
+		return []string{o.Text}, nil
 	case strings.HasSuffix(o.Data, ".txt"):
 		b, err := os.ReadFile(o.Data)
 		if err != nil {
-			return fmt.Errorf("--data: %w", err)
+			return nil, fmt.Errorf("--data: %w", err)
 		}
-		texts = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		return strings.Split(strings.TrimRight(string(b), "\n"), "\n"), nil
 	case o.Data != "":
 		// A labelled file (TSV, CSV, JSONL) as training reads it; its
 		// labels are not used.
 		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn})
 		if err != nil {
-			return fmt.Errorf("--data: %w (unlabelled texts go in a .txt file, one per line)", err)
+			return nil, fmt.Errorf("--data: %w (unlabelled texts go in a .txt file, one per line)", err)
 		}
-		texts = l.Texts
-	default:
-		return usagef("predict: give --text TEXT or --data FILE")
+		return l.Texts, nil
 	}
-	v := prep.Encoder.Vocab
-	d := model.NewTextData(prep.Encoder.EncodeAll(texts), nil, 1, v.Pad, v.Unk, prep.MaxLen, false)
-	task := &model.ClassifyTask{M: m}
-	type row struct {
-		Label string             `json:"label"`
-		Probs map[string]float32 `json:"probabilities"`
+	return nil, usagef("predict: give --text TEXT or --data FILE")
+}
+
+func predictClassify(ctx context.Context, c *model.Classifier, o *useOpts, stdout io.Writer) error {
+	texts, err := predictTexts(o)
+	if err != nil {
+		return err
+	}
+	preds, err := c.Predict(ctx, texts)
+	if err != nil {
+		return err
 	}
 	if !o.JSON {
-		fmt.Fprintf(stdout, "label,%s\n", strings.Join(prep.Classes, ","))
+		fmt.Fprintf(stdout, "label,%s\n", strings.Join(c.Classes(), ","))
 	}
-	for _, b := range d.Batches {
-		p := task.Probabilities(b)
-		best := 0
-		for c := range prep.Classes {
-			if p.Data[c] > p.Data[best] {
-				best = c
-			}
-		}
+	for _, p := range preds {
 		if o.JSON {
-			r := row{Label: prep.Classes[best], Probs: map[string]float32{}}
-			for c, name := range prep.Classes {
-				r.Probs[name] = p.Data[c]
+			probs := map[string]float32{}
+			for k, name := range c.Classes() {
+				probs[name] = p.Probabilities[k]
 			}
-			if err := writeJSON(stdout, r); err != nil {
+			if err := writeJSON(stdout, map[string]any{"label": p.Label, "probabilities": probs}); err != nil {
 				return err
 			}
 			continue
 		}
-		vals := make([]string, len(prep.Classes))
-		for c := range prep.Classes {
-			vals[c] = fmt.Sprintf("%.4f", p.Data[c])
+		vals := make([]string, len(p.Probabilities))
+		for k, v := range p.Probabilities {
+			vals[k] = fmt.Sprintf("%.4f", v)
 		}
-		fmt.Fprintf(stdout, "%s,%s\n", prep.Classes[best], strings.Join(vals, ","))
+		fmt.Fprintf(stdout, "%s,%s\n", p.Label, strings.Join(vals, ","))
 	}
 	return nil
+}
+
+// generateOpts are the flags of "recur generate".
+type generateOpts struct {
+	Model, Prompt string
+	Length        int
+	Sample        model.SampleConfig
+	Seed          uint64
+	JSON          bool
 }
 
 var cmdGenerate = &command{
@@ -358,55 +341,46 @@ token from the model's distribution sharpened or flattened by --temperature
 (0: always the most likely token) and restricted to the --top-k most likely.
 The same --seed gives the same text.`,
 	setup: func(fs *flag.FlagSet) runFunc {
-		model := fs.String("model", "", "language model: a run `dir`ectory or a .safetensors file")
-		prompt := fs.String("prompt", "", "text to continue (required)")
-		length := fs.Int("length", 200, "tokens to generate")
-		temp := fs.Float64("temperature", 0.8, "sampling temperature (0: greedy)")
-		topK := fs.Int("top-k", 0, "sample among the K most likely tokens (0: all)")
-		topP := fs.Float64("top-p", 0, "nucleus sampling threshold (0: off)")
-		seed := fs.Uint64("seed", 1, "sampling seed")
-		asJSON := fs.Bool("json", false, "print the prompt, the continuation and the model as one JSON object")
-		return noArgs("generate", func(_ context.Context, stdout, _ io.Writer) error {
-			return runGenerate(*model, *prompt, *length, nn.SampleConfig{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed, *asJSON, stdout)
-		})
+		o := &generateOpts{}
+		fs.StringVar(&o.Model, "model", "", "language model: a run `dir`ectory or a .safetensors file")
+		fs.StringVar(&o.Prompt, "prompt", "", "text to continue (required)")
+		fs.IntVar(&o.Length, "length", 200, "tokens to generate")
+		fs.Float64Var(&o.Sample.Temperature, "temperature", 0.8, "sampling temperature (0: greedy)")
+		fs.IntVar(&o.Sample.TopK, "top-k", 0, "sample among the K most likely tokens (0: all)")
+		fs.Float64Var(&o.Sample.TopP, "top-p", 0, "nucleus sampling threshold (0: off)")
+		fs.Uint64Var(&o.Seed, "seed", 1, "sampling seed")
+		fs.BoolVar(&o.JSON, "json", false, "print the prompt, the continuation and the model as one JSON object")
+		return noArgs("generate", func(ctx context.Context, stdout, _ io.Writer) error { return runGenerate(ctx, o, stdout) })
 	},
 }
 
-func runGenerate(modelArg, prompt string, length int, sc nn.SampleConfig, seed uint64, asJSON bool, stdout io.Writer) error {
-	m, path, err := loadModel(modelArg)
-	if err != nil {
-		return err
-	}
-	if m.Spec.Task != model.LM {
-		return fmt.Errorf("generate: --model %s is a %s model, not a language model", modelArg, m.Spec.Task)
-	}
-	if prompt == "" {
+func runGenerate(ctx context.Context, o *generateOpts, stdout io.Writer) error {
+	if o.Prompt == "" {
 		return usagef("generate: --prompt is required")
 	}
-	if length < 0 {
-		return usagef("generate: --length %d is negative", length)
+	if o.Length < 0 {
+		return flagErr("length", o.Length, ">= 0")
 	}
-	if err := sc.Validate(); err != nil {
+	if err := o.Sample.Validate(); err != nil {
 		return usagef("generate: %v", err)
 	}
-	prep, err := m.TextPrep()
+	m, path, err := loadModel(o.Model)
 	if err != nil {
 		return err
 	}
-	ids := prep.Encoder.Encode(prompt)
-	if len(ids) == 0 {
-		return usagef("generate: --prompt %q has no tokens", prompt)
+	lm, ok := m.(*model.LanguageModel)
+	if !ok {
+		return fmt.Errorf("generate: --model %s is a %s model, not a language model", o.Model, m.Spec().Task)
 	}
-	out, err := m.Generate(ids, length, sc, tensor.NewRNG(seed))
+	g, err := lm.Generate(ctx, o.Prompt, o.Length, o.Sample, tensor.NewRNG(o.Seed))
 	if err != nil {
-		return err
+		return usagef("generate: --prompt %q: %v", o.Prompt, err)
 	}
-	text := prep.Encoder.Decode(append(ids, out...))
-	if asJSON {
-		return writeJSON(stdout, map[string]any{"task": m.Spec.Task, "model": path, "prompt": prompt, "text": text,
-			"continuation": prep.Encoder.Decode(out), "tokens": len(out), "seed": seed})
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"task": model.LM, "model": path, "prompt": o.Prompt, "text": g.Text,
+			"continuation": g.Completion, "tokens": g.Tokens, "seed": o.Seed})
 	}
-	_, err = fmt.Fprintln(stdout, text)
+	_, err = fmt.Fprintln(stdout, g.Text)
 	return err
 }
 
@@ -415,8 +389,10 @@ var cmdInspect = &command{
 	UsageLine: "recur inspect [--json] MODEL",
 	Short:     "show a model file's spec, parameters and metrics",
 	Long: `Inspect prints what a model or checkpoint file holds: the format version,
-the model spec, every tensor with its shape, the parameter count, the
-metrics recorded at training time and the training state of checkpoints.`,
+the model spec, a summary of its preprocessing (vocabulary size and first
+entries, scaler, columns), every tensor with its shape, the parameter count,
+the metrics recorded at training time and the training state of
+checkpoints. --json prints the whole header.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		asJSON := fs.Bool("json", false, "print the header as JSON")
 		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -489,10 +465,13 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "file: %s\nformat: %s\n", path, f.Metadata[checkpoint.MetaFormat])
 	for _, k := range sortedKeys(f.Metadata) {
-		if k == checkpoint.MetaFormat {
-			continue
+		switch k {
+		case checkpoint.MetaFormat:
+		case model.MetaPrep:
+			fmt.Fprintf(stdout, "%s: %s\n", k, summarize(f.Metadata[k]))
+		default:
+			fmt.Fprintf(stdout, "%s: %s\n", k, f.Metadata[k])
 		}
-		fmt.Fprintf(stdout, "%s: %s\n", k, f.Metadata[k])
 	}
 	fmt.Fprintln(stdout, "tensors:")
 	for _, n := range f.Names() {
@@ -510,4 +489,37 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// summarize shortens a preprocessing state for display: a vocabulary
+// becomes its size and first tokens, any list longer than 12 items its
+// length and first items.
+func summarize(prep string) string {
+	var v any
+	if err := json.Unmarshal([]byte(prep), &v); err != nil {
+		return fmt.Sprintf("%d bytes (not JSON: %v)", len(prep), err)
+	}
+	b, err := json.Marshal(shorten(v))
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+func shorten(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = shorten(e)
+		}
+		return x
+	case []any:
+		if len(x) > 12 {
+			return fmt.Sprintf("%d items: %s ...", len(x), strings.Trim(fmt.Sprint(x[:8]), "[]"))
+		}
+		for i, e := range x {
+			x[i] = shorten(e)
+		}
+	}
+	return v
 }

@@ -63,9 +63,10 @@ type CleanConfig struct {
 	Outliers  OutlierPolicy `json:"outliers"`
 	Threshold float64       `json:"threshold,omitempty"` // outlier bound; zero means 3 (z-score) or 1.5 (IQR)
 	// FitRows is the number of leading rows (after sorting and dropping)
-	// whose statistics the mean fill and the outlier bounds use; zero
-	// means all rows. Set it to the training length so that no statistic
-	// of the test period leaks into training.
+	// whose statistics the mean fill and the outlier bounds use, and whose
+	// outliers are clipped; zero means all rows. Set it to the training
+	// length so that no statistic of the test period leaks into training,
+	// and the values a model is scored on stay as they were.
 	FitRows int         `json:"fit_rows,omitempty"`
 	Order   OrderPolicy `json:"order"`
 }
@@ -397,7 +398,7 @@ func clip(g *Frame, cfg CleanConfig, rep *Report) error {
 			return fmt.Errorf("series: unknown outlier policy %d", cfg.Outliers)
 		}
 		rep.Bounds = append(rep.Bounds, Bound{Column: g.Columns[c], Lo: lo, Hi: hi})
-		for i, x := range v {
+		for i, x := range v[:n] {
 			y := min(max(x, lo), hi)
 			if y != x && !isMissing(x) {
 				rep.Outliers = append(rep.Outliers, Cell{Row: i, Line: g.Lines[i], Column: g.Columns[c], Old: x, New: y})

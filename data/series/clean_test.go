@@ -163,3 +163,30 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("metrics: got %s %v", m, err)
 	}
 }
+
+// TestClipOnlyFitRows: outliers are clipped among the first FitRows rows
+// only, so that a trend's later values (what a model is scored on) stay
+// as they were; they were once clipped to the training rows' bounds.
+func TestClipOnlyFitRows(t *testing.T) {
+	v := make([]float64, 40)
+	for i := range v {
+		v[i] = float64(i)
+	}
+	v[5] = 1000
+	f, err := NewFrame([]string{"y"}, [][]float64{v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, rep, err := Clean(f, CleanConfig{Outliers: OutliersIQR, FitRows: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Outliers) != 1 || rep.Outliers[0].Row != 5 || g.Values[0][5] == 1000 {
+		t.Errorf("clipped %v, row 5 = %v; want only row 5 clipped", rep.Outliers, g.Values[0][5])
+	}
+	for i := 20; i < 40; i++ {
+		if g.Values[0][i] != float64(i) {
+			t.Fatalf("row %d (after the fit rows) changed to %v", i, g.Values[0][i])
+		}
+	}
+}

@@ -228,3 +228,24 @@ func TestSweep(t *testing.T) {
 		t.Error("PlotSweep(nil) = nil, want an error")
 	}
 }
+
+// TestTrainingStepsAllocateNothing: a training step through the front
+// doors and train.Trainer.Step allocates nothing once warm, as the layers'
+// own steps do.
+func TestTrainingStepsAllocateNothing(t *testing.T) {
+	for _, name := range []string{"tiny", "tiny-classifier", "tiny-lm", "tiny-seq2seq"} {
+		cs, err := Select(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Build(cs[0], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Step()
+		m.Step()
+		if n := testing.AllocsPerRun(5, m.Step); n != 0 && !raceEnabled {
+			t.Errorf("%s: %v allocations per training step, want 0", name, n)
+		}
+	}
+}

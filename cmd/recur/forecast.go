@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/recur-ml/recur/data/dataset"
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/optim/lrfind"
+)
+
+// readFrame reads --data (default: the embedded AirPassengers) and checks
+// that the --target and --inputs columns are in it.
+func (o *trainOpts) readFrame() (*series.Frame, error) {
+	var (
+		f   *series.Frame
+		err error
+	)
+	if o.Data == "" {
+		f, err = dataset.AirPassengers()
+	} else {
+		f, err = series.ReadFile(o.Data, series.CSVOptions{TimeColumn: o.Time})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	for _, flag := range []struct{ name, list string }{{"target", o.Target}, {"inputs", o.Inputs}} {
+		for _, c := range splitList(flag.list) {
+			if _, err := f.Index(c); err != nil {
+				return nil, fmt.Errorf("--%s %q: %s has columns %q", flag.name, c, f.Name, f.Columns)
+			}
+		}
+	}
+	return f, nil
+}
+
+func forecastJob(r *runner) (*job, error) {
+	o := r.o
+	frame, err := o.readFrame()
+	if err != nil {
+		return nil, err
+	}
+	clean, _ := o.cleanConfig()
+	fit, err := r.fitConfig(o.ValFraction > 0)
+	if err != nil {
+		return nil, err
+	}
+	var fc *model.Forecaster
+	info := func() string { return forecastInfo(fc, frame) }
+	fit.Train.Callbacks = r.callbacks(func() model.Model { return fc }, info)
+	fc, err = model.NewForecaster(model.ForecastConfig{Spec: o.spec(), Targets: splitList(o.Target), Inputs: splitList(o.Inputs),
+		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season,
+		Log: o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit})
+	if err != nil {
+		return nil, flagError(err)
+	}
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := fc.Fit(ctx, frame)
+			if err != nil {
+				return nil, err
+			}
+			return forecastOutcome(fc, rep, frame, info()), nil
+		},
+		find: func(ctx context.Context, c lrfind.Config) (*lrfind.Result, error) { return fc.FindLR(ctx, frame, c) },
+	}, nil
+}
+
+// forecastInfo describes the run: data, split, choices and network.
+func forecastInfo(fc *model.Forecaster, f *series.Frame) string {
+	p := fc.Plan()
+	s := fc.Spec()
+	pl := fc.Prep().Pipeline
+	var b strings.Builder
+	fmt.Fprintf(&b, "forecast %s: %d rows (train %d, validation %d, test %d), target %q, lookback %d, horizon %d, batch size %d; %s %d×%d, %d parameters",
+		filepath.Base(f.Name), f.Len(), p.Split.Train.Len(), p.Split.Val.Len(), p.Split.Test.Len(), pl.Targets, pl.Lookback, pl.Horizon, p.BatchSize,
+		s.Cell, s.Layers, s.Hidden, fc.NumParams())
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "\nchose %s", n)
+	}
+	if c := p.Cleaning; c != nil && (len(c.Missing) > 0 || len(c.Outliers) > 0 || len(c.DroppedRows) > 0 || c.Unsorted > 0) {
+		fmt.Fprintf(&b, "\ncleaning: %s", strings.ReplaceAll(c.String(), "\n", "\n  "))
+	}
+	return b.String()
+}
+
+// forecastOutcome collects a forecaster's metrics, baselines, plot and
+// summary.
+func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.Frame, info string) *outcome {
+	out := &outcome{m: fc, result: rep.Result, info: info, baselines: map[string]any{},
+		metrics: metricsOf(rep.Result, map[string]any{"test": metricMap(rep.Test)})}
+	for _, b := range rep.Baselines {
+		out.baselines[baselineKey(b.Name)] = metricMap(b.Metrics)
+	}
+	if p, err := forecastPlot(fc, rep); err == nil {
+		out.figs = append(out.figs, &figure{Name: "forecast", Title: "Forecast vs actual", plot: p})
+	}
+	out.human = func(w io.Writer) {
+		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
+		var parts []string
+		for _, b := range rep.Baselines {
+			name := b.Name
+			if strings.HasPrefix(name, "seasonal naive") {
+				name = fmt.Sprintf("seasonal-naive (season %d)", rep.Season)
+			}
+			parts = append(parts, fmt.Sprintf("%s RMSE %.2f", name, b.Metrics.RMSE))
+		}
+		fmt.Fprintf(w, "baselines: %s\n", strings.Join(parts, ", "))
+	}
+	return out
+}
+
+// baselineKey is a baseline's JSON key: "seasonal naive (12)" is
+// "seasonal_naive".
+func baselineKey(name string) string {
+	name, _, _ = strings.Cut(name, " (")
+	return strings.ReplaceAll(name, " ", "_")
+}
+
+func metricMap(m series.Metrics) map[string]float64 {
+	return map[string]float64{"rmse": m.RMSE, "mae": m.MAE, "mape": m.MAPE, "smape": m.SMAPE, "mase": m.MASE}
+}
+
+// forecastPlot draws the first target's one-step forecasts of the test
+// windows against the actual values and the seasonal-naive baseline.
+func forecastPlot(fc *model.Forecaster, rep *model.ForecastReport) (*plot.Plot, error) {
+	return linePlot(fmt.Sprintf("Test forecast of %s (step 1)", rep.Targets[0]), "time", rep.Targets[0], forecastSeries(fc, rep)...)
+}
+
+// forecastSeries are the plot's lines, name then points: the model's is
+// named by its cell (LSTM, GRU, RNN).
+func forecastSeries(fc *model.Forecaster, rep *model.ForecastReport) []any {
+	hk := rep.Forecast.Len() / max(len(rep.Origins), 1)
+	var seasonal []float32
+	for _, b := range rep.Baselines {
+		if strings.HasPrefix(b.Name, "seasonal naive") {
+			seasonal = b.Forecast.Data
+		}
+	}
+	var act, pred, sn plotter.XYs
+	for n, origin := range rep.Origins {
+		x := float64(origin)
+		if rep.Times != nil {
+			x = rep.Times[n]
+		}
+		act = append(act, plotter.XY{X: x, Y: float64(rep.Actual.Data[n*hk])})
+		pred = append(pred, plotter.XY{X: x, Y: float64(rep.Forecast.Data[n*hk])})
+		if seasonal != nil {
+			sn = append(sn, plotter.XY{X: x, Y: float64(seasonal[n*hk])})
+		}
+	}
+	name := strings.ToUpper(strings.TrimSuffix(fc.Spec().Cell, "_relu"))
+	series := []any{"actual", act, name, pred}
+	if sn != nil {
+		series = append(series, "seasonal naive", sn)
+	}
+	return series
+}
