@@ -1,6 +1,6 @@
 package kernel
 
-//go:generate go run ./internal/gen/gemm -out gemm_amd64.s -stubs gemm_amd64_stub.go -pkg kernel
+//go:generate go tool gemm -out gemm_amd64.s -stubs gemm_amd64_stub.go -pkg kernel
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, op(A) m×k, op(B) k×n,
 // C m×n, all row-major with leading dimensions lda, ldb, ldc. tA (tB) means
