@@ -143,29 +143,3 @@ func CheckFinite(params []*nn.Param) error {
 	}
 	return nil
 }
-
-// Accumulate runs n micro-batches as one step's gradient: it zeroes the
-// gradients of params, calls micro(i) for i = 0..n−1 (each runs forward
-// and backward on its micro-batch, adding into the gradients as for a
-// batch of its own), then scales the gradients by 1/n. It returns the mean
-// of the micro-batch losses, or the first error.
-func Accumulate(params []*nn.Param, n int, micro func(i int) (float64, error)) (float64, error) {
-	if n < 1 {
-		return 0, fmt.Errorf("optim: Accumulate: %d micro-batches, want >= 1", n)
-	}
-	nn.ZeroGrad(params)
-	var sum float64
-	for i := 0; i < n; i++ {
-		l, err := micro(i)
-		if err != nil {
-			return 0, fmt.Errorf("optim: micro-batch %d: %w", i, err)
-		}
-		sum += l
-	}
-	if n > 1 {
-		for _, q := range params {
-			kernel.Scal(float32(1/float64(n)), q.Grad.Data)
-		}
-	}
-	return sum / float64(n), nil
-}

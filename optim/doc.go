@@ -32,12 +32,14 @@
 // square root, coupled weight decay adds wd·p to the gradient while AdamW
 // multiplies p by 1 − lr·wd before the Adam update.
 //
-// # Clipping, accumulation, checks
+// # Clipping and checks
 //
 // [ClipGradNorm] scales by min(1, max/(norm+1e-6)) and returns the norm
-// before clipping (any p, including +Inf); [ClipGradValue] clamps.
-// [CheckFinite] names the parameter with a NaN or Inf gradient.
-// [Accumulate] sums micro-batch gradients and scales them by 1/n.
+// before clipping (any p, including +Inf); [GradNorms] gives each
+// parameter's norm and the total that [ClipToNorm] then clips.
+// [ClipGradValue] clamps. [CheckFinite] names the parameter with a NaN or
+// Inf gradient. Gradient accumulation is train.Config.Accum (or
+// train.Trainer.Step with several batches).
 //
 // # Regularization
 //

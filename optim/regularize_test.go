@@ -120,29 +120,6 @@ func TestNTASGDSwitchesAndAverages(t *testing.T) {
 	}
 }
 
-func TestAccumulateMatchesFullBatch(t *testing.T) {
-	p := nn.NewParam("w", 1)
-	p.Value.Data[0] = 2
-	xs := []float32{1, 2, 3, 4}
-	// loss_i = mean over its micro-batch of (w·x)²/2, gradient w·x².
-	micro := func(i int) (float64, error) {
-		var l float64
-		for _, x := range xs[2*i : 2*i+2] {
-			v := float64(p.Value.Data[0] * x)
-			l += v * v / 4
-			p.Grad.Data[0] += p.Value.Data[0] * x * x / 2
-		}
-		return l, nil
-	}
-	p.Grad.Fill(99) // stale: Accumulate zeroes first
-	l, err := Accumulate([]*nn.Param{p}, 2, micro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 2.0 * 30 / 4; math.Abs(float64(p.Grad.Data[0])-want) > 1e-6 || math.Abs(l-4*30/8.0) > 1e-9 {
-		t.Errorf("Accumulate: grad %v loss %v, want %v %v", p.Grad.Data[0], l, want, 4*30/8.0)
-	}
-}
 
 func TestGradNormAndChecks(t *testing.T) {
 	a, b := nn.NewParam("a", 2), nn.NewParam("b", 1)

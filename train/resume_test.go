@@ -179,3 +179,31 @@ func TestStepAndValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestAccumulationMatchesFullBatch: a step over two half batches
+// (accumulated, each loss weighted 1/2) takes the same step as one over
+// the whole batch.
+func TestAccumulationMatchesFullBatch(t *testing.T) {
+	d := makeData(1, 2)
+	whole := linBatch{x: append(append([]float32(nil), d[0].x...), d[1].x...), y: append(append([]float32(nil), d[0].y...), d[1].y...)}
+	a, b := newLinTask(3), newLinTask(3)
+	a.drop.P, b.drop.P = 0, 0
+	ta, tb := newTrainer(t, a, Config{}), newTrainer(t, b, Config{})
+	la, err := ta.Step(d[0], d[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := tb.Step(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(la-lb) > 1e-6 {
+		t.Errorf("loss %v accumulated, %v whole", la, lb)
+	}
+	wa, wb := weights(a.Params()), weights(b.Params())
+	for i := range wa {
+		if math.Abs(float64(wa[i]-wb[i])) > 1e-6 {
+			t.Errorf("weight %d: %v accumulated, %v whole", i, wa[i], wb[i])
+		}
+	}
+}

@@ -285,26 +285,36 @@ func fillMissing(g *Frame, cfg CleanConfig, rep *Report) error {
 		return nil
 	}
 	if cfg.Missing == MissingDrop {
-		var keep []int
-		newRow := make([]int, g.Len())
-		for i := range drop {
-			newRow[i] = -1
-			if drop[i] {
-				rep.DroppedRows = append(rep.DroppedRows, g.Lines[i])
-				continue
-			}
-			newRow[i] = len(keep)
-			keep = append(keep, i)
-		}
-		*g = *g.rows(keep)
-		for k := range rep.Missing {
-			rep.Missing[k].Row = newRow[rep.Missing[k].Row]
-		}
-		if g.Len() == 0 {
-			return &Error{File: g.Name, Msg: "every row has a missing value", Err: ErrEmpty}
-		}
-		return nil
+		return dropRows(g, drop, rep)
 	}
+	return fill(g, cfg, rep)
+}
+
+// dropRows removes the rows marked in drop.
+func dropRows(g *Frame, drop []bool, rep *Report) error {
+	var keep []int
+	newRow := make([]int, g.Len())
+	for i := range drop {
+		newRow[i] = -1
+		if drop[i] {
+			rep.DroppedRows = append(rep.DroppedRows, g.Lines[i])
+			continue
+		}
+		newRow[i] = len(keep)
+		keep = append(keep, i)
+	}
+	*g = *g.rows(keep)
+	for k := range rep.Missing {
+		rep.Missing[k].Row = newRow[rep.Missing[k].Row]
+	}
+	if g.Len() == 0 {
+		return &Error{File: g.Name, Msg: "every row has a missing value", Err: ErrEmpty}
+	}
+	return nil
+}
+
+// fill replaces the missing values as cfg.Missing says.
+func fill(g *Frame, cfg CleanConfig, rep *Report) error {
 	n := fitRows(g, cfg.FitRows)
 	for c, v := range g.Values {
 		obs := observed(v)

@@ -101,145 +101,183 @@ func New(name string, c Config) (Schedule, error) {
 	if !ok {
 		return nil, fmt.Errorf("sched: unknown schedule %q (want one of %s)", name, strings.Join(Names(), ", "))
 	}
-	bad := func(field string, v any, want string) error {
-		return &ConfigError{Schedule: n, Field: field, Value: v, Want: want}
-	}
-	pos := func(field string, v float64) error {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return bad(field, v, "a positive finite number")
-		}
-		return nil
-	}
-	def := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
+	k := check{n}
 	if c.EtaMin < 0 || math.IsNaN(c.EtaMin) {
-		return nil, bad("eta_min", c.EtaMin, ">= 0")
+		return nil, k.bad("eta_min", c.EtaMin, ">= 0")
 	}
-	switch n {
-	case "constant":
-		def(&c.Factor, 1)
-		if err := pos("factor", c.Factor); err != nil {
-			return nil, err
-		}
-		if c.Iters < 0 {
-			return nil, bad("total_iters", c.Iters, ">= 0")
-		}
-		return Constant{Factor: c.Factor, Iters: c.Iters}, nil
-	case "step":
-		def(&c.Gamma, 0.1)
-		if c.StepSize <= 0 {
-			return nil, bad("step_size", c.StepSize, "> 0")
-		}
-		if err := pos("gamma", c.Gamma); err != nil {
-			return nil, err
-		}
-		return Step{StepSize: c.StepSize, Gamma: c.Gamma}, nil
-	case "multistep":
-		def(&c.Gamma, 0.1)
-		if err := pos("gamma", c.Gamma); err != nil {
-			return nil, err
-		}
-		if err := increasing("milestones", c.Milestones, false, bad); err != nil {
-			return nil, err
-		}
-		return MultiStep{Milestones: slices.Clone(c.Milestones), Gamma: c.Gamma}, nil
-	case "exponential":
-		if err := pos("gamma", c.Gamma); err != nil {
-			return nil, err
-		}
-		return Exponential{Gamma: c.Gamma}, nil
-	case "linear":
-		def(&c.StartFactor, 1.0/3)
-		def(&c.EndFactor, 1)
-		defInt(&c.Iters, 5)
-		if !(c.StartFactor > 0 && c.StartFactor <= 1) {
-			return nil, bad("start_factor", c.StartFactor, "in (0, 1]")
-		}
-		if !(c.EndFactor >= 0 && c.EndFactor <= 1) {
-			return nil, bad("end_factor", c.EndFactor, "in [0, 1]")
-		}
-		if c.Iters < 0 {
-			return nil, bad("total_iters", c.Iters, "> 0")
-		}
-		return Linear{Start: c.StartFactor, End: c.EndFactor, Iters: c.Iters}, nil
-	case "cosine":
-		if c.TMax <= 0 {
-			return nil, bad("T_max", c.TMax, "> 0")
-		}
-		return Cosine{TMax: c.TMax, EtaMin: c.EtaMin}, nil
-	case "warm_restarts":
-		defInt(&c.TMult, 1)
-		if c.T0 <= 0 {
-			return nil, bad("T_0", c.T0, "> 0")
-		}
-		if c.TMult < 1 {
-			return nil, bad("T_mult", c.TMult, ">= 1")
-		}
-		return WarmRestarts{T0: c.T0, TMult: c.TMult, EtaMin: c.EtaMin}, nil
-	case "polynomial":
-		def(&c.Power, 1)
-		defInt(&c.Iters, 5)
-		if c.Iters < 0 {
-			return nil, bad("total_iters", c.Iters, "> 0")
-		}
-		if err := pos("power", c.Power); err != nil {
-			return nil, err
-		}
-		return Polynomial{Iters: c.Iters, Power: c.Power}, nil
-	case "onecycle":
-		def(&c.PctStart, 0.3)
-		def(&c.DivFactor, 25)
-		def(&c.FinalDivFactor, 1e4)
-		def(&c.BaseMomentum, 0.85)
-		def(&c.MaxMomentum, 0.95)
-		if c.Anneal == "" {
-			c.Anneal = "cos"
-		}
-		switch {
-		case pos("max_lr", c.MaxLR) != nil:
-			return nil, pos("max_lr", c.MaxLR)
-		case c.TotalSteps <= 0:
-			return nil, bad("total_steps", c.TotalSteps, "> 0")
-		case !(c.PctStart > 0 && c.PctStart < 1):
-			return nil, bad("pct_start", c.PctStart, "in (0, 1)")
-		case c.Anneal != "cos" && c.Anneal != "linear":
-			return nil, bad("anneal_strategy", c.Anneal, "cos or linear")
-		case pos("div_factor", c.DivFactor) != nil:
-			return nil, pos("div_factor", c.DivFactor)
-		case pos("final_div_factor", c.FinalDivFactor) != nil:
-			return nil, pos("final_div_factor", c.FinalDivFactor)
-		case !(c.BaseMomentum >= 0 && c.BaseMomentum <= c.MaxMomentum && c.MaxMomentum < 1):
-			return nil, bad("base_momentum, max_momentum", [2]float64{c.BaseMomentum, c.MaxMomentum}, "0 <= base <= max < 1")
-		}
-		return OneCycle{MaxLR: c.MaxLR, TotalSteps: c.TotalSteps, PctStart: c.PctStart, Anneal: c.Anneal,
-			DivFactor: c.DivFactor, FinalDivFactor: c.FinalDivFactor, ThreePhase: c.ThreePhase,
-			CycleMomentum: !c.NoCycleMomentum, BaseMomentum: c.BaseMomentum, MaxMomentum: c.MaxMomentum}, nil
-	case "sequential":
-		if len(c.Schedules) != len(c.Milestones)+1 {
-			return nil, bad("schedulers", len(c.Schedules), fmt.Sprintf("len(milestones)+1 = %d", len(c.Milestones)+1))
-		}
-		if err := increasing("milestones", c.Milestones, true, bad); err != nil {
-			return nil, err
-		}
-		seq := Sequential{Milestones: slices.Clone(c.Milestones)}
-		for i, sp := range c.Schedules {
-			s, err := New(sp.Name, sp.Config)
-			if err != nil {
-				return nil, fmt.Errorf("sched: sequential: schedule %d: %w", i, err)
-			}
-			seq.Schedules = append(seq.Schedules, s)
-		}
-		return seq, nil
+	return builders[n](c, k)
+}
+
+// check makes the errors of one schedule's settings.
+type check struct{ schedule string }
+
+func (k check) bad(field string, v any, want string) error {
+	return &ConfigError{Schedule: k.schedule, Field: field, Value: v, Want: want}
+}
+
+// pos reports a setting that is not a positive finite number.
+func (k check) pos(field string, v float64) error {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return k.bad(field, v, "a positive finite number")
 	}
-	panic("sched: unhandled schedule " + n)
+	return nil
+}
+
+func def(v *float64, d float64) {
+	if *v == 0 {
+		*v = d
+	}
+}
+
+func defInt(v *int, d int) {
+	if *v == 0 {
+		*v = d
+	}
+}
+
+// builders make each schedule from a Config, defaults filled and values
+// checked.
+var builders map[string]func(Config, check) (Schedule, error)
+
+func init() {
+	builders = map[string]func(Config, check) (Schedule, error){
+		"constant": newConstant, "step": newStep, "multistep": newMultiStep, "exponential": newExponential,
+		"linear": newLinear, "cosine": newCosine, "warm_restarts": newWarmRestarts, "polynomial": newPolynomial,
+		"onecycle": newOneCycle, "sequential": newSequential,
+	}
+}
+
+func newConstant(c Config, k check) (Schedule, error) {
+	def(&c.Factor, 1)
+	if err := k.pos("factor", c.Factor); err != nil {
+		return nil, err
+	}
+	if c.Iters < 0 {
+		return nil, k.bad("total_iters", c.Iters, ">= 0")
+	}
+	return Constant{Factor: c.Factor, Iters: c.Iters}, nil
+}
+
+func newStep(c Config, k check) (Schedule, error) {
+	def(&c.Gamma, 0.1)
+	if c.StepSize <= 0 {
+		return nil, k.bad("step_size", c.StepSize, "> 0")
+	}
+	if err := k.pos("gamma", c.Gamma); err != nil {
+		return nil, err
+	}
+	return Step{StepSize: c.StepSize, Gamma: c.Gamma}, nil
+}
+
+func newMultiStep(c Config, k check) (Schedule, error) {
+	def(&c.Gamma, 0.1)
+	if err := k.pos("gamma", c.Gamma); err != nil {
+		return nil, err
+	}
+	if err := increasing("milestones", c.Milestones, false, k.bad); err != nil {
+		return nil, err
+	}
+	return MultiStep{Milestones: slices.Clone(c.Milestones), Gamma: c.Gamma}, nil
+}
+
+func newExponential(c Config, k check) (Schedule, error) {
+	if err := k.pos("gamma", c.Gamma); err != nil {
+		return nil, err
+	}
+	return Exponential{Gamma: c.Gamma}, nil
+}
+
+func newLinear(c Config, k check) (Schedule, error) {
+	def(&c.StartFactor, 1.0/3)
+	def(&c.EndFactor, 1)
+	defInt(&c.Iters, 5)
+	switch {
+	case !(c.StartFactor > 0 && c.StartFactor <= 1):
+		return nil, k.bad("start_factor", c.StartFactor, "in (0, 1]")
+	case !(c.EndFactor >= 0 && c.EndFactor <= 1):
+		return nil, k.bad("end_factor", c.EndFactor, "in [0, 1]")
+	case c.Iters < 0:
+		return nil, k.bad("total_iters", c.Iters, "> 0")
+	}
+	return Linear{Start: c.StartFactor, End: c.EndFactor, Iters: c.Iters}, nil
+}
+
+func newCosine(c Config, k check) (Schedule, error) {
+	if c.TMax <= 0 {
+		return nil, k.bad("T_max", c.TMax, "> 0")
+	}
+	return Cosine{TMax: c.TMax, EtaMin: c.EtaMin}, nil
+}
+
+func newWarmRestarts(c Config, k check) (Schedule, error) {
+	defInt(&c.TMult, 1)
+	if c.T0 <= 0 {
+		return nil, k.bad("T_0", c.T0, "> 0")
+	}
+	if c.TMult < 1 {
+		return nil, k.bad("T_mult", c.TMult, ">= 1")
+	}
+	return WarmRestarts{T0: c.T0, TMult: c.TMult, EtaMin: c.EtaMin}, nil
+}
+
+func newPolynomial(c Config, k check) (Schedule, error) {
+	def(&c.Power, 1)
+	defInt(&c.Iters, 5)
+	if c.Iters < 0 {
+		return nil, k.bad("total_iters", c.Iters, "> 0")
+	}
+	if err := k.pos("power", c.Power); err != nil {
+		return nil, err
+	}
+	return Polynomial{Iters: c.Iters, Power: c.Power}, nil
+}
+
+func newOneCycle(c Config, k check) (Schedule, error) {
+	def(&c.PctStart, 0.3)
+	def(&c.DivFactor, 25)
+	def(&c.FinalDivFactor, 1e4)
+	def(&c.BaseMomentum, 0.85)
+	def(&c.MaxMomentum, 0.95)
+	if c.Anneal == "" {
+		c.Anneal = "cos"
+	}
+	switch {
+	case k.pos("max_lr", c.MaxLR) != nil:
+		return nil, k.pos("max_lr", c.MaxLR)
+	case c.TotalSteps <= 0:
+		return nil, k.bad("total_steps", c.TotalSteps, "> 0")
+	case !(c.PctStart > 0 && c.PctStart < 1):
+		return nil, k.bad("pct_start", c.PctStart, "in (0, 1)")
+	case c.Anneal != "cos" && c.Anneal != "linear":
+		return nil, k.bad("anneal_strategy", c.Anneal, "cos or linear")
+	case k.pos("div_factor", c.DivFactor) != nil:
+		return nil, k.pos("div_factor", c.DivFactor)
+	case k.pos("final_div_factor", c.FinalDivFactor) != nil:
+		return nil, k.pos("final_div_factor", c.FinalDivFactor)
+	case !(c.BaseMomentum >= 0 && c.BaseMomentum <= c.MaxMomentum && c.MaxMomentum < 1):
+		return nil, k.bad("base_momentum, max_momentum", [2]float64{c.BaseMomentum, c.MaxMomentum}, "0 <= base <= max < 1")
+	}
+	return OneCycle{MaxLR: c.MaxLR, TotalSteps: c.TotalSteps, PctStart: c.PctStart, Anneal: c.Anneal,
+		DivFactor: c.DivFactor, FinalDivFactor: c.FinalDivFactor, ThreePhase: c.ThreePhase,
+		CycleMomentum: !c.NoCycleMomentum, BaseMomentum: c.BaseMomentum, MaxMomentum: c.MaxMomentum}, nil
+}
+
+func newSequential(c Config, k check) (Schedule, error) {
+	if len(c.Schedules) != len(c.Milestones)+1 {
+		return nil, k.bad("schedulers", len(c.Schedules), fmt.Sprintf("len(milestones)+1 = %d", len(c.Milestones)+1))
+	}
+	if err := increasing("milestones", c.Milestones, true, k.bad); err != nil {
+		return nil, err
+	}
+	seq := Sequential{Milestones: slices.Clone(c.Milestones)}
+	for i, sp := range c.Schedules {
+		s, err := New(sp.Name, sp.Config)
+		if err != nil {
+			return nil, fmt.Errorf("sched: sequential: schedule %d: %w", i, err)
+		}
+		seq.Schedules = append(seq.Schedules, s)
+	}
+	return seq, nil
 }
 
 // increasing checks that milestones are positive and increasing (strictly
