@@ -120,7 +120,6 @@ func TestNTASGDSwitchesAndAverages(t *testing.T) {
 	}
 }
 
-
 func TestGradNormAndChecks(t *testing.T) {
 	a, b := nn.NewParam("a", 2), nn.NewParam("b", 1)
 	copy(a.Grad.Data, []float32{3, -4})
