@@ -1,54 +1,57 @@
-// Package model turns a Spec (JSON or YAML) into a network with a task
-// head, trains it through package train, saves it with its preprocessing
-// state and predicts with it.
+// Package model is recur's front door: one type per task, built with its
+// preprocessing, that trains on raw data and predicts from raw data.
 //
-// A Spec names the task and the architecture:
+//	fc, err := model.NewForecaster(model.ForecastConfig{Spec: model.Spec{Residual: true}})
+//	report, err := fc.Fit(ctx, frame)          // a CSV read by series.ReadFile, or series.Of(y)
+//	fmt.Println(report.Test, report.Baselines) // RMSE, MAE, MAPE, sMAPE, MASE against the baselines
+//	err = fc.Save("air.safetensors")
+//	g, err := model.LoadForecaster("air.safetensors")
+//	next, err := g.Predict(frame)              // the Horizon steps after the last row
 //
-//	task: forecast      # forecast | classify | lm | seq2seq
-//	cell: lstm          # lstm | gru
-//	hidden: 64
-//	layers: 1
-//	inputs: 1           # features per time step (forecast)
-//	horizon: 1
+// The front doors:
+//   - Forecaster: windows of a series → recurrent stack → final state →
+//     Linear to Horizon × Targets. Fit cleans the series (series.Clean),
+//     splits it chronologically, fits the pipeline (log, scaler) on the
+//     training rows (series.Prepare), chooses the lookback, season and
+//     batch size a short series needs, trains, and scores the test rows
+//     against persistence, seasonal naive and the training mean
+//     (series.Score). Predict and Evaluate take new data in its units.
+//   - Classifier: token ids → embedding → (Bi)LSTM/GRU/RNN →
+//     last/mean/max/attention pooling → Linear to the classes. Fit builds
+//     the vocabulary from the training texts (or reuses a pretrained
+//     model's) and batches through data/batch's Loader (bucketed by
+//     length); Predict returns labels and probabilities.
+//   - LanguageModel: token ids → embedding → stack → Linear to the
+//     vocabulary (optionally tied), trained with truncated BPTT and the
+//     state carried across chunks; Evaluate gives perplexity and bits per
+//     token; Generate samples a continuation.
+//   - Translator: nn.Seq2Seq, an attention encoder-decoder (Luong, with
+//     input feeding); Translate decodes greedily, by sampling or with beam
+//     search and returns the attention weights.
+//   - Tagger: a label or values at every step of numeric sequences.
 //
-// Build validates it and returns a *Model whose parameters carry PyTorch
-// state_dict names: the recurrent stack under "rnn." (rnn.weight_ih_l0, ...,
-// loadable into torch.nn.LSTM after stripping the prefix), the embedding under
-// "embedding." and the output layer under "head.".
+// Each is configured by a struct whose zero fields mean documented
+// defaults: a Spec (the architecture: cell lstm, gru, rnn or rnn_relu,
+// hidden, layers, projection, bidirectional, every dropout kind, init), the
+// task's data options, and a FitConfig (optimizer and its settings, per-group
+// learning rates, schedule by name, and a train.Config for epochs, clipping,
+// accumulation, early stopping with restore-best, plateaus, freezing,
+// checkpoints, logs and callbacks). FitConfig.InitFrom copies matching
+// parameters from another model (transfer learning) and FitConfig.Resume
+// continues a checkpointed run exactly. FindLR runs the learning-rate range
+// test on the same data.
 //
-// Tasks:
-//   - forecast: windows (T, B, I) → recurrent stack → last step → Linear to
-//     Horizon×Targets; optionally residual (the head predicts the change from
-//     the last observed target value). Forecast builds the windows, scales
-//     them, computes RMSE/MAE in the original units, and compares against the
-//     persistence and seasonal-naive baselines.
-//   - classify: token ids → embedding → (Bi)LSTM → last/mean/max/attention pooling →
-//     Linear to classes.
-//   - lm: token ids → embedding → stacked LSTM → Linear to the vocabulary
-//     (optionally tied to the embedding), trained with truncated BPTT and
-//     the state carried across chunks; perplexity and bits per token;
-//     Generate samples a continuation.
-//   - seq2seq: nn.Seq2Seq, an attention encoder-decoder (Luong, with input
-//     feeding) over sentence pairs; Translate decodes and returns the
-//     attention weights.
+// Every front door is a Model: Spec, Params (PyTorch state_dict names: the
+// stack under "rnn." — rnn.weight_ih_l0, ..., loadable into torch.nn.LSTM
+// after stripping the prefix — the embedding under "embedding.", the head
+// under "head."), Metrics, Save, File, InitFrom and Task, the train.Task for
+// a loop of one's own. Load reads any model file (or checkpoint) back as
+// the right front door; LoadForecaster and its siblings check the task.
+// Build makes a front door from a Spec alone, with fresh weights and no
+// preprocessing, for custom loops and benchmarks.
 //
-// Each task has a train.Task implementation (ForecastTask, ClassifyTask,
-// LMTask, Seq2SeqTask) and a data type implementing train.Data
-// (ForecastData, TextData, LMData, PairData).
-//
-// Save writes a safetensors file (package checkpoint) whose metadata holds
-// the spec and the preprocessing state; Load reads it back and rebuilds the
-// model. InitFrom copies matching parameters from another model for
-// transfer learning and reports which matched (a head of another size keeps
-// its fresh initialization); Freeze and NewOptimizer (a smaller backbone
-// learning rate) complete fine-tuning. GateSaturation measures how many
-// LSTM gates are saturated, to make vanishing gradients visible.
-//
-// Regularization is part of the spec: dropout between layers and before
-// the head, the recurrent stack's variational input dropout, recurrent
-// dropout, weight drop (DropConnect on W_hh) and zoneout, and embedding
-// dropout (whole words), each a probability in [0, 1); init, init_recurrent
-// and forget_bias choose the initialization. Every generator that draws
-// their masks is returned by Model.RNGs, for train.Config.RNGs, so a
-// resumed run continues with the same masks.
+// Model files are safetensors (package checkpoint) whose metadata holds
+// the spec, the preprocessing state and the metrics of the last Fit.
+// GateSaturation measures how many LSTM gates are saturated, to make
+// vanishing gradients visible.
 package model

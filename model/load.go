@@ -134,3 +134,6 @@ func LoadLanguageModel(path string) (*LanguageModel, error) { return load[*Langu
 
 // LoadTranslator reads a translator's model file.
 func LoadTranslator(path string) (*Translator, error) { return load[*Translator](path, Seq2Seq) }
+
+// LoadTagger reads a tagger's model file.
+func LoadTagger(path string) (*Tagger, error) { return load[*Tagger](path, Tag) }
