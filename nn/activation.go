@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/recur-ml/recur/internal/kernel"
@@ -114,7 +113,7 @@ func Activation(name string) (func(tp *Tape, x *Var) *Var, error) {
 	case "", "identity", "linear":
 		return func(_ *Tape, x *Var) *Var { return x }, nil
 	}
-	return nil, fmt.Errorf("nn: unknown activation %q (want tanh, sigmoid, relu, gelu or identity)", name)
+	return nil, fieldError("Activation", "name", name, "tanh, sigmoid, relu, gelu or identity")
 }
 
 // Softmax returns the softmax over the last axis of x.

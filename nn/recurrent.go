@@ -171,40 +171,40 @@ type rnnCore struct {
 	arenas *arenaList  // scratch memory reused across calls
 }
 
-func checkProb(what string, p float64) error {
-	if p < 0 || p >= 1 || p != p {
-		return fmt.Errorf("%s = %v: want a probability in [0, 1)", what, p)
+// validate checks the options of layer typ, o.layers being 0 for 1.
+func (o *rnnOpts) validate(typ string) error {
+	if err := checkMin(typ, 1, intField{"input_size", o.in}, intField{"hidden_size", o.hidden}); err != nil {
+		return err
+	}
+	switch {
+	case o.layers < 0:
+		return fieldError(typ, "num_layers", o.layers, ">= 0 (0 means 1)")
+	case o.proj < 0 || o.proj > 0 && o.proj >= o.hidden:
+		return fieldError(typ, "proj_size", o.proj, fmt.Sprintf("0 or in [1, %d) (below hidden_size)", o.hidden))
+	case o.proj > 0 && o.kind != kindLSTM:
+		return fieldError(typ, "proj_size", o.proj, "0 (a projection is for LSTM only)")
+	}
+	for _, c := range []struct {
+		field string
+		p     float64
+	}{{"dropout", o.dropout}, {"input_dropout", o.inDrop}, {"recurrent_dropout", o.recDrop}, {"weight_drop", o.wDrop}, {"zoneout", o.zoneout}} {
+		if !isProb(c.p) {
+			return fieldError(typ, c.field, c.p, wantProb)
+		}
 	}
 	return nil
 }
 
 func newRNNCore(o rnnOpts, rng *tensor.RNG) (*rnnCore, error) {
 	name := o.kind.String()
+	if err := o.validate(name); err != nil {
+		return nil, err
+	}
 	if o.layers == 0 {
 		o.layers = 1
 	}
-	switch {
-	case o.in <= 0:
-		return nil, fmt.Errorf("nn: %s: InputSize = %d: want > 0", name, o.in)
-	case o.hidden <= 0:
-		return nil, fmt.Errorf("nn: %s: HiddenSize = %d: want > 0", name, o.hidden)
-	case o.layers < 0:
-		return nil, fmt.Errorf("nn: %s: NumLayers = %d: want >= 0", name, o.layers)
-	case o.proj < 0 || o.proj > 0 && o.proj >= o.hidden:
-		return nil, fmt.Errorf("nn: %s: ProjSize = %d: want 0 or in [1, HiddenSize=%d)", name, o.proj, o.hidden)
-	case o.proj > 0 && o.kind != kindLSTM:
-		return nil, fmt.Errorf("nn: %s: ProjSize is for LSTM only", name)
-	}
-	for _, c := range []struct {
-		what string
-		p    float64
-	}{{"Dropout", o.dropout}, {"InputDropout", o.inDrop}, {"RecurrentDropout", o.recDrop}, {"WeightDrop", o.wDrop}, {"Zoneout", o.zoneout}} {
-		if err := checkProb(c.what, c.p); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", name, err)
-		}
-	}
 	if rng == nil {
-		return nil, fmt.Errorf("nn: %s: nil RNG", name)
+		return nil, fieldError(name, "rng", literal("nil"), "a generator")
 	}
 	r := &rnnCore{rnnOpts: o, arenas: new(arenaList)}
 	G, H, Ho := o.kind.gates()*o.hidden, o.hidden, r.ho()
