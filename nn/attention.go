@@ -169,7 +169,7 @@ func SDPAScaled(tp *Tape, q, k, v *Var, mask []bool, scale float64) (out, weight
 				kernel.Sgemm(true, false, Tk, dv, Tq, 1, pb, Tk, ob, dv, 1, dvv[b*Tk*dv:(b+1)*Tk*dv], dv) // dV += Pᵀ·dO
 			}
 			clear(dS)
-			softmaxBackward(dS, dP, pb, Tq, Tk)
+			kernel.SoftmaxRowsBackward(dS, dP, pb, Tq, Tk)
 			kernel.Sgemm(false, false, Tq, d, Tk, sc, dS, Tk, kb, d, 1, dq[b*Tq*d:(b+1)*Tq*d], d) // dQ += s·dS·K
 			kernel.Sgemm(true, false, Tk, d, Tq, sc, dS, Tk, qb, d, 1, dk[b*Tk*d:(b+1)*Tk*d], d)  // dK += s·dSᵀ·Q
 		}

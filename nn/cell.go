@@ -178,14 +178,10 @@ func (o *cellOp) Backward() {
 	case kindGRU:
 		dR = bw.take(B * G)
 		kernel.GRUBackward(dA, dR, dhp, act, o.hg, hprev, dh, B, H)
+	case kindRNNTanh: // dA comes zeroed
+		kernel.TanhBackward(dA, dh, act)
 	default:
-		for i, v := range act {
-			if c.kind == kindRNNTanh {
-				dA[i] = dh[i] * (1 - v*v)
-			} else if v > 0 {
-				dA[i] = dh[i]
-			}
-		}
+		kernel.ReLUBackward(dA, dh, act) // h > 0 where the pre-activation is
 	}
 	x := o.x.Value.Data
 	kernel.Sgemm(true, false, G, I, B, 1, dA, G, x, I, 1, c.wih.Grad.Data, I)

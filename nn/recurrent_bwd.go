@@ -193,14 +193,11 @@ func (lp *bwdLoop) gruBack(g *bwdGroup, st *bwdStep) {
 func (lp *bwdLoop) rnnBack(g *bwdGroup, st *bwdStep) {
 	G := lp.r.hidden
 	a, h := lp.dA[st.o*G:(st.o+st.n)*G], lp.j.dr.act[st.o*G:(st.o+st.n)*G]
-	for i, v := range h {
-		if lp.r.kind == kindRNNTanh {
-			a[i] = st.dh[i] * (1 - v*v)
-		} else if v > 0 {
-			a[i] = st.dh[i]
-		} else {
-			a[i] = 0
-		}
+	clear(a)
+	if lp.r.kind == kindRNNTanh {
+		kernel.TanhBackward(a, st.dh, h)
+	} else {
+		kernel.ReLUBackward(a, st.dh, h) // h > 0 where the pre-activation is
 	}
 	lp.backRec(g, st, a)
 }

@@ -477,11 +477,7 @@ func (lp *fwdLoop) rnnStep(st *fwdStep) {
 	if lp.r.kind == kindRNNTanh {
 		kernel.Tanh(pre, pre)
 	} else {
-		for i, v := range pre {
-			if v < 0 {
-				pre[i] = 0
-			}
-		}
+		kernel.ReLU(pre, pre)
 	}
 	st.hout = pre
 }
