@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/recur-ml/recur/internal/kernel"
@@ -36,7 +35,7 @@ func (o *elementwiseOp) Backward() {
 	}
 	dx, dy, y := o.tp.Grad(o.x).Data, o.y.Grad.Data, o.y.Value.Data
 	if o.grad == nil {
-		softmaxBackward(dx, dy, y, o.rows, o.w)
+		kernel.SoftmaxRowsBackward(dx, dy, y, o.rows, o.w)
 		return
 	}
 	o.grad(dx, dy, o.x.Value.Data, y)
@@ -46,22 +45,14 @@ func (o *elementwiseOp) Backward() {
 func Tanh(tp *Tape, x *Var) *Var {
 	y := tp.Buffer(x.Value.Shape...)
 	kernel.Tanh(y.Data, x.Value.Data)
-	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
-		for i, g := range dy {
-			dx[i] += g * (1 - y[i]*y[i])
-		}
-	})
+	return elementwise(tp, x, y, func(dx, dy, _, y []float32) { kernel.TanhBackward(dx, dy, y) })
 }
 
 // Sigmoid returns 1/(1+exp(−x)) element-wise, any shape.
 func Sigmoid(tp *Tape, x *Var) *Var {
 	y := tp.Buffer(x.Value.Shape...)
 	kernel.Sigmoid(y.Data, x.Value.Data)
-	return elementwise(tp, x, y, func(dx, dy, _, y []float32) {
-		for i, g := range dy {
-			dx[i] += g * y[i] * (1 - y[i])
-		}
-	})
+	return elementwise(tp, x, y, func(dx, dy, _, y []float32) { kernel.SigmoidBackward(dx, dy, y) })
 }
 
 // ReLU returns max(x, 0) element-wise; its gradient at 0 is 0 (PyTorch).
@@ -72,13 +63,7 @@ func ReLU(tp *Tape, x *Var) *Var {
 			y.Data[i] = v
 		}
 	}
-	return elementwise(tp, x, y, func(dx, dy, x, _ []float32) {
-		for i, g := range dy {
-			if x[i] > 0 {
-				dx[i] += g
-			}
-		}
-	})
+	return elementwise(tp, x, y, func(dx, dy, x, _ []float32) { kernel.ReLUBackward(dx, dy, x) })
 }
 
 // GELU returns the exact (erf) Gaussian error linear unit
@@ -114,7 +99,7 @@ func Activation(name string) (func(tp *Tape, x *Var) *Var, error) {
 	case "", "identity", "linear":
 		return func(_ *Tape, x *Var) *Var { return x }, nil
 	}
-	return nil, fmt.Errorf("nn: unknown activation %q (want tanh, sigmoid, relu, gelu or identity)", name)
+	return nil, fieldError("Activation", "name", name, "tanh, sigmoid, relu, gelu or identity")
 }
 
 // Softmax returns the softmax over the last axis of x.
@@ -128,19 +113,4 @@ func Softmax(tp *Tape, x *Var) *Var {
 		op.tp, op.x, op.y, op.rows, op.w = tp, x, out, rows, w
 	}
 	return out
-}
-
-// softmaxBackward adds into dx the gradient through row-wise softmax p:
-// dx = p ⊙ (dp − Σ_j dp_j p_j).
-func softmaxBackward(dx, dp, p []float32, rows, w int) {
-	for r := 0; r < rows; r++ {
-		pr, gr, xr := p[r*w:(r+1)*w], dp[r*w:(r+1)*w], dx[r*w:(r+1)*w]
-		var s float64
-		for j := range pr {
-			s += float64(pr[j]) * float64(gr[j])
-		}
-		for j := range pr {
-			xr[j] += pr[j] * (gr[j] - float32(s))
-		}
-	}
 }

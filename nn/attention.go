@@ -169,7 +169,7 @@ func SDPAScaled(tp *Tape, q, k, v *Var, mask []bool, scale float64) (out, weight
 				kernel.Sgemm(true, false, Tk, dv, Tq, 1, pb, Tk, ob, dv, 1, dvv[b*Tk*dv:(b+1)*Tk*dv], dv) // dV += Pᵀ·dO
 			}
 			clear(dS)
-			softmaxBackward(dS, dP, pb, Tq, Tk)
+			kernel.SoftmaxRowsBackward(dS, dP, pb, Tq, Tk)
 			kernel.Sgemm(false, false, Tq, d, Tk, sc, dS, Tk, kb, d, 1, dq[b*Tq*d:(b+1)*Tq*d], d) // dQ += s·dS·K
 			kernel.Sgemm(true, false, Tk, d, Tq, sc, dS, Tk, qb, d, 1, dk[b*Tk*d:(b+1)*Tk*d], d)  // dK += s·dSᵀ·Q
 		}
@@ -396,20 +396,20 @@ type Luong struct {
 // attention width of "concat" (ignored otherwise). It returns an error for
 // an unknown kind or a size that does not fit it.
 func NewLuong(kind string, dq, dk, da int, rng *tensor.RNG) (*Luong, error) {
-	if dq <= 0 || dk <= 0 {
-		return nil, fmt.Errorf("nn: Luong attention widths dq=%d, dk=%d must be positive", dq, dk)
+	if err := checkMin("Luong", 1, intField{"dq", dq}, intField{"dk", dk}); err != nil {
+		return nil, err
 	}
 	a := &Luong{Kind: kind}
 	switch kind {
 	case LuongDot:
 		if dq != dk {
-			return nil, fmt.Errorf("nn: Luong dot attention needs dq = dk, got %d and %d", dq, dk)
+			return nil, fieldError("Luong", "dk", dk, fmt.Sprintf("dq = %d (dot attention)", dq))
 		}
 	case LuongGeneral:
 		a.W = NewLinear(dk, dq, false, rng)
 	case LuongConcat:
 		if da <= 0 {
-			return nil, fmt.Errorf("nn: Luong concat attention width da=%d must be positive", da)
+			return nil, fieldError("Luong", "da", da, "> 0 (concat attention)")
 		}
 		a.Query, a.Key = NewLinear(dq, da, false, rng), NewLinear(dk, da, false, rng)
 		a.V = NewParam("v", da)
@@ -418,7 +418,7 @@ func NewLuong(kind string, dq, dk, da int, rng *tensor.RNG) (*Luong, error) {
 		Prefix("query", a.Query.Params())
 		Prefix("key", a.Key.Params())
 	default:
-		return nil, fmt.Errorf("nn: unknown Luong attention kind %q (want dot, general or concat)", kind)
+		return nil, fieldError("Luong", "kind", kind, "dot, general or concat")
 	}
 	return a, nil
 }
@@ -470,15 +470,18 @@ func (a *Luong) Forward(tp *Tape, query, keys *Var, mask []bool) (context, weigh
 func NewAttention(kind string, dq, dk, da int, rng *tensor.RNG) (Attention, error) {
 	switch kind {
 	case "bahdanau":
-		if dq <= 0 || dk <= 0 || da <= 0 {
-			return nil, fmt.Errorf("nn: bahdanau attention widths dq=%d, dk=%d, da=%d must be positive", dq, dk, da)
+		if err := checkMin("Bahdanau", 1, intField{"dq", dq}, intField{"dk", dk}, intField{"da", da}); err != nil {
+			return nil, err
 		}
 		return NewBahdanau(dq, dk, da, rng), nil
 	case LuongDot, LuongGeneral, LuongConcat:
 		return NewLuong(kind, dq, dk, da, rng)
 	}
-	return nil, fmt.Errorf("nn: unknown attention %q (want bahdanau, dot, general or concat)", kind)
+	return nil, fieldError("Attention", "kind", kind, attentionKinds)
 }
+
+// attentionKinds is what NewAttention's kind must be.
+const attentionKinds = "bahdanau, dot, general or concat"
 
 var (
 	_ Attention = (*Bahdanau)(nil)

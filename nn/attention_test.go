@@ -268,7 +268,7 @@ func TestNewAttention(t *testing.T) {
 		kind string
 		da   int
 		want string
-	}{{"additive", 2, `unknown attention "additive"`}, {"bahdanau", 0, "da=0"}, {"concat", -1, "da=-1"}} {
+	}{{"additive", 2, `nn: Attention: kind = "additive": want bahdanau, dot, general or concat`}, {"bahdanau", 0, "nn: Bahdanau: da = 0: want > 0"}, {"concat", -1, "nn: Luong: da = -1: want > 0"}} {
 		if _, err := NewAttention(tc.kind, 3, 3, tc.da, rng); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewAttention(%s, da=%d): got %v, want an error containing %q", tc.kind, tc.da, err, tc.want)
 		}
@@ -282,10 +282,10 @@ func TestLuongErrors(t *testing.T) {
 		dq, dk, da int
 		want       string
 	}{
-		{"dot", 3, 4, 0, "dq = dk"},
-		{"bilinear", 3, 3, 0, `unknown Luong attention kind "bilinear"`},
-		{"concat", 3, 3, 0, "da=0"},
-		{"general", 0, 3, 0, "dq=0"},
+		{"dot", 3, 4, 0, "nn: Luong: dk = 4: want dq = 3"},
+		{"bilinear", 3, 3, 0, `nn: Luong: kind = "bilinear": want dot, general or concat`},
+		{"concat", 3, 3, 0, "nn: Luong: da = 0: want > 0"},
+		{"general", 0, 3, 0, "nn: Luong: dq = 0: want > 0"},
 	} {
 		if _, err := NewLuong(tc.kind, tc.dq, tc.dk, tc.da, rng); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewLuong(%s, %d, %d, %d): got %v, want an error containing %q", tc.kind, tc.dq, tc.dk, tc.da, err, tc.want)

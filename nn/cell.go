@@ -18,9 +18,12 @@ type cellCore struct {
 	arenas     *arenaList
 }
 
-func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cellCore {
-	if in <= 0 || hidden <= 0 {
-		panic(fmt.Sprintf("nn: New%sCell: sizes %d, %d must be > 0", kind, in, hidden))
+// newCellCore validates the sizes and returns the cell initialized from
+// rng.
+func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) (cellCore, error) {
+	typ := kind.String() + "Cell"
+	if err := checkMin(typ, 1, intField{"input_size", in}, intField{"hidden_size", hidden}); err != nil {
+		return cellCore{}, err
 	}
 	G := kind.gates() * hidden
 	c := cellCore{kind: kind, in: in, hidden: hidden, arenas: new(arenaList), wih: NewParam("weight_ih", G, in), whh: NewParam("weight_hh", G, hidden)}
@@ -28,8 +31,17 @@ func newCellCore(kind cellKind, in, hidden int, bias bool, rng *tensor.RNG) cell
 		c.bih = NewParam("bias_ih", G)
 		c.bhh = NewParam("bias_hh", G)
 	}
-	if err := (Init{}).apply(kind.String()+"Cell", c.params(), kind, hidden, 0, rng); err != nil {
+	if err := (Init{}).apply(typ, c.params(), kind, hidden, 0, rng); err != nil {
 		panic(err) // the zero Init cannot fail
+	}
+	return c, nil
+}
+
+// mustCell is newCellCore's cell; an error (a size that is not positive)
+// panics.
+func mustCell(c cellCore, err error) cellCore {
+	if err != nil {
+		panic(err.Error())
 	}
 	return c
 }
@@ -166,14 +178,10 @@ func (o *cellOp) Backward() {
 	case kindGRU:
 		dR = bw.take(B * G)
 		kernel.GRUBackward(dA, dR, dhp, act, o.hg, hprev, dh, B, H)
+	case kindRNNTanh: // dA comes zeroed
+		kernel.TanhBackward(dA, dh, act)
 	default:
-		for i, v := range act {
-			if c.kind == kindRNNTanh {
-				dA[i] = dh[i] * (1 - v*v)
-			} else if v > 0 {
-				dA[i] = dh[i]
-			}
-		}
+		kernel.ReLUBackward(dA, dh, act) // h > 0 where the pre-activation is
 	}
 	x := o.x.Value.Data
 	kernel.Sgemm(true, false, G, I, B, 1, dA, G, x, I, 1, c.wih.Grad.Data, I)
@@ -196,9 +204,9 @@ func (o *cellOp) Backward() {
 type LSTMCell struct{ core cellCore }
 
 // NewLSTMCell returns an LSTMCell initialized from rng. It panics if a
-// size is not positive.
+// size is not positive (sizes come from validated configs).
 func NewLSTMCell(inputSize, hiddenSize int, bias bool, rng *tensor.RNG) *LSTMCell {
-	return &LSTMCell{core: newCellCore(kindLSTM, inputSize, hiddenSize, bias, rng)}
+	return &LSTMCell{core: mustCell(newCellCore(kindLSTM, inputSize, hiddenSize, bias, rng))}
 }
 
 // Params returns weight_ih, weight_hh, bias_ih, bias_hh.
@@ -212,9 +220,9 @@ func (c *LSTMCell) Forward(tp *Tape, x, h, cx *Var) (h1, c1 *Var) { return c.cor
 type GRUCell struct{ core cellCore }
 
 // NewGRUCell returns a GRUCell initialized from rng. It panics if a size
-// is not positive.
+// is not positive (sizes come from validated configs).
 func NewGRUCell(inputSize, hiddenSize int, bias bool, rng *tensor.RNG) *GRUCell {
-	return &GRUCell{core: newCellCore(kindGRU, inputSize, hiddenSize, bias, rng)}
+	return &GRUCell{core: mustCell(newCellCore(kindGRU, inputSize, hiddenSize, bias, rng))}
 }
 
 // Params returns weight_ih, weight_hh, bias_ih, bias_hh.
@@ -231,13 +239,18 @@ func (c *GRUCell) Forward(tp *Tape, x, h *Var) *Var {
 type RNNCell struct{ core cellCore }
 
 // NewRNNCell returns an RNNCell initialized from rng; nonlinearity is
-// "tanh" (or "") or "relu". It panics on a bad size or nonlinearity.
-func NewRNNCell(inputSize, hiddenSize int, bias bool, nonlinearity string, rng *tensor.RNG) *RNNCell {
-	kind, err := rnnKind(nonlinearity)
+// "tanh" (or "") or "relu". A nonlinearity (a configuration string) or a
+// size that does not fit is an error.
+func NewRNNCell(inputSize, hiddenSize int, bias bool, nonlinearity string, rng *tensor.RNG) (*RNNCell, error) {
+	kind, err := rnnKind("RNNCell", nonlinearity)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	return &RNNCell{core: newCellCore(kind, inputSize, hiddenSize, bias, rng)}
+	c, err := newCellCore(kind, inputSize, hiddenSize, bias, rng)
+	if err != nil {
+		return nil, err
+	}
+	return &RNNCell{core: c}, nil
 }
 
 // Params returns weight_ih, weight_hh, bias_ih, bias_hh.

@@ -58,13 +58,13 @@ type SampleConfig struct {
 // Validate reports a negative or non-finite temperature or a negative K.
 func (c SampleConfig) Validate() error {
 	if c.Temperature < 0 || math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) {
-		return fmt.Errorf("nn: sampling temperature %v must be finite and >= 0", c.Temperature)
+		return fieldError("SampleConfig", "temperature", c.Temperature, "finite and >= 0")
 	}
 	if c.TopK < 0 {
-		return fmt.Errorf("nn: sampling top_k %d must be >= 0", c.TopK)
+		return fieldError("SampleConfig", "top_k", c.TopK, ">= 0")
 	}
 	if !(c.TopP >= 0 && c.TopP <= 1) {
-		return fmt.Errorf("nn: sampling top_p %v must be in [0, 1]", c.TopP)
+		return fieldError("SampleConfig", "top_p", c.TopP, "in [0, 1]")
 	}
 	return nil
 }
@@ -127,11 +127,11 @@ type BeamConfig struct {
 func (c BeamConfig) Validate() error {
 	switch {
 	case c.Width < 0:
-		return fmt.Errorf("nn: beam width %d must be >= 0", c.Width)
+		return fieldError("BeamConfig", "width", c.Width, ">= 0")
 	case c.MaxLen < 0:
-		return fmt.Errorf("nn: beam max_len %d must be >= 0", c.MaxLen)
+		return fieldError("BeamConfig", "max_len", c.MaxLen, ">= 0")
 	case c.LengthPenalty < 0 || math.IsNaN(c.LengthPenalty) || math.IsInf(c.LengthPenalty, 0):
-		return fmt.Errorf("nn: beam length_penalty %v must be finite and >= 0", c.LengthPenalty)
+		return fieldError("BeamConfig", "length_penalty", c.LengthPenalty, "finite and >= 0")
 	}
 	return nil
 }

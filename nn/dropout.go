@@ -8,8 +8,8 @@ import (
 
 // checkP panics unless p is a dropout probability in [0, 1).
 func checkP(op string, p float64) {
-	if !(p >= 0 && p < 1) {
-		panic(fmt.Sprintf("nn: %s probability %v outside [0, 1)", op, p))
+	if !isProb(p) {
+		panic(fieldMsg(op, "p", p, wantProb))
 	}
 }
 

@@ -22,8 +22,11 @@ type Embedding struct {
 // NewEmbedding returns a V×E embedding; paddingIdx is -1 for none. It
 // panics on non-positive sizes or a padding index outside [-1, V).
 func NewEmbedding(V, E int, paddingIdx int, rng *tensor.RNG) *Embedding {
-	if V <= 0 || E <= 0 || paddingIdx < -1 || paddingIdx >= V {
-		panic(fmt.Sprintf("nn: NewEmbedding(V=%d, E=%d, padding=%d): invalid", V, E, paddingIdx))
+	if err := checkMin("Embedding", 1, intField{"V", V}, intField{"E", E}); err != nil {
+		panic(err.Error())
+	}
+	if paddingIdx < -1 || paddingIdx >= V {
+		panic(fieldMsg("Embedding", "padding_idx", paddingIdx, fmt.Sprintf("in [-1, %d) (-1: none)", V)))
 	}
 	e := &Embedding{V: V, E: E, PaddingIdx: paddingIdx, Weight: NewParam("weight", V, E)}
 	rng.FillNormal(e.Weight.Value, 0, 1)
@@ -44,7 +47,7 @@ func (e *Embedding) Params() []*Param { return []*Param{e.Weight} }
 // if any, is kept as loaded (PyTorch's from_pretrained does the same).
 func (e *Embedding) Load(vectors *tensor.Tensor) error {
 	if len(vectors.Shape) != 2 || vectors.Shape[0] != e.V || vectors.Shape[1] != e.E {
-		return fmt.Errorf("nn: embedding vectors of shape %v, want [%d %d]", vectors.Shape, e.V, e.E)
+		return fieldError("Embedding.Load", "vectors.shape", vectors.Shape, fmt.Sprintf("[%d %d]", e.V, e.E))
 	}
 	e.Weight.Value.CopyFrom(vectors)
 	return nil

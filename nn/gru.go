@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"fmt"
-
-	"github.com/recur-ml/recur/tensor"
-)
+import "github.com/recur-ml/recur/tensor"
 
 // GRUConfig configures a GRU; fields as in LSTMConfig (no projection).
 type GRUConfig struct {
@@ -79,19 +75,21 @@ type RNN struct {
 	cfg  RNNConfig
 }
 
-func rnnKind(nonlinearity string) (cellKind, error) {
+// rnnKind returns the cell kind of an Elman layer (typ: RNN or RNNCell)
+// with the given nonlinearity.
+func rnnKind(typ, nonlinearity string) (cellKind, error) {
 	switch nonlinearity {
 	case "", "tanh":
 		return kindRNNTanh, nil
 	case "relu":
 		return kindRNNReLU, nil
 	}
-	return 0, fmt.Errorf("nn: RNN: Nonlinearity = %q: want \"tanh\" or \"relu\"", nonlinearity)
+	return 0, fieldError(typ, "nonlinearity", nonlinearity, `"tanh" or "relu"`)
 }
 
 // NewRNN validates cfg and returns an RNN initialized from rng.
 func NewRNN(cfg RNNConfig, rng *tensor.RNG) (*RNN, error) {
-	kind, err := rnnKind(cfg.Nonlinearity)
+	kind, err := rnnKind("RNN", cfg.Nonlinearity)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func ParseInitKind(s string) (InitKind, error) {
 			return InitKind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("nn: unknown init %q (want one of %s)", s, strings.Join(initNames, ", "))
+	return 0, fieldError("Scheme", "kind", s, "one of "+strings.Join(initNames, ", "))
 }
 
 // Scheme is one initialization: a kind and its two numbers (see InitKind).
@@ -75,32 +75,41 @@ type Init struct {
 	Bias Scheme
 }
 
-func (s Scheme) validate(field string) error {
+// validate checks s as field of typ.
+func (s Scheme) validate(typ, field string) error {
 	switch s.Kind {
 	case InitDefault, InitZero, InitConstant:
 	case InitUniform:
 		if !(s.A < s.B) {
-			return fmt.Errorf("%s: uniform bounds A=%v, B=%v: want A < B", field, s.A, s.B)
+			return fieldError(typ, field, s.describe(), "bounds A < B")
 		}
 	case InitNormal:
 		if !(s.B >= 0) {
-			return fmt.Errorf("%s: normal std B=%v: want >= 0", field, s.B)
+			return fieldError(typ, field, s.describe(), "a standard deviation B >= 0")
 		}
 	case InitXavierUniform, InitXavierNormal, InitKaimingUniform, InitKaimingNormal, InitOrthogonal:
 		if !(s.A >= 0) {
-			return fmt.Errorf("%s: %v gain A=%v: want >= 0", field, s.Kind, s.A)
+			return fieldError(typ, field, s.describe(), "a gain A >= 0")
 		}
 	default:
-		return fmt.Errorf("%s: unknown init kind %d", field, int(s.Kind))
+		return fieldError(typ, field, s.describe(), "a known kind")
 	}
 	return nil
+}
+
+// describe shows s in messages: its kind and the numbers it uses.
+func (s Scheme) describe() literal {
+	if s.Kind == InitUniform || s.Kind == InitNormal {
+		return literal(fmt.Sprintf("%v(A=%v, B=%v)", s.Kind, s.A, s.B))
+	}
+	return literal(fmt.Sprintf("%v(A=%v)", s.Kind, s.A))
 }
 
 // Fill initializes dst, a (rows, cols) weight made of `blocks` stacked gate
 // blocks (1 for a plain matrix), or a vector. bound is the InitDefault
 // bound (1/√H for recurrent layers).
 func (s Scheme) Fill(dst *tensor.Tensor, blocks int, bound float64, rng *tensor.RNG) error {
-	if err := s.validate("init"); err != nil {
+	if err := s.validate("Scheme.Fill", "scheme"); err != nil {
 		return err
 	}
 	rows, cols := 1, len(dst.Data)
@@ -202,13 +211,13 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, f
 	for _, c := range []struct {
 		f string
 		s Scheme
-	}{{"Init.Weight", in.Weight}, {"Init.Recurrent", in.Recurrent}, {"Init.Bias", in.Bias}} {
-		if err := c.s.validate(c.f); err != nil {
-			return fmt.Errorf("nn: %s: %w", layer, err)
+	}{{"init.weight", in.Weight}, {"init.recurrent", in.Recurrent}, {"init.bias", in.Bias}} {
+		if err := c.s.validate(layer, c.f); err != nil {
+			return err
 		}
 	}
 	if forgetBias != 0 && kind != kindLSTM {
-		return fmt.Errorf("nn: %s: ForgetBias = %v is for LSTM only", layer, forgetBias)
+		return fieldError(layer, "forget_bias", forgetBias, "0 (it is for LSTM only)")
 	}
 	bound := 1 / math.Sqrt(float64(hidden))
 	blocks := kind.gates()

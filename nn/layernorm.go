@@ -20,7 +20,7 @@ type LayerNorm struct {
 // (PyTorch's default). It panics when dim is not positive.
 func NewLayerNorm(dim int, eps float64) *LayerNorm {
 	if dim <= 0 {
-		panic(fmt.Sprintf("nn: NewLayerNorm(%d): dim must be positive", dim))
+		panic(fieldMsg("LayerNorm", "dim", dim, "> 0"))
 	}
 	if eps <= 0 {
 		eps = 1e-5

@@ -74,8 +74,8 @@ func (l *Linear) backwardPacked(dx, dy []float32, n int) {
 // NewLinear returns a Linear layer from in to out features. It panics when
 // a size is not positive (sizes come from validated configs).
 func NewLinear(in, out int, bias bool, rng *tensor.RNG) *Linear {
-	if in <= 0 || out <= 0 {
-		panic(fmt.Sprintf("nn: NewLinear(%d, %d): sizes must be positive", in, out))
+	if err := checkMin("Linear", 1, intField{"in", in}, intField{"out", out}); err != nil {
+		panic(err.Error())
 	}
 	l := &Linear{In: in, Out: out, Weight: NewParam("weight", out, in)}
 	k := 1 / math.Sqrt(float64(in))

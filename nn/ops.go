@@ -283,9 +283,7 @@ func Mul(tp *Tape, a, b *Var) *Var {
 		panic(fmt.Sprintf("nn: Mul of shapes %v and %v", a.Value.Shape, b.Value.Shape))
 	}
 	y := tp.Buffer(a.Value.Shape...)
-	for i, v := range a.Value.Data {
-		y.Data[i] = v * b.Value.Data[i]
-	}
+	kernel.MulTo(y.Data, a.Value.Data, b.Value.Data)
 	out, op := newOp[binaryOp](tp, y)
 	if op != nil {
 		op.tp, op.a, op.b, op.y = tp, a, b, out

@@ -131,8 +131,14 @@ func TestCellConformance(t *testing.T) {
 	})
 	for _, nl := range []string{"tanh", "relu"} {
 		nntest.Check(t, nntest.Spec{
-			Name:   "rnncell_" + nl,
-			New:    func(rng *tensor.RNG) (nn.Module, error) { return nn.NewRNNCell(I, H, false, nl, rng), nil },
+			Name: "rnncell_" + nl,
+			New: func(rng *tensor.RNG) (nn.Module, error) {
+				c, err := nn.NewRNNCell(I, H, false, nl, rng)
+				if err != nil {
+					return nil, err
+				}
+				return c, nil
+			},
 			Inputs: two,
 			Forward: func(m nn.Module, tp *nn.Tape, in []*nn.Var) []*nn.Var {
 				return []*nn.Var{m.(*nn.RNNCell).Forward(tp, in[0], in[1])}

@@ -77,15 +77,74 @@ func (p *seqPlan) rowMap(batchFirst bool) []int {
 	p.pos = resize(p.pos, p.N)
 	for t := 0; t < p.T; t++ {
 		for j := 0; j < p.n[t]; j++ {
-			b := p.perm[j]
-			r := t*p.B + b
-			if batchFirst {
-				r = b*p.T + t
-			}
-			p.pos[p.off[t]+j] = r
+			p.pos[p.off[t]+j] = p.paddedRow(t, p.perm[j], batchFirst)
 		}
 	}
 	return p.pos
+}
+
+// paddedRow is the row of step t of sequence b in a (T, B, ·) tensor, or
+// (B, T, ·) when batchFirst.
+func (p *seqPlan) paddedRow(t, b int, batchFirst bool) int {
+	if batchFirst {
+		return b*p.T + t
+	}
+	return t*p.B + b
+}
+
+// stepTime is the time index of loop step s of direction d: s forward,
+// T-1-s in reverse.
+func (p *seqPlan) stepTime(s, d int) int {
+	if d == 1 {
+		return p.T - 1 - s
+	}
+	return s
+}
+
+// outRows is where a direction's rows of h go in a layer's output (or
+// where their gradient comes from): w = Ho columns from off of rows ld
+// wide, packed row i at row rowmap[i] (the output tensor's padded layout)
+// or at row i when rowmap is nil (a packed buffer). A nil buf means none
+// (no output gradient).
+type outRows struct {
+	buf     []float32
+	ld, off int
+	rowmap  []int
+}
+
+// at is the first element of packed row i's columns.
+func (y *outRows) at(i int) int {
+	if y.rowmap != nil {
+		return y.rowmap[i]*y.ld + y.off
+	}
+	return i*y.ld + y.off
+}
+
+// put copies h (n, w), the rows of packed rows o..o+n, into y.
+func (y *outRows) put(h []float32, o, n, w int) {
+	if y.rowmap == nil && y.ld == w {
+		copy(y.buf[o*w:(o+n)*w], h)
+		return
+	}
+	for j := 0; j < n; j++ {
+		r := y.at(o + j)
+		copy(y.buf[r:r+w], h[j*w:(j+1)*w])
+	}
+}
+
+// addTo adds y's rows of packed rows o..o+n into dh (n, w); nothing when
+// y has no buffer.
+func (y *outRows) addTo(dh []float32, o, n, w int) {
+	switch {
+	case y.buf == nil:
+	case y.rowmap == nil && y.ld == w:
+		kernel.Axpy(1, y.buf[o*w:(o+n)*w], dh)
+	default:
+		for j := 0; j < n; j++ {
+			r := y.at(o + j)
+			kernel.Axpy(1, y.buf[r:r+w], dh[j*w:(j+1)*w])
+		}
+	}
 }
 
 // resize returns s with length n, reusing its array when large enough.
@@ -122,9 +181,8 @@ const (
 // copyParMin is the size (floats) from which copyRows splits the rows
 // over two threads: the rows are scattered over a tensor that the rest of
 // a training step has pushed out of the caches, so a copy runs far below
-// memory bandwidth on one core (a T50 B32 I64 gather of 859 of its 1,600 rows
-// took 40-55 µs), and from about this size the second core's share pays
-// for the hand-off.
+// memory bandwidth on one core, and from about this size the second
+// core's share pays for the hand-off.
 const copyParMin = 16 << 10
 
 // copyRows moves the valid rows between the packed buffer packed (N, w)
@@ -163,11 +221,7 @@ func (c *rowCopy) RunPart(g int) {
 	p, w := c.p, c.w
 	for t := c.ts[g]; t < c.ts[g+1]; t++ {
 		for j := 0; j < p.n[t]; j++ {
-			b := p.perm[j]
-			d := (t*p.B + b) * w
-			if c.batchFirst {
-				d = (b*p.T + t) * w
-			}
+			d := p.paddedRow(t, p.perm[j], c.batchFirst) * w
 			pk := c.packed[(p.off[t]+j)*w : (p.off[t]+j+1)*w]
 			switch c.mode {
 			case copyGather:
@@ -178,23 +232,6 @@ func (c *rowCopy) RunPart(g int) {
 				kernel.Axpy(1, pk, c.padded[d:d+w])
 			}
 		}
-	}
-}
-
-// zeroEnded zeroes the rows of step t of dst, a (T,B,ldy) tensor or
-// (B,T,ldy) when batchFirst, that belong to the sorted sequences j in
-// [jlo, jhi) which have ended by then (j >= n[t]): w columns from yoff.
-// The step loops call it for their own sequences, so a tape's reused
-// output buffer gets its padded positions zeroed on the cores that write
-// its other rows, while the step's rows are in cache.
-func (p *seqPlan) zeroEnded(dst []float32, t, jlo, jhi, ldy, yoff, w int, batchFirst bool) {
-	for j := max(jlo, p.n[t]); j < jhi; j++ {
-		b := p.perm[j]
-		d := (t*p.B + b) * ldy
-		if batchFirst {
-			d = (b*p.T + t) * ldy
-		}
-		clear(dst[d+yoff : d+yoff+w])
 	}
 }
 
@@ -244,7 +281,7 @@ func (a *floatArena) record() *rnnRecord { return reuse(&a.fw) }
 // forwardPipelined).
 func (a *floatArena) pipe() *pipeline { return reuse(&a.pl) }
 
-// split returns the arena's reusable split-loop state (see runSplitB1).
+// split returns the arena's reusable split-units state (see runUnits).
 func (a *floatArena) split() *lstmSplit { return reuse(&a.sp) }
 
 // fwdLoop and bwdLoop return the arena's reusable step loop states.

@@ -3,10 +3,10 @@ package nn
 import "github.com/recur-ml/recur/internal/kernel"
 
 // A batch of one is a chain of GEMVs: each step multiplies W_hh (G × Ho,
-// 1 MiB at H = 256) by one h, which streams the whole matrix from cache at
-// cache bandwidth (about 50 GFLOP/s from L2 on one core here, less once it
-// spills out of L2), not at FMA speed. Two cores have two L2 caches: split
-// the hidden units in two and let each core keep the rows of W_hh for its
+// 1 MiB at H = 256) by one h, which streams the whole matrix at cache
+// bandwidth (less once it spills out of L2), far below FMA speed. Two
+// cores have two L2 caches: rule 1 of recurrent_strategy.go splits the
+// hidden units in two and lets each core keep the rows of W_hh for its
 // units (all four gates of them) in its own cache, compute their
 // pre-activations, and apply the gate nonlinearity to them. The cores meet
 // once per step, when the new h is complete (kernel.Lockstep).
@@ -16,31 +16,6 @@ import "github.com/recur-ml/recur/internal/kernel"
 // depend on which rows or units share the call, as long as the split point
 // is a multiple of the vector width), so the result is bit-identical to the
 // unsplit loop and independent of the number of threads.
-
-// splitMinWeights is the W_hh size (G·Ho floats) from which a batch-of-one
-// LSTM splits its units over two threads: 256 Ki floats (H = 256, 1 MiB).
-// Each step then hands h across the cores twice, about 1.3 µs on this VM
-// (BenchmarkLockstepExchange in internal/kernel); at H = 128 a step's
-// GEMV takes 2.4 µs on one core and half of it saves less than the
-// hand-off (measured: 207 µs split vs 171 µs one thread for T50), while
-// at H = 256 and 512 the split ran 1.37x and 1.7x faster (462 vs 635 µs,
-// 1.8 vs 3.1 ms for T50), the halves of W_hh fitting the two L2s.
-const splitMinWeights = 256 << 10
-
-// splitAlign is the multiple of units at which the split falls: the vector
-// width of the gate kernels, so each unit is computed by the same vector
-// lane kind (or the same scalar tail) as in the unsplit loop.
-const splitAlign = 16
-
-// canSplitB1 reports whether runDir may run a batch-of-one inference step
-// loop of an LSTM on two threads.
-func (r *rnnCore) canSplitB1(B int, training bool) bool {
-	if B != 1 || training || r.kind != kindLSTM || r.proj > 0 {
-		return false
-	}
-	H := r.hidden
-	return H >= 2*splitAlign && 4*H*r.ho() >= splitMinWeights && kernel.Threads() > 1
-}
 
 // lstmSplit is the state of a batch-of-one LSTM direction split over two
 // threads: RunPart(p) readies part p (kernel.Parallel), Step and After run
@@ -65,10 +40,10 @@ type splitStep struct {
 	cnew  [2][]float32 // per part: new c of its units
 
 	// The step loop under kernel.Lockstep: nsteps steps, reversed for
-	// the reverse direction; After copies h into Y (N, ldy) at yoff.
-	nsteps, ldy, yoff int
-	rev               bool
-	y                 []float32
+	// the reverse direction; After copies h into y.
+	nsteps int
+	rev    bool
+	y      outRows
 
 	// RunPart packs part p's rows of W_hh into pk[p] and, when project
 	// is set, computes the input projection XW (N, 4H) = X (N, in) · W_ihᵀ
@@ -94,8 +69,7 @@ func (l *lstmSplit) Step(p, s int) {
 
 // After copies the h of step s into Y.
 func (l *lstmSplit) After(s int) {
-	o := l.row(s)
-	copy(l.y[o*l.ldy+l.yoff:o*l.ldy+l.yoff+l.H], l.h[(s+1)&1])
+	l.y.put(l.h[(s+1)&1], l.row(s), 1, l.H)
 }
 
 // row is the packed row (and time index) of step s.
@@ -106,7 +80,7 @@ func (l *lstmSplit) row(s int) int {
 	return s
 }
 
-// RunPart readies part p (see prepareSplit): units [0, h1) for part 0 and
+// RunPart readies part p (see prepareUnits): units [0, h1) for part 0 and
 // [h1, H) for part 1.
 func (l *lstmSplit) RunPart(p int) {
 	H := l.H
@@ -125,7 +99,7 @@ func (l *lstmSplit) RunPart(p int) {
 		return
 	}
 	// Each element is the same blocked-GEMM FMA chain as in the
-	// one-call projection (runDir), whatever columns share the call.
+	// one-call projection (projGemm), whatever columns share the call.
 	for g := 0; g < 4; g++ {
 		r := g*H + u0
 		kernel.Sgemm(false, true, l.n, n, l.in, 1, l.x, l.in, l.wih[r*l.in:], l.in, l.beta, l.xw[r:], 4*H)
@@ -147,23 +121,22 @@ func (l *lstmSplit) step(p, s, o int) {
 	}
 	// The panel GEMV computes each output as one FMA chain over h in
 	// order, exactly as the unsplit loop's product against all of W_hh.
-	l.pk[p].Gemv(hin, 1, pre, s&1 == 1) // alternating: see recGemm
+	l.pk[p].Gemv(hin, 1, pre, s&1 == 1) // alternating: see recWeights.mul
 	cout := l.cnew[p][:n]
 	cprev := l.c[u0:u1]
 	kernel.LSTMForward(pre, cout, hout[u0:u1], pre, cprev, 1, n)
 	copy(cprev, cout)
 }
 
-// prepareSplit readies a split batch-of-one LSTM direction on two threads
-// (see canSplitB1): each part packs its rows of W_hh and, when N >= 2,
-// computes the input projection XW (N, 4H) = X (N, in) · W_ihᵀ for the
-// columns of its units. With a single row the projection is left to the
-// caller: one row takes the GEMV path, whose column tails depend on the
-// columns in the call.
-func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in int, wih []float32, beta float32, XW []float32, N int) {
-	l := ws.split()
-	l.splitStep = splitStep{H: r.hidden, h1: splitPoint(r.hidden), whh: whh,
-		project: N >= 2, x: X, wih: wih, beta: beta, xw: XW, n: N, in: in}
+// prepareUnits readies a direction's units split (rule 1) on two
+// threads: each part packs its rows of W_hh and, when project is set
+// (projUnits: two rows or more), computes the input projection
+// XW (N, 4H) = X (N, in) · W_ihᵀ for the columns of its units.
+func (lp *fwdLoop) prepareUnits(project bool) {
+	ip, H := &lp.ip, lp.r.hidden
+	l := lp.j.ws.split()
+	l.splitStep = splitStep{H: H, h1: splitPoint(H), whh: lp.j.w.whh.Value.Data,
+		project: project, x: ip.X, wih: ip.wih, beta: ip.beta, xw: ip.XW, n: ip.N, in: ip.in}
 	kernel.Parallel(2, l)
 	l.splitStep = splitStep{}
 }
@@ -171,16 +144,15 @@ func (r *rnnCore) prepareSplit(ws *floatArena, whh []float32, X []float32, in in
 // splitPoint is the first unit of the second part.
 func splitPoint(H int) int { return (H/2 + splitAlign/2) / splitAlign * splitAlign }
 
-// runSplitB1 is runDir's step loop for a batch of one at inference, split
-// over two threads (see canSplitB1): XW (N, G) holds the input projection
-// with the bias folded in (runDir does that for a batch of one), hc (Ho) and cc (H) the initial states, left holding the
-// final ones; h of every step goes to columns [yoff, yoff+Ho) of Y (N, ldy).
-func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, XW []float32, d int, Y []float32, ldy, yoff int, hc, cc []float32) {
-	H := r.hidden
+// runUnits is the step loop of a direction under rule 1: XW (N, G) holds
+// the input projection with the bias folded in (a batch of one's), hc (Ho)
+// and cc (H) the initial states, left holding the final ones.
+func (lp *fwdLoop) runUnits() {
+	ws, j, N, H := lp.j.ws, &lp.j, lp.p.N, lp.r.hidden
 	l := ws.split()
 	h1 := splitPoint(H)
-	l.splitStep = splitStep{H: H, h1: h1, whh: whh, xw: XW, c: cc}
-	l.h[0] = hc
+	l.splitStep = splitStep{H: H, h1: h1, whh: lp.whh, xw: lp.ip.XW, c: j.cc}
+	l.h[0] = j.hc
 	l.h[1] = ws.takeRaw(H)
 	for q := range 2 {
 		n := max(h1, H-h1)
@@ -188,12 +160,12 @@ func (r *rnnCore) runSplitB1(ws *floatArena, p *seqPlan, whh, XW []float32, d in
 		l.cnew[q] = ws.takeRaw(n)
 	}
 	// A batch of one runs its N = length steps: t = s forward, N-1-s in
-	// reverse, packed row t.
-	l.nsteps, l.rev = p.N, d == 1
-	l.y, l.ldy, l.yoff = Y, ldy, yoff
-	kernel.Lockstep(p.N, l)
-	if p.N&1 == 1 {
-		copy(hc, l.h[1])
+	// reverse, packed row t (the output's row map, if any, is the
+	// identity on them).
+	l.nsteps, l.rev, l.y = N, j.d == 1, j.Y
+	kernel.Lockstep(N, l)
+	if N&1 == 1 {
+		copy(j.hc, l.h[1])
 	}
 	l.splitStep = splitStep{}
 }

@@ -66,20 +66,34 @@ type Seq2Seq struct {
 // them and a resumed run draws the same masks.
 func (m *Seq2Seq) RNGs() []*tensor.RNG { return []*tensor.RNG{m.Encoder.RNG(), m.drop.RNG()} }
 
+// validate checks c's fields (see Seq2SeqConfig).
+func (c Seq2SeqConfig) validate() error {
+	const typ = "Seq2Seq"
+	if err := checkMin(typ, 1, intField{"src_vocab", c.SrcVocab}, intField{"tgt_vocab", c.TgtVocab}, intField{"hidden_size", c.HiddenSize}); err != nil {
+		return err
+	}
+	if err := checkMin(typ, 0, intField{"embed_size", c.EmbedSize}, intField{"attention_size", c.AttentionSize}, intField{"num_layers", c.NumLayers}); err != nil {
+		return err
+	}
+	switch c.Attention {
+	case "", "bahdanau", LuongDot, LuongGeneral, LuongConcat:
+	default:
+		return fieldError(typ, "attention", c.Attention, attentionKinds+` ("" means general)`)
+	}
+	switch v := min(c.SrcVocab, c.TgtVocab); {
+	case !isProb(c.Dropout):
+		return fieldError(typ, "dropout", c.Dropout, wantProb)
+	case c.PadToken < -1 || c.PadToken >= v:
+		return fieldError(typ, "pad_token", c.PadToken, fmt.Sprintf("in [-1, %d) (-1: none)", v))
+	}
+	return nil
+}
+
 // NewSeq2Seq validates cfg and builds the model from rng.
 func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	c := cfg
-	switch {
-	case c.SrcVocab <= 0 || c.TgtVocab <= 0:
-		return nil, fmt.Errorf("nn: seq2seq vocabularies src=%d, tgt=%d must be positive", c.SrcVocab, c.TgtVocab)
-	case c.HiddenSize <= 0:
-		return nil, fmt.Errorf("nn: seq2seq hidden_size %d must be positive", c.HiddenSize)
-	case c.EmbedSize < 0 || c.AttentionSize < 0 || c.NumLayers < 0:
-		return nil, fmt.Errorf("nn: seq2seq sizes embed=%d, attention=%d, layers=%d must be >= 0", c.EmbedSize, c.AttentionSize, c.NumLayers)
-	case !(c.Dropout >= 0 && c.Dropout < 1):
-		return nil, fmt.Errorf("nn: seq2seq dropout %v outside [0, 1)", c.Dropout)
-	case c.PadToken < -1 || c.PadToken >= min(c.SrcVocab, c.TgtVocab):
-		return nil, fmt.Errorf("nn: seq2seq pad_token %d outside [-1, %d)", c.PadToken, min(c.SrcVocab, c.TgtVocab))
+	if err := c.validate(); err != nil {
+		return nil, err
 	}
 	if c.EmbedSize == 0 {
 		c.EmbedSize = c.HiddenSize
@@ -101,13 +115,13 @@ func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	m.SrcEmbed = NewEmbedding(c.SrcVocab, c.EmbedSize, c.PadToken, rng)
 	enc, err := NewLSTM(LSTMConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional}, rng)
 	if err != nil {
-		return nil, fmt.Errorf("nn: seq2seq encoder: %w", err)
+		return nil, err
 	}
 	m.Encoder = enc
 	m.TgtEmbed = NewEmbedding(c.TgtVocab, c.EmbedSize, c.PadToken, rng)
 	m.Decoder = NewLSTMCell(c.EmbedSize+hd, hd, true, rng)
 	if m.Attention, err = NewAttention(c.Attention, hd, hd, c.AttentionSize, rng); err != nil {
-		return nil, fmt.Errorf("nn: seq2seq: %w", err)
+		return nil, err
 	}
 	m.Combine = NewLinear(2*hd, hd, false, rng)
 	m.Out = NewLinear(hd, c.TgtVocab, true, rng)
@@ -265,7 +279,7 @@ func (m *Seq2Seq) Generate(src []int, Ts, B int, lengths []int, start, end, maxL
 		return nil, nil, err
 	}
 	if maxLen <= 0 {
-		return nil, nil, fmt.Errorf("nn: seq2seq max_len %d must be positive", maxLen)
+		return nil, nil, fieldError("Seq2Seq.Generate", "max_len", maxLen, "> 0")
 	}
 	enc := m.Encode(nil, src, Ts, B, lengths)
 	s := enc.Start
@@ -302,7 +316,7 @@ type beamState struct{ h, c, feed []float32 }
 // start token; see [BeamSearch] for c. Inference only.
 func (m *Seq2Seq) Beam(src []int, start int, c BeamConfig) ([]Hypothesis, error) {
 	if len(src) == 0 {
-		return nil, fmt.Errorf("nn: seq2seq beam search of an empty source")
+		return nil, fieldError("Seq2Seq.Beam", "len(src)", 0, "> 0")
 	}
 	enc := m.Encode(nil, src, len(src), 1, nil)
 	Ts, hd := len(src), m.hd

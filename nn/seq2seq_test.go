@@ -290,11 +290,11 @@ func TestSeq2SeqParamsAndErrors(t *testing.T) {
 		cfg  Seq2SeqConfig
 		want string
 	}{
-		{Seq2SeqConfig{TgtVocab: 5, HiddenSize: 3}, "vocabularies"},
-		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5}, "hidden_size 0"},
-		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, Attention: "cosine"}, `"cosine"`},
-		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, Dropout: 1}, "dropout 1"},
-		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, PadToken: 5}, "pad_token 5"},
+		{Seq2SeqConfig{TgtVocab: 5, HiddenSize: 3}, "nn: Seq2Seq: src_vocab = 0: want > 0"},
+		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5}, "nn: Seq2Seq: hidden_size = 0: want > 0"},
+		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, Attention: "cosine"}, `nn: Seq2Seq: attention = "cosine": want`},
+		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, Dropout: 1}, "nn: Seq2Seq: dropout = 1: want a probability in [0, 1)"},
+		{Seq2SeqConfig{SrcVocab: 5, TgtVocab: 5, HiddenSize: 3, PadToken: 5}, "nn: Seq2Seq: pad_token = 5: want in [-1, 5)"},
 	} {
 		if _, err := NewSeq2Seq(tc.cfg, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewSeq2Seq(%+v): got %v, want an error containing %s", tc.cfg, err, tc.want)

@@ -11,8 +11,8 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // useAVX512 additionally selects the AVX-512 (zmm) kernels where one exists.
 // It only takes effect while useAVX2 is set: wrappers test useAVX2 first.
-// On Zen 5 (this project's machine kind) a 512-bit FMA loop runs at twice
-// the 256-bit rate (about 207 vs 104 GFLOP/s per core, measured); cache
-// bandwidth is the same, so bandwidth-bound kernels (GEMV) keep ymm.
+// On a Zen 5 (the AVX-512 hosts of this project's machine kind; the others
+// are Zen 3, AVX2 only) a 512-bit FMA loop runs at twice the 256-bit rate;
+// cache bandwidth is the same, so bandwidth-bound kernels (GEMV) keep ymm.
 // x/sys/cpu reports AVX-512 only when the OS saves the zmm and mask state.
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ

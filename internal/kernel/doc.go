@@ -7,14 +7,18 @@
 // On CPUs with AVX-512 (F, VL, BW, DQ) the compute-bound kernels use zmm
 // versions: the SGEMM micro-kernels (mr×64 and mr×32 tiles over groups of
 // 16-column panels), the fused gate kernels, activations, softmax rows,
-// Adam and the BLAS-1 loops. On Zen 5, this project's machine, a 512-bit
-// FMA runs at twice the 256-bit rate. The zmm and ymm kernels compute every
-// element with the same operations, so they give bit-identical results
-// (tested), except the reductions (Dot, SumSq, softmax row sums), whose
-// partial sums are grouped by vector width. GEMV stays on ymm: it is bound
-// by cache bandwidth, not FMA rate. The twins are compiled on every
-// architecture, are the reference the assembly is tested against, and their
-// doc comments give the exact loop each kernel computes.
+// Adam and the BLAS-1 loops. This project's machine kind is a two-vCPU AMD
+// EPYC whose model varies between hosts: a Zen 5, whose cores run a 512-bit
+// FMA at twice the 256-bit rate and take the zmm kernels, on some; a Zen 3,
+// with AVX2 and FMA only, on others. Hence the dispatch at run time, and
+// tests that force the lower paths, so that every path is tested on every
+// host. The zmm and ymm kernels compute every element with the same
+// operations, so they give bit-identical results (tested), except the
+// reductions (Dot, SumSq, softmax row sums), whose partial sums are grouped
+// by vector width. GEMV stays on ymm: it is bound by cache bandwidth, not
+// FMA rate. The twins are compiled on every architecture, are the reference
+// the assembly is tested against, and their doc comments give the exact
+// loop each kernel computes.
 //
 // Conventions: matrices are row-major with an explicit leading dimension
 // (the distance between rows, in elements); the written slice is named dst

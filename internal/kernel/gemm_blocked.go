@@ -15,8 +15,9 @@ import (
 // With AVX-512 (useAVX512) the panels go by groups of four, then two
 // (blockZ): one zmm register holds a panel row, so the micro-kernel computes
 // a 6×64 tile with 24 zmm accumulators, twice the AVX2 kernels' flops per
-// cycle on Zen 5. An odd last whole panel and the partial last panel take
-// the AVX2 paths, and row blocks are mcBlockZ rows.
+// cycle on a core that runs a 512-bit FMA at the 256-bit rate (Zen 5). An
+// odd last whole panel and the partial last panel take the AVX2 paths, and
+// row blocks are mcBlockZ rows.
 //
 // The micro-kernel reads op(A) through (rsa, csa) strides, broadcasting one
 // element of each of its rows per step: a row-major A streams in place (rows
@@ -33,12 +34,14 @@ import (
 // and panel boundaries are fixed by n.
 
 // mcBlock is the row-block height: 144 rows × 256 k × 4 bytes = 144 KiB of
-// A, which stays in Zen 3's 512 KiB L2 while the B panels stream past.
+// A, which stays in L2 while the B panels stream past even on the hosts
+// with the smallest one (the Zen 3 hosts of this machine kind, 512 KiB per
+// core, which run the AVX2 kernels).
 const mcBlock = 144
 
-// mcBlockZ is mcBlock for the AVX-512 kernels, which run on Zen 5 with a
-// 1 MiB L2: 288 rows (288 KiB of A) halve the passes over packed B, which
-// measured up to 5% faster at 700×10000×200 and 1600×1024×256.
+// mcBlockZ is mcBlock for the AVX-512 kernels. The AVX-512 hosts of this
+// machine kind are Zen 5, with a 1 MiB L2 per core, where 288 rows (288 KiB
+// of A) still stay in L2 and halve the passes over packed B.
 const mcBlockZ = 288
 
 // mcRows is the row-block height of the kernels in use.
@@ -55,13 +58,15 @@ func mcRows() int {
 const jitMaxRows = 2 * mcBlock
 
 // parallelMinFlops is the work (2·m·n·k) below which a call runs on the
-// calling goroutine alone: waking a parked worker costs 100-150 µs.
+// calling goroutine alone: waking a parked worker goes through the
+// scheduler and costs more than the other core's share of a smaller
+// product saves.
 const parallelMinFlops = 4 << 20
 
 // awakeMinFlops is that threshold while the workers are awake (spinning
 // after a recent call, as through the time steps of a recurrent layer):
-// handing off then costs about 0.3 µs, and a split of half a megaflop
-// already saves more than that.
+// handing off is then a few cache-line transfers between the cores, and a
+// split of half a megaflop already saves more than that.
 const awakeMinFlops = 512 << 10
 
 // worthSplitting reports whether a product of the given work (2·m·n·k)
@@ -169,7 +174,8 @@ func (t *gemmPar) runPart(p int) {
 }
 
 // slabPanels is the width, in 16-column panels, of a just-in-time packed
-// slab of op(B): 8 panels × 256 rows = 128 KiB, a quarter of L2.
+// slab of op(B): 8 panels × 256 rows = 128 KiB, a quarter of a Zen 3 core's
+// 512 KiB L2 (an eighth of a Zen 5 core's 1 MiB).
 const slabPanels = 8
 
 // run computes rows i0 <= i < i1 of C over panels q0 <= q < q1.
@@ -344,9 +350,9 @@ func (g *gemmJob) block(i0, i1, l0, kcp, q0, q1 int, panels, strips []float32) {
 }
 
 // zPanels is the widest group of panels the AVX-512 micro-kernels take at
-// once: 4, an mr×64 tile (24 zmm accumulators for 6 rows). It measured
-// 30% faster than mr×32 tiles at 32×1024×256 and the same within noise
-// at the larger shapes.
+// once: 4, an mr×64 tile (24 zmm accumulators for 6 rows), which loads and
+// broadcasts each element of A once for four panels instead of two: that
+// matters most for few-row products, and costs nothing at larger shapes.
 const zPanels = 4
 
 // blockZ is block's AVX-512 part: it runs the zmm micro-kernels on groups
