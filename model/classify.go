@@ -42,19 +42,13 @@ type Classifier struct {
 // NewClassifier validates cfg and returns an untrained classifier; Fit
 // builds its vocabulary and network from the training texts.
 func NewClassifier(cfg ClassifyConfig) (*Classifier, error) {
-	fc, err := cfg.Fit.withDefaults(Classify)
+	s := cfg.Spec
+	s.Task = Classify
+	fc, err := checkText(cfg.Fit, cfg.Text, s)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Fit = fc
-	if err := cfg.Text.validate(); err != nil {
-		return nil, err
-	}
-	s := cfg.Spec
-	s.Task, s.Vocab, s.Classes = Classify, 1, 2
-	if _, err := s.withDefaults(); err != nil {
-		return nil, err
-	}
 	return &Classifier{cfg: cfg}, nil
 }
 

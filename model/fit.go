@@ -97,6 +97,22 @@ func (fc FitConfig) withDefaults(task string) (FitConfig, error) {
 	return fc, nil
 }
 
+// checkText fills fc's defaults for the text task of s, checks the text
+// options, and validates s with placeholder data sizes (the vocabulary and
+// classes come from the data at Fit).
+func checkText(fc FitConfig, tc TextConfig, s Spec) (FitConfig, error) {
+	fc, err := fc.withDefaults(s.Task)
+	if err != nil {
+		return fc, err
+	}
+	if err := tc.validate(); err != nil {
+		return fc, err
+	}
+	s.Vocab, s.TgtVocab, s.Classes = 1, 1, 2
+	_, err = s.withDefaults()
+	return fc, err
+}
+
 // FitError reports an invalid FitConfig field.
 type FitError struct {
 	Field string

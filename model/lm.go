@@ -42,14 +42,6 @@ type LanguageModel struct {
 
 // NewLanguageModel validates cfg and returns an untrained language model.
 func NewLanguageModel(cfg LMConfig) (*LanguageModel, error) {
-	fc, err := cfg.Fit.withDefaults(LM)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Fit = fc
-	if err := cfg.Text.validate(); err != nil {
-		return nil, err
-	}
 	if cfg.SeqLen < 0 {
 		return nil, &FitError{"SeqLen", cfg.SeqLen, ">= 1"}
 	}
@@ -57,10 +49,12 @@ func NewLanguageModel(cfg LMConfig) (*LanguageModel, error) {
 		cfg.SeqLen = 35
 	}
 	s := cfg.Spec
-	s.Task, s.Vocab = LM, 1
-	if _, err := s.withDefaults(); err != nil {
+	s.Task = LM
+	fc, err := checkText(cfg.Fit, cfg.Text, s)
+	if err != nil {
 		return nil, err
 	}
+	cfg.Fit = fc
 	return &LanguageModel{cfg: cfg}, nil
 }
 

@@ -62,19 +62,13 @@ type Translator struct {
 
 // NewTranslator validates cfg and returns an untrained translator.
 func NewTranslator(cfg TranslateConfig) (*Translator, error) {
-	fc, err := cfg.Fit.withDefaults(Seq2Seq)
+	s := cfg.Spec
+	s.Task = Seq2Seq
+	fc, err := checkText(cfg.Fit, cfg.Text, s)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Fit = fc
-	if err := cfg.Text.validate(); err != nil {
-		return nil, err
-	}
-	s := cfg.Spec
-	s.Task, s.Vocab, s.TgtVocab = Seq2Seq, 1, 1
-	if _, err := s.withDefaults(); err != nil {
-		return nil, err
-	}
 	return &Translator{cfg: cfg}, nil
 }
 

@@ -31,6 +31,18 @@ func (r *runner) encoderFrom(fc model.FitConfig) (*text.Encoder, error) {
 	return nil, nil
 }
 
+// textFit is the run's FitConfig and TextConfig, which takes the
+// vocabulary of an --init-from text model.
+func (r *runner) textFit(hasValid bool) (model.FitConfig, model.TextConfig, error) {
+	tc := r.o.textConfig()
+	fit, err := r.fitConfig(hasValid)
+	if err != nil {
+		return fit, tc, err
+	}
+	tc.Encoder, err = r.encoderFrom(fit)
+	return fit, tc, err
+}
+
 func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled, error) {
 	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: classes})
 	if err != nil {
@@ -78,12 +90,8 @@ func classifyJob(r *runner) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	fit, err := r.fitConfig(va != nil)
+	fit, tc, err := r.textFit(va != nil)
 	if err != nil {
-		return nil, err
-	}
-	tc := o.textConfig()
-	if tc.Encoder, err = r.encoderFrom(fit); err != nil {
 		return nil, err
 	}
 	var c *model.Classifier
@@ -207,12 +215,8 @@ func lmJob(r *runner) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	fit, err := r.fitConfig(va != "")
+	fit, tc, err := r.textFit(va != "")
 	if err != nil {
-		return nil, err
-	}
-	tc := o.textConfig()
-	if tc.Encoder, err = r.encoderFrom(fit); err != nil {
 		return nil, err
 	}
 	var m *model.LanguageModel
