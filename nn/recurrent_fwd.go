@@ -13,10 +13,10 @@ type dirJob struct {
 	d      int       // 1: the reverse direction, t = T-1 … 0
 	X      []float32 // (N, in) packed input
 	in     int
-	Y      outRows   // h of every step
-	hc, cc []float32 // (B, Ho), (B, H) states in sorted order: the initial ones on entry, each sequence's final one on return
-	dr     *dirRec   // receives what backward needs; nil at inference
-	pipe   *layerPipe
+	Y      outRows    // h of every step
+	hc, cc []float32  // (B, Ho), (B, H) states in sorted order: the initial ones on entry, each sequence's final one on return
+	dr     *dirRec    // receives what backward needs; nil at inference
+	pipe   *layerPipe // its place in a layer pipeline (rule 2); nil outside one
 }
 
 // runDir runs one direction of one layer as ex says (see
