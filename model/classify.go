@@ -37,6 +37,9 @@ type Classifier struct {
 	cfg  ClassifyConfig
 	prep *TextPrep
 	net  *body
+	// lossOpts weight the training cross-entropy (class weights, label
+	// smoothing); evaluation uses the plain cross-entropy.
+	lossOpts loss.ClassOptions
 }
 
 // NewClassifier validates cfg and returns an untrained classifier; Fit
@@ -130,6 +133,9 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 		return nil, err
 	}
 	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep}
+	if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
+		return nil, err
+	}
 	if sess.train, err = c.data(trainSet, c.cfg.Fit.BatchSize, true); err != nil {
 		return nil, err
 	}
@@ -201,9 +207,11 @@ func (c *Classifier) forward(tp *nn.Tape, b *TextBatch) (*nn.Var, *nn.Var) {
 	return n.head.Forward(tp, n.dropout(tp, feat)), attn
 }
 
-// Evaluate returns "loss" (mean cross-entropy) and "accuracy" over d,
-// whose labels are matched to the model's classes by name.
-func (c *Classifier) Evaluate(d *text.Labelled) (map[string]float64, error) {
+// Evaluate scores the classifier on d, whose labels are matched to the
+// model's classes by name: loss, accuracy, the confusion matrix,
+// precision, recall and F1 per class and averaged, ROC-AUC and PR-AUC for
+// two classes, and the calibration error.
+func (c *Classifier) Evaluate(d *text.Labelled) (*ClassifyEval, error) {
 	if err := c.needBuilt("Evaluate"); err != nil {
 		return nil, err
 	}
@@ -214,7 +222,7 @@ func (c *Classifier) Evaluate(d *text.Labelled) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return (&classifyTask{c: c}).Evaluate(ld)
+	return c.evaluate(ld)
 }
 
 // Logits runs the network on a batch of token ids (see NewTextBatch):
@@ -319,32 +327,20 @@ func (t *classifyTask) Params() []*nn.Param { return t.c.params }
 func (t *classifyTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	tb := b.(*TextBatch)
 	logits, _ := t.c.forward(tp, tb)
+	o := &t.c.lossOpts
 	L, _ := loss.Record(tp, logits, func(g []float32) float64 {
-		return loss.CrossEntropy(g, logits.Value.Data, tb.Labels, t.c.spec.Classes, loss.ClassOptions{})
+		return loss.CrossEntropy(g, logits.Value.Data, tb.Labels, t.c.spec.Classes, *o)
 	})
 	return L, tb.B
 }
 
-// Evaluate returns "loss" (mean cross-entropy) and "accuracy".
+// Evaluate returns the classifier's metrics (ClassifyEval.Metrics).
 func (t *classifyTask) Evaluate(d train.Data) (map[string]float64, error) {
-	var sum float64
-	var n, right int
-	C := t.c.spec.Classes
-	for i := 0; i < d.Len(); i++ {
-		tb := d.Batch(i).(*TextBatch)
-		logits, _ := t.c.forward(nil, tb)
-		sum += loss.CrossEntropy(nil, logits.Value.Data, tb.Labels, C, loss.ClassOptions{Reduction: loss.Sum})
-		for b := range tb.B {
-			if argmax(logits.Value.Data[b*C:(b+1)*C]) == tb.Labels[b] {
-				right++
-			}
-		}
-		n += tb.B
+	e, err := t.c.evaluate(d)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("model: no examples to evaluate")
-	}
-	return map[string]float64{"loss": sum / float64(n), "accuracy": float64(right) / float64(n)}, nil
+	return e.Metrics(), nil
 }
 
 func argmax(x []float32) int {

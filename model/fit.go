@@ -31,6 +31,8 @@ type FitConfig struct {
 	// BatchSize is the number of sequences per batch (zero: the task's;
 	// streams for a language model).
 	BatchSize int
+	// Loss chooses the training loss (zero: the task's own).
+	Loss LossConfig
 	// Schedule names the learning-rate schedule (sched.Names; zero:
 	// constant), Sched holds its settings: fields that depend on the run's
 	// length and are zero are filled from it (sched.ForRun), and Warmup
@@ -85,6 +87,14 @@ func (fc FitConfig) withDefaults(task string) (FitConfig, error) {
 	}
 	if fc.Train.Epochs == 0 {
 		fc.Train.Epochs = d.Epochs
+	}
+	if task != Tag { // a tagger's targets are values or classes: NewTagger checks
+		if err := fc.Loss.validate(task == Forecast); err != nil {
+			return fc, err
+		}
+	}
+	if (task == LM || task == Seq2Seq) && (fc.Loss.ClassWeights != nil || fc.Loss.AutoClassWeights) {
+		return fc, &FitError{"Loss.ClassWeights", "set", "a classifier (a " + task + " model predicts tokens)"}
 	}
 	switch {
 	case fc.BatchSize < 0:

@@ -70,10 +70,11 @@ type ForecastPrep struct {
 // Horizon × Targets, in the scaled space of its pipeline.
 type Forecaster struct {
 	core
-	cfg  ForecastConfig
-	prep *ForecastPrep
-	net  *forecastNet
-	plan *ForecastReport
+	cfg    ForecastConfig
+	prep   *ForecastPrep
+	net    *forecastNet
+	plan   *ForecastReport
+	lossFn regressionLoss
 }
 
 // NewForecaster validates cfg and returns an untrained forecaster; Fit
@@ -108,7 +109,7 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 	if cfg.TestFraction+cfg.ValFraction >= 1 {
 		return nil, &FitError{"ValFraction", cfg.ValFraction, fmt.Sprintf("< 1 - test fraction %g (rows must remain for training)", cfg.TestFraction)}
 	}
-	return &Forecaster{cfg: cfg}, nil
+	return &Forecaster{cfg: cfg, lossFn: cfg.Fit.Loss.regression()}, nil
 }
 
 // Prep returns the preprocessing state (nil before Fit or Load).
@@ -486,7 +487,7 @@ func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
 		return nil, fmt.Errorf("model: the forecast preprocessing (%d inputs, %d targets, horizon %d) does not match the spec (%d, %d, %d)",
 			len(p.Pipeline.Inputs), len(p.Pipeline.Targets), p.Pipeline.Horizon, s.Inputs, s.Targets, s.Horizon)
 	}
-	f := &Forecaster{cfg: ForecastConfig{Spec: s}, prep: p}
+	f := &Forecaster{cfg: ForecastConfig{Spec: s}, prep: p, lossFn: LossConfig{}.regression()}
 	net, err := newForecastNet(s, p.Pipeline, 0)
 	if err != nil {
 		return nil, err

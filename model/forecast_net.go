@@ -141,8 +141,8 @@ func (d *windowData) Batch(i int) train.Batch {
 	return windowBatch(d.w, i*d.bs, min((i+1)*d.bs, d.w.Len()))
 }
 
-// forecastTask trains a forecaster with the mean squared error in scaled
-// units.
+// forecastTask trains a forecaster with its loss (the mean squared error
+// by default) in scaled units.
 type forecastTask struct{ f *Forecaster }
 
 func (t *forecastTask) Params() []*nn.Param { return t.f.params }
@@ -150,11 +150,12 @@ func (t *forecastTask) Params() []*nn.Param { return t.f.params }
 func (t *forecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
 	pred := t.f.net.forward(tp, fb.input())
-	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.MSE(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
+	lf := t.f.lossFn
+	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return lf(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
 	return L, fb.Y.Shape[0]
 }
 
-// Evaluate returns "loss" (the scaled MSE) and, in the data's units,
+// Evaluate returns "loss" (the training loss, in scaled units) and, in the data's units,
 // "rmse", "mae", "mape", "smape" and "mase" over d (a split of Fit).
 func (t *forecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 	wd, ok := d.(*windowData)
@@ -162,7 +163,7 @@ func (t *forecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 		return nil, fmt.Errorf("model: a forecaster evaluates its own windows, got %T", d)
 	}
 	pred := t.f.net.predict(wd.w, 64)
-	mse := loss.MSE(nil, pred.Data, wd.w.Y.Data, loss.Options{})
+	l := t.f.lossFn(nil, pred.Data, wd.w.Y.Data, loss.Options{})
 	fc, err := wd.pr.Forecast(wd.w, pred)
 	if err != nil {
 		return nil, err
@@ -172,5 +173,5 @@ func (t *forecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 		return nil, err
 	}
 	m := series.Score(fc, actual, wd.pr.Scales)
-	return map[string]float64{"loss": mse, "rmse": m.RMSE, "mae": m.MAE, "mape": m.MAPE, "smape": m.SMAPE, "mase": m.MASE}, nil
+	return map[string]float64{"loss": l, "rmse": m.RMSE, "mae": m.MAE, "mape": m.MAPE, "smape": m.SMAPE, "mase": m.MASE}, nil
 }

@@ -327,8 +327,9 @@ func (t *lmTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	// Two carried states in turn: the one this step started from stays
 	// untouched until the next step.
 	t.spare, t.state = t.state, st.DetachInto(t.spare)
+	smooth := t.m.cfg.Fit.Loss.LabelSmoothing
 	L, _ := loss.Record(tp, logits, func(g []float32) float64 {
-		return loss.CrossEntropy(g, logits.Value.Data, c.Y, t.m.spec.Vocab, loss.ClassOptions{})
+		return loss.CrossEntropy(g, logits.Value.Data, c.Y, t.m.spec.Vocab, loss.ClassOptions{LabelSmoothing: smooth})
 	})
 	return L, c.T * c.B
 }

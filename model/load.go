@@ -21,7 +21,7 @@ func Build(spec Spec, seed uint64) (Model, error) {
 	}
 	switch s.Task {
 	case Forecast:
-		f := &Forecaster{cfg: ForecastConfig{Spec: s}}
+		f := &Forecaster{cfg: ForecastConfig{Spec: s}, lossFn: LossConfig{}.regression()}
 		net, err := newForecastNet(s, nil, seed)
 		if err != nil {
 			return nil, err
@@ -38,7 +38,7 @@ func Build(spec Spec, seed uint64) (Model, error) {
 		m := &Translator{cfg: TranslateConfig{Spec: s}}
 		return m, m.build(s, seed)
 	default:
-		t := &Tagger{cfg: TagConfig{Spec: s}}
+		t := &Tagger{cfg: TagConfig{Spec: s}, lossFn: LossConfig{}.regression()}
 		return t, t.build(s, seed)
 	}
 }

@@ -346,8 +346,9 @@ func (t *seq2seqTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	logits, _ := t.m.net.Forward(tp, pb.input(), 1, nil)
 	V := t.m.spec.TgtVocab
 	flat := nn.Reshape(tp, logits, pb.Tt*pb.B, V)
+	smooth := t.m.cfg.Fit.Loss.LabelSmoothing
 	L, _ := loss.Record(tp, flat, func(g []float32) float64 {
-		return loss.CrossEntropy(g, flat.Value.Data, pb.Target, V, loss.ClassOptions{})
+		return loss.CrossEntropy(g, flat.Value.Data, pb.Target, V, loss.ClassOptions{LabelSmoothing: smooth})
 	})
 	return L, pb.B
 }

@@ -37,8 +37,10 @@ type TagSet struct {
 // scale the inputs first.
 type Tagger struct {
 	core
-	cfg TagConfig
-	net *body
+	cfg      TagConfig
+	net      *body
+	lossFn   regressionLoss
+	lossOpts loss.ClassOptions
 }
 
 // NewTagger validates cfg and builds the network.
@@ -48,7 +50,10 @@ func NewTagger(cfg TagConfig) (*Tagger, error) {
 		return nil, err
 	}
 	cfg.Fit = fc
-	t := &Tagger{cfg: cfg}
+	if err := fc.Loss.validate(cfg.Spec.Classes == 0); err != nil {
+		return nil, err
+	}
+	t := &Tagger{cfg: cfg, lossFn: fc.Loss.regression()}
 	s := cfg.Spec
 	s.Task = Tag
 	return t, t.build(s, fc.Seed)
@@ -200,6 +205,15 @@ func (t *Tagger) Fit(ctx context.Context, trainSet, valid *TagSet) (*FitReport, 
 	if err != nil {
 		return nil, err
 	}
+	if t.spec.Classes > 0 {
+		var labels []int
+		for _, l := range trainSet.Labels {
+			labels = append(labels, l...)
+		}
+		if t.lossOpts, err = t.cfg.Fit.Loss.classOptions(t.spec.Classes, labels); err != nil {
+			return nil, err
+		}
+	}
 	s := &session{task: &tagTask{t: t}, train: td, shuffle: true}
 	if valid != nil {
 		if s.valid, err = t.batches(valid, 64); err != nil {
@@ -268,7 +282,7 @@ func (t *Tagger) File() (*checkpoint.File, error) { return t.file(nil) }
 func (t *Tagger) Task() train.Task { return &tagTask{t: t} }
 
 func taggerFrom(s Spec, _ json.RawMessage) (*Tagger, error) {
-	t := &Tagger{cfg: TagConfig{Spec: s}}
+	t := &Tagger{cfg: TagConfig{Spec: s}, lossFn: LossConfig{}.regression()}
 	if err := t.build(s, 0); err != nil {
 		return nil, err
 	}
@@ -293,13 +307,15 @@ func (k *tagTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	y := k.t.forward(tp, tb)
 	s := k.t.spec
 	if s.Classes > 0 {
+		o := &k.t.lossOpts
 		L, _ := loss.Record(tp, y, func(g []float32) float64 {
-			return loss.CrossEntropy(g, y.Value.Data, tb.Labels, s.Classes, loss.ClassOptions{})
+			return loss.CrossEntropy(g, y.Value.Data, tb.Labels, s.Classes, *o)
 		})
 		return L, len(tb.Labels)
 	}
+	lf := k.t.lossFn
 	L, _ := loss.Record(tp, y, func(g []float32) float64 {
-		return loss.MSE(g, y.Value.Data, tb.Y.Data, loss.Options{Mask: tb.mask})
+		return lf(g, y.Value.Data, tb.Y.Data, loss.Options{Mask: tb.mask})
 	})
 	return L, tb.steps * s.Targets
 }
@@ -313,7 +329,7 @@ func (k *tagTask) Evaluate(d train.Data) (map[string]float64, error) {
 		tb := d.Batch(i).(*TagBatch)
 		y := k.t.forward(nil, tb).Value.Data
 		if s.Classes == 0 {
-			sum += loss.MSE(nil, y, tb.Y.Data, loss.Options{Reduction: loss.Sum, Mask: tb.mask})
+			sum += k.t.lossFn(nil, y, tb.Y.Data, loss.Options{Reduction: loss.Sum, Mask: tb.mask})
 			n += tb.steps * s.Targets
 			continue
 		}

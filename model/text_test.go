@@ -61,8 +61,8 @@ func TestClassify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if met["accuracy"] < 0.9 {
-				t.Errorf("held-out accuracy %v, want ≥ 0.9", met["accuracy"])
+			if met.Accuracy < 0.9 || met.MacroF1 < 0.85 || !(met.ROCAUC > 0.9) {
+				t.Errorf("held-out accuracy %v, macro F1 %v, ROC-AUC %v; want ≥ 0.9, 0.85, 0.9", met.Accuracy, met.MacroF1, met.ROCAUC)
 			}
 			path := filepath.Join(t.TempDir(), "c.safetensors")
 			if err := c.Save(path); err != nil {

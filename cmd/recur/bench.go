@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 
-	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/internal/benchrun"
 	"github.com/recur-ml/recur/internal/kernel"
 )
@@ -75,15 +71,6 @@ type benchOptions struct {
 	json, torch, sweep, isolate                           bool
 }
 
-// bencher is one "recur bench" run: its options, the PyTorch side (nil
-// without --compare-pytorch) and where it prints.
-type bencher struct {
-	o              benchOptions
-	opts           benchrun.Options
-	torch          *benchrun.Torch
-	stdout, stderr io.Writer
-}
-
 func (o benchOptions) validate() error {
 	switch {
 	case o.repeat < 1:
@@ -110,11 +97,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return usagef("bench: -config: %v", err)
 	}
-	b := &bencher{o: o, stdout: stdout, stderr: stderr}
-	if o.torch {
-		if b.torch, err = newTorch(o); err != nil {
-			return err
-		}
+	s, err := o.session()
+	if err != nil {
+		return err
 	}
 	if o.threads > 0 {
 		prev := kernel.Threads()
@@ -128,15 +113,81 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		}
 		defer stop()
 	}
+	var rs []benchrun.Result
+	if o.sweep {
+		if rs, err = sweep(ctx, s, o.out, stderr); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range cfgs {
+			r, err := s.Measure(ctx, c)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			if o.json {
+				// one line per configuration as it completes, so that an
+				// interrupted run keeps what it measured
+				if err := benchrun.WriteJSON(stdout, []benchrun.Result{r}); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
+			rs = append(rs, r)
+		}
+	}
+	if o.json {
+		if o.sweep {
+			return benchrun.WriteJSON(stdout, rs)
+		}
+		return nil
+	}
+	return benchrun.WriteTable(stdout, rs)
+}
+
+// session is the benchrun.Session the options describe.
+func (o benchOptions) session() (*benchrun.Session, error) {
 	warm := o.warmup
 	if warm == 0 {
 		warm = -1 // benchrun's zero means its default
 	}
-	b.opts = benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()}
-	if o.sweep {
-		return b.sweep(ctx)
+	s := &benchrun.Session{Options: benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()},
+		Rounds: o.rounds, TorchWarmup: o.warmup}
+	if o.isolate {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		s.Run = benchrun.Isolated(exe, o.threads)
 	}
-	return b.configs(ctx, cfgs)
+	if o.torch {
+		t, err := newTorch(o)
+		if err != nil {
+			return nil, err
+		}
+		s.Torch = t
+	}
+	return s, nil
+}
+
+// sweep times the scaling sweep and writes sweep.csv and sweep.png under
+// dir.
+func sweep(ctx context.Context, s *benchrun.Session, dir string, stderr io.Writer) ([]benchrun.Result, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: -out: %w", err)
+	}
+	ps, err := s.Sweep(ctx, dir, func(p benchrun.SweepPoint) {
+		fmt.Fprintf(stderr, "sweep %s=%d: %.3f ms/step\n", p.Axis, p.Value, p.Result.MsPerStep)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	rs := make([]benchrun.Result, len(ps))
+	for i, p := range ps {
+		rs[i] = p.Result
+	}
+	fmt.Fprintf(stderr, "wrote %s and %s\n", filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.png"))
+	return rs, nil
 }
 
 // startProfile starts a CPU profile into path and returns its stop.
@@ -150,40 +201,6 @@ func startProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// configs measures each configuration and prints the results.
-func (b *bencher) configs(ctx context.Context, cfgs []benchrun.Config) error {
-	var rs []benchrun.Result
-	for _, c := range cfgs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		run := benchrun.Run
-		if b.o.isolate {
-			run = func(c benchrun.Config, opts benchrun.Options) (benchrun.Result, error) {
-				return runIsolated(ctx, c, opts, b.o.threads)
-			}
-		}
-		r, err := b.measure(ctx, run, c)
-		if err != nil {
-			return err
-		}
-		if b.o.json {
-			// one line per configuration as it completes, so that an
-			// interrupted run keeps what it measured
-			if err := benchrun.WriteJSON(b.stdout, []benchrun.Result{r}); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintf(b.stderr, "%s: %.3f ms/step\n", c.Name, r.MsPerStep)
-		rs = append(rs, r)
-	}
-	if b.o.json {
-		return nil
-	}
-	return benchrun.WriteTable(b.stdout, rs)
 }
 
 func newTorch(o benchOptions) (*benchrun.Torch, error) {
@@ -205,117 +222,4 @@ func newTorch(o benchOptions) (*benchrun.Torch, error) {
 		}
 	}
 	return t, nil
-}
-
-// benchRun measures one configuration once.
-type benchRun func(benchrun.Config, benchrun.Options) (benchrun.Result, error)
-
-// measure runs c for the given rounds, each a recur run followed, when
-// there is a PyTorch side, by a PyTorch run with the same steps and
-// repeats, and keeps the fastest of each side: on a shared machine other
-// load only ever slows a run down, so the minimum over alternating rounds
-// is the fairer estimate of both.
-func (b *bencher) measure(ctx context.Context, run benchRun, c benchrun.Config) (benchrun.Result, error) {
-	var best benchrun.Result
-	var bestTorch *benchrun.TorchResult
-	opts := b.opts
-	for i := 0; i < b.o.rounds; i++ {
-		if err := ctx.Err(); err != nil {
-			return best, err
-		}
-		r, err := run(c, opts)
-		if err != nil {
-			return best, fmt.Errorf("bench: %w", err)
-		}
-		opts.Steps = r.Steps // later rounds and PyTorch time as many steps
-		if i == 0 || r.MsPerStep < best.MsPerStep {
-			best = r
-		}
-		if b.torch == nil {
-			continue
-		}
-		tr, err := b.torch.Run(ctx, c, r.Steps, r.Repeat, b.o.warmup)
-		if err != nil {
-			return best, fmt.Errorf("bench: %w", err)
-		}
-		if bestTorch == nil || tr.MsPerStep < bestTorch.MsPerStep {
-			bestTorch = tr
-		}
-	}
-	if bestTorch != nil {
-		best.Torch = bestTorch
-		best.Speedup = bestTorch.MsPerStep / best.MsPerStep
-	}
-	return best, nil
-}
-
-// sweep times the scaling sweep (with PyTorch after each point when
-// asked) and writes sweep.csv and sweep.png under --out.
-func (b *bencher) sweep(ctx context.Context) error {
-	if err := os.MkdirAll(b.o.out, 0o755); err != nil {
-		return fmt.Errorf("bench: -out: %w", err)
-	}
-	var ps []benchrun.SweepPoint
-	for _, sc := range benchrun.SweepCases() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r, err := b.measure(ctx, benchrun.Run, sc.Config)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(b.stderr, "sweep %s=%d: %.3f ms/step\n", sc.Axis, sc.Value, r.MsPerStep)
-		ps = append(ps, benchrun.SweepPoint{SweepCase: sc, Result: r})
-	}
-	csvPath, pngPath := filepath.Join(b.o.out, "sweep.csv"), filepath.Join(b.o.out, "sweep.png")
-	if err := checkpoint.WriteAtomic(csvPath, func(w io.Writer) error { return benchrun.WriteSweepCSV(w, ps) }); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	if err := benchrun.PlotSweep(pngPath, ps); err != nil {
-		return fmt.Errorf("bench: %s: %w", pngPath, err)
-	}
-	rs := make([]benchrun.Result, len(ps))
-	for i, p := range ps {
-		rs[i] = p.Result
-	}
-	if b.o.json {
-		if err := benchrun.WriteJSON(b.stdout, rs); err != nil {
-			return err
-		}
-	} else if err := benchrun.WriteTable(b.stdout, rs); err != nil {
-		return err
-	}
-	fmt.Fprintf(b.stderr, "wrote %s and %s\n", csvPath, pngPath)
-	return nil
-}
-
-// runIsolated measures the named configuration c in a child process
-// running this same binary ("recur bench -json" for c alone) and returns
-// the child's result: its peak RSS then covers c and nothing measured
-// before it in this process.
-func runIsolated(ctx context.Context, c benchrun.Config, opts benchrun.Options, threads int) (benchrun.Result, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return benchrun.Result{}, err
-	}
-	warm := opts.Warmup
-	if warm < 0 {
-		warm = 0
-	}
-	args := []string{"bench", "-json", "-config", c.Name, "-repeat", strconv.Itoa(opts.Repeat),
-		"-steps", strconv.Itoa(opts.Steps), "-warmup", strconv.Itoa(warm), "-threads", strconv.Itoa(threads)}
-	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return benchrun.Result{}, fmt.Errorf("%s %s: %v: %s", exe, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	var r benchrun.Result
-	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r); err != nil {
-		return benchrun.Result{}, fmt.Errorf("isolated run of %s: %v in %q", c.Name, err, out.String())
-	}
-	if r.Config != c {
-		return benchrun.Result{}, fmt.Errorf("isolated run of %s measured %+v", c.Name, r.Config)
-	}
-	return r, nil
 }

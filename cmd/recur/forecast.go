@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-
 	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/report"
 )
 
 // readFrame reads --data (default: the embedded AirPassengers) and checks
@@ -99,8 +97,8 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 	for _, b := range rep.Baselines {
 		out.baselines[baselineKey(b.Name)] = metricMap(b.Metrics)
 	}
-	if p, err := forecastPlot(fc, rep); err == nil {
-		out.figs = append(out.figs, &figure{Name: "forecast", Title: "Forecast vs actual", plot: p})
+	if f, err := report.Forecast(fc, rep); err == nil {
+		out.figs = append(out.figs, f)
 	}
 	out.human = func(w io.Writer) {
 		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
@@ -126,40 +124,4 @@ func baselineKey(name string) string {
 
 func metricMap(m series.Metrics) map[string]float64 {
 	return map[string]float64{"rmse": m.RMSE, "mae": m.MAE, "mape": m.MAPE, "smape": m.SMAPE, "mase": m.MASE}
-}
-
-// forecastPlot draws the first target's one-step forecasts of the test
-// windows against the actual values and the seasonal-naive baseline.
-func forecastPlot(fc *model.Forecaster, rep *model.ForecastReport) (*plot.Plot, error) {
-	return linePlot(fmt.Sprintf("Test forecast of %s (step 1)", rep.Targets[0]), "time", rep.Targets[0], forecastSeries(fc, rep)...)
-}
-
-// forecastSeries are the plot's lines, name then points: the model's is
-// named by its cell (LSTM, GRU, RNN).
-func forecastSeries(fc *model.Forecaster, rep *model.ForecastReport) []any {
-	hk := rep.Forecast.Len() / max(len(rep.Origins), 1)
-	var seasonal []float32
-	for _, b := range rep.Baselines {
-		if strings.HasPrefix(b.Name, "seasonal naive") {
-			seasonal = b.Forecast.Data
-		}
-	}
-	var act, pred, sn plotter.XYs
-	for n, origin := range rep.Origins {
-		x := float64(origin)
-		if rep.Times != nil {
-			x = rep.Times[n]
-		}
-		act = append(act, plotter.XY{X: x, Y: float64(rep.Actual.Data[n*hk])})
-		pred = append(pred, plotter.XY{X: x, Y: float64(rep.Forecast.Data[n*hk])})
-		if seasonal != nil {
-			sn = append(sn, plotter.XY{X: x, Y: float64(seasonal[n*hk])})
-		}
-	}
-	name := strings.ToUpper(strings.TrimSuffix(fc.Spec().Cell, "_relu"))
-	series := []any{"actual", act, name, pred}
-	if sn != nil {
-		series = append(series, "seasonal naive", sn)
-	}
-	return series
 }

@@ -2,23 +2,6 @@ package main
 
 import "testing"
 
-func TestLayerOf(t *testing.T) {
-	for _, c := range []struct{ name, want string }{
-		{"rnn.weight_ih_l0", "rnn_l0"},
-		{"rnn.bias_hh_l12_reverse", "rnn_l12"},
-		{"encoder.weight_hr_l1", "encoder_l1"},
-		{"embedding.weight", "embedding"},
-		{"head.bias", "head"},
-		{"decoder.weight_ih", "decoder"},
-		{"pool.w_lin", "pool"}, // "_l" not followed by a layer number
-		{"plain", "plain"},
-	} {
-		if got := layerOf(c.name); got != c.want {
-			t.Errorf("layerOf(%q) = %q, want %q", c.name, got, c.want)
-		}
-	}
-}
-
 func TestCheckJSON(t *testing.T) {
 	out := "{\"a\":1}\n{\"m\":{\"x\":[1,\"s\"]},\"b\":true}\n"
 	for _, c := range []struct {

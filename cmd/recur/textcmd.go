@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/report"
 )
 
 // encoderFrom returns the vocabulary of the --init-from model when it is
@@ -119,17 +121,22 @@ func classifyJob(r *runner) (*job, error) {
 // classifyOutcome scores the test texts against the majority class.
 func classifyOutcome(c *model.Classifier, rep *model.FitReport, te, tr *text.Labelled, info string) (*outcome, error) {
 	out := &outcome{m: c, result: rep.Result, info: info, metrics: metricsOf(rep.Result, map[string]any{}), baselines: map[string]any{}}
+	var test *model.ClassifyEval
 	if te != nil {
-		test, err := c.Evaluate(te)
-		if err != nil {
+		var err error
+		if test, err = c.Evaluate(te); err != nil {
 			return nil, err
 		}
-		out.metrics["test"] = test
+		out.metrics["test"] = test.Metrics()
 		out.baselines["majority"] = map[string]float64{"accuracy": majority(tr, te)}
+		if f, err := report.Confusion(test.Confusion); err == nil {
+			out.figs = append(out.figs, f)
+		}
 	}
 	out.human = func(w io.Writer) {
-		if t, ok := out.metrics["test"].(map[string]float64); ok {
-			fmt.Fprintf(w, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", t["accuracy"], t["loss"], out.baselines["majority"].(map[string]float64)["accuracy"])
+		if test != nil {
+			fmt.Fprintf(w, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", test.Accuracy, test.Loss, out.baselines["majority"].(map[string]float64)["accuracy"])
+			printClassifyEval(w, test)
 		}
 	}
 	return out, nil
@@ -349,11 +356,36 @@ func (r *runner) translationExample(ctx context.Context, m *model.Translator, p 
 	}
 	example := fmt.Sprintf("example: %q → %q (reference %q)", p.Src, tr.Output, p.Tgt)
 	if !r.o.NoReport && len(tr.Attention) > 0 {
-		pl, err := attentionPlot(tr.SourceTokens, tr.Tokens, tr.Attention)
+		f, err := report.Attention("Attention weights of "+example, tr.SourceTokens, tr.Tokens, tr.Attention)
 		if err != nil {
 			return "", err
 		}
-		out.figs = append(out.figs, &figure{Name: "attention", Title: "Attention weights of " + example, plot: pl})
+		out.figs = append(out.figs, f)
 	}
 	return example, nil
+}
+
+// printClassifyEval prints the averages, the scores per class and the
+// confusion matrix.
+func printClassifyEval(w io.Writer, e *model.ClassifyEval) {
+	fmt.Fprintf(w, "macro F1 %.4f  weighted F1 %.4f  calibration error %.4f", e.MacroF1, e.WeightedF1, e.ECE)
+	if !math.IsNaN(e.ROCAUC) {
+		fmt.Fprintf(w, "  ROC-AUC %.4f  PR-AUC %.4f", e.ROCAUC, e.PRAUC)
+	}
+	fmt.Fprintf(w, "\n%-14s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "support")
+	for _, s := range e.PerClass {
+		fmt.Fprintf(w, "%-14s %9.4f %9.4f %9.4f %8d\n", s.Class, s.Precision, s.Recall, s.F1, s.Support)
+	}
+	fmt.Fprintf(w, "confusion (rows actual, columns predicted):\n%-14s", "")
+	for _, c := range e.Confusion.Classes {
+		fmt.Fprintf(w, " %8.8s", c)
+	}
+	fmt.Fprintln(w)
+	for k, row := range e.Confusion.Counts {
+		fmt.Fprintf(w, "%-14s", e.Confusion.Classes[k])
+		for _, v := range row {
+			fmt.Fprintf(w, " %8d", v)
+		}
+		fmt.Fprintln(w)
+	}
 }

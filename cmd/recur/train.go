@@ -14,6 +14,7 @@ import (
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim/lrfind"
+	"github.com/recur-ml/recur/report"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -190,7 +191,7 @@ type outcome struct {
 	metrics   map[string]any
 	baselines map[string]any
 	info      string
-	figs      []*figure
+	figs      []*report.Figure
 	human     func(w io.Writer)
 }
 
@@ -207,13 +208,13 @@ func (r *runner) finish(out *outcome) error {
 	if err := out.m.Save(path); err != nil {
 		return err
 	}
-	report := ""
+	page := ""
 	if !r.o.NoReport {
-		curves, err := curves(out.result.History)
+		curves, err := report.Curves(out.result.History)
 		if err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
-		if report, err = writeReport(r.dir, &reportData{Task: r.o.Task, Info: out.info, Model: path, Metrics: out.metrics, Baselines: out.baselines,
+		if page, err = report.Write(r.dir, &report.Page{Task: r.o.Task, Info: out.info, Model: path, Metrics: out.metrics, Baselines: out.baselines,
 			Figures: append(curves, out.figs...)}); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
@@ -224,8 +225,8 @@ func (r *runner) finish(out *outcome) error {
 	}
 	out.human(r.stdout)
 	fmt.Fprintf(r.stdout, "model saved to %s (%.1fs)\n", path, time.Since(r.start).Seconds())
-	if report != "" {
-		fmt.Fprintf(r.stdout, "plots and report: %s\n", report)
+	if page != "" {
+		fmt.Fprintf(r.stdout, "plots and report: %s\n", page)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,13 @@ type trainOpts struct {
 	Dropout, InputDropout, RecurrentDropout, WeightDrop, Zoneout, EmbedDropout float64
 	ForgetBias                                                                 float64
 
+	// loss, optimizer settings, schedule settings
+	Loss, ClassWeights, Betas, Milestones           string
+	Delta, LabelSmoothing, Momentum, Dampening, Eps float64
+	Rho, Alpha, Gamma, MinLR, PctStart, Power       float64
+	Nesterov, Centered, AMSGrad                     bool
+	StepSize, T0, TMult                             int
+
 	// optimization
 	Optimizer, Schedule                                     string
 	LR, WeightDecay, Clip, ClipValue, L1, MinDelta          float64
@@ -62,6 +70,33 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 	o.registerText(fs)
 	o.registerArch(fs)
 	o.registerOptim(fs)
+	o.registerSettings(fs)
+}
+
+// registerSettings registers the loss's, the optimizer's and the
+// schedule's own settings, named as PyTorch names them.
+func (o *trainOpts) registerSettings(fs *flag.FlagSet) {
+	fs.StringVar(&o.Loss, "loss", "", "training loss: forecast mse (default), mae, huber or smooth_l1; classify, lm, seq2seq ce (default)")
+	fs.Float64Var(&o.Delta, "delta", 0, "huber: delta; smooth_l1: beta (0: 1)")
+	fs.StringVar(&o.ClassWeights, "class-weights", "", "classify: cross-entropy class weights, auto (n / (classes · count), from the training labels) or w1,w2,... in the order of the classes (torch weight=)")
+	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "cross-entropy label smoothing in [0, 1) (torch label_smoothing=)")
+	fs.Float64Var(&o.Momentum, "momentum", 0, "sgd, rmsprop: momentum (adam's beta1 is --betas)")
+	fs.BoolVar(&o.Nesterov, "nesterov", false, "sgd: Nesterov momentum (needs --momentum > 0)")
+	fs.Float64Var(&o.Dampening, "dampening", 0, "sgd: dampening of the momentum")
+	fs.StringVar(&o.Betas, "betas", "", "adam, adamw: b1,b2 (default 0.9,0.999)")
+	fs.Float64Var(&o.Eps, "eps", 0, "term added to the denominator (0: the optimizer's PyTorch default: 1e-8 adam, adamw, rmsprop; 1e-10 adagrad; 1e-6 adadelta)")
+	fs.Float64Var(&o.Rho, "rho", 0, "adadelta: decay of the running averages (0: 0.9)")
+	fs.Float64Var(&o.Alpha, "alpha", 0, "rmsprop: smoothing constant (0: 0.99)")
+	fs.BoolVar(&o.Centered, "centered", false, "rmsprop: normalize by the gradient's estimated variance")
+	fs.BoolVar(&o.AMSGrad, "amsgrad", false, "adam, adamw: keep the maximum of the second moment (AMSGrad)")
+	fs.IntVar(&o.StepSize, "step-size", 0, "step schedule: steps between reductions (0: a third of the run)")
+	fs.Float64Var(&o.Gamma, "gamma", 0, "step, multistep: factor of each reduction (0: 0.1); exponential: factor per step (0: down to 1% at the end)")
+	fs.StringVar(&o.Milestones, "milestones", "", "multistep schedule: the steps at which the learning rate is multiplied by --gamma, comma-separated")
+	fs.Float64Var(&o.MinLR, "min-lr", 0, "cosine, warm_restarts: the learning rate at the bottom (eta_min)")
+	fs.IntVar(&o.T0, "t0", 0, "warm_restarts: steps of the first cycle (0: a quarter of the run)")
+	fs.IntVar(&o.TMult, "t-mult", 0, "warm_restarts: factor by which each cycle grows (0: 1)")
+	fs.Float64Var(&o.PctStart, "pct-start", 0, "onecycle: share of the run spent raising the rate (0: 0.3)")
+	fs.Float64Var(&o.Power, "power", 0, "polynomial: power of the decay (0: 1)")
 }
 
 func (o *trainOpts) registerRun(fs *flag.FlagSet) {
@@ -207,10 +242,24 @@ func (o *trainOpts) validateFloats() error {
 	if _, err := o.cleanConfig(); err != nil {
 		return err
 	}
+	if err := o.validateLists(); err != nil {
+		return err
+	}
 	if s := o.Schedule; s != "plateau" && s != "constant" && s != "" {
 		if _, err := sched.ForRun(s, sched.Config{}, sched.Run{Steps: 100, BaseLR: 1}); err != nil {
 			return flagErr("schedule", strconv.Quote(s), "constant, cosine, onecycle, linear, polynomial, step, exponential, warm_restarts or plateau")
 		}
+		if _, err := sched.ForRun(s, o.schedConfig(), sched.Run{Steps: 100, BaseLR: 1}); err != nil {
+			return flagError(err)
+		}
+	}
+	if !slices.Contains(optim.Names(), strings.ToLower(o.Optimizer)) {
+		return flagErr("optimizer", strconv.Quote(o.Optimizer), strings.Join(optim.Names(), ", "))
+	}
+	oc := o.optimConfig()
+	oc.LR = 1 // any rate: the others are checked here, the rate above
+	if _, err := optim.New(o.Optimizer, nil, oc); err != nil {
+		return flagError(err)
 	}
 	return nil
 }
@@ -279,8 +328,8 @@ func (o *trainOpts) textConfig() model.TextConfig {
 
 // fitConfig is how the flags say to train, into dir.
 func (o *trainOpts) fitConfig(dir string) model.FitConfig {
-	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: optim.Config{LR: o.LR, WeightDecay: o.WeightDecay},
-		LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup,
+	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: o.optimConfig(), LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup,
+		Loss: o.lossConfig(), Sched: o.schedConfig(),
 		Train: train.Config{Epochs: o.Epochs, Accum: o.Accum, ClipNorm: o.Clip, ClipValue: o.ClipValue, L1: o.L1, EvalEvery: o.EvalEvery,
 			EarlyStop: train.EarlyStop{Patience: o.Patience, MinDelta: o.MinDelta}, Freeze: splitList(o.Freeze), UnfreezeAfter: o.UnfreezeAfter, Dir: dir}}
 	switch o.Schedule {
@@ -294,6 +343,65 @@ func (o *trainOpts) fitConfig(dir string) model.FitConfig {
 		fc.Train.Monitor, fc.Train.MonitorMax = o.monitorMetric()
 	}
 	return fc
+}
+
+// optimConfig is the optimizer's settings; --betas is checked by
+// validate.
+func (o *trainOpts) optimConfig() optim.Config {
+	c := optim.Config{LR: o.LR, WeightDecay: o.WeightDecay, Momentum: o.Momentum, Dampening: o.Dampening, Nesterov: o.Nesterov,
+		Eps: o.Eps, Rho: o.Rho, Alpha: o.Alpha, Centered: o.Centered, AMSGrad: o.AMSGrad}
+	c.Betas, _ = floats(o.Betas)
+	return c
+}
+
+func (o *trainOpts) lossConfig() model.LossConfig {
+	c := model.LossConfig{Name: o.Loss, Delta: o.Delta, LabelSmoothing: o.LabelSmoothing}
+	if o.ClassWeights == "auto" {
+		c.AutoClassWeights = true
+	} else if ws, _ := floats(o.ClassWeights); ws != nil {
+		for _, w := range ws {
+			c.ClassWeights = append(c.ClassWeights, float32(w))
+		}
+	}
+	return c
+}
+
+func (o *trainOpts) schedConfig() sched.Config {
+	c := sched.Config{StepSize: o.StepSize, Gamma: o.Gamma, EtaMin: o.MinLR, T0: o.T0, TMult: o.TMult, PctStart: o.PctStart, Power: o.Power}
+	ms, _ := floats(o.Milestones)
+	for _, m := range ms {
+		c.Milestones = append(c.Milestones, int(m))
+	}
+	return c
+}
+
+// floats parses a comma-separated list of numbers (nil for "").
+func floats(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range splitList(s) {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q is not a finite number", p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// validateLists checks the flags that hold lists.
+func (o *trainOpts) validateLists() error {
+	if bs, err := floats(o.Betas); err != nil || bs != nil && len(bs) != 2 {
+		return flagErr("betas", strconv.Quote(o.Betas), "two numbers b1,b2 in [0, 1)")
+	}
+	if _, err := floats(o.Milestones); err != nil {
+		return flagErr("milestones", strconv.Quote(o.Milestones), "increasing step numbers, comma-separated")
+	}
+	if o.ClassWeights != "auto" {
+		if _, err := floats(o.ClassWeights); err != nil {
+			return flagErr("class-weights", strconv.Quote(o.ClassWeights), "auto or one number per class, comma-separated")
+		}
+	}
+	return nil
 }
 
 // monitorMetric is the validation metric that picks the best epoch.
@@ -373,14 +481,26 @@ func flagError(err error) error {
 	case errors.As(err, &oe):
 		return flagErr(strings.ReplaceAll(oe.Field, "_", "-"), oe.Value, oe.Want+" (optimizer "+oe.Optimizer+")")
 	case errors.As(err, &ce):
-		return flagErr("schedule", ce.Schedule, ce.Field+" "+ce.Want)
+		name, ok := schedFlags[ce.Field]
+		if !ok {
+			return flagErr("schedule", ce.Schedule, ce.Field+" "+ce.Want)
+		}
+		return flagErr(name, ce.Value, ce.Want+" ("+ce.Schedule+" schedule)")
 	}
 	return err
 }
 
+// schedFlags are the flags of sched.Config's fields, by their PyTorch
+// names.
+var schedFlags = map[string]string{"step_size": "step-size", "gamma": "gamma", "milestones": "milestones", "eta_min": "min-lr",
+	"T_0": "t0", "T_mult": "t-mult", "pct_start": "pct-start", "power": "power"}
+
 // fieldFlag maps a config field name (BatchSize, Text.MaxLen) to its flag
 // (batch-size, max-len).
 func fieldFlag(field string) string {
+	if f, ok := map[string]string{"Loss.Name": "loss", "Loss": "loss", "ClipNorm": "clip"}[field]; ok {
+		return f
+	}
 	if i := strings.LastIndexByte(field, '.'); i >= 0 {
 		field = field[i+1:]
 	}
@@ -393,9 +513,6 @@ func fieldFlag(field string) string {
 			r += 'a' - 'A'
 		}
 		b.WriteRune(r)
-	}
-	if b.String() == "clip-norm" {
-		return "clip"
 	}
 	return b.String()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -115,11 +114,7 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 	case *model.Forecaster:
 		return evalForecast(x, path, o, stdout)
 	case *model.Classifier:
-		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: x.Classes()})
-		if err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
-		met, err = x.Evaluate(l)
+		return evalClassify(x, path, o, stdout)
 	case *model.LanguageModel:
 		s, err := text.ReadTextFile(o.Data)
 		if err != nil {
@@ -139,6 +134,24 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 		return fmt.Errorf("--data %s: %w", o.Data, err)
 	}
 	return printMetrics(stdout, o, m, path, met)
+}
+
+func evalClassify(c *model.Classifier, path string, o *useOpts, stdout io.Writer) error {
+	l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: c.Classes()})
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	e, err := c.Evaluate(l)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", o.Data, err)
+	}
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"task": model.Classify, "model": path, "data": o.Data, "metrics": e.Metrics(),
+			"confusion": map[string]any{"classes": e.Confusion.Classes, "counts": e.Confusion.Counts}})
+	}
+	fmt.Fprintf(stdout, "%s on %s: %d examples\naccuracy %.4f  loss %.4f\n", path, o.Data, e.Confusion.Total(), e.Accuracy, e.Loss)
+	printClassifyEval(stdout, e)
+	return nil
 }
 
 func evalForecast(fc *model.Forecaster, path string, o *useOpts, stdout io.Writer) error {
@@ -392,7 +405,7 @@ var cmdInspect = &command{
 the model spec, a summary of its preprocessing (vocabulary size and first
 entries, scaler, columns), every tensor with its shape, the parameter count,
 the metrics recorded at training time and the training state of
-checkpoints. --json prints the whole header.`,
+checkpoints. --json prints the summary as JSON.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		asJSON := fs.Bool("json", false, "print the header as JSON")
 		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -404,48 +417,6 @@ checkpoints. --json prints the whole header.`,
 	},
 }
 
-// isStateTensor reports whether a checkpoint tensor is optimizer or
-// training state rather than a model parameter.
-func isStateTensor(name string) bool {
-	return strings.HasPrefix(name, checkpoint.OptimPrefix) || strings.HasPrefix(name, checkpoint.TrainPrefix)
-}
-
-// layerOf names the layer a parameter belongs to: its module (the name up
-// to the first dot) and, for stacked recurrent weights, the layer index,
-// both directions together ("rnn.weight_hh_l1_reverse" → "rnn_l1").
-func layerOf(name string) string {
-	mod, rest, _ := strings.Cut(name, ".")
-	if i := strings.LastIndex(rest, "_l"); i >= 0 {
-		j := i + 2
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		if j > i+2 && (j == len(rest) || rest[j] == '_') {
-			return mod + "_l" + rest[i+2:j]
-		}
-	}
-	return mod
-}
-
-// layerCounts sums a file's parameters per layer, in the order the layers
-// first appear; opt counts the optimizer and training-state tensors.
-func layerCounts(f *checkpoint.File) (layers []string, counts map[string]int, total, opt int) {
-	counts = map[string]int{}
-	for _, n := range f.Names() {
-		if isStateTensor(n) {
-			opt++
-			continue
-		}
-		l := layerOf(n)
-		if _, ok := counts[l]; !ok {
-			layers = append(layers, l)
-		}
-		counts[l] += f.Tensors[n].Len()
-		total += f.Tensors[n].Len()
-	}
-	return layers, counts, total, opt
-}
-
 func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	path, err := modelPath(p)
 	if err != nil {
@@ -455,71 +426,36 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	layers, counts, total, opt := layerCounts(f)
+	s := model.Describe(f)
 	if asJSON {
-		shapes := map[string][]int{}
-		for n, t := range f.Tensors {
-			shapes[n] = t.Shape
+		shapes, layers := map[string][]int{}, map[string]int{}
+		for _, t := range s.Tensors {
+			shapes[t.Name] = t.Shape
 		}
-		return writeJSON(stdout, map[string]any{"file": path, "tensors": shapes, "metadata": f.Metadata, "layers": counts, "parameters": total})
+		for _, l := range s.Layers {
+			layers[l.Layer] = l.Values
+		}
+		return writeJSON(stdout, map[string]any{"file": path, "tensors": shapes, "metadata": s.Metadata, "layers": layers,
+			"parameters": s.Parameters, "state_tensors": s.StateTensors})
 	}
-	fmt.Fprintf(stdout, "file: %s\nformat: %s\n", path, f.Metadata[checkpoint.MetaFormat])
-	for _, k := range sortedKeys(f.Metadata) {
-		switch k {
-		case checkpoint.MetaFormat:
-		case model.MetaPrep:
-			fmt.Fprintf(stdout, "%s: %s\n", k, summarize(f.Metadata[k]))
-		default:
-			fmt.Fprintf(stdout, "%s: %s\n", k, f.Metadata[k])
+	fmt.Fprintf(stdout, "file: %s\nformat: %s\n", path, s.Metadata[checkpoint.MetaFormat])
+	for _, k := range sortedKeys(s.Metadata) {
+		if k != checkpoint.MetaFormat {
+			fmt.Fprintf(stdout, "%s: %s\n", k, s.Metadata[k])
 		}
 	}
 	fmt.Fprintln(stdout, "tensors:")
-	for _, n := range f.Names() {
-		if t := f.Tensors[n]; !isStateTensor(n) {
-			fmt.Fprintf(stdout, "  %-28s %-12s %d\n", n, fmt.Sprint(t.Shape), t.Len())
-		}
+	for _, t := range s.Tensors {
+		fmt.Fprintf(stdout, "  %-28s %-12s %d\n", t.Name, fmt.Sprint(t.Shape), t.Len)
 	}
 	fmt.Fprintln(stdout, "layers:")
-	for _, l := range layers {
-		fmt.Fprintf(stdout, "  %-28s %d\n", l, counts[l])
+	for _, l := range s.Layers {
+		fmt.Fprintf(stdout, "  %-28s %d\n", l.Layer, l.Values)
 	}
-	fmt.Fprintf(stdout, "parameters: %d", total)
-	if opt > 0 {
-		fmt.Fprintf(stdout, " (plus %d optimizer and training-state tensors)", opt)
+	fmt.Fprintf(stdout, "parameters: %d", s.Parameters)
+	if s.StateTensors > 0 {
+		fmt.Fprintf(stdout, " (plus %d optimizer and training-state tensors)", s.StateTensors)
 	}
 	fmt.Fprintln(stdout)
 	return nil
-}
-
-// summarize shortens a preprocessing state for display: a vocabulary
-// becomes its size and first tokens, any list longer than 12 items its
-// length and first items.
-func summarize(prep string) string {
-	var v any
-	if err := json.Unmarshal([]byte(prep), &v); err != nil {
-		return fmt.Sprintf("%d bytes (not JSON: %v)", len(prep), err)
-	}
-	b, err := json.Marshal(shorten(v))
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
-}
-
-func shorten(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = shorten(e)
-		}
-		return x
-	case []any:
-		if len(x) > 12 {
-			return fmt.Sprintf("%d items: %s ...", len(x), strings.Trim(fmt.Sprint(x[:8]), "[]"))
-		}
-		for i, e := range x {
-			x[i] = shorten(e)
-		}
-	}
-	return v
 }

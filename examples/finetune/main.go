@@ -111,7 +111,7 @@ func run(w io.Writer, lmEpochs, clsEpochs int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%-12s test accuracy %.3f\n", name, met["accuracy"])
+		fmt.Fprintf(w, "%-12s test accuracy %.3f\n", name, met.Accuracy)
 	}
 	return nil
 }
