@@ -29,7 +29,9 @@ func (b BLEU) String() string {
 // sacrebleu.corpus_bleu computes with its defaults: n-gram counts up to 4
 // clipped by the reference's and summed over the corpus, the brevity
 // penalty on the corpus lengths, and the "exp" smoothing of a zero
-// n-gram count (the k-th zero precision becomes 100 / (2^k · total)).
+// n-gram count (the k-th zero precision becomes 100 / (2^k · total)). A
+// corpus with no n-gram of some order (sentences of three words or fewer)
+// scores 0, as sacreBLEU's does.
 func CorpusBLEU(hyps, refs [][]string) (BLEU, error) {
 	if len(hyps) != len(refs) {
 		return BLEU{}, fmt.Errorf("metrics: %d hypotheses for %d references", len(hyps), len(refs))

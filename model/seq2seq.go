@@ -10,6 +10,7 @@ import (
 	"github.com/recur-ml/recur/data/batch"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/loss"
+	"github.com/recur-ml/recur/metrics"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim/lrfind"
 	"github.com/recur-ml/recur/tensor"
@@ -219,7 +220,8 @@ func pairBatch(b *batch.Batch, bos, eos int) *PairBatch {
 }
 
 // Evaluate returns "loss" (cross-entropy per target token), "ppl" and
-// "token_accuracy" under teacher forcing.
+// "token_accuracy" under teacher forcing, and the "bleu" and
+// "exact_match" of greedy decoding (see Score).
 func (m *Translator) Evaluate(pairs []text.Pair) (map[string]float64, error) {
 	if err := m.needBuilt("Evaluate"); err != nil {
 		return nil, err
@@ -231,7 +233,37 @@ func (m *Translator) Evaluate(pairs []text.Pair) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return (&seq2seqTask{m: m}).Evaluate(d)
+	met, err := (&seq2seqTask{m: m}).Evaluate(d)
+	if err != nil {
+		return nil, err
+	}
+	b, exact, err := m.Score(context.Background(), pairs, TranslateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	met["bleu"], met["exact_match"] = b.Score, exact
+	return met, nil
+}
+
+// Score translates every source of pairs as o says and scores the outputs
+// against the targets: corpus BLEU as sacreBLEU computes it on 13a tokens
+// (metrics.CorpusBLEU), and the share of exact matches. The references
+// are put in the model's normal form first (the target side's cleaning
+// and tokenizer, then detokenized: lower case with the default word
+// tokenizer), since that is what the model can write.
+func (m *Translator) Score(ctx context.Context, pairs []text.Pair, o TranslateOptions) (metrics.BLEU, float64, error) {
+	hyps, refs := make([][]string, len(pairs)), make([][]string, len(pairs))
+	tgt := m.prep.Tgt
+	for i, p := range pairs {
+		tr, err := m.Translate(ctx, p.Src, o)
+		if err != nil {
+			return metrics.BLEU{}, 0, fmt.Errorf("model: pair %d: %w", i, err)
+		}
+		hyps[i] = metrics.Tokenize13a(tr.Output)
+		refs[i] = metrics.Tokenize13a(tgt.Tok.Detokenize(tgt.Tok.Tokenize(tgt.Clean.Clean(p.Tgt))))
+	}
+	b, err := metrics.CorpusBLEU(hyps, refs)
+	return b, metrics.ExactMatch(hyps, refs), err
 }
 
 // TranslateOptions says how Translate decodes. The zero value is greedy

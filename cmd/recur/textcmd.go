@@ -341,7 +341,7 @@ func (r *runner) seq2seqOutcome(ctx context.Context, m *model.Translator, rep *m
 	}
 	out.human = func(w io.Writer) {
 		if t, ok := out.metrics["test"].(map[string]float64); ok {
-			fmt.Fprintf(w, "test token accuracy %.4f  perplexity %.3f\n%s\n", t["token_accuracy"], t["ppl"], example)
+			fmt.Fprintf(w, "test token accuracy %.4f  perplexity %.3f  BLEU %.2f  exact match %.4f (greedy)\n%s\n", t["token_accuracy"], t["ppl"], t["bleu"], t["exact_match"], example)
 		}
 	}
 	return out, nil

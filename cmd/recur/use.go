@@ -82,6 +82,8 @@ func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON")
 	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column holding the text")
 	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label (eval)")
+	fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy; eval reports BLEU with both)")
+	fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
 }
 
 var cmdEval = &command{
@@ -93,7 +95,9 @@ with the model. A forecaster forecasts every window of the file and prints
 its errors (RMSE, MAE, MAPE, sMAPE, MASE) next to the persistence and
 seasonal-naive baselines on the same windows; a classifier prints its loss
 and accuracy, a language model its perplexity and bits per token, a
-translator its loss and token accuracy.`,
+translator its loss, token accuracy, BLEU (sacreBLEU's corpus BLEU on 13a
+tokens, against the references in the model's normal form) and exact
+matches, greedy and, with --beam, by beam search.`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := &useOpts{}
 		o.register(fs)
@@ -101,7 +105,7 @@ translator its loss and token accuracy.`,
 	},
 }
 
-func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
+func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 	m, path, err := loadModel(o.Model)
 	if err != nil {
 		return err
@@ -126,7 +130,10 @@ func runEval(_ context.Context, o *useOpts, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
-		met, err = x.Evaluate(pairs)
+		if met, err = x.Evaluate(pairs); err == nil && o.Beam > 1 {
+			b, exact, err2 := x.Score(ctx, pairs, model.TranslateOptions{Beam: o.Beam, LengthPenalty: o.LengthPen})
+			met["bleu_beam"], met["exact_match_beam"], err = b.Score, exact, err2
+		}
 	default:
 		return fmt.Errorf("eval: %s models are not supported", m.Spec().Task)
 	}
@@ -213,8 +220,6 @@ predicted label and the probability of every class. A translator translates
 		o := &useOpts{}
 		o.register(fs)
 		fs.StringVar(&o.Text, "text", "", "classify, seq2seq: one text (instead of --data)")
-		fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy)")
-		fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
 		return noArgs("predict", func(ctx context.Context, stdout, stderr io.Writer) error { return runPredict(ctx, o, stdout) })
 	},
 }

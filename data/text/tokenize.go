@@ -121,7 +121,8 @@ func (w WordTokenizer) Detokenize(toks []string) string {
 		if t == "" {
 			continue
 		}
-		inWord := isSingle(t, apostrophes) && i > 0 && i+1 < len(toks) && isWord(toks[i-1]) && contractions[strings.ToLower(toks[i+1])]
+		inWord := isSingle(t, apostrophes) && i > 0 && i+1 < len(toks) && isWord(toks[i-1]) && isWord(toks[i+1]) &&
+			(contractions[strings.ToLower(toks[i+1])] || elides(toks[i-1]))
 		if i > 0 && b.Len() > 0 && !glueNext && !inWord && !glued(toks[i-1], t) {
 			b.WriteByte(' ')
 		}
@@ -131,11 +132,21 @@ func (w WordTokenizer) Detokenize(toks []string) string {
 	return b.String()
 }
 
-// An apostrophe between a word and an English contraction suffix glues
-// them: "don ' t" gives "don't".
+// An apostrophe between a word and an English contraction suffix, or
+// after an elided French or Italian word, glues them: "don ' t" gives
+// "don't", "l ' ai" gives "l'ai".
 const apostrophes = "'\u2019"
 
 var contractions = map[string]bool{"s": true, "t": true, "re": true, "ve": true, "ll": true, "d": true, "m": true}
+
+// elides reports whether a word drops its vowel before an apostrophe, as
+// French and Italian articles and pronouns do: one letter (l' d' j' m' n'
+// s' t' c') or a word ending in qu (qu' jusqu' lorsqu' puisqu'), so that
+// "l ' ai" gives "l'ai".
+func elides(w string) bool {
+	w = strings.ToLower(w)
+	return utf8.RuneCountInString(w) == 1 || strings.HasSuffix(w, "qu")
+}
 
 // isWord reports whether t starts with a word rune (it is then a whole
 // word token).

@@ -37,7 +37,7 @@ func TestWordTokenizer(t *testing.T) {
 	}{
 		{"default", WordTokenizer{}, "Hello, World!", []string{"hello", ",", "world", "!"}, "hello, world!"},
 		{"apostrophe", WordTokenizer{}, "Don't stop", []string{"don", "'", "t", "stop"}, "don't stop"},
-		{"quote marks", WordTokenizer{}, "he said 'no' . rock'n'roll", []string{"he", "said", "'", "no", "'", ".", "rock", "'", "n", "'", "roll"}, "he said ' no '. rock ' n ' roll"},
+		{"quote marks", WordTokenizer{}, "he said 'no' . rock'n'roll", []string{"he", "said", "'", "no", "'", ".", "rock", "'", "n", "'", "roll"}, "he said ' no '. rock ' n'roll"},
 		{"contractions", WordTokenizer{}, "It's, we're I'VE", []string{"it", "'", "s", ",", "we", "'", "re", "i", "'", "ve"}, "it's, we're i've"},
 		{"brackets", WordTokenizer{}, "a (b) [c] 3% $5", []string{"a", "(", "b", ")", "[", "c", "]", "3", "%", "$", "5"}, "a (b) [c] 3% $5"},
 		{"keep case", WordTokenizer{KeepCase: true}, "Go.Go", []string{"Go", ".", "Go"}, "Go. Go"},
@@ -69,5 +69,19 @@ func TestWordTokenizerCanonicalStringRoundTrip(t *testing.T) {
 		if got := w.Detokenize(w.Tokenize(s)); got != s {
 			t.Errorf("Detokenize(Tokenize(%q)) = %q, want it unchanged", s, got)
 		}
+	}
+}
+
+// TestDetokenizeElision: French elisions are joined again; they came back
+// as "je l ' ai vu" before.
+func TestDetokenizeElision(t *testing.T) {
+	var w WordTokenizer
+	for _, s := range []string{"je l'ai vu?", "qu'il vienne, jusqu'à demain.", "c'est l'été", "it's don't"} {
+		if got := w.Detokenize(w.Tokenize(s)); got != s {
+			t.Errorf("Detokenize(Tokenize(%q)) = %q", s, got)
+		}
+	}
+	if got := w.Detokenize([]string{"rock", "'", "n", "'", "roll"}); got != "rock ' n'roll" {
+		t.Errorf("an apostrophe after a longer word stays spaced: %q", got)
 	}
 }
