@@ -35,8 +35,11 @@ type ForecastConfig struct {
 	// TestFraction is the share of rows at the end held out for testing
 	// (zero: 0.33); ValFraction the share before them used for
 	// validation, the best epoch and early stopping (zero: none).
+	// TestRows, when > 0, holds out that many rows instead of
+	// TestFraction (cross-validation folds use it).
 	TestFraction float64
 	ValFraction  float64
+	TestRows     int
 	// Season is the seasonal period of the seasonal-naive baseline and of
 	// MASE (zero: detected on the training rows; negative: none).
 	Season int
@@ -99,6 +102,8 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 		return nil, &FitError{"TestFraction", cfg.TestFraction, "in (0, 1) (0: 0.33)"}
 	case !(cfg.ValFraction >= 0 && cfg.ValFraction < 1):
 		return nil, &FitError{"ValFraction", cfg.ValFraction, "in [0, 1) (0: none)"}
+	case cfg.TestRows < 0:
+		return nil, &FitError{"TestRows", cfg.TestRows, ">= 0 (0: TestFraction)"}
 	}
 	if cfg.TestFraction == 0 {
 		cfg.TestFraction = 0.33
@@ -130,6 +135,9 @@ type ForecastReport struct {
 	// training mean on the same windows.
 	Test      series.Metrics
 	Baselines []series.Scored
+	// ByTarget and ByStep break Test down per target column and per
+	// forecast step (1..Horizon).
+	ByTarget, ByStep []series.Metrics
 	// Valid is the last validation's metrics (nil without validation).
 	Valid map[string]float64
 	// Lookback, Season and BatchSize are the values used; Notes say which
@@ -205,6 +213,9 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 	rep := &ForecastReport{}
 	cc := f.cfg.Clean
 	cc.FitRows = int(float64(raw.Len()) * (1 - f.cfg.TestFraction - f.cfg.ValFraction))
+	if f.cfg.TestRows > 0 {
+		cc.FitRows = raw.Len() - f.cfg.TestRows - int(float64(raw.Len())*f.cfg.ValFraction)
+	}
 	clean, crep, err := series.Clean(raw, cc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: cleaning %s: %w", raw.Name, err)
@@ -256,6 +267,9 @@ func (f *Forecaster) columns(data *series.Frame) (*series.Frame, error) {
 func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.PrepareConfig {
 	c := f.cfg
 	nTest := int(math.Round(c.TestFraction * float64(g.Len())))
+	if c.TestRows > 0 {
+		nTest = c.TestRows
+	}
 	nTrain := g.Len() - nTest - int(c.ValFraction*float64(g.Len()))
 	season := c.Season
 	if season == 0 && nTrain > 3 {
@@ -283,6 +297,7 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 	return series.PrepareConfig{
 		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns},
 		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Scale: c.Scale, Season: season,
+		TestRows: c.TestRows, ValRows: int(c.ValFraction * float64(g.Len())),
 	}
 }
 
@@ -330,6 +345,7 @@ func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 	if rep.Actual, err = pr.Actual(pr.Test); err != nil {
 		return err
 	}
+	rep.ByTarget, rep.ByStep = series.ScoreBy(rep.Forecast, rep.Actual, pr.Scales)
 	shift := pr.Pipeline.Shift()
 	for _, o := range pr.Test.Origin {
 		rep.Origins = append(rep.Origins, o+shift)

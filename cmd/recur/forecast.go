@@ -12,6 +12,7 @@ import (
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim/lrfind"
 	"github.com/recur-ml/recur/report"
+	"github.com/recur-ml/recur/train"
 )
 
 // readFrame reads --data (default: the embedded AirPassengers) and checks
@@ -50,13 +51,16 @@ func forecastJob(r *runner) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg := model.ForecastConfig{Spec: o.spec(), Targets: splitList(o.Target), Inputs: splitList(o.Inputs),
+		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season,
+		Log: o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
+	if o.CV == "walk-forward" {
+		return cvJob(cfg, frame, o.Folds)
+	}
 	var fc *model.Forecaster
 	info := func() string { return forecastInfo(fc, frame) }
-	fit.Train.Callbacks = r.callbacks(func() model.Model { return fc }, info)
-	fc, err = model.NewForecaster(model.ForecastConfig{Spec: o.spec(), Targets: splitList(o.Target), Inputs: splitList(o.Inputs),
-		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season,
-		Log: o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit})
-	if err != nil {
+	cfg.Fit.Train.Callbacks = r.callbacks(func() model.Model { return fc }, info)
+	if fc, err = model.NewForecaster(cfg); err != nil {
 		return nil, flagError(err)
 	}
 	return &job{
@@ -100,8 +104,28 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 	if f, err := report.Forecast(fc, rep); err == nil {
 		out.figs = append(out.figs, f)
 	}
+	for h, m := range rep.ByStep {
+		if len(rep.ByStep) > 1 {
+			out.metrics[fmt.Sprintf("test step %d", h+1)] = metricMap(m)
+		}
+	}
+	for k, m := range rep.ByTarget {
+		if len(rep.ByTarget) > 1 {
+			out.metrics["test "+rep.Targets[k]] = metricMap(m)
+		}
+	}
 	out.human = func(w io.Writer) {
 		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
+		if len(rep.ByStep) > 1 {
+			for h, m := range rep.ByStep {
+				fmt.Fprintf(w, "  step %-3d %v\n", h+1, m)
+			}
+		}
+		if len(rep.ByTarget) > 1 {
+			for k, m := range rep.ByTarget {
+				fmt.Fprintf(w, "  %-8s %v\n", rep.Targets[k], m)
+			}
+		}
 		var parts []string
 		for _, b := range rep.Baselines {
 			name := b.Name
@@ -124,4 +148,37 @@ func baselineKey(name string) string {
 
 func metricMap(m series.Metrics) map[string]float64 {
 	return map[string]float64{"rmse": m.RMSE, "mae": m.MAE, "mape": m.MAPE, "smape": m.SMAPE, "mase": m.MASE}
+}
+
+// cvJob is a walk-forward cross-validation: no model is kept.
+func cvJob(cfg model.ForecastConfig, frame *series.Frame, folds int) (*job, error) {
+	if _, err := model.NewForecaster(cfg); err != nil {
+		return nil, flagError(err)
+	}
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := model.CrossValidate(ctx, cfg, frame, folds)
+			if err != nil {
+				return nil, err
+			}
+			out := &outcome{result: &train.Result{}, metrics: map[string]any{"cv_mean": rep.Mean, "cv_std": rep.Std},
+				info: fmt.Sprintf("walk-forward cross-validation of %s: %d folds", filepath.Base(frame.Name), folds)}
+			out.human = func(w io.Writer) { printCV(w, rep) }
+			return out, nil
+		},
+		find: func(context.Context, lrfind.Config) (*lrfind.Result, error) {
+			return nil, flagErr("cv", "walk-forward", "none with lr-find")
+		},
+	}, nil
+}
+
+// printCV prints each fold's test errors and each metric's mean ± std.
+func printCV(w io.Writer, rep *model.CVReport) {
+	for k, f := range rep.Folds {
+		fmt.Fprintf(w, "fold %d (rows %d-%d): %v\n", k+1, f.Split.Test.From+1, f.Split.Test.To, f.Test)
+	}
+	fmt.Fprintf(w, "%-32s %12s %12s\n", "mean ± std over the folds", "model", "±")
+	for _, k := range sortedKeys(rep.Mean) {
+		fmt.Fprintf(w, "%-32s %12.4g %12.4g\n", k, rep.Mean[k], rep.Std[k])
+	}
 }

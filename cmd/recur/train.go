@@ -205,7 +205,9 @@ func (r *runner) finish(out *outcome) error {
 		fmt.Fprintf(r.progress, "kept the weights of epoch %d, the best validation %s (%.6g)\n", res.Restored, r.monitorName(), res.Best)
 	}
 	path := filepath.Join(r.dir, "model.safetensors")
-	if err := out.m.Save(path); err != nil {
+	if out.m == nil {
+		path = "(none: cross-validation keeps no model)"
+	} else if err := out.m.Save(path); err != nil {
 		return err
 	}
 	page := ""
@@ -224,7 +226,9 @@ func (r *runner) finish(out *outcome) error {
 			Epochs: out.result.Epochs, Seconds: time.Since(r.start).Seconds()})
 	}
 	out.human(r.stdout)
-	fmt.Fprintf(r.stdout, "model saved to %s (%.1fs)\n", path, time.Since(r.start).Seconds())
+	if out.m != nil {
+		fmt.Fprintf(r.stdout, "model saved to %s (%.1fs)\n", path, time.Since(r.start).Seconds())
+	}
 	if page != "" {
 		fmt.Fprintf(r.stdout, "plots and report: %s\n", page)
 	}

@@ -28,7 +28,8 @@ type trainOpts struct {
 	JSON, Quiet, NoReport                              bool
 
 	// forecast
-	Target, Inputs, Time, Scale, Fill, Outliers string
+	Target, Inputs, Time, Scale, Fill, Outliers, CV string
+	Folds                                       int
 	Lookback, Horizon, Season                   int
 	TestFraction, ValFraction                   float64
 	Log, Residual                               bool
@@ -126,6 +127,8 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore, robust or none")
 	fs.StringVar(&o.Fill, "fill", "none", "forecast: missing values: none (an error naming the line), drop, ffill, interpolate or mean (of the training rows)")
+	fs.StringVar(&o.CV, "cv", "none", "forecast: none, or walk-forward: cut the test part into --folds blocks, train a fresh model on everything before each and report each metric's mean ± std (no model is saved)")
+	fs.IntVar(&o.Folds, "folds", 5, "forecast --cv walk-forward: number of folds")
 	fs.StringVar(&o.Outliers, "outliers", "none", "forecast: clip outliers: none, zscore:K (mean ± K·std) or iqr:K (Tukey's fences at K·IQR); K from the training rows")
 }
 
@@ -244,6 +247,12 @@ func (o *trainOpts) validateFloats() error {
 	}
 	if err := o.validateLists(); err != nil {
 		return err
+	}
+	if o.CV != "none" && o.CV != "" && (o.CV != "walk-forward" || o.Task != model.Forecast) {
+		return flagErr("cv", strconv.Quote(o.CV), "none, or walk-forward (forecast)")
+	}
+	if o.CV == "walk-forward" && o.Folds < 2 {
+		return flagErr("folds", o.Folds, ">= 2")
 	}
 	if s := o.Schedule; s != "plateau" && s != "constant" && s != "" {
 		if _, err := sched.ForRun(s, sched.Config{}, sched.Run{Steps: 100, BaseLR: 1}); err != nil {

@@ -274,3 +274,42 @@ func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, seaso
 	}
 	return scored, season, scales, nil
 }
+
+// ScoreBy scores pred against actual, both (N, H, K), separately for each
+// target (over every window and step) and for each forecast step (over
+// every window and target), with each target's MASE scale (nil: MASE NaN).
+func ScoreBy(pred, actual *tensor.Tensor, scale []float64) (byTarget, byStep []Metrics) {
+	if len(actual.Shape) != 3 || !tensor.SameShape(pred, actual) {
+		panic(fmt.Sprintf("series: ScoreBy of shape %v against %v, want two equal (N, H, K)", pred.Shape, actual.Shape))
+	}
+	N, H, K := actual.Shape[0], actual.Shape[1], actual.Shape[2]
+	pick := func(keep func(h, k int) bool, n int) (*tensor.Tensor, *tensor.Tensor) {
+		p, a := tensor.New(n), tensor.New(n)
+		i := 0
+		for w := range N {
+			for h := range H {
+				for k := range K {
+					if keep(h, k) {
+						j := (w*H+h)*K + k
+						p.Data[i], a.Data[i] = pred.Data[j], actual.Data[j]
+						i++
+					}
+				}
+			}
+		}
+		return p, a
+	}
+	for k := range K {
+		p, a := pick(func(_, kk int) bool { return kk == k }, N*H)
+		var s []float64
+		if scale != nil {
+			s = scale[k : k+1]
+		}
+		byTarget = append(byTarget, Score(p.Reshape(N*H, 1), a.Reshape(N*H, 1), s))
+	}
+	for h := range H {
+		p, a := pick(func(hh, _ int) bool { return hh == h }, N*K)
+		byStep = append(byStep, Score(p.Reshape(N, K), a.Reshape(N, K), scale))
+	}
+	return byTarget, byStep
+}

@@ -133,3 +133,18 @@ func TestBaselinesMultiStep(t *testing.T) {
 		t.Errorf("origin before one season: got %v", err)
 	}
 }
+
+// TestScoreBy: per-target and per-step errors, hand-computed.
+func TestScoreBy(t *testing.T) {
+	// Two windows, two steps, two targets; the errors are 1 on target 0
+	// step 0, 3 on target 1 step 1, 0 elsewhere.
+	actual := tensor.FromSlice([]float32{10, 20, 10, 20, 10, 20, 10, 20}, 2, 2, 2)
+	pred := tensor.FromSlice([]float32{11, 20, 10, 23, 11, 20, 10, 23}, 2, 2, 2)
+	byTarget, byStep := ScoreBy(pred, actual, []float64{1, 2})
+	if byTarget[0].MAE != 0.5 || byTarget[1].MAE != 1.5 || byTarget[1].MASE != 0.75 {
+		t.Errorf("by target: %+v", byTarget)
+	}
+	if byStep[0].MAE != 0.5 || byStep[1].MAE != 1.5 || byStep[0].RMSE != math.Sqrt(0.5) {
+		t.Errorf("by step: %+v", byStep)
+	}
+}
