@@ -29,10 +29,10 @@ type trainOpts struct {
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
-	Folds                                       int
-	Lookback, Horizon, Season                   int
-	TestFraction, ValFraction                   float64
-	Log, Residual                               bool
+	Folds                                           int
+	Lookback, Horizon, Season                       int
+	TestFraction, ValFraction                       float64
+	Log, Residual                                   bool
 
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
