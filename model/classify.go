@@ -191,7 +191,15 @@ func (c *Classifier) data(d *text.Labelled, bs int, training bool) (*loaderData,
 // pooling, the attention weights (B, T).
 func (c *Classifier) forward(tp *nn.Tape, b *TextBatch) (*nn.Var, *nn.Var) {
 	n := c.net
-	x := n.dropout(tp, n.embed(tp, b.IDs, b.T, b.B))
+	var x *nn.Var
+	if b.X != nil {
+		if b.xv == nil || b.xv.Value != b.X {
+			b.xv = nn.Constant(b.X)
+		}
+		x = n.dropout(tp, b.xv)
+	} else {
+		x = n.dropout(tp, n.embed(tp, b.IDs, b.T, b.B))
+	}
 	out, st := n.rnn.Forward(tp, x, b.Lengths, nil)
 	var feat, attn *nn.Var
 	switch c.spec.Pool {
@@ -217,6 +225,9 @@ func (c *Classifier) Evaluate(d *text.Labelled) (*ClassifyEval, error) {
 	}
 	if d == nil || len(d.Texts) == 0 {
 		return nil, fmt.Errorf("model: no examples to evaluate")
+	}
+	if c.numeric() {
+		return nil, fmt.Errorf("model: this classifier reads numeric sequences: use EvaluateSequences")
 	}
 	ld, err := c.data(d, 64, false)
 	if err != nil {
@@ -253,6 +264,9 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 	if err := c.needBuilt("Predict"); err != nil {
 		return nil, err
 	}
+	if c.numeric() {
+		return nil, fmt.Errorf("model: this classifier reads numeric sequences: use PredictSequences")
+	}
 	if err := checkTexts(texts); err != nil {
 		return nil, err
 	}
@@ -270,16 +284,24 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 		if m := c.prep.MaxLen; m > 0 && len(ids) > m {
 			ids = ids[:m]
 		}
-		logits, attn := c.forward(nil, NewTextBatch([][]int{ids}, nil, enc.Vocab.Pad))
-		p.Probabilities = softmax(logits.Value.Data)
-		p.Class = argmax(p.Probabilities)
-		p.Label = c.prep.Classes[p.Class]
-		if attn != nil {
-			p.Attention = slices.Clone(attn.Value.Data)
-		}
-		out[i] = p
+		q := c.predictBatch(NewTextBatch([][]int{ids}, nil, enc.Vocab.Pad))
+		q.Tokens, q.Unknown = p.Tokens, p.Unknown
+		out[i] = q
 	}
 	return out, nil
+}
+
+// predictBatch classifies a batch of one example.
+func (c *Classifier) predictBatch(b *TextBatch) Prediction {
+	logits, attn := c.forward(nil, b)
+	var p Prediction
+	p.Probabilities = softmax(logits.Value.Data)
+	p.Class = argmax(p.Probabilities)
+	p.Label = c.prep.classes(c.spec.Classes)[p.Class]
+	if attn != nil {
+		p.Attention = slices.Clone(attn.Value.Data)
+	}
+	return p
 }
 
 // Save writes the model file.
@@ -293,7 +315,14 @@ func (c *Classifier) File() (*checkpoint.File, error) { return c.file(c.prep) }
 func (c *Classifier) Task() train.Task { return &classifyTask{c: c} }
 
 func classifierFrom(s Spec, prep json.RawMessage) (*Classifier, error) {
-	p, err := decodeTextPrep(s, prep)
+	var p *TextPrep
+	var err error
+	if s.Vocab == 0 {
+		p = &TextPrep{}
+		err = json.Unmarshal(prep, p)
+	} else {
+		p, err = decodeTextPrep(s, prep)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,10 @@ func checkText(fc FitConfig, tc TextConfig, s Spec) (FitConfig, error) {
 	if err := tc.validate(); err != nil {
 		return fc, err
 	}
-	s.Vocab, s.TgtVocab, s.Classes = 1, 1, 2
+	s.TgtVocab, s.Classes = 1, 2
+	if s.Inputs == 0 {
+		s.Vocab = 1
+	}
 	_, err = s.withDefaults()
 	return fc, err
 }

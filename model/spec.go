@@ -66,7 +66,8 @@ type Spec struct {
 	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
 	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
 
-	// Inputs is the number of features per step (forecast, tag; zero: 1).
+	// Inputs is the number of features per step (forecast, tag; zero: 1;
+	// classify numeric sequences instead of tokens when Vocab is 0).
 	Inputs int `json:"inputs,omitempty" yaml:"inputs"`
 	// Targets is the number of predicted series (forecast; zero: 1) and
 	// Horizon the number of future steps of each (zero: 1). A tagger
@@ -273,9 +274,15 @@ func (s *Spec) checkText() error {
 	if s.Embed == 0 {
 		s.Embed = s.Hidden
 	}
+	numeric := s.Task == Classify && s.Vocab == 0 && s.Inputs > 0
+	if numeric {
+		s.Embed = 0 // numeric sequences feed the stack directly
+	}
 	switch {
-	case s.Vocab <= 0:
-		return &SpecError{"vocab", s.Vocab, "> 0"}
+	case s.Vocab <= 0 && !numeric:
+		return &SpecError{"vocab", s.Vocab, "> 0 (or inputs > 0 for a classifier of numeric sequences)"}
+	case s.Vocab > 0 && s.Inputs != 0:
+		return &SpecError{"inputs", s.Inputs, "0 for token inputs (vocab > 0)"}
 	case s.Embed < 0:
 		return &SpecError{"embed", s.Embed, "> 0"}
 	case s.Task == LM && s.Tie && s.Embed != s.features():

@@ -7,6 +7,7 @@ import (
 	"github.com/recur-ml/recur/data/batch"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -107,12 +108,15 @@ func encodeAll(enc *text.Encoder, texts []string) [][]int {
 	return seqs
 }
 
-// TextBatch is a padded batch of token sequences, time-major.
+// TextBatch is a padded batch of token sequences, time-major: IDs (T, B),
+// or for a classifier of numeric sequences X (T, B, Inputs).
 type TextBatch struct {
 	IDs     []int // (T, B)
+	X       *tensor.Tensor
 	Lengths []int // (B)
 	T, B    int
 	Labels  []int // (B), classify
+	xv      *nn.Var
 }
 
 // NewTextBatch pads seqs (token ids) into a time-major batch for a

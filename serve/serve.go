@@ -139,8 +139,8 @@ func (s *Server) bind(m model.Model) (map[string]any, error) {
 		return pp, nil
 	case *model.Classifier:
 		p := x.Prep()
-		if p == nil {
-			return nil, fmt.Errorf("serve: the classifier has no preprocessing state")
+		if p == nil || p.Encoder == nil {
+			return nil, fmt.Errorf("serve: the classifier has no text encoder (a classifier of numeric sequences is not served)")
 		}
 		s.cls = x
 		return textInfo(p.Encoder, p.Classes, p.MaxLen), nil

@@ -118,6 +118,9 @@ func (r *runner) job() (*job, error) {
 	case model.Forecast:
 		return forecastJob(r)
 	case model.Classify:
+		if r.o.numericData() {
+			return sequenceJob(r)
+		}
 		return classifyJob(r)
 	case model.LM:
 		return lmJob(r)

@@ -34,6 +34,10 @@ type trainOpts struct {
 	TestFraction, ValFraction                       float64
 	Log, Residual                                   bool
 
+	// numeric sequences
+	IDColumn                  string
+	Sequences, Pixel, Permute bool
+
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
@@ -102,7 +106,7 @@ func (o *trainOpts) registerSettings(fs *flag.FlagSet) {
 
 func (o *trainOpts) registerRun(fs *flag.FlagSet) {
 	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm or seq2seq")
-	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns; lm: plain text; seq2seq: tab-separated pairs)")
+	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns, a CSV of numeric sequences with --sequences, or a directory of MNIST's IDX files; lm: plain text; seq2seq: tab-separated pairs)")
 	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm, seq2seq; default: split off --val-fraction of --data)")
 	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm, seq2seq; default: split off --test-fraction of --data)")
 	fs.StringVar(&o.Config, "config", "", "YAML `file` whose keys are these flags' names; flags given on the command line override it")
@@ -147,6 +151,10 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.StringVar(&o.Attention, "attention", "general", "seq2seq: attention kind: general, dot, concat or bahdanau")
 	fs.BoolVar(&o.Lowercase, "lowercase", false, "text: lowercase before tokenizing")
 	fs.BoolVar(&o.StripHTML, "strip-html", false, "text: remove HTML tags and decode entities (<br /> becomes a space)")
+	fs.BoolVar(&o.Sequences, "sequences", false, "classify: --data is a CSV of numeric sequences: one row per sequence (a --label-column, then one value per step), or with --id-column one row per step")
+	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences: column naming the sequence of each row (long format; the other columns are the inputs)")
+	fs.BoolVar(&o.Pixel, "pixel", false, "classify, MNIST: read each image pixel by pixel (784 steps of one input) instead of row by row (28 steps of 28)")
+	fs.BoolVar(&o.Permute, "permute", false, "classify, MNIST: pixel by pixel in one fixed random order (permuted MNIST)")
 }
 
 func (o *trainOpts) registerArch(fs *flag.FlagSet) {

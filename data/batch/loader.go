@@ -72,39 +72,40 @@ func (l *Loader) Len() int {
 	return (n + b - 1) / b
 }
 
-// epochRNG returns the generator for epoch e.
-func (l *Loader) epochRNG(epoch int) *tensor.RNG {
-	return tensor.NewRNG(l.cfg.Seed ^ (uint64(epoch)+1)*0x9e3779b97f4a7c15)
-}
-
 // Plan returns the dataset indices of every batch of the given epoch, in
 // order.
-func (l *Loader) Plan(epoch int) [][]int {
-	n, bs := l.ds.Len(), l.cfg.BatchSize
+func (l *Loader) Plan(epoch int) [][]int { return Plan(l.ds.Len(), l.length, l.cfg, epoch) }
+
+// Plan orders n examples of the given lengths into batches for one epoch
+// as a Loader with cfg does (cfg's BatchSize, Shuffle, Seed, Bucket and
+// DropLast), for data that is not token sequences: numeric sequences, say.
+// The plan is a pure function of its arguments.
+func Plan(n int, length func(i int) int, cfg Config, epoch int) [][]int {
+	bs := cfg.BatchSize
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
 	}
-	rng := l.epochRNG(epoch)
-	if l.cfg.Shuffle {
+	rng := tensor.NewRNG(cfg.Seed ^ (uint64(epoch)+1)*0x9e3779b97f4a7c15)
+	if cfg.Shuffle {
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	if k := l.cfg.Bucket; k > 0 {
+	if k := cfg.Bucket; k > 0 {
 		size := k * bs
 		for lo := 0; lo < n; lo += size {
 			bucket := order[lo:min(lo+size, n)]
-			sort.SliceStable(bucket, func(i, j int) bool { return l.length(bucket[i]) < l.length(bucket[j]) })
+			sort.SliceStable(bucket, func(i, j int) bool { return length(bucket[i]) < length(bucket[j]) })
 		}
 	}
 	var plan [][]int
 	for lo := 0; lo < n; lo += bs {
 		b := order[lo:min(lo+bs, n)]
-		if len(b) < bs && l.cfg.DropLast {
+		if len(b) < bs && cfg.DropLast {
 			break
 		}
 		plan = append(plan, b)
 	}
-	if l.cfg.Bucket > 0 && l.cfg.Shuffle {
+	if cfg.Bucket > 0 && cfg.Shuffle {
 		rng.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
 	}
 	return plan
