@@ -18,6 +18,8 @@ type TagConfig struct {
 	// Classes (a label per step) or Targets (values per step); NoHead makes
 	// the outputs the top layer's hidden states themselves.
 	Spec Spec
+	// ClassNames name the classes (saved with the model; nil: numbers).
+	ClassNames []string
 	// Fit says how to train.
 	Fit FitConfig
 }
@@ -52,6 +54,9 @@ func NewTagger(cfg TagConfig) (*Tagger, error) {
 	cfg.Fit = fc
 	if err := fc.Loss.validate(cfg.Spec.Classes == 0); err != nil {
 		return nil, err
+	}
+	if cfg.ClassNames != nil && len(cfg.ClassNames) != cfg.Spec.Classes {
+		return nil, &FitError{"ClassNames", len(cfg.ClassNames), fmt.Sprintf("one name per class (%d)", cfg.Spec.Classes)}
 	}
 	t := &Tagger{cfg: cfg, lossFn: fc.Loss.regression()}
 	s := cfg.Spec
@@ -271,18 +276,37 @@ func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 	return out, nil
 }
 
+// TagPrep is what a tagger's model file keeps besides its spec.
+type TagPrep struct {
+	Classes []string `json:"classes,omitempty"`
+}
+
+func (t *Tagger) prep() *TagPrep { return &TagPrep{Classes: t.cfg.ClassNames} }
+
+// ClassNames returns the names of the classes (nil when not given).
+func (t *Tagger) ClassNames() []string { return t.cfg.ClassNames }
+
 // Save writes the model file.
-func (t *Tagger) Save(path string) error { return t.save(path, nil) }
+func (t *Tagger) Save(path string) error { return t.save(path, t.prep()) }
 
 // File returns the model file's contents in memory: weights, spec,
 // preprocessing and metrics (what Save writes).
-func (t *Tagger) File() (*checkpoint.File, error) { return t.file(nil) }
+func (t *Tagger) File() (*checkpoint.File, error) { return t.file(t.prep()) }
 
 // Task returns the tagger's train.Task over *TagBatch batches.
 func (t *Tagger) Task() train.Task { return &tagTask{t: t} }
 
-func taggerFrom(s Spec, _ json.RawMessage) (*Tagger, error) {
-	t := &Tagger{cfg: TagConfig{Spec: s}, lossFn: LossConfig{}.regression()}
+func taggerFrom(s Spec, prep json.RawMessage) (*Tagger, error) {
+	var p TagPrep
+	if len(prep) > 0 {
+		if err := json.Unmarshal(prep, &p); err != nil {
+			return nil, fmt.Errorf("model: tagger preprocessing state: %w", err)
+		}
+	}
+	if p.Classes != nil && len(p.Classes) != s.Classes {
+		return nil, fmt.Errorf("model: %d class names for %d classes", len(p.Classes), s.Classes)
+	}
+	t := &Tagger{cfg: TagConfig{Spec: s, ClassNames: p.Classes}, lossFn: LossConfig{}.regression()}
 	if err := t.build(s, 0); err != nil {
 		return nil, err
 	}

@@ -192,3 +192,92 @@ func sequenceOutcome(c *model.Classifier, rep *model.FitReport, te *model.SeqSet
 	}
 	return out, nil
 }
+
+// tagSets reads a CSV with a label per step (long format) and cuts its
+// sequences.
+func (o *trainOpts) tagSets() (tr, va, te *model.TagSet, classes []string, err error) {
+	if o.Data == "" || o.IDColumn == "" {
+		return nil, nil, nil, nil, usagef("train: --task tag needs --data (a CSV with one row per step) and --id-column (the sequence of each row)")
+	}
+	s, err := series.ReadSequencesFile(o.Data, series.SequenceConfig{Label: o.LabelColumn, ID: o.IDColumn, PerStep: true})
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("--data: %w", err)
+	}
+	test := o.TestFraction
+	if test == 0 {
+		test = 0.2
+	}
+	perm := tensor.NewRNG(o.Seed ^ 0x5eed).Perm(len(s.X))
+	b := len(perm) - int(float64(len(perm))*test+0.5)
+	a := b - int(float64(len(perm))*o.ValFraction)
+	if a < 1 {
+		return nil, nil, nil, nil, fmt.Errorf("--data %s: %d sequences leave none for training", o.Data, len(perm))
+	}
+	part := func(idx []int) *model.TagSet {
+		if len(idx) == 0 {
+			return nil
+		}
+		p := &model.TagSet{}
+		for _, i := range idx {
+			p.X, p.Labels = append(p.X, s.X[i]), append(p.Labels, s.StepLabels[i])
+		}
+		return p
+	}
+	o.tagInputs = s.Inputs
+	return part(perm[:a]), part(perm[a:b]), part(perm[b:]), s.Classes, nil
+}
+
+// tagJob trains a tagger: a class at every step of numeric sequences.
+func tagJob(r *runner) (*job, error) {
+	o := r.o
+	tr, va, te, classes, err := o.tagSets()
+	if err != nil {
+		return nil, err
+	}
+	fit, err := r.fitConfig(va != nil)
+	if err != nil {
+		return nil, err
+	}
+	var t *model.Tagger
+	info := func() string {
+		s := t.Spec()
+		return fmt.Sprintf("tag %s: %d sequences (train %d), %d classes %q, %d inputs per step; %s %d×%d, %d parameters",
+			filepath.Base(o.Data), len(tr.X)+tagSize(va)+tagSize(te), len(tr.X), len(classes), classes, s.Inputs, s.Cell, s.Layers, s.Hidden, t.NumParams())
+	}
+	fit.Train.Callbacks = r.callbacks(func() model.Model { return t }, info)
+	spec := o.spec()
+	spec.Inputs, spec.Classes, spec.Pool = o.tagInputs, len(classes), ""
+	if t, err = model.NewTagger(model.TagConfig{Spec: spec, ClassNames: classes, Fit: fit}); err != nil {
+		return nil, flagError(err)
+	}
+	return &job{
+		fit: func(ctx context.Context) (*outcome, error) {
+			rep, err := t.Fit(ctx, tr, va)
+			if err != nil {
+				return nil, err
+			}
+			out := &outcome{m: t, result: rep.Result, info: info(), metrics: metricsOf(rep.Result, map[string]any{})}
+			if te != nil {
+				if out.metrics["test"], err = t.Evaluate(te); err != nil {
+					return nil, err
+				}
+			}
+			out.human = func(w io.Writer) {
+				if m, ok := out.metrics["test"].(map[string]float64); ok {
+					fmt.Fprintf(w, "test accuracy per step %.4f  loss %.4f\n", m["accuracy"], m["loss"])
+				}
+			}
+			return out, nil
+		},
+		find: func(context.Context, lrfind.Config) (*lrfind.Result, error) {
+			return nil, fmt.Errorf("lr-find: not available for the tag task yet")
+		},
+	}, nil
+}
+
+func tagSize(s *model.TagSet) int {
+	if s == nil {
+		return 0
+	}
+	return len(s.X)
+}

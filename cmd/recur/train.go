@@ -124,6 +124,8 @@ func (r *runner) job() (*job, error) {
 		return classifyJob(r)
 	case model.LM:
 		return lmJob(r)
+	case model.Tag:
+		return tagJob(r)
 	default:
 		return seq2seqJob(r)
 	}

@@ -37,6 +37,7 @@ type trainOpts struct {
 	// numeric sequences
 	IDColumn                  string
 	Sequences, Pixel, Permute bool
+	tagInputs                 int // inputs per step of the tag data, once read
 
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
@@ -105,7 +106,7 @@ func (o *trainOpts) registerSettings(fs *flag.FlagSet) {
 }
 
 func (o *trainOpts) registerRun(fs *flag.FlagSet) {
-	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm or seq2seq")
+	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm, seq2seq, or tag (a label at every step of numeric sequences: --data a CSV with --id-column and a --label-column per row)")
 	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns, a CSV of numeric sequences with --sequences, or a directory of MNIST's IDX files; lm: plain text; seq2seq: tab-separated pairs)")
 	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm, seq2seq; default: split off --val-fraction of --data)")
 	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm, seq2seq; default: split off --test-fraction of --data)")
@@ -152,7 +153,7 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Lowercase, "lowercase", false, "text: lowercase before tokenizing")
 	fs.BoolVar(&o.StripHTML, "strip-html", false, "text: remove HTML tags and decode entities (<br /> becomes a space)")
 	fs.BoolVar(&o.Sequences, "sequences", false, "classify: --data is a CSV of numeric sequences: one row per sequence (a --label-column, then one value per step), or with --id-column one row per step")
-	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences: column naming the sequence of each row (long format; the other columns are the inputs)")
+	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences, tag: column naming the sequence of each row (long format; the other columns but the label are the inputs)")
 	fs.BoolVar(&o.Pixel, "pixel", false, "classify, MNIST: read each image pixel by pixel (784 steps of one input) instead of row by row (28 steps of 28)")
 	fs.BoolVar(&o.Permute, "permute", false, "classify, MNIST: pixel by pixel in one fixed random order (permuted MNIST)")
 }
@@ -206,8 +207,8 @@ func flagErr(name string, value any, want string) error {
 
 // validate checks every flag value before anything touches the disk.
 func (o *trainOpts) validate() error {
-	if _, ok := map[string]bool{model.Forecast: true, model.Classify: true, model.LM: true, model.Seq2Seq: true}[o.Task]; !ok {
-		return flagErr("task", strconv.Quote(o.Task), "forecast, classify, lm or seq2seq")
+	if _, ok := map[string]bool{model.Forecast: true, model.Classify: true, model.LM: true, model.Seq2Seq: true, model.Tag: true}[o.Task]; !ok {
+		return flagErr("task", strconv.Quote(o.Task), "forecast, classify, lm, seq2seq or tag")
 	}
 	for _, f := range []struct {
 		name string

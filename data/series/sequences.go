@@ -22,6 +22,9 @@ type SequenceConfig struct {
 	// consecutive, the other columns its inputs). Without it, each row is
 	// one sequence of one input per step (wide format).
 	ID string
+	// PerStep reads a label at every step (long format): a tagger's
+	// targets, Sequences.StepLabels.
+	PerStep bool
 }
 
 // Sequences are labelled numeric sequences read from a file.
@@ -31,6 +34,8 @@ type Sequences struct {
 	Inputs  int
 	Labels  []int    // index in Classes
 	Classes []string // sorted numerically when every class is a number, else by bytes
+	// StepLabels[n][t] is step t's class (SequenceConfig.PerStep).
+	StepLabels [][]int
 	Columns []string // the input columns (long format)
 }
 
@@ -71,6 +76,10 @@ func ReadSequences(r io.Reader, name string, cfg SequenceConfig) (*Sequences, er
 			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("no id column %q (columns %q)", cfg.ID, header)}
 		}
 	}
+	if cfg.PerStep && sr.id < 0 {
+		return nil, &Error{File: name, Msg: "a label per step needs the long format (an id column)"}
+	}
+	sr.perStep = cfg.PerStep
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -95,6 +104,8 @@ type seqReader struct {
 	labels    []string
 	lastID    string
 	seen      map[string]int // id → line it started on
+	perStep   bool
+	steps     [][]string // per-step labels (perStep)
 }
 
 // row adds one CSV record.
@@ -127,9 +138,11 @@ func (s *seqReader) row(rec []string, line int) error {
 		}
 		s.seen[id], s.lastID = line, id
 		s.out.X, s.labels = append(s.out.X, nil), append(s.labels, rec[s.label])
+		s.steps = append(s.steps, nil)
 		n++
 	}
-	if s.labels[n-1] != rec[s.label] {
+	s.steps[n-1] = append(s.steps[n-1], rec[s.label])
+	if !s.perStep && s.labels[n-1] != rec[s.label] {
 		return &Error{File: s.name, Line: line, Column: s.header[s.label], Value: rec[s.label], Msg: fmt.Sprintf("sequence %q changes class (was %q)", id, s.labels[n-1])}
 	}
 	s.out.X[n-1] = append(s.out.X[n-1], vals...)
@@ -149,6 +162,21 @@ func (s *seqReader) finish() (*Sequences, error) {
 			}
 		}
 		s.out.Inputs = len(s.out.Columns)
+	}
+	if s.perStep {
+		var all []string
+		for _, st := range s.steps {
+			all = append(all, st...)
+		}
+		s.out.Classes = classesOf(all)
+		for _, st := range s.steps {
+			var ls []int
+			for _, l := range st {
+				ls = append(ls, slices.Index(s.out.Classes, l))
+			}
+			s.out.StepLabels = append(s.out.StepLabels, ls)
+		}
+		return s.out, nil
 	}
 	s.out.Classes = classesOf(s.labels)
 	for _, l := range s.labels {

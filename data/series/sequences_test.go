@@ -22,6 +22,10 @@ func TestReadSequences(t *testing.T) {
 	if s.Inputs != 2 || len(s.X) != 2 || len(s.X[0]) != 4 || s.X[0][2] != 3 || s.Classes[0] != "2" || s.Labels[0] != 1 || s.Columns[1] != "b" {
 		t.Errorf("long: %+v", s)
 	}
+	s, err = ReadSequences(strings.NewReader("id,v,flag\nx,1,ok\nx,9,bad\ny,2,ok\n"), "t.csv", SequenceConfig{Label: "flag", ID: "id", PerStep: true})
+	if err != nil || len(s.StepLabels) != 2 || s.StepLabels[0][1] != 0 || s.StepLabels[0][0] != 1 || s.Classes[0] != "bad" {
+		t.Errorf("per step: %+v %v", s, err)
+	}
 	for _, c := range []struct{ text, cfgID, want string }{
 		{"label,a\nup,x\n", "", `e.csv:2: column "a": "x" is not a number`},
 		{"a,b\n1,2\n", "", `no label column "label"`},
