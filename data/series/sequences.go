@@ -36,7 +36,7 @@ type Sequences struct {
 	Classes []string // sorted numerically when every class is a number, else by bytes
 	// StepLabels[n][t] is step t's class (SequenceConfig.PerStep).
 	StepLabels [][]int
-	Columns []string // the input columns (long format)
+	Columns    []string // the input columns (long format)
 }
 
 // ReadSequencesFile reads labelled numeric sequences from a CSV file with a
