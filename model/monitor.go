@@ -37,6 +37,9 @@ func (c *Classifier) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
 	if !ok || c.net == nil {
 		return nil, nil, nil, false
 	}
+	if tb.X != nil {
+		return c.net, nn.Constant(tb.X), tb.Lengths, true
+	}
 	return c.net, c.net.emb.Forward(nil, tb.IDs, tb.T, tb.B), tb.Lengths, true
 }
 
@@ -70,6 +73,32 @@ func GateSaturation(m Model, b train.Batch) (Saturation, bool) {
 		return Saturation{}, false
 	}
 	return saturation(net.rnn.Params(), m.Spec().Hidden, x, lengths)
+}
+
+// HiddenStates returns the recurrent stack's output for the first example
+// of batch b (a batch of m's Task), (T, features) with T that example's
+// length: what the network carries from step to step, for a heat map. It
+// reports false for a translator and for batches it does not know.
+func HiddenStates(m Model, b train.Batch) (*tensor.Tensor, bool) {
+	gi, ok := m.(gateInputs)
+	if !ok {
+		return nil, false
+	}
+	net, x, lengths, ok := gi.firstInput(b)
+	if !ok {
+		return nil, false
+	}
+	T, B, I := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2]
+	L := T
+	if lengths != nil {
+		L = lengths[0]
+	}
+	one := tensor.New(L, 1, I)
+	for t := range L {
+		copy(one.Data[t*I:(t+1)*I], x.Value.Data[t*B*I:t*B*I+I])
+	}
+	out, _ := net.rnn.Forward(nil, nn.Constant(one), nil, nil)
+	return out.Value.Reshape(L, out.Value.Len()/L), true
 }
 
 // saturation replays the first LSTM layer (parameters ps) over x.

@@ -46,12 +46,18 @@ type Series struct {
 	Points plotter.XYs
 }
 
+// colors are matplotlib's tab10, so that up to ten lines stay apart.
+var colors = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255}, color.RGBA{214, 39, 40, 255},
+	color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255}, color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255},
+	color.RGBA{188, 189, 34, 255}, color.RGBA{23, 190, 207, 255},
+}
+
 // Line draws series as lines with a legend, a grid and labelled axes.
 func Line(title, x, y string, series ...Series) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Add(plotter.NewGrid())
-	colors := []color.Color{color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255}, color.RGBA{R: 44, G: 160, B: 44, A: 255}}
 	for i, s := range series {
 		l, err := plotter.NewLine(s.Points)
 		if err != nil {
@@ -164,7 +170,7 @@ func Attention(title string, src, out []string, w [][]float32) (*Figure, error) 
 		return nil, fmt.Errorf("report: no attention weights")
 	}
 	p := plot.New()
-	p.Title.Text = "Attention weights"
+	p.Title.Text = "Attention weights (red low, white high)"
 	p.Add(plotter.NewHeatMap(grid(w), palette.Heat(32, 1)))
 	var xt, yt []plot.Tick
 	for c := range w[0] {
@@ -204,7 +210,7 @@ func Confusion(cm *metrics.Confusion) (*Figure, error) {
 		return nil, fmt.Errorf("report: an empty confusion matrix")
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Confusion matrix (%d examples)", cm.Total())
+	p.Title.Text = fmt.Sprintf("Confusion matrix (%d examples; red few, white many)", cm.Total())
 	p.Add(plotter.NewHeatMap(matrix(cm.Counts), palette.Heat(32, 1)))
 	var labels plotter.XYLabels
 	var xt, yt []plot.Tick

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/recur-ml/recur/data/dataset"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/train"
 )
@@ -74,5 +75,47 @@ func TestAttention(t *testing.T) {
 	}
 	if figs, err := Curves(nil); figs != nil || err != nil {
 		t.Errorf("Curves of no history: %v %v", figs, err)
+	}
+}
+
+// TestMonitorFigures trains a tiny classifier with the Monitor attached:
+// it draws a gradient-norm line per layer, the LSTM gate saturation over
+// the epochs, one example's hidden states and the pooling weights.
+func TestMonitorFigures(t *testing.T) {
+	var c *model.Classifier
+	mon := NewMonitor(func() model.Model { return c })
+	cfg := model.ClassifyConfig{Spec: model.Spec{Hidden: 6, Pool: "attention"},
+		Fit: model.FitConfig{BatchSize: 4, Train: train.Config{Epochs: 3, Callbacks: []train.Callback{mon}}}}
+	var err error
+	if c, err = model.NewClassifier(cfg); err != nil {
+		t.Fatal(err)
+	}
+	data := &text.Labelled{Texts: []string{"a good film", "a bad film", "good good", "bad plot", "fine acting", "awful plot"},
+		Labels: []int{1, 0, 1, 0, 1, 0}, Classes: []string{"neg", "pos"}}
+	if _, err := c.Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	figs, err := mon.Figures()
+	if err != nil || len(figs) != 2 || figs[0].Name != "layers" || figs[1].Name != "saturation" {
+		t.Fatalf("monitor figures %v, %v", figs, err)
+	}
+	if len(mon.layers) != 4 || len(mon.norms["rnn_l0"]) != 3 || len(mon.sat[1]) != 3 {
+		t.Errorf("recorded layers %v, %d norms of rnn_l0, %d saturations", mon.layers, len(mon.norms["rnn_l0"]), len(mon.sat[1]))
+	}
+	if f, err := HiddenStates(c, mon.LastBatch()); err != nil || f.Name != "hidden" {
+		t.Errorf("hidden states: %v %v", f, err)
+	}
+	p, err := c.Predict(context.Background(), []string{"a good film"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := TokenWeights("pooling", []string{"a", "good", "film"}, p[0].Attention); err != nil || f.Name != "pooling" {
+		t.Errorf("token weights: %v %v", f, err)
+	}
+	if _, err := TokenWeights("x", []string{"a"}, []float32{1, 2}); err == nil {
+		t.Error("more weights than tokens accepted")
+	}
+	if _, err := Write(t.TempDir(), &Page{Task: "classify", Figures: figs}); err != nil {
+		t.Fatal(err)
 	}
 }

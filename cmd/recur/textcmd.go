@@ -132,6 +132,9 @@ func classifyOutcome(c *model.Classifier, rep *model.FitReport, te, tr *text.Lab
 		if f, err := report.Confusion(test.Confusion); err == nil {
 			out.figs = append(out.figs, f)
 		}
+		if f := poolingFigure(c, te.Texts[0]); f != nil {
+			out.figs = append(out.figs, f)
+		}
 	}
 	out.human = func(w io.Writer) {
 		if test != nil {
@@ -388,4 +391,26 @@ func printClassifyEval(w io.Writer, e *model.ClassifyEval) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// poolingFigure draws the attention pooling's weight of each token of
+// text (nil for another pooling).
+func poolingFigure(c *model.Classifier, s string) *report.Figure {
+	if c.Spec().Pool != "attention" {
+		return nil
+	}
+	ps, err := c.Predict(context.Background(), []string{s})
+	if err != nil || len(ps[0].Attention) == 0 {
+		return nil
+	}
+	enc := c.Encoder()
+	var toks []string
+	for _, id := range enc.Encode(s) {
+		toks = append(toks, enc.Decode([]int{id}))
+	}
+	f, err := report.TokenWeights(fmt.Sprintf("Attention pooling of a test text (predicted %s)", ps[0].Label), toks, ps[0].Attention)
+	if err != nil {
+		return nil
+	}
+	return f
 }

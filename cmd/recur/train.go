@@ -78,6 +78,7 @@ type runner struct {
 	progress io.Writer // stdout, or stderr with --json
 	dir      string
 	start    time.Time
+	monitor  *report.Monitor // the report's gradient and gate curves
 }
 
 func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
@@ -176,6 +177,10 @@ func (r *runner) callbacks(m func() model.Model, info func() string) []train.Cal
 		}
 		return nil
 	})}
+	if !r.o.NoReport {
+		r.monitor = report.NewMonitor(m)
+		cbs = append(cbs, r.monitor)
+	}
 	if pats := splitList(r.o.Freeze); len(pats) > 0 {
 		cbs = append(cbs, freezeReport(r.progress, pats, r.o.UnfreezeAfter))
 	}
@@ -217,7 +222,7 @@ func (r *runner) finish(out *outcome) error {
 	}
 	page := ""
 	if !r.o.NoReport {
-		curves, err := report.Curves(out.result.History)
+		curves, err := r.curves(out)
 		if err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
@@ -238,6 +243,25 @@ func (r *runner) finish(out *outcome) error {
 		fmt.Fprintf(r.stdout, "plots and report: %s\n", page)
 	}
 	return nil
+}
+
+// curves are the report's learning curves and, when the run was
+// monitored, its per-layer gradient norms, gate saturation and one
+// example's hidden states.
+func (r *runner) curves(out *outcome) ([]*report.Figure, error) {
+	figs, err := report.Curves(out.result.History)
+	if err != nil || r.monitor == nil || out.m == nil {
+		return figs, err
+	}
+	more, err := r.monitor.Figures()
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, more...)
+	if f, err := report.HiddenStates(out.m, r.monitor.LastBatch()); err == nil {
+		figs = append(figs, f)
+	}
+	return figs, nil
 }
 
 func (r *runner) monitorName() string {

@@ -121,8 +121,8 @@ func (w WordTokenizer) Detokenize(toks []string) string {
 		if t == "" {
 			continue
 		}
-		inWord := isSingle(t, apostrophes) && i > 0 && i+1 < len(toks) && isWord(toks[i-1]) && isWord(toks[i+1]) &&
-			(contractions[strings.ToLower(toks[i+1])] || elides(toks[i-1]))
+		between := i > 0 && i+1 < len(toks) && isWord(toks[i-1]) && isWord(toks[i+1])
+		inWord := between && (isSingle(t, apostrophes) && (contractions[strings.ToLower(toks[i+1])] || elides(toks[i-1])) || t == "-")
 		if i > 0 && b.Len() > 0 && !glueNext && !inWord && !glued(toks[i-1], t) {
 			b.WriteByte(' ')
 		}
@@ -133,8 +133,9 @@ func (w WordTokenizer) Detokenize(toks []string) string {
 }
 
 // An apostrophe between a word and an English contraction suffix, or
-// after an elided French or Italian word, glues them: "don ' t" gives
-// "don't", "l ' ai" gives "l'ai".
+// after an elided French or Italian word, glues them, and so does a hyphen
+// between words: "don ' t" gives "don't", "l ' ai" gives "l'ai", "êtes -
+// vous" gives "êtes-vous".
 const apostrophes = "'\u2019"
 
 var contractions = map[string]bool{"s": true, "t": true, "re": true, "ve": true, "ll": true, "d": true, "m": true}

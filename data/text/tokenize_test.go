@@ -76,7 +76,7 @@ func TestWordTokenizerCanonicalStringRoundTrip(t *testing.T) {
 // as "je l ' ai vu" before.
 func TestDetokenizeElision(t *testing.T) {
 	var w WordTokenizer
-	for _, s := range []string{"je l'ai vu?", "qu'il vienne, jusqu'à demain.", "c'est l'été", "it's don't"} {
+	for _, s := range []string{"je l'ai vu?", "qu'il vienne, jusqu'à demain.", "c'est l'été", "it's don't", "êtes-vous là?", "well-known"} {
 		if got := w.Detokenize(w.Tokenize(s)); got != s {
 			t.Errorf("Detokenize(Tokenize(%q)) = %q", s, got)
 		}
