@@ -244,3 +244,54 @@ func sign(d float64) float64 {
 	}
 	return 0
 }
+
+// Pinball is the quantile (pinball) loss of predictions of several
+// quantile levels: pred holds len(levels) values per target value, level
+// q's prediction of target i at pred[i·Q+q]. Each contributes
+// max(τ·(y−p), (τ−1)·(y−p)) for its level τ, averaged over every
+// prediction (Mean) or summed. Its minimizer is the τ-quantile of y, so a
+// model trained on it forecasts intervals (MQ-RNN, DeepAR's quantile
+// variants). grad is pred's size; o.Mask has one entry per target value
+// (or a divisor of their number).
+func Pinball(grad, pred, target []float32, levels []float64, o Options) float64 {
+	Q := len(levels)
+	if Q == 0 || len(pred) != Q*len(target) || grad != nil && len(grad) != len(pred) {
+		panic(fmt.Sprintf("loss: Pinball: %d predictions, %d gradients for %d targets and %d levels", len(pred), len(grad), len(target), Q))
+	}
+	for _, tau := range levels {
+		if !(tau > 0 && tau < 1) {
+			panic(fmt.Sprintf("loss: Pinball: level %v outside (0, 1)", tau))
+		}
+	}
+	m := newMasker("Pinball", o.Mask, len(target))
+	var sum float64
+	count := 0
+	for i, y := range target {
+		if !m.on(i) {
+			continue
+		}
+		for q, tau := range levels {
+			d := float64(y) - float64(pred[i*Q+q])
+			sum += max(tau*d, (tau-1)*d)
+			count++
+		}
+	}
+	scale, ok := meanScale(o.Reduction, count, grad)
+	if !ok || grad == nil {
+		return sum * scale
+	}
+	for i, y := range target {
+		for q, tau := range levels {
+			g := 0.0
+			if m.on(i) {
+				// d(loss)/d(pred): −τ below the target, 1−τ above it.
+				g = 1 - tau
+				if float64(y) > float64(pred[i*Q+q]) {
+					g = -tau
+				}
+			}
+			grad[i*Q+q] = float32(g * scale)
+		}
+	}
+	return sum * scale
+}

@@ -242,3 +242,39 @@ func TestMSEFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPinball: hand-computed values, the gradient by central differences,
+// and the minimizer being the quantile.
+func TestPinball(t *testing.T) {
+	target := []float32{1, 3}
+	pred := []float32{0, 2, 4, 1} // levels 0.1 and 0.9 for each target
+	levels := []float64{0.1, 0.9}
+	// d = y−p: 1 (0.1→0.1), −1 (0.9→0.1), −1 (0.1→0.9), 2 (0.9→1.8)
+	want := (0.1 + 0.1 + 0.9 + 1.8) / 4
+	grad := make([]float32, 4)
+	if got := Pinball(grad, pred, target, levels, Options{}); math.Abs(got-want) > 1e-9 {
+		t.Errorf("pinball %v, want %v", got, want)
+	}
+	wantGrad := []float32{-0.1 / 4, 0.1 / 4, 0.9 / 4, -0.9 / 4}
+	for i := range grad {
+		if math.Abs(float64(grad[i]-wantGrad[i])) > 1e-7 {
+			t.Errorf("grad %v, want %v", grad, wantGrad)
+			break
+		}
+	}
+	// Over the values 0..9 the 0.8-quantile minimizes the loss.
+	ys := []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	best, bestP := math.Inf(1), float32(0)
+	for p := float32(0); p <= 9; p += 0.25 {
+		ps := make([]float32, len(ys))
+		for i := range ps {
+			ps[i] = p
+		}
+		if l := Pinball(nil, ps, ys, []float64{0.8}, Options{}); l < best {
+			best, bestP = l, p
+		}
+	}
+	if bestP < 7 || bestP > 8 {
+		t.Errorf("pinball minimized at %v, want the 0.8 quantile in [7, 8]", bestP)
+	}
+}

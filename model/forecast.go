@@ -54,6 +54,14 @@ type ForecastConfig struct {
 	// set to the training rows, so validation and test values are scored
 	// as they are). The zero value accepts no missing value.
 	Clean series.CleanConfig
+	// Conformal calibrates the prediction interval of a quantile
+	// forecaster (Spec.Quantiles, two or more levels) on the validation
+	// windows after training: the outermost levels move apart, per step
+	// and target, by the amount that makes the interval cover its nominal
+	// share of the validation values (conformalized quantile regression,
+	// Romano, Patterson and Candès 2019). Quantiles fitted on the training
+	// windows alone tend to be too narrow on new data. Needs ValFraction.
+	Conformal bool
 	// Fit says how to train.
 	Fit FitConfig
 }
@@ -66,6 +74,10 @@ type ForecastPrep struct {
 	Season   int                `json:"season"`           // 0: none
 	Scales   []float64          `json:"scales,omitempty"` // per-target MASE denominators from the training rows
 	Clean    series.CleanConfig `json:"clean"`
+	// Widen is the conformal calibration (ForecastConfig.Conformal) in
+	// scaled units, (Horizon·Targets): the amount subtracted from the
+	// lowest quantile level and added to the highest.
+	Widen []float64 `json:"widen,omitempty"`
 }
 
 // Forecaster forecasts one or more columns of a time series from a window
@@ -104,6 +116,10 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 		return nil, &FitError{"ValFraction", cfg.ValFraction, "in [0, 1) (0: none)"}
 	case cfg.TestRows < 0:
 		return nil, &FitError{"TestRows", cfg.TestRows, ">= 0 (0: TestFraction)"}
+	case cfg.Conformal && len(cfg.Spec.Quantiles) < 2:
+		return nil, &FitError{"Conformal", cfg.Conformal, "false without two or more Spec.Quantiles (it calibrates their interval)"}
+	case cfg.Conformal && cfg.ValFraction == 0:
+		return nil, &FitError{"Conformal", cfg.Conformal, "false without validation windows (ValFraction > 0)"}
 	}
 	if cfg.TestFraction == 0 {
 		cfg.TestFraction = 0.33
@@ -158,6 +174,15 @@ type ForecastReport struct {
 	Origins          []int
 	Times            []float64
 	Targets          []string
+	// Quantiles[q] is the test windows' forecast of quantile level
+	// Spec.Quantiles[q] in the data's units, (N, Horizon, Targets), and
+	// Intervals scores the interval between the outermost levels; both
+	// nil without two or more quantiles.
+	Quantiles []*tensor.Tensor
+	Intervals *series.Intervals
+	// Calibrated is the number of validation windows the interval was
+	// calibrated on (ForecastConfig.Conformal; 0: not calibrated).
+	Calibrated int
 }
 
 // Fit cleans and prepares data (a *series.Frame: a CSV file read with
@@ -174,6 +199,11 @@ func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastRepo
 		return rep, err
 	}
 	rep.Result, rep.Valid, rep.Transfer = res, res.Valid, f.transfer
+	if f.cfg.Conformal {
+		if err := f.calibrate(s.pr.Val, rep); err != nil {
+			return rep, err
+		}
+	}
 	if err := f.score(s.pr, rep); err != nil {
 		return rep, err
 	}
@@ -333,7 +363,8 @@ func (f *Forecaster) build() error {
 
 // score evaluates the test windows and fills the report.
 func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
-	pred := f.net.predict(pr.Test, 64)
+	all := f.net.predictAll(pr.Test, 64)
+	pred := f.net.level(all, f.net.median())
 	m, base, err := pr.Evaluate(pr.Test, pred)
 	if err != nil {
 		return err
@@ -346,6 +377,10 @@ func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 		return err
 	}
 	rep.ByTarget, rep.ByStep = series.ScoreBy(rep.Forecast, rep.Actual, pr.Scales)
+	invert := func(t *tensor.Tensor) (*tensor.Tensor, error) { return pr.Forecast(pr.Test, t) }
+	if rep.Quantiles, rep.Intervals, err = f.intervals(all, rep.Actual, invert); err != nil {
+		return err
+	}
 	shift := pr.Pipeline.Shift()
 	for _, o := range pr.Test.Origin {
 		rep.Origins = append(rep.Origins, o+shift)
@@ -357,12 +392,81 @@ func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 	return nil
 }
 
+// calibrate sets the conformal widening of the interval from the
+// validation windows val: for each step and target, the conformity score
+// of a window is how far its value lies outside the interval (negative
+// inside), and the widening is the ⌈(n+1)(1-α)⌉-th smallest of the n
+// scores, which makes the interval cover at least 1-α of exchangeable
+// new windows.
+func (f *Forecaster) calibrate(val *series.Windows, rep *ForecastReport) error {
+	if val == nil || val.Len() == 0 {
+		return fmt.Errorf("model: conformal calibration needs validation windows; the validation rows are too few for one window")
+	}
+	f.net.widen, f.prep.Widen = nil, nil
+	levels := f.net.spec.Quantiles
+	all := f.net.predictAll(val, 64)
+	lo, hi := f.net.level(all, 0), f.net.level(all, len(levels)-1)
+	n, hk := val.Len(), lo.Len()/val.Len()
+	alpha := 1 - (levels[len(levels)-1] - levels[0])
+	rank := min(int(math.Ceil(float64(n+1)*(1-alpha))), n) - 1
+	scores := make([]float64, n)
+	widen := make([]float64, hk)
+	for j := range hk {
+		for i := range n {
+			y := float64(val.Y.Data[i*hk+j])
+			scores[i] = max(float64(lo.Data[i*hk+j])-y, y-float64(hi.Data[i*hk+j]))
+		}
+		slices.Sort(scores)
+		widen[j] = scores[rank]
+	}
+	f.prep.Widen = widen
+	f.net.setWiden(widen)
+	rep.Calibrated = n
+	var sum float64
+	for _, w := range widen {
+		sum += w
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("interval calibrated on %d validation windows (conformal): mean widening %.3g scaled units", n, sum/float64(hk)))
+	return nil
+}
+
+// intervals inverts every quantile level of all, the network's scaled
+// outputs (N, H·K·Q), to the data's units with invert and scores the
+// outermost interval against actual; nil, nil without two or more
+// levels. A transform's inverse is monotone (scaling, log) or a shift by
+// the observed history (differencing), so it maps a quantile of the
+// scaled value to the same quantile in the data's units; after
+// seasonal or first differencing over several steps, the summed
+// quantiles of the steps are an approximation.
+func (f *Forecaster) intervals(all, actual *tensor.Tensor, invert func(*tensor.Tensor) (*tensor.Tensor, error)) ([]*tensor.Tensor, *series.Intervals, error) {
+	levels := f.net.spec.Quantiles
+	if len(levels) < 2 {
+		return nil, nil, nil
+	}
+	qs := make([]*tensor.Tensor, len(levels))
+	for q := range levels {
+		var err error
+		if qs[q], err = invert(f.net.level(all, q)); err != nil {
+			return nil, nil, err
+		}
+	}
+	iv, err := series.ScoreIntervals(levels, qs, actual, f.prep.Scales)
+	if err != nil {
+		return nil, nil, err
+	}
+	return qs, &iv, nil
+}
+
 // ForecastOutput is a forecast of the steps after the end of a series.
 type ForecastOutput struct {
 	// Targets names the forecast columns; Values[h][k] is step h+1 of
 	// target k, in the data's units.
 	Targets []string
 	Values  [][]float64
+	// Levels are the model's quantile levels (Spec.Quantiles) and
+	// Quantiles[q][h][k] the forecast of level q; nil without quantiles.
+	Levels    []float64
+	Quantiles [][][]float64
 }
 
 // Predict forecasts the Horizon steps after the last row of data, which
@@ -383,25 +487,42 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	// (1, L, F) and (L, 1, F) have the same layout.
-	y := f.net.forward(nil, nn.Constant(x.Reshape(p.Lookback, 1, len(p.Inputs))))
-	pred, err := p.Invert(nil, y.Value.Reshape(1, p.Horizon, len(p.Targets)), g, []int{g.Len()})
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+	all := f.net.forward(nil, nn.Constant(x.Reshape(p.Lookback, 1, len(p.Inputs)))).Value
+	invert := func(t *tensor.Tensor) ([][]float64, error) {
+		pred, err := p.Invert(nil, t, g, []int{g.Len()})
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		rows := make([][]float64, p.Horizon)
+		for h := range rows {
+			rows[h] = make([]float64, len(p.Targets))
+			for k := range rows[h] {
+				rows[h][k] = float64(pred.Data[h*len(p.Targets)+k])
+			}
+		}
+		return rows, nil
 	}
 	out := &ForecastOutput{Targets: slices.Clone(p.Targets)}
-	for h := range p.Horizon {
-		row := make([]float64, len(p.Targets))
-		for k := range row {
-			row[k] = float64(pred.Data[h*len(p.Targets)+k])
+	if out.Values, err = invert(f.net.level(all, f.net.median())); err != nil {
+		return nil, err
+	}
+	if levels := f.net.spec.Quantiles; levels != nil {
+		out.Levels = slices.Clone(levels)
+		for q := range levels {
+			rows, err := invert(f.net.level(all, q))
+			if err != nil {
+				return nil, err
+			}
+			out.Quantiles = append(out.Quantiles, rows)
 		}
-		out.Values = append(out.Values, row)
 	}
 	return out, nil
 }
 
 // Forward runs the network alone on windows already in the pipeline's
 // scaled space: x (Lookback, B, Inputs) time-major to (B, Horizon·Targets)
-// scaled predictions. Predict is the whole path from raw data.
+// scaled predictions, (B, Horizon·Targets·Q) with Q quantile levels
+// (levels innermost). Predict is the whole path from raw data.
 func (f *Forecaster) Forward(x *tensor.Tensor) *tensor.Tensor {
 	return f.net.forward(nil, nn.Constant(x)).Value
 }
@@ -432,6 +553,9 @@ type ForecastEval struct {
 	Windows   int
 	Metrics   series.Metrics
 	Baselines []series.Scored // persistence and seasonal naive on the same windows
+	// Intervals scores the quantile forecasts' outermost interval (nil
+	// without two or more quantile levels).
+	Intervals *series.Intervals
 }
 
 // Evaluate forecasts every window of data whose targets lie in it (inputs
@@ -459,15 +583,26 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 	for i, o := range w.Origin {
 		raw.Origin[i] = o + p.Shift()
 	}
-	fc, err := p.Invert(nil, f.net.predict(w, 64), g, raw.Origin)
+	invert := func(t *tensor.Tensor) (*tensor.Tensor, error) {
+		out, err := p.Invert(nil, t, g, raw.Origin)
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		return out, nil
+	}
+	all := f.net.predictAll(w, 64)
+	fc, err := invert(f.net.level(all, f.net.median()))
 	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, err
 	}
 	actual, err := series.Actual(g, raw)
 	if err != nil {
 		return nil, err
 	}
 	ev := &ForecastEval{Windows: w.Len(), Metrics: series.Score(fc, actual, f.prep.Scales)}
+	if _, ev.Intervals, err = f.intervals(all, actual, invert); err != nil {
+		return nil, err
+	}
 	pers, err := series.Persistence(g, raw)
 	if err != nil {
 		return nil, err
@@ -510,6 +645,12 @@ func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
 	}
 	f.core = core{spec: s, params: net.params(false), rngs: net.rngs()}
 	f.net = net
+	if p.Widen != nil {
+		if len(p.Widen) != s.Horizon*s.Targets || len(s.Quantiles) < 2 {
+			return nil, fmt.Errorf("model: the forecast preprocessing widens %d outputs, the spec has %d with %d quantile levels", len(p.Widen), s.Horizon*s.Targets, len(s.Quantiles))
+		}
+		net.setWiden(p.Widen)
+	}
 	return f, nil
 }
 

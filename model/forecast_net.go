@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/recur-ml/recur/data/series"
@@ -19,10 +20,20 @@ type forecastNet struct {
 	// residual holds, for a residual head, the input index of each target:
 	// the head predicts the change from the last observed value.
 	residual []int
+	// widen, when set, moves the lowest and highest quantile levels of
+	// each output apart (ForecastPrep.Widen).
+	widen []float32
+}
+
+func (n *forecastNet) setWiden(w []float64) {
+	n.widen = make([]float32, len(w))
+	for i, v := range w {
+		n.widen[i] = float32(v)
+	}
 }
 
 func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, error) {
-	b, err := newBody(s, 0, s.Horizon*s.Targets, seed)
+	b, err := newBody(s, 0, s.Horizon*s.Targets*max(len(s.Quantiles), 1), seed)
 	if err != nil {
 		return nil, err
 	}
@@ -61,30 +72,75 @@ func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
 		return y
 	}
 	T, B, I := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2]
-	H, K := n.spec.Horizon, n.spec.Targets
-	base := tensor.New(B, H*K)
+	H, K, Q := n.spec.Horizon, n.spec.Targets, max(len(n.spec.Quantiles), 1)
+	base := tensor.New(B, H*K*Q)
 	for b := range B {
 		row := x.Value.Data[((T-1)*B+b)*I:]
 		for h := range H {
 			for k, i := range n.residual {
-				base.Data[b*H*K+h*K+k] = row[i]
+				for q := range Q {
+					base.Data[((b*H+h)*K+k)*Q+q] = row[i]
+				}
 			}
 		}
 	}
 	return nn.Add(tp, y, nn.NewVar(base))
 }
 
-// predict returns the predictions for every window of w in scaled units,
-// (N, Horizon, Targets), in batches of bs.
-func (n *forecastNet) predict(w *series.Windows, bs int) *tensor.Tensor {
-	out := tensor.New(w.Len(), n.spec.Horizon, n.spec.Targets)
-	hk := n.spec.Horizon * n.spec.Targets
+// median is the index of the quantile level nearest 0.5 (0 without
+// quantiles): the point forecast.
+func (n *forecastNet) median() int {
+	best := 0
+	for q, l := range n.spec.Quantiles {
+		if math.Abs(l-0.5) < math.Abs(n.spec.Quantiles[best]-0.5) {
+			best = q
+		}
+	}
+	return best
+}
+
+// level returns quantile q of every output of all, (N, H·K·Q) in scaled
+// units, as (N, H, K). The Q values of each output are sorted first: a
+// network trained with the pinball loss may cross its quantiles, and the
+// sorted values are never worse estimates (monotone rearrangement).
+func (n *forecastNet) level(all *tensor.Tensor, q int) *tensor.Tensor {
+	Q := max(len(n.spec.Quantiles), 1)
+	N, H, K := all.Shape[0], n.spec.Horizon, n.spec.Targets
+	out := tensor.New(N, H, K)
+	buf := make([]float32, Q)
+	for i := range out.Data {
+		copy(buf, all.Data[i*Q:(i+1)*Q])
+		slices.Sort(buf)
+		out.Data[i] = buf[q]
+		if n.widen != nil && Q > 1 {
+			switch q {
+			case 0:
+				out.Data[i] -= n.widen[i%(H*K)]
+			case Q - 1:
+				out.Data[i] += n.widen[i%(H*K)]
+			}
+		}
+	}
+	return out
+}
+
+// predictAll returns every output for every window of w in scaled
+// units, (N, Horizon·Targets·Q), in batches of bs.
+func (n *forecastNet) predictAll(w *series.Windows, bs int) *tensor.Tensor {
+	hkq := n.spec.Horizon * n.spec.Targets * max(len(n.spec.Quantiles), 1)
+	out := tensor.New(w.Len(), hkq)
 	for from := 0; from < w.Len(); from += bs {
 		b := windowBatch(w, from, min(from+bs, w.Len()))
 		p := n.forward(nil, nn.Constant(b.X))
-		copy(out.Data[from*hk:], p.Value.Data)
+		copy(out.Data[from*hkq:], p.Value.Data)
 	}
 	return out
+}
+
+// predict returns the point forecasts for every window of w in scaled
+// units, (N, Horizon, Targets).
+func (n *forecastNet) predict(w *series.Windows, bs int) *tensor.Tensor {
+	return n.level(n.predictAll(w, bs), n.median())
 }
 
 // ForecastBatch is a batch of windows: X (L, B, F) time-major, Y (B, H·K)
@@ -151,6 +207,10 @@ func (t *forecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
 	pred := t.f.net.forward(tp, fb.input())
 	lf := t.f.lossFn
+	if levels := t.f.net.spec.Quantiles; levels != nil {
+		L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.Pinball(g, pred.Value.Data, fb.Y.Data, levels, loss.Options{}) })
+		return L, fb.Y.Shape[0]
+	}
 	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return lf(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
 	return L, fb.Y.Shape[0]
 }
@@ -162,8 +222,14 @@ func (t *forecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("model: a forecaster evaluates its own windows, got %T", d)
 	}
-	pred := t.f.net.predict(wd.w, 64)
-	l := t.f.lossFn(nil, pred.Data, wd.w.Y.Data, loss.Options{})
+	all := t.f.net.predictAll(wd.w, 64)
+	pred := t.f.net.level(all, t.f.net.median())
+	var l float64
+	if levels := t.f.net.spec.Quantiles; levels != nil {
+		l = loss.Pinball(nil, all.Data, wd.w.Y.Data, levels, loss.Options{})
+	} else {
+		l = t.f.lossFn(nil, pred.Data, wd.w.Y.Data, loss.Options{})
+	}
 	fc, err := wd.pr.Forecast(wd.w, pred)
 	if err != nil {
 		return nil, err

@@ -74,6 +74,11 @@ type Spec struct {
 	// regresses Targets values per step (or labels Classes).
 	Targets int `json:"targets,omitempty" yaml:"targets"`
 	Horizon int `json:"horizon,omitempty" yaml:"horizon"`
+	// Quantiles, when set, makes a forecaster predict these quantile
+	// levels of every target and step (sorted, in (0, 1)), trained with
+	// the pinball loss: prediction intervals. Its point forecast is the
+	// level nearest 0.5.
+	Quantiles []float64 `json:"quantiles,omitempty" yaml:"quantiles"`
 	// Residual makes the forecast head predict the change from the last
 	// observed value of each target (the first Targets input features).
 	Residual bool `json:"residual,omitempty" yaml:"residual"`
@@ -196,8 +201,8 @@ func (s *Spec) checkRegularizers() error {
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
-		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}} {
-		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") {
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}} {
+		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") || f.name == "quantiles" && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}
 	}
@@ -230,6 +235,11 @@ func sortedNames(m map[string]*int) []string {
 func (s *Spec) checkForecast() error {
 	if err := positive(map[string]*int{"inputs": &s.Inputs, "targets": &s.Targets, "horizon": &s.Horizon}); err != nil {
 		return err
+	}
+	for i, q := range s.Quantiles {
+		if !(q > 0 && q < 1) || i > 0 && q <= s.Quantiles[i-1] {
+			return &SpecError{"quantiles", s.Quantiles, "increasing levels in (0, 1)"}
+		}
 	}
 	if s.Targets > s.Inputs {
 		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}

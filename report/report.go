@@ -55,21 +55,30 @@ var colors = []color.Color{
 
 // Line draws series as lines with a legend, a grid and labelled axes.
 func Line(title, x, y string, series ...Series) (*plot.Plot, error) {
+	p := newPlot(title, x, y)
+	return p, addLines(p, series)
+}
+
+func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Add(plotter.NewGrid())
+	p.Legend.Top, p.Legend.Left = true, true
+	return p
+}
+
+func addLines(p *plot.Plot, series []Series) error {
 	for i, s := range series {
 		l, err := plotter.NewLine(s.Points)
 		if err != nil {
-			return nil, fmt.Errorf("report: %s: %w", s.Name, err)
+			return fmt.Errorf("report: %s: %w", s.Name, err)
 		}
 		l.Color = colors[i%len(colors)]
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(s.Name, l)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
-	return p, nil
+	return nil
 }
 
 // column returns the values of key in rows against their epochs,
@@ -117,11 +126,39 @@ func Forecast(fc *model.Forecaster, rep *model.ForecastReport) (*Figure, error) 
 	if len(rep.Origins) == 0 {
 		return nil, fmt.Errorf("report: the forecast report has no test windows")
 	}
-	p, err := Line(fmt.Sprintf("Test forecast of %s (step 1)", rep.Targets[0]), "time", rep.Targets[0], ForecastSeries(fc, rep)...)
-	if err != nil {
+	p := newPlot(fmt.Sprintf("Test forecast of %s (step 1)", rep.Targets[0]), "time", rep.Targets[0])
+	if iv := rep.Intervals; iv != nil {
+		band, err := plotter.NewPolygon(intervalBand(rep))
+		if err != nil {
+			return nil, fmt.Errorf("report: interval: %w", err)
+		}
+		band.Color = color.NRGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0x40}
+		band.LineStyle.Width = 0
+		p.Add(band)
+		p.Legend.Add(fmt.Sprintf("%.0f%% interval (covers %.0f%%)", 100*iv.Nominal, 100*iv.Coverage), band)
+	}
+	if err := addLines(p, ForecastSeries(fc, rep)); err != nil {
 		return nil, err
 	}
 	return &Figure{Name: "forecast", Title: "Forecast vs actual", Plot: p}, nil
+}
+
+// intervalBand is the outline of the step-1 interval of the first
+// target: along the lowest quantile level, back along the highest.
+func intervalBand(rep *model.ForecastReport) plotter.XYs {
+	hk := rep.Forecast.Len() / len(rep.Origins)
+	lo, hi := rep.Quantiles[0], rep.Quantiles[len(rep.Quantiles)-1]
+	n := len(rep.Origins)
+	out := make(plotter.XYs, 2*n)
+	for i, origin := range rep.Origins {
+		x := float64(origin)
+		if rep.Times != nil {
+			x = rep.Times[i]
+		}
+		out[i] = plotter.XY{X: x, Y: float64(lo.Data[i*hk])}
+		out[2*n-1-i] = plotter.XY{X: x, Y: float64(hi.Data[i*hk])}
+	}
+	return out
 }
 
 // ForecastSeries are the lines of Forecast: actual, the model, and the

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -448,11 +449,13 @@ func (s *Server) run(ctx context.Context, req *PredictRequest) (any, error) {
 }
 
 // ForecastResponse is the answer of a forecaster: for each target, the
-// next Horizon values in the data's units.
+// next Horizon values in the data's units; a quantile forecaster also
+// gives each level's forecast, keyed by the level ("0.1", "0.9").
 type ForecastResponse struct {
-	Task     string               `json:"task"`
-	Horizon  int                  `json:"horizon"`
-	Forecast map[string][]float32 `json:"forecast"`
+	Task      string                          `json:"task"`
+	Horizon   int                             `json:"horizon"`
+	Forecast  map[string][]float32            `json:"forecast"`
+	Quantiles map[string]map[string][]float32 `json:"quantiles,omitempty"`
 }
 
 func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
@@ -495,17 +498,35 @@ func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
 		// its values (a log of a negative number, say).
 		return nil, badRequest("values", "%v", err)
 	}
-	out := &ForecastResponse{Task: model.Forecast, Horizon: pl.Horizon, Forecast: map[string][]float32{}}
-	for k, name := range y.Targets {
-		row := make([]float32, pl.Horizon)
-		for h := range pl.Horizon {
-			v := y.Values[h][k]
+	out := &ForecastResponse{Task: model.Forecast, Horizon: pl.Horizon}
+	if out.Forecast, err = forecastRows(y.Targets, y.Values); err != nil {
+		return nil, err
+	}
+	for q, level := range y.Levels {
+		if out.Quantiles == nil {
+			out.Quantiles = map[string]map[string][]float32{}
+		}
+		if out.Quantiles[strconv.FormatFloat(level, 'g', -1, 64)], err = forecastRows(y.Targets, y.Quantiles[q]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// forecastRows turns values[h][k] into each target's row of Horizon
+// values, refusing a forecast that is not finite.
+func forecastRows(targets []string, values [][]float64) (map[string][]float32, error) {
+	out := map[string][]float32{}
+	for k, name := range targets {
+		row := make([]float32, len(values))
+		for h := range values {
+			v := values[h][k]
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, badRequest("values", "the forecast of %q is not finite; the values are far outside the training range", name)
 			}
 			row[h] = float32(v)
 		}
-		out.Forecast[name] = row
+		out[name] = row
 	}
 	return out, nil
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +58,43 @@ func TestForecastMatchesModel(t *testing.T) {
 			if v != want[h] {
 				t.Errorf("end %d step %d: got %v want %v (the model's own forecast)", end, h, v, want[h])
 			}
+		}
+	}
+}
+
+// A quantile forecaster's server answers each level's forecast too, the
+// model's own values.
+func TestForecastQuantiles(t *testing.T) {
+	n := 40
+	y := make([]float64, n)
+	for i := range n {
+		y[i] = 10 + math.Sin(float64(i)/2)
+	}
+	f, err := series.NewFrame([]string{"y"}, [][]float64{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.NewForecaster(model.ForecastConfig{Spec: model.Spec{Hidden: 4, Quantiles: []float64{0.25, 0.75}}, Lookback: lookback, Horizon: 2, Fit: fit(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, m, serve.Options{})
+	code, b := post(t, ts, mustJSON(t, map[string]any{"values": map[string][]float64{"y": y[n-lookback:]}}))
+	if code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200", code, b)
+	}
+	got := decode[serve.ForecastResponse](t, b)
+	for q, key := range []string{"0.25", "0.75"} {
+		vs := got.Quantiles[key]["y"]
+		if len(vs) != 2 || vs[0] != float32(want.Quantiles[q][0][0]) || vs[1] != float32(want.Quantiles[q][1][0]) {
+			t.Errorf("quantile %s: got %v, want %v", key, vs, want.Quantiles[q])
 		}
 	}
 }
@@ -140,7 +179,7 @@ func TestModelInfoAndHealth(t *testing.T) {
 	resp.Body.Close()
 	info := decode[serve.ModelInfo](t, b)
 	if info.Task != model.Forecast || info.Parameters != m.NumParams() || info.Name != "air.safetensors" ||
-		string(info.Metrics) != `{"rmse":1.5}` || info.Preprocessing["lookback"] != float64(lookback) || info.Spec != m.Spec() {
+		string(info.Metrics) != `{"rmse":1.5}` || info.Preprocessing["lookback"] != float64(lookback) || !reflect.DeepEqual(info.Spec, m.Spec()) {
 		t.Errorf("got %s, want the forecaster's task, spec, %d parameters, metrics and lookback %d", b, m.NumParams(), lookback)
 	}
 	resp, err = ts.Client().Get(ts.URL + "/healthz")

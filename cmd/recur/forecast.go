@@ -52,7 +52,7 @@ func forecastJob(r *runner) (*job, error) {
 		return nil, err
 	}
 	cfg := model.ForecastConfig{Spec: o.spec(), Targets: splitList(o.Target), Inputs: splitList(o.Inputs),
-		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season,
+		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season, Conformal: o.Conformal,
 		Log: o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
 	if o.CV == "walk-forward" {
 		return cvJob(cfg, frame, o.Folds)
@@ -104,6 +104,9 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 	if f, err := report.Forecast(fc, rep); err == nil {
 		out.figs = append(out.figs, f)
 	}
+	if iv := rep.Intervals; iv != nil {
+		out.metrics["test interval"] = map[string]float64{"nominal": iv.Nominal, "coverage": iv.Coverage, "width": iv.Width, "msis": iv.MSIS}
+	}
 	for h, m := range rep.ByStep {
 		if len(rep.ByStep) > 1 {
 			out.metrics[fmt.Sprintf("test step %d", h+1)] = metricMap(m)
@@ -116,6 +119,13 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 	}
 	out.human = func(w io.Writer) {
 		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
+		if iv := rep.Intervals; iv != nil {
+			cal := ""
+			if rep.Calibrated > 0 {
+				cal = fmt.Sprintf(" (calibrated on %d validation windows)", rep.Calibrated)
+			}
+			fmt.Fprintf(w, "test %v%s; share below each level %s\n", iv, cal, formatShares(iv.Levels, iv.Below))
+		}
 		if len(rep.ByStep) > 1 {
 			for h, m := range rep.ByStep {
 				fmt.Fprintf(w, "  step %-3d %v\n", h+1, m)
@@ -137,6 +147,15 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 		fmt.Fprintf(w, "baselines: %s\n", strings.Join(parts, ", "))
 	}
 	return out
+}
+
+// formatShares writes "0.1: 9.5%, 0.9: 88.0%".
+func formatShares(levels, shares []float64) string {
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = fmt.Sprintf("%g: %.1f%%", l, 100*shares[i])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // baselineKey is a baseline's JSON key: "seasonal naive (12)" is

@@ -29,10 +29,11 @@ type trainOpts struct {
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
+	Quantiles                                       string
 	Folds                                           int
 	Lookback, Horizon, Season                       int
 	TestFraction, ValFraction                       float64
-	Log, Residual                                   bool
+	Log, Residual, Conformal                        bool
 
 	// numeric sequences
 	IDColumn                  string
@@ -133,6 +134,8 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore, robust or none")
 	fs.StringVar(&o.Fill, "fill", "none", "forecast: missing values: none (an error naming the line), drop, ffill, interpolate or mean (of the training rows)")
 	fs.StringVar(&o.CV, "cv", "none", "forecast: none, or walk-forward: cut the test part into --folds blocks, train a fresh model on everything before each and report each metric's mean ± std (no model is saved)")
+	fs.StringVar(&o.Quantiles, "quantiles", "", "forecast: predict these quantile levels, comma-separated and increasing in (0, 1), trained with the pinball loss; the outermost give a prediction interval (0.1,0.5,0.9: 80%) and the level nearest 0.5 the point forecast")
+	fs.BoolVar(&o.Conformal, "conformal", false, "forecast --quantiles: calibrate the interval on the validation windows (conformalized quantile regression; needs --val-fraction)")
 	fs.IntVar(&o.Folds, "folds", 5, "forecast --cv walk-forward: number of folds")
 	fs.StringVar(&o.Outliers, "outliers", "none", "forecast: clip outliers: none, zscore:K (mean ± K·std) or iqr:K (Tukey's fences at K·IQR); K from the training rows")
 }
@@ -316,6 +319,7 @@ func (o *trainOpts) spec() model.Spec {
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
 		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, Embed: o.Embed,
 		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual}
+	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
 		s.Init = o.Init
 	}
@@ -406,6 +410,16 @@ func floats(s string) ([]float64, error) {
 	return out, nil
 }
 
+// quantileLevels reports whether qs increase within (0, 1).
+func quantileLevels(qs []float64) bool {
+	for i, q := range qs {
+		if !(q > 0 && q < 1) || i > 0 && q <= qs[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
 // validateLists checks the flags that hold lists.
 func (o *trainOpts) validateLists() error {
 	if bs, err := floats(o.Betas); err != nil || bs != nil && len(bs) != 2 {
@@ -413,6 +427,13 @@ func (o *trainOpts) validateLists() error {
 	}
 	if _, err := floats(o.Milestones); err != nil {
 		return flagErr("milestones", strconv.Quote(o.Milestones), "increasing step numbers, comma-separated")
+	}
+	if qs, err := floats(o.Quantiles); err != nil || !quantileLevels(qs) {
+		return flagErr("quantiles", strconv.Quote(o.Quantiles), "increasing levels in (0, 1), comma-separated, e.g. 0.1,0.5,0.9")
+	} else if qs != nil && o.Task != model.Forecast {
+		return flagErr("quantiles", strconv.Quote(o.Quantiles), "none: only the forecast task predicts quantiles")
+	} else if o.Conformal && (len(qs) < 2 || o.ValFraction == 0) {
+		return flagErr("conformal", "true", "it with --quantiles (two or more levels) and --val-fraction: it calibrates their interval on the validation windows")
 	}
 	if o.ClassWeights != "auto" {
 		if _, err := floats(o.ClassWeights); err != nil {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/recur-ml/recur/checkpoint"
@@ -175,9 +177,16 @@ func evalForecast(fc *model.Forecaster, path string, o *useOpts, stdout io.Write
 		for _, b := range ev.Baselines {
 			base[baselineKey(b.Name)] = metricMap(b.Metrics)
 		}
-		return writeJSON(stdout, map[string]any{"task": model.Forecast, "model": path, "data": o.Data, "windows": ev.Windows, "metrics": metricMap(ev.Metrics), "baselines": base})
+		res := map[string]any{"task": model.Forecast, "model": path, "data": o.Data, "windows": ev.Windows, "metrics": metricMap(ev.Metrics), "baselines": base}
+		if ev.Intervals != nil {
+			res["intervals"] = ev.Intervals
+		}
+		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s on %s: %d windows\n%-20s %v\n", path, o.Data, ev.Windows, "model", ev.Metrics)
+	if ev.Intervals != nil {
+		fmt.Fprintf(stdout, "%-20s %v\n", "", ev.Intervals)
+	}
 	for _, b := range ev.Baselines {
 		fmt.Fprintf(stdout, "%-20s %v\n", b.Name, b.Metrics)
 	}
@@ -267,23 +276,49 @@ func predictForecast(fc *model.Forecaster, o *useOpts, stdout io.Writer) error {
 		return err
 	}
 	if o.JSON {
-		out := map[string][]float64{}
-		for k, name := range y.Targets {
-			for _, row := range y.Values {
-				out[name] = append(out[name], row[k])
+		res := map[string]any{"task": model.Forecast, "horizon": len(y.Values), "forecast": byTarget(y.Targets, y.Values)}
+		if y.Levels != nil {
+			qs := map[string]any{}
+			for q, l := range y.Levels {
+				qs[strconv.FormatFloat(l, 'g', -1, 64)] = byTarget(y.Targets, y.Quantiles[q])
 			}
+			res["quantiles"] = qs
 		}
-		return writeJSON(stdout, map[string]any{"task": model.Forecast, "horizon": len(y.Values), "forecast": out})
+		return writeJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "step,%s\n", strings.Join(y.Targets, ","))
+	// One column per target, then one per target and quantile level:
+	// y, y_q0.1, y_q0.9.
+	head := slices.Clone(y.Targets)
+	for _, l := range y.Levels {
+		for _, name := range y.Targets {
+			head = append(head, fmt.Sprintf("%s_q%g", name, l))
+		}
+	}
+	fmt.Fprintf(stdout, "step,%s\n", strings.Join(head, ","))
 	for h, row := range y.Values {
-		vals := make([]string, len(row))
-		for k, v := range row {
-			vals[k] = fmt.Sprintf("%.6g", v)
+		vals := make([]string, 0, len(head))
+		for _, v := range row {
+			vals = append(vals, fmt.Sprintf("%.6g", v))
+		}
+		for q := range y.Levels {
+			for _, v := range y.Quantiles[q][h] {
+				vals = append(vals, fmt.Sprintf("%.6g", v))
+			}
 		}
 		fmt.Fprintf(stdout, "%d,%s\n", h+1, strings.Join(vals, ","))
 	}
 	return nil
+}
+
+// byTarget turns values[h][k] into each target's list of values.
+func byTarget(targets []string, values [][]float64) map[string][]float64 {
+	out := map[string][]float64{}
+	for k, name := range targets {
+		for _, row := range values {
+			out[name] = append(out[name], row[k])
+		}
+	}
+	return out
 }
 
 // predictTexts returns the texts of --text or --data.

@@ -1,0 +1,139 @@
+package model
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// noisySine is sine plus Gaussian noise of standard deviation 1: its
+// 10% and 90% quantiles lie 1.28 either side of the curve.
+func noisySine(n int) *series.Frame {
+	rng := tensor.NewRNG(11)
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 10 + 3*math.Sin(2*math.Pi*float64(i)/12) + rng.Normal(0, 1)
+	}
+	f, _ := series.NewFrame([]string{"y"}, [][]float64{v})
+	f.Name = "noisy"
+	return f
+}
+
+func TestQuantileForecast(t *testing.T) {
+	cfg := sineConfig(30)
+	cfg.Spec.Quantiles = []float64{0.1, 0.5, 0.9}
+	cfg.Horizon, cfg.ValFraction = 1, 0
+	fc, rep := trainForecaster(t, noisySine(600), cfg)
+	iv := rep.Intervals
+	t.Logf("%v; below %v; %d epochs", iv, iv.Below, rep.Result.Epochs)
+	if iv == nil || len(rep.Quantiles) != 3 {
+		t.Fatalf("no intervals in the report: %v, %d quantile forecasts", iv, len(rep.Quantiles))
+	}
+	// 200 test points: a calibrated 80% interval covers 0.8 ± 0.06
+	// (two binomial standard errors); a network that ignored the levels
+	// would cover nearly nothing.
+	if iv.Coverage < 0.68 || iv.Coverage > 0.92 {
+		t.Errorf("80%% interval covers %.3f of the test values, want 0.68..0.92", iv.Coverage)
+	}
+	if math.Abs(iv.Width-2.56) > 0.8 {
+		t.Errorf("interval width %.3f, want near 2.56 (the noise's 10-90%% span)", iv.Width)
+	}
+	for q := 1; q < 3; q++ {
+		if iv.Below[q] < iv.Below[q-1] {
+			t.Errorf("share below the levels %v not increasing", iv.Below)
+		}
+	}
+	for i := range rep.Forecast.Data {
+		lo, mid, hi := rep.Quantiles[0].Data[i], rep.Forecast.Data[i], rep.Quantiles[2].Data[i]
+		if lo > mid || mid > hi {
+			t.Fatalf("window %d: quantiles %v %v %v cross", i, lo, mid, hi)
+		}
+	}
+	if rep.Forecast.Data[0] != rep.Quantiles[1].Data[0] {
+		t.Errorf("the point forecast %v is not the median %v", rep.Forecast.Data[0], rep.Quantiles[1].Data[0])
+	}
+
+	path := filepath.Join(t.TempDir(), "q.safetensors")
+	if err := fc.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadForecaster(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.Predict(noisySine(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Levels) != 3 || len(out.Quantiles) != 3 || out.Quantiles[0][0][0] > out.Values[0][0] || out.Values[0][0] > out.Quantiles[2][0][0] {
+		t.Errorf("reloaded Predict: levels %v quantiles %v point %v", out.Levels, out.Quantiles, out.Values)
+	}
+	ev, err := g.Evaluate(noisySine(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Intervals == nil || ev.Intervals.Coverage < 0.6 || math.IsNaN(ev.Intervals.MSIS) {
+		t.Errorf("Evaluate intervals: %+v", ev.Intervals)
+	}
+}
+
+func TestQuantileSpecErrors(t *testing.T) {
+	for _, c := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Quantiles: []float64{0.9, 0.1}}, "quantiles"},
+		{Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Quantiles: []float64{0, 0.5}}, "quantiles"},
+		{Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Quantiles: []float64{0.5, 1}}, "quantiles"},
+		{Spec{Task: Classify, Vocab: 10, Classes: 2, Quantiles: []float64{0.1, 0.9}}, "does not support"},
+	} {
+		if _, err := Build(c.spec, 1); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Build(%v): got %v, want an error with %q", c.spec.Quantiles, err, c.want)
+		}
+	}
+}
+
+func TestConformalInterval(t *testing.T) {
+	cfg := sineConfig(30)
+	cfg.Spec.Quantiles = []float64{0.1, 0.9}
+	cfg.Horizon, cfg.ValFraction, cfg.Conformal = 2, 0.25, true
+	fc, rep := trainForecaster(t, noisySine(600), cfg)
+	if rep.Calibrated == 0 || len(fc.Prep().Widen) != 2 {
+		t.Fatalf("not calibrated: %d windows, widen %v", rep.Calibrated, fc.Prep().Widen)
+	}
+	t.Logf("%v; widen %v", rep.Intervals, fc.Prep().Widen)
+	if c := rep.Intervals.Coverage; c < 0.68 || c > 0.92 {
+		t.Errorf("calibrated 80%% interval covers %.3f of the test values, want 0.68..0.92", c)
+	}
+	path := filepath.Join(t.TempDir(), "c.safetensors")
+	if err := fc.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadForecaster(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fc.Predict(noisySine(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.Predict(noisySine(600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Quantiles[0][1][0] != b.Quantiles[0][1][0] || a.Quantiles[1][1][0] != b.Quantiles[1][1][0] {
+		t.Errorf("reloaded interval %v, trained %v: the calibration was not saved", b.Quantiles, a.Quantiles)
+	}
+	for _, c := range []ForecastConfig{
+		{Conformal: true, ValFraction: 0.2},
+		{Conformal: true, Spec: Spec{Quantiles: []float64{0.1, 0.9}}},
+	} {
+		if _, err := NewForecaster(c); err == nil || !strings.Contains(err.Error(), "Conformal") {
+			t.Errorf("NewForecaster(%+v): got %v, want an error naming Conformal", c, err)
+		}
+	}
+}
