@@ -132,7 +132,7 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 	if err := c.build(s, c.cfg.Fit.Seed); err != nil {
 		return nil, err
 	}
-	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep}
+	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, body: c.net}
 	if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (c *Classifier) forward(tp *nn.Tape, b *TextBatch) (*nn.Var, *nn.Var) {
 	} else {
 		x = n.dropout(tp, n.embed(tp, b.IDs, b.T, b.B))
 	}
-	out, st := n.rnn.Forward(tp, x, b.Lengths, nil)
+	out, st := n.recur(tp, x, b.Lengths, nil)
 	var feat, attn *nn.Var
 	switch c.spec.Pool {
 	case "mean":

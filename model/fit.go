@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/recur-ml/recur/checkpoint"
@@ -45,6 +46,11 @@ type FitConfig struct {
 	// checkpoints and logs in Dir, callbacks. Its Seed, Shuffle, Schedule,
 	// RNGs and Extra are set by Fit.
 	Train train.Config
+	// AR and TAR are activation regularization (Merity et al. 2017) of
+	// the recurrent stack's output h in training: AR·mean(h²) and
+	// TAR·mean((h[t] - h[t-1])²) over the valid steps (AWD-LSTM: AR 2,
+	// TAR 1; zero: off). Not for seq2seq.
+	AR, TAR float64
 	// InitFrom, when set, initializes every parameter that matches by
 	// name and shape from this model or checkpoint file.
 	InitFrom *checkpoint.File
@@ -144,6 +150,28 @@ type session struct {
 	train, valid train.Data // valid nil when there is none
 	shuffle      bool
 	prep         any // the preprocessing state, saved in checkpoints
+	// body is the network's shared part, which AR and TAR act on (nil
+	// for seq2seq).
+	body *body
+}
+
+// activationReg sets the network's AR and TAR from fc.
+func (s *session) activationReg(fc FitConfig, task string) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"AR", fc.AR}, {"TAR", fc.TAR}} {
+		switch {
+		case !(f.v >= 0) || math.IsInf(f.v, 0):
+			return &FitError{f.name, f.v, ">= 0 and finite"}
+		case f.v != 0 && s.body == nil:
+			return &FitError{f.name, f.v, "0: the " + task + " task does not support it"}
+		}
+	}
+	if s.body != nil {
+		s.body.ar, s.body.tar = fc.AR, fc.TAR
+	}
+	return nil
 }
 
 // trainer builds the optimizer, schedule and Trainer of a session, after
@@ -159,6 +187,9 @@ func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
 	}
 	opt, err := c.newOptimizer(fc.Optimizer, fc.Optim, fc.LRBackbone)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.activationReg(fc, c.spec.Task); err != nil {
 		return nil, err
 	}
 	tc := fc.Train

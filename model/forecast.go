@@ -263,7 +263,7 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 	}
 	bs := f.batchSize(pr.Train.Len(), rep)
 	f.plan = rep
-	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep}
+	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep, body: f.net.body}
 	if pr.Val != nil && pr.Val.Len() > 0 {
 		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
 	}

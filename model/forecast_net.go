@@ -58,7 +58,7 @@ func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, erro
 
 // forward maps x (T, B, Inputs) to (B, Horizon·Targets).
 func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
-	out, st := n.rnn.Forward(tp, x, nil, nil)
+	out, st := n.recur(tp, x, nil, nil)
 	var last *nn.Var
 	if n.spec.Bidirectional {
 		// The reverse direction's summary of the window is its final

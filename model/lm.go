@@ -114,7 +114,7 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 	if err != nil {
 		return nil, 0, fmt.Errorf("model: training text: %w", err)
 	}
-	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep}
+	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep, body: m.net}
 	if validText != "" {
 		if sess.valid, err = newLMData(enc.Encode(validText), 1, m.cfg.SeqLen*4); err != nil {
 			return nil, 0, fmt.Errorf("model: validation text: %w", err)
@@ -145,7 +145,7 @@ func (m *LanguageModel) build(s Spec, seed uint64) error {
 func (m *LanguageModel) forward(tp *nn.Tape, ids []int, T, B int, h0 *nn.State) (*nn.Var, *nn.State) {
 	n := m.net
 	x := n.dropout(tp, n.embed(tp, ids, T, B))
-	out, st := n.rnn.Forward(tp, x, nil, h0)
+	out, st := n.recur(tp, x, nil, h0)
 	logits := n.head.Forward(tp, n.dropout(tp, out))
 	return nn.Reshape(tp, logits, T*B, m.spec.Vocab), st
 }

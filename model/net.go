@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -59,6 +60,9 @@ type body struct {
 	pool    *nn.AttentionPool
 	head    *nn.Linear
 	dropRNG *tensor.RNG
+	// ar and tar are the activation regularization of the stack's
+	// output in training (FitConfig.AR, TAR).
+	ar, tar float64
 }
 
 // newBody builds the layers of spec in PyTorch's initialization order:
@@ -123,6 +127,20 @@ func (b *body) embed(tp *nn.Tape, ids []int, shape ...int) *nn.Var {
 		return b.emb.Forward(tp, ids, shape...)
 	}
 	return b.embDrop.Forward(tp, b.emb, ids, shape...)
+}
+
+// recur runs the recurrent stack (lengths and h0 as nn's layers take
+// them) and, in training, adds AR and TAR on its output: their gradients
+// go into the output's before the loss's backward reaches it. Merity et
+// al. put AR on the dropped-out output; here both act on the output
+// itself, so AR does not depend on the dropout mask.
+func (b *body) recur(tp *nn.Tape, x *nn.Var, lengths []int, h0 *nn.State) (*nn.Var, *nn.State) {
+	out, st := b.rnn.Forward(tp, x, lengths, h0)
+	if tp.Training() && (b.ar != 0 || b.tar != 0) {
+		tp.Grad(out) // from the tape's arena: optim.ActivationReg adds into it
+		optim.ActivationReg(out, lengths, b.ar, b.tar)
+	}
+	return out, st
 }
 
 func (b *body) dropout(tp *nn.Tape, x *nn.Var) *nn.Var {

@@ -195,7 +195,7 @@ func (t *Tagger) fillTargets(b *TagBatch, d *TagSet, n, j int) error {
 
 // forward maps a batch to outputs (T·B, Out).
 func (t *Tagger) forward(tp *nn.Tape, b *TagBatch) *nn.Var {
-	out, _ := t.net.rnn.Forward(tp, b.input(), b.Lengths, nil)
+	out, _ := t.net.recur(tp, b.input(), b.Lengths, nil)
 	if t.net.head == nil {
 		return out
 	}
@@ -219,7 +219,7 @@ func (t *Tagger) Fit(ctx context.Context, trainSet, valid *TagSet) (*FitReport, 
 			return nil, err
 		}
 	}
-	s := &session{task: &tagTask{t: t}, train: td, shuffle: true}
+	s := &session{task: &tagTask{t: t}, train: td, shuffle: true, body: t.net}
 	if valid != nil {
 		if s.valid, err = t.batches(valid, 64); err != nil {
 			return nil, err

@@ -33,7 +33,7 @@ func (n noisyEval) Evaluate(d Data) (map[string]float64, error) {
 // the uninterrupted run, bit for bit.
 func TestResumeExactWithPlateau(t *testing.T) {
 	data, valid := makeData(1, 5), makeData(2, 2)
-	cfg := Config{Epochs: 12, Shuffle: true, Seed: 4, Plateau: &sched.PlateauConfig{Factor: 0.5, Patience: 1},
+	cfg := Config{Epochs: 12, Shuffle: true, Seed: 4, Plateau: &sched.PlateauConfig{Factor: 0.5, Patience: 1}, GradNoise: GradNoise{Eta: 0.01, Gamma: 0.55},
 		EarlyStop: EarlyStop{Patience: 4}, RestoreBest: true, Schedule: sched.Func(func(b float64, s int) float64 { return b / (1 + 0.01*float64(s)) })}
 	run := func(task *linTask, c Config, ctx context.Context) (*Trainer, *Result, error) {
 		tr := newTrainer(t, task, c)

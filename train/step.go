@@ -40,7 +40,8 @@ func (t *Trainer) step(batches []Batch) (float64, int, error) {
 }
 
 // grads computes the clipped gradients of batches: zero, forward and
-// backward of each, the L1 penalty, the finite check and clipping. It
+// backward of each, the L1 penalty, the finite check, gradient noise
+// and clipping. It
 // returns the mean loss and the number of items.
 func (t *Trainer) grads(batches []Batch) (float64, int, error) {
 	nn.ZeroGrad(t.params)
@@ -60,6 +61,9 @@ func (t *Trainer) grads(batches []Batch) (float64, int, error) {
 	t.lastNorm = optim.GradNorms(t.norms, t.params)
 	if math.IsNaN(t.lastNorm) || math.IsInf(t.lastNorm, 0) {
 		return 0, 0, t.nonFinite(total)
+	}
+	if t.noise != nil {
+		t.noise.Add(t.params, t.state.Step)
 	}
 	if v := t.cfg.ClipValue; v > 0 {
 		optim.ClipGradValue(t.params, v)

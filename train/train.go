@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/nn"
@@ -76,6 +77,10 @@ type Config struct {
 	// L1 adds L1·Σ|p| over the trainable parameters to each step's loss
 	// (zero: off); weight decay (L2) is the optimizer's.
 	L1 float64
+	// GradNoise adds annealed Gaussian noise to the gradients before
+	// clipping (optim.GradNoise; zero Eta: off), drawn from a generator
+	// seeded by Seed whose state travels in the checkpoints.
+	GradNoise GradNoise
 	// Shuffle draws a new batch order each epoch; keep it false for
 	// stateful truncated-BPTT tasks, whose batches must stay in order.
 	// EpochData orders itself and is never shuffled by the Trainer.
@@ -139,6 +144,13 @@ type EarlyStop struct {
 	MinDelta float64
 }
 
+// GradNoise is the gradient noise of Neelakantan et al. (2015): at step
+// t, noise of variance Eta/(1+t)^Gamma (their Gamma is 0.55, Eta 0.01 to
+// 1).
+type GradNoise struct {
+	Eta, Gamma float64
+}
+
 // Trainer trains one Task with one optimizer.
 type Trainer struct {
 	task    Task
@@ -160,6 +172,7 @@ type Trainer struct {
 	batch []Batch
 	// lastNorm is the global gradient norm of the last step.
 	lastNorm float64
+	noise    *optim.GradNoise
 }
 
 // New validates cfg and returns a Trainer. The optimizer must be over
@@ -180,6 +193,16 @@ func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed)}
 	if err := checkPatterns(t.params, cfg.Freeze); err != nil {
 		return nil, err
+	}
+	if cfg.GradNoise.Eta > 0 {
+		n, err := optim.NewGradNoise(cfg.GradNoise.Eta, cfg.GradNoise.Gamma, cfg.Seed^0x6e6f697365)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		t.noise = n
+		// Saved and restored with the others, so a resumed run draws
+		// the same noise.
+		t.cfg.RNGs = append(slices.Clip(cfg.RNGs), n.RNG)
 	}
 	if cfg.Plateau != nil {
 		pc := *cfg.Plateau
@@ -219,7 +242,8 @@ func (c Config) validate() error {
 		v    float64
 	}{{"Epochs", float64(c.Epochs)}, {"Accum", float64(c.Accum)}, {"ClipNorm", c.ClipNorm}, {"ClipValue", c.ClipValue},
 		{"L1", c.L1}, {"EvalEvery", float64(c.EvalEvery)}, {"EarlyStop.Patience", float64(c.EarlyStop.Patience)},
-		{"EarlyStop.MinDelta", c.EarlyStop.MinDelta}, {"UnfreezeAfter", float64(c.UnfreezeAfter)}} {
+		{"EarlyStop.MinDelta", c.EarlyStop.MinDelta}, {"UnfreezeAfter", float64(c.UnfreezeAfter)},
+		{"GradNoise.Eta", c.GradNoise.Eta}, {"GradNoise.Gamma", c.GradNoise.Gamma}} {
 		if !(f.v >= 0) || f.v > 1e300 {
 			return &ConfigError{f.name, f.v, ">= 0 and finite"}
 		}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -326,5 +327,33 @@ func TestL1(t *testing.T) {
 	}
 	if _, err := New(newLinTask(1), nil, Config{L1: -1}); err == nil {
 		t.Error("negative L1 accepted")
+	}
+}
+
+func TestGradNoise(t *testing.T) {
+	// Noise of a given seed changes the run, the same seed repeats it,
+	// and its standard deviation anneals as Eta/(1+t)^Gamma says.
+	run := func(c Config) []float32 {
+		task := newLinTask(3)
+		tr := newTrainer(t, task, c)
+		if _, err := tr.Fit(context.Background(), makeData(1, 4), nil); err != nil {
+			t.Fatal(err)
+		}
+		return weights(task.Params())
+	}
+	c := Config{Epochs: 3, Seed: 5, GradNoise: GradNoise{Eta: 0.3, Gamma: 0.55}}
+	plain, a, b := run(Config{Epochs: 3, Seed: 5}), run(c), run(c)
+	if slices.Equal(plain, a) {
+		t.Error("gradient noise left the weights as without it")
+	}
+	if !slices.Equal(a, b) {
+		t.Errorf("two runs with the same seed differ: %v, %v", a, b)
+	}
+	tr := newTrainer(t, newLinTask(1), c)
+	if got, want := tr.noise.Std(9), math.Sqrt(0.3/math.Pow(10, 0.55)); math.Abs(got-want) > 1e-12 {
+		t.Errorf("noise std at step 9: got %v, want %v", got, want)
+	}
+	if _, err := New(newLinTask(1), nil, Config{GradNoise: GradNoise{Eta: -1}}); err == nil || !strings.Contains(err.Error(), "GradNoise.Eta") {
+		t.Errorf("negative eta: got %v, want an error naming GradNoise.Eta", err)
 	}
 }

@@ -62,6 +62,7 @@ type trainOpts struct {
 	// optimization
 	Optimizer, Schedule                                     string
 	LR, WeightDecay, Clip, ClipValue, L1, MinDelta          float64
+	AR, TAR, GradNoise, GradNoiseGamma                      float64
 	PlateauFactor                                           float64
 	BatchSize, Epochs, Patience, EvalEvery, Monitor, Warmup int
 	Accum, PlateauPatience                                  int
@@ -191,6 +192,10 @@ func (o *trainOpts) registerOptim(fs *flag.FlagSet) {
 	fs.Float64Var(&o.PlateauFactor, "plateau-factor", 0.5, "plateau schedule: factor of each reduction")
 	fs.IntVar(&o.PlateauPatience, "plateau-patience", 2, "plateau schedule: evaluations without improvement tolerated before a reduction")
 	fs.Float64Var(&o.L1, "l1", 0, "L1 penalty coefficient on the weights (0: off)")
+	fs.Float64Var(&o.AR, "ar", 0, "activation regularization: add AR·mean(h²) of the recurrent output to the loss (AWD-LSTM: 2; 0: off; not seq2seq)")
+	fs.Float64Var(&o.TAR, "tar", 0, "temporal activation regularization: add TAR·mean((h[t]-h[t-1])²) (AWD-LSTM: 1; 0: off; not seq2seq)")
+	fs.Float64Var(&o.GradNoise, "grad-noise", 0, "annealed Gaussian gradient noise of variance η/(1+step)^γ, this η (Neelakantan et al.: 0.01 to 1; 0: off)")
+	fs.Float64Var(&o.GradNoiseGamma, "grad-noise-gamma", 0.55, "--grad-noise: the annealing exponent γ")
 	fs.IntVar(&o.EvalEvery, "eval-every", 0, "also validate every this many steps (0: at epoch ends only)")
 	fs.IntVar(&o.Monitor, "monitor", 0, "every this many epochs, print per-layer gradient norms (flagging vanishing and exploding ones) and the LSTM gate saturation (0: off)")
 	fs.IntVar(&o.Accum, "accum", 1, "accumulate gradients over this many batches per optimizer step")
@@ -246,6 +251,8 @@ func (o *trainOpts) validateFloats() error {
 		{"weight-decay", o.WeightDecay, 0, math.Inf(1), ">= 0"}, {"lr-backbone", o.LRBackbone, 0, math.Inf(1), ">= 0 (0: --lr)"},
 		{"min-delta", o.MinDelta, 0, math.Inf(1), ">= 0"}, {"test-fraction", o.TestFraction, 0, 0.99, "in (0, 1) (0: the task's default)"},
 		{"val-fraction", o.ValFraction, 0, 0.99, "in [0, 1)"}, {"plateau-factor", o.PlateauFactor, 1e-9, 0.999999, "in (0, 1)"},
+		{"ar", o.AR, 0, math.Inf(1), ">= 0 (0: off)"}, {"tar", o.TAR, 0, math.Inf(1), ">= 0 (0: off)"},
+		{"grad-noise", o.GradNoise, 0, math.Inf(1), ">= 0 (0: off)"}, {"grad-noise-gamma", o.GradNoiseGamma, 0, math.Inf(1), ">= 0"},
 	} {
 		if !(f.v >= f.min && f.v <= f.max) {
 			return flagErr(f.name, f.v, f.want)
@@ -253,6 +260,13 @@ func (o *trainOpts) validateFloats() error {
 	}
 	if o.UnfreezeAfter > 0 && o.Freeze == "" {
 		return flagErr("unfreeze-after", o.UnfreezeAfter, "--freeze patterns to unfreeze")
+	}
+	if o.Task == model.Seq2Seq {
+		for name, v := range map[string]float64{"ar": o.AR, "tar": o.TAR} {
+			if v != 0 {
+				return flagErr(name, v, "0: seq2seq does not support activation regularization")
+			}
+		}
 	}
 	if _, err := o.cleanConfig(); err != nil {
 		return err
@@ -351,8 +365,9 @@ func (o *trainOpts) textConfig() model.TextConfig {
 // fitConfig is how the flags say to train, into dir.
 func (o *trainOpts) fitConfig(dir string) model.FitConfig {
 	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: o.optimConfig(), LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup,
-		Loss: o.lossConfig(), Sched: o.schedConfig(),
+		Loss: o.lossConfig(), Sched: o.schedConfig(), AR: o.AR, TAR: o.TAR,
 		Train: train.Config{Epochs: o.Epochs, Accum: o.Accum, ClipNorm: o.Clip, ClipValue: o.ClipValue, L1: o.L1, EvalEvery: o.EvalEvery,
+			GradNoise: train.GradNoise{Eta: o.GradNoise, Gamma: o.GradNoiseGamma},
 			EarlyStop: train.EarlyStop{Patience: o.Patience, MinDelta: o.MinDelta}, Freeze: splitList(o.Freeze), UnfreezeAfter: o.UnfreezeAfter, Dir: dir}}
 	switch o.Schedule {
 	case "constant", "":
