@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
@@ -85,6 +86,12 @@ func newBody(s Spec, vocab, out int, seed uint64) (*body, error) {
 	}
 	if out > 0 {
 		b.head = nn.NewLinear(s.features(), out, true, rng)
+		if s.InitHead != "" {
+			sc, _, _ := initScheme(s.InitHead) // checked by Spec.validate
+			if err := sc.Fill(b.head.Weight.Value, 1, 1/math.Sqrt(float64(s.features())), rng); err != nil {
+				return nil, fmt.Errorf("model: init_head: %w", err)
+			}
+		}
 	}
 	if s.Dropout > 0 {
 		b.drop = nn.NewDropout(s.Dropout, b.dropRNG)

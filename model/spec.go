@@ -2,9 +2,12 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -57,11 +60,17 @@ type Spec struct {
 	EmbedDropout float64 `json:"embed_dropout,omitempty" yaml:"embed_dropout"`
 	// Init is the recurrent weights' initialization (weight_ih, and
 	// weight_hh unless InitRecurrent is set): "default" (PyTorch's
-	// U(-1/√H, 1/√H); zero value), "xavier_uniform", "xavier_normal",
-	// "kaiming_uniform", "kaiming_normal" or "orthogonal" (glorot_* and
-	// he_* are aliases); InitRecurrent likewise for weight_hh alone.
+	// U(-1/√H, 1/√H); zero value), "uniform:A,B", "normal:MEAN,STD",
+	// "xavier_uniform", "xavier_normal", "kaiming_uniform",
+	// "kaiming_normal" or "orthogonal", these five with an optional gain
+	// ("orthogonal:1.5"; glorot_* and he_* are aliases), "zero" or
+	// "constant:V" (torch.nn.init's functions). InitRecurrent likewise
+	// for weight_hh alone (orthogonal blocks per gate, as Keras), InitHead
+	// for the output layer's weight (its default is PyTorch's Linear
+	// U(-1/√in, 1/√in); its bias keeps that draw).
 	Init          string `json:"init,omitempty" yaml:"init"`
 	InitRecurrent string `json:"init_recurrent,omitempty" yaml:"init_recurrent"`
+	InitHead      string `json:"init_head,omitempty" yaml:"init_head"`
 	// ForgetBias, when not 0, sets an LSTM's total forget-gate bias (the
 	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
 	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
@@ -183,13 +192,13 @@ func (s *Spec) checkRegularizers() error {
 	for _, f := range []struct {
 		name string
 		v    *string
-	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}} {
-		sc, err := initScheme(*f.v)
+	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}, {"init_head", &s.InitHead}} {
+		sc, canon, err := initScheme(*f.v)
 		if err != nil {
 			return &SpecError{f.name, *f.v, err.Error()}
 		}
-		if *f.v != "" && (f.name == "init_recurrent" || sc.Kind != nn.InitDefault) {
-			*f.v = sc.Kind.String() // canonical spelling: he_normal is kaiming_normal
+		if *f.v != "" && (f.name != "init" || sc.Kind != nn.InitDefault) {
+			*f.v = canon
 		} else {
 			*f.v = ""
 		}
@@ -200,7 +209,7 @@ func (s *Spec) checkRegularizers() error {
 		set  bool
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
-		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
+		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
 		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}} {
 		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") || f.name == "quantiles" && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
@@ -295,6 +304,8 @@ func (s *Spec) checkText() error {
 		return &SpecError{"inputs", s.Inputs, "0 for token inputs (vocab > 0)"}
 	case s.Embed < 0:
 		return &SpecError{"embed", s.Embed, "> 0"}
+	case s.Task == LM && s.Tie && s.InitHead != "":
+		return &SpecError{"init_head", s.InitHead, "empty with tie (the head's weight is the embedding)"}
 	case s.Task == LM && s.Tie && s.Embed != s.features():
 		return &SpecError{"tie", true, fmt.Sprintf("false unless embed (%d) equals the output width (%d)", s.Embed, s.features())}
 	case s.Task == LM:
@@ -324,24 +335,65 @@ func (s Spec) features() int {
 	return f
 }
 
-// initScheme parses an initialization name of a Spec; kinds that need
-// numbers (uniform, normal, constant, zero) are not offered.
-func initScheme(name string) (nn.Scheme, error) {
+// initWant lists the initializations a Spec accepts.
+const initWant = "default, uniform:A,B, normal:MEAN,STD, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal (these five with an optional :GAIN), zero or constant:V"
+
+// initScheme parses an initialization of a Spec: a kind, then after a
+// colon the numbers it takes (uniform:-0.1,0.1; normal:0,0.02;
+// orthogonal:1.5; constant:0.5), and returns it with its canonical
+// spelling (he_normal is kaiming_normal).
+func initScheme(spec string) (nn.Scheme, string, error) {
+	name, args, hasArgs := strings.Cut(strings.TrimSpace(spec), ":")
 	k, err := nn.ParseInitKind(name)
-	switch {
-	case err != nil:
-	case k == nn.InitDefault, k == nn.InitXavierUniform, k == nn.InitXavierNormal, k == nn.InitKaimingUniform, k == nn.InitKaimingNormal, k == nn.InitOrthogonal:
-		return nn.Scheme{Kind: k}, nil
+	if err != nil {
+		return nn.Scheme{}, "", errors.New(initWant)
 	}
-	return nn.Scheme{}, fmt.Errorf("default, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
+	var nums []float64
+	if hasArgs {
+		for _, a := range strings.Split(args, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(a), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nn.Scheme{}, "", fmt.Errorf("finite numbers after %q:, got %q", name, args)
+			}
+			nums = append(nums, v)
+		}
+	}
+	sc := nn.Scheme{Kind: k}
+	switch want := len(nums); {
+	case k == nn.InitUniform && (want != 2 || !(nums[0] < nums[1])):
+		return sc, "", errors.New("uniform:A,B with bounds A < B")
+	case k == nn.InitNormal && (want != 2 || !(nums[1] >= 0)):
+		return sc, "", errors.New("normal:MEAN,STD with STD >= 0")
+	case k == nn.InitConstant && want != 1:
+		return sc, "", errors.New("constant:V")
+	case (k == nn.InitDefault || k == nn.InitZero) && want != 0:
+		return sc, "", fmt.Errorf("%v without numbers", k)
+	case k >= nn.InitXavierUniform && k <= nn.InitOrthogonal && (want > 1 || want == 1 && !(nums[0] > 0)):
+		return sc, "", fmt.Errorf("%v or %v:GAIN with GAIN > 0", k, k)
+	}
+	if len(nums) > 0 {
+		sc.A = nums[0]
+	}
+	if len(nums) > 1 {
+		sc.B = nums[1]
+	}
+	canon := k.String()
+	if hasArgs {
+		parts := make([]string, len(nums))
+		for i, v := range nums {
+			parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		canon += ":" + strings.Join(parts, ",")
+	}
+	return sc, canon, nil
 }
 
 // rnnInit returns the nn.Init that Init and InitRecurrent select.
 func (s Spec) rnnInit() nn.Init {
-	w, _ := initScheme(s.Init)
+	w, _, _ := initScheme(s.Init)
 	r := w
 	if s.InitRecurrent != "" {
-		r, _ = initScheme(s.InitRecurrent)
+		r, _, _ = initScheme(s.InitRecurrent)
 	}
 	return nn.Init{Weight: w, Recurrent: r}
 }

@@ -46,7 +46,7 @@ type trainOpts struct {
 	Tie, Lowercase, StripHTML                         bool
 
 	// architecture
-	Cell, Init, InitRecurrent                                                  string
+	Cell, Init, InitRecurrent, InitHead                                        string
 	Hidden, Layers, Proj                                                       int
 	Bidirectional                                                              bool
 	Dropout, InputDropout, RecurrentDropout, WeightDrop, Zoneout, EmbedDropout float64
@@ -174,8 +174,9 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 	fs.Float64Var(&o.WeightDrop, "weight-drop", 0, "DropConnect on the recurrent weights W_hh, one mask per forward pass (AWD-LSTM), in [0,1) (forecast, classify, lm)")
 	fs.Float64Var(&o.Zoneout, "zoneout", 0, "probability that a unit keeps its previous state at a step, in [0,1) (forecast, classify, lm)")
 	fs.Float64Var(&o.EmbedDropout, "embed-dropout", 0, "drop whole words of the embedding per forward pass, in [0,1) (classify, lm)")
-	fs.StringVar(&o.Init, "init", "default", "recurrent weight initialization: default (PyTorch's U(-1/√H, 1/√H)), xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal")
-	fs.StringVar(&o.InitRecurrent, "init-recurrent", "", "initialization of the recurrent weights W_hh alone (default: --init), e.g. orthogonal")
+	fs.StringVar(&o.Init, "init", "default", "recurrent weight initialization (torch.nn.init): default (PyTorch's U(-1/√H, 1/√H)), uniform:A,B, normal:MEAN,STD, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal (these five with an optional :GAIN), zero or constant:V")
+	fs.StringVar(&o.InitRecurrent, "init-recurrent", "", "initialization of the recurrent weights W_hh alone (default: --init), e.g. orthogonal or orthogonal:1.5")
+	fs.StringVar(&o.InitHead, "init-head", "", "initialization of the output layer's weight, as --init (default: PyTorch's Linear U(-1/√in, 1/√in)), e.g. xavier_uniform or normal:0,0.01")
 	fs.Float64Var(&o.ForgetBias, "forget-bias", 0, "LSTM forget-gate bias at initialization, e.g. 1 (0: the --init draw)")
 }
 
@@ -331,7 +332,7 @@ func (o *trainOpts) cleanConfig() (series.CleanConfig, error) {
 func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
-		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, Embed: o.Embed,
+		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, Embed: o.Embed,
 		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
