@@ -148,7 +148,7 @@ func (m *Translator) build(s Spec, seed uint64) error {
 	}
 	rng := tensor.NewRNG(seed)
 	rng.Split() // the draw other tasks give their dropout generator
-	net, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: s.Vocab, TgtVocab: s.TgtVocab, HiddenSize: s.Hidden, EmbedSize: s.Embed,
+	net, err := nn.NewSeq2Seq(nn.Seq2SeqConfig{SrcVocab: s.Vocab, TgtVocab: s.TgtVocab, HiddenSize: s.Hidden, EmbedSize: s.Embed, Cell: s.Cell,
 		NumLayers: s.Layers, Bidirectional: s.Bidirectional, Attention: s.Attention, Dropout: s.Dropout, PadToken: 0}, rng)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)

@@ -277,8 +277,6 @@ func (s *Spec) checkSeq2Seq() error {
 		return &SpecError{"vocab", s.Vocab, "> 0"}
 	case s.TgtVocab <= 0:
 		return &SpecError{"tgt_vocab", s.TgtVocab, "> 0"}
-	case s.Cell != "lstm":
-		return &SpecError{"cell", s.Cell, "lstm (seq2seq)"}
 	}
 	if s.Embed == 0 {
 		s.Embed = s.Hidden

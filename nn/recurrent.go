@@ -108,6 +108,9 @@ type Recurrent interface {
 	// With a tape both are the tape's, valid until its next step (see
 	// Tape); with a nil tape they are fresh and the caller's.
 	Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State)
+	// RNG returns the generator of the layer's training-time masks
+	// (dropout between layers, the recurrent regularizers).
+	RNG() *tensor.RNG
 }
 
 var (

@@ -33,9 +33,14 @@ type Seq2SeqConfig struct {
 	// PadToken is the padding id of both vocabularies (its embedding stays
 	// zero); −1 means none. The zero value 0 is a valid padding id.
 	PadToken int
+	// Cell is the encoder's and decoder's cell: "lstm" ("" too), "gru",
+	// "rnn" (tanh) or "rnn_relu". Without a cell state, the decoder
+	// starts from the encoder's final h alone.
+	Cell string
 }
 
-// Seq2Seq is an attention encoder-decoder (Luong et al., 2015):
+// Seq2Seq is an attention encoder-decoder (Luong et al., 2015), shown
+// for the LSTM cell (a GRU or RNN carries h alone):
 //
 //	encoder:  an LSTM over the embedded source; keys = its outputs (B, Ts, D·H)
 //	decoder:  per step, with the attentional vector of the previous step fed
@@ -46,19 +51,21 @@ type Seq2SeqConfig struct {
 //
 // The decoder starts from the encoder's final states of the top layer,
 // [forward | reverse] concatenated. Parameter names: src_embed.weight,
-// encoder.* (PyTorch LSTM names), tgt_embed.weight, decoder.* (LSTMCell
-// names), attention.*, combine.weight, out.weight, out.bias.
+// encoder.* (PyTorch LSTM/GRU/RNN names), tgt_embed.weight, decoder.*
+// (LSTMCell/GRUCell/RNNCell names), attention.*, combine.weight,
+// out.weight, out.bias.
 type Seq2Seq struct {
 	Config             Seq2SeqConfig
 	SrcEmbed, TgtEmbed *Embedding
-	Encoder            *LSTM
-	Decoder            *LSTMCell
+	Encoder            Recurrent
+	Decoder            Module // *LSTMCell, *GRUCell or *RNNCell
 	Attention          Attention
 	Combine, Out       *Linear
 	drop               *Dropout
-	hd                 int      // decoder hidden size D·H
-	params             []*Param // named once, at construction
-	decRun             *CellRun // the decoder's steps in training (see CellRun)
+	hd                 int       // decoder hidden size D·H
+	dec                *cellCore // the decoder's cell
+	params             []*Param  // named once, at construction
+	decRun             *CellRun  // an LSTM decoder's steps in training (see CellRun)
 }
 
 // RNGs returns every generator the model draws dropout masks from (the
@@ -79,6 +86,11 @@ func (c Seq2SeqConfig) validate() error {
 	case "", "bahdanau", LuongDot, LuongGeneral, LuongConcat:
 	default:
 		return fieldError(typ, "attention", c.Attention, attentionKinds+` ("" means general)`)
+	}
+	switch c.Cell {
+	case "", "lstm", "gru", "rnn", "rnn_relu":
+	default:
+		return fieldError(typ, "cell", c.Cell, `lstm, gru, rnn or rnn_relu ("" means lstm)`)
 	}
 	switch v := min(c.SrcVocab, c.TgtVocab); {
 	case !isProb(c.Dropout):
@@ -113,13 +125,10 @@ func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	}
 	m := &Seq2Seq{Config: c, hd: hd}
 	m.SrcEmbed = NewEmbedding(c.SrcVocab, c.EmbedSize, c.PadToken, rng)
-	enc, err := NewLSTM(LSTMConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional}, rng)
-	if err != nil {
+	if err := m.newCells(rng); err != nil {
 		return nil, err
 	}
-	m.Encoder = enc
-	m.TgtEmbed = NewEmbedding(c.TgtVocab, c.EmbedSize, c.PadToken, rng)
-	m.Decoder = NewLSTMCell(c.EmbedSize+hd, hd, true, rng)
+	var err error
 	if m.Attention, err = NewAttention(c.Attention, hd, hd, c.AttentionSize, rng); err != nil {
 		return nil, err
 	}
@@ -138,6 +147,45 @@ func NewSeq2Seq(cfg Seq2SeqConfig, rng *tensor.RNG) (*Seq2Seq, error) {
 	return m, nil
 }
 
+// newCells builds the encoder, the target embedding and the decoder cell,
+// in that order (PyTorch's construction order, which fixes the draws).
+func (m *Seq2Seq) newCells(rng *tensor.RNG) error {
+	c := m.Config
+	var err error
+	act := "tanh"
+	switch c.Cell {
+	case "gru":
+		m.Encoder, err = NewGRU(GRUConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional}, rng)
+	case "rnn", "rnn_relu":
+		if c.Cell == "rnn_relu" {
+			act = "relu"
+		}
+		m.Encoder, err = NewRNN(RNNConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional, Nonlinearity: act}, rng)
+	default:
+		m.Encoder, err = NewLSTM(LSTMConfig{InputSize: c.EmbedSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional}, rng)
+	}
+	if err != nil {
+		return err
+	}
+	m.TgtEmbed = NewEmbedding(c.TgtVocab, c.EmbedSize, c.PadToken, rng)
+	in := c.EmbedSize + m.hd
+	switch c.Cell {
+	case "gru":
+		d := NewGRUCell(in, m.hd, true, rng)
+		m.Decoder, m.dec = d, &d.core
+	case "rnn", "rnn_relu":
+		d, err := NewRNNCell(in, m.hd, true, act, rng)
+		if err != nil {
+			return err
+		}
+		m.Decoder, m.dec = d, &d.core
+	default:
+		d := NewLSTMCell(in, m.hd, true, rng)
+		m.Decoder, m.dec = d, &d.core
+	}
+	return nil
+}
+
 // Params returns every parameter with its dotted name (see [Seq2Seq]).
 func (m *Seq2Seq) Params() []*Param { return append([]*Param(nil), m.params...) }
 
@@ -153,7 +201,8 @@ type Encoded struct {
 }
 
 // DecoderState is the state carried between decoder steps, (B, D·H)
-// each: the LSTM cell's h and c and the attentional vector fed back.
+// each: the cell's h, an LSTM's c (nil for GRU and RNN) and the
+// attentional vector fed back.
 type DecoderState struct {
 	H, C, Feed *Var
 }
@@ -186,14 +235,19 @@ func (m *Seq2Seq) Encode(tp *Tape, src []int, Ts, B int, lengths []int) *Encoded
 	hs, cs := tp.vars(D), tp.vars(D)
 	for d := 0; d < D; d++ {
 		hs[d] = Select(tp, st.H, (L-1)*D+d)
-		cs[d] = Select(tp, st.C, (L-1)*D+d)
+		if st.C != nil {
+			cs[d] = Select(tp, st.C, (L-1)*D+d)
+		}
 	}
 	e := NewRecord[Encoded](tp)
 	*e = Encoded{
 		Keys:  keys,
 		Proj:  m.Attention.ProjectKeys(tp, keys),
 		Mask:  paddingMaskInto(tp.Bools(B*Ts), lengths, 1, Ts),
-		Start: DecoderState{H: Concat(tp, -1, hs...), C: Concat(tp, -1, cs...), Feed: tp.Var(tp.Zeros(B, m.hd))},
+		Start: DecoderState{H: Concat(tp, -1, hs...), Feed: tp.Var(tp.Zeros(B, m.hd))},
+	}
+	if st.C != nil {
+		e.Start.C = Concat(tp, -1, cs...)
 	}
 	return e
 }
@@ -210,10 +264,16 @@ func (m *Seq2Seq) Step(tp *Tape, enc *Encoded, prev []int, s DecoderState) (logi
 // attentional vector (B, D·H) that Out projects to the logits.
 func (m *Seq2Seq) decode(tp *Tape, enc *Encoded, prev []int, s DecoderState) (out, weights *Var, next DecoderState) {
 	e := m.drop.Forward(tp, m.TgtEmbed.Forward(tp, prev))
-	if m.decRun == nil || m.decRun.cell != &m.Decoder.core {
-		m.decRun = NewCellRun(m.Decoder)
+	in := Concat(tp, -1, e, s.Feed)
+	var h, c *Var
+	if lc, ok := m.Decoder.(*LSTMCell); ok {
+		if m.decRun == nil || m.decRun.cell != &lc.core {
+			m.decRun = NewCellRun(lc)
+		}
+		h, c = m.decRun.Step(tp, in, s.H, s.C)
+	} else {
+		h, _ = m.dec.step(tp, in, s.H, nil)
 	}
-	h, c := m.decRun.Step(tp, Concat(tp, -1, e, s.Feed), s.H, s.C)
 	ctx, w := m.Attention.Attend(tp, h, enc.Keys, enc.Proj, enc.Mask)
 	feed := Tanh(tp, m.Combine.Forward(tp, Concat(tp, -1, ctx, h)))
 	return m.drop.Forward(tp, feed), w, DecoderState{H: h, C: c, Feed: feed}
@@ -320,7 +380,10 @@ func (m *Seq2Seq) Beam(src []int, start int, c BeamConfig) ([]Hypothesis, error)
 	}
 	enc := m.Encode(nil, src, len(src), 1, nil)
 	Ts, hd := len(src), m.hd
-	init := beamState{enc.Start.H.Value.Data, enc.Start.C.Value.Data, enc.Start.Feed.Value.Data}
+	init := beamState{h: enc.Start.H.Value.Data, feed: enc.Start.Feed.Value.Data}
+	if enc.Start.C != nil {
+		init.c = enc.Start.C.Value.Data
+	}
 	rows := func(n, w int, get func(i int) []float32) *Var {
 		t := tensor.New(n, w)
 		for i := 0; i < n; i++ {
@@ -338,15 +401,20 @@ func (m *Seq2Seq) Beam(src []int, start int, c BeamConfig) ([]Hypothesis, error)
 		}
 		s := DecoderState{
 			H:    rows(n, hd, func(i int) []float32 { return states[i].h }),
-			C:    rows(n, hd, func(i int) []float32 { return states[i].c }),
 			Feed: rows(n, hd, func(i int) []float32 { return states[i].feed }),
+		}
+		if init.c != nil {
+			s.C = rows(n, hd, func(i int) []float32 { return states[i].c })
 		}
 		logits, _, ns := m.Step(nil, e, prev, s)
 		lp := tensor.New(logits.Value.Shape...)
 		kernel.LogSoftmaxRows(lp.Data, logits.Value.Data, n, m.Config.TgtVocab)
 		next := make([]beamState, n)
 		for i := range next {
-			next[i] = beamState{ns.H.Value.Row(i).Data, ns.C.Value.Row(i).Data, ns.Feed.Value.Row(i).Data}
+			next[i] = beamState{h: ns.H.Value.Row(i).Data, feed: ns.Feed.Value.Row(i).Data}
+			if ns.C != nil {
+				next[i].c = ns.C.Value.Row(i).Data
+			}
 		}
 		return lp, next
 	}

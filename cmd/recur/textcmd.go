@@ -309,8 +309,8 @@ func seq2seqJob(r *runner) (*job, error) {
 	var m *model.Translator
 	info := func() string {
 		s, p := m.Spec(), m.Prep()
-		return fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder lstm %d×%d, %s attention, %d parameters",
-			filepath.Base(o.Data), len(tr)+len(va)+len(te), len(tr), p.Src.Vocab.Len(), p.Tgt.Vocab.Len(), levelOf(o, "word"), s.Layers, s.Hidden, s.Attention, m.NumParams())
+		return fmt.Sprintf("seq2seq %s: %d pairs (train %d), vocabularies %d → %d (%s); encoder %s %d×%d, %s attention, %d parameters",
+			filepath.Base(o.Data), len(tr)+len(va)+len(te), len(tr), p.Src.Vocab.Len(), p.Tgt.Vocab.Len(), levelOf(o, "word"), s.Cell, s.Layers, s.Hidden, s.Attention, m.NumParams())
 	}
 	fit.Train.Callbacks = r.callbacks(func() model.Model { return m }, info)
 	if m, err = model.NewTranslator(model.TranslateConfig{Spec: o.spec(), Text: o.textConfig(), Fit: fit}); err != nil {

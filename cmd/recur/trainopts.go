@@ -163,7 +163,7 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 }
 
 func (o *trainOpts) registerArch(fs *flag.FlagSet) {
-	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell: lstm, gru, rnn (tanh) or rnn_relu (seq2seq: lstm)")
+	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell of every task: lstm, gru, rnn (tanh) or rnn_relu (seq2seq: the encoder and the decoder cell)")
 	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 64, classify 64, lm 128, seq2seq 64)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
 	fs.IntVar(&o.Proj, "proj", 0, "lstm: project the hidden state to this size (LSTMP, PyTorch's proj_size; 0: none)")
