@@ -59,7 +59,7 @@ func TestBuildValidates(t *testing.T) {
 		{Spec{Task: Forecast, InitRecurrent: "nope"}, "init_recurrent"},
 		{Spec{Task: Forecast, Cell: "gru", ForgetBias: 1}, "forget_bias"},
 		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Zoneout: 0.1}, "zoneout"},
-		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Cell: "gru"}, "cell"},
+		{Spec{Task: Seq2Seq, Vocab: 5, TgtVocab: 5, Cell: "gru", Proj: 2}, "proj"},
 		{Spec{Task: Forecast, Cell: "gru", Proj: 2}, "proj"},
 		{Spec{Task: Forecast, Hidden: 4, Proj: 4}, "proj"},
 		{Spec{Task: Tag, Inputs: 2}, "classes"},
