@@ -26,6 +26,8 @@ type ClassifyConfig struct {
 	Spec Spec
 	// Text says how texts become tokens (word level by default).
 	Text TextConfig
+	// Embeddings loads pretrained word vectors into the embedding.
+	Embeddings Pretrained
 	// Fit says how to train.
 	Fit FitConfig
 }
@@ -84,6 +86,9 @@ type FitReport struct {
 	Examples, Vocab int
 	// Transfer reports what FitConfig.InitFrom copied (nil without it).
 	Transfer *Transfer
+	// Embeddings reports which tokens the pretrained vectors covered (nil
+	// without them).
+	Embeddings *text.Coverage
 }
 
 // Fit builds the vocabulary from trainSet's texts (or takes
@@ -98,7 +103,7 @@ func (c *Classifier) Fit(ctx context.Context, trainSet, valid *text.Labelled) (*
 	if err != nil {
 		return nil, err
 	}
-	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet.Texts), Vocab: c.prep.Encoder.Vocab.Len(), Transfer: c.transfer}
+	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet.Texts), Vocab: c.prep.Encoder.Vocab.Len(), Transfer: c.transfer, Embeddings: c.pretrained}
 	if rep.Valid != nil {
 		return rep, c.setMetrics(map[string]any{"valid": rep.Valid})
 	}
@@ -129,10 +134,15 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 	c.prep = &TextPrep{Encoder: enc, Classes: slices.Clone(trainSet.Classes), MaxLen: c.cfg.Text.MaxLen}
 	s := c.cfg.Spec
 	s.Task, s.Vocab, s.Classes = Classify, enc.Vocab.Len(), len(trainSet.Classes)
+	vecs, err := c.cfg.Embeddings.read(enc.Vocab, &s)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.build(s, c.cfg.Fit.Seed); err != nil {
 		return nil, err
 	}
 	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, body: c.net}
+	c.pretrained, sess.freeze = vecs.load(c.net.emb.Weight.Value, c.cfg.Embeddings, "embedding.weight")
 	if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
 		return nil, err
 	}

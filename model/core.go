@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/recur-ml/recur/data/text"
 	"slices"
 	"strings"
 
@@ -49,6 +50,8 @@ type core struct {
 	built   bool
 	// transfer is what FitConfig.InitFrom copied at the last Fit.
 	transfer *Transfer
+	// pretrained is what the pretrained vectors covered at the last Fit.
+	pretrained *text.Coverage
 }
 
 // Spec returns the architecture, defaults filled in.
@@ -69,6 +72,10 @@ func (c *core) NumParams() int {
 // Transfer returns what FitConfig.InitFrom copied at the last Fit (nil
 // without it); it is known from the trainer's TrainBegin event on.
 func (c *core) Transfer() *Transfer { return c.transfer }
+
+// Pretrained reports which tokens the pretrained vectors (the config's
+// Embeddings) covered at the last Fit; nil without them.
+func (c *core) Pretrained() *text.Coverage { return c.pretrained }
 
 // Metrics returns the metrics recorded by the last Fit.
 func (c *core) Metrics() json.RawMessage { return c.metrics }

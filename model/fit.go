@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/recur-ml/recur/checkpoint"
@@ -153,6 +154,8 @@ type session struct {
 	// body is the network's shared part, which AR and TAR act on (nil
 	// for seq2seq).
 	body *body
+	// freeze adds parameter patterns to freeze (pretrained embeddings).
+	freeze []string
 }
 
 // activationReg sets the network's AR and TAR from fc.
@@ -193,6 +196,9 @@ func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
 		return nil, err
 	}
 	tc := fc.Train
+	if s.freeze != nil {
+		tc.Freeze = append(slices.Clip(tc.Freeze), s.freeze...)
+	}
 	accum := max(tc.Accum, 1)
 	steps := tc.Epochs * ((s.train.Len() + accum - 1) / accum)
 	if tc.Schedule == nil && (fc.Schedule != "" || fc.Warmup > 0) {

@@ -26,6 +26,9 @@ type LMConfig struct {
 	// SeqLen is the truncated-BPTT length, the steps of one chunk (zero:
 	// 35). FitConfig.BatchSize is the number of parallel streams.
 	SeqLen int
+	// Embeddings loads pretrained vectors into the embedding (with Tie,
+	// the output layer starts from them too).
+	Embeddings Pretrained
 	// Fit says how to train.
 	Fit FitConfig
 }
@@ -78,7 +81,7 @@ func (m *LanguageModel) Fit(ctx context.Context, trainText, validText string) (*
 	if err != nil {
 		return nil, err
 	}
-	rep := &FitReport{Result: res, Valid: res.Valid, Examples: n, Vocab: m.prep.Encoder.Vocab.Len(), Transfer: m.transfer}
+	rep := &FitReport{Result: res, Valid: res.Valid, Examples: n, Vocab: m.prep.Encoder.Vocab.Len(), Transfer: m.transfer, Embeddings: m.pretrained}
 	if rep.Valid != nil {
 		return rep, m.setMetrics(map[string]any{"valid": rep.Valid})
 	}
@@ -106,15 +109,21 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 	m.prep = &TextPrep{Encoder: enc}
 	s := m.cfg.Spec
 	s.Task, s.Vocab = LM, enc.Vocab.Len()
+	vecs, err := m.cfg.Embeddings.read(enc.Vocab, &s)
+	if err != nil {
+		return nil, 0, err
+	}
 	if err := m.build(s, m.cfg.Fit.Seed); err != nil {
 		return nil, 0, err
 	}
+	var freeze []string
+	m.pretrained, freeze = vecs.load(m.net.emb.Weight.Value, m.cfg.Embeddings, "embedding.weight")
 	ids := enc.Encode(trainText)
 	td, err := newLMData(ids, m.cfg.Fit.BatchSize, m.cfg.SeqLen)
 	if err != nil {
 		return nil, 0, fmt.Errorf("model: training text: %w", err)
 	}
-	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep, body: m.net}
+	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep, body: m.net, freeze: freeze}
 	if validText != "" {
 		if sess.valid, err = newLMData(enc.Encode(validText), 1, m.cfg.SeqLen*4); err != nil {
 			return nil, 0, fmt.Errorf("model: validation text: %w", err)

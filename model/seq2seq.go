@@ -27,6 +27,10 @@ type TranslateConfig struct {
 	// Text says how each side becomes tokens (words by default); its
 	// Encoder is not used (each side builds its own vocabulary).
 	Text TextConfig
+	// Embeddings loads pretrained vectors of the source language into
+	// the source embedding (src_embed; the target embedding has the same
+	// width).
+	Embeddings Pretrained
 	// Fit says how to train.
 	Fit FitConfig
 }
@@ -88,7 +92,7 @@ func (m *Translator) Fit(ctx context.Context, trainSet, valid []text.Pair) (*Fit
 	if err != nil {
 		return nil, err
 	}
-	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet), Vocab: m.prep.Tgt.Vocab.Len(), Transfer: m.transfer}
+	rep := &FitReport{Result: res, Valid: res.Valid, Examples: len(trainSet), Vocab: m.prep.Tgt.Vocab.Len(), Transfer: m.transfer, Embeddings: m.pretrained}
 	if rep.Valid != nil {
 		return rep, m.setMetrics(map[string]any{"valid": rep.Valid})
 	}
@@ -126,10 +130,15 @@ func (m *Translator) prepare(trainSet, valid []text.Pair) (*session, error) {
 	m.prep = &Seq2SeqPrep{Src: se, Tgt: te, MaxLen: tc.MaxLen}
 	s := m.cfg.Spec
 	s.Task, s.Vocab, s.TgtVocab = Seq2Seq, se.Vocab.Len(), te.Vocab.Len()
+	vecs, err := m.cfg.Embeddings.read(se.Vocab, &s)
+	if err != nil {
+		return nil, err
+	}
 	if err := m.build(s, m.cfg.Fit.Seed); err != nil {
 		return nil, err
 	}
 	sess := &session{task: &seq2seqTask{m: m}, shuffle: true, prep: m.prep}
+	m.pretrained, sess.freeze = vecs.load(m.net.SrcEmbed.Weight.Value, m.cfg.Embeddings, "src_embed.weight")
 	if sess.train, err = m.data(trainSet, m.cfg.Fit.BatchSize, true); err != nil {
 		return nil, err
 	}

@@ -69,6 +69,9 @@ func (c *Classifier) prepareSequences(trainSet, valid *SeqSet) (*session, error)
 	if len(trainSet.Classes) < 2 {
 		return nil, fmt.Errorf("model: classifier: %d class(es) %q; want at least 2", len(trainSet.Classes), trainSet.Classes)
 	}
+	if c.cfg.Embeddings != (Pretrained{}) {
+		return nil, &FitError{"Embeddings", c.cfg.Embeddings.File, "none for numeric sequences (no embedding)"}
+	}
 	c.prep = &TextPrep{Classes: slices.Clone(trainSet.Classes), MaxLen: c.cfg.Text.MaxLen}
 	s := c.cfg.Spec
 	s.Task, s.Vocab, s.Inputs, s.Classes = Classify, 0, trainSet.Inputs, len(trainSet.Classes)

@@ -103,7 +103,7 @@ func classifyJob(r *runner) (*job, error) {
 			filepath.Base(o.Data), count(tr, va, te), len(tr.Texts), len(tr.Classes), c.Encoder().Vocab.Len(), levelOf(o, "word"), s.Cell, s.Layers, s.Hidden, c.NumParams())
 	}
 	fit.Train.Callbacks = r.callbacks(func() model.Model { return c }, info)
-	if c, err = model.NewClassifier(model.ClassifyConfig{Spec: o.spec(), Text: tc, Fit: fit}); err != nil {
+	if c, err = model.NewClassifier(model.ClassifyConfig{Spec: o.spec(), Text: tc, Embeddings: o.pretrained(), Fit: fit}); err != nil {
 		return nil, flagError(err)
 	}
 	return &job{
@@ -236,7 +236,7 @@ func lmJob(r *runner) (*job, error) {
 			filepath.Base(o.Data), len([]rune(tr+va+te)), len([]rune(tr)), m.Encoder().Vocab.Len(), levelOf(o, "char"), batchOf(o), o.SeqLen, s.Cell, s.Layers, s.Hidden, m.NumParams())
 	}
 	fit.Train.Callbacks = r.callbacks(func() model.Model { return m }, info)
-	if m, err = model.NewLanguageModel(model.LMConfig{Spec: o.spec(), Text: tc, SeqLen: o.SeqLen, Fit: fit}); err != nil {
+	if m, err = model.NewLanguageModel(model.LMConfig{Spec: o.spec(), Text: tc, SeqLen: o.SeqLen, Embeddings: o.pretrained(), Fit: fit}); err != nil {
 		return nil, flagError(err)
 	}
 	return &job{
@@ -313,7 +313,7 @@ func seq2seqJob(r *runner) (*job, error) {
 			filepath.Base(o.Data), len(tr)+len(va)+len(te), len(tr), p.Src.Vocab.Len(), p.Tgt.Vocab.Len(), levelOf(o, "word"), s.Cell, s.Layers, s.Hidden, s.Attention, m.NumParams())
 	}
 	fit.Train.Callbacks = r.callbacks(func() model.Model { return m }, info)
-	if m, err = model.NewTranslator(model.TranslateConfig{Spec: o.spec(), Text: o.textConfig(), Fit: fit}); err != nil {
+	if m, err = model.NewTranslator(model.TranslateConfig{Spec: o.spec(), Text: o.textConfig(), Embeddings: o.pretrained(), Fit: fit}); err != nil {
 		return nil, flagError(err)
 	}
 	return &job{

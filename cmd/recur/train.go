@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/recur-ml/recur/data/text"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -96,11 +98,18 @@ func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	_, statErr := os.Stat(r.dir)
 	if err := makeDir(r.dir); err != nil {
 		return err
 	}
 	out, err := j.fit(ctx)
 	if err != nil {
+		if os.IsNotExist(statErr) {
+			// A run that failed before writing anything (a broken
+			// embeddings file, say) leaves no empty directory behind;
+			// Remove keeps a directory that holds checkpoints.
+			os.Remove(r.dir)
+		}
 		return fitErr(err)
 	}
 	return r.finish(out)
@@ -171,6 +180,9 @@ func (r *runner) callbacks(m func() model.Model, info func() string) []train.Cal
 			path, _ := modelPath(r.o.InitFrom)
 			fmt.Fprintf(r.progress, "init-from %s: %v\n", path, t.Transfer())
 		}
+		if p, ok := m().(interface{ Pretrained() *text.Coverage }); ok && p.Pretrained() != nil {
+			printCoverage(r.progress, r.o.Embeddings, r.o.FreezeEmbeddings, p.Pretrained())
+		}
 		if r.o.Resume != "" {
 			st := ev.Trainer.State()
 			fmt.Fprintf(r.progress, "resumed from %s at epoch %d, step %d\n", r.o.Resume, st.Epoch+1, st.Step)
@@ -192,6 +204,20 @@ func (r *runner) callbacks(m func() model.Model, info func() string) []train.Cal
 		epochs = model.Defaults(r.o.Task).Epochs
 	}
 	return append(cbs, newProgress(r.progress, epochs, isTerminal(r.progress)))
+}
+
+// printCoverage says how much of the vocabulary the pretrained vectors
+// of path covered, with a few of the tokens they miss.
+func printCoverage(w io.Writer, path string, frozen bool, c *text.Coverage) {
+	how := "trained"
+	if frozen {
+		how = "frozen"
+	}
+	fmt.Fprintf(w, "embeddings %s: %v, %s", path, c, how)
+	if n := len(c.Missing); n > 0 {
+		fmt.Fprintf(w, "; %d %s without a vector, e.g. %q", n, map[bool]string{true: "token", false: "tokens"}[n == 1], c.Missing[:min(n, 8)])
+	}
+	fmt.Fprintln(w)
 }
 
 // outcome is what a task's run hands to finish.

@@ -42,6 +42,8 @@ type trainOpts struct {
 
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
+	Embeddings, Normalize                             string
+	FreezeEmbeddings, FoldSpace                       bool
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
 	Tie, Lowercase, StripHTML                         bool
 
@@ -156,6 +158,10 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.StringVar(&o.Attention, "attention", "general", "seq2seq: attention kind: general, dot, concat or bahdanau")
 	fs.BoolVar(&o.Lowercase, "lowercase", false, "text: lowercase before tokenizing")
 	fs.BoolVar(&o.StripHTML, "strip-html", false, "text: remove HTML tags and decode entities (<br /> becomes a space)")
+	fs.StringVar(&o.Normalize, "normalize", "nfc", "text: Unicode normalization: nfc (composed characters), nfkc (also folds ligatures, full-width letters, non-breaking spaces) or none")
+	fs.BoolVar(&o.FoldSpace, "fold-space", false, "text: turn every run of white space (tabs, newlines) into one space and trim the ends")
+	fs.StringVar(&o.Embeddings, "embeddings", "", "classify, lm, seq2seq (source side): start the embedding from pretrained word vectors in this `file` (GloVe, word2vec or fastText text format, gzip allowed); the tokens it lacks keep a random start; --embed becomes its width")
+	fs.BoolVar(&o.FreezeEmbeddings, "freeze-embeddings", false, "keep the --embeddings vectors fixed during training")
 	fs.BoolVar(&o.Sequences, "sequences", false, "classify: --data is a CSV of numeric sequences: one row per sequence (a --label-column, then one value per step), or with --id-column one row per step")
 	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences, tag: column naming the sequence of each row (long format; the other columns but the label are the inputs)")
 	fs.BoolVar(&o.Pixel, "pixel", false, "classify, MNIST: read each image pixel by pixel (784 steps of one input) instead of row by row (28 steps of 28)")
@@ -360,7 +366,7 @@ func (o *trainOpts) textConfig() model.TextConfig {
 		maxLen = 0
 	}
 	return model.TextConfig{Level: o.Level, BPESize: o.BPESize, MinFreq: o.MinFreq, MaxVocab: o.MaxVocab, MaxLen: maxLen,
-		Clean: text.Cleaner{Lower: o.Lowercase, StripHTML: o.StripHTML}}
+		Clean: text.Cleaner{Lower: o.Lowercase, StripHTML: o.StripHTML, Form: normForms[o.Normalize], FoldSpace: o.FoldSpace}}
 }
 
 // fitConfig is how the flags say to train, into dir.
@@ -426,6 +432,14 @@ func floats(s string) ([]float64, error) {
 	return out, nil
 }
 
+// normForms maps --normalize to the cleaner's form.
+var normForms = map[string]text.Form{"nfc": text.NFC, "nfkc": text.NFKC, "none": text.NoNorm}
+
+// pretrained is the --embeddings setting.
+func (o *trainOpts) pretrained() model.Pretrained {
+	return model.Pretrained{File: o.Embeddings, Freeze: o.FreezeEmbeddings}
+}
+
 // quantileLevels reports whether qs increase within (0, 1).
 func quantileLevels(qs []float64) bool {
 	for i, q := range qs {
@@ -450,6 +464,20 @@ func (o *trainOpts) validateLists() error {
 		return flagErr("quantiles", strconv.Quote(o.Quantiles), "none: only the forecast task predicts quantiles")
 	} else if o.Conformal && (len(qs) < 2 || o.ValFraction == 0) {
 		return flagErr("conformal", "true", "it with --quantiles (two or more levels) and --val-fraction: it calibrates their interval on the validation windows")
+	}
+	if _, ok := normForms[o.Normalize]; !ok {
+		return flagErr("normalize", strconv.Quote(o.Normalize), "nfc, nfkc or none")
+	}
+	if o.FreezeEmbeddings && o.Embeddings == "" {
+		return flagErr("freeze-embeddings", true, "it with --embeddings FILE")
+	}
+	if o.Embeddings != "" {
+		if o.Task == model.Forecast || o.Task == model.Tag || o.Sequences {
+			return flagErr("embeddings", strconv.Quote(o.Embeddings), "none: only text tasks (classify, lm, seq2seq) have an embedding")
+		}
+		if fi, err := os.Stat(o.Embeddings); err != nil || fi.IsDir() {
+			return flagErr("embeddings", strconv.Quote(o.Embeddings), "a file of word vectors")
+		}
 	}
 	if o.ClassWeights != "auto" {
 		if _, err := floats(o.ClassWeights); err != nil {

@@ -15,6 +15,7 @@ type Coverage struct {
 	Vectors      int      // vector lines read from the file
 	Specials     []string // special tokens that got a vector from the file
 	Missing      []string // non-special tokens without a vector, in id order
+	Rows         []int    // the ids that got a vector, increasing
 }
 
 // String summarises the coverage, e.g. "9123/10004 tokens (91.2%), E=100".
@@ -107,6 +108,7 @@ func ReadEmbeddings(dst *tensor.Tensor, r io.Reader, name string, v *Vocab) (*te
 		}
 		if ok {
 			cov.Found++
+			cov.Rows = append(cov.Rows, id)
 		}
 	}
 	return dst, cov, nil

@@ -53,6 +53,15 @@ func TestReadEmbeddings(t *testing.T) {
 					t.Errorf("row %d (%q) = %v, want %v", id, v.Token(id), row, want)
 				}
 			}
+			var rows []int
+			for id := range v.Len() {
+				if _, ok := tt.rows[id]; ok {
+					rows = append(rows, id)
+				}
+			}
+			if !slices.Equal(cov.Rows, rows) {
+				t.Errorf("coverage rows %v, want %v", cov.Rows, rows)
+			}
 			if cov.Found != tt.found || cov.Total != 7 || cov.Dim != 3 || cov.Vectors != tt.vectors || !slices.Equal(cov.Specials, tt.specials) || !slices.Equal(cov.Missing, tt.missing) {
 				t.Errorf("coverage %+v, want found %d of 7, E=3, %d vectors, specials %q, missing %q", cov, tt.found, tt.vectors, tt.specials, tt.missing)
 			}
