@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"github.com/recur-ml/recur/checkpoint"
 	"math"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/loss"
@@ -160,17 +162,32 @@ func (m *LanguageModel) forward(tp *nn.Tape, ids []int, T, B int, h0 *nn.State) 
 }
 
 // Evaluate returns "loss" (mean cross-entropy per token, nats), "ppl"
-// (perplexity) and "bits" (bits per token: per character for a character
-// model) of the model on s, read as one stream.
+// (perplexity per token) and "bits" (bits per token) of the model on s,
+// read as one stream, and, so that models with different tokenizers
+// compare, "bits_per_char" and "bits_per_word": the same total over the
+// characters (Unicode code points) and the white-space separated words
+// of s. For a character model bits_per_char is bits.
 func (m *LanguageModel) Evaluate(s string) (map[string]float64, error) {
 	if err := m.needBuilt("Evaluate"); err != nil {
 		return nil, err
 	}
-	d, err := newLMData(m.prep.Encoder.Encode(s), 1, m.cfg.SeqLen*4)
+	ids := m.prep.Encoder.Encode(s)
+	d, err := newLMData(ids, 1, m.cfg.SeqLen*4)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	return (&lmTask{m: m}).Evaluate(d)
+	met, err := (&lmTask{m: m}).Evaluate(d)
+	if err != nil {
+		return nil, err
+	}
+	// The first token is never predicted and a stream may drop a last
+	// partial chunk: scale the text's characters and words to the share
+	// of its tokens scored.
+	scored := met["tokens"] / float64(len(ids))
+	total := met["bits"] * met["tokens"]
+	met["bits_per_char"] = total / (scored * float64(utf8.RuneCountInString(s)))
+	met["bits_per_word"] = total / (scored * float64(max(len(strings.Fields(s)), 1)))
+	return met, nil
 }
 
 // Generation is a language model's continuation of a prompt.
@@ -360,7 +377,7 @@ func (t *lmTask) Evaluate(d train.Data) (map[string]float64, error) {
 		return nil, fmt.Errorf("model: no tokens to evaluate")
 	}
 	l := sum / float64(n)
-	return map[string]float64{"loss": l, "ppl": math.Exp(l), "bits": l / math.Ln2}, nil
+	return map[string]float64{"loss": l, "ppl": math.Exp(l), "bits": l / math.Ln2, "tokens": float64(n)}, nil
 }
 
 var _ train.Carrier = (*lmTask)(nil)

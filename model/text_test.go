@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +112,11 @@ func TestCharLM(t *testing.T) {
 		}
 		if met["bits"] > 0.5 {
 			t.Errorf("tie=%v: %v bits per character on a periodic text, want < 0.5", tie, met["bits"])
+		}
+		// Two words of 13 characters: a character model's bits per
+		// word are 6.5 times its bits per character.
+		if bpc, bpw := met["bits_per_char"], met["bits_per_word"]; math.Abs(bpc-met["bits"]) > 1e-9 || math.Abs(bpw-6.5*bpc) > 1e-9 {
+			t.Errorf("tie=%v: bits per char %v (bits %v), per word %v", tie, bpc, met["bits"], bpw)
 		}
 		g, err := m.Generate(context.Background(), "hello", 8, SampleConfig{}, tensor.NewRNG(1))
 		if err != nil {

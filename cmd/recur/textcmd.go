@@ -263,8 +263,15 @@ func lmOutcome(m *model.LanguageModel, rep *model.FitReport, te string, o *train
 	}
 	out.human = func(w io.Writer) {
 		if t, ok := out.metrics["test"].(map[string]float64); ok {
-			unit := map[string]string{"char": "character", "word": "word", "bpe": "token"}[levelOf(o, "char")]
-			fmt.Fprintf(w, "test perplexity %.3f  %.4f bits per %s\n", t["ppl"], t["bits"], unit)
+			switch levelOf(o, "char") {
+			case "char":
+				fmt.Fprintf(w, "test perplexity %.3f  %.4f bits per character\n", t["ppl"], t["bits"])
+			case "word":
+				fmt.Fprintf(w, "test perplexity %.3f (per word)  %.4f bits per word  %.4f bits per character\n", t["ppl"], t["bits"], t["bits_per_char"])
+			default:
+				fmt.Fprintf(w, "test perplexity %.3f (per token)  %.4f bits per token  %.4f bits per word  %.4f bits per character\n",
+					t["ppl"], t["bits"], t["bits_per_word"], t["bits_per_char"])
+			}
 		}
 	}
 	return out, nil
