@@ -90,6 +90,7 @@ type Forecaster struct {
 	net    *forecastNet
 	plan   *ForecastReport
 	lossFn regressionLoss
+	mc     mcDropout
 }
 
 // NewForecaster validates cfg and returns an untrained forecaster; Fit
@@ -378,7 +379,8 @@ func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 	}
 	rep.ByTarget, rep.ByStep = series.ScoreBy(rep.Forecast, rep.Actual, pr.Scales)
 	invert := func(t *tensor.Tensor) (*tensor.Tensor, error) { return pr.Forecast(pr.Test, t) }
-	if rep.Quantiles, rep.Intervals, err = f.intervals(all, rep.Actual, invert); err != nil {
+	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcAll(pr.Test, f.mc.samples, f.mc.levels, 64) })
+	if rep.Quantiles, rep.Intervals, err = f.intervals(levels, pick, rep.Actual, invert); err != nil {
 		return err
 	}
 	shift := pr.Pipeline.Shift()
@@ -430,23 +432,36 @@ func (f *Forecaster) calibrate(val *series.Windows, rep *ForecastReport) error {
 	return nil
 }
 
-// intervals inverts every quantile level of all, the network's scaled
-// outputs (N, H·K·Q), to the data's units with invert and scores the
-// outermost interval against actual; nil, nil without two or more
-// levels. A transform's inverse is monotone (scaling, log) or a shift by
-// the observed history (differencing), so it maps a quantile of the
-// scaled value to the same quantile in the data's units; after
-// seasonal or first differencing over several steps, the summed
-// quantiles of the steps are an approximation.
-func (f *Forecaster) intervals(all, actual *tensor.Tensor, invert func(*tensor.Tensor) (*tensor.Tensor, error)) ([]*tensor.Tensor, *series.Intervals, error) {
-	levels := f.net.spec.Quantiles
+// quantiles returns the levels of the forecaster's quantile forecasts and
+// a function giving level q of every output, (N, H, K) in scaled units,
+// for windows whose network outputs are all and whose Monte Carlo
+// quantiles mc computes; nil levels without quantile forecasts.
+func (f *Forecaster) quantiles(all *tensor.Tensor, mc func() *tensor.Tensor) ([]float64, func(q int) *tensor.Tensor) {
+	if f.mc.samples > 0 {
+		m, L := mc(), len(f.mc.levels)
+		return f.mc.levels, func(q int) *tensor.Tensor { return f.net.levelOf(m, q, L) }
+	}
+	if levels := f.net.spec.Quantiles; levels != nil {
+		return levels, func(q int) *tensor.Tensor { return f.net.level(all, q) }
+	}
+	return nil, nil
+}
+
+// intervals inverts every quantile level (pick(q), scaled) to the data's
+// units with invert and scores the outermost interval against actual;
+// nil, nil without two or more levels. A transform's inverse is monotone
+// (scaling, log) or a shift by the observed history (differencing), so it
+// maps a quantile of the scaled value to the same quantile in the data's
+// units; after seasonal or first differencing over several steps, the
+// summed quantiles of the steps are an approximation.
+func (f *Forecaster) intervals(levels []float64, pick func(q int) *tensor.Tensor, actual *tensor.Tensor, invert func(*tensor.Tensor) (*tensor.Tensor, error)) ([]*tensor.Tensor, *series.Intervals, error) {
 	if len(levels) < 2 {
 		return nil, nil, nil
 	}
 	qs := make([]*tensor.Tensor, len(levels))
 	for q := range levels {
 		var err error
-		if qs[q], err = invert(f.net.level(all, q)); err != nil {
+		if qs[q], err = invert(pick(q)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -455,6 +470,50 @@ func (f *Forecaster) intervals(all, actual *tensor.Tensor, invert func(*tensor.T
 		return nil, nil, err
 	}
 	return qs, &iv, nil
+}
+
+// mcDropout is the Monte Carlo dropout setting (Forecaster.MCDropout).
+type mcDropout struct {
+	samples int
+	levels  []float64
+}
+
+// MCDropout makes Predict, Evaluate and the test scoring of Fit give
+// quantile forecasts by Monte Carlo dropout (Gal and Ghahramani 2016):
+// samples forward passes with the training-time dropout on, whose
+// empirical quantiles at levels (increasing, in (0, 1); nil: 0.1, 0.5,
+// 0.9) are the forecast's; the point forecast stays the deterministic
+// one. The network needs dropout of some kind (Spec.Dropout and the
+// recurrent kinds) and no Spec.Quantiles; samples 0 turns it off. The
+// passes draw from the model's dropout generators, so a forecaster with
+// MC dropout on is not safe for concurrent use.
+func (f *Forecaster) MCDropout(samples int, levels []float64) error {
+	if samples == 0 {
+		f.mc = mcDropout{}
+		return nil
+	}
+	s := f.cfg.Spec
+	if f.built {
+		s = f.spec
+	}
+	switch {
+	case samples < 2:
+		return &FitError{"MCDropout samples", samples, ">= 2 (0: off)"}
+	case s.Dropout == 0 && s.InputDropout == 0 && s.RecurrentDropout == 0 && s.WeightDrop == 0 && s.Zoneout == 0:
+		return &FitError{"MCDropout samples", samples, "0: the network has no dropout to sample"}
+	case s.Quantiles != nil:
+		return &FitError{"MCDropout samples", samples, "0: the network predicts quantiles itself (Spec.Quantiles)"}
+	}
+	if levels == nil {
+		levels = []float64{0.1, 0.5, 0.9}
+	}
+	for i, q := range levels {
+		if !(q > 0 && q < 1) || i > 0 && q <= levels[i-1] {
+			return &FitError{"MCDropout levels", levels, "increasing levels in (0, 1)"}
+		}
+	}
+	f.mc = mcDropout{samples: samples, levels: slices.Clone(levels)}
+	return nil
 }
 
 // ForecastOutput is a forecast of the steps after the end of a series.
@@ -487,7 +546,8 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	// (1, L, F) and (L, 1, F) have the same layout.
-	all := f.net.forward(nil, nn.Constant(x.Reshape(p.Lookback, 1, len(p.Inputs)))).Value
+	x1 := x.Reshape(p.Lookback, 1, len(p.Inputs))
+	all := f.net.forward(nil, nn.Constant(x1)).Value
 	invert := func(t *tensor.Tensor) ([][]float64, error) {
 		pred, err := p.Invert(nil, t, g, []int{g.Len()})
 		if err != nil {
@@ -506,15 +566,14 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	if out.Values, err = invert(f.net.level(all, f.net.median())); err != nil {
 		return nil, err
 	}
-	if levels := f.net.spec.Quantiles; levels != nil {
-		out.Levels = slices.Clone(levels)
-		for q := range levels {
-			rows, err := invert(f.net.level(all, q))
-			if err != nil {
-				return nil, err
-			}
-			out.Quantiles = append(out.Quantiles, rows)
+	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcQuantiles(x1, f.mc.samples, f.mc.levels) })
+	out.Levels = slices.Clone(levels)
+	for q := range levels {
+		rows, err := invert(pick(q))
+		if err != nil {
+			return nil, err
 		}
+		out.Quantiles = append(out.Quantiles, rows)
 	}
 	return out, nil
 }
@@ -600,7 +659,8 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 		return nil, err
 	}
 	ev := &ForecastEval{Windows: w.Len(), Metrics: series.Score(fc, actual, f.prep.Scales)}
-	if _, ev.Intervals, err = f.intervals(all, actual, invert); err != nil {
+	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcAll(w, f.mc.samples, f.mc.levels, 64) })
+	if _, ev.Intervals, err = f.intervals(levels, pick, actual, invert); err != nil {
 		return nil, err
 	}
 	pers, err := series.Persistence(g, raw)

@@ -100,11 +100,29 @@ func (n *forecastNet) median() int {
 }
 
 // level returns quantile q of every output of all, (N, H·K·Q) in scaled
-// units, as (N, H, K). The Q values of each output are sorted first: a
-// network trained with the pinball loss may cross its quantiles, and the
-// sorted values are never worse estimates (monotone rearrangement).
+// units, as (N, H, K), with the conformal widening (ForecastPrep.Widen)
+// of the outermost levels.
 func (n *forecastNet) level(all *tensor.Tensor, q int) *tensor.Tensor {
 	Q := max(len(n.spec.Quantiles), 1)
+	out := n.levelOf(all, q, Q)
+	if n.widen != nil && Q > 1 && (q == 0 || q == Q-1) {
+		sign := float32(-1)
+		if q == Q-1 {
+			sign = 1
+		}
+		hk := len(n.widen)
+		for i := range out.Data {
+			out.Data[i] += sign * n.widen[i%hk]
+		}
+	}
+	return out
+}
+
+// levelOf returns value q of the Q values of every output of all, (N,
+// H·K·Q), as (N, H, K). The Q values of each output are sorted first: a
+// network trained with the pinball loss may cross its quantiles, and the
+// sorted values are never worse estimates (monotone rearrangement).
+func (n *forecastNet) levelOf(all *tensor.Tensor, q, Q int) *tensor.Tensor {
 	N, H, K := all.Shape[0], n.spec.Horizon, n.spec.Targets
 	out := tensor.New(N, H, K)
 	buf := make([]float32, Q)
@@ -112,14 +130,52 @@ func (n *forecastNet) level(all *tensor.Tensor, q int) *tensor.Tensor {
 		copy(buf, all.Data[i*Q:(i+1)*Q])
 		slices.Sort(buf)
 		out.Data[i] = buf[q]
-		if n.widen != nil && Q > 1 {
-			switch q {
-			case 0:
-				out.Data[i] -= n.widen[i%(H*K)]
-			case Q - 1:
-				out.Data[i] += n.widen[i%(H*K)]
-			}
+	}
+	return out
+}
+
+// mcQuantiles runs samples forward passes of x (L, B, F) with the
+// training-time dropout on (Monte Carlo dropout) and returns the
+// empirical quantiles at levels of each output, (B, H·K·len(levels)) in
+// scaled units, interpolated linearly between the sorted draws (numpy's
+// default). The passes advance the dropout generators.
+func (n *forecastNet) mcQuantiles(x *tensor.Tensor, samples int, levels []float64) *tensor.Tensor {
+	B, hk, L := x.Shape[1], n.spec.Horizon*n.spec.Targets, len(levels)
+	draws := make([]float32, samples*B*hk)
+	var tp nn.Tape
+	xv := nn.Constant(x)
+	for s := range samples {
+		y := n.forward(&tp, xv)
+		copy(draws[s*B*hk:], y.Value.Data)
+		tp.Reset()
+	}
+	out := tensor.New(B, hk*L)
+	col := make([]float64, samples)
+	for i := range B * hk {
+		for s := range samples {
+			col[s] = float64(draws[s*B*hk+i])
 		}
+		slices.Sort(col)
+		for l, lv := range levels {
+			pos := lv * float64(samples-1)
+			j := int(pos)
+			v := col[j]
+			if j+1 < samples {
+				v += (pos - float64(j)) * (col[j+1] - col[j])
+			}
+			out.Data[i*L+l] = float32(v)
+		}
+	}
+	return out
+}
+
+// mcAll is mcQuantiles over every window of w, in batches of bs.
+func (n *forecastNet) mcAll(w *series.Windows, samples int, levels []float64, bs int) *tensor.Tensor {
+	width := n.spec.Horizon * n.spec.Targets * len(levels)
+	out := tensor.New(w.Len(), width)
+	for from := 0; from < w.Len(); from += bs {
+		b := windowBatch(w, from, min(from+bs, w.Len()))
+		copy(out.Data[from*width:], n.mcQuantiles(b.X, samples, levels).Data)
 	}
 	return out
 }

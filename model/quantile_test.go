@@ -137,3 +137,63 @@ func TestConformalInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestMCDropoutIntervals(t *testing.T) {
+	cfg := sineConfig(20)
+	cfg.Spec.Dropout, cfg.Spec.RecurrentDropout = 0.2, 0.2
+	cfg.Horizon, cfg.ValFraction = 2, 0
+	fc, err := NewForecaster(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.MCDropout(50, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := fc.Fit(t.Context(), noisySine(400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := rep.Intervals
+	if iv == nil || len(rep.Quantiles) != 3 || iv.Width <= 0 {
+		t.Fatalf("MC dropout intervals: %v, %d levels", iv, len(rep.Quantiles))
+	}
+	t.Logf("MC dropout, 50 passes: %v", iv)
+	for i := range rep.Forecast.Data {
+		if lo, hi := rep.Quantiles[0].Data[i], rep.Quantiles[2].Data[i]; lo > hi {
+			t.Fatalf("window %d: 10%% level %v above the 90%% level %v", i, lo, hi)
+		}
+	}
+	out, err := fc.Predict(noisySine(400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Levels) != 3 || len(out.Quantiles) != 3 || len(out.Quantiles[0]) != 2 || out.Quantiles[0][0][0] >= out.Quantiles[2][0][0] {
+		t.Errorf("Predict with MC dropout: levels %v quantiles %v", out.Levels, out.Quantiles)
+	}
+	if err := fc.MCDropout(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := fc.Predict(noisySine(400)); err != nil || out.Levels != nil {
+		t.Errorf("MC dropout off: levels %v, %v", out.Levels, err)
+	}
+
+	plain, _ := NewForecaster(sineConfig(1))
+	quant := sineConfig(1)
+	quant.Spec.Dropout, quant.Spec.Quantiles = 0.1, []float64{0.1, 0.9}
+	withQ, _ := NewForecaster(quant)
+	for _, c := range []struct {
+		f       *Forecaster
+		samples int
+		levels  []float64
+		want    string
+	}{
+		{plain, 20, nil, "no dropout"},
+		{withQ, 20, nil, "predicts quantiles itself"},
+		{fc, 1, nil, ">= 2"},
+		{fc, 20, []float64{0.9, 0.1}, "increasing"},
+	} {
+		if err := c.f.MCDropout(c.samples, c.levels); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("MCDropout(%d, %v): got %v, want an error with %q", c.samples, c.levels, err, c.want)
+		}
+	}
+}

@@ -63,6 +63,9 @@ func forecastJob(r *runner) (*job, error) {
 	if fc, err = model.NewForecaster(cfg); err != nil {
 		return nil, flagError(err)
 	}
+	if err := setMC(fc, o.MCDropout, o.MCLevels); err != nil {
+		return nil, err
+	}
 	return &job{
 		fit: func(ctx context.Context) (*outcome, error) {
 			rep, err := fc.Fit(ctx, frame)

@@ -29,7 +29,8 @@ type trainOpts struct {
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
-	Quantiles                                       string
+	Quantiles, MCLevels                             string
+	MCDropout                                       int
 	Folds                                           int
 	Lookback, Horizon, Season                       int
 	TestFraction, ValFraction                       float64
@@ -138,6 +139,7 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.StringVar(&o.Fill, "fill", "none", "forecast: missing values: none (an error naming the line), drop, ffill, interpolate or mean (of the training rows)")
 	fs.StringVar(&o.CV, "cv", "none", "forecast: none, or walk-forward: cut the test part into --folds blocks, train a fresh model on everything before each and report each metric's mean ± std (no model is saved)")
 	fs.StringVar(&o.Quantiles, "quantiles", "", "forecast: predict these quantile levels, comma-separated and increasing in (0, 1), trained with the pinball loss; the outermost give a prediction interval (0.1,0.5,0.9: 80%) and the level nearest 0.5 the point forecast")
+	registerMC(fs, &o.MCDropout, &o.MCLevels)
 	fs.BoolVar(&o.Conformal, "conformal", false, "forecast --quantiles: calibrate the interval on the validation windows (conformalized quantile regression; needs --val-fraction)")
 	fs.IntVar(&o.Folds, "folds", 5, "forecast --cv walk-forward: number of folds")
 	fs.StringVar(&o.Outliers, "outliers", "none", "forecast: clip outliers: none, zscore:K (mean ± K·std) or iqr:K (Tukey's fences at K·IQR); K from the training rows")
@@ -464,6 +466,9 @@ func (o *trainOpts) validateLists() error {
 		return flagErr("quantiles", strconv.Quote(o.Quantiles), "none: only the forecast task predicts quantiles")
 	} else if o.Conformal && (len(qs) < 2 || o.ValFraction == 0) {
 		return flagErr("conformal", "true", "it with --quantiles (two or more levels) and --val-fraction: it calibrates their interval on the validation windows")
+	}
+	if o.MCDropout != 0 && (o.Task != model.Forecast || o.CV != "none") {
+		return flagErr("mc-dropout", o.MCDropout, "0: Monte Carlo intervals are for a forecaster's test windows (not --cv)")
 	}
 	if _, ok := normForms[o.Normalize]; !ok {
 		return flagErr("normalize", strconv.Quote(o.Normalize), "nfc, nfkc or none")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,6 +76,8 @@ type useOpts struct {
 	LabelColumn string
 	Beam        int
 	LengthPen   float64
+	MCDropout   int
+	MCLevels    string
 }
 
 func (o *useOpts) register(fs *flag.FlagSet) {
@@ -86,6 +89,36 @@ func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label (eval)")
 	fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy; eval reports BLEU with both)")
 	fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
+	registerMC(fs, &o.MCDropout, &o.MCLevels)
+}
+
+// registerMC registers --mc-dropout and --mc-levels (train, predict,
+// eval).
+func registerMC(fs *flag.FlagSet, samples *int, levels *string) {
+	fs.IntVar(samples, "mc-dropout", 0, "forecast: also give quantile forecasts by Monte Carlo dropout, this many forward passes with the dropout on (the network needs dropout; 0: off)")
+	fs.StringVar(levels, "mc-levels", "0.1,0.5,0.9", "forecast --mc-dropout: the quantile levels, comma-separated, increasing in (0, 1)")
+}
+
+// setMC turns on Monte Carlo dropout on fc as --mc-dropout says.
+func setMC(fc *model.Forecaster, samples int, levels string) error {
+	if samples == 0 {
+		return nil
+	}
+	ls, err := floats(levels)
+	if err != nil || !quantileLevels(ls) || len(ls) == 0 {
+		return flagErr("mc-levels", strconv.Quote(levels), "increasing levels in (0, 1), comma-separated")
+	}
+	if samples < 2 {
+		return flagErr("mc-dropout", samples, ">= 2 forward passes (0: off)")
+	}
+	if err := fc.MCDropout(samples, ls); err != nil {
+		var fe *model.FitError
+		if errors.As(err, &fe) {
+			return flagErr("mc-dropout", samples, fe.Want)
+		}
+		return err
+	}
+	return nil
 }
 
 var cmdEval = &command{
@@ -164,6 +197,9 @@ func evalClassify(c *model.Classifier, path string, o *useOpts, stdout io.Writer
 }
 
 func evalForecast(fc *model.Forecaster, path string, o *useOpts, stdout io.Writer) error {
+	if err := setMC(fc, o.MCDropout, o.MCLevels); err != nil {
+		return err
+	}
 	f, err := readForecastData(fc, o.Data, o.Time)
 	if err != nil {
 		return err
@@ -267,6 +303,9 @@ func runPredict(ctx context.Context, o *useOpts, stdout io.Writer) error {
 }
 
 func predictForecast(fc *model.Forecaster, o *useOpts, stdout io.Writer) error {
+	if err := setMC(fc, o.MCDropout, o.MCLevels); err != nil {
+		return err
+	}
 	f, err := readForecastData(fc, o.Data, o.Time)
 	if err != nil {
 		return err
