@@ -42,6 +42,12 @@ type FitConfig struct {
 	Schedule string
 	Sched    sched.Config
 	Warmup   int
+	// ScheduleEpochs makes the schedule's step counts (Sched's StepSize,
+	// Milestones, TMax, T0, Iters, TotalSteps, and Warmup) count epochs:
+	// they are multiplied by the optimizer steps of one epoch, so a
+	// recipe such as "halve the rate after epochs 4, 5, ..." does not
+	// depend on the data's length.
+	ScheduleEpochs bool
 	// Train configures the loop: epochs (zero: the task's), clipping,
 	// accumulation, L1, early stopping, restore-best, plateau, freezing,
 	// checkpoints and logs in Dir, callbacks. Its Seed, Shuffle, Schedule,
@@ -158,6 +164,22 @@ type session struct {
 	freeze []string
 }
 
+// inSteps converts the step counts of a schedule given in epochs to
+// optimizer steps, perEpoch to an epoch.
+func inSteps(c sched.Config, warmup, perEpoch int) (sched.Config, int) {
+	for _, v := range []*int{&c.StepSize, &c.TMax, &c.T0, &c.Iters, &c.TotalSteps} {
+		*v *= perEpoch
+	}
+	if c.Milestones != nil {
+		ms := make([]int, len(c.Milestones))
+		for i, m := range c.Milestones {
+			ms[i] = m * perEpoch
+		}
+		c.Milestones = ms
+	}
+	return c, warmup * perEpoch
+}
+
 // activationReg sets the network's AR and TAR from fc.
 func (s *session) activationReg(fc FitConfig, task string) error {
 	for _, f := range []struct {
@@ -201,8 +223,12 @@ func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
 	}
 	accum := max(tc.Accum, 1)
 	steps := tc.Epochs * ((s.train.Len() + accum - 1) / accum)
-	if tc.Schedule == nil && (fc.Schedule != "" || fc.Warmup > 0) {
-		tc.Schedule, err = sched.ForRun(fc.Schedule, fc.Sched, sched.Run{Steps: steps, BaseLR: opt.LR(len(opt.Groups()) - 1), Warmup: fc.Warmup})
+	sc, warmup := fc.Sched, fc.Warmup
+	if fc.ScheduleEpochs {
+		sc, warmup = inSteps(sc, warmup, (s.train.Len()+accum-1)/accum)
+	}
+	if tc.Schedule == nil && (fc.Schedule != "" || warmup > 0) {
+		tc.Schedule, err = sched.ForRun(fc.Schedule, sc, sched.Run{Steps: steps, BaseLR: opt.LR(len(opt.Groups()) - 1), Warmup: warmup})
 		if err != nil {
 			return nil, err
 		}

@@ -59,7 +59,7 @@ type trainOpts struct {
 	Loss, ClassWeights, Betas, Milestones           string
 	Delta, LabelSmoothing, Momentum, Dampening, Eps float64
 	Rho, Alpha, Gamma, MinLR, PctStart, Power       float64
-	Nesterov, Centered, AMSGrad                     bool
+	Nesterov, Centered, AMSGrad, SchedEpochs        bool
 	StepSize, T0, TMult                             int
 
 	// optimization
@@ -198,6 +198,7 @@ func (o *trainOpts) registerOptim(fs *flag.FlagSet) {
 	fs.IntVar(&o.Epochs, "epochs", 0, "training epochs (0: forecast 150, others 10)")
 	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule over the run: constant, cosine, onecycle, linear, polynomial, step (×0.1 every third of the run), exponential (to 1% at the end), warm_restarts, or plateau (×--plateau-factor when the validation metric stalls for --plateau-patience evaluations; needs validation data)")
 	fs.IntVar(&o.Warmup, "warmup", 0, "linear warmup steps in front of the schedule (0: none)")
+	fs.BoolVar(&o.SchedEpochs, "sched-epochs", false, "the schedule's step counts (--step-size, --milestones, --t0, --warmup) count epochs instead of optimizer steps")
 	fs.Float64Var(&o.PlateauFactor, "plateau-factor", 0.5, "plateau schedule: factor of each reduction")
 	fs.IntVar(&o.PlateauPatience, "plateau-patience", 2, "plateau schedule: evaluations without improvement tolerated before a reduction")
 	fs.Float64Var(&o.L1, "l1", 0, "L1 penalty coefficient on the weights (0: off)")
@@ -373,7 +374,7 @@ func (o *trainOpts) textConfig() model.TextConfig {
 
 // fitConfig is how the flags say to train, into dir.
 func (o *trainOpts) fitConfig(dir string) model.FitConfig {
-	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: o.optimConfig(), LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup,
+	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: o.optimConfig(), LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup, ScheduleEpochs: o.SchedEpochs,
 		Loss: o.lossConfig(), Sched: o.schedConfig(), AR: o.AR, TAR: o.TAR,
 		Train: train.Config{Epochs: o.Epochs, Accum: o.Accum, ClipNorm: o.Clip, ClipValue: o.ClipValue, L1: o.L1, EvalEvery: o.EvalEvery,
 			GradNoise: train.GradNoise{Eta: o.GradNoise, Gamma: o.GradNoiseGamma},
