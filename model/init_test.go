@@ -79,6 +79,19 @@ func TestInitPerWeightKind(t *testing.T) {
 			t.Fatalf("head.weight[%d] = %v, want 0.25", i, v)
 		}
 	}
+	lm, err := Build(Spec{Task: LM, Vocab: 5, Hidden: 4, InitEmbed: "uniform:-0.1,0.1"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, _ := nn.ByName(lm.Params())
+	for i, v := range lp["embedding.weight"].Value.Data {
+		if v < -0.1 || v >= 0.1 {
+			t.Fatalf("embedding[%d] = %v, want in [-0.1, 0.1)", i, v)
+		}
+	}
+	if _, err := Build(Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, InitEmbed: "zero"}, 1); err == nil || !strings.Contains(err.Error(), "init_embed") {
+		t.Errorf("init_embed on a forecaster: got %v, want an error naming init_embed", err)
+	}
 	if _, err := Build(Spec{Task: LM, Vocab: 5, Hidden: 4, Embed: 4, Tie: true, InitHead: "zero"}, 1); err == nil || !strings.Contains(err.Error(), "init_head") {
 		t.Errorf("init_head with tie: got %v, want an error naming init_head", err)
 	}

@@ -76,6 +76,12 @@ func newBody(s Spec, vocab, out int, seed uint64) (*body, error) {
 	if vocab > 0 {
 		b.emb = nn.NewEmbedding(vocab, s.Embed, -1, rng)
 		in = s.Embed
+		if s.InitEmbed != "" {
+			sc, _, _ := initScheme(s.InitEmbed) // checked by Spec.validate
+			if err := sc.Fill(b.emb.Weight.Value, 1, 1, rng); err != nil {
+				return nil, fmt.Errorf("model: init_embed: %w", err)
+			}
+		}
 	}
 	var err error
 	if b.rnn, err = s.stack(in, rng); err != nil {

@@ -71,6 +71,9 @@ type Spec struct {
 	Init          string `json:"init,omitempty" yaml:"init"`
 	InitRecurrent string `json:"init_recurrent,omitempty" yaml:"init_recurrent"`
 	InitHead      string `json:"init_head,omitempty" yaml:"init_head"`
+	// InitEmbed initializes the token embedding likewise (default:
+	// PyTorch's N(0, 1); "uniform:-0.1,0.1" is Zaremba et al.'s).
+	InitEmbed string `json:"init_embed,omitempty" yaml:"init_embed"`
 	// ForgetBias, when not 0, sets an LSTM's total forget-gate bias (the
 	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
 	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
@@ -192,7 +195,7 @@ func (s *Spec) checkRegularizers() error {
 	for _, f := range []struct {
 		name string
 		v    *string
-	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}, {"init_head", &s.InitHead}} {
+	}{{"init", &s.Init}, {"init_recurrent", &s.InitRecurrent}, {"init_head", &s.InitHead}, {"init_embed", &s.InitEmbed}} {
 		sc, canon, err := initScheme(*f.v)
 		if err != nil {
 			return &SpecError{f.name, *f.v, err.Error()}
@@ -209,9 +212,9 @@ func (s *Spec) checkRegularizers() error {
 		set  bool
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
-		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
+		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
 		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}} {
-		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && f.name == "embed_dropout") || f.name == "quantiles" && f.set && s.Task != Forecast {
+		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || f.name == "quantiles" && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}
 	}

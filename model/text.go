@@ -18,8 +18,10 @@ type SampleConfig = nn.SampleConfig
 // TextConfig says how texts become token ids. Zero fields mean the
 // documented defaults.
 type TextConfig struct {
-	// Level is the tokenizer: "char", "word" or "bpe" (zero: word for
-	// classify and seq2seq, char for lm).
+	// Level is the tokenizer: "char", "word" (words and punctuation,
+	// lowercased), "space" (the white-space separated fields as they are:
+	// pre-tokenized corpora such as PTB, whose "<unk>" is one token) or
+	// "bpe" (zero: word for classify and seq2seq, char for lm).
 	Level string
 	// BPESize is the number of BPE symbols to learn (zero: 1000).
 	BPESize int
@@ -51,6 +53,8 @@ func (tc TextConfig) encoder(corpus []string, level string) (*text.Encoder, erro
 		tok = text.CharTokenizer{}
 	case "word":
 		tok = text.WordTokenizer{}
+	case "space":
+		tok = text.WordTokenizer{SpaceOnly: true, KeepCase: true}
 	case "bpe":
 		size := tc.BPESize
 		if size == 0 {
@@ -62,7 +66,7 @@ func (tc TextConfig) encoder(corpus []string, level string) (*text.Encoder, erro
 		}
 		tok = b
 	default:
-		return nil, &FitError{"Text.Level", level, "char, word or bpe"}
+		return nil, &FitError{"Text.Level", level, "char, word, space or bpe"}
 	}
 	enc, err := text.NewEncoder(corpus, tc.Clean, tok, text.VocabConfig{MinFreq: tc.MinFreq, MaxSize: tc.MaxVocab})
 	if err != nil {
@@ -73,8 +77,8 @@ func (tc TextConfig) encoder(corpus []string, level string) (*text.Encoder, erro
 
 func (tc TextConfig) validate() error {
 	switch {
-	case tc.Level != "" && tc.Level != "char" && tc.Level != "word" && tc.Level != "bpe":
-		return &FitError{"Text.Level", tc.Level, "char, word or bpe"}
+	case tc.Level != "" && tc.Level != "char" && tc.Level != "word" && tc.Level != "space" && tc.Level != "bpe":
+		return &FitError{"Text.Level", tc.Level, "char, word, space or bpe"}
 	case tc.BPESize < 0:
 		return &FitError{"Text.BPESize", tc.BPESize, ">= 0"}
 	case tc.MinFreq < 0:

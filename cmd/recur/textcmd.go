@@ -266,7 +266,7 @@ func lmOutcome(m *model.LanguageModel, rep *model.FitReport, te string, o *train
 			switch levelOf(o, "char") {
 			case "char":
 				fmt.Fprintf(w, "test perplexity %.3f  %.4f bits per character\n", t["ppl"], t["bits"])
-			case "word":
+			case "word", "space":
 				fmt.Fprintf(w, "test perplexity %.3f (per word)  %.4f bits per word  %.4f bits per character\n", t["ppl"], t["bits"], t["bits_per_char"])
 			default:
 				fmt.Fprintf(w, "test perplexity %.3f (per token)  %.4f bits per token  %.4f bits per word  %.4f bits per character\n",

@@ -43,13 +43,13 @@ type trainOpts struct {
 
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
-	Embeddings, Normalize                             string
+	Embeddings, Normalize, LineEnd                    string
 	FreezeEmbeddings, FoldSpace                       bool
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
 	Tie, Lowercase, StripHTML                         bool
 
 	// architecture
-	Cell, Init, InitRecurrent, InitHead                                        string
+	Cell, Init, InitRecurrent, InitHead, InitEmbed                             string
 	Hidden, Layers, Proj                                                       int
 	Bidirectional                                                              bool
 	Dropout, InputDropout, RecurrentDropout, WeightDrop, Zoneout, EmbedDropout float64
@@ -148,7 +148,8 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column (header name or index) holding the text")
 	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label")
-	fs.StringVar(&o.Level, "level", "", "tokens: char, word or bpe (default: lm char, classify and seq2seq word)")
+	fs.StringVar(&o.Level, "level", "", "tokens: char, word (words and punctuation, lowercased), space (white-space separated fields as they are, for pre-tokenized corpora such as PTB) or bpe (default: lm char, classify and seq2seq word)")
+	fs.StringVar(&o.LineEnd, "line-end", "", "text: replace every line end with this token, e.g. \"<eos>\" (PTB language models count one per sentence)")
 	fs.IntVar(&o.BPESize, "bpe-size", 1000, "bpe: number of symbols to learn")
 	fs.IntVar(&o.MinFreq, "min-freq", 1, "drop tokens seen fewer times from the vocabulary")
 	fs.IntVar(&o.MaxVocab, "max-vocab", 0, "keep at most this many tokens (0: all)")
@@ -184,6 +185,7 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 	fs.Float64Var(&o.EmbedDropout, "embed-dropout", 0, "drop whole words of the embedding per forward pass, in [0,1) (classify, lm)")
 	fs.StringVar(&o.Init, "init", "default", "recurrent weight initialization (torch.nn.init): default (PyTorch's U(-1/√H, 1/√H)), uniform:A,B, normal:MEAN,STD, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal or orthogonal (these five with an optional :GAIN), zero or constant:V")
 	fs.StringVar(&o.InitRecurrent, "init-recurrent", "", "initialization of the recurrent weights W_hh alone (default: --init), e.g. orthogonal or orthogonal:1.5")
+	fs.StringVar(&o.InitEmbed, "init-embed", "", "initialization of the token embedding, as --init (default: PyTorch's N(0, 1)), e.g. uniform:-0.1,0.1 (classify, lm)")
 	fs.StringVar(&o.InitHead, "init-head", "", "initialization of the output layer's weight, as --init (default: PyTorch's Linear U(-1/√in, 1/√in)), e.g. xavier_uniform or normal:0,0.01")
 	fs.Float64Var(&o.ForgetBias, "forget-bias", 0, "LSTM forget-gate bias at initialization, e.g. 1 (0: the --init draw)")
 }
@@ -341,7 +343,7 @@ func (o *trainOpts) cleanConfig() (series.CleanConfig, error) {
 func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
-		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, Embed: o.Embed,
+		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
 		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
@@ -369,7 +371,7 @@ func (o *trainOpts) textConfig() model.TextConfig {
 		maxLen = 0
 	}
 	return model.TextConfig{Level: o.Level, BPESize: o.BPESize, MinFreq: o.MinFreq, MaxVocab: o.MaxVocab, MaxLen: maxLen,
-		Clean: text.Cleaner{Lower: o.Lowercase, StripHTML: o.StripHTML, Form: normForms[o.Normalize], FoldSpace: o.FoldSpace}}
+		Clean: text.Cleaner{Lower: o.Lowercase, StripHTML: o.StripHTML, Form: normForms[o.Normalize], FoldSpace: o.FoldSpace, LineEnd: o.LineEnd}}
 }
 
 // fitConfig is how the flags say to train, into dir.

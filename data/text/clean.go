@@ -27,8 +27,8 @@ const (
 // Cleaner normalizes raw text before tokenization. The zero value applies
 // NFC normalization only; the other steps are opt-in. Clean applies the
 // steps in the order of the fields: invalid UTF-8 is replaced by U+FFFD,
-// HTML is stripped, the text is normalized, whitespace is folded, and the
-// result is lowercased.
+// HTML is stripped, the text is normalized, line ends become LineEnd,
+// whitespace is folded, and the result is lowercased.
 //
 // A Cleaner is a plain value: save its fields with the model so that
 // prediction cleans text exactly as training did.
@@ -46,6 +46,10 @@ type Cleaner struct {
 	FoldSpace bool `json:"fold_space,omitempty"`
 	// Lower maps the text to lower case (Unicode simple case mapping).
 	Lower bool `json:"lower,omitempty"`
+	// LineEnd, when set, replaces every line end ("\n", "\r\n") with
+	// this token between spaces, e.g. "<eos>": language models of
+	// PTB count a sentence end as a word, one per line.
+	LineEnd string `json:"line_end,omitempty"`
 }
 
 // Clean returns s cleaned as described by c. It never fails: invalid UTF-8
@@ -62,6 +66,9 @@ func (c Cleaner) Clean(s string) string {
 		s = norm.NFC.String(s)
 	case NFKC:
 		s = norm.NFKC.String(s)
+	}
+	if c.LineEnd != "" {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", " "+c.LineEnd+" ")
 	}
 	if c.FoldSpace {
 		s = FoldSpace(s)

@@ -23,6 +23,7 @@ func TestCleaner(t *testing.T) {
 		{"not a tag name", Cleaner{StripHTML: true}, "1<2+3>0", "1<2+3>0"},
 		{"fold space", Cleaner{FoldSpace: true}, "  a\t\tb\n\nc  ", "a b c"},
 		{"lower", Cleaner{Lower: true}, "ÉCOLE Go", "école go"},
+		{"line ends", Cleaner{LineEnd: "<eos>", FoldSpace: true}, " the cat \n a dog\r\n", "the cat <eos> a dog <eos>"},
 		{"invalid utf8", Cleaner{}, "a\xffb", "a\uFFFDb"},
 		{"empty", Cleaner{StripHTML: true, FoldSpace: true, Lower: true}, "", ""},
 	}
