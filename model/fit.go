@@ -102,6 +102,9 @@ func (fc FitConfig) withDefaults(task string) (FitConfig, error) {
 		fc.Train.Epochs = d.Epochs
 	}
 	if task != Tag { // a tagger's targets are values or classes: NewTagger checks
+		if task == Forecast && fc.Loss.multiLabel() {
+			return fc, &FitError{"Loss.Name", fc.Loss.Name, "mse, mae, huber or smooth_l1 (bce is for a tagger's 0/1 labels)"}
+		}
 		if err := fc.Loss.validate(task == Forecast); err != nil {
 			return fc, err
 		}

@@ -13,7 +13,10 @@ import (
 // cross-entropy for classes and tokens.
 type LossConfig struct {
 	// Name is, for forecasts and a tagger's values: "mse" (zero), "mae"
-	// (or "l1"), "huber" or "smooth_l1"; for classes: "ce" (zero).
+	// (or "l1"), "huber" or "smooth_l1"; for a tagger's values also "bce":
+	// each value is a 0/1 label and the output its logit (several labels
+	// per step: notes of a piano roll, tags of a frame); for classes:
+	// "ce" (zero).
 	Name string
 	// Delta is Huber's delta and smooth L1's beta (zero: 1), as in
 	// torch.nn.HuberLoss and SmoothL1Loss.
@@ -36,6 +39,9 @@ var regressionNames = map[string]bool{"": true, "mse": true, "mae": true, "l1": 
 // classes.
 func (lc LossConfig) validate(regression bool) error {
 	name := strings.ToLower(lc.Name)
+	if name == "bce" && regression {
+		name = "" // checked by the tagger, the one task that takes it
+	}
 	switch {
 	case regression && !regressionNames[name]:
 		return &FitError{"Loss.Name", lc.Name, "mse, mae, huber or smooth_l1"}
@@ -56,6 +62,9 @@ func (lc LossConfig) validate(regression bool) error {
 	return nil
 }
 
+// multiLabel reports whether lc is the binary cross-entropy of 0/1 labels.
+func (lc LossConfig) multiLabel() bool { return strings.ToLower(lc.Name) == "bce" }
+
 // regressionLoss is a value loss: it writes dL/dpred into g (when not
 // nil) and returns the loss.
 type regressionLoss func(g, pred, target []float32, o loss.Options) float64
@@ -73,6 +82,10 @@ func (lc LossConfig) regression() regressionLoss {
 		return func(g, p, t []float32, o loss.Options) float64 { return loss.Huber(g, p, t, delta, o) }
 	case "smooth_l1":
 		return func(g, p, t []float32, o loss.Options) float64 { return loss.SmoothL1(g, p, t, delta, o) }
+	case "bce":
+		return func(g, p, t []float32, o loss.Options) float64 {
+			return loss.BCEWithLogits(g, p, t, loss.BCEOptions{Reduction: o.Reduction, Mask: o.Mask})
+		}
 	}
 	return loss.MSE
 }

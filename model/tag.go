@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/recur-ml/recur/checkpoint"
+	"math"
 
 	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/nn"
@@ -43,6 +44,9 @@ type Tagger struct {
 	net      *body
 	lossFn   regressionLoss
 	lossOpts loss.ClassOptions
+	// multi: the values are 0/1 labels learned with the binary
+	// cross-entropy of their logits (Loss.Name "bce").
+	multi bool
 }
 
 // NewTagger validates cfg and builds the network.
@@ -58,7 +62,10 @@ func NewTagger(cfg TagConfig) (*Tagger, error) {
 	if cfg.ClassNames != nil && len(cfg.ClassNames) != cfg.Spec.Classes {
 		return nil, &FitError{"ClassNames", len(cfg.ClassNames), fmt.Sprintf("one name per class (%d)", cfg.Spec.Classes)}
 	}
-	t := &Tagger{cfg: cfg, lossFn: fc.Loss.regression()}
+	t := &Tagger{cfg: cfg, lossFn: fc.Loss.regression(), multi: fc.Loss.multiLabel()}
+	if t.multi && cfg.Spec.Classes > 0 {
+		return nil, &FitError{"Loss.Name", fc.Loss.Name, "ce for one class per step (bce takes Targets 0/1 labels per step)"}
+	}
 	s := cfg.Spec
 	s.Task = Tag
 	return t, t.build(s, fc.Seed)
@@ -243,7 +250,8 @@ func (t *Tagger) Evaluate(d *TagSet) (map[string]float64, error) {
 }
 
 // Predict returns, for each sequence, its outputs step-major: Targets
-// values per step, or the class probabilities per step.
+// values per step (with the bce loss, each label's probability), or the
+// class probabilities per step.
 func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 	d := &TagSet{X: x}
 	if t.spec.Classes > 0 {
@@ -272,6 +280,11 @@ func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 			continue
 		}
 		out[n] = append([]float32(nil), y...)
+		if t.multi {
+			for i, v := range out[n] {
+				out[n][i] = float32(1 / (1 + math.Exp(-float64(v))))
+			}
+		}
 	}
 	return out, nil
 }
@@ -279,9 +292,18 @@ func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 // TagPrep is what a tagger's model file keeps besides its spec.
 type TagPrep struct {
 	Classes []string `json:"classes,omitempty"`
+	// Loss is "bce" for 0/1 labels learned from logits (empty: the
+	// outputs are values or classes).
+	Loss string `json:"loss,omitempty"`
 }
 
-func (t *Tagger) prep() *TagPrep { return &TagPrep{Classes: t.cfg.ClassNames} }
+func (t *Tagger) prep() *TagPrep {
+	p := &TagPrep{Classes: t.cfg.ClassNames}
+	if t.multi {
+		p.Loss = "bce"
+	}
+	return p
+}
 
 // ClassNames returns the names of the classes (nil when not given).
 func (t *Tagger) ClassNames() []string { return t.cfg.ClassNames }
@@ -306,7 +328,11 @@ func taggerFrom(s Spec, prep json.RawMessage) (*Tagger, error) {
 	if p.Classes != nil && len(p.Classes) != s.Classes {
 		return nil, fmt.Errorf("model: %d class names for %d classes", len(p.Classes), s.Classes)
 	}
-	t := &Tagger{cfg: TagConfig{Spec: s, ClassNames: p.Classes}, lossFn: LossConfig{}.regression()}
+	lc := LossConfig{Name: p.Loss}
+	if p.Loss != "" && !lc.multiLabel() {
+		return nil, fmt.Errorf("model: tagger preprocessing state: loss %q, want bce or none", p.Loss)
+	}
+	t := &Tagger{cfg: TagConfig{Spec: s, ClassNames: p.Classes, Fit: FitConfig{Loss: lc}}, lossFn: lc.regression(), multi: lc.multiLabel()}
 	if err := t.build(s, 0); err != nil {
 		return nil, err
 	}
@@ -344,17 +370,28 @@ func (k *tagTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	return L, tb.steps * s.Targets
 }
 
-// Evaluate returns "loss" and, for labels, "accuracy" over labelled steps.
+// Evaluate returns "loss" and, for labels, "accuracy" over labelled steps;
+// for 0/1 labels (bce), also "nll_per_step" (the cross-entropy summed
+// over the labels of a step, averaged over steps: the negative
+// log-likelihood of polyphonic music models), "frame_accuracy" (Bay et
+// al.'s TP/(TP+FP+FN) over all steps at probability 0.5) and "f1" (the
+// micro-averaged F1 of the labels).
 func (k *tagTask) Evaluate(d train.Data) (map[string]float64, error) {
 	s := k.t.spec
 	var sum float64
-	var n, right int
+	var n, right, steps int
+	var tp, fp, fn float64
 	for i := 0; i < d.Len(); i++ {
 		tb := d.Batch(i).(*TagBatch)
 		y := k.t.forward(nil, tb).Value.Data
 		if s.Classes == 0 {
 			sum += k.t.lossFn(nil, y, tb.Y.Data, loss.Options{Reduction: loss.Sum, Mask: tb.mask})
 			n += tb.steps * s.Targets
+			steps += tb.steps
+			if k.t.multi {
+				a, b, c := labelCounts(y, tb.Y.Data, tb.mask, s.Targets)
+				tp, fp, fn = tp+a, fp+b, fn+c
+			}
 			continue
 		}
 		sum += loss.CrossEntropy(nil, y, tb.Labels, s.Classes, loss.ClassOptions{Reduction: loss.Sum})
@@ -375,5 +412,31 @@ func (k *tagTask) Evaluate(d train.Data) (map[string]float64, error) {
 	if s.Classes > 0 {
 		m["accuracy"] = float64(right) / float64(n)
 	}
+	if k.t.multi {
+		m["nll_per_step"] = sum / float64(steps)
+		m["frame_accuracy"] = tp / max(tp+fp+fn, 1)
+		m["f1"] = 2 * tp / max(2*tp+fp+fn, 1)
+	}
 	return m, nil
+}
+
+// labelCounts counts the true positives, false positives and false
+// negatives of logits against 0/1 targets (K per step) at probability 0.5
+// (logit 0), over the steps mask keeps (nil: all).
+func labelCounts(logits, targets []float32, mask []bool, K int) (tp, fp, fn float64) {
+	for i, x := range logits {
+		if mask != nil && !mask[i/K] {
+			continue
+		}
+		on, want := x > 0, targets[i] >= 0.5
+		switch {
+		case on && want:
+			tp++
+		case on:
+			fp++
+		case want:
+			fn++
+		}
+	}
+	return tp, fp, fn
 }

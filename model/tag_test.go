@@ -2,6 +2,9 @@ package model
 
 import (
 	"context"
+	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/tensor"
@@ -63,5 +66,83 @@ func TestTagger(t *testing.T) {
 	}
 	if _, err := rg.Evaluate(lab); err == nil {
 		t.Error("a regression tagger evaluated labels")
+	}
+}
+
+// TestTaggerMultiLabel learns several 0/1 labels per step with the binary
+// cross-entropy: label k at step t is whether input k was on at step
+// t-1, as a piano roll's next step repeats held notes.
+func TestTaggerMultiLabel(t *testing.T) {
+	const K = 4
+	rng := tensor.NewRNG(2)
+	set := func(n int) *TagSet {
+		d := &TagSet{}
+		for range n {
+			L := 4 + rng.IntN(5)
+			x, y := make([]float32, L*K), make([]float32, L*K)
+			for i := range x {
+				if rng.Float64() < 0.3 {
+					x[i] = 1
+				}
+				if i >= K {
+					y[i] = x[i-K]
+				}
+			}
+			d.X, d.Y = append(d.X, x), append(d.Y, y)
+		}
+		return d
+	}
+	fc := fit(30)
+	fc.Loss.Name = "bce"
+	tg, err := NewTagger(TagConfig{Spec: Spec{Hidden: 16, Inputs: K, Targets: K}, Fit: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Fit(context.Background(), set(300), nil); err != nil {
+		t.Fatal(err)
+	}
+	test := set(60)
+	m, err := tg.Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%v", m)
+	if m["frame_accuracy"] < 0.9 || m["f1"] < 0.9 || math.Abs(m["nll_per_step"]-K*m["loss"]) > 1e-9 {
+		t.Errorf("metrics %v: want frame accuracy and F1 ≥ 0.9, nll per step = %d × loss", m, K)
+	}
+	out, err := tg.Predict([][]float32{{1, 0, 0, 1, 0, 0, 0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := out[0]; p[K] < 0.5 || p[K+1] > 0.5 || p[K+3] < 0.5 {
+		t.Errorf("probabilities after keys 0 and 3: %v", p[K:])
+	}
+	path := filepath.Join(t.TempDir(), "tag.safetensors")
+	if err := tg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := g.(*Tagger).Evaluate(test)
+	if err != nil || m2["nll_per_step"] != m["nll_per_step"] {
+		t.Errorf("reloaded: %v, %v; want %v", m2, err, m)
+	}
+	if _, err := NewTagger(TagConfig{Spec: Spec{Inputs: K, Classes: 3}, Fit: fc}); err == nil || !strings.Contains(err.Error(), "bce") {
+		t.Errorf("bce with classes: %v", err)
+	}
+	if _, err := NewForecaster(ForecastConfig{Fit: fc}); err == nil || !strings.Contains(err.Error(), "bce") {
+		t.Errorf("bce for a forecaster: %v", err)
+	}
+}
+
+func TestLabelCounts(t *testing.T) {
+	// Two steps of three labels; the second step is masked out.
+	logits := []float32{2, -1, 0.5, 3, 3, 3}
+	targets := []float32{1, 1, 0, 0, 0, 0}
+	tp, fp, fn := labelCounts(logits, targets, []bool{true, false}, 3)
+	if tp != 1 || fp != 1 || fn != 1 {
+		t.Errorf("got tp %v fp %v fn %v, want 1 1 1", tp, fp, fn)
 	}
 }

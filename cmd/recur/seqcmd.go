@@ -230,6 +230,9 @@ func (o *trainOpts) tagSets() (tr, va, te *model.TagSet, classes []string, err e
 // tagJob trains a tagger: a class at every step of numeric sequences.
 func tagJob(r *runner) (*job, error) {
 	o := r.o
+	if o.isPianoRoll() {
+		return musicJob(r)
+	}
 	tr, va, te, classes, err := o.tagSets()
 	if err != nil {
 		return nil, err

@@ -87,7 +87,7 @@ func (o *trainOpts) register(fs *flag.FlagSet) {
 // registerSettings registers the loss's, the optimizer's and the
 // schedule's own settings, named as PyTorch names them.
 func (o *trainOpts) registerSettings(fs *flag.FlagSet) {
-	fs.StringVar(&o.Loss, "loss", "", "training loss: forecast mse (default), mae, huber or smooth_l1; classify, lm, seq2seq ce (default)")
+	fs.StringVar(&o.Loss, "loss", "", "training loss: forecast mse (default), mae, huber or smooth_l1; tag values the same or bce (0/1 labels, several per step: a piano roll's notes); classify, lm, seq2seq ce (default)")
 	fs.Float64Var(&o.Delta, "delta", 0, "huber: delta; smooth_l1: beta (0: 1)")
 	fs.StringVar(&o.ClassWeights, "class-weights", "", "classify: cross-entropy class weights, auto (n / (classes · count), from the training labels) or w1,w2,... in the order of the classes (torch weight=)")
 	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "cross-entropy label smoothing in [0, 1) (torch label_smoothing=)")
@@ -111,7 +111,7 @@ func (o *trainOpts) registerSettings(fs *flag.FlagSet) {
 }
 
 func (o *trainOpts) registerRun(fs *flag.FlagSet) {
-	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm, seq2seq, or tag (a label at every step of numeric sequences: --data a CSV with --id-column and a --label-column per row)")
+	fs.StringVar(&o.Task, "task", "forecast", "task: forecast, classify, lm, seq2seq, or tag (a label at every step of numeric sequences: --data a CSV with --id-column and a --label-column per row; or a piano-roll JSON file such as the JSB chorales, for next-step prediction of the 88 keys)")
 	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns, a CSV of numeric sequences with --sequences, or a directory of MNIST's IDX files; lm: plain text; seq2seq: tab-separated pairs)")
 	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm, seq2seq; default: split off --val-fraction of --data)")
 	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm, seq2seq; default: split off --test-fraction of --data)")

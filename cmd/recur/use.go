@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/recur-ml/recur/data/dataset"
 	"io"
 	"os"
 	"path/filepath"
@@ -169,6 +170,15 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 			b, exact, err2 := x.Score(ctx, pairs, model.TranslateOptions{Beam: o.Beam, LengthPenalty: o.LengthPen})
 			met["bleu_beam"], met["exact_match_beam"], err = b.Score, exact, err2
 		}
+	case *model.Tagger:
+		if !strings.EqualFold(filepath.Ext(o.Data), ".json") {
+			return fmt.Errorf("eval: a tagger evaluates the test split of a piano-roll JSON file; %s is not one", o.Data)
+		}
+		c, err := dataset.LoadJSB(o.Data)
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		met, err = x.Evaluate(nextStep(c.Test))
 	default:
 		return fmt.Errorf("eval: %s models are not supported", m.Spec().Task)
 	}
