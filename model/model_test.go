@@ -426,6 +426,12 @@ func TestGateSaturation(t *testing.T) {
 	if !ok || s.Input != 1 || s.Forget != 1 || s.Cell != 1 || s.Output != 1 {
 		t.Errorf("large biases: saturation %+v, want all 1", s)
 	}
+	// Every activation is σ(10) or tanh(10): all in the top bin.
+	for g, h := range s.Histogram {
+		if len(h) != HistogramBins || h[HistogramBins-1] != 1 {
+			t.Errorf("gate %d histogram %v, want everything in the last bin", g, h)
+		}
+	}
 	g, _ := Build(Spec{Task: Forecast, Cell: "gru", Hidden: 4}, 1)
 	if _, ok := GateSaturation(g, b); ok {
 		t.Error("GRU reported LSTM gate saturation")

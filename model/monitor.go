@@ -15,7 +15,14 @@ import (
 // the vanishing-gradient problem made visible.
 type Saturation struct {
 	Input, Forget, Cell, Output float64
+	// Histogram[g] is the share of gate g's activations (input, forget,
+	// cell candidate, output) in each of HistogramBins equal bins over
+	// the gate's range: [0, 1] for the sigmoids, [-1, 1] for the tanh.
+	Histogram [4][]float64
 }
+
+// HistogramBins is the number of bins of Saturation.Histogram.
+const HistogramBins = 20
 
 // gateInputs is implemented by the front doors whose first recurrent
 // layer can be replayed: it returns the body and the layer's input for a
@@ -115,6 +122,7 @@ func saturation(ps []*nn.Param, H int, x *nn.Var, lengths []int) (Saturation, bo
 	c := tensor.New(B, H)
 	pre := tensor.New(B, 4*H)
 	var sat [4]float64
+	var hist [4][HistogramBins]float64
 	var n float64
 	for t := range T {
 		xt := x.Value.Slice(t, t+1).Reshape(B, I)
@@ -129,17 +137,21 @@ func saturation(ps []*nn.Param, H int, x *nn.Var, lengths []int) (Saturation, bo
 				var a [4]float64
 				for g := range 4 {
 					v := float64(row[g*H+j] + bih.Data[g*H+j] + bhh.Data[g*H+j])
+					var u float64 // the activation mapped to [0, 1]
 					if g == 2 {
 						a[g] = math.Tanh(v)
+						u = (a[g] + 1) / 2
 						if math.Abs(a[g]) > 0.95 {
 							sat[g]++
 						}
 					} else {
 						a[g] = 1 / (1 + math.Exp(-v))
+						u = a[g]
 						if a[g] < 0.05 || a[g] > 0.95 {
 							sat[g]++
 						}
 					}
+					hist[g][min(int(u*HistogramBins), HistogramBins-1)]++
 				}
 				cc := a[1]*float64(c.Data[r*H+j]) + a[0]*a[2]
 				c.Data[r*H+j] = float32(cc)
@@ -151,5 +163,12 @@ func saturation(ps []*nn.Param, H int, x *nn.Var, lengths []int) (Saturation, bo
 	if n == 0 {
 		return Saturation{}, false
 	}
-	return Saturation{sat[0] / n, sat[1] / n, sat[2] / n, sat[3] / n}, true
+	out := Saturation{Input: sat[0] / n, Forget: sat[1] / n, Cell: sat[2] / n, Output: sat[3] / n}
+	for g := range hist {
+		out.Histogram[g] = make([]float64, HistogramBins)
+		for b, k := range hist[g] {
+			out.Histogram[g][b] = k / n
+		}
+	}
+	return out, true
 }

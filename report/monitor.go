@@ -26,6 +26,7 @@ type Monitor struct {
 	layers []string
 	norms  map[string][]float64
 	sat    [4][]float64
+	hist   [4][]float64 // the last epoch's gate histograms
 }
 
 // NewMonitor returns a Monitor of the model m returns (a func, so that the
@@ -63,6 +64,7 @@ func (mo *Monitor) On(ev *train.Event) error {
 		for g, v := range []float64{s.Input, s.Forget, s.Cell, s.Output} {
 			mo.sat[g] = append(mo.sat[g], v)
 		}
+		mo.hist = s.Histogram
 	}
 	return nil
 }
@@ -108,7 +110,32 @@ func (mo *Monitor) Figures() ([]*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(figs, &Figure{Name: "saturation", Title: "Gate saturation", Plot: sat}), nil
+	figs = append(figs, &Figure{Name: "saturation", Title: "Gate saturation", Plot: sat})
+	hist, err := gateHistogram(mo.hist)
+	if err != nil {
+		return nil, err
+	}
+	return append(figs, hist), nil
+}
+
+// gateHistogram draws the distribution of each LSTM gate's activations:
+// the sigmoids over [0, 1], the cell candidate's tanh rescaled from
+// [-1, 1]. Mass piled at the ends is saturation.
+func gateHistogram(h [4][]float64) (*Figure, error) {
+	var series []Series
+	for g, name := range []string{"input gate", "forget gate", "cell candidate (tanh, (a+1)/2)", "output gate"} {
+		var xy plotter.XYs
+		for b, v := range h[g] {
+			xy = append(xy, plotter.XY{X: (float64(b) + 0.5) / float64(len(h[g])), Y: v})
+		}
+		series = append(series, Series{name, xy})
+	}
+	p, err := Line("LSTM gate activations, first layer, last epoch's last batch", "activation (bin centre)", "share of activations", series...)
+	if err != nil {
+		return nil, err
+	}
+	p.Legend.Left = false
+	return &Figure{Name: "gates", Title: "Gate activation histogram", Plot: p}, nil
 }
 
 // cells adapts a (rows, columns) matrix to plotter.GridXYZ, row 0 at the

@@ -96,7 +96,7 @@ func TestMonitorFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	figs, err := mon.Figures()
-	if err != nil || len(figs) != 2 || figs[0].Name != "layers" || figs[1].Name != "saturation" {
+	if err != nil || len(figs) != 3 || figs[0].Name != "layers" || figs[1].Name != "saturation" || figs[2].Name != "gates" {
 		t.Fatalf("monitor figures %v, %v", figs, err)
 	}
 	if len(mon.layers) != 4 || len(mon.norms["rnn_l0"]) != 3 || len(mon.sat[1]) != 3 {
