@@ -92,10 +92,16 @@ type Averages struct {
 }
 
 // Averages averages PerClass.
-func (c *Confusion) Averages() Averages {
+func (c *Confusion) Averages() Averages { return Average(c.PerClass()) }
+
+// Average returns the macro averages of scores and their averages
+// weighted by support.
+func Average(scores []ClassScore) Averages {
 	var a Averages
-	scores := c.PerClass()
-	n := float64(c.Total())
+	var n float64
+	for _, s := range scores {
+		n += float64(s.Support)
+	}
 	for _, s := range scores {
 		a.MacroPrecision += s.Precision / float64(len(scores))
 		a.MacroRecall += s.Recall / float64(len(scores))

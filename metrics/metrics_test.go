@@ -97,3 +97,34 @@ func TestTokenize13a(t *testing.T) {
 		t.Errorf("Tokenize13a = %q, want %q", got, want)
 	}
 }
+
+func TestMultiLabel(t *testing.T) {
+	// Three examples over classes a, b, c (sklearn's definitions):
+	//   actual {a,b}  predicted {a}     -> a TP, b FN
+	//   actual {c}    predicted {c}     -> c TP (exact)
+	//   actual {}     predicted {b}     -> b FP
+	m, err := NewMultiLabel([]string{"a", "b", "c"}, [][]int{{0, 1}, {2}, {}}, [][]int{{0}, {2}, {1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+	near("subset accuracy", m.SubsetAccuracy, 1.0/3)
+	near("hamming loss", m.HammingLoss, 2.0/9)
+	near("micro precision", m.MicroPrecision, 2.0/3)
+	near("micro recall", m.MicroRecall, 2.0/3)
+	near("micro F1", m.MicroF1, 2.0/3)
+	// Per class F1: a 1, b 0, c 1; supports 1, 1, 1.
+	near("macro F1", m.MacroF1, 2.0/3)
+	near("weighted F1", m.WeightedF1, 2.0/3)
+	if m.PerClass[1].Precision != 0 || m.PerClass[1].Recall != 0 || m.PerClass[0].Support != 1 {
+		t.Errorf("per class %+v", m.PerClass)
+	}
+	if _, err := NewMultiLabel([]string{"a"}, [][]int{{1}}, [][]int{{0}}); err == nil {
+		t.Error("a class outside the list was accepted")
+	}
+}

@@ -124,14 +124,23 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 	if trainSet == nil || len(trainSet.Texts) == 0 {
 		return nil, fmt.Errorf("model: classifier: no training texts")
 	}
-	if len(trainSet.Classes) < 2 {
+	if len(trainSet.Classes) < 2 && trainSet.Sets == nil {
 		return nil, fmt.Errorf("model: classifier: the training texts have %d class(es) %q; want at least 2", len(trainSet.Classes), trainSet.Classes)
 	}
 	enc, err := c.cfg.Text.encoder(trainSet.Texts, "word")
 	if err != nil {
 		return nil, err
 	}
-	c.prep = &TextPrep{Encoder: enc, Classes: slices.Clone(trainSet.Classes), MaxLen: c.cfg.Text.MaxLen}
+	multi := c.cfg.Fit.Loss.multiLabel()
+	switch {
+	case multi && trainSet.Sets == nil:
+		return nil, fmt.Errorf("model: classifier: the bce loss learns label sets; the training texts have one label each (read them with text.LabelledConfig.LabelSep)")
+	case !multi && trainSet.Sets != nil:
+		return nil, fmt.Errorf("model: classifier: the training texts have label sets; learn them with the bce loss (Loss.Name \"bce\")")
+	case multi && (c.cfg.Fit.Loss.ClassWeights != nil || c.cfg.Fit.Loss.AutoClassWeights || c.cfg.Fit.Loss.LabelSmoothing != 0):
+		return nil, &FitError{"Loss", "class weights or label smoothing", "none with bce (multi-label)"}
+	}
+	c.prep = &TextPrep{Encoder: enc, Classes: slices.Clone(trainSet.Classes), MaxLen: c.cfg.Text.MaxLen, MultiLabel: multi}
 	s := c.cfg.Spec
 	s.Task, s.Vocab, s.Classes = Classify, enc.Vocab.Len(), len(trainSet.Classes)
 	vecs, err := c.cfg.Embeddings.read(enc.Vocab, &s)
@@ -143,8 +152,10 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 	}
 	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, body: c.net}
 	c.pretrained, sess.freeze = vecs.load(c.net.emb.Weight.Value, c.cfg.Embeddings, "embedding.weight")
-	if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
-		return nil, err
+	if !multi {
+		if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
+			return nil, err
+		}
 	}
 	if sess.train, err = c.data(trainSet, c.cfg.Fit.BatchSize, true); err != nil {
 		return nil, err
@@ -178,23 +189,71 @@ func (c *Classifier) labels(d *text.Labelled) ([]int, error) {
 	}
 	out := make([]int, len(d.Labels))
 	for i, l := range d.Labels {
-		k := slices.Index(c.prep.Classes, d.Classes[l])
-		if k < 0 {
-			return nil, fmt.Errorf("model: label %q (example %d) is not one of the model's classes %q", d.Classes[l], i, c.prep.Classes)
+		k, err := c.classOf(d.Classes[l], i)
+		if err != nil {
+			return nil, err
 		}
 		out[i] = k
 	}
 	return out, nil
 }
 
+// classOf is the model's index of the class named name, of example i.
+func (c *Classifier) classOf(name string, i int) (int, error) {
+	k := slices.Index(c.prep.Classes, name)
+	if k < 0 {
+		return 0, fmt.Errorf("model: label %q (example %d) is not one of the model's classes %q", name, i, c.prep.Classes)
+	}
+	return k, nil
+}
+
+// sets maps d's label sets to the model's classes by name.
+func (c *Classifier) sets(d *text.Labelled) ([][]int, error) {
+	if d.Sets == nil {
+		return nil, fmt.Errorf("model: a multi-label classifier scores label sets; these texts have one label each")
+	}
+	if slices.Equal(d.Classes, c.prep.Classes) {
+		return d.Sets, nil
+	}
+	out := make([][]int, len(d.Sets))
+	for i, set := range d.Sets {
+		for _, l := range set {
+			k, err := c.classOf(d.Classes[l], i)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = append(out[i], k)
+		}
+	}
+	return out, nil
+}
+
 // data makes the batches of d.
 func (c *Classifier) data(d *text.Labelled, bs int, training bool) (*loaderData, error) {
-	labels, err := c.labels(d)
+	if !c.prep.MultiLabel {
+		labels, err := c.labels(d)
+		if err != nil {
+			return nil, err
+		}
+		ds := &batch.Dataset{Seqs: encodeAll(c.prep.Encoder, d.Texts), Labels: labels}
+		return newLoaderData(ds, loaderConfig(bs, c.prep.MaxLen, c.cfg.Fit.Seed, training), func(b *batch.Batch) train.Batch { return textBatch(b) })
+	}
+	sets, err := c.sets(d)
 	if err != nil {
 		return nil, err
 	}
-	ds := &batch.Dataset{Seqs: encodeAll(c.prep.Encoder, d.Texts), Labels: labels}
-	return newLoaderData(ds, loaderConfig(bs, c.prep.MaxLen, c.cfg.Fit.Seed, training), func(b *batch.Batch) train.Batch { return textBatch(b) })
+	C := c.spec.Classes
+	ds := &batch.Dataset{Seqs: encodeAll(c.prep.Encoder, d.Texts)}
+	return newLoaderData(ds, loaderConfig(bs, c.prep.MaxLen, c.cfg.Fit.Seed, training), func(b *batch.Batch) train.Batch {
+		tb := textBatch(b)
+		tb.Multi = make([]float32, b.B*C)
+		for r, i := range b.Index {
+			for _, k := range sets[i] {
+				tb.Multi[r*C+k] = 1
+			}
+		}
+		return tb
+	})
 }
 
 // forward maps a batch to logits (B, Classes) and, for attention
@@ -258,6 +317,10 @@ type Prediction struct {
 	Label         string    `json:"label"`
 	Class         int       `json:"class"`
 	Probabilities []float32 `json:"probabilities"` // per class, in Classes() order
+	// Labels is a multi-label classifier's answer: the classes whose
+	// probability (each on its own, a sigmoid) is at least 0.5; Label and
+	// Class are then the most probable one.
+	Labels []string `json:"labels,omitempty"`
 	// Tokens counts the text's tokens (before the cut to MaxLen) and
 	// Unknown those not in the vocabulary.
 	Tokens  int `json:"tokens"`
@@ -305,9 +368,20 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 func (c *Classifier) predictBatch(b *TextBatch) Prediction {
 	logits, attn := c.forward(nil, b)
 	var p Prediction
-	p.Probabilities = softmax(logits.Value.Data)
+	names := c.prep.classes(c.spec.Classes)
+	if c.prep.MultiLabel {
+		p.Probabilities = sigmoids(logits.Value.Data)
+		p.Labels = []string{}
+		for k, v := range p.Probabilities {
+			if v >= 0.5 {
+				p.Labels = append(p.Labels, names[k])
+			}
+		}
+	} else {
+		p.Probabilities = softmax(logits.Value.Data)
+	}
 	p.Class = argmax(p.Probabilities)
-	p.Label = c.prep.classes(c.spec.Classes)[p.Class]
+	p.Label = names[p.Class]
 	if attn != nil {
 		p.Attention = slices.Clone(attn.Value.Data)
 	}
@@ -366,6 +440,12 @@ func (t *classifyTask) Params() []*nn.Param { return t.c.params }
 func (t *classifyTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	tb := b.(*TextBatch)
 	logits, _ := t.c.forward(tp, tb)
+	if tb.Multi != nil {
+		L, _ := loss.Record(tp, logits, func(g []float32) float64 {
+			return loss.BCEWithLogits(g, logits.Value.Data, tb.Multi, loss.BCEOptions{})
+		})
+		return L, tb.B
+	}
 	o := &t.c.lossOpts
 	L, _ := loss.Record(tp, logits, func(g []float32) float64 {
 		return loss.CrossEntropy(g, logits.Value.Data, tb.Labels, t.c.spec.Classes, *o)
@@ -406,6 +486,15 @@ func softmax(x []float32) []float32 {
 		dst[i] = float32(float64(dst[i]) / s)
 	}
 	return dst
+}
+
+// sigmoids returns the probability of each logit on its own.
+func sigmoids(x []float32) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(1 / (1 + math.Exp(-float64(v))))
+	}
+	return out
 }
 
 func countID(ids []int, id int) int {

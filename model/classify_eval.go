@@ -24,6 +24,11 @@ type ClassifyEval struct {
 	// ECE is the expected calibration error of the predicted class's
 	// probability over 15 bins.
 	ECE float64
+	// MultiLabel scores a multi-label classifier's label sets (nil for
+	// one class per example); Loss is then the mean binary cross-entropy
+	// per class, Accuracy the subset accuracy, PerClass and Averages its
+	// per-class scores, and Confusion nil.
+	MultiLabel *metrics.MultiLabel
 }
 
 // Metrics returns the scores by name, as the trainer and `recur eval
@@ -32,9 +37,16 @@ type ClassifyEval struct {
 // f1/<class>, precision/<class>, recall/<class>. Undefined values are left
 // out.
 func (e *ClassifyEval) Metrics() map[string]float64 {
-	m := map[string]float64{"loss": e.Loss, "accuracy": e.Accuracy, "ece": e.ECE,
+	m := map[string]float64{"loss": e.Loss, "accuracy": e.Accuracy,
 		"macro_precision": e.MacroPrecision, "macro_recall": e.MacroRecall, "macro_f1": e.MacroF1,
 		"weighted_precision": e.WeightedPrecision, "weighted_recall": e.WeightedRecall, "weighted_f1": e.WeightedF1}
+	if !math.IsNaN(e.ECE) {
+		m["ece"] = e.ECE
+	}
+	if ml := e.MultiLabel; ml != nil {
+		m["micro_precision"], m["micro_recall"], m["micro_f1"] = ml.MicroPrecision, ml.MicroRecall, ml.MicroF1
+		m["subset_accuracy"], m["hamming_loss"] = ml.SubsetAccuracy, ml.HammingLoss
+	}
 	if !math.IsNaN(e.ROCAUC) {
 		m["roc_auc"] = e.ROCAUC
 	}
@@ -51,6 +63,9 @@ func (e *ClassifyEval) Metrics() map[string]float64 {
 
 // evaluate scores the classifier over the batches of d.
 func (c *Classifier) evaluate(d train.Data) (*ClassifyEval, error) {
+	if c.prep != nil && c.prep.MultiLabel {
+		return c.evaluateSets(d)
+	}
 	C := c.spec.Classes
 	var sum float64
 	var actual, predicted []int
@@ -83,6 +98,40 @@ func (c *Classifier) evaluate(d train.Data) (*ClassifyEval, error) {
 		e.ROCAUC, e.PRAUC = metrics.ROCAUC(positive, isPos), metrics.PRAUC(positive, isPos)
 	}
 	return e, nil
+}
+
+// evaluateSets scores a multi-label classifier over the batches of d: a
+// class is predicted when its probability is at least 0.5.
+func (c *Classifier) evaluateSets(d train.Data) (*ClassifyEval, error) {
+	C := c.spec.Classes
+	var sum float64
+	var actual, predicted [][]int
+	for i := 0; i < d.Len(); i++ {
+		tb := d.Batch(i).(*TextBatch)
+		logits, _ := c.forward(nil, tb)
+		sum += loss.BCEWithLogits(nil, logits.Value.Data, tb.Multi, loss.BCEOptions{Reduction: loss.Sum})
+		for b := range tb.B {
+			var want, got []int
+			for k := range C {
+				if tb.Multi[b*C+k] == 1 {
+					want = append(want, k)
+				}
+				if logits.Value.Data[b*C+k] >= 0 {
+					got = append(got, k)
+				}
+			}
+			actual, predicted = append(actual, want), append(predicted, got)
+		}
+	}
+	if len(actual) == 0 {
+		return nil, fmt.Errorf("model: no examples to evaluate")
+	}
+	ml, err := metrics.NewMultiLabel(c.prep.classes(C), actual, predicted)
+	if err != nil {
+		return nil, err
+	}
+	return &ClassifyEval{Loss: sum / float64(len(actual)*C), Accuracy: ml.SubsetAccuracy, PerClass: ml.PerClass, Averages: ml.Averages,
+		ROCAUC: math.NaN(), PRAUC: math.NaN(), ECE: math.NaN(), MultiLabel: ml}, nil
 }
 
 // classes returns the class names, or numbers for a model built without

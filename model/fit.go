@@ -109,6 +109,9 @@ func (fc FitConfig) withDefaults(task string) (FitConfig, error) {
 			return fc, err
 		}
 	}
+	if (task == LM || task == Seq2Seq) && fc.Loss.multiLabel() {
+		return fc, &FitError{"Loss.Name", fc.Loss.Name, "ce (a " + task + " model predicts one token at a time)"}
+	}
 	if (task == LM || task == Seq2Seq) && (fc.Loss.ClassWeights != nil || fc.Loss.AutoClassWeights) {
 		return fc, &FitError{"Loss.ClassWeights", "set", "a classifier (a " + task + " model predicts tokens)"}
 	}

@@ -16,7 +16,8 @@ type LossConfig struct {
 	// (or "l1"), "huber" or "smooth_l1"; for a tagger's values also "bce":
 	// each value is a 0/1 label and the output its logit (several labels
 	// per step: notes of a piano roll, tags of a frame); for classes:
-	// "ce" (zero).
+	// "ce" (zero), or for a classifier "bce": multi-label, each class
+	// decided on its own from its logit (text.Labelled.Sets).
 	Name string
 	// Delta is Huber's delta and smooth L1's beta (zero: 1), as in
 	// torch.nn.HuberLoss and SmoothL1Loss.
@@ -45,8 +46,8 @@ func (lc LossConfig) validate(regression bool) error {
 	switch {
 	case regression && !regressionNames[name]:
 		return &FitError{"Loss.Name", lc.Name, "mse, mae, huber or smooth_l1"}
-	case !regression && name != "" && name != "ce":
-		return &FitError{"Loss.Name", lc.Name, "ce (cross-entropy)"}
+	case !regression && name != "" && name != "ce" && name != "bce":
+		return &FitError{"Loss.Name", lc.Name, "ce (cross-entropy) or, for a classifier of label sets, bce"}
 	case !(lc.Delta >= 0) || math.IsInf(lc.Delta, 0):
 		return &FitError{"Loss.Delta", lc.Delta, "> 0 (0: 1)"}
 	case !(lc.LabelSmoothing >= 0 && lc.LabelSmoothing < 1):

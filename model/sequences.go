@@ -69,6 +69,9 @@ func (c *Classifier) prepareSequences(trainSet, valid *SeqSet) (*session, error)
 	if len(trainSet.Classes) < 2 {
 		return nil, fmt.Errorf("model: classifier: %d class(es) %q; want at least 2", len(trainSet.Classes), trainSet.Classes)
 	}
+	if c.cfg.Fit.Loss.multiLabel() {
+		return nil, &FitError{"Loss.Name", c.cfg.Fit.Loss.Name, "ce: numeric sequences have one label each"}
+	}
 	if c.cfg.Embeddings != (Pretrained{}) {
 		return nil, &FitError{"Embeddings", c.cfg.Embeddings.File, "none for numeric sequences (no embedding)"}
 	}

@@ -98,6 +98,9 @@ type TextPrep struct {
 	Encoder *text.Encoder `json:"encoder"`
 	Classes []string      `json:"classes,omitempty"`
 	MaxLen  int           `json:"max_len,omitempty"`
+	// MultiLabel: the classifier decides each class on its own (label
+	// sets, trained with the binary cross-entropy).
+	MultiLabel bool `json:"multi_label,omitempty"`
 }
 
 // encodeAll encodes texts; an empty encoding becomes the single unknown
@@ -120,7 +123,10 @@ type TextBatch struct {
 	Lengths []int // (B)
 	T, B    int
 	Labels  []int // (B), classify
-	xv      *nn.Var
+	// Multi is the multi-hot targets (B, Classes) of a multi-label
+	// classifier (nil otherwise).
+	Multi []float32
+	xv    *nn.Var
 }
 
 // NewTextBatch pads seqs (token ids) into a time-major batch for a

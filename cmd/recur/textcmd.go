@@ -46,7 +46,7 @@ func (r *runner) textFit(hasValid bool) (model.FitConfig, model.TextConfig, erro
 }
 
 func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled, error) {
-	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: classes})
+	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, LabelSep: o.LabelSep, Classes: classes})
 	if err != nil {
 		return nil, fmt.Errorf("--data/--test/--valid: %w (columns from --text-column %q, --label-column %q)", err, o.TextColumn, o.LabelColumn)
 	}
@@ -128,16 +128,23 @@ func classifyOutcome(c *model.Classifier, rep *model.FitReport, te, tr *text.Lab
 			return nil, err
 		}
 		out.metrics["test"] = test.Metrics()
-		out.baselines["majority"] = map[string]float64{"accuracy": majority(tr, te)}
-		if f, err := report.Confusion(test.Confusion); err == nil {
-			out.figs = append(out.figs, f)
+		if test.Confusion != nil {
+			out.baselines["majority"] = map[string]float64{"accuracy": majority(tr, te)}
+			if f, err := report.Confusion(test.Confusion); err == nil {
+				out.figs = append(out.figs, f)
+			}
 		}
 		if f := poolingFigure(c, te.Texts[0]); f != nil {
 			out.figs = append(out.figs, f)
 		}
 	}
 	out.human = func(w io.Writer) {
-		if test != nil {
+		switch {
+		case test != nil && test.MultiLabel != nil:
+			ml := test.MultiLabel
+			fmt.Fprintf(w, "test subset accuracy %.4f  micro F1 %.4f  Hamming loss %.4f  loss %.4f\n", ml.SubsetAccuracy, ml.MicroF1, ml.HammingLoss, test.Loss)
+			printClassifyEval(w, test)
+		case test != nil:
 			fmt.Fprintf(w, "test accuracy %.4f  loss %.4f  (majority class %.4f)\n", test.Accuracy, test.Loss, out.baselines["majority"].(map[string]float64)["accuracy"])
 			printClassifyEval(w, test)
 		}
@@ -378,13 +385,19 @@ func (r *runner) translationExample(ctx context.Context, m *model.Translator, p 
 // printClassifyEval prints the averages, the scores per class and the
 // confusion matrix.
 func printClassifyEval(w io.Writer, e *model.ClassifyEval) {
-	fmt.Fprintf(w, "macro F1 %.4f  weighted F1 %.4f  calibration error %.4f", e.MacroF1, e.WeightedF1, e.ECE)
+	fmt.Fprintf(w, "macro F1 %.4f  weighted F1 %.4f", e.MacroF1, e.WeightedF1)
+	if !math.IsNaN(e.ECE) {
+		fmt.Fprintf(w, "  calibration error %.4f", e.ECE)
+	}
 	if !math.IsNaN(e.ROCAUC) {
 		fmt.Fprintf(w, "  ROC-AUC %.4f  PR-AUC %.4f", e.ROCAUC, e.PRAUC)
 	}
 	fmt.Fprintf(w, "\n%-14s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "support")
 	for _, s := range e.PerClass {
 		fmt.Fprintf(w, "%-14s %9.4f %9.4f %9.4f %8d\n", s.Class, s.Precision, s.Recall, s.F1, s.Support)
+	}
+	if e.Confusion == nil {
+		return
 	}
 	fmt.Fprintf(w, "confusion (rows actual, columns predicted):\n%-14s", "")
 	for _, c := range e.Confusion.Classes {

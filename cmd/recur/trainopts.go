@@ -43,7 +43,7 @@ type trainOpts struct {
 
 	// text
 	TextColumn, LabelColumn, Level, Pool, Attention   string
-	Embeddings, Normalize, LineEnd                    string
+	Embeddings, Normalize, LineEnd, LabelSep          string
 	FreezeEmbeddings, FoldSpace                       bool
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
 	Tie, Lowercase, StripHTML                         bool
@@ -148,6 +148,7 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column (header name or index) holding the text")
 	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label")
+	fs.StringVar(&o.LabelSep, "label-sep", "", "classify: the label column holds a set of classes separated by this string (\"|\" for \"sports|politics\"): a multi-label classifier, each class decided on its own with the binary cross-entropy (--loss bce, PyTorch's BCEWithLogitsLoss)")
 	fs.StringVar(&o.Level, "level", "", "tokens: char, word (words and punctuation, lowercased), space (white-space separated fields as they are, for pre-tokenized corpora such as PTB) or bpe (default: lm char, classify and seq2seq word)")
 	fs.StringVar(&o.LineEnd, "line-end", "", "text: replace every line end with this token, e.g. \"<eos>\" (PTB language models count one per sentence)")
 	fs.IntVar(&o.BPESize, "bpe-size", 1000, "bpe: number of symbols to learn")
@@ -405,6 +406,9 @@ func (o *trainOpts) optimConfig() optim.Config {
 
 func (o *trainOpts) lossConfig() model.LossConfig {
 	c := model.LossConfig{Name: o.Loss, Delta: o.Delta, LabelSmoothing: o.LabelSmoothing}
+	if o.LabelSep != "" && c.Name == "" {
+		c.Name = "bce"
+	}
 	if o.ClassWeights == "auto" {
 		c.AutoClassWeights = true
 	} else if ws, _ := floats(o.ClassWeights); ws != nil {
@@ -472,6 +476,12 @@ func (o *trainOpts) validateLists() error {
 	}
 	if o.MCDropout != 0 && (o.Task != model.Forecast || o.CV != "none") {
 		return flagErr("mc-dropout", o.MCDropout, "0: Monte Carlo intervals are for a forecaster's test windows (not --cv)")
+	}
+	if o.LabelSep != "" && (o.Task != model.Classify || o.Sequences || o.numericData()) {
+		return flagErr("label-sep", strconv.Quote(o.LabelSep), "none: label sets are for text classification")
+	}
+	if o.LabelSep != "" && o.Loss != "" && o.Loss != "bce" {
+		return flagErr("loss", o.Loss, "bce (or none) with --label-sep: each class of a set is decided on its own")
 	}
 	if _, ok := normForms[o.Normalize]; !ok {
 		return flagErr("normalize", strconv.Quote(o.Normalize), "nfc, nfkc or none")

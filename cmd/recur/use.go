@@ -79,6 +79,7 @@ type useOpts struct {
 	LengthPen   float64
 	MCDropout   int
 	MCLevels    string
+	LabelSep    string
 }
 
 func (o *useOpts) register(fs *flag.FlagSet) {
@@ -88,6 +89,7 @@ func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON")
 	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column holding the text")
 	fs.StringVar(&o.LabelColumn, "label-column", "label", "classify: column holding the label (eval)")
+	fs.StringVar(&o.LabelSep, "label-sep", "|", "classify, a multi-label model: the separator of the classes in the label column (eval)")
 	fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy; eval reports BLEU with both)")
 	fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
 	registerMC(fs, &o.MCDropout, &o.MCLevels)
@@ -189,7 +191,11 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 }
 
 func evalClassify(c *model.Classifier, path string, o *useOpts, stdout io.Writer) error {
-	l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: c.Classes()})
+	lc := text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: c.Classes()}
+	if c.Prep().MultiLabel {
+		lc.LabelSep = o.LabelSep
+	}
+	l, err := text.ReadLabelledFile(o.Data, lc)
 	if err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
@@ -198,10 +204,13 @@ func evalClassify(c *model.Classifier, path string, o *useOpts, stdout io.Writer
 		return fmt.Errorf("--data %s: %w", o.Data, err)
 	}
 	if o.JSON {
-		return writeJSON(stdout, map[string]any{"task": model.Classify, "model": path, "data": o.Data, "metrics": e.Metrics(),
-			"confusion": map[string]any{"classes": e.Confusion.Classes, "counts": e.Confusion.Counts}})
+		res := map[string]any{"task": model.Classify, "model": path, "data": o.Data, "metrics": e.Metrics()}
+		if e.Confusion != nil {
+			res["confusion"] = map[string]any{"classes": e.Confusion.Classes, "counts": e.Confusion.Counts}
+		}
+		return writeJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s on %s: %d examples\naccuracy %.4f  loss %.4f\n", path, o.Data, e.Confusion.Total(), e.Accuracy, e.Loss)
+	fmt.Fprintf(stdout, "%s on %s: %d examples\naccuracy %.4f  loss %.4f\n", path, o.Data, len(l.Texts), e.Accuracy, e.Loss)
 	printClassifyEval(stdout, e)
 	return nil
 }
@@ -402,8 +411,13 @@ func predictClassify(ctx context.Context, c *model.Classifier, o *useOpts, stdou
 	if err != nil {
 		return err
 	}
+	multi := c.Prep().MultiLabel
 	if !o.JSON {
-		fmt.Fprintf(stdout, "label,%s\n", strings.Join(c.Classes(), ","))
+		first := "label"
+		if multi {
+			first = "labels" // the set, joined by --label-sep
+		}
+		fmt.Fprintf(stdout, "%s,%s\n", first, strings.Join(c.Classes(), ","))
 	}
 	for _, p := range preds {
 		if o.JSON {
@@ -411,7 +425,11 @@ func predictClassify(ctx context.Context, c *model.Classifier, o *useOpts, stdou
 			for k, name := range c.Classes() {
 				probs[name] = p.Probabilities[k]
 			}
-			if err := writeJSON(stdout, map[string]any{"label": p.Label, "probabilities": probs}); err != nil {
+			res := map[string]any{"label": p.Label, "probabilities": probs}
+			if multi {
+				res["labels"] = p.Labels
+			}
+			if err := writeJSON(stdout, res); err != nil {
 				return err
 			}
 			continue
@@ -420,7 +438,11 @@ func predictClassify(ctx context.Context, c *model.Classifier, o *useOpts, stdou
 		for k, v := range p.Probabilities {
 			vals[k] = fmt.Sprintf("%.4f", v)
 		}
-		fmt.Fprintf(stdout, "%s,%s\n", p.Label, strings.Join(vals, ","))
+		first := p.Label
+		if multi {
+			first = strings.Join(p.Labels, o.LabelSep)
+		}
+		fmt.Fprintf(stdout, "%s,%s\n", first, strings.Join(vals, ","))
 	}
 	return nil
 }

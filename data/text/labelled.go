@@ -50,6 +50,11 @@ type LabelledConfig struct {
 	// NoHeader says TSV/CSV files have no header row; Text and Label must
 	// then be indices.
 	NoHeader bool
+	// LabelSep, when set, makes the label field a set of classes
+	// separated by it ("sports|politics"; blanks around each trimmed, an
+	// empty field the empty set): Labelled.Sets is filled instead of
+	// Labels, for multi-label classification.
+	LabelSep string
 	// Classes fixes the class list (for example the list saved with a
 	// model): a label not in it is an error. Nil means: collect the
 	// labels of the file; if every label is an integer they are sorted
@@ -58,10 +63,13 @@ type LabelledConfig struct {
 }
 
 // Labelled is a set of labelled texts. Labels[i] is the index in Classes
-// of the class of Texts[i]; Lines[i] is the line where example i starts.
+// of the class of Texts[i] or, for multi-label data, Sets[i] the indices
+// of its classes, increasing (the other is nil); Lines[i] is the line
+// where example i starts.
 type Labelled struct {
 	Texts   []string
 	Labels  []int
+	Sets    [][]int
 	Classes []string
 	Lines   []int
 }
@@ -113,6 +121,9 @@ func ReadLabelled(r io.Reader, name string, cfg LabelledConfig) (*Labelled, erro
 	if len(raw) == 0 {
 		return nil, errNoRows(name)
 	}
+	if cfg.LabelSep != "" {
+		return labelSets(out, raw, where, name, cfg)
+	}
 	out.Classes = cfg.Classes
 	if out.Classes == nil {
 		out.Classes = classList(raw)
@@ -128,6 +139,48 @@ func ReadLabelled(r io.Reader, name string, cfg LabelledConfig) (*Labelled, erro
 			return nil, errAt(name, where[i][0], where[i][1], "unknown label %q (classes %q)", l, out.Classes)
 		}
 		out.Labels[i] = id
+	}
+	return out, nil
+}
+
+// labelSets fills out.Sets from the raw label fields, each split at
+// cfg.LabelSep.
+func labelSets(out *Labelled, raw []string, where [][2]int, name string, cfg LabelledConfig) (*Labelled, error) {
+	parts := make([][]string, len(raw))
+	var all []string
+	for i, l := range raw {
+		for _, p := range strings.Split(l, cfg.LabelSep) {
+			if p = strings.TrimSpace(p); p != "" {
+				parts[i] = append(parts[i], p)
+			}
+		}
+		all = append(all, parts[i]...)
+	}
+	out.Classes = cfg.Classes
+	if out.Classes == nil {
+		if len(all) == 0 {
+			return nil, errAt(name, where[0][0], where[0][1], "no example has a label (separator %q)", cfg.LabelSep)
+		}
+		out.Classes = classList(all)
+	}
+	index := make(map[string]int, len(out.Classes))
+	for i, c := range out.Classes {
+		index[c] = i
+	}
+	out.Sets = make([][]int, len(raw))
+	for i, ps := range parts {
+		set := []int{}
+		for _, p := range ps {
+			id, ok := index[p]
+			if !ok {
+				return nil, errAt(name, where[i][0], where[i][1], "unknown label %q (classes %q)", p, out.Classes)
+			}
+			if !slices.Contains(set, id) {
+				set = append(set, id)
+			}
+		}
+		slices.Sort(set)
+		out.Sets[i] = set
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package text
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -140,5 +141,27 @@ func TestReadText(t *testing.T) {
 	}
 	if _, err := ReadText(strings.NewReader(""), "e.txt"); !errors.Is(err, ErrEmpty) {
 		t.Errorf("empty input error = %v, want ErrEmpty", err)
+	}
+}
+
+func TestReadLabelledSets(t *testing.T) {
+	in := "text\tlabel\nrain in spain\tweather| spain\nfootball\tsports\nnothing\t\nagain\tspain|spain\n"
+	l, err := ReadLabelled(strings.NewReader(in), "tags.tsv", LabelledConfig{LabelSep: "|"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(l.Classes), "[spain sports weather]"; got != want {
+		t.Errorf("classes %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(l.Sets), "[[0 2] [1] [] [0]]"; got != want || l.Labels != nil {
+		t.Errorf("sets %s (labels %v), want %s", got, l.Labels, want)
+	}
+	sub := l.Subset([]int{3, 0})
+	if got := fmt.Sprint(sub.Sets); got != "[[0] [0 2]]" {
+		t.Errorf("subset sets %s", got)
+	}
+	_, err = ReadLabelled(strings.NewReader(in), "tags.tsv", LabelledConfig{LabelSep: "|", Classes: []string{"spain", "weather"}})
+	if err == nil || !strings.Contains(err.Error(), `tags.tsv:3:`) || !strings.Contains(err.Error(), `unknown label "sports"`) {
+		t.Errorf("a label outside the classes: %v", err)
 	}
 }

@@ -32,7 +32,11 @@ func (l *Labelled) Subset(idx []int) *Labelled {
 	out := &Labelled{Classes: l.Classes}
 	for _, i := range idx {
 		out.Texts = append(out.Texts, l.Texts[i])
-		out.Labels = append(out.Labels, l.Labels[i])
+		if l.Sets != nil {
+			out.Sets = append(out.Sets, l.Sets[i])
+		} else {
+			out.Labels = append(out.Labels, l.Labels[i])
+		}
 		if l.Lines != nil {
 			out.Lines = append(out.Lines, l.Lines[i])
 		}
