@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,14 +70,7 @@ func TestMultiLabelClassifier(t *testing.T) {
 	if p[1].Labels == nil || len(p[1].Labels) != 0 {
 		t.Errorf("labels of a text with no keyword: %q, want none", p[1].Labels)
 	}
-	path := filepath.Join(t.TempDir(), "ml.safetensors")
-	if err := c.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	g, err := LoadClassifier(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := reload[*Classifier](t, c)
 	e2, err := g.Evaluate(test)
 	if err != nil || e2.Loss != e.Loss {
 		t.Errorf("reloaded: %v, %v; want loss %v", e2, err, e.Loss)

@@ -2,7 +2,6 @@ package model
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,14 +56,7 @@ func TestQuantileForecast(t *testing.T) {
 		t.Errorf("the point forecast %v is not the median %v", rep.Forecast.Data[0], rep.Quantiles[1].Data[0])
 	}
 
-	path := filepath.Join(t.TempDir(), "q.safetensors")
-	if err := fc.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	g, err := LoadForecaster(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := reload[*Forecaster](t, fc)
 	out, err := g.Predict(noisySine(600))
 	if err != nil {
 		t.Fatal(err)
@@ -109,14 +101,7 @@ func TestConformalInterval(t *testing.T) {
 	if c := rep.Intervals.Coverage; c < 0.68 || c > 0.92 {
 		t.Errorf("calibrated 80%% interval covers %.3f of the test values, want 0.68..0.92", c)
 	}
-	path := filepath.Join(t.TempDir(), "c.safetensors")
-	if err := fc.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	g, err := LoadForecaster(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := reload[*Forecaster](t, fc)
 	a, err := fc.Predict(noisySine(600))
 	if err != nil {
 		t.Fatal(err)

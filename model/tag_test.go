@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,15 +116,7 @@ func TestTaggerMultiLabel(t *testing.T) {
 	if p := out[0]; p[K] < 0.5 || p[K+1] > 0.5 || p[K+3] < 0.5 {
 		t.Errorf("probabilities after keys 0 and 3: %v", p[K:])
 	}
-	path := filepath.Join(t.TempDir(), "tag.safetensors")
-	if err := tg.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	g, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := g.(*Tagger).Evaluate(test)
+	m2, err := reload[*Tagger](t, tg).Evaluate(test)
 	if err != nil || m2["nll_per_step"] != m["nll_per_step"] {
 		t.Errorf("reloaded: %v, %v; want %v", m2, err, m)
 	}
