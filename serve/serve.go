@@ -545,8 +545,9 @@ type Classification struct {
 	Label         string             `json:"label"`
 	Probabilities map[string]float32 `json:"probabilities"`
 	// Labels is a multi-label classifier's set: the classes of
-	// probability 0.5 or more.
-	Labels []string `json:"labels,omitempty"`
+	// probability 0.5 or more (possibly none: []); absent for a
+	// single-label classifier.
+	Labels *[]string `json:"labels,omitempty"`
 	// Tokens counts the text's tokens (before the cut to the model's
 	// max_len) and Unknown those not in the vocabulary.
 	Tokens  int `json:"tokens"`
@@ -587,7 +588,10 @@ func (s *Server) classify(ctx context.Context, req *PredictRequest) (*ClassifyRe
 		if p.Tokens == 0 {
 			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
 		}
-		c := Classification{Label: p.Label, Labels: p.Labels, Probabilities: map[string]float32{}, Tokens: p.Tokens, Unknown: p.Unknown}
+		c := Classification{Label: p.Label, Probabilities: map[string]float32{}, Tokens: p.Tokens, Unknown: p.Unknown}
+		if p.Labels != nil {
+			c.Labels = &p.Labels
+		}
 		for k, name := range s.cls.Classes() {
 			c.Probabilities[name] = p.Probabilities[k]
 		}

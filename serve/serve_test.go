@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/serve"
 	"github.com/recur-ml/recur/tensor"
@@ -385,5 +386,38 @@ func TestConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// A multi-label classifier answers each text's label set, the empty set
+// as []; a single-label one has no labels key.
+func TestClassifyLabelSets(t *testing.T) {
+	fc := fit(5)
+	fc.Loss.Name = "bce"
+	m, err := model.NewClassifier(model.ClassifyConfig{Spec: model.Spec{Hidden: 8, Pool: "mean"}, Fit: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := &text.Labelled{Texts: corpus, Sets: [][]int{{0}, {1}, {0, 1}, {}}, Classes: []string{"good", "bad"}}
+	if _, err := m.Fit(context.Background(), sets, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Predict(context.Background(), corpus[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, b := post(t, newServer(t, m, serve.Options{}), mustJSON(t, map[string]any{"texts": corpus[:2]}))
+	if code != http.StatusOK {
+		t.Fatalf("status %d (%s)", code, b)
+	}
+	got := decode[serve.ClassifyResponse](t, b)
+	for i, p := range got.Predictions {
+		if p.Labels == nil || !reflect.DeepEqual(*p.Labels, want[i].Labels) {
+			t.Errorf("text %d: labels %v, want %q", i, p.Labels, want[i].Labels)
+		}
+	}
+	_, b = post(t, newServer(t, classifyModel(t), serve.Options{}), mustJSON(t, map[string]any{"texts": corpus[:1]}))
+	if strings.Contains(string(b), `"labels"`) {
+		t.Errorf("a single-label classifier answered label sets: %s", b)
 	}
 }
