@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+// recipeData writes a few lines of data of the kind the recipe's task
+// reads and returns the --data argument (empty: the embedded series).
+func recipeData(t *testing.T, name string, o *trainOpts) string {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(file, body string) string {
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rng := tensor.NewRNG(7)
+	words := strings.Fields("the cat sat on a mat and the dog ran to it while we saw one big red car")
+	sentence := func(n int) string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = words[rng.IntN(len(words))]
+		}
+		return strings.Join(w, " ")
+	}
+	var b strings.Builder
+	switch {
+	case o.Task == "forecast":
+		return ""
+	case o.Task == "classify" && strings.Contains(name, "mnist"):
+		return writeMNIST(t, 40)
+	case o.Task == "classify":
+		b.WriteString("text\tlabel\n")
+		for i := range 60 {
+			fmt.Fprintf(&b, "%s\t%s\n", sentence(5+i%7), []string{"neg", "pos"}[i%2])
+		}
+		return write("reviews.tsv", b.String())
+	case o.Task == "lm":
+		for range 400 {
+			b.WriteString(sentence(12) + "\n")
+		}
+		return write("corpus.txt", b.String())
+	case o.Task == "seq2seq":
+		for range 80 {
+			s := sentence(4)
+			fmt.Fprintf(&b, "%s\t%s\n", s, strings.ToUpper(s))
+		}
+		return write("pairs.tsv", b.String())
+	case o.Task == "tag":
+		return "../../data/dataset/testdata/jsb-excerpt.json"
+	}
+	t.Fatalf("%s: no test data for task %q", name, o.Task)
+	return ""
+}
+
+// TestRecipes parses every recipe and trains it for one epoch on a few
+// lines of data of its kind, so that a recipe cannot rot unnoticed.
+func TestRecipes(t *testing.T) {
+	paths, err := filepath.Glob("../../recipes/*.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no recipes: %v", err)
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			o := &trainOpts{}
+			fs := flag.NewFlagSet("train", flag.ContinueOnError)
+			o.register(fs)
+			if err := applyConfig(fs, path); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"train", "--config", path, "--epochs", "1", "--out", t.TempDir(), "--no-report", "--quiet"}
+			if data := recipeData(t, name, o); data != "" {
+				args = append(args, "--data", data)
+			}
+			var out bytes.Buffer
+			if err := runMain(context.Background(), args, &out, &out); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+		})
+	}
+}
