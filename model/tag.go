@@ -21,16 +21,22 @@ type TagConfig struct {
 	Spec Spec
 	// ClassNames name the classes (saved with the model; nil: numbers).
 	ClassNames []string
+	// LastStep makes the tagger many-to-one: only each sequence's last
+	// step has a target (TagSet.Y[n] holds Targets values, Labels[n] one
+	// label) and is scored, as in the adding problem.
+	LastStep bool
 	// Fit says how to train.
 	Fit FitConfig
 }
 
-// TagSet is a set of numeric sequences with a target at every step.
+// TagSet is a set of numeric sequences with a target at every step (or,
+// for a many-to-one tagger, at the last).
 type TagSet struct {
 	// X[n] holds example n's steps, Inputs values each, step-major.
 	X [][]float32
 	// Y[n] holds Targets values per step (regression), or Labels[n] one
-	// class per step (labelling); the other is nil.
+	// class per step (labelling); the other is nil. With
+	// TagConfig.LastStep they hold the last step's only.
 	Y      [][]float32
 	Labels [][]int
 }
@@ -170,7 +176,15 @@ func (t *Tagger) batch(d *TagSet, from, to int) (*TagBatch, error) {
 		}
 		b.steps += L
 	}
-	if b.steps < T*B && b.Y != nil {
+	switch {
+	case t.cfg.LastStep && b.Y != nil:
+		b.mask, b.steps = make([]bool, T*B), B
+		for j, L := range b.Lengths {
+			b.mask[(L-1)*B+j] = true
+		}
+	case t.cfg.LastStep:
+		b.steps = B
+	case b.steps < T*B && b.Y != nil:
 		b.mask = loss.LengthMask(T, b.Lengths)
 	}
 	return b, nil
@@ -179,23 +193,27 @@ func (t *Tagger) batch(d *TagSet, from, to int) (*TagBatch, error) {
 // fillTargets copies example n's targets into column j of b.
 func (t *Tagger) fillTargets(b *TagBatch, d *TagSet, n, j int) error {
 	s, B, L := t.spec, len(b.Lengths), b.Lengths[j]
+	first, steps := 0, L // the steps that have targets
+	if t.cfg.LastStep {
+		first, steps = L-1, 1
+	}
 	if s.Classes > 0 {
-		if len(d.Labels[n]) != L {
-			return fmt.Errorf("model: tagger: sequence %d has %d steps and %d labels", n, L, len(d.Labels[n]))
+		if len(d.Labels[n]) != steps {
+			return fmt.Errorf("model: tagger: sequence %d has %d steps and %d labels, want %d", n, L, len(d.Labels[n]), steps)
 		}
-		for st, l := range d.Labels[n] {
+		for i, l := range d.Labels[n] {
 			if l < 0 || l >= s.Classes {
-				return fmt.Errorf("model: tagger: sequence %d step %d: label %d outside [0, %d)", n, st, l, s.Classes)
+				return fmt.Errorf("model: tagger: sequence %d step %d: label %d outside [0, %d)", n, first+i, l, s.Classes)
 			}
-			b.Labels[st*B+j] = l
+			b.Labels[(first+i)*B+j] = l
 		}
 		return nil
 	}
-	if len(d.Y[n]) != L*s.Targets {
-		return fmt.Errorf("model: tagger: sequence %d has %d steps and %d target values, want %d", n, L, len(d.Y[n]), L*s.Targets)
+	if len(d.Y[n]) != steps*s.Targets {
+		return fmt.Errorf("model: tagger: sequence %d has %d steps and %d target values, want %d", n, L, len(d.Y[n]), steps*s.Targets)
 	}
-	for st := range L {
-		copy(b.Y.Data[(st*B+j)*s.Targets:], d.Y[n][st*s.Targets:(st+1)*s.Targets])
+	for i := range steps {
+		copy(b.Y.Data[((first+i)*B+j)*s.Targets:], d.Y[n][i*s.Targets:(i+1)*s.Targets])
 	}
 	return nil
 }
@@ -251,18 +269,25 @@ func (t *Tagger) Evaluate(d *TagSet) (map[string]float64, error) {
 
 // Predict returns, for each sequence, its outputs step-major: Targets
 // values per step (with the bce loss, each label's probability), or the
-// class probabilities per step.
+// class probabilities per step; a many-to-one tagger's for the last step
+// only.
 func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 	d := &TagSet{X: x}
+	steps := func(n int) int {
+		if t.cfg.LastStep {
+			return 1
+		}
+		return len(x[n]) / max(t.spec.Inputs, 1)
+	}
 	if t.spec.Classes > 0 {
 		d.Labels = make([][]int, len(x))
 		for n := range x {
-			d.Labels[n] = make([]int, len(x[n])/max(t.spec.Inputs, 1))
+			d.Labels[n] = make([]int, steps(n))
 		}
 	} else {
 		d.Y = make([][]float32, len(x))
 		for n := range x {
-			d.Y[n] = make([]float32, len(x[n])/max(t.spec.Inputs, 1)*t.spec.Targets)
+			d.Y[n] = make([]float32, steps(n)*t.spec.Targets)
 		}
 	}
 	out := make([][]float32, len(x))
@@ -272,6 +297,10 @@ func (t *Tagger) Predict(x [][]float32) ([][]float32, error) {
 			return nil, err
 		}
 		y := t.forward(nil, b).Value.Data
+		if t.cfg.LastStep {
+			w := max(t.spec.Classes, t.spec.Targets)
+			y = y[len(y)-w:] // a batch of one: the last row is the last step
+		}
 		if t.spec.Classes > 0 {
 			C := t.spec.Classes
 			for st := 0; st*C < len(y); st++ {
@@ -295,10 +324,12 @@ type TagPrep struct {
 	// Loss is "bce" for 0/1 labels learned from logits (empty: the
 	// outputs are values or classes).
 	Loss string `json:"loss,omitempty"`
+	// LastStep: many-to-one (TagConfig.LastStep).
+	LastStep bool `json:"last_step,omitempty"`
 }
 
 func (t *Tagger) prep() *TagPrep {
-	p := &TagPrep{Classes: t.cfg.ClassNames}
+	p := &TagPrep{Classes: t.cfg.ClassNames, LastStep: t.cfg.LastStep}
 	if t.multi {
 		p.Loss = "bce"
 	}
@@ -332,7 +363,7 @@ func taggerFrom(s Spec, prep json.RawMessage) (*Tagger, error) {
 	if p.Loss != "" && !lc.multiLabel() {
 		return nil, fmt.Errorf("model: tagger preprocessing state: loss %q, want bce or none", p.Loss)
 	}
-	t := &Tagger{cfg: TagConfig{Spec: s, ClassNames: p.Classes, Fit: FitConfig{Loss: lc}}, lossFn: lc.regression(), multi: lc.multiLabel()}
+	t := &Tagger{cfg: TagConfig{Spec: s, ClassNames: p.Classes, LastStep: p.LastStep, Fit: FitConfig{Loss: lc}}, lossFn: lc.regression(), multi: lc.multiLabel()}
 	if err := t.build(s, 0); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recur-ml/recur/data/dataset"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -135,5 +136,47 @@ func TestLabelCounts(t *testing.T) {
 	tp, fp, fn := labelCounts(logits, targets, []bool{true, false}, 3)
 	if tp != 1 || fp != 1 || fn != 1 {
 		t.Errorf("got tp %v fp %v fn %v, want 1 1 1", tp, fp, fn)
+	}
+}
+
+// TestTaggerLastStep trains a many-to-one tagger on the adding problem:
+// only the last step has a target.
+func TestTaggerLastStep(t *testing.T) {
+	set := func(n int, seed uint64) *TagSet {
+		x, y, err := dataset.AddingProblem(8, n, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &TagSet{X: x}
+		for _, v := range y {
+			d.Y = append(d.Y, []float32{v})
+		}
+		return d
+	}
+	fc := fit(30)
+	fc.Optim.LR = 0.01
+	tg, err := NewTagger(TagConfig{Spec: Spec{Hidden: 16, Inputs: 2, Targets: 1}, LastStep: true, Fit: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Fit(context.Background(), set(1000, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	test := set(200, 2)
+	m, err := tg.Evaluate(test)
+	if err != nil || m["loss"] > 0.03 {
+		t.Errorf("adding problem, T=8: test MSE %v, %v; want < 0.03 (always 1: 0.167)", m, err)
+	}
+	out, err := tg.Predict(test.X[:1])
+	if err != nil || len(out[0]) != 1 || math.Abs(float64(out[0][0]-test.Y[0][0])) > 0.5 {
+		t.Errorf("Predict: %v, %v; want one value near %v", out, err, test.Y[0])
+	}
+	g := reload[*Tagger](t, tg)
+	if m2, err := g.Evaluate(test); err != nil || m2["loss"] != m["loss"] {
+		t.Errorf("reloaded: %v, %v; want %v", m2, err, m)
+	}
+	bad := &TagSet{X: test.X[:1], Y: [][]float32{make([]float32, 8)}}
+	if _, err := tg.Evaluate(bad); err == nil || !strings.Contains(err.Error(), "want 1") {
+		t.Errorf("per-step targets for a many-to-one tagger: %v", err)
 	}
 }

@@ -36,6 +36,10 @@ func recipeData(t *testing.T, name string, o *trainOpts) string {
 	}
 	var b strings.Builder
 	switch {
+	case strings.HasPrefix(o.Data, "gen:adding"):
+		return "gen:adding:T=10,n=40"
+	case strings.HasPrefix(o.Data, "gen:addition"):
+		return "gen:addition:digits=2,n=200"
 	case o.Task == "forecast":
 		return ""
 	case o.Task == "classify" && strings.Contains(name, "mnist"):

@@ -230,6 +230,15 @@ func (o *trainOpts) tagSets() (tr, va, te *model.TagSet, classes []string, err e
 // tagJob trains a tagger: a class at every step of numeric sequences.
 func tagJob(r *runner) (*job, error) {
 	o := r.o
+	if g, ok, err := parseGen(o.Data); ok {
+		if err != nil {
+			return nil, err
+		}
+		if g.kind != "adding" {
+			return nil, flagErr("data", o.Data, "gen:adding for --task tag (gen:addition is a seq2seq task)")
+		}
+		return addingJob(r, g)
+	}
 	if o.isPianoRoll() {
 		return musicJob(r)
 	}

@@ -296,9 +296,20 @@ func (o *trainOpts) pairSplits() (tr, va, te []text.Pair, err error) {
 	if o.Data == "" {
 		return nil, nil, nil, usagef("train: --task seq2seq needs --data (tab-separated source and target sentences)")
 	}
-	pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--data: %w", err)
+	var pairs []text.Pair
+	switch g, ok, err := parseGen(o.Data); {
+	case err != nil:
+		return nil, nil, nil, err
+	case ok && g.kind != "addition":
+		return nil, nil, nil, flagErr("data", o.Data, "gen:addition for --task seq2seq (gen:adding is a tag task)")
+	case ok:
+		if pairs, err = additionPairs(g, o.Seed); err != nil {
+			return nil, nil, nil, err
+		}
+	default:
+		if pairs, err = text.ReadPairsFile(o.Data, text.PairsConfig{}); err != nil {
+			return nil, nil, nil, fmt.Errorf("--data: %w", err)
+		}
 	}
 	test := o.TestFraction
 	if test == 0 {
