@@ -1,6 +1,7 @@
 package series
 
 import (
+	"slices"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -269,10 +270,51 @@ func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, seaso
 	}
 	p, e = MeanForecast(f, w, cfg.Train)
 	add("mean", p, e)
+	if name, p, ok := holtWintersBaseline(f, w, cfg.Train, season); ok {
+		add(name, p, nil)
+	}
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	return scored, season, scales, nil
+}
+
+// holtWintersBaseline forecasts the windows with the Holt-Winters model
+// of lowest AIC fitted on each target's training rows (AutoHoltWinters);
+// ok is false when a target cannot be fitted (missing values, too few
+// rows), and the baseline is then left out.
+func holtWintersBaseline(f *Frame, w *Windows, train Range, season int) (string, *tensor.Tensor, bool) {
+	K, H := len(w.Targets), w.Horizon
+	out := tensor.New(len(w.Origin), H, K)
+	var names []string
+	for k, col := range w.Targets {
+		y, err := f.Column(col)
+		if err != nil {
+			return "", nil, false
+		}
+		hw, err := AutoHoltWinters(y[train.From:train.To], season)
+		if err != nil {
+			return "", nil, false
+		}
+		names = append(names, hw.Name())
+		origins := make([]int, len(w.Origin))
+		for i, o := range w.Origin {
+			origins[i] = o - train.From
+		}
+		if slices.Min(append(origins, 0)) < 0 {
+			return "", nil, false // a window before the fitting rows
+		}
+		for i, fc := range hw.Forecast(y[train.From:], origins, H) {
+			for j, v := range fc {
+				out.Data[(i*H+j)*K+k] = float32(v)
+			}
+		}
+	}
+	name := "holt-winters"
+	if K == 1 {
+		name += " (" + names[0] + ")"
+	}
+	return name, out, true
 }
 
 // ScoreBy scores pred against actual, both (N, H, K), separately for each

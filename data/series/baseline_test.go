@@ -38,8 +38,8 @@ func TestAirPassengersSeasonalNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if season != 12 || len(scored) != 3 {
-		t.Fatalf("got season %d and %d baselines, want 12 and 3", season, len(scored))
+	if season != 12 || len(scored) != 4 || scored[3].Name != "holt-winters (A,A,M)" {
+		t.Fatalf("got season %d and %d baselines, want 12 and 4 (the last Holt-Winters)", season, len(scored))
 	}
 	// References computed here in float64 straight from the data.
 	y := f.Values[0]

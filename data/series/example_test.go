@@ -38,6 +38,7 @@ func Example() {
 	// persistence          RMSE  48.04  MAE  40.04  MASE 1.371
 	// seasonal naive (12)  RMSE  41.85  MAE  36.98  MASE 1.266
 	// mean                 RMSE 214.34  MAE 199.77  MASE 6.841
+	// holt-winters (A,A,M) RMSE  15.69  MAE  11.84  MASE 0.405
 }
 
 // Fit a scaler on the training rows only, then transform and invert the
