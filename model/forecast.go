@@ -74,6 +74,9 @@ type ForecastPrep struct {
 	Season   int                `json:"season"`           // 0: none
 	Scales   []float64          `json:"scales,omitempty"` // per-target MASE denominators from the training rows
 	Clean    series.CleanConfig `json:"clean"`
+	// HoltWinters are the base models of a hybrid forecaster
+	// (Spec.Base), one per target, fitted on the training rows.
+	HoltWinters []*series.HoltWinters `json:"holt_winters,omitempty"`
 	// Widen is the conformal calibration (ForecastConfig.Conformal) in
 	// scaled units, (Horizon·Targets): the amount subtracted from the
 	// lowest quantile level and added to the highest.
@@ -181,6 +184,11 @@ type ForecastReport struct {
 	// nil without two or more quantiles.
 	Quantiles []*tensor.Tensor
 	Intervals *series.Intervals
+	// BaseOnly says that the network's correction of a Holt-Winters base
+	// did not lower the validation loss and was dropped (Spec.Base);
+	// BaseChoice says what the validation loss chose, and why.
+	BaseOnly   bool
+	BaseChoice string
 	// Calibrated is the number of validation windows the interval was
 	// calibrated on (ForecastConfig.Conformal; 0: not calibrated).
 	Calibrated int
@@ -200,6 +208,11 @@ func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastRepo
 		return rep, err
 	}
 	rep.Result, rep.Valid, rep.Transfer = res, res.Valid, f.transfer
+	if f.prep.HoltWinters != nil && s.pr.Val != nil && s.pr.Val.Len() > 0 {
+		if err := f.chooseBase(s, rep); err != nil {
+			return rep, err
+		}
+	}
 	if f.cfg.Conformal {
 		if err := f.calibrate(s.pr.Val, rep); err != nil {
 			return rep, err
@@ -228,7 +241,8 @@ func (f *Forecaster) FindLR(ctx context.Context, data *series.Frame, c lrfind.Co
 // forecastRun is a prepared forecasting run.
 type forecastRun struct {
 	*session
-	pr *series.Prepared
+	pr    *series.Prepared
+	clean *series.Frame // the cleaned frame, original units
 }
 
 // prepare cleans and windows data, builds the network and returns the
@@ -259,6 +273,11 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 	}
 	rep.Split, rep.Season = pr.Split, pr.Season
 	f.prep = &ForecastPrep{Pipeline: pr.Pipeline, Season: pr.Season, Scales: pr.Scales, Clean: f.cfg.Clean}
+	if f.cfg.Spec.Base != "" {
+		if err := f.fitBase(clean, pr, rep); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := f.build(); err != nil {
 		return nil, nil, err
 	}
@@ -268,7 +287,130 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 	if pr.Val != nil && pr.Val.Len() > 0 {
 		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
 	}
-	return &forecastRun{session: s, pr: pr}, rep, nil
+	return &forecastRun{session: s, pr: pr, clean: clean}, rep, nil
+}
+
+// chooseBase keeps the network's correction of the Holt-Winters base only
+// if it lowers the validation loss; otherwise it zeroes the head, and the
+// forecaster is Holt-Winters alone (a short series often has too little
+// for a network to learn that the statistics missed).
+func (f *Forecaster) chooseBase(s *forecastRun, rep *ForecastReport) error {
+	task := &forecastTask{f: f}
+	trained, err := task.Evaluate(s.valid)
+	if err != nil {
+		return err
+	}
+	head := f.net.head.Params()
+	saved := make([][]float32, len(head))
+	for i, p := range head {
+		saved[i] = slices.Clone(p.Value.Data)
+		p.Value.Zero()
+	}
+	alone, err := task.Evaluate(s.valid)
+	if err != nil {
+		return err
+	}
+	if trained["loss"] < alone["loss"] {
+		for i, p := range head {
+			copy(p.Value.Data, saved[i])
+		}
+		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g; Holt-Winters refitted on the training and validation rows", trained["loss"], alone["loss"])
+		rep.Notes = append(rep.Notes, rep.BaseChoice)
+		tr := s.pr.Split.Train
+		return f.refitBase(s.clean, series.Range{From: tr.From, To: s.pr.Split.Val.To}, s.pr)
+	}
+	rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the forecaster is Holt-Winters, refitted on the training and validation rows", trained["loss"], alone["loss"])
+	rep.Notes = append(rep.Notes, rep.BaseChoice)
+	rep.BaseOnly = true
+	// Nothing is learned from the validation rows any more: Holt-Winters
+	// takes them as training rows, as a statistician would.
+	tr := s.pr.Split.Train
+	fit := series.Range{From: tr.From, To: s.pr.Split.Val.To}
+	return f.refitBase(s.clean, fit, s.pr)
+}
+
+// refitBase fits the Holt-Winters models on the rows fit of g and
+// recomputes the base of the test windows.
+func (f *Forecaster) refitBase(g *series.Frame, fit series.Range, pr *series.Prepared) error {
+	for k, name := range pr.Pipeline.Targets {
+		y, err := g.Column(name)
+		if err != nil {
+			return err
+		}
+		hw, err := series.FitHoltWinters(y[fit.From:fit.To], f.prep.HoltWinters[k].HWConfig)
+		if err != nil {
+			return fmt.Errorf("model: refitting the Holt-Winters base of %q: %w", name, err)
+		}
+		f.prep.HoltWinters[k] = hw
+	}
+	if pr.Test == nil || pr.Test.Len() == 0 {
+		return nil
+	}
+	origins := make([]int, pr.Test.Len())
+	for i, o := range pr.Test.Origin {
+		origins[i] = o + pr.Pipeline.Shift() - fit.From
+	}
+	var err error
+	pr.Test.Base, err = f.hwBase(g.Slice(fit.From, g.Len()), origins)
+	return err
+}
+
+// fitBase fits the Holt-Winters model of each target on the training
+// rows of g (the cleaned frame) and sets the base of pr's windows.
+func (f *Forecaster) fitBase(g *series.Frame, pr *series.Prepared, rep *ForecastReport) error {
+	tr := pr.Split.Train
+	f.prep.HoltWinters = nil
+	for _, name := range pr.Pipeline.Targets {
+		y, err := g.Column(name)
+		if err != nil {
+			return err
+		}
+		hw, err := series.AutoHoltWinters(y[tr.From:tr.To], pr.Season)
+		if err != nil {
+			return fmt.Errorf("model: the Holt-Winters base of %q: %w", name, err)
+		}
+		f.prep.HoltWinters = append(f.prep.HoltWinters, hw)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("base Holt-Winters %s for %q (α %.3g β %.3g γ %.3g φ %.3g), fitted on the training rows", hw.Name(), name, hw.Alpha, hw.Beta, hw.Gamma, hw.Phi))
+	}
+	for _, w := range []*series.Windows{pr.Train, pr.Val, pr.Test} {
+		if w == nil || w.Len() == 0 {
+			continue
+		}
+		origins := make([]int, w.Len())
+		for i, o := range w.Origin {
+			origins[i] = o + pr.Pipeline.Shift() - tr.From
+		}
+		var err error
+		if w.Base, err = f.hwBase(g.Slice(tr.From, g.Len()), origins); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hwBase returns the Holt-Winters forecasts of the windows whose first
+// target rows are origins of g, in the model's units (N, H, K): the
+// models filter g from its first row, which must be the row training
+// began at.
+func (f *Forecaster) hwBase(g *series.Frame, origins []int) (*tensor.Tensor, error) {
+	p := f.prep.Pipeline
+	H, K := p.Horizon, len(p.Targets)
+	out := tensor.New(len(origins), H, K)
+	for k, name := range p.Targets {
+		y, err := g.Column(name)
+		if err != nil {
+			return nil, err
+		}
+		for i, fc := range f.prep.HoltWinters[k].Forecast(y, origins, H) {
+			for j, v := range fc {
+				out.Data[(i*H+j)*K+k] = float32(v)
+			}
+		}
+	}
+	if err := p.TargetsToModel(out); err != nil {
+		return nil, fmt.Errorf("model: the Holt-Winters base: %w", err)
+	}
+	return out, nil
 }
 
 // columns selects the targets and the extra inputs of data.
@@ -547,7 +689,13 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	}
 	// (1, L, F) and (L, 1, F) have the same layout.
 	x1 := x.Reshape(p.Lookback, 1, len(p.Inputs))
-	all := f.net.forward(nil, nn.Constant(x1)).Value
+	var base *tensor.Tensor
+	if f.prep.HoltWinters != nil {
+		if base, err = f.hwBase(g, []int{g.Len()}); err != nil {
+			return nil, err
+		}
+	}
+	all := f.net.forward(nil, nn.Constant(x1), base).Value
 	invert := func(t *tensor.Tensor) ([][]float64, error) {
 		pred, err := p.Invert(nil, t, g, []int{g.Len()})
 		if err != nil {
@@ -566,7 +714,7 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	if out.Values, err = invert(f.net.level(all, f.net.median())); err != nil {
 		return nil, err
 	}
-	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcQuantiles(x1, f.mc.samples, f.mc.levels) })
+	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcQuantiles(x1, base, f.mc.samples, f.mc.levels) })
 	out.Levels = slices.Clone(levels)
 	for q := range levels {
 		rows, err := invert(pick(q))
@@ -583,7 +731,7 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 // scaled predictions, (B, Horizon·Targets·Q) with Q quantile levels
 // (levels innermost). Predict is the whole path from raw data.
 func (f *Forecaster) Forward(x *tensor.Tensor) *tensor.Tensor {
-	return f.net.forward(nil, nn.Constant(x)).Value
+	return f.net.forward(nil, nn.Constant(x), nil).Value
 }
 
 // input selects the model's columns of data and cleans them as the
@@ -641,6 +789,11 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 	raw := &series.Windows{Origin: make([]int, w.Len()), Targets: w.Targets, Inputs: w.Inputs, Lookback: w.Lookback, Horizon: w.Horizon}
 	for i, o := range w.Origin {
 		raw.Origin[i] = o + p.Shift()
+	}
+	if f.prep.HoltWinters != nil {
+		if w.Base, err = f.hwBase(g, raw.Origin); err != nil {
+			return nil, err
+		}
 	}
 	invert := func(t *tensor.Tensor) (*tensor.Tensor, error) {
 		out, err := p.Invert(nil, t, g, raw.Origin)
@@ -705,6 +858,9 @@ func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
 	}
 	f.core = core{spec: s, params: net.params(false), rngs: net.rngs()}
 	f.net = net
+	if (p.HoltWinters != nil) != (s.Base != "") || p.HoltWinters != nil && len(p.HoltWinters) != s.Targets {
+		return nil, fmt.Errorf("model: the forecast preprocessing has %d Holt-Winters models for %d targets and base %q", len(p.HoltWinters), s.Targets, s.Base)
+	}
 	if p.Widen != nil {
 		if len(p.Widen) != s.Horizon*s.Targets || len(s.Quantiles) < 2 {
 			return nil, fmt.Errorf("model: the forecast preprocessing widens %d outputs, the spec has %d with %d quantile levels", len(p.Widen), s.Horizon*s.Targets, len(s.Quantiles))

@@ -39,6 +39,11 @@ func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, erro
 	}
 	n := &forecastNet{body: b, spec: s}
 	switch {
+	case s.Base != "":
+		// The network corrects the base: it starts at zero correction.
+		for _, q := range n.head.Params() {
+			q.Value.Zero()
+		}
 	case s.Residual && p == nil:
 		// Without a pipeline (Build), the targets are the first inputs.
 		for k := range s.Targets {
@@ -56,8 +61,9 @@ func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, erro
 	return n, nil
 }
 
-// forward maps x (T, B, Inputs) to (B, Horizon·Targets).
-func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
+// forward maps x (T, B, Inputs) to (B, Horizon·Targets); base, when not
+// nil, is a forecast (B, Horizon·Targets) the output is added to.
+func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) *nn.Var {
 	out, st := n.recur(tp, x, nil, nil)
 	var last *nn.Var
 	if n.spec.Bidirectional {
@@ -68,23 +74,29 @@ func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var) *nn.Var {
 		last = nn.LastStep(tp, out, nil)
 	}
 	y := n.head.Forward(tp, n.dropout(tp, last))
-	if n.residual == nil {
+	if base == nil && n.residual == nil {
 		return y
 	}
 	T, B, I := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2]
 	H, K, Q := n.spec.Horizon, n.spec.Targets, max(len(n.spec.Quantiles), 1)
-	base := tensor.New(B, H*K*Q)
+	add := tensor.New(B, H*K*Q)
 	for b := range B {
 		row := x.Value.Data[((T-1)*B+b)*I:]
 		for h := range H {
-			for k, i := range n.residual {
+			for k := range K {
+				v := float32(0)
+				if base != nil {
+					v = base.Data[(b*H+h)*K+k]
+				} else {
+					v = row[n.residual[k]]
+				}
 				for q := range Q {
-					base.Data[((b*H+h)*K+k)*Q+q] = row[i]
+					add.Data[((b*H+h)*K+k)*Q+q] = v
 				}
 			}
 		}
 	}
-	return nn.Add(tp, y, nn.NewVar(base))
+	return nn.Add(tp, y, nn.NewVar(add))
 }
 
 // median is the index of the quantile level nearest 0.5 (0 without
@@ -139,13 +151,13 @@ func (n *forecastNet) levelOf(all *tensor.Tensor, q, Q int) *tensor.Tensor {
 // empirical quantiles at levels of each output, (B, H·K·len(levels)) in
 // scaled units, interpolated linearly between the sorted draws (numpy's
 // default). The passes advance the dropout generators.
-func (n *forecastNet) mcQuantiles(x *tensor.Tensor, samples int, levels []float64) *tensor.Tensor {
+func (n *forecastNet) mcQuantiles(x, base *tensor.Tensor, samples int, levels []float64) *tensor.Tensor {
 	B, hk, L := x.Shape[1], n.spec.Horizon*n.spec.Targets, len(levels)
 	draws := make([]float32, samples*B*hk)
 	var tp nn.Tape
 	xv := nn.Constant(x)
 	for s := range samples {
-		y := n.forward(&tp, xv)
+		y := n.forward(&tp, xv, base)
 		copy(draws[s*B*hk:], y.Value.Data)
 		tp.Reset()
 	}
@@ -175,7 +187,7 @@ func (n *forecastNet) mcAll(w *series.Windows, samples int, levels []float64, bs
 	out := tensor.New(w.Len(), width)
 	for from := 0; from < w.Len(); from += bs {
 		b := windowBatch(w, from, min(from+bs, w.Len()))
-		copy(out.Data[from*width:], n.mcQuantiles(b.X, samples, levels).Data)
+		copy(out.Data[from*width:], n.mcQuantiles(b.X, b.Base, samples, levels).Data)
 	}
 	return out
 }
@@ -187,7 +199,7 @@ func (n *forecastNet) predictAll(w *series.Windows, bs int) *tensor.Tensor {
 	out := tensor.New(w.Len(), hkq)
 	for from := 0; from < w.Len(); from += bs {
 		b := windowBatch(w, from, min(from+bs, w.Len()))
-		p := n.forward(nil, nn.Constant(b.X))
+		p := n.forward(nil, nn.Constant(b.X), b.Base)
 		copy(out.Data[from*hkq:], p.Value.Data)
 	}
 	return out
@@ -200,11 +212,12 @@ func (n *forecastNet) predict(w *series.Windows, bs int) *tensor.Tensor {
 }
 
 // ForecastBatch is a batch of windows: X (L, B, F) time-major, Y (B, H·K)
-// scaled targets, and the windows' indices.
+// scaled targets, the windows' indices and, for a forecaster with a
+// statistical base, Base (B, H·K): the forecast the network corrects.
 type ForecastBatch struct {
-	X, Y  *tensor.Tensor
-	Index []int
-	xv    *nn.Var
+	X, Y, Base *tensor.Tensor
+	Index      []int
+	xv         *nn.Var
 }
 
 // input returns X as a constant input, made once per batch.
@@ -235,6 +248,10 @@ func windowBatch(w *series.Windows, from, to int) *ForecastBatch {
 		}
 		copy(b.Y.Data[j*hk:(j+1)*hk], Y.Data[n*hk:(n+1)*hk])
 	}
+	if w.Base != nil {
+		b.Base = tensor.New(B, hk)
+		copy(b.Base.Data, w.Base.Data[from*hk:to*hk])
+	}
 	return b
 }
 
@@ -261,7 +278,7 @@ func (t *forecastTask) Params() []*nn.Param { return t.f.params }
 
 func (t *forecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
-	pred := t.f.net.forward(tp, fb.input())
+	pred := t.f.net.forward(tp, fb.input(), fb.Base)
 	lf := t.f.lossFn
 	if levels := t.f.net.spec.Quantiles; levels != nil {
 		L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.Pinball(g, pred.Value.Data, fb.Y.Data, levels, loss.Options{}) })

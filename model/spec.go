@@ -94,6 +94,12 @@ type Spec struct {
 	// Residual makes the forecast head predict the change from the last
 	// observed value of each target (the first Targets input features).
 	Residual bool `json:"residual,omitempty" yaml:"residual"`
+	// Base, "holt-winters", makes a forecaster a hybrid: the network's
+	// output corrects the forecast of a Holt-Winters model fitted on the
+	// training rows (series.AutoHoltWinters) instead of standing alone;
+	// its head starts at zero, so the untrained model is Holt-Winters
+	// itself. It replaces Residual. Empty: none.
+	Base string `json:"base,omitempty" yaml:"base"`
 
 	// Vocab is the vocabulary size and Embed the embedding width
 	// (classify, lm; zero Embed: Hidden).
@@ -213,8 +219,9 @@ func (s *Spec) checkRegularizers() error {
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
-		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}} {
-		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || f.name == "quantiles" && f.set && s.Task != Forecast {
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}} {
+		forecastOnly := f.name == "quantiles" || f.name == "base"
+		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || forecastOnly && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}
 	}
@@ -255,6 +262,9 @@ func (s *Spec) checkForecast() error {
 	}
 	if s.Targets > s.Inputs {
 		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}
+	}
+	if s.Base != "" && s.Base != "holt-winters" {
+		return &SpecError{"base", s.Base, "holt-winters or empty"}
 	}
 	return nil
 }

@@ -121,6 +121,9 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 		}
 	}
 	out.human = func(w io.Writer) {
+		if rep.BaseChoice != "" {
+			fmt.Fprintln(w, rep.BaseChoice)
+		}
 		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
 		if iv := rep.Intervals; iv != nil {
 			cal := ""

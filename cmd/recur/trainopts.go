@@ -29,7 +29,7 @@ type trainOpts struct {
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
-	Quantiles, MCLevels                             string
+	Quantiles, MCLevels, Base                       string
 	MCDropout                                       int
 	Folds                                           int
 	Lookback, Horizon, Season                       int
@@ -135,6 +135,7 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.IntVar(&o.Season, "season", 0, "forecast: season length of the seasonal-naive baseline and MASE (0: detected; -1: none)")
 	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
+	fs.StringVar(&o.Base, "base", "", "forecast: holt-winters makes a hybrid: the network corrects the forecast of a Holt-Winters model fitted on the training rows (its head starts at zero, so the untrained model is Holt-Winters itself; replaces --residual)")
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore, robust or none")
 	fs.StringVar(&o.Fill, "fill", "none", "forecast: missing values: none (an error naming the line), drop, ffill, interpolate or mean (of the training rows)")
 	fs.StringVar(&o.CV, "cv", "none", "forecast: none, or walk-forward: cut the test part into --folds blocks, train a fresh model on everything before each and report each metric's mean ± std (no model is saved)")
@@ -345,7 +346,7 @@ func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
 		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
-		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual}
+		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Base: o.Base}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
 		s.Init = o.Init
@@ -361,6 +362,9 @@ func (o *trainOpts) spec() model.Spec {
 	}
 	if o.Task != model.Seq2Seq {
 		s.Attention = ""
+	}
+	if s.Base != "" {
+		s.Residual = false
 	}
 	return s
 }

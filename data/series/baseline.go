@@ -1,10 +1,10 @@
 package series
 
 import (
-	"slices"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/recur-ml/recur/tensor"
 )

@@ -255,6 +255,42 @@ func (p *Pipeline) Invert(dst, pred *tensor.Tensor, history *Frame, origins []in
 	return dst, nil
 }
 
+// TargetsToModel maps values of the targets in original units, (..., K)
+// with K the targets in order (forecasts of another model, say), into the
+// model's space in place: logged and scaled as the targets are. A
+// pipeline that differences has no such map (a difference needs the
+// previous row) and returns an error.
+func (p *Pipeline) TargetsToModel(v *tensor.Tensor) error {
+	K := len(p.Targets)
+	if v.Dim(-1) != K {
+		return fmt.Errorf("series: TargetsToModel of shape %v for %d targets", v.Shape, K)
+	}
+	if len(p.Diffs) > 0 {
+		return fmt.Errorf("series: a differencing pipeline cannot map target values on their own")
+	}
+	idx := make([]int, K)
+	for k, t := range p.Targets {
+		idx[k] = -1
+		if p.Scaler != nil {
+			idx[k] = lookup(p.Scaler.Columns, t)
+		}
+	}
+	for i, x := range v.Data {
+		y := float64(x)
+		if p.Log != nil && (p.Log.Columns == nil || lookup(p.Log.Columns, p.Targets[i%K]) >= 0) {
+			if y <= 0 && !p.Log.Plus1 || y <= -1 {
+				return fmt.Errorf("series: %v of target %q is outside the domain of the log", y, p.Targets[i%K])
+			}
+			y = p.Log.Value(y)
+		}
+		if j := idx[i%K]; j >= 0 {
+			y = p.Scaler.value(j, y, false)
+		}
+		v.Data[i] = float32(y)
+	}
+	return nil
+}
+
 // Prepared is a frame cut into scaled train/validation/test windows, with
 // the pipeline that made them and what is needed to score forecasts in
 // original units.

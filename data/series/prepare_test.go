@@ -7,7 +7,10 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/recur-ml/recur/tensor"
 )
 
 // TestPrepareExactInverse feeds the true transformed targets back as the
@@ -199,5 +202,39 @@ func TestReaderLargeStream(t *testing.T) {
 	}
 	if sum != want {
 		t.Errorf("got sum %v, want %v", sum, want)
+	}
+}
+
+// TestTargetsToModel maps raw target values as Transform maps the target
+// column: logged and scaled; a differencing pipeline refuses.
+func TestTargetsToModel(t *testing.T) {
+	f, err := ReadFile("testdata/AirPassengers.csv", CSVOptions{Columns: []string{"value"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := Prepare(f, PrepareConfig{Window: WindowConfig{Lookback: 4}, Log: true, Scale: ZScore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := pr.Pipeline.Transform(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tensor.FromSlice([]float32{float32(f.Values[0][7]), float32(f.Values[0][100])}, 2, 1)
+	if err := pr.Pipeline.TargetsToModel(v); err != nil {
+		t.Fatal(err)
+	}
+	zc, _ := z.Column("value")
+	for i, r := range []int{7, 100} {
+		if math.Abs(float64(v.Data[i])-zc[r]) > 1e-5 {
+			t.Errorf("row %d: got %v, want %v", r, v.Data[i], zc[r])
+		}
+	}
+	d, err := Prepare(f, PrepareConfig{Window: WindowConfig{Lookback: 4}, Diffs: []int{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pipeline.TargetsToModel(tensor.New(1, 1)); err == nil || !strings.Contains(err.Error(), "differencing") {
+		t.Errorf("differencing pipeline: %v", err)
 	}
 }

@@ -62,6 +62,10 @@ type Windows struct {
 	Targets  []string       // the K target columns, in Y's last-axis order
 	Lookback int            // L
 	Horizon  int            // H
+	// Base, when set, is a forecast of each window's targets that a model
+	// adds its output to, (N, H, K) in the model's units (a statistical
+	// forecast that the network corrects).
+	Base *tensor.Tensor
 }
 
 // Len returns the number of windows N.
