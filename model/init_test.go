@@ -96,3 +96,29 @@ func TestInitPerWeightKind(t *testing.T) {
 		t.Errorf("init_head with tie: got %v, want an error naming init_head", err)
 	}
 }
+
+func TestChronoInit(t *testing.T) {
+	m, err := Build(Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Hidden: 8, Chrono: 100}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := nn.ByName(m.Params())
+	b := ps["rnn.bias_ih_l0"].Value.Data
+	for j := range 8 {
+		if f := b[8+j]; f < 0 || f > float32(math.Log(99)) || b[j] != -f {
+			t.Fatalf("unit %d: b_f %v b_i %v", j, f, b[j])
+		}
+	}
+	if m.Spec().Chrono != 100 {
+		t.Errorf("spec chrono %d", m.Spec().Chrono)
+	}
+	for _, s := range []Spec{
+		{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Cell: "gru", Chrono: 10},
+		{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Chrono: 10, ForgetBias: 1},
+		{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Chrono: 1},
+	} {
+		if _, err := Build(s, 1); err == nil || !strings.Contains(err.Error(), "chrono") {
+			t.Errorf("%+v: %v", s, err)
+		}
+	}
+}

@@ -77,6 +77,11 @@ type Spec struct {
 	// ForgetBias, when not 0, sets an LSTM's total forget-gate bias (the
 	// f block of bias_ih; bias_hh's is 0), e.g. 1 (Jozefowicz et al.).
 	ForgetBias float64 `json:"forget_bias,omitempty" yaml:"forget_bias"`
+	// Chrono, when >= 2, sets an LSTM's forget and input gate biases by
+	// the chrono initialization for dependencies up to this many steps
+	// (Tallec and Ollivier 2018; nn.Init.Chrono): for long memories such
+	// as the adding problem's.
+	Chrono int `json:"chrono,omitempty" yaml:"chrono"`
 
 	// Inputs is the number of features per step (forecast, tag; zero: 1;
 	// classify numeric sequences instead of tokens when Vocab is 0).
@@ -180,6 +185,10 @@ func (s *Spec) checkStack() error {
 		return &SpecError{"proj", s.Proj, fmt.Sprintf("smaller than hidden (%d)", s.Hidden)}
 	case s.ForgetBias != 0 && s.Cell != "lstm":
 		return &SpecError{"forget_bias", s.ForgetBias, "0: only an lstm has a forget gate"}
+	case s.Chrono < 0 || s.Chrono == 1 || s.Chrono > 0 && s.Cell != "lstm":
+		return &SpecError{"chrono", s.Chrono, "the longest dependency in steps, >= 2, for an lstm (0: off)"}
+	case s.Chrono > 0 && s.ForgetBias != 0:
+		return &SpecError{"chrono", s.Chrono, "0 with forget_bias: both set the forget gate's bias"}
 	case s.Bidirectional && s.Task == LM:
 		return &SpecError{"bidirectional", true, "false: a language model cannot look ahead"}
 	}
@@ -218,7 +227,7 @@ func (s *Spec) checkRegularizers() error {
 		set  bool
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
-		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
+		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"chrono", s.Chrono, s.Chrono != 0}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
 		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}} {
 		forecastOnly := f.name == "quantiles" || f.name == "base"
 		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || forecastOnly && f.set && s.Task != Forecast {
@@ -406,7 +415,7 @@ func (s Spec) rnnInit() nn.Init {
 	if s.InitRecurrent != "" {
 		r, _, _ = initScheme(s.InitRecurrent)
 	}
-	return nn.Init{Weight: w, Recurrent: r}
+	return nn.Init{Weight: w, Recurrent: r, Chrono: s.Chrono}
 }
 
 // ParseSpec decodes a spec from JSON or YAML (name decides: .json is

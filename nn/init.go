@@ -73,6 +73,13 @@ type Init struct {
 	Recurrent Scheme
 	// Bias initializes bias_ih and bias_hh.
 	Bias Scheme
+	// Chrono, when >= 2, sets an LSTM's forget and input gate biases by
+	// the chrono initialization of Tallec and Ollivier (2018, "Can
+	// recurrent neural networks warp time?") for dependencies up to
+	// Chrono steps: b_f = log(u) with u ~ U(1, Chrono-1) per unit, b_i =
+	// -b_f (in bias_ih; bias_hh's f and i blocks are 0). It makes the
+	// gates remember over the range of time scales the task needs.
+	Chrono int
 }
 
 // validate checks s as field of typ.
@@ -204,6 +211,20 @@ func orthogonal(dst []float32, rows, cols int, gain float64, rng *tensor.RNG) {
 	}
 }
 
+// chrono sets the input and forget blocks of an LSTM bias p (gates i, f,
+// g, o of hidden units each) by the chrono initialization up to T steps.
+func chrono(p *Param, hidden, T int, rng *tensor.RNG) {
+	in, f := p.Value.Data[:hidden], p.Value.Data[hidden:2*hidden]
+	for j := range f {
+		if strings.HasPrefix(p.Name, "bias_hh") {
+			in[j], f[j] = 0, 0
+			continue
+		}
+		b := math.Log(rng.Uniform(1, float64(T-1)))
+		f[j], in[j] = float32(b), float32(-b)
+	}
+}
+
 // apply initializes a recurrent layer's parameters (names weight_ih*,
 // weight_hh*, bias_*, weight_hr*) in order; forgetBias, when not 0, then
 // sets an LSTM's forget-gate bias (see LSTMConfig.ForgetBias).
@@ -219,6 +240,14 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, f
 	if forgetBias != 0 && kind != kindLSTM {
 		return fieldError(layer, "forget_bias", forgetBias, "0 (it is for LSTM only)")
 	}
+	switch {
+	case in.Chrono < 0 || in.Chrono == 1:
+		return fieldError(layer, "init.chrono", in.Chrono, ">= 2 (0: off)")
+	case in.Chrono > 0 && kind != kindLSTM:
+		return fieldError(layer, "init.chrono", in.Chrono, "0 (it is for LSTM only)")
+	case in.Chrono > 0 && forgetBias != 0:
+		return fieldError(layer, "init.chrono", in.Chrono, "0 with forget_bias (both set the forget gate's bias)")
+	}
 	bound := 1 / math.Sqrt(float64(hidden))
 	blocks := kind.gates()
 	for _, p := range params {
@@ -233,6 +262,9 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, f
 		}
 		if err := s.Fill(p.Value, nb, bound, rng); err != nil {
 			return fmt.Errorf("nn: %s: %s: %w", layer, p.Name, err)
+		}
+		if in.Chrono > 0 && strings.HasPrefix(p.Name, "bias") {
+			chrono(p, hidden, in.Chrono, rng)
 		}
 		if forgetBias != 0 && strings.HasPrefix(p.Name, "bias") {
 			v := float32(forgetBias)

@@ -144,6 +144,41 @@ func TestInitForgetBias(t *testing.T) {
 	}
 }
 
+func TestInitChrono(t *testing.T) {
+	const H, T = 50, 200
+	l, err := NewLSTM(LSTMConfig{InputSize: 2, HiddenSize: H, Init: Init{Chrono: T}}, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := ByName(l.Params())
+	ih, hh := ps["bias_ih_l0"].Value.Data, ps["bias_hh_l0"].Value.Data
+	lo, hi := 0.0, math.Log(T-1)
+	var spread float64
+	for j := range H {
+		f, i := float64(ih[H+j]), float64(ih[j])
+		if f < lo || f > hi || i != -f || hh[j] != 0 || hh[H+j] != 0 {
+			t.Fatalf("unit %d: b_f %v b_i %v (hh %v %v), want b_f in [0, log %d], b_i = -b_f, hh 0", j, f, i, hh[j], hh[H+j], T-1)
+		}
+		spread = max(spread, f)
+	}
+	if spread < 3 {
+		t.Errorf("largest b_f %v: the draws do not span the time scales", spread)
+	}
+	for _, c := range []struct {
+		in  Init
+		fb  float64
+		gru bool
+	}{{Init{Chrono: 1}, 0, false}, {Init{Chrono: 10}, 1, false}, {Init{Chrono: 10}, 0, true}} {
+		kind := kindLSTM
+		if c.gru {
+			kind = kindGRU
+		}
+		if _, err := newRNNCore(rnnOpts{kind: kind, in: 2, hidden: 3, dirs: 1, init: c.in, forgetBias: c.fb}, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "chrono") {
+			t.Errorf("%+v forget bias %v gru %v: %v", c.in, c.fb, c.gru, err)
+		}
+	}
+}
+
 func TestInitErrors(t *testing.T) {
 	bad := []Init{
 		{Weight: Scheme{Kind: InitUniform, A: 1, B: 1}},

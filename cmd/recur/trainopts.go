@@ -50,7 +50,7 @@ type trainOpts struct {
 
 	// architecture
 	Cell, Init, InitRecurrent, InitHead, InitEmbed                             string
-	Hidden, Layers, Proj                                                       int
+	Hidden, Layers, Proj, Chrono                                               int
 	Bidirectional                                                              bool
 	Dropout, InputDropout, RecurrentDropout, WeightDrop, Zoneout, EmbedDropout float64
 	ForgetBias                                                                 float64
@@ -189,6 +189,7 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 	fs.StringVar(&o.InitRecurrent, "init-recurrent", "", "initialization of the recurrent weights W_hh alone (default: --init), e.g. orthogonal or orthogonal:1.5")
 	fs.StringVar(&o.InitEmbed, "init-embed", "", "initialization of the token embedding, as --init (default: PyTorch's N(0, 1)), e.g. uniform:-0.1,0.1 (classify, lm)")
 	fs.StringVar(&o.InitHead, "init-head", "", "initialization of the output layer's weight, as --init (default: PyTorch's Linear U(-1/√in, 1/√in)), e.g. xavier_uniform or normal:0,0.01")
+	fs.IntVar(&o.Chrono, "chrono", 0, "lstm: chrono initialization of the forget and input gate biases for dependencies up to this many steps (Tallec and Ollivier 2018; 0: off)")
 	fs.Float64Var(&o.ForgetBias, "forget-bias", 0, "LSTM forget-gate bias at initialization, e.g. 1 (0: the --init draw)")
 }
 
@@ -345,7 +346,7 @@ func (o *trainOpts) cleanConfig() (series.CleanConfig, error) {
 func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
-		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
+		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, Chrono: o.Chrono, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
 		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Base: o.Base}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
