@@ -307,7 +307,7 @@ func (o *trainOpts) pairSplits() (tr, va, te []text.Pair, err error) {
 			return nil, nil, nil, err
 		}
 	default:
-		if pairs, err = text.ReadPairsFile(o.Data, text.PairsConfig{}); err != nil {
+		if pairs, err = text.ReadPairsFile(o.Data, text.PairsConfig{MaxWords: o.MaxWords}); err != nil {
 			return nil, nil, nil, fmt.Errorf("--data: %w", err)
 		}
 	}

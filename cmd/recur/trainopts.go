@@ -46,6 +46,7 @@ type trainOpts struct {
 	Embeddings, Normalize, LineEnd, LabelSep          string
 	FreezeEmbeddings, FoldSpace                       bool
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
+	MaxWords                                          int
 	Tie, Lowercase, StripHTML                         bool
 
 	// architecture
@@ -155,6 +156,7 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.IntVar(&o.BPESize, "bpe-size", 1000, "bpe: number of symbols to learn")
 	fs.IntVar(&o.MinFreq, "min-freq", 1, "drop tokens seen fewer times from the vocabulary")
 	fs.IntVar(&o.MaxVocab, "max-vocab", 0, "keep at most this many tokens (0: all)")
+	fs.IntVar(&o.MaxWords, "max-words", 0, "seq2seq: keep only the pairs whose sentences both have at most this many words (0: all)")
 	fs.IntVar(&o.MaxLen, "max-len", 400, "classify, seq2seq: cut texts to this many tokens (0: no limit)")
 	fs.IntVar(&o.SeqLen, "seq-len", 35, "lm: truncated-BPTT length (time steps per chunk)")
 	fs.IntVar(&o.Embed, "embed", 0, "embedding width (classify, lm, seq2seq; 0: the hidden size)")
@@ -244,7 +246,7 @@ func (o *trainOpts) validate() error {
 		{"hidden", o.Hidden, 0, ">= 1 (0: the task's default)"}, {"layers", o.Layers, 1, ">= 1"}, {"proj", o.Proj, 0, ">= 0"},
 		{"patience", o.Patience, 0, ">= 0"}, {"eval-every", o.EvalEvery, 0, ">= 0"}, {"monitor", o.Monitor, 0, ">= 0"},
 		{"warmup", o.Warmup, 0, ">= 0"}, {"seq-len", o.SeqLen, 1, ">= 1"}, {"max-len", o.MaxLen, 0, ">= 0"}, {"embed", o.Embed, 0, ">= 0"},
-		{"bpe-size", o.BPESize, 1, ">= 1"}, {"min-freq", o.MinFreq, 1, ">= 1"}, {"max-vocab", o.MaxVocab, 0, ">= 0"},
+		{"bpe-size", o.BPESize, 1, ">= 1"}, {"max-words", o.MaxWords, 0, ">= 0 (0: all)"}, {"min-freq", o.MinFreq, 1, ">= 1"}, {"max-vocab", o.MaxVocab, 0, ">= 0"},
 		{"plateau-patience", o.PlateauPatience, 0, ">= 0"}, {"unfreeze-after", o.UnfreezeAfter, 0, ">= 0"}, {"season", o.Season, -1, ">= 1, 0 (detect) or -1 (none)"},
 	} {
 		if f.v < f.min {

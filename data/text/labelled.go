@@ -378,6 +378,10 @@ type PairsConfig struct {
 	Src, Tgt int
 	Header   bool // skip the first line
 	Max      int  // stop after this many pairs; zero means all
+	// MaxWords, when > 0, keeps only the pairs whose two sentences have at
+	// most this many white-space separated words (the usual "sentences of
+	// up to 10 words" cut of translation benchmarks).
+	MaxWords int
 }
 
 // ReadPairs reads tab-separated sentence pairs (the Tatoeba/Anki format,
@@ -407,6 +411,9 @@ func ReadPairs(r io.Reader, name string, cfg PairsConfig) ([]Pair, error) {
 		fields, _ := splitTabs(string(b))
 		if need := max(src, tgt) + 1; len(fields) < need {
 			return nil, errAt(name, lr.line, len(b)+1, "%d fields, want at least %d", len(fields), need)
+		}
+		if m := cfg.MaxWords; m > 0 && (len(strings.Fields(fields[src])) > m || len(strings.Fields(fields[tgt])) > m) {
+			continue
 		}
 		pairs = append(pairs, Pair{Src: fields[src], Tgt: fields[tgt]})
 	}

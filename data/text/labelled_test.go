@@ -116,6 +116,10 @@ func TestReadPairs(t *testing.T) {
 	if len(rev) != 3 || rev[0] != (Pair{"Cours\u202f!", "Run!"}) {
 		t.Errorf("reversed = %q, want 3 pairs from line 2, reversed", rev)
 	}
+	short, err := ReadPairs(strings.NewReader("a b\tx y z\na b c\td\nk\tl m n o\n"), "p.tsv", PairsConfig{MaxWords: 3})
+	if err != nil || len(short) != 2 || short[1] != (Pair{"a b c", "d"}) {
+		t.Errorf("MaxWords 3: got %q, %v; want the first two pairs", short, err)
+	}
 	for _, tt := range []struct{ path, want string }{
 		{"testdata/bad_pairs.txt", "testdata/bad_pairs.txt:2:12: 1 fields, want at least 2"},
 		{"testdata/empty.tsv", "testdata/empty.tsv: no data rows"},
