@@ -46,6 +46,11 @@ type ForecastConfig struct {
 	// Log models the log of the targets (a series whose seasonal swing
 	// grows with its level, such as AirPassengers).
 	Log bool
+	// Diffs are differencing lags applied after the log: [1] models the
+	// change from one row to the next (with Log, the return of a price),
+	// [1, 12] also removes a monthly season. Forecasts are integrated
+	// back to the data's units.
+	Diffs []int
 	// Scale is the scaling fitted on the training rows (zero: minmax;
 	// series.NoScale: none).
 	Scale series.ScaleMethod
@@ -120,6 +125,10 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 		return nil, &FitError{"ValFraction", cfg.ValFraction, "in [0, 1) (0: none)"}
 	case cfg.TestRows < 0:
 		return nil, &FitError{"TestRows", cfg.TestRows, ">= 0 (0: TestFraction)"}
+	case slices.ContainsFunc(cfg.Diffs, func(d int) bool { return d < 1 }):
+		return nil, &FitError{"Diffs", cfg.Diffs, "lags >= 1"}
+	case cfg.Diffs != nil && cfg.Spec.Base != "":
+		return nil, &FitError{"Diffs", cfg.Diffs, "none with a Holt-Winters base (it models the level itself)"}
 	case cfg.Conformal && len(cfg.Spec.Quantiles) < 2:
 		return nil, &FitError{"Conformal", cfg.Conformal, "false without two or more Spec.Quantiles (it calibrates their interval)"}
 	case cfg.Conformal && cfg.ValFraction == 0:
@@ -189,6 +198,9 @@ type ForecastReport struct {
 	// BaseChoice says what the validation loss chose, and why.
 	BaseOnly   bool
 	BaseChoice string
+	// Direction scores whether the forecasts moved the right way from the
+	// last known value, against the persistence forecast's last values.
+	Direction series.Direction
 	// Calibrated is the number of validation windows the interval was
 	// calibrated on (ForecastConfig.Conformal; 0: not calibrated).
 	Calibrated int
@@ -469,7 +481,7 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 	rep.Lookback = lookback
 	return series.PrepareConfig{
 		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns},
-		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Scale: c.Scale, Season: season,
+		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Diffs: c.Diffs, Scale: c.Scale, Season: season,
 		TestRows: c.TestRows, ValRows: int(c.ValFraction * float64(g.Len())),
 	}
 }
@@ -520,6 +532,11 @@ func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 		return err
 	}
 	rep.ByTarget, rep.ByStep = series.ScoreBy(rep.Forecast, rep.Actual, pr.Scales)
+	for _, b := range base {
+		if b.Name == "persistence" {
+			rep.Direction = series.ScoreDirection(rep.Forecast, rep.Actual, b.Forecast)
+		}
+	}
 	invert := func(t *tensor.Tensor) (*tensor.Tensor, error) { return pr.Forecast(pr.Test, t) }
 	levels, pick := f.quantiles(all, func() *tensor.Tensor { return f.net.mcAll(pr.Test, f.mc.samples, f.mc.levels, 64) })
 	if rep.Quantiles, rep.Intervals, err = f.intervals(levels, pick, rep.Actual, invert); err != nil {

@@ -47,13 +47,17 @@ func forecastJob(r *runner) (*job, error) {
 		return nil, err
 	}
 	clean, _ := o.cleanConfig()
+	var diffs []int
+	for _, d := range o.diffs() {
+		diffs = append(diffs, int(d))
+	}
 	fit, err := r.fitConfig(o.ValFraction > 0)
 	if err != nil {
 		return nil, err
 	}
 	cfg := model.ForecastConfig{Spec: o.spec(), Targets: splitList(o.Target), Inputs: splitList(o.Inputs),
 		Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction, ValFraction: o.ValFraction, Season: o.Season, Conformal: o.Conformal,
-		Log: o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
+		Log: o.Log, Diffs: diffs, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
 	if o.CV == "walk-forward" {
 		return cvJob(cfg, frame, o.Folds)
 	}
@@ -107,6 +111,9 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 	if f, err := report.Forecast(fc, rep); err == nil {
 		out.figs = append(out.figs, f)
 	}
+	if d := rep.Direction; d.N > 0 {
+		out.metrics["test direction"] = map[string]float64{"accuracy": d.Accuracy, "ci_low": d.Lo, "ci_high": d.Hi, "steps": float64(d.N)}
+	}
 	if iv := rep.Intervals; iv != nil {
 		out.metrics["test interval"] = map[string]float64{"nominal": iv.Nominal, "coverage": iv.Coverage, "width": iv.Width, "msis": iv.MSIS}
 	}
@@ -125,6 +132,9 @@ func forecastOutcome(fc *model.Forecaster, rep *model.ForecastReport, f *series.
 			fmt.Fprintln(w, rep.BaseChoice)
 		}
 		fmt.Fprintf(w, "test %v  (%d windows of %s)\n", rep.Test, len(rep.Origins), filepath.Base(f.Name))
+		if rep.Direction.N > 0 {
+			fmt.Fprintf(w, "test %v\n", rep.Direction)
+		}
 		if iv := rep.Intervals; iv != nil {
 			cal := ""
 			if rep.Calibrated > 0 {

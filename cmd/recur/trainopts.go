@@ -29,7 +29,7 @@ type trainOpts struct {
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
-	Quantiles, MCLevels, Base                       string
+	Quantiles, MCLevels, Base, Diff                 string
 	MCDropout                                       int
 	Folds                                           int
 	Lookback, Horizon, Season                       int
@@ -135,6 +135,7 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.Float64Var(&o.ValFraction, "val-fraction", 0, "share of the data before the test part used for validation, best-epoch selection and early stopping (0: none)")
 	fs.IntVar(&o.Season, "season", 0, "forecast: season length of the seasonal-naive baseline and MASE (0: detected; -1: none)")
 	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
+	fs.StringVar(&o.Diff, "diff", "", "forecast: differencing lags applied after --log, comma-separated: 1 models the change from row to row (with --log, a price's return), 1,12 also a monthly season")
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
 	fs.StringVar(&o.Base, "base", "", "forecast: holt-winters makes a hybrid: the network corrects the forecast of a Holt-Winters model fitted on the training rows (its head starts at zero, so the untrained model is Holt-Winters itself; replaces --residual)")
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore, robust or none")
@@ -456,6 +457,12 @@ func (o *trainOpts) pretrained() model.Pretrained {
 	return model.Pretrained{File: o.Embeddings, Freeze: o.FreezeEmbeddings}
 }
 
+// diffs returns --diff's lags (checked by validateLists).
+func (o *trainOpts) diffs() []float64 {
+	ds, _ := floats(o.Diff)
+	return ds
+}
+
 // quantileLevels reports whether qs increase within (0, 1).
 func quantileLevels(qs []float64) bool {
 	for i, q := range qs {
@@ -480,6 +487,9 @@ func (o *trainOpts) validateLists() error {
 		return flagErr("quantiles", strconv.Quote(o.Quantiles), "none: only the forecast task predicts quantiles")
 	} else if o.Conformal && (len(qs) < 2 || o.ValFraction == 0) {
 		return flagErr("conformal", "true", "it with --quantiles (two or more levels) and --val-fraction: it calibrates their interval on the validation windows")
+	}
+	if ds, err := floats(o.Diff); err != nil || slices.ContainsFunc(ds, func(d float64) bool { return d < 1 || d != math.Trunc(d) }) {
+		return flagErr("diff", strconv.Quote(o.Diff), "differencing lags, whole numbers >= 1, comma-separated")
 	}
 	if o.MCDropout != 0 && (o.Task != model.Forecast || o.CV != "none") {
 		return flagErr("mc-dropout", o.MCDropout, "0: Monte Carlo intervals are for a forecaster's test windows (not --cv)")
@@ -606,7 +616,7 @@ var schedFlags = map[string]string{"step_size": "step-size", "gamma": "gamma", "
 // fieldFlag maps a config field name (BatchSize, Text.MaxLen) to its flag
 // (batch-size, max-len).
 func fieldFlag(field string) string {
-	if f, ok := map[string]string{"Loss.Name": "loss", "Loss": "loss", "ClipNorm": "clip"}[field]; ok {
+	if f, ok := map[string]string{"Loss.Name": "loss", "Loss": "loss", "ClipNorm": "clip", "Diffs": "diff"}[field]; ok {
 		return f
 	}
 	if i := strings.LastIndexByte(field, '.'); i >= 0 {
