@@ -40,8 +40,21 @@ func recipeData(t *testing.T, name string, o *trainOpts) string {
 		return "gen:adding:T=10,n=40"
 	case strings.HasPrefix(o.Data, "gen:addition"):
 		return "gen:addition:digits=2,n=200"
-	case o.Task == "forecast":
+	case o.Task == "forecast" && o.Target == "":
 		return ""
+	case o.Task == "forecast":
+		cols := append(splitList(o.Target), splitList(o.Inputs)...)
+		b.WriteString(strings.Join(cols, ",") + "\n")
+		for i := range 120 {
+			for c := range cols {
+				if c > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, "%.2f", 100+float64(i)+5*float64(c)+rng.Float64())
+			}
+			b.WriteString("\n")
+		}
+		return write("series.csv", b.String())
 	case o.Task == "classify" && strings.Contains(name, "mnist"):
 		return writeMNIST(t, 40)
 	case o.Task == "classify":
