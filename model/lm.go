@@ -237,7 +237,9 @@ func (m *LanguageModel) Generate(ctx context.Context, prompt string, n int, sc S
 		logits, st = m.forward(nil, part, len(part), 1, st)
 		last = logits.Value.Data[(len(part)-1)*m.spec.Vocab:]
 	}
-	out := make([]int, 0, n)
+	// n is a caller's number: the output grows as tokens come, so a
+	// cancelled request never paid for a huge buffer up front.
+	out := make([]int, 0, min(n, 1024))
 	for range n {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -67,9 +67,22 @@
 //
 //	400  malformed JSON, a value of the wrong type, an unknown field, or a
 //	     value out of range (the field names it: "texts[2]", "length")
+//	401  Options.AuthToken is set and the request lacks it (but /healthz)
+//	403  a Host header not in Options.AllowedHosts
+//	408  a body that stopped arriving (the http.Server's ReadTimeout)
 //	413  a body larger than Options.MaxBody
+//	415  a predict body not sent as application/json
+//	422  a request over one of the limits: MaxItems texts, MaxTokens
+//	     tokens of a text or prompt, MaxLength tokens to generate,
+//	     MaxAttention attention weights; the message names the limit
 //	503  the request did not finish within Options.Timeout (its deadline,
-//	     which includes waiting for a computing slot)
+//	     which includes waiting for a computing slot), or, with
+//	     Retry-After, Options.Queue requests already wait for a slot
 //	500  a bug: a panic is recovered, logged with its stack, and answered
 //	     {"error":"internal error"}
+//
+// Every limit is checked before the work starts, so a request's memory
+// and time are bounded by the options, not by what it asks for; a request
+// past its deadline stops computing (the context is checked between
+// tokens and texts) and frees its slot.
 package serve

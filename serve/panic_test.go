@@ -32,7 +32,9 @@ func TestPanicRecovered(t *testing.T) {
 	} {
 		logs.Reset()
 		w := httptest.NewRecorder()
-		s.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/json")
+		s.ServeHTTP(w, r)
 		var e Error
 		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || w.Code != 500 || e.Message != "internal error" {
 			t.Errorf("%s %s: got %d %s, want 500 internal error", tc.method, tc.path, w.Code, w.Body)

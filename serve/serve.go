@@ -8,11 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/recur-ml/recur/data/series"
@@ -37,7 +40,29 @@ type Options struct {
 	// Concurrency is the most predictions computed at once (zero:
 	// GOMAXPROCS); further requests wait for a slot until their deadline.
 	Concurrency int
-	// Name is shown by GET /v1/model (a file name, say).
+	// Queue is the most requests waiting for a slot (zero: 4 per slot);
+	// one more is answered 503 with Retry-After at once, so a burst cannot
+	// pile up goroutines and bodies behind a slow model.
+	Queue int
+	// MaxTokens is the most tokens one text may have: a classifier's text,
+	// a language model's prompt, a translator's source (zero: 4096). The
+	// work and memory of a request grow with it.
+	MaxTokens int
+	// MaxAttention is the most attention weights one seq2seq response may
+	// carry: source tokens × output tokens, summed over its texts (zero:
+	// 65536, about 1 MB of JSON).
+	MaxAttention int
+	// AllowedHosts, when not empty, are the only Host header values
+	// answered (the port ignored; "localhost", "127.0.0.1", "[::1]"...);
+	// others get 403. A server on loopback should allow only loopback
+	// names, so a web page a browser shows cannot reach it through a
+	// DNS name that resolves to 127.0.0.1 (DNS rebinding).
+	AllowedHosts []string
+	// AuthToken, when set, must be sent as "Authorization: Bearer TOKEN"
+	// with every request but GET /healthz; others get 401.
+	AuthToken string
+	// Name is shown by GET /v1/model: a file's base name, never a local
+	// path.
 	Name string
 	// Metrics, a JSON value recorded at training time, is shown by
 	// GET /v1/model; nil shows nothing.
@@ -58,6 +83,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("serve: Options.MaxLength %d is negative", o.MaxLength)
 	case o.Concurrency < 0:
 		return o, fmt.Errorf("serve: Options.Concurrency %d is negative", o.Concurrency)
+	case o.Queue < 0 || o.MaxTokens < 0 || o.MaxAttention < 0:
+		return o, fmt.Errorf("serve: Options.Queue %d, MaxTokens %d, MaxAttention %d: none may be negative", o.Queue, o.MaxTokens, o.MaxAttention)
 	case o.Metrics != nil && !json.Valid(o.Metrics):
 		return o, fmt.Errorf("serve: Options.Metrics is not valid JSON")
 	}
@@ -76,6 +103,19 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = runtime.GOMAXPROCS(0)
 	}
+	if o.Queue == 0 {
+		o.Queue = 4 * o.Concurrency
+	}
+	if o.MaxTokens == 0 {
+		o.MaxTokens = 4096
+	}
+	if o.MaxAttention == 0 {
+		o.MaxAttention = 1 << 16
+	}
+	o.Name = filepath.Base(o.Name)
+	if o.Name == "." {
+		o.Name = ""
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -89,7 +129,9 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 	slot chan struct{}
-	info ModelInfo
+	// waiting counts the requests waiting for a slot (bounded by Queue).
+	waiting atomic.Int64
+	info    ModelInfo
 
 	fc  *model.Forecaster
 	cls *model.Classifier
@@ -185,6 +227,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
 		}
 	}()
+	if e := s.admit(r); e != nil {
+		if e.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="recur"`)
+		}
+		writeError(w, e)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -327,11 +376,18 @@ func decodeError(err error) *Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var own *Error
+	var netErr net.Error
 	switch {
 	case errors.As(err, &own):
 		return own
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", mb.Limit)}
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// The message of a network error names both socket addresses:
+		// not for the client.
+		return &Error{Status: http.StatusRequestTimeout, Message: "the request body did not arrive in time"}
+	case errors.As(err, &netErr):
+		return badRequest("", "reading the request body failed")
 	case errors.Is(err, io.EOF):
 		return badRequest("", "empty request body: want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -369,6 +425,10 @@ func jsonKind(goKind string) string {
 // predict decodes the request, waits for a computing slot and runs the
 // task's prediction under the request deadline.
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	if e := jsonBody(r); e != nil {
+		writeError(w, e)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 	defer cancel()
 	req, err := DecodeRequest(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
@@ -376,9 +436,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err.(*Error))
 		return
 	}
-	select {
-	case s.slot <- struct{}{}:
-	case <-ctx.Done():
+	if !s.acquire(ctx) {
+		if ctx.Err() == nil {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("busy: %d requests computing and %d waiting", s.opts.Concurrency, s.opts.Queue)})
+			return
+		}
 		s.fail(w, r, s.deadline(ctx))
 		return
 	}
@@ -402,8 +465,8 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, res.v)
 	case <-ctx.Done():
-		// The computation finishes in the background (every task is
-		// bounded by MaxItems and MaxLength) and frees its slot then.
+		// The computation sees the same context between tokens and texts,
+		// stops and frees its slot; it does not run to its end.
 		s.fail(w, r, s.deadline(ctx))
 	}
 }
@@ -565,7 +628,7 @@ func (s *Server) texts(req *PredictRequest) error {
 		return badRequest("texts", "required: an array of at least one text")
 	}
 	if len(req.Texts) > s.opts.MaxItems {
-		return badRequest("texts", "%d texts, at most %d per request", len(req.Texts), s.opts.MaxItems)
+		return tooMany("texts", "texts", len(req.Texts), s.opts.MaxItems, "MaxItems")
 	}
 	for i, t := range req.Texts {
 		if strings.TrimSpace(t) == "" {
@@ -575,9 +638,27 @@ func (s *Server) texts(req *PredictRequest) error {
 	return nil
 }
 
+// tokenCount encodes t with e and refuses more than MaxTokens tokens.
+func (s *Server) tokenCount(e *text.Encoder, t, field string) (int, error) {
+	n := len(e.Encode(t))
+	if n > s.opts.MaxTokens {
+		return n, tooMany(field, "tokens", n, s.opts.MaxTokens, "MaxTokens")
+	}
+	return n, nil
+}
+
 func (s *Server) classify(ctx context.Context, req *PredictRequest) (*ClassifyResponse, error) {
 	if err := s.texts(req); err != nil {
 		return nil, err
+	}
+	// A text longer than the model's max_len is cut before the network
+	// sees it; only a model without one reads whole texts.
+	if p := s.cls.Prep(); p.MaxLen == 0 || p.MaxLen > s.opts.MaxTokens {
+		for i, t := range req.Texts {
+			if _, err := s.tokenCount(p.Encoder, t, fmt.Sprintf("texts[%d]", i)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	preds, err := s.cls.Predict(ctx, req.Texts)
 	if err != nil {
@@ -644,8 +725,14 @@ func (s *Server) generate(ctx context.Context, req *PredictRequest) (*GenerateRe
 	if req.Length != nil {
 		n = *req.Length
 	}
-	if n < 0 || n > s.opts.MaxLength {
-		return nil, badRequest("length", "%d outside [0, %d]", n, s.opts.MaxLength)
+	if n < 0 {
+		return nil, badRequest("length", "%d is negative", n)
+	}
+	if n > s.opts.MaxLength {
+		return nil, tooMany("length", "tokens to generate", n, s.opts.MaxLength, "MaxLength")
+	}
+	if _, err := s.tokenCount(s.lm.Encoder(), req.Prompt, "prompt"); err != nil {
+		return nil, err
 	}
 	sc, err := sampling(req, 0.8)
 	if err != nil {
@@ -680,10 +767,17 @@ func (s *Server) translate(ctx context.Context, req *PredictRequest) (*Translate
 	if err := s.texts(req); err != nil {
 		return nil, err
 	}
-	if req.MaxLength < 0 || req.MaxLength > s.opts.MaxLength {
-		return nil, badRequest("max_length", "%d outside [0, %d] (0: twice the source length plus 10)", req.MaxLength, s.opts.MaxLength)
+	if req.MaxLength < 0 {
+		return nil, badRequest("max_length", "%d is negative (0: twice the source length plus 10)", req.MaxLength)
+	}
+	if req.MaxLength > s.opts.MaxLength {
+		return nil, tooMany("max_length", "tokens to generate", req.MaxLength, s.opts.MaxLength, "MaxLength")
 	}
 	sc, err := sampling(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	maxLens, err := s.outputBounds(req)
 	if err != nil {
 		return nil, err
 	}
@@ -691,11 +785,7 @@ func (s *Server) translate(ctx context.Context, req *PredictRequest) (*Translate
 	out := &TranslateResponse{Task: model.Seq2Seq}
 	for i, t := range req.Texts {
 		field := fmt.Sprintf("texts[%d]", i)
-		maxLen := req.MaxLength
-		if maxLen == 0 {
-			maxLen = min(2*len(s.tr.Prep().Src.Encode(t))+10, s.opts.MaxLength)
-		}
-		tr, err := s.tr.Translate(ctx, t, model.TranslateOptions{MaxLen: maxLen, Sample: sc, RNG: rng})
+		tr, err := s.tr.Translate(ctx, t, model.TranslateOptions{MaxLen: maxLens[i], Sample: sc, RNG: rng})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -709,4 +799,27 @@ func (s *Server) translate(ctx context.Context, req *PredictRequest) (*Translate
 		out.Translations = append(out.Translations, one)
 	}
 	return out, nil
+}
+
+// outputBounds checks every source text against MaxTokens and returns
+// each one's output bound; with attention asked for, the weights the
+// response would carry are bounded by MaxAttention before any decoding.
+func (s *Server) outputBounds(req *PredictRequest) ([]int, error) {
+	maxLens := make([]int, len(req.Texts))
+	cells := 0
+	for i, t := range req.Texts {
+		n, err := s.tokenCount(s.tr.Prep().Src, t, fmt.Sprintf("texts[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		maxLens[i] = req.MaxLength
+		if maxLens[i] == 0 {
+			maxLens[i] = min(2*n+10, s.opts.MaxLength)
+		}
+		cells += n * maxLens[i]
+	}
+	if req.Attention && cells > s.opts.MaxAttention {
+		return nil, tooMany("attention", "attention weights (source tokens × output bound)", cells, s.opts.MaxAttention, "MaxAttention")
+	}
+	return maxLens, nil
 }

@@ -199,9 +199,11 @@ func TestBadRequests(t *testing.T) {
 	good, _ := forecastBody(t, fm, f, 20)
 	_ = good
 	fs := newServer(t, fm, serve.Options{MaxBody: 512})
-	cs := newServer(t, classifyModel(t), serve.Options{MaxItems: 3})
-	ls := newServer(t, lmModel(t), serve.Options{MaxLength: 50})
-	ss := newServer(t, seq2seqModel(t), serve.Options{MaxLength: 50})
+	cm := classifyModel(t)
+	cm.Prep().MaxLen = 0 // a model that reads whole texts
+	cs := newServer(t, cm, serve.Options{MaxItems: 3, MaxTokens: 10})
+	ls := newServer(t, lmModel(t), serve.Options{MaxLength: 50, MaxTokens: 10})
+	ss := newServer(t, seq2seqModel(t), serve.Options{MaxLength: 50, MaxTokens: 10, MaxAttention: 200})
 	six := `[1,2,3,4,5,6]`
 	tests := []struct {
 		name   string
@@ -233,17 +235,21 @@ func TestBadRequests(t *testing.T) {
 		{"oversized body", fs, `{"values":{"y":[` + strings.Repeat("1,", 400) + `1]}}`, 413, "", "larger than 512 bytes"},
 		{"no texts", cs, `{"texts":[]}`, 400, "texts", "required"},
 		{"empty text", cs, `{"texts":["good"," "]}`, 400, "texts[1]", "empty text"},
-		{"too many texts", cs, `{"texts":["a","b","c","d"]}`, 400, "texts", "at most 3"},
+		{"too many texts", cs, `{"texts":["a","b","c","d"]}`, 422, "texts", "4, over the server's limit of 3 (MaxItems)"},
+		{"long text", cs, `{"texts":["a ` + strings.Repeat("fine ", 10) + `"]}`, 422, "texts[0]", "tokens: 11, over the server's limit of 10 (MaxTokens)"},
 		{"texts type", cs, `{"texts":"good"}`, 400, "texts", "want an array"},
 		{"no prompt", ls, `{"length":3}`, 400, "prompt", "required"},
-		{"length too long", ls, `{"prompt":"a","length":51}`, 400, "length", "outside [0, 50]"},
+		{"length too long", ls, `{"prompt":"a","length":51}`, 422, "length", "51, over the server's limit of 50 (MaxLength)"},
+		{"long prompt", ls, `{"prompt":"` + strings.Repeat("a ", 11) + `"}`, 422, "prompt", "over the server's limit of 10 (MaxTokens)"},
 		{"negative length", ls, `{"prompt":"a","length":-1}`, 400, "length", ""},
 		{"hot temperature", ls, `{"prompt":"a","temperature":101}`, 400, "temperature", "outside"},
 		{"cold temperature", ls, `{"prompt":"a","temperature":-0.5}`, 400, "temperature", "outside"},
 		{"top_k", ls, `{"prompt":"a","top_k":-2}`, 400, "top_k", "negative"},
 		{"top_p", ls, `{"prompt":"a","top_p":1.5}`, 400, "top_p", "outside"},
 		{"seed type", ls, `{"prompt":"a","seed":-1}`, 400, "seed", "got number -1"},
-		{"max_length", ss, `{"texts":["je"],"max_length":51}`, 400, "max_length", "outside"},
+		{"max_length", ss, `{"texts":["je"],"max_length":51}`, 422, "max_length", "over the server's limit of 50"},
+		{"long source", ss, `{"texts":["` + strings.Repeat("je ", 11) + `"]}`, 422, "texts[0]", "(MaxTokens)"},
+		{"attention bomb", ss, `{"texts":["je suis là", "je suis là"],"attention":true,"max_length":50}`, 422, "attention", "300, over the server's limit of 200 (MaxAttention)"},
 		{"s2s empty", ss, `{"texts":[""]}`, 400, "texts[0]", "empty text"},
 	}
 	for _, tc := range tests {
