@@ -3,9 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -62,19 +72,8 @@ func TestServeShutdown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addrc := make(chan string, 1)
 	var logs syncBuffer
-	done := make(chan error, 1)
-	o := &serveOpts{Model: dir, Addr: "127.0.0.1:0", MaxBody: 1 << 16, Timeout: 5 * time.Second, ready: func(a string) { addrc <- a }}
-	go func() { done <- runServe(ctx, o, &logs) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve returned before listening: %v\n%s", err, logs.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start listening within 20s")
-	}
+	addr, done := startServe(t, ctx, &serveOpts{Model: dir}, &logs)
 	if !strings.Contains(logs.String(), "http://"+addr) {
 		t.Errorf("log %q does not give the address %s", logs.String(), addr)
 	}
@@ -119,13 +118,23 @@ func TestServeShutdown(t *testing.T) {
 
 func TestServeFlags(t *testing.T) {
 	dir := t.TempDir()
+	short := filepath.Join(dir, "token")
+	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"serve"}, "--model is required"},
-		{[]string{"serve", "--model", dir, "--max-body", "0"}, "--max-body 0"},
-		{[]string{"serve", "--model", dir, "--timeout", "-1s"}, "--timeout -1s"},
+		{[]string{"serve", "--model", dir, "--max-body", "0"}, "flag --max-body: 0: want >= 1"},
+		{[]string{"serve", "--model", dir, "--timeout", "-1s"}, "flag --timeout: -1s"},
+		{[]string{"serve", "--model", dir, "--max-tokens", "-1"}, "flag --max-tokens: -1"},
+		{[]string{"serve", "--model", dir, "--queue", "-2"}, "flag --queue: -2"},
+		{[]string{"serve", "--model", dir, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
+		{[]string{"serve", "--model", dir, "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--tls-cert/--tls-key"},
+		{[]string{"serve", "--model", dir, "--auth-token-file", filepath.Join(dir, "none")}, "--auth-token-file"},
+		{[]string{"serve", "--model", dir, "--auth-token-file", short}, "at least 16 characters"},
 		{[]string{"serve", "--model", filepath.Join(dir, "none")}, "--model"},
 		{[]string{"serve", "--model", dir, "extra"}, "unexpected argument"},
 	} {
@@ -134,5 +143,112 @@ func TestServeFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want an error containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// startServe runs runServe with o on a loopback port of the system's
+// choice and returns the address once it listens and the channel of its
+// result.
+func startServe(t *testing.T, ctx context.Context, o *serveOpts, logs *syncBuffer) (string, chan error) {
+	t.Helper()
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	o.Addr, o.MaxBody, o.Timeout, o.ready = "127.0.0.1:0", 1<<16, 5*time.Second, func(a string) { addrc <- a }
+	go func() { done <- runServe(ctx, o, logs) }()
+	select {
+	case addr := <-addrc:
+		return addr, done
+	case err := <-done:
+		t.Fatalf("serve returned before listening: %v\n%s", err, logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start listening within 20s")
+	}
+	return "", nil
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files
+// and returns their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "recur test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(c)
+	return cert, key, pool
+}
+
+// TestServeTLSAndToken serves over HTTPS with a bearer token on loopback:
+// no token is 401, a foreign Host 403, the token 200, and plain HTTP does
+// not get an answer.
+func TestServeTLSAndToken(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := runMain(context.Background(), []string{"train", "--epochs", "1", "--hidden", "4", "--out", dir, "--no-report"}, &out, &out); err != nil {
+		t.Fatalf("train: %v\n%s", err, out.String())
+	}
+	cert, key, pool := selfSigned(t, dir)
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("0123456789abcdef-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	addr, done := startServe(t, ctx, &serveOpts{Model: dir, TokenFile: tokenFile, TLSCert: cert, TLSKey: key}, &logs)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, tc := range []struct {
+		name, host, token string
+		want              int
+	}{
+		{"no token", "", "", 401},
+		{"foreign host", "rebind.example", "0123456789abcdef-token", 403},
+		{"token", "", "0123456789abcdef-token", 200},
+	} {
+		req, _ := http.NewRequest("GET", "https://"+addr+"/v1/model", nil)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: got %d %s, want %d", tc.name, resp.StatusCode, b, tc.want)
+		}
+		if strings.Contains(string(b), dir) {
+			t.Errorf("%s: the answer shows the model's local path: %s", tc.name, b)
+		}
+	}
+	if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/healthz"); err == nil && resp.StatusCode == 200 {
+		t.Error("plain HTTP was answered 200 by a TLS server")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve after cancel: %v\n%s", err, logs.String())
 	}
 }

@@ -362,6 +362,13 @@ func (r *runner) seq2seqOutcome(ctx context.Context, m *model.Translator, rep *m
 		if err != nil {
 			return nil, err
 		}
+		if r.o.Beam > 1 {
+			b, exact, err := m.Score(ctx, te, model.TranslateOptions{Beam: r.o.Beam})
+			if err != nil {
+				return nil, err
+			}
+			test["bleu_beam"], test["exact_match_beam"] = b.Score, exact
+		}
 		out.metrics["test"] = test
 		if example, err = r.translationExample(ctx, m, te[0], out); err != nil {
 			return nil, err
@@ -369,7 +376,11 @@ func (r *runner) seq2seqOutcome(ctx context.Context, m *model.Translator, rep *m
 	}
 	out.human = func(w io.Writer) {
 		if t, ok := out.metrics["test"].(map[string]float64); ok {
-			fmt.Fprintf(w, "test token accuracy %.4f  perplexity %.3f  BLEU %.2f  exact match %.4f (greedy)\n%s\n", t["token_accuracy"], t["ppl"], t["bleu"], t["exact_match"], example)
+			fmt.Fprintf(w, "test token accuracy %.4f  perplexity %.3f  BLEU %.2f  exact match %.4f (greedy)\n", t["token_accuracy"], t["ppl"], t["bleu"], t["exact_match"])
+			if b, ok := t["bleu_beam"]; ok {
+				fmt.Fprintf(w, "test BLEU %.2f  exact match %.4f (beam %d)\n", b, t["exact_match_beam"], r.o.Beam)
+			}
+			fmt.Fprintln(w, example)
 		}
 	}
 	return out, nil

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/recur-ml/recur/data/text"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -98,20 +97,18 @@ func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, statErr := os.Stat(r.dir)
-	if err := makeDir(r.dir); err != nil {
+	release, err := o.claimDir(r.dir, r.progress)
+	if err != nil {
 		return err
 	}
 	out, err := j.fit(ctx)
 	if err != nil {
-		if os.IsNotExist(statErr) {
-			// A run that failed before writing anything (a broken
-			// embeddings file, say) leaves no empty directory behind;
-			// Remove keeps a directory that holds checkpoints.
-			os.Remove(r.dir)
-		}
+		// A run that failed before writing anything (a broken embeddings
+		// file, say) leaves no empty directory behind.
+		release(true)
 		return fitErr(err)
 	}
+	defer release(false)
 	return r.finish(out)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ import (
 // library's configs here: the work is the model package's.
 type trainOpts struct {
 	Task, Data, Valid, Test, Config, Out, Name, Resume string
-	JSON, Quiet, NoReport                              bool
+	JSON, Quiet, NoReport, Overwrite                   bool
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
@@ -47,6 +48,7 @@ type trainOpts struct {
 	FreezeEmbeddings, FoldSpace                       bool
 	BPESize, MinFreq, MaxVocab, MaxLen, SeqLen, Embed int
 	MaxWords                                          int
+	Beam                                              int
 	Tie, Lowercase, StripHTML                         bool
 
 	// architecture
@@ -121,6 +123,7 @@ func (o *trainOpts) registerRun(fs *flag.FlagSet) {
 	fs.StringVar(&o.Name, "name", "", "run name for the default output directory (default: the UTC time)")
 	fs.BoolVar(&o.JSON, "json", false, "print the final result as one JSON line on stdout")
 	fs.BoolVar(&o.Quiet, "quiet", false, "print no progress")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "train into an output directory that holds another run, replacing its files (without it, such a run is kept and this one refused)")
 	fs.BoolVar(&o.NoReport, "no-report", false, "write no plots and no HTML report")
 	fs.StringVar(&o.Resume, "resume", "", "resume training from this checkpoint `file` (runs/<name>/last.safetensors)")
 }
@@ -158,6 +161,7 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.IntVar(&o.MinFreq, "min-freq", 1, "drop tokens seen fewer times from the vocabulary")
 	fs.IntVar(&o.MaxVocab, "max-vocab", 0, "keep at most this many tokens (0: all)")
 	fs.IntVar(&o.MaxWords, "max-words", 0, "seq2seq: keep only the pairs whose sentences both have at most this many words (0: all)")
+	fs.IntVar(&o.Beam, "beam", 0, "seq2seq: also score the test pairs by beam search of this width (0 or 1: greedy only)")
 	fs.IntVar(&o.MaxLen, "max-len", 400, "classify, seq2seq: cut texts to this many tokens (0: no limit)")
 	fs.IntVar(&o.SeqLen, "seq-len", 35, "lm: truncated-BPTT length (time steps per chunk)")
 	fs.IntVar(&o.Embed, "embed", 0, "embedding width (classify, lm, seq2seq; 0: the hidden size)")
@@ -236,6 +240,9 @@ func (o *trainOpts) validate() error {
 	if _, ok := map[string]bool{model.Forecast: true, model.Classify: true, model.LM: true, model.Seq2Seq: true, model.Tag: true}[o.Task]; !ok {
 		return flagErr("task", strconv.Quote(o.Task), "forecast, classify, lm, seq2seq or tag")
 	}
+	if n := o.Name; n != "" && (n == "." || n == ".." || strings.ContainsAny(n, `/\`) || strings.HasPrefix(n, ".")) {
+		return flagErr("name", strconv.Quote(n), "a plain name (no /, \\ or leading dot): the run goes to runs/NAME; --out chooses any directory")
+	}
 	for _, f := range []struct {
 		name string
 		v    int
@@ -247,7 +254,7 @@ func (o *trainOpts) validate() error {
 		{"hidden", o.Hidden, 0, ">= 1 (0: the task's default)"}, {"layers", o.Layers, 1, ">= 1"}, {"proj", o.Proj, 0, ">= 0"},
 		{"patience", o.Patience, 0, ">= 0"}, {"eval-every", o.EvalEvery, 0, ">= 0"}, {"monitor", o.Monitor, 0, ">= 0"},
 		{"warmup", o.Warmup, 0, ">= 0"}, {"seq-len", o.SeqLen, 1, ">= 1"}, {"max-len", o.MaxLen, 0, ">= 0"}, {"embed", o.Embed, 0, ">= 0"},
-		{"bpe-size", o.BPESize, 1, ">= 1"}, {"max-words", o.MaxWords, 0, ">= 0 (0: all)"}, {"min-freq", o.MinFreq, 1, ">= 1"}, {"max-vocab", o.MaxVocab, 0, ">= 0"},
+		{"bpe-size", o.BPESize, 1, ">= 1"}, {"max-words", o.MaxWords, 0, ">= 0 (0: all)"}, {"beam", o.Beam, 0, ">= 0"}, {"min-freq", o.MinFreq, 1, ">= 1"}, {"max-vocab", o.MaxVocab, 0, ">= 0"},
 		{"plateau-patience", o.PlateauPatience, 0, ">= 0"}, {"unfreeze-after", o.UnfreezeAfter, 0, ">= 0"}, {"season", o.Season, -1, ">= 1, 0 (detect) or -1 (none)"},
 	} {
 		if f.v < f.min {
@@ -560,12 +567,39 @@ func (o *trainOpts) outDir() string {
 	return filepath.Join("runs", name)
 }
 
-// makeDir creates the run directory.
-func makeDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
+// claimDir creates the run directory if needed and locks it for this
+// run, refusing a directory another process is training into or one that
+// holds another run (unless --resume continues it or --overwrite replaces
+// it). It removes the temporary files killed runs left there. The lock
+// lasts until release, which also removes a directory this run created
+// when failed says the run left nothing in it.
+func (o *trainOpts) claimDir(dir string, progress io.Writer) (release func(failed bool), err error) {
+	_, statErr := os.Stat(dir)
+	created := os.IsNotExist(statErr)
+	l, err := train.LockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--out %s: %w", dir, err)
 	}
-	return nil
+	release = func(failed bool) {
+		if failed && created {
+			os.Remove(filepath.Join(dir, train.LockFile))
+			os.Remove(dir) // Remove keeps a directory that holds checkpoints
+		}
+		l.Unlock()
+	}
+	if f := train.HoldsRun(dir); f != "" && o.Resume == "" && !o.Overwrite {
+		release(false)
+		return nil, usagef("--out %s holds another run (%s): --resume it, choose another --out or --name, or give --overwrite", dir, f)
+	}
+	gone, err := train.CleanTemps(dir)
+	if err != nil {
+		release(false)
+		return nil, fmt.Errorf("--out %s: %w", dir, err)
+	}
+	if len(gone) > 0 {
+		fmt.Fprintf(progress, "removed %d temporary files of killed runs from %s\n", len(gone), dir)
+	}
+	return release, nil
 }
 
 func splitList(s string) []string {
