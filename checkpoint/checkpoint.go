@@ -146,6 +146,38 @@ type headerEntry struct {
 	DataOffsets [2]int64 `json:"data_offsets"`
 }
 
+// entry validates h, the header of tensor name, against a data area of
+// dataLen bytes: rank, dimensions, a byte size that fits the data area
+// (computed without overflow) and offsets inside it that span that size.
+func (h headerEntry) entry(name string, dataLen int64) (entry, error) {
+	if len(h.Shape) > MaxRank {
+		return entry{}, fmt.Errorf("%w: tensor %q: rank %d exceeds %d", ErrFormat, name, len(h.Shape), MaxRank)
+	}
+	for _, d := range h.Shape {
+		if d < 0 {
+			return entry{}, fmt.Errorf("%w: tensor %q: negative dimension in shape %v", ErrFormat, name, h.Shape)
+		}
+	}
+	n := int64(0)
+	if !slices.Contains(h.Shape, 0) { // an empty tensor fits any file, whatever its other dimensions
+		n = 1
+		for _, d := range h.Shape {
+			if n > dataLen/4/int64(d) {
+				return entry{}, fmt.Errorf("%w: tensor %q: shape %v is larger than the file's data area of %d bytes", ErrFormat, name, h.Shape, dataLen)
+			}
+			n *= int64(d)
+		}
+	}
+	b, e := h.DataOffsets[0], h.DataOffsets[1]
+	if b < 0 || e < b || e > dataLen {
+		return entry{}, fmt.Errorf("%w: tensor %q: data offsets [%d, %d] outside the data area of %d bytes", ErrFormat, name, b, e, dataLen)
+	}
+	if e-b != 4*n {
+		return entry{}, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, 4*n, e-b)
+	}
+	return entry{name: name, shape: h.Shape, begin: b, end: e}, nil
+}
+
 // Encode writes f to w in the safetensors layout, tensors in name order.
 func Encode(w io.Writer, f *File) error {
 	names := f.Names()
@@ -290,7 +322,7 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("%w: %d bytes, shorter than the 8-byte header length", ErrFormat, size)
 	}
 	var n8 [8]byte
-	if _, err := r.ReadAt(n8[:], 0); err != nil {
+	if err := readFull(r, n8[:], 0); err != nil {
 		return nil, fmt.Errorf("%w: reading header length: %v", ErrFormat, err)
 	}
 	hlen := binary.LittleEndian.Uint64(n8[:])
@@ -301,7 +333,7 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("%w: header length %d but only %d bytes follow (truncated?)", ErrFormat, hlen, size-8)
 	}
 	hb := make([]byte, hlen)
-	if _, err := r.ReadAt(hb, 8); err != nil {
+	if err := readFull(r, hb, 8); err != nil {
 		return nil, fmt.Errorf("%w: reading header: %v", ErrFormat, err)
 	}
 	dataStart := 8 + int64(hlen)
@@ -327,7 +359,7 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 			raw = make([]byte, nb)
 		}
 		raw = raw[:nb]
-		if _, err := r.ReadAt(raw, dataStart+e.begin); err != nil {
+		if err := readFull(r, raw, dataStart+e.begin); err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, e.name, err)
 		}
 		t := tensor.New(e.shape...)
@@ -337,6 +369,25 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		f.Tensors[e.name] = t
 	}
 	return f, nil
+}
+
+// readFull reads len(p) bytes of r at off. An empty p reads nothing: a
+// bytes.Reader answers io.EOF even to an empty read at the end of its data,
+// which made a file whose last tensor is empty unreadable. A full read that
+// also reports io.EOF (which io.ReaderAt allows at the end of the input)
+// succeeds.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	if len(p) == 0 {
+		return nil
+	}
+	n, err := r.ReadAt(p, off)
+	switch {
+	case n == len(p):
+		return nil
+	case err == nil || err == io.EOF:
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 type entry struct {
@@ -378,27 +429,11 @@ func parseHeader(hb []byte, dataLen int64) ([]entry, map[string]string, error) {
 		if h.DType != "F32" {
 			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32)", ErrFormat, name, h.DType)
 		}
-		if len(h.Shape) > MaxRank {
-			return nil, nil, fmt.Errorf("%w: tensor %q: rank %d exceeds %d", ErrFormat, name, len(h.Shape), MaxRank)
+		e, err := h.entry(name, dataLen)
+		if err != nil {
+			return nil, nil, err
 		}
-		n := int64(1)
-		for _, d := range h.Shape {
-			if d < 0 {
-				return nil, nil, fmt.Errorf("%w: tensor %q: negative dimension in shape %v", ErrFormat, name, h.Shape)
-			}
-			if d > 0 && n > dataLen/int64(d) {
-				return nil, nil, fmt.Errorf("%w: tensor %q: shape %v is larger than the file", ErrFormat, name, h.Shape)
-			}
-			n *= int64(d)
-		}
-		b, e := h.DataOffsets[0], h.DataOffsets[1]
-		if b < 0 || e < b || e > dataLen {
-			return nil, nil, fmt.Errorf("%w: tensor %q: data offsets [%d, %d] outside the data area of %d bytes", ErrFormat, name, b, e, dataLen)
-		}
-		if e-b != 4*n {
-			return nil, nil, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, 4*n, e-b)
-		}
-		entries = append(entries, entry{name: name, shape: h.Shape, begin: b, end: e})
+		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(i, j int) bool {
 		if entries[i].begin != entries[j].begin {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,14 +158,19 @@ func craft(header string, data []byte) []byte {
 	return append(b, data...)
 }
 
-func TestRejectsBadFiles(t *testing.T) {
-	good := encode(t, sample())
+// badFile is a malformed file and a part of the error Decode must give.
+type badFile struct {
+	name string
+	file []byte
+	want string
+}
+
+// badFiles are malformed and hostile files: truncations of good, a valid
+// file, and headers whose lengths, shapes and offsets do not fit the file.
+// FuzzRead starts from them too.
+func badFiles(good []byte) []badFile {
 	f8 := make([]byte, 8)
-	tests := []struct {
-		name string
-		file []byte
-		want string
-	}{
+	return []badFile{
 		{"empty", nil, "shorter than"},
 		{"truncated data", good[:len(good)-3], "outside"},
 		{"truncated header", good[:20], "truncated"},
@@ -175,7 +182,8 @@ func TestRejectsBadFiles(t *testing.T) {
 		{"unknown dtype", craft(`{"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}}`, f8), "unsupported dtype"},
 		{"f64 unsupported", craft(`{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, f8), "unsupported dtype"},
 		{"unknown field", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}`, f8), "unknown field"},
-		{"size mismatch", craft(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, f8), "needs 12 bytes"},
+		{"size mismatch", craft(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}`, f8), "needs 4 bytes"},
+		{"shape beyond the data area", craft(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, f8), "larger than the file's data area of 8 bytes"},
 		{"negative dim", craft(`{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, f8), "negative"},
 		{"huge shape", craft(`{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}}`, f8), "larger than the file"},
 		{"offset out of range", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}`, f8), "outside"},
@@ -186,9 +194,23 @@ func TestRejectsBadFiles(t *testing.T) {
 		{"bad metadata", craft(`{"__metadata__":{"a":1}}`, nil), "__metadata__"},
 		{"newer version", craft(`{"__metadata__":{"recur_format":"2"}}`, nil), "newer"},
 		{"unknown version", craft(`{"__metadata__":{"recur_format":"beta"}}`, nil), "unknown format version"},
+		{"header length 2^63", binary.LittleEndian.AppendUint64(nil, 1<<63), "exceeds the limit"},
+		{"header length one past the file", append(binary.LittleEndian.AppendUint64(nil, 9), "{}      "...), "header length 9 but only 8 bytes follow"},
+		{"end offset beyond int64", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775808]}}`, f8), `tensor "a"`},
+		{"end offset at int64 max", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775807]}}`, f8), "outside"},
+		{"negative offset", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}`, f8), "outside"},
+		{"duplicate range", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, f8), "overlaps"},
+		{"empty tensor inside another", craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}}`, f8), "overlaps"},
+		{"2^62 elements", craft(`{"a":{"dtype":"F32","shape":[2147483648,2147483648],"data_offsets":[0,8]}}`, f8), "larger than the file"},
+		{"product overflows int64", craft(`{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296,4294967296],"data_offsets":[0,8]}}`, f8), "larger than the file"},
 		{"rank", craft(`{"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}}`, f8[:4]), "rank"},
 	}
-	for _, tt := range tests {
+}
+
+func TestRejectsBadFiles(t *testing.T) {
+	good := encode(t, sample())
+	f8 := make([]byte, 8)
+	for _, tt := range badFiles(good) {
 		_, err := decode(tt.file)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error = %v, want one containing %q", tt.name, err, tt.want)
@@ -205,6 +227,63 @@ func TestRejectsBadFiles(t *testing.T) {
 	}
 }
 
+// emptyLast is a valid file whose last tensor in the data area is empty:
+// decoding it from a bytes.Reader failed with "tensor "z_empty": EOF"
+// (the reader answers io.EOF to an empty read at its end).
+func emptyLast() []byte {
+	return craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"z_empty":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}`, []byte{0, 0, 128, 63, 0, 0, 0, 64})
+}
+
+// eofAtEnd is an io.ReaderAt that reports io.EOF with a read that reaches
+// the end of its data, as io.ReaderAt allows.
+type eofAtEnd struct{ b []byte }
+
+func (r eofAtEnd) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(r.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[off:])
+	if off+int64(n) == int64(len(r.b)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestDecodeEmptyTensors: empty tensors, last in the file or with other
+// dimensions larger than the file, decode from every kind of reader.
+func TestDecodeEmptyTensors(t *testing.T) {
+	f := sample()
+	f.Tensors["z_empty"] = tensor.New(3, 0)
+	only := New()
+	only.Tensors["e"] = tensor.New(1<<40, 0, 7)
+	files := map[string][]byte{"last tensor empty": emptyLast(), "sample plus z_empty": encode(t, f), "only an empty tensor": encode(t, only)}
+	dir := t.TempDir()
+	for name, b := range files {
+		path := filepath.Join(dir, "f.safetensors")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := Read(path)
+		if err != nil {
+			t.Errorf("%s: Read: %v", name, err)
+			continue
+		}
+		for reader, r := range map[string]io.ReaderAt{"bytes.Reader": bytes.NewReader(b), "strings.Reader": strings.NewReader(string(b)), "EOF at the end": eofAtEnd{b}} {
+			got, err := Decode(r, int64(len(b)))
+			if err != nil {
+				t.Errorf("%s: Decode from a %s: %v", name, reader, err)
+				continue
+			}
+			if fmt.Sprint(got.Tensors) != fmt.Sprint(fromFile.Tensors) {
+				t.Errorf("%s: Decode from a %s = %v, Read = %v", name, reader, got.Tensors, fromFile.Tensors)
+			}
+		}
+	}
+	if got, err := decode(emptyLast()); err != nil || got.Tensors["a"].Data[1] != 2 || got.Tensors["z_empty"].Len() != 0 {
+		t.Errorf("decode(emptyLast) = %v, %v", got, err)
+	}
+}
+
 func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	if err := Encode(&buf, sample()); err != nil {
@@ -213,8 +292,17 @@ func FuzzRead(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add(craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
 	f.Add(craft(`{"__metadata__":{"recur_format":"1"}}`, nil))
+	f.Add(emptyLast())
+	for _, bad := range badFiles(buf.Bytes()) {
+		f.Add(bad.file)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := decode(b)
+		// A reader that reports io.EOF with the last bytes must give the
+		// same answer.
+		if _, err2 := Decode(eofAtEnd{b}, int64(len(b))); (err == nil) != (err2 == nil) {
+			t.Fatalf("bytes.Reader: %v; io.EOF at the end: %v", err, err2)
+		}
 		if err != nil {
 			return
 		}
