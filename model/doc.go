@@ -51,7 +51,12 @@
 // preprocessing, for custom loops and benchmarks.
 //
 // Model files are safetensors (package checkpoint) whose metadata holds
-// the spec, the preprocessing state and the metrics of the last Fit.
+// the spec, the preprocessing state and the metrics of the last Fit. A
+// file is untrusted input: Load checks its spec against the limits
+// (MaxHidden, MaxLayers, MaxVocab, MaxInputs) and against the names and
+// shapes of the tensors the file carries before it allocates the network,
+// so no spec can ask for more memory than the file's own size; Check runs
+// the same checks alone.
 // GateSaturation measures how many LSTM gates are saturated, to make
 // vanishing gradients visible.
 package model

@@ -46,18 +46,12 @@ func Build(spec Spec, seed uint64) (Model, error) {
 // FromFile rebuilds the model stored in f (a model file or a training
 // checkpoint): the front door of its spec's task, with its preprocessing
 // state and its weights loaded strictly by name and shape. name is used in
-// errors.
+// errors. It makes Check's checks first, so a hostile spec is an error
+// before any of its network is allocated.
 func FromFile(name string, f *checkpoint.File) (Model, error) {
-	var s Spec
-	ok, err := f.GetJSON(MetaSpec, &s)
+	s, err := checkedSpec(name, f) // before anything is allocated
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: not a recur model: no %q in the metadata", name, MetaSpec)
-	}
-	if s, err = s.withDefaults(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	prep := json.RawMessage(f.Metadata[MetaPrep])
 	if s.Task != Tag && !json.Valid(prep) {

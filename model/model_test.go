@@ -318,15 +318,7 @@ func TestLoadRejectsNonModel(t *testing.T) {
 // TestLoadLegacyForecaster reads a forecaster file in the format written
 // before the pipeline (log and scaler side by side).
 func TestLoadLegacyForecaster(t *testing.T) {
-	m, err := Build(Spec{Task: Forecast, Hidden: 4, Residual: true}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := checkpoint.New()
-	if err := f.AddParams(m.Params()); err != nil {
-		t.Fatal(err)
-	}
-	f.SetJSON(MetaSpec, m.Spec())
+	f := modelFile(t)
 	f.Metadata[MetaPrep] = `{"inputs":["y"],"targets":["y"],"lookback":12,"horizon":1,"season":12,"log":{"columns":["y"],"log1p":false},"scaler":{"method":"minmax","columns":["y"],"center":[4.6],"scale":[1.8]}}`
 	path := filepath.Join(t.TempDir(), "old.safetensors")
 	if err := checkpoint.Write(path, f); err != nil {

@@ -156,6 +156,9 @@ func (s Spec) withDefaults() (Spec, error) {
 	if s.Layers == 0 {
 		s.Layers = 1
 	}
+	if err := s.checkLimits(); err != nil {
+		return s, err
+	}
 	if err := s.checkStack(); err != nil {
 		return s, err
 	}
@@ -303,8 +306,12 @@ func (s *Spec) checkSeq2Seq() error {
 	if s.Embed == 0 {
 		s.Embed = s.Hidden
 	}
-	if s.Attention == "" {
-		s.Attention = "general"
+	switch s.Attention {
+	case "":
+		s.Attention = nn.LuongGeneral
+	case "bahdanau", nn.LuongDot, nn.LuongGeneral, nn.LuongConcat:
+	default:
+		return &SpecError{"attention", s.Attention, "general, dot, concat or bahdanau"}
 	}
 	return nil
 }
