@@ -21,6 +21,9 @@ func (t *Trainer) FindLR(ctx context.Context, d Data, c lrfind.Config) (*lrfind.
 	if isNil(d) || d.Len() == 0 {
 		return nil, fmt.Errorf("train: FindLR: no batches")
 	}
+	if t.dist != nil {
+		return nil, fmt.Errorf("train: FindLR runs on one rank, not %d", t.dist.size)
+	}
 	weights := make([]*tensor.Tensor, len(t.params))
 	for i, p := range t.params {
 		weights[i] = p.Value.Clone()

@@ -39,6 +39,12 @@ type State struct {
 	LossItems int      `json:"loss_items"`
 	Shuffle   []byte   `json:"shuffle"` // shuffle RNG at the epoch start
 	RNGs      [][]byte `json:"rngs"`    // Config.RNGs states
+	// RankRNGs are the dropout generators' states of ranks 1..RNGRanks-1
+	// of data-parallel training (each rank's one after the other; RNGs
+	// are rank 0's). A run resumed with another number of ranks draws
+	// them afresh.
+	RankRNGs [][]byte `json:"rank_rngs,omitempty"`
+	RNGRanks int      `json:"rng_ranks,omitempty"`
 	// History has one row per completed epoch.
 	History    []Row  `json:"history,omitempty"`
 	Done       bool   `json:"done"` // training finished
@@ -151,6 +157,9 @@ func (t *Trainer) saveRun() error {
 	if err := t.Save(t.path("last.safetensors")); err != nil {
 		return err
 	}
+	if t.dist != nil && t.dist.rank != 0 {
+		return nil
+	}
 	rows := t.state.History
 	if err := checkpoint.WriteAtomic(t.path("metrics.csv"), func(w io.Writer) error { return WriteCSV(w, rows) }); err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -171,46 +180,86 @@ const (
 
 // Save writes a checkpoint with the weights, optimizer state, training
 // state (history included), the best weights when RestoreBest keeps them,
-// and Config.Extra's content to path (atomically).
+// and Config.Extra's content to path (atomically). Training data-parallel
+// (Config.Comm), every rank calls Save and rank 0 writes the file.
 func (t *Trainer) Save(path string) error {
+	f, err := t.file(true)
+	if err != nil || f == nil {
+		return err
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
+	return checkpoint.Write(path, f)
+}
+
+// file returns the checkpoint's contents, with Config.Extra's when extra
+// is set. Training data-parallel every rank calls it: the carried state
+// and the dropout generators are gathered from all ranks, and only rank 0
+// gets a file (nil elsewhere).
+func (t *Trainer) file(extra bool) (*checkpoint.File, error) {
 	f := checkpoint.New()
+	st := t.state
+	st.RankRNGs, st.RNGRanks = nil, 0
+	carried, err := t.carried()
+	if err != nil {
+		return nil, err
+	}
+	if t.dist != nil {
+		if st.RankRNGs, err = t.gatherRNGs(); err != nil {
+			return nil, err
+		}
+		if st.RankRNGs != nil {
+			st.RNGRanks = t.dist.size
+		}
+		if t.dist.rank != 0 {
+			return nil, nil
+		}
+	}
 	if err := f.AddParams(t.params); err != nil {
-		return err
+		return nil, err
 	}
 	if err := AddOptimState(f, t.opt.State()); err != nil {
-		return err
+		return nil, err
 	}
-	if c, ok := t.task.(Carrier); ok {
-		for k, v := range c.Carried() {
-			f.Tensors[carryPrefix+k] = v
-		}
+	for k, v := range carried {
+		f.Tensors[carryPrefix+k] = v
 	}
 	for i, b := range t.best {
 		f.Tensors[bestPrefix+t.params[i].Name] = b
 	}
-	st := t.state
 	st.RNGs = nil
 	for _, g := range t.cfg.RNGs {
 		b, err := g.MarshalBinary()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		st.RNGs = append(st.RNGs, b)
 	}
 	if err := f.SetJSON(MetaTrainState, st); err != nil {
-		return err
+		return nil, err
 	}
-	if t.cfg.Extra != nil {
+	if extra && t.cfg.Extra != nil {
 		if err := t.cfg.Extra(f); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return checkpoint.Write(path, f)
+	return f, nil
+}
+
+// carried returns the task's carried state (every rank's streams when
+// training data-parallel), or nil.
+func (t *Trainer) carried() (map[string]*tensor.Tensor, error) {
+	c, ok := t.task.(Carrier)
+	if !ok {
+		return nil, nil
+	}
+	if sc, ok := c.(ShardedCarrier); ok && t.dist != nil {
+		return t.gatherCarried(sc)
+	}
+	return c.Carried(), nil
 }
 
 // Resume restores weights, optimizer state and the training position
@@ -245,6 +294,11 @@ func (t *Trainer) Resume(f *checkpoint.File) error {
 	for i, g := range t.cfg.RNGs {
 		if err := g.UnmarshalBinary(st.RNGs[i]); err != nil {
 			return fmt.Errorf("train: restoring generator %d: %w", i, err)
+		}
+	}
+	if t.dist != nil {
+		if err := t.restoreRankRNGs(&st); err != nil {
+			return err
 		}
 	}
 	if len(st.Shuffle) > 0 {
@@ -297,6 +351,15 @@ func (t *Trainer) restoreTensors(f *checkpoint.File) error {
 	}
 	if c, ok := t.task.(Carrier); ok {
 		c.Reset()
+		if sc, ok := c.(ShardedCarrier); ok && t.dist != nil {
+			for k, v := range carried {
+				s, err := shardAxis(t.dist, v, sc.CarryAxis())
+				if err != nil {
+					return err
+				}
+				carried[k] = s
+			}
+		}
 		if len(carried) > 0 {
 			if err := c.SetCarried(carried); err != nil {
 				return fmt.Errorf("train: restoring the carried state: %w", err)

@@ -47,14 +47,21 @@ func (t *Trainer) grads(batches []Batch) (float64, int, error) {
 	nn.ZeroGrad(t.params)
 	var total float64
 	var n int
-	for _, b := range batches {
-		tp := &t.tape
-		l, k := t.task.Loss(tp, b)
-		tp.Backward(l, t.lossSeed(l.Value, len(batches)))
-		total += float64(l.Value.Data[0])
-		n += k
+	if t.dist != nil {
+		var err error
+		if total, n, err = t.distBackward(batches); err != nil {
+			return 0, 0, err
+		}
+	} else {
+		for _, b := range batches {
+			tp := &t.tape
+			l, k := t.task.Loss(tp, b)
+			tp.Backward(l, t.lossSeed(l.Value, 1/float32(len(batches))))
+			total += float64(l.Value.Data[0])
+			n += k
+		}
+		total /= float64(len(batches))
 	}
-	total /= float64(len(batches))
 	if t.cfg.L1 > 0 {
 		total += optim.L1Penalty(t.params, t.cfg.L1)
 	}
@@ -93,16 +100,16 @@ func (t *Trainer) nonFinite(loss float64) error {
 	return e
 }
 
-// lossSeed returns the tensor of L's shape filled with 1/n, reusing its
+// lossSeed returns the tensor of L's shape filled with w, reusing its
 // memory from step to step.
-func (t *Trainer) lossSeed(L *tensor.Tensor, n int) *tensor.Tensor {
+func (t *Trainer) lossSeed(L *tensor.Tensor, w float32) *tensor.Tensor {
 	s := &t.seed
 	if len(s.Data) != len(L.Data) {
 		s.Data = make([]float32, len(L.Data))
 	}
 	s.Shape = append(s.Shape[:0], L.Shape...)
 	for i := range s.Data {
-		s.Data[i] = 1 / float32(n)
+		s.Data[i] = w
 	}
 	return s
 }

@@ -132,6 +132,20 @@ type Config struct {
 	RNGs []*tensor.RNG
 	// Callbacks receive the training events.
 	Callbacks []Callback
+	// Comm, when it has more than one rank, trains data-parallel: every
+	// rank runs the same Trainer over the same Data (a ShardedData), takes
+	// its shard of each global batch, and the gradients are summed over
+	// the ranks (in buckets, after the backward pass) with each batch's
+	// loss weighted by the ranks' item counts, so that N ranks take the
+	// same steps as one rank with the same global batch, up to the order
+	// of float32 sums. Every rank applies the same optimizer step. At the
+	// start of Fit every rank takes rank 0's state (weights, optimizer,
+	// position: so a Resume on rank 0 is enough); only rank 0 writes
+	// files into Dir, and Save is a call every rank makes. Validation is
+	// split among the ranks when the Task is a ShardEvaluator. Callbacks
+	// run on every rank, and one that stops training must decide the same
+	// on all. Dropout generators (RNGs) draw different masks on each rank.
+	Comm Comm
 }
 
 // EarlyStop configures early stopping.
@@ -173,6 +187,8 @@ type Trainer struct {
 	// lastNorm is the global gradient norm of the last step.
 	lastNorm float64
 	noise    *optim.GradNoise
+	// dist is the data-parallel side (nil on one rank).
+	dist *dist
 }
 
 // New validates cfg and returns a Trainer. The optimizer must be over
@@ -191,6 +207,9 @@ func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 		cfg.Monitor = "loss"
 	}
 	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed)}
+	if cfg.Comm != nil && cfg.Comm.Size() > 1 {
+		t.dist = newDist(cfg.Comm, t.params, bucketElems, len(cfg.RNGs))
+	}
 	if err := checkPatterns(t.params, cfg.Freeze); err != nil {
 		return nil, err
 	}
@@ -389,6 +408,9 @@ func (t *Trainer) Fit(ctx context.Context, trainData, valid Data) (*Result, erro
 	if what := t.cfg.needsValid(); what != "" && valid == nil {
 		return nil, fmt.Errorf("train: %s needs validation data", what)
 	}
+	if err := t.startRanks(trainData); err != nil {
+		return nil, err
+	}
 	t.applyFreeze()
 	if err := t.emit(&Event{Kind: TrainBegin}); err != nil && !errors.Is(err, ErrStop) {
 		return nil, err
@@ -418,13 +440,17 @@ func (t *Trainer) epoch(ctx context.Context, trainData, valid Data, res *Result)
 		t.state.LossSum, t.state.LossItems = 0, 0
 	}
 	for t.state.Batch < len(order) && !t.stop {
-		if err := ctx.Err(); err != nil {
+		if err := t.agreeStop(ctx); err != nil {
 			return false, t.interrupted(err)
 		}
 		end := min(t.state.Batch+t.cfg.Accum, len(order))
 		t.batch = t.batch[:0]
 		for _, i := range order[t.state.Batch:end] {
-			t.batch = append(t.batch, trainData.Batch(i))
+			if t.dist != nil {
+				t.batch = append(t.batch, t.dist.data.Shard(i, t.dist.rank, t.dist.size))
+			} else {
+				t.batch = append(t.batch, trainData.Batch(i))
+			}
 		}
 		loss, n, err := t.step(t.batch)
 		if err != nil {
@@ -498,6 +524,11 @@ func (t *Trainer) endEpoch(res *Result) error {
 		return err
 	}
 	t.state.Shuffle = sh
+	if t.dist != nil {
+		if err := t.dist.checkSame(t.params); err != nil {
+			return err
+		}
+	}
 	if err := t.stopOr(t.emit(&Event{Kind: EpochEnd, Loss: res.TrainLoss, Metrics: res.Valid})); err != nil {
 		return err
 	}
@@ -555,7 +586,13 @@ func (t *Trainer) interrupted(cause error) error {
 // best.safetensors and the best weights), and applies early stopping and
 // the plateau rule.
 func (t *Trainer) evaluate(valid Data) (map[string]float64, error) {
-	m, err := t.task.Evaluate(valid)
+	var m map[string]float64
+	var err error
+	if se, ok := t.task.(ShardEvaluator); ok && t.dist != nil {
+		m, err = se.EvaluateShard(valid, t.dist.comm)
+	} else {
+		m, err = t.task.Evaluate(valid)
+	}
 	if err != nil {
 		return nil, err
 	}
