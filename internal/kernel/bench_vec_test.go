@@ -29,7 +29,7 @@ func benchImpls(b *testing.B, name string, elems int, f func()) {
 	if saved {
 		impls = append(impls, impl{"asm", true, saved512})
 	}
-	if saved512 {
+	if saved && saved512 {
 		impls = append(impls, impl{"ymm", true, false})
 	}
 	impls = append(impls, impl{"twin", false, false})

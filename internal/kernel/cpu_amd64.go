@@ -15,4 +15,6 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // are Zen 3, AVX2 only) a 512-bit FMA loop runs at twice the 256-bit rate;
 // cache bandwidth is the same, so bandwidth-bound kernels (GEMV) keep ymm.
 // x/sys/cpu reports AVX-512 only when the OS saves the zmm and mask state.
+// The twins' float64 reductions follow the flag too (sumLanes, rowStreams):
+// the two widths group their partial sums differently.
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ

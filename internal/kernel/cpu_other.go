@@ -2,9 +2,16 @@
 
 package kernel
 
-// useAVX2 and useAVX512 are always false without amd64 assembly (or with
-// -tags noasm): every kernel runs its pure-Go twin.
+import "golang.org/x/sys/cpu"
+
+// Without amd64 assembly (or with -tags noasm) useAVX2 is false: every
+// kernel runs its pure-Go twin. useAVX512 then selects no kernel; it says
+// whether the assembly build would run the AVX-512 kernels on this CPU
+// (the same test as in cpu_amd64.go, false off x86), because the twins'
+// float64 reductions group their partial sums as the kernels in use do
+// (sumLanes, rowStreams): so both builds give the same bits on the same
+// machine.
 var (
 	useAVX2   = false
-	useAVX512 = false
+	useAVX512 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 )

@@ -14,11 +14,28 @@
 // tests that force the lower paths, so that every path is tested on every
 // host. The zmm and ymm kernels compute every element with the same
 // operations, so they give bit-identical results (tested), except the
-// reductions (Dot, SumSq, softmax row sums), whose partial sums are grouped
-// by vector width. GEMV stays on ymm: it is bound by cache bandwidth, not
-// FMA rate. The twins are compiled on every architecture, are the reference
-// the assembly is tested against, and their doc comments give the exact
-// loop each kernel computes.
+// reductions (Dot, SumSq, SqDiff, softmax row sums), whose partial sums
+// are grouped by vector width. GEMV stays on ymm: it is bound by cache
+// bandwidth, not FMA rate.
+//
+// # Twins
+//
+// The twins are compiled on every architecture, are the reference the
+// assembly is tested against, and their doc comments give the exact loop
+// each kernel computes. They compute what the assembly computes bit for
+// bit, so that a noasm build trains the same model as the assembly build
+// (tested kernel by kernel, on special values, and on short training runs
+// through nn, loss and optim): per element the same float32 operations in
+// the same order, each FMA of the assembly as one rounding (fma32, a
+// correctly rounded float32 FMA in portable Go), the polynomial exp,
+// sigmoid and tanh of the assembly rather than package math, and in the
+// float64 reductions the same partial sums (one per lane, and per stream
+// in the unrolled AVX-512 row loops) combined in the same order. The
+// reductions follow useAVX512 like the assembly; a noasm build on amd64
+// sets it from the CPU as the assembly build would, so both builds agree
+// on the same machine, whichever vector width it has. (The SGEMM's
+// K-blocking, panel layout and the Go code around the kernels are shared
+// by both builds.)
 //
 // Conventions: matrices are row-major with an explicit leading dimension
 // (the distance between rows, in elements); the written slice is named dst

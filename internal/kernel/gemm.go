@@ -10,8 +10,8 @@ package kernel
 // Products with one row or one column run the GEMV kernels, and the rest
 // the packed, blocked driver of gemm_blocked.go, on the worker team when the
 // work is large enough (see SetThreads); the kernels are AVX-512 or
-// AVX2/FMA assembly where the CPU has it (bit-identical results either
-// way) and pure Go otherwise.
+// AVX2/FMA assembly where the CPU has it and their pure-Go twins
+// otherwise, with bit-identical results all three ways.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernel: negative Sgemm size")
@@ -36,8 +36,8 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 
 // sgemmFast is Sgemm's kernel path for checked arguments, m, n, k >= 1.
 // Without the assembly it runs the same blocked driver on the pure-Go
-// micro-kernels (2-3x sgemmGeneric, the reference loop the tests check
-// every path against).
+// micro-kernels, which give the assembly's bits (sgemmGeneric is the
+// plain reference loop the tests check every path against).
 func sgemmFast(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
 	case m == 1:

@@ -1,10 +1,12 @@
 package kernel
 
-// The functions in this file are the pure-Go twins of every kernel. They
-// are the specification: the doc comment of each is its reference loop.
-
-// sgemmGeneric computes C = alpha*op(A)*op(B) + beta*C where op(A) is m×k
-// and op(B) is k×n:
+// sgemmGeneric is Sgemm's reference loop, in plain float32 arithmetic
+// (alpha applied to A first), which the tests check every path against
+// within rounding. It is no twin: the
+// pure-Go path that gives the assembly's bits is the blocked driver on the
+// twin micro-kernels (gemm_micro.go) and GEMV kernels (gemv.go). It
+// computes C = alpha*op(A)*op(B) + beta*C where op(A) is m×k and op(B) is
+// k×n:
 //
 //	for i < m, j < n: c[i*ldc+j] = alpha*Σ_l A(i,l)*B(l,j) + beta*c[i*ldc+j]
 //

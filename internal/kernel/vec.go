@@ -18,15 +18,16 @@ import "math"
 // also relatively accurate near 0. Saturation and special values follow
 // math: exp(+Inf) = +Inf (and overflow gives +Inf), exp(-Inf) = 0,
 // sigmoid(±Inf) = 1 and 0, tanh(±Inf) = ±1, tanh(±0) = ±0, NaN propagates.
-// The fused gate kernels use the same approximations, so they agree with
-// their twins to about 1e-6.
+// The twins compute the same approximations with the same operations
+// (vec_approx.go), and every kernel gives its twin's bits.
 
 // pick returns the AVX-512 (ZMM) version of an assembly kernel when
 // useAVX512 is set and the AVX2 (YMM) version otherwise. Both perform the
 // same operations per lane, so elementwise results are bit-identical; only
-// the float64 sums (Dot, SumSq, and the row sums of SoftmaxRows,
+// the float64 sums (Dot, SumSq, SqDiff, and the row sums of SoftmaxRows,
 // LogSoftmaxRows, LogSumExpRows and ExpShift) change order: 16 or 64
-// partial sums instead of 8.
+// partial sums instead of 8. The twins follow useAVX512 too (sumLanes,
+// rowStreams), so they match either width bit for bit.
 func pick[F any](avx2, avx512 F) F {
 	if useAVX512 {
 		return avx512
@@ -74,8 +75,8 @@ func Axpy(alpha float32, x, y []float32) {
 }
 
 // Dot returns Σ x[i]*y[i] for i < len(x), accumulated in float64 and
-// rounded once to float32 (the summation order differs between the
-// implementations, which can change the last bit).
+// rounded once to float32. The summation order (8 or 16 partial sums, see
+// dotGeneric) follows the vector width, which can change the last bit.
 func Dot(x, y []float32) float32 {
 	checkLen("Dot y", y, len(x))
 	if useAVX2 {
@@ -316,8 +317,8 @@ func Max(x []float32) float32 {
 // ExpShift sets dst[i] = exp(x[i]-m) for i < len(x) and returns Σ dst[i]
 // accumulated in float64: with m = [Max](x), the numerators of a softmax
 // row and their sum in one pass (a cross-entropy loss needs nothing else).
-// The summation order differs between implementations, which can change
-// the last bits of the sum. dst may alias x.
+// The summation order follows the vector width (see expShiftGeneric),
+// which can change the last bits of the sum. dst may alias x.
 func ExpShift(dst, x []float32, m float32) float64 {
 	checkLen("ExpShift dst", dst, len(x))
 	if useAVX2 {

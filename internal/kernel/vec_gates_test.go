@@ -10,10 +10,6 @@ import (
 // at and around the 8-lane width, and odd batch sizes.
 var gateShapes = [][2]int{{1, 1}, {2, 7}, {3, 8}, {2, 9}, {1, 15}, {4, 16}, {2, 17}, {3, 31}, {2, 33}, {5, 100}, {1, 1023}}
 
-// gateTol is the agreement between the fused assembly and its twin: both
-// compute the same formulas with activations that differ by ~1e-7.
-const gateTol = 2e-6
-
 // gateCase holds guarded inputs and outputs of one kernel call and runs it
 // with either implementation.
 type gateCase struct {
@@ -46,10 +42,12 @@ func (c gateCase) run(t *testing.T, name string, f func(out, in [][]float32)) []
 }
 
 // compareImpls runs f with the assembly (at each vector width this CPU
-// has) and with the twin and compares every output.
+// has) and with the twin and requires the same bits: the twins compute the
+// same approximations of σ and tanh with the same operations, FMAs
+// included.
 func (c gateCase) compareImpls(t *testing.T, name string, f func(out, in [][]float32)) {
 	t.Helper()
-	c.compareImplsTol(t, name, gateTol, f)
+	c.compareImplsTol(t, name, exact, f)
 }
 
 func TestLSTMForwardMatchesTwin(t *testing.T) {

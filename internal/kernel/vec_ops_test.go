@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// exact is the tolerance for kernels that round every operation as their
-// twins do (the twins convert products explicitly, so no compiler may fuse
-// them into an FMA, whatever GOAMD64 says).
+// exact is the tolerance of compareImplsTol that asks for the same bits
+// (NaN payloads aside): every twin rounds each operation as its assembly
+// does (the twins convert products explicitly, so no compiler may fuse
+// them into an FMA, whatever GOAMD64 says, and take FMAs from fma32).
 const exact = 0
 
 func TestAxpyScalMatchTwin(t *testing.T) {
@@ -29,17 +30,38 @@ func TestAxpyScalMatchTwin(t *testing.T) {
 	}
 }
 
-// compareImplsTol is compareImpls with the given tolerance.
+// compareImplsTol is compareImpls with the given tolerance (exact: the
+// same bits). The twin runs at each width too: its reductions group their
+// partial sums as the kernels of that width do.
 func (c gateCase) compareImplsTol(t *testing.T, name string, tol float64, f func(out, in [][]float32)) {
 	t.Helper()
-	var want [][]float32
-	asTwin(func() { want = c.run(t, name, f) })
 	eachWidth(func(width string) {
+		var want [][]float32
+		asTwin(func() { want = c.run(t, name+" twin "+width, f) })
 		got := c.run(t, name+" "+width, f)
 		for i := range want {
-			compareSlices(t, fmt.Sprintf("%s %s output %d", name, width, i), got[i], want[i], tol)
+			oname := fmt.Sprintf("%s %s output %d", name, width, i)
+			if tol == exact {
+				sameFloats(t, oname, got[i], want[i])
+			} else {
+				compareSlices(t, oname, got[i], want[i], tol)
+			}
 		}
 	})
+}
+
+// sameFloats fails unless got and want hold the same float32 bit patterns
+// (or NaN both: the payload of a NaN may differ).
+func sameFloats(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			t.Fatalf("%s[%d]: asm %.9g (%#08x), twin %.9g (%#08x)", name, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
 }
 
 func TestDotSumSq(t *testing.T) {
@@ -102,8 +124,8 @@ func TestSoftmaxRowsMatchTwin(t *testing.T) {
 			for _, off := range vecOffsets {
 				name := fmt.Sprintf("rows%d/cols%d/off%d", rows, cols, off)
 				c := gateCase{in: []*guarded{softmaxInputs(rng, rows, cols, off, true)}, out: []*guarded{newGuarded(rows*cols, 2)}}
-				c.compareImplsTol(t, "SoftmaxRows "+name, 1e-6, func(o, in [][]float32) { SoftmaxRows(o[0], in[0], rows, cols) })
-				c.compareImplsTol(t, "LogSoftmaxRows "+name, 2e-6, func(o, in [][]float32) { LogSoftmaxRows(o[0], in[0], rows, cols) })
+				c.compareImplsTol(t, "SoftmaxRows "+name, exact, func(o, in [][]float32) { SoftmaxRows(o[0], in[0], rows, cols) })
+				c.compareImplsTol(t, "LogSoftmaxRows "+name, exact, func(o, in [][]float32) { LogSoftmaxRows(o[0], in[0], rows, cols) })
 			}
 		}
 	}
@@ -227,7 +249,7 @@ func TestExtraKernelsMatchTwin(t *testing.T) {
 				x.s()[2] = float32(math.Copysign(0, -1))
 			}
 			c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(n, 1)}}
-			c.compareImplsTol(t, "ReLU "+name, 0, func(o, in [][]float32) { ReLU(o[0], in[0]) })
+			c.compareImplsTol(t, "ReLU "+name, exact, func(o, in [][]float32) { ReLU(o[0], in[0]) })
 			dy, y := randGuarded(rng, n, off, -2, 2), randGuarded(rng, n, (off+1)%4, 0, 1)
 			c = gateCase{in: []*guarded{dy, y}, out: []*guarded{randGuarded(rng, n, 2, -1, 1)}}
 			c.compareImplsTol(t, "TanhBackward "+name, exact, func(o, in [][]float32) { TanhBackward(o[0], in[0], in[1]) })
@@ -245,11 +267,11 @@ func TestExtraKernelsMatchTwin(t *testing.T) {
 			name := fmt.Sprintf("rows%d/cols%d", rows, cols)
 			x := softmaxInputs(rng, rows, cols, 1, true)
 			c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(rows, 3)}}
-			c.compareImplsTol(t, "LogSumExpRows "+name, 2e-6, func(o, in [][]float32) { LogSumExpRows(o[0], in[0], rows, cols) })
+			c.compareImplsTol(t, "LogSumExpRows "+name, exact, func(o, in [][]float32) { LogSumExpRows(o[0], in[0], rows, cols) })
 			p := newGuarded(rows*cols, 2)
 			asTwin(func() { SoftmaxRows(p.s(), softmaxInputs(rng, rows, cols, 0, false).s(), rows, cols) })
 			c = gateCase{in: []*guarded{randGuarded(rng, rows*cols, 0, -1, 1), p}, out: []*guarded{randGuarded(rng, rows*cols, 3, -1, 1)}}
-			c.compareImplsTol(t, "SoftmaxRowsBackward "+name, 1e-6, func(o, in [][]float32) { SoftmaxRowsBackward(o[0], in[0], in[1], rows, cols) })
+			c.compareImplsTol(t, "SoftmaxRowsBackward "+name, exact, func(o, in [][]float32) { SoftmaxRowsBackward(o[0], in[0], in[1], rows, cols) })
 		}
 	}
 }
@@ -329,7 +351,7 @@ func TestAdam64MatchesTwin(t *testing.T) {
 				}
 				c := gateCase{in: []*guarded{randGuarded(rng, n, off, -1, 1)}, out: out}
 				// Two steps from the same state, compared bit for bit.
-				c.compareImplsTol(t, name, 0, func(o, in [][]float32) {
+				c.compareImplsTol(t, name, exact, func(o, in [][]float32) {
 					var vmax []float32
 					if hp.ams {
 						vmax = o[3]
@@ -363,41 +385,48 @@ func TestAdam64FirstStep(t *testing.T) {
 	})
 }
 
+// TestMaxExpShiftMatchTwin checks Max and ExpShift against their twins bit
+// for bit at each width (the twins follow the partial maxima and sums of
+// the kernels of that width), with special values and signed zeros in the
+// input, and the twin Max against its definition.
 func TestMaxExpShiftMatchTwin(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, n := range vecLens {
 		for _, off := range vecOffsets {
 			name := fmt.Sprintf("n%d/off%d", n, off)
 			x := randGuarded(rng, n, off, -30, 30)
-			var wantMax float32
-			var wantSum float64
-			want := make([]float32, n)
-			asTwin(func() {
-				wantMax = Max(x.s())
-				wantSum = ExpShift(want, x.s(), wantMax)
-			})
-			if n == 0 && !math.IsInf(float64(wantMax), -1) {
-				t.Fatalf("%s: twin Max = %g, want -Inf", name, wantMax)
-			}
-			for _, v := range x.s() {
-				if v > wantMax {
-					t.Fatalf("%s: twin Max = %g below element %g", name, wantMax, v)
-				}
+			if n > 4 {
+				x.s()[n/2], x.s()[n-1] = float32(math.NaN()), float32(math.Copysign(0, -1))
 			}
 			eachWidth(func(width string) {
 				name := name + "/" + width
+				var wantMax float32
+				var wantSum float64
+				want := make([]float32, n)
+				asTwin(func() {
+					wantMax = Max(x.s())
+					wantSum = ExpShift(want, x.s(), wantMax)
+				})
+				if n == 0 && !math.IsInf(float64(wantMax), -1) {
+					t.Fatalf("%s: twin Max = %g, want -Inf", name, wantMax)
+				}
+				for _, v := range x.s() {
+					if v > wantMax {
+						t.Fatalf("%s: twin Max = %g below element %g", name, wantMax, v)
+					}
+				}
 				if !HasAsm() {
 					return
 				}
-				if got := Max(x.s()); got != wantMax {
-					t.Fatalf("%s: Max = %g, want %g", name, got, wantMax)
+				if got := Max(x.s()); math.Float32bits(got) != math.Float32bits(wantMax) {
+					t.Fatalf("%s: Max = %g, twin %g", name, got, wantMax)
 				}
 				c := gateCase{in: []*guarded{x}, out: []*guarded{newGuarded(n, 2)}}
 				var sum float64
 				got := c.run(t, name, func(o, in [][]float32) { sum = ExpShift(o[0], in[0], wantMax) })
-				compareSlices(t, name+" ExpShift", got[0], want, expRelTol)
-				if math.Abs(sum-wantSum) > 1e-6*wantSum {
-					t.Fatalf("%s: ExpShift sum = %.9g, want %.9g", name, sum, wantSum)
+				sameFloats(t, name+" ExpShift", got[0], want)
+				if math.Float64bits(sum) != math.Float64bits(wantSum) && !(sum != sum && wantSum != wantSum) {
+					t.Fatalf("%s: ExpShift sum = %.17g, twin %.17g", name, sum, wantSum)
 				}
 			})
 		}
@@ -417,8 +446,8 @@ func TestMaxExpShiftMatchTwin(t *testing.T) {
 }
 
 // TestSqDiff checks the squared-error kernel against its twin at odd
-// lengths and offsets: the gradient bit for bit, the sum to float64
-// rounding (its order differs), the sum without a gradient equal to the
+// lengths and offsets: the gradient and the sum bit for bit (the twin sums
+// over the kernel's partial sums), the sum without a gradient equal to the
 // sum with one, and no write outside grad.
 func TestSqDiff(t *testing.T) {
 	rng := rand.New(rand.NewPCG(61, 62))
@@ -433,7 +462,7 @@ func TestSqDiff(t *testing.T) {
 			want := make([]float32, n)
 			ws := sqDiffGeneric(want, p.s(), q.s(), scale)
 			compareSlices(t, "SqDiff grad "+name, g.s(), want, 0)
-			if math.Abs(got-ws) > 1e-12*math.Max(1, ws) {
+			if got != ws {
 				t.Errorf("%s: sum %.17g, twin %.17g", name, got, ws)
 			}
 			if only := SqDiff(nil, p.s(), q.s(), scale); only != got {
@@ -464,9 +493,9 @@ func awaitTeam(t *testing.T, threads int) {
 
 // TestSqDiffSplitExact checks SqDiff beyond one chunk (sqDiffChunk), where
 // the chunks run on the worker team when it is awake: the sum and the
-// gradient bit for bit equal on one and two threads, the gradient equal to
-// the twin's, the sum to float64 rounding, and the sum without a gradient
-// the same; also past sqDiffMaxChunks chunks, where the chunks grow.
+// gradient bit for bit equal on one and two threads and to the twins', and
+// the sum without a gradient the same; also past sqDiffMaxChunks chunks,
+// where the chunks grow.
 func TestSqDiffSplitExact(t *testing.T) {
 	defer SetThreads(0)
 	rng := rand.New(rand.NewPCG(63, 64))
@@ -491,11 +520,10 @@ func TestSqDiffSplitExact(t *testing.T) {
 		}
 		sameBits(t, fmt.Sprintf("n=%d grad", n), g2, g1)
 		want := make([]float32, n)
-		ws := sqDiffGeneric(want, p, q, scale)
-		compareSlices(t, fmt.Sprintf("n=%d grad vs twin", n), g1, want, 0)
-		// The twin adds n squares one after another: its rounding error
-		// grows with n (about n·2⁻⁵³ relative).
-		if math.Abs(s1-ws) > float64(n)*0x1p-52*ws {
+		var ws float64
+		asTwin(func() { ws = SqDiff(want, p, q, scale) })
+		sameFloats(t, fmt.Sprintf("n=%d grad vs twin", n), g1, want)
+		if s1 != ws {
 			t.Errorf("n=%d: sum %.17g, twin %.17g", n, s1, ws)
 		}
 	}

@@ -104,37 +104,54 @@ func TestZMMActivationsExact(t *testing.T) {
 
 func TestZMMGatesExact(t *testing.T) {
 	zmmOnly(t)
-	rng := rand.New(rand.NewPCG(43, 44))
-	for _, H := range zmmLens {
+	eachSpecialGateCall(rand.New(rand.NewPCG(43, 44)), zmmLens, func(g gateCall) { g.c.compareWidths(t, g.name, g.f) })
+}
+
+// eachSpecialGateCall calls f with the specialGateCalls of every width H
+// in lens, at batch sizes 1 and 3.
+func eachSpecialGateCall(rng *rand.Rand, lens []int, f func(gateCall)) {
+	for _, H := range lens {
 		for _, B := range []int{1, 3} {
-			name := fmt.Sprintf("B%dH%d", B, H)
-			lf := gateCase{
-				in:  []*guarded{specialGuarded(rng, B*4*H, 1, -8, 8), specialGuarded(rng, B*H, 2, -3, 3)},
-				out: []*guarded{newGuarded(B*4*H, 3), newGuarded(B*H, 0), newGuarded(B*H, 1)},
+			for _, g := range specialGateCalls(rng, B, H) {
+				f(g)
 			}
-			lf.compareWidths(t, "LSTMForward "+name, func(o, in [][]float32) { LSTMForward(o[0], o[1], o[2], in[0], in[1], B, H) })
-			act, c, cPrev := specialGuarded(rng, B*4*H, 1, 0, 1), specialGuarded(rng, B*H, 2, -3, 3), specialGuarded(rng, B*H, 0, -3, 3)
-			dh, dc := specialGuarded(rng, B*H, 3, -2, 2), specialGuarded(rng, B*H, 1, -2, 2)
-			lb := gateCase{in: []*guarded{act, c, cPrev, dh, dc}, out: []*guarded{newGuarded(B*4*H, 2), newGuarded(B*H, 1)}}
-			lb.compareWidths(t, "LSTMBackward "+name, func(o, in [][]float32) {
-				LSTMBackward(o[0], o[1], in[0], in[1], in[2], in[3], in[4], B, H)
-			})
-			lb.compareWidths(t, "LSTMBackward/nodc "+name, func(o, in [][]float32) {
-				LSTMBackward(o[0], o[1], in[0], in[1], in[2], in[3], nil, B, H)
-			})
-			gf := gateCase{
-				in:  []*guarded{specialGuarded(rng, B*3*H, 1, -6, 6), specialGuarded(rng, B*3*H, 2, -6, 6), specialGuarded(rng, B*H, 3, -1, 1)},
-				out: []*guarded{newGuarded(B*3*H, 0), newGuarded(B*H, 1)},
-			}
-			gf.compareWidths(t, "GRUForward "+name, func(o, in [][]float32) { GRUForward(o[0], o[1], in[0], in[1], in[2], B, H) })
-			gb := gateCase{
-				in:  []*guarded{specialGuarded(rng, B*3*H, 1, 0, 1), specialGuarded(rng, B*3*H, 2, -4, 4), specialGuarded(rng, B*H, 3, -1, 1), specialGuarded(rng, B*H, 0, -2, 2)},
-				out: []*guarded{newGuarded(B*3*H, 0), newGuarded(B*3*H, 1), newGuarded(B*H, 2)},
-			}
-			gb.compareWidths(t, "GRUBackward "+name, func(o, in [][]float32) {
-				GRUBackward(o[0], o[1], o[2], in[0], in[1], in[2], in[3], B, H)
-			})
 		}
+	}
+}
+
+// gateCall is one fused gate kernel call on guarded operands.
+type gateCall struct {
+	name string
+	c    gateCase
+	f    func(out, in [][]float32)
+}
+
+// specialGateCalls returns calls of the LSTM and GRU gate kernels, forward
+// and backward (with and without dc), at batch B and width H, on inputs
+// sprinkled with special values.
+func specialGateCalls(rng *rand.Rand, B, H int) []gateCall {
+	name := fmt.Sprintf("B%dH%d", B, H)
+	lf := gateCase{
+		in:  []*guarded{specialGuarded(rng, B*4*H, 1, -8, 8), specialGuarded(rng, B*H, 2, -3, 3)},
+		out: []*guarded{newGuarded(B*4*H, 3), newGuarded(B*H, 0), newGuarded(B*H, 1)},
+	}
+	act, c, cPrev := specialGuarded(rng, B*4*H, 1, 0, 1), specialGuarded(rng, B*H, 2, -3, 3), specialGuarded(rng, B*H, 0, -3, 3)
+	dh, dc := specialGuarded(rng, B*H, 3, -2, 2), specialGuarded(rng, B*H, 1, -2, 2)
+	lb := gateCase{in: []*guarded{act, c, cPrev, dh, dc}, out: []*guarded{newGuarded(B*4*H, 2), newGuarded(B*H, 1)}}
+	gf := gateCase{
+		in:  []*guarded{specialGuarded(rng, B*3*H, 1, -6, 6), specialGuarded(rng, B*3*H, 2, -6, 6), specialGuarded(rng, B*H, 3, -1, 1)},
+		out: []*guarded{newGuarded(B*3*H, 0), newGuarded(B*H, 1)},
+	}
+	gb := gateCase{
+		in:  []*guarded{specialGuarded(rng, B*3*H, 1, 0, 1), specialGuarded(rng, B*3*H, 2, -4, 4), specialGuarded(rng, B*H, 3, -1, 1), specialGuarded(rng, B*H, 0, -2, 2)},
+		out: []*guarded{newGuarded(B*3*H, 0), newGuarded(B*3*H, 1), newGuarded(B*H, 2)},
+	}
+	return []gateCall{
+		{"LSTMForward " + name, lf, func(o, in [][]float32) { LSTMForward(o[0], o[1], o[2], in[0], in[1], B, H) }},
+		{"LSTMBackward " + name, lb, func(o, in [][]float32) { LSTMBackward(o[0], o[1], in[0], in[1], in[2], in[3], in[4], B, H) }},
+		{"LSTMBackward/nodc " + name, lb, func(o, in [][]float32) { LSTMBackward(o[0], o[1], in[0], in[1], in[2], in[3], nil, B, H) }},
+		{"GRUForward " + name, gf, func(o, in [][]float32) { GRUForward(o[0], o[1], in[0], in[1], in[2], B, H) }},
+		{"GRUBackward " + name, gb, func(o, in [][]float32) { GRUBackward(o[0], o[1], o[2], in[0], in[1], in[2], in[3], B, H) }},
 	}
 }
 
