@@ -28,6 +28,7 @@ var commands = []*command{
 	cmdGenerate,
 	cmdServe,
 	cmdInspect,
+	cmdExport,
 	cmdLRFind,
 	cmdBench,
 	cmdVersion,
