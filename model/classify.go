@@ -157,7 +157,7 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 			return nil, err
 		}
 	}
-	if sess.train, err = c.data(trainSet, c.cfg.Fit.BatchSize, true); err != nil {
+	if sess.train, err = shardable(c.data(trainSet, c.cfg.Fit.BatchSize, true)); err != nil {
 		return nil, err
 	}
 	if valid != nil && len(valid.Texts) > 0 {

@@ -63,30 +63,119 @@ func (e *ClassifyEval) Metrics() map[string]float64 {
 
 // evaluate scores the classifier over the batches of d.
 func (c *Classifier) evaluate(d train.Data) (*ClassifyEval, error) {
-	if c.prep != nil && c.prep.MultiLabel {
-		return c.evaluateSets(d)
+	rows, err := c.evalRows(d, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.score(rows)
+}
+
+// evalRows are a classifier's logits over an evaluation set and the
+// targets, batch by batch.
+type evalRows struct {
+	sizes  []int     // examples per batch
+	logits []float32 // (examples, C)
+	labels []int     // (examples), single-label
+	multi  []float32 // (examples, C) multi-hot targets, multi-label
+}
+
+// evalRows runs the classifier over the batches of d: all of them, or,
+// with comm, those whose index is the rank modulo the size, and then every
+// rank gets every batch's logits and targets (summed over the ranks, where
+// each is zero but on one).
+func (c *Classifier) evalRows(d train.Data, comm train.Comm) (*evalRows, error) {
+	rank, size := 0, 1
+	if comm != nil {
+		rank, size = comm.Rank(), comm.Size()
+	}
+	C := c.spec.Classes
+	multi := c.prep != nil && c.prep.MultiLabel
+	batches := make([]*TextBatch, d.Len())
+	logits := make([][]float32, d.Len())
+	counts := make([]float64, d.Len())
+	for i := rank; i < d.Len(); i += size {
+		tb := d.Batch(i).(*TextBatch)
+		l, _ := c.forward(nil, tb)
+		batches[i], logits[i], counts[i] = tb, l.Value.Data, float64(tb.B)
+	}
+	if size > 1 {
+		if err := comm.AllreduceF64(counts); err != nil {
+			return nil, fmt.Errorf("model: evaluating: %w", err)
+		}
+	}
+	r := &evalRows{sizes: make([]int, len(counts))}
+	N := 0
+	for i, n := range counts {
+		r.sizes[i] = int(n)
+		N += int(n)
+	}
+	if N == 0 {
+		return nil, fmt.Errorf("model: no examples to evaluate")
+	}
+	// One buffer: logits (N, C), then labels (N) or multi-hot targets (N, C).
+	width := 1
+	if multi {
+		width = C
+	}
+	buf := make([]float32, N*(C+width))
+	off := 0
+	for i, tb := range batches {
+		if tb != nil {
+			copy(buf[off*C:], logits[i])
+			if multi {
+				copy(buf[N*C+off*C:], tb.Multi)
+			} else {
+				for b, y := range tb.Labels {
+					buf[N*C+off+b] = float32(y)
+				}
+			}
+		}
+		off += r.sizes[i]
+	}
+	if size > 1 {
+		if err := comm.AllreduceF32(buf); err != nil {
+			return nil, fmt.Errorf("model: evaluating: %w", err)
+		}
+	}
+	r.logits = buf[:N*C]
+	if multi {
+		r.multi = buf[N*C:]
+	} else {
+		r.labels = make([]int, N)
+		for i, v := range buf[N*C:] {
+			r.labels[i] = int(v)
+		}
+	}
+	return r, nil
+}
+
+// score computes the metrics of the classifier's logits.
+func (c *Classifier) score(r *evalRows) (*ClassifyEval, error) {
+	if r.multi != nil {
+		return c.scoreSets(r)
 	}
 	C := c.spec.Classes
 	var sum float64
 	var actual, predicted []int
 	var conf, positive []float64
 	var correct, isPos []bool
-	for i := 0; i < d.Len(); i++ {
-		tb := d.Batch(i).(*TextBatch)
-		logits, _ := c.forward(nil, tb)
-		sum += loss.CrossEntropy(nil, logits.Value.Data, tb.Labels, C, loss.ClassOptions{Reduction: loss.Sum})
-		for b := range tb.B {
-			p := softmax(logits.Value.Data[b*C : (b+1)*C])
+	off := 0
+	for _, n := range r.sizes {
+		logits, labels := r.logits[off*C:(off+n)*C], r.labels[off:off+n]
+		off += n
+		if n == 0 {
+			continue
+		}
+		sum += loss.CrossEntropy(nil, logits, labels, C, loss.ClassOptions{Reduction: loss.Sum})
+		for b := range n {
+			p := softmax(logits[b*C : (b+1)*C])
 			k := argmax(p)
-			actual, predicted = append(actual, tb.Labels[b]), append(predicted, k)
-			conf, correct = append(conf, float64(p[k])), append(correct, k == tb.Labels[b])
+			actual, predicted = append(actual, labels[b]), append(predicted, k)
+			conf, correct = append(conf, float64(p[k])), append(correct, k == labels[b])
 			if C == 2 {
-				positive, isPos = append(positive, float64(p[1])), append(isPos, tb.Labels[b] == 1)
+				positive, isPos = append(positive, float64(p[1])), append(isPos, labels[b] == 1)
 			}
 		}
-	}
-	if len(actual) == 0 {
-		return nil, fmt.Errorf("model: no examples to evaluate")
 	}
 	cm, err := metrics.NewConfusion(c.prep.classes(C), actual, predicted)
 	if err != nil {
@@ -100,31 +189,32 @@ func (c *Classifier) evaluate(d train.Data) (*ClassifyEval, error) {
 	return e, nil
 }
 
-// evaluateSets scores a multi-label classifier over the batches of d: a
-// class is predicted when its probability is at least 0.5.
-func (c *Classifier) evaluateSets(d train.Data) (*ClassifyEval, error) {
+// scoreSets scores a multi-label classifier: a class is predicted when
+// its probability is at least 0.5.
+func (c *Classifier) scoreSets(r *evalRows) (*ClassifyEval, error) {
 	C := c.spec.Classes
 	var sum float64
 	var actual, predicted [][]int
-	for i := 0; i < d.Len(); i++ {
-		tb := d.Batch(i).(*TextBatch)
-		logits, _ := c.forward(nil, tb)
-		sum += loss.BCEWithLogits(nil, logits.Value.Data, tb.Multi, loss.BCEOptions{Reduction: loss.Sum})
-		for b := range tb.B {
+	off := 0
+	for _, n := range r.sizes {
+		logits, multi := r.logits[off*C:(off+n)*C], r.multi[off*C:(off+n)*C]
+		off += n
+		if n == 0 {
+			continue
+		}
+		sum += loss.BCEWithLogits(nil, logits, multi, loss.BCEOptions{Reduction: loss.Sum})
+		for b := range n {
 			var want, got []int
 			for k := range C {
-				if tb.Multi[b*C+k] == 1 {
+				if multi[b*C+k] == 1 {
 					want = append(want, k)
 				}
-				if logits.Value.Data[b*C+k] >= 0 {
+				if logits[b*C+k] >= 0 {
 					got = append(got, k)
 				}
 			}
 			actual, predicted = append(actual, want), append(predicted, got)
 		}
-	}
-	if len(actual) == 0 {
-		return nil, fmt.Errorf("model: no examples to evaluate")
 	}
 	ml, err := metrics.NewMultiLabel(c.prep.classes(C), actual, predicted)
 	if err != nil {

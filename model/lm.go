@@ -120,6 +120,9 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 	}
 	var freeze []string
 	m.pretrained, freeze = vecs.load(m.net.emb.Weight.Value, m.cfg.Embeddings, "embedding.weight")
+	if err := checkRanks(m.cfg.Fit, m.cfg.Fit.BatchSize); err != nil {
+		return nil, 0, err
+	}
 	ids := enc.Encode(trainText)
 	td, err := newLMData(ids, m.cfg.Fit.BatchSize, m.cfg.SeqLen)
 	if err != nil {
@@ -279,7 +282,13 @@ func languageModelFrom(s Spec, prep json.RawMessage) (*LanguageModel, error) {
 
 // lmData is a corpus cut into B streams and chunks of T steps, in order;
 // it implements train.Data.
-type lmData struct{ chunks []*text.Chunk }
+type lmData struct {
+	chunks []*text.Chunk
+	// shards are this rank's parts of the chunks (made by Shard) for
+	// shardOf's rank and size.
+	shards  []*text.Chunk
+	shardOf [2]int
+}
 
 func newLMData(ids []int, B, T int) (*lmData, error) {
 	s, err := text.NewStreams(ids, B)

@@ -145,8 +145,10 @@ func (s *seqData) Len() int       { return len(s.plan) }
 func (s *seqData) SetEpoch(e int) { s.plan = batch.Plan(len(s.d.X), s.steps, s.cfg, e) }
 
 // Batch lays out batch i time-major, (T, B, Inputs), zero-padded.
-func (s *seqData) Batch(i int) train.Batch {
-	idx := s.plan[i]
+func (s *seqData) Batch(i int) train.Batch { return s.layout(s.plan[i]) }
+
+// layout lays out the examples idx as one batch.
+func (s *seqData) layout(idx []int) *TextBatch {
 	I, B := s.d.Inputs, len(idx)
 	T := 0
 	for _, n := range idx {
@@ -203,6 +205,5 @@ func (c *Classifier) PredictSequences(ctx context.Context, x [][]float32) ([]Pre
 
 // batchOf lays out the given examples as one batch.
 func (s *seqData) batchOf(idx []int) *TextBatch {
-	s.plan = [][]int{idx}
-	return s.Batch(0).(*TextBatch)
+	return s.layout(idx)
 }

@@ -51,6 +51,14 @@ type ShardedCarrier interface {
 	CarryAxis() int
 }
 
+// WeightedTask is a Task whose mean loss divides by something other than
+// its item count (a cross-entropy with class weights divides by the
+// weights of the batch's labels): data-parallel training weights each
+// rank's shard by LossWeight instead of the count.
+type WeightedTask interface {
+	LossWeight(b Batch) float64
+}
+
 // ShardRange returns the items [lo, hi) of n that rank takes when n
 // items are split among size ranks: contiguous blocks in rank order, the
 // first n%size ranks one item more.
@@ -80,7 +88,7 @@ type dist struct {
 	// finishes them), several small ones per bucket through flat.
 	buckets [][]*nn.Param
 	flat    []float32
-	stat    [2]float64 // items, loss·items of one batch
+	stat    [3]float64 // weight, loss·weight and items of one batch
 	flag    [1]float64
 	check   [8]float64
 	// userRNGs is how many of Config.RNGs (dropout) draw differently on
@@ -139,9 +147,10 @@ func (d *dist) reduceGrads() error {
 	return nil
 }
 
-// backward runs forward and backward of this rank's shards of one step's
-// batches (nil for an empty shard). Each batch's loss is weighted by its
-// share of the batch's items over all ranks, so the summed gradient is
+// distBackward runs forward and backward of this rank's shards of one
+// step's batches (nil for an empty shard). Each batch's loss is weighted
+// by its share of the batch's items (or LossWeight) over all ranks, so
+// the summed gradient is
 // the one of the whole batch's mean loss; it returns the step's mean loss
 // and item count over all ranks.
 func (t *Trainer) distBackward(batches []Batch) (float64, int, error) {
@@ -150,28 +159,32 @@ func (t *Trainer) distBackward(batches []Batch) (float64, int, error) {
 	var n int
 	for _, b := range batches {
 		var l *nn.Var
-		k := 0
+		k, w := 0, 0.0
 		if b != nil {
 			l, k = t.task.Loss(&t.tape, b)
+			w = float64(k)
+			if wt, ok := t.task.(WeightedTask); ok {
+				w = wt.LossWeight(b)
+			}
 		}
-		d.stat = [2]float64{float64(k), 0}
+		d.stat = [3]float64{w, 0, float64(k)}
 		if k > 0 {
-			d.stat[1] = float64(l.Value.Data[0]) * float64(k)
+			d.stat[1] = float64(l.Value.Data[0]) * w
 		}
 		if err := d.comm.AllreduceF64(d.stat[:]); err != nil {
 			t.tape.Reset()
 			return 0, 0, fmt.Errorf("train: summing losses: %w", err)
 		}
-		items := d.stat[0]
-		if items <= 0 {
+		all := d.stat[0]
+		if !(all > 0) {
 			t.tape.Reset()
-			return 0, 0, errors.New("train: a batch with no items on any rank")
+			return 0, 0, errors.New("train: a batch with no items (or no weight) on any rank")
 		}
 		if b != nil {
-			t.tape.Backward(l, t.lossSeed(l.Value, float32(float64(k)/items/float64(len(batches)))))
+			t.tape.Backward(l, t.lossSeed(l.Value, float32(w/all/float64(len(batches)))))
 		}
-		total += d.stat[1] / items
-		n += int(items)
+		total += d.stat[1] / all
+		n += int(d.stat[2])
 	}
 	return total / float64(len(batches)), n, d.reduceGrads()
 }
