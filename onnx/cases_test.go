@@ -1,14 +1,17 @@
 package onnx_test
 
 import (
+	"context"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
+	"github.com/recur-ml/recur/train"
 )
 
 // The models every consumer test exports: each task, each cell, one and
@@ -125,7 +128,31 @@ func classifyCases(t *testing.T, dir string) []consumerCase {
 		c := build(t, s, uint64(20+i)).(*model.Classifier)
 		cs = append(cs, classifyCase(t, dir, caseName(s, c.Spec().Pool), c))
 	}
+	for _, multi := range []bool{false, true} {
+		c := trainedClassifier(t, multi)
+		cs = append(cs, classifyCase(t, dir, caseName(c.Spec(), "trained"+map[bool]string{true: "_multilabel"}[multi]), c))
+	}
 	return cs
+}
+
+// trainedClassifier is a classifier fitted for an epoch on a few texts,
+// with its vocabulary; multi: of label sets, with sigmoid probabilities.
+func trainedClassifier(t *testing.T, multi bool) *model.Classifier {
+	cfg := model.ClassifyConfig{Spec: model.Spec{Hidden: 5, Layers: 2, Bidirectional: true, Pool: "mean"}, Fit: model.FitConfig{Train: train.Config{Epochs: 1}}}
+	data := &text.Labelled{Texts: []string{"good film", "bad film", "a good plot", "a bad plot", "good", "bad"}, Labels: []int{0, 1, 0, 1, 0, 1}, Classes: []string{"pos", "neg"}}
+	if multi {
+		cfg.Fit.Loss.Name = "bce"
+		data.Labels, data.Sets, data.Classes = nil, [][]int{{0}, {1}, {0, 2}, {1, 2}, {0}, {1}}, []string{"pos", "neg", "plot"}
+	}
+	c, err := model.NewClassifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	randomize(c, 5)
+	return c
 }
 
 // classifyCase exports c and computes its logits and probabilities on a
@@ -148,8 +175,14 @@ func classifyCase(t *testing.T, dir, name string, c *model.Classifier) consumerC
 		in["input"] = floats([]int{B, T, s.Inputs}, x)
 	}
 	logits := c.Logits(tb).Data
+	probs := softmaxRows(logits, s.Classes)
+	if c.Prep() != nil && c.Prep().MultiLabel {
+		for i, v := range logits {
+			probs[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	}
 	return consumerCase{name: name, path: exportFile(t, dir, name, c, ""), inputs: in,
-		want: map[string]want{"logits": {data: logits}, "probabilities": {data: softmaxRows(logits, s.Classes)}}}
+		want: map[string]want{"logits": {data: logits}, "probabilities": {data: probs}}}
 }
 
 func softmaxRows(x []float32, w int) []float32 {

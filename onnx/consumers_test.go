@@ -247,7 +247,7 @@ func TestONNXRuntime(t *testing.T) {
 		}
 		d := compare(t, c, r)
 		worst = max(worst, d)
-		t.Logf("%-34s max |recur - ONNX Runtime| = %.2g", c.name, d)
+		t.Logf("%-46s max |recur - ONNX Runtime| = %.2g", c.name, d)
 	}
 	t.Logf("largest difference over %d files: %.2g (tolerance %g)", len(cases), worst, tolerance)
 }

@@ -2,7 +2,9 @@ package onnx_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,5 +119,56 @@ func TestModelHeader(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(ops, " "), "Gather") || !strings.Contains(strings.Join(ops, " "), "Gemm") {
 		t.Errorf("ops %v: want the embedding as Gather and the head as Gemm", ops)
+	}
+}
+
+// metadata returns an export's metadata_props.
+func metadata(t *testing.T, m model.Model, part string) map[string]string {
+	t.Helper()
+	b, err := onnx.Marshal(m, onnx.Options{Part: part})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := map[string]string{}
+	for _, kv := range decode(t, b).GetMetadataProps() {
+		meta[kv.GetKey()] = kv.GetValue()
+	}
+	return meta
+}
+
+// TestMetadata checks that what a consumer needs to prepare inputs is in
+// the file: a classifier's vocabulary and classes, a forecaster's
+// pipeline.
+func TestMetadata(t *testing.T) {
+	c := trainedClassifier(t, false)
+	meta := metadata(t, c, "")
+	var vocab, classes []string
+	if err := json.Unmarshal([]byte(meta["recur.vocab"]), &vocab); err != nil || len(vocab) != c.Spec().Vocab {
+		t.Errorf("recur.vocab = %q (%v): want the %d tokens", meta["recur.vocab"], err, c.Spec().Vocab)
+	}
+	if err := json.Unmarshal([]byte(meta["recur.classes"]), &classes); err != nil || strings.Join(classes, ",") != "pos,neg" {
+		t.Errorf("recur.classes = %q (%v): want pos, neg", meta["recur.classes"], err)
+	}
+	if unk, _ := strconv.Atoi(meta["recur.unk"]); meta["recur.unk"] == "" || vocab == nil || unk >= len(vocab) {
+		t.Errorf("recur.unk = %q", meta["recur.unk"])
+	}
+	if !json.Valid([]byte(meta["recur.prep"])) || !strings.Contains(meta["recur.prep"], `"encoder"`) {
+		t.Errorf("recur.prep = %.80q: want the model file's preprocessing state", meta["recur.prep"])
+	}
+
+	fm := metadata(t, pipelineForecaster(t), "")
+	for key, want := range map[string]string{"recur.lookback": "5", "recur.horizon": "2", "recur.targets": `["c","a"]`, "recur.quantiles": "[0.2,0.5,0.8]"} {
+		if fm[key] != want {
+			t.Errorf("forecaster metadata %s = %q, want %q", key, fm[key], want)
+		}
+	}
+	var sc struct {
+		Center, Scale []float64
+	}
+	if err := json.Unmarshal([]byte(fm["recur.scaler"]), &sc); err != nil || len(sc.Center) != 3 || sc.Scale[2] != 6 {
+		t.Errorf("recur.scaler = %q (%v)", fm["recur.scaler"], err)
+	}
+	if !strings.Contains(fm["recur.preprocessing"], "(x - center) / scale") {
+		t.Errorf("recur.preprocessing = %q", fm["recur.preprocessing"])
 	}
 }

@@ -118,12 +118,13 @@ func (e *exporter) metaVocab(prefix string, enc *text.Encoder) error {
 // preprocessing says how to reproduce a forecaster's inputs and invert
 // its outputs from the metadata.
 const preprocessing = `The graph's input is a window of the last recur.lookback rows of the ` +
-	`recur.inputs columns after the pipeline (recur.pipeline): the recur.log columns take ` +
-	`log(x) (log(1+x) when log1p), then each differencing lag of recur.diffs in order ` +
-	`replaces x[t] by x[t] - x[t-lag], then calendar features are appended, then every ` +
-	`column of recur.scaler becomes (x - center) / scale. The forecast is in that scaled ` +
-	`space: x * scale + center, then undo the differences from the last observed values ` +
-	`and the log (exp, or exp(x)-1).`
+	`recur.inputs columns after the pipeline (recur.pipeline), in this order: the recur.log ` +
+	`columns (every value column when null) take log(x), or log(1+x) with log1p; each lag of ` +
+	`recur.diffs in turn replaces every value column's x[t] by x[t] - x[t-lag]; the calendar ` +
+	`features are appended (not scaled); each column of recur.scaler becomes ` +
+	`(x - center) / scale. The forecast is in that scaled space: x * scale + center, then undo ` +
+	`the differences in reverse order from the last observed levels, then the log (exp(x), or ` +
+	`exp(x) - 1).`
 
 // metaForecast adds a forecaster's pipeline, whole and by part.
 func (e *exporter) metaForecast(p *model.ForecastPrep) error {
