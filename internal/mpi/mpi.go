@@ -19,10 +19,13 @@ static int recur_init(int *provided) {
 }
 static int recur_rank(int *r) { return MPI_Comm_rank(MPI_COMM_WORLD, r); }
 static int recur_size(int *s) { return MPI_Comm_size(MPI_COMM_WORLD, s); }
-static int recur_allreduce(void *buf, int n, int f64) {
-	return MPI_Allreduce(MPI_IN_PLACE, buf, n, f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+static int recur_allreduce_f32(float *buf, int n) {
+	return MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
 }
-static int recur_bcast(void *buf, int n, int root) { return MPI_Bcast(buf, n, MPI_BYTE, root, MPI_COMM_WORLD); }
+static int recur_allreduce_f64(double *buf, int n) {
+	return MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+static int recur_bcast(char *buf, int n, int root) { return MPI_Bcast(buf, n, MPI_BYTE, root, MPI_COMM_WORLD); }
 static int recur_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 static void recur_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 static int recur_finalize(void) { return MPI_Finalize(); }
@@ -105,35 +108,33 @@ func (w *World) call(op *string, f func() C.int) error {
 // AllreduceF32 replaces buf on every rank by the element-wise sum of
 // every rank's buf (MPI_Allreduce, MPI_SUM, in place). Every rank passes
 // the same length.
-func (w *World) AllreduceF32(buf []float32) error { return allreduce(w, buf, 0) }
+func (w *World) AllreduceF32(buf []float32) error {
+	return w.chunks(&opAllreduce, len(buf), func(off, n int) C.int { return C.recur_allreduce_f32((*C.float)(&buf[off]), C.int(n)) })
+}
 
 // AllreduceF64 is AllreduceF32 for float64.
-func (w *World) AllreduceF64(buf []float64) error { return allreduce(w, buf, 1) }
-
-// allreduce sums buf over the ranks in calls of at most maxCount
-// elements; f64 says which of MPI_FLOAT and MPI_DOUBLE T is.
-func allreduce[T float32 | float64](w *World, buf []T, f64 C.int) error {
-	for len(buf) > 0 {
-		n := min(len(buf), maxCount)
-		p := unsafe.Pointer(&buf[0])
-		if err := w.call(&opAllreduce, func() C.int { return C.recur_allreduce(p, C.int(n), f64) }); err != nil {
-			return err
-		}
-		buf = buf[n:]
-	}
-	return nil
+func (w *World) AllreduceF64(buf []float64) error {
+	return w.chunks(&opAllreduce, len(buf), func(off, n int) C.int { return C.recur_allreduce_f64((*C.double)(&buf[off]), C.int(n)) })
 }
 
 // Bcast copies root's buf into every other rank's buf (MPI_Bcast of
 // bytes). Every rank passes the same length.
 func (w *World) Bcast(buf []byte, root int) error {
-	for len(buf) > 0 {
-		n := min(len(buf), maxCount)
-		p := unsafe.Pointer(&buf[0])
-		if err := w.call(&opBcast, func() C.int { return C.recur_bcast(p, C.int(n), C.int(root)) }); err != nil {
+	return w.chunks(&opBcast, len(buf), func(off, n int) C.int {
+		return C.recur_bcast((*C.char)(unsafe.Pointer(&buf[off])), C.int(n), C.int(root))
+	})
+}
+
+// chunks runs f over [0, n) in calls of at most maxCount elements. The
+// buffers are passed as typed pointers: cgo checks only their elements,
+// which hold no pointers, even when a buffer is a field of a struct that
+// does.
+func (w *World) chunks(op *string, n int, f func(off, n int) C.int) error {
+	for off := 0; off < n; off += maxCount {
+		k := min(n-off, maxCount)
+		if err := w.call(op, func() C.int { return f(off, k) }); err != nil {
 			return err
 		}
-		buf = buf[n:]
 	}
 	return nil
 }

@@ -52,6 +52,20 @@ func TestWorld(t *testing.T) {
 	if err := w.Barrier(); err != nil {
 		t.Fatal(err)
 	}
+	// A buffer inside a struct that holds pointers (cgo checks what a
+	// pointer argument points to).
+	var st struct {
+		next *int
+		sum  [2]float64
+		hdr  [8]byte
+	}
+	st.sum[0] = 1
+	if err := w.AllreduceF64(st.sum[:]); err != nil || st.sum[0] != float64(n) {
+		t.Errorf("allreduce of a struct's field: %v, %v", st.sum, err)
+	}
+	if err := w.Bcast(st.hdr[:], 0); err != nil {
+		t.Error(err)
+	}
 	// Empty buffers are no calls at all.
 	if err := w.AllreduceF32(nil); err != nil {
 		t.Fatal(err)
