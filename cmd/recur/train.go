@@ -80,22 +80,35 @@ type runner struct {
 	dir      string
 	start    time.Time
 	monitor  *report.Monitor // the report's gradient and gate curves
+	comm     train.Comm      // the ranks of data-parallel training (nil: one process)
 }
 
-func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) error {
+func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) (err error) {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	r := &runner{o: o, stdout: stdout, progress: stdout, dir: o.outDir(), start: time.Now()}
+	rk, err := joinRanks(stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = rk.leave(err) }()
+	r := &runner{o: o, stdout: stdout, progress: stdout, dir: o.outDir(), start: time.Now(), comm: rk.comm()}
 	if o.JSON {
 		r.progress = stderr // keep stdout for the JSON line
 	}
 	if o.Quiet {
 		r.progress = io.Discard
 	}
+	if rk.rank > 0 { // rank 0 reports and writes for the job
+		r.stdout, r.progress, o.NoReport, o.Monitor = io.Discard, io.Discard, true, 0
+	}
 	j, err := r.job()
 	if err != nil {
 		return err
+	}
+	if rk.rank > 0 {
+		_, err := j.fit(ctx)
+		return fitErr(err)
 	}
 	release, err := o.claimDir(r.dir, r.progress)
 	if err != nil {
@@ -145,6 +158,7 @@ func (r *runner) fitConfig(has bool) (model.FitConfig, error) {
 	if err != nil {
 		return fc, err
 	}
+	fc.Train.Comm = r.comm
 	if r.o.InitFrom != "" {
 		path, err := modelPath(r.o.InitFrom)
 		if err != nil {
