@@ -140,7 +140,8 @@ type Config struct {
 	// same steps as one rank with the same global batch, up to the order
 	// of float32 sums. Every rank applies the same optimizer step. At the
 	// start of Fit every rank takes rank 0's state (weights, optimizer,
-	// position: so a Resume on rank 0 is enough); only rank 0 writes
+	// position); to resume, every rank calls Resume with the same
+	// checkpoint, whatever number of ranks wrote it. Only rank 0 writes
 	// files into Dir, and Save is a call every rank makes. Validation is
 	// split among the ranks when the Task is a ShardEvaluator. Callbacks
 	// run on every rank, and one that stops training must decide the same
