@@ -30,6 +30,7 @@ var commands = []*command{
 	cmdInspect,
 	cmdExport,
 	cmdLRFind,
+	cmdTune,
 	cmdBench,
 	cmdVersion,
 }
