@@ -95,6 +95,17 @@ func TestTrainingStepAllocs(t *testing.T) {
 			l := mustLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H, Bidirectional: true, BatchFirst: true})
 			return recurrentModel(t, l, randVar(rng, B, T, I), []int{4, T, 2})
 		}},
+		{"lstm-peephole-lengths", func() allocModel {
+			l := mustLSTM(nn.LSTMConfig{InputSize: I, HiddenSize: H, Peephole: true, Zoneout: 0.1})
+			return recurrentModel(t, l, randVar(rng, T, B, I), []int{4, T, 2})
+		}},
+		{"gru-reset-before", func() allocModel {
+			g, err := nn.NewGRU(nn.GRUConfig{InputSize: I, HiddenSize: H, ResetBefore: true, WeightDrop: 0.2}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return recurrentModel(t, g, randVar(rng, T, B, I), nil)
+		}},
 		{"gru", func() allocModel {
 			g, err := nn.NewGRU(nn.GRUConfig{InputSize: I, HiddenSize: H, NumLayers: 2}, rng)
 			if err != nil {

@@ -13,6 +13,12 @@ type GRUConfig struct {
 	Init                  Init
 	// Recurrent regularizers (training only), as in LSTMConfig.
 	InputDropout, RecurrentDropout, WeightDrop, Zoneout float64
+	// ResetBefore applies the reset gate to h before the recurrent
+	// product of the n gate, n = tanh(W_in x + b_in + W_hn (r⊙h) + b_hn):
+	// the GRU of Cho et al. (2014), ONNX's linear_before_reset = 0 and
+	// Keras' reset_after = False. PyTorch's GRU (the default) applies it
+	// after. The parameters are the same.
+	ResetBefore bool
 }
 
 // GRU is PyTorch's nn.GRU: gates r, z, n;
@@ -20,6 +26,7 @@ type GRUConfig struct {
 //	r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
 //	n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))    h' = (1−z)⊙n + z⊙h
 //
+// (with ResetBefore, n = tanh(W_in x + b_in + W_hn (r⊙h) + b_hn)).
 // Parameters as LSTM's with 3H rows.
 type GRU struct {
 	core *rnnCore
@@ -36,9 +43,11 @@ func NewGRU(cfg GRUConfig, rng *tensor.RNG) (*GRU, error) {
 }
 
 func (c GRUConfig) opts(kind cellKind) rnnOpts {
-	return LSTMConfig{InputSize: c.InputSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional,
+	o := LSTMConfig{InputSize: c.InputSize, HiddenSize: c.HiddenSize, NumLayers: c.NumLayers, Bidirectional: c.Bidirectional,
 		NoBias: c.NoBias, Dropout: c.Dropout, BatchFirst: c.BatchFirst, Init: c.Init,
 		InputDropout: c.InputDropout, RecurrentDropout: c.RecurrentDropout, WeightDrop: c.WeightDrop, Zoneout: c.Zoneout}.opts(kind)
+	o.resetBefore = c.ResetBefore
+	return o
 }
 
 // Config returns the configuration the layer was built with.

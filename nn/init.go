@@ -226,7 +226,7 @@ func chrono(p *Param, hidden, T int, rng *tensor.RNG) {
 }
 
 // apply initializes a recurrent layer's parameters (names weight_ih*,
-// weight_hh*, bias_*, weight_hr*) in order; forgetBias, when not 0, then
+// weight_hh*, bias_*, weight_peephole*, weight_hr*) in order; forgetBias, when not 0, then
 // sets an LSTM's forget-gate bias (see LSTMConfig.ForgetBias).
 func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, forgetBias float64, rng *tensor.RNG) error {
 	for _, c := range []struct {
@@ -259,6 +259,8 @@ func (in Init) apply(layer string, params []*Param, kind cellKind, hidden int, f
 			s = in.Bias
 		case strings.HasPrefix(p.Name, "weight_hr"):
 			nb = 1
+		case strings.HasPrefix(p.Name, "weight_peephole"):
+			s, nb = Scheme{}, 1 // PyTorch has none: U(-1/√H, 1/√H) whatever the scheme
 		}
 		if err := s.Fill(p.Value, nb, bound, rng); err != nil {
 			return fmt.Errorf("nn: %s: %s: %w", layer, p.Name, err)

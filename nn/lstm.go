@@ -24,6 +24,11 @@ type LSTMConfig struct {
 	// the f block of bias_ih becomes ForgetBias and that of bias_hh 0
 	// (Keras' unit_forget_bias is ForgetBias 1 with Init.Bias InitZero).
 	ForgetBias float64
+	// Peephole adds peephole connections from the cell to the gates
+	// (Gers and Schmidhuber 2000; ONNX's LSTM input P): weight_peephole_lk
+	// (3H) holds p_i, p_f, p_o, initialized from U(-1/√H, 1/√H). PyTorch's
+	// nn.LSTM has none, so a state dict with them does not load into it.
+	Peephole bool
 
 	// Recurrent regularizers, on the fused path. They act only while
 	// training (a tape that is not nil and not in Eval mode); inference
@@ -52,9 +57,14 @@ type LSTMConfig struct {
 //	g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = σ(W_io x + b_io + W_ho h + b_ho)
 //	c' = f⊙c + i⊙g    h' = o⊙tanh(c')    (projection: h' = W_hr (o⊙tanh(c')))
 //
+// With peepholes (LSTMConfig.Peephole) the gates also see the cell:
+//
+//	i = σ(… + p_i⊙c)    f = σ(… + p_f⊙c)    o = σ(… + p_o⊙c')
+//
 // Parameters per layer k and direction (suffix _reverse): weight_ih_lk
 // (4H, I_k), weight_hh_lk (4H, Ho), bias_ih_lk (4H), bias_hh_lk (4H),
-// weight_hr_lk (Ho, H) with a projection; I_0 = I, I_k = D·Ho.
+// weight_peephole_lk (3H: p_i, p_f, p_o) with peepholes, weight_hr_lk
+// (Ho, H) with a projection; I_0 = I, I_k = D·Ho.
 type LSTM struct {
 	core *rnnCore
 	cfg  LSTMConfig
@@ -67,7 +77,7 @@ func (c LSTMConfig) opts(kind cellKind) rnnOpts {
 	}
 	return rnnOpts{kind: kind, in: c.InputSize, hidden: c.HiddenSize, proj: c.ProjSize, layers: c.NumLayers, dirs: d,
 		bias: !c.NoBias, batchFirst: c.BatchFirst, dropout: c.Dropout, inDrop: c.InputDropout, recDrop: c.RecurrentDropout,
-		wDrop: c.WeightDrop, zoneout: c.Zoneout, init: c.Init, forgetBias: c.ForgetBias}
+		wDrop: c.WeightDrop, zoneout: c.Zoneout, init: c.Init, forgetBias: c.ForgetBias, peephole: c.Peephole}
 }
 
 // NewLSTM validates cfg and returns an LSTM initialized from rng.

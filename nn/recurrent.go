@@ -156,11 +156,16 @@ type rnnOpts struct {
 	dropout, inDrop, recDrop, wDrop, zoneout float64
 	init                                     Init
 	forgetBias                               float64
+	// peephole adds an LSTM's peephole weights (LSTMConfig.Peephole);
+	// resetBefore makes a GRU apply r before its recurrent product
+	// (GRUConfig.ResetBefore).
+	peephole, resetBefore bool
 }
 
 // rnnDir holds the parameters of one layer and direction.
 type rnnDir struct {
 	wih, whh, bih, bhh, whr *Param
+	ph                      *Param // (3H) peephole weights p_i, p_f, p_o (LSTMConfig.Peephole); nil without
 	in                      int
 }
 
@@ -186,6 +191,10 @@ func (o *rnnOpts) validate(typ string) error {
 		return fieldError(typ, "proj_size", o.proj, fmt.Sprintf("0 or in [1, %d) (below hidden_size)", o.hidden))
 	case o.proj > 0 && o.kind != kindLSTM:
 		return fieldError(typ, "proj_size", o.proj, "0 (a projection is for LSTM only)")
+	case o.peephole && o.kind != kindLSTM:
+		return fieldError(typ, "peephole", true, "false (peepholes are for LSTM only)")
+	case o.resetBefore && o.kind != kindGRU:
+		return fieldError(typ, "reset_before", true, "false (it is for GRU only)")
 	}
 	for _, c := range []struct {
 		field string
@@ -232,6 +241,10 @@ func newRNNCore(o rnnOpts, rng *tensor.RNG) (*rnnCore, error) {
 				w.bih = NewParam("bias_ih"+sfx, G)
 				w.bhh = NewParam("bias_hh"+sfx, G)
 				r.params = append(r.params, w.bih, w.bhh)
+			}
+			if o.peephole {
+				w.ph = NewParam("weight_peephole"+sfx, 3*H)
+				r.params = append(r.params, w.ph)
 			}
 			if o.proj > 0 {
 				w.whr = NewParam("weight_hr"+sfx, Ho, H)

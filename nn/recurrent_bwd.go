@@ -44,6 +44,7 @@ type bwdLoop struct {
 type bwdScratch struct {
 	dht, carry []float32 // (B, Ho) the gradient of h after the step; backRec's
 	dsc, dcs   []float32 // (B, H) dm (LSTMP) or the GRU's direct dhPrev; zoneout's share of dc
+	vh         []float32 // (B, H) tanh(c) (LSTM peepholes) or the gradient of r⊙h (GRU ResetBefore)
 }
 
 // prepare packs W_hh for products of several rows, waking the kernel's
@@ -71,6 +72,9 @@ func (lp *bwdLoop) prepare(wake bool) {
 	s.dht, s.dsc, s.carry = ws.takeRaw(B*Ho), ws.takeRaw(B*H), ws.takeRaw(B*Ho)
 	if dr.zc != nil {
 		s.dcs = ws.takeRaw(B * H)
+	}
+	if r.peephole || r.resetBefore {
+		s.vh = ws.takeRaw(B * H)
 	}
 	if r.proj > 0 {
 		lp.pr = ws.packed()
@@ -125,7 +129,7 @@ func (lp *bwdLoop) group(jlo int) bwdGroup {
 		dhc: rowsFrom(lp.j.dhc, jlo, Ho), dcc: rowsFrom(lp.j.dcc, jlo, H), recMask: rowsFrom(lp.j.dr.recMask, jlo, Ho),
 		scr: bwdScratch{
 			dht: rowsFrom(s.dht, jlo, Ho), carry: rowsFrom(s.carry, jlo, Ho),
-			dsc: rowsFrom(s.dsc, jlo, H), dcs: rowsFrom(s.dcs, jlo, H),
+			dsc: rowsFrom(s.dsc, jlo, H), dcs: rowsFrom(s.dcs, jlo, H), vh: rowsFrom(s.vh, jlo, H),
 		},
 	}
 }
@@ -166,13 +170,18 @@ func (lp *bwdLoop) lstmBack(g *bwdGroup, st *bwdStep) {
 	}
 	a, dc := lp.dA[o*G:(o+n)*G], g.dcc[:n*H]
 	act, c, cprev := dr.act[o*G:(o+n)*G], dr.c[o*H:(o+n)*H], dr.cprev[o*H:(o+n)*H]
+	var ds []float32 // zoneout's share of dc, which the previous cell keeps
 	if dr.zc != nil {
-		ds := g.scr.dcs[:n*H]
+		ds = g.scr.dcs[:n*H]
 		zoneSplit(dr.zc[o*H:(o+n)*H], ds, dc)
-		kernel.LSTMBackward(a, dc, act, c, cprev, dhk, dc, n, H)
-		kernel.Axpy(1, ds, dc)
+	}
+	if r.peephole {
+		peepholeCell{act: act, c: c, cPrev: cprev, p: lp.j.w.ph.Value.Data, n: n, H: H}.backward(a, dc, dhk, g.scr.vh[:n*H])
 	} else {
 		kernel.LSTMBackward(a, dc, act, c, cprev, dhk, dc, n, H)
+	}
+	if ds != nil {
+		kernel.Axpy(1, ds, dc)
 	}
 	lp.backRec(g, st, a)
 }
@@ -183,6 +192,10 @@ func (lp *bwdLoop) gruBack(g *bwdGroup, st *bwdStep) {
 	dr, n, o := lp.j.dr, st.n, st.o
 	H, G := lp.r.hidden, 3*lp.r.hidden
 	direct, dhg := g.scr.dsc[:n*H], lp.dhg[o*G:(o+n)*G]
+	if lp.r.resetBefore {
+		lp.resetBeforeBack(g, st, direct, dhg)
+		return
+	}
 	kernel.GRUBackward(lp.dA[o*G:(o+n)*G], dhg, direct, dr.act[o*G:(o+n)*G], dr.hg[o*G:(o+n)*G], dr.hprev[o*H:(o+n)*H], st.dh, n, H)
 	lp.backRec(g, st, dhg)
 	kernel.Axpy(1, direct, g.dhc[:n*H])
@@ -264,5 +277,11 @@ func (lp *bwdLoop) weightGrads() {
 	}
 	if r.proj > 0 {
 		kernel.Sgemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
+	}
+	if r.peephole {
+		peepholeCell{c: dr.c, cPrev: dr.cprev, n: N, H: H}.grads(w.ph.Grad.Data, lp.dA)
+	}
+	if r.resetBefore {
+		lp.resetBeforeGrads()
 	}
 }

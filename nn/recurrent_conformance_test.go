@@ -81,6 +81,12 @@ func TestRecurrentConformance(t *testing.T) {
 		seqSpec("gru_bi_stacked", 3, 3, []int{1, 3, 2}, false, false, gru(nn.GRUConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2, Bidirectional: true})),
 		seqSpec("rnn_tanh", 4, 2, nil, false, false, rnn(nn.RNNConfig{InputSize: 3, HiddenSize: 4})),
 		seqSpec("rnn_relu_bi", 3, 2, []int{3, 1}, false, false, rnn(nn.RNNConfig{InputSize: 3, HiddenSize: 4, Nonlinearity: "relu", Bidirectional: true})),
+		// The variants PyTorch lacks and ONNX has.
+		seqSpec("lstm_peephole_bi_lengths", 4, 3, []int{2, 4, 1}, false, true, lstm(nn.LSTMConfig{InputSize: 2, HiddenSize: 3, Bidirectional: true, Peephole: true})),
+		seqSpec("lstm_peephole_proj_stacked", 3, 2, nil, false, true, lstm(nn.LSTMConfig{InputSize: 3, HiddenSize: 4, ProjSize: 2, NumLayers: 2, Peephole: true})),
+		seqSpec("lstm_peephole_b1", 4, 1, nil, false, true, lstm(nn.LSTMConfig{InputSize: 2, HiddenSize: 3, Peephole: true})),
+		seqSpec("gru_reset_before_bi_lengths", 4, 3, []int{3, 4, 1}, false, false, gru(nn.GRUConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2, Bidirectional: true, ResetBefore: true})),
+		seqSpec("gru_reset_before_nobias_b1", 3, 1, nil, false, false, gru(nn.GRUConfig{InputSize: 3, HiddenSize: 4, NoBias: true, ResetBefore: true})),
 	}
 	// Training-mode gradients with every regularizer on, masks replayed.
 	layerRNG := func(m nn.Module) *tensor.RNG { return m.(interface{ RNG() *tensor.RNG }).RNG() }
@@ -91,6 +97,10 @@ func TestRecurrentConformance(t *testing.T) {
 			Dropout: 0.3, InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
 		seqSpec("rnn_train_regularized", 3, 2, nil, false, false, rnn(nn.RNNConfig{InputSize: 2, HiddenSize: 3,
 			InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
+		seqSpec("lstm_peephole_train_regularized", 3, 3, []int{3, 1, 2}, false, true, lstm(nn.LSTMConfig{InputSize: 2, HiddenSize: 3,
+			Bidirectional: true, Peephole: true, InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
+		seqSpec("gru_reset_before_train_regularized", 3, 3, []int{2, 3, 1}, false, false, gru(nn.GRUConfig{InputSize: 2, HiddenSize: 3, NumLayers: 2,
+			ResetBefore: true, Dropout: 0.3, InputDropout: 0.2, RecurrentDropout: 0.2, WeightDrop: 0.2, Zoneout: 0.2})),
 	} {
 		s.TrainRNG = layerRNG
 		specs = append(specs, s)
@@ -100,7 +110,11 @@ func TestRecurrentConformance(t *testing.T) {
 	// above cover it).
 	big := seqSpec("lstm_big_threads", 6, 48, nil, false, true, lstm(nn.LSTMConfig{InputSize: 64, HiddenSize: 96, Bidirectional: true}))
 	big.SkipGrad = true
-	specs = append(specs, big)
+	bigPeep := seqSpec("lstm_peephole_big_threads", 5, 16, nil, false, true, lstm(nn.LSTMConfig{InputSize: 16, HiddenSize: 48, Peephole: true}))
+	bigPeep.SkipGrad = true
+	bigGRU := seqSpec("gru_reset_before_big_threads", 5, 16, nil, false, false, gru(nn.GRUConfig{InputSize: 16, HiddenSize: 48, ResetBefore: true}))
+	bigGRU.SkipGrad = true
+	specs = append(specs, big, bigPeep, bigGRU)
 	for _, s := range specs {
 		nntest.Check(t, s)
 	}

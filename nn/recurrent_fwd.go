@@ -236,6 +236,7 @@ type fwdScratch struct {
 	hm, hnew   []float32 // (B, Ho) h masked for W_hh; the new h before zoneout
 	cnew, mscr []float32 // (B, H) the new c; LSTMP o⊙tanh(c)
 	act, hg    []float32 // (B, G) GRU activations and W_hh h + b_hh
+	q          []float32 // (B, H) r⊙h of a GRU with ResetBefore
 }
 
 // prepareSteps packs the step loop's weights and takes its buffers.
@@ -260,6 +261,9 @@ func (lp *fwdLoop) prepareSteps() {
 		}
 	case kindGRU:
 		s.act, s.hg = ws.takeRaw(B*G), ws.takeRaw(B*G)
+		if r.resetBefore {
+			s.q = ws.takeRaw(B * H)
+		}
 	}
 	if r.proj > 0 {
 		// Packed, so that a product of one row is the same FMA chains
@@ -357,7 +361,7 @@ func (lp *fwdLoop) group(jlo int) fwdGroup {
 		scr: fwdScratch{
 			hm: rowsFrom(s.hm, jlo, Ho), hnew: rowsFrom(s.hnew, jlo, Ho),
 			cnew: rowsFrom(s.cnew, jlo, H), mscr: rowsFrom(s.mscr, jlo, H),
-			act: rowsFrom(s.act, jlo, G), hg: rowsFrom(s.hg, jlo, G),
+			act: rowsFrom(s.act, jlo, G), hg: rowsFrom(s.hg, jlo, G), q: rowsFrom(s.q, jlo, H),
 		},
 	}
 }
@@ -437,7 +441,11 @@ func (lp *fwdLoop) lstmStep(g *fwdGroup, st *fwdStep) {
 			m = dr.m[o*H : (o+n)*H]
 		}
 	}
-	kernel.LSTMForward(pre, cout, m, pre, cprev, n, H)
+	if r.peephole {
+		peepholeCell{act: pre, c: cout, cPrev: cprev, p: lp.j.w.ph.Value.Data, n: n, H: H}.forward(m)
+	} else {
+		kernel.LSTMForward(pre, cout, m, pre, cprev, n, H)
+	}
 	if r.proj > 0 {
 		kernel.SgemmPacked(false, n, 1, m, H, lp.pr, 0, st.hout, Ho)
 	}
@@ -465,6 +473,10 @@ func (lp *fwdLoop) gruStep(g *fwdGroup, st *fwdStep) {
 		clear(hg)
 	}
 	lp.rec.mul(hg, st.hin, n, st.s&1 == 1)
+	if r.resetBefore {
+		lp.resetBeforeForward(act, hg, g.scr.q[:n*H], st)
+		return
+	}
 	kernel.GRUForward(act, st.hout, lp.ip.XW[o*G:(o+n)*G], hg, st.hprev, n, H)
 }
 

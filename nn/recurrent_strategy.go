@@ -13,7 +13,7 @@ import "github.com/recur-ml/recur/internal/kernel"
 // How the step loops run, first rule that applies:
 //
 //  1. Split units (recurrent_split.go): inference (no tape), a batch of one,
-//     an LSTM without projection whose W_hh has at least splitMinWeights
+//     an LSTM without projection or peepholes whose W_hh has at least splitMinWeights
 //     floats, two threads. A batch of one is a chain of GEMVs bound by cache
 //     bandwidth; each core keeps the rows of W_hh for half of the hidden
 //     units in its own L2 and the two meet once per step. Below the
@@ -130,7 +130,7 @@ const splitAlign = 16
 // canSplitB1 reports whether a batch of B may run its inference step loops
 // with the units split over two threads (rule 1).
 func (r *rnnCore) canSplitB1(B int, training bool) bool {
-	if B != 1 || training || r.kind != kindLSTM || r.proj > 0 {
+	if B != 1 || training || r.kind != kindLSTM || r.proj > 0 || r.peephole {
 		return false
 	}
 	H := r.hidden

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/internal/torchref"
@@ -67,27 +68,7 @@ func refForward(r *rnnCore, x []float32, T, B int, lengths []int, h0, c0 []float
 							hg[g] += bhh[g]
 						}
 					}
-					nh := make([]float64, H)
-					for j := 0; j < H; j++ {
-						switch r.kind {
-						case kindLSTM:
-							i := sig64(xg[j] + hg[j])
-							fg := sig64(xg[H+j] + hg[H+j])
-							g := math.Tanh(xg[2*H+j] + hg[2*H+j])
-							o := sig64(xg[3*H+j] + hg[3*H+j])
-							c[j] = fg*c[j] + i*g
-							nh[j] = o * math.Tanh(c[j])
-						case kindGRU:
-							rg := sig64(xg[j] + hg[j])
-							z := sig64(xg[H+j] + hg[H+j])
-							n := math.Tanh(xg[2*H+j] + rg*hg[2*H+j])
-							nh[j] = (1-z)*n + z*h[j]
-						case kindRNNTanh:
-							nh[j] = math.Tanh(xg[j] + hg[j])
-						default:
-							nh[j] = math.Max(0, xg[j]+hg[j])
-						}
-					}
+					nh := refStep(r, whh, bhh, f(w.ph), xg, hg, h, c)
 					if whr != nil {
 						for j := 0; j < Ho; j++ {
 							h[j] = 0
@@ -109,6 +90,57 @@ func refForward(r *rnnCore, x []float32, T, B int, lengths []int, h0, c0 []float
 	return out, hn, cn
 }
 
+// refStep returns the new h before any projection, from xg = W_ih x +
+// b_ih and hg = W_hh h + b_hh, and updates c: the equations of the layer
+// docs, peepholes ph (nil: none) and ResetBefore included.
+func refStep(r *rnnCore, whh, bhh, ph, xg, hg, h, c []float64) []float64 {
+	H, Ho := r.hidden, r.ho()
+	if r.resetBefore { // the n block is W_hn (r⊙h) + b_hn
+		q := make([]float64, Ho)
+		for j := range q {
+			q[j] = sig64(xg[j]+hg[j]) * h[j]
+		}
+		for j := 0; j < H; j++ {
+			hg[2*H+j] = 0
+			if bhh != nil {
+				hg[2*H+j] = bhh[2*H+j]
+			}
+			for i, v := range q {
+				hg[2*H+j] += whh[(2*H+j)*Ho+i] * v
+			}
+		}
+	}
+	nh := make([]float64, H)
+	for j := 0; j < H; j++ {
+		switch r.kind {
+		case kindLSTM:
+			var pi, pf, po float64
+			if ph != nil {
+				pi, pf, po = ph[j], ph[H+j], ph[2*H+j]
+			}
+			i := sig64(xg[j] + hg[j] + pi*c[j])
+			fg := sig64(xg[H+j] + hg[H+j] + pf*c[j])
+			g := math.Tanh(xg[2*H+j] + hg[2*H+j])
+			c[j] = fg*c[j] + i*g
+			o := sig64(xg[3*H+j] + hg[3*H+j] + po*c[j])
+			nh[j] = o * math.Tanh(c[j])
+		case kindGRU:
+			rg := sig64(xg[j] + hg[j])
+			z := sig64(xg[H+j] + hg[H+j])
+			n := math.Tanh(xg[2*H+j] + rg*hg[2*H+j])
+			if r.resetBefore {
+				n = math.Tanh(xg[2*H+j] + hg[2*H+j])
+			}
+			nh[j] = (1-z)*n + z*h[j]
+		case kindRNNTanh:
+			nh[j] = math.Tanh(xg[j] + hg[j])
+		default:
+			nh[j] = math.Max(0, xg[j]+hg[j])
+		}
+	}
+	return nh
+}
+
 func TestRecurrentMatchesFloat64Loop(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -123,6 +155,12 @@ func TestRecurrentMatchesFloat64Loop(t *testing.T) {
 		{"gru_bi_lengths", kindGRU, LSTMConfig{InputSize: 3, HiddenSize: 4, Bidirectional: true}, 6, 4, []int{6, 1, 3, 3}},
 		{"lstm_proj_bi_l2_lengths", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 5, ProjSize: 2, NumLayers: 2, Bidirectional: true}, 5, 3, []int{1, 5, 4}},
 		{"lstm_b1", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 6}, 7, 1, nil},
+		{"lstm_peephole_bi_l2_lengths", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 5, NumLayers: 2, Bidirectional: true, Peephole: true}, 5, 3, []int{1, 5, 4}},
+		{"lstm_peephole_proj_b1", kindLSTM, LSTMConfig{InputSize: 3, HiddenSize: 5, ProjSize: 3, Peephole: true}, 6, 1, nil},
+		{"lstm_peephole_rows", kindLSTM, LSTMConfig{InputSize: 4, HiddenSize: 20, Peephole: true}, 6, 9, []int{6, 2, 5, 6, 1, 3, 6, 4, 2}},
+		{"lstm_peephole_b1_h256", kindLSTM, LSTMConfig{InputSize: 4, HiddenSize: 256, Peephole: true}, 3, 1, nil},
+		{"gru_reset_before_bi_l2_lengths", kindGRU, LSTMConfig{InputSize: 3, HiddenSize: 4, NumLayers: 2, Bidirectional: true}, 6, 4, []int{6, 1, 3, 3}},
+		{"gru_reset_before_rows", kindGRU, LSTMConfig{InputSize: 3, HiddenSize: 7}, 5, 9, nil},
 		// Large enough that batch one projects its input in row blocks
 		// (soloGemmFlops): 32+8 rows in layer 0, 16+16+8 in layer 1.
 		{"lstm_b1_blocked_projection", kindLSTM, LSTMConfig{InputSize: 64, HiddenSize: 128, NumLayers: 2}, 40, 1, nil},
@@ -130,7 +168,9 @@ func TestRecurrentMatchesFloat64Loop(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rng := tensor.NewRNG(7)
-			r, err := newRNNCore(c.cfg.opts(c.kind), rng)
+			o := c.cfg.opts(c.kind)
+			o.resetBefore = strings.HasPrefix(c.name, "gru_reset_before")
+			r, err := newRNNCore(o, rng)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +203,9 @@ func TestRecurrentMatchesFloat64Loop(t *testing.T) {
 			// Batch-first gives the transposed output.
 			cfg := c.cfg
 			cfg.BatchFirst = true
-			rb, _ := newRNNCore(cfg.opts(c.kind), tensor.NewRNG(1))
+			obf := cfg.opts(c.kind)
+			obf.resetBefore = o.resetBefore
+			rb, _ := newRNNCore(obf, tensor.NewRNG(1))
 			for i, p := range rb.params {
 				p.Value.CopyFrom(r.params[i].Value)
 			}
