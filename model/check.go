@@ -153,6 +153,9 @@ func (s Spec) stackShapes(l *shapeList, prefix string, in int) {
 			l.add(prefix+"weight_hh"+sfx, G, Ho)
 			l.add(prefix+"bias_ih"+sfx, G)
 			l.add(prefix+"bias_hh"+sfx, G)
+			if s.Peephole {
+				l.add(prefix+"weight_peephole"+sfx, 3*H)
+			}
 			if s.Proj > 0 {
 				l.add(prefix+"weight_hr"+sfx, Ho, H)
 			}

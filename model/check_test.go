@@ -37,12 +37,16 @@ func TestShapesMatchBuild(t *testing.T) {
 	built := 0
 	for _, base := range bases {
 		for _, cell := range []string{"lstm", "gru", "rnn", "rnn_relu"} {
-			for _, v := range []struct{ bi, proj bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, v := range []struct{ bi, proj, variant bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, true, false}, {true, false, true}, {false, true, true}} {
 				for _, layers := range []int{1, 3} {
 					s := base
 					s.Cell, s.Bidirectional, s.Layers, s.Hidden = cell, v.bi, layers, 4
 					if v.proj {
 						s.Proj = 2
+					}
+					s.Peephole, s.ResetBefore = v.variant && cell == "lstm", v.variant && cell == "gru"
+					if v.variant && !s.Peephole && !s.ResetBefore {
+						continue
 					}
 					if s.Task == LM && s.Tie {
 						s.Embed = s.features()

@@ -69,10 +69,10 @@ func (t *Tagger) firstInput(b train.Batch) (*body, *nn.Var, []int, bool) {
 // GateSaturation computes the Saturation of the first layer's forward
 // direction of an LSTM model over batch b (a batch of the model's Task:
 // *ForecastBatch, *TextBatch, *text.Chunk, *TagBatch). It reports false
-// for other cells, translators and batches it does not know.
+// for other cells, peepholes, translators and batches it does not know.
 func GateSaturation(m Model, b train.Batch) (Saturation, bool) {
 	gi, ok := m.(gateInputs)
-	if !ok || m.Spec().Cell != "lstm" {
+	if !ok || m.Spec().Cell != "lstm" || m.Spec().Peephole {
 		return Saturation{}, false
 	}
 	net, x, lengths, ok := gi.firstInput(b)

@@ -31,7 +31,8 @@ func (s Spec) stack(in int, rng *tensor.RNG) (recurrent, error) {
 	switch s.Cell {
 	case "gru":
 		r, err = nn.NewGRU(nn.GRUConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner,
-			Init: s.rnnInit(), InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout}, rng)
+			Init: s.rnnInit(), InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout,
+			ResetBefore: s.ResetBefore}, rng)
 	case "rnn", "rnn_relu":
 		act := "tanh"
 		if s.Cell == "rnn_relu" {
@@ -41,7 +42,7 @@ func (s Spec) stack(in int, rng *tensor.RNG) (recurrent, error) {
 			Init: s.rnnInit(), InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout}, rng)
 	default:
 		r, err = nn.NewLSTM(nn.LSTMConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, Dropout: inner,
-			ProjSize: s.Proj, Init: s.rnnInit(), ForgetBias: s.ForgetBias,
+			ProjSize: s.Proj, Init: s.rnnInit(), ForgetBias: s.ForgetBias, Peephole: s.Peephole,
 			InputDropout: s.InputDropout, RecurrentDropout: s.RecurrentDropout, WeightDrop: s.WeightDrop, Zoneout: s.Zoneout}, rng)
 	}
 	if err != nil {

@@ -37,6 +37,15 @@ type Spec struct {
 	// Proj, when > 0, projects an LSTM's hidden state to this size
 	// (PyTorch's proj_size, LSTMP).
 	Proj int `json:"proj,omitempty" yaml:"proj"`
+	// Peephole gives an LSTM peephole connections from the cell to its
+	// gates (nn.LSTMConfig.Peephole; ONNX's LSTM has them, PyTorch's has
+	// not), with parameters weight_peephole_lk. ResetBefore makes a GRU
+	// apply its reset gate before the recurrent product (Cho et al.'s GRU,
+	// ONNX's linear_before_reset = 0, Keras' reset_after = False;
+	// nn.GRUConfig.ResetBefore). Both are for models imported from ONNX or
+	// Keras; not for seq2seq.
+	Peephole    bool `json:"peephole,omitempty" yaml:"peephole"`
+	ResetBefore bool `json:"reset_before,omitempty" yaml:"reset_before"`
 	// Bidirectional runs a reverse direction too (not lm: a language model
 	// cannot look ahead). A forecaster reads the final states of both
 	// directions over the lookback window.
@@ -192,6 +201,10 @@ func (s *Spec) checkStack() error {
 		return &SpecError{"chrono", s.Chrono, "the longest dependency in steps, >= 2, for an lstm (0: off)"}
 	case s.Chrono > 0 && s.ForgetBias != 0:
 		return &SpecError{"chrono", s.Chrono, "0 with forget_bias: both set the forget gate's bias"}
+	case s.Peephole && (s.Cell != "lstm" || s.Task == Seq2Seq):
+		return &SpecError{"peephole", true, "false: peepholes are for an lstm, not seq2seq"}
+	case s.ResetBefore && (s.Cell != "gru" || s.Task == Seq2Seq):
+		return &SpecError{"reset_before", true, "false: it is for a gru, not seq2seq"}
 	case s.Bidirectional && s.Task == LM:
 		return &SpecError{"bidirectional", true, "false: a language model cannot look ahead"}
 	}
