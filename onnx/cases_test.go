@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/data/series"
@@ -124,9 +125,11 @@ func classifyCases(t *testing.T, dir string) []consumerCase {
 		{Task: model.Classify, Cell: "lstm", Hidden: 6, Layers: 2, Bidirectional: true, Vocab: 25, Embed: 4, Classes: 3, Pool: "attention"},
 		{Task: model.Classify, Cell: "rnn_relu", Hidden: 5, Layers: 2, Inputs: 3, Classes: 3},
 		{Task: model.Classify, Cell: "gru", Hidden: 4, Inputs: 2, Classes: 2, Pool: "attention"},
+		{Task: model.Classify, Cell: "lstm", Hidden: 5, Layers: 2, Bidirectional: true, Vocab: 15, Classes: 3, Peephole: true},
+		{Task: model.Classify, Cell: "gru", Hidden: 5, Bidirectional: true, Vocab: 15, Classes: 3, Pool: "mean", ResetBefore: true},
 	} {
 		c := build(t, s, uint64(20+i)).(*model.Classifier)
-		cs = append(cs, classifyCase(t, dir, caseName(s, c.Spec().Pool), c))
+		cs = append(cs, classifyCase(t, dir, caseName(s, strings.TrimSuffix(c.Spec().Pool+"_"+variant(s), "_")), c))
 	}
 	for _, multi := range []bool{false, true} {
 		c := trainedClassifier(t, multi)
@@ -309,11 +312,24 @@ func tagCases(t *testing.T, dir string) []consumerCase {
 		{Task: model.Tag, Cell: "lstm", Hidden: 6, Layers: 2, Bidirectional: true, Inputs: 3, Classes: 3},
 		{Task: model.Tag, Cell: "gru", Hidden: 5, Inputs: 2, Targets: 2},
 		{Task: model.Tag, Cell: "rnn", Hidden: 4, Inputs: 4, Targets: 4, NoHead: true},
+		{Task: model.Tag, Cell: "lstm", Hidden: 5, Bidirectional: true, Inputs: 3, Targets: 2, Peephole: true},
+		{Task: model.Tag, Cell: "gru", Hidden: 5, Layers: 2, Inputs: 3, Classes: 3, ResetBefore: true},
 	} {
 		m := build(t, s, uint64(80+i)).(*model.Tagger)
-		cs = append(cs, tagCase(t, dir, caseName(s, ""), m))
+		cs = append(cs, tagCase(t, dir, caseName(s, variant(s)), m))
 	}
 	return cs
+}
+
+// variant names the cell variants ONNX has and PyTorch has not.
+func variant(s model.Spec) string {
+	switch {
+	case s.Peephole:
+		return "peephole"
+	case s.ResetBefore:
+		return "reset_before"
+	}
+	return ""
 }
 
 // tagCase exports m and compares its Predict, sequence by sequence, with

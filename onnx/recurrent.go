@@ -14,8 +14,14 @@ type rnnOp struct {
 	cell               string // lstm, gru, rnn or rnn_relu
 	hidden             int
 	wih, whh, bih, bhh []string
+	ph                 []string // an LSTM's peepholes (p_i, p_f, p_o); nil: none
+	resetBefore        bool     // a GRU's linear_before_reset = 0
 	name               string
 }
+
+// peepOrder is where each of ONNX's peephole blocks (i, o, f) comes from
+// in recur's (i, f, o).
+var peepOrder = []int{0, 2, 1}
 
 // gateOrder is where each of ONNX's gate blocks comes from in PyTorch's
 // order: ONNX's LSTM stacks i, o, f, c where PyTorch stacks i, f, g, o,
@@ -61,9 +67,16 @@ func (e *exporter) rnnNode(op rnnOp, x, lens, h0, c0 string) (y, h, c string) {
 		}
 	}
 	G := len(order) * op.hidden
-	ins := []string{x, e.floats(op.name+".W", W, D, G, in), e.floats(op.name+".R", R, D, G, op.hidden), "", lens, h0, c0}
+	ins := []string{x, e.floats(op.name+".W", W, D, G, in), e.floats(op.name+".R", R, D, G, op.hidden), "", lens, h0, c0, ""}
 	if withBias {
 		ins[3] = e.floats(op.name+".B", B, D, 2*G)
+	}
+	if op.ph != nil {
+		var P []float32
+		for d := range D {
+			P = reorder(P, e.param(op.ph[d]).Data, peepOrder)
+		}
+		ins[7] = e.floats(op.name+".P", P, D, 3*op.hidden)
 	}
 	for len(ins) > 3 && ins[len(ins)-1] == "" {
 		ins = ins[:len(ins)-1] // trailing optional inputs are left out
@@ -80,7 +93,12 @@ func (e *exporter) rnnNode(op rnnOp, x, lens, h0, c0 string) (y, h, c string) {
 		return outs[0], outs[1], outs[2]
 	case "gru":
 		// PyTorch applies r to (W_hn h + b_hn): ONNX's linear_before_reset.
-		outs = e.opN("GRU", ins, 2, append(attrs, attrInt("linear_before_reset", 1))...)
+		// (A ResetBefore GRU applies it before: linear_before_reset = 0.)
+		lbr := int64(1)
+		if op.resetBefore {
+			lbr = 0
+		}
+		outs = e.opN("GRU", ins, 2, append(attrs, attrInt("linear_before_reset", lbr))...)
 	default:
 		act := "Tanh"
 		if op.cell == "rnn_relu" {
@@ -95,20 +113,21 @@ func (e *exporter) rnnNode(op rnnOp, x, lens, h0, c0 string) (y, h, c string) {
 // stack is a recurrent stack of PyTorch-named layers
 // (prefix+"weight_ih_l0", ..., "_reverse" for the reverse direction).
 type stack struct {
-	prefix string
-	cell   string
-	hidden int
-	layers int
-	bidir  bool
+	prefix                string
+	cell                  string
+	hidden                int
+	layers                int
+	bidir                 bool
+	peephole, resetBefore bool
 }
 
 func stackOf(s model.Spec, prefix string) stack {
-	return stack{prefix: prefix, cell: s.Cell, hidden: s.Hidden, layers: s.Layers, bidir: s.Bidirectional}
+	return stack{prefix: prefix, cell: s.Cell, hidden: s.Hidden, layers: s.Layers, bidir: s.Bidirectional, peephole: s.Peephole, resetBefore: s.ResetBefore}
 }
 
 // op returns layer k's node.
 func (st stack) op(k int) rnnOp {
-	o := rnnOp{cell: st.cell, hidden: st.hidden, name: fmt.Sprintf("%sl%d", st.prefix, k)}
+	o := rnnOp{cell: st.cell, hidden: st.hidden, name: fmt.Sprintf("%sl%d", st.prefix, k), resetBefore: st.resetBefore}
 	sufs := []string{""}
 	if st.bidir {
 		sufs = append(sufs, "_reverse")
@@ -118,6 +137,9 @@ func (st stack) op(k int) rnnOp {
 		o.whh = append(o.whh, fmt.Sprintf("%sweight_hh_l%d%s", st.prefix, k, suf))
 		o.bih = append(o.bih, fmt.Sprintf("%sbias_ih_l%d%s", st.prefix, k, suf))
 		o.bhh = append(o.bhh, fmt.Sprintf("%sbias_hh_l%d%s", st.prefix, k, suf))
+		if st.peephole {
+			o.ph = append(o.ph, fmt.Sprintf("%sweight_peephole_l%d%s", st.prefix, k, suf))
+		}
 	}
 	return o
 }
