@@ -115,6 +115,19 @@ func (d *lmData) Shard(i, rank, size int) train.Batch {
 // (train.ShardedCarrier).
 func (t *lmTask) CarryAxis() int { return 1 }
 
+// checkParallel reports a data-parallel run of a task whose batches do
+// not split among ranks.
+func (s *session) checkParallel(fc FitConfig, task string) error {
+	c := fc.Train.Comm
+	if c == nil || c.Size() == 1 {
+		return nil
+	}
+	if _, ok := s.train.(train.ShardedData); !ok {
+		return fmt.Errorf("model: data-parallel training over %d processes takes the forecast, classify and lm tasks; a %s model trains in one process", c.Size(), task)
+	}
+	return nil
+}
+
 // checkRanks reports a training run that splits among more ranks than a
 // language model has streams.
 func checkRanks(fc FitConfig, streams int) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/internal/mpi"
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/train"
@@ -199,5 +200,20 @@ func TestDistLM(t *testing.T) {
 	}
 	if _, err := lm(mpi.NewLocal(5)[0], train.Config{}, nil, context.Background()); err == nil || !strings.Contains(err.Error(), "streams") {
 		t.Errorf("4 streams on 5 ranks: %v", err)
+	}
+}
+
+// TestDistSeq2SeqRefused: a task whose batches do not split says so
+// before training.
+func TestDistSeq2SeqRefused(t *testing.T) {
+	fc := fit(1)
+	fc.Train.Comm = mpi.NewLocal(2)[0]
+	m, err := NewTranslator(TranslateConfig{Spec: Spec{Embed: 8, Hidden: 8}, Fit: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := []text.Pair{{Src: "a b", Tgt: "x y"}, {Src: "b c", Tgt: "y z"}}
+	if _, err := m.Fit(context.Background(), pairs, nil); err == nil || !strings.Contains(err.Error(), "one process") {
+		t.Errorf("seq2seq on 2 ranks: %v", err)
 	}
 }

@@ -223,6 +223,9 @@ func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
 	if err := s.activationReg(fc, c.spec.Task); err != nil {
 		return nil, err
 	}
+	if err := s.checkParallel(fc, c.spec.Task); err != nil {
+		return nil, err
+	}
 	tc := fc.Train
 	if s.freeze != nil {
 		tc.Freeze = append(slices.Clip(tc.Freeze), s.freeze...)
