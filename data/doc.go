@@ -25,6 +25,10 @@
 //     labelled text.
 //   - data/batch: padding, masks, bucketing, shuffling and a prefetching
 //     loader.
+//   - data/input: the bounds every reader reads within: a maximum line
+//     length (1 MiB by default) and file size (2 GiB), UTF-16 and binary
+//     input named, and user values quoted in errors at most 100 bytes
+//     long.
 //
 // Every reader returns errors that name the file, line and column of the
 // problem; none panics on bad input, and each parser is fuzzed.
