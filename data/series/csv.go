@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // HeaderMode says whether the first record is a header.
@@ -59,6 +60,10 @@ type CSVOptions struct {
 	Columns []string
 	// Comment, when not 0, starts comment lines that are skipped.
 	Comment rune
+	// Limits bound the line length and the bytes read; zero fields mean
+	// input.DefaultMaxLineBytes (1 MiB) and input.DefaultMaxFileBytes
+	// (2 GiB). A UTF-16 file is refused, naming its encoding.
+	Limits input.Limits
 }
 
 // Row is one data row from a Reader.
@@ -83,7 +88,7 @@ type Row struct {
 type Reader struct {
 	name string
 	opt  CSVOptions
-	br   *bufio.Reader
+	in   *input.Reader
 	cr   *csv.Reader
 
 	started bool
@@ -103,9 +108,10 @@ type Reader struct {
 	pendLine int
 }
 
-// NewReader returns a Reader of r; name is used in error messages.
+// NewReader returns a Reader of r; name is used in error messages. It
+// reads through an input.Reader with opt.Limits (r itself when it is one).
 func NewReader(r io.Reader, name string, opt CSVOptions) *Reader {
-	return &Reader{name: name, opt: opt, br: bufio.NewReaderSize(r, 64<<10), timeIdx: -1}
+	return &Reader{name: name, opt: opt, in: input.NewReader(r, name, opt.Limits), timeIdx: -1}
 }
 
 // Columns returns the names of the value columns, in Row.Values order.
@@ -171,6 +177,9 @@ func (r *Reader) Next() bool {
 // read returns the next record; ok is false at EOF or on error.
 func (r *Reader) read() ([]string, bool) {
 	rec, err := r.cr.Read()
+	if ierr := r.in.Err(); ierr != nil {
+		return nil, r.failInput(ierr)
+	}
 	if err == io.EOF {
 		return nil, false
 	}
@@ -191,6 +200,14 @@ func (r *Reader) read() ([]string, bool) {
 	return rec, true
 }
 
+// failInput records a limit or encoding error of the input.
+func (r *Reader) failInput(err error) bool {
+	if r.err == nil {
+		r.err = inputError(err)
+	}
+	return false
+}
+
 func (r *Reader) colName(i int) string {
 	if i < len(r.header) {
 		return r.header[i]
@@ -202,12 +219,9 @@ func (r *Reader) colName(i int) string {
 func (r *Reader) start() bool {
 	delim := r.opt.Delimiter
 	if delim == 0 {
-		delim = detectDelimiter(r.br, r.opt.Comment)
+		delim = detectDelimiter(r.in.Reader, r.opt.Comment)
 	}
-	if bom, err := r.br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		r.br.Discard(3)
-	}
-	r.cr = csv.NewReader(r.br)
+	r.cr = csv.NewReader(r.in.Reader)
 	r.cr.Comma = delim
 	r.cr.Comment = r.opt.Comment
 	r.cr.FieldsPerRecord = -1
@@ -269,7 +283,7 @@ func (r *Reader) index(ref string) (int, error) {
 	if i := lookup(r.header, ref); i >= 0 {
 		return i, nil
 	}
-	return -1, fmt.Errorf("no column %q (columns: %q)", ref, r.header)
+	return -1, fmt.Errorf("no column %s (columns: %s)", input.Quote(ref), input.QuoteList(r.header))
 }
 
 func (r *Reader) chooseColumns(sample []string) error {
@@ -454,12 +468,14 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Frame, error) {
 }
 
 // ReadFile opens path and reads it with ReadCSV; errors name the file by
-// its base name.
+// its base name. A gzip file is decompressed; a regular file larger than
+// the file limit is refused before it is read.
 func ReadFile(path string, opt CSVOptions) (*Frame, error) {
-	fh, err := os.Open(path)
+	name := filepath.Base(path)
+	fh, err := input.Open(path, name, opt.Limits)
 	if err != nil {
-		return nil, err
+		return nil, inputError(err)
 	}
 	defer fh.Close()
-	return ReadCSV(fh, filepath.Base(path), opt)
+	return ReadCSV(fh, name, opt)
 }

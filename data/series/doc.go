@@ -18,6 +18,11 @@
 //
 //	sales.csv:17:12: column "value": "abc" is not a number
 //
+// Values are quoted up to about 100 bytes. Lines are at most 1 MiB and
+// files 2 GiB unless CSVOptions.Limits says otherwise (see package
+// data/input); UTF-16 files are named as such, a UTF-8 byte order mark is
+// skipped.
+//
 // # Cleaning
 //
 // [Clean] returns a cleaned copy and a [Report] of what it found: rows

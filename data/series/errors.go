@@ -2,9 +2,10 @@ package series
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // ErrEmpty is wrapped by the error for a file with no rows at all, or with a
@@ -37,10 +38,10 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Column != "" {
-		fmt.Fprintf(&b, "column %q: ", e.Column)
+		b.WriteString("column " + input.Quote(e.Column) + ": ")
 	}
 	if e.Value != "" || e.Msg == msgNotNumber {
-		fmt.Fprintf(&b, "%q ", e.Value)
+		b.WriteString(input.Quote(e.Value) + " ")
 	}
 	b.WriteString(e.Msg)
 	if e.Err != nil && e.Msg == "" {
@@ -50,5 +51,15 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// inputError returns err, an *input.Error (a limit or the encoding), as
+// an *Error; any other error as it is (a file that cannot be opened).
+func inputError(err error) error {
+	var ie *input.Error
+	if !errors.As(err, &ie) {
+		return err
+	}
+	return &Error{File: ie.File, Line: ie.Line, Msg: ie.Err.Error(), Err: ie}
+}
 
 const msgNotNumber = "is not a number"

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // TimeKind says how a Frame's Time values are to be read.
@@ -98,7 +100,7 @@ func (f *Frame) Index(ref string) (int, error) {
 	if i := lookup(f.Columns, ref); i >= 0 {
 		return i, nil
 	}
-	return -1, fmt.Errorf("series: %sno column %q (columns: %q)", f.prefix(), ref, f.Columns)
+	return -1, fmt.Errorf("series: %sno column %s (columns: %s)", f.prefix(), input.Quote(ref), input.QuoteList(f.Columns))
 }
 
 // lookup returns the index of ref in names (see Frame.Index), or -1.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -70,7 +71,7 @@ func (p *Pipeline) Validate() error {
 	}
 	for _, t := range p.Targets {
 		if lookup(p.Columns, t) < 0 {
-			return fmt.Errorf("series: pipeline: target %q is not one of the columns %q", t, p.Columns)
+			return fmt.Errorf("series: pipeline: target %s is not one of the columns %s", input.Quote(t), input.QuoteList(p.Columns))
 		}
 	}
 	for _, d := range p.Diffs {
@@ -321,7 +322,7 @@ func Prepare(f *Frame, cfg PrepareConfig) (*Prepared, error) {
 	}
 	for _, t := range p.Targets {
 		if lookup(f.Columns, t) < 0 {
-			return nil, fmt.Errorf("series: %starget: no column %q (columns: %q)", f.prefix(), t, f.Columns)
+			return nil, fmt.Errorf("series: %starget: no column %s (columns: %s)", f.prefix(), input.Quote(t), input.QuoteList(f.Columns))
 		}
 	}
 	p.Targets = resolve(f.Columns, p.Targets)

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // SequenceConfig configures ReadSequences.
@@ -25,6 +26,9 @@ type SequenceConfig struct {
 	// PerStep reads a label at every step (long format): a tagger's
 	// targets, Sequences.StepLabels.
 	PerStep bool
+	// Limits bound the line length and the bytes read, as
+	// CSVOptions.Limits.
+	Limits input.Limits
 }
 
 // Sequences are labelled numeric sequences read from a file.
@@ -42,8 +46,11 @@ type Sequences struct {
 // ReadSequencesFile reads labelled numeric sequences from a CSV file with a
 // header row; see ReadSequences.
 func ReadSequencesFile(path string, cfg SequenceConfig) (*Sequences, error) {
-	f, err := os.Open(path)
+	f, err := input.Open(path, filepath.Base(path), cfg.Limits)
 	if err != nil {
+		if ie := inputError(err); ie != err {
+			return nil, ie
+		}
 		return nil, fmt.Errorf("series: %w", err)
 	}
 	defer f.Close()
@@ -60,20 +67,24 @@ func ReadSequences(r io.Reader, name string, cfg SequenceConfig) (*Sequences, er
 	if cfg.Label == "" {
 		cfg.Label = "label"
 	}
-	cr := csv.NewReader(r)
+	in := input.NewReader(r, name, cfg.Limits)
+	cr := csv.NewReader(in.Reader)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
+	if ierr := in.Err(); ierr != nil {
+		return nil, inputError(ierr)
+	}
 	if err != nil {
 		return nil, &Error{File: name, Line: 1, Msg: "no header row", Err: err}
 	}
 	lab := slices.Index(header, cfg.Label)
 	if lab < 0 {
-		return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("no label column %q (columns %q)", cfg.Label, header)}
+		return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("no label column %s (columns %s)", input.Quote(cfg.Label), input.QuoteList(header))}
 	}
 	sr := &seqReader{name: name, header: header, label: lab, id: -1, out: &Sequences{}}
 	if cfg.ID != "" {
 		if sr.id = slices.Index(header, cfg.ID); sr.id < 0 {
-			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("no id column %q (columns %q)", cfg.ID, header)}
+			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("no id column %s (columns %s)", input.Quote(cfg.ID), input.QuoteList(header))}
 		}
 	}
 	if cfg.PerStep && sr.id < 0 {
@@ -82,6 +93,9 @@ func ReadSequences(r io.Reader, name string, cfg SequenceConfig) (*Sequences, er
 	sr.perStep = cfg.PerStep
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
+		if ierr := in.Err(); ierr != nil {
+			return nil, inputError(ierr)
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -143,7 +157,7 @@ func (s *seqReader) row(rec []string, line int) error {
 	}
 	s.steps[n-1] = append(s.steps[n-1], rec[s.label])
 	if !s.perStep && s.labels[n-1] != rec[s.label] {
-		return &Error{File: s.name, Line: line, Column: s.header[s.label], Value: rec[s.label], Msg: fmt.Sprintf("sequence %q changes class (was %q)", id, s.labels[n-1])}
+		return &Error{File: s.name, Line: line, Column: s.header[s.label], Value: rec[s.label], Msg: fmt.Sprintf("sequence %s changes class (was %s)", input.Quote(id), input.Quote(s.labels[n-1]))}
 	}
 	s.out.X[n-1] = append(s.out.X[n-1], vals...)
 	return nil

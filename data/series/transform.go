@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -148,7 +149,7 @@ func (s *Scaler) InverseTensor(dst, y *tensor.Tensor, columns []string) (*tensor
 	idx := make([]int, k)
 	for j, c := range columns {
 		if idx[j] = lookup(s.Columns, c); idx[j] < 0 {
-			return nil, fmt.Errorf("series: scaler has no column %q (columns: %q)", c, s.Columns)
+			return nil, fmt.Errorf("series: scaler has no column %s (columns: %s)", input.Quote(c), input.QuoteList(s.Columns))
 		}
 	}
 	if dst == nil {
