@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -27,6 +28,12 @@ func (c Coverage) String() string {
 	return fmt.Sprintf("%d/%d tokens (%.1f%%), E=%d", c.Found, c.Total, pct, c.Dim)
 }
 
+// embeddingLimits are the limits of ReadEmbeddings: lines of the default
+// 1 MiB (a 300-dimensional vector takes about 3 KB) and no file limit,
+// since the file is streamed and only the vocabulary's vectors kept
+// (GloVe's 840B file is 5.6 GB).
+var embeddingLimits = input.Limits{MaxFileBytes: -1}
+
 // ReadEmbeddings reads pretrained vectors in the word2vec/GloVe text
 // format — one "word v1 v2 ... vE" line per word, fields separated by
 // spaces or tabs, with an optional first line "N E" (word2vec) — and
@@ -42,7 +49,7 @@ func (c Coverage) String() string {
 // *ParseError with file, line and column.
 func ReadEmbeddings(dst *tensor.Tensor, r io.Reader, name string, v *Vocab) (*tensor.Tensor, Coverage, error) {
 	cov := Coverage{Total: v.Len()}
-	lr := newLineReader(r, name)
+	lr := newLineReader(r, name, embeddingLimits)
 	seen := make([]bool, v.Len())
 	var vec []float32
 	for {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // Format is the layout of a labelled-text file.
@@ -60,6 +62,11 @@ type LabelledConfig struct {
 	// labels of the file; if every label is an integer they are sorted
 	// numerically, otherwise by their bytes.
 	Classes []string
+	// Limits bound the line length and the bytes read; zero fields mean
+	// input.DefaultMaxLineBytes (1 MiB: the longest IMDB review is
+	// 14 KB) and input.DefaultMaxFileBytes (2 GiB). A UTF-16 file is
+	// refused, naming its encoding.
+	Limits input.Limits
 }
 
 // Labelled is a set of labelled texts. Labels[i] is the index in Classes
@@ -77,7 +84,7 @@ type Labelled struct {
 // ReadLabelledFile is [ReadLabelled] on the file at path (gzip allowed);
 // with Format Auto, the format comes from path.
 func ReadLabelledFile(path string, cfg LabelledConfig) (*Labelled, error) {
-	return readFile(path, func(r io.Reader, name string) (*Labelled, error) { return ReadLabelled(r, name, cfg) })
+	return readFile(path, cfg.Limits, func(r io.Reader, name string) (*Labelled, error) { return ReadLabelled(r, name, cfg) })
 }
 
 // ReadLabelled reads labelled texts from r; name is used in errors and,
@@ -107,11 +114,11 @@ func ReadLabelled(r io.Reader, name string, cfg LabelledConfig) (*Labelled, erro
 	}
 	switch format {
 	case TSV:
-		err = readTSV(r, name, textCol, labelCol, cfg.NoHeader, add)
+		err = readTSV(newLineReader(r, name, cfg.Limits), textCol, labelCol, cfg.NoHeader, add)
 	case CSV:
-		err = readCSV(r, name, textCol, labelCol, cfg.NoHeader, add)
+		err = readCSV(input.NewReader(r, name, cfg.Limits), textCol, labelCol, cfg.NoHeader, add)
 	case JSONL:
-		err = readJSONL(r, name, textCol, labelCol, add)
+		err = readJSONL(newLineReader(r, name, cfg.Limits), textCol, labelCol, add)
 	default:
 		return nil, fmt.Errorf("text: unknown format %d", format)
 	}
@@ -136,7 +143,7 @@ func ReadLabelled(r io.Reader, name string, cfg LabelledConfig) (*Labelled, erro
 	for i, l := range raw {
 		id, ok := index[l]
 		if !ok {
-			return nil, errAt(name, where[i][0], where[i][1], "unknown label %q (classes %q)", l, out.Classes)
+			return nil, errAt(name, where[i][0], where[i][1], "unknown label %s (classes %s)", input.Quote(l), input.QuoteList(out.Classes))
 		}
 		out.Labels[i] = id
 	}
@@ -159,7 +166,7 @@ func labelSets(out *Labelled, raw []string, where [][2]int, name string, cfg Lab
 	out.Classes = cfg.Classes
 	if out.Classes == nil {
 		if len(all) == 0 {
-			return nil, errAt(name, where[0][0], where[0][1], "no example has a label (separator %q)", cfg.LabelSep)
+			return nil, errAt(name, where[0][0], where[0][1], "no example has a label (separator %s)", input.Quote(cfg.LabelSep))
 		}
 		out.Classes = classList(all)
 	}
@@ -173,7 +180,7 @@ func labelSets(out *Labelled, raw []string, where [][2]int, name string, cfg Lab
 		for _, p := range ps {
 			id, ok := index[p]
 			if !ok {
-				return nil, errAt(name, where[i][0], where[i][1], "unknown label %q (classes %q)", p, out.Classes)
+				return nil, errAt(name, where[i][0], where[i][1], "unknown label %s (classes %s)", input.Quote(p), input.QuoteList(out.Classes))
 			}
 			if !slices.Contains(set, id) {
 				set = append(set, id)
@@ -230,9 +237,9 @@ func columns(name string, line int, header []string, text, label string) (ti, li
 			return i, nil
 		}
 		if header == nil {
-			return 0, errAt(name, 0, 0, "column %q: without a header, columns must be 0-based indices", col)
+			return 0, errAt(name, 0, 0, "column %s: without a header, columns must be 0-based indices", input.Quote(col))
 		}
-		return 0, errAt(name, line, 0, "missing column %q (header has %q)", col, header)
+		return 0, errAt(name, line, 0, "missing column %s (header has %s)", input.Quote(col), input.QuoteList(header))
 	}
 	if ti, err = find(text); err != nil {
 		return 0, 0, err
@@ -241,10 +248,19 @@ func columns(name string, line int, header []string, text, label string) (ti, li
 	return ti, li, err
 }
 
+// clip returns raw JSON for an error message: as it is when short,
+// quoted and cut (see input.Quote) when long.
+func clip(raw json.RawMessage) string {
+	if len(raw) <= input.QuoteBytes {
+		return string(raw)
+	}
+	return input.Quote(string(raw))
+}
+
 type addFunc func(text, label string, line, col, textLine int)
 
-func readTSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) error {
-	lr := newLineReader(r, name)
+func readTSV(lr *lineReader, text, label string, noHeader bool, add addFunc) error {
+	name := lr.name
 	ti, li := -1, -1
 	if noHeader {
 		var err error
@@ -275,8 +291,9 @@ func readTSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) 
 	}
 }
 
-func readCSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) error {
-	cr := csv.NewReader(skipBOM(r))
+func readCSV(in *input.Reader, text, label string, noHeader bool, add addFunc) error {
+	name := in.Name()
+	cr := csv.NewReader(in.Reader)
 	cr.FieldsPerRecord = -1
 	ti, li := -1, -1
 	if noHeader {
@@ -287,6 +304,9 @@ func readCSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) 
 	}
 	for {
 		rec, err := cr.Read()
+		if ierr := in.Err(); ierr != nil {
+			return parseError(ierr)
+		}
 		if err == io.EOF {
 			return nil
 		}
@@ -318,8 +338,8 @@ func readCSV(r io.Reader, name, text, label string, noHeader bool, add addFunc) 
 	}
 }
 
-func readJSONL(r io.Reader, name, text, label string, add addFunc) error {
-	lr := newLineReader(r, name)
+func readJSONL(lr *lineReader, text, label string, add addFunc) error {
+	name := lr.name
 	for {
 		b, ok := lr.next()
 		if !ok {
@@ -339,15 +359,15 @@ func readJSONL(r io.Reader, name, text, label string, add addFunc) error {
 		}
 		rawText, ok := obj[text]
 		if !ok {
-			return errAt(name, lr.line, 1, "missing key %q", text)
+			return errAt(name, lr.line, 1, "missing key %s", input.Quote(text))
 		}
 		var t string
 		if err := json.Unmarshal(rawText, &t); err != nil {
-			return errAt(name, lr.line, 1, "key %q: want a string, got %s", text, rawText)
+			return errAt(name, lr.line, 1, "key %s: want a string, got %s", input.Quote(text), clip(rawText))
 		}
 		rawLabel, ok := obj[label]
 		if !ok {
-			return errAt(name, lr.line, 1, "missing key %q", label)
+			return errAt(name, lr.line, 1, "missing key %s", input.Quote(label))
 		}
 		var l string
 		if err := json.Unmarshal(rawLabel, &l); err != nil {
@@ -359,7 +379,7 @@ func readJSONL(r io.Reader, name, text, label string, add addFunc) error {
 			case json.Unmarshal(rawLabel, &b) == nil:
 				l = strconv.FormatBool(b)
 			default:
-				return errAt(name, lr.line, 1, "key %q: want a string, number or boolean, got %s", label, rawLabel)
+				return errAt(name, lr.line, 1, "key %s: want a string, number or boolean, got %s", input.Quote(label), clip(rawLabel))
 			}
 		}
 		add(t, l, lr.line, 1, lr.line)
@@ -382,6 +402,9 @@ type PairsConfig struct {
 	// most this many white-space separated words (the usual "sentences of
 	// up to 10 words" cut of translation benchmarks).
 	MaxWords int
+	// Limits bound the line length and the bytes read, as
+	// LabelledConfig.Limits.
+	Limits input.Limits
 }
 
 // ReadPairs reads tab-separated sentence pairs (the Tatoeba/Anki format,
@@ -395,7 +418,7 @@ func ReadPairs(r io.Reader, name string, cfg PairsConfig) ([]Pair, error) {
 	if src < 0 || tgt < 0 {
 		return nil, fmt.Errorf("text: pairs columns %d, %d: must be >= 0", src, tgt)
 	}
-	lr := newLineReader(r, name)
+	lr := newLineReader(r, name, cfg.Limits)
 	var pairs []Pair
 	for cfg.Max == 0 || len(pairs) < cfg.Max {
 		b, ok := lr.next()
@@ -425,5 +448,5 @@ func ReadPairs(r io.Reader, name string, cfg PairsConfig) ([]Pair, error) {
 
 // ReadPairsFile is [ReadPairs] on the file at path (gzip allowed).
 func ReadPairsFile(path string, cfg PairsConfig) ([]Pair, error) {
-	return readFile(path, func(r io.Reader, name string) ([]Pair, error) { return ReadPairs(r, name, cfg) })
+	return readFile(path, cfg.Limits, func(r io.Reader, name string) ([]Pair, error) { return ReadPairs(r, name, cfg) })
 }

@@ -1,86 +1,122 @@
 package text
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // Open opens the file at path for reading, decompressing it when it is
-// gzip (recognised by its magic bytes, whatever the name).
+// gzip (recognised by its magic bytes, whatever the name). It reads
+// through an input.Reader without size limits; the readers of this package
+// take their limits from their configs.
 func Open(path string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
+	f, err := input.Open(path, path, input.Limits{MaxLineBytes: -1, MaxFileBytes: -1})
 	if err != nil {
-		return nil, err
+		return nil, parseError(err)
 	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, &ParseError{File: path, Err: err}
-		}
-		return &gzFile{Reader: zr, f: f}, nil
-	}
-	return &plainFile{Reader: br, f: f}, nil
+	return f, nil
 }
 
-type gzFile struct {
-	*gzip.Reader
-	f *os.File
-}
-
-func (g *gzFile) Close() error {
-	err := g.Reader.Close()
-	if cerr := g.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-type plainFile struct {
-	*bufio.Reader
-	f *os.File
-}
-
-func (p *plainFile) Close() error { return p.f.Close() }
-
-// readFile opens path with Open and calls read on its contents.
-func readFile[T any](path string, read func(io.Reader, string) (T, error)) (T, error) {
-	f, err := Open(path)
+// readFile opens path with input.Open and the limits lim and calls read
+// on its contents.
+func readFile[T any](path string, lim input.Limits, read func(io.Reader, string) (T, error)) (T, error) {
+	f, err := input.Open(path, path, lim)
 	if err != nil {
 		var zero T
-		return zero, err
+		return zero, parseError(err)
 	}
 	defer f.Close()
 	return read(f, path)
 }
 
+// CorpusLimits are the default limits of [ReadTextLimited]: no line limit
+// (text8 is a single line of 100 MB, and a corpus is held whole in memory
+// anyway) and files of up to input.DefaultMaxFileBytes (2 GiB).
+var CorpusLimits = input.Limits{MaxLineBytes: -1, MaxFileBytes: input.DefaultMaxFileBytes}
+
 // ReadText reads all of r as UTF-8 text; name is used in errors. It fails
 // on invalid UTF-8 (naming line and column) and on empty input. Use it
-// for a language-model corpus; see [ReadTextFile].
+// for a language-model corpus; see [ReadTextFile]. It is
+// [ReadTextLimited] with the default limits.
 func ReadText(r io.Reader, name string) (string, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return "", &ParseError{File: name, Err: err}
+	return ReadTextLimited(r, name, input.Limits{})
+}
+
+// ReadTextLimited is [ReadText] with limits; zero fields of lim are those
+// of [CorpusLimits]. It reads r in chunks of 1 MiB, checking each as it
+// comes, so that a corpus over a limit, in UTF-16 or not text at all is
+// refused as soon as that is seen.
+func ReadTextLimited(r io.Reader, name string, lim input.Limits) (string, error) {
+	in := input.NewReader(r, name, lim.Or(CorpusLimits))
+	var sb strings.Builder
+	if f, ok := r.(*input.File); ok && f.Size() > 0 {
+		sb.Grow(int(min(f.Size(), 1<<40)))
 	}
-	if len(b) == 0 {
+	buf := make([]byte, 1<<20)
+	line, col, carry := 1, 1, 0
+	for {
+		n, err := io.ReadFull(in, buf[carry:])
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return "", parseError(&input.Error{File: name, Line: line, Err: err})
+		}
+		n += carry
+		end := n
+		if err == nil {
+			end = completeRunes(buf[:n])
+		}
+		if uerr := checkUTF8(buf[:end], name, line, col); uerr != nil {
+			return "", uerr
+		}
+		line, col = advance(buf[:end], line, col)
+		sb.Write(buf[:end])
+		carry = copy(buf, buf[end:n])
+		if err != nil {
+			break
+		}
+	}
+	if sb.Len() == 0 {
 		return "", &ParseError{File: name, Err: ErrEmpty}
 	}
-	if err := checkUTF8(b, name, 1, 1); err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return sb.String(), nil
 }
 
 // ReadTextFile is [ReadText] on the file at path (gzip allowed).
-func ReadTextFile(path string) (string, error) { return readFile(path, ReadText) }
+func ReadTextFile(path string) (string, error) { return ReadTextFileLimited(path, input.Limits{}) }
+
+// ReadTextFileLimited is [ReadTextLimited] on the file at path (gzip
+// allowed); a file larger than the file limit is refused before it is
+// read.
+func ReadTextFileLimited(path string, lim input.Limits) (string, error) {
+	return readFile(path, lim.Or(CorpusLimits), func(r io.Reader, name string) (string, error) { return ReadTextLimited(r, name, lim) })
+}
+
+// completeRunes returns the length of the longest prefix of b that does
+// not end inside a UTF-8 sequence that later bytes may complete.
+func completeRunes(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
+}
+
+// advance returns the line and column after b, whose first byte is at
+// line, col.
+func advance(b []byte, line, col int) (int, int) {
+	if k := bytes.Count(b, []byte("\n")); k > 0 {
+		return line + k, len(b) - bytes.LastIndexByte(b, '\n')
+	}
+	return line, col + len(b)
+}
 
 // checkUTF8 returns a *ParseError at the first invalid byte of b, whose
 // first byte is at line, col.
@@ -103,26 +139,16 @@ func checkUTF8(b []byte, name string, line, col int) error {
 }
 
 // lineReader yields the lines of r without their line ending, counting
-// line numbers from 1.
+// line numbers from 1, within the limits of an input.Reader.
 type lineReader struct {
-	br   *bufio.Reader
+	in   *input.Reader
 	name string
 	line int
 	err  error
 }
 
-func newLineReader(r io.Reader, name string) *lineReader {
-	return &lineReader{br: skipBOM(r), name: name}
-}
-
-// skipBOM returns a buffered reader over r without a leading UTF-8 byte
-// order mark (as spreadsheet programs write).
-func skipBOM(r io.Reader) *bufio.Reader {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
-	}
-	return br
+func newLineReader(r io.Reader, name string, lim input.Limits) *lineReader {
+	return &lineReader{in: input.NewReader(r, name, lim), name: name}
 }
 
 // next returns the next line; ok is false at the end or on error (see
@@ -131,20 +157,15 @@ func (lr *lineReader) next() (line []byte, ok bool) {
 	if lr.err != nil {
 		return nil, false
 	}
-	b, err := lr.br.ReadBytes('\n')
-	if len(b) == 0 && err != nil {
-		if err != io.EOF {
-			lr.err = &ParseError{File: lr.name, Line: lr.line + 1, Err: err}
-		}
+	b, err := lr.in.ReadLine()
+	if err == io.EOF {
 		return nil, false
 	}
-	if err != nil && err != io.EOF {
-		lr.err = &ParseError{File: lr.name, Line: lr.line + 1, Err: err}
+	if err != nil {
+		lr.err = parseError(&input.Error{File: lr.name, Line: lr.line + 1, Err: err})
 		return nil, false
 	}
 	lr.line++
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
 	if err := checkUTF8(b, lr.name, lr.line, 1); err != nil {
 		lr.err = err
 		return nil, false
