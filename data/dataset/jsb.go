@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -27,13 +27,30 @@ type Chorales struct {
 	Test  [][][]int `json:"test"`
 }
 
+// PianoRollLimits are the default limits of [ReadJSBLimited]: no line
+// limit (JSON written by Python's json.dump is one line) and files of up
+// to 256 MiB (the JSB chorales take 0.5 MB, Piano-midi.de about 10 MB; a
+// piano roll decodes into about four times its size in memory).
+var PianoRollLimits = input.Limits{MaxLineBytes: -1, MaxFileBytes: 256 << 20}
+
 // ReadJSB reads the JSON piano-roll format of the JSB chorales:
 // {"train": [...], "valid": [...], "test": [...]}, each a list of
 // chorales. Errors name the file with line:column for malformed JSON, or
 // the split, chorale and step of a pitch outside 21-108 or an empty
 // chorale.
 func ReadJSB(r io.Reader, name string) (*Chorales, error) {
-	b, err := io.ReadAll(r)
+	return ReadJSBLimited(r, name, input.Limits{})
+}
+
+// ReadJSBLimited is [ReadJSB] with limits; zero fields of lim are those of
+// [PianoRollLimits]. Input over a limit, in UTF-16 or binary is an
+// *input.Error.
+func ReadJSBLimited(r io.Reader, name string, lim input.Limits) (*Chorales, error) {
+	in := input.NewReader(r, name, lim.Or(PianoRollLimits))
+	b, err := io.ReadAll(in)
+	if ierr := in.Err(); ierr != nil {
+		return nil, ierr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -55,9 +72,9 @@ func ReadJSB(r io.Reader, name string) (*Chorales, error) {
 		}
 		if off >= 0 {
 			line, col := position(b, off)
-			return nil, fmt.Errorf("%s:%d:%d: %v", name, line, col, err)
+			return nil, fmt.Errorf("%s:%d:%d: %s", name, line, col, input.Cut(err.Error()))
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("%s: %s", name, input.Cut(err.Error()))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", name)
@@ -95,13 +112,18 @@ func position(b []byte, off int64) (line, col int) {
 }
 
 // LoadJSB opens and reads a JSB chorales JSON file (see ReadJSB).
-func LoadJSB(path string) (*Chorales, error) {
-	fh, err := os.Open(path)
+func LoadJSB(path string) (*Chorales, error) { return LoadJSBLimited(path, input.Limits{}) }
+
+// LoadJSBLimited is [LoadJSB] with limits (see [ReadJSBLimited]); a file
+// larger than the file limit is refused before it is read.
+func LoadJSBLimited(path string, lim input.Limits) (*Chorales, error) {
+	name := filepath.Base(path)
+	fh, err := input.Open(path, name, lim.Or(PianoRollLimits))
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	return ReadJSB(fh, filepath.Base(path))
+	return ReadJSBLimited(fh, name, lim)
 }
 
 // PianoRoll returns a chorale as (T, 88) binary frames: element (t, p−21)
