@@ -480,7 +480,7 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 	}
 	rep.Lookback = lookback
 	return series.PrepareConfig{
-		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns},
+		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns, Index: true},
 		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Diffs: c.Diffs, Scale: c.Scale, Season: season,
 		TestRows: c.TestRows, ValRows: int(c.ValFraction * float64(g.Len())),
 	}
@@ -570,11 +570,12 @@ func (f *Forecaster) calibrate(val *series.Windows, rep *ForecastReport) error {
 	n, hk := val.Len(), lo.Len()/val.Len()
 	alpha := 1 - (levels[len(levels)-1] - levels[0])
 	rank := min(int(math.Ceil(float64(n+1)*(1-alpha))), n) - 1
+	y := val.AllTargets()
 	scores := make([]float64, n)
 	widen := make([]float64, hk)
 	for j := range hk {
 		for i := range n {
-			y := float64(val.Y.Data[i*hk+j])
+			y := float64(y.Data[i*hk+j])
 			scores[i] = max(float64(lo.Data[i*hk+j])-y, y-float64(hi.Data[i*hk+j]))
 		}
 		slices.Sort(scores)
@@ -799,7 +800,7 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	w, err := series.MakeWindows(z, series.WindowConfig{Lookback: p.Lookback, Horizon: p.Horizon, Inputs: p.Inputs, Targets: p.Targets}, series.Range{From: 0, To: z.Len()})
+	w, err := series.MakeWindows(z, series.WindowConfig{Lookback: p.Lookback, Horizon: p.Horizon, Inputs: p.Inputs, Targets: p.Targets, Index: true}, series.Range{From: 0, To: z.Len()})
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", data.Name, err)
 	}

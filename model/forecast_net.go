@@ -233,20 +233,22 @@ func (b *ForecastBatch) input() *nn.Var {
 // one's own.
 func NewForecastBatch(x, y *tensor.Tensor) *ForecastBatch { return &ForecastBatch{X: x, Y: y} }
 
-// windowBatch gathers windows [from, to) of w into a time-major batch.
+// windowBatch gathers windows [from, to) of w into a time-major batch,
+// reading the windows' frame when they index it rather than copy it.
 func windowBatch(w *series.Windows, from, to int) *ForecastBatch {
-	X, Y := w.X, w.Y
-	L, F := X.Shape[1], X.Shape[2]
-	hk := Y.Shape[1] * Y.Shape[2]
+	L, F := w.Lookback, len(w.Inputs)
+	hk := w.Horizon * len(w.Targets)
 	B := to - from
 	b := &ForecastBatch{X: tensor.New(L, B, F), Y: tensor.New(B, hk)}
+	x := make([]float32, L*F)
 	for j := range B {
 		n := from + j
 		b.Index = append(b.Index, n)
+		w.Input(x, n)
 		for t := range L {
-			copy(b.X.Data[(t*B+j)*F:(t*B+j+1)*F], X.Data[(n*L+t)*F:(n*L+t+1)*F])
+			copy(b.X.Data[(t*B+j)*F:(t*B+j+1)*F], x[t*F:(t+1)*F])
 		}
-		copy(b.Y.Data[j*hk:(j+1)*hk], Y.Data[n*hk:(n+1)*hk])
+		w.Target(b.Y.Data[j*hk:(j+1)*hk], n)
 	}
 	if w.Base != nil {
 		b.Base = tensor.New(B, hk)
@@ -297,11 +299,12 @@ func (t *forecastTask) Evaluate(d train.Data) (map[string]float64, error) {
 	}
 	all := t.f.net.predictAll(wd.w, 64)
 	pred := t.f.net.level(all, t.f.net.median())
+	y := wd.w.AllTargets()
 	var l float64
 	if levels := t.f.net.spec.Quantiles; levels != nil {
-		l = loss.Pinball(nil, all.Data, wd.w.Y.Data, levels, loss.Options{})
+		l = loss.Pinball(nil, all.Data, y.Data, levels, loss.Options{})
 	} else {
-		l = t.f.lossFn(nil, pred.Data, wd.w.Y.Data, loss.Options{})
+		l = t.f.lossFn(nil, pred.Data, y.Data, loss.Options{})
 	}
 	fc, err := wd.pr.Forecast(wd.w, pred)
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 )
 
 // admit refuses a request before any of its body is read: a Host not
-// allowed (403), a missing or wrong bearer token (401).
+// allowed (403), a missing or wrong bearer token (401). The probes
+// (/healthz, /readyz) need no token: a load balancer or an orchestrator
+// asks them without one, and they tell nothing about the model.
 func (s *Server) admit(r *http.Request) *Error {
 	if len(s.opts.AllowedHosts) > 0 && !hostAllowed(r.Host, s.opts.AllowedHosts) {
 		return &Error{Status: http.StatusForbidden, Field: "Host", Message: fmt.Sprintf("host %s is not served here", quoteShort(r.Host))}
 	}
-	if s.opts.AuthToken != "" && r.URL.Path != "/healthz" {
+	if s.opts.AuthToken != "" && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AuthToken)) != 1 {
 			return &Error{Status: http.StatusUnauthorized, Field: "Authorization", Message: "a valid bearer token is required"}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/recur-ml/recur/data/series"
@@ -57,8 +59,14 @@ func forecastModel(t testing.TB) (*model.Forecaster, *series.Frame) {
 var corpus = []string{"a fine film with a good plot", "a dull film", "good acting and a fine story", "bad plot and dull acting"}
 
 func classifyModel(t testing.TB) *model.Classifier {
+	return classifierOf(t, model.Spec{Hidden: 8, Pool: "mean"}, 5, 5)
+}
+
+// classifierOf trains a classifier of spec on corpus from seed, with
+// texts cut to maxLen tokens (0: not cut).
+func classifierOf(t testing.TB, spec model.Spec, maxLen int, seed uint64) *model.Classifier {
 	t.Helper()
-	m, err := model.NewClassifier(model.ClassifyConfig{Spec: model.Spec{Hidden: 8, Pool: "mean"}, Text: model.TextConfig{MaxLen: 5}, Fit: fit(5)})
+	m, err := model.NewClassifier(model.ClassifyConfig{Spec: spec, Text: model.TextConfig{MaxLen: maxLen}, Fit: fit(seed)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,4 +144,50 @@ func mustJSON(t testing.TB, v any) string {
 	return string(b)
 }
 
-var _ = http.StatusOK
+// request is a body to post to a server's /v1/predict.
+type request struct{ url, body string }
+
+// sameAnswers posts each request alone, then all of them rounds times at
+// once, and reports every concurrent answer that is not byte for byte
+// the one the request got alone.
+func sameAnswers(t *testing.T, rounds int, reqs []request) {
+	t.Helper()
+	want := make([]string, len(reqs))
+	for i, r := range reqs {
+		code, b := postURL(t, r.url, r.body)
+		if code != 200 {
+			t.Fatalf("request %d alone: status %d %s", i, code, b)
+		}
+		want[i] = string(b)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, rounds*len(reqs))
+	for round := range rounds {
+		for i, r := range reqs {
+			wg.Go(func() {
+				code, b := postURL(t, r.url, r.body)
+				if code != 200 || string(b) != want[i] {
+					errs <- fmt.Sprintf("round %d request %d: got %d %s want %s", round, i, code, b, want[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// postURL posts body to url's /v1/predict.
+func postURL(t testing.TB, url, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/predict", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}

@@ -21,8 +21,10 @@ func TestPanicRecovered(t *testing.T) {
 	}
 	// A forecaster with no preprocessing state: New would refuse it.
 	var logs bytes.Buffer
-	s := &Server{m: m, fc: m.(*model.Forecaster), slot: make(chan struct{}, 1), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+	s := &Server{slot: make(chan struct{}, 1), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
 	s.opts, _ = s.opts.withDefaults()
+	s.cur.Store(&loaded{m: m, fc: m.(*model.Forecaster)})
+	s.metrics = newMetrics(s)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/predict", s.predict)
 	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("boom in handler") })

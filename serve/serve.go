@@ -1,27 +1,26 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/recur-ml/recur/data/series"
-	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
-	"github.com/recur-ml/recur/tensor"
 )
 
 // Options configures a Server. The zero value gives the documented defaults.
@@ -37,12 +36,13 @@ type Options struct {
 	// MaxLength is the most tokens one request may generate: an lm
 	// "length", a seq2seq "max_length" (zero: 1000).
 	MaxLength int
-	// Concurrency is the most predictions computed at once (zero:
-	// GOMAXPROCS); further requests wait for a slot until their deadline.
+	// Concurrency is the most predictions (or batches) computed at once
+	// (zero: GOMAXPROCS); further requests wait for a slot until their
+	// deadline.
 	Concurrency int
-	// Queue is the most requests waiting for a slot (zero: 4 per slot);
-	// one more is answered 503 with Retry-After at once, so a burst cannot
-	// pile up goroutines and bodies behind a slow model.
+	// Queue is the most requests (or batches) waiting for a slot (zero: 4
+	// per slot); one more is answered 503 with Retry-After at once, so a
+	// burst cannot pile up goroutines and bodies behind a slow model.
 	Queue int
 	// MaxTokens is the most tokens one text may have: a classifier's text,
 	// a language model's prompt, a translator's source (zero: 4096). The
@@ -52,6 +52,16 @@ type Options struct {
 	// carry: source tokens × output tokens, summed over its texts (zero:
 	// 65536, about 1 MB of JSON).
 	MaxAttention int
+	// MaxBatch, above one, turns on dynamic batching for a classifier and
+	// a point forecaster: concurrent requests are run as one forward pass
+	// of at most MaxBatch rows (texts or windows). Zero or one: every
+	// request runs on its own (see the package documentation, "Batching").
+	MaxBatch int
+	// BatchWait is the longest a batch waits for more requests before it
+	// asks for a computing slot (zero: it does not wait; it still takes
+	// the requests that arrive while it waits for a slot). A batch stops
+	// waiting as soon as it is full or no other request is on its way.
+	BatchWait time.Duration
 	// AllowedHosts, when not empty, are the only Host header values
 	// answered (the port ignored; "localhost", "127.0.0.1", "[::1]"...);
 	// others get 403. A server on loopback should allow only loopback
@@ -59,15 +69,17 @@ type Options struct {
 	// DNS name that resolves to 127.0.0.1 (DNS rebinding).
 	AllowedHosts []string
 	// AuthToken, when set, must be sent as "Authorization: Bearer TOKEN"
-	// with every request but GET /healthz; others get 401.
+	// with every request but GET /healthz and GET /readyz (GET /metrics
+	// included); others get 401.
 	AuthToken string
-	// Name is shown by GET /v1/model: a file's base name, never a local
-	// path.
+	// Name is shown by GET /v1/model and in the metrics: a file's base
+	// name, never a local path.
 	Name string
 	// Metrics, a JSON value recorded at training time, is shown by
 	// GET /v1/model; nil shows nothing.
 	Metrics json.RawMessage
-	// Logger receives panics and failed responses; nil: slog.Default().
+	// Logger receives panics, failed responses, reloads and, at debug
+	// level, one line per request; nil: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -87,180 +99,109 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("serve: Options.Queue %d, MaxTokens %d, MaxAttention %d: none may be negative", o.Queue, o.MaxTokens, o.MaxAttention)
 	case o.Metrics != nil && !json.Valid(o.Metrics):
 		return o, fmt.Errorf("serve: Options.Metrics is not valid JSON")
+	case o.MaxBatch < 0 || o.BatchWait < 0:
+		return o, fmt.Errorf("serve: Options.MaxBatch %d, BatchWait %v: neither may be negative", o.MaxBatch, o.BatchWait)
 	}
-	if o.MaxBody == 0 {
-		o.MaxBody = 1 << 20
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 30 * time.Second
-	}
-	if o.MaxItems == 0 {
-		o.MaxItems = 256
-	}
-	if o.MaxLength == 0 {
-		o.MaxLength = 1000
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = runtime.GOMAXPROCS(0)
-	}
-	if o.Queue == 0 {
-		o.Queue = 4 * o.Concurrency
-	}
-	if o.MaxTokens == 0 {
-		o.MaxTokens = 4096
-	}
-	if o.MaxAttention == 0 {
-		o.MaxAttention = 1 << 16
-	}
-	o.Name = filepath.Base(o.Name)
-	if o.Name == "." {
-		o.Name = ""
-	}
+	o.MaxBody = cmp.Or(o.MaxBody, 1<<20)
+	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
+	o.MaxItems = cmp.Or(o.MaxItems, 256)
+	o.MaxLength = cmp.Or(o.MaxLength, 1000)
+	o.Concurrency = cmp.Or(o.Concurrency, runtime.GOMAXPROCS(0))
+	o.Queue = cmp.Or(o.Queue, 4*o.Concurrency)
+	o.MaxTokens = cmp.Or(o.MaxTokens, 4096)
+	o.MaxAttention = cmp.Or(o.MaxAttention, 1<<16)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	return o, nil
 }
 
-// Server answers HTTP requests with one immutable model. It is an
-// http.Handler; build it with New.
+// Server answers HTTP requests with one model at a time. It is an
+// http.Handler; build it with New. The model in service can be replaced
+// while it serves (Swap, Reload).
 type Server struct {
-	m    model.Model
 	opts Options
 	mux  *http.ServeMux
 	slot chan struct{}
-	// waiting counts the requests waiting for a slot (bounded by Queue).
+	// waiting counts the requests (or batches) waiting for a slot
+	// (bounded by Queue).
 	waiting atomic.Int64
-	info    ModelInfo
-
-	fc  *model.Forecaster
-	cls *model.Classifier
-	lm  *model.LanguageModel
-	tr  *model.Translator
+	// cur is the model in service; swapMu orders Swaps.
+	cur      atomic.Pointer[loaded]
+	swapMu   sync.Mutex
+	draining atomic.Bool
+	metrics  *metrics
 }
 
 // New returns a Server over m (a model.Load result, say), which must not
 // be given to anything that mutates it afterwards (training). It reports
 // an error for a model without weights or a task it does not serve.
 func New(m model.Model, opts Options) (*Server, error) {
-	if m == nil {
-		return nil, errors.New("serve: nil model")
-	}
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{m: m, opts: o, slot: make(chan struct{}, o.Concurrency)}
-	s.info = ModelInfo{Name: o.Name, Task: m.Spec().Task, Spec: m.Spec(), Parameters: m.NumParams(), Metrics: o.Metrics}
-	if s.info.Preprocessing, err = s.bind(m); err != nil {
+	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency)}
+	l, err := s.load(m, o.Name, o.Metrics)
+	if err != nil {
 		return nil, err
 	}
-	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /v1/model", s.modelInfo)
-	s.mux.HandleFunc("POST /v1/predict", s.predict)
+	s.cur.Store(l)
+	s.metrics = newMetrics(s)
+	s.metrics.model(&l.info)
+	s.routes()
 	return s, nil
 }
 
-// bind keeps the front door of m's task and describes its preprocessing.
-func (s *Server) bind(m model.Model) (map[string]any, error) {
-	switch x := m.(type) {
-	case *model.Forecaster:
-		p := x.Prep()
-		if p == nil || p.Pipeline == nil {
-			return nil, fmt.Errorf("serve: the forecaster has no preprocessing state")
-		}
-		s.fc = x
-		pl := p.Pipeline
-		pp := map[string]any{"inputs": pl.Columns, "targets": pl.Targets, "lookback": pl.Lookback + pl.Shift(), "horizon": pl.Horizon}
-		if pl.Scaler != nil {
-			pp["scaler"] = pl.Scaler.Method
-		}
-		if pl.Log != nil {
-			pp["log"] = pl.Log
-		}
-		return pp, nil
-	case *model.Classifier:
-		p := x.Prep()
-		if p == nil || p.Encoder == nil {
-			return nil, fmt.Errorf("serve: the classifier has no text encoder (a classifier of numeric sequences is not served)")
-		}
-		s.cls = x
-		return textInfo(p.Encoder, p.Classes, p.MaxLen), nil
-	case *model.LanguageModel:
-		if x.Encoder() == nil {
-			return nil, fmt.Errorf("serve: the language model has no text encoder")
-		}
-		s.lm = x
-		return textInfo(x.Encoder(), nil, 0), nil
-	case *model.Translator:
-		p := x.Prep()
-		if p == nil {
-			return nil, fmt.Errorf("serve: the translator has no preprocessing state")
-		}
-		s.tr = x
-		return map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
-			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}, nil
-	}
-	return nil, fmt.Errorf("serve: task %q is not served", m.Spec().Task)
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metrics.handler(s.opts.Logger))
+	s.mux.HandleFunc("GET /v1/model", s.modelInfo)
+	s.mux.HandleFunc("POST /v1/predict", s.predict)
 }
 
-func textInfo(e *text.Encoder, classes []string, maxLen int) map[string]any {
-	pp := map[string]any{"tokenizer": fmt.Sprintf("%T", e.Tok), "vocab": e.Vocab.Len()}
-	if classes != nil {
-		pp["classes"] = classes
-	}
-	if maxLen > 0 {
-		pp["max_len"] = maxLen
-	}
-	return pp
-}
+// Registry is the Server's own Prometheus registry, served at GET
+// /metrics: a program that embeds the Server may register its own
+// collectors in it.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
 // ServeHTTP routes r; a panic anywhere below becomes a 500 and a log line.
+// Every request is counted and timed in the metrics and logged at debug
+// level.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	s.metrics.inFlight.Inc()
+	defer s.observe(rec, r, time.Now())
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
 			s.opts.Logger.Error("serve: panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			writeError(w, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
+			writeError(rec, &Error{Status: http.StatusInternalServerError, Message: "internal error"})
 		}
 	}()
 	if e := s.admit(r); e != nil {
 		if e.Status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="recur"`)
+			rec.Header().Set("WWW-Authenticate", `Bearer realm="recur"`)
 		}
-		writeError(w, e)
+		writeError(rec, e)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
-}
-
-// ModelInfo is the body of GET /v1/model.
-type ModelInfo struct {
-	Name          string          `json:"name,omitempty"`
-	Task          string          `json:"task"`
-	Spec          model.Spec      `json:"spec"`
-	Parameters    int             `json:"parameters"`
-	Metrics       json.RawMessage `json:"metrics,omitempty"`
-	Preprocessing map[string]any  `json:"preprocessing"`
-}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) modelInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.info)
+	s.mux.ServeHTTP(rec, r)
 }
 
 // Error is the body of every failed response: a message and, for bad input,
 // the JSON field at fault ("values.y", "texts[2]", "temperature").
 type Error struct {
-	Status  int    `json:"-"`
-	Message string `json:"error"`
-	Field   string `json:"field,omitempty"`
+	Status int `json:"-"`
+	// retryAfter marks a 503 for a full queue: answered with
+	// Retry-After, not logged.
+	retryAfter bool
+	Message    string `json:"error"`
+	Field      string `json:"field,omitempty"`
 }
 
 func (e *Error) Error() string {
@@ -286,7 +227,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.retryAfter {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, e.Status, e)
+}
 
 // PredictRequest is the body of POST /v1/predict. Which fields apply
 // depends on the model's task (see the package documentation); a field
@@ -422,28 +368,84 @@ func jsonKind(goKind string) string {
 	return "a number (" + goKind + ")"
 }
 
-// predict decodes the request, waits for a computing slot and runs the
-// task's prediction under the request deadline.
+// predict decodes the request and answers it with the model in service
+// when it arrived: in a batch (Options.MaxBatch) or on its own.
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	if e := jsonBody(r); e != nil {
 		writeError(w, e)
 		return
 	}
+	l := s.cur.Load()
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 	defer cancel()
-	req, err := DecodeRequest(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	var v any
+	var err error
+	if l.batch != nil {
+		v, err = s.batched(ctx, l, w, r)
+	} else {
+		v, err = s.unbatched(ctx, l, w, r)
+	}
 	if err != nil {
-		writeError(w, err.(*Error))
+		s.fail(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// decode reads the request body under the MaxBody limit.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*PredictRequest, error) {
+	return DecodeRequest(http.MaxBytesReader(unwrap(w), r.Body, s.opts.MaxBody))
+}
+
+// batched checks the request and runs it in a batch of l's batcher. The
+// batcher is told of the request before its body is read, so a batch does
+// not stop waiting while a request is on its way to it.
+func (s *Server) batched(ctx context.Context, l *loaded, w http.ResponseWriter, r *http.Request) (any, error) {
+	l.batch.arrive()
+	joined := false
+	defer func() {
+		if !joined {
+			l.batch.leave()
+		}
+	}()
+	req, err := s.decode(w, r)
+	if err != nil {
+		return nil, err
+	}
+	var j *job
+	if l.cls != nil {
+		j, err = s.classifyJob(l, req)
+	} else {
+		var f *series.Frame
+		if f, err = s.forecastFrame(l, req); err == nil {
+			j, err = forecastJob(l.fc, f)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	joined = true
+	if err := l.batch.do(ctx, j); err != nil {
+		if ctx.Err() != nil {
+			return nil, s.deadline(ctx)
+		}
+		return nil, err
+	}
+	return j.out, nil
+}
+
+// unbatched waits for a computing slot and runs the task's prediction
+// under the request deadline.
+func (s *Server) unbatched(ctx context.Context, l *loaded, w http.ResponseWriter, r *http.Request) (any, error) {
+	req, err := s.decode(w, r)
+	if err != nil {
+		return nil, err
 	}
 	if !s.acquire(ctx) {
 		if ctx.Err() == nil {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("busy: %d requests computing and %d waiting", s.opts.Concurrency, s.opts.Queue)})
-			return
+			return nil, s.busy()
 		}
-		s.fail(w, r, s.deadline(ctx))
-		return
+		return nil, s.deadline(ctx)
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -454,26 +456,29 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 				done <- result{err: &Error{Status: http.StatusInternalServerError, Message: "internal error"}}
 			}
 		}()
-		v, err := s.run(ctx, req)
+		v, err := s.run(ctx, l, req)
 		done <- result{v, err}
 	}()
 	select {
 	case res := <-done:
-		if res.err != nil {
-			s.fail(w, r, res.err)
-			return
-		}
-		writeJSON(w, http.StatusOK, res.v)
+		return res.v, res.err
 	case <-ctx.Done():
 		// The computation sees the same context between tokens and texts,
 		// stops and frees its slot; it does not run to its end.
-		s.fail(w, r, s.deadline(ctx))
+		return nil, s.deadline(ctx)
 	}
 }
 
 type result struct {
 	v   any
 	err error
+}
+
+// busy is the 503 of a request (or batch) refused because Queue others
+// already wait for a slot.
+func (s *Server) busy() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, retryAfter: true,
+		Message: fmt.Sprintf("busy: %d requests computing and %d waiting", s.opts.Concurrency, s.opts.Queue)}
 }
 
 func (s *Server) deadline(ctx context.Context) *Error {
@@ -492,334 +497,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		e = &Error{Status: http.StatusInternalServerError, Message: err.Error()}
 	}
-	if e.Status >= 500 {
+	if e.Status >= 500 && !e.retryAfter {
 		s.opts.Logger.Warn("serve: request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "error", e.Message)
 	}
 	writeError(w, e)
 }
 
-func (s *Server) run(ctx context.Context, req *PredictRequest) (any, error) {
+func (s *Server) run(ctx context.Context, l *loaded, req *PredictRequest) (any, error) {
 	switch {
-	case s.fc != nil:
-		return s.forecast(req)
-	case s.cls != nil:
-		return s.classify(ctx, req)
-	case s.lm != nil:
-		return s.generate(ctx, req)
+	case l.fc != nil:
+		return s.forecast(l, req)
+	case l.cls != nil:
+		return s.classify(ctx, l, req)
+	case l.lm != nil:
+		return s.generate(ctx, l, req)
 	default:
-		return s.translate(ctx, req)
+		return s.translate(ctx, l, req)
 	}
-}
-
-// ForecastResponse is the answer of a forecaster: for each target, the
-// next Horizon values in the data's units; a quantile forecaster also
-// gives each level's forecast, keyed by the level ("0.1", "0.9").
-type ForecastResponse struct {
-	Task      string                          `json:"task"`
-	Horizon   int                             `json:"horizon"`
-	Forecast  map[string][]float32            `json:"forecast"`
-	Quantiles map[string]map[string][]float32 `json:"quantiles,omitempty"`
-}
-
-func (s *Server) forecast(req *PredictRequest) (*ForecastResponse, error) {
-	pl := s.fc.Prep().Pipeline
-	need := pl.Lookback + pl.Shift()
-	if len(req.Values) == 0 {
-		return nil, badRequest("values", "required: the last %d values of each input column %q", need, pl.Columns)
-	}
-	for name := range req.Values {
-		if !contains(pl.Columns, name) {
-			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", pl.Columns)
-		}
-	}
-	cols := make([][]float64, len(pl.Columns))
-	for c, name := range pl.Columns {
-		vs, ok := req.Values[name]
-		field := "values." + name
-		if !ok {
-			return nil, badRequest(field, "missing: the model needs the last %d values of %q", need, name)
-		}
-		if len(vs) != need {
-			return nil, badRequest(field, "got %d values, the model needs %d (its lookback)", len(vs), need)
-		}
-		cols[c] = make([]float64, len(vs))
-		for i, v := range vs {
-			if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
-				return nil, badRequest(fmt.Sprintf("%s[%d]", field, i), "missing or non-finite value")
-			}
-			cols[c][i] = *v
-		}
-	}
-	f, err := series.NewFrame(pl.Columns, cols)
-	if err != nil {
-		return nil, badRequest("values", "%v", err)
-	}
-	f.Name = "request"
-	y, err := s.fc.Predict(f)
-	if err != nil {
-		// The frame is well formed, so what fails is the transform of
-		// its values (a log of a negative number, say).
-		return nil, badRequest("values", "%v", err)
-	}
-	out := &ForecastResponse{Task: model.Forecast, Horizon: pl.Horizon}
-	if out.Forecast, err = forecastRows(y.Targets, y.Values); err != nil {
-		return nil, err
-	}
-	for q, level := range y.Levels {
-		if out.Quantiles == nil {
-			out.Quantiles = map[string]map[string][]float32{}
-		}
-		if out.Quantiles[strconv.FormatFloat(level, 'g', -1, 64)], err = forecastRows(y.Targets, y.Quantiles[q]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// forecastRows turns values[h][k] into each target's row of Horizon
-// values, refusing a forecast that is not finite.
-func forecastRows(targets []string, values [][]float64) (map[string][]float32, error) {
-	out := map[string][]float32{}
-	for k, name := range targets {
-		row := make([]float32, len(values))
-		for h := range values {
-			v := values[h][k]
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, badRequest("values", "the forecast of %q is not finite; the values are far outside the training range", name)
-			}
-			row[h] = float32(v)
-		}
-		out[name] = row
-	}
-	return out, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
-// Classification is the answer for one text.
-type Classification struct {
-	Label         string             `json:"label"`
-	Probabilities map[string]float32 `json:"probabilities"`
-	// Labels is a multi-label classifier's set: the classes of
-	// probability 0.5 or more (possibly none: []); absent for a
-	// single-label classifier.
-	Labels *[]string `json:"labels,omitempty"`
-	// Tokens counts the text's tokens (before the cut to the model's
-	// max_len) and Unknown those not in the vocabulary.
-	Tokens  int `json:"tokens"`
-	Unknown int `json:"unknown"`
-}
-
-// ClassifyResponse answers a classifier, one prediction per text in order.
-type ClassifyResponse struct {
-	Task        string           `json:"task"`
-	Predictions []Classification `json:"predictions"`
-}
-
-func (s *Server) texts(req *PredictRequest) error {
-	if len(req.Texts) == 0 {
-		return badRequest("texts", "required: an array of at least one text")
-	}
-	if len(req.Texts) > s.opts.MaxItems {
-		return tooMany("texts", "texts", len(req.Texts), s.opts.MaxItems, "MaxItems")
-	}
-	for i, t := range req.Texts {
-		if strings.TrimSpace(t) == "" {
-			return badRequest(fmt.Sprintf("texts[%d]", i), "empty text")
-		}
-	}
-	return nil
-}
-
-// tokenCount encodes t with e and refuses more than MaxTokens tokens.
-func (s *Server) tokenCount(e *text.Encoder, t, field string) (int, error) {
-	n := len(e.Encode(t))
-	if n > s.opts.MaxTokens {
-		return n, tooMany(field, "tokens", n, s.opts.MaxTokens, "MaxTokens")
-	}
-	return n, nil
-}
-
-func (s *Server) classify(ctx context.Context, req *PredictRequest) (*ClassifyResponse, error) {
-	if err := s.texts(req); err != nil {
-		return nil, err
-	}
-	// A text longer than the model's max_len is cut before the network
-	// sees it; only a model without one reads whole texts.
-	if p := s.cls.Prep(); p.MaxLen == 0 || p.MaxLen > s.opts.MaxTokens {
-		for i, t := range req.Texts {
-			if _, err := s.tokenCount(p.Encoder, t, fmt.Sprintf("texts[%d]", i)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	preds, err := s.cls.Predict(ctx, req.Texts)
-	if err != nil {
-		return nil, err
-	}
-	out := &ClassifyResponse{Task: model.Classify}
-	for i, p := range preds {
-		if p.Tokens == 0 {
-			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
-		}
-		c := Classification{Label: p.Label, Probabilities: map[string]float32{}, Tokens: p.Tokens, Unknown: p.Unknown}
-		if p.Labels != nil {
-			c.Labels = &p.Labels
-		}
-		for k, name := range s.cls.Classes() {
-			c.Probabilities[name] = p.Probabilities[k]
-		}
-		out.Predictions = append(out.Predictions, c)
-	}
-	return out, nil
-}
-
-// sampling validates the sampling fields; temp is the temperature when the
-// request gives none.
-func sampling(req *PredictRequest, temp float64) (model.SampleConfig, error) {
-	sc := model.SampleConfig{Temperature: temp, TopK: req.TopK, TopP: req.TopP}
-	if req.Temperature != nil {
-		sc.Temperature = *req.Temperature
-	}
-	if sc.Temperature < 0 || sc.Temperature > 100 {
-		return sc, badRequest("temperature", "%g outside [0, 100] (0: greedy)", sc.Temperature)
-	}
-	if sc.TopK < 0 {
-		return sc, badRequest("top_k", "%d is negative (0: all tokens)", sc.TopK)
-	}
-	if sc.TopP < 0 || sc.TopP > 1 {
-		return sc, badRequest("top_p", "%g outside [0, 1] (0: off)", sc.TopP)
-	}
-	if err := sc.Validate(); err != nil {
-		return sc, badRequest("temperature", "%v", err)
-	}
-	return sc, nil
-}
-
-func seed(req *PredictRequest) *tensor.RNG {
-	if req.Seed == 0 {
-		return tensor.NewRNG(1)
-	}
-	return tensor.NewRNG(req.Seed)
-}
-
-// GenerateResponse answers a language model: the continuation alone and
-// the prompt followed by it, as the tokenizer joins them.
-type GenerateResponse struct {
-	Task string `json:"task"`
-	*model.Generation
-}
-
-func (s *Server) generate(ctx context.Context, req *PredictRequest) (*GenerateResponse, error) {
-	if strings.TrimSpace(req.Prompt) == "" {
-		return nil, badRequest("prompt", "required: a non-empty text to continue")
-	}
-	n := min(200, s.opts.MaxLength)
-	if req.Length != nil {
-		n = *req.Length
-	}
-	if n < 0 {
-		return nil, badRequest("length", "%d is negative", n)
-	}
-	if n > s.opts.MaxLength {
-		return nil, tooMany("length", "tokens to generate", n, s.opts.MaxLength, "MaxLength")
-	}
-	if _, err := s.tokenCount(s.lm.Encoder(), req.Prompt, "prompt"); err != nil {
-		return nil, err
-	}
-	sc, err := sampling(req, 0.8)
-	if err != nil {
-		return nil, err
-	}
-	g, err := s.lm.Generate(ctx, req.Prompt, n, sc, seed(req))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, badRequest("prompt", "%v", err)
-	}
-	return &GenerateResponse{Task: model.LM, Generation: g}, nil
-}
-
-// Translation is the answer for one source sentence. Attention, when asked
-// for, holds per output token the weights over the source tokens.
-type Translation struct {
-	Source    string      `json:"source"`
-	Output    string      `json:"output"`
-	Unknown   int         `json:"unknown"`
-	Attention [][]float32 `json:"attention,omitempty"`
-}
-
-// TranslateResponse answers a seq2seq model, one translation per text.
-type TranslateResponse struct {
-	Task         string        `json:"task"`
-	Translations []Translation `json:"translations"`
-}
-
-func (s *Server) translate(ctx context.Context, req *PredictRequest) (*TranslateResponse, error) {
-	if err := s.texts(req); err != nil {
-		return nil, err
-	}
-	if req.MaxLength < 0 {
-		return nil, badRequest("max_length", "%d is negative (0: twice the source length plus 10)", req.MaxLength)
-	}
-	if req.MaxLength > s.opts.MaxLength {
-		return nil, tooMany("max_length", "tokens to generate", req.MaxLength, s.opts.MaxLength, "MaxLength")
-	}
-	sc, err := sampling(req, 0)
-	if err != nil {
-		return nil, err
-	}
-	maxLens, err := s.outputBounds(req)
-	if err != nil {
-		return nil, err
-	}
-	rng := seed(req)
-	out := &TranslateResponse{Task: model.Seq2Seq}
-	for i, t := range req.Texts {
-		field := fmt.Sprintf("texts[%d]", i)
-		tr, err := s.tr.Translate(ctx, t, model.TranslateOptions{MaxLen: maxLens[i], Sample: sc, RNG: rng})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, badRequest(field, "%v", err)
-		}
-		one := Translation{Source: t, Output: tr.Output, Unknown: tr.Unknown}
-		if req.Attention {
-			one.Attention = tr.Attention
-		}
-		out.Translations = append(out.Translations, one)
-	}
-	return out, nil
-}
-
-// outputBounds checks every source text against MaxTokens and returns
-// each one's output bound; with attention asked for, the weights the
-// response would carry are bounded by MaxAttention before any decoding.
-func (s *Server) outputBounds(req *PredictRequest) ([]int, error) {
-	maxLens := make([]int, len(req.Texts))
-	cells := 0
-	for i, t := range req.Texts {
-		n, err := s.tokenCount(s.tr.Prep().Src, t, fmt.Sprintf("texts[%d]", i))
-		if err != nil {
-			return nil, err
-		}
-		maxLens[i] = req.MaxLength
-		if maxLens[i] == 0 {
-			maxLens[i] = min(2*n+10, s.opts.MaxLength)
-		}
-		cells += n * maxLens[i]
-	}
-	if req.Attention && cells > s.opts.MaxAttention {
-		return nil, tooMany("attention", "attention weights (source tokens × output bound)", cells, s.opts.MaxAttention, "MaxAttention")
-	}
-	return maxLens, nil
 }

@@ -345,54 +345,17 @@ func TestConcurrent(t *testing.T) {
 	cts := newServer(t, classifyModel(t), serve.Options{Concurrency: 4})
 	lts := newServer(t, lmModel(t), serve.Options{Concurrency: 4})
 	sts := newServer(t, seq2seqModel(t), serve.Options{Concurrency: 4})
-	type job struct {
-		ts   *httptest.Server
-		body string
-	}
-	var jobs []job
+	var reqs []request
 	for end := lookback; end < lookback+8; end++ {
 		body, _ := forecastBody(t, fm, f, end)
-		jobs = append(jobs, job{fts, body})
+		reqs = append(reqs, request{fts.URL, body})
 	}
 	for i, tx := range corpus {
-		jobs = append(jobs, job{cts, mustJSON(t, map[string]any{"texts": []string{tx}})})
-		jobs = append(jobs, job{lts, fmt.Sprintf(`{"prompt":%q,"length":8,"seed":%d}`, tx[:4], i+1)})
-		jobs = append(jobs, job{sts, fmt.Sprintf(`{"texts":[%q],"attention":true,"temperature":0.5,"seed":%d}`, tx, i+1)})
+		reqs = append(reqs, request{cts.URL, mustJSON(t, map[string]any{"texts": []string{tx}})})
+		reqs = append(reqs, request{lts.URL, fmt.Sprintf(`{"prompt":%q,"length":8,"seed":%d}`, tx[:4], i+1)})
+		reqs = append(reqs, request{sts.URL, fmt.Sprintf(`{"texts":[%q],"attention":true,"temperature":0.5,"seed":%d}`, tx, i+1)})
 	}
-	want := make([]string, len(jobs))
-	for i, j := range jobs {
-		code, b := post(t, j.ts, j.body)
-		if code != 200 {
-			t.Fatalf("job %d: status %d %s", i, code, b)
-		}
-		want[i] = string(b)
-	}
-	const rounds = 4
-	var wg sync.WaitGroup
-	errs := make(chan string, rounds*len(jobs))
-	for r := range rounds {
-		for i, j := range jobs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				resp, err := j.ts.Client().Post(j.ts.URL+"/v1/predict", "application/json", strings.NewReader(j.body))
-				if err != nil {
-					errs <- err.Error()
-					return
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				if resp.StatusCode != 200 || string(b) != want[i] {
-					errs <- fmt.Sprintf("round %d job %d: got %d %s want %s", r, i, resp.StatusCode, b, want[i])
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	sameAnswers(t, 4, reqs)
 }
 
 // A multi-label classifier answers each text's label set, the empty set

@@ -162,7 +162,7 @@ func formatTime(kind TimeKind, v float64) string {
 // values, then clips outliers.
 func Clean(f *Frame, cfg CleanConfig) (*Frame, *Report, error) {
 	rep := &Report{timeKind: f.TimeKind}
-	g := f.Clone()
+	g := f.copyValues()
 	if g.Lines == nil {
 		g.Lines = make([]int, g.Len())
 		for i := range g.Lines {
@@ -189,10 +189,12 @@ func Clean(f *Frame, cfg CleanConfig) (*Frame, *Report, error) {
 
 // order checks, and with OrderSort fixes, the time order of g's rows.
 func order(g *Frame, pol OrderPolicy, rep *Report) (*Frame, error) {
+	sorted := true
 	for i := 1; i < g.Len(); i++ {
 		if g.Time[i] > g.Time[i-1] {
 			continue
 		}
+		sorted = false
 		if g.Time[i] < g.Time[i-1] {
 			rep.Unsorted++
 		}
@@ -204,6 +206,9 @@ func order(g *Frame, pol OrderPolicy, rep *Report) (*Frame, error) {
 			return nil, &Error{File: g.Name, Line: g.Lines[i], Column: g.TimeName, Value: formatTime(g.TimeKind, g.Time[i]),
 				Msg: fmt.Sprintf("%s the time on line %d (use sorting to fix the order)", what, g.Lines[i-1])}
 		}
+	}
+	if sorted {
+		return g, nil // strictly increasing: nothing to sort or drop
 	}
 	idx := make([]int, g.Len())
 	for i := range idx {

@@ -52,8 +52,12 @@
 // columns. The targets of a window lie inside the range; its inputs may
 // come from before it, so validation and test windows use the tail of the
 // previous split as lookback context, as a forecaster would at that
-// origin. [WalkForward] gives rolling-origin folds (expanding or fixed
-// training window).
+// origin. With WindowConfig.Index the windows index the frame instead of
+// copying it (overlapping copies take Lookback times the series), and
+// [Windows.Input] and [Windows.Target] read a window's values; Prepare's
+// callers that train on long series (the model package) use that.
+// [WalkForward] gives rolling-origin folds (expanding or fixed training
+// window).
 //
 // # Baselines and metrics
 //

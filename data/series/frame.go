@@ -42,7 +42,10 @@ func (k TimeKind) String() string {
 // emitted as float32). A missing value is NaN.
 //
 // Frames returned by this package never share Values with their inputs
-// unless a method says so (Slice does).
+// unless a method says so (Slice does). They may share Time and Lines,
+// which nothing in the package writes to once a frame is made (a series
+// of 10 million rows keeps 160 MB of them): copy those before changing
+// them in place (Clone does).
 type Frame struct {
 	Name     string      // where the data came from (a file name), used in messages
 	TimeName string      // header of the time column; "" when there is none
@@ -181,6 +184,19 @@ func (f *Frame) Slice(from, to int) *Frame {
 
 // Clone returns a deep copy of f.
 func (f *Frame) Clone() *Frame {
+	g := f.copyValues()
+	if f.Time != nil {
+		g.Time = append([]float64(nil), f.Time...)
+	}
+	if f.Lines != nil {
+		g.Lines = append([]int(nil), f.Lines...)
+	}
+	return g
+}
+
+// copyValues returns a copy of f whose Values and Columns are its own and
+// whose Time and Lines are f's.
+func (f *Frame) copyValues() *Frame {
 	g := f.shell()
 	g.Columns = append([]string(nil), f.Columns...)
 	for _, v := range f.Values {
@@ -189,16 +205,9 @@ func (f *Frame) Clone() *Frame {
 	return g
 }
 
-// shell copies everything but the value columns.
+// shell returns a frame with f's Time and Lines and no value columns.
 func (f *Frame) shell() *Frame {
-	g := &Frame{Name: f.Name, TimeName: f.TimeName, TimeKind: f.TimeKind}
-	if f.Time != nil {
-		g.Time = append([]float64(nil), f.Time...)
-	}
-	if f.Lines != nil {
-		g.Lines = append([]int(nil), f.Lines...)
-	}
-	return g
+	return &Frame{Name: f.Name, TimeName: f.TimeName, TimeKind: f.TimeKind, Time: f.Time, Lines: f.Lines}
 }
 
 // line returns the source line of row i, or 0 when unknown.

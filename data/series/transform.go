@@ -118,7 +118,7 @@ func (s *Scaler) Transform(f *Frame) (*Frame, error) { return s.apply(f, false) 
 func (s *Scaler) Inverse(f *Frame) (*Frame, error) { return s.apply(f, true) }
 
 func (s *Scaler) apply(f *Frame, inverse bool) (*Frame, error) {
-	g := f.Clone()
+	g := f.copyValues()
 	for i, name := range s.Columns {
 		v, err := g.Column(name)
 		if err != nil {
@@ -177,7 +177,7 @@ func (l Log) Transform(f *Frame) (*Frame, error) { return l.apply(f, false) }
 // apply maps the selected columns of a copy of f through Value or
 // InverseValue.
 func (l Log) apply(f *Frame, inverse bool) (*Frame, error) {
-	g := f.Clone()
+	g := f.copyValues()
 	idx, err := g.Indices(l.Columns)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (d Diff) Transform(f *Frame) (*Frame, error) {
 	if f.Len() <= lag {
 		return nil, fmt.Errorf("series: %sdifferencing at lag %d needs more than %d rows, have %d", f.prefix(), lag, lag, f.Len())
 	}
-	g := f.Slice(lag, f.Len()).Clone()
+	g := f.Slice(lag, f.Len()).copyValues()
 	for c, v := range f.Values {
 		for r := range g.Values[c] {
 			g.Values[c][r] = v[r+lag] - v[r]
@@ -291,7 +291,7 @@ func AddCalendar(f *Frame, cal Calendar) (*Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("series: calendar features: %w", err)
 	}
-	g := f.Clone()
+	g := f.copyValues()
 	var dup string
 	add := func(name string, period float64, pos func(time.Time) float64) {
 		if lookup(g.Columns, name+"_sin") >= 0 {

@@ -3,6 +3,7 @@ package series
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/recur-ml/recur/tensor"
 )
@@ -49,14 +50,20 @@ type WindowConfig struct {
 	Stride   int      `json:"stride,omitempty"`  // rows between consecutive window origins; zero means 1
 	Inputs   []string `json:"inputs,omitempty"`  // input columns (names or indices); nil means all columns
 	Targets  []string `json:"targets,omitempty"` // target columns; nil means the last column
+	// Index makes windows that index the frame instead of copying it: X
+	// and Y stay nil, and Input, Target and AllTargets read the frame.
+	// Windows overlap, so copies take L times the series (10 million rows
+	// with lookback 200 are 8 GB of float32 copies, 80 MB of origins as
+	// indices). The values read are the same float32 values either way.
+	Index bool `json:"-"`
 }
 
 // Windows are supervised samples cut from a frame. Window n has its
 // forecast origin at row Origin[n] = s: its inputs are rows [s−L, s) and
 // its targets rows [s, s+H).
 type Windows struct {
-	X        *tensor.Tensor // (N, L, F) inputs, float32
-	Y        *tensor.Tensor // (N, H, K) targets, float32
+	X        *tensor.Tensor // (N, L, F) inputs, float32; nil for windows that index the frame
+	Y        *tensor.Tensor // (N, H, K) targets, float32; nil for windows that index the frame
 	Origin   []int          // row of each window's first target step
 	Inputs   []string       // the F input columns, in X's last-axis order
 	Targets  []string       // the K target columns, in Y's last-axis order
@@ -66,10 +73,63 @@ type Windows struct {
 	// adds its output to, (N, H, K) in the model's units (a statistical
 	// forecast that the network corrects).
 	Base *tensor.Tensor
+
+	src     *Frame // the frame the windows were cut from (MakeWindows)
+	in, out []int  // its input and target columns
 }
 
 // Len returns the number of windows N.
 func (w *Windows) Len() int { return len(w.Origin) }
+
+// Input writes the inputs of window n, (L, F) row-major, into dst, which
+// must hold L·F values. It reads X, or the frame of windows that index it
+// (the frame must not have changed since MakeWindows); it panics for
+// windows with neither (made by hand, origins only).
+func (w *Windows) Input(dst []float32, n int) {
+	if w.X != nil {
+		copy(dst[:w.X.Len()/w.Len()], w.X.Row(n).Data)
+		return
+	}
+	s := w.Origin[n]
+	w.src.fill(dst, s-w.Lookback, s, w.in)
+}
+
+// Target writes the targets of window n, (H, K) row-major, into dst,
+// which must hold H·K values; see Input.
+func (w *Windows) Target(dst []float32, n int) {
+	if w.Y != nil {
+		copy(dst[:w.Y.Len()/w.Len()], w.Y.Row(n).Data)
+		return
+	}
+	s := w.Origin[n]
+	w.src.fill(dst, s, s+w.Horizon, w.out)
+}
+
+// AllTargets returns the targets of every window, (N, H, K): Y, or a new
+// tensor for windows that index the frame.
+func (w *Windows) AllTargets() *tensor.Tensor {
+	if w.Y != nil {
+		return w.Y
+	}
+	hk := w.Horizon * len(w.out)
+	y := tensor.New(w.Len(), w.Horizon, len(w.out))
+	for n := range w.Len() {
+		w.Target(y.Data[n*hk:(n+1)*hk], n)
+	}
+	return y
+}
+
+// fill writes rows [from, to) of the columns cols into dst as float32,
+// row-major.
+func (f *Frame) fill(dst []float32, from, to int, cols []int) {
+	k := 0
+	for r := from; r < to; r++ {
+		for _, c := range cols {
+			dst[k] = float32(f.Values[c][r])
+			k++
+		}
+	}
+}
 
 // MakeWindows cuts f into windows whose targets lie entirely inside rows
 // (a split's range). The inputs may reach back before rows.From: windows
@@ -81,6 +141,8 @@ func (w *Windows) Len() int { return len(w.Origin) }
 //
 // It is an error for the window (L + H rows) to be longer than the rows
 // available, or for a window to contain a missing value (clean first).
+// With cfg.Index the windows index f rather than copy it (see
+// WindowConfig.Index).
 func MakeWindows(f *Frame, cfg WindowConfig, rows Range) (*Windows, error) {
 	L, H, S := cfg.Lookback, max(cfg.Horizon, 1), max(cfg.Stride, 1)
 	if L < 1 || cfg.Horizon < 0 || cfg.Stride < 0 {
@@ -107,41 +169,75 @@ func MakeWindows(f *Frame, cfg WindowConfig, rows Range) (*Windows, error) {
 			f.prefix(), L+H, L, H, rows.From, rows.To)
 	}
 	n := (rows.To-H-first)/S + 1
-	w := &Windows{
-		X: tensor.New(n, L, len(in)), Y: tensor.New(n, H, len(out)), Origin: make([]int, n),
-		Lookback: L, Horizon: H,
-	}
+	w := &Windows{Origin: make([]int, n), Lookback: L, Horizon: H, src: f, in: in, out: out}
 	for _, c := range in {
 		w.Inputs = append(w.Inputs, f.Columns[c])
 	}
 	for _, c := range out {
 		w.Targets = append(w.Targets, f.Columns[c])
 	}
-	fill := func(dst []float32, from, to int, cols []int) error {
-		k := 0
-		for r := from; r < to; r++ {
-			for _, c := range cols {
-				v := f.Values[c][r]
-				if isMissing(v) {
-					return &Error{File: f.Name, Line: f.line(r), Column: f.Columns[c], Msg: "missing value in a window (clean the series first)"}
-				}
-				dst[k] = float32(v)
-				k++
-			}
-		}
-		return nil
-	}
 	for i := range n {
-		s := first + i*S
-		w.Origin[i] = s
-		if err := fill(w.X.Row(i).Data, s-L, s, in); err != nil {
-			return nil, err
-		}
-		if err := fill(w.Y.Row(i).Data, s, s+H, out); err != nil {
-			return nil, err
+		w.Origin[i] = first + i*S
+	}
+	if err := w.checkMissing(); err != nil {
+		return nil, err
+	}
+	if !cfg.Index {
+		w.X, w.Y = tensor.New(n, L, len(in)), tensor.New(n, H, len(out))
+		for i, s := range w.Origin {
+			f.fill(w.X.Row(i).Data, s-L, s, in)
+			f.fill(w.Y.Row(i).Data, s, s+H, out)
 		}
 	}
 	return w, nil
+}
+
+// checkMissing returns the error for the first missing value of the
+// first window that has one, in the order of windows, then inputs before
+// targets, then rows, then columns; nil when there is none. It looks at
+// each row once, not once per window.
+func (w *Windows) checkMissing() error {
+	f, L, H := w.src, w.Lookback, w.Horizon
+	last := w.Origin[w.Len()-1]
+	missIn := missingRows(f, w.in, w.Origin[0]-L, last)
+	missOut := missingRows(f, w.out, w.Origin[0], last+H)
+	if len(missIn) == 0 && len(missOut) == 0 {
+		return nil
+	}
+	for _, s := range w.Origin {
+		for _, part := range []struct {
+			miss     []int
+			from, to int
+			cols     []int
+		}{{missIn, s - L, s, w.in}, {missOut, s, s + H, w.out}} {
+			i, _ := slices.BinarySearch(part.miss, part.from)
+			if i == len(part.miss) || part.miss[i] >= part.to {
+				continue
+			}
+			r := part.miss[i]
+			for _, c := range part.cols {
+				if isMissing(f.Values[c][r]) {
+					return &Error{File: f.Name, Line: f.line(r), Column: f.Columns[c], Msg: "missing value in a window (clean the series first)"}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// missingRows returns the rows in [from, to) where one of cols is
+// missing, increasing.
+func missingRows(f *Frame, cols []int, from, to int) []int {
+	var rows []int
+	for r := from; r < to; r++ {
+		for _, c := range cols {
+			if isMissing(f.Values[c][r]) {
+				rows = append(rows, r)
+				break
+			}
+		}
+	}
+	return rows
 }
 
 // Fold is one walk-forward evaluation fold: train on Train, forecast Test.

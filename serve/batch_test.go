@@ -1,0 +1,107 @@
+package serve_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/serve"
+)
+
+// batchTexts are texts of many lengths, so that batches pad and their
+// sequences end at different steps.
+var batchTexts = []string{
+	"a fine film", "dull", "good acting and a fine story with a good plot and a fine cast",
+	"bad plot", "a dull film with bad acting", "fine", "a good story", "zzz unknown words here and a film",
+	"good good good good good good good good good good good good good", "acting",
+}
+
+// TestBatchedBitIdentical: with batching on, every answer is byte for
+// byte the one the same request gets alone, however the concurrent
+// requests are grouped (run with -race); and it agrees with the
+// unbatched answer (model.Classifier.Predict's batch of one) to the
+// bound the package documentation gives.
+func TestBatchedBitIdentical(t *testing.T) {
+	fm, f := forecastModel(t)
+	cm := classifyModel(t)
+	// A classifier without max_len, whose texts keep their lengths, with
+	// a bidirectional GRU and attention pooling.
+	bm := classifierOf(t, model.Spec{Hidden: 24, Cell: "gru", Bidirectional: true, Pool: "attention"}, 0, 4)
+	o := serve.Options{MaxBatch: 4, BatchWait: 5 * time.Millisecond, Concurrency: 1, Queue: 64, Logger: quiet}
+	cts, fts, bts := newServer(t, cm, o), newServer(t, fm, o), newServer(t, bm, o)
+	var reqs []request
+	for i, tx := range batchTexts {
+		for _, ts := range []string{cts.URL, bts.URL} {
+			reqs = append(reqs, request{ts, mustJSON(t, map[string]any{"texts": []string{tx}})})
+			// Requests of several texts, some of more than MaxBatch.
+			reqs = append(reqs, request{ts, mustJSON(t, map[string]any{"texts": batchTexts[i:min(i+1+i%6, len(batchTexts))]})})
+		}
+	}
+	for end := lookback; end <= f.Len(); end += 3 {
+		body, _ := forecastBody(t, fm, f, end)
+		reqs = append(reqs, request{fts.URL, body})
+	}
+	sameAnswers(t, 3, reqs)
+	for _, ts := range []string{cts.URL, fts.URL, bts.URL} {
+		m := scrape(t, ts, "")
+		if n, sum := metricValue(m, "recur_batch_requests_count"), metricValue(m, "recur_batch_requests_sum"); !(sum > n) {
+			t.Errorf("%s: %v requests in %v batches: no batch gathered two requests", ts, sum, n)
+		}
+	}
+
+	// Against the unbatched path.
+	texts := batchTexts
+	preds, err := cm.Predict(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, b := postURL(t, cts.URL, mustJSON(t, map[string]any{"texts": texts}))
+	if code != 200 {
+		t.Fatalf("status %d %s", code, b)
+	}
+	got := decode[serve.ClassifyResponse](t, b)
+	for i, p := range got.Predictions {
+		for c, name := range cm.Classes() {
+			if d := math.Abs(float64(p.Probabilities[name] - preds[i].Probabilities[c])); d > 1e-6 {
+				t.Errorf("text %d class %s: batched %v, unbatched %v: differ by %g > 1e-6", i, name, p.Probabilities[name], preds[i].Probabilities[c], d)
+			}
+		}
+		if p.Tokens != preds[i].Tokens || p.Unknown != preds[i].Unknown {
+			t.Errorf("text %d: tokens %d unknown %d, want %d %d", i, p.Tokens, p.Unknown, preds[i].Tokens, preds[i].Unknown)
+		}
+	}
+	for end := lookback; end <= f.Len(); end += 7 {
+		body, want := forecastBody(t, fm, f, end)
+		_, b := postURL(t, fts.URL, body)
+		got := decode[serve.ForecastResponse](t, b)
+		for h, v := range got.Forecast["y"] {
+			if d := math.Abs(float64(v-want[h])) / math.Abs(float64(want[h])); d > 1e-5 {
+				t.Errorf("forecast end %d step %d: batched %v, unbatched %v: relative difference %g > 1e-5", end, h, v, want[h], d)
+			}
+		}
+	}
+}
+
+// TestBatchedErrors: a bad request in batching mode gets the unbatched
+// answer's status and field, and does not hold a batch back.
+func TestBatchedErrors(t *testing.T) {
+	cm := classifyModel(t)
+	bts := newServer(t, cm, serve.Options{MaxBatch: 8, BatchWait: time.Second, MaxTokens: 4, Logger: quiet})
+	uts := newServer(t, cm, serve.Options{MaxTokens: 4, Logger: quiet})
+	for _, body := range []string{
+		`{"texts":[]}`, `{"texts":["a fine film", ""]}`, `{"texts":["...", "a b c d e f g"]}`,
+		`{"texts":["!!!"]}`, `{"texts":["a"],"values":{"y":[1]}}`, `{"texts":[1]}`,
+	} {
+		start := time.Now()
+		bc, bb := postURL(t, bts.URL, body)
+		uc, ub := postURL(t, uts.URL, body)
+		if bc != uc || string(bb) != string(ub) {
+			t.Errorf("%s: batched %d %s, unbatched %d %s", body, bc, bb, uc, ub)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("%s: took %v: a lone request waited for the batch window", body, d)
+		}
+	}
+}
