@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"math"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -30,21 +31,49 @@ func TestBatchedBitIdentical(t *testing.T) {
 	// a bidirectional GRU and attention pooling.
 	bm := classifierOf(t, model.Spec{Hidden: 24, Cell: "gru", Bidirectional: true, Pool: "attention"}, 0, 4)
 	o := serve.Options{MaxBatch: 4, BatchWait: 5 * time.Millisecond, Concurrency: 1, Queue: 64, Logger: quiet}
-	cts, fts, bts := newServer(t, cm, o), newServer(t, fm, o), newServer(t, bm, o)
+	var servers []*serve.Server
+	var urls []string
+	for _, m := range []model.Model{cm, fm, bm} {
+		s, err := serve.New(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		t.Cleanup(ts.Close)
+		servers, urls = append(servers, s), append(urls, ts.URL)
+	}
+	cts, fts, bts := urls[0], urls[1], urls[2]
 	var reqs []request
 	for i, tx := range batchTexts {
-		for _, ts := range []string{cts.URL, bts.URL} {
-			reqs = append(reqs, request{ts, mustJSON(t, map[string]any{"texts": []string{tx}})})
+		for _, u := range []string{cts, bts} {
+			reqs = append(reqs, request{u, mustJSON(t, map[string]any{"texts": []string{tx}})})
 			// Requests of several texts, some of more than MaxBatch.
-			reqs = append(reqs, request{ts, mustJSON(t, map[string]any{"texts": batchTexts[i:min(i+1+i%6, len(batchTexts))]})})
+			reqs = append(reqs, request{u, mustJSON(t, map[string]any{"texts": batchTexts[i:min(i+1+i%6, len(batchTexts))]})})
 		}
 	}
 	for end := lookback; end <= f.Len(); end += 3 {
 		body, _ := forecastBody(t, fm, f, end)
-		reqs = append(reqs, request{fts.URL, body})
+		reqs = append(reqs, request{fts, body})
 	}
-	sameAnswers(t, 3, reqs)
-	for _, ts := range []string{cts.URL, fts.URL, bts.URL} {
+	// The first concurrent round finds every computing slot taken, as
+	// under load: its requests gather in batches until they are freed.
+	hold := func() func() {
+		var releases []func()
+		for _, s := range servers {
+			releases = append(releases, serve.HoldSlots(s))
+		}
+		return func() {
+			for _, u := range urls {
+				waitFor(t, "a batch waiting for a slot", func() bool { return metricValue(scrape(t, u, ""), "recur_queue_length") >= 1 })
+			}
+			time.Sleep(50 * time.Millisecond)
+			for _, r := range releases {
+				r()
+			}
+		}
+	}
+	sameAnswers(t, 3, reqs, hold)
+	for _, ts := range urls {
 		m := scrape(t, ts, "")
 		if n, sum := metricValue(m, "recur_batch_requests_count"), metricValue(m, "recur_batch_requests_sum"); !(sum > n) {
 			t.Errorf("%s: %v requests in %v batches: no batch gathered two requests", ts, sum, n)
@@ -57,7 +86,7 @@ func TestBatchedBitIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, b := postURL(t, cts.URL, mustJSON(t, map[string]any{"texts": texts}))
+	code, b := postURL(t, cts, mustJSON(t, map[string]any{"texts": texts}))
 	if code != 200 {
 		t.Fatalf("status %d %s", code, b)
 	}
@@ -74,7 +103,7 @@ func TestBatchedBitIdentical(t *testing.T) {
 	}
 	for end := lookback; end <= f.Len(); end += 7 {
 		body, want := forecastBody(t, fm, f, end)
-		_, b := postURL(t, fts.URL, body)
+		_, b := postURL(t, fts, body)
 		got := decode[serve.ForecastResponse](t, b)
 		for h, v := range got.Forecast["y"] {
 			if d := math.Abs(float64(v-want[h])) / math.Abs(float64(want[h])); d > 1e-5 {

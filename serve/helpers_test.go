@@ -149,8 +149,10 @@ type request struct{ url, body string }
 
 // sameAnswers posts each request alone, then all of them rounds times at
 // once, and reports every concurrent answer that is not byte for byte
-// the one the request got alone.
-func sameAnswers(t *testing.T, rounds int, reqs []request) {
+// the one the request got alone. hold, when not nil, is called before
+// the first concurrent round is sent, and the function it returns once
+// that round's requests are on their way (to free what hold held).
+func sameAnswers(t *testing.T, rounds int, reqs []request, hold func() (release func())) {
 	t.Helper()
 	want := make([]string, len(reqs))
 	for i, r := range reqs {
@@ -160,9 +162,13 @@ func sameAnswers(t *testing.T, rounds int, reqs []request) {
 		}
 		want[i] = string(b)
 	}
-	var wg sync.WaitGroup
 	errs := make(chan string, rounds*len(reqs))
 	for round := range rounds {
+		var release func()
+		if round == 0 && hold != nil {
+			release = hold()
+		}
+		var wg sync.WaitGroup
 		for i, r := range reqs {
 			wg.Go(func() {
 				code, b := postURL(t, r.url, r.body)
@@ -171,8 +177,11 @@ func sameAnswers(t *testing.T, rounds int, reqs []request) {
 				}
 			})
 		}
+		if release != nil {
+			release()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	close(errs)
 	for e := range errs {
 		t.Error(e)

@@ -355,7 +355,7 @@ func TestConcurrent(t *testing.T) {
 		reqs = append(reqs, request{lts.URL, fmt.Sprintf(`{"prompt":%q,"length":8,"seed":%d}`, tx[:4], i+1)})
 		reqs = append(reqs, request{sts.URL, fmt.Sprintf(`{"texts":[%q],"attention":true,"temperature":0.5,"seed":%d}`, tx, i+1)})
 	}
-	sameAnswers(t, 4, reqs)
+	sameAnswers(t, 4, reqs, nil)
 }
 
 // A multi-label classifier answers each text's label set, the empty set
