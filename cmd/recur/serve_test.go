@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,19 +53,8 @@ func TestServeShutdown(t *testing.T) {
 	if err := runMain(context.Background(), []string{"train", "--epochs", "1", "--hidden", "4", "--out", dir}, &out, &out); err != nil {
 		t.Fatalf("train: %v\n%s", err, out.String())
 	}
-	fc, err := model.LoadForecaster(filepath.Join(dir, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, f, body := forecastRequest(t, filepath.Join(dir, "model.safetensors"))
 	pl := fc.Prep().Pipeline
-	vals := make([]float64, pl.Lookback)
-	for i := range vals {
-		vals[i] = 300 + float64(i*7%50)
-	}
-	f, err := series.NewFrame(pl.Columns, [][]float64{vals})
-	if err != nil {
-		t.Fatal(err)
-	}
 	want, err := fc.Predict(f)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +67,6 @@ func TestServeShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "http://"+addr) {
 		t.Errorf("log %q does not give the address %s", logs.String(), addr)
 	}
-	body, _ := json.Marshal(map[string]any{"values": map[string][]float64{pl.Columns[0]: vals}})
 	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Post("http://"+addr+"/v1/predict", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -137,6 +126,11 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--model", dir, "--auth-token-file", short}, "at least 16 characters"},
 		{[]string{"serve", "--model", filepath.Join(dir, "none")}, "--model"},
 		{[]string{"serve", "--model", dir, "extra"}, "unexpected argument"},
+		{[]string{"serve", "--model", dir, "--max-batch", "-1"}, "flag --max-batch: -1"},
+		{[]string{"serve", "--model", dir, "--batch-wait", "5s"}, "flag --batch-wait: 5s"},
+		{[]string{"serve", "--model", dir, "--log-format", "xml"}, "flag --log-format: xml: want text or json"},
+		{[]string{"serve", "--model", dir, "--log-level", "loud"}, "flag --log-level: loud"},
+		{[]string{"serve", "--model", dir, "--drain-delay", "-1s"}, "flag --drain-delay: -1s"},
 	} {
 		var out bytes.Buffer
 		err := runMain(context.Background(), tc.args, &out, &out)
@@ -144,6 +138,27 @@ func TestServeFlags(t *testing.T) {
 			t.Errorf("%q: got %v, want an error containing %q", tc.args, err, tc.want)
 		}
 	}
+}
+
+// forecastRequest loads the forecaster in file and returns it, a frame of
+// lookback values and the request body of the same values.
+func forecastRequest(t *testing.T, file string) (*model.Forecaster, *series.Frame, []byte) {
+	t.Helper()
+	fc, err := model.LoadForecaster(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := fc.Prep().Pipeline
+	vals := make([]float64, pl.Lookback)
+	for i := range vals {
+		vals[i] = 300 + float64(i*7%50)
+	}
+	f, err := series.NewFrame(pl.Columns, [][]float64{vals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"values": map[string][]float64{pl.Columns[0]: vals}})
+	return fc, f, body
 }
 
 // startServe runs runServe with o on a loopback port of the system's
@@ -248,6 +263,122 @@ func TestServeTLSAndToken(t *testing.T) {
 		t.Error("plain HTTP was answered 200 by a TLS server")
 	}
 	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve after cancel: %v\n%s", err, logs.String())
+	}
+}
+
+// TestServeReloadAndDrain: SIGHUP puts a new model file in service; a
+// broken one is logged and the old model keeps answering; with
+// --log-level debug every request is a JSON log line; at shutdown /readyz
+// answers 503 during --drain-delay while predictions are still answered.
+func TestServeReloadAndDrain(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := runMain(context.Background(), []string{"train", "--epochs", "1", "--hidden", "4", "--out", dir, "--no-report"}, &out, &out); err != nil {
+		t.Fatalf("train: %v\n%s", err, out.String())
+	}
+	file := filepath.Join(dir, "model.safetensors")
+	fc, frame, body := forecastRequest(t, file)
+	pl := fc.Prep().Pipeline
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	hup := make(chan os.Signal, 1)
+	addr, done := startServe(t, ctx, &serveOpts{Model: dir, hup: hup, LogFormat: "json", LogLevel: "debug", DrainDelay: 2 * time.Second}, &logs)
+	c := &http.Client{Timeout: 10 * time.Second}
+	forecast := func() (int, float32) {
+		resp, err := c.Post("http://"+addr+"/v1/predict", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got struct{ Forecast map[string][]float32 }
+		json.NewDecoder(resp.Body).Decode(&got)
+		if len(got.Forecast[pl.Targets[0]]) == 0 {
+			return resp.StatusCode, 0
+		}
+		return resp.StatusCode, got.Forecast[pl.Targets[0]][0]
+	}
+	wantOf := func(fc *model.Forecaster) float32 {
+		y, err := fc.Predict(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float32(y.Values[0][0])
+	}
+	if _, v := forecast(); v != wantOf(fc) {
+		t.Fatalf("first model: served %v, want %v", v, wantOf(fc))
+	}
+
+	// A retrained model, written as training writes it (a new file renamed
+	// into place).
+	for _, p := range fc.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] *= 1.5
+		}
+	}
+	if err := fc.Save(file); err != nil {
+		t.Fatal(err)
+	}
+	want := wantOf(fc)
+	hup <- syscall.SIGHUP
+	deadline := time.Now().Add(10 * time.Second)
+	for _, v := forecast(); v != want; _, v = forecast() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGHUP: served %v, want the new model's %v\n%s", v, want, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := os.WriteFile(file+".tmp", []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(file+".tmp", file); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	for !strings.Contains(logs.String(), "reload failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a broken file was not logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, v := forecast(); code != 200 || v != want {
+		t.Errorf("after a broken reload: %d %v, want 200 and the last good model's %v", code, v, want)
+	}
+	requestLines := 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if rec["msg"] == "request" && rec["route"] == "/v1/predict" && rec["status"] == float64(200) && rec["bytes"].(float64) > 0 {
+			requestLines++
+		}
+	}
+	if requestLines < 3 {
+		t.Errorf("%d request lines for the predictions, want one each:\n%s", requestLines, logs.String())
+	}
+
+	cancel()
+	ready := func() int {
+		resp, err := c.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for ready() != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never answered 503 after the shutdown began")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code, _ := forecast(); code != 200 {
+		t.Errorf("a prediction while draining: %d, want 200", code)
+	}
 	if err := <-done; err != nil {
 		t.Fatalf("serve after cancel: %v\n%s", err, logs.String())
 	}
