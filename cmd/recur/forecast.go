@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/recur-ml/recur/data/dataset"
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/optim/lrfind"
@@ -25,7 +26,7 @@ func (o *trainOpts) readFrame() (*series.Frame, error) {
 	if o.Data == "" {
 		f, err = dataset.AirPassengers()
 	} else {
-		f, err = series.ReadFile(o.Data, series.CSVOptions{TimeColumn: o.Time})
+		f, err = series.ReadFile(o.Data, series.CSVOptions{TimeColumn: o.Time, Limits: limits(o.MaxLineBytes, o.MaxFileBytes)})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
@@ -33,7 +34,7 @@ func (o *trainOpts) readFrame() (*series.Frame, error) {
 	for _, flag := range []struct{ name, list string }{{"target", o.Target}, {"inputs", o.Inputs}} {
 		for _, c := range splitList(flag.list) {
 			if _, err := f.Index(c); err != nil {
-				return nil, fmt.Errorf("--%s %q: %s has columns %q", flag.name, c, f.Name, f.Columns)
+				return nil, fmt.Errorf("--%s %s: %s has columns %s", flag.name, input.Quote(c), f.Name, input.QuoteList(f.Columns))
 			}
 		}
 	}

@@ -38,7 +38,7 @@ func musicJob(r *runner) (*job, error) {
 	if o.Loss != "" && o.Loss != "bce" {
 		return nil, flagErr("loss", o.Loss, "bce (or none) for piano rolls: each of the 88 keys is a 0/1 label")
 	}
-	c, err := dataset.LoadJSB(o.Data)
+	c, err := dataset.LoadJSBLimited(o.Data, limits(o.MaxLineBytes, o.MaxFileBytes))
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}

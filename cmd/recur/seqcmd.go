@@ -95,7 +95,7 @@ func (o *trainOpts) mnistSet(m *dataset.MNIST, perm []int) *model.SeqSet {
 
 // csvSets reads a CSV of numeric sequences and cuts it.
 func (o *trainOpts) csvSets() (tr, va, te *model.SeqSet, err error) {
-	s, err := series.ReadSequencesFile(o.Data, series.SequenceConfig{Label: o.LabelColumn, ID: o.IDColumn})
+	s, err := series.ReadSequencesFile(o.Data, series.SequenceConfig{Label: o.LabelColumn, ID: o.IDColumn, Limits: limits(o.MaxLineBytes, o.MaxFileBytes)})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("--data: %w", err)
 	}
@@ -199,7 +199,7 @@ func (o *trainOpts) tagSets() (tr, va, te *model.TagSet, classes []string, err e
 	if o.Data == "" || o.IDColumn == "" {
 		return nil, nil, nil, nil, usagef("train: --task tag needs --data (a CSV with one row per step) and --id-column (the sequence of each row)")
 	}
-	s, err := series.ReadSequencesFile(o.Data, series.SequenceConfig{Label: o.LabelColumn, ID: o.IDColumn, PerStep: true})
+	s, err := series.ReadSequencesFile(o.Data, series.SequenceConfig{Label: o.LabelColumn, ID: o.IDColumn, PerStep: true, Limits: limits(o.MaxLineBytes, o.MaxFileBytes)})
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("--data: %w", err)
 	}

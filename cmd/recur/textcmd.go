@@ -46,7 +46,7 @@ func (r *runner) textFit(hasValid bool) (model.FitConfig, model.TextConfig, erro
 }
 
 func (o *trainOpts) readLabelled(path string, classes []string) (*text.Labelled, error) {
-	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, LabelSep: o.LabelSep, Classes: classes})
+	l, err := text.ReadLabelledFile(path, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, LabelSep: o.LabelSep, Classes: classes, Limits: limits(o.MaxLineBytes, o.MaxFileBytes)})
 	if err != nil {
 		return nil, fmt.Errorf("--data/--test/--valid: %w (columns from --text-column %q, --label-column %q)", err, o.TextColumn, o.LabelColumn)
 	}
@@ -196,7 +196,8 @@ func (o *trainOpts) lmSplits() (tr, va, te string, err error) {
 	if o.Data == "" {
 		return "", "", "", usagef("train: --task lm needs --data (a plain text file)")
 	}
-	corpus, err := text.ReadTextFile(o.Data)
+	lim := limits(o.MaxLineBytes, o.MaxFileBytes)
+	corpus, err := text.ReadTextFileLimited(o.Data, lim)
 	if err != nil {
 		return "", "", "", fmt.Errorf("--data: %w", err)
 	}
@@ -214,12 +215,12 @@ func (o *trainOpts) lmSplits() (tr, va, te string, err error) {
 		return "", "", "", fmt.Errorf("--data %s: %w", o.Data, err)
 	}
 	if o.Valid != "" {
-		if va, err = text.ReadTextFile(o.Valid); err != nil {
+		if va, err = text.ReadTextFileLimited(o.Valid, lim); err != nil {
 			return "", "", "", fmt.Errorf("--valid: %w", err)
 		}
 	}
 	if o.Test != "" {
-		if te, err = text.ReadTextFile(o.Test); err != nil {
+		if te, err = text.ReadTextFileLimited(o.Test, lim); err != nil {
 			return "", "", "", fmt.Errorf("--test: %w", err)
 		}
 	}
@@ -307,7 +308,7 @@ func (o *trainOpts) pairSplits() (tr, va, te []text.Pair, err error) {
 			return nil, nil, nil, err
 		}
 	default:
-		if pairs, err = text.ReadPairsFile(o.Data, text.PairsConfig{MaxWords: o.MaxWords}); err != nil {
+		if pairs, err = text.ReadPairsFile(o.Data, text.PairsConfig{MaxWords: o.MaxWords, Limits: limits(o.MaxLineBytes, o.MaxFileBytes)}); err != nil {
 			return nil, nil, nil, fmt.Errorf("--data: %w", err)
 		}
 	}

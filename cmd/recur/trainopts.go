@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
@@ -27,6 +28,7 @@ import (
 type trainOpts struct {
 	Task, Data, Valid, Test, Config, Out, Name, Resume string
 	JSON, Quiet, NoReport, Overwrite                   bool
+	MaxLineBytes, MaxFileBytes                         int
 
 	// forecast
 	Target, Inputs, Time, Scale, Fill, Outliers, CV string
@@ -118,6 +120,7 @@ func (o *trainOpts) registerRun(fs *flag.FlagSet) {
 	fs.StringVar(&o.Data, "data", "", "training data `file` (forecast: CSV/TSV, default the embedded AirPassengers series; classify: TSV/CSV/JSONL with text and label columns, a CSV of numeric sequences with --sequences, or a directory of MNIST's IDX files; lm: plain text; seq2seq: tab-separated pairs)")
 	fs.StringVar(&o.Valid, "valid", "", "validation data `file` (classify, lm, seq2seq; default: split off --val-fraction of --data)")
 	fs.StringVar(&o.Test, "test", "", "test data `file` (classify, lm, seq2seq; default: split off --test-fraction of --data)")
+	registerLimits(fs, &o.MaxLineBytes, &o.MaxFileBytes)
 	fs.StringVar(&o.Config, "config", "", "YAML `file` whose keys are these flags' names; flags given on the command line override it")
 	fs.StringVar(&o.Out, "out", "", "output `dir`ectory (default runs/<name>)")
 	fs.StringVar(&o.Name, "name", "", "run name for the default output directory (default: the UTC time)")
@@ -126,6 +129,19 @@ func (o *trainOpts) registerRun(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "train into an output directory that holds another run, replacing its files (without it, such a run is kept and this one refused)")
 	fs.BoolVar(&o.NoReport, "no-report", false, "write no plots and no HTML report")
 	fs.StringVar(&o.Resume, "resume", "", "resume training from this checkpoint `file` (runs/<name>/last.safetensors)")
+}
+
+// registerLimits registers --max-line-bytes and --max-file-bytes (train,
+// eval, predict): the bounds of every data file read.
+func registerLimits(fs *flag.FlagSet, line, file *int) {
+	fs.IntVar(line, "max-line-bytes", 0, "refuse data files with a line longer than this many bytes (0: the reader's default: 1 MiB, none for lm corpora and piano-roll JSON; -1: no limit)")
+	fs.IntVar(file, "max-file-bytes", 0, "refuse data files larger than this many bytes, counted after decompression (0: the reader's default: 2 GiB, 256 MiB for piano-roll JSON; -1: no limit)")
+}
+
+// limits returns the data-file limits of --max-line-bytes and
+// --max-file-bytes.
+func limits(line, file int) input.Limits {
+	return input.Limits{MaxLineBytes: line, MaxFileBytes: int64(file)}
 }
 
 func (o *trainOpts) registerForecast(fs *flag.FlagSet) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/recur-ml/recur/data/dataset"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/data/dataset"
+	"github.com/recur-ml/recur/data/input"
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
@@ -51,17 +52,17 @@ func loadModel(p string) (model.Model, string, error) {
 
 // readForecastData reads --data for a forecaster and checks that it has
 // the model's columns.
-func readForecastData(fc *model.Forecaster, data, timeCol string) (*series.Frame, error) {
+func readForecastData(fc *model.Forecaster, data, timeCol string, lim input.Limits) (*series.Frame, error) {
 	if data == "" {
 		return nil, usagef("--data is required")
 	}
-	f, err := series.ReadFile(data, series.CSVOptions{TimeColumn: timeCol})
+	f, err := series.ReadFile(data, series.CSVOptions{TimeColumn: timeCol, Limits: lim})
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
 	for _, c := range fc.Prep().Pipeline.Columns {
 		if _, err := f.Index(c); err != nil {
-			return nil, fmt.Errorf("--data %s: the model needs column %q; the file has %q", data, c, f.Columns)
+			return nil, fmt.Errorf("--data %s: the model needs column %s; the file has %s", data, input.Quote(c), input.QuoteList(f.Columns))
 		}
 	}
 	return f, nil
@@ -80,11 +81,17 @@ type useOpts struct {
 	MCDropout   int
 	MCLevels    string
 	LabelSep    string
+
+	MaxLineBytes, MaxFileBytes int
 }
+
+// limits returns the data-file limits of the flags.
+func (o *useOpts) limits() input.Limits { return limits(o.MaxLineBytes, o.MaxFileBytes) }
 
 func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Model, "model", "", "model: a run `dir`ectory or a .safetensors file")
 	fs.StringVar(&o.Data, "data", "", "data `file` with the columns the model was trained on")
+	registerLimits(fs, &o.MaxLineBytes, &o.MaxFileBytes)
 	fs.StringVar(&o.Time, "time", "", "time column (default: detected; \"-\" for none)")
 	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON")
 	fs.StringVar(&o.TextColumn, "text-column", "text", "classify: column holding the text")
@@ -158,13 +165,13 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 	case *model.Classifier:
 		return evalClassify(x, path, o, stdout)
 	case *model.LanguageModel:
-		s, err := text.ReadTextFile(o.Data)
+		s, err := text.ReadTextFileLimited(o.Data, o.limits())
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
 		met, err = x.Evaluate(s)
 	case *model.Translator:
-		pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{})
+		pairs, err := text.ReadPairsFile(o.Data, text.PairsConfig{Limits: o.limits()})
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
@@ -176,7 +183,7 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 		if !strings.EqualFold(filepath.Ext(o.Data), ".json") {
 			return fmt.Errorf("eval: a tagger evaluates the test split of a piano-roll JSON file; %s is not one", o.Data)
 		}
-		c, err := dataset.LoadJSB(o.Data)
+		c, err := dataset.LoadJSBLimited(o.Data, o.limits())
 		if err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
@@ -191,7 +198,7 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 }
 
 func evalClassify(c *model.Classifier, path string, o *useOpts, stdout io.Writer) error {
-	lc := text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: c.Classes()}
+	lc := text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Classes: c.Classes(), Limits: o.limits()}
 	if c.Prep().MultiLabel {
 		lc.LabelSep = o.LabelSep
 	}
@@ -219,7 +226,7 @@ func evalForecast(fc *model.Forecaster, path string, o *useOpts, stdout io.Write
 	if err := setMC(fc, o.MCDropout, o.MCLevels); err != nil {
 		return err
 	}
-	f, err := readForecastData(fc, o.Data, o.Time)
+	f, err := readForecastData(fc, o.Data, o.Time, o.limits())
 	if err != nil {
 		return err
 	}
@@ -325,7 +332,7 @@ func predictForecast(fc *model.Forecaster, o *useOpts, stdout io.Writer) error {
 	if err := setMC(fc, o.MCDropout, o.MCLevels); err != nil {
 		return err
 	}
-	f, err := readForecastData(fc, o.Data, o.Time)
+	f, err := readForecastData(fc, o.Data, o.Time, o.limits())
 	if err != nil {
 		return err
 	}
@@ -385,15 +392,15 @@ func predictTexts(o *useOpts) ([]string, error) {
 	case o.Text != "":
 		return []string{o.Text}, nil
 	case strings.HasSuffix(o.Data, ".txt"):
-		b, err := os.ReadFile(o.Data)
+		s, err := text.ReadTextFileLimited(o.Data, o.limits().Or(input.Defaults))
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
-		return strings.Split(strings.TrimRight(string(b), "\n"), "\n"), nil
+		return strings.Split(strings.TrimRight(s, "\n"), "\n"), nil
 	case o.Data != "":
 		// A labelled file (TSV, CSV, JSONL) as training reads it; its
 		// labels are not used.
-		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn})
+		l, err := text.ReadLabelledFile(o.Data, text.LabelledConfig{Text: o.TextColumn, Label: o.LabelColumn, Limits: o.limits()})
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w (unlabelled texts go in a .txt file, one per line)", err)
 		}
