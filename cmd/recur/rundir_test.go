@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -122,5 +124,28 @@ func TestRunNameStaysInRuns(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "flag --name") {
 			t.Errorf("--name %q: got %v, want a flag error", name, err)
 		}
+	}
+}
+
+// TestInspectRefusesHostileSpec: a model file whose spec claims a network
+// far larger than its tensors is refused by inspect, naming the field.
+func TestInspectRefusesHostileSpec(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if out, err := trainInto(dir); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	path := filepath.Join(dir, "model.safetensors")
+	f, err := checkpoint.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata[model.MetaSpec] = strings.Replace(f.Metadata[model.MetaSpec], `"hidden":4`, `"hidden":1099511627776`, 1)
+	if err := checkpoint.Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = runMain(context.Background(), []string{"inspect", path}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "hidden") {
+		t.Errorf("inspect of a hostile spec: got %v, want an error naming hidden\n%s", err, out.String())
 	}
 }

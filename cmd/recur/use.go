@@ -544,6 +544,9 @@ func runInspect(p string, asJSON bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := model.Check(path, f); err != nil {
+		return err
+	}
 	s := model.Describe(f)
 	if asJSON {
 		shapes, layers := map[string][]int{}, map[string]int{}
