@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unicode/utf8"
 )
 
 // Encoder is a whole text-to-ids pipeline: a [Cleaner], a [Tokenizer] and
@@ -32,7 +33,7 @@ func NewEncoder(corpus []string, clean Cleaner, tok Tokenizer, cfg VocabConfig) 
 	parallel(len(corpus), len(parts), func(w, lo, hi int) {
 		c := Counts{}
 		for _, s := range corpus[lo:hi] {
-			c.Add(tok.Tokenize(clean.Clean(s)))
+			eachChunk(s, encodeChunk, clean, tok, c.Add)
 		}
 		parts[w] = c
 	})
@@ -50,8 +51,80 @@ func NewEncoder(corpus []string, clean Cleaner, tok Tokenizer, cfg VocabConfig) 
 }
 
 // Encode returns the ids of the tokens of the cleaned s.
-func (e *Encoder) Encode(s string) []int {
-	return e.Vocab.Encode(nil, e.Tok.Tokenize(e.Clean.Clean(s)))
+func (e *Encoder) Encode(s string) []int { return e.encodeIn(s, encodeChunk) }
+
+// encodeChunk is the size of the pieces Encode reads a long text in.
+const encodeChunk = 1 << 20
+
+// encodeIn encodes s in chunks of about n bytes (see eachChunk).
+func (e *Encoder) encodeIn(s string, n int) []int {
+	var out []int
+	eachChunk(s, n, e.Clean, e.Tok, func(toks []string) { out = e.Vocab.Encode(out, toks) })
+	return out
+}
+
+// eachChunk calls f with the tokens of s, cleaned, a chunk of about n
+// bytes at a time. A corpus of many megabytes is cleaned and tokenized a
+// chunk at a time because its tokens as strings take 16 bytes and more
+// each, several times the text. Chunks end only where the cleaner and
+// the tokenizer give the same tokens as over the whole text (see
+// cutter); a cleaner that strips HTML or folds white space (trimming the
+// ends of every piece) reads the whole text at once.
+func eachChunk(s string, n int, clean Cleaner, tok Tokenizer, f func(toks []string)) {
+	if len(s) <= n || clean.StripHTML || clean.FoldSpace {
+		f(tok.Tokenize(clean.Clean(s)))
+		return
+	}
+	cut := cutter(tok)
+	for len(s) > 0 {
+		end := chunkEnd(s, n, cut)
+		f(tok.Tokenize(clean.Clean(s[:end])))
+		s = s[end:]
+	}
+}
+
+// cutter says where tok's tokens of s[:i] and s[i:] are those of s. A
+// newline after a non-space byte is such a place for every tokenizer: no
+// word, character, BPE piece (which never starts with a newline) or
+// normal-form composition spans it, and "\r\n" stays whole. Characters
+// may also be cut before any ASCII non-space after a non-space, words at
+// the start of a word after a space or tab (text8 is one line).
+func cutter(tok Tokenizer) func(s string, i int) bool {
+	nl := func(s string, i int) bool { return s[i] == '\n' && !isSpaceByte(s[i-1]) }
+	switch tok.(type) {
+	case CharTokenizer, *CharTokenizer:
+		return func(s string, i int) bool {
+			return nl(s, i) || s[i] < utf8.RuneSelf && !isSpaceByte(s[i]) && !isSpaceByte(s[i-1])
+		}
+	case WordTokenizer, *WordTokenizer:
+		return func(s string, i int) bool {
+			return nl(s, i) || (s[i-1] == ' ' || s[i-1] == '\t') && s[i] < utf8.RuneSelf && !isSpaceByte(s[i])
+		}
+	}
+	return nl
+}
+
+// chunkEnd is the length of the first chunk of s: the last cut at most n,
+// or when there is none in (n/2, n], the first cut after n, or len(s).
+func chunkEnd(s string, n int, cut func(s string, i int) bool) int {
+	if len(s) <= n {
+		return len(s)
+	}
+	for i := n; i > n/2; i-- {
+		if cut(s, i) {
+			return i
+		}
+	}
+	for i := n + 1; i < len(s); i++ {
+		if cut(s, i) {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func isSpaceByte(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
 // EncodeAll encodes every text, in parallel on GOMAXPROCS goroutines.
