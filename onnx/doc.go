@@ -1,5 +1,6 @@
 // Package onnx exports recur models as ONNX models, for ONNX Runtime and
-// the other runtimes that read the format.
+// the other runtimes that read the format, and imports ONNX models whose
+// graph is a recurrent stack as recur models.
 //
 // [Export] writes a model's inference graph with the standard operators
 // of ONNX operator set 17 (IR version 8): the recurrent stack as ONNX's
@@ -88,6 +89,57 @@
 // PyTorch's proj_size), as ONNX's LSTM has none. Monte Carlo dropout
 // intervals are drawn at prediction time and are not part of the graph.
 //
+// # Import
+//
+// [Read] (and [Import], which returns the model itself) reads two kinds
+// of file. A file recur exported (producer recur, metadata recur.spec)
+// gives back the exported model: spec and preprocessing state from the
+// metadata, weights from the initializers, and the graph checked to be
+// exactly what Export writes for them, so that export, import and export
+// again give the same bytes; [ReadParts] reads a seq2seq model's two
+// files. Any other graph is read by what it computes: the nodes are
+// interpreted in order, and the graph must be a recurrent stack —
+//
+//   - the input: float sequences, or token ids through an embedding (a
+//     Gather of a constant table), batch-first or time-major, with
+//     optional sequence lengths (sequence_lens, the same for every layer);
+//   - LSTM, GRU or RNN nodes, each reading the whole output of the one
+//     below (a Squeeze of the direction axis, or Transpose and Reshape
+//     putting the directions side by side), forward or bidirectional,
+//     layout 0 or 1, with the standard activations (an RNN's Tanh or
+//     Relu); initial states absent, zeros (exporters build them from
+//     Shape, ConstantOfShape, Slice and friends), or blocks of a state
+//     input;
+//   - optionally one linear output layer, Gemm or MatMul (+ Add), over the
+//     top layer's final states (both directions, as Gather, Squeeze,
+//     Concat or Transpose and Reshape pick them) or its outputs at every
+//     step, and a Softmax, LogSoftmax or Sigmoid of it.
+//
+// Constants and the shape arithmetic between them are evaluated. Any
+// other node, or a node outside that shape (a pooling, an activation
+// between layers, a reverse-only direction, clip, other activations,
+// another operator domain), is an [UnsupportedGraphError] naming the
+// node and the operator. Weights fed as graph inputs (ONNX's operator
+// tests do that) are bound to values with [ReadOptions.Inputs].
+//
+// The task is the graph's shape: token ids with an output layer on the
+// final states classify, on every step they are a language model; float
+// sequences with probabilities of the final states classify, without
+// them forecast (the outputs as targets of one step, or one target over
+// a horizon when there are more outputs than inputs), and an output layer
+// at every step, or none, tags. [ReadOptions.Spec] chooses another task
+// for the same weights. A graph that is not recur's carries no
+// vocabulary or pipeline: its weights go to a model file, from which a
+// model trains (init-from) with data of its own; a tagger, and a
+// classifier of numeric sequences, need none and load as they are.
+//
+// ONNX's LSTM has peephole connections (input P) and its GRU a reset
+// gate applied before the recurrent product (linear_before_reset = 0, its
+// default). PyTorch has neither; recur's layers have both
+// (nn.LSTMConfig.Peephole, nn.GRUConfig.ResetBefore; the spec's peephole
+// and reset_before), so such graphs import, and export back, unchanged.
+// A model with them does not load into PyTorch's nn.LSTM or nn.GRU.
+//
 // # Verification
 //
 // The tests export every task with random weights (LSTM, GRU, RNN with
@@ -96,5 +148,10 @@
 // checker (Debian's python3-onnx, check_model with full_check) and ONNX
 // Runtime (onnxruntime-node from npm, run by bench/ort/run.js), whose
 // outputs must equal recur's to 1e-5 on the same random inputs. Each test
-// says what to install when its consumer is absent.
+// says what to install when its consumer is absent. The import tests read
+// back every exported file (the same bytes on export again), ONNX's own
+// operator tests of LSTM, GRU and RNN from Debian's libonnx-testdata
+// (recur's outputs equal the stored expected outputs to 1e-5), and the
+// files PyTorch's exporter writes (testdata/torch, equal to PyTorch's
+// outputs); FuzzRead fuzzes the reader.
 package onnx
