@@ -124,6 +124,7 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 		return nil, 0, err
 	}
 	ids := enc.Encode(trainText)
+	tokens := len(ids)
 	td, err := newLMData(ids, m.cfg.Fit.BatchSize, m.cfg.SeqLen)
 	if err != nil {
 		return nil, 0, fmt.Errorf("model: training text: %w", err)
@@ -134,7 +135,7 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 			return nil, 0, fmt.Errorf("model: validation text: %w", err)
 		}
 	}
-	return sess, len(ids), nil
+	return sess, tokens, nil
 }
 
 func (m *LanguageModel) build(s Spec, seed uint64) error {
@@ -291,25 +292,11 @@ type lmData struct {
 }
 
 func newLMData(ids []int, B, T int) (*lmData, error) {
-	s, err := text.NewStreams(ids, B)
+	chunks, err := text.FixedChunks(ids, B, T)
 	if err != nil {
 		return nil, err
 	}
-	it, err := s.Chunks(text.BPTT{T: T}, text.StreamCursor{})
-	if err != nil {
-		return nil, err
-	}
-	d := &lmData{}
-	for it.Next() {
-		c := *it.Chunk()
-		c.X = append([]int(nil), c.X...)
-		c.Y = append([]int(nil), c.Y...)
-		d.chunks = append(d.chunks, &c)
-	}
-	if len(d.chunks) == 0 {
-		return nil, fmt.Errorf("the text (%d tokens) is too short for %d streams", len(ids), B)
-	}
-	return d, nil
+	return &lmData{chunks: chunks}, nil
 }
 
 func (d *lmData) Len() int                { return len(d.chunks) }
