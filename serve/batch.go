@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/recur-ml/recur/model"
 )
 
 // Dynamic batching
@@ -80,12 +82,27 @@ func (s *Server) batchTokens() int { return max(s.opts.MaxTokens, 64*s.opts.MaxB
 
 func (s *Server) newBatcher(l *loaded) *batcher {
 	switch {
+	case !batchable(l.m):
+		return nil
 	case l.cls != nil:
 		return &batcher{s: s, run: func(jobs []*job) { s.classifyBatch(l, jobs) }, max: s.opts.MaxBatch}
-	case l.fc != nil && batchableForecaster(l.fc):
-		return &batcher{s: s, run: func(jobs []*job) { s.forecastBatch(l, jobs) }, max: s.opts.MaxBatch}
 	}
-	return nil // lm, seq2seq, quantile and hybrid forecasters: unbatched
+	return &batcher{s: s, run: func(jobs []*job) { s.forecastBatch(l, jobs) }, max: s.opts.MaxBatch}
+}
+
+// batchable reports whether m is served in batches when batching is on:
+// a classifier, or a point forecaster without a base model (language
+// models, translators, quantile and hybrid forecasters are served
+// unbatched).
+func batchable(m model.Model) bool {
+	switch x := m.(type) {
+	case *model.Classifier:
+		return true
+	case *model.Forecaster:
+		sp := x.Spec()
+		return len(sp.Quantiles) == 0 && sp.Base == "" && x.Prep() != nil && len(x.Prep().HoltWinters) == 0
+	}
+	return false
 }
 
 // arrive announces a request that may join a batch soon; every arrive is

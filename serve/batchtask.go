@@ -163,14 +163,6 @@ func countID(ids []int, id int) int {
 	return n
 }
 
-// batchableForecaster reports whether fc's forecasts can be batched: a
-// point forecaster without a base model (quantile and hybrid forecasters
-// are served unbatched).
-func batchableForecaster(fc *model.Forecaster) bool {
-	sp := fc.Spec()
-	return len(sp.Quantiles) == 0 && sp.Base == "" && fc.Prep() != nil && len(fc.Prep().HoltWinters) == 0
-}
-
 // forecastIn is a forecast request's window, (1, Lookback, Inputs) in
 // the pipeline's scaled space, and the cleaned frame its forecast is
 // inverted against.

@@ -37,8 +37,12 @@ type Options struct {
 	// "length", a seq2seq "max_length" (zero: 1000).
 	MaxLength int
 	// Concurrency is the most predictions (or batches) computed at once
-	// (zero: GOMAXPROCS); further requests wait for a slot until their
-	// deadline.
+	// (zero: GOMAXPROCS, or half of it, at least one, for a model served
+	// in batches); further requests wait for a slot until their deadline.
+	// Batches grow while every slot is busy, and the CPUs that do not
+	// compute read, decode and answer the requests that fill the next
+	// batch: on two cores one batch at a time gave 1.5-1.7 times the
+	// throughput of two (BENCHMARKS.md).
 	Concurrency int
 	// Queue is the most requests (or batches) waiting for a slot (zero: 4
 	// per slot); one more is answered 503 with Retry-After at once, so a
@@ -83,7 +87,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) withDefaults() (Options, error) {
+// withDefaults checks o and fills in the defaults; batched says whether
+// the model will be served in batches (the default Concurrency).
+func (o Options) withDefaults(batched bool) (Options, error) {
 	switch {
 	case o.MaxBody < 0:
 		return o, fmt.Errorf("serve: Options.MaxBody %d is negative", o.MaxBody)
@@ -106,7 +112,12 @@ func (o Options) withDefaults() (Options, error) {
 	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
 	o.MaxItems = cmp.Or(o.MaxItems, 256)
 	o.MaxLength = cmp.Or(o.MaxLength, 1000)
-	o.Concurrency = cmp.Or(o.Concurrency, runtime.GOMAXPROCS(0))
+	if o.Concurrency == 0 {
+		o.Concurrency = runtime.GOMAXPROCS(0)
+		if batched {
+			o.Concurrency = max(1, o.Concurrency/2)
+		}
+	}
 	o.Queue = cmp.Or(o.Queue, 4*o.Concurrency)
 	o.MaxTokens = cmp.Or(o.MaxTokens, 4096)
 	o.MaxAttention = cmp.Or(o.MaxAttention, 1<<16)
@@ -137,7 +148,7 @@ type Server struct {
 // be given to anything that mutates it afterwards (training). It reports
 // an error for a model without weights or a task it does not serve.
 func New(m model.Model, opts Options) (*Server, error) {
-	o, err := opts.withDefaults()
+	o, err := opts.withDefaults(opts.MaxBatch > 1 && batchable(m))
 	if err != nil {
 		return nil, err
 	}
