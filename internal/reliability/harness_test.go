@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -91,12 +92,16 @@ func capped(asBytes int64, name string, args ...string) *exec.Cmd {
 
 // peakRSS is the peak resident memory of a live process in bytes
 // (VmHWM), or -1 where /proc does not say.
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatus(pid, "VmHWM") }
+
+// procStatus is a memory field of /proc/PID/status (VmRSS, VmHWM) in
+// bytes, or -1 where /proc does not say.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return -1
 	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	m := regexp.MustCompile(field + `:\s+(\d+) kB`).FindSubmatch(b)
 	if m == nil {
 		return -1
 	}
@@ -108,7 +113,7 @@ func peakRSS(pid int) int64 {
 type server struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
+	logs *lockedBuffer
 	done chan error
 }
 
@@ -119,7 +124,7 @@ var listening = regexp.MustCompile(`listening" addr=(http://\S+)`)
 func startServer(t *testing.T, model string, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--model", model, "--addr", "127.0.0.1:0"}, extra...)
-	s := &server{cmd: capped(2<<30, bin, args...), logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: capped(2<<30, bin, args...), logs: &lockedBuffer{}, done: make(chan error, 1)}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +153,24 @@ func startServer(t *testing.T, model string, extra ...string) *server {
 		t.Fatal("recur serve did not listen within 30s")
 	}
 	return s
+}
+
+// lockedBuffer is a log the server's reader writes while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // alive fails the test if the server process has ended.

@@ -5,9 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -177,30 +181,161 @@ func slowBody(t *testing.T, addr string) {
 	}
 }
 
+// TestReloadUnderLoad: while clients keep sending requests, the model
+// file is replaced by a broken one and back, with a SIGHUP after each
+// change: every broken file is logged and refused, every good one put in
+// service, and no request fails.
+func TestReloadUnderLoad(t *testing.T) {
+	need(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	mustRecur(t, "train", "--no-report", "--quiet", "--out", dir, "--epochs", "1", "--hidden", "8")
+	s := startServer(t, dir)
+	file := filepath.Join(dir, "model.safetensors")
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := forecastBody(t, s.url)
+	type result struct{ n, errs int }
+	done := make(chan result, 1)
+	go func() {
+		n, _, errs := hammer(s.url, body, 8, 4*time.Second)
+		done <- result{n, errs}
+	}()
+	const rounds = 5
+	for i := range rounds {
+		for _, v := range []struct {
+			content []byte
+			log     string
+		}{{good[:len(good)/2], "reload failed"}, {good, "model reloaded"}} {
+			if err := os.WriteFile(file+".new", v.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(file+".new", file); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			for start := time.Now(); strings.Count(s.logs.String(), v.log) < i+1; time.Sleep(5 * time.Millisecond) {
+				if time.Since(start) > 10*time.Second {
+					t.Fatalf("round %d: no %q in the log:\n%s", i, v.log, tail(s.logs.String(), 2000))
+				}
+			}
+		}
+	}
+	r := <-done
+	if r.errs > 0 || r.n == 0 {
+		t.Errorf("%d of %d requests failed during %d reloads", r.errs, r.n+r.errs, 2*rounds)
+	}
+	s.alive(t, "the reloads")
+}
+
 // TestLoad measures throughput and latency at 1, 8 and 64 concurrent
-// clients (long form only: the figures go to BENCHMARKS.md).
+// clients, for a classifier and a forecaster of recur train's default
+// sizes and a large classifier, served unbatched (--max-batch 1) and
+// batched (--max-batch 32 --batch-wait 2ms), each with the server's
+// other defaults, the rows per batch, and the server's resident memory
+// before and after (long form only: the figures go to BENCHMARKS.md).
+// Every cell is bounded in time and requests; a failed request fails the
+// test.
 func TestLoad(t *testing.T) {
 	need(t)
 	if !long {
 		t.Skip("the load test is part of the long form (RECUR_RELIABILITY=long)")
 	}
-	runs := fixtures(t)
-	for _, task := range []string{"classify", "forecast"} {
-		s := startServer(t, runs[task], "--queue", "256")
-		body := `{"texts":["the cat sat on a mat and the dog ran to the park"]}`
-		if task == "forecast" {
-			body = forecastBody(t, s.url)
-		}
-		for _, clients := range []int{1, 8, 64} {
-			n, lat, errs := hammer(s.url, body, clients, 5*time.Second)
-			slices.Sort(lat)
-			p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
-			fmt.Printf("load %-8s clients %2d: %7.0f requests/s  p50 %8v  p99 %8v  errors %d\n", task, clients, float64(n)/5, p(0.5), p(0.99), errs)
-			if errs > 0 {
-				t.Errorf("%s, %d clients: %d failed requests", task, clients, errs)
+	runs := loadModels(t)
+	fmt.Printf("load: model, serving, clients: requests/s, p50, p99 latency, failed requests, rows per batch, server RSS (after warm-up → after the cell)\n")
+	for _, task := range []string{"classify", "classify-h512", "forecast"} {
+		for _, mode := range []struct {
+			name string
+			args []string
+		}{{"unbatched", []string{"--max-batch", "1"}}, {"batched", []string{"--max-batch", "32", "--batch-wait", "2ms"}}} {
+			s := startServer(t, runs[task], append([]string{"--queue", "256"}, mode.args...)...)
+			body := `{"texts":["` + loadText + `"]}`
+			if task == "forecast" {
+				body = forecastBody(t, s.url)
 			}
+			hammer(s.url, body, 64, time.Second) // warm-up: the heap, the kernels' scratch, the batches' buffers
+			before := procStatus(s.cmd.Process.Pid, "VmRSS")
+			for _, clients := range []int{1, 8, 64} {
+				b0, r0 := batches(t, s.url)
+				n, lat, errs := hammer(s.url, body, clients, loadCell)
+				slices.Sort(lat)
+				p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
+				after := procStatus(s.cmd.Process.Pid, "VmRSS")
+				b1, r1 := batches(t, s.url)
+				fmt.Printf("load %-13s %-9s clients %2d: %7.0f requests/s  p50 %8v  p99 %8v  errors %d  rows/batch %4.1f  RSS %d → %d MB\n",
+					task, mode.name, clients, float64(n)/loadCell.Seconds(), p(0.5).Round(time.Microsecond), p(0.99).Round(time.Microsecond), errs,
+					(r1-r0)/max(b1-b0, 1), before>>20, after>>20)
+				if errs > 0 {
+					t.Errorf("%s %s, %d clients: %d failed requests", task, mode.name, clients, errs)
+				}
+			}
+			s.alive(t, "the load test")
+			s.cmd.Process.Kill()
+			<-s.done
 		}
 	}
+}
+
+// batches reads the server's count of batches and their rows from
+// /metrics.
+func batches(t *testing.T, url string) (count, rows float64) {
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "recur_batch_rows_count "); ok {
+			fmt.Sscan(v, &count)
+		}
+		if v, ok := strings.CutPrefix(line, "recur_batch_rows_sum "); ok {
+			fmt.Sscan(v, &rows)
+		}
+	}
+	return count, rows
+}
+
+// loadCell is how long each cell of the load test sends requests;
+// loadCap bounds its requests.
+const (
+	loadCell = 5 * time.Second
+	loadCap  = 200000
+)
+
+// loadText is the load test's text: 24 words, a short review.
+const loadText = "the cat sat on a mat and the dog ran to the park while rain fell on every roof of the town and the cat sat"
+
+// loadModels trains a classifier and a forecaster of recur train's
+// default sizes (hidden 64), and a classifier of hidden size 512 (whose
+// recurrent weights, 4 MB, do not fit a core's L2 cache), for the load
+// test.
+func loadModels(t *testing.T) map[string]string {
+	t.Helper()
+	tsv := filepath.Join(t.TempDir(), "labelled.tsv")
+	var b strings.Builder
+	b.WriteString("text\tlabel\n")
+	words := strings.Fields(loadText)
+	for i := range 400 {
+		fmt.Fprintf(&b, "%s\t%s\n", strings.Join(words[i%7:i%7+10+i%9], " "), []string{"neg", "pos"}[i%2])
+	}
+	if err := os.WriteFile(tsv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	runs := map[string]string{}
+	for name, args := range map[string][]string{
+		"forecast":      nil,
+		"classify":      {"--task", "classify", "--data", tsv},
+		"classify-h512": {"--task", "classify", "--data", tsv, "--hidden", "512"},
+	} {
+		runs[name] = filepath.Join(dir, name)
+		mustRecur(t, append([]string{"train", "--no-report", "--quiet", "--out", runs[name], "--epochs", "1"}, args...)...)
+	}
+	return runs
 }
 
 // forecastBody asks the server for its lookback and columns and builds a
@@ -229,21 +364,22 @@ func between(s, a, b string) string {
 	return v
 }
 
-// hammer sends body from clients goroutines for d and returns the
-// requests done, their latencies and the failures.
+// hammer sends body from clients goroutines for d (and at most loadCap
+// requests in all) and returns the requests done, their latencies and
+// the failures.
 func hammer(url, body string, clients int, d time.Duration) (int, []time.Duration, int) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	errs := 0
+	var sent atomic.Int64
 	end := time.Now().Add(d)
 	var wg sync.WaitGroup
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) {
+		wg.Go(func() {
+			for time.Now().Before(end) && sent.Add(1) <= loadCap {
 				t0 := time.Now()
 				resp, err := c.Post(url+"/v1/predict", "application/json", strings.NewReader(body))
 				ok := err == nil && resp.StatusCode == 200
@@ -258,7 +394,7 @@ func hammer(url, body string, clients int, d time.Duration) (int, []time.Duratio
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(lat) == 0 {
