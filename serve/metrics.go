@@ -20,7 +20,7 @@ type metrics struct {
 	requests *prometheus.CounterVec   // route, code
 	latency  *prometheus.HistogramVec // route
 	inFlight prometheus.Gauge
-	rows     prometheus.Histogram // rows of each batched forward pass
+	rows     prometheus.Histogram // rows of each batch
 	jobs     prometheus.Histogram // requests in each batch
 	info     *prometheus.GaugeVec // name, task
 	params   prometheus.Gauge
@@ -55,7 +55,7 @@ func newMetrics(s *Server) *metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "recur_http_requests_in_flight",
 			Help: "Requests being answered."}),
 		rows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "recur_batch_rows",
-			Help: "Rows (texts or windows) of each batched forward pass.", Buckets: sizeBuckets}),
+			Help: "Rows (texts or windows) gathered in each batch.", Buckets: sizeBuckets}),
 		jobs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "recur_batch_requests",
 			Help: "Requests gathered into each batch.", Buckets: sizeBuckets}),
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "recur_model_info",

@@ -62,9 +62,10 @@ type Options struct {
 	// request runs on its own (see the package documentation, "Batching").
 	MaxBatch int
 	// BatchWait is the longest a batch waits for more requests before it
-	// asks for a computing slot (zero: it does not wait; it still takes
-	// the requests that arrive while it waits for a slot). A batch stops
-	// waiting as soon as it is full or no other request is on its way.
+	// asks for a computing slot (zero: 2 ms; negative: it does not wait,
+	// and takes only the requests that arrive while it waits for a slot).
+	// A batch stops waiting as soon as it is full or no other request is
+	// on its way, so a lone request never waits.
 	BatchWait time.Duration
 	// AllowedHosts, when not empty, are the only Host header values
 	// answered (the port ignored; "localhost", "127.0.0.1", "[::1]"...);
@@ -105,8 +106,8 @@ func (o Options) withDefaults(batched bool) (Options, error) {
 		return o, fmt.Errorf("serve: Options.Queue %d, MaxTokens %d, MaxAttention %d: none may be negative", o.Queue, o.MaxTokens, o.MaxAttention)
 	case o.Metrics != nil && !json.Valid(o.Metrics):
 		return o, fmt.Errorf("serve: Options.Metrics is not valid JSON")
-	case o.MaxBatch < 0 || o.BatchWait < 0:
-		return o, fmt.Errorf("serve: Options.MaxBatch %d, BatchWait %v: neither may be negative", o.MaxBatch, o.BatchWait)
+	case o.MaxBatch < 0:
+		return o, fmt.Errorf("serve: Options.MaxBatch %d is negative", o.MaxBatch)
 	}
 	o.MaxBody = cmp.Or(o.MaxBody, 1<<20)
 	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
@@ -121,6 +122,7 @@ func (o Options) withDefaults(batched bool) (Options, error) {
 	o.Queue = cmp.Or(o.Queue, 4*o.Concurrency)
 	o.MaxTokens = cmp.Or(o.MaxTokens, 4096)
 	o.MaxAttention = cmp.Or(o.MaxAttention, 1<<16)
+	o.BatchWait = max(cmp.Or(o.BatchWait, 2*time.Millisecond), 0)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

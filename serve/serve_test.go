@@ -307,6 +307,7 @@ func TestNewRejects(t *testing.T) {
 		{"negative body", cm, serve.Options{MaxBody: -1}, "MaxBody -1"},
 		{"negative timeout", cm, serve.Options{Timeout: -time.Second}, "Timeout"},
 		{"bad metrics", cm, serve.Options{Metrics: json.RawMessage(`{`)}, "Metrics"},
+		{"negative batch", cm, serve.Options{MaxBatch: -1}, "MaxBatch -1"},
 	} {
 		_, err := serve.New(tc.m, tc.o)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

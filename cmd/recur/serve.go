@@ -314,9 +314,11 @@ func (o *serveOpts) options() (serve.Options, error) {
 	case (o.TLSCert == "") != (o.TLSKey == ""):
 		return serve.Options{}, usagef("serve: --tls-cert and --tls-key go together")
 	}
+	// --batch-wait 0 is no wait, which Options spells negative (its zero
+	// is the default).
 	so := serve.Options{MaxBody: o.MaxBody, Timeout: o.Timeout, Concurrency: o.Concurrency, Queue: o.Queue,
 		MaxItems: o.MaxItems, MaxTokens: o.MaxTokens, MaxLength: o.MaxLength, MaxAttention: o.MaxAttention,
-		MaxBatch: o.MaxBatch, BatchWait: o.BatchWait}
+		MaxBatch: o.MaxBatch, BatchWait: cmp.Or(o.BatchWait, -1)}
 	if o.TLSCert != "" {
 		if _, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey); err != nil {
 			return so, fmt.Errorf("--tls-cert/--tls-key: %w", err)
