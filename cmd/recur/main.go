@@ -29,6 +29,7 @@ var commands = []*command{
 	cmdServe,
 	cmdInspect,
 	cmdExport,
+	cmdImport,
 	cmdLRFind,
 	cmdTune,
 	cmdBench,

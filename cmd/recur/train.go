@@ -164,7 +164,7 @@ func (r *runner) fitConfig(has bool) (model.FitConfig, error) {
 		if err != nil {
 			return fc, fmt.Errorf("--init-from: %w", err)
 		}
-		if fc.InitFrom, err = checkpoint.Read(path); err != nil {
+		if fc.InitFrom, err = readModelFile(path); err != nil {
 			return fc, fmt.Errorf("--init-from: %w", err)
 		}
 	}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/pytorch"
+)
+
+// TestImportPyTorch imports the state dicts PyTorch saved in
+// pytorch/testdata into the models their specs describe: every parameter
+// is the file's tensor, and the result loads as a model.
+func TestImportPyTorch(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		file, spec string
+		args       []string
+		notes      []string
+	}{
+		// Embedding(7, 3), LSTM(3, 4, 2 layers, bidirectional), fc Linear(8, 2).
+		{"classifier.pt", "task: classify\nvocab: 7\nembed: 3\nhidden: 4\nlayers: 2\nbidirectional: true\nclasses: 2\n",
+			[]string{"--rename", "fc.=head.", "--rename", "emb.=embedding."}, []string{"embedding.weight <- emb.weight", "head.bias <- fc.bias", "rnn.weight_ih_l1_reverse <- lstm.weight_ih_l1_reverse"}},
+		// {"model": {rnn: GRU(2, 3), head: Linear(3, 2)}, "epoch": 3, ...}:
+		// the names under model. match without renames.
+		{"checkpoint.pt", "task: tag\ncell: gru\ninputs: 2\nhidden: 3\ntargets: 2\n", nil, []string{"head.weight <- model.head.weight", "rnn.bias_hh_l0 <- model.rnn.bias_hh_l0"}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src := filepath.Join("..", "..", "pytorch", "testdata", c.file)
+			spec := filepath.Join(dir, c.file+".yaml")
+			out := filepath.Join(dir, c.file+".safetensors")
+			if err := os.WriteFile(spec, []byte(c.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"import", "--from", "pytorch", src, "--spec", spec, "-o", out}, c.args...)
+			if err := runMain(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("recur %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			}
+			for _, n := range c.notes {
+				if !strings.Contains(stdout.String(), "note: "+n+"\n") {
+					t.Errorf("no note %q in:\n%s", n, stdout.String())
+				}
+			}
+			sd, err := pytorch.Open(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := checkpoint.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := model.Check(out, f); err != nil {
+				t.Fatal(err)
+			}
+			for name, tt := range f.Tensors {
+				found := false
+				for _, k := range sd.Keys {
+					if slices.Equal(sd.Tensors[k].Shape, tt.Shape) && slices.Equal(sd.Tensors[k].Data, tt.Data) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s: not one of the file's tensors", name)
+				}
+			}
+		})
+	}
+}
+
+// TestImportPyTorchRefuses checks a missing spec, an ambiguous match and
+// a file that pickles a model object.
+func TestImportPyTorchRefuses(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("task: tag\ncell: gru\ninputs: 2\nhidden: 3\ntargets: 3\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "--from", "pytorch", "../../pytorch/testdata/checkpoint.pt"}, "--spec is required"},
+		{[]string{"import", "--from", "pytorch", "../../pytorch/testdata/checkpoint.pt", "--spec", spec}, "no tensor for parameter head.weight [3 3]"},
+		{[]string{"import", "../../pytorch/testdata/module.pt", "--spec", spec}, "global __main__.Tagger is not allowed"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runMain(context.Background(), append(c.args, "-o", filepath.Join(dir, "x.safetensors")), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("recur %s: %v, want an error with %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); err == nil {
+		t.Error("a refused import wrote its output")
+	}
+}
