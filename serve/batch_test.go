@@ -64,9 +64,20 @@ func TestBatchedBitIdentical(t *testing.T) {
 		}
 		return func() {
 			for _, u := range urls {
-				waitFor(t, "a batch waiting for a slot", func() bool { return metricValue(scrape(t, u, ""), "recur_queue_length") >= 1 })
+				n := 0
+				for _, r := range reqs {
+					if r.url == u {
+						n++
+					}
+				}
+				// Every request in the server (the scrape is one more),
+				// and a batch waiting for a slot.
+				waitFor(t, "the round's requests to arrive", func() bool {
+					m := scrape(t, u, "")
+					return metricValue(m, "recur_http_requests_in_flight") >= float64(n+1) && metricValue(m, "recur_queue_length") >= 1
+				})
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 			for _, r := range releases {
 				r()
 			}
