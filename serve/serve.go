@@ -41,8 +41,9 @@ type Options struct {
 	// in batches); further requests wait for a slot until their deadline.
 	// Batches grow while every slot is busy, and the CPUs that do not
 	// compute read, decode and answer the requests that fill the next
-	// batch: on two cores one batch at a time gave 1.5-1.7 times the
-	// throughput of two (BENCHMARKS.md).
+	// batch: on two cores, one batch at a time gave 1.5-1.7 times the
+	// throughput of two at 64 clients (classifiers of hidden size 64 to
+	// 512, in-process probes on a loaded machine).
 	Concurrency int
 	// Queue is the most requests (or batches) waiting for a slot (zero: 4
 	// per slot); one more is answered 503 with Retry-After at once, so a
