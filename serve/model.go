@@ -192,6 +192,9 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "model": s.cur.Load().info.Name})
 }
 
+// Model describes the model in service, as GET /v1/model does.
+func (s *Server) Model() ModelInfo { return s.cur.Load().info }
+
 func (s *Server) modelInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.cur.Load().info)
 }

@@ -108,8 +108,8 @@ func TestSwapAndReload(t *testing.T) {
 	if err := s.Reload(func() (model.Model, string, error) { return b, "/runs/b/model.safetensors", nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, info := send(t, ts, "GET", "/v1/model", "", nil); !strings.Contains(info, `"name":"model.safetensors"`) {
-		t.Errorf("after the swap /v1/model shows %s", info)
+	if _, _, info := send(t, ts, "GET", "/v1/model", "", nil); !strings.Contains(info, `"name":"model.safetensors"`) || s.Model().Name != "model.safetensors" {
+		t.Errorf("after the swap /v1/model shows %s, Model() %+v", info, s.Model())
 	}
 	if _, got := post(t, ts, `{"texts":["a fine film"]}`); string(got) == string(wantA) {
 		t.Errorf("after the swap the old model still answers: %s", got)

@@ -187,7 +187,7 @@ func runServe(ctx context.Context, o *serveOpts, stderr io.Writer) error {
 	if o.TLSCert != "" {
 		scheme = "https://"
 	}
-	logger.Info("recur serve: listening", "addr", scheme+ln.Addr().String(), "model", path, "task", m.Spec().Task, "batched", so.MaxBatch > 1)
+	logger.Info("recur serve: listening", "addr", scheme+ln.Addr().String(), "model", path, "task", m.Spec().Task, "batched", h.Model().Batched)
 	if o.ready != nil {
 		o.ready(ln.Addr().String())
 	}
