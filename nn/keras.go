@@ -18,8 +18,9 @@ type TorchWeights struct {
 // transposed. A Keras GRU with reset_after=True (the Keras 2+ default)
 // stores kernel (I, 3H), recurrent_kernel (H, 3H) in gate order z, r, h
 // and bias (2, 3H) = [input bias; recurrent bias]; PyTorch's order is
-// r, z, n. reset_after=False GRUs apply r before the recurrent product and
-// have no PyTorch equivalent.
+// r, z, n. reset_after=False GRUs (Keras 1's, and Cho et al.'s) apply r
+// before the recurrent product: PyTorch has no such GRU, recur's GRU with
+// ResetBefore is one (FromKerasGRUResetBefore).
 
 // kerasGRUOrder maps a PyTorch gate block (r, z, n) to its Keras block
 // (z, r, h).
@@ -167,7 +168,7 @@ func FromKerasGRU(kernel, recurrent, bias *tensor.Tensor) (TorchWeights, error) 
 	w := TorchWeights{WeightIH: transposeBlocks(kernel, 3, order), WeightHH: transposeBlocks(recurrent, 3, order)}
 	if bias != nil {
 		if len(bias.Shape) == 1 {
-			return TorchWeights{}, fmt.Errorf("nn: keras: GRU bias shape %v is reset_after=False, which PyTorch's GRU cannot express", bias.Shape)
+			return TorchWeights{}, fmt.Errorf("nn: keras: GRU bias shape %v is reset_after=False, which PyTorch's GRU cannot express: convert it with FromKerasGRUResetBefore for a GRU with ResetBefore", bias.Shape)
 		}
 		if err := check2("GRU bias", bias, 2, G); err != nil {
 			return TorchWeights{}, err
@@ -176,6 +177,23 @@ func FromKerasGRU(kernel, recurrent, bias *tensor.Tensor) (TorchWeights, error) 
 		w.BiasHH = reorderVec(bias.Data[G:], 3, order)
 	}
 	return w, nil
+}
+
+// FromKerasGRUResetBefore converts the weights of a Keras GRU with
+// reset_after=False (kernel (I, 3H), recurrent_kernel (H, 3H), bias (3H)
+// or nil) to recur's layout for a GRU with GRUConfig.ResetBefore: gates
+// reordered from z, r, h to r, z, n, the bias in BiasIH and BiasHH zero
+// (Keras adds its one bias on the input side, outside r⊙h).
+func FromKerasGRUResetBefore(kernel, recurrent, bias *tensor.Tensor) (TorchWeights, error) {
+	var b2 *tensor.Tensor
+	if bias != nil {
+		if len(bias.Shape) != 1 || kernel == nil || len(kernel.Shape) != 2 || len(bias.Data) != kernel.Shape[1] {
+			return TorchWeights{}, fmt.Errorf("nn: keras: GRU (reset_after=False) bias shape %v, want (3·units)", bias.Shape)
+		}
+		b2 = tensor.New(2, len(bias.Data))
+		copy(b2.Data, bias.Data)
+	}
+	return FromKerasGRU(kernel, recurrent, b2)
 }
 
 // ToKerasGRU converts PyTorch GRU weights to Keras reset_after=True

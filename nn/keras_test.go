@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/recur-ml/recur/tensor"
@@ -124,6 +125,71 @@ func TestKerasGRUConversion(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRoundTrip(t, "GRU", [3]*tensor.Tensor{K2, U2, b2}, [3]*tensor.Tensor{K, U, b})
+}
+
+// kerasGRUv1Step is Keras' reset_after=False GRU cell: columns z, r, h,
+// one bias, r applied to h before the recurrent kernel.
+func kerasGRUv1Step(x, h []float64, K, U, b *tensor.Tensor) []float64 {
+	H := len(h)
+	G := 3 * H
+	mx := make([]float64, G)
+	for g := 0; g < G; g++ {
+		for i, v := range x {
+			mx[g] += float64(K.Data[i*G+g]) * v
+		}
+		mx[g] += float64(b.Data[g])
+	}
+	rec := func(g int, hv []float64) float64 {
+		s := 0.0
+		for i, v := range hv {
+			s += float64(U.Data[i*G+g]) * v
+		}
+		return s
+	}
+	z, r := make([]float64, H), make([]float64, H)
+	for j := 0; j < H; j++ {
+		z[j] = sig64(mx[j] + rec(j, h))
+		r[j] = sig64(mx[H+j] + rec(H+j, h))
+	}
+	rh := make([]float64, H)
+	for j := range rh {
+		rh[j] = r[j] * h[j]
+	}
+	h1 := make([]float64, H)
+	for j := 0; j < H; j++ {
+		hh := math.Tanh(mx[2*H+j] + rec(2*H+j, rh))
+		h1[j] = z[j]*h[j] + (1-z[j])*hh
+	}
+	return h1
+}
+
+func TestKerasGRUResetBeforeConversion(t *testing.T) {
+	const I, H, T = 3, 4, 5
+	rng := tensor.NewRNG(12)
+	K, U, b := randT(rng, I, 3*H), randT(rng, H, 3*H), randT(rng, 3*H)
+	if _, err := FromKerasGRU(K, U, b); err == nil || !strings.Contains(err.Error(), "FromKerasGRUResetBefore") {
+		t.Errorf("FromKerasGRU of a (3H) bias: %v, want a pointer to FromKerasGRUResetBefore", err)
+	}
+	w, err := FromKerasGRUResetBefore(K, U, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGRU(GRUConfig{InputSize: I, HiddenSize: H, ResetBefore: true}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetTorchWeights(g.Params(), "_l0", w); err != nil {
+		t.Fatal(err)
+	}
+	x := randT(rng, T, 1, I)
+	out, _ := g.Forward(nil, NewVar(x), nil, nil)
+	h := make([]float64, H)
+	for tt := 0; tt < T; tt++ {
+		h = kerasGRUv1Step(f64(x.Data[tt*I:(tt+1)*I]), h, K, U, b)
+		if err := compare64("keras GRU (reset_after=False) h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
+			t.Errorf("step %d: %v", tt, err)
+		}
+	}
 }
 
 func TestKerasSimpleRNNConversion(t *testing.T) {
