@@ -131,6 +131,7 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--model", dir, "--log-format", "xml"}, "flag --log-format: xml: want text or json"},
 		{[]string{"serve", "--model", dir, "--log-level", "loud"}, "flag --log-level: loud"},
 		{[]string{"serve", "--model", dir, "--drain-delay", "-1s"}, "flag --drain-delay: -1s"},
+		{[]string{"serve", "--model", dir, "--threads", "-1"}, "flag --threads: -1"},
 	} {
 		var out bytes.Buffer
 		err := runMain(context.Background(), tc.args, &out, &out)
