@@ -142,17 +142,16 @@ func (g *Graph) Model() (model.Model, error) {
 // time-major, for running it with initial states and lengths of one's
 // own.
 func (g *Graph) Layer() (nn.Recurrent, error) {
-	m, err := model.Build(g.Spec, 1)
-	if err != nil {
-		return nil, err
-	}
-	s := m.Spec()
+	s := g.Spec
 	in := s.Inputs
 	if s.Embed > 0 {
 		in = s.Embed
 	}
 	rng := tensor.NewRNG(1)
-	var l nn.Recurrent
+	var (
+		l   nn.Recurrent
+		err error
+	)
 	switch s.Cell {
 	case "gru":
 		l, err = nn.NewGRU(nn.GRUConfig{InputSize: in, HiddenSize: s.Hidden, NumLayers: s.Layers, Bidirectional: s.Bidirectional, ResetBefore: s.ResetBefore}, rng)
