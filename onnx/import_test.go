@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -262,4 +263,47 @@ func withInit(t *testing.T, file []byte, init *pb.TensorProto) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestReadEditedExport changes a node of a file recur exported: the file
+// no longer is what its recur.spec describes, so it is read as a graph,
+// with a note, and computes what the edited graph computes (here a
+// sigmoid instead of a softmax: a multi-label classifier).
+func TestReadEditedExport(t *testing.T) {
+	m := build(t, model.Spec{Task: model.Classify, Cell: "gru", Hidden: 4, Inputs: 3, Classes: 3}, 5)
+	b, err := onnx.Marshal(m, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mp pb.ModelProto
+	if err := proto.Unmarshal(b, &mp); err != nil {
+		t.Fatal(err)
+	}
+	edited := false
+	for _, n := range mp.Graph.Node {
+		if n.GetOpType() == "Softmax" {
+			n.OpType, n.Attribute, edited = proto.String("Sigmoid"), nil, true
+		}
+	}
+	if !edited {
+		t.Fatal("no Softmax in the export")
+	}
+	if b, err = proto.Marshal(&mp); err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.Read(bytes.NewReader(b), onnx.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(g.Notes, "\n"), "does not describe its graph") {
+		t.Errorf("notes %q: want one that the file was read as a graph", g.Notes)
+	}
+	if !strings.Contains(string(g.Prep), `"multi_label":true`) {
+		t.Errorf("prep %s: want a multi-label classifier", g.Prep)
+	}
+	for _, p := range m.Params() {
+		if got := g.Params[p.Name]; got == nil || !slices.Equal(got.Data, p.Value.Data) {
+			t.Errorf("%s differs from the exported model's", p.Name)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,5 +97,35 @@ func TestImportPyTorchRefuses(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); err == nil {
 		t.Error("a refused import wrote its output")
+	}
+}
+
+// TestImportBind imports ONNX's operator test of a peephole LSTM, whose
+// weights are graph inputs, with --bind (when Debian's libonnx-testdata
+// is installed).
+func TestImportBind(t *testing.T) {
+	dir := "/usr/share/libonnx-testdata/data/node/test_lstm_with_peepholes"
+	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil {
+		t.Skip("ONNX's operator test data is absent: install Debian's libonnx-testdata")
+	}
+	out := filepath.Join(t.TempDir(), "peep.safetensors")
+	args := []string{"import", filepath.Join(dir, "model.onnx"), "-o", out}
+	for i, name := range []string{"W", "R", "B"} {
+		args = append(args, "--bind", fmt.Sprintf("%s=%s/test_data_set_0/input_%d.pb", name, dir, i+1))
+	}
+	args = append(args, "--bind", "P="+dir+"/test_data_set_0/input_7.pb")
+	var stdout, stderr bytes.Buffer
+	if err := runMain(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("recur %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	for _, want := range []string{"(tag model, lstm with peepholes, hidden 3, 1 layer(s); 5 tensors", "note: input initial_h holds initial states"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("no %q in:\n%s", want, stdout.String())
+		}
+	}
+	var stderr2 bytes.Buffer
+	err := runMain(context.Background(), []string{"import", filepath.Join(dir, "model.onnx"), "-o", out}, &stdout, &stderr2)
+	if err == nil || !strings.Contains(err.Error(), `node "#0" (LSTM): its weights W must be float constants`) {
+		t.Errorf("without --bind: %v, want the LSTM node's weights refused", err)
 	}
 }
