@@ -343,34 +343,79 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 	if err := checkTexts(texts); err != nil {
 		return nil, err
 	}
-	enc := c.prep.Encoder
 	out := make([]Prediction, len(texts))
 	for i, t := range texts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ids := enc.Encode(t)
-		p := Prediction{Tokens: len(ids), Unknown: countID(ids, enc.Vocab.Unk)}
-		if len(ids) == 0 {
-			ids = []int{enc.Vocab.Unk}
-		}
-		if m := c.prep.MaxLen; m > 0 && len(ids) > m {
-			ids = ids[:m]
-		}
-		q := c.predictBatch(NewTextBatch([][]int{ids}, nil, enc.Vocab.Pad))
-		q.Tokens, q.Unknown = p.Tokens, p.Unknown
+		ids, tokens, unknown := c.EncodeText(t)
+		q := c.predictBatch(NewTextBatch([][]int{ids}, nil, c.prep.Encoder.Vocab.Pad))
+		q.Tokens, q.Unknown = tokens, unknown
 		out[i] = q
 	}
 	return out, nil
 }
 
+// EncodeText returns the ids the network reads for text t (its tokens
+// cut to the model's max_len; an empty text reads one unknown token),
+// the number of tokens before the cut and how many are unknown.
+func (c *Classifier) EncodeText(t string) (ids []int, tokens, unknown int) {
+	enc := c.prep.Encoder
+	ids = enc.Encode(t)
+	tokens, unknown = len(ids), countID(ids, enc.Vocab.Unk)
+	if len(ids) == 0 {
+		ids = []int{enc.Vocab.Unk}
+	}
+	if m := c.prep.MaxLen; m > 0 && len(ids) > m {
+		ids = ids[:m]
+	}
+	return ids, tokens, unknown
+}
+
+// PredictIDs classifies sequences of ids (EncodeText's) run together as
+// one padded batch with their lengths: what a server that gathers
+// requests runs. Every row is computed as in a batch of two or more (a
+// lone sequence runs beside a companion of one unknown token), so a
+// row's result does not depend on the batch it came in; it may differ
+// from Predict's, a batch of one whose kernels sum in another order, in
+// the last bits (about 1e-7). Tokens and Unknown are left zero and
+// Attention is not given.
+func (c *Classifier) PredictIDs(seqs [][]int) []Prediction {
+	vocab := c.prep.Encoder.Vocab
+	n := len(seqs)
+	if n == 0 {
+		return nil
+	}
+	if n == 1 {
+		seqs = [][]int{seqs[0], {vocab.Unk}}
+	}
+	logits := c.Logits(NewTextBatch(seqs, nil, vocab.Pad))
+	C := logits.Shape[1]
+	out := make([]Prediction, n)
+	for b := range out {
+		out[b] = c.prediction(logits.Data[b*C : (b+1)*C])
+	}
+	return out
+}
+
 // predictBatch classifies a batch of one example.
 func (c *Classifier) predictBatch(b *TextBatch) Prediction {
 	logits, attn := c.forward(nil, b)
+	p := c.prediction(logits.Value.Data)
+	if attn != nil {
+		p.Attention = slices.Clone(attn.Value.Data)
+	}
+	return p
+}
+
+// prediction is the answer for one row of logits: a softmax, or a
+// sigmoid per class and the set of classes of probability 0.5 or more
+// for a multi-label classifier, and the most probable class.
+func (c *Classifier) prediction(logits []float32) Prediction {
 	var p Prediction
 	names := c.prep.classes(c.spec.Classes)
 	if c.prep.MultiLabel {
-		p.Probabilities = sigmoids(logits.Value.Data)
+		p.Probabilities = sigmoids(logits)
 		p.Labels = []string{}
 		for k, v := range p.Probabilities {
 			if v >= 0.5 {
@@ -378,13 +423,10 @@ func (c *Classifier) predictBatch(b *TextBatch) Prediction {
 			}
 		}
 	} else {
-		p.Probabilities = softmax(logits.Value.Data)
+		p.Probabilities = softmax(logits)
 	}
 	p.Class = argmax(p.Probabilities)
 	p.Label = names[p.Class]
-	if attn != nil {
-		p.Attention = slices.Clone(attn.Value.Data)
-	}
 	return p
 }
 

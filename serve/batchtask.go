@@ -2,7 +2,6 @@ package serve
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/model"
@@ -19,43 +18,39 @@ type classifyIn struct {
 
 // classifyJob checks req as the unbatched path does, in the same order
 // (texts, then every text's token count, then empty texts), and encodes
-// its texts.
+// its texts as the model reads them.
 func (s *Server) classifyJob(l *loaded, req *PredictRequest) (*job, error) {
 	if err := s.texts(req); err != nil {
 		return nil, err
 	}
-	p := l.cls.Prep()
-	enc := p.Encoder
-	in := &classifyIn{ids: make([][]int, len(req.Texts)), tokens: make([]int, len(req.Texts)), unknown: make([]int, len(req.Texts))}
+	n := len(req.Texts)
+	in := &classifyIn{ids: make([][]int, n), tokens: make([]int, n), unknown: make([]int, n)}
+	limited := l.cls.Prep().MaxLen == 0 || l.cls.Prep().MaxLen > s.opts.MaxTokens
 	for i, t := range req.Texts {
-		ids := enc.Encode(t)
-		if (p.MaxLen == 0 || p.MaxLen > s.opts.MaxTokens) && len(ids) > s.opts.MaxTokens {
-			return nil, tooMany(fmt.Sprintf("texts[%d]", i), "tokens", len(ids), s.opts.MaxTokens, "MaxTokens")
+		in.ids[i], in.tokens[i], in.unknown[i] = l.cls.EncodeText(t)
+		if limited && in.tokens[i] > s.opts.MaxTokens {
+			return nil, tooMany(fmt.Sprintf("texts[%d]", i), "tokens", in.tokens[i], s.opts.MaxTokens, "MaxTokens")
 		}
-		in.ids[i], in.tokens[i], in.unknown[i] = ids, len(ids), countID(ids, enc.Vocab.Unk)
 	}
-	j := &job{rows: len(req.Texts), in: in}
+	j := &job{rows: n, in: in}
 	for i, ids := range in.ids {
-		if len(ids) == 0 {
+		if in.tokens[i] == 0 {
 			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
 		}
-		if p.MaxLen > 0 && len(ids) > p.MaxLen {
-			in.ids[i] = ids[:p.MaxLen]
-		}
-		j.long = max(j.long, len(in.ids[i]))
+		j.long = max(j.long, len(ids))
 	}
 	return j, nil
 }
 
 // classifyBatch runs the texts of jobs through the classifier in chunks
-// of at most MaxBatch rows and batchTokens padded tokens, and answers
-// each job.
+// of at most MaxBatch rows and batchTokens padded tokens
+// (model.Classifier.PredictIDs), and answers each job.
 func (s *Server) classifyBatch(l *loaded, jobs []*job) {
 	var seqs [][]int
 	for _, j := range jobs {
 		seqs = append(seqs, j.in.(*classifyIn).ids...)
 	}
-	logits := make([][]float32, 0, len(seqs))
+	preds := make([]model.Prediction, 0, len(seqs))
 	for len(seqs) > 0 {
 		n, long := 0, 0
 		for n < len(seqs) && n < s.opts.MaxBatch && (n+1)*max(long, len(seqs[n])) <= s.batchTokens() {
@@ -63,104 +58,20 @@ func (s *Server) classifyBatch(l *loaded, jobs []*job) {
 			n++
 		}
 		n = max(n, 1)
-		logits = append(logits, classifyRows(l.cls, seqs[:n])...)
+		preds = append(preds, l.cls.PredictIDs(seqs[:n])...)
 		seqs = seqs[n:]
 	}
-	names := l.cls.Classes()
-	C := l.m.Spec().Classes
-	if len(names) != C {
-		names = make([]string, C)
-		for k := range names {
-			names[k] = fmt.Sprint(k)
-		}
-	}
-	multi := l.cls.Prep().MultiLabel
+	names := classNames(l.cls)
 	for _, j := range jobs {
 		in := j.in.(*classifyIn)
 		out := &ClassifyResponse{Task: model.Classify, Predictions: make([]Classification, len(in.ids))}
 		for i := range in.ids {
-			out.Predictions[i] = classification(logits[0], names, multi)
-			out.Predictions[i].Tokens, out.Predictions[i].Unknown = in.tokens[i], in.unknown[i]
-			logits = logits[1:]
+			preds[0].Tokens, preds[0].Unknown = in.tokens[i], in.unknown[i]
+			out.Predictions[i] = classificationOf(preds[0], names)
+			preds = preds[1:]
 		}
 		j.out = out
 	}
-}
-
-// classifyRows returns the logits of each of seqs, run as one padded
-// batch with their lengths; one sequence is run beside a companion of
-// one unknown token, so that every row is computed as in a batch of two
-// or more (see the comment in batch.go).
-func classifyRows(c *model.Classifier, seqs [][]int) [][]float32 {
-	enc := c.Prep().Encoder
-	n := len(seqs)
-	if n == 1 {
-		seqs = [][]int{seqs[0], {enc.Vocab.Unk}}
-	}
-	lg := c.Logits(model.NewTextBatch(seqs, nil, enc.Vocab.Pad))
-	C := lg.Shape[1]
-	out := make([][]float32, n)
-	for b := range out {
-		out[b] = lg.Data[b*C : (b+1)*C]
-	}
-	return out
-}
-
-// classification is what model.Classifier.Predict makes of one text's
-// logits, computed the same way: softmax (or a sigmoid per class for a
-// multi-label classifier) in float64, the most probable class, and a
-// multi-label classifier's set of classes of probability 0.5 or more.
-func classification(logits []float32, names []string, multi bool) Classification {
-	probs := make([]float32, len(logits))
-	c := Classification{Probabilities: make(map[string]float32, len(names))}
-	if multi {
-		for k, v := range logits {
-			probs[k] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
-		set := []string{}
-		for k, v := range probs {
-			if v >= 0.5 {
-				set = append(set, names[k])
-			}
-		}
-		c.Labels = &set
-	} else {
-		mx := logits[argmax(logits)]
-		var sum float64
-		for k, v := range logits {
-			e := math.Exp(float64(v - mx))
-			probs[k] = float32(e)
-			sum += e
-		}
-		for k := range probs {
-			probs[k] = float32(float64(probs[k]) / sum)
-		}
-	}
-	c.Label = names[argmax(probs)]
-	for k, name := range names {
-		c.Probabilities[name] = probs[k]
-	}
-	return c
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func countID(ids []int, id int) int {
-	n := 0
-	for _, v := range ids {
-		if v == id {
-			n++
-		}
-	}
-	return n
 }
 
 // forecastIn is a forecast request's window, (1, Lookback, Inputs) in

@@ -178,20 +178,40 @@ func (s *Server) classify(ctx context.Context, l *loaded, req *PredictRequest) (
 		return nil, err
 	}
 	out := &ClassifyResponse{Task: model.Classify}
+	names := classNames(l.cls)
 	for i, p := range preds {
 		if p.Tokens == 0 {
 			return nil, badRequest(fmt.Sprintf("texts[%d]", i), "the text has no tokens after cleaning")
 		}
-		c := Classification{Label: p.Label, Probabilities: map[string]float32{}, Tokens: p.Tokens, Unknown: p.Unknown}
-		if p.Labels != nil {
-			c.Labels = &p.Labels
-		}
-		for k, name := range l.cls.Classes() {
-			c.Probabilities[name] = p.Probabilities[k]
-		}
-		out.Predictions = append(out.Predictions, c)
+		out.Predictions = append(out.Predictions, classificationOf(p, names))
 	}
 	return out, nil
+}
+
+// classificationOf is the answer for one of a classifier's predictions.
+func classificationOf(p model.Prediction, names []string) Classification {
+	c := Classification{Label: p.Label, Probabilities: make(map[string]float32, len(names)), Tokens: p.Tokens, Unknown: p.Unknown}
+	if p.Labels != nil {
+		c.Labels = &p.Labels
+	}
+	for k, name := range names {
+		c.Probabilities[name] = p.Probabilities[k]
+	}
+	return c
+}
+
+// classNames are the classes the probabilities are keyed by: the model's
+// names, or the class numbers when it has none.
+func classNames(c *model.Classifier) []string {
+	names, C := c.Classes(), c.Spec().Classes
+	if len(names) == C {
+		return names
+	}
+	names = make([]string, C)
+	for k := range names {
+		names[k] = fmt.Sprint(k)
+	}
+	return names
 }
 
 // sampling validates the sampling fields; temp is the temperature when the
