@@ -104,22 +104,7 @@ func TestKerasGRUConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := NewGRU(GRUConfig{InputSize: I, HiddenSize: H}, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := SetTorchWeights(g.Params(), "_l0", w); err != nil {
-		t.Fatal(err)
-	}
-	x := randT(rng, T, 1, I)
-	out, _ := g.Forward(nil, NewVar(x), nil, nil)
-	h := make([]float64, H)
-	for tt := 0; tt < T; tt++ {
-		h = kerasGRUStep(f64(x.Data[tt*I:(tt+1)*I]), h, K, U, b)
-		if err := compare64("keras GRU h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
-			t.Errorf("step %d: %v", tt, err)
-		}
-	}
+	kerasGRUCase{I: I, H: H, T: T, step: func(x, h []float64) []float64 { return kerasGRUStep(x, h, K, U, b) }}.check(t, w, rng)
 	K2, U2, b2, err := ToKerasGRU(w)
 	if err != nil {
 		t.Fatal(err)
@@ -174,19 +159,33 @@ func TestKerasGRUResetBeforeConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := NewGRU(GRUConfig{InputSize: I, HiddenSize: H, ResetBefore: true}, rng)
+	kerasGRUCase{I: I, H: H, T: T, resetBefore: true, step: func(x, h []float64) []float64 { return kerasGRUv1Step(x, h, K, U, b) }}.check(t, w, rng)
+}
+
+// kerasGRUCase is a GRU of I inputs and H units run over T random steps,
+// compared at each with a Keras cell's step.
+type kerasGRUCase struct {
+	I, H, T     int
+	resetBefore bool
+	step        func(x, h []float64) []float64
+}
+
+// check runs a GRU with weights w and compares each step's h.
+func (c kerasGRUCase) check(t *testing.T, w TorchWeights, rng *tensor.RNG) {
+	t.Helper()
+	g, err := NewGRU(GRUConfig{InputSize: c.I, HiddenSize: c.H, ResetBefore: c.resetBefore}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := SetTorchWeights(g.Params(), "_l0", w); err != nil {
 		t.Fatal(err)
 	}
-	x := randT(rng, T, 1, I)
+	x := randT(rng, c.T, 1, c.I)
 	out, _ := g.Forward(nil, NewVar(x), nil, nil)
-	h := make([]float64, H)
-	for tt := 0; tt < T; tt++ {
-		h = kerasGRUv1Step(f64(x.Data[tt*I:(tt+1)*I]), h, K, U, b)
-		if err := compare64("keras GRU (reset_after=False) h", out.Value.Data[tt*H:(tt+1)*H], h, 1e-5); err != nil {
+	h := make([]float64, c.H)
+	for tt := 0; tt < c.T; tt++ {
+		h = c.step(f64(x.Data[tt*c.I:(tt+1)*c.I]), h)
+		if err := compare64("keras GRU h", out.Value.Data[tt*c.H:(tt+1)*c.H], h, 1e-5); err != nil {
 			t.Errorf("step %d: %v", tt, err)
 		}
 	}
