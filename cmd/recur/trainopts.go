@@ -240,7 +240,7 @@ func (o *trainOpts) registerOptim(fs *flag.FlagSet) {
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many evaluations without validation improvement (0: never); the best epoch's weights are kept")
 	fs.Float64Var(&o.MinDelta, "min-delta", 0, "early stopping: smallest improvement that counts")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
-	fs.StringVar(&o.InitFrom, "init-from", "", "transfer learning: start from the parameters of this trained `model` that match by name and shape (a text model also lends its vocabulary)")
+	fs.StringVar(&o.InitFrom, "init-from", "", "transfer learning: start from the parameters of this trained `model` (a run directory, a .safetensors or an .onnx file) that match by name and shape (a recur text model also lends its vocabulary)")
 	fs.StringVar(&o.Freeze, "freeze", "", "comma-separated parameter `patterns` to freeze (e.g. embedding,rnn)")
 	fs.Float64Var(&o.LRBackbone, "lr-backbone", 0, "learning rate of everything but the head (0: --lr)")
 	fs.IntVar(&o.UnfreezeAfter, "unfreeze-after", 0, "unfreeze the --freeze parameters after this many epochs (0: never)")
