@@ -279,7 +279,9 @@ func (o *tuneOpts) space(topts *trainOpts) (*tune.Space, error) {
 		return nil, err
 	}
 	keys := space.Keys()
-	if topts.ValFraction == 0 && topts.Valid == "" && !slices.Contains(keys, "val-fraction") && !slices.Contains(keys, "valid") {
+	// A piano-roll JSON file carries its own validation split.
+	ownSplit := topts.Task == model.Tag && strings.EqualFold(filepath.Ext(topts.Data), ".json")
+	if !ownSplit && topts.ValFraction == 0 && topts.Valid == "" && !slices.Contains(keys, "val-fraction") && !slices.Contains(keys, "valid") {
 		return nil, usagef("tune: trials are ranked on validation data: set val-fraction (or valid) in the --config file")
 	}
 	return space, nil
