@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // admit refuses a request before any of its body is read: a Host not
@@ -16,7 +18,7 @@ import (
 // asks them without one, and they tell nothing about the model.
 func (s *Server) admit(r *http.Request) *Error {
 	if len(s.opts.AllowedHosts) > 0 && !hostAllowed(r.Host, s.opts.AllowedHosts) {
-		return &Error{Status: http.StatusForbidden, Field: "Host", Message: fmt.Sprintf("host %s is not served here", quoteShort(r.Host))}
+		return &Error{Status: http.StatusForbidden, Field: "Host", Message: fmt.Sprintf("host %s is not served here", input.Quote(r.Host))}
 	}
 	if s.opts.AuthToken != "" && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -83,14 +85,4 @@ func (s *Server) acquire(ctx context.Context) bool {
 func tooMany(field, what string, n, limit int, option string) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Field: field,
 		Message: fmt.Sprintf("%s: %d, over the server's limit of %d (%s)", what, n, limit, option)}
-}
-
-// quoteShort quotes s, cut to 64 bytes: an error message never echoes a
-// whole hostile value.
-func quoteShort(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprintf("%q... (%d bytes)", s[:max], len(s))
 }
