@@ -65,6 +65,23 @@ func (o *ClassOptions) skip(fn string, i, y, C int) bool {
 	return false
 }
 
+// Denominator is what CrossEntropy's Mean divides by for these targets
+// of C classes: Σ w[y_i] over the rows that count. Data-parallel training
+// weights each rank's share of a batch by it.
+func (o *ClassOptions) Denominator(targets []int, C int) float64 {
+	return o.denominator("Denominator", targets, C)
+}
+
+func (o *ClassOptions) denominator(fn string, targets []int, C int) float64 {
+	var denom float64
+	for i, y := range targets {
+		if !o.skip(fn, i, y, C) {
+			denom += o.w(y)
+		}
+	}
+	return denom
+}
+
 // logSoftmax writes the log-softmax of row x into lp (float64, stable).
 func logSoftmax(lp []float64, x []float32) {
 	m := math.Inf(-1)
@@ -101,12 +118,7 @@ func CrossEntropy(grad, logits []float32, targets []int, C int, o ClassOptions) 
 		panic(fmt.Sprintf("loss: CrossEntropy: grad has %d elements, logits %d", len(grad), len(logits)))
 	}
 	// The mean's denominator depends on the targets only.
-	var denom float64
-	for i, y := range targets {
-		if !o.skip("CrossEntropy", i, y, C) {
-			denom += o.w(y)
-		}
-	}
+	denom := o.denominator("CrossEntropy", targets, C)
 	scale := reduceScale(o.Reduction, denom)
 	eps, fC := o.LabelSmoothing, float64(C)
 	var wsum float64 // Σ_c w_c, for the smoothing term

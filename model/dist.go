@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/recur-ml/recur/data/text"
+	"github.com/recur-ml/recur/loss"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -11,8 +12,10 @@ import (
 // global batches among the ranks (train.ShardedData), by examples for a
 // forecaster and a classifier and by streams for a language model, whose
 // carried state splits the same way (train.ShardedCarrier). A classifier
-// evaluates with the ranks sharing the batches. Seq2seq and tagging train
-// on one rank.
+// evaluates with the ranks sharing the batches. A translator splits its
+// batches by sentence pairs and a tagger by sequences, each weighting its
+// share by the target tokens or labelled steps it holds; both evaluate the
+// whole validation set on every rank.
 
 // Shard returns rank's windows of batch i (train.ShardedData).
 func (d *windowData) Shard(i, rank, size int) train.Batch {
@@ -60,14 +63,50 @@ func (s *seqData) Shard(i, rank, size int) train.Batch {
 // summed class weights of its labels, or its size (train.WeightedTask).
 func (t *classifyTask) LossWeight(b train.Batch) float64 {
 	tb := b.(*TextBatch)
-	w := t.c.lossOpts.Weight
-	if tb.Multi != nil || w == nil {
+	if tb.Multi != nil {
 		return float64(tb.B)
 	}
-	var s float64
-	for _, y := range tb.Labels {
-		s += float64(w[y])
+	return t.c.lossOpts.Denominator(tb.Labels, t.c.spec.Classes)
+}
+
+// LossWeight is what a translation batch's mean cross-entropy divides
+// by: its target tokens (train.WeightedTask).
+func (t *seq2seqTask) LossWeight(b train.Batch) float64 {
+	var o loss.ClassOptions
+	return o.Denominator(b.(*PairBatch).Target, t.m.spec.TgtVocab)
+}
+
+// LossWeight is what a tagging batch's mean loss divides by: the
+// (class-weighted) labelled steps, or the valid steps times the targets
+// (train.WeightedTask).
+func (k *tagTask) LossWeight(b train.Batch) float64 {
+	tb := b.(*TagBatch)
+	if k.t.spec.Classes > 0 {
+		return k.t.lossOpts.Denominator(tb.Labels, k.t.spec.Classes)
 	}
+	return float64(tb.steps * k.t.spec.Targets)
+}
+
+// Shard returns rank's examples of batch i (train.ShardedData), padded
+// to the longest of them.
+func (d *tagData) Shard(i, rank, size int) train.Batch {
+	if d.shards == nil || d.shardOf != [2]int{rank, size} {
+		d.shards, d.shardOf = make([]*TagBatch, len(d.b)), [2]int{rank, size}
+	}
+	if s := d.shards[i]; s != nil {
+		return s
+	}
+	from := i * d.bs
+	lo, hi := train.ShardRange(min(from+d.bs, len(d.d.X))-from, rank, size)
+	if lo == hi {
+		return nil
+	}
+	// The whole batch was laid out without error, so its parts are too.
+	s, err := d.t.batch(d.d, from+lo, from+hi)
+	if err != nil {
+		panic(fmt.Sprintf("model: tagger shard of a valid batch: %v", err))
+	}
+	d.shards[i] = s
 	return s
 }
 
@@ -123,7 +162,7 @@ func (s *session) checkParallel(fc FitConfig, task string) error {
 		return nil
 	}
 	if _, ok := s.train.(train.ShardedData); !ok {
-		return fmt.Errorf("model: data-parallel training over %d processes takes the forecast, classify and lm tasks; a %s model trains in one process", c.Size(), task)
+		return fmt.Errorf("model: data-parallel training over %d processes: the %s task's training data (%T) does not split its batches among processes", c.Size(), task, s.train)
 	}
 	return nil
 }
@@ -142,6 +181,9 @@ var (
 	_ train.ShardedData    = classData{}
 	_ train.ShardedData    = (*seqData)(nil)
 	_ train.ShardedData    = (*lmData)(nil)
+	_ train.ShardedData    = (*tagData)(nil)
+	_ train.WeightedTask   = (*seq2seqTask)(nil)
+	_ train.WeightedTask   = (*tagTask)(nil)
 	_ train.ShardEvaluator = (*classifyTask)(nil)
 	_ train.WeightedTask   = (*classifyTask)(nil)
 	_ train.ShardedCarrier = (*lmTask)(nil)

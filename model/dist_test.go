@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/recur-ml/recur/checkpoint"
-	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/internal/mpi"
 	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
@@ -203,17 +203,49 @@ func TestDistLM(t *testing.T) {
 	}
 }
 
-// TestDistSeq2SeqRefused: a task whose batches do not split says so
-// before training.
-func TestDistSeq2SeqRefused(t *testing.T) {
-	fc := fit(1)
-	fc.Train.Comm = mpi.NewLocal(2)[0]
-	m, err := NewTranslator(TranslateConfig{Spec: Spec{Embed: 8, Hidden: 8}, Fit: fc})
-	if err != nil {
-		t.Fatal(err)
+// TestDistSeq2Seq: a translator splits its batches by sentence pairs and
+// weights each rank's share by its target tokens, so ranks of unequal
+// token counts still sum to the whole batch's mean.
+func TestDistSeq2Seq(t *testing.T) {
+	run := func(c train.Comm) ([]*nn.Param, error) {
+		fc := fit(5) // 90 pairs in batches of 16: 6 batches, 30 steps
+		fc.Train.Comm = c
+		m, err := NewTranslator(TranslateConfig{Spec: Spec{Embed: 8, Hidden: 8, Attention: "dot"}, Fit: fc})
+		if err != nil {
+			return nil, err
+		}
+		_, err = m.Fit(context.Background(), numberPairs(90, 1), numberPairs(20, 2))
+		return m.params, err
 	}
-	pairs := []text.Pair{{Src: "a b", Tgt: "x y"}, {Src: "b c", Tgt: "y z"}}
-	if _, err := m.Fit(context.Background(), pairs, nil); err == nil || !strings.Contains(err.Error(), "one process") {
-		t.Errorf("seq2seq on 2 ranks: %v", err)
+	one := onRanks(t, 1, run)
+	sameOnRanks(t, "translator", onRanks(t, 2, run), one)
+	sameOnRanks(t, "translator", onRanks(t, 3, run), one)
+}
+
+// TestDistTag: a tagger splits its batches by sequences, each part padded
+// to its own longest; labels and regression targets both.
+func TestDistTag(t *testing.T) {
+	lab, reg := runningSums(tensor.NewRNG(5), 70, 2, 7)
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		data *TagSet
+	}{
+		{"labelling tagger", Spec{Hidden: 8, Inputs: 1, Classes: 2, Bidirectional: true}, lab},
+		{"regression tagger", Spec{Hidden: 8, Inputs: 1, Targets: 1}, reg},
+	} {
+		run := func(c train.Comm) ([]*nn.Param, error) {
+			fc := fit(6) // 70 sequences in batches of 16: the last 6 split unevenly
+			fc.Train.Comm = c
+			tg, err := NewTagger(TagConfig{Spec: tc.spec, Fit: fc})
+			if err != nil {
+				return nil, err
+			}
+			_, err = tg.Fit(context.Background(), tc.data, nil)
+			return tg.params, err
+		}
+		one := onRanks(t, 1, run)
+		sameOnRanks(t, tc.name, onRanks(t, 2, run), one)
+		sameOnRanks(t, tc.name, onRanks(t, 4, run), one)
 	}
 }

@@ -139,7 +139,7 @@ func (m *Translator) prepare(trainSet, valid []text.Pair) (*session, error) {
 	}
 	sess := &session{task: &seq2seqTask{m: m}, shuffle: true, prep: m.prep}
 	m.pretrained, sess.freeze = vecs.load(m.net.SrcEmbed.Weight.Value, m.cfg.Embeddings, "src_embed.weight")
-	if sess.train, err = m.data(trainSet, m.cfg.Fit.BatchSize, true); err != nil {
+	if sess.train, err = shardable(m.data(trainSet, m.cfg.Fit.BatchSize, true)); err != nil {
 		return nil, err
 	}
 	if len(valid) > 0 {

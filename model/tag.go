@@ -134,7 +134,7 @@ func (t *Tagger) batches(d *TagSet, bs int) (*tagData, error) {
 	if (s.Classes > 0) != (d.Labels != nil) || len(d.X) != max(len(d.Y), len(d.Labels)) {
 		return nil, fmt.Errorf("model: tagger: %d sequences with %d label and %d value sequences, for a model of %d classes", len(d.X), len(d.Labels), len(d.Y), s.Classes)
 	}
-	td := &tagData{}
+	td := &tagData{t: t, d: d, bs: bs}
 	for from := 0; from < len(d.X); from += bs {
 		b, err := t.batch(d, from, min(from+bs, len(d.X)))
 		if err != nil {
@@ -372,7 +372,16 @@ func taggerFrom(s Spec, prep json.RawMessage) (*Tagger, error) {
 }
 
 // tagData is a list of tag batches.
-type tagData struct{ b []*TagBatch }
+// tagData is a tagger's batches: examples [i·bs, (i+1)·bs) of d form
+// batch i, laid out once.
+type tagData struct {
+	b       []*TagBatch
+	t       *Tagger
+	d       *TagSet
+	bs      int
+	shards  []*TagBatch // this rank's parts of b, laid out once (Shard)
+	shardOf [2]int      // the rank and size shards were cut for
+}
 
 func (d *tagData) Len() int                { return len(d.b) }
 func (d *tagData) Batch(i int) train.Batch { return d.b[i] }

@@ -12,29 +12,32 @@ import (
 
 // TestTagger labels each step of a sequence with whether the running sum
 // of its inputs is positive, and regresses that sum.
+// runningSums returns n random sequences of lengths in [minLen,
+// minLen+spread) twice: labelled 1 where the running sum is positive, and
+// with the running sum as the regression target.
+func runningSums(rng *tensor.RNG, n, minLen, spread int) (lab, reg *TagSet) {
+	lab, reg = &TagSet{}, &TagSet{}
+	for range n {
+		L := minLen + rng.IntN(spread)
+		x, y, l := make([]float32, L), make([]float32, L), make([]int, L)
+		var s float32
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+			s += x[i]
+			y[i] = s
+			if s > 0 {
+				l[i] = 1
+			}
+		}
+		lab.X, lab.Labels = append(lab.X, x), append(lab.Labels, l)
+		reg.X, reg.Y = append(reg.X, x), append(reg.Y, y)
+	}
+	return lab, reg
+}
+
 func TestTagger(t *testing.T) {
 	rng := tensor.NewRNG(1)
-	make := func(n int) (*TagSet, *TagSet) {
-		lab, reg := &TagSet{}, &TagSet{}
-		for range n {
-			L := 3 + rng.IntN(6)
-			x := make([]float32, L)
-			y := make([]float32, L)
-			l := make([]int, L)
-			var s float32
-			for i := range x {
-				x[i] = rng.Float32()*2 - 1
-				s += x[i]
-				y[i] = s
-				if s > 0 {
-					l[i] = 1
-				}
-			}
-			lab.X, lab.Labels = append(lab.X, x), append(lab.Labels, l)
-			reg.X, reg.Y = append(reg.X, x), append(reg.Y, y)
-		}
-		return lab, reg
-	}
+	make := func(n int) (*TagSet, *TagSet) { return runningSums(rng, n, 3, 6) }
 	lab, reg := make(300)
 	labTest, regTest := make(60)
 	tg, err := NewTagger(TagConfig{Spec: Spec{Hidden: 16, Inputs: 1, Classes: 2}, Fit: fit(20)})
