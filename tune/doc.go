@@ -34,4 +34,12 @@
 // was running when a session ended (Ctrl-C, a time limit, a crash) is run
 // again by the next session: resumed from its last checkpoint when it has
 // one, which continues it exactly.
+//
+// # Over the ranks of an MPI job
+//
+// With a Group of several processes (`mpirun -np N recur tune`, a binary
+// built with -tags mpi) the trials spread over the ranks in rounds: rank 0
+// keeps the study and picks up to N jobs, rank r runs job r, and the
+// results come back to rank 0 before the next round (see ranks.go). The
+// study directory must be visible to every rank.
 package tune

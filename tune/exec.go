@@ -149,8 +149,9 @@ func (e *Exec) run(ctx context.Context, dir string, args []string) error {
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = time.Minute
 	}
+	cmd.Env = withoutLauncher(cmd.Environ())
 	if e.Threads > 0 {
-		cmd.Env = append(cmd.Environ(), "GOMAXPROCS="+strconv.Itoa(e.Threads))
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(e.Threads))
 	}
 	setParentDeath(cmd)
 	unlock := lockThread()
@@ -167,6 +168,22 @@ func (e *Exec) run(ctx context.Context, dir string, args []string) error {
 		return fmt.Errorf("tune: %w", err)
 	}
 	return fmt.Errorf("%v: %s", err, errorLine(log, start))
+}
+
+// withoutLauncher drops from env the variables by which an MPI launcher
+// tells a process that it is one rank of a job (Open MPI's OMPI_ and
+// PMIX_, MPICH's PMI_ and MPI_LOCAL): a trial started by a rank of
+// `mpirun recur tune` is a lone training run, not a member of the job.
+func withoutLauncher(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "OMPI_") || strings.HasPrefix(k, "PMIX_") || strings.HasPrefix(k, "PMI_") || strings.HasPrefix(k, "MPI_LOCAL") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // errorLine is the child's error message in its log after offset start:

@@ -52,6 +52,11 @@ type Tuner struct {
 	Parallel int // jobs at once (0: 1)
 	Runner   Runner
 	Log      io.Writer // a line per finished job (nil: none)
+	// Group, when it has more than one process, spreads the trials over
+	// the processes of an MPI job, one at a time on each (Parallel is
+	// then unused): every process calls Run; rank 0 keeps the study and
+	// returns it, the others return a nil study.
+	Group Group
 }
 
 // finished is a job's end, as a worker hands it back.
@@ -68,28 +73,15 @@ type finished struct {
 // ctx interrupted leaves its trial Running, to be run again by the next
 // Run. It returns the study and, when ctx ended it, ctx's error.
 func (t *Tuner) Run(ctx context.Context) (*Study, error) {
-	lock, err := train.LockDir(t.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("tune: study %s: %w", t.Dir, err)
+	if t.Group != nil && t.Group.Size() > 1 {
+		return t.runRanks(ctx)
 	}
-	defer lock.Unlock()
-	st, err := t.open()
+	sess, err := t.begin()
 	if err != nil {
 		return nil, err
 	}
-	sampler, err := NewSampler(t.Settings.Sampler, len(t.Space.Params), t.Settings.Seed)
-	if err != nil {
-		return nil, err
-	}
-	var again []*Trial // trials a killed session left running
-	for _, tr := range st.Trials {
-		if tr.State == Running {
-			again = append(again, tr)
-		}
-	}
-	if len(again) > 0 {
-		t.logf("resuming %d trial(s) that an earlier session left running\n", len(again))
-	}
+	defer sess.lock.Unlock()
+	st, again, sampler := sess.st, sess.again, sess.sampler
 	results := make(chan finished)
 	running := 0
 	for {
@@ -123,6 +115,40 @@ func (t *Tuner) Run(ctx context.Context) (*Study, error) {
 		return st, err
 	}
 	return st, ctx.Err()
+}
+
+// session is a study being run: its directory's lock, its state, its
+// sampler and the trials an earlier session left running.
+type session struct {
+	lock    *train.DirLock
+	st      *Study
+	sampler Sampler
+	again   []*Trial
+}
+
+// begin locks the study directory and opens its study.
+func (t *Tuner) begin() (*session, error) {
+	lock, err := train.LockDir(t.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("tune: study %s: %w", t.Dir, err)
+	}
+	s := &session{lock: lock}
+	if s.st, err = t.open(); err == nil {
+		s.sampler, err = NewSampler(t.Settings.Sampler, len(t.Space.Params), t.Settings.Seed)
+	}
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	for _, tr := range s.st.Trials {
+		if tr.State == Running {
+			s.again = append(s.again, tr)
+		}
+	}
+	if len(s.again) > 0 {
+		t.logf("resuming %d trial(s) that an earlier session left running\n", len(s.again))
+	}
+	return s, nil
 }
 
 // open loads the study of t.Dir, or starts a new one.

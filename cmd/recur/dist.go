@@ -58,16 +58,25 @@ func joinRanks(stderr io.Writer) (*ranks, error) {
 	}
 	rk.w, rk.rank, rk.size = w, w.Rank(), w.Size()
 	shareCores()
+	return rk, nil
+}
+
+// watch ends the job when a collective waits longer than rankTimeout
+// (RECUR_RANK_TIMEOUT) for the other ranks: in training, where no rank
+// works alone for long, a rank that stopped answering hangs the others.
+func (rk *ranks) watch() {
+	if rk.w == nil {
+		return
+	}
 	limit := rankTimeout
 	if s, err := strconv.ParseFloat(os.Getenv("RECUR_RANK_TIMEOUT"), 64); err == nil && s > 0 {
 		limit = time.Duration(s * float64(time.Second))
 	}
-	w.Watchdog(limit, func(op string, waited time.Duration) {
-		fmt.Fprintf(stderr, "recur: rank %d of %d: %s waited %s for the other ranks (limit %s, RECUR_RANK_TIMEOUT): one of them died or hangs; ending the job\n",
+	rk.w.Watchdog(limit, func(op string, waited time.Duration) {
+		fmt.Fprintf(rk.stderr, "recur: rank %d of %d: %s waited %s for the other ranks (limit %s, RECUR_RANK_TIMEOUT): one of them died or hangs; ending the job\n",
 			rk.rank, rk.size, op, waited.Round(time.Second), limit)
-		w.Abort(3)
+		rk.w.Abort(3)
 	})
-	return rk, nil
 }
 
 // shareCores gives each of the ranks on this machine its share of the

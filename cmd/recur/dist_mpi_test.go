@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -160,3 +161,54 @@ func resumeLast(t *testing.T, dir string) {
 }
 
 func tail(s string, n int) string { return s[max(0, len(s)-n):] }
+
+// TestMPITune starts `mpirun -np 2 recur tune` (this test binary acting
+// as recur): the two ranks share the trials, rank 0 alone reports, and
+// the trials, children of the ranks, train as lone runs.
+func TestMPITune(t *testing.T) {
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		t.Skip("no mpirun (Debian: apt-get install openmpi-bin)")
+	}
+	dir := t.TempDir()
+	space := filepath.Join(dir, "space.yaml")
+	base := filepath.Join(dir, "base.yaml")
+	if err := os.WriteFile(space, []byte("lr: {log-uniform: [1e-3, 3e-2]}\nhidden: {log-int: [4, 16]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(base, []byte("val-fraction: 0.2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	study := filepath.Join(dir, "study")
+	cmd := exec.Command(mpirun, "--oversubscribe", "--allow-run-as-root", "-np", "2", "-x", "RECUR_TEST_MAIN",
+		os.Args[0], "tune", "--config", base, "--space", space, "--trials", "5", "--min-epochs", "1", "--max-epochs", "3", "--out", study)
+	cmd.Env = append(os.Environ(), "RECUR_TEST_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mpirun recur tune: %v\n%s", err, tail(string(out), 2000))
+	}
+	for _, want := range []string{"2 ranks: one trial at a time on each", "best: trial"} {
+		if n := strings.Count(string(out), want); n != 1 {
+			t.Errorf("the job printed %q %d times, want once (rank 0 alone):\n%s", want, n, tail(string(out), 2000))
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(study, "study.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Complete bool
+		Trials   []struct{ State string }
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Complete || len(st.Trials) != 5 {
+		t.Errorf("study complete %v with %d trials, want complete with 5", st.Complete, len(st.Trials))
+	}
+	for i, tr := range st.Trials {
+		if tr.State == "failed" || tr.State == "running" {
+			t.Errorf("trial %d %s", i+1, tr.State)
+		}
+	}
+}

@@ -91,6 +91,7 @@ func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
+	rk.watch()
 	defer func() { err = rk.leave(err) }()
 	r := &runner{o: o, stdout: stdout, progress: stdout, dir: o.outDir(), start: time.Now(), comm: rk.comm()}
 	if o.JSON {

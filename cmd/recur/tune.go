@@ -120,8 +120,17 @@ var reservedKeys = map[string]string{
 	"no-report": "trials write no report", "overwrite": "recur tune manages the trials' run directories",
 }
 
-func runTune(ctx context.Context, o *tuneOpts, stdout, stderr io.Writer) error {
-	t, base, err := o.tuner()
+func runTune(ctx context.Context, o *tuneOpts, stdout, stderr io.Writer) (err error) {
+	// Under mpirun the ranks share the trials (tune.Tuner.Group). A rank
+	// waits for the others as long as their trials train, so the
+	// training watchdog (RECUR_RANK_TIMEOUT) is not set; a rank that dies
+	// ends the job through mpirun.
+	rk, err := joinRanks(stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = rk.leave(err) }()
+	t, base, err := o.tuner(rk)
 	if err != nil {
 		return err
 	}
@@ -129,7 +138,7 @@ func runTune(ctx context.Context, o *tuneOpts, stdout, stderr io.Writer) error {
 	if o.JSON {
 		progress = stderr
 	}
-	if o.Quiet {
+	if o.Quiet || rk.rank != 0 {
 		progress = io.Discard
 	}
 	t.Log = progress
@@ -137,13 +146,16 @@ func runTune(ctx context.Context, o *tuneOpts, stdout, stderr io.Writer) error {
 	fmt.Fprintf(progress, "tuning into %s: %d trials (%s), rungs at epochs %s (eta %d), ranked by %s (%s); %d at a time, %d thread(s) each\n",
 		t.Dir, t.Trials, s.Sampler, joinInts(s.Rungs), s.Eta, s.Metric, map[bool]string{false: "lower is better", true: "higher is better"}[s.Maximize],
 		t.Parallel, t.Runner.(*tune.Exec).Threads)
+	if rk.size > 1 {
+		fmt.Fprintf(progress, "%d ranks: one trial at a time on each\n", rk.size)
+	}
 	if o.TimeLimit > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.TimeLimit)
 		defer cancel()
 	}
 	st, runErr := t.Run(ctx)
-	if st == nil {
+	if st == nil { // rank 0 failed before its study opened, or another rank
 		return runErr
 	}
 	if runErr != nil && !errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, context.Canceled) {
@@ -161,9 +173,12 @@ func runTune(ctx context.Context, o *tuneOpts, stdout, stderr io.Writer) error {
 
 // tuner checks the options, the base config and the space, and returns
 // the study's tuner and the base config's bytes.
-func (o *tuneOpts) tuner() (*tune.Tuner, []byte, error) {
+func (o *tuneOpts) tuner(rk *ranks) (*tune.Tuner, []byte, error) {
 	if err := o.validate(); err != nil {
 		return nil, nil, err
+	}
+	if rk.size > 1 && o.Parallel != 1 {
+		return nil, nil, flagErr("parallel", o.Parallel, fmt.Sprintf("1 under mpirun: each of the %d ranks runs one trial at a time", rk.size))
 	}
 	base, topts, err := o.base()
 	if err != nil {
@@ -186,7 +201,10 @@ func (o *tuneOpts) tuner() (*tune.Tuner, []byte, error) {
 		args = append(args, "--config="+o.Config)
 	}
 	threads := o.Threads
-	if threads == 0 {
+	switch {
+	case threads == 0 && rk.size > 1:
+		threads = runtime.GOMAXPROCS(0) // this rank's share of its machine
+	case threads == 0:
 		threads = runtime.NumCPU()
 	}
 	out := o.Out
@@ -194,7 +212,7 @@ func (o *tuneOpts) tuner() (*tune.Tuner, []byte, error) {
 		out = filepath.Join("runs", "tune-"+strings.TrimSuffix(filepath.Base(o.Space), filepath.Ext(o.Space)))
 	}
 	runner := &tune.Exec{Path: exe, Args: args, Threads: max(1, threads/o.Parallel), Restart: o.Restart}
-	return &tune.Tuner{Dir: out, Space: space, Settings: settings, Trials: o.Trials, Parallel: o.Parallel, Runner: runner}, base, nil
+	return &tune.Tuner{Dir: out, Space: space, Settings: settings, Trials: o.Trials, Parallel: o.Parallel, Runner: runner, Group: rk.comm()}, base, nil
 }
 
 func (o *tuneOpts) validate() error {
