@@ -62,10 +62,11 @@ type Seq2Seq struct {
 	Attention          Attention
 	Combine, Out       *Linear
 	drop               *Dropout
-	hd                 int       // decoder hidden size D·H
-	dec                *cellCore // the decoder's cell
-	params             []*Param  // named once, at construction
-	decRun             *CellRun  // an LSTM decoder's steps in training (see CellRun)
+	hd                 int          // decoder hidden size D·H
+	dec                *cellCore    // the decoder's cell
+	params             []*Param     // named once, at construction
+	decRun             *CellRun     // an LSTM decoder's steps in training (see CellRun)
+	forced             *forcedPacks // teacher-forced training's packed weights (see forcedDecode)
 }
 
 // RNGs returns every generator the model draws dropout masks from (the
@@ -293,9 +294,23 @@ type Seq2SeqBatch struct {
 // step t−1 (no gradient flows through that choice); 1 is plain teacher
 // forcing. rng draws the choices (unused when teacherForcing is 1). It
 // returns logits (Tt, B, TgtVocab) and attention weights (Tt, B, Ts).
+// Training with teacher forcing 1 of an LSTM decoder with dot or general
+// attention runs the decoder as one op (see forcedDecode), whose values
+// and gradients equal the step-by-step path's to float32 rounding.
 func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng *tensor.RNG) (logits, weights *Var) {
 	checkIDs("target", b.TgtIn, b.Tt, b.B, nil)
 	enc := m.Encode(tp, b.Src, b.Ts, b.B, b.SrcLengths)
+	if teacherForcing >= 1 && tp != nil && m.forcedOK() {
+		return m.forwardForced(tp, enc, b)
+	}
+	return m.forwardSteps(tp, enc, b, teacherForcing, rng)
+}
+
+// forwardSteps is Forward after the encoder, one decoder step at a time:
+// what teacher forcing below 1 needs (a step's input may be the previous
+// step's prediction), and what the other cells and attentions and
+// inference (a nil tape: Forward is then safe for concurrent calls) use.
+func (m *Seq2Seq) forwardSteps(tp *Tape, enc *Encoded, b Seq2SeqBatch, teacherForcing float64, rng *tensor.RNG) (logits, weights *Var) {
 	s := enc.Start
 	prev := tp.Ints(b.B)
 	copy(prev, b.TgtIn[:b.B])
