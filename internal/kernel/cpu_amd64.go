@@ -18,3 +18,14 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // The twins' float64 reductions follow the flag too (sumLanes, rowStreams):
 // the two widths group their partial sums differently.
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
+
+// useVNNI512 selects the int8 GEMV with AVX-512 VNNI (VPDPBUSD on zmm),
+// useAVXVNNI the one with AVX-VNNI (its VEX form on ymm, for CPUs that
+// have it without AVX-512); with neither, the int8 GEMV runs on AVX2
+// (qgemm.go). Both take effect only while useAVX2 is set, useVNNI512 only
+// with useAVX512. Integer sums are exact, so every path gives the same
+// bits; tests flip the flags to run each one.
+var (
+	useVNNI512 = useAVX512 && cpu.X86.HasAVX512VNNI
+	useAVXVNNI = useAVX2 && cpu.X86.HasAVXVNNI
+)

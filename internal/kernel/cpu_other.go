@@ -15,3 +15,11 @@ var (
 	useAVX2   = false
 	useAVX512 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 )
+
+// useVNNI512 and useAVXVNNI (the int8 GEMV's instruction sets, see
+// cpu_amd64.go) are false without the assembly: the int8 twin has no
+// reduction order to follow, its integer sums being exact.
+var (
+	useVNNI512 = false
+	useAVXVNNI = false
+)

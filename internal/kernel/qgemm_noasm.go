@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// qgemv computes rows 0 .. 16·np−1 of r.y with the twin (see
+// qgemm_asm_amd64.go).
+func qgemv(m *QMatrix, r *qrow, np int) { qgemvGo(m, r, 0, 16*np) }
