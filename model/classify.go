@@ -334,6 +334,23 @@ type Prediction struct {
 // text's result never depends on the others. ctx is checked between
 // texts.
 func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction, error) {
+	return c.PredictLimited(ctx, texts, 0)
+}
+
+// TokenLimitError is PredictLimited's refusal of texts[Index], of which
+// the network would read Tokens tokens, more than Limit.
+type TokenLimitError struct{ Index, Tokens, Limit int }
+
+func (e *TokenLimitError) Error() string {
+	return fmt.Sprintf("model: text %d has %d tokens, more than the limit of %d", e.Index, e.Tokens, e.Limit)
+}
+
+// PredictLimited is Predict with a bound on the work a text may ask for:
+// every text is encoded first, and one of which the network would read
+// more than maxTokens tokens (a model without max_len, or with a larger
+// one) is refused with a *TokenLimitError before anything is computed.
+// maxTokens 0 is no limit.
+func (c *Classifier) PredictLimited(ctx context.Context, texts []string, maxTokens int) ([]Prediction, error) {
 	if err := c.needBuilt("Predict"); err != nil {
 		return nil, err
 	}
@@ -343,14 +360,21 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 	if err := checkTexts(texts); err != nil {
 		return nil, err
 	}
+	limited := maxTokens > 0 && (c.prep.MaxLen == 0 || c.prep.MaxLen > maxTokens)
 	out := make([]Prediction, len(texts))
+	ids := make([][]int, len(texts))
 	for i, t := range texts {
+		ids[i], out[i].Tokens, out[i].Unknown = c.EncodeText(t)
+		if limited && out[i].Tokens > maxTokens {
+			return nil, &TokenLimitError{Index: i, Tokens: out[i].Tokens, Limit: maxTokens}
+		}
+	}
+	for i := range texts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ids, tokens, unknown := c.EncodeText(t)
-		q := c.predictBatch(NewTextBatch([][]int{ids}, nil, c.prep.Encoder.Vocab.Pad))
-		q.Tokens, q.Unknown = tokens, unknown
+		q := c.predictBatch(NewTextBatch(ids[i:i+1], nil, c.prep.Encoder.Vocab.Pad))
+		q.Tokens, q.Unknown = out[i].Tokens, out[i].Unknown
 		out[i] = q
 	}
 	return out, nil

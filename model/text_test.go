@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,38 @@ func TestLMResumeMidEpoch(t *testing.T) {
 			if p.Value.Data[j] != q.Value.Data[j] {
 				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", p.Name, j, q.Value.Data[j], p.Value.Data[j])
 			}
+		}
+	}
+}
+
+// TestPredictLimited: a text the network would read more tokens of than
+// the limit is refused, naming it, before anything is computed; a model
+// whose max_len is within the limit reads any text.
+func TestPredictLimited(t *testing.T) {
+	for _, tc := range []struct {
+		maxLen, limit int
+		refused       bool
+	}{{0, 3, true}, {10, 3, true}, {3, 3, false}, {0, 0, false}, {0, 100, false}} {
+		fc := fit(1)
+		c, err := NewClassifier(ClassifyConfig{Spec: Spec{Embed: 4, Hidden: 4}, Text: TextConfig{MaxLen: tc.maxLen}, Fit: fc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Fit(context.Background(), sentiment(20, 1), nil); err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{"good", "a good film with bad acting"}
+		got, err := c.PredictLimited(context.Background(), texts, tc.limit)
+		var tl *TokenLimitError
+		if tc.refused {
+			if !errors.As(err, &tl) || tl.Index != 1 || tl.Tokens != 6 || tl.Limit != tc.limit {
+				t.Errorf("max_len %d, limit %d: %v, want text 1's 6 tokens refused", tc.maxLen, tc.limit, err)
+			}
+			continue
+		}
+		want, _ := c.Predict(context.Background(), texts)
+		if err != nil || len(got) != 2 || got[1].Tokens != 6 || got[1].Probabilities[0] != want[1].Probabilities[0] {
+			t.Errorf("max_len %d, limit %d: %+v, %v; want Predict's %+v", tc.maxLen, tc.limit, got, err, want)
 		}
 	}
 }

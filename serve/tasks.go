@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -165,15 +166,12 @@ func (s *Server) classify(ctx context.Context, l *loaded, req *PredictRequest) (
 		return nil, err
 	}
 	// A text longer than the model's max_len is cut before the network
-	// sees it; only a model without one reads whole texts.
-	if p := l.cls.Prep(); p.MaxLen == 0 || p.MaxLen > s.opts.MaxTokens {
-		for i, t := range req.Texts {
-			if _, err := s.tokenCount(p.Encoder, t, fmt.Sprintf("texts[%d]", i)); err != nil {
-				return nil, err
-			}
-		}
+	// sees it; only a model without one (or a longer one) reads more
+	// than MaxTokens.
+	preds, err := l.cls.PredictLimited(ctx, req.Texts, s.opts.MaxTokens)
+	if tl := (*model.TokenLimitError)(nil); errors.As(err, &tl) {
+		return nil, tooMany(fmt.Sprintf("texts[%d]", tl.Index), "tokens", tl.Tokens, tl.Limit, "MaxTokens")
 	}
-	preds, err := l.cls.Predict(ctx, req.Texts)
 	if err != nil {
 		return nil, err
 	}
