@@ -29,3 +29,8 @@ var (
 	useVNNI512 = useAVX512 && cpu.X86.HasAVX512VNNI
 	useAVXVNNI = useAVX2 && cpu.X86.HasAVXVNNI
 )
+
+// useBF16 selects the AVX512_BF16 kernels of the bfloat16 GEMM (SgemmBF16,
+// PackedBF16); without it those run their pure-Go twins and HasBF16
+// reports false, so that callers choose float32 instead.
+var useBF16 = useAVX512 && cpu.X86.HasAVX512BF16

@@ -23,3 +23,7 @@ var (
 	useVNNI512 = false
 	useAVXVNNI = false
 )
+
+// useBF16 is false without the assembly: SgemmBF16 runs its twin and
+// HasBF16 reports false.
+var useBF16 = false
