@@ -19,6 +19,7 @@ type Linear struct {
 	Bias    *Param // nil without bias
 
 	pack linearPack
+	q    *qlayer // the int8 weight for inference (quant.go); nil for a float layer
 }
 
 // linearPack caches the weight packed for the GEMM kernel while one tape
@@ -102,6 +103,9 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, xs))
 	}
 	n := x.Value.Len() / l.In
+	if l.q != nil && tp == nil {
+		return l.forwardQuant(x)
+	}
 	var sb [8]int
 	shape := append(append(sb[:0], xs[:len(xs)-1]...), l.Out)
 	y := tp.Buffer(shape...) // fully written below (beta = 0, or bias rows)

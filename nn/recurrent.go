@@ -167,6 +167,7 @@ type rnnDir struct {
 	wih, whh, bih, bhh, whr *Param
 	ph                      *Param // (3H) peephole weights p_i, p_f, p_o (LSTMConfig.Peephole); nil without
 	in                      int
+	q                       *quantDir // int8 W_ih and W_hh for inference (quant.go); nil for a float layer
 }
 
 // rnnCore is the fused multi-layer, bidirectional recurrent engine behind
@@ -366,6 +367,7 @@ func (r *rnnCore) forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *St
 	}
 	rec.p.reset(r.kind, T, B, lengths)
 	rec.ex = r.planExec(tp, &rec.p)
+	r.quantPlan(&rec.ex, tp)
 	rec.newResults()
 	X, mask := rec.packInput()
 	if rec.ex.pipeline {

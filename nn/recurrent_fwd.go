@@ -71,6 +71,10 @@ func (lp *fwdLoop) projectInput(ex *execPlan) {
 		}
 		ip.beta, ip.bias = 1, nil
 	}
+	if q := lp.quant(); q != nil {
+		ip.projectQuant(q)
+		return
+	}
 	kind := ex.projection(ip.N, ip.G, ip.in, j.pipe != nil && j.pipe.src != nil)
 	if ex.units {
 		lp.prepareUnits(kind == projUnits)
@@ -140,10 +144,11 @@ func (lp *fwdLoop) drawRegularizers(training bool) {
 
 // recWeights is W_hh as a direction's step loop multiplies by it: packed
 // (transposed for forward), or as it is for the GEMVs of a batch of one's
-// backward (pk nil).
+// backward (pk nil), or in int8 for a quantized layer's inference (q).
 type recWeights struct {
 	whh   []float32 // (G, Ho)
 	pk    *kernel.PackedB
+	q     *kernel.QMatrix
 	Ho, G int
 }
 
@@ -153,6 +158,10 @@ type recWeights struct {
 // (see kernel.PackedB.Gemm; W_hh is as large as L2 from H = 256 and read
 // in full at every step of each group of rows).
 func (w *recWeights) mul(dst, hin []float32, n int, reverse bool) {
+	if w.q != nil {
+		w.q.MulAddRows(dst, hin, w.G, w.Ho, n)
+		return
+	}
 	w.pk.Gemm(n, hin, w.Ho, 1, dst, w.G, reverse)
 }
 
@@ -245,8 +254,13 @@ func (lp *fwdLoop) prepareSteps() {
 	H, Ho, G := r.hidden, r.ho(), r.kind.gates()*r.hidden
 	// W_hh packed once: a batch of one then runs the panel GEMV, which
 	// streams the packed operand without the row-dot reductions.
-	lp.rec = recWeights{whh: lp.whh, pk: ws.packed(), Ho: Ho, G: G}
-	lp.rec.pk.Pack(true, Ho, G, lp.whh, Ho)
+	lp.rec = recWeights{whh: lp.whh, Ho: Ho, G: G}
+	if q := lp.quant(); q != nil {
+		lp.rec.q = q.whh.m
+	} else {
+		lp.rec.pk = ws.packed()
+		lp.rec.pk.Pack(true, Ho, G, lp.whh, Ho)
+	}
 	if lp.j.dr != nil {
 		lp.recordBuffers()
 		lp.pad = lp.j.Y.rowmap != nil
