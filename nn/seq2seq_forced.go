@@ -80,8 +80,50 @@ type forcedOp struct {
 	fh             []float32 // (N, 2H) [ã_{t−1} | h_{t−1}], the rest of each step's cell input
 	act            []float32 // (N, 4H) gate activations
 	hs, cs         []float32 // (N, H) h_t and c_t
+	c0             []float32 // (B, H) c_{−1}: the start state's, or zeros
 	ch             []float32 // (N, 2H) [context_t | h_t], the combine layer's input
 	scores         []float32 // (B, Ts) one step's scores
+	d              forcedGrads
+	loop           forcedLoop
+}
+
+// forcedLoop runs the step loop, forward or backward, of the sequences
+// [part·B/parts, (part+1)·B/parts) in part: the sequences of a batch are
+// independent, so each thread runs its share of them through every step
+// with products of its rows alone, and no step waits for another thread.
+type forcedLoop struct {
+	o     *forcedOp
+	parts int
+	back  bool
+}
+
+func (l *forcedLoop) RunPart(part int) {
+	o := l.o
+	s := span{part * o.B / l.parts, (part + 1) * o.B / l.parts}
+	if l.back {
+		for t := o.Tt - 1; t >= 0; t-- {
+			o.stepBackward(t, s)
+		}
+		return
+	}
+	for t := 0; t < o.Tt; t++ {
+		o.stepForward(t, s)
+	}
+}
+
+// run runs the step loop over the kernel threads.
+func (l *forcedLoop) run(o *forcedOp, back bool) {
+	*l = forcedLoop{o: o, parts: max(1, min(kernel.Threads(), o.B)), back: back}
+	kernel.Parallel(l.parts, l)
+}
+
+// span is the sequences [b0, b1) of a batch.
+type span struct{ b0, b1 int }
+
+// rows returns the rows of step t and the sequences of s in a (N, w)
+// matrix x, or with t = 0 those of s in a (B, w) one.
+func (o *forcedOp) rows(x []float32, t, w int, s span) []float32 {
+	return x[(t*o.B+s.b0)*w : (t*o.B+s.b1)*w]
 }
 
 // forcedOK reports whether a teacher-forced Forward can run as one
@@ -134,6 +176,11 @@ func (m *Seq2Seq) forcedDecode(tp *Tape, enc *Encoded, emb *Var, Tt, B int) (fee
 	o.fh, o.ch = tp.Buffer(N, 2*H).Data, tp.Buffer(N, 2*H).Data
 	o.hs, o.cs = tp.Buffer(N, H).Data, tp.Buffer(N, H).Data
 	o.scores = tp.Buffer(B, o.Ts).Data
+	if c := enc.Start.C; c != nil {
+		o.c0 = c.Value.Data
+	} else {
+		o.c0 = tp.Zeros(B, H).Data
+	}
 	f, w := tp.Buffer(Tt, B, H), tp.Buffer(Tt, B, o.Ts)
 	o.feeds, o.weights = tp.Var(f), tp.Var(w)
 	// The embedding half of every step's pre-activations, at once.
@@ -145,63 +192,61 @@ func (m *Seq2Seq) forcedDecode(tp *Tape, enc *Encoded, emb *Var, Tt, B int) (fee
 		clear(o.act)
 	}
 	kernel.Sgemm(false, true, N, G, E, 1, emb.Value.Data, E, m.dec.wih.Value.Data, E+H, 1, o.act, G)
-	o.setInput(0, enc.Start.Feed.Value.Data, enc.Start.H.Value.Data)
-	for t := 0; t < Tt; t++ {
-		o.stepForward(t)
-	}
+	o.setInput(0, enc.Start.Feed.Value.Data, enc.Start.H.Value.Data, span{0, B})
+	o.loop.run(o, false)
 	tp.AddOp(o)
 	return o.feeds, o.weights
 }
 
-// setInput writes step t's [ã_{t−1} | h_{t−1}] rows from feed and h (B, H).
-func (o *forcedOp) setInput(t int, feed, h []float32) {
+// setInput writes the [ã_{t−1} | h_{t−1}] rows of step t and the
+// sequences of s from feed and h, (len(s), H) each.
+func (o *forcedOp) setInput(t int, feed, h []float32, s span) {
 	H := o.m.hd
-	fh := o.fh[t*o.B*2*H:]
-	for b := 0; b < o.B; b++ {
-		copy(fh[b*2*H:b*2*H+H], feed[b*H:(b+1)*H])
-		copy(fh[b*2*H+H:(b+1)*2*H], h[b*H:(b+1)*H])
+	fh := o.rows(o.fh, t, 2*H, s)
+	for i := 0; i < s.b1-s.b0; i++ {
+		copy(fh[i*2*H:i*2*H+H], feed[i*H:(i+1)*H])
+		copy(fh[i*2*H+H:(i+1)*2*H], h[i*H:(i+1)*H])
 	}
 }
 
-// cPrev returns c_{t−1} (B, H): the start state's, or zeros without one.
-func (o *forcedOp) cPrev(t int) []float32 {
-	H, B := o.m.hd, o.B
+// cPrev returns c_{t−1} of the sequences of s.
+func (o *forcedOp) cPrev(t int, s span) []float32 {
 	if t > 0 {
-		return o.cs[(t-1)*B*H : t*B*H]
+		return o.rows(o.cs, t-1, o.m.hd, s)
 	}
-	if c := o.enc.Start.C; c != nil {
-		return c.Value.Data
-	}
-	return o.tp.Zeros(B, H).Data
+	return o.rows(o.c0, 0, o.m.hd, s)
 }
 
-// rows returns rows [t·B, (t+1)·B) of a (N, w) matrix.
-func (o *forcedOp) rows(x []float32, t, w int) []float32 { return x[t*o.B*w : (t+1)*o.B*w] }
-
-// stepForward runs step t: the cell, attention over the keys and the
-// combine layer, leaving ã_t in feeds and step t+1's input in fh.
-func (o *forcedOp) stepForward(t int) {
-	p, B, Ts, H := o.p, o.B, o.Ts, o.m.hd
+// stepForward runs step t for the sequences of s: the cell, attention over
+// the keys and the combine layer, leaving ã_t in feeds and step t+1's
+// input in fh.
+func (o *forcedOp) stepForward(t int, s span) {
+	p, Ts, H, n := o.p, o.Ts, o.m.hd, s.b1-s.b0
 	G := 4 * H
-	pre, h, c := o.rows(o.act, t, G), o.rows(o.hs, t, H), o.rows(o.cs, t, H)
-	kernel.SgemmPacked(false, B, 1, o.rows(o.fh, t, 2*H), 2*H, &p.fwd, 1, pre, G)
-	kernel.LSTMForward(pre, c, h, pre, o.cPrev(t), B, H)
+	pre, h, c := o.rows(o.act, t, G, s), o.rows(o.hs, t, H, s), o.rows(o.cs, t, H, s)
+	kernel.SgemmPacked(false, n, 1, o.rows(o.fh, t, 2*H, s), 2*H, &p.fwd, 1, pre, G)
+	kernel.LSTMForward(pre, c, h, pre, o.cPrev(t, s), n, H)
 	proj, keys := o.enc.Proj.Value.Data, o.enc.Keys.Value.Data
-	for b := 0; b < B; b++ {
-		kernel.Sgemv(false, Ts, H, 1, proj[b*Ts*H:(b+1)*Ts*H], H, h[b*H:(b+1)*H], 0, o.scores[b*Ts:(b+1)*Ts])
+	scores := o.rows(o.scores, 0, Ts, s)
+	for i, b := 0, s.b0; b < s.b1; i, b = i+1, b+1 {
+		kernel.Sgemv(false, Ts, H, 1, proj[b*Ts*H:(b+1)*Ts*H], H, h[i*H:(i+1)*H], 0, scores[i*Ts:(i+1)*Ts])
 	}
-	alpha := o.rows(o.weights.Value.Data, t, Ts)
-	maskedSoftmaxRows(alpha, o.scores, o.enc.Mask, B, Ts)
-	ch := o.rows(o.ch, t, 2*H)
-	for b := 0; b < B; b++ {
-		kernel.Sgemv(true, Ts, H, 1, keys[b*Ts*H:(b+1)*Ts*H], H, alpha[b*Ts:(b+1)*Ts], 0, ch[b*2*H:b*2*H+H])
-		copy(ch[b*2*H+H:(b+1)*2*H], h[b*H:(b+1)*H])
+	alpha := o.rows(o.weights.Value.Data, t, Ts, s)
+	var mask []bool
+	if o.enc.Mask != nil {
+		mask = o.enc.Mask[s.b0*Ts : s.b1*Ts]
 	}
-	feed := o.rows(o.feeds.Value.Data, t, H)
-	kernel.SgemmPacked(false, B, 1, ch, 2*H, &p.cfwd, 0, feed, H)
+	maskedSoftmaxRows(alpha, scores, mask, n, Ts)
+	ch := o.rows(o.ch, t, 2*H, s)
+	for i, b := 0, s.b0; b < s.b1; i, b = i+1, b+1 {
+		kernel.Sgemv(true, Ts, H, 1, keys[b*Ts*H:(b+1)*Ts*H], H, alpha[i*Ts:(i+1)*Ts], 0, ch[i*2*H:i*2*H+H])
+		copy(ch[i*2*H+H:(i+1)*2*H], h[i*H:(i+1)*H])
+	}
+	feed := o.rows(o.feeds.Value.Data, t, H, s)
+	kernel.SgemmPacked(false, n, 1, ch, 2*H, &p.cfwd, 0, feed, H)
 	kernel.Tanh(feed, feed)
 	if t+1 < o.Tt {
-		o.setInput(t+1, feed, h)
+		o.setInput(t+1, feed, h, s)
 	}
 }
 
@@ -227,14 +272,13 @@ func (o *forcedOp) Backward() {
 		return
 	}
 	tp, B, Ts, H, N := o.tp, o.B, o.Ts, o.m.hd, o.Tt*o.B
-	d := forcedGrads{
+	o.d = forcedGrads{
 		dpre: tp.Buffer(N, 4*H).Data, dz: tp.Buffer(N, H).Data, ds: tp.Zeros(N, Ts).Data, dctx: tp.Buffer(N, H).Data,
 		dfh: tp.Zeros(B, 2*H).Data, dc: tp.Zeros(B, H).Data, dh: tp.Buffer(B, H).Data, g: tp.Buffer(B, H).Data,
 		dch: tp.Buffer(B, 2*H).Data, dattn: tp.Buffer(B, Ts).Data,
 	}
-	for t := o.Tt - 1; t >= 0; t-- {
-		o.stepBackward(t, &d)
-	}
+	d := &o.d
+	o.loop.run(o, true)
 	start := o.enc.Start
 	dh0 := tp.Grad(start.H).Data
 	for b := 0; b < B; b++ {
@@ -243,53 +287,51 @@ func (o *forcedOp) Backward() {
 	if start.C != nil {
 		kernel.Axpy(1, d.dc, tp.Grad(start.C).Data)
 	}
-	o.weightGrads(&d)
-	o.keyGrads(&d)
+	o.weightGrads(d)
+	o.keyGrads(d)
 }
 
-// stepBackward is step t's backward, from the gradient of ã_t (the
-// output's, plus step t+1's input gradient in d.dfh) to that of step t's
-// input [ã_{t−1} | h_{t−1}], left in d.dfh, and of c_{t−1}, in d.dc.
-func (o *forcedOp) stepBackward(t int, d *forcedGrads) {
-	p, B, Ts, H := o.p, o.B, o.Ts, o.m.hd
+// stepBackward is step t's backward for the sequences of s, from the
+// gradient of ã_t (the output's, plus step t+1's input gradient in d.dfh)
+// to that of step t's input [ã_{t−1} | h_{t−1}], left in d.dfh, and of
+// c_{t−1}, in d.dc.
+func (o *forcedOp) stepBackward(t int, s span) {
+	p, d, Ts, H, n := o.p, &o.d, o.Ts, o.m.hd, s.b1-s.b0
 	G, last := 4*H, t == o.Tt-1
-	for b := 0; b < B; b++ {
-		g := d.g[b*H : (b+1)*H]
-		switch {
-		case o.feeds.Grad != nil:
-			copy(g, o.feeds.Grad.Data[(t*B+b)*H:(t*B+b+1)*H])
-		default:
-			clear(g)
-		}
-		if !last {
-			addInto(g, d.dfh[b*2*H:b*2*H+H])
-		}
+	g, dfh, dh, dch := o.rows(d.g, 0, H, s), o.rows(d.dfh, 0, 2*H, s), o.rows(d.dh, 0, H, s), o.rows(d.dch, 0, 2*H, s)
+	if o.feeds.Grad != nil {
+		copy(g, o.rows(o.feeds.Grad.Data, t, H, s))
+	} else {
+		clear(g)
 	}
-	dz := o.rows(d.dz, t, H)
+	for i := 0; i < n && !last; i++ {
+		addInto(g[i*H:(i+1)*H], dfh[i*2*H:i*2*H+H])
+	}
+	dz := o.rows(d.dz, t, H, s)
 	clear(dz)
-	kernel.TanhBackward(dz, d.g, o.rows(o.feeds.Value.Data, t, H))
-	kernel.SgemmPacked(false, B, 1, dz, H, &p.cbwd, 0, d.dch, 2*H)
+	kernel.TanhBackward(dz, g, o.rows(o.feeds.Value.Data, t, H, s))
+	kernel.SgemmPacked(false, n, 1, dz, H, &p.cbwd, 0, dch, 2*H)
 	keys, proj := o.enc.Keys.Value.Data, o.enc.Proj.Value.Data
-	dctx := o.rows(d.dctx, t, H)
-	for b := 0; b < B; b++ {
-		copy(dctx[b*H:(b+1)*H], d.dch[b*2*H:b*2*H+H])
-		copy(d.dh[b*H:(b+1)*H], d.dch[b*2*H+H:(b+1)*2*H])
+	dctx, dattn := o.rows(d.dctx, t, H, s), o.rows(d.dattn, 0, Ts, s)
+	for i, b := 0, s.b0; b < s.b1; i, b = i+1, b+1 {
+		copy(dctx[i*H:(i+1)*H], dch[i*2*H:i*2*H+H])
+		copy(dh[i*H:(i+1)*H], dch[i*2*H+H:(i+1)*2*H])
 		if !last {
-			addInto(d.dh[b*H:(b+1)*H], d.dfh[b*2*H+H:(b+1)*2*H])
+			addInto(dh[i*H:(i+1)*H], dfh[i*2*H+H:(i+1)*2*H])
 		}
-		kernel.Sgemv(false, Ts, H, 1, keys[b*Ts*H:(b+1)*Ts*H], H, dctx[b*H:(b+1)*H], 0, d.dattn[b*Ts:(b+1)*Ts])
+		kernel.Sgemv(false, Ts, H, 1, keys[b*Ts*H:(b+1)*Ts*H], H, dctx[i*H:(i+1)*H], 0, dattn[i*Ts:(i+1)*Ts])
 	}
 	if o.weights.Grad != nil {
-		addInto(d.dattn, o.rows(o.weights.Grad.Data, t, Ts))
+		addInto(dattn, o.rows(o.weights.Grad.Data, t, Ts, s))
 	}
-	ds := o.rows(d.ds, t, Ts)
-	kernel.SoftmaxRowsBackward(ds, d.dattn, o.rows(o.weights.Value.Data, t, Ts), B, Ts)
-	for b := 0; b < B; b++ {
-		kernel.Sgemv(true, Ts, H, 1, proj[b*Ts*H:(b+1)*Ts*H], H, ds[b*Ts:(b+1)*Ts], 1, d.dh[b*H:(b+1)*H])
+	ds := o.rows(d.ds, t, Ts, s)
+	kernel.SoftmaxRowsBackward(ds, dattn, o.rows(o.weights.Value.Data, t, Ts, s), n, Ts)
+	for i, b := 0, s.b0; b < s.b1; i, b = i+1, b+1 {
+		kernel.Sgemv(true, Ts, H, 1, proj[b*Ts*H:(b+1)*Ts*H], H, ds[i*Ts:(i+1)*Ts], 1, dh[i*H:(i+1)*H])
 	}
-	dpre := o.rows(d.dpre, t, G)
-	kernel.LSTMBackward(dpre, d.dc, o.rows(o.act, t, G), o.rows(o.cs, t, H), o.cPrev(t), d.dh, d.dc, B, H)
-	kernel.SgemmPacked(false, B, 1, dpre, G, &p.bwd, 0, d.dfh, 2*H)
+	dpre, dc := o.rows(d.dpre, t, G, s), o.rows(d.dc, 0, H, s)
+	kernel.LSTMBackward(dpre, dc, o.rows(o.act, t, G, s), o.rows(o.cs, t, H, s), o.cPrev(t, s), dh, dc, n, H)
+	kernel.SgemmPacked(false, n, 1, dpre, G, &p.bwd, 0, dfh, 2*H)
 }
 
 // weightGrads adds the gradients of the cell's and the combine layer's

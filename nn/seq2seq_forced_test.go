@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -84,5 +85,38 @@ func compareF32(t *testing.T, what string, got, want []float32) {
 	}
 	if !nonzero {
 		t.Errorf("%s: all zero", what)
+	}
+}
+
+// TestSeq2SeqForcedThreadsIdentical checks that splitting the batch's
+// sequences over the kernel threads (forcedLoop) changes no bit of the
+// logits or the gradients.
+func TestSeq2SeqForcedThreadsIdentical(t *testing.T) {
+	cfg := Seq2SeqConfig{SrcVocab: 9, TgtVocab: 11, HiddenSize: 24, EmbedSize: 10, Attention: LuongGeneral, Dropout: 0.1}
+	b, _ := copyBatch(tensor.NewRNG(21), 7, 9, 6)
+	run := func(threads int) []float32 {
+		defer kernel.SetThreads(kernel.Threads())
+		kernel.SetThreads(threads)
+		m, err := NewSeq2Seq(cfg, tensor.NewRNG(22))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tp Tape
+		l, w := m.Forward(&tp, b, 1, nil)
+		y := Concat(&tp, -1, l, w)
+		out := append([]float32(nil), y.Value.Data...)
+		dy := tensor.New(y.Value.Shape...)
+		tensor.NewRNG(23).FillUniform(dy, -1, 1)
+		tp.Backward(y, dy)
+		for _, p := range m.Params() {
+			out = append(out, p.Grad.Data...)
+		}
+		return out
+	}
+	one, two := run(1), run(2)
+	for i := range one {
+		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
+			t.Fatalf("value %d: %v with one thread, %v with two", i, one[i], two[i])
+		}
 	}
 }
