@@ -111,12 +111,13 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 	y := tp.Buffer(shape...) // fully written below (beta = 0, or bias rows)
 	yd, xd := y.Data, x.Value.Data
 	packed := l.packedCall(tp)
+	gemm, bf16 := sgemmFor(tp.bf16()), tp.bf16()
 	switch {
 	case l.Bias == nil && packed:
 		l.forwardPacked(yd, xd, n, 0)
 	case l.Bias == nil:
-		kernel.Sgemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 0, yd, l.Out)
-	case n*l.Out >= linearAugmentMin && !packed:
+		gemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 0, yd, l.Out)
+	case n*l.Out >= linearAugmentMin && !packed && !bf16: // bfloat16 would round the folded bias
 		l.augmentedForward(tp, yd, xd, n)
 	default:
 		for r := 0; r < n; r++ {
@@ -125,7 +126,7 @@ func (l *Linear) Forward(tp *Tape, x *Var) *Var {
 		if packed {
 			l.forwardPacked(yd, xd, n, 1)
 		} else {
-			kernel.Sgemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 1, yd, l.Out)
+			gemm(false, true, n, l.Out, l.In, 1, xd, l.In, l.Weight.Value.Data, l.In, 1, yd, l.Out)
 		}
 	}
 	out, op := newOp[linearOp](tp, y)
@@ -149,15 +150,16 @@ func (o *linearOp) Backward() {
 	}
 	l, tp, n := o.l, o.tp, o.n
 	dy := o.y.Grad.Data
+	gemm := sgemmFor(tp.bf16())
 	switch {
 	case o.x.NoGrad:
 	case l.pack.rec == tp.recording() && l.pack.calls > 1:
 		l.backwardPacked(tp.Grad(o.x).Data, dy, n)
 	default:
-		kernel.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Value.Data, l.In, 1, tp.Grad(o.x).Data, l.In)
+		gemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Value.Data, l.In, 1, tp.Grad(o.x).Data, l.In)
 	}
 	if !l.Weight.Frozen {
-		kernel.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, o.x.Value.Data, l.In, 1, l.Weight.Grad.Data, l.In)
+		gemm(true, false, l.Out, l.In, n, 1, dy, l.Out, o.x.Value.Data, l.In, 1, l.Weight.Grad.Data, l.In)
 	}
 	if l.Bias != nil && !l.Bias.Frozen {
 		sumRowsInto(l.Bias.Grad.Data, dy, n, l.Out)

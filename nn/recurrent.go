@@ -164,6 +164,10 @@ type rnnOpts struct {
 
 // rnnDir holds the parameters of one layer and direction.
 type rnnDir struct {
+	// bf16 holds W_hh in bfloat16 for the step loops of a BF16 tape,
+	// forward and backward (precision.go), reused across calls.
+	bf16 [2]kernel.PackedBF16
+
 	wih, whh, bih, bhh, whr *Param
 	ph                      *Param // (3H) peephole weights p_i, p_f, p_o (LSTMConfig.Peephole); nil without
 	in                      int

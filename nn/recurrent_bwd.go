@@ -20,7 +20,7 @@ type bwdJob struct {
 // over all N rows and the bias gradients as column sums.
 func (r *rnnCore) runDirBack(p *seqPlan, ex *execPlan, j *bwdJob) {
 	lp := j.ws.bwdLoop()
-	*lp = bwdLoop{r: r, p: p, j: *j}
+	*lp = bwdLoop{r: r, p: p, j: *j, bf16: ex.bf16}
 	lp.prepare(ex.bwdWake)
 	kernel.Parallel(lp.split(ex.bwdRows, p.B), lp)
 	lp.weightGrads()
@@ -36,6 +36,7 @@ type bwdLoop struct {
 	rec     recWeights
 	pr      *kernel.PackedB // W_hr packed (LSTMP)
 	dA, dhg []float32       // (N, G): dPre (LSTM, RNN) or dxg (GRU); GRU dhg
+	bf16    bool            // the large products run in bfloat16 (precision.go)
 	scr     bwdScratch
 	stepGroups
 }
@@ -61,6 +62,7 @@ func (lp *bwdLoop) prepare(wake bool) {
 		lp.rec.pk = ws.packed()
 		lp.rec.pk.Pack(false, G, Ho, dr.whh, Ho)
 	}
+	lp.rec.packBF16(&lp.j.w.bf16[1], lp.bf16, false, B)
 	lp.dA = ws.takeRaw(N * G)
 	if r.kind == kindGRU {
 		lp.dhg = ws.takeRaw(N * G)
@@ -245,9 +247,10 @@ func (lp *bwdLoop) backRec(g *bwdGroup, st *bwdStep, dR []float32) {
 func (lp *bwdLoop) weightGrads() {
 	r, j, dr, N := lp.r, &lp.j, lp.j.dr, lp.p.N
 	H, Ho, G, in, w := r.hidden, r.ho(), r.kind.gates()*r.hidden, j.in, j.w
-	kernel.Sgemm(true, false, G, in, N, 1, lp.dA, G, j.X, in, 1, w.wih.Grad.Data, in)
+	gemm := sgemmFor(lp.bf16)
+	gemm(true, false, G, in, N, 1, lp.dA, G, j.X, in, 1, w.wih.Grad.Data, in)
 	if j.dX != nil {
-		kernel.Sgemm(false, false, N, in, G, 1, lp.dA, G, w.wih.Value.Data, in, 1, j.dX, in)
+		gemm(false, false, N, in, G, 1, lp.dA, G, w.wih.Value.Data, in, 1, j.dX, in)
 	}
 	dR := lp.dA
 	if r.kind == kindGRU {
@@ -255,13 +258,13 @@ func (lp *bwdLoop) weightGrads() {
 	}
 	if dr.wdMask != nil {
 		tmp := j.ws.takeRaw(G * Ho)
-		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 0, tmp, Ho)
+		gemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 0, tmp, Ho)
 		gw := w.whh.Grad.Data
 		for i, m := range dr.wdMask {
 			gw[i] += tmp[i] * m
 		}
 	} else {
-		kernel.Sgemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 1, w.whh.Grad.Data, Ho)
+		gemm(true, false, G, Ho, N, 1, dR, G, dr.hin, Ho, 1, w.whh.Grad.Data, Ho)
 	}
 	if r.bias {
 		if r.kind == kindGRU {
@@ -276,7 +279,7 @@ func (lp *bwdLoop) weightGrads() {
 		}
 	}
 	if r.proj > 0 {
-		kernel.Sgemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
+		gemm(true, false, Ho, H, N, 1, dr.dH, Ho, dr.m, H, 1, w.whr.Grad.Data, H)
 	}
 	if r.peephole {
 		peepholeCell{c: dr.c, cPrev: dr.cprev, n: N, H: H}.grads(w.ph.Grad.Data, lp.dA)

@@ -31,6 +31,7 @@ func (r *rnnCore) runDir(p *seqPlan, ex *execPlan, j *dirJob) {
 	}
 	lp := j.ws.fwdLoop()
 	*lp = fwdLoop{r: r, p: p, j: *j}
+	lp.bf16 = ex.bf16
 	lp.projectInput(ex)
 	lp.drawRegularizers(ex.training)
 	if ex.units {
@@ -83,7 +84,7 @@ func (lp *fwdLoop) projectInput(ex *execPlan) {
 	case projSolo:
 		ip.solo(ws)
 	case projGemm:
-		kernel.Sgemm(false, true, ip.N, ip.G, ip.in, 1, ip.X, ip.in, ip.wih, ip.in, ip.beta, ip.XW, ip.G)
+		sgemmFor(ex.bf16)(false, true, ip.N, ip.G, ip.in, 1, ip.X, ip.in, ip.wih, ip.in, ip.beta, ip.XW, ip.G)
 	} // projUnits: prepareUnits has computed it; projPiped: the step loop does (layerPipe).
 }
 
@@ -148,6 +149,7 @@ func (lp *fwdLoop) drawRegularizers(training bool) {
 type recWeights struct {
 	whh   []float32 // (G, Ho)
 	pk    *kernel.PackedB
+	pb    *kernel.PackedBF16 // W_hh in bfloat16 for products of bf16MinRows rows or more (precision.go); nil for none
 	q     *kernel.QMatrix
 	Ho, G int
 }
@@ -158,6 +160,9 @@ type recWeights struct {
 // (see kernel.PackedB.Gemm; W_hh is as large as L2 from H = 256 and read
 // in full at every step of each group of rows).
 func (w *recWeights) mul(dst, hin []float32, n int, reverse bool) {
+	if w.mulBF16(dst, hin, n, 1) {
+		return
+	}
 	if w.q != nil {
 		w.q.MulAddRows(dst, hin, w.G, w.Ho, n)
 		return
@@ -168,6 +173,9 @@ func (w *recWeights) mul(dst, hin []float32, n int, reverse bool) {
 // mulT sets dst (n, Ho) = dA (n, G) · W_hh, the packed panels walked as
 // reverse says (see mul).
 func (w *recWeights) mulT(dst, dA []float32, n int, reverse bool) {
+	if w.mulBF16(dst, dA, n, 0) {
+		return
+	}
 	if w.pk == nil {
 		kernel.Sgemv(true, w.G, w.Ho, 1, w.whh, w.Ho, dA, 0, dst)
 		return
@@ -235,6 +243,7 @@ type fwdLoop struct {
 	pr      *kernel.PackedB // W_hrᵀ packed (LSTMP)
 	recMask []float32       // (B, Ho) recurrent dropout mask, nil for none
 	zo      bool            // zoneout (training)
+	bf16    bool            // the step products run in bfloat16 (precision.go)
 	pad     bool            // zero Y's padded positions (a tape's dirty output buffer)
 	scr     fwdScratch
 	stepGroups
@@ -265,6 +274,7 @@ func (lp *fwdLoop) prepareSteps() {
 		lp.recordBuffers()
 		lp.pad = lp.j.Y.rowmap != nil
 	}
+	lp.rec.packBF16(&lp.j.w.bf16[0], lp.bf16, true, B)
 	s := &lp.scr
 	s.hm, s.hnew = ws.takeRaw(B*Ho), ws.takeRaw(B*Ho)
 	switch r.kind {

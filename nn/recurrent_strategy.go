@@ -65,6 +65,7 @@ type execPlan struct {
 	fwdWake  bool // rule 4: wake the worker team before each forward step loop
 	bwdWake  bool // rule 4: wake it before each backward step loop (and pack W_hh for products of several rows)
 	foldBias bool // the biases go into the input projection (batch of one)
+	bf16     bool // the large products run in bfloat16 (precision.go)
 }
 
 // planExec applies the rules above to a call with tape tp and plan p.
@@ -78,6 +79,7 @@ func (r *rnnCore) planExec(tp *Tape, p *seqPlan) execPlan {
 	ex.bwdRows = r.rowSplit(p, false)
 	ex.fwdWake = B > 1 && p.T > 1
 	ex.bwdWake = B > 1
+	ex.bf16 = tp.bf16()
 	return ex
 }
 

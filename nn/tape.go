@@ -154,6 +154,9 @@ type Tape struct {
 	// Eval, when true, keeps recording gradients but turns training-only
 	// behaviour (dropout, zoneout, weight-drop) off.
 	Eval bool
+	// Precision is the arithmetic of the large products recorded on the
+	// tape (see Precision): FP32, the zero value, or BF16.
+	Precision Precision
 	// arena holds the buffers handed out by Buffer, Zeros and Grad.
 	arena arena
 }
