@@ -43,22 +43,41 @@ const (
 // ErrFormat is wrapped by every error about a malformed file.
 var ErrFormat = errors.New("checkpoint: malformed file")
 
-// File is the content of a checkpoint: named float32 tensors and
-// string metadata.
+// File is the content of a checkpoint: named float32 tensors (dtype
+// F32), named int8 tensors (dtype I8: the weights of a quantized model)
+// and string metadata. A name belongs to one of the two maps at most.
 type File struct {
 	Tensors  map[string]*tensor.Tensor
+	Int8     map[string]*Int8Tensor
 	Metadata map[string]string
+}
+
+// Int8Tensor is a dense int8 tensor: Data holds the product of Shape's
+// dimensions in row-major order.
+type Int8Tensor struct {
+	Shape []int
+	Data  []int8
 }
 
 // New returns an empty File whose metadata holds the format version.
 func New() *File {
-	return &File{Tensors: map[string]*tensor.Tensor{}, Metadata: map[string]string{MetaFormat: FormatVersion}}
+	return &File{Tensors: map[string]*tensor.Tensor{}, Int8: map[string]*Int8Tensor{}, Metadata: map[string]string{MetaFormat: FormatVersion}}
 }
 
-// Names returns the tensor names in sorted order.
+// Names returns the float32 tensor names in sorted order.
 func (f *File) Names() []string {
 	names := make([]string, 0, len(f.Tensors))
 	for n := range f.Tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Int8Names returns the int8 tensor names in sorted order.
+func (f *File) Int8Names() []string {
+	names := make([]string, 0, len(f.Int8))
+	for n := range f.Int8 {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -134,6 +153,9 @@ func (f *File) LoadParams(ps []*nn.Param, strict bool) (loaded []string, err err
 				return nil, fmt.Errorf("checkpoint: file has tensor %q that the model lacks", n)
 			}
 		}
+		if ns := f.Int8Names(); len(ns) > 0 {
+			return nil, fmt.Errorf("checkpoint: file has int8 tensor %q that a float32 model lacks (a quantized model's file loads through model.Load)", ns[0])
+		}
 	}
 	return loaded, nil
 }
@@ -146,10 +168,14 @@ type headerEntry struct {
 	DataOffsets [2]int64 `json:"data_offsets"`
 }
 
+// dtypeSize is the size in bytes of an element of each dtype recur reads.
+var dtypeSize = map[string]int64{"F32": 4, "I8": 1}
+
 // entry validates h, the header of tensor name, against a data area of
 // dataLen bytes: rank, dimensions, a byte size that fits the data area
 // (computed without overflow) and offsets inside it that span that size.
 func (h headerEntry) entry(name string, dataLen int64) (entry, error) {
+	es := dtypeSize[h.DType]
 	if len(h.Shape) > MaxRank {
 		return entry{}, fmt.Errorf("%w: tensor %q: rank %d exceeds %d", ErrFormat, name, len(h.Shape), MaxRank)
 	}
@@ -162,7 +188,7 @@ func (h headerEntry) entry(name string, dataLen int64) (entry, error) {
 	if !slices.Contains(h.Shape, 0) { // an empty tensor fits any file, whatever its other dimensions
 		n = 1
 		for _, d := range h.Shape {
-			if n > dataLen/4/int64(d) {
+			if n > dataLen/es/int64(d) {
 				return entry{}, fmt.Errorf("%w: tensor %q: shape %v is larger than the file's data area of %d bytes", ErrFormat, name, h.Shape, dataLen)
 			}
 			n *= int64(d)
@@ -172,32 +198,28 @@ func (h headerEntry) entry(name string, dataLen int64) (entry, error) {
 	if b < 0 || e < b || e > dataLen {
 		return entry{}, fmt.Errorf("%w: tensor %q: data offsets [%d, %d] outside the data area of %d bytes", ErrFormat, name, b, e, dataLen)
 	}
-	if e-b != 4*n {
-		return entry{}, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, 4*n, e-b)
+	if e-b != es*n {
+		return entry{}, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, es*n, e-b)
 	}
-	return entry{name: name, shape: h.Shape, begin: b, end: e}, nil
+	return entry{name: name, shape: h.Shape, begin: b, end: e, int8: h.DType == "I8"}, nil
 }
 
-// Encode writes f to w in the safetensors layout, tensors in name order.
+// Encode writes f to w in the safetensors layout, tensors (float32 and
+// int8 together) in name order.
 func Encode(w io.Writer, f *File) error {
-	names := f.Names()
+	names, err := f.allNames()
+	if err != nil {
+		return err
+	}
 	header := make(map[string]any, len(names)+1)
 	var off int64
 	for _, n := range names {
-		if n == "__metadata__" || n == "" {
-			return fmt.Errorf("checkpoint: invalid tensor name %q", n)
+		h, err := f.headerOf(n, off)
+		if err != nil {
+			return err
 		}
-		t := f.Tensors[n]
-		if t.Len() != tensor.Numel(t.Shape) {
-			return fmt.Errorf("checkpoint: tensor %q: %d values for shape %v", n, t.Len(), t.Shape)
-		}
-		size := int64(4 * t.Len())
-		shape := t.Shape
-		if shape == nil {
-			shape = []int{}
-		}
-		header[n] = headerEntry{DType: "F32", Shape: shape, DataOffsets: [2]int64{off, off + size}}
-		off += size
+		header[n] = h
+		off = h.DataOffsets[1]
 	}
 	if len(f.Metadata) > 0 {
 		header["__metadata__"] = f.Metadata
@@ -215,17 +237,61 @@ func Encode(w io.Writer, f *File) error {
 	bw.write(n8[:])
 	bw.write(hb)
 	buf := make([]byte, 0, 1<<16)
+	flush := func() {
+		if len(buf) >= cap(buf)-4 {
+			bw.write(buf)
+			buf = buf[:0]
+		}
+	}
 	for _, n := range names {
+		if q, ok := f.Int8[n]; ok {
+			for _, v := range q.Data {
+				buf = append(buf, byte(v))
+				flush()
+			}
+			continue
+		}
 		for _, v := range f.Tensors[n].Data {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				bw.write(buf)
-				buf = buf[:0]
-			}
+			flush()
 		}
 	}
 	bw.write(buf)
 	return bw.err
+}
+
+// allNames returns the names of f's float32 and int8 tensors, sorted,
+// checking that none is in both maps or is reserved.
+func (f *File) allNames() ([]string, error) {
+	names := append(f.Names(), f.Int8Names()...)
+	sort.Strings(names)
+	for i, n := range names {
+		switch {
+		case n == "__metadata__" || n == "":
+			return nil, fmt.Errorf("checkpoint: invalid tensor name %q", n)
+		case i > 0 && names[i-1] == n:
+			return nil, fmt.Errorf("checkpoint: tensor name %q is both float32 and int8", n)
+		}
+	}
+	return names, nil
+}
+
+// headerOf returns the header entry of tensor n with its data at byte off.
+func (f *File) headerOf(n string, off int64) (headerEntry, error) {
+	dtype, shape, size, numel := "F32", []int(nil), 0, 0
+	if q, ok := f.Int8[n]; ok {
+		dtype, shape, size, numel = "I8", q.Shape, len(q.Data), len(q.Data)
+	} else {
+		t := f.Tensors[n]
+		shape, size, numel = t.Shape, 4*t.Len(), t.Len()
+	}
+	if numel != tensor.Numel(shape) {
+		return headerEntry{}, fmt.Errorf("checkpoint: tensor %q: %d values for shape %v", n, numel, shape)
+	}
+	if shape == nil {
+		shape = []int{}
+	}
+	return headerEntry{DType: dtype, Shape: shape, DataOffsets: [2]int64{off, off + int64(size)}}, nil
 }
 
 type errWriter struct {
@@ -348,7 +414,7 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		}
 		return nil, fmt.Errorf("%w: unknown format version %q", ErrFormat, v)
 	}
-	f := &File{Tensors: make(map[string]*tensor.Tensor, len(entries)), Metadata: meta}
+	f := &File{Tensors: make(map[string]*tensor.Tensor, len(entries)), Int8: map[string]*Int8Tensor{}, Metadata: meta}
 	if f.Metadata == nil {
 		f.Metadata = map[string]string{}
 	}
@@ -361,6 +427,14 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		raw = raw[:nb]
 		if err := readFull(r, raw, dataStart+e.begin); err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, e.name, err)
+		}
+		if e.int8 {
+			q := &Int8Tensor{Shape: e.shape, Data: make([]int8, nb)}
+			for i, b := range raw {
+				q.Data[i] = int8(b)
+			}
+			f.Int8[e.name] = q
+			continue
 		}
 		t := tensor.New(e.shape...)
 		for i := range t.Data {
@@ -394,6 +468,7 @@ type entry struct {
 	name       string
 	shape      []int
 	begin, end int64
+	int8       bool // dtype I8 (else F32)
 }
 
 // parseHeader decodes and validates the JSON header against a data area of
@@ -426,8 +501,8 @@ func parseHeader(hb []byte, dataLen int64) ([]entry, map[string]string, error) {
 		if err := d.Decode(&h); err != nil {
 			return nil, nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
 		}
-		if h.DType != "F32" {
-			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32)", ErrFormat, name, h.DType)
+		if dtypeSize[h.DType] == 0 {
+			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32 and I8)", ErrFormat, name, h.DType)
 		}
 		e, err := h.entry(name, dataLen)
 		if err != nil {

@@ -293,6 +293,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(craft(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
 	f.Add(craft(`{"__metadata__":{"recur_format":"1"}}`, nil))
 	f.Add(emptyLast())
+	f.Add(craft(`{"q":{"dtype":"I8","shape":[3],"data_offsets":[0,3]},"s":{"dtype":"F32","shape":[1],"data_offsets":[3,7]}}`, []byte{1, 255, 127, 0, 0, 128, 63}))
 	for _, bad := range badFiles(buf.Bytes()) {
 		f.Add(bad.file)
 	}
@@ -318,6 +319,11 @@ func FuzzRead(f *testing.F) {
 		for n, tt := range got.Tensors {
 			if a := again.Tensors[n]; a == nil || a.Len() != tt.Len() {
 				t.Fatalf("tensor %q lost in round trip", n)
+			}
+		}
+		for n, q := range got.Int8 {
+			if a := again.Int8[n]; a == nil || !bytes.Equal(int8Bytes(a.Data), int8Bytes(q.Data)) {
+				t.Fatalf("int8 tensor %q lost in round trip", n)
 			}
 		}
 	})
