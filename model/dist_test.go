@@ -249,3 +249,52 @@ func TestDistTag(t *testing.T) {
 		sameOnRanks(t, tc.name, onRanks(t, 4, run), one)
 	}
 }
+
+// TestDistOverlap: with a bucket per parameter, the gradient sums run
+// while the backward pass goes on, through every kind of layer (a tied
+// embedding and output layer, attention pooling, a translator), and the
+// weights are those of summing after the pass, bit for bit.
+func TestDistOverlap(t *testing.T) {
+	corpus := strings.Repeat("abcde fghij. ", 30)
+	runs := map[string]func(c train.Comm, after bool) ([]*nn.Param, error){
+		"tied language model": func(c train.Comm, after bool) ([]*nn.Param, error) {
+			fc := fit(2)
+			fc.BatchSize, fc.Train.Comm, fc.Train.BucketElems, fc.Train.SumAfterBackward = 4, c, 1, after
+			m, err := NewLanguageModel(LMConfig{Spec: Spec{Embed: 8, Hidden: 8, Layers: 2, Tie: true}, SeqLen: 8, Fit: fc})
+			if err != nil {
+				return nil, err
+			}
+			_, err = m.Fit(context.Background(), corpus, "abcde fghij. ")
+			return m.params, err
+		},
+		"classifier with attention pooling": func(c train.Comm, after bool) ([]*nn.Param, error) {
+			fc := fit(3)
+			fc.Train.Comm, fc.Train.BucketElems, fc.Train.SumAfterBackward = c, 1, after
+			cl, err := NewClassifier(ClassifyConfig{Spec: Spec{Embed: 8, Hidden: 8, Pool: "attention", Cell: "gru", Bidirectional: true}, Fit: fc})
+			if err != nil {
+				return nil, err
+			}
+			_, err = cl.Fit(context.Background(), sentiment(70, 1), nil)
+			return cl.params, err
+		},
+		"translator": func(c train.Comm, after bool) ([]*nn.Param, error) {
+			fc := fit(3)
+			fc.Train.Comm, fc.Train.BucketElems, fc.Train.SumAfterBackward = c, 1, after
+			m, err := NewTranslator(TranslateConfig{Spec: Spec{Embed: 8, Hidden: 8, Attention: "general"}, Fit: fc})
+			if err != nil {
+				return nil, err
+			}
+			_, err = m.Fit(context.Background(), numberPairs(50, 1), nil)
+			return m.params, err
+		},
+	}
+	for name, run := range runs {
+		after := onRanks(t, 2, func(c train.Comm) ([]*nn.Param, error) { return run(c, true) })
+		during := onRanks(t, 2, func(c train.Comm) ([]*nn.Param, error) { return run(c, false) })
+		for r := range during {
+			if relDiff(during[r], after[r]) != 0 {
+				t.Errorf("%s, rank %d: weights summed during the backward pass differ from those summed after it by %.3g", name, r, relDiff(during[r], after[r]))
+			}
+		}
+	}
+}

@@ -362,6 +362,7 @@ func (a *Bahdanau) ProjectKeys(tp *Tape, keys *Var) *Var { return a.Key.Forward(
 
 // Attend implements [Attention].
 func (a *Bahdanau) Attend(tp *Tape, query, keys, proj *Var, mask []bool) (context, weights *Var) {
+	tp.Touch(a.V)
 	s := additiveScores(tp, a.Query.Forward(tp, query), proj, a.V)
 	weights = MaskedSoftmax(tp, s, mask)
 	return weightedSum(tp, weights, keys), weights
@@ -448,6 +449,7 @@ func (a *Luong) ProjectKeys(tp *Tape, keys *Var) *Var {
 
 // Attend implements [Attention].
 func (a *Luong) Attend(tp *Tape, query, keys, proj *Var, mask []bool) (context, weights *Var) {
+	tp.Touch(a.V)
 	var s *Var
 	if a.Kind == LuongConcat {
 		s = additiveScores(tp, a.Query.Forward(tp, query), proj, a.V)

@@ -57,6 +57,7 @@ func (c *cellCore) params() []*Param {
 // step runs the cell on x (B, I) from h (B, H) and, for LSTM, cx (B, H);
 // nil states mean zeros. It returns h1 and (LSTM) c1.
 func (c *cellCore) step(tp *Tape, x, h, cx *Var) (*Var, *Var) {
+	tp.Touch(c.wih, c.whh, c.bih, c.bhh)
 	if x == nil || len(x.Value.Shape) != 2 || x.Value.Shape[1] != c.in {
 		panic(fmt.Sprintf("nn: %sCell.Forward: x must be (B, %d)", c.kind, c.in))
 	}

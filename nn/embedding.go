@@ -63,6 +63,7 @@ func (e *Embedding) Forward(tp *Tape, ids []int, shape ...int) *Var {
 // lookup gathers rows, each scaled by rowScale[id] when rowScale is not nil
 // (embedding dropout).
 func (e *Embedding) lookup(tp *Tape, ids []int, rowScale []float32, shape []int) *Var {
+	tp.Touch(e.Weight)
 	var sb [8]int
 	if len(shape) == 0 {
 		shape = append(sb[:0], len(ids))

@@ -58,6 +58,7 @@ func (g *GRU) Params() []*Param { return g.core.paramList() }
 
 // Forward is as LSTM.Forward; State.C is nil (and h0.C must be).
 func (g *GRU) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
+	tp.Touch(g.core.params...)
 	return g.core.forward(tp, x, lengths, h0)
 }
 
@@ -120,6 +121,7 @@ func (r *RNN) Params() []*Param { return r.core.paramList() }
 
 // Forward is as LSTM.Forward; State.C is nil (and h0.C must be).
 func (r *RNN) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
+	tp.Touch(r.core.params...)
 	return r.core.forward(tp, x, lengths, h0)
 }
 

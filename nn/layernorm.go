@@ -35,6 +35,7 @@ func (l *LayerNorm) Params() []*Param { return []*Param{l.Weight, l.Bias} }
 
 // Forward normalises x (..., Dim).
 func (l *LayerNorm) Forward(tp *Tape, x *Var) *Var {
+	tp.Touch(l.Weight, l.Bias)
 	F := l.Dim
 	if len(x.Value.Shape) == 0 || x.Value.Dim(-1) != F {
 		panic(fmt.Sprintf("nn: LayerNorm(%d) input shape %v", F, x.Value.Shape))

@@ -98,6 +98,7 @@ func (l *Linear) Params() []*Param {
 
 // Forward maps x (..., In) to (..., Out).
 func (l *Linear) Forward(tp *Tape, x *Var) *Var {
+	tp.Touch(l.Weight, l.Bias)
 	xs := x.Value.Shape
 	if len(xs) == 0 || xs[len(xs)-1] != l.In {
 		panic(fmt.Sprintf("nn: Linear(%d→%d) input shape %v", l.In, l.Out, xs))

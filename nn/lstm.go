@@ -104,6 +104,7 @@ func (l *LSTM) Params() []*Param { return l.core.paramList() }
 // A nil tp is inference: nothing recorded or mutated, safe for concurrent
 // calls.
 func (l *LSTM) Forward(tp *Tape, x *Var, lengths []int, h0 *State) (*Var, *State) {
+	tp.Touch(l.core.params...)
 	return l.core.forward(tp, x, lengths, h0)
 }
 

@@ -174,6 +174,7 @@ func (p *AttentionPool) Params() []*Param { return append(p.Proj.Params(), p.V) 
 // all T) and returns pooled (B, F) and the weights (B, T), zero at padded
 // steps.
 func (p *AttentionPool) Forward(tp *Tape, out *Var, lengths []int) (pooled, weights *Var) {
+	tp.Touch(p.Proj.Weight, p.Proj.Bias, p.V)
 	T, B, _, ls := poolShape(tp, "AttentionPool", out, lengths)
 	keys := SwapTB(tp, out)
 	zero := tp.Var(tp.Zeros(B, p.Proj.Out))

@@ -298,6 +298,9 @@ type Seq2SeqBatch struct {
 // attention runs the decoder as one op (see forcedDecode), whose values
 // and gradients equal the step-by-step path's to float32 rounding.
 func (m *Seq2Seq) Forward(tp *Tape, b Seq2SeqBatch, teacherForcing float64, rng *tensor.RNG) (logits, weights *Var) {
+	// Every parameter at once: the model's parts share its gradients in
+	// ways its layers' own touches would not see (see ready.go).
+	tp.Touch(m.params...)
 	checkIDs("target", b.TgtIn, b.Tt, b.B, nil)
 	enc := m.Encode(tp, b.Src, b.Ts, b.B, b.SrcLengths)
 	if teacherForcing >= 1 && tp != nil && m.forcedOK() {

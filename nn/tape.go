@@ -159,6 +159,8 @@ type Tape struct {
 	Precision Precision
 	// arena holds the buffers handed out by Buffer, Zeros and Grad.
 	arena arena
+	// ready tracks which gradients Backward has finished (OnReady).
+	ready readiness
 }
 
 // arena recycles the tape's buffers: used ones go back to free (keyed by
@@ -478,12 +480,17 @@ func (tp *Tape) Backward(y *Var, dy *tensor.Tensor) {
 	} else {
 		g.Add(dy)
 	}
+	left := len(tp.ready.order)
 	for i := len(tp.ops) - 1; i >= 0; i-- {
 		tp.ops[i].Backward()
 		tp.ops[i] = nil
+		if left > 0 {
+			tp.ready.fire(i, &left)
+		}
 	}
 	tp.ops = tp.ops[:0]
 	tp.arena.stale = true
+	tp.ready.forget()
 }
 
 // Reset drops the recorded closures without running them and makes the
@@ -500,4 +507,5 @@ func (tp *Tape) Reset() {
 	clear(tp.ops)
 	tp.ops = tp.ops[:0]
 	tp.arena.stale = true
+	tp.ready.forget()
 }

@@ -96,6 +96,9 @@ type dist struct {
 	userRNGs int
 	// split says the user generators already differ per rank.
 	split bool
+	// overlap, unless Config.SumAfterBackward, sums the buckets while
+	// the backward pass runs.
+	overlap *overlap
 }
 
 func newDist(c Comm, ps []*nn.Param, limit, userRNGs int) *dist {
@@ -157,9 +160,16 @@ func (t *Trainer) distBackward(batches []Batch) (float64, int, error) {
 	d := t.dist
 	var total float64
 	var n int
-	for _, b := range batches {
+	if d.overlap != nil {
+		defer t.tape.OnReady(nil)
+	}
+	for i, b := range batches {
 		var l *nn.Var
 		k, w := 0, 0.0
+		last := i == len(batches)-1
+		if last && d.overlap != nil {
+			t.tape.OnReady(d.overlap.onReady) // before the forward's touches
+		}
 		if b != nil {
 			l, k = t.task.Loss(&t.tape, b)
 			w = float64(k)
@@ -180,11 +190,17 @@ func (t *Trainer) distBackward(batches []Batch) (float64, int, error) {
 			t.tape.Reset()
 			return 0, 0, errors.New("train: a batch with no items (or no weight) on any rank")
 		}
+		if last && d.overlap != nil {
+			d.overlap.start()
+		}
 		if b != nil {
 			t.tape.Backward(l, t.lossSeed(l.Value, float32(w/all/float64(len(batches)))))
 		}
 		total += d.stat[1] / all
 		n += int(d.stat[2])
+	}
+	if d.overlap != nil {
+		return total / float64(len(batches)), n, d.overlap.finish()
 	}
 	return total / float64(len(batches)), n, d.reduceGrads()
 }

@@ -20,6 +20,8 @@ import (
 // mlpTask fits a noisy nonlinear target with Linear(3, 16), tanh, dropout
 // and Linear(16, 1); batches have any number of rows.
 type mlpTask struct {
+	// probe, when set, runs as the backward pass's last op.
+	probe  func()
 	params []*nn.Param
 	l1, l2 *nn.Linear
 	drop   *nn.Dropout
@@ -37,6 +39,9 @@ func newMLPTask(seed uint64, dropout float64) *mlpTask {
 func (m *mlpTask) Params() []*nn.Param { return m.params }
 
 func (m *mlpTask) forward(tp *nn.Tape, b linBatch) *nn.Var {
+	if m.probe != nil && tp != nil {
+		tp.Add(m.probe)
+	}
 	x := nn.Constant(tensor.FromSlice(b.x, len(b.y), 3))
 	h := m.drop.Forward(tp, nn.Tanh(tp, m.l1.Forward(tp, x)))
 	return m.l2.Forward(tp, h)
@@ -210,6 +215,49 @@ func TestDistMatchesOneRank(t *testing.T) {
 	}
 }
 
+// TestDistOverlap: summing each bucket as soon as the backward pass has
+// finished it gives the weights of summing after the pass bit for bit
+// (the same sums, earlier), and the first buckets are handed to the
+// summing goroutine before the pass ends.
+func TestDistOverlap(t *testing.T) {
+	// One parameter per bucket: l2's are sent while l1's backward runs.
+	cfg := Config{Epochs: 6, Accum: 2, Shuffle: true, Seed: 3, ClipNorm: 1, BucketElems: 1}
+	after := cfg
+	after.SumAfterBackward = true
+	for _, n := range []int{2, 3} {
+		a := runRanks(t, n, 0.1, after, fitWith(trainRows, validRows))
+		b := runRanks(t, n, 0.1, cfg, fitWith(trainRows, validRows))
+		for r := range a {
+			if a[r].err != nil || b[r].err != nil {
+				t.Fatalf("N=%d rank %d: %v, %v", n, r, a[r].err, b[r].err)
+			}
+			if !sameBits(a[r].w, b[r].w) {
+				t.Errorf("N=%d rank %d: weights summed during the backward pass differ from those summed after it", n, r)
+			}
+			if b[r].tr.dist.overlap == nil || a[r].tr.dist.overlap != nil {
+				t.Fatalf("N=%d rank %d: overlap %v with SumAfterBackward, %v without", n, r, a[r].tr.dist.overlap != nil, b[r].tr.dist.overlap != nil)
+			}
+		}
+	}
+	// When the backward pass reaches its last op (recorded first in the
+	// forward), l2's buckets are on their way.
+	runs := runRanks(t, 2, 0, cfg, func(tr *Trainer, rank int) (*Result, error) {
+		m := tr.task.(*mlpTask)
+		sent := -1
+		m.probe = func() { sent = tr.dist.overlap.next }
+		tr.Step(trainRows.Shard(0, rank, 2))
+		if want := len(m.l2.Params()); sent < want {
+			return nil, fmt.Errorf("rank %d: %d buckets sent before the backward pass ended, want at least l2's %d", rank, sent, want)
+		}
+		return nil, nil
+	})
+	for r, run := range runs {
+		if run.err != nil {
+			t.Errorf("rank %d: %v", r, run.err)
+		}
+	}
+}
+
 // TestDistReproducible: for a fixed number of ranks, two runs (with
 // dropout, whose masks differ per rank) end bit for bit the same.
 func TestDistReproducible(t *testing.T) {
@@ -350,6 +398,11 @@ func TestDistStepAllocs(t *testing.T) {
 	base := testing.AllocsPerRun(20, func() { one.Step(b) })
 	if a := testing.AllocsPerRun(20, func() { tr.Step(b) }); a > base {
 		t.Errorf("a data-parallel step allocates %v times, a one-rank step %v", a, base)
+	}
+	tr.dist.overlap = newOverlap(tr.dist)
+	tr.Step(b)
+	if a := testing.AllocsPerRun(20, func() { tr.Step(b) }); a > base {
+		t.Errorf("a data-parallel step summing during the backward pass allocates %v times, a one-rank step %v", a, base)
 	}
 	if len(tr.dist.buckets) < 2 {
 		t.Errorf("%d buckets of at most 64 elements for %d parameters", len(tr.dist.buckets), len(tr.params))

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -132,10 +133,16 @@ type Config struct {
 	RNGs []*tensor.RNG
 	// Callbacks receive the training events.
 	Callbacks []Callback
+	// Precision is the arithmetic of the training steps' large products
+	// (nn.Precision; zero: FP32). BF16 runs them in bfloat16 with float32
+	// sums where the CPU has AVX512_BF16 and in float32 elsewhere
+	// (Trainer.Precision says which); the weights, their gradients and the
+	// optimizer state stay float32, and evaluation runs in float32.
+	Precision nn.Precision
 	// Comm, when it has more than one rank, trains data-parallel: every
 	// rank runs the same Trainer over the same Data (a ShardedData), takes
 	// its shard of each global batch, and the gradients are summed over
-	// the ranks (in buckets, after the backward pass) with each batch's
+	// the ranks (in buckets, while the backward pass runs) with each batch's
 	// loss weighted by the ranks' item counts, so that N ranks take the
 	// same steps as one rank with the same global batch, up to the order
 	// of float32 sums. Every rank applies the same optimizer step. At the
@@ -147,6 +154,16 @@ type Config struct {
 	// run on every rank, and one that stops training must decide the same
 	// on all. Dropout generators (RNGs) draw different masks on each rank.
 	Comm Comm
+	// SumAfterBackward sums the gradients over the ranks after the
+	// backward pass instead of while it runs (as soon as the tape reports
+	// a bucket's gradients finished): the same sums, later. For
+	// measuring the overlap.
+	SumAfterBackward bool
+	// BucketElems is the most gradient elements summed over the ranks in
+	// one call (0: 25 MiB of float32, PyTorch DDP's bucket_cap_mb); a
+	// larger parameter is summed alone. Smaller buckets start summing
+	// earlier in the backward pass, at the cost of more calls.
+	BucketElems int
 }
 
 // EarlyStop configures early stopping.
@@ -208,8 +225,12 @@ func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 		cfg.Monitor = "loss"
 	}
 	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed)}
+	t.tape.Precision = cfg.Precision
 	if cfg.Comm != nil && cfg.Comm.Size() > 1 {
-		t.dist = newDist(cfg.Comm, t.params, bucketElems, len(cfg.RNGs))
+		t.dist = newDist(cfg.Comm, t.params, cmp.Or(cfg.BucketElems, bucketElems), len(cfg.RNGs))
+		if !cfg.SumAfterBackward {
+			t.dist.overlap = newOverlap(t.dist)
+		}
 	}
 	if err := checkPatterns(t.params, cfg.Freeze); err != nil {
 		return nil, err
@@ -263,7 +284,7 @@ func (c Config) validate() error {
 	}{{"Epochs", float64(c.Epochs)}, {"Accum", float64(c.Accum)}, {"ClipNorm", c.ClipNorm}, {"ClipValue", c.ClipValue},
 		{"L1", c.L1}, {"EvalEvery", float64(c.EvalEvery)}, {"EarlyStop.Patience", float64(c.EarlyStop.Patience)},
 		{"EarlyStop.MinDelta", c.EarlyStop.MinDelta}, {"UnfreezeAfter", float64(c.UnfreezeAfter)},
-		{"GradNoise.Eta", c.GradNoise.Eta}, {"GradNoise.Gamma", c.GradNoise.Gamma}} {
+		{"GradNoise.Eta", c.GradNoise.Eta}, {"GradNoise.Gamma", c.GradNoise.Gamma}, {"BucketElems", float64(c.BucketElems)}} {
 		if !(f.v >= 0) || f.v > 1e300 {
 			return &ConfigError{f.name, f.v, ">= 0 and finite"}
 		}
