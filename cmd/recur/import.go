@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -332,9 +334,22 @@ func findKey(sd *pytorch.StateDict, keys map[string]string, name string, shape [
 }
 
 // readModelFile reads a model file for --init-from: a recur model file,
-// or an ONNX model (its weights, as recur import writes them).
+// an ONNX model (its weights, as recur import writes them) or a PyTorch
+// state dict (.pt, .pth; see initNames).
 func readModelFile(path string) (*checkpoint.File, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".onnx") {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".pt", ".pth":
+		sd, err := pytorch.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		f, err := initNames(sd)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return f, nil
+	case ".onnx":
+	default:
 		return checkpoint.Read(path)
 	}
 	r, err := os.Open(path)
@@ -347,4 +362,50 @@ func readModelFile(path string) (*checkpoint.File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return g.File()
+}
+
+// rnnTensor matches the names PyTorch gives a recurrent stack's tensors
+// (nn.LSTM, nn.GRU, nn.RNN), which recur's stack shares under "rnn.".
+var rnnTensor = regexp.MustCompile(`^(weight|bias)_(ih|hh|hr)_l[0-9]+(_reverse)?$`)
+
+// initNames names a PyTorch state dict's tensors for --init-from, which
+// copies the tensors whose names and shapes match the new model's: a
+// prefix every key shares (a checkpoint's "model.") is dropped, and the
+// tensors of the recurrent stack, whatever its module's name ("lstm.",
+// "encoder.rnn."), go under "rnn.". Other tensors keep their names, so a
+// module named as recur names it (embedding, head) matches; to map any
+// other name, convert the file with recur import --from pytorch --spec
+// and --rename.
+func initNames(sd *pytorch.StateDict) (*checkpoint.File, error) {
+	if len(sd.Keys) == 0 {
+		return nil, errors.New("the state dict holds no tensors")
+	}
+	common, _, _ := strings.Cut(sd.Keys[0], ".")
+	for _, k := range sd.Keys {
+		if !strings.HasPrefix(k, common+".") {
+			common = ""
+			break
+		}
+	}
+	names := make([]string, len(sd.Keys))
+	stacks := map[string]bool{}
+	for j, k := range sd.Keys {
+		names[j] = strings.TrimPrefix(k, common+".")
+		if i := strings.LastIndexByte(names[j], '.'); i >= 0 && rnnTensor.MatchString(names[j][i+1:]) {
+			stacks[names[j][:i]] = true
+			names[j] = "rnn." + names[j][i+1:]
+		}
+	}
+	if len(stacks) > 1 {
+		ss := slices.Sorted(maps.Keys(stacks))
+		return nil, fmt.Errorf("recurrent stacks under %d names (%s): --init-from takes one; convert the file with recur import --from pytorch --spec and --rename", len(ss), strings.Join(ss, ", "))
+	}
+	f := checkpoint.New()
+	for j, k := range sd.Keys {
+		if _, dup := f.Tensors[names[j]]; dup {
+			return nil, fmt.Errorf("tensor %q and another both map to %s", k, names[j])
+		}
+		f.Tensors[names[j]] = sd.Tensors[k]
+	}
+	return f, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/pytorch"
+	"github.com/recur-ml/recur/tensor"
 )
 
 // TestImportPyTorch imports the state dicts PyTorch saved in
@@ -127,5 +128,60 @@ func TestImportBind(t *testing.T) {
 	err := runMain(context.Background(), []string{"import", filepath.Join(dir, "model.onnx"), "-o", out}, &stdout, &stderr2)
 	if err == nil || !strings.Contains(err.Error(), `node "#0" (LSTM): its weights W must be float constants`) {
 		t.Errorf("without --bind: %v, want the LSTM node's weights refused", err)
+	}
+}
+
+// TestInitFromPyTorch: --init-from reads a PyTorch state dict: the
+// recurrent stack, whatever its module's name ("lstm." here), seeds the
+// new model's "rnn." weights; tensors named otherwise stay fresh, and a
+// checkpoint dict's common "model." prefix is dropped.
+func TestInitFromPyTorch(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "reviews.tsv")
+	rows := "text\tlabel\n"
+	for i := range 12 {
+		rows += []string{"a good film\tpos\n", "a bad film\tneg\n", "really superb acting\tpos\n", "awful plot\tneg\n"}[i%4]
+	}
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join("..", "..", "pytorch", "testdata", "classifier.pt")
+	out := filepath.Join(dir, "run")
+	var stdout, stderr bytes.Buffer
+	args := []string{"train", "--task", "classify", "--data", data, "--embed", "3", "--hidden", "4", "--layers", "2", "--bidirectional",
+		"--epochs", "1", "--lr", "1e-12", "--init-from", src, "--out", out, "--no-report"}
+	if err := runMain(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("recur %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if want := "init-from " + src + ": 16 parameters loaded (rnn.weight_ih_l0, "; !strings.Contains(stdout.String(), want) {
+		t.Errorf("no %q in:\n%s", want, stdout.String())
+	}
+	sd, err := pytorch.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := checkpoint.Read(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One epoch at a learning rate of 1e-12 leaves the weights where they
+	// started, to float32 rounding.
+	got, want := f.Tensors["rnn.weight_hh_l1_reverse"], sd.Tensors["lstm.weight_hh_l1_reverse"]
+	for i := range want.Data {
+		if d := got.Data[i] - want.Data[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("rnn.weight_hh_l1_reverse[%d] = %v, the state dict's %v", i, got.Data[i], want.Data[i])
+		}
+	}
+
+	ck, err := readModelFile(filepath.Join("..", "..", "pytorch", "testdata", "checkpoint.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ck.Names(), []string{"head.bias", "head.weight", "rnn.bias_hh_l0", "rnn.bias_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0"}; !slices.Equal(got, want) {
+		t.Errorf("checkpoint.pt for --init-from: %q, want %q", got, want)
+	}
+	two := &pytorch.StateDict{Keys: []string{"enc.weight_ih_l0", "dec.weight_ih_l0"}, Tensors: map[string]*tensor.Tensor{"enc.weight_ih_l0": tensor.New(4, 1), "dec.weight_ih_l0": tensor.New(4, 1)}}
+	if _, err := initNames(two); err == nil || !strings.Contains(err.Error(), "recurrent stacks under 2 names (dec, enc)") {
+		t.Errorf("two stacks: %v", err)
 	}
 }

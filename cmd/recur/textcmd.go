@@ -14,10 +14,14 @@ import (
 )
 
 // encoderFrom returns the vocabulary of the --init-from model when it is
-// a text model: fine-tuning keeps it, so that its embedding rows keep
-// their meaning.
+// a recur text model: fine-tuning keeps it, so that its embedding rows
+// keep their meaning. Weights from elsewhere (a PyTorch state dict) come
+// without one.
 func (r *runner) encoderFrom(fc model.FitConfig) (*text.Encoder, error) {
 	if fc.InitFrom == nil {
+		return nil, nil
+	}
+	if _, ok := fc.InitFrom.Metadata[model.MetaSpec]; !ok {
 		return nil, nil
 	}
 	m, err := model.FromFile(r.o.InitFrom, fc.InitFrom)

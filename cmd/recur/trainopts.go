@@ -17,6 +17,7 @@ import (
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/optim/sched"
 	"github.com/recur-ml/recur/train"
@@ -78,6 +79,9 @@ type trainOpts struct {
 	InitFrom, Freeze                                        string
 	LRBackbone                                              float64
 	UnfreezeAfter, FindSteps                                int
+
+	// arithmetic of the training steps' large products
+	Precision string
 }
 
 func (o *trainOpts) register(fs *flag.FlagSet) {
@@ -218,6 +222,7 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 
 func (o *trainOpts) registerOptim(fs *flag.FlagSet) {
 	fs.StringVar(&o.Optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", "))
+	fs.StringVar(&o.Precision, "precision", "fp32", "arithmetic of the training steps' large products (recurrent and linear GEMMs): fp32, or bf16 (bfloat16 operands, float32 sums, weights and optimizer state) on CPUs with AVX512_BF16, fp32 with a warning elsewhere; evaluation stays fp32")
 	fs.Float64Var(&o.LR, "lr", 0, "learning rate (0: for adam and adamw the task's, forecast 0.003 and others 0.01, since these small recurrent models train faster than with PyTorch's 1e-3; for the other optimizers PyTorch's default: sgd, rmsprop, adagrad 0.01, adadelta 1)")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "L2 weight decay (decoupled for adamw)")
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the global gradient norm to this value (0: off; torch.nn.utils.clip_grad_norm_)")
@@ -240,7 +245,7 @@ func (o *trainOpts) registerOptim(fs *flag.FlagSet) {
 	fs.IntVar(&o.Patience, "patience", 0, "stop after this many evaluations without validation improvement (0: never); the best epoch's weights are kept")
 	fs.Float64Var(&o.MinDelta, "min-delta", 0, "early stopping: smallest improvement that counts")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of every random choice (same seed, same result)")
-	fs.StringVar(&o.InitFrom, "init-from", "", "transfer learning: start from the parameters of this trained `model` (a run directory, a .safetensors or an .onnx file) that match by name and shape (a recur text model also lends its vocabulary)")
+	fs.StringVar(&o.InitFrom, "init-from", "", "transfer learning: start from the parameters of this trained `model` (a run directory, a .safetensors, an .onnx or a PyTorch state dict .pt file) that match by name and shape (a recur text model also lends its vocabulary; a state dict's recurrent stack counts as rnn.)")
 	fs.StringVar(&o.Freeze, "freeze", "", "comma-separated parameter `patterns` to freeze (e.g. embedding,rnn)")
 	fs.Float64Var(&o.LRBackbone, "lr-backbone", 0, "learning rate of everything but the head (0: --lr)")
 	fs.IntVar(&o.UnfreezeAfter, "unfreeze-after", 0, "unfreeze the --freeze parameters after this many epochs (0: never)")
@@ -276,6 +281,9 @@ func (o *trainOpts) validate() error {
 		if f.v < f.min {
 			return flagErr(f.name, f.v, f.want)
 		}
+	}
+	if _, err := nn.ParsePrecision(o.Precision); err != nil {
+		return flagErr("precision", strconv.Quote(o.Precision), "fp32 or bf16")
 	}
 	return o.validateFloats()
 }
@@ -406,13 +414,20 @@ func (o *trainOpts) textConfig() model.TextConfig {
 		Clean: text.Cleaner{Lower: o.Lowercase, StripHTML: o.StripHTML, Form: normForms[o.Normalize], FoldSpace: o.FoldSpace, LineEnd: o.LineEnd}}
 }
 
+// precision is --precision (checked by validate).
+func (o *trainOpts) precision() nn.Precision {
+	p, _ := nn.ParsePrecision(o.Precision)
+	return p
+}
+
 // fitConfig is how the flags say to train, into dir.
 func (o *trainOpts) fitConfig(dir string) model.FitConfig {
 	fc := model.FitConfig{Seed: o.Seed, Optimizer: o.Optimizer, Optim: o.optimConfig(), LRBackbone: o.LRBackbone, BatchSize: o.BatchSize, Warmup: o.Warmup, ScheduleEpochs: o.SchedEpochs,
 		Loss: o.lossConfig(), Sched: o.schedConfig(), AR: o.AR, TAR: o.TAR,
 		Train: train.Config{Epochs: o.Epochs, Accum: o.Accum, ClipNorm: o.Clip, ClipValue: o.ClipValue, L1: o.L1, EvalEvery: o.EvalEvery,
 			GradNoise: train.GradNoise{Eta: o.GradNoise, Gamma: o.GradNoiseGamma},
-			EarlyStop: train.EarlyStop{Patience: o.Patience, MinDelta: o.MinDelta}, Freeze: splitList(o.Freeze), UnfreezeAfter: o.UnfreezeAfter, Dir: dir}}
+			EarlyStop: train.EarlyStop{Patience: o.Patience, MinDelta: o.MinDelta}, Freeze: splitList(o.Freeze), UnfreezeAfter: o.UnfreezeAfter, Dir: dir,
+			Precision: o.precision()}}
 	switch o.Schedule {
 	case "constant", "":
 	case "plateau":
