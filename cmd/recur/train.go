@@ -70,6 +70,7 @@ type trainResult struct {
 	Model     string         `json:"model"`
 	Epochs    int            `json:"epochs"`
 	Seconds   float64        `json:"seconds"`
+	Precision string         `json:"precision"` // what the training steps ran in: fp32 or bf16
 }
 
 // runner holds what every task's training run shares.
@@ -106,6 +107,9 @@ func runTrain(ctx context.Context, o *trainOpts, stdout, stderr io.Writer) (err 
 	j, err := r.job()
 	if err != nil {
 		return err
+	}
+	if p := o.precision(); p != p.Effective() && rk.rank == 0 {
+		fmt.Fprintf(stderr, "warning: --precision %s: this CPU has no AVX512_BF16; training in %s\n", p, p.Effective())
 	}
 	if rk.rank > 0 {
 		_, err := j.fit(ctx)
@@ -264,14 +268,15 @@ func (r *runner) finish(out *outcome) error {
 		if err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
-		if page, err = report.Write(r.dir, &report.Page{Task: r.o.Task, Info: out.info, Model: path, Metrics: out.metrics, Baselines: out.baselines,
+		info := out.info + "\nprecision: " + r.o.precision().Effective().String()
+		if page, err = report.Write(r.dir, &report.Page{Task: r.o.Task, Info: info, Model: path, Metrics: out.metrics, Baselines: out.baselines,
 			Figures: append(curves, out.figs...)}); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
 	if r.o.JSON {
 		return writeJSON(r.stdout, trainResult{Task: r.o.Task, Metrics: out.metrics, Baselines: out.baselines, Model: path,
-			Epochs: out.result.Epochs, Seconds: time.Since(r.start).Seconds()})
+			Epochs: out.result.Epochs, Seconds: time.Since(r.start).Seconds(), Precision: r.o.precision().Effective().String()})
 	}
 	out.human(r.stdout)
 	if out.m != nil {
