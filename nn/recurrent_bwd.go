@@ -16,13 +16,13 @@ type bwdJob struct {
 }
 
 // runDirBack is the backward of runDir: the step loop in reverse time (as
-// ex says: one group or two), then the weight gradients as single GEMMs
+// ex says: one group or several), then the weight gradients as single GEMMs
 // over all N rows and the bias gradients as column sums.
 func (r *rnnCore) runDirBack(p *seqPlan, ex *execPlan, j *bwdJob) {
 	lp := j.ws.bwdLoop()
 	*lp = bwdLoop{r: r, p: p, j: *j, bf16: ex.bf16}
 	lp.prepare(ex.bwdWake)
-	kernel.Parallel(lp.split(ex.bwdRows, p.B), lp)
+	kernel.Parallel(lp.split(p, ex.bwdGroups), lp)
 	lp.weightGrads()
 	*lp = bwdLoop{}
 }

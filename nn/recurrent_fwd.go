@@ -38,7 +38,7 @@ func (r *rnnCore) runDir(p *seqPlan, ex *execPlan, j *dirJob) {
 		lp.runUnits()
 	} else {
 		lp.prepareSteps()
-		kernel.Parallel(lp.split(ex.fwdRows, p.B), lp)
+		kernel.Parallel(lp.split(p, ex.fwdGroups), lp)
 	}
 	*lp = fwdLoop{}
 }
@@ -210,21 +210,6 @@ func rowsFrom(b []float32, j, w int) []float32 {
 		return nil
 	}
 	return b[j*w:]
-}
-
-// stepGroups are the sorted sequences a step loop runs as one group, or
-// as two on two threads (rule 3): group g runs bounds[g] .. bounds[g+1].
-type stepGroups struct{ bounds [3]int }
-
-// split makes the groups those of a batch of B split at sorted sequence k
-// (0: one group) and returns their number, for kernel.Parallel.
-func (g *stepGroups) split(k, B int) int {
-	if k > 0 {
-		g.bounds = [3]int{0, k, B}
-		return 2
-	}
-	g.bounds = [3]int{0, B, B}
-	return 1
 }
 
 // fwdLoop is a direction's forward (runDir): the projection, W_hh as

@@ -7,14 +7,16 @@ import (
 )
 
 // A stack of layers of a batch of one at inference (a forecaster serving
-// one series) runs its layers as a pipeline over two cores (rule 2 of
-// recurrent_strategy.go): layer k+1 starts as soon as layer k has produced
-// its first rows, projecting them in chunks of pipeChunk as they come,
-// instead of waiting for the whole sequence. Each layer is a chain of
-// cache-bound GEMVs that one core runs at its best alone, so the second
-// core's gain comes from overlapping the layers, not from splitting a step
-// (below rule 1's threshold a step's hand-off across the cores costs more
-// than half a step saves). The cores meet once per chunk, not per step.
+// one series) runs its layers as a pipeline over min(L, threads) cores
+// (rule 2 of recurrent_strategy.go): layer k+1 starts as soon as layer k
+// has produced its first rows, projecting them in chunks of pipeChunk as
+// they come, instead of waiting for the whole sequence. Each layer is a
+// chain of cache-bound GEMVs that one core runs at its best alone, so the
+// other cores' gain comes from overlapping the layers, not from splitting
+// a step (below rule 1's threshold a step's hand-off across the cores
+// costs more than a share of the step saves). The cores meet once per
+// chunk, not per step. With fewer threads than layers, each thread takes
+// the next layer in order when it finishes one.
 //
 // Every element is computed as in the sequential loop: the chunks of the
 // projection run the same blocked GEMM per row, against the same packed
@@ -58,10 +60,25 @@ type pipeline struct {
 	pipes    []layerPipe
 	progress []atomic.Int64
 	packs    []kernel.PackedB
+	next     atomic.Int64 // the next layer to claim
 }
 
-// RunPart runs layer k over the whole sequence (kernel.Task).
-func (pl *pipeline) RunPart(k int) { pl.r.runDir(pl.p, pl.ex, &pl.jobs[k]) }
+// RunPart (kernel.Task) runs layers over the whole sequence, claiming
+// them in order, until none is left. Layer k waits only on layer k-1,
+// which a running thread has claimed before it (and runs to its end), so
+// no wait can deadlock, with any thread count; claiming in order (rather
+// than part p running layer p, which kernel.Parallel hands the workers
+// from the back) keeps each thread on the lowest layer not yet running,
+// the one the others wait on.
+func (pl *pipeline) RunPart(int) {
+	for {
+		k := int(pl.next.Add(1)) - 1
+		if k >= len(pl.jobs) {
+			return
+		}
+		pl.r.runDir(pl.p, pl.ex, &pl.jobs[k])
+	}
+}
 
 // forwardPipelined is forward's layer loop under rule 2, from X (N, I),
 // the packed input: the last layer writes the output tensor itself when
@@ -81,9 +98,8 @@ func (rec *rnnRecord) forwardPipelined(X []float32) {
 		pl.jobs = append(pl.jobs, rec.pipeLayer(pl, k, x))
 		x = pl.jobs[k].Y.buf
 	}
-	// Layer k waits only on layer k-1, which the team claims (and runs
-	// to its end) before it: no wait can deadlock, with any thread count.
-	kernel.Parallel(L, pl)
+	pl.next.Store(0)
+	kernel.Parallel(min(L, kernel.Threads()), pl)
 	for k := range pl.jobs {
 		j := &pl.jobs[k]
 		rec.scatterState(k, j.hc, j.cc, stateTensors{rec.hn, rec.cn}, false)

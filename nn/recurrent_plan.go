@@ -179,31 +179,34 @@ const (
 )
 
 // copyParMin is the size (floats) from which copyRows splits the rows
-// over two threads: the rows are scattered over a tensor that the rest of
-// a training step has pushed out of the caches, so a copy runs far below
-// memory bandwidth on one core, and from about this size the second
-// core's share pays for the hand-off.
+// over two threads, and each further copyParMin/2 one thread more: the
+// rows are scattered over a tensor that the rest of a training step has
+// pushed out of the caches, so a copy runs far below memory bandwidth on
+// one core, and from about this size a second core's share pays for the
+// hand-off.
 const copyParMin = 16 << 10
 
 // copyRows moves the valid rows between the packed buffer packed (N, w)
 // and the tensor padded ((T,B,w), or (B,T,w) when batchFirst) as mode
-// says, the steps split in two halves of the rows over two threads when
+// says, the steps split into parts of equal rows over the threads when
 // the copy is large.
 func (p *seqPlan) copyRows(packed, padded []float32, w int, batchFirst bool, mode int) {
 	c := &p.cp
 	*c = rowCopy{p: p, packed: packed, padded: padded, w: w, batchFirst: batchFirst, mode: mode}
-	c.ts = [3]int{0, p.T, p.T}
-	if p.N*w < copyParMin || kernel.Threads() < 2 {
-		c.RunPart(0)
-	} else {
-		// The step at which the first half of the rows ends.
-		mid := 0
-		for mid < p.T && 2*p.off[mid] < p.N {
-			mid++
-		}
-		c.ts[1] = mid
-		kernel.Parallel(2, c)
+	parts := 1
+	if p.N*w >= copyParMin {
+		parts = min(kernel.Threads(), 2*p.N*w/copyParMin, maxRowGroups)
 	}
+	// Part g copies the steps from the one at which g/parts of the rows
+	// are done.
+	for g, t := 1, 0; g < parts; g++ {
+		for t < p.T && parts*p.off[t] < g*p.N {
+			t++
+		}
+		c.ts[g] = t
+	}
+	c.ts[parts] = p.T
+	kernel.Parallel(parts, c)
 	*c = rowCopy{}
 }
 
@@ -213,7 +216,7 @@ type rowCopy struct {
 	packed, padded []float32
 	w, mode        int
 	batchFirst     bool
-	ts             [3]int
+	ts             [maxRowGroups + 1]int
 }
 
 // RunPart copies the steps of part g (kernel.Parallel).

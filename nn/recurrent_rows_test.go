@@ -1,22 +1,41 @@
 package nn
 
 import (
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/tensor"
 )
 
-// TestRowSplitExact checks that running a batch's step loops as two groups
-// on two threads (rowSplit) gives bit-identical outputs, final states and
-// gradients (every parameter, the input, the initial states) to one group
-// on one thread: every cell kind, LSTMP, two layers, both directions,
-// variable lengths (down to 1, and none reaching T), batch-first, given
-// initial states, and the training regularizers (recurrent dropout,
-// weight drop, zoneout, dropout between layers, input dropout).
+// maxTestThreads is the most kernel threads the thread-count tests try:
+// GOMAXPROCS is raised to it, so that on a two-core machine the team
+// really has that many threads (oversubscribed: correctness, not speed).
+const maxTestThreads = 8
+
+// manyThreads raises GOMAXPROCS to maxTestThreads for the test and puts
+// it and the kernel's thread count back afterwards.
+func manyThreads(t *testing.T) {
+	t.Helper()
+	oldThreads := kernel.Threads()
+	oldProcs := runtime.GOMAXPROCS(maxTestThreads)
+	t.Cleanup(func() {
+		runtime.GOMAXPROCS(oldProcs)
+		kernel.SetThreads(oldThreads)
+	})
+}
+
+// TestRowSplitExact checks that running a batch's step loops as groups on
+// 2 to 8 threads (rowGroups: up to 8 groups) gives bit-identical outputs,
+// final states and gradients (every parameter, the input, the initial
+// states) to one group on one thread: every cell kind, LSTMP, two layers,
+// both directions, variable lengths (down to 1, and none reaching T),
+// batch-first, given initial states, and the training regularizers
+// (recurrent dropout, weight drop, zoneout, dropout between layers, input
+// dropout).
 func TestRowSplitExact(t *testing.T) {
-	old := kernel.Threads()
-	defer kernel.SetThreads(old)
+	manyThreads(t)
 	type mk func(rng *tensor.RNG) (Recurrent, error)
 	lstm := func(c LSTMConfig) mk {
 		return func(rng *tensor.RNG) (Recurrent, error) { return NewLSTM(c, rng) }
@@ -51,6 +70,13 @@ func TestRowSplitExact(t *testing.T) {
 		{"rnn-tanh", rnn(RNNConfig{InputSize: I, HiddenSize: 33}), 16, 33, 1, 1, false, false, nil, 0},
 		{"rnn-relu-varlen", rnn(RNNConfig{InputSize: I, HiddenSize: 20, Nonlinearity: "relu", NumLayers: 2}),
 			8, 20, 2, 1, true, false, []int{1, 2, 3, 4, 5, 6, 7, 11}, 0},
+		// 33 sequences: up to 8 groups of at least 4.
+		{"lstm-b33-l2", lstm(LSTMConfig{InputSize: I, HiddenSize: 40, NumLayers: 2}), 33, 40, 2, 1, true, false, nil, 40},
+		{"lstm-b33-varlen-bi-l2", lstm(LSTMConfig{InputSize: I, HiddenSize: 24, NumLayers: 2, Bidirectional: true}),
+			33, 24, 2, 2, false, false, varLengths(33, 11), 24},
+		{"gru-b33-varlen-bi-l2", gru(GRUConfig{InputSize: I, HiddenSize: 36, NumLayers: 2, Bidirectional: true}),
+			33, 36, 2, 2, true, false, varLengths(33, 11), 0},
+		{"gru-b33-l2", gru(GRUConfig{InputSize: I, HiddenSize: 17, NumLayers: 2}), 33, 17, 2, 1, false, false, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const T = 11
@@ -112,14 +138,17 @@ func TestRowSplitExact(t *testing.T) {
 				return out
 			}
 			for _, train := range []bool{false, true} {
-				a, b := run(1, train), run(2, train)
-				if len(a) != len(b) {
-					t.Fatalf("train=%v: %d results, want %d", train, len(b), len(a))
-				}
-				for k := range a {
-					for i := range a[k] {
-						if a[k][i] != b[k][i] {
-							t.Fatalf("train=%v: result %d [%d]: 2 threads %v, 1 thread %v", train, k, i, b[k][i], a[k][i])
+				a := run(1, train)
+				for th := 2; th <= maxTestThreads; th++ {
+					b := run(th, train)
+					if len(a) != len(b) {
+						t.Fatalf("train=%v: %d results, want %d", train, len(b), len(a))
+					}
+					for k := range a {
+						for i := range a[k] {
+							if a[k][i] != b[k][i] {
+								t.Fatalf("train=%v: result %d [%d]: %d threads %v, 1 thread %v", train, k, i, th, b[k][i], a[k][i])
+							}
 						}
 					}
 				}
@@ -128,42 +157,94 @@ func TestRowSplitExact(t *testing.T) {
 	}
 }
 
-// TestRowSplitPoint checks where rowSplit divides a batch: equal sequence
-// steps in the two groups, never an empty group, and no split for small
-// batches, one thread, or when asked for one group.
-func TestRowSplitPoint(t *testing.T) {
-	old := kernel.Threads()
-	defer kernel.SetThreads(old)
-	kernel.SetThreads(2)
-	if kernel.Threads() < 2 {
-		t.Skip("needs GOMAXPROCS >= 2")
+// varLengths returns B lengths in [1, T] from a fixed seed, T among them.
+func varLengths(B, T int) []int {
+	rng := tensor.NewRNG(uint64(B*100 + T))
+	l := make([]int, B)
+	for i := range l {
+		l[i] = 1 + rng.IntN(T)
 	}
-	r := &rnnCore{}
+	l[B/2] = T
+	return l
+}
+
+// TestRowGroups checks how rowGroups and balancedGroups divide a batch:
+// one group per thread while each keeps rowGroupMinRows sequences, equal
+// sequence steps per group as far as whole sequences allow, never an
+// empty group, and one group for small batches, one thread, or when asked
+// for one.
+func TestRowGroups(t *testing.T) {
+	manyThreads(t)
 	for _, c := range []struct {
-		T, B    int
-		lengths []int
-		whole   bool
-		want    int
+		threads, T, B int
+		lengths       []int
+		whole         bool
+		want          []int // the group bounds
 	}{
-		{10, 8, nil, false, 4},
-		{10, 9, nil, false, 5},
-		{10, 7, nil, false, 0},                              // too small a batch
-		{10, 8, nil, true, 0},                               // one group asked for
-		{10, 8, []int{10, 10, 10, 1, 1, 1, 1, 1}, false, 2}, // 35 steps: 20 | 15
-		{10, 8, []int{10, 1, 1, 1, 1, 1, 1, 1}, false, 1},   // the longest alone
-		{4, 8, []int{4, 4, 4, 4, 4, 4, 4, 4}, false, 4},
+		{2, 10, 8, nil, false, []int{0, 4, 8}},
+		{2, 10, 9, nil, false, []int{0, 5, 9}},
+		{2, 10, 7, nil, false, []int{0, 7}},                                 // too small a batch
+		{2, 10, 8, nil, true, []int{0, 8}},                                  // one group asked for
+		{1, 10, 16, nil, false, []int{0, 16}},                               // one thread
+		{2, 10, 8, []int{10, 10, 10, 1, 1, 1, 1, 1}, false, []int{0, 2, 8}}, // 35 steps: 20 | 15
+		{2, 10, 8, []int{10, 1, 1, 1, 1, 1, 1, 1}, false, []int{0, 1, 8}},   // the longest alone
+		{4, 10, 16, nil, false, []int{0, 4, 8, 12, 16}},
+		{8, 10, 16, nil, false, []int{0, 4, 8, 12, 16}}, // 4 rows a group at least
+		{8, 10, 64, nil, false, []int{0, 8, 16, 24, 32, 40, 48, 56, 64}},
+		{3, 10, 13, nil, false, []int{0, 5, 9, 13}},
+		// 48 steps: the first boundary where 16 are reached (20), the
+		// second where 32 are (40): 20 | 20 | 8.
+		{3, 10, 12, []int{10, 10, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1}, false, []int{0, 2, 4, 12}},
+		// 133 steps: 40 | 30 | 30 | 33.
+		{4, 10, 16, []int{10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 1, 1, 1}, false, []int{0, 4, 7, 10, 16}},
+		// 25 steps: the longest alone, then 3 | 6 | 6.
+		{4, 10, 16, []int{10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false, []int{0, 1, 4, 10, 16}},
 	} {
+		kernel.SetThreads(c.threads)
 		var p seqPlan
 		p.reset(kindLSTM, c.T, c.B, c.lengths)
-		if got := r.rowSplit(&p, c.whole); got != c.want {
-			t.Errorf("T%d B%d lengths %v whole %v: split at %d, want %d", c.T, c.B, c.lengths, c.whole, got, c.want)
+		var g stepGroups
+		n := g.split(&p, rowGroups(&p, c.whole))
+		if got := g.bounds[:n+1]; !slices.Equal(got, c.want) {
+			t.Errorf("%d threads T%d B%d lengths %v whole %v: groups %v, want %v", c.threads, c.T, c.B, c.lengths, c.whole, got, c.want)
 		}
 	}
-	kernel.SetThreads(1)
-	var p seqPlan
-	p.reset(kindLSTM, 10, 16, nil)
-	if got := r.rowSplit(&p, false); got != 0 {
-		t.Errorf("one thread: split at %d, want 0", got)
+	// Random batches: bounds increasing, and each group's steps within one
+	// sequence of the balanced share.
+	rng := tensor.NewRNG(5)
+	for range 200 {
+		T, B := 1+rng.IntN(30), 1+rng.IntN(70)
+		var p seqPlan
+		p.reset(kindLSTM, T, B, varLengths(B, T))
+		G := 1 + rng.IntN(min(B, maxRowGroups))
+		var g stepGroups
+		g.split(&p, G)
+		lens := make([]int, B)
+		for tt := 0; tt < T; tt++ {
+			for j := 0; j < p.n[tt]; j++ {
+				lens[j]++
+			}
+		}
+		for k := 0; k < G; k++ {
+			lo, hi := g.bounds[k], g.bounds[k+1]
+			if hi <= lo {
+				t.Fatalf("T%d B%d G%d: bounds %v: group %d empty", T, B, G, g.bounds[:G+1], k)
+			}
+		}
+		// Boundary k is where the running sum first reaches k/G of N,
+		// unless it is held back by the groups before or after it.
+		sum := 0
+		for k, j := 1, 0; k < G; k++ {
+			for ; j < g.bounds[k]; j++ {
+				sum += lens[j]
+			}
+			target := (k*p.N + G - 1) / G
+			b := g.bounds[k]
+			free := b > g.bounds[k-1]+1 && b < B-(G-k)
+			if free && (sum < target || sum-lens[b-1] >= target) {
+				t.Fatalf("T%d B%d G%d: bound %d at %d: %d steps before it, target %d", T, B, G, k, b, sum, target)
+			}
+		}
 	}
 }
 
@@ -172,8 +253,7 @@ func TestRowSplitPoint(t *testing.T) {
 // threads (copyParMin), time-major and batch-first, element by element
 // against the (step, sequence) each packed row stands for.
 func TestCopyRowsSplit(t *testing.T) {
-	old := kernel.Threads()
-	defer kernel.SetThreads(old)
+	manyThreads(t)
 	const T, B, w = 50, 32, 64
 	rng := tensor.NewRNG(9)
 	lengths := make([]int, B)
@@ -185,7 +265,7 @@ func TestCopyRowsSplit(t *testing.T) {
 	if p.N*w < copyParMin {
 		t.Fatalf("%d floats: below copyParMin", p.N*w)
 	}
-	for _, threads := range []int{1, 2} {
+	for threads := 1; threads <= maxTestThreads; threads++ {
 		kernel.SetThreads(threads)
 		for _, bf := range []bool{false, true} {
 			at := func(tt, b int) int { // first element of (tt, b) in the padded tensor

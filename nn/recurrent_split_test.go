@@ -11,12 +11,12 @@ import (
 
 // TestLSTMSplitB1Exact checks that a batch-of-one LSTM at inference gives
 // bit-identical outputs and final states whether its step loop runs on
-// one thread or is split over two (runSplitB1), for hidden sizes that put
-// the split point and the vector tails in different places, both
-// directions, two layers, a length shorter than T and given initial states.
+// one thread or is split over two (runUnits) with 2 to 8 kernel threads,
+// for hidden sizes that put the split point and the vector tails in
+// different places, both directions, two layers, a length shorter than T
+// and given initial states.
 func TestLSTMSplitB1Exact(t *testing.T) {
-	old := kernel.Threads()
-	defer kernel.SetThreads(old)
+	manyThreads(t)
 	for _, tc := range []struct {
 		H, L   int
 		bi     bool
@@ -62,18 +62,20 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 				return l.Forward(nil, NewVar(x), lengths, h0)
 			}
 			y1, s1 := run(1)
-			y2, s2 := run(2)
-			same := func(what string, a, b []float32) {
-				t.Helper()
-				for i := range a {
-					if a[i] != b[i] {
-						t.Fatalf("%s[%d]: 2 threads %v, 1 thread %v", what, i, b[i], a[i])
+			for th := 2; th <= maxTestThreads; th++ {
+				y2, s2 := run(th)
+				same := func(what string, a, b []float32) {
+					t.Helper()
+					for i := range a {
+						if a[i] != b[i] {
+							t.Fatalf("%s[%d]: %d threads %v, 1 thread %v", what, i, th, b[i], a[i])
+						}
 					}
 				}
+				same("output", y1.Value.Data, y2.Value.Data)
+				same("h", s1.H.Value.Data, s2.H.Value.Data)
+				same("c", s1.C.Value.Data, s2.C.Value.Data)
 			}
-			same("output", y1.Value.Data, y2.Value.Data)
-			same("h", s1.H.Value.Data, s2.H.Value.Data)
-			same("c", s1.C.Value.Data, s2.C.Value.Data)
 		})
 	}
 }
@@ -122,13 +124,13 @@ func TestLSTMBatchOneShortLength(t *testing.T) {
 
 // TestPipelinedLayersExact checks that a stacked batch-of-one layer at
 // inference gives bit-identical outputs and states whether its layers run
-// one after the other (one thread) or as a pipeline over two
-// (forwardPipelined), for LSTM and GRU, with chunk remainders of one row,
-// a length shorter than T, given states and a projection of several
+// one after the other (one thread) or as a pipeline over 2 to 8 threads
+// (forwardPipelined: min(L, threads) of them, claiming layers in order),
+// for LSTM and GRU, 2 to 5 layers, with chunk remainders of one row, a
+// length shorter than T, given states and a projection of several
 // k-blocks (H = 300).
 func TestPipelinedLayersExact(t *testing.T) {
-	old := kernel.Threads()
-	defer kernel.SetThreads(old)
+	manyThreads(t)
 	for _, tc := range []struct {
 		gru       bool
 		H, L, T   int
@@ -140,6 +142,8 @@ func TestPipelinedLayersExact(t *testing.T) {
 		{false, 64, 2, 9, 4, 3, false},
 		{true, 128, 2, 25, 0, 5, true},
 		{false, 300, 2, 10, 0, 2, false},
+		{false, 64, 4, 21, 0, 3, true}, // more layers than some thread counts
+		{true, 48, 5, 13, 9, 2, false},
 	} {
 		t.Run(fmt.Sprintf("gru%v_H%d_L%d_T%d_len%d", tc.gru, tc.H, tc.L, tc.T, tc.length), func(t *testing.T) {
 			rng := tensor.NewRNG(21)
@@ -175,8 +179,8 @@ func TestPipelinedLayersExact(t *testing.T) {
 				return l.Forward(nil, NewVar(x), lengths, h0)
 			}
 			y1, s1 := run(1)
-			for rep := 0; rep < 5; rep++ {
-				y2, s2 := run(2)
+			for rep := 0; rep < 2*maxTestThreads; rep++ {
+				y2, s2 := run(2 + rep%(maxTestThreads-1))
 				for i := range y1.Value.Data {
 					if y1.Value.Data[i] != y2.Value.Data[i] {
 						t.Fatalf("output[%d]: pipelined %v, sequential %v", i, y2.Value.Data[i], y1.Value.Data[i])

@@ -20,15 +20,16 @@ import "github.com/recur-ml/recur/internal/kernel"
 //     threshold the per-step hand-off across the cores costs more than
 //     half a step saves.
 //  2. Layer pipeline (recurrent_pipe.go): inference, a batch of one, two or
-//     more unidirectional layers, two threads, rule 1 not taken. Layer k+1
-//     runs on the other core as soon as layer k has produced rows; the
-//     cores meet once per chunk of rows, not per step.
-//  3. Two groups of sequences (recurrent_rows.go): a batch of at least
-//     rowSplitMinBatch sequences and two threads. Each core runs the whole
-//     step loop of one group of sorted sequences (equal numbers of sequence
-//     steps), forward and backward, and they meet once, at the end. Not in
-//     a forward with zoneout: its masks are drawn inside the loop, in an
-//     order two groups would change.
+//     more unidirectional layers, two threads or more, rule 1 not taken.
+//     Layer k+1 runs on another core as soon as layer k has produced rows;
+//     min(L, threads) cores meet once per chunk of rows, not per step.
+//  3. Groups of sequences (recurrent_rows.go): a batch of at least
+//     2·rowGroupMinRows sequences and two threads or more. The sorted
+//     sequences fall into G = min(threads, B / rowGroupMinRows) groups of
+//     equal numbers of sequence steps; each thread runs the whole step loop
+//     of one group, forward and backward, and they meet once, at the end.
+//     Not in a forward with zoneout: its masks are drawn inside the loop,
+//     in an order groups would change.
 //  4. One step loop. With more than one sequence (and more than one step,
 //     in forward) the kernel's worker team is woken first, to split each
 //     step's product by columns; a batch of one runs its GEMVs on this core.
@@ -56,16 +57,16 @@ import "github.com/recur-ml/recur/internal/kernel"
 
 // execPlan is how one forward call and its backward run (planExec).
 type execPlan struct {
-	B        int  // batch size
-	training bool // a training forward: the regularizers draw their masks
-	units    bool // rule 1: each direction's units split over two cores
-	pipeline bool // rule 2: the layers run as a pipeline over two cores
-	fwdRows  int  // rule 3 in forward: first sorted sequence of the second group; 0 for one group
-	bwdRows  int  // rule 3 in backward, likewise
-	fwdWake  bool // rule 4: wake the worker team before each forward step loop
-	bwdWake  bool // rule 4: wake it before each backward step loop (and pack W_hh for products of several rows)
-	foldBias bool // the biases go into the input projection (batch of one)
-	bf16     bool // the large products run in bfloat16 (precision.go)
+	B         int  // batch size
+	training  bool // a training forward: the regularizers draw their masks
+	units     bool // rule 1: each direction's units split over two cores
+	pipeline  bool // rule 2: the layers run as a pipeline over min(L, threads) cores
+	fwdGroups int  // rule 3 in forward: the groups of sequences the step loops run as (1: one loop)
+	bwdGroups int  // rule 3 in backward, likewise
+	fwdWake   bool // rule 4: wake the worker team before each forward step loop
+	bwdWake   bool // rule 4: wake it before each backward step loop (and pack W_hh for products of several rows)
+	foldBias  bool // the biases go into the input projection (batch of one)
+	bf16      bool // the large products run in bfloat16 (precision.go)
 }
 
 // planExec applies the rules above to a call with tape tp and plan p.
@@ -75,8 +76,8 @@ func (r *rnnCore) planExec(tp *Tape, p *seqPlan) execPlan {
 	ex.units = tp == nil && r.canSplitB1(B, ex.training)
 	ex.pipeline = tp == nil && r.canPipeline(B)
 	zoneout := ex.training && r.zoneout > 0
-	ex.fwdRows = r.rowSplit(p, zoneout || ex.pipeline)
-	ex.bwdRows = r.rowSplit(p, false)
+	ex.fwdGroups = rowGroups(p, zoneout || ex.pipeline)
+	ex.bwdGroups = rowGroups(p, false)
 	ex.fwdWake = B > 1 && p.T > 1
 	ex.bwdWake = B > 1
 	ex.bf16 = tp.bf16()
@@ -143,21 +144,4 @@ func (r *rnnCore) canSplitB1(B int, training bool) bool {
 // its layers as a pipeline (rule 2).
 func (r *rnnCore) canPipeline(B int) bool {
 	return B == 1 && r.layers >= 2 && r.dirs == 1 && !r.canSplitB1(B, false) && kernel.Threads() > 1
-}
-
-// rowSplitMinBatch is the smallest batch split into two groups (rule 3):
-// below, a group's products have too few rows (three or fewer) to use the
-// FMA units, and the per-step split of the products over the worker team
-// is faster.
-const rowSplitMinBatch = 8
-
-// rowSplit returns the first sorted sequence of the second group when the
-// step loops of a batch with plan p run as two groups on two threads
-// (rule 3), 0 when they run as one; whole forces one group (zoneout, or a
-// pipelined stack, which has its own threads).
-func (r *rnnCore) rowSplit(p *seqPlan, whole bool) int {
-	if whole || p.B < rowSplitMinBatch || kernel.Threads() < 2 {
-		return 0
-	}
-	return p.balancedSplit()
 }
