@@ -240,6 +240,13 @@ func checkTensors(s Spec, f *checkpoint.File) error {
 	}
 	names := make(map[string]bool, len(want))
 	for _, p := range want {
+		if s.quantized(p.name) {
+			if err := checkQuantTensor(f, p); err != nil {
+				return err
+			}
+			names[p.name], names[p.name+ScaleSuffix] = true, true
+			continue
+		}
 		t, ok := f.Tensors[p.name]
 		switch {
 		case !ok:
@@ -252,6 +259,11 @@ func checkTensors(s Spec, f *checkpoint.File) error {
 	for _, n := range f.Names() {
 		if !names[n] && !isState(n) {
 			return fmt.Errorf("tensor %q is not a parameter of the spec's %s model (nor optimizer or training state)", n, s.Task)
+		}
+	}
+	for _, n := range f.Int8Names() {
+		if !names[n] {
+			return fmt.Errorf("int8 tensor %q is not a quantized weight of the spec's %s model", n, s.Task)
 		}
 	}
 	return nil

@@ -52,6 +52,9 @@ type core struct {
 	transfer *Transfer
 	// pretrained is what the pretrained vectors covered at the last Fit.
 	pretrained *text.Coverage
+	// quant holds the int8 weights of a quantized model by parameter
+	// name (quant.go); nil for a float32 one.
+	quant map[string]*nn.QuantWeight
 }
 
 // Spec returns the architecture, defaults filled in.
@@ -120,6 +123,7 @@ func (c *core) file(prep any) (*checkpoint.File, error) {
 	if err := f.AddParams(c.params); err != nil {
 		return nil, err
 	}
+	c.quantFile(f)
 	if err := c.addMeta(f, prep); err != nil {
 		return nil, err
 	}

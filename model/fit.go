@@ -208,6 +208,9 @@ func (s *session) activationReg(fc FitConfig, task string) error {
 // trainer builds the optimizer, schedule and Trainer of a session, after
 // copying InitFrom's weights, and resumes when asked.
 func (c *core) trainer(s *session, fc FitConfig) (*train.Trainer, error) {
+	if c.spec.Quantize != "" {
+		return nil, errQuantized
+	}
 	c.transfer = nil
 	if fc.InitFrom != nil {
 		t, err := c.InitFrom(fc.InitFrom)

@@ -81,6 +81,9 @@ func FromFile(name string, f *checkpoint.File) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if s.Quantize != "" {
+		return m, c.loadQuantized(name, f, m)
+	}
 	return m, c.loadWeights(name, f)
 }
 

@@ -137,6 +137,10 @@ type Spec struct {
 	// "dot", "concat" or "bahdanau".
 	TgtVocab  int    `json:"tgt_vocab,omitempty" yaml:"tgt_vocab"`
 	Attention string `json:"attention,omitempty" yaml:"attention"`
+
+	// Quantize, "int8", marks a model whose recurrent stack and head run
+	// their inference in int8 (Quantize; not seq2seq). Empty: float32.
+	Quantize string `json:"quantize,omitempty" yaml:"quantize"`
 }
 
 // SpecError reports an invalid field of a Spec.
@@ -172,6 +176,9 @@ func (s Spec) withDefaults() (Spec, error) {
 		return s, err
 	}
 	if err := s.checkRegularizers(); err != nil {
+		return s, err
+	}
+	if err := s.checkQuantize(); err != nil {
 		return s, err
 	}
 	check, ok := map[string]func(*Spec) error{Forecast: (*Spec).checkForecast, Tag: (*Spec).checkTag,

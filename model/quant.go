@@ -1,0 +1,181 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/recur-ml/recur/checkpoint"
+	"github.com/recur-ml/recur/nn"
+	"github.com/recur-ml/recur/tensor"
+)
+
+// Int8 models
+//
+// Quantize turns a trained model into one whose recurrent stack and
+// output layer run their inference in int8 (nn.Quantize: weights int8 per
+// row, activations quantized per row at run time, int32 sums), as
+// PyTorch's quantize_dynamic does. Its spec records Quantize = "int8", and
+// Save writes each quantized weight W (rnn.weight_ih_lk, rnn.weight_hh_lk
+// of each direction, head.weight) as an I8 tensor named W, of W's shape,
+// with its row scales as the F32 tensor "W.scale"; the other parameters
+// stay F32. Load, Check and so recur predict and recur serve read such a
+// file as any other: Check requires exactly these tensors, with these
+// shapes, and positive finite scales are checked when the layers take
+// them. A quantized model is for inference: Fit, which trains a spec's
+// network from scratch, refuses a spec that says int8.
+
+// QuantInt8 is Spec.Quantize's one value.
+const QuantInt8 = "int8"
+
+// ScaleSuffix names the row scales of a quantized weight W: W + ScaleSuffix.
+const ScaleSuffix = ".scale"
+
+// errQuantized is Fit's refusal of a quantized model.
+var errQuantized = errors.New("model: an int8 spec (quantize: int8) is for inference; train a float32 model, then Quantize it")
+
+// checkQuantize validates Spec.Quantize (called by withDefaults).
+func (s *Spec) checkQuantize() error {
+	switch {
+	case s.Quantize == "":
+		return nil
+	case s.Quantize != QuantInt8:
+		return &SpecError{"quantize", s.Quantize, `"" or "int8"`}
+	case s.Task == Seq2Seq:
+		return &SpecError{"quantize", s.Quantize, `"": a seq2seq model has no int8 form`}
+	}
+	return nil
+}
+
+// quantized reports whether the parameter name is stored in int8 in a
+// model file of spec s.
+func (s Spec) quantized(name string) bool {
+	if s.Quantize == "" {
+		return false
+	}
+	return strings.HasPrefix(name, "rnn.weight_ih_l") || strings.HasPrefix(name, "rnn.weight_hh_l") || name == "head.weight"
+}
+
+// checkQuantTensor checks, for Check, the int8 tensor of parameter p and
+// its scales in f.
+func checkQuantTensor(f *checkpoint.File, p paramShape) error {
+	q, ok := f.Int8[p.name]
+	switch {
+	case !ok:
+		return fmt.Errorf("int8 tensor %q is missing: the spec (quantize int8) implies one of shape %v", p.name, p.shape)
+	case !slices.Equal(q.Shape, p.shape):
+		return fmt.Errorf("int8 tensor %q: shape %v but the spec implies %v", p.name, q.Shape, p.shape)
+	}
+	if _, dup := f.Tensors[p.name]; dup {
+		return fmt.Errorf("tensor %q is both int8 and float32", p.name)
+	}
+	sc, ok := f.Tensors[p.name+ScaleSuffix]
+	if !ok || !slices.Equal(sc.Shape, p.shape[:1]) {
+		return fmt.Errorf("tensor %q (the row scales of %q) is missing or not of shape %v", p.name+ScaleSuffix, p.name, p.shape[:1])
+	}
+	return nil
+}
+
+// Quantize returns an int8 copy of m (see the top of this file) for a
+// forecaster, classifier, language model or tagger; m is left as it is.
+// A language model with a tied head keeps that head (the embedding's
+// matrix) in float32.
+func Quantize(m Model) (Model, error) {
+	s := m.Spec()
+	if s.Quantize != "" {
+		return nil, fmt.Errorf("model: Quantize: the model is %s already", s.Quantize)
+	}
+	s.Quantize = QuantInt8
+	if err := s.checkQuantize(); err != nil {
+		return nil, fmt.Errorf("model: Quantize: %w", err)
+	}
+	f, err := m.File()
+	if err != nil {
+		return nil, err
+	}
+	q, err := FromFile("model", f) // a float32 copy to quantize in place
+	if err != nil {
+		return nil, err
+	}
+	c := q.(interface{ base() *core }).base()
+	if err := c.quantizeBody(bodyOf(q), nil); err != nil {
+		return nil, fmt.Errorf("model: Quantize: %w", err)
+	}
+	return q, nil
+}
+
+// bodyOf returns the layers of a front door with a body (all but seq2seq).
+func bodyOf(m Model) *body {
+	switch x := m.(type) {
+	case *Forecaster:
+		return x.net.body
+	case *Classifier:
+		return x.net
+	case *LanguageModel:
+		return x.net
+	case *Tagger:
+		return x.net
+	}
+	return nil
+}
+
+// quantizeBody makes b's stack and head (not a tied one) int8, with the
+// weights of given where it has them (nn.SetQuantized), and records them
+// and the spec's Quantize in c.
+func (c *core) quantizeBody(b *body, given map[string]*nn.QuantWeight) error {
+	if b == nil {
+		return fmt.Errorf("a %s model has no int8 form", c.spec.Task)
+	}
+	layers := []nn.Module{b.rnn}
+	if b.head != nil && !c.spec.Tie {
+		layers = append(layers, b.head)
+	}
+	c.quant = map[string]*nn.QuantWeight{}
+	for _, l := range layers {
+		if err := nn.SetQuantized(l, given); err != nil {
+			return err
+		}
+		for n, q := range nn.QuantWeights(l) {
+			c.quant[n] = q
+		}
+	}
+	c.spec.Quantize = QuantInt8
+	return nil
+}
+
+// quantFile replaces, in f (the model's file), each quantized weight by
+// its int8 tensor and row scales.
+func (c *core) quantFile(f *checkpoint.File) {
+	for n, q := range c.quant {
+		delete(f.Tensors, n)
+		f.Int8[n] = &checkpoint.Int8Tensor{Shape: []int{q.Rows, q.Cols}, Data: q.Q}
+		f.Tensors[n+ScaleSuffix] = tensor.FromSlice(q.Scale, q.Rows)
+	}
+}
+
+// loadQuantized loads a quantized model file (checked by Check) into m's
+// layers: the float32 parameters by name, the int8 weights as they are.
+func (c *core) loadQuantized(name string, f *checkpoint.File, m Model) error {
+	given := map[string]*nn.QuantWeight{}
+	g := &checkpoint.File{Tensors: map[string]*tensor.Tensor{}, Metadata: f.Metadata}
+	for n, t := range f.Tensors {
+		if !c.spec.quantized(strings.TrimSuffix(n, ScaleSuffix)) {
+			g.Tensors[n] = t
+		}
+	}
+	for n, q := range f.Int8 {
+		w := &nn.QuantWeight{Rows: q.Shape[0], Cols: q.Shape[1], Q: q.Data, Scale: f.Tensors[n+ScaleSuffix].Data}
+		given[n] = w
+		t := tensor.New(q.Shape...)
+		w.Dequantize(t.Data)
+		g.Tensors[n] = t
+	}
+	if err := c.loadWeights(name, g); err != nil {
+		return err
+	}
+	if err := c.quantizeBody(bodyOf(m), given); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
