@@ -29,6 +29,7 @@ var commands = []*command{
 	cmdServe,
 	cmdInspect,
 	cmdExport,
+	cmdQuantize,
 	cmdImport,
 	cmdLRFind,
 	cmdTune,
