@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,7 @@ import (
 var cmdBench = &command{
 	Name:      "bench",
 	UsageLine: "recur bench [flags]",
-	Short:     "time whole-model training steps and inference; compare with PyTorch",
+	Short:     "time whole-model training steps and inference; compare with oneDNN, ONNX Runtime and PyTorch",
 	Long: `Bench builds the standard configurations in-process and times them: a
 training step is forward + loss + backward + Adam in float32, an inference
 configuration is one batch-1 forward pass. It prints, per configuration, the
@@ -29,11 +30,26 @@ the Linear heads, training 3x) and its share of the measured core peak
 the memory it needs (parameters, gradients, Adam state, saved activations) and
 heap allocations per step.
 
---compare-pytorch runs bench/torch_models.py (found from the current directory
-upwards) with /usr/bin/python3 after each recur run, with the same steps and
-repeats, at 1 and 2 threads, and prints PyTorch's better time and the speedup.
---rounds N alternates N recur and N PyTorch runs per configuration and keeps
-the fastest of each side, which evens out a shared machine's load.
+--compare onednn,ort,pytorch times peers after each recur run, with the same
+steps and repeats, each at 1 and 2 threads (--peer-threads) with its better
+time kept, and prints a second table: each peer's time and recur's speed-up
+against each and against the best. The peers, found from the current
+directory upwards:
+  onednn   bench/onednn/recur-onednn, oneDNN's LSTM primitive (the LSTM layers
+           alone: forward + backward for the lstm configurations, forward for
+           forecast and classify; build it as bench/onednn/README.md says);
+  ort      bench/ort/bench.js in node with onnxruntime-node, on recur export's
+           model (inference configurations only; per call, Node's overhead
+           measured on an Identity model);
+  pytorch  bench/torch_models.py with --python (every configuration).
+A peer that cannot run is named with the reason and its column shows —.
+--compare-pytorch is --compare pytorch. --rounds N alternates N recur runs
+and N runs of every peer per configuration and keeps the fastest of each
+side, which evens out a shared machine's load.
+--after-train also times each inference configuration in a fresh process
+(this binary again) beside its time in this process, which follows the
+training configurations (lstm-t50 is trained first when none ran yet):
+the "fresh ms" column shows what earlier work in the process costs it.
 --isolate measures each configuration in a fresh process (this binary again),
 so that its peak RSS excludes what earlier configurations left in the heap.
 
@@ -41,20 +57,26 @@ so that its peak RSS excludes what earlier configurations left in the heap.
 the number of layers grow and writes sweep.csv and sweep.png under --out.
 
 Configurations: ` + strings.Join(benchrun.Names(), ", ") + `; "all" (the default)
-is every standard one, and a comma-separated list picks several.`,
+is every standard one, and a comma-separated list picks several (the batched
+inference configurations forecast-b64 and classify-b32 are not in "all").`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := benchOptions{}
 		fs.StringVar(&o.config, "config", "all", "configuration `name`, a comma-separated list, or all")
 		fs.IntVar(&o.repeat, "repeat", 5, "timed repeats; the median is reported")
 		fs.IntVar(&o.steps, "steps", 0, "steps per repeat; 0 means about 0.3 s worth")
 		fs.IntVar(&o.warmup, "warmup", 2, "untimed steps before timing")
-		fs.IntVar(&o.rounds, "rounds", 1, "rounds per configuration, recur then PyTorch in each; the fastest of each side is kept")
+		fs.IntVar(&o.rounds, "rounds", 1, "rounds per configuration, recur then every peer in each; the fastest of each side is kept")
 		fs.IntVar(&o.threads, "threads", 0, "kernel threads; 0 means GOMAXPROCS")
 		fs.BoolVar(&o.json, "json", false, "print one JSON object per configuration instead of a table")
-		fs.BoolVar(&o.torch, "compare-pytorch", false, "also run bench/torch_models.py and print the speedup")
-		fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for --compare-pytorch")
+		fs.StringVar(&o.compare, "compare", "", "peers to time beside recur, comma-separated: onednn, ort, pytorch")
+		fs.BoolVar(&o.torch, "compare-pytorch", false, "the same as --compare pytorch")
+		fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for the pytorch peer")
 		fs.StringVar(&o.script, "torch-script", "", "PyTorch script; empty means bench/torch_models.py found from the current directory upwards")
-		fs.StringVar(&o.torchThreads, "torch-threads", "1,2", "PyTorch thread counts to try; the better is reported")
+		fs.StringVar(&o.onednn, "onednn", "", "oneDNN peer program; empty means bench/onednn/recur-onednn found from the current directory upwards")
+		fs.StringVar(&o.node, "node", "node", "node executable for the ort peer")
+		fs.StringVar(&o.peerThreads, "peer-threads", "1,2", "thread counts every peer tries; the better is reported")
+		fs.StringVar(&o.peerThreads, "torch-threads", "1,2", "the same as --peer-threads")
+		fs.BoolVar(&o.afterTrain, "after-train", false, "also time inference configurations in a fresh process, beside their time after training in this one")
 		fs.BoolVar(&o.isolate, "isolate", false, "run each configuration in a fresh process (this binary again), so that peak RSS is that configuration's alone")
 		fs.BoolVar(&o.sweep, "sweep", false, "time the scaling sweep and write sweep.csv and sweep.png")
 		fs.StringVar(&o.out, "out", ".", "`directory` for the --sweep outputs")
@@ -66,9 +88,10 @@ is every standard one, and a comma-separated list picks several.`,
 }
 
 type benchOptions struct {
-	config, python, script, torchThreads, out, cpuprofile string
-	repeat, steps, warmup, threads, rounds                int
-	json, torch, sweep, isolate                           bool
+	config, python, script, peerThreads, out, cpuprofile string
+	compare, onednn, node                                string
+	repeat, steps, warmup, threads, rounds               int
+	json, torch, sweep, isolate, afterTrain              bool
 }
 
 func (o benchOptions) validate() error {
@@ -85,6 +108,8 @@ func (o benchOptions) validate() error {
 		return flagErr("threads", o.threads, ">= 0 (0: GOMAXPROCS)")
 	case o.isolate && o.sweep:
 		return usagef("bench: -isolate runs named configurations; it does not combine with -sweep")
+	case o.isolate && o.afterTrain:
+		return usagef("bench: -isolate measures every configuration fresh; -after-train compares fresh with in-process")
 	}
 	return nil
 }
@@ -100,6 +125,10 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	s, err := o.session()
 	if err != nil {
 		return err
+	}
+	defer s.Close()
+	for _, u := range s.Unavailable() {
+		fmt.Fprintln(stderr, u)
 	}
 	if o.threads > 0 {
 		prev := kernel.Threads()
@@ -152,21 +181,25 @@ func (o benchOptions) session() (*benchrun.Session, error) {
 		warm = -1 // benchrun's zero means its default
 	}
 	s := &benchrun.Session{Options: benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()},
-		Rounds: o.rounds, TorchWarmup: o.warmup}
-	if o.isolate {
+		Rounds: o.rounds, PeerWarmup: o.warmup}
+	if o.isolate || o.afterTrain {
 		exe, err := os.Executable()
 		if err != nil {
 			return nil, err
 		}
-		s.Run = benchrun.Isolated(exe, o.threads)
-	}
-	if o.torch {
-		t, err := newTorch(o)
-		if err != nil {
-			return nil, err
+		if o.isolate {
+			s.Run = benchrun.Isolated(exe, o.threads)
+		} else {
+			s.Fresh = benchrun.Isolated(exe, o.threads)
+			cs, _ := benchrun.Select("lstm-t50")
+			s.AfterTrain = cs[0]
 		}
-		s.Torch = t
 	}
+	peers, err := o.peers()
+	if err != nil {
+		return nil, err
+	}
+	s.Peers = peers
 	return s, nil
 }
 
@@ -203,23 +236,65 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func newTorch(o benchOptions) (*benchrun.Torch, error) {
-	t := &benchrun.Torch{Python: o.python, Script: o.script}
-	for _, s := range strings.Split(o.torchThreads, ",") {
+// peers builds the peers --compare (and --compare-pytorch) name, in the
+// order named.
+func (o benchOptions) peers() ([]benchrun.Peer, error) {
+	names := o.compare
+	if o.torch && !slices.Contains(strings.Split(names, ","), "pytorch") {
+		names = strings.TrimPrefix(names+",pytorch", ",")
+	}
+	if names == "" {
+		return nil, nil
+	}
+	var threads []int
+	for _, s := range strings.Split(o.peerThreads, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			return nil, usagef("bench: -torch-threads=%q: want positive integers separated by commas", o.torchThreads)
+			return nil, usagef("bench: -peer-threads=%q: want positive integers separated by commas", o.peerThreads)
 		}
-		t.Threads = append(t.Threads, n)
+		threads = append(threads, n)
 	}
-	if t.Script == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
+	var ps []benchrun.Peer
+	seen := map[string]bool{}
+	for _, name := range strings.Split(names, ",") {
+		name = strings.TrimSpace(name)
+		if seen[name] {
+			continue
 		}
-		if t.Script, err = benchrun.FindScript(wd, "bench/torch_models.py"); err != nil {
-			return nil, fmt.Errorf("bench: -compare-pytorch: %w (give -torch-script)", err)
+		seen[name] = true
+		var p benchrun.Peer
+		switch name {
+		case "onednn":
+			p = &benchrun.OneDNN{Binary: findFile(o.onednn, "bench/onednn/recur-onednn"), Threads: threads}
+		case "ort":
+			p = &benchrun.ORT{Node: o.node, Script: findFile("", "bench/ort/bench.js"), Threads: threads}
+		case "pytorch":
+			script := findFile(o.script, "bench/torch_models.py")
+			if script == "" {
+				return nil, fmt.Errorf("bench: -compare pytorch: bench/torch_models.py not found from the current directory upwards (give -torch-script)")
+			}
+			p = &benchrun.PyTorch{Torch: benchrun.Torch{Python: o.python, Script: script, Threads: threads}}
+		default:
+			return nil, usagef("bench: -compare: unknown peer %s (want onednn, ort or pytorch)", strconv.Quote(name))
 		}
+		ps = append(ps, p)
 	}
-	return t, nil
+	return ps, nil
+}
+
+// findFile returns path when given, else rel found from the current
+// directory upwards, else "".
+func findFile(path, rel string) string {
+	if path != "" {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	p, err := benchrun.FindScript(wd, rel)
+	if err != nil {
+		return ""
+	}
+	return p
 }

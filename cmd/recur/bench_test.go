@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,6 +52,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "-isolate", "-sweep"},
 		{"bench", "-threads", "-2"},
 		{"bench", "-compare-pytorch", "-torch-threads", "x"},
+		{"bench", "-compare", "tensorflow"},
+		{"bench", "-compare", "ort", "-peer-threads", "0"},
+		{"bench", "-isolate", "-after-train"},
 		{"bench", "extra"},
 	} {
 		var out bytes.Buffer
@@ -75,32 +79,79 @@ func TestBenchComparePyTorch(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("output does not parse: %v\n%s", err, out.String())
 	}
-	if r.Torch == nil || r.Torch.Config != "tiny" || r.Torch.Threads != 1 || r.Torch.Steps != 1 {
-		t.Fatalf("PyTorch result = %+v, want tiny at 1 thread, 1 step", r.Torch)
+	tr := r.Peer("pytorch")
+	if tr == nil || tr.Config != "tiny" || tr.Threads != 1 || tr.Steps != 1 {
+		t.Fatalf("PyTorch result = %+v, want tiny at 1 thread, 1 step", r.Peers)
 	}
-	if want := r.Torch.MsPerStep / r.MsPerStep; r.Speedup != want {
-		t.Errorf("speedup = %v, want %v", r.Speedup, want)
+	if want := tr.MsPerStep / r.MsPerStep; tr.Speedup != want || r.SpeedupBest != want || r.BestPeer != "pytorch" {
+		t.Errorf("speedup = %v, vs best %v (%s), want %v", tr.Speedup, r.SpeedupBest, r.BestPeer, want)
+	}
+}
+
+// TestBenchCompareMissingPeer: a peer that is not built is named on
+// standard error and in the table's notes, its columns show —, and the
+// rest of the run goes on.
+func TestBenchCompareMissingPeer(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := runMain(context.Background(), []string{"bench", "-config", "tiny", "-steps", "1", "-repeat", "1",
+		"-compare", "onednn", "-onednn", filepath.Join(t.TempDir(), "recur-onednn")}, &out, &errb)
+	if err != nil {
+		t.Fatalf("recur bench -compare onednn: %v\n%s", err, errb.String())
+	}
+	const why = "onednn: not built (see bench/onednn/README.md)"
+	if !strings.Contains(errb.String(), why) || !strings.Contains(out.String(), why) {
+		t.Errorf("stderr %q and table\n%s\nwant %q in both", errb.String(), out.String(), why)
+	}
+	if !strings.Contains(out.String(), "onednn ms (thr)") || !strings.Contains(out.String(), "—") {
+		t.Errorf("table lacks the onednn column with —:\n%s", out.String())
+	}
+}
+
+// TestBenchAfterTrain: an inference configuration gets its fresh-process
+// time beside the in-process one, which follows a training configuration.
+func TestBenchAfterTrain(t *testing.T) {
+	rs := benchChildren(t, 2, "-config", "tiny,tiny-forecast", "-steps", "2", "-repeat", "2", "-after-train")
+	train, infer := rs[0], rs[1]
+	if train.FreshMs != 0 || !(infer.FreshMs > 0) || strings.Join(infer.TrainedBefore, ",") != "tiny" {
+		t.Errorf("fresh ms %v (training), %v after %q (inference); want none, > 0 after tiny", train.FreshMs, infer.FreshMs, infer.TrainedBefore)
 	}
 }
 
 func TestBenchIsolate(t *testing.T) {
-	t.Setenv("RECUR_TEST_MAIN", "1") // the re-executed test binary acts as recur (TestMain)
-	var out, errb bytes.Buffer
-	err := runMain(context.Background(), []string{"bench", "-config", "tiny,tiny-classify", "-steps", "2", "-repeat", "2", "-isolate", "-json"}, &out, &errb)
-	if err != nil {
-		t.Fatalf("recur bench -isolate: %v\n%s", err, errb.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("got %d JSON lines, want 2:\n%s", len(lines), out.String())
-	}
+	rs := benchChildren(t, 2, "-config", "tiny,tiny-classify", "-steps", "2", "-repeat", "2", "-isolate")
 	for i, name := range []string{"tiny", "tiny-classify"} {
-		var r benchrun.Result
-		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
-			t.Fatal(err)
-		}
+		r := rs[i]
 		if r.Config.Name != name || r.Steps != 2 || r.Repeat != 2 || !(r.MsPerStep > 0) || !(r.PeakRSSMB > 0) {
 			t.Errorf("isolated result %d = %+v, want %s with 2 steps, 2 repeats", i, r, name)
 		}
 	}
+}
+
+// benchChildren runs recur bench -json with args, letting it start child
+// processes of itself, and returns its n results.
+func benchChildren(t *testing.T, n int, args ...string) []benchrun.Result {
+	t.Helper()
+	t.Setenv("RECUR_TEST_MAIN", "1") // the re-executed test binary acts as recur (TestMain)
+	var out, errb bytes.Buffer
+	if err := runMain(context.Background(), append([]string{"bench", "-json"}, args...), &out, &errb); err != nil {
+		t.Fatalf("recur bench %q: %v\n%s", args, err, errb.String())
+	}
+	return resultLines(t, out.String(), n)
+}
+
+// resultLines parses recur bench --json's output, one result a line, and
+// fails t unless there are n.
+func resultLines(t *testing.T, out string, n int) []benchrun.Result {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != n {
+		t.Fatalf("got %d JSON lines, want %d:\n%s", len(lines), n, out)
+	}
+	rs := make([]benchrun.Result, n)
+	for i, line := range lines {
+		if err := json.Unmarshal([]byte(line), &rs[i]); err != nil {
+			t.Fatalf("line %d does not parse: %v\n%s", i+1, err, line)
+		}
+	}
+	return rs
 }

@@ -242,6 +242,14 @@ var standard = []Config{
 	{Name: "classify-b1", Kind: KindClassify, T: 200, B: 1, E: 100, H: 128, L: 1, V: 10000, C: 4},
 }
 
+// batched lists the inference configurations at a batch above one,
+// reachable by name but not part of "all": what a server batching requests
+// (or an offline scorer) runs, for comparing per-call costs with the peers.
+var batched = []Config{
+	{Name: "forecast-b64", Kind: KindForecast, T: 50, B: 64, I: 1, H: 128, L: 2},
+	{Name: "classify-b32", Kind: KindClassify, T: 200, B: 32, E: 100, H: 128, L: 1, V: 10000, C: 4},
+}
+
 // tiny lists small configurations for tests, one per kind; they are
 // reachable by name but not part of "all".
 var tiny = []Config{
@@ -256,10 +264,14 @@ var tiny = []Config{
 // Standard returns the issue-7 configurations in table order.
 func Standard() []Config { return append([]Config(nil), standard...) }
 
-// Names returns every configuration name, standard ones first.
+// Names returns every configuration name: the standard ones, the batched
+// inference ones, then the tiny ones.
 func Names() []string {
 	var ns []string
 	for _, c := range standard {
+		ns = append(ns, c.Name)
+	}
+	for _, c := range batched {
 		ns = append(ns, c.Name)
 	}
 	var ts []string
@@ -290,7 +302,7 @@ func Select(spec string) ([]Config, error) {
 }
 
 func lookup(name string) (Config, bool) {
-	for _, cs := range [][]Config{standard, tiny} {
+	for _, cs := range [][]Config{standard, batched, tiny} {
 		for _, c := range cs {
 			if c.Name == name {
 				return c, true

@@ -27,15 +27,29 @@
 // memory is judged against, and heap allocations per step from
 // runtime.MemStats.
 //
-// # PyTorch side by side
+// # Peers side by side
 //
-// Torch runs bench/torch_models.py, which builds the same model in PyTorch
-// from the Config passed as JSON, with the same step definition, at 1 and
-// 2 threads (each in its own process with OMP_NUM_THREADS,
+// A Peer is another implementation timed on the same configuration right
+// after each recur run, with the same steps and repeats, so that the sides
+// share a time window on a machine whose speed drifts; each peer tries 1
+// and 2 threads, each count in its own process, and keeps the better.
+// PyTorch runs bench/torch_models.py, which builds the same model from the
+// Config passed as JSON, with the same step definition (OMP_NUM_THREADS,
 // OPENBLAS_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE set before torch is
-// imported) and reports the better. "recur bench --compare-pytorch" runs it
-// right after each recur measurement, so the two share a time window on a
-// machine whose speed drifts.
+// imported). OneDNN runs bench/onednn's program on oneDNN's LSTM
+// primitive: the LSTM layers alone (forward and backward for the lstm
+// configurations, forward for the inference ones), a lower bound on a
+// framework built on it. ORT runs bench/ort/bench.js in node on the model
+// recur exports (package onnx), inference only, and reports its per-call
+// floor on an Identity model. A Result lists every peer's best time and
+// recur's speed-up against each and against the fastest.
+//
+// # History
+//
+// With Session.Fresh, an inference configuration is also timed in a fresh
+// process beside its time in this process after the training
+// configurations (FreshMs, TrainedBefore): what earlier work in the
+// process costs a batch-1 call.
 //
 // # Scaling
 //

@@ -1,6 +1,7 @@
 package benchrun
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,26 @@ func FuzzParseTorch(f *testing.F) {
 		}
 		if r.Config != name || !(r.MsPerStep > 0) {
 			t.Fatalf("ParseTorch accepted %+v for %q", r, name)
+		}
+	})
+}
+
+// FuzzParsePeer: a peer program's output of any shape is parsed or
+// rejected, and an accepted result is the asked peer's and configuration's
+// with a positive, finite time, at least one thread and a floor that is
+// not negative.
+func FuzzParsePeer(f *testing.F) {
+	f.Add([]byte(`{"peer": "onednn", "config": "a", "threads": 1, "ms_per_step": 2.5}`+"\n"), "onednn", "a")
+	f.Add([]byte("noise\n{\"peer\": \"ort\", \"config\": \"b\", \"threads\": 2, \"ms_per_step\": 0.1, \"floor_ms\": 0.01}\n"), "ort", "b")
+	f.Add([]byte(`{"peer": "ort", "config": "b", "threads": 0, "ms_per_step": 1e400}`), "ort", "b")
+	f.Add([]byte("{"), "onednn", "a")
+	f.Fuzz(func(t *testing.T, out []byte, peer, name string) {
+		r, err := ParsePeer(out, peer, name)
+		if err != nil {
+			return
+		}
+		if r.Peer != peer || r.Config != name || !(r.MsPerStep > 0) || math.IsInf(r.MsPerStep, 0) || r.Threads < 1 || r.FloorMs < 0 {
+			t.Fatalf("ParsePeer accepted %+v for %q, %q", r, peer, name)
 		}
 	})
 }

@@ -74,10 +74,19 @@ type Result struct {
 	Loss       float64 `json:"loss,omitempty"`
 	RSSReset   bool    `json:"rss_reset"` // whether the peak was reset before this configuration
 
-	// Filled by a PyTorch comparison.
-	Torch *TorchResult `json:"torch,omitempty"`
-	// Speedup is PyTorch's ms/step over recur's (> 1: recur is faster).
-	Speedup float64 `json:"speedup,omitempty"`
+	// FreshMs is, for an inference configuration with Session.Fresh, the
+	// best ms per step in a fresh process; MsPerStep is then the time in
+	// this process after the training configurations TrainedBefore.
+	FreshMs       float64  `json:"fresh_ms_per_step,omitempty"`
+	TrainedBefore []string `json:"trained_before,omitempty"`
+
+	// Peers holds each peer's best time (or why it has none) in the
+	// session's order, each with its speed-up; BestPeer is the fastest
+	// peer that ran and SpeedupBest its ms/step over recur's (> 1: recur
+	// is faster).
+	Peers       []PeerResult `json:"peers,omitempty"`
+	BestPeer    string       `json:"best_peer,omitempty"`
+	SpeedupBest float64      `json:"speedup_vs_best,omitempty"`
 }
 
 // Run builds c and measures it: o.Warmup untimed steps, then o.Repeat

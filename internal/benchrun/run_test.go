@@ -146,8 +146,7 @@ func TestReport(t *testing.T) {
 		t.Errorf("JSON round trip: got %+v, want %+v", back, r)
 	}
 	buf.Reset()
-	r.Torch = &TorchResult{Config: "tiny", MsPerStep: 2 * r.MsPerStep, Threads: 1}
-	r.Speedup = 2
+	r.setPeers([]*PeerResult{{Peer: "pytorch", Config: "tiny", MsPerStep: 2 * r.MsPerStep, Threads: 1}})
 	if err := WriteTable(&buf, []Result{r}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +199,7 @@ func TestSweep(t *testing.T) {
 		r := Result{Config: c.Config, MsPerStep: f / 1e8}
 		ps = append(ps, SweepPoint{SweepCase: c, Result: r})
 	}
-	ps[0].Result.Torch = &TorchResult{MsPerStep: 2 * ps[0].Result.MsPerStep}
-	ps[0].Result.Speedup = 2
+	ps[0].Result.setPeers([]*PeerResult{{Peer: "pytorch", MsPerStep: 2 * ps[0].Result.MsPerStep}})
 	var buf bytes.Buffer
 	if err := WriteSweepCSV(&buf, ps); err != nil {
 		t.Fatal(err)

@@ -76,8 +76,8 @@ func WriteSweepCSV(w io.Writer, ps []SweepPoint) error {
 		c, r := p.Config, p.Result
 		row := []string{p.Axis, strconv.Itoa(p.Value), strconv.Itoa(c.T), strconv.Itoa(c.B), strconv.Itoa(c.I),
 			strconv.Itoa(c.H), strconv.Itoa(c.L), f(r.MsPerStep), f(r.GFlops), f(r.PctPeak), f(r.Allocs), "", ""}
-		if r.Torch != nil {
-			row[11], row[12] = f(r.Torch.MsPerStep), f(r.Speedup)
+		if tp := r.Peer("pytorch"); tp != nil {
+			row[11], row[12] = f(tp.MsPerStep), f(tp.Speedup)
 		}
 		cw.Write(row)
 	}
@@ -114,8 +114,8 @@ func PlotSweep(path string, ps []SweepPoint) error {
 			}
 			x := float64(pt.Value)
 			got = append(got, plotter.XY{X: x, Y: pt.Result.MsPerStep})
-			if pt.Result.Torch != nil {
-				torch = append(torch, plotter.XY{X: x, Y: pt.Result.Torch.MsPerStep})
+			if tp := pt.Result.Peer("pytorch"); tp != nil {
+				torch = append(torch, plotter.XY{X: x, Y: tp.MsPerStep})
 			}
 			if base != nil {
 				f0, _ := base.Config.Flops()

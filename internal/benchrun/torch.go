@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/recur-ml/recur/data/input"
 )
 
 // TorchResult is one line of bench/torch_models.py's output: PyTorch's
@@ -78,10 +80,7 @@ func (tr Torch) Run(ctx context.Context, c Config, steps, repeat, warmup int) (*
 	if err != nil {
 		return nil, err
 	}
-	py := tr.Python
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
+	py := tr.python()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, py, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -94,23 +93,45 @@ func (tr Torch) Run(ctx context.Context, c Config, steps, repeat, warmup int) (*
 // ParseTorch reads the script's JSON lines and returns the one for the
 // named configuration.
 func ParseTorch(out []byte, name string) (*TorchResult, error) {
+	var found *TorchResult
+	err := jsonLines(out, "PyTorch", func(line []byte) (bool, error) {
+		var r TorchResult
+		if err := json.Unmarshal(line, &r); err != nil || r.Config != name {
+			return false, err
+		}
+		if !(r.MsPerStep > 0) {
+			return false, fmt.Errorf("ms_per_step %v", r.MsPerStep)
+		}
+		found = &r
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("benchrun: no PyTorch result for %s in %q", name, lastLines(string(out), 5))
+	}
+	return found, nil
+}
+
+// jsonLines calls f on each line of out that starts with "{" (spaces
+// trimmed) until f is done or fails; a failure quotes the line and names
+// who printed it.
+func jsonLines(out []byte, who string, f func(line []byte) (done bool, err error)) error {
 	for _, line := range strings.Split(string(out), "\n") {
 		line = strings.TrimSpace(line)
 		if !strings.HasPrefix(line, "{") {
 			continue
 		}
-		var r TorchResult
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("benchrun: PyTorch output line %q: %v", line, err)
+		done, err := f([]byte(line))
+		if err != nil {
+			return fmt.Errorf("benchrun: %s output line %s: %w", who, input.Quote(line), err)
 		}
-		if r.Config == name {
-			if !(r.MsPerStep > 0) {
-				return nil, fmt.Errorf("benchrun: PyTorch result for %s has ms_per_step %v", name, r.MsPerStep)
-			}
-			return &r, nil
+		if done {
+			return nil
 		}
 	}
-	return nil, fmt.Errorf("benchrun: no PyTorch result for %s in %q", name, lastLines(string(out), 5))
+	return nil
 }
 
 func lastLines(s string, n int) string {
@@ -119,4 +140,12 @@ func lastLines(s string, n int) string {
 		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// python is the interpreter to run: Python, or /usr/bin/python3.
+func (tr Torch) python() string {
+	if tr.Python == "" {
+		return "/usr/bin/python3"
+	}
+	return tr.Python
 }
