@@ -158,26 +158,53 @@ func (m *QMatrix) mulRows(j qjob) {
 }
 
 // quantizeRow quantizes x into dst[:len(x)] (dst[len(x):] set to 0)
-// asymmetrically: with lo = min(0, min x) and hi = max(0, max x),
-// sx = (hi − lo)/255 (1 when that is 0), zp = round(−lo/sx) in [0, 255],
-// and dst[k] = clamp(round(x[k]·(1/sx)) + zp, 0, 255), rounding to
-// nearest with ties to even in float32. Including 0 in the range makes 0
-// exact (zero padding, ReLU outputs).
+// asymmetrically: with lo = min(0, min x) and hi = max(0, max x) (NaNs
+// ignored), sx = (hi − lo)/255 (1 when that is 0 or not finite),
+// zp = round(−lo/sx) in [0, 255], and dst[k] = clamp(cvt(x[k]·(1/sx)) + zp,
+// 0, 255), cvt rounding a float32 to the nearest int32 (ties to even) as
+// VCVTPS2DQ does, out of range or NaN giving −2^31 (so 0 here). Including
+// 0 in the range makes 0 exact (zero padding, ReLU outputs). The vector
+// kernels (qMinMax, qQuant) take the multiples of their width and the
+// twins the rest.
 func quantizeRow(dst []uint8, x []float32) (sx float32, zp int32) {
-	var lo, hi float32
-	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
-	}
+	lo, hi := qMinMax(x)
 	sx = (hi - lo) / 255
 	if !(sx > 0) || math.IsInf(float64(sx), 0) {
 		sx = 1
 	}
 	inv := 1 / sx
 	zp = int32(min(255, max(0, math.RoundToEven(float64(-lo*inv)))))
-	for k, v := range x {
-		r := math.RoundToEven(float64(v * inv))
-		dst[k] = uint8(min(255, max(0, r+float64(zp))))
-	}
+	qQuant(dst, x, inv, zp)
 	clear(dst[len(x):])
 	return sx, zp
+}
+
+// qMinMaxGo is the twin of qMinMaxZ/Y: lo = min(0, x…) and hi =
+// max(0, x…), each element replacing lo only when v < lo (hi when v > hi),
+// so NaNs are ignored.
+func qMinMaxGo(x []float32, lo, hi float32) (float32, float32) {
+	for _, v := range x {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	return lo, hi
+}
+
+// qQuantGo is the twin of qQuantZ/Y: dst[k] = clamp(cvt(x[k]·inv) + zp,
+// 0, 255) with cvt as VCVTPS2DQ (see quantizeRow) and the int32 sum
+// wrapping.
+func qQuantGo(dst []uint8, x []float32, inv float32, zp int32) {
+	dst = dst[:len(x)]
+	for k, v := range x {
+		f := v * inv
+		c := int32(math.MinInt32)
+		if f >= -(1<<31) && f < 1<<31 {
+			c = int32(math.RoundToEven(float64(f)))
+		}
+		dst[k] = uint8(min(255, max(0, c+zp)))
+	}
 }

@@ -505,3 +505,132 @@ a1_s1_st:
 a1_done:
 	VZEROUPPER
 	RET
+
+// func qMinMaxZ(x *float32, n int) (lo float32, hi float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·qMinMaxZ(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VPXORD  Z0, Z0, Z0
+	VMOVAPS Z0, Z1
+
+mmZ:
+	VMOVUPS       (AX), Z2
+	VMINPS        Z0, Z2, Z0
+	VMAXPS        Z1, Z2, Z1
+	ADDQ          $0x40, AX
+	SUBQ          $0x10, CX
+	JNE           mmZ
+	VEXTRACTF32X8 $0x01, Z0, Y2
+	VMINPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VMINPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VMINPS        X2, X0, X0
+	VSHUFPS       $0x55, X0, X0, X2
+	VMINSS        X2, X0, X0
+	MOVSS         X0, lo+16(FP)
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VSHUFPS       $0x55, X1, X1, X0
+	VMAXSS        X0, X1, X1
+	MOVSS         X1, hi+20(FP)
+	VZEROUPPER
+	RET
+
+// func qMinMaxY(x *float32, n int) (lo float32, hi float32)
+// Requires: AVX, SSE
+TEXT ·qMinMaxY(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VXORPS  Y0, Y0, Y0
+	VMOVAPS Y0, Y1
+
+mmY:
+	VMOVUPS      (AX), Y2
+	VMINPS       Y0, Y2, Y0
+	VMAXPS       Y1, Y2, Y1
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, CX
+	JNE          mmY
+	VEXTRACTF128 $0x01, Y0, X2
+	VMINPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMINPS       X2, X0, X0
+	VSHUFPS      $0x55, X0, X0, X2
+	VMINSS       X2, X0, X0
+	MOVSS        X0, lo+16(FP)
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VSHUFPS      $0x55, X1, X1, X0
+	VMAXSS       X0, X1, X1
+	MOVSS        X1, hi+20(FP)
+	VZEROUPPER
+	RET
+
+// func qQuantZ(dst *uint8, x *float32, n int, inv float32, zp int32)
+// Requires: AVX, AVX512F
+TEXT ·qQuantZ(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS inv+24(FP), Z0
+	MOVL         zp+28(FP), BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Z1
+	MOVL         $0x000000ff, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Z2
+	VPXORD       Z3, Z3, Z3
+
+qZ:
+	VMULPS    (CX), Z0, Z4
+	VCVTPS2DQ Z4, Z4
+	VPADDD    Z1, Z4, Z4
+	VPMAXSD   Z3, Z4, Z4
+	VPMINSD   Z2, Z4, Z4
+	VPMOVDB   Z4, (AX)
+	ADDQ      $0x40, CX
+	ADDQ      $0x10, AX
+	SUBQ      $0x10, DX
+	JNE       qZ
+	VZEROUPPER
+	RET
+
+// func qQuantY(dst *uint8, x *float32, n int, inv float32, zp int32)
+// Requires: AVX, AVX2
+TEXT ·qQuantY(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS inv+24(FP), Y0
+	MOVL         zp+28(FP), BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y1
+	MOVL         $0x000000ff, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	VPXOR        Y3, Y3, Y3
+
+qY:
+	VMULPS       (CX), Y0, Y4
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       Y1, Y4, Y4
+	VPMAXSD      Y3, Y4, Y4
+	VPMINSD      Y2, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X5
+	VPACKUSDW    X5, X4, X4
+	VPACKUSWB    X4, X4, X4
+	VMOVQ        X4, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	SUBQ         $0x08, DX
+	JNE          qY
+	VZEROUPPER
+	RET

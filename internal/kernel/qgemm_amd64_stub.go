@@ -19,3 +19,23 @@ func qgemvVNNIY(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp i
 //
 //go:noescape
 func qgemvAVX2(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp int32, sx float32, y *float32, accum int)
+
+// qMinMaxZ returns min(0, x[0..n-1]) and max(0, x[0..n-1]) for n a positive multiple of 16, ignoring NaNs.
+//
+//go:noescape
+func qMinMaxZ(x *float32, n int) (lo float32, hi float32)
+
+// qMinMaxY returns min(0, x[0..n-1]) and max(0, x[0..n-1]) for n a positive multiple of 8, ignoring NaNs.
+//
+//go:noescape
+func qMinMaxY(x *float32, n int) (lo float32, hi float32)
+
+// qQuantZ sets dst[i] = clamp(int32(round(x[i]*inv)) + zp, 0, 255) for i < n, n a positive multiple of 16.
+//
+//go:noescape
+func qQuantZ(dst *uint8, x *float32, n int, inv float32, zp int32)
+
+// qQuantY sets dst[i] = clamp(int32(round(x[i]*inv)) + zp, 0, 255) for i < n, n a positive multiple of 8.
+//
+//go:noescape
+func qQuantY(dst *uint8, x *float32, n int, inv float32, zp int32)

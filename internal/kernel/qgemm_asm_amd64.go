@@ -23,3 +23,36 @@ func qgemv(m *QMatrix, r *qrow, np int) {
 		qgemvAVX2(m.kg, x, w, np, sum, ws, r.zp, r.sx, y, acc)
 	}
 }
+
+// qMinMax returns min(0, x…) and max(0, x…) ignoring NaNs (qMinMaxGo),
+// the leading multiple of the vector width by qMinMaxZ or qMinMaxY.
+func qMinMax(x []float32) (lo, hi float32) {
+	n := 0
+	switch {
+	case useAVX512 && len(x) >= 16:
+		n = len(x) &^ 15
+		lo, hi = qMinMaxZ(&x[0], n)
+	case useAVX2 && len(x) >= 8:
+		n = len(x) &^ 7
+		lo, hi = qMinMaxY(&x[0], n)
+	}
+	return qMinMaxGo(x[n:], lo, hi)
+}
+
+// qQuant quantizes x into dst (qQuantGo), the leading multiple of the
+// vector width by qQuantZ or qQuantY.
+func qQuant(dst []uint8, x []float32, inv float32, zp int32) {
+	n := 0
+	if len(dst) < len(x) {
+		panic("kernel: qQuant: dst too short")
+	}
+	switch {
+	case useAVX512 && len(x) >= 16:
+		n = len(x) &^ 15
+		qQuantZ(&dst[0], &x[0], n, inv, zp)
+	case useAVX2 && len(x) >= 8:
+		n = len(x) &^ 7
+		qQuantY(&dst[0], &x[0], n, inv, zp)
+	}
+	qQuantGo(dst[n:], x[n:], inv, zp)
+}

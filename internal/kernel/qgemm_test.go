@@ -227,3 +227,42 @@ func ExampleQMatrix() {
 	fmt.Printf("%.2f %.2f\n", y[0], y[1])
 	// Output: 3.50 1.00
 }
+
+// TestQuantizeRowPaths quantizes rows of odd lengths with special values
+// (±0, NaN, ±Inf, huge, tiny) on every path against the twins alone.
+func TestQuantizeRowPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 3e38, -3e38, 1e-40, 127.5, -0.5}
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 64, 129} {
+		for trial := 0; trial < 6; trial++ {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * math.Pow(10, float64(trial%3-1)))
+				if trial >= 3 && r.IntN(4) == 0 {
+					x[i] = special[r.IntN(len(special))]
+				}
+			}
+			// qpaths starts with the twin, whose results the others must give.
+			want := make([]uint8, n+3)
+			var wsx float32
+			var wzp int32
+			for _, p := range qpaths() {
+				got := make([]uint8, n+3)
+				for i := range got {
+					got[i] = 7
+				}
+				var sx float32
+				var zp int32
+				withQPath(p, func() { sx, zp = quantizeRow(got, x) })
+				if p.name == "twin" {
+					copy(want, got)
+					wsx, wzp = sx, zp
+					continue
+				}
+				if sx != wsx || zp != wzp || string(got) != string(want) {
+					t.Fatalf("%s n=%d trial %d: sx %v zp %d %v, twin sx %v zp %d %v (x %v)", p.name, n, trial, sx, zp, got, wsx, wzp, want, x)
+				}
+			}
+		}
+	}
+}

@@ -29,6 +29,9 @@
 //     int32 exactly; the two partial sums of each row are added at the end
 //     (VPHADDD, VPERMQ).
 //
+// Two more kernels quantize a row of activations (qMinMax, qQuant), in a
+// zmm and a ymm version each; see quantizeRow in qgemm.go.
+//
 // Integer accumulation is exact, so the three agree bit for bit with each
 // other and with the twin; the dequantization is the same float32
 // operations in every kernel: acc − zp·sum[n] (int32, wrapping) converted
@@ -37,6 +40,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
@@ -50,6 +55,10 @@ func main() {
 	vnniZ()
 	vnniY()
 	avx2()
+	minMax(true)
+	minMax(false)
+	quantize(true)
+	quantize(false)
 	Generate()
 }
 
@@ -302,6 +311,122 @@ func avx2() {
 	DECQ(a.np)
 	JMP(LabelRef("a1"))
 	Label("a1_done")
+	VZEROUPPER()
+	RET()
+}
+
+// vecKind is the register width of a kernel: zmm (AVX-512) or ymm (AVX2).
+type vecKind struct {
+	zmm   bool
+	lanes int
+	vec   func() VecVirtual
+	sfx   string
+}
+
+func kind(zmm bool) vecKind {
+	if zmm {
+		return vecKind{true, 16, func() VecVirtual { return ZMM() }, "Z"}
+	}
+	return vecKind{false, 8, func() VecVirtual { return YMM() }, "Y"}
+}
+
+// minMax emits qMinMaxZ or qMinMaxY: lo = min(0, x...), hi = max(0,
+// x...) over n floats, n a positive multiple of the lanes. Each lane keeps
+// lo = (v < lo) ? v : lo (VMINPS with lo second), so NaN never enters and
+// the result is the exact minimum whatever the order.
+func minMax(zmm bool) {
+	k := kind(zmm)
+	TEXT("qMinMax"+k.sfx, NOSPLIT, "func(x *float32, n int) (lo, hi float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("qMinMax%s returns min(0, x[0..n-1]) and max(0, x[0..n-1]) for n a positive multiple of %d, ignoring NaNs.", k.sfx, k.lanes))
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	lo, hi := k.vec(), k.vec()
+	if zmm {
+		VPXORD(lo, lo, lo)
+	} else {
+		VXORPS(lo, lo, lo)
+	}
+	VMOVAPS(lo, hi)
+	Label("mm" + k.sfx)
+	v := k.vec()
+	VMOVUPS(Mem{Base: x}, v)
+	VMINPS(lo, v, lo)
+	VMAXPS(hi, v, hi)
+	ADDQ(U8(4*k.lanes), x)
+	SUBQ(U8(k.lanes), n)
+	JNE(LabelRef("mm" + k.sfx))
+	Store(reduce(k, lo, VMINPS, VMINSS), ReturnIndex(0))
+	Store(reduce(k, hi, VMAXPS, VMAXSS), ReturnIndex(1))
+	VZEROUPPER()
+	RET()
+}
+
+// reduce folds the lanes of v with op (VMINPS or VMAXPS), ending with the
+// scalar opss, and returns the xmm register whose low lane holds the
+// result.
+func reduce(k vecKind, v VecVirtual, op, opss func(ops ...Op)) Register {
+	y := v.AsY().(VecVirtual)
+	if k.zmm {
+		h := YMM()
+		VEXTRACTF32X8(U8(1), v, h)
+		op(h, y, y)
+	}
+	x, h := y.AsX().(VecVirtual), XMM()
+	VEXTRACTF128(U8(1), y, h)
+	op(h, x, x)
+	VMOVHLPS(x, x, h)
+	op(h, x, x)
+	VSHUFPS(U8(0x55), x, x, h)
+	opss(h, x, x)
+	return x
+}
+
+// quantize emits qQuantZ or qQuantY: dst[i] = clamp(cvt(x[i]·inv) + zp,
+// 0, 255) for n floats, n a positive multiple of the lanes, cvt being
+// VCVTPS2DQ (to nearest even; 0x80000000 out of range).
+func quantize(zmm bool) {
+	k := kind(zmm)
+	TEXT("qQuant"+k.sfx, NOSPLIT, "func(dst *uint8, x *float32, n int, inv float32, zp int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("qQuant%s sets dst[i] = clamp(int32(round(x[i]*inv)) + zp, 0, 255) for i < n, n a positive multiple of %d.", k.sfx, k.lanes))
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	inv, zp, top, zero := k.vec(), k.vec(), k.vec(), k.vec()
+	VBROADCASTSS(addr("inv"), inv)
+	g, t := GP32(), XMM()
+	MOVL(addr("zp"), g)
+	VMOVD(g, t)
+	VPBROADCASTD(t, zp)
+	MOVL(U32(255), g)
+	VMOVD(g, t)
+	VPBROADCASTD(t, top)
+	if zmm {
+		VPXORD(zero, zero, zero)
+	} else {
+		VPXOR(zero, zero, zero)
+	}
+	Label("q" + k.sfx)
+	v := k.vec()
+	VMULPS(Mem{Base: x}, inv, v)
+	VCVTPS2DQ(v, v)
+	VPADDD(zp, v, v)
+	VPMAXSD(zero, v, v)
+	VPMINSD(top, v, v)
+	if zmm {
+		VPMOVDB(v, Mem{Base: dst})
+	} else {
+		lo, hi := v.AsX(), XMM()
+		VEXTRACTI128(U8(1), v, hi)
+		VPACKUSDW(hi, lo, lo)
+		VPACKUSWB(lo, lo, lo)
+		VMOVQ(lo, Mem{Base: dst})
+	}
+	ADDQ(U8(4*k.lanes), x)
+	ADDQ(U8(k.lanes), dst)
+	SUBQ(U8(k.lanes), n)
+	JNE(LabelRef("q" + k.sfx))
 	VZEROUPPER()
 	RET()
 }
