@@ -22,7 +22,7 @@ var cmdBench = &command{
 	Short:     "time whole-model training steps and inference; compare with oneDNN, ONNX Runtime and PyTorch",
 	Long: `Bench builds the standard configurations in-process and times them: a
 training step is forward + loss + backward + Adam in float32, an inference
-configuration is one batch-1 forward pass. It prints, per configuration, the
+configuration is one forward pass (of batch 1 in the standard ones). It prints, per configuration, the
 median ms per step over --repeat timings of --steps steps, sequences per
 second, GFLOP/s (recurrent layers 2·T·B·(I+H)·4H per layer and direction plus
 the Linear heads, training 3x) and its share of the measured core peak
