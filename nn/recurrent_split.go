@@ -4,40 +4,46 @@ import "github.com/recur-ml/recur/internal/kernel"
 
 // A batch of one is a chain of GEMVs: each step multiplies W_hh (G × Ho,
 // 1 MiB at H = 256) by one h, which streams the whole matrix at cache
-// bandwidth (less once it spills out of L2), far below FMA speed. Two
-// cores have two L2 caches: rule 1 of recurrent_strategy.go splits the
-// hidden units in two and lets each core keep the rows of W_hh for its
-// units (all four gates of them) in its own cache, compute their
+// bandwidth (less once it spills out of L2), far below FMA speed. Several
+// cores have several L2 caches: rule 1 of recurrent_strategy.go splits the
+// hidden units into P parts and lets each core keep the rows of W_hh for
+// its units (all four gates of them) in its own cache, compute their
 // pre-activations, and apply the gate nonlinearity to them. The cores meet
 // once per step, when the new h is complete (kernel.Lockstep).
 //
 // Every element is computed by exactly the kernels the single-thread path
 // uses on the same rows (a GEMV row's dot product and a gate's lanes do not
-// depend on which rows or units share the call, as long as the split point
-// is a multiple of the vector width), so the result is bit-identical to the
-// unsplit loop and independent of the number of threads.
+// depend on which rows or units share the call, as long as the split
+// points are multiples of the vector width), so the result is
+// bit-identical to the unsplit loop and independent of P and of the number
+// of threads.
 
-// lstmSplit is the state of a batch-of-one LSTM direction split over two
-// threads: RunPart(p) readies part p (kernel.Parallel), Step and After run
+// lstmSplit is the state of a batch-of-one LSTM direction split over
+// parts: RunPart(p) readies part p (kernel.Parallel), Step and After run
 // the step loop (kernel.Lockstep).
 type lstmSplit struct {
 	splitStep
+	// parts is P and bounds[p] .. bounds[p+1] are part p's units, set by
+	// prepareUnits for the call.
+	parts  int
+	bounds [kernel.MaxLockstepParts + 1]int
 	// pk[p] holds op(B) = the rows of W_hh for part p's units, gate block
 	// after gate block, transposed and packed: one panel GEMV per step.
 	// It and wbuf keep their memory from call to call.
-	pk   [2]kernel.PackedB
-	wbuf [2][]float32
+	pk   []kernel.PackedB
+	wbuf [][]float32
+	// pre[p] (4 gate blocks of part p's units) and cnew[p] (their new c)
+	// are the call's, from the arena; the slices of slices are kept.
+	pre, cnew [][]float32
 }
 
 // splitStep is the per-call part of lstmSplit.
 type splitStep struct {
-	H, h1 int
-	whh   []float32    // (4H, H)
-	xw    []float32    // (N, 4H) input projection
-	h     [2][]float32 // h before step s is h[s&1], after it h[(s+1)&1]
-	c     []float32    // (H), updated in place
-	pre   [2][]float32 // per part: 4 gate blocks of its units
-	cnew  [2][]float32 // per part: new c of its units
+	H   int
+	whh []float32    // (4H, H)
+	xw  []float32    // (N, 4H) input projection
+	h   [2][]float32 // h before step s is h[s&1], after it h[(s+1)&1]
+	c   []float32    // (H), updated in place
 
 	// The step loop under kernel.Lockstep: nsteps steps, reversed for
 	// the reverse direction; After copies h into y.
@@ -54,13 +60,24 @@ type splitStep struct {
 	n, in   int
 }
 
-// units returns the hidden units [u0, u1) of part p.
-func (l *lstmSplit) units(p int) (u0, u1 int) {
-	if p == 0 {
-		return 0, l.h1
+// setParts splits H units into P parts at multiples of splitAlign, as
+// equal as that allows (H >= P·splitAlign), and sizes the per-part state.
+func (l *lstmSplit) setParts(H, P int) {
+	l.parts = P
+	for p := 1; p < P; p++ {
+		l.bounds[p] = (p*H/P + splitAlign/2) / splitAlign * splitAlign
 	}
-	return l.h1, l.H
+	l.bounds[0], l.bounds[P] = 0, H
+	if len(l.pk) < P {
+		l.pk = make([]kernel.PackedB, P)
+		l.wbuf = make([][]float32, P)
+		l.pre = make([][]float32, P)
+		l.cnew = make([][]float32, P)
+	}
 }
+
+// units returns the hidden units [u0, u1) of part p.
+func (l *lstmSplit) units(p int) (u0, u1 int) { return l.bounds[p], l.bounds[p+1] }
 
 // Step is kernel.StepTask's: step s of the loop for part p.
 func (l *lstmSplit) Step(p, s int) {
@@ -80,8 +97,7 @@ func (l *lstmSplit) row(s int) int {
 	return s
 }
 
-// RunPart readies part p (see prepareUnits): units [0, h1) for part 0 and
-// [h1, H) for part 1.
+// RunPart readies part p (see prepareUnits).
 func (l *lstmSplit) RunPart(p int) {
 	H := l.H
 	u0, u1 := l.units(p)
@@ -128,44 +144,52 @@ func (l *lstmSplit) step(p, s, o int) {
 	copy(cprev, cout)
 }
 
-// prepareUnits readies a direction's units split (rule 1) on two
-// threads: each part packs its rows of W_hh and, when project is set
-// (projUnits: two rows or more), computes the input projection
+// unitParts is the number of parts a batch-of-one LSTM direction with H
+// units and W_hh of 4H·Ho floats splits its units into (rule 1): one per
+// kernel thread, as long as each part keeps half of splitMinWeights of
+// W_hh (what each of two parts gets at the threshold) and splitAlign units.
+func unitParts(H, Ho int) int {
+	return max(1, min(kernel.Threads(), 4*H*Ho/(splitMinWeights/2), H/splitAlign, kernel.MaxLockstepParts))
+}
+
+// prepareUnits readies a direction's units split (rule 1) over
+// unitParts threads: each part packs its rows of W_hh and, when project
+// is set (projUnits: two rows or more), computes the input projection
 // XW (N, 4H) = X (N, in) · W_ihᵀ for the columns of its units.
 func (lp *fwdLoop) prepareUnits(project bool) {
 	ip, H := &lp.ip, lp.r.hidden
 	l := lp.j.ws.split()
-	l.splitStep = splitStep{H: H, h1: splitPoint(H), whh: lp.j.w.whh.Value.Data,
+	l.setParts(H, unitParts(H, lp.r.ho()))
+	l.splitStep = splitStep{H: H, whh: lp.j.w.whh.Value.Data,
 		project: project, x: ip.X, wih: ip.wih, beta: ip.beta, xw: ip.XW, n: ip.N, in: ip.in}
-	kernel.Parallel(2, l)
+	kernel.Parallel(l.parts, l)
 	l.splitStep = splitStep{}
 }
 
-// splitPoint is the first unit of the second part.
-func splitPoint(H int) int { return (H/2 + splitAlign/2) / splitAlign * splitAlign }
-
-// runUnits is the step loop of a direction under rule 1: XW (N, G) holds
-// the input projection with the bias folded in (a batch of one's), hc (Ho)
-// and cc (H) the initial states, left holding the final ones.
+// runUnits is the step loop of a direction under rule 1, in the parts
+// prepareUnits made: XW (N, G) holds the input projection with the bias
+// folded in (a batch of one's), hc (Ho) and cc (H) the initial states,
+// left holding the final ones.
 func (lp *fwdLoop) runUnits() {
 	ws, j, N, H := lp.j.ws, &lp.j, lp.p.N, lp.r.hidden
 	l := ws.split()
-	h1 := splitPoint(H)
-	l.splitStep = splitStep{H: H, h1: h1, whh: lp.whh, xw: lp.ip.XW, c: j.cc}
+	l.splitStep = splitStep{H: H, whh: lp.whh, xw: lp.ip.XW, c: j.cc}
 	l.h[0] = j.hc
 	l.h[1] = ws.takeRaw(H)
-	for q := range 2 {
-		n := max(h1, H-h1)
-		l.pre[q] = ws.takeRaw(4 * n)
-		l.cnew[q] = ws.takeRaw(n)
+	for q := range l.parts {
+		u0, u1 := l.units(q)
+		l.pre[q] = ws.takeRaw(4 * (u1 - u0))
+		l.cnew[q] = ws.takeRaw(u1 - u0)
 	}
 	// A batch of one runs its N = length steps: t = s forward, N-1-s in
 	// reverse, packed row t (the output's row map, if any, is the
 	// identity on them).
 	l.nsteps, l.rev, l.y = N, j.d == 1, j.Y
-	kernel.Lockstep(N, l)
+	kernel.Lockstep(N, l.parts, l)
 	if N&1 == 1 {
 		copy(j.hc, l.h[1])
 	}
 	l.splitStep = splitStep{}
+	clear(l.pre)
+	clear(l.cnew)
 }

@@ -28,6 +28,8 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 		{264, 1, false, 7, true},
 		{300, 1, true, 5, false},
 		{256, 2, false, 17, false}, // a last projection row block of one row
+		{400, 1, true, 7, true},    // up to 4 parts: units 96 | 112 | 96 | 96
+		{512, 2, false, 0, false},  // up to 8 parts
 	} {
 		t.Run(fmt.Sprintf("H%d_L%d_bi%v_len%d", tc.H, tc.L, tc.bi, tc.length), func(t *testing.T) {
 			const T, I = 19, 5
@@ -64,6 +66,9 @@ func TestLSTMSplitB1Exact(t *testing.T) {
 			y1, s1 := run(1)
 			for th := 2; th <= maxTestThreads; th++ {
 				y2, s2 := run(th)
+				if want := min(th, 4*tc.H*tc.H/(splitMinWeights/2)); unitParts(tc.H, tc.H) != want {
+					t.Fatalf("%d threads: %d parts, want %d", th, unitParts(tc.H, tc.H), want)
+				}
 				same := func(what string, a, b []float32) {
 					t.Helper()
 					for i := range a {

@@ -13,12 +13,13 @@ import "github.com/recur-ml/recur/internal/kernel"
 // How the step loops run, first rule that applies:
 //
 //  1. Split units (recurrent_split.go): inference (no tape), a batch of one,
-//     an LSTM without projection or peepholes whose W_hh has at least splitMinWeights
-//     floats, two threads. A batch of one is a chain of GEMVs bound by cache
-//     bandwidth; each core keeps the rows of W_hh for half of the hidden
-//     units in its own L2 and the two meet once per step. Below the
-//     threshold the per-step hand-off across the cores costs more than
-//     half a step saves.
+//     an LSTM without projection or peepholes whose W_hh has at least
+//     splitMinWeights floats, two threads or more. A batch of one is a
+//     chain of GEMVs bound by cache bandwidth; each of P = unitParts cores
+//     (one per thread while each keeps splitMinWeights/2 floats of W_hh)
+//     keeps the rows of W_hh for its share of the hidden units in its own
+//     L2, and they meet once per step. Below the threshold the per-step
+//     hand-off across the cores costs more than half a step saves.
 //  2. Layer pipeline (recurrent_pipe.go): inference, a batch of one, two or
 //     more unidirectional layers, two threads or more, rule 1 not taken.
 //     Layer k+1 runs on another core as soon as layer k has produced rows;
@@ -59,7 +60,7 @@ import "github.com/recur-ml/recur/internal/kernel"
 type execPlan struct {
 	B         int  // batch size
 	training  bool // a training forward: the regularizers draw their masks
-	units     bool // rule 1: each direction's units split over two cores
+	units     bool // rule 1: each direction's units split over unitParts cores
 	pipeline  bool // rule 2: the layers run as a pipeline over min(L, threads) cores
 	fwdGroups int  // rule 3 in forward: the groups of sequences the step loops run as (1: one loop)
 	bwdGroups int  // rule 3 in backward, likewise
@@ -119,7 +120,8 @@ const soloGemmFlops = 2 << 20
 
 // splitMinWeights is the W_hh size (G·Ho floats) from which a batch-of-one
 // LSTM splits its units over two threads (rule 1): 256 Ki floats (H = 256,
-// 1 MiB), where each half of W_hh fits one core's L2. Each step hands h
+// 1 MiB), where each half of W_hh fits one core's L2; more threads split
+// it further as long as each part keeps half of it (unitParts). Each step hands h
 // across the cores twice; at H = 128 half a step's GEMV saves less than
 // that hand-off costs, while from H = 256 on the halves fitting the two
 // L2s more than pays for it.
@@ -131,7 +133,7 @@ const splitMinWeights = 256 << 10
 const splitAlign = 16
 
 // canSplitB1 reports whether a batch of B may run its inference step loops
-// with the units split over two threads (rule 1).
+// with the units split over two threads or more (rule 1).
 func (r *rnnCore) canSplitB1(B int, training bool) bool {
 	if B != 1 || training || r.kind != kindLSTM || r.proj > 0 || r.peephole {
 		return false

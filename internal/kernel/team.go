@@ -243,8 +243,12 @@ func activeWorkers(limit int) []*teamWorker {
 // a microsecond to hand off instead of a wake-up of 100-150 µs, so much
 // smaller products pay for a split. A worker woken (by a call or Wake)
 // but not yet running does not count.
-func teamAwake() bool {
-	ws := activeWorkers(maxParts)
+func teamAwake() bool { return workersAwake(maxParts) }
+
+// workersAwake is teamAwake for the first n workers of the team, those a
+// call of n+1 parts hands its parts to.
+func workersAwake(n int) bool {
+	ws := activeWorkers(n)
 	if len(ws) == 0 {
 		return false
 	}
@@ -340,49 +344,64 @@ func parallel(parts int, fn func(part int)) {
 	runLocked(parts, funcTask(fn))
 }
 
-// StepTask is a two-part loop run in lockstep by Lockstep.
+// StepTask is a loop of several parts run in lockstep by Lockstep.
 type StepTask interface {
-	// Step runs part p (0 or 1) of step s. The two parts of a step run at
-	// the same time, normally each on its own thread, part 1 always on
-	// the same one; what they compute must not depend on the thread.
+	// Step runs part p of step s. The parts of a step run at the same
+	// time, normally each on its own thread, part p > 0 always on the
+	// same one; what they compute must not depend on the thread.
 	Step(p, s int)
-	// After runs on the calling thread once both parts of step s are
+	// After runs on the calling thread once every part of step s is
 	// done, before step s+1 starts.
 	After(s int)
 }
 
-// Lockstep runs task over steps: for s = 0..steps-1, Step(0, s) and
-// Step(1, s) side by side, then After(s). Part 0 runs on the caller; part 1
-// on one worker of the team for the whole loop (so the data it touches
-// stays in its core's cache), which waits for each step by spinning, not
-// through the scheduler: a step's hand-off is two cache-line transfers
-// between the cores. When the worker is not awake at the start (parked
-// after an idle spell: waking it takes 100-150 µs), when the team has one
-// thread, or when another call holds it, the caller runs every step
-// itself. Lockstep allocates nothing when task is a pointer.
-func Lockstep(steps int, task StepTask) {
+// MaxLockstepParts bounds the parts of a Lockstep loop.
+const MaxLockstepParts = 64
+
+// Lockstep runs task over steps in parts parts (1 <= parts <=
+// MaxLockstepParts): for s = 0..steps-1, Step(p, s) for every part p side
+// by side, then After(s). Part 0 runs on the caller; each other part on
+// one worker of the team for the whole loop (so the data it touches stays
+// in its core's cache), which waits for each step by spinning, not through
+// the scheduler: a step's hand-off is a cache-line transfer from the
+// caller to each worker and one back. The caller runs a part itself, in
+// order after its own, when no worker took it (the team has fewer threads
+// than parts, or shrank). When the parts' workers (the team's first
+// parts-1) are not awake at the start (parked after an idle spell: waking
+// one takes 100-150 µs), when the team has one thread, or when another
+// call holds it, the caller runs every step itself. Lockstep allocates
+// nothing when task is a pointer.
+func Lockstep(steps, parts int, task StepTask) {
 	if steps <= 0 {
 		return
 	}
-	if !teamAwake() || !lockTeam() {
+	if parts < 1 || parts > MaxLockstepParts {
+		panic("kernel: Lockstep parts out of range")
+	}
+	if parts == 1 || !workersAwake(parts-1) || !lockTeam() {
 		for s := 0; s < steps; s++ {
-			task.Step(0, s)
-			task.Step(1, s)
+			for p := 0; p < parts; p++ {
+				task.Step(p, s)
+			}
 			task.After(s)
 		}
 		return
 	}
 	l := &team.tasks.step
-	l.task, l.steps = task, steps
+	l.task, l.steps, l.parts = task, steps, parts
 	l.pub.n.Store(0)
-	l.done.n.Store(0)
-	runLocked(2, l)
+	for p := range parts {
+		l.done[p].n.Store(0)
+		l.joined[p].Store(false)
+		l.solo[p] = false
+	}
+	runLocked(parts, l)
 	l.task = nil
 	unlockTeam()
 }
 
 // paddedCounter is a counter alone on its cache line (on each side of it),
-// so that the two threads' flags do not share a line.
+// so that the threads' flags do not share a line.
 type paddedCounter struct {
 	_ [64]byte
 	n atomic.Int64
@@ -390,38 +409,37 @@ type paddedCounter struct {
 }
 
 // lockstep is Lockstep's shared state: pub (written by the caller only)
-// is the number of steps published, done (written by the worker only)
-// the number whose part 1 is finished; pub = -1 ends the loop. joined is
-// set by the worker when it starts.
+// is the number of steps published, done[p] (written by part p's thread
+// only) the number whose part p is finished; pub = -1 ends the loop.
+// joined[p] is set by the worker that runs part p when it starts; solo[p]
+// (the caller's) marks a part the caller took over.
 type lockstep struct {
 	task   StepTask
 	steps  int
+	parts  int
 	pub    paddedCounter
-	done   paddedCounter
-	joined atomic.Bool
+	done   [MaxLockstepParts]paddedCounter
+	joined [MaxLockstepParts]atomic.Bool
+	solo   [MaxLockstepParts]bool
 }
 
-// runPart is the caller's loop (part 0) or the worker's (part 1).
+// runPart is the caller's loop (part 0) or a worker's (part p > 0).
 func (l *lockstep) runPart(p int) {
-	if p == 1 {
-		l.follow()
+	if p > 0 {
+		l.follow(p)
 		return
 	}
-	solo := false
 	for s := 0; s < l.steps; s++ {
 		l.pub.n.Store(int64(s + 1))
 		l.task.Step(0, s)
-		if solo {
-			l.task.Step(1, s)
-		} else {
-			for l.done.n.Load() <= int64(s) {
-				if !l.joined.Load() && takeOverPart1() {
-					// No worker came (the team shrank under us): run
-					// part 1 here from now on.
-					solo = true
-					l.task.Step(1, s)
-					break
+		for q := 1; q < l.parts; q++ {
+			for !l.solo[q] && l.done[q].n.Load() <= int64(s) {
+				if !l.joined[q].Load() {
+					l.takeOver()
 				}
+			}
+			if l.solo[q] {
+				l.task.Step(q, s)
 			}
 		}
 		l.task.After(s)
@@ -429,9 +447,29 @@ func (l *lockstep) runPart(p int) {
 	l.pub.n.Store(-1)
 }
 
-// follow is the worker's loop: part 1 of each step as it is published.
-func (l *lockstep) follow() {
-	l.joined.Store(true)
+// takeOver claims for the caller a part no worker has claimed, if there
+// is one (the last such, as workers claim from the back), and marks it
+// solo: no worker came for it (the team has fewer threads than parts, or
+// shrank under us), so the caller runs it from now on. A part left
+// unclaimed has run no step, and the caller gets past step 0 only once
+// every part has run it, so a part is only ever taken over at step 0;
+// it is at or after the part the caller waits for, whose turn in the
+// caller's loop runs it.
+func (l *lockstep) takeOver() {
+	j := &team.job
+	st := j.state.Load()
+	front, back := st&0xffff, st>>16&0xffff
+	if st>>32 != team.gen || front >= back || !j.state.CompareAndSwap(st, st-1<<16) {
+		return
+	}
+	j.done.Add(1)
+	l.solo[back-1] = true
+}
+
+// follow is part p's loop on a worker: its step of each step as it is
+// published.
+func (l *lockstep) follow(p int) {
+	l.joined[p].Store(true)
 	for s := 0; ; s++ {
 		var pub int64
 		for {
@@ -442,20 +480,7 @@ func (l *lockstep) follow() {
 		if pub < 0 {
 			return
 		}
-		l.task.Step(1, s)
-		l.done.n.Store(int64(s + 1))
+		l.task.Step(p, s)
+		l.done[p].n.Store(int64(s + 1))
 	}
-}
-
-// takeOverPart1 claims part 1 of the team's current call for the caller,
-// if no worker has claimed it, and counts it as done (the caller then runs
-// its work inline). The caller holds the team.
-func takeOverPart1() bool {
-	j := &team.job
-	st := j.state.Load()
-	if st>>32 != team.gen || st&0xffff != 1 || st>>16&0xffff != 2 || !j.state.CompareAndSwap(st, st+1) {
-		return false
-	}
-	j.done.Add(1)
-	return true
 }

@@ -1,6 +1,10 @@
 package kernel
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
 
 // BenchmarkTeamHandoff measures one parallel call of two empty parts with
 // the worker awake: the fixed cost a split kernel has to recover.
@@ -32,17 +36,19 @@ func BenchmarkParallel(b *testing.B) {
 }
 
 // exchangeTask is a lockstep loop that only hands h across: each part
-// copies all of h (half of it written by the other thread last step) and
-// writes its half of the next h.
+// copies all of h (written by the other parts last step) and writes its
+// share of the next h.
 type exchangeTask struct {
-	h   [2][]float32
-	loc [2][]float32
+	h     [2][]float32
+	loc   [][]float32
+	parts int
 }
 
 func (e *exchangeTask) Step(p, s int) {
 	hin, hout := e.h[s&1], e.h[(s+1)&1]
 	copy(e.loc[p], hin)
-	for i := p * 64; i < p*64+64; i++ {
+	w := len(hin) / e.parts
+	for i := p * w; i < (p+1)*w; i++ {
 		hout[i] = e.loc[p][i] + 1
 	}
 }
@@ -50,21 +56,28 @@ func (e *exchangeTask) Step(p, s int) {
 func (e *exchangeTask) After(int) {}
 
 // BenchmarkLockstepExchange is the fixed cost of one step of a split
-// batch-of-one layer (H = 128): the hand-off and h crossing the cores.
+// batch-of-one layer (H = 128) in P parts on P threads: the hand-off and
+// h crossing the cores. Only as many threads as the machine has cores
+// give a meaningful time; more are oversubscribed.
 func BenchmarkLockstepExchange(b *testing.B) {
 	defer SetThreads(Threads())
-	for _, th := range []int{1, 2} {
-		b.Run(map[int]string{1: "threads1", 2: "threads2"}[th], func(b *testing.B) {
+	for _, th := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("threads%d", th), func(b *testing.B) {
+			if th > runtime.GOMAXPROCS(0) {
+				b.Skipf("GOMAXPROCS %d < %d threads", runtime.GOMAXPROCS(0), th)
+			}
 			SetThreads(th)
-			e := &exchangeTask{}
+			parts := max(th, 2)
+			e := &exchangeTask{parts: parts, loc: make([][]float32, parts)}
 			for p := range 2 {
 				e.h[p] = make([]float32, 128)
+			}
+			for p := range e.loc {
 				e.loc[p] = make([]float32, 128)
 			}
-			var wake countTask
 			for b.Loop() {
-				Parallel(2, &wake)
-				Lockstep(50, e)
+				Parallel(th, nopTask{})
+				Lockstep(50, parts, e)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/50, "ns/step")
 		})

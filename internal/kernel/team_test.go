@@ -90,12 +90,20 @@ func TestParallel(t *testing.T) {
 	}
 }
 
-// orderTask checks Lockstep's ordering: both parts of step s run after
-// After(s-1), and After(s) after both parts of step s.
+// orderTask checks Lockstep's ordering: every part of step s runs after
+// After(s-1), and After(s) after every part of step s.
 type orderTask struct {
 	t     *testing.T
-	ran   [2][]atomic.Int32
-	after atomic.Int32 // steps whose After has run
+	ran   [][]atomic.Int32 // [part][step]
+	after atomic.Int32     // steps whose After has run
+}
+
+func newOrderTask(t *testing.T, parts, steps int) *orderTask {
+	o := &orderTask{t: t, ran: make([][]atomic.Int32, parts)}
+	for p := range o.ran {
+		o.ran[p] = make([]atomic.Int32, steps)
+	}
+	return o
 }
 
 func (o *orderTask) Step(p, s int) {
@@ -106,7 +114,7 @@ func (o *orderTask) Step(p, s int) {
 }
 
 func (o *orderTask) After(s int) {
-	for p := range 2 {
+	for p := range o.ran {
 		if n := o.ran[p][s].Load(); n != 1 {
 			o.t.Errorf("After(%d): part %d ran %d times", s, p, n)
 		}
@@ -114,43 +122,49 @@ func (o *orderTask) After(s int) {
 	o.after.Add(1)
 }
 
-// TestLockstep runs Lockstep loops with one and two threads, with the
-// worker awake (a Parallel call just before) and not, and checks that
-// every part of every step runs once, in order, without allocating.
+// nopTask is a Parallel task that does nothing (it wakes the workers).
+type nopTask struct{}
+
+func (nopTask) RunPart(int) {}
+
+// TestLockstep runs Lockstep loops of 1 to 8 parts with 1 to 8 threads
+// (GOMAXPROCS 8; more parts than threads make the caller take parts
+// over), with the workers awake (a Parallel call just before) and not,
+// and checks that every part of every step runs once, in order, without
+// allocating.
 func TestLockstep(t *testing.T) {
 	defer SetThreads(Threads())
-	const steps = 200
-	for _, threads := range []int{1, 2} {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	const steps = 60
+	for threads := 1; threads <= 8; threads++ {
 		SetThreads(threads)
-		for _, wake := range []bool{true, false} {
-			for rep := 0; rep < 20; rep++ {
-				o := &orderTask{t: t}
-				o.ran[0] = make([]atomic.Int32, steps)
-				o.ran[1] = make([]atomic.Int32, steps)
-				if wake {
-					var m markTask
-					Parallel(2, &m)
-				}
-				Lockstep(steps, o)
-				if got := o.after.Load(); got != steps {
-					t.Fatalf("threads %d: %d Afters, want %d", threads, got, steps)
+		for parts := 1; parts <= 8; parts++ {
+			for _, wake := range []bool{true, false} {
+				for rep := 0; rep < 3; rep++ {
+					o := newOrderTask(t, parts, steps)
+					if wake {
+						Parallel(threads, nopTask{})
+					}
+					Lockstep(steps, parts, o)
+					if got := o.after.Load(); got != steps {
+						t.Fatalf("threads %d parts %d: %d Afters, want %d", threads, parts, got, steps)
+					}
 				}
 			}
 		}
 	}
-	o := &orderTask{t: t}
-	o.ran[0] = make([]atomic.Int32, 1)
-	o.ran[1] = make([]atomic.Int32, 1)
+	SetThreads(2)
+	o := newOrderTask(t, 2, 1)
 	allocs := testing.AllocsPerRun(50, func() {
 		o.after.Store(0)
 		o.ran[0][0].Store(0)
 		o.ran[1][0].Store(0)
-		Lockstep(1, o)
+		Lockstep(1, 2, o)
 	})
 	if allocs != 0 && !raceEnabled {
 		t.Errorf("Lockstep allocates %v times per call", allocs)
 	}
-	Lockstep(0, o) // no steps: returns at once
+	Lockstep(0, 2, o) // no steps: returns at once
 }
 
 // TestISA checks the instruction-set name against the dispatch flags.
