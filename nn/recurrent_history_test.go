@@ -75,7 +75,9 @@ func TestBatchOneInferenceAfterTraining(t *testing.T) {
 	if plan := small.core.planExec(nil, &p); plan != planFresh {
 		t.Errorf("after training: plan %+v, fresh %+v", plan, planFresh)
 	}
-	if after := inferBytes(small, x, 50); after != fresh {
+	// A few bytes of slack for an allocation elsewhere in the process
+	// during the 50 calls; what a call allocates is kilobytes.
+	if after := inferBytes(small, x, 50); after > fresh+256 {
 		t.Errorf("after training: %d bytes a call, fresh %d", after, fresh)
 	}
 	runtime.KeepAlive(big)
