@@ -2,22 +2,24 @@ package nn_test
 
 import (
 	"fmt"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
 )
 
-// BenchmarkQuantInference times batch-one inference (a nil tape) of an
-// LSTM, GRU and a two-layer LSTM in float32 and in int8 (nn.Quantize)
-// side by side; with -count the pairs interleave. T50 B1 I32 H128 is the
-// latency case of DESIGN.md.
+// BenchmarkQuantInference times inference (a nil tape) of an LSTM, GRU
+// and a two-layer LSTM in float32 and in int8 (nn.Quantize) side by
+// side, at batch one and one larger batch; with -count the pairs
+// interleave. T50 B1 I32 H128 is the latency case of DESIGN.md.
 func BenchmarkQuantInference(b *testing.B) {
 	for _, c := range []struct {
-		cell    string
-		T, I, H int
-		L       int
-	}{{"lstm", 50, 32, 128, 1}, {"lstm", 50, 32, 256, 1}, {"gru", 50, 32, 128, 1}, {"lstm", 50, 32, 128, 2}} {
+		cell       string
+		T, B, I, H int
+		L          int
+	}{{"lstm", 50, 1, 32, 128, 1}, {"lstm", 50, 1, 32, 256, 1}, {"gru", 50, 1, 32, 128, 1}, {"lstm", 50, 1, 32, 128, 2}, {"lstm", 50, 32, 64, 256, 1}} {
 		rng := tensor.NewRNG(1)
 		var l nn.Recurrent
 		switch c.cell {
@@ -30,10 +32,10 @@ func BenchmarkQuantInference(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		x := tensor.New(c.T, 1, c.I)
+		x := tensor.New(c.T, c.B, c.I)
 		rng.FillUniform(x, -1, 1)
 		xv := nn.Constant(x)
-		name := fmt.Sprintf("%s/T%dB1I%dH%d", c.cell, c.T, c.I, c.H)
+		name := fmt.Sprintf("%s/T%dB%dI%dH%d", c.cell, c.T, c.B, c.I, c.H)
 		if c.L > 1 {
 			name += fmt.Sprintf("L%d", c.L)
 		}
@@ -48,5 +50,40 @@ func BenchmarkQuantInference(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkQuantLatencyPair alternates float32 and int8 calls of the
+// T50 B1 I32 H128 LSTM within one loop and reports each one's fastest and
+// median call: on a shared machine the alternation exposes both to the
+// same load, and the minimum is the least disturbed call.
+func BenchmarkQuantLatencyPair(b *testing.B) {
+	rng := tensor.NewRNG(1)
+	l, _ := nn.NewLSTM(nn.LSTMConfig{InputSize: 32, HiddenSize: 128}, rng)
+	q, err := nn.Quantize(l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensor.New(50, 1, 32)
+	rng.FillUniform(x, -1, 1)
+	xv := nn.Constant(x)
+	var tf, tq []float64
+	for b.Loop() {
+		for _, v := range []struct {
+			l nn.Recurrent
+			t *[]float64
+		}{{l, &tf}, {q, &tq}} {
+			t0 := time.Now()
+			v.l.Forward(nil, xv, nil, nil)
+			*v.t = append(*v.t, float64(time.Since(t0).Nanoseconds())/1e3)
+		}
+	}
+	for _, r := range []struct {
+		name string
+		t    []float64
+	}{{"float32", tf}, {"int8", tq}} {
+		sort.Float64s(r.t)
+		b.ReportMetric(r.t[0], r.name+"-min-µs")
+		b.ReportMetric(r.t[len(r.t)/2], r.name+"-median-µs")
 	}
 }
