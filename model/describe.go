@@ -26,11 +26,13 @@ type Summary struct {
 	StateTensors int `json:"state_tensors"`
 }
 
-// TensorInfo is one tensor's name and shape.
+// TensorInfo is one tensor's name and shape, and its dtype when it is
+// not float32 ("I8": a quantized weight).
 type TensorInfo struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`
 	Len   int    `json:"len"`
+	DType string `json:"dtype,omitempty"`
 }
 
 // LayerCount is the number of parameter values of one layer.
@@ -49,13 +51,16 @@ func Describe(f *checkpoint.File) *Summary {
 		s.Metadata[k] = v
 	}
 	index := map[string]int{}
-	for _, n := range f.Names() {
+	for _, n := range describeNames(f) {
 		if strings.HasPrefix(n, checkpoint.OptimPrefix) || strings.HasPrefix(n, checkpoint.TrainPrefix) {
 			s.StateTensors++
 			continue
 		}
-		t := f.Tensors[n]
-		s.Tensors = append(s.Tensors, TensorInfo{Name: n, Shape: t.Shape, Len: t.Len()})
+		t := describeTensor(f, n)
+		s.Tensors = append(s.Tensors, t)
+		if f.Int8[strings.TrimSuffix(n, ScaleSuffix)] != nil && strings.HasSuffix(n, ScaleSuffix) {
+			continue // a quantized weight's row scales: not parameters
+		}
 		l := LayerOf(n)
 		i, ok := index[l]
 		if !ok {
@@ -63,8 +68,8 @@ func Describe(f *checkpoint.File) *Summary {
 			index[l] = i
 			s.Layers = append(s.Layers, LayerCount{Layer: l})
 		}
-		s.Layers[i].Values += t.Len()
-		s.Parameters += t.Len()
+		s.Layers[i].Values += t.Len
+		s.Parameters += t.Len
 	}
 	return s
 }

@@ -179,3 +179,21 @@ func (c *core) loadQuantized(name string, f *checkpoint.File, m Model) error {
 	}
 	return nil
 }
+
+// describeNames returns the names of f's float32 and int8 tensors in
+// order, for Describe.
+func describeNames(f *checkpoint.File) []string {
+	names := append(f.Names(), f.Int8Names()...)
+	slices.Sort(names)
+	return names
+}
+
+// describeTensor returns Describe's entry for tensor n of f, float32 or
+// int8.
+func describeTensor(f *checkpoint.File, n string) TensorInfo {
+	if q, ok := f.Int8[n]; ok {
+		return TensorInfo{Name: n, Shape: q.Shape, Len: len(q.Data), DType: "I8"}
+	}
+	t := f.Tensors[n]
+	return TensorInfo{Name: n, Shape: t.Shape, Len: t.Len()}
+}

@@ -43,6 +43,21 @@ func TestQuantizeClassifier(t *testing.T) {
 	if _, ok := f.Tensors["rnn.weight_hh_l1_reverse"+ScaleSuffix]; !ok {
 		t.Errorf("no scales for rnn.weight_hh_l1_reverse: %v", f.Names())
 	}
+	// Describe (recur inspect) lists the int8 weights and counts the
+	// same parameters as for the float32 model, row scales aside.
+	d := Describe(f)
+	if d.Parameters != cl.NumParams() {
+		t.Errorf("Describe: %d parameters in the int8 file, the float32 model has %d", d.Parameters, cl.NumParams())
+	}
+	i8 := 0
+	for _, ti := range d.Tensors {
+		if ti.DType == "I8" {
+			i8++
+		}
+	}
+	if i8 != 9 {
+		t.Errorf("Describe lists %d I8 tensors, want 9", i8)
+	}
 	got := reload[*Classifier](t, qm)
 	mem, _ := qm.(*Classifier).Predict(context.Background(), l.Texts)
 	back, err := got.Predict(context.Background(), l.Texts)
