@@ -21,10 +21,12 @@ import "github.com/recur-ml/recur/internal/kernel"
 //     source position;
 //   - the output projection (as before, in forwardForced's caller).
 //
-// What stays per step is three products of B rows against weights packed
-// once per call: [ã_{t−1} | h_{t−1}]·[W_if | W_hh]ᵀ and [context | h]·W_cᵀ
-// forward, their transposes backward, and the B small attention
-// products. The values equal the per-step path's to float32 rounding (the
+// What stays per step is two products of B rows against weights packed
+// once per call, [ã_{t−1} | h_{t−1}]·[W_if | W_hh]ᵀ and [context | h]·W_cᵀ
+// forward and their transposes backward, and the B small attention
+// products; each step runs its sequences split over the kernel threads
+// (forcedLoop), every value bit-identical for any split
+// (TestSeq2SeqForcedThreadsIdentical). The values equal the per-step path's to float32 rounding (the
 // pre-activation sums are grouped differently); TestSeq2SeqForcedOpMatches
 // compares the two.
 
@@ -87,34 +89,42 @@ type forcedOp struct {
 	loop           forcedLoop
 }
 
-// forcedLoop runs the step loop, forward or backward, of the sequences
-// [part·B/parts, (part+1)·B/parts) in part: the sequences of a batch are
-// independent, so each thread runs its share of them through every step
-// with products of its rows alone, and no step waits for another thread.
+// forcedLoop runs the steps, forward or backward, with the batch's
+// sequences split over the kernel threads: the sequences are independent,
+// so part p runs step t for the sequences [p·B/parts, (p+1)·B/parts) with
+// products of its rows alone, where splitting each step's few-row products
+// would hand work over at every product and leave the cell's, attention's
+// and combine layer's element-wise work to one thread. A step is one
+// kernel.Parallel call, so that a thread that does not come (busy, or
+// descheduled on a shared machine) leaves its part to the caller instead
+// of holding up the whole loop.
 type forcedLoop struct {
 	o     *forcedOp
 	parts int
 	back  bool
+	t     int // the step being run
 }
 
 func (l *forcedLoop) RunPart(part int) {
 	o := l.o
 	s := span{part * o.B / l.parts, (part + 1) * o.B / l.parts}
 	if l.back {
-		for t := o.Tt - 1; t >= 0; t-- {
-			o.stepBackward(t, s)
-		}
-		return
-	}
-	for t := 0; t < o.Tt; t++ {
-		o.stepForward(t, s)
+		o.stepBackward(l.t, s)
+	} else {
+		o.stepForward(l.t, s)
 	}
 }
 
-// run runs the step loop over the kernel threads.
+// run runs every step of o, in reverse order for the backward.
 func (l *forcedLoop) run(o *forcedOp, back bool) {
 	*l = forcedLoop{o: o, parts: max(1, min(kernel.Threads(), o.B)), back: back}
-	kernel.Parallel(l.parts, l)
+	for i := 0; i < o.Tt; i++ {
+		l.t = i
+		if back {
+			l.t = o.Tt - 1 - i
+		}
+		kernel.Parallel(l.parts, l)
+	}
 }
 
 // span is the sequences [b0, b1) of a batch.
