@@ -60,7 +60,7 @@ z8_k:
 	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
 	VMULPS       (SI), Z1, Z10
-	TESTQ        R8, R8
+	CMPQ         R8, $0x00
 	JE           z8_s0_set
 	VFMADD213PS  (DI), Z10, Z2
 	JMP          z8_s0_st
@@ -74,7 +74,7 @@ z8_s0_st:
 	VPSUBD      Z10, Z3, Z3
 	VCVTDQ2PS   Z3, Z3
 	VMULPS      64(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s1_set
 	VFMADD213PS 64(DI), Z10, Z3
 	JMP         z8_s1_st
@@ -88,7 +88,7 @@ z8_s1_st:
 	VPSUBD      Z10, Z4, Z4
 	VCVTDQ2PS   Z4, Z4
 	VMULPS      128(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s2_set
 	VFMADD213PS 128(DI), Z10, Z4
 	JMP         z8_s2_st
@@ -102,7 +102,7 @@ z8_s2_st:
 	VPSUBD      Z10, Z5, Z5
 	VCVTDQ2PS   Z5, Z5
 	VMULPS      192(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s3_set
 	VFMADD213PS 192(DI), Z10, Z5
 	JMP         z8_s3_st
@@ -116,7 +116,7 @@ z8_s3_st:
 	VPSUBD      Z10, Z6, Z6
 	VCVTDQ2PS   Z6, Z6
 	VMULPS      256(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s4_set
 	VFMADD213PS 256(DI), Z10, Z6
 	JMP         z8_s4_st
@@ -130,7 +130,7 @@ z8_s4_st:
 	VPSUBD      Z10, Z7, Z7
 	VCVTDQ2PS   Z7, Z7
 	VMULPS      320(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s5_set
 	VFMADD213PS 320(DI), Z10, Z7
 	JMP         z8_s5_st
@@ -144,7 +144,7 @@ z8_s5_st:
 	VPSUBD      Z10, Z8, Z8
 	VCVTDQ2PS   Z8, Z8
 	VMULPS      384(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s6_set
 	VFMADD213PS 384(DI), Z10, Z8
 	JMP         z8_s6_st
@@ -158,7 +158,7 @@ z8_s6_st:
 	VPSUBD      Z10, Z9, Z9
 	VCVTDQ2PS   Z9, Z9
 	VMULPS      448(SI), Z1, Z10
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          z8_s7_set
 	VFMADD213PS 448(DI), Z10, Z9
 	JMP         z8_s7_st
@@ -202,7 +202,7 @@ z1_k:
 	VPSUBD       Z2, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
 	VMULPS       (SI), Z1, Z2
-	TESTQ        R8, R8
+	CMPQ         R8, $0x00
 	JE           z1_s0_set
 	VFMADD213PS  (DI), Z2, Z11
 	JMP          z1_s0_st
@@ -220,6 +220,437 @@ z1_s0_st:
 	JMP     z1
 
 z1_done:
+	VZEROUPPER
+	RET
+
+// func qgemv4VNNIZ(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp *int32, sx *float32, y *float32, ldy int, accum int)
+// Requires: AVX, AVX512F, AVX512_VNNI
+TEXT ·qgemv4VNNIZ(SB), NOSPLIT, $0-88
+	MOVQ w+16(FP), AX
+	MOVQ np+24(FP), CX
+	MOVQ sum+32(FP), DX
+	MOVQ ws+40(FP), BX
+	MOVQ y+64(FP), SI
+	MOVQ kg+0(FP), DI
+	SHLQ $0x06, DI
+
+r4:
+	CMPQ   CX, $0x04
+	JL     r4_done
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   x+8(FP), R8
+	MOVQ   kg+0(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   AX, R10
+	MOVQ   kg+0(FP), R11
+
+r4_k:
+	VMOVDQU32    (R10), Z16
+	VMOVDQU32    (R10)(DI*1), Z17
+	VMOVDQU32    (R10)(DI*2), Z18
+	LEAQ         (R10)(DI*2), R12
+	VMOVDQU32    (R12)(DI*1), Z19
+	VPBROADCASTD (R8), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD (R8)(R9*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD (R8)(R9*2), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	LEAQ         (R8)(R9*2), R12
+	VPBROADCASTD (R12)(R9*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JNE          r4_k
+	MOVQ         SI, R8
+	MOVQ         ldy+72(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         zp+48(FP), R10
+	MOVQ         sx+56(FP), R11
+	VPBROADCASTD (R10), Z16
+	VBROADCASTSS (R11), Z17
+	VPMULLD      (DX), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (BX), Z17, Z18
+	CMPQ         accum+80(FP), $0x00
+	JE           r4_s0_0_set
+	VFMADD213PS  (R8), Z18, Z0
+	JMP          r4_s0_0_st
+
+r4_s0_0_set:
+	VMULPS Z18, Z0, Z0
+
+r4_s0_0_st:
+	VMOVUPS     Z0, (R8)
+	VPMULLD     64(DX), Z16, Z18
+	VPSUBD      Z18, Z1, Z1
+	VCVTDQ2PS   Z1, Z1
+	VMULPS      64(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s0_1_set
+	VFMADD213PS 64(R8), Z18, Z1
+	JMP         r4_s0_1_st
+
+r4_s0_1_set:
+	VMULPS Z18, Z1, Z1
+
+r4_s0_1_st:
+	VMOVUPS     Z1, 64(R8)
+	VPMULLD     128(DX), Z16, Z18
+	VPSUBD      Z18, Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VMULPS      128(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s0_2_set
+	VFMADD213PS 128(R8), Z18, Z2
+	JMP         r4_s0_2_st
+
+r4_s0_2_set:
+	VMULPS Z18, Z2, Z2
+
+r4_s0_2_st:
+	VMOVUPS     Z2, 128(R8)
+	VPMULLD     192(DX), Z16, Z16
+	VPSUBD      Z16, Z3, Z3
+	VCVTDQ2PS   Z3, Z3
+	VMULPS      192(BX), Z17, Z16
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s0_3_set
+	VFMADD213PS 192(R8), Z16, Z3
+	JMP         r4_s0_3_st
+
+r4_s0_3_set:
+	VMULPS Z16, Z3, Z3
+
+r4_s0_3_st:
+	VMOVUPS      Z3, 192(R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 4(R10), Z16
+	VBROADCASTSS 4(R11), Z17
+	VPMULLD      (DX), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       (BX), Z17, Z18
+	CMPQ         accum+80(FP), $0x00
+	JE           r4_s1_0_set
+	VFMADD213PS  (R8), Z18, Z4
+	JMP          r4_s1_0_st
+
+r4_s1_0_set:
+	VMULPS Z18, Z4, Z4
+
+r4_s1_0_st:
+	VMOVUPS     Z4, (R8)
+	VPMULLD     64(DX), Z16, Z18
+	VPSUBD      Z18, Z5, Z5
+	VCVTDQ2PS   Z5, Z5
+	VMULPS      64(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s1_1_set
+	VFMADD213PS 64(R8), Z18, Z5
+	JMP         r4_s1_1_st
+
+r4_s1_1_set:
+	VMULPS Z18, Z5, Z5
+
+r4_s1_1_st:
+	VMOVUPS     Z5, 64(R8)
+	VPMULLD     128(DX), Z16, Z18
+	VPSUBD      Z18, Z6, Z6
+	VCVTDQ2PS   Z6, Z6
+	VMULPS      128(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s1_2_set
+	VFMADD213PS 128(R8), Z18, Z6
+	JMP         r4_s1_2_st
+
+r4_s1_2_set:
+	VMULPS Z18, Z6, Z6
+
+r4_s1_2_st:
+	VMOVUPS     Z6, 128(R8)
+	VPMULLD     192(DX), Z16, Z16
+	VPSUBD      Z16, Z7, Z7
+	VCVTDQ2PS   Z7, Z7
+	VMULPS      192(BX), Z17, Z16
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s1_3_set
+	VFMADD213PS 192(R8), Z16, Z7
+	JMP         r4_s1_3_st
+
+r4_s1_3_set:
+	VMULPS Z16, Z7, Z7
+
+r4_s1_3_st:
+	VMOVUPS      Z7, 192(R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 8(R10), Z16
+	VBROADCASTSS 8(R11), Z17
+	VPMULLD      (DX), Z16, Z18
+	VPSUBD       Z18, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       (BX), Z17, Z18
+	CMPQ         accum+80(FP), $0x00
+	JE           r4_s2_0_set
+	VFMADD213PS  (R8), Z18, Z8
+	JMP          r4_s2_0_st
+
+r4_s2_0_set:
+	VMULPS Z18, Z8, Z8
+
+r4_s2_0_st:
+	VMOVUPS     Z8, (R8)
+	VPMULLD     64(DX), Z16, Z18
+	VPSUBD      Z18, Z9, Z9
+	VCVTDQ2PS   Z9, Z9
+	VMULPS      64(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s2_1_set
+	VFMADD213PS 64(R8), Z18, Z9
+	JMP         r4_s2_1_st
+
+r4_s2_1_set:
+	VMULPS Z18, Z9, Z9
+
+r4_s2_1_st:
+	VMOVUPS     Z9, 64(R8)
+	VPMULLD     128(DX), Z16, Z18
+	VPSUBD      Z18, Z10, Z10
+	VCVTDQ2PS   Z10, Z10
+	VMULPS      128(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s2_2_set
+	VFMADD213PS 128(R8), Z18, Z10
+	JMP         r4_s2_2_st
+
+r4_s2_2_set:
+	VMULPS Z18, Z10, Z10
+
+r4_s2_2_st:
+	VMOVUPS     Z10, 128(R8)
+	VPMULLD     192(DX), Z16, Z16
+	VPSUBD      Z16, Z11, Z11
+	VCVTDQ2PS   Z11, Z11
+	VMULPS      192(BX), Z17, Z16
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s2_3_set
+	VFMADD213PS 192(R8), Z16, Z11
+	JMP         r4_s2_3_st
+
+r4_s2_3_set:
+	VMULPS Z16, Z11, Z11
+
+r4_s2_3_st:
+	VMOVUPS      Z11, 192(R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 12(R10), Z16
+	VBROADCASTSS 12(R11), Z17
+	VPMULLD      (DX), Z16, Z18
+	VPSUBD       Z18, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       (BX), Z17, Z18
+	CMPQ         accum+80(FP), $0x00
+	JE           r4_s3_0_set
+	VFMADD213PS  (R8), Z18, Z12
+	JMP          r4_s3_0_st
+
+r4_s3_0_set:
+	VMULPS Z18, Z12, Z12
+
+r4_s3_0_st:
+	VMOVUPS     Z12, (R8)
+	VPMULLD     64(DX), Z16, Z18
+	VPSUBD      Z18, Z13, Z13
+	VCVTDQ2PS   Z13, Z13
+	VMULPS      64(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s3_1_set
+	VFMADD213PS 64(R8), Z18, Z13
+	JMP         r4_s3_1_st
+
+r4_s3_1_set:
+	VMULPS Z18, Z13, Z13
+
+r4_s3_1_st:
+	VMOVUPS     Z13, 64(R8)
+	VPMULLD     128(DX), Z16, Z18
+	VPSUBD      Z18, Z14, Z14
+	VCVTDQ2PS   Z14, Z14
+	VMULPS      128(BX), Z17, Z18
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s3_2_set
+	VFMADD213PS 128(R8), Z18, Z14
+	JMP         r4_s3_2_st
+
+r4_s3_2_set:
+	VMULPS Z18, Z14, Z14
+
+r4_s3_2_st:
+	VMOVUPS     Z14, 128(R8)
+	VPMULLD     192(DX), Z16, Z16
+	VPSUBD      Z16, Z15, Z15
+	VCVTDQ2PS   Z15, Z15
+	VMULPS      192(BX), Z17, Z16
+	CMPQ        accum+80(FP), $0x00
+	JE          r4_s3_3_set
+	VFMADD213PS 192(R8), Z16, Z15
+	JMP         r4_s3_3_st
+
+r4_s3_3_set:
+	VMULPS Z16, Z15, Z15
+
+r4_s3_3_st:
+	VMOVUPS Z15, 192(R8)
+	ADDQ    R9, R8
+	ADDQ    $0x00000100, DX
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, SI
+	ADDQ    DI, AX
+	ADDQ    DI, AX
+	ADDQ    DI, AX
+	ADDQ    DI, AX
+	SUBQ    $0x04, CX
+	JMP     r4
+
+r4_done:
+r1:
+	CMPQ   CX, $0x01
+	JL     r1_done
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	MOVQ   x+8(FP), R8
+	MOVQ   kg+0(FP), R9
+	SHLQ   $0x02, R9
+	MOVQ   AX, R10
+	MOVQ   kg+0(FP), R11
+
+r1_k:
+	VMOVDQU32    (R10), Z0
+	VPBROADCASTD (R8), Z1
+	VPDPBUSD     Z0, Z1, Z21
+	VPBROADCASTD (R8)(R9*1), Z1
+	VPDPBUSD     Z0, Z1, Z22
+	VPBROADCASTD (R8)(R9*2), Z1
+	VPDPBUSD     Z0, Z1, Z23
+	LEAQ         (R8)(R9*2), R12
+	VPBROADCASTD (R12)(R9*1), Z1
+	VPDPBUSD     Z0, Z1, Z24
+	ADDQ         $0x04, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JNE          r1_k
+	MOVQ         SI, R8
+	MOVQ         ldy+72(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         zp+48(FP), R10
+	MOVQ         sx+56(FP), R11
+	VPBROADCASTD (R10), Z0
+	VBROADCASTSS (R11), Z1
+	VPMULLD      (DX), Z0, Z0
+	VPSUBD       Z0, Z21, Z21
+	VCVTDQ2PS    Z21, Z21
+	VMULPS       (BX), Z1, Z0
+	CMPQ         accum+80(FP), $0x00
+	JE           r1_s0_0_set
+	VFMADD213PS  (R8), Z0, Z21
+	JMP          r1_s0_0_st
+
+r1_s0_0_set:
+	VMULPS Z0, Z21, Z21
+
+r1_s0_0_st:
+	VMOVUPS      Z21, (R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 4(R10), Z0
+	VBROADCASTSS 4(R11), Z1
+	VPMULLD      (DX), Z0, Z0
+	VPSUBD       Z0, Z22, Z22
+	VCVTDQ2PS    Z22, Z22
+	VMULPS       (BX), Z1, Z0
+	CMPQ         accum+80(FP), $0x00
+	JE           r1_s1_0_set
+	VFMADD213PS  (R8), Z0, Z22
+	JMP          r1_s1_0_st
+
+r1_s1_0_set:
+	VMULPS Z0, Z22, Z22
+
+r1_s1_0_st:
+	VMOVUPS      Z22, (R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 8(R10), Z0
+	VBROADCASTSS 8(R11), Z1
+	VPMULLD      (DX), Z0, Z0
+	VPSUBD       Z0, Z23, Z23
+	VCVTDQ2PS    Z23, Z23
+	VMULPS       (BX), Z1, Z0
+	CMPQ         accum+80(FP), $0x00
+	JE           r1_s2_0_set
+	VFMADD213PS  (R8), Z0, Z23
+	JMP          r1_s2_0_st
+
+r1_s2_0_set:
+	VMULPS Z0, Z23, Z23
+
+r1_s2_0_st:
+	VMOVUPS      Z23, (R8)
+	ADDQ         R9, R8
+	VPBROADCASTD 12(R10), Z0
+	VBROADCASTSS 12(R11), Z1
+	VPMULLD      (DX), Z0, Z0
+	VPSUBD       Z0, Z24, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       (BX), Z1, Z0
+	CMPQ         accum+80(FP), $0x00
+	JE           r1_s3_0_set
+	VFMADD213PS  (R8), Z0, Z24
+	JMP          r1_s3_0_st
+
+r1_s3_0_set:
+	VMULPS Z0, Z24, Z24
+
+r1_s3_0_st:
+	VMOVUPS Z24, (R8)
+	ADDQ    R9, R8
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	ADDQ    DI, AX
+	SUBQ    $0x01, CX
+	JMP     r1
+
+r1_done:
 	VZEROUPPER
 	RET
 
@@ -287,7 +718,7 @@ y2_k:
 	VPSUBD       Y5, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       (SI), Y8, Y6
-	TESTQ        R8, R8
+	CMPQ         R8, $0x00
 	JE           y2_s0_set
 	VFMADD213PS  (DI), Y6, Y0
 	JMP          y2_s0_st
@@ -301,7 +732,7 @@ y2_s0_st:
 	VPSUBD      Y5, Y1, Y1
 	VCVTDQ2PS   Y1, Y1
 	VMULPS      32(SI), Y8, Y6
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          y2_s1_set
 	VFMADD213PS 32(DI), Y6, Y1
 	JMP         y2_s1_st
@@ -315,7 +746,7 @@ y2_s1_st:
 	VPSUBD      Y5, Y2, Y2
 	VCVTDQ2PS   Y2, Y2
 	VMULPS      64(SI), Y8, Y6
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          y2_s2_set
 	VFMADD213PS 64(DI), Y6, Y2
 	JMP         y2_s2_st
@@ -329,7 +760,7 @@ y2_s2_st:
 	VPSUBD      Y5, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VMULPS      96(SI), Y8, Y6
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          y2_s3_set
 	VFMADD213PS 96(DI), Y6, Y3
 	JMP         y2_s3_st
@@ -381,7 +812,7 @@ y1_k:
 	VPSUBD       Y5, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       (SI), Y8, Y6
-	TESTQ        R8, R8
+	CMPQ         R8, $0x00
 	JE           y1_s0_set
 	VFMADD213PS  (DI), Y6, Y0
 	JMP          y1_s0_st
@@ -395,7 +826,7 @@ y1_s0_st:
 	VPSUBD      Y5, Y1, Y1
 	VCVTDQ2PS   Y1, Y1
 	VMULPS      32(SI), Y8, Y6
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          y1_s1_set
 	VFMADD213PS 32(DI), Y6, Y1
 	JMP         y1_s1_st
@@ -469,7 +900,7 @@ a1_k:
 	VPSUBD       Y3, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
 	VMULPS       (SI), Y1, Y3
-	TESTQ        R8, R8
+	CMPQ         R8, $0x00
 	JE           a1_s0_set
 	VFMADD213PS  (DI), Y3, Y2
 	JMP          a1_s0_st
@@ -485,7 +916,7 @@ a1_s0_st:
 	VPSUBD      Y3, Y2, Y2
 	VCVTDQ2PS   Y2, Y2
 	VMULPS      32(SI), Y1, Y3
-	TESTQ       R8, R8
+	CMPQ        R8, $0x00
 	JE          a1_s1_set
 	VFMADD213PS 32(DI), Y3, Y2
 	JMP         a1_s1_st

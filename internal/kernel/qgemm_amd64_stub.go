@@ -10,6 +10,12 @@ package kernel
 //go:noescape
 func qgemvVNNIZ(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp int32, sx float32, y *float32, accum int)
 
+// qgemv4VNNIZ is qgemvVNNIZ for rows r < 4 of activations x[r*4*kg:] with zero points zp[r] and scales sx[r],
+// into y[r*ldy:], with AVX-512 VNNI.
+//
+//go:noescape
+func qgemv4VNNIZ(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp *int32, sx *float32, y *float32, ldy int, accum int)
+
 // qgemvVNNIY is qgemvVNNIZ with AVX-VNNI (ymm) instead of AVX-512.
 //
 //go:noescape

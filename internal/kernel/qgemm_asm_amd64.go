@@ -24,6 +24,18 @@ func qgemv(m *QMatrix, r *qrow, np int) {
 	}
 }
 
+// has4Rows reports whether qgemv4 has a kernel on this CPU (AVX-512 VNNI).
+func has4Rows() bool { return useAVX2 && useAVX512 && useVNNI512 }
+
+// qgemv4 computes rows 0 .. 16·np−1 of four output rows as qgemvGo does
+// for each, for the first np whole panels of m (has4Rows must hold).
+func qgemv4(m *QMatrix, r *qrows4, np int) {
+	if len(r.x) < 16*m.kg || np > m.np || len(r.y) < 3*r.ldy+16*np {
+		panic("kernel: qgemv4: slice too short")
+	}
+	qgemv4VNNIZ(m.kg, &r.x[0], &m.panels[0], np, &m.sum[0], &m.scale[0], &r.zp[0], &r.sx[0], &r.y[0], r.ldy, b2i(r.accum))
+}
+
 // qMinMax returns min(0, x…) and max(0, x…) ignoring NaNs (qMinMaxGo),
 // the leading multiple of the vector width by qMinMaxZ or qMinMaxY.
 func qMinMax(x []float32) (lo, hi float32) {

@@ -85,7 +85,7 @@ func TestQMatrixPathsAgree(t *testing.T) {
 	for _, N := range []int{1, 7, 15, 16, 17, 32, 129, 136, 512} {
 		for _, K := range []int{1, 3, 4, 5, 31, 128, 259} {
 			m, _ := randQMatrix(r, N, K)
-			M, ldx, ldy := 3, K+2, N+3
+			M, ldx, ldy := 9, K+2, N+3 // two groups of four rows, then one
 			x := make([]float32, M*ldx)
 			for i := range x {
 				x[i] = float32(r.NormFloat64() * 2)

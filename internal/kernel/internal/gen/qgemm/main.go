@@ -53,6 +53,7 @@ const signature = "func(kg int, x *uint8, w *int8, np int, sum *int32, ws *float
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	vnniZ()
+	vnniZ4()
 	vnniY()
 	avx2()
 	minMax(true)
@@ -104,22 +105,32 @@ func loadArgs(vec func() VecVirtual) args {
 	return a
 }
 
+// deq is where a dequantizing store reads and writes: the broadcast zero
+// point and activation scale of the row, the sum and scale pointers of the
+// panel, the output row and the accum flag (a register or the argument).
+type deq struct {
+	zp, sx, sum, ws, y Register
+	flag               Op
+}
+
+func (a args) deq() deq { return deq{a.zp, a.sx, a.sum, a.ws, a.y, a.flag} }
+
 // store emits the dequantization of acc (see the package doc) for the
-// rows at byte offset off of the sum, ws and y pointers.
-func store(a args, acc Register, tmp [2]Register, off int, lbl string) {
+// rows at byte offset off of d's sum, ws and y pointers.
+func store(d deq, acc Register, tmp [2]Register, off int, lbl string) {
 	t, s := tmp[0], tmp[1]
-	VPMULLD(Mem{Base: a.sum, Disp: off}, a.zp, t)
+	VPMULLD(Mem{Base: d.sum, Disp: off}, d.zp, t)
 	VPSUBD(t, acc, acc)
 	VCVTDQ2PS(acc, acc)
-	VMULPS(Mem{Base: a.ws, Disp: off}, a.sx, s)
-	TESTQ(a.flag, a.flag)
+	VMULPS(Mem{Base: d.ws, Disp: off}, d.sx, s)
+	CMPQ(d.flag, U8(0))
 	JE(LabelRef(lbl + "_set"))
-	VFMADD213PS(Mem{Base: a.y, Disp: off}, s, acc)
+	VFMADD213PS(Mem{Base: d.y, Disp: off}, s, acc)
 	JMP(LabelRef(lbl + "_st"))
 	Label(lbl + "_set")
 	VMULPS(s, acc, acc)
 	Label(lbl + "_st")
-	VMOVUPS(acc, Mem{Base: a.y, Disp: off})
+	VMOVUPS(acc, Mem{Base: d.y, Disp: off})
 }
 
 // advance moves the sum, ws and y pointers past n rows and w past np
@@ -182,7 +193,7 @@ func vnniZ() {
 		DECQ(n)
 		JNE(LabelRef(lbl + "_k"))
 		for q := range acc {
-			store(a, acc[q], [2]Register{ZMM(), ZMM()}, 64*q, lbl+"_s"+string(rune('0'+q)))
+			store(a.deq(), acc[q], [2]Register{ZMM(), ZMM()}, 64*q, lbl+"_s"+string(rune('0'+q)))
 		}
 		advance(a, npan)
 		SUBQ(U8(npan), a.np)
@@ -193,6 +204,122 @@ func vnniZ() {
 	block(1, "z1")
 	VZEROUPPER()
 	RET()
+}
+
+// vnniZ4 emits qgemv4VNNIZ: qgemvVNNIZ for four rows of activations at
+// once (x holds them 4·kg bytes apart, y rows ldy floats apart, each row
+// with its own zero point and scale), so that each 64-byte block of
+// weights loaded serves four rows: 16 accumulators (4 rows × 4 panels),
+// then one panel at a time.
+func vnniZ4() {
+	TEXT("qgemv4VNNIZ", NOSPLIT, "func(kg int, x *uint8, w *int8, np int, sum *int32, ws *float32, zp *int32, sx *float32, y *float32, ldy int, accum int)")
+	Pragma("noescape")
+	Doc("qgemv4VNNIZ is qgemvVNNIZ for rows r < 4 of activations x[r*4*kg:] with zero points zp[r] and scales sx[r],",
+		"into y[r*ldy:], with AVX-512 VNNI.")
+	var a z4
+	a.w = Load(Param("w"), GP64())
+	a.np = Load(Param("np"), GP64())
+	a.sum = Load(Param("sum"), GP64())
+	a.ws = Load(Param("ws"), GP64())
+	a.y = Load(Param("y"), GP64())
+	a.ps = Load(Param("kg"), GP64())
+	SHLQ(U8(6), a.ps)
+	a.block(4, "r4")
+	a.block(1, "r1")
+	VZEROUPPER()
+	RET()
+}
+
+// z4 holds qgemv4VNNIZ's long-lived registers: the panels w, np panels
+// left, the sum, scale and output pointers, the panel stride ps.
+type z4 struct{ w, np, sum, ws, y, ps Register }
+
+// block emits the loop over groups of npan panels: the products of the
+// four rows (rowsDot) and the dequantizing stores (rowsStore).
+func (a z4) block(npan int, lbl string) {
+	Label(lbl)
+	CMPQ(a.np, U8(npan))
+	JL(LabelRef(lbl + "_done"))
+	acc := make([][]VecVirtual, 4)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, npan)
+		for q := range acc[r] {
+			acc[r][q] = ZMM()
+			VPXORD(acc[r][q], acc[r][q], acc[r][q])
+		}
+	}
+	a.rowsDot(acc, lbl)
+	a.rowsStore(acc, lbl)
+	for _, r := range []Register{a.sum, a.ws, a.y} {
+		ADDQ(U32(64*npan), r)
+	}
+	for i := 0; i < npan; i++ {
+		ADDQ(a.ps, a.w)
+	}
+	SUBQ(U8(npan), a.np)
+	JMP(LabelRef(lbl))
+	Label(lbl + "_done")
+}
+
+// at returns the address base + k·index for k < 4 (k = 3 through the
+// scratch register t).
+func at(base, index Register, k int) Mem {
+	switch k {
+	case 0:
+		return Mem{Base: base}
+	case 1, 2:
+		return Mem{Base: base, Index: index, Scale: uint8(k)}
+	}
+	t := GP64()
+	LEAQ(Mem{Base: base, Index: index, Scale: 2}, t)
+	return Mem{Base: t, Index: index, Scale: 1}
+}
+
+// rowsDot emits the k loop: each group of four columns loads the panels'
+// 64-byte blocks once and adds them into the accumulators of the four rows.
+func (a z4) rowsDot(acc [][]VecVirtual, lbl string) {
+	x := Load(Param("x"), GP64())
+	xs := Load(Param("kg"), GP64())
+	SHLQ(U8(2), xs) // row stride of x: 4·kg bytes
+	p := GP64()
+	MOVQ(a.w, p)
+	n := Load(Param("kg"), GP64())
+	Label(lbl + "_k")
+	wv := make([]VecVirtual, len(acc[0]))
+	for q := range wv {
+		wv[q] = ZMM()
+		VMOVDQU32(at(p, a.ps, q), wv[q])
+	}
+	t := ZMM()
+	for r := range acc {
+		VPBROADCASTD(at(x, xs, r), t)
+		for q := range wv {
+			vpdpbusd(wv[q], t, acc[r][q])
+		}
+	}
+	ADDQ(U8(4), x)
+	ADDQ(U8(64), p)
+	DECQ(n)
+	JNE(LabelRef(lbl + "_k"))
+}
+
+// rowsStore emits the dequantizing stores of the four rows, each with its
+// zero point and scale, into y, y + ldy, ...
+func (a z4) rowsStore(acc [][]VecVirtual, lbl string) {
+	yr := GP64()
+	MOVQ(a.y, yr)
+	ldy := Load(Param("ldy"), GP64())
+	SHLQ(U8(2), ldy)
+	zps, sxs := Load(Param("zp"), GP64()), Load(Param("sx"), GP64())
+	for r := range acc {
+		d := deq{zp: ZMM(), sx: ZMM(), sum: a.sum, ws: a.ws, y: yr, flag: addr("accum")}
+		VPBROADCASTD(Mem{Base: zps, Disp: 4 * r}, d.zp)
+		VBROADCASTSS(Mem{Base: sxs, Disp: 4 * r}, d.sx)
+		for q := range acc[r] {
+			store(d, acc[r][q], [2]Register{ZMM(), ZMM()}, 64*q, fmt.Sprintf("%s_s%d_%d", lbl, r, q))
+		}
+		ADDQ(ldy, yr)
+	}
 }
 
 // vpdpbusd emits the EVEX VPDPBUSD acc += Σ u8(x)·s8(m) per dword lane,
@@ -252,7 +379,7 @@ func vnniY() {
 		DECQ(n)
 		JNE(LabelRef(lbl + "_k"))
 		for i, r := range acc {
-			store(a, r, [2]Register{Y5, Y6}, 32*i, lbl+"_s"+string(rune('0'+i)))
+			store(a.deq(), r, [2]Register{Y5, Y6}, 32*i, lbl+"_s"+string(rune('0'+i)))
 		}
 		advance(a, npan)
 		SUBQ(U8(npan), a.np)
@@ -305,7 +432,7 @@ func avx2() {
 		r := YMM()
 		VPHADDD(acc[2*h+1], acc[2*h], r)
 		VPERMQ(U8(0xD8), r, r)
-		store(a, r, [2]Register{YMM(), YMM()}, 32*h, "a1_s"+string(rune('0'+h)))
+		store(a.deq(), r, [2]Register{YMM(), YMM()}, 32*h, "a1_s"+string(rune('0'+h)))
 	}
 	advance(a, 1)
 	DECQ(a.np)
