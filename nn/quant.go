@@ -20,7 +20,9 @@ import (
 // quantized to unsigned bytes with its own scale and zero point, the
 // products accumulate exactly in int32 (kernel.QMatrix), and the result
 // is dequantized to float32. Biases, gates, activations and cell state
-// stay float32, as do an LSTMP's weight_hr and peephole weights.
+// stay float32, as do an LSTMP's weight_hr and peephole weights (and the
+// W_hn product of a ResetBefore GRU, which multiplies r⊙h: it runs in
+// float32 on the dequantized W_hn).
 //
 // The copy's float parameters hold the dequantized weights (scale·q), so
 // its state_dict describes the int8 model and a Forward with a tape (for

@@ -53,28 +53,38 @@ func BenchmarkQuantInference(b *testing.B) {
 	}
 }
 
-// BenchmarkQuantLatencyPair alternates float32 and int8 calls of the
-// T50 B1 I32 H128 LSTM within one loop and reports each one's fastest and
+// BenchmarkQuantLatencyPair alternates float32 and int8 calls of an
+// LSTM's inference within one loop and reports each one's fastest and
 // median call: on a shared machine the alternation exposes both to the
-// same load, and the minimum is the least disturbed call.
+// same load, and the minimum is the least disturbed call. T50 B1 I32 H128
+// is the latency case of DESIGN.md; B32 a batch as the server forms them.
 func BenchmarkQuantLatencyPair(b *testing.B) {
-	rng := tensor.NewRNG(1)
-	l, _ := nn.NewLSTM(nn.LSTMConfig{InputSize: 32, HiddenSize: 128}, rng)
-	q, err := nn.Quantize(l)
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []struct{ T, B, I, H int }{{50, 1, 32, 128}, {50, 32, 64, 256}} {
+		b.Run(fmt.Sprintf("T%dB%dI%dH%d", c.T, c.B, c.I, c.H), func(b *testing.B) {
+			rng := tensor.NewRNG(1)
+			l, _ := nn.NewLSTM(nn.LSTMConfig{InputSize: c.I, HiddenSize: c.H}, rng)
+			q, err := nn.Quantize(l)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := tensor.New(c.T, c.B, c.I)
+			rng.FillUniform(x, -1, 1)
+			pairTimes(b, nn.Constant(x), l, q)
+		})
 	}
-	x := tensor.New(50, 1, 32)
-	rng.FillUniform(x, -1, 1)
-	xv := nn.Constant(x)
+}
+
+// pairTimes times f and q alternately on x and reports their fastest and
+// median calls in µs.
+func pairTimes(b *testing.B, x *nn.Var, f, q nn.Recurrent) {
 	var tf, tq []float64
 	for b.Loop() {
 		for _, v := range []struct {
 			l nn.Recurrent
 			t *[]float64
-		}{{l, &tf}, {q, &tq}} {
+		}{{f, &tf}, {q, &tq}} {
 			t0 := time.Now()
-			v.l.Forward(nil, xv, nil, nil)
+			v.l.Forward(nil, x, nil, nil)
 			*v.t = append(*v.t, float64(time.Since(t0).Nanoseconds())/1e3)
 		}
 	}
