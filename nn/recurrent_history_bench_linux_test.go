@@ -24,7 +24,8 @@ func threadFaults() int64 {
 // per call, fresh and after a training configuration (T100 B64 I128 H512,
 // forward and backward) ran in the process: "trained-live" keeps the
 // trained layer and its tape (a process that trains, then serves),
-// "trained-gc" collects once after dropping them. Run it alone, with a
+// "tape-gc" collects once after dropping the tape (the end of model's
+// Fit), "trained-gc" after dropping both. Run it alone, with a
 // fixed count below one heap cycle of the live training state, e.g.
 // -bench LSTMInferAfterTrain -benchtime 2000x: the fresh case must run
 // before any training in the process.
@@ -56,6 +57,7 @@ func BenchmarkLSTMInferAfterTrain(b *testing.B) {
 	}{
 		{"fresh", func() {}},
 		{"trained-live", train},
+		{"tape-gc", func() { tp = nil; runtime.GC() }}, // what model's Fit does
 		{"trained-gc", func() { big, tp = nil, nil; runtime.GC() }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
