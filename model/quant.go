@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -73,6 +74,16 @@ func checkQuantTensor(f *checkpoint.File, p paramShape) error {
 	sc, ok := f.Tensors[p.name+ScaleSuffix]
 	if !ok || !slices.Equal(sc.Shape, p.shape[:1]) {
 		return fmt.Errorf("tensor %q (the row scales of %q) is missing or not of shape %v", p.name+ScaleSuffix, p.name, p.shape[:1])
+	}
+	for i, v := range sc.Data {
+		if !(v > 0) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("tensor %q: scale %d is %v, want positive and finite", p.name+ScaleSuffix, i, v)
+		}
+	}
+	for i, v := range q.Data {
+		if v == -128 {
+			return fmt.Errorf("int8 tensor %q: value %d is -128, outside the symmetric range [-127, 127]", p.name, i)
+		}
 	}
 	return nil
 }

@@ -122,13 +122,26 @@ func TestQuantizedFileChecked(t *testing.T) {
 			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
 		}
 	}
-	bad := filepath.Join(t.TempDir(), "bad.safetensors")
-	f, _ := qm.File()
-	f.Tensors["head.weight.scale"].Data[0] = -1
-	if err := checkpoint.Write(bad, f); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "scale[0]") {
-		t.Errorf("a negative scale: %v", err)
+	for _, c := range []struct {
+		name string
+		edit func(f *checkpoint.File)
+		want string
+	}{
+		{"negative scale", func(f *checkpoint.File) {
+			f.Tensors["head.weight.scale"] = f.Tensors["head.weight.scale"].Clone() // not the model's own
+			f.Tensors["head.weight.scale"].Data[0] = -1
+		}, `"head.weight.scale": scale 0 is -1`},
+		{"value -128", func(f *checkpoint.File) { f.Int8["rnn.weight_hh_l0"].Data[3] = -128 }, "value 3 is -128"},
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.safetensors")
+		f, _ := qm.File()
+		f.Int8["rnn.weight_hh_l0"].Data = append([]int8(nil), f.Int8["rnn.weight_hh_l0"].Data...) // not the model's own
+		c.edit(f)
+		if err := checkpoint.Write(bad, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
+		}
 	}
 }
