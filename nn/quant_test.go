@@ -210,3 +210,36 @@ func TestQuantizeErrors(t *testing.T) {
 		t.Errorf("infinite weight: %v", err)
 	}
 }
+
+// TestQuantizedConcurrent runs one int8 layer from several goroutines at
+// once (the server's case); each call must give the serial call's bits.
+func TestQuantizedConcurrent(t *testing.T) {
+	rng := tensor.NewRNG(13)
+	l, _ := NewLSTM(LSTMConfig{InputSize: 8, HiddenSize: 32, Bidirectional: true}, rng)
+	q, _ := Quantize(l)
+	xs := make([]*Var, 4)
+	want := make([][]float32, len(xs))
+	for i := range xs {
+		xs[i] = randVar(rng, 9, 1+i, 8)
+		y, _ := q.Forward(nil, xs[i], nil, nil)
+		want[i] = y.Value.Data
+	}
+	done := make(chan error, len(xs))
+	for i := range xs {
+		go func() {
+			for range 20 {
+				y, _ := q.Forward(nil, xs[i], nil, nil)
+				if d := maxAbsDiff(y.Value.Data, want[i]); d != 0 {
+					done <- fmt.Errorf("input %d: a concurrent call differs by %g", i, d)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range xs {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
