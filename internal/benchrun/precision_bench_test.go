@@ -3,6 +3,7 @@ package benchrun
 import (
 	"fmt"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +19,12 @@ import (
 // side by side: every iteration runs one step of each, alternating, on
 // two models built alike, so that a shared machine's load falls on both.
 // It reports both times per step (median over the iterations) and their
-// ratio; on a CPU without AVX512_BF16 the bf16 side runs float32:
+// ratio, in wall time and, where the process's CPU time can be read, in
+// CPU time, which a loaded machine's waits for a core do not inflate (with
+// one kernel thread, -cpu 1, it is the step's own work); on a CPU without
+// AVX512_BF16 the bf16 side runs float32:
 //
-//	go test ./internal/benchrun -run '^$' -bench Precision -benchtime 10x
+//	go test ./internal/benchrun -run '^$' -bench Precision -benchtime 10x -cpu 1
 func BenchmarkPrecision(b *testing.B) {
 	if nn.BF16.Effective() != nn.BF16 {
 		b.Log("no AVX512_BF16 on this CPU: the bf16 side runs float32")
@@ -40,24 +44,34 @@ func BenchmarkPrecision(b *testing.B) {
 				s()
 				steps[i] = s
 			}
-			var ms [2][]float64
+			var ms, cpu [2][]float64
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				for j, s := range steps {
-					t0 := time.Now()
+					t0, c0 := time.Now(), cpuTime()
 					s()
 					ms[j] = append(ms[j], float64(time.Since(t0).Nanoseconds())/1e6)
+					cpu[j] = append(cpu[j], float64((cpuTime()-c0).Nanoseconds())/1e6)
 				}
 			}
-			slices.Sort(ms[0])
-			slices.Sort(ms[1])
-			f32, b16 := median(ms[0]), median(ms[1])
-			b.ReportMetric(f32, "fp32-ms/step")
-			b.ReportMetric(b16, "bf16-ms/step")
-			b.ReportMetric(f32/b16, "speedup")
-			b.ReportMetric(ms[0][0]/ms[1][0], "speedup-best")
+			reportPair(b, ms, "")
+			if cpuTime() > 0 {
+				reportPair(b, cpu, "cpu-")
+			}
 		})
 	}
+}
+
+// reportPair reports the median per step of the fp32 and bf16 samples in
+// t, their ratio and the ratio of their minima, named with prefix.
+func reportPair(b *testing.B, t [2][]float64, prefix string) {
+	slices.Sort(t[0])
+	slices.Sort(t[1])
+	f32, b16 := median(t[0]), median(t[1])
+	b.ReportMetric(f32, "fp32-"+prefix+"ms/step")
+	b.ReportMetric(b16, "bf16-"+prefix+"ms/step")
+	b.ReportMetric(f32/b16, prefix+"speedup")
+	b.ReportMetric(t[0][0]/t[1][0], prefix+"speedup-best")
 }
 
 // precisionStep builds c as Build does, trained in precision p, and
@@ -81,4 +95,14 @@ func precisionStep(c Config, p nn.Precision) (func(), error) {
 			panic(fmt.Sprintf("benchrun: %s: %v", c.Name, err))
 		}
 	}, nil
+}
+
+// cpuTime is the process's user and system CPU time so far (0 where
+// getrusage fails).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
