@@ -176,7 +176,7 @@ func (c *core) InitFrom(src *checkpoint.File) (*Transfer, error) {
 	if err := c.needBuilt("InitFrom"); err != nil {
 		return nil, err
 	}
-	loaded, err := src.LoadParams(c.params, false)
+	loaded, err := floatView(src).LoadParams(c.params, false) // an int8 file's weights dequantized
 	if err != nil {
 		return nil, err
 	}

@@ -169,26 +169,43 @@ func (c *core) quantFile(f *checkpoint.File) {
 // layers: the float32 parameters by name, the int8 weights as they are.
 func (c *core) loadQuantized(name string, f *checkpoint.File, m Model) error {
 	given := map[string]*nn.QuantWeight{}
-	g := &checkpoint.File{Tensors: map[string]*tensor.Tensor{}, Metadata: f.Metadata}
-	for n, t := range f.Tensors {
-		if !c.spec.quantized(strings.TrimSuffix(n, ScaleSuffix)) {
-			g.Tensors[n] = t
-		}
-	}
 	for n, q := range f.Int8 {
-		w := &nn.QuantWeight{Rows: q.Shape[0], Cols: q.Shape[1], Q: q.Data, Scale: f.Tensors[n+ScaleSuffix].Data}
-		given[n] = w
-		t := tensor.New(q.Shape...)
-		w.Dequantize(t.Data)
-		g.Tensors[n] = t
+		given[n] = &nn.QuantWeight{Rows: q.Shape[0], Cols: q.Shape[1], Q: q.Data, Scale: f.Tensors[n+ScaleSuffix].Data}
 	}
-	if err := c.loadWeights(name, g); err != nil {
+	if err := c.loadWeights(name, floatView(f)); err != nil {
 		return err
 	}
 	if err := c.quantizeBody(bodyOf(m), given); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// floatView returns f with each int8 weight W that has its row scales
+// (W.scale, one per row of a matrix) as the float32 tensor W of the
+// dequantized values, the scales dropped: what the float32 parameters
+// load (a quantized model's own, or another model's through InitFrom).
+// A file without int8 tensors is returned as it is.
+func floatView(f *checkpoint.File) *checkpoint.File {
+	if len(f.Int8) == 0 {
+		return f
+	}
+	g := &checkpoint.File{Tensors: make(map[string]*tensor.Tensor, len(f.Tensors)), Metadata: f.Metadata}
+	for n, t := range f.Tensors {
+		g.Tensors[n] = t
+	}
+	for n, q := range f.Int8 {
+		sc, ok := f.Tensors[n+ScaleSuffix]
+		if !ok || len(q.Shape) != 2 || !slices.Equal(sc.Shape, q.Shape[:1]) || len(q.Data) != q.Shape[0]*q.Shape[1] {
+			continue
+		}
+		w := &nn.QuantWeight{Rows: q.Shape[0], Cols: q.Shape[1], Q: q.Data, Scale: sc.Data}
+		t := tensor.New(q.Shape...)
+		w.Dequantize(t.Data)
+		g.Tensors[n] = t
+		delete(g.Tensors, n+ScaleSuffix)
+	}
+	return g
 }
 
 // describeNames returns the names of f's float32 and int8 tensors in

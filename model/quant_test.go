@@ -76,6 +76,24 @@ func TestQuantizeClassifier(t *testing.T) {
 	if worst > 0.02 || worst == 0 {
 		t.Errorf("int8 probabilities differ from float32 by up to %g, want in (0, 0.02]", worst)
 	}
+	// InitFrom an int8 file (fine-tuning from it) copies the dequantized
+	// weights into a float32 model.
+	fresh, err := NewClassifier(ClassifyConfig{Spec: cl.Spec(), Fit: fit(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.build(cl.Spec(), 5); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := fresh.InitFrom(f)
+	if err != nil || len(tr.Fresh) != 0 {
+		t.Fatalf("InitFrom an int8 file: %v, fresh %v", err, tr)
+	}
+	for i, p := range fresh.Params() {
+		if d := maxDiff(p.Value.Data, qm.Params()[i].Value.Data); d != 0 {
+			t.Errorf("InitFrom: %s differs from the int8 model's dequantized value by %g", p.Name, d)
+		}
+	}
 	got.cfg.Fit = cl.cfg.Fit // a loaded model has no training configuration
 	if _, err := got.Fit(context.Background(), l, nil); !errors.Is(err, errQuantized) {
 		t.Errorf("Fit of an int8 model: %v", err)
@@ -144,4 +162,12 @@ func TestQuantizedFileChecked(t *testing.T) {
 			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
 		}
 	}
+}
+
+func maxDiff(a, b []float32) float64 {
+	var m float64
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
 }
