@@ -25,7 +25,8 @@ import (
 // file as any other: Check requires exactly these tensors, with these
 // shapes, and positive finite scales are checked when the layers take
 // them. A quantized model is for inference: Fit, which trains a spec's
-// network from scratch, refuses a spec that says int8.
+// network from scratch, refuses a spec that says int8; InitFrom reads an
+// int8 file's weights dequantized, to fine-tune a float32 model from it.
 
 // QuantInt8 is Spec.Quantize's one value.
 const QuantInt8 = "int8"

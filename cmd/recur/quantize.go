@@ -27,9 +27,10 @@ quarter of the size for these weights, and a batch of one runs its
 recurrent steps from int8 weights (see BENCHMARKS.md for the measured
 speed and accuracy).
 
-recur predict, eval and serve load the quantized file as any other model
-file. It is for inference: recur train refuses to train it (train the
-float32 model, then quantize again). A seq2seq model has no int8 form.
+recur predict, eval, inspect and serve load the quantized file as any other
+model file. It is for inference: a spec saying quantize: int8 does not
+train; --init-from takes the file, its weights dequantized, to fine-tune a
+float32 model (quantize that again). A seq2seq model has no int8 form.
 
 -o defaults to MODEL with .int8.safetensors in place of .safetensors
 (model.int8.safetensors in a run directory). The file is written atomically;
