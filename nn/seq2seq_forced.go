@@ -31,7 +31,9 @@ import "github.com/recur-ml/recur/internal/kernel"
 // compares the two.
 
 // forcedPacks holds the decoder's weights packed for one forcedDecode
-// call; the model keeps it so that a training loop reuses its memory.
+// call; the model keeps it so that a training loop reuses its memory. So,
+// as with CellRun, one model trains on one tape at a time (two at once
+// would race on the gradients anyway).
 type forcedPacks struct {
 	wcat     []float32      // (4H, 2H) [W_if | W_hh]
 	fwd, bwd kernel.PackedB // wcatᵀ (2H×4H) and wcat (4H×2H)
