@@ -37,6 +37,18 @@
 // K-blocking, panel layout and the Go code around the kernels are shared
 // by both builds.)
 //
+// # bfloat16
+//
+// SgemmBF16 and PackedBF16 (bf16.go, bf16_gemm.go) are the one exception
+// to float32 arithmetic: for mixed-precision training (nn.Precision) they
+// round both operands to bfloat16 and multiply pairs of them along k with
+// VDPBF16PS (AVX512_BF16: Zen 4/5, Sapphire Rapids), summing in float32.
+// Their twins follow the instruction exactly (the odd pair's product
+// added first, then the even one's, each sum rounded to nearest even,
+// denormal inputs and sums flushed to zero), tested bit for bit against
+// the hardware. Without AVX512_BF16 (HasBF16 false) the twins run, exact
+// but slow, and callers compute in float32 instead.
+//
 // Conventions: matrices are row-major with an explicit leading dimension
 // (the distance between rows, in elements); the written slice is named dst
 // or c and comes first where it is the only output; inputs are never
