@@ -108,3 +108,22 @@ func TestRecipes(t *testing.T) {
 		})
 	}
 }
+
+// TestTuneRecipes checks every tuning study of recipes/tune: its base
+// config and search space parse, and every key of the space is a train
+// flag recur tune may set.
+func TestTuneRecipes(t *testing.T) {
+	spaces, err := filepath.Glob("../../recipes/tune/*-space.yaml")
+	if err != nil || len(spaces) == 0 {
+		t.Fatalf("no tuning recipes: %v", err)
+	}
+	for _, space := range spaces {
+		base := strings.TrimSuffix(space, "-space.yaml") + "-base.yaml"
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			o := &tuneOpts{Config: base, Space: space, Trials: 1, Parallel: 1, Eta: 3, Sampler: "halton", Out: t.TempDir()}
+			if _, _, err := o.tuner(&ranks{size: 1}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
