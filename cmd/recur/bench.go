@@ -14,6 +14,7 @@ import (
 
 	"github.com/recur-ml/recur/internal/benchrun"
 	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/nn"
 )
 
 var cmdBench = &command{
@@ -76,6 +77,7 @@ inference configurations forecast-b64 and classify-b32 are not in "all").`,
 		fs.StringVar(&o.node, "node", "node", "node executable for the ort peer")
 		fs.StringVar(&o.peerThreads, "peer-threads", "1,2", "thread counts every peer tries; the better is reported")
 		fs.StringVar(&o.peerThreads, "torch-threads", "1,2", "the same as --peer-threads")
+		fs.StringVar(&o.precision, "precision", "fp32", "precision of the training steps: fp32, or bf16 (bfloat16 products with float32 weights and sums, where the CPU has AVX512_BF16; the peers stay float32)")
 		fs.BoolVar(&o.afterTrain, "after-train", false, "also time inference configurations in a fresh process, beside their time after training in this one")
 		fs.BoolVar(&o.isolate, "isolate", false, "run each configuration in a fresh process (this binary again), so that peak RSS is that configuration's alone")
 		fs.BoolVar(&o.sweep, "sweep", false, "time the scaling sweep and write sweep.csv and sweep.png")
@@ -89,7 +91,7 @@ inference configurations forecast-b64 and classify-b32 are not in "all").`,
 
 type benchOptions struct {
 	config, python, script, peerThreads, out, cpuprofile string
-	compare, onednn, node                                string
+	compare, onednn, node, precision                     string
 	repeat, steps, warmup, threads, rounds               int
 	json, torch, sweep, isolate, afterTrain              bool
 }
@@ -111,6 +113,9 @@ func (o benchOptions) validate() error {
 	case o.isolate && o.afterTrain:
 		return usagef("bench: -isolate measures every configuration fresh; -after-train compares fresh with in-process")
 	}
+	if _, err := nn.ParsePrecision(o.precision); err != nil {
+		return flagErr("precision", strconv.Quote(o.precision), "fp32 or bf16")
+	}
 	return nil
 }
 
@@ -127,6 +132,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Close()
+	if p := s.Options.Precision; p != p.Effective() {
+		fmt.Fprintln(stderr, "recur: bench: this CPU has no AVX512_BF16: the training steps run in fp32")
+	}
 	for _, u := range s.Unavailable() {
 		fmt.Fprintln(stderr, u)
 	}
@@ -180,7 +188,8 @@ func (o benchOptions) session() (*benchrun.Session, error) {
 	if warm == 0 {
 		warm = -1 // benchrun's zero means its default
 	}
-	s := &benchrun.Session{Options: benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak()},
+	prec, _ := nn.ParsePrecision(o.precision) // checked by validate
+	s := &benchrun.Session{Options: benchrun.Options{Steps: o.steps, Repeat: o.repeat, Warmup: warm, Peak: benchrun.CorePeak(), Precision: prec},
 		Rounds: o.rounds, PeerWarmup: o.warmup}
 	if o.isolate || o.afterTrain {
 		exe, err := os.Executable()

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/recur-ml/recur/internal/benchrun"
+	"github.com/recur-ml/recur/internal/kernel"
 )
 
 func TestBenchJSON(t *testing.T) {
@@ -55,6 +56,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "-compare", "tensorflow"},
 		{"bench", "-compare", "ort", "-peer-threads", "0"},
 		{"bench", "-isolate", "-after-train"},
+		{"bench", "-precision", "fp16"},
 		{"bench", "extra"},
 	} {
 		var out bytes.Buffer
@@ -114,6 +116,32 @@ func TestBenchAfterTrain(t *testing.T) {
 	train, infer := rs[0], rs[1]
 	if train.FreshMs != 0 || !(infer.FreshMs > 0) || strings.Join(infer.TrainedBefore, ",") != "tiny" {
 		t.Errorf("fresh ms %v (training), %v after %q (inference); want none, > 0 after tiny", train.FreshMs, infer.FreshMs, infer.TrainedBefore)
+	}
+}
+
+// TestBenchPrecision: --precision bf16 trains the steps in bfloat16 where
+// the CPU can (fp32 with a warning where it cannot, flag forced off), says
+// so in each training result, leaves inference float32, and reaches an
+// isolated child process.
+func TestBenchPrecision(t *testing.T) {
+	want := "fp32"
+	if kernel.HasBF16() {
+		want = "bf16"
+	}
+	rs := benchChildren(t, 2, "-config", "tiny,tiny-forecast", "-steps", "1", "-repeat", "1", "-precision", "bf16", "-isolate")
+	if rs[0].Precision != want || rs[1].Precision != "" {
+		t.Errorf("precision %q (training) and %q (inference), want %q and none", rs[0].Precision, rs[1].Precision, want)
+	}
+	if want == "bf16" && !strings.HasSuffix(rs[0].Describe, " bf16") {
+		t.Errorf("a bf16 training row describes itself as %q", rs[0].Describe)
+	}
+	defer kernel.SetBF16(kernel.SetBF16(false))
+	var out, errb bytes.Buffer
+	if err := runMain(context.Background(), []string{"bench", "-config", "tiny", "-steps", "1", "-repeat", "1", "-precision", "bf16", "-json"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if r := resultLines(t, out.String(), 1)[0]; r.Precision != "fp32" || !strings.Contains(errb.String(), "no AVX512_BF16") {
+		t.Errorf("without AVX512_BF16: precision %q, stderr %q", r.Precision, errb.String())
 	}
 }
 

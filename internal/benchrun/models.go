@@ -5,6 +5,7 @@ import (
 
 	"github.com/recur-ml/recur/data/text"
 	"github.com/recur-ml/recur/model"
+	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/optim"
 	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
@@ -31,7 +32,10 @@ func (m *Model) NumParams() int { return m.m.NumParams() }
 // Build builds the model of c with weights and data drawn from seed. The
 // data are fixed random inputs and targets of c's shapes, made once: a
 // step measures the model, not a loader.
-func Build(c Config, seed uint64) (*Model, error) {
+func Build(c Config, seed uint64) (*Model, error) { return build(c, seed, nn.FP32) }
+
+// build is Build with the training steps in precision p.
+func build(c Config, seed uint64, p nn.Precision) (*Model, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -45,7 +49,7 @@ func Build(c Config, seed uint64) (*Model, error) {
 		b.step = inference(c, m, rng)
 		return b, nil
 	}
-	tr, err := newTrainer(m)
+	tr, err := newTrainer(m, p)
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +82,14 @@ func (c Config) spec() model.Spec {
 	}
 }
 
-// newTrainer trains m's task with Adam at 1e-3, without clipping.
-func newTrainer(m model.Model) (*train.Trainer, error) {
+// newTrainer trains m's task with Adam at 1e-3, without clipping, its
+// steps in precision p.
+func newTrainer(m model.Model, p nn.Precision) (*train.Trainer, error) {
 	opt, err := optim.New("adam", m.Params(), optim.Config{LR: 1e-3})
 	if err != nil {
 		return nil, err
 	}
-	return train.New(m.Task(), opt, train.Config{})
+	return train.New(m.Task(), opt, train.Config{Precision: p})
 }
 
 // batch is one fixed random training batch of c's shapes, as the task of

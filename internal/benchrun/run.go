@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/recur-ml/recur/internal/kernel"
+	"github.com/recur-ml/recur/nn"
 )
 
 // Options says how long to measure. Zero fields mean the defaults.
@@ -33,6 +34,10 @@ type Options struct {
 	// Peak is the measured float32 peak of one core in GFLOP/s; 0 means
 	// CorePeak() is measured on first use.
 	Peak float64
+	// Precision of the training steps (train.Config.Precision): BF16 runs
+	// their large products in bfloat16 where the CPU has AVX512_BF16.
+	// PctPeak stays relative to the float32 peak. Inference is float32.
+	Precision nn.Precision
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +78,9 @@ type Result struct {
 	NumParams  int     `json:"params"`
 	Loss       float64 `json:"loss,omitempty"`
 	RSSReset   bool    `json:"rss_reset"` // whether the peak was reset before this configuration
+	// Precision is what a training configuration's steps ran in (fp32
+	// where bf16 was asked on a CPU without AVX512_BF16).
+	Precision string `json:"precision,omitempty"`
 
 	// FreshMs is, for an inference configuration with Session.Fresh, the
 	// best ms per step in a fresh process; MsPerStep is then the time in
@@ -100,7 +108,7 @@ func Run(c Config, o Options) (Result, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	reset := resetPeakRSS()
-	m, err := Build(c, o.Seed)
+	m, err := build(c, o.Seed, o.Precision)
 	if err != nil {
 		return Result{}, err
 	}
@@ -136,8 +144,8 @@ func Run(c Config, o Options) (Result, error) {
 	total, lstm := c.Flops()
 	n := float64(steps * o.Repeat)
 	res := Result{
-		Config: c, Describe: c.Describe(), Steps: steps, Repeat: o.Repeat, Threads: kernel.Threads(),
-		MsPerStep: med, MsMin: sorted[0], MsMax: sorted[len(sorted)-1],
+		Config: c, Describe: strings.TrimSpace(c.Describe() + " " + strings.TrimPrefix(c.precision(o.Precision), "fp32")), Steps: steps, Repeat: o.Repeat, Threads: kernel.Threads(),
+		MsPerStep: med, MsMin: sorted[0], MsMax: sorted[len(sorted)-1], Precision: c.precision(o.Precision),
 		SeqPerSec:  float64(c.B) / (med / 1e3),
 		GFlops:     total / (med / 1e3) / 1e9,
 		LSTMGFlops: lstm / (med / 1e3) / 1e9,
@@ -260,4 +268,13 @@ func measurePeak() float64 {
 // String formats r as one line (for logs).
 func (r Result) String() string {
 	return fmt.Sprintf("%s %s: %.3f ms/step", r.Config.Name, r.Describe, r.MsPerStep)
+}
+
+// precision is what c's steps run in with p asked for: "" for an
+// inference configuration.
+func (c Config) precision(p nn.Precision) string {
+	if !c.Training() {
+		return ""
+	}
+	return p.Effective().String()
 }

@@ -201,7 +201,8 @@ func (s *Session) Sweep(ctx context.Context, dir string, progress func(SweepPoin
 func Isolated(exe string, threads int) func(ctx context.Context, c Config, o Options) (Result, error) {
 	return func(ctx context.Context, c Config, o Options) (Result, error) {
 		args := []string{"bench", "-json", "-config", c.Name, "-repeat", strconv.Itoa(o.Repeat),
-			"-steps", strconv.Itoa(o.Steps), "-warmup", strconv.Itoa(max(o.Warmup, 0)), "-threads", strconv.Itoa(threads)}
+			"-steps", strconv.Itoa(o.Steps), "-warmup", strconv.Itoa(max(o.Warmup, 0)), "-threads", strconv.Itoa(threads),
+			"-precision", o.Precision.String()}
 		var out, errb bytes.Buffer
 		cmd := exec.CommandContext(ctx, exe, args...)
 		cmd.Stdout, cmd.Stderr = &out, &errb
