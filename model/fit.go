@@ -266,10 +266,10 @@ func (c *core) fit(ctx context.Context, s *session, fc FitConfig) (*train.Result
 	// One collection once the trainer and its tape are garbage: until the
 	// next one, which a heap grown by training puts hundreds of MB away,
 	// every allocation of the inference that follows (evaluation,
-	// predictions, a server in the same process) lands on fresh pages,
-	// 7 page faults and ~60% more time per batch-one call (BENCHMARKS.md,
-	// "Batch-one latency after training"); after it, the freed memory is
-	// reused. It costs milliseconds once per training run.
+	// predictions, a server in the same process) lands on fresh pages, a
+	// page fault every few KB allocated (BENCHMARKS.md, "Batch-one latency
+	// after training", has the cost); after it, the freed memory is
+	// reused. One collection per training run costs little beside it.
 	runtime.GC()
 	return res, err
 }

@@ -368,7 +368,8 @@ const MaxLockstepParts = 64
 // order after its own, when no worker took it (the team has fewer threads
 // than parts, or shrank). When the parts' workers (the team's first
 // parts-1) are not awake at the start (parked after an idle spell: waking
-// one takes 100-150 µs), when the team has one thread, or when another
+// one costs far more than a step; BENCHMARKS.md has the figure), when the
+// team has one thread, or when another
 // call holds it, the caller runs every step itself. Lockstep allocates
 // nothing when task is a pointer.
 func Lockstep(steps, parts int, task StepTask) {
