@@ -129,22 +129,40 @@ func newDist(c Comm, ps []*nn.Param, limit, userRNGs int) *dist {
 // reduceGrads sums every parameter's gradient over the ranks.
 func (d *dist) reduceGrads() error {
 	for _, b := range d.buckets {
-		if len(b) == 1 {
-			if err := d.comm.AllreduceF32(b[0].Grad.Data); err != nil {
-				return fmt.Errorf("train: summing gradients: %w", err)
-			}
-			continue
+		var packed []float32
+		if len(b) > 1 {
+			packed = pack(b, d.flat)
 		}
+		if err := d.sumBucket(b, packed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pack copies the gradients of bucket b into flat and returns the part
+// of flat they fill.
+func pack(b []*nn.Param, flat []float32) []float32 {
+	off := 0
+	for _, p := range b {
+		off += copy(flat[off:], p.Grad.Data)
+	}
+	return flat[:off]
+}
+
+// sumBucket sums bucket b's gradients over the ranks: a lone parameter's
+// in place, several through packed (pack's result), copied back after.
+func (d *dist) sumBucket(b []*nn.Param, packed []float32) error {
+	if len(b) == 1 {
+		packed = b[0].Grad.Data
+	}
+	if err := d.comm.AllreduceF32(packed); err != nil {
+		return fmt.Errorf("train: summing gradients: %w", err)
+	}
+	if len(b) > 1 {
 		off := 0
 		for _, p := range b {
-			off += copy(d.flat[off:], p.Grad.Data)
-		}
-		if err := d.comm.AllreduceF32(d.flat[:off]); err != nil {
-			return fmt.Errorf("train: summing gradients: %w", err)
-		}
-		off = 0
-		for _, p := range b {
-			off += copy(p.Grad.Data, d.flat[off:])
+			off += copy(p.Grad.Data, packed[off:])
 		}
 	}
 	return nil

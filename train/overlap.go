@@ -1,8 +1,6 @@
 package train
 
 import (
-	"fmt"
-
 	"github.com/recur-ml/recur/nn"
 )
 
@@ -76,10 +74,7 @@ func (o *overlap) ready(p *nn.Param) {
 // several parameters first (their gradients are final).
 func (o *overlap) send(k int) {
 	if f := o.flat[k]; f != nil {
-		off := 0
-		for _, p := range o.d.buckets[k] {
-			off += copy(f[off:], p.Grad.Data)
-		}
+		pack(o.d.buckets[k], f)
 	}
 	o.work <- k
 }
@@ -110,20 +105,7 @@ func (o *overlap) sum() {
 		if err != nil {
 			continue
 		}
-		b := o.d.buckets[k]
-		if f := o.flat[k]; f != nil {
-			if err = o.d.comm.AllreduceF32(f); err == nil {
-				off := 0
-				for _, p := range b {
-					off += copy(p.Grad.Data, f[off:])
-				}
-			}
-		} else {
-			err = o.d.comm.AllreduceF32(b[0].Grad.Data)
-		}
-		if err != nil {
-			err = fmt.Errorf("train: summing gradients: %w", err)
-		}
+		err = o.d.sumBucket(o.d.buckets[k], o.flat[k])
 	}
 	o.done <- err
 }

@@ -48,11 +48,7 @@ func (t *Tuner) runRanks(ctx context.Context) (*Study, error) {
 	}
 	sess, err := t.begin()
 	if err != nil {
-		// The other ranks wait for a round: end them with an empty one.
-		if serr := sendJobs(g, nil); serr != nil {
-			err = fmt.Errorf("%w (and telling the other ranks: %v)", err, serr)
-		}
-		return nil, err
+		return nil, t.endRanks(err) // the other ranks wait for a round
 	}
 	defer sess.lock.Unlock()
 	st := sess.st
