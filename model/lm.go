@@ -219,6 +219,17 @@ func (m *LanguageModel) Generate(ctx context.Context, prompt string, n int, sc S
 	if err := m.needBuilt("Generate"); err != nil {
 		return nil, err
 	}
+	return m.GenerateIDs(ctx, m.prep.Encoder.Encode(prompt), n, sc, rng)
+}
+
+// GenerateIDs is Generate for a prompt already encoded by Encoder: a
+// server that bounds a prompt's tokens before it computes encodes the
+// prompt once, checks len(ids) and generates from the same ids. Every id
+// must be in [0, vocabulary size).
+func (m *LanguageModel) GenerateIDs(ctx context.Context, ids []int, n int, sc SampleConfig, rng *tensor.RNG) (*Generation, error) {
+	if err := m.needBuilt("Generate"); err != nil {
+		return nil, err
+	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
@@ -226,9 +237,11 @@ func (m *LanguageModel) Generate(ctx context.Context, prompt string, n int, sc S
 		return nil, fmt.Errorf("model: generate %d tokens", n)
 	}
 	enc := m.prep.Encoder
-	ids := enc.Encode(prompt)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("model: the prompt has no tokens")
+	}
+	if err := checkIDs("prompt", ids, m.spec.Vocab); err != nil {
+		return nil, err
 	}
 	var st *nn.State
 	var last []float32

@@ -308,12 +308,25 @@ func (m *Translator) Translate(ctx context.Context, src string, o TranslateOptio
 	if err := m.needBuilt("Translate"); err != nil {
 		return nil, err
 	}
+	return m.TranslateIDs(ctx, m.prep.Src.Encode(src), o)
+}
+
+// TranslateIDs is Translate for a source already encoded by Prep().Src:
+// a server that bounds a source's tokens before it decodes encodes the
+// source once, checks len(ids) and translates the same ids. Every id must
+// be in [0, source vocabulary size).
+func (m *Translator) TranslateIDs(ctx context.Context, ids []int, o TranslateOptions) (*Translation, error) {
+	if err := m.needBuilt("Translate"); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ids := m.prep.Src.Encode(src)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("model: the source text has no tokens")
+	}
+	if err := checkIDs("source", ids, m.prep.Src.Vocab.Len()); err != nil {
+		return nil, err
 	}
 	if o.MaxLen <= 0 {
 		o.MaxLen = 2*len(ids) + 10
@@ -339,6 +352,17 @@ func (m *Translator) Translate(ctx context.Context, src string, o TranslateOptio
 	}
 	tr.Output, tr.Tokens = m.prep.Tgt.Decode(out), tokens(m.prep.Tgt, out)
 	return tr, nil
+}
+
+// checkIDs refuses an id outside [0, vocab) in ids, which would index
+// past the embedding.
+func checkIDs(what string, ids []int, vocab int) error {
+	for i, id := range ids {
+		if id < 0 || id >= vocab {
+			return fmt.Errorf("model: %s token %d is id %d, outside the vocabulary [0, %d)", what, i, id, vocab)
+		}
+	}
+	return nil
 }
 
 // tokens spells ids one by one as e's tokenizer does.

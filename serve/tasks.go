@@ -152,13 +152,14 @@ func (s *Server) texts(req *PredictRequest) error {
 	return nil
 }
 
-// tokenCount encodes t with e and refuses more than MaxTokens tokens.
-func (s *Server) tokenCount(e *text.Encoder, t, field string) (int, error) {
-	n := len(e.Encode(t))
-	if n > s.opts.MaxTokens {
-		return n, tooMany(field, "tokens", n, s.opts.MaxTokens, "MaxTokens")
+// encodeLimited encodes t with e and refuses more than MaxTokens tokens;
+// the model then computes on the same ids, so a text is encoded once.
+func (s *Server) encodeLimited(e *text.Encoder, t, field string) ([]int, error) {
+	ids := e.Encode(t)
+	if len(ids) > s.opts.MaxTokens {
+		return nil, tooMany(field, "tokens", len(ids), s.opts.MaxTokens, "MaxTokens")
 	}
-	return n, nil
+	return ids, nil
 }
 
 func (s *Server) classify(ctx context.Context, l *loaded, req *PredictRequest) (*ClassifyResponse, error) {
@@ -262,14 +263,15 @@ func (s *Server) generate(ctx context.Context, l *loaded, req *PredictRequest) (
 	if n > s.opts.MaxLength {
 		return nil, tooMany("length", "tokens to generate", n, s.opts.MaxLength, "MaxLength")
 	}
-	if _, err := s.tokenCount(l.lm.Encoder(), req.Prompt, "prompt"); err != nil {
+	ids, err := s.encodeLimited(l.lm.Encoder(), req.Prompt, "prompt")
+	if err != nil {
 		return nil, err
 	}
 	sc, err := sampling(req, 0.8)
 	if err != nil {
 		return nil, err
 	}
-	g, err := l.lm.Generate(ctx, req.Prompt, n, sc, seed(req))
+	g, err := l.lm.GenerateIDs(ctx, ids, n, sc, seed(req))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -308,7 +310,7 @@ func (s *Server) translate(ctx context.Context, l *loaded, req *PredictRequest) 
 	if err != nil {
 		return nil, err
 	}
-	maxLens, err := s.outputBounds(l, req)
+	srcs, maxLens, err := s.outputBounds(l, req)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +318,7 @@ func (s *Server) translate(ctx context.Context, l *loaded, req *PredictRequest) 
 	out := &TranslateResponse{Task: model.Seq2Seq}
 	for i, t := range req.Texts {
 		field := fmt.Sprintf("texts[%d]", i)
-		tr, err := l.tr.Translate(ctx, t, model.TranslateOptions{MaxLen: maxLens[i], Sample: sc, RNG: rng})
+		tr, err := l.tr.TranslateIDs(ctx, srcs[i], model.TranslateOptions{MaxLen: maxLens[i], Sample: sc, RNG: rng})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -332,17 +334,19 @@ func (s *Server) translate(ctx context.Context, l *loaded, req *PredictRequest) 
 	return out, nil
 }
 
-// outputBounds checks every source text against MaxTokens and returns
-// each one's output bound; with attention asked for, the weights the
-// response would carry are bounded by MaxAttention before any decoding.
-func (s *Server) outputBounds(l *loaded, req *PredictRequest) ([]int, error) {
-	maxLens := make([]int, len(req.Texts))
+// outputBounds encodes every source text, checks it against MaxTokens
+// and returns the sources' ids (what is decoded: each text is encoded
+// once) and each one's output bound; with attention asked for, the
+// weights the response would carry are bounded by MaxAttention before any
+// decoding.
+func (s *Server) outputBounds(l *loaded, req *PredictRequest) (srcs [][]int, maxLens []int, err error) {
+	srcs, maxLens = make([][]int, len(req.Texts)), make([]int, len(req.Texts))
 	cells := 0
 	for i, t := range req.Texts {
-		n, err := s.tokenCount(l.tr.Prep().Src, t, fmt.Sprintf("texts[%d]", i))
-		if err != nil {
-			return nil, err
+		if srcs[i], err = s.encodeLimited(l.tr.Prep().Src, t, fmt.Sprintf("texts[%d]", i)); err != nil {
+			return nil, nil, err
 		}
+		n := len(srcs[i])
 		maxLens[i] = req.MaxLength
 		if maxLens[i] == 0 {
 			maxLens[i] = min(2*n+10, s.opts.MaxLength)
@@ -350,7 +354,7 @@ func (s *Server) outputBounds(l *loaded, req *PredictRequest) ([]int, error) {
 		cells += n * maxLens[i]
 	}
 	if req.Attention && cells > s.opts.MaxAttention {
-		return nil, tooMany("attention", "attention weights (source tokens × output bound)", cells, s.opts.MaxAttention, "MaxAttention")
+		return nil, nil, tooMany("attention", "attention weights (source tokens × output bound)", cells, s.opts.MaxAttention, "MaxAttention")
 	}
-	return maxLens, nil
+	return srcs, maxLens, nil
 }
