@@ -1990,3 +1990,346 @@ bf16Kernel6x64_over:
 	VMOVUPS Z31, 192(DI)
 	VZEROUPPER
 	RET
+
+// func bf16GemvZ(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int)
+// Requires: AVX, AVX512F
+TEXT ·bf16GemvZ(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ pstride+24(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+32(FP), R10
+	MOVQ y+40(FP), DI
+	MOVQ accum+48(FP), R12
+
+bf16GemvZ_8:
+	CMPQ   R10, $0x08
+	JLT    bf16GemvZ_1
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	LEAQ   (BX)(R8*4), R13
+
+bf16GemvZ_8_loop:
+	VPBROADCASTD (AX), Z31
+	VMOVUPS      (R11), Z0
+
+	// VDPBF16PS Z31, Z0, Z8
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x7e
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xc7
+	VMOVUPS (R11)(R8*1), Z1
+
+	// VDPBF16PS Z31, Z1, Z9
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x76
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xcf
+	VMOVUPS (R11)(R8*2), Z2
+
+	// VDPBF16PS Z31, Z2, Z10
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x6e
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xd7
+	VMOVUPS (R11)(R9*1), Z3
+
+	// VDPBF16PS Z31, Z3, Z11
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x66
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xdf
+	VMOVUPS (R13), Z4
+
+	// VDPBF16PS Z31, Z4, Z12
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x5e
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xe7
+	VMOVUPS (R13)(R8*1), Z5
+
+	// VDPBF16PS Z31, Z5, Z13
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x56
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xef
+	VMOVUPS (R13)(R8*2), Z6
+
+	// VDPBF16PS Z31, Z6, Z14
+	BYTE    $0x62
+	BYTE    $0x12
+	BYTE    $0x4e
+	BYTE    $0x48
+	BYTE    $0x52
+	BYTE    $0xf7
+	VMOVUPS (R13)(R9*1), Z7
+
+	// VDPBF16PS Z31, Z7, Z15
+	BYTE   $0x62
+	BYTE   $0x12
+	BYTE   $0x46
+	BYTE   $0x48
+	BYTE   $0x52
+	BYTE   $0xff
+	ADDQ   $0x40, R11
+	ADDQ   $0x40, R13
+	ADDQ   $0x04, AX
+	DECQ   DX
+	JNE    bf16GemvZ_8_loop
+	TESTQ  R12, R12
+	JE     bf16GemvZ_8_set
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VADDPS 128(DI), Z10, Z10
+	VADDPS 192(DI), Z11, Z11
+	VADDPS 256(DI), Z12, Z12
+	VADDPS 320(DI), Z13, Z13
+	VADDPS 384(DI), Z14, Z14
+	VADDPS 448(DI), Z15, Z15
+
+bf16GemvZ_8_set:
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z10, 128(DI)
+	VMOVUPS Z11, 192(DI)
+	VMOVUPS Z12, 256(DI)
+	VMOVUPS Z13, 320(DI)
+	VMOVUPS Z14, 384(DI)
+	VMOVUPS Z15, 448(DI)
+	ADDQ    $0x00000200, DI
+	LEAQ    (BX)(R8*8), BX
+	SUBQ    $0x08, R10
+	JMP     bf16GemvZ_8
+
+bf16GemvZ_1:
+	CMPQ   R10, $0x01
+	JLT    bf16GemvZ_done
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VPXORD Z8, Z8, Z8
+	LEAQ   (BX)(R8*4), R13
+
+bf16GemvZ_1_loop:
+	VPBROADCASTD (AX), Z31
+	VMOVUPS      (R11), Z0
+
+	// VDPBF16PS Z31, Z0, Z8
+	BYTE   $0x62
+	BYTE   $0x12
+	BYTE   $0x7e
+	BYTE   $0x48
+	BYTE   $0x52
+	BYTE   $0xc7
+	ADDQ   $0x40, R11
+	ADDQ   $0x40, R13
+	ADDQ   $0x04, AX
+	DECQ   DX
+	JNE    bf16GemvZ_1_loop
+	TESTQ  R12, R12
+	JE     bf16GemvZ_1_set
+	VADDPS (DI), Z8, Z8
+
+bf16GemvZ_1_set:
+	VMOVUPS Z8, (DI)
+	ADDQ    $0x00000040, DI
+	ADDQ    R8, BX
+	SUBQ    $0x01, R10
+	JMP     bf16GemvZ_1
+
+bf16GemvZ_done:
+	VZEROUPPER
+	RET
+
+// func bf16GemvY(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int)
+// Requires: AVX, AVX2, FMA3, SSE2
+TEXT ·bf16GemvY(SB), NOSPLIT, $0-56
+	MOVQ         kc+0(FP), CX
+	MOVQ         x+8(FP), SI
+	MOVQ         b+16(FP), BX
+	MOVQ         pstride+24(FP), R8
+	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	MOVQ         np+32(FP), R10
+	MOVQ         y+40(FP), DI
+	MOVQ         accum+48(FP), R12
+	MOVL         $0xffff0000, DX
+	MOVD         DX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x7fffffff, DX
+	MOVD         DX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x00800000, DX
+	MOVD         DX, X13
+	VPBROADCASTD X13, Y13
+
+bf16GemvY_2:
+	CMPQ   R10, $0x02
+	JLT    bf16GemvY_1
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+bf16GemvY_2_loop:
+	VPBROADCASTD (AX), Y10
+	VPAND        Y15, Y10, Y12
+	VPSLLD       $0x10, Y10, Y11
+	VMOVDQU      (R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y0
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y0, Y7, Y0
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y0
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y0, Y7, Y0
+	VMOVDQU      32(R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y1
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y1, Y7, Y1
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y1
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y1, Y7, Y1
+	VMOVDQU      (R11)(R8*1), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y2
+	VANDPS       Y14, Y2, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y2, Y7, Y2
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y2
+	VANDPS       Y14, Y2, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y2, Y7, Y2
+	VMOVDQU      32(R11)(R8*1), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y3
+	VANDPS       Y14, Y3, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y3, Y7, Y3
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y3
+	VANDPS       Y14, Y3, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y3, Y7, Y3
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, AX
+	DECQ         DX
+	JNE          bf16GemvY_2_loop
+	TESTQ        R12, R12
+	JE           bf16GemvY_2_set
+	VADDPS       (DI), Y0, Y0
+	VADDPS       32(DI), Y1, Y1
+	VADDPS       64(DI), Y2, Y2
+	VADDPS       96(DI), Y3, Y3
+
+bf16GemvY_2_set:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x00000080, DI
+	LEAQ    (BX)(R8*2), BX
+	SUBQ    $0x02, R10
+	JMP     bf16GemvY_2
+
+bf16GemvY_1:
+	CMPQ   R10, $0x01
+	JLT    bf16GemvY_done
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+bf16GemvY_1_loop:
+	VPBROADCASTD (AX), Y10
+	VPAND        Y15, Y10, Y12
+	VPSLLD       $0x10, Y10, Y11
+	VMOVDQU      (R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y0
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y0, Y7, Y0
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y0
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y0, Y7, Y0
+	VMOVDQU      32(R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y1
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y1, Y7, Y1
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y1
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x01, Y13, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VANDNPS      Y1, Y7, Y1
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, AX
+	DECQ         DX
+	JNE          bf16GemvY_1_loop
+	TESTQ        R12, R12
+	JE           bf16GemvY_1_set
+	VADDPS       (DI), Y0, Y0
+	VADDPS       32(DI), Y1, Y1
+
+bf16GemvY_1_set:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $0x00000040, DI
+	ADDQ    R8, BX
+	SUBQ    $0x01, R10
+	JMP     bf16GemvY_1
+
+bf16GemvY_done:
+	VZEROUPPER
+	RET

@@ -73,3 +73,13 @@ func bf16Kernel5x64(kc int, a *uint32, rsa int, csa int, b *uint32, pstride int,
 //
 //go:noescape
 func bf16Kernel6x64(kc int, a *uint32, rsa int, csa int, b *uint32, pstride int, c *float32, ldc int, alpha float32, accum int)
+
+// bf16GemvZ computes, for panels p < np of a k-block, y[16p+j] = Σ_{l<kc} dot(x[l], b[p*pstride+l*16+j]) (+ y[16p+j] when accum != 0, one rounding), kc >= 1, with VDPBF16PS.
+//
+//go:noescape
+func bf16GemvZ(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int)
+
+// bf16GemvY is bf16GemvZ with AVX2 and FMA: the pairs widened to float32, the high products first, each sum by one FMA, denormal sums flushed to zero.
+//
+//go:noescape
+func bf16GemvY(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int)

@@ -47,7 +47,12 @@
 // added first, then the even one's, each sum rounded to nearest even,
 // denormal inputs and sums flushed to zero), tested bit for bit against
 // the hardware. Without AVX512_BF16 (HasBF16 false) the twins run, exact
-// but slow, and callers compute in float32 instead.
+// but slow, and callers compute in float32 instead. BF16Matrix
+// (bf16_gemv.go) holds inference weights stored in bfloat16 and multiplies
+// by the same rule: a GEMV for one row at a time, the GEMM from four rows,
+// and, without AVX512_BF16, an AVX2 kernel that emulates VDPBF16PS bit for
+// bit (slower than float32: the weights are bfloat16, so no float32 path
+// can replace it).
 //
 // Conventions: matrices are row-major with an explicit leading dimension
 // (the distance between rows, in elements); the written slice is named dst

@@ -1,6 +1,8 @@
 // Command bf16 generates bf16_amd64.s and its Go declarations: the
 // AVX512_BF16 kernels of the bfloat16 GEMM (float32 to bfloat16
-// conversion and the mr×16 and mr×64 micro-kernels over packed pairs).
+// conversion and the mr×16 and mr×64 micro-kernels over packed pairs) and
+// the GEMV of bfloat16 inference weights (gemv.go), with its AVX2 form for
+// CPUs without AVX512_BF16.
 //
 // Go's assembler (as of Go 1.26) and avo v0.5.0 know neither VDPBF16PS nor
 // VCVTNE2PS2BF16, so those two are emitted as BYTE directives encoded
@@ -29,6 +31,8 @@ func main() {
 			dotKernel(mr, np)
 		}
 	}
+	gemvZ()
+	gemvY()
 	Generate()
 }
 
