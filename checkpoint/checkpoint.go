@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/recur-ml/recur/nn"
 	"github.com/recur-ml/recur/tensor"
@@ -44,11 +45,14 @@ const (
 var ErrFormat = errors.New("checkpoint: malformed file")
 
 // File is the content of a checkpoint: named float32 tensors (dtype
-// F32), named int8 tensors (dtype I8: the weights of a quantized model)
-// and string metadata. A name belongs to one of the two maps at most.
+// F32), named int8 tensors (dtype I8: the weights of an int8 model),
+// named bfloat16 tensors (dtype BF16: the weights of a bf16 model, or any
+// tensor of a file another program wrote in bfloat16) and string
+// metadata. A name belongs to one of the three maps at most.
 type File struct {
 	Tensors  map[string]*tensor.Tensor
 	Int8     map[string]*Int8Tensor
+	BF16     map[string]*BF16Tensor
 	Metadata map[string]string
 }
 
@@ -59,9 +63,26 @@ type Int8Tensor struct {
 	Data  []int8
 }
 
+// BF16Tensor is a dense bfloat16 tensor: Data holds the bits of the
+// product of Shape's dimensions in row-major order, each the top half of
+// a float32 (safetensors' and PyTorch's bfloat16).
+type BF16Tensor struct {
+	Shape []int
+	Data  []uint16
+}
+
+// Float32 returns t's values as a float32 tensor (exact).
+func (t *BF16Tensor) Float32() *tensor.Tensor {
+	f := tensor.New(t.Shape...)
+	for i, h := range t.Data {
+		f.Data[i] = math.Float32frombits(uint32(h) << 16)
+	}
+	return f
+}
+
 // New returns an empty File whose metadata holds the format version.
 func New() *File {
-	return &File{Tensors: map[string]*tensor.Tensor{}, Int8: map[string]*Int8Tensor{}, Metadata: map[string]string{MetaFormat: FormatVersion}}
+	return &File{Tensors: map[string]*tensor.Tensor{}, Int8: map[string]*Int8Tensor{}, BF16: map[string]*BF16Tensor{}, Metadata: map[string]string{MetaFormat: FormatVersion}}
 }
 
 // Names returns the float32 tensor names in sorted order.
@@ -75,9 +96,14 @@ func (f *File) Names() []string {
 }
 
 // Int8Names returns the int8 tensor names in sorted order.
-func (f *File) Int8Names() []string {
-	names := make([]string, 0, len(f.Int8))
-	for n := range f.Int8 {
+func (f *File) Int8Names() []string { return sortedKeys(f.Int8) }
+
+// BF16Names returns the bfloat16 tensor names in sorted order.
+func (f *File) BF16Names() []string { return sortedKeys(f.BF16) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -156,6 +182,9 @@ func (f *File) LoadParams(ps []*nn.Param, strict bool) (loaded []string, err err
 		if ns := f.Int8Names(); len(ns) > 0 {
 			return nil, fmt.Errorf("checkpoint: file has int8 tensor %q that a float32 model lacks (a quantized model's file loads through model.Load)", ns[0])
 		}
+		if ns := f.BF16Names(); len(ns) > 0 {
+			return nil, fmt.Errorf("checkpoint: file has bf16 tensor %q that a float32 model lacks (a bf16 model's file loads through model.Load)", ns[0])
+		}
 	}
 	return loaded, nil
 }
@@ -169,7 +198,7 @@ type headerEntry struct {
 }
 
 // dtypeSize is the size in bytes of an element of each dtype recur reads.
-var dtypeSize = map[string]int64{"F32": 4, "I8": 1}
+var dtypeSize = map[string]int64{"F32": 4, "I8": 1, "BF16": 2}
 
 // entry validates h, the header of tensor name, against a data area of
 // dataLen bytes: rank, dimensions, a byte size that fits the data area
@@ -201,11 +230,11 @@ func (h headerEntry) entry(name string, dataLen int64) (entry, error) {
 	if e-b != es*n {
 		return entry{}, fmt.Errorf("%w: tensor %q: shape %v needs %d bytes, offsets give %d", ErrFormat, name, h.Shape, es*n, e-b)
 	}
-	return entry{name: name, shape: h.Shape, begin: b, end: e, int8: h.DType == "I8"}, nil
+	return entry{name: name, shape: h.Shape, begin: b, end: e, dtype: h.DType}, nil
 }
 
-// Encode writes f to w in the safetensors layout, tensors (float32 and
-// int8 together) in name order.
+// Encode writes f to w in the safetensors layout, tensors (float32, int8
+// and bfloat16 together) in name order.
 func Encode(w io.Writer, f *File) error {
 	names, err := f.allNames()
 	if err != nil {
@@ -251,6 +280,13 @@ func Encode(w io.Writer, f *File) error {
 			}
 			continue
 		}
+		if h, ok := f.BF16[n]; ok {
+			for _, v := range h.Data {
+				buf = binary.LittleEndian.AppendUint16(buf, v)
+				flush()
+			}
+			continue
+		}
 		for _, v := range f.Tensors[n].Data {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 			flush()
@@ -260,20 +296,35 @@ func Encode(w io.Writer, f *File) error {
 	return bw.err
 }
 
-// allNames returns the names of f's float32 and int8 tensors, sorted,
-// checking that none is in both maps or is reserved.
+// allNames returns the names of f's float32, int8 and bfloat16 tensors,
+// sorted, checking that none is in two maps or is reserved.
 func (f *File) allNames() ([]string, error) {
-	names := append(f.Names(), f.Int8Names()...)
+	names := append(append(f.Names(), f.Int8Names()...), f.BF16Names()...)
 	sort.Strings(names)
 	for i, n := range names {
 		switch {
 		case n == "__metadata__" || n == "":
 			return nil, fmt.Errorf("checkpoint: invalid tensor name %q", n)
 		case i > 0 && names[i-1] == n:
-			return nil, fmt.Errorf("checkpoint: tensor name %q is both float32 and int8", n)
+			return nil, fmt.Errorf("checkpoint: tensor name %q is both %s", n, f.dtypesOf(n))
 		}
 	}
 	return names, nil
+}
+
+// dtypesOf names the maps that hold n ("float32 and int8").
+func (f *File) dtypesOf(n string) string {
+	var in []string
+	if _, ok := f.Tensors[n]; ok {
+		in = append(in, "float32")
+	}
+	if _, ok := f.Int8[n]; ok {
+		in = append(in, "int8")
+	}
+	if _, ok := f.BF16[n]; ok {
+		in = append(in, "bf16")
+	}
+	return strings.Join(in, " and ")
 }
 
 // headerOf returns the header entry of tensor n with its data at byte off.
@@ -281,6 +332,8 @@ func (f *File) headerOf(n string, off int64) (headerEntry, error) {
 	dtype, shape, size, numel := "F32", []int(nil), 0, 0
 	if q, ok := f.Int8[n]; ok {
 		dtype, shape, size, numel = "I8", q.Shape, len(q.Data), len(q.Data)
+	} else if h, ok := f.BF16[n]; ok {
+		dtype, shape, size, numel = "BF16", h.Shape, 2*len(h.Data), len(h.Data)
 	} else {
 		t := f.Tensors[n]
 		shape, size, numel = t.Shape, 4*t.Len(), t.Len()
@@ -414,7 +467,7 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		}
 		return nil, fmt.Errorf("%w: unknown format version %q", ErrFormat, v)
 	}
-	f := &File{Tensors: make(map[string]*tensor.Tensor, len(entries)), Int8: map[string]*Int8Tensor{}, Metadata: meta}
+	f := &File{Tensors: make(map[string]*tensor.Tensor, len(entries)), Int8: map[string]*Int8Tensor{}, BF16: map[string]*BF16Tensor{}, Metadata: meta}
 	if f.Metadata == nil {
 		f.Metadata = map[string]string{}
 	}
@@ -428,12 +481,20 @@ func Decode(r io.ReaderAt, size int64) (*File, error) {
 		if err := readFull(r, raw, dataStart+e.begin); err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, e.name, err)
 		}
-		if e.int8 {
+		switch e.dtype {
+		case "I8":
 			q := &Int8Tensor{Shape: e.shape, Data: make([]int8, nb)}
 			for i, b := range raw {
 				q.Data[i] = int8(b)
 			}
 			f.Int8[e.name] = q
+			continue
+		case "BF16":
+			h := &BF16Tensor{Shape: e.shape, Data: make([]uint16, nb/2)}
+			for i := range h.Data {
+				h.Data[i] = binary.LittleEndian.Uint16(raw[2*i:])
+			}
+			f.BF16[e.name] = h
 			continue
 		}
 		t := tensor.New(e.shape...)
@@ -468,7 +529,7 @@ type entry struct {
 	name       string
 	shape      []int
 	begin, end int64
-	int8       bool // dtype I8 (else F32)
+	dtype      string // F32, I8 or BF16
 }
 
 // parseHeader decodes and validates the JSON header against a data area of
@@ -502,7 +563,7 @@ func parseHeader(hb []byte, dataLen int64) ([]entry, map[string]string, error) {
 			return nil, nil, fmt.Errorf("%w: tensor %q: %v", ErrFormat, name, err)
 		}
 		if dtypeSize[h.DType] == 0 {
-			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32 and I8)", ErrFormat, name, h.DType)
+			return nil, nil, fmt.Errorf("%w: tensor %q: unsupported dtype %q (recur reads F32, I8 and BF16)", ErrFormat, name, h.DType)
 		}
 		e, err := h.entry(name, dataLen)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -294,6 +295,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(craft(`{"__metadata__":{"recur_format":"1"}}`, nil))
 	f.Add(emptyLast())
 	f.Add(craft(`{"q":{"dtype":"I8","shape":[3],"data_offsets":[0,3]},"s":{"dtype":"F32","shape":[1],"data_offsets":[3,7]}}`, []byte{1, 255, 127, 0, 0, 128, 63}))
+	f.Add(craft(`{"h":{"dtype":"BF16","shape":[3],"data_offsets":[0,6]},"s":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}}`, []byte{0x80, 0x3f, 0xc0, 0x7f, 1, 0, 0, 0, 128, 63}))
 	for _, bad := range badFiles(buf.Bytes()) {
 		f.Add(bad.file)
 	}
@@ -324,6 +326,11 @@ func FuzzRead(f *testing.F) {
 		for n, q := range got.Int8 {
 			if a := again.Int8[n]; a == nil || !bytes.Equal(int8Bytes(a.Data), int8Bytes(q.Data)) {
 				t.Fatalf("int8 tensor %q lost in round trip", n)
+			}
+		}
+		for n, h := range got.BF16 {
+			if a := again.BF16[n]; a == nil || !slices.Equal(a.Data, h.Data) || !slices.Equal(a.Shape, h.Shape) {
+				t.Fatalf("bf16 tensor %q lost in round trip", n)
 			}
 		}
 	})

@@ -13,7 +13,9 @@
 // string-to-string metadata carries everything else: the model spec,
 // preprocessing state (scaler, vocabulary), metrics, training state and the
 // format version under MetaFormat. Optimizer state is stored as ordinary
-// tensors under the OptimPrefix.
+// tensors under the OptimPrefix. Tensors are F32, except the weights of a
+// quantized model: I8 for int8 and BF16 (safetensors' bfloat16, which
+// safetensors.torch.load_file reads as torch.bfloat16) for bf16.
 //
 // Write is atomic: it writes a temporary file in the destination directory,
 // syncs it, renames it over the destination and syncs the directory, so a

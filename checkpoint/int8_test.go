@@ -65,7 +65,7 @@ func TestInt8Errors(t *testing.T) {
 	}
 	for _, c := range []struct{ name, header, want string }{
 		{"size", `{"q":{"dtype":"I8","shape":[3],"data_offsets":[0,4]}}`, "needs 3 bytes"},
-		{"dtype", `{"q":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}`, `unsupported dtype "U8" (recur reads F32 and I8)`},
+		{"dtype", `{"q":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}`, `unsupported dtype "U8" (recur reads F32, I8 and BF16)`},
 	} {
 		if _, err := decode(craft(c.header, make([]byte, 4))); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
