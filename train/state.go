@@ -46,9 +46,18 @@ type State struct {
 	RankRNGs [][]byte `json:"rank_rngs,omitempty"`
 	RNGRanks int      `json:"rng_ranks,omitempty"`
 	// History has one row per completed epoch.
-	History    []Row  `json:"history,omitempty"`
-	Done       bool   `json:"done"` // training finished
-	StopReason string `json:"stop_reason,omitempty"`
+	History []Row `json:"history,omitempty"`
+	// Elapsed is the wall-clock seconds spent in Fit so far (training
+	// steps, evaluations and the files written), summed over resumed
+	// runs; Seconds is its value at the end of each completed epoch,
+	// after its validation (written to TimesFile). They are kept apart
+	// from History so that a run's metrics stay identical from run to run.
+	// Checkpoints written before they existed hold neither, so Seconds may
+	// lack the first epochs of History.
+	Elapsed    float64   `json:"elapsed,omitempty"`
+	Seconds    []float64 `json:"seconds,omitempty"`
+	Done       bool      `json:"done"` // training finished
+	StopReason string    `json:"stop_reason,omitempty"`
 }
 
 // Row is one epoch of the metrics history: "epoch" (1-based), "step",
@@ -133,6 +142,26 @@ func WriteCSV(w io.Writer, rows []Row) error {
 	return cw.Error()
 }
 
+// TimesFile is the run directory's file of wall-clock seconds since
+// training began at each epoch's end (State.Seconds): CSV with the
+// header "epoch,seconds", one row per epoch, so that the time a run took
+// to reach a validation figure in metrics.csv can be read from any run.
+const TimesFile = "times.csv"
+
+// WriteTimes writes st's Seconds as TimesFile's CSV; the epochs are
+// numbered from the end of History, since Seconds may lack its first
+// epochs (see State).
+func WriteTimes(w io.Writer, st *State) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"epoch", "seconds"})
+	first := len(st.History) - len(st.Seconds) + 1
+	for i, s := range st.Seconds {
+		cw.Write([]string{strconv.Itoa(first + i), strconv.FormatFloat(s, 'f', 3, 64)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // WriteJSONL writes one JSON object per row.
 func WriteJSONL(w io.Writer, rows []Row) error {
 	for _, r := range rows {
@@ -165,6 +194,9 @@ func (t *Trainer) saveRun() error {
 		return fmt.Errorf("train: %w", err)
 	}
 	if err := checkpoint.WriteAtomic(t.path("metrics.jsonl"), func(w io.Writer) error { return WriteJSONL(w, rows) }); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := checkpoint.WriteAtomic(t.path(TimesFile), func(w io.Writer) error { return WriteTimes(w, &t.state) }); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil
@@ -203,6 +235,9 @@ func (t *Trainer) file(extra bool) (*checkpoint.File, error) {
 	f := checkpoint.New()
 	st := t.state
 	st.RankRNGs, st.RNGRanks = nil, 0
+	if !t.began.IsZero() {
+		st.Elapsed = t.elapsed()
+	}
 	carried, err := t.carried()
 	if err != nil {
 		return nil, err

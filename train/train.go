@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/recur-ml/recur/checkpoint"
 	"github.com/recur-ml/recur/nn"
@@ -124,7 +125,8 @@ type Config struct {
 	// Dir, when set, receives best.safetensors each time the monitored
 	// metric improves, last.safetensors at each epoch end and on
 	// cancellation, and metrics.csv and metrics.jsonl (one row per epoch,
-	// the whole history, rewritten atomically at each epoch end).
+	// the whole history) and TimesFile (the seconds since training began
+	// at each epoch's end), rewritten atomically at each epoch end.
 	Dir string
 	// Extra adds task-level content (spec, preprocessing state) to every
 	// checkpoint the Trainer writes.
@@ -207,6 +209,11 @@ type Trainer struct {
 	noise    *optim.GradNoise
 	// dist is the data-parallel side (nil on one rank).
 	dist *dist
+	// now is the clock (time.Now; tests replace it); began is when Fit
+	// began and base the State's Elapsed then (see elapsed).
+	now   func() time.Time
+	began time.Time
+	base  float64
 }
 
 // New validates cfg and returns a Trainer. The optimizer must be over
@@ -224,7 +231,7 @@ func New(task Task, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 	if cfg.Monitor == "" {
 		cfg.Monitor = "loss"
 	}
-	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed)}
+	t := &Trainer{task: task, opt: opt, cfg: cfg, params: task.Params(), shuffle: tensor.NewRNG(cfg.Seed), now: time.Now}
 	t.tape.Precision = cfg.Precision
 	if cfg.Comm != nil && cfg.Comm.Size() > 1 {
 		t.dist = newDist(cfg.Comm, t.params, cmp.Or(cfg.BucketElems, bucketElems), len(cfg.RNGs))
@@ -430,6 +437,7 @@ func (t *Trainer) Fit(ctx context.Context, trainData, valid Data) (*Result, erro
 	if what := t.cfg.needsValid(); what != "" && valid == nil {
 		return nil, fmt.Errorf("train: %s needs validation data", what)
 	}
+	t.began, t.base = t.now(), t.state.Elapsed
 	if err := t.startRanks(trainData); err != nil {
 		return nil, err
 	}
@@ -539,6 +547,8 @@ func (t *Trainer) epochOrder(d Data) ([]int, error) {
 // tells the callbacks.
 func (t *Trainer) endEpoch(res *Result) error {
 	t.state.History = append(t.state.History, t.row(res))
+	t.state.Elapsed = t.elapsed()
+	t.state.Seconds = append(t.state.Seconds, t.state.Elapsed)
 	t.state.Epoch++
 	t.state.Batch = 0
 	sh, err := t.shuffle.MarshalBinary()
@@ -555,6 +565,12 @@ func (t *Trainer) endEpoch(res *Result) error {
 		return err
 	}
 	return t.saveRun()
+}
+
+// elapsed returns the wall-clock seconds of training: those before this
+// Fit (a resumed run's) plus those since it began.
+func (t *Trainer) elapsed() float64 {
+	return t.base + t.now().Sub(t.began).Seconds()
 }
 
 // finish restores the best weights when asked, marks the run done and
