@@ -19,7 +19,7 @@ type Linear struct {
 	Bias    *Param // nil without bias
 
 	pack linearPack
-	q    *qlayer // the int8 weight for inference (quant.go); nil for a float layer
+	q    *qlayer // the quantized weight for inference (quant.go); nil for a float layer
 }
 
 // linearPack caches the weight packed for the GEMM kernel while one tape

@@ -59,40 +59,57 @@ func maxAbsDiff(a, b []float32) float64 {
 	return m
 }
 
-// TestQuantizedRecurrentMatchesFloat runs each layer and its int8 copy on
-// the same random input (batch of one, a small batch with lengths, a
-// batch large enough for two row groups) and compares outputs and final
-// states; the int8 path must also differ from float (it is not the float
-// path in disguise).
-func TestQuantizedRecurrentMatchesFloat(t *testing.T) {
+// quantRun is one run of a layer of quantCases and its quantized copy q
+// on input x (with lengths, or nil).
+type quantRun struct {
+	name    string
+	B       int
+	l, q    Recurrent
+	x       *Var
+	lengths []int
+}
+
+// eachQuantRun quantizes each layer of quantCases in format kind and
+// calls f with the same random input on a batch of one, a small batch
+// with lengths, and a batch large enough for two row groups.
+func eachQuantRun(t *testing.T, kind QuantKind, f func(r quantRun)) {
+	t.Helper()
 	for _, c := range quantCases() {
 		rng := tensor.NewRNG(7)
 		l, err := c.make(rng)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := Quantize(l)
+		q, err := QuantizeAs(l, kind)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		for _, B := range []int{1, 3, 9} {
-			T := 11
-			x := randVar(rng, T, B, 24)
-			var lengths []int
+			r := quantRun{name: c.name, B: B, l: l, q: q, x: randVar(rng, 11, B, 24)}
 			if B == 3 {
-				lengths = []int{T, 4, 9}
+				r.lengths = []int{11, 4, 9}
 			}
-			yf, sf := l.Forward(nil, x, lengths, nil)
-			yq, sq := q.Forward(nil, x, lengths, nil)
-			d := max(maxAbsDiff(yf.Value.Data, yq.Value.Data), maxAbsDiff(sf.H.Value.Data, sq.H.Value.Data))
-			if sf.C != nil {
-				d = max(d, maxAbsDiff(sf.C.Value.Data, sq.C.Value.Data))
-			}
-			if d > quantTol || d == 0 {
-				t.Errorf("%s B=%d: int8 differs from float32 by %g, want in (0, %g]", c.name, B, d, quantTol)
-			}
+			f(r)
 		}
 	}
+}
+
+// TestQuantizedRecurrentMatchesFloat runs each layer and its int8 copy on
+// the same input (eachQuantRun) and compares outputs and final states;
+// the int8 path must also differ from float (it is not the float path in
+// disguise).
+func TestQuantizedRecurrentMatchesFloat(t *testing.T) {
+	eachQuantRun(t, QuantInt8, func(r quantRun) {
+		yf, sf := r.l.Forward(nil, r.x, r.lengths, nil)
+		yq, sq := r.q.Forward(nil, r.x, r.lengths, nil)
+		d := max(maxAbsDiff(yf.Value.Data, yq.Value.Data), maxAbsDiff(sf.H.Value.Data, sq.H.Value.Data))
+		if sf.C != nil {
+			d = max(d, maxAbsDiff(sf.C.Value.Data, sq.C.Value.Data))
+		}
+		if d > quantTol || d == 0 {
+			t.Errorf("%s B=%d: int8 differs from float32 by %g, want in (0, %g]", r.name, r.B, d, quantTol)
+		}
+	})
 }
 
 // TestQuantizedRoundTrip checks that the copy's float weights are the

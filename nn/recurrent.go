@@ -171,7 +171,7 @@ type rnnDir struct {
 	wih, whh, bih, bhh, whr *Param
 	ph                      *Param // (3H) peephole weights p_i, p_f, p_o (LSTMConfig.Peephole); nil without
 	in                      int
-	q                       *quantDir // int8 W_ih and W_hh for inference (quant.go); nil for a float layer
+	q                       *quantDir // quantized W_ih and W_hh for inference (quant.go); nil for a float layer
 }
 
 // rnnCore is the fused multi-layer, bidirectional recurrent engine behind

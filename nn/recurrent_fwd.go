@@ -150,7 +150,7 @@ type recWeights struct {
 	whh   []float32 // (G, Ho)
 	pk    *kernel.PackedB
 	pb    *kernel.PackedBF16 // W_hh in bfloat16 for products of bf16MinRows rows or more (precision.go); nil for none
-	q     *kernel.QMatrix
+	q     rowProduct         // the quantized W_hh of inference (quant.go); nil for a float layer
 	Ho, G int
 }
 
