@@ -29,6 +29,16 @@ import (
 // slots are busy. A batch holds at most MaxBatch rows (a job with more
 // runs alone) and at most batchTokens padded tokens.
 //
+// Slots: a batch that can still take requests computes only on one of
+// the filling lanes, half as many as the slots (at least one), so that
+// while requests, not the model, limit the throughput, the other CPUs
+// read and answer the requests that fill the next batch; on two CPUs,
+// two such batches at once made batches of one or two rows, where one
+// at a time let them grow. A batch that the batcher has closed (full,
+// or no room for the next job) has nothing to wait for: it takes any
+// free slot, so that a model that limits the throughput (batches full
+// at every turn) computes on every CPU.
+//
 // Exactness: a row's results are bit-identical whatever the batch's size
 // and other rows, for every batch of two or more rows (the recurrent
 // layers run each sequence's steps with the same kernels on the same
@@ -53,6 +63,7 @@ type batch struct {
 	rows, long   int
 	ready, done  chan struct{} // ready: stop waiting for more; done: results set
 	readyClosed  bool
+	closed       chan struct{} // the batcher takes no more jobs into it
 	firstArrival time.Time
 }
 
@@ -60,6 +71,16 @@ func (b *batch) kick() {
 	if !b.readyClosed {
 		b.readyClosed = true
 		close(b.ready)
+	}
+}
+
+// close takes the open batch bt out of b: it takes no more jobs. The
+// caller holds b.mu.
+func (b *batcher) close(bt *batch) {
+	bt.kick()
+	if b.open == bt {
+		b.open = nil
+		close(bt.closed)
 	}
 }
 
@@ -145,11 +166,11 @@ func (b *batcher) join(j *job) *batch {
 	b.coming--
 	bt := b.open
 	if bt != nil && (bt.rows+j.rows > b.max || (bt.rows+j.rows)*max(bt.long, j.long) > b.s.batchTokens()) {
-		bt.kick()
-		b.open, bt = nil, nil
+		b.close(bt)
+		bt = nil
 	}
 	if bt == nil {
-		bt = &batch{ready: make(chan struct{}), done: make(chan struct{}), firstArrival: time.Now()}
+		bt = &batch{ready: make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}), firstArrival: time.Now()}
 		b.open = bt
 		go b.lead(bt)
 	}
@@ -157,8 +178,7 @@ func (b *batcher) join(j *job) *batch {
 	bt.rows += j.rows
 	bt.long = max(bt.long, j.long)
 	if bt.rows >= b.max {
-		bt.kick()
-		b.open = nil
+		b.close(bt)
 	} else if b.coming == 0 {
 		bt.kick()
 	}
@@ -177,11 +197,9 @@ func (b *batcher) lead(bt *batch) {
 	t.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), b.s.opts.Timeout)
 	defer cancel()
-	ok := b.s.acquire(ctx)
+	lane, ok := b.s.acquireBatch(ctx, bt.closed)
 	b.mu.Lock()
-	if b.open == bt {
-		b.open = nil
-	}
+	b.close(bt)
 	jobs := bt.jobs
 	b.mu.Unlock()
 	defer close(bt.done)
@@ -195,7 +213,12 @@ func (b *batcher) lead(bt *batch) {
 		}
 		return
 	}
-	defer func() { <-b.s.slot }()
+	defer func() {
+		<-b.s.slot
+		if lane {
+			<-b.s.filling
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			b.s.opts.Logger.Error("serve: panic in a batch", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))

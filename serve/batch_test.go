@@ -145,3 +145,55 @@ func TestBatchedErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFullBatchTakesAnySlot: a batch that can still take requests waits
+// for a filling lane (half of the slots), one that is full computes on
+// any free slot; both answer as a batch does.
+func TestFullBatchTakesAnySlot(t *testing.T) {
+	cm := classifyModel(t)
+	s, err := serve.New(cm, serve.Options{MaxBatch: 4, BatchWait: time.Millisecond, Concurrency: 2, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	release := serve.HoldLanes(s)
+	freed := false
+	defer func() {
+		if !freed {
+			release()
+		}
+	}()
+	code, full := postURL(t, ts.URL, mustJSON(t, map[string]any{"texts": batchTexts[:4]}))
+	if code != 200 {
+		t.Fatalf("a full batch while every lane is taken: status %d %s", code, full)
+	}
+	type answer struct {
+		code int
+		body []byte
+	}
+	lone := make(chan answer, 1)
+	go func() {
+		code, b := postURL(t, ts.URL, mustJSON(t, map[string]any{"texts": batchTexts[:1]}))
+		lone <- answer{code, b}
+	}()
+	waitFor(t, "the open batch to wait for a lane", func() bool {
+		return metricValue(scrape(t, ts.URL, ""), "recur_queue_length") >= 1
+	})
+	select {
+	case a := <-lone:
+		t.Fatalf("a one-text batch was answered (%d %s) while every filling lane was taken", a.code, a.body)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	freed = true
+	a := <-lone
+	if a.code != 200 {
+		t.Fatalf("the one-text batch after the lanes were freed: status %d %s", a.code, a.body)
+	}
+	// A text's answer is the same in any batch.
+	want := mustJSON(t, decode[serve.ClassifyResponse](t, full).Predictions[0])
+	if got := mustJSON(t, decode[serve.ClassifyResponse](t, a.body).Predictions[0]); got != want {
+		t.Errorf("text 0 alone %s, in a full batch %s", got, want)
+	}
+}

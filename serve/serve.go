@@ -37,13 +37,14 @@ type Options struct {
 	// "length", a seq2seq "max_length" (zero: 1000).
 	MaxLength int
 	// Concurrency is the most predictions (or batches) computed at once
-	// (zero: GOMAXPROCS, or half of it, at least one, for a model served
-	// in batches); further requests wait for a slot until their deadline.
-	// Batches grow while every slot is busy, and the CPUs that do not
+	// (zero: GOMAXPROCS); further requests wait for a slot until their
+	// deadline. A batch that can still take requests computes only while
+	// fewer than half of the slots (at least one) compute such batches:
+	// batches grow while those slots are busy, and the CPUs that do not
 	// compute read, decode and answer the requests that fill the next
-	// batch: on two cores, one batch at a time gave 1.5-1.7 times the
-	// throughput of two at 64 clients (classifiers of hidden size 64 to
-	// 512, in-process probes on a loaded machine).
+	// batch. A batch that can take no more (MaxBatch rows, or no room for
+	// the next request) takes any free slot: then the model, not the
+	// requests, limits the throughput, and every CPU should compute.
 	Concurrency int
 	// Queue is the most requests (or batches) waiting for a slot (zero: 4
 	// per slot); one more is answered 503 with Retry-After at once, so a
@@ -89,9 +90,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// withDefaults checks o and fills in the defaults; batched says whether
-// the model will be served in batches (the default Concurrency).
-func (o Options) withDefaults(batched bool) (Options, error) {
+// withDefaults checks o and fills in the defaults.
+func (o Options) withDefaults() (Options, error) {
 	switch {
 	case o.MaxBody < 0:
 		return o, fmt.Errorf("serve: Options.MaxBody %d is negative", o.MaxBody)
@@ -114,12 +114,7 @@ func (o Options) withDefaults(batched bool) (Options, error) {
 	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
 	o.MaxItems = cmp.Or(o.MaxItems, 256)
 	o.MaxLength = cmp.Or(o.MaxLength, 1000)
-	if o.Concurrency == 0 {
-		o.Concurrency = runtime.GOMAXPROCS(0)
-		if batched {
-			o.Concurrency = max(1, o.Concurrency/2)
-		}
-	}
+	o.Concurrency = cmp.Or(o.Concurrency, runtime.GOMAXPROCS(0))
 	o.Queue = cmp.Or(o.Queue, 4*o.Concurrency)
 	o.MaxTokens = cmp.Or(o.MaxTokens, 4096)
 	o.MaxAttention = cmp.Or(o.MaxAttention, 1<<16)
@@ -137,6 +132,9 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 	slot chan struct{}
+	// filling holds a token for each computing batch that could still
+	// take requests when it got its slot (Options.Concurrency).
+	filling chan struct{}
 	// waiting counts the requests (or batches) waiting for a slot
 	// (bounded by Queue).
 	waiting atomic.Int64
@@ -151,11 +149,11 @@ type Server struct {
 // be given to anything that mutates it afterwards (training). It reports
 // an error for a model without weights or a task it does not serve.
 func New(m model.Model, opts Options) (*Server, error) {
-	o, err := opts.withDefaults(opts.MaxBatch > 1 && batchable(m))
+	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency)}
+	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency), filling: make(chan struct{}, max(1, o.Concurrency/2))}
 	l, err := s.load(m, o.Name, o.Metrics)
 	if err != nil {
 		return nil, err
