@@ -5,13 +5,21 @@ PyTorch on the CPU, printing one JSON line per epoch with the wall-clock
 seconds since training began and the validation figure, and stopping at
 the first epoch that reaches the reference:
 
-    row-MNIST   validation accuracy >= 0.985 (LSTM 1x128, Adam 2e-3 with
-                cosine decay over 20 epochs, batch 128, clip 1; the last
-                5,000 training images validate, as recur's
-                --val-fraction 0.0833 does)
+    row-MNIST   validation accuracy >= 0.985 (LSTM 1x128 and a Linear
+                head on the last step's h, PyTorch's default init, Adam
+                2e-3 with cosine decay to 0 over 20 epochs' steps, batch
+                128 reshuffled every epoch, clip 1; the last
+                int(0.0833 * 60000) = 4998 training images, in file order,
+                validate, as recur's --val-fraction 0.0833 cuts them)
     PTB small   validation perplexity <= 120.7 (Zaremba et al.: 2x200,
-                U(-0.1, 0.1) init, SGD lr 20 on the per-word mean loss
-                halved after every epoch from the fifth, clip 0.25, 20x20)
+                embedding and every weight matrix from U(-0.1, 0.1), the
+                biases at PyTorch's default U(-1/sqrt(200), 1/sqrt(200)) as
+                recur's --init, --init-embed and --init-head leave them;
+                recur's vocabulary (<pad>, <unk>, <bos>, <eos>, then the
+                training words); SGD lr 20 on the per-word mean loss
+                halved after every epoch from the fifth, clip 0.25, 20
+                streams of 20 steps; validation as one stream in chunks of
+                80 steps with the state carried)
 
     /usr/bin/python3 bench/torch_recipes.py mnist-row DIR [--threads N]
     /usr/bin/python3 bench/torch_recipes.py ptb-small DIR [--threads N]
@@ -19,7 +27,10 @@ the first epoch that reaches the reference:
 DIR holds MNIST's IDX files or PTB's ptb.{train,valid}.txt(.gz). The thread
 count is set before torch is imported (OMP_NUM_THREADS and friends), as
 bench/torch_models.py does. Reading the data is not timed; building the
-model and every epoch (training and validation) are.
+model and every epoch (training and validation) are. A line with epoch 0
+marks the start of the timed part; each line has the optimizer steps so
+far. The validation figures carry recur's metrics.csv names (val_accuracy,
+val_ppl); bench/ttq.py runs both sides and compares them.
 """
 
 import argparse
@@ -49,12 +60,10 @@ def mnist_row(args, torch):
     import numpy as np
     x = read_idx(os.path.join(args.dir, "train-images-idx3-ubyte")).astype(np.float32) / 255
     y = read_idx(os.path.join(args.dir, "train-labels-idx1-ubyte")).astype(np.int64)
-    # The last 5,000 images validate (recur shuffles before cutting; the
-    # share is the same).
-    rng = np.random.default_rng(1)
-    perm = rng.permutation(len(x))
-    x, y = x[perm], y[perm]
-    xv, yv, xt, yt = x[-5000:], y[-5000:], x[:-5000], y[:-5000]
+    # recur's --val-fraction 0.0833 holds out the last int(0.0833 * n)
+    # images in file order (dataset.MNIST.HoldOut), unshuffled.
+    nv = int(0.0833 * len(x))
+    xv, yv, xt, yt = x[-nv:], y[-nv:], x[:-nv], y[:-nv]
     xt, yt, xv, yv = map(torch.from_numpy, (xt, yt, xv, yv))
 
     class Net(torch.nn.Module):
@@ -68,6 +77,7 @@ def mnist_row(args, torch):
             return self.head(h[-1])
 
     start = time.perf_counter()
+    report(args, 0, start, 0, {})
     torch.manual_seed(1)
     net = Net()
     epochs, bs = 20, 128
@@ -75,6 +85,7 @@ def mnist_row(args, torch):
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     loss_fn = torch.nn.CrossEntropyLoss()
+    step = 0
     for epoch in range(1, epochs + 1):
         net.train()
         order = torch.randperm(len(xt))
@@ -86,10 +97,11 @@ def mnist_row(args, torch):
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             sched.step()
+            step += 1
         net.eval()
         with torch.no_grad():
             acc = (net(xv).argmax(1) == yv).float().mean().item()
-        report(args, epoch, start, {"valid_accuracy": acc})
+        report(args, epoch, start, step, {"val_accuracy": acc})
         if acc >= 0.985:
             return
 
@@ -100,7 +112,12 @@ def ptb_small(args, torch):
             return f.read().decode().replace("\n", " <eos> ").split()
 
     train, valid = words("ptb.train.txt"), words("ptb.valid.txt")
-    vocab = {w: i for i, w in enumerate(sorted(set(train)))}
+    # recur's vocabulary: its four specials first (PTB's text has <unk>
+    # and <eos> itself), then the training words; the order of the ids
+    # does not matter, their number sizes the head.
+    specials = ["<pad>", "<unk>", "<bos>", "<eos>"]
+    words_ = specials + sorted(set(train) - set(specials))
+    vocab = {w: i for i, w in enumerate(words_)}
     V = len(vocab)
 
     def batchify(ws, B):
@@ -116,18 +133,24 @@ def ptb_small(args, torch):
             self.emb = torch.nn.Embedding(V, 200)
             self.rnn = torch.nn.LSTM(200, 200, 2)
             self.head = torch.nn.Linear(200, V)
-            for p in self.parameters():
-                torch.nn.init.uniform_(p, -0.1, 0.1)
+            # recur's --init, --init-embed and --init-head set the weight
+            # matrices; the LSTM's and the head's biases keep PyTorch's
+            # default draw, as in recur.
+            for name, p in self.named_parameters():
+                if "weight" in name:
+                    torch.nn.init.uniform_(p, -0.1, 0.1)
 
         def forward(self, x, h):
             out, h = self.rnn(self.emb(x), h)
             return self.head(out), h
 
     start = time.perf_counter()
+    report(args, 0, start, 0, {})
     torch.manual_seed(1)
     net = Net()
     lr, T = 20.0, 20
     loss_fn = torch.nn.CrossEntropyLoss()
+    step = 0
     for epoch in range(1, 14):
         if epoch > 4:
             lr /= 2
@@ -147,6 +170,7 @@ def ptb_small(args, torch):
             with torch.no_grad():
                 for p in net.parameters():
                     p -= lr * p.grad
+            step += 1
         net.eval()
         total, n, h = 0.0, 0, None
         with torch.no_grad():
@@ -157,13 +181,17 @@ def ptb_small(args, torch):
                 total += loss_fn(out.view(-1, V), y.reshape(-1)).item() * len(y)
                 n += len(y)
         ppl = float(__import__("math").exp(total / n))
-        report(args, epoch, start, {"valid_ppl": ppl})
+        report(args, epoch, start, step, {"val_ppl": ppl})
         if ppl <= 120.7:
             return
 
 
-def report(args, epoch, start, metrics):
-    line = {"recipe": args.recipe, "threads": args.threads, "epoch": epoch, "seconds": round(time.perf_counter() - start, 1)}
+def report(args, epoch, start, steps, metrics):
+    """Prints one JSON line: the seconds since start, the optimizer steps
+    so far, the wall clock (unix, so that a caller that stops this process
+    knows how long it trained) and the validation figures."""
+    line = {"recipe": args.recipe, "threads": args.threads, "epoch": epoch, "steps": steps,
+            "seconds": round(time.perf_counter() - start, 3), "unix": round(time.time(), 3)}
     line.update(metrics)
     print(json.dumps(line), flush=True)
 
@@ -179,7 +207,10 @@ def main():
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     import torch
     torch.set_num_threads(args.threads)
-    {"mnist-row": mnist_row, "ptb-small": ptb_small}[args.recipe](args, torch)
+    try:
+        {"mnist-row": mnist_row, "ptb-small": ptb_small}[args.recipe](args, torch)
+    except KeyboardInterrupt:  # stopped by bench/ttq.py at its time cap
+        return 130
 
 
 if __name__ == "__main__":
