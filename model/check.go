@@ -241,10 +241,13 @@ func checkTensors(s Spec, f *checkpoint.File) error {
 	names := make(map[string]bool, len(want))
 	for _, p := range want {
 		if s.quantized(p.name) {
-			if err := checkQuantTensor(f, p); err != nil {
+			used, err := s.checkQuantTensor(f, p)
+			if err != nil {
 				return err
 			}
-			names[p.name], names[p.name+ScaleSuffix] = true, true
+			for _, n := range used {
+				names[n] = true
+			}
 			continue
 		}
 		t, ok := f.Tensors[p.name]
@@ -261,12 +264,7 @@ func checkTensors(s Spec, f *checkpoint.File) error {
 			return fmt.Errorf("tensor %q is not a parameter of the spec's %s model (nor optimizer or training state)", n, s.Task)
 		}
 	}
-	for _, n := range f.Int8Names() {
-		if !names[n] {
-			return fmt.Errorf("int8 tensor %q is not a quantized weight of the spec's %s model", n, s.Task)
-		}
-	}
-	return nil
+	return checkQuantExtra(f, names, s.Task)
 }
 
 // Check validates the model file f without building its network (name is

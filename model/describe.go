@@ -27,7 +27,7 @@ type Summary struct {
 }
 
 // TensorInfo is one tensor's name and shape, and its dtype when it is
-// not float32 ("I8": a quantized weight).
+// not float32 ("I8" or "BF16": a quantized weight).
 type TensorInfo struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`

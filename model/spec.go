@@ -108,11 +108,21 @@ type Spec struct {
 	// Residual makes the forecast head predict the change from the last
 	// observed value of each target (the first Targets input features).
 	Residual bool `json:"residual,omitempty" yaml:"residual"`
+	// Local makes a forecaster read each window relative to its last row:
+	// the target columns of every step minus their value at the window's
+	// last step (in the pipeline's scaled space), the local window scaling
+	// of N-BEATS and DeepAR. The network then reads shapes, not levels,
+	// and a test period beyond the training range (a trending series)
+	// reaches it inside the range it was trained on; with Residual the
+	// whole forecaster is invariant to the level.
+	Local bool `json:"local,omitempty" yaml:"local"`
 	// Base, "holt-winters", makes a forecaster a hybrid: the network's
 	// output corrects the forecast of a Holt-Winters model fitted on the
 	// training rows (series.AutoHoltWinters) instead of standing alone;
 	// its head starts at zero, so the untrained model is Holt-Winters
-	// itself. It replaces Residual. Empty: none.
+	// itself. It replaces Residual. BaseAuto ("auto") lets the forecaster
+	// choose on a validation tail between the network alone, the hybrid
+	// and Holt-Winters alone (Forecaster.Fit). Empty: none.
 	Base string `json:"base,omitempty" yaml:"base"`
 
 	// Vocab is the vocabulary size and Embed the embedding width
@@ -138,8 +148,9 @@ type Spec struct {
 	TgtVocab  int    `json:"tgt_vocab,omitempty" yaml:"tgt_vocab"`
 	Attention string `json:"attention,omitempty" yaml:"attention"`
 
-	// Quantize, "int8", marks a model whose recurrent stack and head run
-	// their inference in int8 (Quantize; not seq2seq). Empty: float32.
+	// Quantize, "int8" or "bf16", marks a model whose recurrent stack and
+	// head run their inference on int8 or bfloat16 weights (Quantize,
+	// QuantizeAs; not seq2seq). Empty: float32.
 	Quantize string `json:"quantize,omitempty" yaml:"quantize"`
 }
 
@@ -251,8 +262,8 @@ func (s *Spec) checkRegularizers() error {
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"chrono", s.Chrono, s.Chrono != 0}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
-		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}} {
-		forecastOnly := f.name == "quantiles" || f.name == "base"
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}, {"local", s.Local, s.Local}} {
+		forecastOnly := f.name == "quantiles" || f.name == "base" || f.name == "local"
 		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || forecastOnly && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}
@@ -295,8 +306,8 @@ func (s *Spec) checkForecast() error {
 	if s.Targets > s.Inputs {
 		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}
 	}
-	if s.Base != "" && s.Base != "holt-winters" {
-		return &SpecError{"base", s.Base, "holt-winters or empty"}
+	if s.Base != "" && s.Base != "holt-winters" && s.Base != BaseAuto {
+		return &SpecError{"base", s.Base, "holt-winters, auto or empty"}
 	}
 	return nil
 }
