@@ -132,7 +132,7 @@ func bf16Reference(w []uint16, N, K int, x []float32, M int, y0 []float32, ldy i
 // (one to nine rows: the GEMV and, on hardware, the GEMM; partial panels;
 // odd K; several k-blocks) against bf16Reference bit for bit, checks that
 // rows' padding (ldy > N) is left alone, and that the result is within
-// the rounding bound of the float32 product: |y − x·Wᵀ| ≤ 2⁻⁷·Σ_k |x||w|.
+// the rounding bound of the float32 product: |y − x·Wᵀ| ≤ 2⁻⁶·Σ_k |x||w|.
 func TestBF16MatrixMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, sh := range []struct{ N, K int }{{1, 1}, {16, 2}, {17, 3}, {40, 24}, {129, 64}, {512, 128}, {70, 1100}} {
@@ -177,8 +177,8 @@ func TestBF16MatrixMatchesReference(t *testing.T) {
 }
 
 // checkBF16Bound checks y against the float64 product of the unrounded
-// operands: relative to Σ|x||w| the two roundings to bfloat16 (2⁻⁹ each)
-// and the float32 sums stay below 2⁻⁷.
+// operands: relative to Σ|x||w| the two roundings to bfloat16 (at most
+// 2⁻⁸ each, so 2⁻⁷ for a product) and the float32 sums stay below 2⁻⁶.
 func checkBF16Bound(t *testing.T, w, x, y0, y []float32, N, K, M, ldy int, accum bool) {
 	t.Helper()
 	for i := 0; i < M; i++ {
@@ -193,8 +193,8 @@ func checkBF16Bound(t *testing.T, w, x, y0, y []float32, N, K, M, ldy int, accum
 				exact += float64(y0[i*ldy+n])
 				mag += math.Abs(float64(y0[i*ldy+n]))
 			}
-			if d := math.Abs(float64(y[i*ldy+n]) - exact); d > mag/128 {
-				t.Fatalf("N=%d K=%d: y[%d][%d] = %g, float64 product %g: off by %g, more than 2^-7 of %g", N, K, i, n, y[i*ldy+n], exact, d, mag)
+			if d := math.Abs(float64(y[i*ldy+n]) - exact); d > mag/64 {
+				t.Fatalf("N=%d K=%d: y[%d][%d] = %g, float64 product %g: off by %g, more than 2^-6 of %g", N, K, i, n, y[i*ldy+n], exact, d, mag)
 			}
 		}
 	}
