@@ -172,7 +172,7 @@ func (b *batcher) join(j *job) *batch {
 	if bt == nil {
 		bt = &batch{ready: make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}), firstArrival: time.Now()}
 		b.open = bt
-		go b.lead(bt)
+		b.s.workers.do(func() { b.lead(bt) })
 	}
 	bt.jobs = append(bt.jobs, j)
 	bt.rows += j.rows

@@ -21,7 +21,7 @@ func TestPanicRecovered(t *testing.T) {
 	}
 	// A forecaster with no preprocessing state: New would refuse it.
 	var logs bytes.Buffer
-	s := &Server{slot: make(chan struct{}, 1), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+	s := &Server{slot: make(chan struct{}, 1), workers: newWorkers(workerIdle), opts: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
 	s.opts, _ = s.opts.withDefaults()
 	s.cur.Store(&loaded{m: m, fc: m.(*model.Forecaster)})
 	s.metrics = newMetrics(s)

@@ -143,6 +143,8 @@ type Server struct {
 	swapMu   sync.Mutex
 	draining atomic.Bool
 	metrics  *metrics
+	// workers run the computations (batches and unbatched predictions).
+	workers *workers
 }
 
 // New returns a Server over m (a model.Load result, say), which must not
@@ -153,7 +155,7 @@ func New(m model.Model, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency), filling: make(chan struct{}, max(1, o.Concurrency/2))}
+	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency), filling: make(chan struct{}, max(1, o.Concurrency/2)), workers: newWorkers(workerIdle)}
 	l, err := s.load(m, o.Name, o.Metrics)
 	if err != nil {
 		return nil, err
@@ -460,7 +462,7 @@ func (s *Server) unbatched(ctx context.Context, l *loaded, w http.ResponseWriter
 		return nil, s.deadline(ctx)
 	}
 	done := make(chan result, 1)
-	go func() {
+	s.workers.do(func() {
 		defer func() { <-s.slot }()
 		defer func() {
 			if v := recover(); v != nil {
@@ -470,7 +472,7 @@ func (s *Server) unbatched(ctx context.Context, l *loaded, w http.ResponseWriter
 		}()
 		v, err := s.run(ctx, l, req)
 		done <- result{v, err}
-	}()
+	})
 	select {
 	case res := <-done:
 		return res.v, res.err
