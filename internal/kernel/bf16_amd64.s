@@ -2333,3 +2333,169 @@ bf16GemvY_1_set:
 bf16GemvY_done:
 	VZEROUPPER
 	RET
+
+// func bf16GemvYFast(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int) (tiny int)
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·bf16GemvYFast(SB), NOSPLIT, $8-64
+	MOVQ         kc+0(FP), CX
+	MOVQ         x+8(FP), SI
+	MOVQ         b+16(FP), BX
+	MOVQ         pstride+24(FP), R8
+	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	MOVQ         np+32(FP), R10
+	MOVQ         y+40(FP), DI
+	MOVQ         accum+48(FP), R12
+	MOVL         $0xffff0000, DX
+	MOVD         DX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x7fffffff, DX
+	MOVD         DX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x00800000, DX
+	MOVD         DX, X13
+	VPBROADCASTD X13, Y13
+	STMXCSR      (SP)
+	MOVL         (SP), DX
+	ANDL         $0xffffffc0, DX
+	MOVL         DX, 4(SP)
+	LDMXCSR      4(SP)
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+
+bf16GemvYFast_2:
+	CMPQ   R10, $0x02
+	JLT    bf16GemvYFast_1
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+bf16GemvYFast_2_loop:
+	VPBROADCASTD (AX), Y10
+	VPAND        Y15, Y10, Y12
+	VPSLLD       $0x10, Y10, Y11
+	VMOVDQU      (R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y0
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y0
+	VMOVDQU      32(R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y1
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y1
+	VMOVDQU      (R11)(R8*1), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y2
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y2
+	VMOVDQU      32(R11)(R8*1), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y3
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y3
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, AX
+	DECQ         DX
+	JNE          bf16GemvYFast_2_loop
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	VANDPS       Y14, Y2, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	VANDPS       Y14, Y3, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	TESTQ        R12, R12
+	JE           bf16GemvYFast_2_set
+	VADDPS       (DI), Y0, Y0
+	VADDPS       32(DI), Y1, Y1
+	VADDPS       64(DI), Y2, Y2
+	VADDPS       96(DI), Y3, Y3
+
+bf16GemvYFast_2_set:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x00000080, DI
+	LEAQ    (BX)(R8*2), BX
+	SUBQ    $0x02, R10
+	JMP     bf16GemvYFast_2
+
+bf16GemvYFast_1:
+	CMPQ   R10, $0x01
+	JLT    bf16GemvYFast_done
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+bf16GemvYFast_1_loop:
+	VPBROADCASTD (AX), Y10
+	VPAND        Y15, Y10, Y12
+	VPSLLD       $0x10, Y10, Y11
+	VMOVDQU      (R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y0
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y0
+	VMOVDQU      32(R11), Y4
+	VPAND        Y15, Y4, Y5
+	VFMADD231PS  Y12, Y5, Y1
+	VPSLLD       $0x10, Y4, Y4
+	VFMADD231PS  Y11, Y4, Y1
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, AX
+	DECQ         DX
+	JNE          bf16GemvYFast_1_loop
+	VANDPS       Y14, Y0, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	VANDPS       Y14, Y1, Y6
+	VCMPPS       $0x11, Y13, Y6, Y7
+	VCMPPS       $0x1e, Y9, Y6, Y5
+	VANDPS       Y5, Y7, Y7
+	VORPS        Y7, Y8, Y8
+	TESTQ        R12, R12
+	JE           bf16GemvYFast_1_set
+	VADDPS       (DI), Y0, Y0
+	VADDPS       32(DI), Y1, Y1
+
+bf16GemvYFast_1_set:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $0x00000040, DI
+	ADDQ    R8, BX
+	SUBQ    $0x01, R10
+	JMP     bf16GemvYFast_1
+
+bf16GemvYFast_done:
+	VMOVMSKPS Y8, AX
+	STMXCSR   4(SP)
+	MOVL      4(SP), DX
+	ANDL      $0x00000012, DX
+	ORL       DX, AX
+	LDMXCSR   (SP)
+	MOVQ      AX, tiny+56(FP)
+	VZEROUPPER
+	RET

@@ -83,3 +83,8 @@ func bf16GemvZ(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, ac
 //
 //go:noescape
 func bf16GemvY(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int)
+
+// bf16GemvYFast is bf16GemvY without flushing denormal sums: tiny != 0 when a sum may have been denormal (MXCSR's DE or UE flag, or a denormal result), y then to be recomputed by bf16GemvY.
+//
+//go:noescape
+func bf16GemvYFast(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int) (tiny int)

@@ -12,8 +12,8 @@ import "fmt"
 // rows on hardware the GEMM micro-kernels take over. Both give the twin's
 // bits, and so does the AVX2 kernel that runs where the CPU lacks
 // AVX512_BF16 (Zen 3): it widens each pair to float32 and emulates the
-// instruction's rounding and flushing, exact but some three times slower
-// per product than the float32 GEMV.
+// instruction's rounding and flushing (bf16_gemv_amd64.go), exact but
+// slower than the float32 GEMV, whose operands need no widening.
 
 // bf16GemmRows is the least number of rows a BF16Matrix product runs
 // through the GEMM micro-kernels (as nn's bf16MinRows: from four rows

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -25,10 +26,10 @@ type gemvRegs struct {
 	b0, b4, xl, l                   reg.Register
 }
 
-// loadGemv declares the kernel name with its doc and loads the arguments
-// (pstride scaled to bytes, ps3 three times it).
-func loadGemv(name, doc string) gemvRegs {
-	TEXT(name, NOSPLIT, gemvArgs)
+// loadGemv declares the kernel name (of signature sig) with its doc and
+// loads the arguments (pstride scaled to bytes, ps3 three times it).
+func loadGemv(name, sig, doc string) gemvRegs {
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(name + doc)
 	r := gemvRegs{kc: reg.RCX, x: reg.RSI, g: reg.RBX, ps: reg.R8, ps3: reg.R9, np: reg.R10, y: reg.RDI, accum: reg.R12,
@@ -79,9 +80,9 @@ func (r gemvRegs) storeY(name string, acc []reg.VecPhysical, width int) {
 
 // groups emits the panel loop of a GEMV kernel: while np >= w (each w of
 // widths, widest first), body computes w panels from g into y (the label
-// given names its own labels), then g moves w panels on; then the kernel
-// returns.
-func (r gemvRegs) groups(name string, widths []int, body func(lbl string, w int)) {
+// given names its own labels), then g moves w panels on; then epilogue
+// (when not nil) and the kernel returns.
+func (r gemvRegs) groups(name string, widths []int, body func(lbl string, w int), epilogue func()) {
 	for i, w := range widths {
 		lbl := fmt.Sprintf("%s_%d", name, w)
 		next := name + "_done"
@@ -104,6 +105,9 @@ func (r gemvRegs) groups(name string, widths []int, body func(lbl string, w int)
 		JMP(LabelRef(lbl))
 	}
 	Label(name + "_done")
+	if epilogue != nil {
+		epilogue()
+	}
 	VZEROUPPER()
 	RET()
 }
@@ -113,7 +117,7 @@ func (r gemvRegs) groups(name string, widths []int, body func(lbl string, w int)
 // sums in Z8-Z15), then one at a time.
 func gemvZ() {
 	name := "bf16GemvZ"
-	r := loadGemv(name, " computes, for panels p < np of a k-block, y[16p+j] = Σ_{l<kc} dot(x[l], b[p*pstride+l*16+j]) (+ y[16p+j] when accum != 0, one rounding), kc >= 1, with VDPBF16PS.")
+	r := loadGemv(name, gemvArgs, " computes, for panels p < np of a k-block, y[16p+j] = Σ_{l<kc} dot(x[l], b[p*pstride+l*16+j]) (+ y[16p+j] when accum != 0, one rounding), kc >= 1, with VDPBF16PS.")
 	r.groups(name, []int{8, 1}, func(lbl string, w int) {
 		acc := make([]reg.VecPhysical, w)
 		for p := range acc {
@@ -133,7 +137,70 @@ func gemvZ() {
 		DECQ(r.l)
 		JNE(LabelRef(lbl + "_loop"))
 		r.storeY(lbl, acc, 64)
-	})
+	}, nil)
+}
+
+// clearFlags saves MXCSR in a local and loads it with the exception flags
+// cleared, and returns that local and a scratch one.
+func clearFlags() (saved, scratch Mem) {
+	saved, scratch = AllocLocal(4), AllocLocal(4)
+	STMXCSR(saved)
+	MOVL(saved, reg.EDX)
+	ANDL(U32(0xffffffc0), reg.EDX)
+	MOVL(reg.EDX, scratch)
+	LDMXCSR(scratch)
+	return saved, scratch
+}
+
+// ymmRegs are the fixed vector registers of bf16GemvY: the masks, the
+// broadcast pair's halves, and (fast) the tiny-sum flags and a zero.
+type ymmRegs struct {
+	hi, abs, tiny, xhi, xlo, flag, zero reg.VecPhysical
+}
+
+var yr = ymmRegs{reg.Y15, reg.Y14, reg.Y13, reg.Y12, reg.Y11, reg.Y8, reg.Y9}
+
+// consts loads the masks: the high word, all but the sign, 2^-126.
+func (y ymmRegs) consts() {
+	for _, c := range []struct {
+		v uint32
+		r reg.VecPhysical
+	}{{0xffff0000, y.hi}, {0x7fffffff, y.abs}, {0x00800000, y.tiny}} {
+		MOVL(U32(c.v), reg.EDX)
+		MOVD(reg.EDX, c.r.AsX())
+		VPBROADCASTD(c.r.AsX(), c.r)
+	}
+}
+
+// ftz flushes the lanes of a below 2^-126 to zeros of their sign.
+func (y ymmRegs) ftz(a reg.VecPhysical) {
+	VANDPS(y.abs, a, reg.Y6)              // |sum|
+	VCMPPS(U8(1), y.tiny, reg.Y6, reg.Y7) // |sum| < 2^-126
+	VANDPS(y.abs, reg.Y7, reg.Y7)         // the bits to clear there
+	VANDNPS(a, reg.Y7, a)                 // sum &^ those bits
+}
+
+// flagTiny sets in flag the lanes of acc that are denormal.
+func (y ymmRegs) flagTiny(acc []reg.VecPhysical) {
+	for _, a := range acc {
+		VANDPS(y.abs, a, reg.Y6)                 // |sum|
+		VCMPPS(U8(0x11), y.tiny, reg.Y6, reg.Y7) // |sum| < 2^-126
+		VCMPPS(U8(0x1e), y.zero, reg.Y6, reg.Y5) // |sum| > 0
+		VANDPS(reg.Y5, reg.Y7, reg.Y7)
+		VORPS(reg.Y7, y.flag, y.flag)
+	}
+}
+
+// report returns (as the kernel's result) whether a lane of flag is set
+// or MXCSR has DE or UE, and restores MXCSR from saved.
+func (y ymmRegs) report(saved, scratch Mem) {
+	VMOVMSKPS(y.flag, reg.EAX)
+	STMXCSR(scratch)
+	MOVL(scratch, reg.EDX)
+	ANDL(U32(0x12), reg.EDX) // DE, UE
+	ORL(reg.EDX, reg.EAX)
+	LDMXCSR(saved)
+	Store(reg.RAX, ReturnIndex(0))
 }
 
 // gemvY emits bf16GemvY, the same products without AVX512_BF16 (AVX2 and
@@ -142,23 +209,27 @@ func gemvZ() {
 // (exact product, one rounding, as VDPBF16PS), and a sum below the
 // smallest normal flushed to a zero of its sign as VDPBF16PS does. Two
 // panels (four ymm sums) at a time, then one.
-func gemvY() {
-	name := "bf16GemvY"
-	r := loadGemv(name, " is bf16GemvZ with AVX2 and FMA: the pairs widened to float32, the high products first, each sum by one FMA, denormal sums flushed to zero.")
-	hi, abs, tiny, xhi, xlo := reg.Y15, reg.Y14, reg.Y13, reg.Y12, reg.Y11
-	for _, c := range []struct {
-		v uint32
-		y reg.VecPhysical
-	}{{0xffff0000, hi}, {0x7fffffff, abs}, {0x00800000, tiny}} {
-		MOVL(U32(c.v), reg.EDX)
-		MOVD(reg.EDX, c.y.AsX())
-		VPBROADCASTD(c.y.AsX(), c.y)
+//
+// With fast it emits bf16GemvYFast instead: the same FMAs without the
+// flushing, which is most of the work and changes nothing unless a sum
+// is denormal. It reports whether one may have been: a denormal operand
+// (the DE flag of MXCSR, cleared on entry), an inexact denormal result
+// (UE), or a denormal final sum (checked before it is stored). The caller
+// then runs bf16GemvY. MXCSR is restored on return.
+func gemvY(fast bool) {
+	name, sig, doc := "bf16GemvY", gemvArgs, " is bf16GemvZ with AVX2 and FMA: the pairs widened to float32, the high products first, each sum by one FMA, denormal sums flushed to zero."
+	if fast {
+		name, sig = "bf16GemvYFast", strings.TrimSuffix(gemvArgs, ")")+") (tiny int)"
+		doc = " is bf16GemvY without flushing denormal sums: tiny != 0 when a sum may have been denormal (MXCSR's DE or UE flag, or a denormal result), y then to be recomputed by bf16GemvY."
 	}
-	ftz := func(a reg.VecPhysical) {
-		VANDPS(abs, a, reg.Y6)              // |sum|
-		VCMPPS(U8(1), tiny, reg.Y6, reg.Y7) // |sum| < 2^-126
-		VANDPS(abs, reg.Y7, reg.Y7)         // the bits to clear there
-		VANDNPS(a, reg.Y7, a)               // sum &^ those bits
+	r := loadGemv(name, sig, doc)
+	yr.consts()
+	var epilogue func()
+	if fast {
+		saved, scratch := clearFlags()
+		VXORPS(yr.flag, yr.flag, yr.flag)
+		VXORPS(yr.zero, yr.zero, yr.zero)
+		epilogue = func() { yr.report(saved, scratch) }
 	}
 	r.groups(name, []int{2, 1}, func(lbl string, w int) {
 		acc := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3}[:2*w]
@@ -167,23 +238,30 @@ func gemvY() {
 		}
 		Label(lbl + "_loop")
 		VPBROADCASTD(Mem{Base: r.xl}, reg.Y10)
-		VPAND(hi, reg.Y10, xhi)
-		VPSLLD(U8(16), reg.Y10, xlo)
+		VPAND(yr.hi, reg.Y10, yr.xhi)
+		VPSLLD(U8(16), reg.Y10, yr.xlo)
 		for i, a := range acc {
 			m := r.panelAddr(i / 2)
 			m.Disp = 32 * (i % 2)
 			VMOVDQU(m, reg.Y4)
-			VPAND(hi, reg.Y4, reg.Y5)
-			VFMADD231PS(xhi, reg.Y5, a)
-			ftz(a)
+			VPAND(yr.hi, reg.Y4, reg.Y5)
+			VFMADD231PS(yr.xhi, reg.Y5, a)
+			if !fast {
+				yr.ftz(a)
+			}
 			VPSLLD(U8(16), reg.Y4, reg.Y4)
-			VFMADD231PS(xlo, reg.Y4, a)
-			ftz(a)
+			VFMADD231PS(yr.xlo, reg.Y4, a)
+			if !fast {
+				yr.ftz(a)
+			}
 		}
 		ADDQ(U8(64), r.b0)
 		ADDQ(U8(4), r.xl)
 		DECQ(r.l)
 		JNE(LabelRef(lbl + "_loop"))
+		if fast {
+			yr.flagTiny(acc)
+		}
 		r.storeY(lbl, acc, 32)
-	})
+	}, epilogue)
 }

@@ -32,7 +32,8 @@ func main() {
 		}
 	}
 	gemvZ()
-	gemvY()
+	gemvY(false)
+	gemvY(true)
 	Generate()
 }
 
