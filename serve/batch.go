@@ -20,7 +20,7 @@ import (
 // batcher, so a batch never mixes models across a Swap.
 //
 // A request whose input is valid joins the open batch as a job of one or
-// more rows. The batch's runner (one goroutine per batch) waits until the
+// more rows. The batch's runner (on a kept goroutine: workers) waits until the
 // batch is full, until BatchWait has passed since the batch opened, or
 // until no other request is on its way to it (every request that has
 // arrived has joined or failed), whichever comes first, so a lone request
@@ -29,15 +29,16 @@ import (
 // slots are busy. A batch holds at most MaxBatch rows (a job with more
 // runs alone) and at most batchTokens padded tokens.
 //
-// Slots: a batch that can still take requests computes only on one of
-// the filling lanes, half as many as the slots (at least one), so that
-// while requests, not the model, limit the throughput, the other CPUs
-// read and answer the requests that fill the next batch; on two CPUs,
-// two such batches at once made batches of one or two rows, where one
-// at a time let them grow. A batch that the batcher has closed (full,
-// or no room for the next job) has nothing to wait for: it takes any
-// free slot, so that a model that limits the throughput (batches full
-// at every turn) computes on every CPU.
+// Slots: a batch that can still take requests computes only while fewer
+// than half of the slots (at least one) compute batches, so that while
+// requests, not the model, limit the throughput, the other CPUs read and
+// answer the requests that fill the next batch (on two CPUs, two such
+// batches at once made batches of one or two rows, where one at a time
+// let them grow); and it keeps growing while it waits. A batch that the
+// batcher has closed (full, or no room for the next job) has nothing to
+// wait for: it takes any free slot, so that a model that limits the
+// throughput (batches full at every turn) computes on every CPU, each
+// batch full.
 //
 // Exactness: a row's results are bit-identical whatever the batch's size
 // and other rows, for every batch of two or more rows (the recurrent
@@ -197,7 +198,7 @@ func (b *batcher) lead(bt *batch) {
 	t.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), b.s.opts.Timeout)
 	defer cancel()
-	lane, ok := b.s.acquireBatch(ctx, bt.closed)
+	ok := b.s.acquireBatch(ctx, bt.closed)
 	b.mu.Lock()
 	b.close(bt)
 	jobs := bt.jobs
@@ -213,12 +214,7 @@ func (b *batcher) lead(bt *batch) {
 		}
 		return
 	}
-	defer func() {
-		<-b.s.slot
-		if lane {
-			<-b.s.filling
-		}
-	}()
+	defer b.s.batchDone()
 	defer func() {
 		if v := recover(); v != nil {
 			b.s.opts.Logger.Error("serve: panic in a batch", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))

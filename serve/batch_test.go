@@ -146,9 +146,9 @@ func TestBatchedErrors(t *testing.T) {
 	}
 }
 
-// TestFullBatchTakesAnySlot: a batch that can still take requests waits
-// for a filling lane (half of the slots), one that is full computes on
-// any free slot; both answer as a batch does.
+// TestFullBatchTakesAnySlot: with half of the slots computing batches,
+// a batch that can still take requests waits, and one that is full
+// computes on a free slot; both answer as a batch does.
 func TestFullBatchTakesAnySlot(t *testing.T) {
 	cm := classifyModel(t)
 	s, err := serve.New(cm, serve.Options{MaxBatch: 4, BatchWait: time.Millisecond, Concurrency: 2, Logger: quiet})
@@ -157,7 +157,7 @@ func TestFullBatchTakesAnySlot(t *testing.T) {
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	release := serve.HoldLanes(s)
+	release := serve.HoldBatch(s)
 	freed := false
 	defer func() {
 		if !freed {
@@ -166,7 +166,7 @@ func TestFullBatchTakesAnySlot(t *testing.T) {
 	}()
 	code, full := postURL(t, ts.URL, mustJSON(t, map[string]any{"texts": batchTexts[:4]}))
 	if code != 200 {
-		t.Fatalf("a full batch while every lane is taken: status %d %s", code, full)
+		t.Fatalf("a full batch while one of two slots computes: status %d %s", code, full)
 	}
 	type answer struct {
 		code int
@@ -177,19 +177,19 @@ func TestFullBatchTakesAnySlot(t *testing.T) {
 		code, b := postURL(t, ts.URL, mustJSON(t, map[string]any{"texts": batchTexts[:1]}))
 		lone <- answer{code, b}
 	}()
-	waitFor(t, "the open batch to wait for a lane", func() bool {
+	waitFor(t, "the open batch to wait", func() bool {
 		return metricValue(scrape(t, ts.URL, ""), "recur_queue_length") >= 1
 	})
 	select {
 	case a := <-lone:
-		t.Fatalf("a one-text batch was answered (%d %s) while every filling lane was taken", a.code, a.body)
+		t.Fatalf("a one-text batch was answered (%d %s) while one of two slots computed", a.code, a.body)
 	case <-time.After(50 * time.Millisecond):
 	}
 	release()
 	freed = true
 	a := <-lone
 	if a.code != 200 {
-		t.Fatalf("the one-text batch after the lanes were freed: status %d %s", a.code, a.body)
+		t.Fatalf("the one-text batch after the computing batch ended: status %d %s", a.code, a.body)
 	}
 	// A text's answer is the same in any batch.
 	want := mustJSON(t, decode[serve.ClassifyResponse](t, full).Predictions[0])

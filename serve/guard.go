@@ -81,51 +81,35 @@ func (s *Server) acquire(ctx context.Context) bool {
 	}
 }
 
-// acquireBatch waits for a computing slot for a batch until ctx ends,
-// unless Queue requests or batches already wait: while closed is open
-// the batch takes a filling lane first; once closed is closed (the batch
-// takes no more jobs), any free slot (see batch.go, "Slots"). It reports
-// whether the slot was taken and whether a lane was, which the caller
-// gives back with the slot.
-func (s *Server) acquireBatch(ctx context.Context, closed <-chan struct{}) (lane, ok bool) {
-	select {
-	case <-closed:
-	default:
-		if lane, ok = s.takeLane(ctx, closed); !ok {
-			return false, false
+// acquireBatch waits until the batch may compute (s.gate: a batch that
+// can still take requests while fewer than half of the slots compute
+// batches, one the batcher has closed while any slot is free) and for a
+// computing slot, until ctx ends, unless Queue requests or batches
+// already wait; it reports whether the batch may compute. One that may
+// gives back the slot and leaves the gate when done (s.batchDone).
+func (s *Server) acquireBatch(ctx context.Context, closed <-chan struct{}) bool {
+	if ok, _ := s.gate.try(closed); !ok {
+		if s.waiting.Add(1) > int64(s.opts.Queue) {
+			s.waiting.Add(-1)
+			return false
+		}
+		entered := s.gate.enter(ctx, closed)
+		s.waiting.Add(-1)
+		if !entered {
+			return false
 		}
 	}
 	if s.acquire(ctx) {
-		return lane, true
+		return true
 	}
-	if lane {
-		<-s.filling
-	}
-	return false, false
+	s.gate.leave()
+	return false
 }
 
-// takeLane waits for a filling lane until closed is closed (then it goes
-// on without one) or ctx ends, counted among the waiting; ok is false
-// when ctx ended or Queue others already wait.
-func (s *Server) takeLane(ctx context.Context, closed <-chan struct{}) (lane, ok bool) {
-	select {
-	case s.filling <- struct{}{}:
-		return true, true
-	default:
-	}
-	if s.waiting.Add(1) > int64(s.opts.Queue) {
-		s.waiting.Add(-1)
-		return false, false
-	}
-	defer s.waiting.Add(-1)
-	select {
-	case s.filling <- struct{}{}:
-		return true, true
-	case <-closed:
-		return false, true
-	case <-ctx.Done():
-		return false, false
-	}
+// batchDone frees what acquireBatch took.
+func (s *Server) batchDone() {
+	<-s.slot
+	s.gate.leave()
 }
 
 // tooMany is the 422 of a request over one of the server's limits.

@@ -132,9 +132,8 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 	slot chan struct{}
-	// filling holds a token for each computing batch that could still
-	// take requests when it got its slot (Options.Concurrency).
-	filling chan struct{}
+	// gate admits batches to the slots by kind (Options.Concurrency).
+	gate *gate
 	// waiting counts the requests (or batches) waiting for a slot
 	// (bounded by Queue).
 	waiting atomic.Int64
@@ -155,7 +154,7 @@ func New(m model.Model, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency), filling: make(chan struct{}, max(1, o.Concurrency/2)), workers: newWorkers(workerIdle)}
+	s := &Server{opts: o, slot: make(chan struct{}, o.Concurrency), gate: newGate(o.Concurrency), workers: newWorkers(workerIdle)}
 	l, err := s.load(m, o.Name, o.Metrics)
 	if err != nil {
 		return nil, err
