@@ -132,11 +132,11 @@
 // when Options.BatchWait has passed, or at once when no other request is
 // on its way (a lone request does not wait); while it waits for a
 // computing slot it keeps taking requests, so under load batches fill
-// while the slots are busy. Batches that can still take requests compute
-// on at most half of the Options.Concurrency slots (at least one), so
-// that the other CPUs read the requests that fill the next batch; a full
-// batch takes any free slot, so that a model too slow for its requests
-// computes on every CPU. Language models, translators, quantile
+// while the slots are busy. A batch that can still take requests
+// computes only while fewer than half of the Options.Concurrency slots
+// (at least one) compute batches, so that the other CPUs read the
+// requests that fill it; a full batch takes any free slot, so that a
+// model too slow for its requests computes on every CPU. Language models, translators, quantile
 // forecasters (Spec.Quantiles) and hybrid ones (Spec.Base) are served
 // unbatched.
 //

@@ -39,12 +39,12 @@ type Options struct {
 	// Concurrency is the most predictions (or batches) computed at once
 	// (zero: GOMAXPROCS); further requests wait for a slot until their
 	// deadline. A batch that can still take requests computes only while
-	// fewer than half of the slots (at least one) compute such batches:
-	// batches grow while those slots are busy, and the CPUs that do not
-	// compute read, decode and answer the requests that fill the next
-	// batch. A batch that can take no more (MaxBatch rows, or no room for
-	// the next request) takes any free slot: then the model, not the
-	// requests, limits the throughput, and every CPU should compute.
+	// fewer than half of the slots (at least one) compute batches: it
+	// grows while they are busy, and the CPUs that do not compute read,
+	// decode and answer the requests that fill it. A batch that can take
+	// no more (MaxBatch rows, or no room for the next request) takes any
+	// free slot: then the model, not the requests, limits the
+	// throughput, and every CPU should compute.
 	Concurrency int
 	// Queue is the most requests (or batches) waiting for a slot (zero: 4
 	// per slot); one more is answered 503 with Retry-After at once, so a

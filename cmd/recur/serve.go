@@ -93,12 +93,12 @@ fails to load, or a model of another task, is logged and the old model
 keeps serving. recur_model_reloads_total counts both.
 
 Threads: each prediction or batch computes on --threads threads (1 by
-default) and --concurrency of them run side by side (one per CPU; batches
-that are not full use at most half of them, so that batches fill while
-the other CPUs answer requests, and full batches any), which is what
-concurrent clients want: a computation split over the cores pays a
-hand-off between them at every step, and a worker woken from idle takes
-100 µs or more to start. --threads 0 lets one request use every CPU,
+default) and --concurrency of them run side by side (one per CPU; a
+batch that is not full waits while half of them compute, so that it
+fills while the other CPUs answer requests, and a full one takes any),
+which is what concurrent clients want: a computation split over the
+cores pays a hand-off between them at every step, and a worker woken
+from idle takes 100 µs or more to start. --threads 0 lets one request use every CPU,
 which lowers the latency of a large model (hidden 256 or more) when
 requests come one at a time.
 
@@ -122,7 +122,7 @@ says what the server protects against and what it does not.`,
 		fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen `address` (host:port)")
 		fs.Int64Var(&o.MaxBody, "max-body", 1<<20, "largest request body in `bytes`")
 		fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "deadline of one request")
-		fs.IntVar(&o.Concurrency, "concurrency", 0, "most predictions or batches computed at once (0: one per CPU; batches not full use at most half)")
+		fs.IntVar(&o.Concurrency, "concurrency", 0, "most predictions or batches computed at once (0: one per CPU; a batch not full waits while half compute)")
 		fs.IntVar(&o.Queue, "queue", 0, "most requests or batches waiting for a computing slot; more get 503 (0: 4 per slot)")
 		fs.IntVar(&o.MaxItems, "max-items", 256, "most texts in one request")
 		fs.IntVar(&o.MaxTokens, "max-tokens", 4096, "most tokens of one text, prompt or source sentence")
