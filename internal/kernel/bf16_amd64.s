@@ -2499,3 +2499,188 @@ bf16GemvYFast_done:
 	MOVQ      AX, tiny+56(FP)
 	VZEROUPPER
 	RET
+
+// func bf16GemvY4Fast(kc int, x *uint32, ldx int, b *uint32, pstride int, np int, y *float32, ldy int, accum int) (tiny int)
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·bf16GemvY4Fast(SB), NOSPLIT, $16-80
+	MOVQ         kc+0(FP), CX
+	MOVQ         x+8(FP), SI
+	MOVQ         ldx+16(FP), R9
+	MOVQ         b+24(FP), BX
+	MOVQ         pstride+32(FP), R8
+	MOVQ         np+40(FP), R10
+	MOVQ         y+48(FP), DI
+	MOVQ         accum+64(FP), R12
+	SHLQ         $0x02, R9
+	LEAQ         (R9)(R9*2), R13
+	SHLQ         $0x02, R8
+	STMXCSR      (SP)
+	MOVL         (SP), DX
+	ANDL         $0xffffffc0, DX
+	MOVL         DX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVL         $0x00000000, 8(SP)
+	MOVL         $0xffff0000, DX
+	MOVD         DX, X15
+	VPBROADCASTD X15, Y15
+
+bf16GemvY4Fast_panel:
+	TESTQ  R10, R10
+	JE     bf16GemvY4Fast_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R11
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+
+bf16GemvY4Fast_loop:
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPSLLD       $0x10, Y8, Y10
+	VPAND        Y15, Y8, Y8
+	VPSLLD       $0x10, Y9, Y11
+	VPAND        Y15, Y9, Y9
+	VPBROADCASTD (AX), Y12
+	VPAND        Y15, Y12, Y13
+	VPSLLD       $0x10, Y12, Y14
+	VFMADD231PS  Y13, Y8, Y0
+	VFMADD231PS  Y14, Y10, Y0
+	VFMADD231PS  Y13, Y9, Y1
+	VFMADD231PS  Y14, Y11, Y1
+	VPBROADCASTD (AX)(R9*1), Y12
+	VPAND        Y15, Y12, Y13
+	VPSLLD       $0x10, Y12, Y14
+	VFMADD231PS  Y13, Y8, Y2
+	VFMADD231PS  Y14, Y10, Y2
+	VFMADD231PS  Y13, Y9, Y3
+	VFMADD231PS  Y14, Y11, Y3
+	VPBROADCASTD (AX)(R9*2), Y12
+	VPAND        Y15, Y12, Y13
+	VPSLLD       $0x10, Y12, Y14
+	VFMADD231PS  Y13, Y8, Y4
+	VFMADD231PS  Y14, Y10, Y4
+	VFMADD231PS  Y13, Y9, Y5
+	VFMADD231PS  Y14, Y11, Y5
+	VPBROADCASTD (AX)(R13*1), Y12
+	VPAND        Y15, Y12, Y13
+	VPSLLD       $0x10, Y12, Y14
+	VFMADD231PS  Y13, Y8, Y6
+	VFMADD231PS  Y14, Y10, Y6
+	VFMADD231PS  Y13, Y9, Y7
+	VFMADD231PS  Y14, Y11, Y7
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, AX
+	DECQ         DX
+	JNE          bf16GemvY4Fast_loop
+	MOVL         $0x7fffffff, DX
+	MOVD         DX, X8
+	VPBROADCASTD X8, Y8
+	MOVL         $0x00800000, DX
+	MOVD         DX, X9
+	VPBROADCASTD X9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VANDPS       Y8, Y0, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y1, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y2, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y3, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y4, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y5, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y6, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VANDPS       Y8, Y7, Y12
+	VCMPPS       $0x11, Y9, Y12, Y13
+	VCMPPS       $0x1e, Y10, Y12, Y14
+	VANDPS       Y14, Y13, Y13
+	VORPS        Y13, Y11, Y11
+	VMOVMSKPS    Y11, AX
+	ORL          AX, 8(SP)
+	MOVQ         ldy+56(FP), DX
+	SHLQ         $0x02, DX
+	TESTQ        R12, R12
+	JE           bf16GemvY4Fast_set
+	MOVQ         DI, AX
+	VADDPS       (AX), Y0, Y0
+	VMOVUPS      Y0, (AX)
+	VADDPS       32(AX), Y1, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         DX, AX
+	VADDPS       (AX), Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VADDPS       32(AX), Y3, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         DX, AX
+	VADDPS       (AX), Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VADDPS       32(AX), Y5, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         DX, AX
+	VADDPS       (AX), Y6, Y6
+	VMOVUPS      Y6, (AX)
+	VADDPS       32(AX), Y7, Y7
+	VMOVUPS      Y7, 32(AX)
+	JMP          bf16GemvY4Fast_stored
+
+bf16GemvY4Fast_set:
+	MOVQ    DI, AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    DX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    DX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    DX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+
+bf16GemvY4Fast_stored:
+	ADDQ $0x40, DI
+	ADDQ R8, BX
+	DECQ R10
+	JMP  bf16GemvY4Fast_panel
+
+bf16GemvY4Fast_done:
+	MOVL    8(SP), AX
+	STMXCSR 4(SP)
+	MOVL    4(SP), DX
+	ANDL    $0x00000012, DX
+	ORL     DX, AX
+	LDMXCSR (SP)
+	MOVQ    AX, tiny+72(FP)
+	VZEROUPPER
+	RET

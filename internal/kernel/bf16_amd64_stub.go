@@ -88,3 +88,8 @@ func bf16GemvY(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, ac
 //
 //go:noescape
 func bf16GemvYFast(kc int, x *uint32, b *uint32, pstride int, np int, y *float32, accum int) (tiny int)
+
+// bf16GemvY4Fast is bf16GemvYFast for four rows x[r*ldx:] (pairs) into y[r*ldy:], r < 4, each panel's pairs widened once for the four: tiny != 0 when a sum may have been denormal, y then to be recomputed.
+//
+//go:noescape
+func bf16GemvY4Fast(kc int, x *uint32, ldx int, b *uint32, pstride int, np int, y *float32, ldy int, accum int) (tiny int)

@@ -88,29 +88,88 @@ func (m *BF16Matrix) mulRows(j qjob) {
 		return
 	}
 	kp := (m.K + 1) / 2
-	buf, xp := getBF16Scratch(kp)
+	buf, xp := getBF16Scratch(4 * kp)
 	defer putScratch(buf)
-	for i := 0; i < j.M; i++ {
+	i := 0
+	if has4RowsBF16() && m.N >= 16 {
+		for ; i+4 <= j.M; i += 4 {
+			for r := range 4 {
+				bf16Row(xp[r*kp:(r+1)*kp], j.x[(i+r)*j.ldx:(i+r)*j.ldx+m.K])
+			}
+			m.gemv4(j, i, xp)
+		}
+	}
+	for ; i < j.M; i++ {
 		bf16Row(xp, j.x[i*j.ldx:i*j.ldx+m.K])
-		m.gemv(j.y[i*j.ldy:i*j.ldy+m.N], xp, j.accum)
+		m.gemv(j.y[i*j.ldy:i*j.ldy+m.N], xp, j.accum, 0)
 	}
 }
 
+// gemv4 sets rows i..i+3 of j.y from the pairs of four rows of x (xp, kp
+// pairs each) as four gemv calls do: the whole panels by the four-row
+// kernel (has4RowsBF16), the partial one row by row. Where the kernel
+// reports a sum that may have been denormal, the rows are computed again
+// from y as it was by gemv.
+func (m *BF16Matrix) gemv4(j qjob, i int, xp []uint32) {
+	kp, np, full := (m.K+1)/2, (m.N+15)/16, m.N/16
+	kc := bf16Block(kp)
+	var saved *[]float32
+	if j.accum {
+		saved = getScratch(4 * m.N)
+		defer putScratch(saved)
+		for r := range 4 {
+			copy((*saved)[r*m.N:(r+1)*m.N], j.y[(i+r)*j.ldy:(i+r)*j.ldy+m.N])
+		}
+	}
+	tiny := false
+	for l0 := 0; l0 < kp; l0 += kc {
+		kcp := min(kc, kp-l0)
+		g := bf16Gemv4{kc: kcp, x: xp[l0:], ldx: kp, b: m.p.data[l0*np*16:], pstride: kcp * 16, np: full, y: j.y[i*j.ldy:], ldy: j.ldy, accum: j.accum || l0 > 0}
+		tiny = g.run() || tiny
+	}
+	for r := range 4 {
+		y, x := j.y[(i+r)*j.ldy:(i+r)*j.ldy+m.N], xp[r*kp:(r+1)*kp]
+		if tiny {
+			if saved != nil {
+				copy(y, (*saved)[r*m.N:(r+1)*m.N])
+			}
+			m.gemv(y, x, j.accum, 0)
+			continue
+		}
+		m.gemv(y, x, j.accum, full) // the partial panel
+	}
+}
+
+// bf16Gemv4 is one call of the four-row kernel: bf16Gemv for the pairs
+// x[r*ldx:] into y[r*ldy:], r < 4.
+type bf16Gemv4 struct {
+	kc      int
+	x       []uint32
+	ldx     int
+	b       []uint32
+	pstride int
+	np      int
+	y       []float32
+	ldy     int
+	accum   bool
+}
+
 // gemv sets y (N) to xp·Wᵀ (xp: the ceil(K/2) pairs of one row), added to
-// y when accum, k-block after k-block as PackedBF16.Gemm: whole panels by
-// the kernels, the last, partial one through a scratch row.
-func (m *BF16Matrix) gemv(y []float32, xp []uint32, accum bool) {
+// y when accum, k-block after k-block as PackedBF16.Gemm: whole panels
+// from panel p0 on by the kernels, the last, partial one through a
+// scratch row.
+func (m *BF16Matrix) gemv(y []float32, xp []uint32, accum bool, p0 int) {
 	kp, np, full := (m.K+1)/2, (m.N+15)/16, m.N/16
 	kc := bf16Block(kp)
 	for l0 := 0; l0 < kp; l0 += kc {
 		kcp := min(kc, kp-l0)
-		g := bf16Gemv{kc: kcp, x: xp[l0 : l0+kcp], b: m.p.data[l0*np*16:], pstride: kcp * 16, np: full, y: y, accum: accum || l0 > 0}
+		g := bf16Gemv{kc: kcp, x: xp[l0 : l0+kcp], b: m.p.data[l0*np*16+p0*kcp*16:], pstride: kcp * 16, np: full - p0, y: y[16*p0:], accum: accum || l0 > 0}
 		g.run()
 		if full == np {
 			continue
 		}
 		var tmp [16]float32
-		g.b, g.np, g.y, g.accum = g.b[full*kcp*16:], 1, tmp[:], false
+		g.b, g.np, g.y, g.accum = m.p.data[l0*np*16+full*kcp*16:], 1, tmp[:], false
 		g.run()
 		out := y[16*full : m.N]
 		if !accum && l0 == 0 {

@@ -31,3 +31,20 @@ func bf16GemvRun(g *bf16Gemv) {
 		bf16GemvGo(g)
 	}
 }
+
+// has4RowsBF16 reports whether bf16Gemv4 has a kernel: the AVX2
+// emulation's four-row one, where the CPU lacks AVX512_BF16 (with it, four
+// rows or more run the bf16 GEMM).
+func has4RowsBF16() bool { return useAVX2 && !useBF16 }
+
+// run checks the extent of g and runs bf16GemvY4Fast, reporting whether a
+// sum may have been denormal (y then to be recomputed).
+func (g *bf16Gemv4) run() bool {
+	if g.np == 0 {
+		return false
+	}
+	if g.kc < 1 || g.ldx < g.kc || len(g.x) < 3*g.ldx+g.kc || len(g.b) < (g.np-1)*g.pstride+g.kc*16 || len(g.y) < 3*g.ldy+16*g.np {
+		panic("kernel: bf16 four-row GEMV: bad size or slice too short")
+	}
+	return bf16GemvY4Fast(g.kc, &g.x[0], g.ldx, &g.b[0], g.pstride, g.np, &g.y[0], g.ldy, b2i(g.accum)) != 0
+}

@@ -162,14 +162,9 @@ var yr = ymmRegs{reg.Y15, reg.Y14, reg.Y13, reg.Y12, reg.Y11, reg.Y8, reg.Y9}
 
 // consts loads the masks: the high word, all but the sign, 2^-126.
 func (y ymmRegs) consts() {
-	for _, c := range []struct {
-		v uint32
-		r reg.VecPhysical
-	}{{0xffff0000, y.hi}, {0x7fffffff, y.abs}, {0x00800000, y.tiny}} {
-		MOVL(U32(c.v), reg.EDX)
-		MOVD(reg.EDX, c.r.AsX())
-		VPBROADCASTD(c.r.AsX(), c.r)
-	}
+	broadcast(0xffff0000, y.hi)
+	broadcast(0x7fffffff, y.abs)
+	broadcast(0x00800000, y.tiny)
 }
 
 // ftz flushes the lanes of a below 2^-126 to zeros of their sign.
@@ -195,6 +190,12 @@ func (y ymmRegs) flagTiny(acc []reg.VecPhysical) {
 // or MXCSR has DE or UE, and restores MXCSR from saved.
 func (y ymmRegs) report(saved, scratch Mem) {
 	VMOVMSKPS(y.flag, reg.EAX)
+	reportMXCSR(saved, scratch)
+}
+
+// reportMXCSR returns (as the kernel's result) EAX or'ed with MXCSR's DE
+// and UE flags, and restores MXCSR from saved.
+func reportMXCSR(saved, scratch Mem) {
 	STMXCSR(scratch)
 	MOVL(scratch, reg.EDX)
 	ANDL(U32(0x12), reg.EDX) // DE, UE

@@ -34,6 +34,7 @@ func main() {
 	gemvZ()
 	gemvY(false)
 	gemvY(true)
+	gemvY4()
 	Generate()
 }
 
