@@ -99,6 +99,11 @@ type Forecaster struct {
 	plan   *ForecastReport
 	lossFn regressionLoss
 	mc     mcDropout
+	// auto is the configuration as given when Spec.Base is BaseAuto:
+	// every Fit chooses the form again from it. hwOnly says the form
+	// chosen is Holt-Winters alone.
+	auto   *ForecastConfig
+	hwOnly bool
 }
 
 // NewForecaster validates cfg and returns an untrained forecaster; Fit
@@ -127,7 +132,7 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 		return nil, &FitError{"TestRows", cfg.TestRows, ">= 0 (0: TestFraction)"}
 	case slices.ContainsFunc(cfg.Diffs, func(d int) bool { return d < 1 }):
 		return nil, &FitError{"Diffs", cfg.Diffs, "lags >= 1"}
-	case cfg.Diffs != nil && cfg.Spec.Base != "":
+	case cfg.Diffs != nil && cfg.Spec.Base != "" && cfg.Spec.Base != BaseAuto:
 		return nil, &FitError{"Diffs", cfg.Diffs, "none with a Holt-Winters base (it models the level itself)"}
 	case cfg.Conformal && len(cfg.Spec.Quantiles) < 2:
 		return nil, &FitError{"Conformal", cfg.Conformal, "false without two or more Spec.Quantiles (it calibrates their interval)"}
@@ -143,7 +148,11 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 	if cfg.TestFraction+cfg.ValFraction >= 1 {
 		return nil, &FitError{"ValFraction", cfg.ValFraction, fmt.Sprintf("< 1 - test fraction %g (rows must remain for training)", cfg.TestFraction)}
 	}
-	return &Forecaster{cfg: cfg, lossFn: cfg.Fit.Loss.regression()}, nil
+	f := &Forecaster{cfg: cfg, lossFn: cfg.Fit.Loss.regression()}
+	if cfg.Spec.Base == BaseAuto {
+		f.auto = &cfg
+	}
+	return f, nil
 }
 
 // Prep returns the preprocessing state (nil before Fit or Load).
@@ -198,6 +207,13 @@ type ForecastReport struct {
 	// BaseChoice says what the validation loss chose, and why.
 	BaseOnly   bool
 	BaseChoice string
+	// Form is the form an automatic forecaster (Spec.Base BaseAuto)
+	// chose on its validation tail: "network", "network correcting
+	// Holt-Winters" or "Holt-Winters alone"; empty otherwise.
+	Form string
+	// FormScores are the validation RMSEs (data units) the form was
+	// chosen by, by form; nil when no choice was measured.
+	FormScores map[string]float64
 	// Direction scores whether the forecasts moved the right way from the
 	// last known value, against the persistence forecast's last values.
 	Direction series.Direction
@@ -211,16 +227,29 @@ type ForecastReport struct {
 // chronologically, fits the scaler on the training rows, builds the
 // network, trains it and scores it on the test rows against the baselines.
 func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastReport, error) {
+	var form ForecastReport
+	if f.auto != nil {
+		f.cfg = *f.auto
+		if err := f.chooseForm(ctx, data, &form); err != nil {
+			return nil, err
+		}
+	}
 	s, rep, err := f.prepare(data)
 	if err != nil {
 		return nil, err
 	}
+	rep.Form, rep.FormScores, rep.Notes = form.Form, form.FormScores, append(form.Notes, rep.Notes...)
 	res, err := f.fit(ctx, s.session, f.cfg.Fit)
 	if err != nil {
 		return rep, err
 	}
 	rep.Result, rep.Valid, rep.Transfer = res, res.Valid, f.transfer
-	if f.prep.HoltWinters != nil && s.pr.Val != nil && s.pr.Val.Len() > 0 {
+	switch {
+	case f.hwOnly:
+		if err := f.dropCorrection(s, rep); err != nil {
+			return rep, err
+		}
+	case f.prep.HoltWinters != nil && s.pr.Val != nil && s.pr.Val.Len() > 0:
 		if err := f.chooseBase(s, rep); err != nil {
 			return rep, err
 		}
@@ -332,10 +361,25 @@ func (f *Forecaster) chooseBase(s *forecastRun, rep *ForecastReport) error {
 		return f.refitBase(s.clean, series.Range{From: tr.From, To: s.pr.Split.Val.To}, s.pr)
 	}
 	rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the forecaster is Holt-Winters, refitted on the training and validation rows", trained["loss"], alone["loss"])
+	return f.dropCorrection(s, rep)
+}
+
+// dropCorrection makes the hybrid forecaster Holt-Winters alone: its
+// head, the network's correction, is zeroed. Nothing is learned from the
+// validation rows any more, so Holt-Winters takes them as training rows,
+// as a statistician would.
+func (f *Forecaster) dropCorrection(s *forecastRun, rep *ForecastReport) error {
+	for _, p := range f.net.head.Params() {
+		p.Value.Zero()
+	}
+	if rep.BaseChoice == "" {
+		rep.BaseChoice = "the forecaster is Holt-Winters alone (the form chosen)"
+	}
 	rep.Notes = append(rep.Notes, rep.BaseChoice)
 	rep.BaseOnly = true
-	// Nothing is learned from the validation rows any more: Holt-Winters
-	// takes them as training rows, as a statistician would.
+	if s.pr.Val == nil || s.pr.Val.Len() == 0 {
+		return nil
+	}
 	tr := s.pr.Split.Train
 	fit := series.Range{From: tr.From, To: s.pr.Split.Val.To}
 	return f.refitBase(s.clean, fit, s.pr)
@@ -458,13 +502,9 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 	nTrain := g.Len() - nTest - int(c.ValFraction*float64(g.Len()))
 	season := c.Season
 	if season == 0 && nTrain > 3 {
-		y := g.Values[0][:max(nTrain, 0)]
-		season = series.DetectSeason(y, min(nTrain/2, 400))
-		if season > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("season %d, detected on the %d training rows", season, nTrain))
-		} else {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("no season detected on the %d training rows", nTrain))
-		}
+		var why string
+		season, why = chooseSeason(g, nTrain)
+		rep.Notes = append(rep.Notes, why)
 	}
 	lookback := c.Lookback
 	if lookback == 0 {
@@ -483,6 +523,40 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 		Window: series.WindowConfig{Lookback: lookback, Horizon: c.Horizon, Targets: g.Columns[:max(len(c.Targets), 1)], Inputs: g.Columns, Index: true},
 		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Diffs: c.Diffs, Scale: c.Scale, Season: season,
 		TestRows: c.TestRows, ValRows: int(c.ValFraction * float64(g.Len())),
+	}
+}
+
+// chooseSeason returns the season of the first column of g from its
+// first nTrain rows, and why: the period the time column implies (R's
+// frequency) when it gives one, otherwise the period the autocorrelation
+// finds, kept only when the seasonal strength on the training rows
+// reaches series.MinSeasonalStrength, and for a detected period only over
+// four or more of its cycles (with fewer, a period found by searching
+// many lags fits noise: 27 steps on a 100-minute series).
+func chooseSeason(g *series.Frame, nTrain int) (int, string) {
+	y := g.Values[0][:max(nTrain, 0)]
+	if m, why, ok := series.CalendarSeason(g); ok {
+		switch s := series.SeasonalStrength(y, m); {
+		case m < 2:
+			return 0, "no season: " + why
+		case nTrain < 2*m:
+			return 0, fmt.Sprintf("no season: %s, but the %d training rows hold fewer than two seasons of %d", why, nTrain, m)
+		case s < series.MinSeasonalStrength:
+			return 0, fmt.Sprintf("no season: %s, but the seasonal strength of period %d is %.2f on the training rows (below %.2f)", why, m, s, series.MinSeasonalStrength)
+		default:
+			return m, fmt.Sprintf("season %d from the time column: %s (seasonal strength %.2f)", m, why, s)
+		}
+	}
+	d := series.DetectSeason(y, min(nTrain/2, 400))
+	switch s := series.SeasonalStrength(y, d); {
+	case d == 0:
+		return 0, fmt.Sprintf("no season detected on the %d training rows", nTrain)
+	case nTrain < 4*d:
+		return 0, fmt.Sprintf("no season: period %d found on the %d training rows, fewer than four of its cycles", d, nTrain)
+	case s < series.MinSeasonalStrength:
+		return 0, fmt.Sprintf("no season: period %d found on the %d training rows with seasonal strength %.2f (below %.2f)", d, nTrain, s, series.MinSeasonalStrength)
+	default:
+		return d, fmt.Sprintf("season %d, detected on the %d training rows (seasonal strength %.2f)", d, nTrain, s)
 	}
 }
 

@@ -20,6 +20,9 @@ type forecastNet struct {
 	// residual holds, for a residual head, the input index of each target:
 	// the head predicts the change from the last observed value.
 	residual []int
+	// local holds, for a Spec.Local forecaster, the input index of each
+	// target: those columns are read relative to the window's last step.
+	local []int
 	// widen, when set, moves the lowest and highest quantile levels of
 	// each output apart (ForecastPrep.Widen).
 	widen []float32
@@ -33,38 +36,84 @@ func (n *forecastNet) setWiden(w []float64) {
 }
 
 func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, error) {
+	if s.Base == BaseAuto {
+		return nil, &SpecError{"base", s.Base, "holt-winters or empty to build a network (auto is resolved by Forecaster.Fit)"}
+	}
 	b, err := newBody(s, 0, s.Horizon*s.Targets*max(len(s.Quantiles), 1), seed)
 	if err != nil {
 		return nil, err
 	}
 	n := &forecastNet{body: b, spec: s}
+	targets, err := targetInputs(s, p)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case s.Base != "":
 		// The network corrects the base: it starts at zero correction.
 		for _, q := range n.head.Params() {
 			q.Value.Zero()
 		}
-	case s.Residual && p == nil:
-		// Without a pipeline (Build), the targets are the first inputs.
-		for k := range s.Targets {
-			n.residual = append(n.residual, k)
-		}
 	case s.Residual:
-		for _, t := range p.Targets {
-			i := slices.Index(p.Inputs, t)
-			if i < 0 {
-				return nil, fmt.Errorf("model: residual forecast: target %q is not an input", t)
-			}
-			n.residual = append(n.residual, i)
-		}
+		n.residual = targets
+	}
+	if s.Local {
+		n.local = targets
 	}
 	return n, nil
+}
+
+// targetInputs returns the input index of each target: its column among
+// the pipeline's inputs, or without a pipeline (Build) the first Targets
+// inputs.
+func targetInputs(s Spec, p *series.Pipeline) ([]int, error) {
+	var idx []int
+	if p == nil {
+		for k := range s.Targets {
+			idx = append(idx, k)
+		}
+		return idx, nil
+	}
+	for _, t := range p.Targets {
+		i := slices.Index(p.Inputs, t)
+		if i < 0 {
+			return nil, fmt.Errorf("model: forecast: target %q is not an input", t)
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+// centre returns x (T, B, I) with the target columns of every step less
+// their value at the last step (Spec.Local).
+func (n *forecastNet) centre(x *nn.Var) *nn.Var {
+	T, B, I := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2]
+	out := x.Value.Clone()
+	last := out.Data[(T-1)*B*I:]
+	for t := range T - 1 {
+		row := out.Data[t*B*I:]
+		for b := range B {
+			for _, i := range n.local {
+				row[b*I+i] -= last[b*I+i]
+			}
+		}
+	}
+	for b := range B {
+		for _, i := range n.local {
+			last[b*I+i] = 0
+		}
+	}
+	return nn.Constant(out)
 }
 
 // forward maps x (T, B, Inputs) to (B, Horizon·Targets); base, when not
 // nil, is a forecast (B, Horizon·Targets) the output is added to.
 func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) *nn.Var {
-	out, st := n.recur(tp, x, nil, nil)
+	xin := x
+	if n.local != nil {
+		xin = n.centre(x)
+	}
+	out, st := n.recur(tp, xin, nil, nil)
 	var last *nn.Var
 	if n.spec.Bidirectional {
 		// The reverse direction's summary of the window is its final

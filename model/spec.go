@@ -307,7 +307,7 @@ func (s *Spec) checkForecast() error {
 		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}
 	}
 	if s.Base != "" && s.Base != "holt-winters" && s.Base != BaseAuto {
-		return &SpecError{"base", s.Base, "holt-winters, auto or empty"}
+		return &SpecError{"base", s.Base, "auto, holt-winters or none (empty)"}
 	}
 	return nil
 }

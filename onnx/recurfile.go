@@ -121,7 +121,7 @@ var recurNode = regexp.MustCompile(`^(.*)l([0-9]+)$`)
 // recurParams adds the parameters held by the initializers of a graph
 // recur exported: recurrent nodes' W, R, B, P converted to PyTorch's
 // layout, name_T transposed back to name, others as they are. Constants
-// (const_N) and the forecaster's widening are not parameters.
+// (const_N), the forecaster's widening and local mask are not parameters.
 func recurParams(dst map[string]*tensor.Tensor, g *pb.GraphProto) error {
 	inits := map[string]*konst{}
 	for _, t := range g.GetInitializer() {
@@ -142,7 +142,7 @@ func recurParams(dst map[string]*tensor.Tensor, g *pb.GraphProto) error {
 	}
 	for name, k := range inits {
 		switch {
-		case used[name] || strings.HasPrefix(name, "const_") || name == "widen" || k.isInt():
+		case used[name] || strings.HasPrefix(name, "const_") || name == "widen" || name == "local_mask" || k.isInt():
 		case strings.HasSuffix(name, "_T") && len(k.shape) == 2:
 			t, _ := (&interp{}).transposed(k)
 			dst[strings.TrimSuffix(name, "_T")] = t.tensor()

@@ -26,7 +26,18 @@ func (e *exporter) forecast(f *model.Forecaster) {
 		widen = f.Prep().Widen
 	}
 	x := e.input("input", tFloat, "windows of the series in the pipeline's scaled space (see metadata recur.pipeline), oldest step first", batch, lookback, fixed(s.Inputs))
-	out := e.stack(stackOf(s, "rnn."), e.transpose(x, 1, 0, 2), "", nil, nil)
+	xs := x
+	if s.Local {
+		// The targets are read relative to the window's last step.
+		mask := make([]float32, s.Inputs)
+		for _, i := range residualInputs(f, s) {
+			mask[i] = 1
+		}
+		last := e.op("Gather", []string{x, e.scalar(-1)}, attrInt("axis", 1))
+		shift := e.op("Mul", []string{last, e.floats("local_mask", mask, s.Inputs)})
+		xs = e.op("Sub", []string{x, e.unsqueeze(shift, 1)})
+	}
+	out := e.stack(stackOf(s, "rnn."), e.transpose(xs, 1, 0, 2), "", nil, nil)
 	// The final state: for one direction the output at the last step, for
 	// two the reverse direction's summary of the whole window too.
 	feat := e.final(out.h[s.Layers-1], s.Bidirectional)

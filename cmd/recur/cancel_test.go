@@ -17,7 +17,9 @@ func TestCancelSavesAndResumes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	args := []string{"train", "--epochs", "3", "--hidden", "4", "--out", dir}
+	// The network alone: an automatic forecaster would be interrupted
+	// while choosing its form, before there is anything to save (below).
+	args := []string{"train", "--epochs", "3", "--hidden", "4", "--out", dir, "--base", "none"}
 	err := runMain(ctx, args, &out, &out)
 	if code := exitCode(err, &out); code != 130 {
 		t.Fatalf("interrupted train: exit %d (%v), want 130", code, err)
@@ -35,5 +37,24 @@ func TestCancelSavesAndResumes(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "resumed from "+last+" at epoch 1, step 0") || !strings.Contains(out.String(), "epoch 3/3") {
 		t.Errorf("resume output:\n%s", out.String())
+	}
+}
+
+// An automatic forecaster interrupted while it chooses its form has
+// trained nothing to save: it says so and exits as interrupted.
+func TestCancelWhileChoosingForm(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := runMain(ctx, []string{"train", "--epochs", "3", "--hidden", "4", "--out", dir}, &out, &out)
+	if code := exitCode(err, &out); code != 130 {
+		t.Fatalf("interrupted train: exit %d (%v), want 130", code, err)
+	}
+	if !strings.Contains(err.Error(), "choosing the forecaster's form") {
+		t.Errorf("error %q does not say what was interrupted", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "last.safetensors")); err == nil {
+		t.Error("a checkpoint was saved before any training")
 	}
 }

@@ -38,7 +38,7 @@ type trainOpts struct {
 	Folds                                           int
 	Lookback, Horizon, Season                       int
 	TestFraction, ValFraction                       float64
-	Log, Residual, Conformal                        bool
+	Log, Residual, Local, Conformal                 bool
 
 	// numeric sequences
 	IDColumn                  string
@@ -160,7 +160,8 @@ func (o *trainOpts) registerForecast(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Log, "log", false, "forecast: model the log of the targets")
 	fs.StringVar(&o.Diff, "diff", "", "forecast: differencing lags applied after --log, comma-separated: 1 models the change from row to row (with --log, a price's return), 1,12 also a monthly season")
 	fs.BoolVar(&o.Residual, "residual", true, "forecast: predict the change from the last observed value")
-	fs.StringVar(&o.Base, "base", "", "forecast: holt-winters makes a hybrid: the network corrects the forecast of a Holt-Winters model fitted on the training rows (its head starts at zero, so the untrained model is Holt-Winters itself; replaces --residual)")
+	fs.BoolVar(&o.Local, "local", false, "forecast: read each window relative to its last row (the targets minus their last value: local window scaling), so that a level beyond the training range does not saturate the network")
+	fs.StringVar(&o.Base, "base", model.BaseAuto, "forecast: auto (the default) chooses on a validation tail of the training rows between the network alone (reading levels or --local windows), the hybrid and Holt-Winters alone, then fits the choice on every training row; holt-winters makes a hybrid: the network corrects the forecast of a Holt-Winters model fitted on the training rows (its head starts at zero, so the untrained model is Holt-Winters itself; replaces --residual); none: the network alone")
 	fs.StringVar(&o.Scale, "scale", "minmax", "forecast: scaling fitted on the training rows: minmax, zscore, robust or none")
 	fs.StringVar(&o.Fill, "fill", "none", "forecast: missing values: none (an error naming the line), drop, ffill, interpolate or mean (of the training rows)")
 	fs.StringVar(&o.CV, "cv", "none", "forecast: none, or walk-forward: cut the test part into --folds blocks, train a fresh model on everything before each and report each metric's mean ± std (no model is saved)")
@@ -381,7 +382,7 @@ func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
 		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, Chrono: o.Chrono, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
-		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Base: o.Base}
+		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Local: o.Local, Base: o.Base}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
 		s.Init = o.Init
@@ -398,7 +399,10 @@ func (o *trainOpts) spec() model.Spec {
 	if o.Task != model.Seq2Seq {
 		s.Attention = ""
 	}
-	if s.Base != "" {
+	switch {
+	case o.Task != model.Forecast || s.Base == "none":
+		s.Base = ""
+	case s.Base != "" && s.Base != model.BaseAuto:
 		s.Residual = false
 	}
 	return s

@@ -1,0 +1,147 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/train"
+)
+
+// BaseAuto is the Spec.Base of a forecaster that chooses its own form on a
+// validation tail of its training rows (Forecaster.Fit): the network
+// alone, the network correcting Holt-Winters, or Holt-Winters alone. The
+// saved model holds the form chosen, never "auto".
+const BaseAuto = "auto"
+
+// minChoiceWindows is the fewest validation windows the choice of a
+// form is made on; with fewer, an automatic forecaster is Holt-Winters.
+const minChoiceWindows = 8
+
+// autoCandidate is one form an automatic forecaster may take.
+type autoCandidate struct {
+	name   string // as reported
+	base   string // Spec.Base of the forecaster that realises it
+	local  bool   // Spec.Local
+	hwOnly bool   // Holt-Winters alone: the hybrid with its correction dropped
+	rmse   float64
+}
+
+// chooseForm sets f.cfg.Spec.Base (and f.hwOnly) to the form that
+// forecasts the validation tail best, the M4 competition's lesson put
+// to work: on a short series, a network rarely beats exponential
+// smoothing, and sometimes corrects it. The tail is the validation rows
+// when ValFraction is set, otherwise the last fifth of the training rows
+// (the outer protocol's share); each candidate is fitted on the rows
+// before the tail and scored one window per origin on it, as the test
+// rows will be. The chosen form is then fitted by Fit on every training
+// row. It also takes the log of a positive series whose seasonal swing
+// grows with its level.
+func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *ForecastReport) error {
+	f.hwOnly = false
+	if len(f.cfg.Diffs) > 0 {
+		f.cfg.Spec.Base = ""
+		rep.Notes = append(rep.Notes, "form: the network alone (differencing does not combine with a Holt-Winters base)")
+		return nil
+	}
+	raw, err := f.columns(data)
+	if err != nil {
+		return err
+	}
+	n := raw.Len()
+	nTest := int(math.Round(f.cfg.TestFraction * float64(n)))
+	if f.cfg.TestRows > 0 {
+		nTest = f.cfg.TestRows
+	}
+	nVal := int(f.cfg.ValFraction * float64(n))
+	tail := nVal
+	if tail == 0 {
+		tail = int(math.Round(0.2 * float64(n-nTest)))
+	}
+	before := raw.Slice(0, n-nTest)
+	if tail < f.cfg.Horizon || n-nTest-tail < 8 {
+		f.cfg.Spec.Base = ""
+		rep.Notes = append(rep.Notes, fmt.Sprintf("form: the network alone (%d rows before the test rows are too few to choose on a validation tail)", n-nTest))
+		return nil
+	}
+	f.autoLog(before.Slice(0, before.Len()-tail), rep)
+	if tail-f.cfg.Horizon+1 < minChoiceWindows {
+		// Too few windows to tell a network from exponential smoothing
+		// apart: the statistics are the safer default.
+		f.cfg.Spec.Base, f.hwOnly, f.cfg.Spec.Residual = "holt-winters", true, false
+		rep.Form = "Holt-Winters alone"
+		rep.Notes = append(rep.Notes, fmt.Sprintf("form: Holt-Winters alone (the last %d rows before the test rows give fewer than %d validation windows to choose a network on)", tail, minChoiceWindows))
+		return nil
+	}
+	hw := &autoCandidate{name: "Holt-Winters alone", base: "holt-winters", hwOnly: true, rmse: math.Inf(1)}
+	cands := []*autoCandidate{{name: "network"}, {name: "network on local windows", local: true}, {name: "network correcting Holt-Winters", base: "holt-winters"}, hw}
+	for _, c := range cands[:3] {
+		r, err := f.tryForm(ctx, before, tail, c)
+		if err != nil {
+			return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
+		}
+		c.rmse = r.Test.RMSE
+		for _, b := range r.Baselines {
+			if c.base != "" && strings.HasPrefix(b.Name, "holt-winters") {
+				hw.rmse = b.Metrics.RMSE
+			}
+		}
+	}
+	best := cands[0]
+	var parts []string
+	rep.FormScores = map[string]float64{}
+	for _, c := range cands {
+		if c.rmse < best.rmse {
+			best = c
+		}
+		rep.FormScores[c.name] = c.rmse
+		parts = append(parts, fmt.Sprintf("%s %.4g", c.name, c.rmse))
+	}
+	f.cfg.Spec.Base, f.cfg.Spec.Local, f.hwOnly = best.base, f.cfg.Spec.Local || best.local, best.hwOnly
+	f.cfg.Spec.Residual = f.cfg.Spec.Residual && best.base == ""
+	rep.Form = best.name
+	rep.Notes = append(rep.Notes, fmt.Sprintf("form: %s, chosen on the last %d rows before the test rows (validation RMSE: %s)", best.name, tail, strings.Join(parts, ", ")))
+	return nil
+}
+
+// autoLog turns on the log of the targets when the first target of the
+// rows y is positive and its seasonal swing grows with its level.
+func (f *Forecaster) autoLog(g *series.Frame, rep *ForecastReport) {
+	if f.cfg.Log || len(g.Values) == 0 {
+		return
+	}
+	cc := f.cfg.Clean
+	cc.FitRows = 0
+	clean, _, err := series.Clean(g, cc)
+	if err != nil {
+		return
+	}
+	season := f.cfg.Season
+	if season == 0 {
+		season, _ = chooseSeason(clean, clean.Len())
+	}
+	if grows, b := series.SwingGrowsWithLevel(clean.Values[0], season); grows {
+		f.cfg.Log = true
+		rep.Notes = append(rep.Notes, fmt.Sprintf("log of the targets: the seasonal swing grows with the level (each season's spread goes as its mean to the power %.2f)", b))
+	}
+}
+
+// tryForm fits a forecaster of form c on the rows of g but its last
+// tail, quietly, and scores it on the tail.
+func (f *Forecaster) tryForm(ctx context.Context, g *series.Frame, tail int, c *autoCandidate) (*ForecastReport, error) {
+	cfg := f.cfg
+	cfg.Spec.Base, cfg.Spec.Local = c.base, cfg.Spec.Local || c.local
+	cfg.Spec.Residual = cfg.Spec.Residual && c.base == ""
+	cfg.TestRows, cfg.TestFraction, cfg.ValFraction, cfg.Conformal = tail, 0, 0, false
+	fit := cfg.Fit
+	fit.Train = train.Config{Epochs: fit.Train.Epochs, Accum: fit.Train.Accum, ClipNorm: fit.Train.ClipNorm, ClipValue: fit.Train.ClipValue, Freeze: fit.Train.Freeze, UnfreezeAfter: fit.Train.UnfreezeAfter, Precision: fit.Train.Precision}
+	fit.Resume = nil
+	cfg.Fit = fit
+	inner, err := NewForecaster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return inner.Fit(ctx, g)
+}

@@ -1,0 +1,137 @@
+package model
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/recur-ml/recur/tensor"
+)
+
+func autoConfig() ForecastConfig {
+	cfg := sineConfig(15)
+	cfg.Spec.Base, cfg.ValFraction, cfg.Horizon = BaseAuto, 0, 1
+	return cfg
+}
+
+// An automatic forecaster takes the form with the lowest validation RMSE,
+// saves that form (never "auto"), and chooses again, the same way, on a
+// second Fit.
+func TestAutoFormChoosesTheBestOnValidation(t *testing.T) {
+	fc, rep := trainForecaster(t, sine(150), autoConfig())
+	if len(rep.FormScores) != 4 {
+		t.Fatalf("form scores %v, want four candidates", rep.FormScores)
+	}
+	best := ""
+	for name, v := range rep.FormScores {
+		if !(v >= 0) {
+			t.Errorf("form %s: validation RMSE %v", name, v)
+		}
+		if best == "" || v < rep.FormScores[best] {
+			best = name
+		}
+	}
+	if rep.Form != best {
+		t.Errorf("chose %q, want the lowest validation RMSE %q (%v)", rep.Form, best, rep.FormScores)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "form: "+rep.Form) {
+		t.Errorf("notes %q do not say the form chosen", rep.Notes)
+	}
+	g := reload[*Forecaster](t, fc)
+	wantBase := ""
+	if strings.Contains(rep.Form, "Holt-Winters") {
+		wantBase = "holt-winters"
+	}
+	if s := g.Spec(); s.Base != wantBase || s.Local != (rep.Form == "network on local windows") {
+		t.Errorf("saved base %q local %v for form %q", s.Base, s.Local, rep.Form)
+	}
+	rep2, err := fc.Fit(context.Background(), sine(150))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Form != rep.Form || rep2.Test.RMSE != rep.Test.RMSE {
+		t.Errorf("second Fit: form %q RMSE %v, first %q %v", rep2.Form, rep2.Test.RMSE, rep.Form, rep.Test.RMSE)
+	}
+	// The Holt-Winters candidate's figure is Holt-Winters' own on the
+	// validation tail: a hybrid scored on those rows reports it as its
+	// baseline.
+	cfg := sineConfig(1)
+	cfg.Spec.Base, cfg.ValFraction, cfg.Horizon, cfg.Spec.Residual = "holt-winters", 0, 1, false
+	cfg.TestRows = int(math.Round(0.2 * float64(150-int(math.Round(0.33*150)))))
+	_, hyb := trainForecaster(t, sine(150).Slice(0, 150-int(math.Round(0.33*150))), cfg)
+	found := false
+	for _, b := range hyb.Baselines {
+		if strings.HasPrefix(b.Name, "holt-winters") {
+			found = true
+			if b.Metrics.RMSE != rep.FormScores["Holt-Winters alone"] {
+				t.Errorf("Holt-Winters alone scored %v on the tail, its own baseline there %v", rep.FormScores["Holt-Winters alone"], b.Metrics.RMSE)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no Holt-Winters baseline among %d", len(hyb.Baselines))
+	}
+}
+
+// On a series too short to compare on, the forecaster is Holt-Winters
+// alone, scoring exactly its baseline; with differencing it is the
+// network; a network cannot be built with base auto.
+func TestAutoFormFallbacks(t *testing.T) {
+	_, rep := trainForecaster(t, sine(40), autoConfig())
+	if rep.Form != "Holt-Winters alone" || !rep.BaseOnly {
+		t.Fatalf("40 rows: form %q (base only %v), want Holt-Winters alone; notes %q", rep.Form, rep.BaseOnly, rep.Notes)
+	}
+	for _, b := range rep.Baselines {
+		if strings.HasPrefix(b.Name, "holt-winters") && math.Abs(b.Metrics.RMSE-rep.Test.RMSE) > 1e-4*b.Metrics.RMSE {
+			t.Errorf("Holt-Winters alone scores %v, its baseline %v", rep.Test.RMSE, b.Metrics.RMSE)
+		}
+	}
+	cfg := autoConfig()
+	cfg.Diffs = []int{1}
+	fc, rep := trainForecaster(t, sine(150), cfg)
+	if fc.Spec().Base != "" || rep.FormScores != nil {
+		t.Errorf("with differencing: base %q, scores %v, want the network alone", fc.Spec().Base, rep.FormScores)
+	}
+	if _, err := Build(Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Base: BaseAuto}, 1); err == nil || !strings.Contains(err.Error(), "auto") {
+		t.Errorf("Build with base auto: %v", err)
+	}
+}
+
+// A forecaster on local windows with a residual head is invariant to the
+// level: shifting every target value of a window by c shifts its forecast
+// by c, and leaves the other inputs' effect alone.
+func TestLocalWindowsAreLevelFree(t *testing.T) {
+	m, err := Build(Spec{Task: Forecast, Hidden: 5, Inputs: 2, Targets: 1, Horizon: 2, Residual: true, Local: true}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := m.(*Forecaster)
+	T, B, I := 6, 3, 2
+	x := tensor.New(T, B, I)
+	for i := range x.Data {
+		x.Data[i] = float32(math.Sin(float64(i)))
+	}
+	shifted := x.Clone()
+	const c = 7.5
+	for i := 0; i < len(shifted.Data); i += I {
+		shifted.Data[i] += c // the target column only
+	}
+	a, b := fc.Forward(x), fc.Forward(shifted)
+	for i := range a.Data {
+		if d := b.Data[i] - a.Data[i]; math.Abs(float64(d)-c) > 1e-5 {
+			t.Errorf("output %d: shifted by %v, want %v", i, d, c)
+		}
+	}
+	// The same network reading levels (Local off) is not invariant.
+	s := fc.Spec()
+	s.Local = false
+	g, err := Build(s, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b = g.(*Forecaster).Forward(x), g.(*Forecaster).Forward(shifted)
+	if d := b.Data[0] - a.Data[0]; math.Abs(float64(d)-c) < 1e-3 {
+		t.Errorf("without Local, a shift of %v moved the forecast by %v", c, d)
+	}
+}
