@@ -228,12 +228,23 @@ func TestQuantizeErrors(t *testing.T) {
 	}
 }
 
-// TestQuantizedConcurrent runs one int8 layer from several goroutines at
-// once (the server's case); each call must give the serial call's bits.
+// TestQuantizedConcurrent runs one int8 and one bf16 layer from several
+// goroutines at once (the server's case); each call must give the serial
+// call's bits.
 func TestQuantizedConcurrent(t *testing.T) {
-	rng := tensor.NewRNG(13)
-	l, _ := NewLSTM(LSTMConfig{InputSize: 8, HiddenSize: 32, Bidirectional: true}, rng)
-	q, _ := Quantize(l)
+	for _, kind := range []QuantKind{QuantInt8, QuantBF16} {
+		rng := tensor.NewRNG(13)
+		l, _ := NewLSTM(LSTMConfig{InputSize: 8, HiddenSize: 32, Bidirectional: true}, rng)
+		q, _ := QuantizeAs(l, kind)
+		if err := concurrentSameBits(q, rng); err != nil {
+			t.Errorf("%v: %v", kind, err)
+		}
+	}
+}
+
+// concurrentSameBits runs q on four inputs from as many goroutines, 20
+// times each, and reports a call that differs from the serial one.
+func concurrentSameBits(q Recurrent, rng *tensor.RNG) error {
 	xs := make([]*Var, 4)
 	want := make([][]float32, len(xs))
 	for i := range xs {
@@ -254,9 +265,11 @@ func TestQuantizedConcurrent(t *testing.T) {
 			done <- nil
 		}()
 	}
+	var first error
 	for range xs {
-		if err := <-done; err != nil {
-			t.Error(err)
+		if err := <-done; err != nil && first == nil {
+			first = err
 		}
 	}
+	return first
 }
