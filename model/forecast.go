@@ -270,8 +270,15 @@ func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastRepo
 }
 
 // FindLR prepares data as Fit does and runs the learning-rate range test
-// on the training windows; the model is left untrained.
+// on the training windows; the model is left untrained. An automatic
+// forecaster (BaseAuto) runs it on the network alone.
 func (f *Forecaster) FindLR(ctx context.Context, data *series.Frame, c lrfind.Config) (*lrfind.Result, error) {
+	if f.auto != nil {
+		// Every form's network has the same architecture and rate; the
+		// test runs on the network alone.
+		f.cfg = *f.auto
+		f.cfg.Spec.Base = ""
+	}
 	s, _, err := f.prepare(data)
 	if err != nil {
 		return nil, err

@@ -19,11 +19,11 @@ import (
 func main() {
 	air, err := dataset.AirPassengers() // a *series.Frame; series.Of(y) wraps a plain []float64
 	check(err)
-	fc, err := model.NewForecaster(model.ForecastConfig{Spec: model.Spec{Residual: true}})
+	fc, err := model.NewForecaster(model.ForecastConfig{Spec: model.Spec{Residual: true, Base: model.BaseAuto}})
 	check(err)
 	report, err := fc.Fit(context.Background(), air) // last 33% of the months test
 	check(err)
-	fmt.Println("LSTM      ", report.Test)
+	fmt.Println(report.Form, report.Test) // the form chosen on a validation tail
 	for _, b := range report.Baselines {
 		fmt.Printf("%-10s %v\n", b.Name, b.Metrics)
 	}
