@@ -29,7 +29,8 @@ count is set before torch is imported (OMP_NUM_THREADS and friends), as
 bench/torch_models.py does. Reading the data is not timed; building the
 model and every epoch (training and validation) are. A line with epoch 0
 marks the start of the timed part; each line has the optimizer steps so
-far. The validation figures carry recur's metrics.csv names (val_accuracy,
+far, and lines marked "progress" (every 100 steps) tell the speed within
+an epoch. The validation figures carry recur's metrics.csv names (val_accuracy,
 val_ppl); bench/ttq.py runs both sides and compares them.
 """
 
@@ -98,6 +99,7 @@ def mnist_row(args, torch):
             opt.step()
             sched.step()
             step += 1
+            progress(args, epoch, start, step)
         net.eval()
         with torch.no_grad():
             acc = (net(xv).argmax(1) == yv).float().mean().item()
@@ -171,6 +173,7 @@ def ptb_small(args, torch):
                 for p in net.parameters():
                     p -= lr * p.grad
             step += 1
+            progress(args, epoch, start, step)
         net.eval()
         total, n, h = 0.0, 0, None
         with torch.no_grad():
@@ -184,6 +187,14 @@ def ptb_small(args, torch):
         report(args, epoch, start, step, {"val_ppl": ppl})
         if ppl <= 120.7:
             return
+
+
+def progress(args, epoch, start, steps):
+    """Every 100 steps, a line marked "progress" with the steps so far in
+    the current epoch's training, so that a run stopped mid-epoch still
+    tells its speed."""
+    if steps % 100 == 0:
+        report(args, epoch, start, steps, {"progress": True})
 
 
 def report(args, epoch, start, steps, metrics):

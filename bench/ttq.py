@@ -16,7 +16,7 @@ recipes/RECIPE.yaml`, whose run directory records each epoch's validation
 metrics (metrics.csv) and the seconds since training began (times.csv); it
 is stopped (SIGINT) once an epoch reaches the target. PyTorch's side stops
 itself there. A side that has not reached the target after --cap-min
-minutes is stopped, and the ratio becomes a lower bound: its minutes
+minutes (or at --until) is stopped, and the ratio becomes a lower bound: its minutes
 without reaching the target over the other's minutes to it. Neither side
 times reading the data.
 
@@ -29,7 +29,9 @@ its steps); the best round counts.
 recur's threads are GOMAXPROCS; PyTorch's are OMP_NUM_THREADS and
 OPENBLAS_NUM_THREADS (with OMP_WAIT_POLICY=PASSIVE) set before torch is
 imported. The load average is sampled every 10 s during each run and
-reported. Everything is written under --out (default /tmp/ttq-RECIPE):
+reported, and beside each epoch's wall-clock minutes the CPU seconds the
+process used since training began (less sensitive to other work on a
+shared machine). Everything is written under --out (default /tmp/ttq-RECIPE):
 each side's log, run directory and curve, and summary.json.
 """
 
@@ -121,8 +123,9 @@ def recur_curve(run_dir, metric):
     return rows
 
 
-def torch_curve(log):
-    """Rows from torch_recipes.py's JSON lines; epoch 0 marks the start."""
+def torch_lines(log):
+    """torch_recipes.py's JSON lines: epoch 0 marks the start, "progress"
+    lines come every 100 steps, the others at each epoch's end."""
     rows = []
     try:
         with open(log) as f:
@@ -132,6 +135,12 @@ def torch_curve(log):
     except FileNotFoundError:
         pass
     return rows
+
+
+def default_sigint():
+    """Lets a child act on SIGINT even when this script was started in the
+    background of a shell, which makes it (and so its children) ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stop(p):
@@ -145,31 +154,80 @@ def stop(p):
             p.wait()
 
 
-def watch(p, curve, done, cap_s, load):
-    """Polls until p exits, done(curve()) or cap_s seconds since the start
-    of training; returns the final curve and whether the cap stopped it."""
+def cpu_seconds(pid):
+    """User + system CPU seconds of process pid and its waited-for children
+    so far (None once it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class CPU:
+    """The CPU seconds a process has used since training began, noted for
+    each row of its curve when the poll first sees it (a poll every 0.5 s,
+    so within about 0.5 s of CPU per thread). Wall-clock minutes on a
+    shared machine grow with the other work's load; CPU seconds much less,
+    so they are reported beside them."""
+
+    def __init__(self, pid, begun):
+        self.pid, self.begun, self.start, self.at = pid, begun, None, {}
+
+    def poll(self, rows):
+        c = cpu_seconds(self.pid)
+        if c is None:
+            return
+        if self.start is None and self.begun():
+            self.start = c
+        for r in rows:
+            if r["epoch"] > 0 and r["epoch"] not in self.at and self.start is not None:
+                self.at[r["epoch"]] = round(c - self.start, 1)
+
+    def annotate(self, rows):
+        for r in rows:
+            r["cpu_seconds"] = self.at.get(r["epoch"])
+        return rows
+
+
+def watch(p, curve, done, cap_s, load, cpu):
+    """Polls until p exits, done(curve()) or cap_s seconds since it started;
+    returns the final curve and whether the cap stopped it."""
     t0 = time.monotonic()
     while True:
         load.poll()
         rows = curve()
+        cpu.poll(rows)
         if done(rows):
             stop(p)
-            return curve(), False
+            return cpu.annotate(curve()), False
         if p.poll() is not None:
-            return curve(), False
+            return cpu.annotate(curve()), False
         if cap_s and time.monotonic() - t0 > cap_s:
             stop(p)
-            return curve(), True
+            return cpu.annotate(curve()), True
         time.sleep(0.5)
+
+
+def nonempty(path):
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
 
 
 def run_recur(args, threads, out, done):
     run_dir = os.path.join(out, "recur-run")
     env = dict(os.environ, GOMAXPROCS=str(threads))
-    log = open(os.path.join(out, "recur.log"), "w")
-    p = subprocess.Popen(recur_cmd(args, args.data, run_dir), stdout=log, stderr=subprocess.STDOUT, env=env)
+    log_path = os.path.join(out, "recur.log")
+    log = open(log_path, "w")
+    p = subprocess.Popen(recur_cmd(args, args.data, run_dir), stdout=log, stderr=subprocess.STDOUT, env=env,
+                         preexec_fn=default_sigint)
     load = Load()
-    rows, capped = watch(p, lambda: recur_curve(run_dir, TARGETS[args.recipe][0]), done, args.cap_min * 60, load)
+    # recur prints its first line (the data and model) when training begins.
+    cpu = CPU(p.pid, lambda: nonempty(log_path))
+    rows, capped = watch(p, lambda: recur_curve(run_dir, TARGETS[args.recipe][0]), done, cap_seconds(args), load, cpu)
     log.close()
     return {"side": "recur", "threads": threads, "curve": rows, "capped": capped, "load": load.summary(),
             "exit": p.returncode, "command": "GOMAXPROCS=%d " % threads + " ".join(recur_cmd(args, args.data, run_dir))}
@@ -183,21 +241,41 @@ def run_torch(args, threads, out, done):
     path = os.path.join(out, "torch-%d.jsonl" % threads)
     metric = TARGETS[args.recipe][0]
     with open(path, "w") as log:
-        p = subprocess.Popen(torch_cmd(args, args.data, threads), stdout=log, stderr=subprocess.STDOUT)
+        p = subprocess.Popen(torch_cmd(args, args.data, threads), stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=default_sigint)
         load = Load()
 
         def curve():
             return [{"epoch": r["epoch"], "seconds": r["seconds"], "value": r.get(metric), "step": r.get("steps"),
-                     "unix": r.get("unix")} for r in torch_curve(path)]
+                     "unix": r.get("unix")} for r in torch_lines(path) if not r.get("progress")]
 
-        rows, capped = watch(p, curve, done, args.cap_min * 60, load)
+        cpu = CPU(p.pid, lambda: any(r["epoch"] == 0 for r in curve()))
+        rows, capped = watch(p, curve, done, cap_seconds(args), load, cpu)
         stopped_at = time.time()
     began = next((r["unix"] for r in rows if r["epoch"] == 0), None)
     res = {"side": "pytorch", "threads": threads, "curve": [r for r in rows if r["epoch"] > 0], "capped": capped,
            "load": load.summary(), "exit": p.returncode, "command": " ".join(torch_cmd(args, args.data, threads))}
     if began is not None:
         res["stopped_seconds"] = round(stopped_at - began, 1)
+    ticks = [r for r in torch_lines(path) if r.get("progress")]
+    if ticks:
+        # Its speed over the whole run (training steps only, the
+        # validations between epochs included in the seconds).
+        res["speed"] = {"steps": ticks[-1]["steps"], "seconds": ticks[-1]["seconds"],
+                        "ms_per_step": round(1000 * ticks[-1]["seconds"] / ticks[-1]["steps"], 1)}
     return res
+
+
+def cap_seconds(args):
+    """The seconds a side may run from now: --cap-min, and no later than
+    --until (0: no limit)."""
+    caps = [args.cap_min * 60] if args.cap_min else []
+    if getattr(args, "until", None):
+        h, m = (int(v) for v in args.until.split(":"))
+        now = time.gmtime()
+        left = (h * 60 + m) * 60 - (now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec)
+        caps.append(max(left, 1))
+    return min(caps) if caps else 0
 
 
 def first_reaching(recipe, curve):
@@ -210,11 +288,23 @@ def summarize(recipe, res):
     if hit:
         res["minutes"] = round(hit["seconds"] / 60, 2)
         res["epoch"] = hit["epoch"]
+        res["cpu_seconds"] = hit.get("cpu_seconds")
     else:
         # Not reached: the time it ran without reaching it bounds its
         # time to target from below.
         last = res.get("stopped_seconds") or (res["curve"][-1]["seconds"] if res["curve"] else 0)
         res["minutes_at_least"] = round(last / 60, 2)
+
+
+def projection(recur, torch):
+    """An estimate, not a measurement: PyTorch's minutes to the target if
+    it needed as many steps as recur did (the same recipe), at the speed it
+    ran before it was stopped, without its validation passes."""
+    if not recur.get("reached") or torch.get("reached") or "speed" not in torch:
+        return None
+    steps = next(r["step"] for r in recur["curve"] if r["epoch"] == recur["epoch"])
+    minutes = steps * torch["speed"]["ms_per_step"] / 60000
+    return {"steps": steps, "minutes": round(minutes, 1), "ratio": round(minutes / recur["minutes"], 2)}
 
 
 def ratio(recur, torch):
@@ -231,10 +321,14 @@ def print_side(res, metric):
     print("\n%s (threads %d): %s" % (res["side"], res["threads"], res["command"]))
     print("  load average (1 min) during the run: min %.2f mean %.2f max %.2f" % (
         res["load"]["min"], res["load"]["mean"], res["load"]["max"]))
-    print("  epoch  minutes  %s" % metric)
+    print("  epoch  minutes  CPU s  %s" % metric)
     for r in res["curve"]:
-        v = r["value"]
-        print("  %5d  %7.2f  %s" % (r["epoch"], r["seconds"] / 60, "%.4f" % v if v is not None else "-"))
+        v, c = r["value"], r.get("cpu_seconds")
+        print("  %5d  %7.2f  %5s  %s" % (r["epoch"], r["seconds"] / 60, "%.0f" % c if c is not None else "-",
+                                         "%.4f" % v if v is not None else "-"))
+    if "speed" in res:
+        sp = res["speed"]
+        print("  speed: %d training steps in %.2f min, %.1f ms/step" % (sp["steps"], sp["seconds"] / 60, sp["ms_per_step"]))
     if res["reached"]:
         print("  target reached at epoch %d after %.2f min" % (res["epoch"], res["minutes"]))
     else:
@@ -256,6 +350,7 @@ def cmd_run(args):
         summarize(args.recipe, summary[side])
         summary[side]["uptime_after"] = uptime()
     summary["ratio"] = ratio(summary["recur"], summary["pytorch"])
+    summary["projection"] = projection(summary["recur"], summary["pytorch"])
     summary["uptime_after"] = uptime()
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
@@ -264,6 +359,14 @@ def cmd_run(args):
         print_side(summary[side], metric)
     print("\nminutes to target: recur %s, PyTorch %s; PyTorch / recur: %s" % (
         minutes(summary["recur"]), minutes(summary["pytorch"]), summary["ratio"]))
+    if summary["projection"]:
+        pr = summary["projection"]
+        print("estimate (not measured): PyTorch at its measured %.1f ms/step would need %.1f min for recur's %d steps"
+              " to the target, %.2fx recur's time" % (summary["pytorch"]["speed"]["ms_per_step"], pr["minutes"],
+                                                     pr["steps"], pr["ratio"]))
+    r, t = summary["recur"].get("cpu_seconds"), summary["pytorch"].get("cpu_seconds")
+    if r and t:
+        print("CPU seconds to target: recur %.0f, PyTorch %.0f; PyTorch / recur: %.2fx" % (r, t, t / r))
     return 0
 
 
@@ -315,10 +418,12 @@ def cmd_probe(args):
                     print("%s threads %d: no epoch finished (exit %s); see %s" % (side, threads, res["exit"], out), file=sys.stderr)
                     return 1
                 ms = 1000 * r["seconds"] / r["step"]
+                cpu = 1000 * r["cpu_seconds"] / r["step"] if r.get("cpu_seconds") is not None else float("nan")
                 results.append({"round": rnd + 1, "side": side, "threads": threads, "steps": r["step"],
-                                "seconds": r["seconds"], "ms_per_step": round(ms, 2), "load": res["load"]})
-                print("round %d  %-7s  threads %d  %d steps  %.1f s  %.2f ms/step  load %.2f-%.2f" % (
-                    rnd + 1, side, threads, r["step"], r["seconds"], ms, res["load"]["min"], res["load"]["max"]))
+                                "seconds": r["seconds"], "ms_per_step": round(ms, 2), "cpu_ms_per_step": round(cpu, 2),
+                                "load": res["load"]})
+                print("round %d  %-7s  threads %d  %d steps  %.1f s  %.2f ms/step (CPU %.2f)  load %.2f-%.2f" % (
+                    rnd + 1, side, threads, r["step"], r["seconds"], ms, cpu, res["load"]["min"], res["load"]["max"]))
     for side in ("recur", "pytorch"):
         best = {t: min(x["ms_per_step"] for x in results if x["side"] == side and x["threads"] == t) for t in args.threads}
         pick = min(best, key=best.get)
@@ -341,6 +446,7 @@ def main():
     run.add_argument("--recur-threads", type=int, default=2)
     run.add_argument("--torch-threads", type=int, default=2)
     run.add_argument("--cap-min", type=float, default=0, help="stop a side after this many minutes (0: no cap)")
+    run.add_argument("--until", help="stop a side at this UTC time, HH:MM (as the cap does)")
     run.add_argument("--first", choices=["recur", "pytorch"], default="recur", help="which side runs first")
     probe.add_argument("--threads", default="1,2", help="thread counts to try, comma-separated")
     probe.add_argument("--rounds", type=int, default=2)
