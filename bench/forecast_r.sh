@@ -6,14 +6,20 @@
 # AirPassengers' 67/33 split, next to the better of R's ets and auto.arima
 # from that anchor's README (2026-12-07, R 4.2.2, forecast 8.20).
 #
-#   sh bench/forecast_r.sh [RECUR] [DATA_DIR] [-- extra recur train flags]
+#   sh bench/forecast_r.sh [RECUR] [DATA_DIR] [R_TSV] [-- extra recur train flags]
 #
-# Prints one line per series (recur, R's best, their ratio) and the count
-# of series where recur is at most R's best, with the median ratio.
+# R_TSV, the output of forecast_anchor.R on DATA_DIR, takes the place of
+# the embedded figures: any folder of time,year,period,value series can be
+# checked (AirPassengers is then left out). Prints one line per series
+# (recur, R's best, their ratio, the form chosen) and the count of series
+# where recur is at most R's best, with the median ratio.
 set -eu
 RECUR=${1:-recur}
 DATA=${2:-../shared/data/classic-ts-public}
+RTSV=
+[ $# -ge 3 ] && [ "$3" != "--" ] && RTSV=$3
 shift $(( $# < 2 ? $# : 2 ))
+[ -n "$RTSV" ] && shift
 [ "${1:-}" = "--" ] && shift
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -28,7 +34,8 @@ while read -r name rbest; do
 	fi
 	form=$(grep -o 'form: [^,(]*' "$TMP/log" | head -1 | sed 's/form: //; s/ *$//')
 	echo "$name $(rmse "$TMP/log") $rbest ${form:-?}"
-done <<'R'
+done <<R
+$(if [ -n "$RTSV" ]; then awk -F'\t' 'NR > 1 { b = ($7 < $8) ? $7 : $8; print $1, b }' "$RTSV"; else cat <<'EMBEDDED'
 airmiles 2524.86
 BJsales 0.8835
 discoveries 1.3295
@@ -41,6 +48,8 @@ sunspot_month 19.8209
 sunspot_year 22.7903
 WWWusage 3.1557
 AirPassengers 14.64
+EMBEDDED
+fi)
 R
 } | awk '{
 	r = ($2 == "") ? 99 : $2 / $3; form = $4; for (i = 5; i <= NF; i++) form = form " " $i

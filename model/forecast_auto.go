@@ -29,16 +29,17 @@ type autoCandidate struct {
 	rmse   float64
 }
 
-// chooseForm sets f.cfg.Spec.Base (and f.hwOnly) to the form that
+// chooseForm sets f.cfg.Spec (Base, Local) and f.hwOnly to the form that
 // forecasts the validation tail best, the M4 competition's lesson put
 // to work: on a short series, a network rarely beats exponential
 // smoothing, and sometimes corrects it. The tail is the validation rows
 // when ValFraction is set, otherwise the last fifth of the training rows
 // (the outer protocol's share); each candidate is fitted on the rows
 // before the tail and scored one window per origin on it, as the test
-// rows will be. The chosen form is then fitted by Fit on every training
-// row. It also takes the log of a positive series whose seasonal swing
-// grows with its level.
+// rows will be, and again one tail earlier when four tails of rows
+// precede it (the score is the RMSE over both folds). The chosen form is
+// then fitted by Fit on every training row. It also takes the log of a
+// positive series whose seasonal swing grows with its level.
 func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *ForecastReport) error {
 	f.hwOnly = false
 	if len(f.cfg.Diffs) > 0 {
@@ -77,17 +78,31 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 	}
 	hw := &autoCandidate{name: "Holt-Winters alone", base: "holt-winters", hwOnly: true, rmse: math.Inf(1)}
 	cands := []*autoCandidate{{name: "network"}, {name: "network on local windows", local: true}, {name: "network correcting Holt-Winters", base: "holt-winters"}, hw}
-	for _, c := range cands[:3] {
-		r, err := f.tryForm(ctx, before, tail, c)
-		if err != nil {
-			return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
-		}
-		c.rmse = r.Test.RMSE
-		for _, b := range r.Baselines {
-			if c.base != "" && strings.HasPrefix(b.Name, "holt-winters") {
-				hw.rmse = b.Metrics.RMSE
+	// Two folds where the rows allow (the tail and the tail before it,
+	// each form refitted on the rows before its fold): a choice made on
+	// one short tail follows the noise of a few points.
+	folds := 1
+	if before.Len()-2*tail >= 2*tail {
+		folds = 2
+	}
+	sq := map[*autoCandidate]float64{}
+	for k := range folds {
+		g := before.Slice(0, before.Len()-k*tail)
+		for _, c := range cands[:3] {
+			r, err := f.tryForm(ctx, g, tail, c)
+			if err != nil {
+				return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
+			}
+			sq[c] += r.Test.RMSE * r.Test.RMSE / float64(folds)
+			for _, b := range r.Baselines {
+				if c.base != "" && strings.HasPrefix(b.Name, "holt-winters") {
+					sq[hw] += b.Metrics.RMSE * b.Metrics.RMSE / float64(folds)
+				}
 			}
 		}
+	}
+	for c, v := range sq {
+		c.rmse = math.Sqrt(v)
 	}
 	best := cands[0]
 	var parts []string
@@ -102,7 +117,7 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 	f.cfg.Spec.Base, f.cfg.Spec.Local, f.hwOnly = best.base, f.cfg.Spec.Local || best.local, best.hwOnly
 	f.cfg.Spec.Residual = f.cfg.Spec.Residual && best.base == ""
 	rep.Form = best.name
-	rep.Notes = append(rep.Notes, fmt.Sprintf("form: %s, chosen on the last %d rows before the test rows (validation RMSE: %s)", best.name, tail, strings.Join(parts, ", ")))
+	rep.Notes = append(rep.Notes, fmt.Sprintf("form: %s, chosen on %s of %d rows before the test rows (validation RMSE: %s)", best.name, map[int]string{1: "the last", 2: "the last two folds"}[folds], tail, strings.Join(parts, ", ")))
 	return nil
 }
 

@@ -54,23 +54,27 @@ func TestAutoFormChoosesTheBestOnValidation(t *testing.T) {
 		t.Errorf("second Fit: form %q RMSE %v, first %q %v", rep2.Form, rep2.Test.RMSE, rep.Form, rep.Test.RMSE)
 	}
 	// The Holt-Winters candidate's figure is Holt-Winters' own on the
-	// validation tail: a hybrid scored on those rows reports it as its
-	// baseline.
-	cfg := sineConfig(1)
-	cfg.Spec.Base, cfg.ValFraction, cfg.Horizon, cfg.Spec.Residual = "holt-winters", 0, 1, false
-	cfg.TestRows = int(math.Round(0.2 * float64(150-int(math.Round(0.33*150)))))
-	_, hyb := trainForecaster(t, sine(150).Slice(0, 150-int(math.Round(0.33*150))), cfg)
-	found := false
-	for _, b := range hyb.Baselines {
-		if strings.HasPrefix(b.Name, "holt-winters") {
-			found = true
-			if b.Metrics.RMSE != rep.FormScores["Holt-Winters alone"] {
-				t.Errorf("Holt-Winters alone scored %v on the tail, its own baseline there %v", rep.FormScores["Holt-Winters alone"], b.Metrics.RMSE)
+	// validation folds: hybrids scored on those rows report it as their
+	// baseline. 150 rows: 100 before the test rows, folds of 20 rows
+	// ending at 100 and 80.
+	var sq float64
+	for _, end := range []int{100, 80} {
+		cfg := sineConfig(1)
+		cfg.Spec.Base, cfg.ValFraction, cfg.Horizon, cfg.Spec.Residual, cfg.TestRows = "holt-winters", 0, 1, false, 20
+		_, hyb := trainForecaster(t, sine(150).Slice(0, end), cfg)
+		found := false
+		for _, b := range hyb.Baselines {
+			if strings.HasPrefix(b.Name, "holt-winters") {
+				found = true
+				sq += b.Metrics.RMSE * b.Metrics.RMSE / 2
 			}
 		}
+		if !found {
+			t.Fatalf("no Holt-Winters baseline among %d", len(hyb.Baselines))
+		}
 	}
-	if !found {
-		t.Errorf("no Holt-Winters baseline among %d", len(hyb.Baselines))
+	if got := rep.FormScores["Holt-Winters alone"]; math.Abs(got-math.Sqrt(sq)) > 1e-12*got {
+		t.Errorf("Holt-Winters alone scored %v on the folds, its own baselines there %v", got, math.Sqrt(sq))
 	}
 }
 
