@@ -235,48 +235,143 @@ func TestReloadUnderLoad(t *testing.T) {
 // clients, for a classifier and a forecaster of recur train's default
 // sizes and a large classifier, served unbatched (--max-batch 1) and
 // batched (--max-batch 32 --batch-wait 2ms), each with the server's
-// other defaults, the rows per batch, and the server's resident memory
-// before and after (long form only: the figures go to BENCHMARKS.md).
-// Every cell is bounded in time and requests; a failed request fails the
-// test.
+// other defaults: both servers of a model run side by side and their
+// cells are interleaved (loadRounds rounds, the order alternating), so
+// that a load that changes during the test moves both alike; it prints
+// each cell's median over the rounds and the batched/unbatched ratio of
+// each round's pair (median), the rows per batch, the CPU the server
+// and this process (the load generator) used per second, and the
+// server's resident memory after the warm-up and at the end (long form
+// only: the figures go to BENCHMARKS.md). Every cell is bounded in time
+// and requests; a failed request fails the test.
 func TestLoad(t *testing.T) {
 	need(t)
 	if !long {
 		t.Skip("the load test is part of the long form (RECUR_RELIABILITY=long)")
 	}
 	runs := loadModels(t)
-	fmt.Printf("load: model, serving, clients: requests/s, p50, p99 latency, failed requests, rows per batch, server RSS (after warm-up → after the cell)\n")
+	fmt.Printf("load: model, serving, clients: requests/s (median of %d interleaved rounds; batched/unbatched ratio), p50, p99 latency, failed requests, rows per batch, CPU of the server and of the load generator (cores), server RSS (after warm-up → at the end)\n", loadRounds)
 	for _, task := range []string{"classify", "classify-h512", "forecast"} {
-		for _, mode := range []struct {
-			name string
-			args []string
-		}{{"unbatched", []string{"--max-batch", "1"}}, {"batched", []string{"--max-batch", "32", "--batch-wait", "2ms"}}} {
-			s := startServer(t, runs[task], append([]string{"--queue", "256"}, mode.args...)...)
-			body := `{"texts":["` + loadText + `"]}`
-			if task == "forecast" {
-				body = forecastBody(t, s.url)
-			}
+		var srv [2]*server
+		for m, args := range [][]string{{"--max-batch", "1"}, {"--max-batch", "32", "--batch-wait", "2ms"}} {
+			srv[m] = startServer(t, runs[task], append([]string{"--queue", "256"}, args...)...)
+		}
+		body := `{"texts":["` + loadText + `"]}`
+		if task == "forecast" {
+			body = forecastBody(t, srv[0].url)
+		}
+		var before [2]int64
+		for m, s := range srv {
 			hammer(s.url, body, 64, time.Second) // warm-up: the heap, the kernels' scratch, the batches' buffers
-			before := procStatus(s.cmd.Process.Pid, "VmRSS")
-			for _, clients := range []int{1, 8, 64} {
-				b0, r0 := batches(t, s.url)
-				n, lat, errs := hammer(s.url, body, clients, loadCell)
-				slices.Sort(lat)
-				p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
-				after := procStatus(s.cmd.Process.Pid, "VmRSS")
-				b1, r1 := batches(t, s.url)
-				fmt.Printf("load %-13s %-9s clients %2d: %7.0f requests/s  p50 %8v  p99 %8v  errors %d  rows/batch %4.1f  RSS %d → %d MB\n",
-					task, mode.name, clients, float64(n)/loadCell.Seconds(), p(0.5).Round(time.Microsecond), p(0.99).Round(time.Microsecond), errs,
-					(r1-r0)/max(b1-b0, 1), before>>20, after>>20)
-				if errs > 0 {
-					t.Errorf("%s %s, %d clients: %d failed requests", task, mode.name, clients, errs)
+			before[m] = procStatus(s.cmd.Process.Pid, "VmRSS")
+		}
+		for _, clients := range []int{1, 8, 64} {
+			var cells [2][]loadResult
+			for r := range loadRounds {
+				for k := range 2 {
+					m := k ^ r&1 // unbatched first in even rounds
+					c := loadCell(t, srv[m], body, clients)
+					if c.errs > 0 {
+						t.Errorf("%s %s, %d clients: %d failed requests", task, loadModes[m], clients, c.errs)
+					}
+					cells[m] = append(cells[m], c)
 				}
 			}
+			for m, s := range srv {
+				ratio := make([]float64, loadRounds)
+				for r := range ratio {
+					ratio[r] = cells[m][r].rps / cells[0][r].rps
+				}
+				c := medianCell(cells[m])
+				fmt.Printf("load %-13s %-9s clients %2d: %7.0f requests/s (%.2fx)  p50 %8v  p99 %8v  errors %d  rows/batch %4.1f  CPU server %.2f, load generator %.2f  RSS %d → %d MB\n",
+					task, loadModes[m], clients, c.rps, median(ratio), c.p50.Round(time.Microsecond), c.p99.Round(time.Microsecond), c.errs,
+					c.rows, c.server, c.client, before[m]>>20, procStatus(s.cmd.Process.Pid, "VmRSS")>>20)
+			}
+		}
+		for _, s := range srv {
 			s.alive(t, "the load test")
 			s.cmd.Process.Kill()
 			<-s.done
 		}
 	}
+}
+
+// loadModes names the servers of TestLoad.
+var loadModes = [2]string{"unbatched", "batched"}
+
+// loadResult is one cell of the load test: requests/s, latency
+// percentiles, failures, rows per batch, and the CPU (cores) the server
+// and the load generator used.
+type loadResult struct {
+	rps            float64
+	p50, p99       time.Duration
+	errs           int
+	rows           float64
+	server, client float64
+}
+
+// loadCell sends body to s from clients for loadCellTime and measures it.
+func loadCell(t *testing.T, s *server, body string, clients int) loadResult {
+	b0, r0 := batches(t, s.url)
+	sc0, cc0 := procCPU(s.cmd.Process.Pid), selfCPU()
+	n, lat, errs := hammer(s.url, body, clients, loadCellTime)
+	sc1, cc1 := procCPU(s.cmd.Process.Pid), selfCPU()
+	b1, r1 := batches(t, s.url)
+	slices.Sort(lat)
+	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
+	sec := loadCellTime.Seconds()
+	return loadResult{rps: float64(n) / sec, p50: p(0.5), p99: p(0.99), errs: errs, rows: (r1 - r0) / max(b1-b0, 1),
+		server: (sc1 - sc0).Seconds() / sec, client: (cc1 - cc0).Seconds() / sec}
+}
+
+// medianCell is the median of each of the cells' figures (errors summed).
+func medianCell(cs []loadResult) loadResult {
+	var out loadResult
+	pick := func(f func(loadResult) float64) float64 {
+		v := make([]float64, len(cs))
+		for i, c := range cs {
+			v[i] = f(c)
+		}
+		return median(v)
+	}
+	out.rps = pick(func(c loadResult) float64 { return c.rps })
+	out.p50 = time.Duration(pick(func(c loadResult) float64 { return float64(c.p50) }))
+	out.p99 = time.Duration(pick(func(c loadResult) float64 { return float64(c.p99) }))
+	out.rows = pick(func(c loadResult) float64 { return c.rows })
+	out.server = pick(func(c loadResult) float64 { return c.server })
+	out.client = pick(func(c loadResult) float64 { return c.client })
+	for _, c := range cs {
+		out.errs += c.errs
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// procCPU is the user and system CPU time process pid has used
+// (/proc/PID/stat, in clock ticks of 10 ms).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	var u, st int64
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
+// selfCPU is the CPU time this process (the load generator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // batches reads the server's count of batches and their rows from
@@ -299,11 +394,13 @@ func batches(t *testing.T, url string) (count, rows float64) {
 	return count, rows
 }
 
-// loadCell is how long each cell of the load test sends requests;
-// loadCap bounds its requests.
+// loadCellTime is how long each cell of the load test sends requests,
+// loadCap bounds its requests, and loadRounds is how many times each
+// cell is measured, interleaved with the other server's.
 const (
-	loadCell = 5 * time.Second
-	loadCap  = 200000
+	loadCellTime = 3 * time.Second
+	loadCap      = 200000
+	loadRounds   = 3
 )
 
 // loadText is the load test's text: 24 words, a short review.
