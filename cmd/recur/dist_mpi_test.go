@@ -41,7 +41,7 @@ func TestMPIRankFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(mpirun, "--oversubscribe", "--allow-run-as-root", "-np", "2", "-x", "RECUR_TEST_MAIN", "-x", "RECUR_RANK_TIMEOUT",
-				os.Args[0], "train", "--epochs", "100000", "--out", dir, "--no-report", "--quiet")
+				os.Args[0], "train", "--epochs", "100000", "--base", "none", "--out", dir, "--no-report", "--quiet")
 			cmd.Env = append(os.Environ(), "RECUR_TEST_MAIN=1", "RECUR_RANK_TIMEOUT="+c.timeout)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
@@ -153,7 +153,7 @@ func resumeLast(t *testing.T, dir string) {
 	if ok, err := f.GetJSON(train.MetaTrainState, &st); !ok || err != nil {
 		t.Fatalf("the last checkpoint has no training state: %v", err)
 	}
-	cmd := exec.Command(os.Args[0], "train", "--resume", last, "--out", dir, "--epochs", strconv.Itoa(st.Epoch+1), "--no-report", "--quiet")
+	cmd := exec.Command(os.Args[0], "train", "--resume", last, "--out", dir, "--epochs", strconv.Itoa(st.Epoch+1), "--base", "none", "--no-report", "--quiet")
 	cmd.Env = append(os.Environ(), "RECUR_TEST_MAIN=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("resuming the last checkpoint (epoch %d): %v\n%s", st.Epoch, err, tail(string(b), 1500))
