@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,9 +102,7 @@ print(json.dumps([list(w.shape), w.float().flatten().tolist()]))
 // TestTorchReadsBF16 checks that PyTorch reads recur's BF16 tensors as
 // torch.bfloat16 with the same values.
 func TestTorchReadsBF16(t *testing.T) {
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("skipping: %s is absent", python)
-	}
+	skipWithoutPython(t)
 	f := New()
 	w := &BF16Tensor{Shape: []int{2, 3}, Data: []uint16{0x3f80, 0xc020, 0x0000, 0x8000, 0x4049, 0x3dcd}}
 	f.BF16["w"] = w
@@ -114,13 +110,7 @@ func TestTorchReadsBF16(t *testing.T) {
 	if err := Write(path, f); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(python, "-c", torchBF16Script, path).Output()
-	if err != nil {
-		t.Fatalf("python: %v", err)
-	}
-	if strings.TrimSpace(string(out)) == noTorch {
-		t.Skipf("skipping: %s cannot import torch", python)
-	}
+	out := runTorch(t, torchBF16Script, path)
 	var got [2][]float64
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output %q: %v", out, err)

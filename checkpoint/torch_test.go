@@ -56,9 +56,7 @@ const noTorch = "NO_TORCH"
 // TestTorchLoadsLSTM writes recur LSTM weights with Write and checks that
 // torch.nn.LSTM.load_state_dict accepts them and computes the same output.
 func TestTorchLoadsLSTM(t *testing.T) {
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("skipping: %s is absent (install Debian's python3-torch to run this PyTorch interoperability test)", python)
-	}
+	skipWithoutPython(t)
 	cases := []struct {
 		I, H, L, P int
 		bi         bool
@@ -98,16 +96,7 @@ func TestTorchLoadsLSTM(t *testing.T) {
 		cfgs = append(cfgs, map[string]any{"I": c.I, "H": c.H, "L": c.L, "bi": c.bi, "P": c.P, "weights": wpath, "input": xpath})
 	}
 	arg, _ := json.Marshal(cfgs)
-	out, err := exec.Command(python, "-c", torchScript, string(arg)).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			t.Fatalf("python: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(out)) == noTorch {
-		t.Skipf("skipping: %s cannot import torch (install Debian's python3-torch to run this PyTorch interoperability test)", python)
-	}
+	out := runTorch(t, torchScript, string(arg))
 	var got [][]float64
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output %q: %v", out, err)
@@ -125,4 +114,32 @@ func TestTorchLoadsLSTM(t *testing.T) {
 			}
 		}
 	}
+}
+
+// skipWithoutPython skips a PyTorch interoperability test on a machine
+// without Debian's python3 (the resource it needs, not a check it fails).
+func skipWithoutPython(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("skipping: %s is absent (install Debian's python3-torch to run this PyTorch interoperability test)", python)
+	}
+}
+
+// runTorch runs a script that prints noTorch when torch does not import
+// (then the test is skipped: python3-torch is absent) and returns its
+// output; a failing script fails the test.
+func runTorch(t *testing.T, script string, args ...string) []byte {
+	t.Helper()
+	skipWithoutPython(t)
+	out, err := exec.Command(python, append([]string{"-c", script}, args...)...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("python: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(out)) == noTorch {
+		t.Skipf("skipping: %s cannot import torch (install Debian's python3-torch to run this PyTorch interoperability test)", python)
+	}
+	return out
 }
