@@ -295,6 +295,7 @@ func (c *core) findLR(ctx context.Context, s *session, fc FitConfig, lc lrfind.C
 // compile-time checks that every front door is a Model.
 var (
 	_ Model = (*Forecaster)(nil)
+	_ Model = (*GlobalForecaster)(nil)
 	_ Model = (*Classifier)(nil)
 	_ Model = (*LanguageModel)(nil)
 	_ Model = (*Translator)(nil)

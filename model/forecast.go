@@ -296,31 +296,10 @@ type forecastRun struct {
 // prepare cleans and windows data, builds the network and returns the
 // session with a report of the choices made.
 func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport, error) {
-	if data == nil || data.Len() == 0 {
-		return nil, nil, fmt.Errorf("model: forecaster: no data")
-	}
-	raw, err := f.columns(data)
+	clean, pr, rep, err := f.prepareSeries(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &ForecastReport{}
-	cc := f.cfg.Clean
-	cc.FitRows = int(float64(raw.Len()) * (1 - f.cfg.TestFraction - f.cfg.ValFraction))
-	if f.cfg.TestRows > 0 {
-		cc.FitRows = raw.Len() - f.cfg.TestRows - int(float64(raw.Len())*f.cfg.ValFraction)
-	}
-	clean, crep, err := series.Clean(raw, cc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model: cleaning %s: %w", raw.Name, err)
-	}
-	rep.Cleaning = crep
-	pc := f.choose(clean, rep)
-	pr, err := series.Prepare(clean, pc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model: %s: %w", clean.Name, err)
-	}
-	rep.Split, rep.Season = pr.Split, pr.Season
-	f.prep = &ForecastPrep{Pipeline: pr.Pipeline, Season: pr.Season, Scales: pr.Scales, Clean: f.cfg.Clean}
 	if f.cfg.Spec.Base != "" {
 		if err := f.fitBase(clean, pr, rep); err != nil {
 			return nil, nil, err
@@ -336,6 +315,37 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
 	}
 	return &forecastRun{session: s, pr: pr, clean: clean}, rep, nil
+}
+
+// prepareSeries cleans, splits, transforms and windows data and sets
+// f.prep; it builds no network.
+func (f *Forecaster) prepareSeries(data *series.Frame) (*series.Frame, *series.Prepared, *ForecastReport, error) {
+	if data == nil || data.Len() == 0 {
+		return nil, nil, nil, fmt.Errorf("model: forecaster: no data")
+	}
+	raw, err := f.columns(data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep := &ForecastReport{}
+	cc := f.cfg.Clean
+	cc.FitRows = int(float64(raw.Len()) * (1 - f.cfg.TestFraction - f.cfg.ValFraction))
+	if f.cfg.TestRows > 0 {
+		cc.FitRows = raw.Len() - f.cfg.TestRows - int(float64(raw.Len())*f.cfg.ValFraction)
+	}
+	clean, crep, err := series.Clean(raw, cc)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("model: cleaning %s: %w", raw.Name, err)
+	}
+	rep.Cleaning = crep
+	pc := f.choose(clean, rep)
+	pr, err := series.Prepare(clean, pc)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("model: %s: %w", clean.Name, err)
+	}
+	rep.Split, rep.Season = pr.Split, pr.Season
+	f.prep = &ForecastPrep{Pipeline: pr.Pipeline, Season: pr.Season, Scales: pr.Scales, Clean: f.cfg.Clean}
+	return clean, pr, rep, nil
 }
 
 // chooseBase keeps the network's correction of the Holt-Winters base only

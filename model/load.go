@@ -63,6 +63,11 @@ func FromFile(name string, f *checkpoint.File) (Model, error) {
 	)
 	switch s.Task {
 	case Forecast:
+		if isGlobalPrep(prep) {
+			x, e := globalFrom(s, prep)
+			m, c, err = x, coreOf(x, e), e
+			break
+		}
 		x, e := forecasterFrom(s, prep)
 		m, c, err = x, coreOf(x, e), e
 	case Classify:
@@ -118,6 +123,11 @@ func load[M Model](path, task string) (M, error) {
 		return zero, fmt.Errorf("%s is a %s model, not a %s model", path, m.Spec().Task, task)
 	}
 	return x, nil
+}
+
+// LoadGlobalForecaster reads a global forecaster's model file.
+func LoadGlobalForecaster(path string) (*GlobalForecaster, error) {
+	return load[*GlobalForecaster](path, "global forecast")
 }
 
 // LoadForecaster reads a forecaster's model file.

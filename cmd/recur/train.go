@@ -141,6 +141,9 @@ type job struct {
 func (r *runner) job() (*job, error) {
 	switch r.o.Task {
 	case model.Forecast:
+		if r.o.isCollection() {
+			return globalJob(r)
+		}
 		return forecastJob(r)
 	case model.Classify:
 		if r.o.numericData() {

@@ -196,7 +196,7 @@ func (o *trainOpts) registerText(fs *flag.FlagSet) {
 	fs.StringVar(&o.Embeddings, "embeddings", "", "classify, lm, seq2seq (source side): start the embedding from pretrained word vectors in this `file` (GloVe, word2vec or fastText text format, gzip allowed); the tokens it lacks keep a random start; --embed becomes its width")
 	fs.BoolVar(&o.FreezeEmbeddings, "freeze-embeddings", false, "keep the --embeddings vectors fixed during training")
 	fs.BoolVar(&o.Sequences, "sequences", false, "classify: --data is a CSV of numeric sequences: one row per sequence (a --label-column, then one value per step), or with --id-column one row per step")
-	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences, tag: column naming the sequence of each row (long format; the other columns but the label are the inputs)")
+	fs.StringVar(&o.IDColumn, "id-column", "", "classify --sequences, tag: column naming the sequence of each row (long format; the other columns but the label are the inputs); forecast: column naming the series of each row of a long-format --data, for one network trained across the series (as --data a folder of series files)")
 	fs.BoolVar(&o.Pixel, "pixel", false, "classify, MNIST: read each image pixel by pixel (784 steps of one input) instead of row by row (28 steps of 28)")
 	fs.BoolVar(&o.Permute, "permute", false, "classify, MNIST: pixel by pixel in one fixed random order (permuted MNIST)")
 }

@@ -81,6 +81,7 @@ type useOpts struct {
 	MCDropout   int
 	MCLevels    string
 	LabelSep    string
+	IDColumn    string
 
 	MaxLineBytes, MaxFileBytes int
 }
@@ -100,6 +101,7 @@ func (o *useOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Beam, "beam", 0, "seq2seq: beam width (0 or 1: greedy; eval reports BLEU with both)")
 	fs.Float64Var(&o.LengthPen, "length-penalty", 0, "seq2seq beam search: rank outputs by log P / length^A")
 	registerMC(fs, &o.MCDropout, &o.MCLevels)
+	fs.StringVar(&o.IDColumn, "id-column", "", "forecast, a model trained across many series: the column naming the series of each row of a long-format --data (--data may also be a folder of series files, or one series' file, named by its file name)")
 }
 
 // registerMC registers --mc-dropout and --mc-levels (train, predict,
@@ -162,6 +164,8 @@ func runEval(ctx context.Context, o *useOpts, stdout io.Writer) error {
 	switch x := m.(type) {
 	case *model.Forecaster:
 		return evalForecast(x, path, o, stdout)
+	case *model.GlobalForecaster:
+		return evalGlobal(x, o, stdout)
 	case *model.Classifier:
 		return evalClassify(x, path, o, stdout)
 	case *model.LanguageModel:
@@ -303,6 +307,8 @@ func runPredict(ctx context.Context, o *useOpts, stdout io.Writer) error {
 	switch x := m.(type) {
 	case *model.Forecaster:
 		return predictForecast(x, o, stdout)
+	case *model.GlobalForecaster:
+		return predictGlobal(x, o, stdout)
 	case *model.Classifier:
 		return predictClassify(ctx, x, o, stdout)
 	case *model.Translator:

@@ -58,6 +58,10 @@ type CSVOptions struct {
 	// decimal year, "year", "period", then the values, also skips "year"
 	// and "period").
 	Columns []string
+	// ID names the series-id column of a long-format file, one row per
+	// series and step (ReadCollection): it is read into Row.ID and is
+	// never a value column. "" means the file holds one series.
+	ID string
 	// Comment, when not 0, starts comment lines that are skipped.
 	Comment rune
 	// Limits bound the line length and the bytes read; zero fields mean
@@ -70,6 +74,7 @@ type CSVOptions struct {
 type Row struct {
 	Line   int       // 1-based line of the row in the file
 	Time   float64   // time value (see Reader.TimeKind); 0 with no time column
+	ID     string    // the series id (CSVOptions.ID), trimmed; "" without one
 	Values []float64 // the selected columns, NaN where missing
 }
 
@@ -100,6 +105,7 @@ type Reader struct {
 	header   []string // all column names
 	width    int
 	timeIdx  int // -1 when none
+	idIdx    int // -1 when none
 	timeName string
 	tp       timeParser
 	tpSet    bool
@@ -111,7 +117,7 @@ type Reader struct {
 // NewReader returns a Reader of r; name is used in error messages. It
 // reads through an input.Reader with opt.Limits (r itself when it is one).
 func NewReader(r io.Reader, name string, opt CSVOptions) *Reader {
-	return &Reader{name: name, opt: opt, in: input.NewReader(r, name, opt.Limits), timeIdx: -1}
+	return &Reader{name: name, opt: opt, in: input.NewReader(r, name, opt.Limits), timeIdx: -1, idIdx: -1}
 }
 
 // Columns returns the names of the value columns, in Row.Values order.
@@ -287,18 +293,25 @@ func (r *Reader) index(ref string) (int, error) {
 }
 
 func (r *Reader) chooseColumns(sample []string) error {
+	if r.opt.ID != "" {
+		i, err := r.index(r.opt.ID)
+		if err != nil {
+			return fmt.Errorf("series id column: %v", err)
+		}
+		r.idIdx = i
+	}
 	switch ref := r.opt.TimeColumn; ref {
 	case NoTimeColumn:
 	case "":
 		for i, h := range r.header {
-			if timeHeaders[strings.ToLower(h)] {
+			if timeHeaders[strings.ToLower(h)] && i != r.idIdx {
 				r.timeIdx = i
 				break
 			}
 		}
 		if r.timeIdx < 0 {
 			for i, v := range sample {
-				if i < len(r.header) && looksLikeDate(v) {
+				if i < len(r.header) && i != r.idIdx && looksLikeDate(v) {
 					r.timeIdx = i
 					break
 				}
@@ -311,6 +324,9 @@ func (r *Reader) chooseColumns(sample []string) error {
 		}
 		r.timeIdx = i
 	}
+	if r.timeIdx >= 0 && r.timeIdx == r.idIdx {
+		return fmt.Errorf("the series id column %s cannot also be the time column", input.Quote(r.header[r.idIdx]))
+	}
 	if r.timeIdx >= 0 {
 		r.timeName = r.header[r.timeIdx]
 	}
@@ -321,7 +337,7 @@ func (r *Reader) chooseColumns(sample []string) error {
 	rLayout := r.tpSet && r.tp.kind == TimeDecimalYear && r.timeName == "time"
 	if r.opt.Columns == nil {
 		for i, h := range r.header {
-			if i != r.timeIdx && !(rLayout && (h == "year" || h == "period")) {
+			if i != r.timeIdx && i != r.idIdx && !(rLayout && (h == "year" || h == "period")) {
 				r.cols = append(r.cols, i)
 			}
 		}
@@ -330,6 +346,9 @@ func (r *Reader) chooseColumns(sample []string) error {
 			i, err := r.index(ref)
 			if err != nil {
 				return err
+			}
+			if i == r.idIdx {
+				return fmt.Errorf("the series id column %s cannot be a value column", input.Quote(ref))
 			}
 			r.cols = append(r.cols, i)
 		}
@@ -347,6 +366,11 @@ func (r *Reader) parse(rec []string) bool {
 		return r.fail(r.line, 0, "", "", fmt.Sprintf("has %d fields, want %d like the first line (ragged row)", len(rec), r.width), nil)
 	}
 	r.row.Line = r.line
+	if r.idIdx >= 0 {
+		if r.row.ID = strings.TrimSpace(rec[r.idIdx]); r.row.ID == "" {
+			return r.fail(r.line, r.col(r.idIdx), r.header[r.idIdx], rec[r.idIdx], "is an empty series id", nil)
+		}
+	}
 	if r.timeIdx >= 0 {
 		s := rec[r.timeIdx]
 		if !r.tpSet {
@@ -449,22 +473,32 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Frame, error) {
 	var f *Frame
 	for rd.Next() {
 		if f == nil {
-			f = &Frame{Name: name, TimeName: rd.TimeName(), TimeKind: rd.TimeKind(), Columns: rd.Columns()}
-			f.Values = make([][]float64, len(f.Columns))
+			f = rd.newFrame(name)
 		}
-		row := rd.Row()
-		if f.TimeKind != NoTime {
-			f.Time = append(f.Time, row.Time)
-		}
-		f.Lines = append(f.Lines, row.Line)
-		for c, v := range row.Values {
-			f.Values[c] = append(f.Values[c], v)
-		}
+		f.appendRow(rd.Row())
 	}
 	if err := rd.Err(); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// newFrame returns an empty frame with the reader's columns.
+func (r *Reader) newFrame(name string) *Frame {
+	f := &Frame{Name: name, TimeName: r.TimeName(), TimeKind: r.TimeKind(), Columns: r.Columns()}
+	f.Values = make([][]float64, len(f.Columns))
+	return f
+}
+
+// appendRow appends a row read by a Reader with f's columns.
+func (f *Frame) appendRow(row Row) {
+	if f.TimeKind != NoTime {
+		f.Time = append(f.Time, row.Time)
+	}
+	f.Lines = append(f.Lines, row.Line)
+	for c, v := range row.Values {
+		f.Values[c] = append(f.Values[c], v)
+	}
 }
 
 // ReadFile opens path and reads it with ReadCSV; errors name the file by

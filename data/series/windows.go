@@ -283,3 +283,46 @@ func WalkForward(n int, cfg WalkForwardConfig) ([]Fold, error) {
 	}
 	return folds, nil
 }
+
+// ConcatWindows copies the windows of several series into one set, in
+// order, for a model trained across series: X (ΣN, L, F) and Y (ΣN, H, K)
+// are filled whether each part copies or indexes its frame, and Origin
+// keeps each part's own rows. Every part must have the same lookback,
+// horizon and numbers of inputs and targets, and either all or none of
+// them a Base. The names of inputs and targets are the first part's.
+func ConcatWindows(parts ...*Windows) (*Windows, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("series: no windows to concatenate")
+	}
+	p0 := parts[0]
+	n := 0
+	for i, p := range parts {
+		if p.Lookback != p0.Lookback || p.Horizon != p0.Horizon || len(p.Inputs) != len(p0.Inputs) || len(p.Targets) != len(p0.Targets) {
+			return nil, fmt.Errorf("series: windows %d have lookback %d, horizon %d, %d inputs and %d targets; windows 0 have %d, %d, %d and %d",
+				i, p.Lookback, p.Horizon, len(p.Inputs), len(p.Targets), p0.Lookback, p0.Horizon, len(p0.Inputs), len(p0.Targets))
+		}
+		if (p.Base == nil) != (p0.Base == nil) {
+			return nil, fmt.Errorf("series: windows %d and 0 differ in having a base forecast", i)
+		}
+		n += p.Len()
+	}
+	L, F, H, K := p0.Lookback, len(p0.Inputs), p0.Horizon, len(p0.Targets)
+	out := &Windows{X: tensor.New(n, L, F), Y: tensor.New(n, H, K), Origin: make([]int, 0, n),
+		Inputs: slices.Clone(p0.Inputs), Targets: slices.Clone(p0.Targets), Lookback: L, Horizon: H}
+	if p0.Base != nil {
+		out.Base = tensor.New(n, H, K)
+	}
+	at := 0
+	for _, p := range parts {
+		for j := range p.Len() {
+			p.Input(out.X.Data[(at+j)*L*F:(at+j+1)*L*F], j)
+			p.Target(out.Y.Data[(at+j)*H*K:(at+j+1)*H*K], j)
+		}
+		if p.Base != nil {
+			copy(out.Base.Data[at*H*K:], p.Base.Data[:p.Len()*H*K])
+		}
+		out.Origin = append(out.Origin, p.Origin...)
+		at += p.Len()
+	}
+	return out, nil
+}
