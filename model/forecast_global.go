@@ -16,11 +16,13 @@ import (
 
 // GlobalConfig configures a GlobalForecaster.
 type GlobalConfig struct {
-	// Spec is the network, as ForecastConfig.Spec; Local and Residual
-	// are always set (each window is seen relative to its last value and
-	// the network forecasts the change from it, so series at different
-	// levels share one network) and Base must be "" or BaseAuto (which
-	// means the network here).
+	// Spec is the network, as ForecastConfig.Spec; Local is always set
+	// (each window is seen relative to its last value, so series at
+	// different levels share one network). Base "" (or BaseAuto) makes
+	// the network forecast the change from the last value (Residual);
+	// "holt-winters" makes it correct each series' own Holt-Winters
+	// forecast (fitted on that series' training rows), as Smyl's ES-RNN
+	// combined per-series exponential smoothing with one global network.
 	Spec Spec
 	// Target names the column forecast in every series ("": each
 	// series' last value column).
@@ -114,6 +116,11 @@ type GlobalReport struct {
 	// series (persistence, seasonal naive where every series has a
 	// season, Holt-Winters, the training mean).
 	Summary []MethodScore
+	// BaseOnly says that the network's correction of Holt-Winters
+	// (Spec.Base) did not lower the validation loss and was dropped;
+	// BaseChoice says what the validation loss chose.
+	BaseOnly   bool
+	BaseChoice string
 	// Lookback and BatchSize are the values used, Windows the number of
 	// training windows; Notes say why.
 	Lookback, BatchSize, Windows int
@@ -123,10 +130,15 @@ type GlobalReport struct {
 // NewGlobalForecaster validates cfg and returns an untrained global
 // forecaster.
 func NewGlobalForecaster(cfg GlobalConfig) (*GlobalForecaster, error) {
-	if cfg.Spec.Base != "" && cfg.Spec.Base != BaseAuto {
-		return nil, &FitError{"Spec.Base", cfg.Spec.Base, `"" (a global forecaster is the network; Holt-Winters is among its baselines)`}
+	switch cfg.Spec.Base {
+	case "", BaseAuto:
+		cfg.Spec.Base, cfg.Spec.Residual = "", true
+	case "holt-winters":
+		cfg.Spec.Residual = false
+	default:
+		return nil, &FitError{"Spec.Base", cfg.Spec.Base, `"" (the network) or holt-winters (the network corrects each series' Holt-Winters forecast)`}
 	}
-	cfg.Spec.Base, cfg.Spec.Local, cfg.Spec.Residual = "", true, true
+	cfg.Spec.Local = true
 	fcfg := ForecastConfig{Spec: cfg.Spec, Lookback: cfg.Lookback, Horizon: cfg.Horizon, TestFraction: cfg.TestFraction,
 		ValFraction: cfg.ValFraction, Season: cfg.Season, Log: cfg.Log, Scale: cfg.Scale, Clean: cfg.Clean, Fit: cfg.Fit}
 	if cfg.Target != "" {
@@ -172,6 +184,11 @@ func (g *GlobalForecaster) Fit(ctx context.Context, data []*series.Frame) (*Glob
 		return rep, err
 	}
 	rep.Result = res
+	if g.cfg.Spec.Base != "" {
+		if err := g.chooseBase(parts, s.valid, rep); err != nil {
+			return rep, err
+		}
+	}
 	for _, p := range parts {
 		p.v.core, p.v.net = g.shared.core, g.shared.net
 		if err := p.v.score(p.pr, p.rep); err != nil {
@@ -222,6 +239,11 @@ func (g *GlobalForecaster) prepareAll(data []*series.Frame, rep *GlobalReport) (
 		if pr.Train.Len() == 0 {
 			return nil, fmt.Errorf("model: series %s: its %d training rows hold no window of lookback %d and horizon %d", f.Name, pr.Split.Train.Len(), lookback, pr.Pipeline.Horizon)
 		}
+		if v.cfg.Spec.Base != "" {
+			if err := v.fitBase(clean, pr, srep); err != nil {
+				return nil, fmt.Errorf("model: series %s: %w", f.Name, err)
+			}
+		}
 		if v.cfg.Log && !g.cfg.Log {
 			logged++
 		}
@@ -233,6 +255,49 @@ func (g *GlobalForecaster) prepareAll(data []*series.Frame, rep *GlobalReport) (
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the log of %d of %d series (those whose seasonal swing grows with their level)", logged, len(data)))
 	}
 	return parts, nil
+}
+
+// chooseBase keeps the network's correction of the series' Holt-Winters
+// forecasts only if it lowers the validation loss over every series;
+// otherwise the head is zeroed and the model is Holt-Winters on each
+// series. Holt-Winters is then refitted on each series' training and
+// validation rows, as Forecaster.chooseBase does for one series.
+func (g *GlobalForecaster) chooseBase(parts []*globalPart, valid train.Data, rep *GlobalReport) error {
+	if valid == nil {
+		return nil
+	}
+	task := &globalTask{forecastTask{f: g.shared}}
+	trained, err := task.Evaluate(valid)
+	if err != nil {
+		return err
+	}
+	head := g.shared.net.head.Params()
+	saved := make([][]float32, len(head))
+	for i, p := range head {
+		saved[i] = slices.Clone(p.Value.Data)
+		p.Value.Zero()
+	}
+	alone, err := task.Evaluate(valid)
+	if err != nil {
+		return err
+	}
+	if trained["loss"] < alone["loss"] {
+		for i, p := range head {
+			copy(p.Value.Data, saved[i])
+		}
+		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g", trained["loss"], alone["loss"])
+	} else {
+		rep.BaseOnly = true
+		rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the model is each series' Holt-Winters", trained["loss"], alone["loss"])
+	}
+	rep.BaseChoice += "; Holt-Winters refitted on each series' training and validation rows"
+	for _, p := range parts {
+		sp := p.pr.Split
+		if err := p.v.refitBase(p.clean, series.Range{From: sp.Train.From, To: sp.Val.To}, p.pr); err != nil {
+			return fmt.Errorf("model: series %s: %w", p.name, err)
+		}
+	}
+	return nil
 }
 
 // swingGrows says whether AutoLog takes the log of f's target: positive,
@@ -506,8 +571,15 @@ func (g *GlobalForecaster) newSeriesPrep(f *series.Frame) (*ForecastPrep, error)
 	if p.Scaler, err = series.FitScaler(method, unscaled, name); err != nil {
 		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
 	}
-	scale := series.NaiveScale(clean.Values[0], season)
-	return &ForecastPrep{Pipeline: p, Season: season, Scales: []float64{scale}, Clean: g.cfg.Clean}, nil
+	prep := &ForecastPrep{Pipeline: p, Season: season, Scales: []float64{series.NaiveScale(clean.Values[0], season)}, Clean: g.cfg.Clean}
+	if g.cfg.Spec.Base != "" {
+		hw, err := series.AutoHoltWinters(clean.Values[0], season)
+		if err != nil {
+			return nil, fmt.Errorf("model: the Holt-Winters base of %s: %w", f.Name, err)
+		}
+		prep.HoltWinters = []*series.HoltWinters{hw}
+	}
+	return prep, nil
 }
 
 // Predict forecasts the Horizon steps after the last row of f, a series

@@ -124,9 +124,6 @@ func TestGlobalForecasterUnseenSeriesIsUnitFree(t *testing.T) {
 }
 
 func TestGlobalForecasterErrors(t *testing.T) {
-	if _, err := NewGlobalForecaster(GlobalConfig{Spec: Spec{Base: "holt-winters"}}); err == nil || !strings.Contains(err.Error(), "Spec.Base") {
-		t.Errorf("a Holt-Winters base: %v", err)
-	}
 	if _, err := NewGlobalForecaster(GlobalConfig{Scale: series.NoScale}); err == nil || !strings.Contains(err.Error(), "Scale") {
 		t.Errorf("no scaling: %v", err)
 	}
@@ -153,5 +150,59 @@ func TestGlobalForecasterErrors(t *testing.T) {
 	g, _ := NewGlobalForecaster(globalConfig(1))
 	if _, err := g.Predict(related(1)[0]); err == nil {
 		t.Error("Predict before Fit: no error")
+	}
+}
+
+// With a Holt-Winters base, the network corrects each series' own
+// Holt-Winters forecast: untrained (a head of zeros) it is Holt-Winters on
+// every series; with validation rows the correction is kept only when it
+// lowers the validation loss over all series.
+func TestGlobalForecasterHoltWintersBase(t *testing.T) {
+	cfg := globalConfig(2)
+	cfg.Spec.Base, cfg.ValFraction = "holt-winters", 0
+	cfg.Fit.Optim.LR = 1e-9
+	g, err := NewGlobalForecaster(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := g.Fit(context.Background(), related(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Series {
+		var hw float64
+		for _, b := range s.Baselines {
+			if strings.HasPrefix(b.Name, "holt-winters") {
+				hw = b.Metrics.RMSE
+			}
+		}
+		if math.Abs(s.Test.RMSE-hw) > 1e-3*hw {
+			t.Errorf("%s: an untrained correction scores %v, Holt-Winters %v", s.Name, s.Test.RMSE, hw)
+		}
+	}
+	y := related(7)[6]
+	y.Name = "new"
+	h := reload[*GlobalForecaster](t, g)
+	for _, f := range []*series.Frame{related(2)[1], y} {
+		a, err := g.Predict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := h.Predict(f)
+		if err != nil || a.Values[0][0] != b.Values[0][0] {
+			t.Errorf("%s: %v, reloaded %v (%v)", f.Name, a.Values[0][0], b.Values[0][0], err)
+		}
+	}
+	cfg = globalConfig(10)
+	cfg.Spec.Base = "holt-winters"
+	g, _ = NewGlobalForecaster(cfg)
+	if rep, err = g.Fit(context.Background(), related(6)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.BaseChoice, "the network's correction") || !strings.Contains(rep.BaseChoice, "refitted") {
+		t.Errorf("BaseChoice %q", rep.BaseChoice)
+	}
+	if _, err := NewGlobalForecaster(GlobalConfig{Spec: Spec{Base: "arima"}}); err == nil || !strings.Contains(err.Error(), "Spec.Base") {
+		t.Errorf("base arima: %v", err)
 	}
 }

@@ -49,8 +49,8 @@ func globalJob(r *runner) (*job, error) {
 		return nil, flagErr("diff", o.Diff, "none for many series (each window is read relative to its last value)")
 	case o.CV == "walk-forward":
 		return nil, flagErr("cv", o.CV, "none for many series (each series' last rows test)")
-	case o.Base != "" && o.Base != model.BaseAuto && o.Base != "none":
-		return nil, flagErr("base", o.Base, "auto or none for many series (the network; Holt-Winters is among the baselines)")
+	case o.Base != "" && o.Base != model.BaseAuto && o.Base != "none" && o.Base != "holt-winters":
+		return nil, flagErr("base", o.Base, "auto or none (the network), or holt-winters (the network corrects each series' Holt-Winters forecast) for many series")
 	}
 	frames, err := o.readCollection()
 	if err != nil {
@@ -62,7 +62,9 @@ func globalJob(r *runner) (*job, error) {
 		return nil, err
 	}
 	spec := o.spec()
-	spec.Base = ""
+	if spec.Base == model.BaseAuto {
+		spec.Base = ""
+	}
 	cfg := model.GlobalConfig{Spec: spec, Target: o.Target, Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction,
 		ValFraction: o.ValFraction, Season: o.Season, Log: o.Log, AutoLog: !o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
 	var g *model.GlobalForecaster
@@ -120,6 +122,9 @@ func globalOutcome(g *model.GlobalForecaster, rep *model.GlobalReport, info stri
 // printGlobal writes each series' test RMSE against its baselines, and
 // the means.
 func printGlobal(w io.Writer, rep *model.GlobalReport) {
+	if rep.BaseChoice != "" {
+		fmt.Fprintln(w, rep.BaseChoice)
+	}
 	names := []string{}
 	for _, m := range rep.Summary[1:] {
 		names = append(names, m.Name)
