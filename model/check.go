@@ -19,6 +19,8 @@ const (
 	MaxHidden = 1 << 16
 	// MaxLayers bounds layers.
 	MaxLayers = 256
+	// MaxEnsemble bounds a forecaster's ensemble members.
+	MaxEnsemble = 64
 	// MaxVocab bounds vocab, tgt_vocab, classes and a forecaster's
 	// outputs (horizon × targets × quantile levels).
 	MaxVocab = 1 << 24
@@ -45,6 +47,9 @@ func (s *Spec) checkLimits() error {
 			}
 			return &SpecError{f.name, f.v, fmt.Sprintf("<= %d", f.max)}
 		}
+	}
+	if s.Ensemble < 0 || s.Ensemble > MaxEnsemble {
+		return &SpecError{"ensemble", s.Ensemble, fmt.Sprintf("0 to %d members (0 or 1: one network)", MaxEnsemble)}
 	}
 	if s.Task == Forecast {
 		if out := int64(max(s.Horizon, 1)) * int64(max(s.Targets, 1)) * int64(max(len(s.Quantiles), 1)); out > MaxVocab {
@@ -91,10 +96,21 @@ func (s Spec) shapes() []paramShape {
 		}
 		s.bodyShapes(&l, 0, out, false)
 	default:
-		s.bodyShapes(&l, 0, s.Horizon*s.Targets*max(len(s.Quantiles), 1), false)
+		out := s.Horizon * s.Targets * max(len(s.Quantiles), 1)
+		s.bodyShapes(&l, 0, out, false)
+		for k := 1; k < s.Ensemble; k++ {
+			var m shapeList
+			s.bodyShapes(&m, 0, out, false)
+			for _, p := range m {
+				l.add(memberPrefix(k)+p.name, p.shape...)
+			}
+		}
 	}
 	return l
 }
+
+// memberPrefix is the name prefix of ensemble member k >= 1's parameters.
+func memberPrefix(k int) string { return fmt.Sprintf("ensemble.%d.", k) }
 
 // bodyShapes appends the parameters of newBody(s, vocab, out) (a tied
 // head has no weight of its own).

@@ -22,6 +22,7 @@ func TestShapesMatchBuild(t *testing.T) {
 	bases := []Spec{
 		{Task: Forecast, Inputs: 3, Targets: 2, Horizon: 2},
 		{Task: Forecast, Quantiles: []float64{0.1, 0.5, 0.9}, Horizon: 3, Base: "holt-winters"},
+		{Task: Forecast, Inputs: 2, Targets: 1, Horizon: 2, Ensemble: 3, Local: true, Residual: true},
 		{Task: Classify, Vocab: 7, Embed: 5, Classes: 3},
 		{Task: Classify, Vocab: 7, Classes: 3, Pool: "attention"},
 		{Task: Classify, Inputs: 3, Classes: 2, Pool: "mean"},

@@ -358,7 +358,7 @@ func (f *Forecaster) chooseBase(s *forecastRun, rep *ForecastReport) error {
 	if err != nil {
 		return err
 	}
-	head := f.net.head.Params()
+	head := f.net.heads()
 	saved := make([][]float32, len(head))
 	for i, p := range head {
 		saved[i] = slices.Clone(p.Value.Data)
@@ -386,7 +386,7 @@ func (f *Forecaster) chooseBase(s *forecastRun, rep *ForecastReport) error {
 // validation rows any more, so Holt-Winters takes them as training rows,
 // as a statistician would.
 func (f *Forecaster) dropCorrection(s *forecastRun, rep *ForecastReport) error {
-	for _, p := range f.net.head.Params() {
+	for _, p := range f.net.heads() {
 		p.Value.Zero()
 	}
 	if rep.BaseChoice == "" {
@@ -602,7 +602,7 @@ func (f *Forecaster) build() error {
 	if err != nil {
 		return err
 	}
-	f.core = core{spec: s, params: net.params(false), rngs: net.rngs(), built: true}
+	f.core = core{spec: s, params: net.params(), rngs: net.rngs(), built: true}
 	f.net = net
 	return nil
 }
@@ -965,7 +965,7 @@ func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.core = core{spec: s, params: net.params(false), rngs: net.rngs()}
+	f.core = core{spec: s, params: net.params(), rngs: net.rngs()}
 	f.net = net
 	if (p.HoltWinters != nil) != (s.Base != "") || p.HoltWinters != nil && len(p.HoltWinters) != s.Targets {
 		return nil, fmt.Errorf("model: the forecast preprocessing has %d Holt-Winters models for %d targets and base %q", len(p.HoltWinters), s.Targets, s.Base)

@@ -271,7 +271,7 @@ func (g *GlobalForecaster) chooseBase(parts []*globalPart, valid train.Data, rep
 	if err != nil {
 		return err
 	}
-	head := g.shared.net.head.Params()
+	head := g.shared.net.heads()
 	saved := make([][]float32, len(head))
 	for i, p := range head {
 		saved[i] = slices.Clone(p.Value.Data)

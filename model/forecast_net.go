@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/loss"
@@ -16,7 +17,10 @@ import (
 // Horizon·Targets) in the pipeline's scaled space.
 type forecastNet struct {
 	*body
-	spec Spec
+	// members are the other networks of an ensemble (Spec.Ensemble):
+	// the forecast is the mean over the body and every member.
+	members []*body
+	spec    Spec
 	// residual holds, for a residual head, the input index of each target:
 	// the head predicts the change from the last observed value.
 	residual []int
@@ -44,6 +48,14 @@ func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, erro
 		return nil, err
 	}
 	n := &forecastNet{body: b, spec: s}
+	for k := 1; k < s.Ensemble; k++ {
+		// Each member draws its initialization from its own seed.
+		m, err := newBody(s, 0, s.Horizon*s.Targets*max(len(s.Quantiles), 1), seed+uint64(k)*0x9E3779B97F4A7C15)
+		if err != nil {
+			return nil, err
+		}
+		n.members = append(n.members, m)
+	}
 	targets, err := targetInputs(s, p)
 	if err != nil {
 		return nil, err
@@ -51,7 +63,7 @@ func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, erro
 	switch {
 	case s.Base != "":
 		// The network corrects the base: it starts at zero correction.
-		for _, q := range n.head.Params() {
+		for _, q := range n.heads() {
 			q.Value.Zero()
 		}
 	case s.Residual:
@@ -106,23 +118,86 @@ func (n *forecastNet) centre(x *nn.Var) *nn.Var {
 	return nn.Constant(out)
 }
 
-// forward maps x (T, B, Inputs) to (B, Horizon·Targets); base, when not
-// nil, is a forecast (B, Horizon·Targets) the output is added to.
+// bodies returns the ensemble's networks, the first one first.
+func (n *forecastNet) bodies() []*body { return append([]*body{n.body}, n.members...) }
+
+// params returns every member's parameters: the first one's with their
+// PyTorch names, member k's prefixed "ensemble.k.".
+func (n *forecastNet) params() []*nn.Param {
+	ps := n.body.params(false)
+	for i, m := range n.members {
+		ps = append(ps, nn.Prefix(strings.TrimSuffix(memberPrefix(i+1), "."), m.params(false))...)
+	}
+	return ps
+}
+
+// rngs returns every member's generators of training-time masks.
+func (n *forecastNet) rngs() []*tensor.RNG {
+	var r []*tensor.RNG
+	for _, b := range n.bodies() {
+		r = append(r, b.rngs()...)
+	}
+	return r
+}
+
+// heads returns the parameters of every member's head.
+func (n *forecastNet) heads() []*nn.Param {
+	var ps []*nn.Param
+	for _, b := range n.bodies() {
+		ps = append(ps, b.head.Params()...)
+	}
+	return ps
+}
+
+// forward maps x (T, B, Inputs) to (B, Horizon·Targets·Q); base, when
+// not nil, is a forecast (B, Horizon·Targets) the output is added to. An
+// ensemble's output is its members' mean, a constant: it trains through
+// forwardEach.
 func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) *nn.Var {
+	if n.members == nil {
+		return n.forwardOne(tp, n.body, x, base)
+	}
+	ys := n.forwardEach(tp, x, base)
+	mean := ys[0].Value.Clone()
+	for _, y := range ys[1:] {
+		for i, v := range y.Value.Data {
+			mean.Data[i] += v
+		}
+	}
+	inv := 1 / float32(len(ys))
+	for i := range mean.Data {
+		mean.Data[i] *= inv
+	}
+	return nn.Constant(mean)
+}
+
+// forwardEach returns each member's output for x.
+func (n *forecastNet) forwardEach(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) []*nn.Var {
+	var ys []*nn.Var
+	for _, b := range n.bodies() {
+		// Activation regularization is set on the first body (session).
+		b.ar, b.tar = n.body.ar, n.body.tar
+		ys = append(ys, n.forwardOne(tp, b, x, base))
+	}
+	return ys
+}
+
+// forwardOne is one member's forward pass.
+func (n *forecastNet) forwardOne(tp *nn.Tape, b *body, x *nn.Var, base *tensor.Tensor) *nn.Var {
 	xin := x
 	if n.local != nil {
 		xin = n.centre(x)
 	}
-	out, st := n.recur(tp, xin, nil, nil)
+	out, st := b.recur(tp, xin, nil, nil)
 	var last *nn.Var
 	if n.spec.Bidirectional {
 		// The reverse direction's summary of the window is its final
 		// state, not its output at the last step (which has seen one row).
-		last = n.final(tp, st, n.spec)
+		last = b.final(tp, st, n.spec)
 	} else {
 		last = nn.LastStep(tp, out, nil)
 	}
-	y := n.head.Forward(tp, n.dropout(tp, last))
+	y := b.head.Forward(tp, b.dropout(tp, last))
 	if base == nil && n.residual == nil {
 		return y
 	}
@@ -329,13 +404,35 @@ func (t *forecastTask) Params() []*nn.Param { return t.f.params }
 
 func (t *forecastTask) Loss(tp *nn.Tape, b train.Batch) (*nn.Var, int) {
 	fb := b.(*ForecastBatch)
-	pred := t.f.net.forward(tp, fb.input(), fb.Base)
+	var pred *nn.Var
+	y, members := fb.Y.Data, 1
+	if t.f.net.members == nil {
+		pred = t.f.net.forward(tp, fb.input(), fb.Base)
+	} else {
+		// Each member's outputs stacked on the batch axis against the
+		// targets repeated: the loss reported is the mean of the members'
+		// own losses, and each member's gradient is its own loss's (the
+		// mean's, times the members), so each trains as if alone.
+		ys := t.f.net.forwardEach(tp, fb.input(), fb.Base)
+		pred, members = nn.Concat(tp, 0, ys...), len(ys)
+		y = make([]float32, 0, len(ys)*len(fb.Y.Data))
+		for range ys {
+			y = append(y, fb.Y.Data...)
+		}
+	}
 	lf := t.f.lossFn
 	if levels := t.f.net.spec.Quantiles; levels != nil {
-		L, _ := loss.Record(tp, pred, func(g []float32) float64 { return loss.Pinball(g, pred.Value.Data, fb.Y.Data, levels, loss.Options{}) })
-		return L, fb.Y.Shape[0]
+		lf = func(g, p, y []float32, o loss.Options) float64 { return loss.Pinball(g, p, y, levels, o) }
 	}
-	L, _ := loss.Record(tp, pred, func(g []float32) float64 { return lf(g, pred.Value.Data, fb.Y.Data, loss.Options{}) })
+	L, _ := loss.Record(tp, pred, func(g []float32) float64 {
+		l := lf(g, pred.Value.Data, y, loss.Options{})
+		if members > 1 && g != nil {
+			for i := range g {
+				g[i] *= float32(members)
+			}
+		}
+		return l
+	})
 	return L, fb.Y.Shape[0]
 }
 

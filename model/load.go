@@ -26,7 +26,7 @@ func Build(spec Spec, seed uint64) (Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.core, f.net = core{spec: s, params: net.params(false), rngs: net.rngs(), built: true}, net
+		f.core, f.net = core{spec: s, params: net.params(), rngs: net.rngs(), built: true}, net
 		return f, nil
 	case Classify:
 		c := &Classifier{cfg: ClassifyConfig{Spec: s}}

@@ -57,6 +57,8 @@ func (s *Spec) checkQuantize() error {
 		return &SpecError{"quantize", s.Quantize, `"", "int8" or "bf16"`}
 	case s.Task == Seq2Seq:
 		return &SpecError{"quantize", s.Quantize, `"": a seq2seq model has no quantized form`}
+	case s.Ensemble > 1:
+		return &SpecError{"quantize", s.Quantize, `"": an ensemble has no quantized form`}
 	}
 	return nil
 }

@@ -124,6 +124,15 @@ type Spec struct {
 	// choose on a validation tail between the network alone, the hybrid
 	// and Holt-Winters alone (Forecaster.Fit). Empty: none.
 	Base string `json:"base,omitempty" yaml:"base"`
+	// Ensemble, when 2 or more, makes a forecaster that many networks of
+	// the same architecture, initialized from different seeds and trained
+	// side by side on the same batches, each on its own loss; the forecast
+	// is their mean (each quantile level's mean with Quantiles). Averaging
+	// independently initialized networks lowers the variance that makes a
+	// small network's forecast of a short series depend on its seed. The
+	// first member's parameters keep their names; member k's are
+	// prefixed "ensemble.k.". Zero or 1: one network.
+	Ensemble int `json:"ensemble,omitempty" yaml:"ensemble"`
 
 	// Vocab is the vocabulary size and Embed the embedding width
 	// (classify, lm; zero Embed: Hidden).
@@ -262,8 +271,8 @@ func (s *Spec) checkRegularizers() error {
 	}{{"input_dropout", s.InputDropout, s.InputDropout != 0}, {"recurrent_dropout", s.RecurrentDropout, s.RecurrentDropout != 0},
 		{"weight_drop", s.WeightDrop, s.WeightDrop != 0}, {"zoneout", s.Zoneout, s.Zoneout != 0}, {"init", s.Init, s.Init != ""},
 		{"init_recurrent", s.InitRecurrent, s.InitRecurrent != ""}, {"init_head", s.InitHead, s.InitHead != ""}, {"init_embed", s.InitEmbed, s.InitEmbed != ""}, {"chrono", s.Chrono, s.Chrono != 0}, {"forget_bias", s.ForgetBias, s.ForgetBias != 0},
-		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}, {"local", s.Local, s.Local}} {
-		forecastOnly := f.name == "quantiles" || f.name == "base" || f.name == "local"
+		{"embed_dropout", s.EmbedDropout, s.EmbedDropout != 0}, {"proj", s.Proj, s.Proj != 0}, {"quantiles", s.Quantiles, s.Quantiles != nil}, {"base", s.Base, s.Base != ""}, {"local", s.Local, s.Local}, {"ensemble", s.Ensemble, s.Ensemble != 0}} {
+		forecastOnly := f.name == "quantiles" || f.name == "base" || f.name == "local" || f.name == "ensemble"
 		if f.set && (s.Task == Seq2Seq || (s.Task == Forecast || s.Task == Tag) && (f.name == "embed_dropout" || f.name == "init_embed")) || forecastOnly && f.set && s.Task != Forecast {
 			return &SpecError{f.name, f.v, "0: the " + s.Task + " task does not support it"}
 		}

@@ -104,6 +104,9 @@ func build(m model.Model, o Options) (mp *pb.ModelProto, err error) {
 	if err := supported(s); err != nil {
 		return nil, err
 	}
+	if _, ok := m.(*model.GlobalForecaster); ok {
+		return nil, &UnsupportedError{"a global forecaster", "each of its series has its own preprocessing pipeline, and the graph carries one"}
+	}
 	if err := checkPart(s, o.Part); err != nil {
 		return nil, err
 	}
@@ -179,6 +182,10 @@ func supported(s model.Spec) error {
 	if s.Proj > 0 {
 		return &UnsupportedError{fmt.Sprintf("proj = %d (an LSTM with a projection of its hidden state, PyTorch's proj_size)", s.Proj),
 			"ONNX's LSTM operator has no projection, and unrolling it step by step would not be the standard LSTM operator"}
+	}
+	if s.Ensemble > 1 {
+		return &UnsupportedError{fmt.Sprintf("ensemble = %d (a forecaster averaging several networks)", s.Ensemble),
+			"the graph holds one network; averaging several would need each in the graph, which recur does not write"}
 	}
 	return nil
 }

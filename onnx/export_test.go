@@ -40,6 +40,30 @@ func TestRefusesProjection(t *testing.T) {
 	}
 }
 
+// An ensemble and a global forecaster are refused by name: the graph
+// holds one network and one preprocessing pipeline.
+func TestRefusesEnsembleAndGlobal(t *testing.T) {
+	ens, err := model.Build(model.Spec{Task: model.Forecast, Hidden: 4, Inputs: 1, Targets: 1, Horizon: 1, Ensemble: 2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := model.NewGlobalForecaster(model.GlobalConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		m    model.Model
+		want string
+	}{{ens, "ensemble = 2"}, {g, "global forecaster"}} {
+		var buf bytes.Buffer
+		err := onnx.Export(&buf, c.m, onnx.Options{})
+		var ue *onnx.UnsupportedError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) || buf.Len() != 0 {
+			t.Errorf("Export: error %v (%d bytes written), want an *UnsupportedError naming %q", err, buf.Len(), c.want)
+		}
+	}
+}
+
 func TestParts(t *testing.T) {
 	s2s, err := model.Build(model.Spec{Task: model.Seq2Seq, Hidden: 4, Vocab: 10, TgtVocab: 9}, 1)
 	if err != nil {

@@ -56,7 +56,7 @@ type trainOpts struct {
 
 	// architecture
 	Cell, Init, InitRecurrent, InitHead, InitEmbed                             string
-	Hidden, Layers, Proj, Chrono                                               int
+	Hidden, Layers, Proj, Chrono, Ensemble                                     int
 	Bidirectional                                                              bool
 	Dropout, InputDropout, RecurrentDropout, WeightDrop, Zoneout, EmbedDropout float64
 	ForgetBias                                                                 float64
@@ -205,6 +205,7 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell of every task: lstm, gru, rnn (tanh) or rnn_relu (seq2seq: the encoder and the decoder cell)")
 	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 64, classify 64, lm 128, seq2seq 64)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
+	fs.IntVar(&o.Ensemble, "ensemble", 0, "forecast: train this many networks from different seeds side by side, each on its own loss, and forecast their mean (0 or 1: one network; the automatic form is chosen with the ensemble)")
 	fs.IntVar(&o.Proj, "proj", 0, "lstm: project the hidden state to this size (LSTMP, PyTorch's proj_size; 0: none)")
 	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (forecast, classify, seq2seq encoder; not lm)")
 	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head, in [0,1)")
@@ -273,7 +274,7 @@ func (o *trainOpts) validate() error {
 	}{
 		{"epochs", o.Epochs, 0, ">= 1 (0: the task's default)"}, {"batch-size", o.BatchSize, 0, ">= 1 (0: the task's default)"},
 		{"accum", o.Accum, 1, ">= 1"}, {"horizon", o.Horizon, 1, ">= 1"}, {"lookback", o.Lookback, 0, ">= 1 (0: chosen from the series)"},
-		{"hidden", o.Hidden, 0, ">= 1 (0: the task's default)"}, {"layers", o.Layers, 1, ">= 1"}, {"proj", o.Proj, 0, ">= 0"},
+		{"hidden", o.Hidden, 0, ">= 1 (0: the task's default)"}, {"layers", o.Layers, 1, ">= 1"}, {"proj", o.Proj, 0, ">= 0"}, {"ensemble", o.Ensemble, 0, ">= 0"},
 		{"patience", o.Patience, 0, ">= 0"}, {"eval-every", o.EvalEvery, 0, ">= 0"}, {"monitor", o.Monitor, 0, ">= 0"},
 		{"warmup", o.Warmup, 0, ">= 0"}, {"seq-len", o.SeqLen, 1, ">= 1"}, {"max-len", o.MaxLen, 0, ">= 0"}, {"embed", o.Embed, 0, ">= 0"},
 		{"bpe-size", o.BPESize, 1, ">= 1"}, {"max-words", o.MaxWords, 0, ">= 0 (0: all)"}, {"beam", o.Beam, 0, ">= 0"}, {"min-freq", o.MinFreq, 1, ">= 1"}, {"max-vocab", o.MaxVocab, 0, ">= 0"},
@@ -382,7 +383,7 @@ func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
 		InputDropout: o.InputDropout, RecurrentDropout: o.RecurrentDropout, WeightDrop: o.WeightDrop, Zoneout: o.Zoneout,
 		EmbedDropout: o.EmbedDropout, ForgetBias: o.ForgetBias, Chrono: o.Chrono, InitRecurrent: o.InitRecurrent, InitHead: o.InitHead, InitEmbed: o.InitEmbed, Embed: o.Embed,
-		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Local: o.Local, Base: o.Base}
+		Pool: o.Pool, Tie: o.Tie, Attention: o.Attention, Residual: o.Residual, Local: o.Local, Base: o.Base, Ensemble: o.Ensemble}
 	s.Quantiles, _ = floats(o.Quantiles) // checked by validateLists
 	if o.Init != "default" {
 		s.Init = o.Init
