@@ -92,6 +92,9 @@ func forecastInfo(fc *model.Forecaster, f *series.Frame) string {
 	fmt.Fprintf(&b, "forecast %s: %d rows (train %d, validation %d, test %d), target %q, lookback %d, horizon %d, batch size %d; %s %d×%d, %d parameters",
 		filepath.Base(f.Name), f.Len(), p.Split.Train.Len(), p.Split.Val.Len(), p.Split.Test.Len(), pl.Targets, pl.Lookback, pl.Horizon, p.BatchSize,
 		s.Cell, s.Layers, s.Hidden, fc.NumParams())
+	if s.Ensemble > 1 {
+		fmt.Fprintf(&b, " in an ensemble of %d networks (their mean forecasts)", s.Ensemble)
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "\nchose %s", n)
 	}
