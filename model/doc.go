@@ -16,6 +16,14 @@
 //     batch size a short series needs, trains, and scores the test rows
 //     against persistence, seasonal naive and the training mean
 //     (series.Score). Predict and Evaluate take new data in its units.
+//     With Spec.Base BaseAuto it chooses its form (the network, local
+//     windows, the network correcting Holt-Winters, Holt-Winters alone)
+//     on validation folds; Spec.Ensemble trains several networks from
+//     different seeds and forecasts their mean.
+//   - GlobalForecaster: one network trained across many series (a folder
+//     or a long-format file, series.ReadCollection), each series scaled
+//     on its own training rows and scored in its own units; it forecasts
+//     series it never saw.
 //   - Classifier: token ids → embedding → (Bi)LSTM/GRU/RNN →
 //     last/mean/max/attention pooling → Linear to the classes. Fit builds
 //     the vocabulary from the training texts (or reuses a pretrained
