@@ -76,8 +76,15 @@ func Describe(f *checkpoint.File) *Summary {
 
 // LayerOf names the layer a parameter belongs to: its module (the name up
 // to the first dot) and, for stacked recurrent weights, the layer index,
-// both directions together ("rnn.weight_hh_l1_reverse" → "rnn_l1").
+// both directions together ("rnn.weight_hh_l1_reverse" → "rnn_l1"); an
+// ensemble member's keeps its prefix ("ensemble.2.rnn.weight_ih_l0" →
+// "ensemble.2.rnn_l0").
 func LayerOf(name string) string {
+	if rest, ok := strings.CutPrefix(name, "ensemble."); ok {
+		if k, inner, ok := strings.Cut(rest, "."); ok {
+			return "ensemble." + k + "." + LayerOf(inner)
+		}
+	}
 	mod, rest, _ := strings.Cut(name, ".")
 	if i := strings.LastIndex(rest, "_l"); i >= 0 {
 		j := i + 2

@@ -18,6 +18,8 @@ func TestLayerOf(t *testing.T) {
 		{"decoder.weight_ih", "decoder"},
 		{"pool.w_lin", "pool"}, // "_l" not followed by a layer number
 		{"plain", "plain"},
+		{"ensemble.2.rnn.weight_ih_l0", "ensemble.2.rnn_l0"},
+		{"ensemble.11.head.weight", "ensemble.11.head"},
 	} {
 		if got := LayerOf(c.name); got != c.want {
 			t.Errorf("LayerOf(%q) = %q, want %q", c.name, got, c.want)

@@ -84,11 +84,34 @@ func TestEnsembleErrors(t *testing.T) {
 			t.Errorf("%+v: %v, want an error naming %s", c.s, err, c.want)
 		}
 	}
-	m, err := Build(Spec{Task: Forecast, Inputs: 1, Targets: 1, Horizon: 1, Ensemble: 2}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Quantize(m); err == nil || !strings.Contains(err.Error(), "ensemble") {
-		t.Errorf("Quantize of an ensemble: %v", err)
+}
+
+// Every member of an ensemble is quantized, and the quantized file loads
+// with each member's int8 or bf16 weights.
+func TestEnsembleQuantizes(t *testing.T) {
+	cfg := sineConfig(3)
+	cfg.Spec.Ensemble, cfg.Spec.Base = 3, ""
+	f, _ := trainForecaster(t, sine(120), cfg)
+	want, _ := f.Predict(sine(120))
+	for _, kind := range []nn.QuantKind{nn.QuantInt8, nn.QuantBF16} {
+		q, err := QuantizeAs(f, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := q.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind == nn.QuantInt8 && file.Int8["ensemble.2.rnn.weight_hh_l0"] == nil || kind == nn.QuantBF16 && file.BF16["ensemble.1.head.weight"] == nil {
+			t.Fatalf("%v: members not quantized (%d int8, %d bf16 tensors)", kind, len(file.Int8), len(file.BF16))
+		}
+		g := reload[*Forecaster](t, q)
+		got, err := g.Predict(sine(120))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(got.Values[0][0] - want.Values[0][0]); d > 0.05 {
+			t.Errorf("%v: forecast %v, float32 %v", kind, got.Values[0][0], want.Values[0][0])
+		}
 	}
 }

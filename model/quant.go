@@ -57,8 +57,6 @@ func (s *Spec) checkQuantize() error {
 		return &SpecError{"quantize", s.Quantize, `"", "int8" or "bf16"`}
 	case s.Task == Seq2Seq:
 		return &SpecError{"quantize", s.Quantize, `"": a seq2seq model has no quantized form`}
-	case s.Ensemble > 1:
-		return &SpecError{"quantize", s.Quantize, `"": an ensemble has no quantized form`}
 	}
 	return nil
 }
@@ -76,6 +74,12 @@ func (s Spec) quantKind() nn.QuantKind {
 func (s Spec) quantized(name string) bool {
 	if s.Quantize == "" {
 		return false
+	}
+	if rest, ok := strings.CutPrefix(name, "ensemble."); ok {
+		// An ensemble member's parameters: ensemble.k.rnn..., ensemble.k.head...
+		if _, after, ok := strings.Cut(rest, "."); ok {
+			name = after
+		}
 	}
 	return strings.HasPrefix(name, "rnn.weight_ih_l") || strings.HasPrefix(name, "rnn.weight_hh_l") || name == "head.weight"
 }
@@ -194,45 +198,48 @@ func QuantizeAs(m Model, kind nn.QuantKind) (Model, error) {
 		return nil, err
 	}
 	c := q.(interface{ base() *core }).base()
-	if err := c.quantizeBody(bodyOf(q), nil, kind); err != nil {
+	if err := c.quantizeBodies(bodiesOf(q), nil, kind); err != nil {
 		return nil, fmt.Errorf("model: Quantize: %w", err)
 	}
 	return q, nil
 }
 
-// bodyOf returns the layers of a front door with a body (all but seq2seq).
-func bodyOf(m Model) *body {
+// bodiesOf returns the layers of a front door with a body (all but
+// seq2seq): an ensemble forecaster's every member.
+func bodiesOf(m Model) []*body {
 	switch x := m.(type) {
 	case *Forecaster:
-		return x.net.body
+		return x.net.bodies()
 	case *Classifier:
-		return x.net
+		return []*body{x.net}
 	case *LanguageModel:
-		return x.net
+		return []*body{x.net}
 	case *Tagger:
-		return x.net
+		return []*body{x.net}
 	}
 	return nil
 }
 
-// quantizeBody makes b's stack and head (not a tied one) quantized in
-// format kind, with the weights of given where it has them
+// quantizeBodies makes each body's stack and head (not a tied one)
+// quantized in format kind, with the weights of given where it has them
 // (nn.SetQuantizedAs), and records them and the spec's Quantize in c.
-func (c *core) quantizeBody(b *body, given map[string]*nn.QuantWeight, kind nn.QuantKind) error {
-	if b == nil {
+func (c *core) quantizeBodies(bodies []*body, given map[string]*nn.QuantWeight, kind nn.QuantKind) error {
+	if bodies == nil {
 		return fmt.Errorf("a %s model has no %s form", c.spec.Task, kind)
 	}
-	layers := []nn.Module{b.rnn}
-	if b.head != nil && !c.spec.Tie {
-		layers = append(layers, b.head)
-	}
 	c.quant = map[string]*nn.QuantWeight{}
-	for _, l := range layers {
-		if err := nn.SetQuantizedAs(l, given, kind); err != nil {
-			return err
+	for _, b := range bodies {
+		layers := []nn.Module{b.rnn}
+		if b.head != nil && !c.spec.Tie {
+			layers = append(layers, b.head)
 		}
-		for n, q := range nn.QuantWeights(l) {
-			c.quant[n] = q
+		for _, l := range layers {
+			if err := nn.SetQuantizedAs(l, given, kind); err != nil {
+				return err
+			}
+			for n, q := range nn.QuantWeights(l) {
+				c.quant[n] = q
+			}
 		}
 	}
 	c.spec.Quantize = kind.String()
@@ -267,7 +274,7 @@ func (c *core) loadQuantized(name string, f *checkpoint.File, m Model) error {
 	if err := c.loadWeights(name, floatView(f)); err != nil {
 		return err
 	}
-	if err := c.quantizeBody(bodyOf(m), given, c.spec.quantKind()); err != nil {
+	if err := c.quantizeBodies(bodiesOf(m), given, c.spec.quantKind()); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

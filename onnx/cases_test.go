@@ -29,6 +29,7 @@ func forecastCases(t *testing.T, dir string) []consumerCase {
 		{model.Spec{Task: model.Forecast, Cell: "lstm", Hidden: 6, Inputs: 3, Targets: 2, Horizon: 2, Residual: true, Local: true}, "local"},
 		{model.Spec{Task: model.Forecast, Cell: "rnn", Hidden: 5, Inputs: 2, Horizon: 2, Quantiles: []float64{0.1, 0.5, 0.9}}, "quantiles"},
 		{model.Spec{Task: model.Forecast, Cell: "lstm", Hidden: 5, Inputs: 2, Horizon: 2, Base: "holt-winters"}, "base"},
+		{model.Spec{Task: model.Forecast, Cell: "gru", Hidden: 5, Inputs: 3, Targets: 2, Horizon: 2, Residual: true, Local: true, Ensemble: 3}, "ensemble"},
 	} {
 		f := build(t, c.s, uint64(i+1)).(*model.Forecaster)
 		cs = append(cs, forecastCase(t, dir, caseName(c.s, c.extra), f))

@@ -183,10 +183,6 @@ func supported(s model.Spec) error {
 		return &UnsupportedError{fmt.Sprintf("proj = %d (an LSTM with a projection of its hidden state, PyTorch's proj_size)", s.Proj),
 			"ONNX's LSTM operator has no projection, and unrolling it step by step would not be the standard LSTM operator"}
 	}
-	if s.Ensemble > 1 {
-		return &UnsupportedError{fmt.Sprintf("ensemble = %d (a forecaster averaging several networks)", s.Ensemble),
-			"the graph holds one network; averaging several would need each in the graph, which recur does not write"}
-	}
 	return nil
 }
 

@@ -142,7 +142,7 @@ func recurParams(dst map[string]*tensor.Tensor, g *pb.GraphProto) error {
 	}
 	for name, k := range inits {
 		switch {
-		case used[name] || strings.HasPrefix(name, "const_") || name == "widen" || name == "local_mask" || k.isInt():
+		case used[name] || strings.HasPrefix(name, "const_") || name == "widen" || name == "local_mask" || name == "ensemble_mean" || k.isInt():
 		case strings.HasSuffix(name, "_T") && len(k.shape) == 2:
 			t, _ := (&interp{}).transposed(k)
 			dst[strings.TrimSuffix(name, "_T")] = t.tensor()

@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"fmt"
+
 	"github.com/recur-ml/recur/model"
 )
 
@@ -37,20 +39,25 @@ func (e *exporter) forecast(f *model.Forecaster) {
 		shift := e.op("Mul", []string{last, e.floats("local_mask", mask, s.Inputs)})
 		xs = e.op("Sub", []string{x, e.unsqueeze(shift, 1)})
 	}
-	out := e.stack(stackOf(s, "rnn."), e.transpose(xs, 1, 0, 2), "", nil, nil)
-	// The final state: for one direction the output at the last step, for
-	// two the reverse direction's summary of the whole window too.
-	feat := e.final(out.h[s.Layers-1], s.Bidirectional)
 	H, K, Q := int64(s.Horizon), int64(s.Targets), int64(max(len(s.Quantiles), 1))
-	y := e.reshape(e.head(feat, 2), 0, H, K, Q)
+	var add string // what each member's output is added to: the base or the last value
 	switch {
 	case s.Base != "":
 		base := e.input("base", tFloat, "the base model's forecast (Holt-Winters, recur.holt_winters) in the scaled space; the network adds its correction", batch, fixed(s.Horizon), fixed(s.Targets))
-		y = e.op("Add", []string{y, e.unsqueeze(base, 3)})
+		add = e.unsqueeze(base, 3)
 	case s.Residual:
 		last := e.op("Gather", []string{x, e.scalar(-1)}, attrInt("axis", 1))
 		prev := e.op("Gather", []string{last, e.ints(residualInputs(f, s)...)}, attrInt("axis", 1))
-		y = e.op("Add", []string{y, e.unsqueeze(prev, 1, 3)})
+		add = e.unsqueeze(prev, 1, 3)
+	}
+	// An ensemble (Spec.Ensemble) is its members' mean, each member's
+	// output with the base or last value added first, as recur computes it.
+	y := e.forecastMember(xs, "", add)
+	for k := 1; k < s.Ensemble; k++ {
+		y = e.op("Add", []string{y, e.forecastMember(xs, fmt.Sprintf("ensemble.%d.", k), add)})
+	}
+	if s.Ensemble > 1 {
+		y = e.op("Mul", []string{y, e.floats("ensemble_mean", []float32{1 / float32(s.Ensemble)})})
 	}
 	if Q > 1 {
 		// Quantile levels may cross; sorted values are never worse.
@@ -62,6 +69,26 @@ func (e *exporter) forecast(f *model.Forecaster) {
 	}
 	point := e.op("Gather", []string{y, e.scalar(int64(median(s.Quantiles)))}, attrInt("axis", 3))
 	e.output("forecast", point, tFloat, "the point forecast of the horizon steps after the window, in the scaled space", batch, fixed(s.Horizon), fixed(s.Targets))
+}
+
+// forecastMember is one network of a forecaster, its parameters named
+// with prefix: the window xs (batch, lookback, inputs) → stack → final
+// state → head, as (batch, horizon, targets, levels), plus add when set.
+func (e *exporter) forecastMember(xs, prefix, add string) string {
+	s := e.spec
+	out := e.stack(stackOf(s, prefix+"rnn."), e.transpose(xs, 1, 0, 2), "", nil, nil)
+	// The final state: for one direction the output at the last step, for
+	// two the reverse direction's summary of the whole window too.
+	feat := e.final(out.h[s.Layers-1], s.Bidirectional)
+	b := ""
+	if e.has(prefix + "head.bias") {
+		b = prefix + "head.bias"
+	}
+	y := e.reshape(e.linear(feat, 2, prefix+"head.weight", b), 0, int64(s.Horizon), int64(s.Targets), int64(max(len(s.Quantiles), 1)))
+	if add != "" {
+		y = e.op("Add", []string{y, add})
+	}
+	return y
 }
 
 // widening returns the conformal widening (H·K values) as (H, K, Q):
