@@ -65,6 +65,9 @@ func globalJob(r *runner) (*job, error) {
 	if spec.Base == model.BaseAuto {
 		spec.Base = ""
 	}
+	if o.Ensemble == 0 {
+		spec.Ensemble = 0 // across many series one network has the data it needs
+	}
 	cfg := model.GlobalConfig{Spec: spec, Target: o.Target, Lookback: o.Lookback, Horizon: o.Horizon, TestFraction: o.TestFraction,
 		ValFraction: o.ValFraction, Season: o.Season, Log: o.Log, AutoLog: !o.Log, Scale: series.ScaleMethod(o.Scale), Clean: clean, Fit: fit}
 	var g *model.GlobalForecaster

@@ -205,7 +205,7 @@ func (o *trainOpts) registerArch(fs *flag.FlagSet) {
 	fs.StringVar(&o.Cell, "cell", "lstm", "recurrent cell of every task: lstm, gru, rnn (tanh) or rnn_relu (seq2seq: the encoder and the decoder cell)")
 	fs.IntVar(&o.Hidden, "hidden", 0, "hidden size (0: forecast 64, classify 64, lm 128, seq2seq 64)")
 	fs.IntVar(&o.Layers, "layers", 1, "number of stacked recurrent layers")
-	fs.IntVar(&o.Ensemble, "ensemble", 0, "forecast: train this many networks from different seeds side by side, each on its own loss, and forecast their mean (0 or 1: one network; the automatic form is chosen with the ensemble)")
+	fs.IntVar(&o.Ensemble, "ensemble", 0, "forecast: train this many networks from different seeds side by side, each on its own loss, and forecast their mean (0: 5 for one series, one network across many series; 1: one network; the automatic form is chosen with the ensemble)")
 	fs.IntVar(&o.Proj, "proj", 0, "lstm: project the hidden state to this size (LSTMP, PyTorch's proj_size; 0: none)")
 	fs.BoolVar(&o.Bidirectional, "bidirectional", false, "add a reverse direction (forecast, classify, seq2seq encoder; not lm)")
 	fs.Float64Var(&o.Dropout, "dropout", 0, "dropout between layers and before the head, in [0,1)")
@@ -378,6 +378,10 @@ func (o *trainOpts) cleanConfig() (series.CleanConfig, error) {
 	return c, nil
 }
 
+// defaultEnsemble is the number of networks a forecast trains when
+// --ensemble is not given.
+const defaultEnsemble = 5
+
 // spec is the architecture the flags describe.
 func (o *trainOpts) spec() model.Spec {
 	s := model.Spec{Cell: o.Cell, Hidden: o.Hidden, Layers: o.Layers, Proj: o.Proj, Bidirectional: o.Bidirectional, Dropout: o.Dropout,
@@ -399,6 +403,11 @@ func (o *trainOpts) spec() model.Spec {
 	}
 	if o.Task != model.Seq2Seq {
 		s.Attention = ""
+	}
+	if o.Task == model.Forecast && s.Ensemble == 0 {
+		// The mean of several seeds' networks steadies a short series'
+		// forecast and the choice of its form (RESULTS.md, AirPassengers).
+		s.Ensemble = defaultEnsemble
 	}
 	switch {
 	case o.Task != model.Forecast || s.Base == "none":
