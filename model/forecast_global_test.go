@@ -74,6 +74,11 @@ func TestGlobalForecasterLearnsAcrossSeries(t *testing.T) {
 		t.Errorf("Series() = %q", got)
 	}
 	h := reload[*GlobalForecaster](t, g)
+	q, err := Quantize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hq := reload[*GlobalForecaster](t, q)
 	for _, f := range []*series.Frame{data[5], data[12]} {
 		a, err := g.Predict(f)
 		if err != nil {
@@ -85,6 +90,13 @@ func TestGlobalForecasterLearnsAcrossSeries(t *testing.T) {
 		}
 		if a.Values[0][0] != b.Values[0][0] {
 			t.Errorf("%s: %v, reloaded %v", f.Name, a.Values[0][0], b.Values[0][0])
+		}
+		c, err := hq.Predict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(c.Values[0][0] - a.Values[0][0]); d == 0 || d > 0.02*math.Abs(a.Values[0][0]) {
+			t.Errorf("%s: the int8 model forecasts %v, float32 %v", f.Name, c.Values[0][0], a.Values[0][0])
 		}
 	}
 }

@@ -210,6 +210,8 @@ func bodiesOf(m Model) []*body {
 	switch x := m.(type) {
 	case *Forecaster:
 		return x.net.bodies()
+	case *GlobalForecaster:
+		return x.shared.net.bodies()
 	case *Classifier:
 		return []*body{x.net}
 	case *LanguageModel:

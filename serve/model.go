@@ -105,6 +105,9 @@ func (l *loaded) bind() (map[string]any, error) {
 		return map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
 			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}, nil
 	}
+	if _, ok := l.m.(*model.GlobalForecaster); ok {
+		return nil, fmt.Errorf("serve: a global forecaster (one network across many series) is not served: each request would need its series' name and history; use recur predict, or serve a model of one series")
+	}
 	return nil, fmt.Errorf("serve: task %q is not served", l.m.Spec().Task)
 }
 
