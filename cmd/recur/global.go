@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/recur-ml/recur/data/series"
@@ -47,6 +48,10 @@ func globalJob(r *runner) (*job, error) {
 		return nil, flagErr("inputs", o.Inputs, "none for many series (each series is its target alone)")
 	case len(o.diffs()) > 0:
 		return nil, flagErr("diff", o.Diff, "none for many series (each window is read relative to its last value)")
+	case o.Conformal:
+		return nil, flagErr("conformal", o.Conformal, "false for many series (the calibration is one series')")
+	case o.MCDropout != 0:
+		return nil, flagErr("mc-dropout", o.MCDropout, "0 for many series (give --quantiles for intervals)")
 	case o.CV == "walk-forward":
 		return nil, flagErr("cv", o.CV, "none for many series (each series' last rows test)")
 	case o.Base != "" && o.Base != model.BaseAuto && o.Base != "none" && o.Base != "holt-winters":
@@ -191,34 +196,61 @@ func (o *useOpts) readSeries() ([]*series.Frame, error) {
 	return []*series.Frame{f}, nil
 }
 
-// predictGlobal forecasts the Horizon steps after each series of --data.
+// predictGlobal forecasts the Horizon steps after each series of --data,
+// with the quantile levels of a quantile model.
 func predictGlobal(g *model.GlobalForecaster, o *useOpts, stdout io.Writer) error {
 	frames, err := o.readSeries()
 	if err != nil {
 		return err
 	}
-	out := map[string][]float64{}
-	var order []string
-	for _, f := range frames {
-		y, err := g.Predict(f)
-		if err != nil {
+	outs := make([]*model.ForecastOutput, len(frames))
+	for i, f := range frames {
+		if outs[i], err = g.Predict(f); err != nil {
 			return fmt.Errorf("--data: series %s: %w", f.Name, err)
 		}
-		for _, row := range y.Values {
-			out[f.Name] = append(out[f.Name], row[0])
-		}
-		order = append(order, f.Name)
 	}
 	if o.JSON {
-		return writeJSON(stdout, map[string]any{"task": model.Forecast, "forecast": out})
+		point, quant := map[string][]float64{}, map[string]map[string][]float64{}
+		for i, f := range frames {
+			point[f.Name] = column(outs[i].Values)
+			for q, l := range outs[i].Levels {
+				key := strconv.FormatFloat(l, 'g', -1, 64)
+				if quant[key] == nil {
+					quant[key] = map[string][]float64{}
+				}
+				quant[key][f.Name] = column(outs[i].Quantiles[q])
+			}
+		}
+		res := map[string]any{"task": model.Forecast, "forecast": point}
+		if len(quant) > 0 {
+			res["quantiles"] = quant
+		}
+		return writeJSON(stdout, res)
 	}
-	fmt.Fprintln(stdout, "series,step,forecast")
-	for _, name := range order {
-		for h, v := range out[name] {
-			fmt.Fprintf(stdout, "%s,%d,%.6g\n", csvField(name), h+1, v)
+	head := "series,step,forecast"
+	for _, l := range outs[0].Levels {
+		head += fmt.Sprintf(",q%g", l)
+	}
+	fmt.Fprintln(stdout, head)
+	for i, f := range frames {
+		for h, row := range outs[i].Values {
+			line := fmt.Sprintf("%s,%d,%.6g", csvField(f.Name), h+1, row[0])
+			for q := range outs[i].Levels {
+				line += fmt.Sprintf(",%.6g", outs[i].Quantiles[q][h][0])
+			}
+			fmt.Fprintln(stdout, line)
 		}
 	}
 	return nil
+}
+
+// column returns the first target's value of each step.
+func column(rows [][]float64) []float64 {
+	out := make([]float64, len(rows))
+	for h, r := range rows {
+		out[h] = r[0]
+	}
+	return out
 }
 
 // csvField quotes a field that needs it.
