@@ -55,7 +55,11 @@ func readFolder(dir string, opt CSVOptions) ([]*Frame, error) {
 	from := map[string]string{} // series name -> file
 	for _, e := range entries {
 		stem, ok := seriesFile(e.Name())
-		if !ok || !e.Type().IsRegular() {
+		if !ok {
+			continue
+		}
+		// A link to a file is a series too; a folder named x.csv is not.
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		if prev, dup := from[stem]; dup {

@@ -74,11 +74,21 @@ func TestReadCollection(t *testing.T) {
 	write("a.tsv", "t\ty\n1\t5\n2\t6\n3\t7\n")
 	write("SOURCE.md", "not a series")
 	write(".hidden.csv", "t,y\n1,1\n")
+	if err := os.Mkdir(filepath.Join(dir, "folder.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "c.csv")
+	if err := os.WriteFile(other, []byte("t,y\n1,9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, filepath.Join(dir, "c.csv")); err != nil {
+		t.Fatal(err)
+	}
 	frames, err := ReadCollection(dir, CSVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := SeriesNames(frames); !slices.Equal(got, []string{"a", "b"}) || frames[0].Len() != 3 {
+	if got := SeriesNames(frames); !slices.Equal(got, []string{"a", "b", "c"}) || frames[0].Len() != 3 {
 		t.Fatalf("series %q", got)
 	}
 	long := filepath.Join(t.TempDir(), "long.csv")
