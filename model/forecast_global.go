@@ -453,13 +453,28 @@ func (t *globalTask) Evaluate(d train.Data) (map[string]float64, error) {
 }
 
 // summarise scores the model and each baseline present on every series.
+// A series whose MASE or sMAPE is not finite (a constant training series
+// has no naive scale) is left out of that mean.
 func summarise(reps []SeriesReport) []MethodScore {
-	model := MethodScore{Name: "global model"}
+	means := map[string]*[4]float64{} // MASE sum, count, sMAPE sum, count
+	add := func(key string, m series.Metrics) {
+		a := means[key]
+		if a == nil {
+			a = &[4]float64{}
+			means[key] = a
+		}
+		if !math.IsNaN(m.MASE) && !math.IsInf(m.MASE, 0) {
+			a[0], a[1] = a[0]+m.MASE, a[1]+1
+		}
+		if !math.IsNaN(m.SMAPE) && !math.IsInf(m.SMAPE, 0) {
+			a[2], a[3] = a[2]+m.SMAPE, a[3]+1
+		}
+	}
+	model := MethodScore{Name: "global model", Of: len(reps)}
 	base := map[string]*MethodScore{}
 	var order []string
 	for _, r := range reps {
-		model.MASE += r.Test.MASE
-		model.SMAPE += r.Test.SMAPE
+		add(model.Name, r.Test)
 		for _, b := range r.Baselines {
 			key := baselineName(b.Name)
 			m := base[key]
@@ -468,26 +483,39 @@ func summarise(reps []SeriesReport) []MethodScore {
 				base[key] = m
 				order = append(order, key)
 			}
-			m.MASE += b.Metrics.MASE
-			m.SMAPE += b.Metrics.SMAPE
+			add(key, b.Metrics)
 			m.Of++
 			if r.Test.RMSE < b.Metrics.RMSE {
 				m.Beaten++
 			}
 		}
 	}
-	n := float64(len(reps))
-	model.MASE, model.SMAPE, model.Of = model.MASE/n, model.SMAPE/n, len(reps)
+	mean := func(m *MethodScore) {
+		a := means[m.Name]
+		m.MASE, m.SMAPE = a[0]/a[1], a[2]/a[3] // 0/0: NaN when no series has one
+	}
+	mean(&model)
 	out := []MethodScore{model}
 	for _, k := range order {
 		m := base[k]
 		if m.Of != len(reps) {
 			continue // not on every series: its mean would not compare
 		}
-		m.MASE, m.SMAPE = m.MASE/n, m.SMAPE/n
+		mean(m)
 		out = append(out, *m)
 	}
 	return out
+}
+
+// MarshalJSON writes undefined means (NaN) as null.
+func (m MethodScore) MarshalJSON() ([]byte, error) {
+	num := func(v float64) any {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	}
+	return json.Marshal(map[string]any{"name": m.Name, "mase": num(m.MASE), "smape": num(m.SMAPE), "beaten": m.Beaten, "of": m.Of})
 }
 
 // Series returns the names of the training series, in order (nil before

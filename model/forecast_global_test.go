@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -216,5 +217,28 @@ func TestGlobalForecasterHoltWintersBase(t *testing.T) {
 	}
 	if _, err := NewGlobalForecaster(GlobalConfig{Spec: Spec{Base: "arima"}}); err == nil || !strings.Contains(err.Error(), "Spec.Base") {
 		t.Errorf("base arima: %v", err)
+	}
+}
+
+// A constant series has no naive scale: its MASE is left out of the
+// means, which stay finite, and the model file is written.
+func TestGlobalForecasterConstantSeries(t *testing.T) {
+	data := related(3)
+	for i := range data[0].Values[0] {
+		data[0].Values[0][i] = 7
+	}
+	g, err := NewGlobalForecaster(globalConfig(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := g.Fit(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Summary[0].MASE; math.IsNaN(m) || math.IsInf(m, 0) {
+		t.Errorf("mean MASE %v over a constant series and two others", m)
+	}
+	if err := g.Save(filepath.Join(t.TempDir(), "m.safetensors")); err != nil {
+		t.Fatal(err)
 	}
 }
