@@ -150,7 +150,7 @@ func (c *Classifier) prepare(trainSet, valid *text.Labelled) (*session, error) {
 	if err := c.build(s, c.cfg.Fit.Seed); err != nil {
 		return nil, err
 	}
-	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, body: c.net}
+	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, bodies: []*body{c.net}}
 	c.pretrained, sess.freeze = vecs.load(c.net.emb.Weight.Value, c.cfg.Embeddings, "embedding.weight")
 	if !multi {
 		if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {

@@ -164,9 +164,9 @@ type session struct {
 	train, valid train.Data // valid nil when there is none
 	shuffle      bool
 	prep         any // the preprocessing state, saved in checkpoints
-	// body is the network's shared part, which AR and TAR act on (nil
-	// for seq2seq).
-	body *body
+	// bodies are the network's shared parts, which AR and TAR act on
+	// (one, or an ensemble's members; nil for seq2seq).
+	bodies []*body
 	// freeze adds parameter patterns to freeze (pretrained embeddings).
 	freeze []string
 }
@@ -196,12 +196,12 @@ func (s *session) activationReg(fc FitConfig, task string) error {
 		switch {
 		case !(f.v >= 0) || math.IsInf(f.v, 0):
 			return &FitError{f.name, f.v, ">= 0 and finite"}
-		case f.v != 0 && s.body == nil:
+		case f.v != 0 && s.bodies == nil:
 			return &FitError{f.name, f.v, "0: the " + task + " task does not support it"}
 		}
 	}
-	if s.body != nil {
-		s.body.ar, s.body.tar = fc.AR, fc.TAR
+	for _, b := range s.bodies {
+		b.ar, b.tar = fc.AR, fc.TAR
 	}
 	return nil
 }

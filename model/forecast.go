@@ -310,7 +310,7 @@ func (f *Forecaster) prepare(data *series.Frame) (*forecastRun, *ForecastReport,
 	}
 	bs := f.batchSize(pr.Train.Len(), rep)
 	f.plan = rep
-	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep, body: f.net.body}
+	s := &session{task: &forecastTask{f: f}, train: &windowData{f: f, w: pr.Train, pr: pr, bs: bs}, shuffle: true, prep: f.prep, bodies: f.net.bodies()}
 	if pr.Val != nil && pr.Val.Len() > 0 {
 		s.valid = &windowData{f: f, w: pr.Val, pr: pr, bs: 64}
 	}
@@ -353,31 +353,17 @@ func (f *Forecaster) prepareSeries(data *series.Frame) (*series.Frame, *series.P
 // forecaster is Holt-Winters alone (a short series often has too little
 // for a network to learn that the statistics missed).
 func (f *Forecaster) chooseBase(s *forecastRun, rep *ForecastReport) error {
-	task := &forecastTask{f: f}
-	trained, err := task.Evaluate(s.valid)
+	trained, alone, err := f.net.keepCorrection(&forecastTask{f: f}, s.valid)
 	if err != nil {
 		return err
 	}
-	head := f.net.heads()
-	saved := make([][]float32, len(head))
-	for i, p := range head {
-		saved[i] = slices.Clone(p.Value.Data)
-		p.Value.Zero()
-	}
-	alone, err := task.Evaluate(s.valid)
-	if err != nil {
-		return err
-	}
-	if trained["loss"] < alone["loss"] {
-		for i, p := range head {
-			copy(p.Value.Data, saved[i])
-		}
-		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g; Holt-Winters refitted on the training and validation rows", trained["loss"], alone["loss"])
+	if trained < alone {
+		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g; Holt-Winters refitted on the training and validation rows", trained, alone)
 		rep.Notes = append(rep.Notes, rep.BaseChoice)
 		tr := s.pr.Split.Train
 		return f.refitBase(s.clean, series.Range{From: tr.From, To: s.pr.Split.Val.To}, s.pr)
 	}
-	rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the forecaster is Holt-Winters, refitted on the training and validation rows", trained["loss"], alone["loss"])
+	rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the forecaster is Holt-Winters, refitted on the training and validation rows", trained, alone)
 	return f.dropCorrection(s, rep)
 }
 
@@ -512,11 +498,7 @@ func (f *Forecaster) columns(data *series.Frame) (*series.Frame, error) {
 // given, noting why, and returns the preparation config.
 func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.PrepareConfig {
 	c := f.cfg
-	nTest := int(math.Round(c.TestFraction * float64(g.Len())))
-	if c.TestRows > 0 {
-		nTest = c.TestRows
-	}
-	nTrain := g.Len() - nTest - int(c.ValFraction*float64(g.Len()))
+	nTrain := c.trainRows(g.Len())
 	season := c.Season
 	if season == 0 && nTrain > 3 {
 		var why string
@@ -541,6 +523,17 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 		Test:   c.TestFraction, Val: c.ValFraction, Log: c.Log, Diffs: c.Diffs, Scale: c.Scale, Season: season,
 		TestRows: c.TestRows, ValRows: int(c.ValFraction * float64(g.Len())),
 	}
+}
+
+// trainRows is the number of training rows of a series of n rows: what
+// the test rows (TestRows, or the TestFraction share) and the validation
+// share leave.
+func (c ForecastConfig) trainRows(n int) int {
+	nTest := int(math.Round(c.TestFraction * float64(n)))
+	if c.TestRows > 0 {
+		nTest = c.TestRows
+	}
+	return n - nTest - int(c.ValFraction*float64(n))
 }
 
 // chooseSeason returns the season of the first column of g from its

@@ -216,7 +216,11 @@ func (g *GlobalForecaster) prepareAll(data []*series.Frame, rep *GlobalReport) (
 		}
 		seen[f.Name] = true
 	}
-	lookback, why, err := g.chooseLookback(data)
+	seasons, err := g.seasons(data)
+	if err != nil {
+		return nil, err
+	}
+	lookback, why, err := g.chooseLookback(data, seasons)
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +230,11 @@ func (g *GlobalForecaster) prepareAll(data []*series.Frame, rep *GlobalReport) (
 	g.prep = &GlobalPrep{Global: true, Target: c.Target, Season: c.Season, Log: c.Log, AutoLog: c.AutoLog, Scale: c.Scale, Clean: c.Clean}
 	var parts []*globalPart
 	logged := 0
-	for _, f := range data {
+	for i, f := range data {
 		v := &Forecaster{cfg: g.shared.cfg, lossFn: g.shared.lossFn}
 		v.cfg.Lookback = lookback
 		if !v.cfg.Log && g.cfg.AutoLog {
-			v.cfg.Log = g.swingGrows(f)
+			v.cfg.Log = g.swingGrows(f, seasons[i])
 		}
 		clean, pr, srep, err := v.prepareSeries(f)
 		if err != nil {
@@ -266,29 +270,15 @@ func (g *GlobalForecaster) chooseBase(parts []*globalPart, valid train.Data, rep
 	if valid == nil {
 		return nil
 	}
-	task := &globalTask{forecastTask{f: g.shared}}
-	trained, err := task.Evaluate(valid)
+	trained, alone, err := g.shared.net.keepCorrection(&globalTask{forecastTask{f: g.shared}}, valid)
 	if err != nil {
 		return err
 	}
-	head := g.shared.net.heads()
-	saved := make([][]float32, len(head))
-	for i, p := range head {
-		saved[i] = slices.Clone(p.Value.Data)
-		p.Value.Zero()
-	}
-	alone, err := task.Evaluate(valid)
-	if err != nil {
-		return err
-	}
-	if trained["loss"] < alone["loss"] {
-		for i, p := range head {
-			copy(p.Value.Data, saved[i])
-		}
-		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g", trained["loss"], alone["loss"])
+	if trained < alone {
+		rep.BaseChoice = fmt.Sprintf("kept the network's correction of Holt-Winters: validation loss %.4g, Holt-Winters alone %.4g", trained, alone)
 	} else {
 		rep.BaseOnly = true
-		rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the model is each series' Holt-Winters", trained["loss"], alone["loss"])
+		rep.BaseChoice = fmt.Sprintf("dropped the network's correction: validation loss %.4g, Holt-Winters alone %.4g; the model is each series' Holt-Winters", trained, alone)
 	}
 	rep.BaseChoice += "; Holt-Winters refitted on each series' training and validation rows"
 	for _, p := range parts {
@@ -302,47 +292,51 @@ func (g *GlobalForecaster) chooseBase(parts []*globalPart, valid train.Data, rep
 
 // swingGrows says whether AutoLog takes the log of f's target: positive,
 // with a season whose swing grows with the level on the training rows.
-func (g *GlobalForecaster) swingGrows(f *series.Frame) bool {
-	v := &Forecaster{cfg: g.shared.cfg}
-	raw, err := v.columns(f)
+func (g *GlobalForecaster) swingGrows(f *series.Frame, season int) bool {
+	y, err := f.Column(g.target(f))
 	if err != nil {
 		return false
 	}
-	nTrain := g.trainRows(raw.Len())
-	season := g.cfg.Season
-	if season == 0 {
-		season, _ = chooseSeason(raw, nTrain)
-	}
-	grows, _ := series.SwingGrowsWithLevel(raw.Values[0][:max(nTrain, 0)], season)
+	grows, _ := series.SwingGrowsWithLevel(y[:max(g.shared.cfg.trainRows(len(y)), 0)], season)
 	return grows
 }
 
-// trainRows is the number of training rows of a series of n rows.
-func (g *GlobalForecaster) trainRows(n int) int {
-	c := g.shared.cfg
-	return n - int(math.Round(c.TestFraction*float64(n))) - int(c.ValFraction*float64(n))
+// target is the column forecast in f: Target, or f's last value column.
+func (g *GlobalForecaster) target(f *series.Frame) string {
+	if g.cfg.Target != "" || len(f.Columns) == 0 {
+		return g.cfg.Target
+	}
+	return f.Columns[len(f.Columns)-1]
+}
+
+// seasons returns each series' season on its training rows: Season when
+// given, otherwise the one the calendar or the autocorrelation finds.
+func (g *GlobalForecaster) seasons(data []*series.Frame) ([]int, error) {
+	out := make([]int, len(data))
+	for i, f := range data {
+		raw, err := f.Select(g.target(f))
+		if err != nil {
+			return nil, fmt.Errorf("model: series %s: %w (columns: %q)", f.Name, err, f.Columns)
+		}
+		out[i] = g.cfg.Season
+		if out[i] == 0 {
+			out[i], _ = chooseSeason(raw, g.shared.cfg.trainRows(raw.Len()))
+		}
+	}
+	return out, nil
 }
 
 // chooseLookback returns the configured lookback, or two of the seasons
 // most series have (24 steps when most have none), at most a third of the
 // shortest series' training rows.
-func (g *GlobalForecaster) chooseLookback(data []*series.Frame) (int, string, error) {
+func (g *GlobalForecaster) chooseLookback(data []*series.Frame, seasons []int) (int, string, error) {
 	shortest, short := math.MaxInt, ""
 	count := map[int]int{}
-	for _, f := range data {
-		n := g.trainRows(f.Len())
-		if n < shortest {
+	for i, f := range data {
+		if n := g.shared.cfg.trainRows(f.Len()); n < shortest {
 			shortest, short = n, f.Name
 		}
-		if g.cfg.Lookback == 0 {
-			v := &Forecaster{cfg: g.shared.cfg}
-			raw, err := v.columns(f)
-			if err != nil {
-				return 0, "", fmt.Errorf("model: series %s: %w", f.Name, err)
-			}
-			m, _ := chooseSeason(raw, n)
-			count[m]++
-		}
+		count[max(seasons[i], 0)]++
 	}
 	H := g.shared.cfg.Horizon
 	if g.cfg.Lookback > 0 {
@@ -392,7 +386,7 @@ func (g *GlobalForecaster) session(parts []*globalPart, rep *GlobalReport) (*ses
 	bs := g.shared.cfg.Fit.BatchSize
 	rep.BatchSize, rep.Windows = bs, all.Len()
 	s := &session{task: &globalTask{forecastTask{f: g.shared}}, train: &windowData{f: g.shared, w: all, bs: bs},
-		shuffle: true, prep: g.prep, body: g.shared.net.body}
+		shuffle: true, prep: g.prep, bodies: g.shared.net.bodies()}
 	if len(valid.parts) > 0 {
 		s.valid = valid
 	}
@@ -561,11 +555,7 @@ func (g *GlobalForecaster) view(f *series.Frame) (*Forecaster, error) {
 // rows.
 func (g *GlobalForecaster) newSeriesPrep(f *series.Frame) (*ForecastPrep, error) {
 	tmpl := g.prep.Series[0].Prep.Pipeline
-	col := f.Columns[len(f.Columns)-1:]
-	if g.cfg.Target != "" {
-		col = []string{g.cfg.Target}
-	}
-	raw, err := f.Select(col...)
+	raw, err := f.Select(g.target(f))
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w (columns: %q)", f.Name, err, f.Columns)
 	}

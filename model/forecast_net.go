@@ -149,6 +149,32 @@ func (n *forecastNet) heads() []*nn.Param {
 	return ps
 }
 
+// keepCorrection compares, on valid, the loss of the hybrid as trained
+// with its correction zeroed (its heads: Holt-Winters alone), and keeps
+// the correction only if it is the lower: otherwise the heads stay zero.
+func (n *forecastNet) keepCorrection(task train.Task, valid train.Data) (trained, alone float64, err error) {
+	m, err := task.Evaluate(valid)
+	if err != nil {
+		return 0, 0, err
+	}
+	heads := n.heads()
+	saved := make([][]float32, len(heads))
+	for i, p := range heads {
+		saved[i] = slices.Clone(p.Value.Data)
+		p.Value.Zero()
+	}
+	z, err := task.Evaluate(valid)
+	if err != nil {
+		return 0, 0, err
+	}
+	if m["loss"] < z["loss"] {
+		for i, p := range heads {
+			copy(p.Value.Data, saved[i])
+		}
+	}
+	return m["loss"], z["loss"], nil
+}
+
 // forward maps x (T, B, Inputs) to (B, Horizon·Targets·Q); base, when
 // not nil, is a forecast (B, Horizon·Targets) the output is added to. An
 // ensemble's output is its members' mean, a constant: it trains through
@@ -175,8 +201,6 @@ func (n *forecastNet) forward(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) *nn.V
 func (n *forecastNet) forwardEach(tp *nn.Tape, x *nn.Var, base *tensor.Tensor) []*nn.Var {
 	var ys []*nn.Var
 	for _, b := range n.bodies() {
-		// Activation regularization is set on the first body (session).
-		b.ar, b.tar = n.body.ar, n.body.tar
 		ys = append(ys, n.forwardOne(tp, b, x, base))
 	}
 	return ys

@@ -129,7 +129,7 @@ func (m *LanguageModel) prepare(trainText, validText string) (*session, int, err
 	if err != nil {
 		return nil, 0, fmt.Errorf("model: training text: %w", err)
 	}
-	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep, body: m.net, freeze: freeze}
+	sess := &session{task: &lmTask{m: m}, train: td, prep: m.prep, bodies: []*body{m.net}, freeze: freeze}
 	if validText != "" {
 		if sess.valid, err = newLMData(enc.Encode(validText), 1, m.cfg.SeqLen*4); err != nil {
 			return nil, 0, fmt.Errorf("model: validation text: %w", err)

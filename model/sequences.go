@@ -85,7 +85,7 @@ func (c *Classifier) prepareSequences(trainSet, valid *SeqSet) (*session, error)
 	if c.lossOpts, err = c.cfg.Fit.Loss.classOptions(s.Classes, trainSet.Labels); err != nil {
 		return nil, err
 	}
-	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, body: c.net}
+	sess := &session{task: &classifyTask{c: c}, shuffle: true, prep: c.prep, bodies: []*body{c.net}}
 	if sess.train, err = c.seqData(trainSet, c.cfg.Fit.BatchSize, true); err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func (t *Tagger) Fit(ctx context.Context, trainSet, valid *TagSet) (*FitReport, 
 			return nil, err
 		}
 	}
-	s := &session{task: &tagTask{t: t}, train: td, shuffle: true, body: t.net}
+	s := &session{task: &tagTask{t: t}, train: td, shuffle: true, bodies: []*body{t.net}}
 	if valid != nil {
 		if s.valid, err = t.batches(valid, 64); err != nil {
 			return nil, err

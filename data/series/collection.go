@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/recur-ml/recur/data/input"
@@ -31,13 +30,7 @@ func ReadCollection(path string, opt CSVOptions) ([]*Frame, error) {
 		if opt.ID == "" {
 			return nil, fmt.Errorf("series: %s is one file: a collection in one file needs its series-id column (CSVOptions.ID)", filepath.Base(path))
 		}
-		name := filepath.Base(path)
-		fh, err := input.Open(path, name, opt.Limits)
-		if err != nil {
-			return nil, inputError(err)
-		}
-		defer fh.Close()
-		return ReadLong(fh, name, opt)
+		return readPath(path, opt, ReadLong)
 	}
 	if opt.ID != "" {
 		return nil, fmt.Errorf("series: %s is a folder of series, one per file; a series-id column (%s) belongs to one long-format file", filepath.Base(path), input.Quote(opt.ID))
@@ -119,13 +112,4 @@ func ReadLong(r io.Reader, name string, opt CSVOptions) ([]*Frame, error) {
 		return nil, err
 	}
 	return frames, nil
-}
-
-// SeriesNames returns the names of frames, in order.
-func SeriesNames(frames []*Frame) []string {
-	names := make([]string, len(frames))
-	for i, f := range frames {
-		names[i] = f.Name
-	}
-	return slices.Clip(names)
 }

@@ -24,7 +24,7 @@ func TestReadLong(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := SeriesNames(frames); !slices.Equal(got, []string{"a", "b"}) {
+	if got := seriesNames(frames); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("series %q, want a, b", got)
 	}
 	a, b := frames[0], frames[1]
@@ -88,7 +88,7 @@ func TestReadCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := SeriesNames(frames); !slices.Equal(got, []string{"a", "b", "c"}) || frames[0].Len() != 3 {
+	if got := seriesNames(frames); !slices.Equal(got, []string{"a", "b", "c"}) || frames[0].Len() != 3 {
 		t.Fatalf("series %q", got)
 	}
 	long := filepath.Join(t.TempDir(), "long.csv")
@@ -180,4 +180,13 @@ func FuzzReadLong(f *testing.F) {
 			}
 		}
 	})
+}
+
+// seriesNames returns the names of frames, in order.
+func seriesNames(frames []*Frame) []string {
+	names := make([]string, len(frames))
+	for i, f := range frames {
+		names[i] = f.Name
+	}
+	return names
 }

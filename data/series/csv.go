@@ -505,11 +505,18 @@ func (f *Frame) appendRow(row Row) {
 // its base name. A gzip file is decompressed; a regular file larger than
 // the file limit is refused before it is read.
 func ReadFile(path string, opt CSVOptions) (*Frame, error) {
+	return readPath(path, opt, ReadCSV)
+}
+
+// readPath opens path (gzip decompressed, the file limit checked first)
+// and reads it with read, naming it by its base name.
+func readPath[T any](path string, opt CSVOptions, read func(io.Reader, string, CSVOptions) (T, error)) (T, error) {
 	name := filepath.Base(path)
 	fh, err := input.Open(path, name, opt.Limits)
 	if err != nil {
-		return nil, inputError(err)
+		var zero T
+		return zero, inputError(err)
 	}
 	defer fh.Close()
-	return ReadCSV(fh, name, opt)
+	return read(fh, name, opt)
 }
