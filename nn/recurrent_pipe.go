@@ -31,7 +31,7 @@ const pipeChunk = 8
 type layerPipe struct {
 	src, dst  *atomic.Int64
 	projected int             // rows of XW computed so far
-	pw        *kernel.PackedB // W_ihᵀ, packed for the chunks
+	pw        *kernel.PackedB // W_ihᵀ, packed by the call's first chunk
 }
 
 // project computes the next chunk of the input projection ip, XW rows
@@ -43,7 +43,10 @@ func (lp *layerPipe) project(ip *inputProj) {
 	for lp.src.Load() < int64(r1) {
 		// The layer below runs on the other core (or has finished).
 	}
-	if lp.pw.K != ip.in || lp.pw.N != ip.G {
+	if r0 == 0 {
+		// Packed on every call: the buffer is the arena's, kept between
+		// calls, and the weights may have changed since the last one (a
+		// training run validates between optimizer steps).
 		lp.pw.Pack(true, ip.in, ip.G, ip.wih, ip.in)
 	}
 	kernel.SgemmPacked(false, r1-r0, 1, ip.X[r0*ip.in:], ip.in, lp.pw, ip.beta, ip.XW[r0*ip.G:], ip.G)

@@ -208,6 +208,39 @@ func TestPipelinedLayersExact(t *testing.T) {
 	}
 }
 
+// TestPipelinedLayersSeeNewWeights checks that a pipelined stack uses the
+// weights of the call, not those of an earlier call: a training run
+// validates (inference, pipelined) between optimizer steps, and the
+// layers above the first project their input through a packed copy of
+// W_ih kept in the layer's arena.
+func TestPipelinedLayersSeeNewWeights(t *testing.T) {
+	manyThreads(t)
+	rng := tensor.NewRNG(5)
+	l, err := NewLSTM(LSTMConfig{InputSize: 3, HiddenSize: 32, NumLayers: 3}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(20, 1, 3)
+	rng.FillNormal(x, 0, 1)
+	run := func(threads int) []float32 {
+		kernel.SetThreads(threads)
+		y, _ := l.Forward(nil, NewVar(x), nil, nil)
+		return y.Value.Data
+	}
+	run(2)
+	for _, p := range l.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] = 1.5*p.Value.Data[i] + 0.01
+		}
+	}
+	piped, seq := run(2), run(1)
+	for i := range seq {
+		if piped[i] != seq[i] {
+			t.Fatalf("output[%d] after the weights changed: pipelined %v, sequential %v", i, piped[i], seq[i])
+		}
+	}
+}
+
 // TestPaddingZeroOnReusedTape runs a full-length forward and then one with
 // lengths on the same tape (whose output buffer comes back holding the
 // first step's values) and checks that the padded positions of the second
