@@ -525,29 +525,73 @@ func (g *GlobalForecaster) Series() []string {
 	return names
 }
 
-// view returns a forecaster that forecasts f: the shared network with
-// the preprocessing of the training series named f.Name, or for a series
-// not seen in training one fitted on all of f's rows.
-func (g *GlobalForecaster) view(f *series.Frame) (*Forecaster, error) {
+// SeriesForecaster returns the forecaster of the training series named
+// name: the shared network with that series' preprocessing, fitted on its
+// training rows; nil when no training series has that name (or before
+// Fit or Load). It shares g's network, so it must not be trained; it
+// predicts and evaluates as a Forecaster does.
+func (g *GlobalForecaster) SeriesForecaster(name string) *Forecaster {
+	if g.prep == nil || g.shared.net == nil {
+		return nil
+	}
+	for _, s := range g.prep.Series {
+		if s.Name == name {
+			return g.viewWith(s.Prep)
+		}
+	}
+	return nil
+}
+
+func (g *GlobalForecaster) viewWith(p *ForecastPrep) *Forecaster {
+	return &Forecaster{core: g.shared.core, cfg: g.shared.cfg, net: g.shared.net, lossFn: g.shared.lossFn, prep: p}
+}
+
+// ForecasterFor returns the forecaster of the series f: SeriesForecaster
+// of f.Name for a training series, otherwise the shared network with
+// preprocessing fitted on all of f's rows (f needs at least Lookback of
+// them). Like SeriesForecaster's, it must not be trained.
+func (g *GlobalForecaster) ForecasterFor(f *series.Frame) (*Forecaster, error) {
 	if err := g.shared.needBuilt("Predict"); err != nil {
 		return nil, err
 	}
 	if f == nil || f.Len() == 0 {
 		return nil, fmt.Errorf("model: no data")
 	}
-	v := &Forecaster{core: g.shared.core, cfg: g.shared.cfg, net: g.shared.net, lossFn: g.shared.lossFn}
-	for _, s := range g.prep.Series {
-		if s.Name == f.Name {
-			v.prep = s.Prep
-			return v, nil
-		}
+	if v := g.SeriesForecaster(f.Name); v != nil {
+		return v, nil
 	}
 	p, err := g.newSeriesPrep(f)
 	if err != nil {
 		return nil, err
 	}
-	v.prep = p
-	return v, nil
+	return g.viewWith(p), nil
+}
+
+// Lookback and Horizon return the windows' length and the steps
+// forecast, the same for every series (zero before Fit or Load).
+func (g *GlobalForecaster) Lookback() int {
+	if g.prep == nil || len(g.prep.Series) == 0 {
+		return 0
+	}
+	pl := g.prep.Series[0].Prep.Pipeline
+	return pl.Lookback + pl.Shift()
+}
+
+// Horizon: see Lookback.
+func (g *GlobalForecaster) Horizon() int {
+	if g.prep == nil || len(g.prep.Series) == 0 {
+		return 0
+	}
+	return g.prep.Series[0].Prep.Pipeline.Horizon
+}
+
+// Target returns the column every series is forecast in ("": each
+// series' last value column).
+func (g *GlobalForecaster) Target() string {
+	if g.prep == nil {
+		return g.cfg.Target
+	}
+	return g.prep.Target
 }
 
 // newSeriesPrep fits the preprocessing of a series not seen in training
@@ -604,7 +648,7 @@ func (g *GlobalForecaster) newSeriesPrep(f *series.Frame) (*ForecastPrep, error)
 // named f.Name: a training series is transformed as it was in training,
 // any other is scaled on its own rows.
 func (g *GlobalForecaster) Predict(f *series.Frame) (*ForecastOutput, error) {
-	v, err := g.view(f)
+	v, err := g.ForecasterFor(f)
 	if err != nil {
 		return nil, err
 	}
@@ -614,7 +658,7 @@ func (g *GlobalForecaster) Predict(f *series.Frame) (*ForecastOutput, error) {
 // Evaluate scores the forecasts of every window of f whose targets lie in
 // it, with the baselines, as Forecaster.Evaluate does.
 func (g *GlobalForecaster) Evaluate(f *series.Frame) (*ForecastEval, error) {
-	v, err := g.view(f)
+	v, err := g.ForecasterFor(f)
 	if err != nil {
 		return nil, err
 	}

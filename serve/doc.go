@@ -42,6 +42,20 @@
 // cannot take is a 400 naming the field ("values.passengers",
 // "values.passengers[4]").
 //
+// A global forecaster (one network across many series, recur train --data
+// DIR) needs "series" besides: the name of a series it was trained on,
+// whose last lookback values "values" then holds under that series' column
+// and whose saved scaling is applied; or any other name, whose one column
+// then holds at least lookback values, which its scaling is fitted on (as
+// recur predict does for a series not seen in training). GET /v1/model lists
+// the training series under preprocessing.series:
+//
+//	{"series": "store-17", "values": {"sales": [52, 48, 61, ...]}}
+//
+// A missing "series" is a 400 naming the field. A server keeps its request
+// shape: a global forecaster and a forecaster of one series do not replace
+// each other on reload.
+//
 // classify: "texts" is an array of texts (at most MaxItems, none empty).
 // Each is cleaned and tokenized by the model's saved encoder; tokens not in
 // the vocabulary map to its unknown token and are counted in "unknown";
@@ -137,8 +151,8 @@
 // (at least one) compute batches, so that the other CPUs read the
 // requests that fill it; a full batch takes any free slot, so that a
 // model too slow for its requests computes on every CPU. Language models, translators, quantile
-// forecasters (Spec.Quantiles) and hybrid ones (Spec.Base) are served
-// unbatched.
+// forecasters (Spec.Quantiles), hybrid ones (Spec.Base) and global ones are
+// served unbatched.
 //
 // Exactness. A row's results in a batch of two or more rows are
 // bit-identical whatever the batch's size and its other rows (tested

@@ -20,6 +20,7 @@ type loaded struct {
 	info ModelInfo
 
 	fc  *model.Forecaster
+	gf  *model.GlobalForecaster
 	cls *model.Classifier
 	lm  *model.LanguageModel
 	tr  *model.Translator
@@ -105,10 +106,25 @@ func (l *loaded) bind() (map[string]any, error) {
 		return map[string]any{"src_tokenizer": fmt.Sprintf("%T", p.Src.Tok), "src_vocab": p.Src.Vocab.Len(),
 			"tgt_tokenizer": fmt.Sprintf("%T", p.Tgt.Tok), "tgt_vocab": p.Tgt.Vocab.Len(), "max_len": p.MaxLen}, nil
 	}
-	if _, ok := l.m.(*model.GlobalForecaster); ok {
-		return nil, fmt.Errorf("serve: a global forecaster (one network across many series) is not served: each request would need its series' name and history; use recur predict, or serve a model of one series")
+	if x, ok := l.m.(*model.GlobalForecaster); ok {
+		if x.Lookback() == 0 {
+			return nil, fmt.Errorf("serve: the global forecaster has no preprocessing state")
+		}
+		l.gf = x
+		pp := map[string]any{"global": true, "series": x.Series(), "lookback": x.Lookback(), "horizon": x.Horizon()}
+		if x.Target() != "" {
+			pp["target"] = x.Target()
+		}
+		return pp, nil
 	}
 	return nil, fmt.Errorf("serve: task %q is not served", l.m.Spec().Task)
+}
+
+func globalWord(l *loaded) string {
+	if l.gf != nil {
+		return "a global forecaster (one network across many series)"
+	}
+	return "a forecaster of one series"
 }
 
 func textInfo(e *text.Encoder, classes []string, maxLen int) map[string]any {
@@ -133,8 +149,12 @@ func (s *Server) Swap(m model.Model, name string) error {
 	s.swapMu.Lock()
 	defer s.swapMu.Unlock()
 	l, err := s.load(m, name, metricsOf(m))
-	if err == nil && l.info.Task != s.cur.Load().info.Task {
-		err = fmt.Errorf("serve: the new model's task is %s, the served model's %s: a server keeps its task", l.info.Task, s.cur.Load().info.Task)
+	if cur := s.cur.Load(); err == nil && l.info.Task != cur.info.Task {
+		err = fmt.Errorf("serve: the new model's task is %s, the served model's %s: a server keeps its task", l.info.Task, cur.info.Task)
+	} else if err == nil && (l.gf != nil) != (cur.gf != nil) {
+		// A global forecaster's requests name their series; a
+		// forecaster of one series has none to name.
+		err = fmt.Errorf("serve: the new model is %s, the served model %s: a server keeps its request shape", globalWord(l), globalWord(cur))
 	}
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("error").Inc()

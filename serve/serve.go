@@ -255,6 +255,11 @@ type PredictRequest struct {
 	// raw values, oldest first, in the data's units; null marks a missing
 	// value, which is an error.
 	Values Values `json:"values,omitempty"`
+	// Series names the series a global forecaster forecasts: one it was
+	// trained on (Values then holds its last lookback values, scaled as
+	// in training) or a new name (Values then holds at least lookback
+	// values of its one column, which its scaling is fitted on).
+	Series string `json:"series,omitempty"`
 	// Texts are the texts to classify or the sentences to translate.
 	Texts []string `json:"texts,omitempty"`
 	// Prompt is the text a language model continues.
@@ -520,6 +525,8 @@ func (s *Server) run(ctx context.Context, l *loaded, req *PredictRequest) (any, 
 	switch {
 	case l.fc != nil:
 		return s.forecast(l, req)
+	case l.gf != nil:
+		return s.forecastGlobal(l, req)
 	case l.cls != nil:
 		return s.classify(ctx, l, req)
 	case l.lm != nil:

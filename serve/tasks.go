@@ -28,23 +28,32 @@ type ForecastResponse struct {
 // frame of the model's input columns.
 func (s *Server) forecastFrame(l *loaded, req *PredictRequest) (*series.Frame, error) {
 	pl := l.fc.Prep().Pipeline
-	need := pl.Lookback + pl.Shift()
-	if len(req.Values) == 0 {
-		return nil, badRequest("values", "required: the last %d values of each input column %q", need, pl.Columns)
+	return valuesFrame(req.Values, pl.Columns, pl.Lookback+pl.Shift(), false)
+}
+
+// valuesFrame checks values, which must hold each of columns and no other,
+// need values each (at least need when atLeast), and returns them as a
+// frame.
+func valuesFrame(values Values, columns []string, need int, atLeast bool) (*series.Frame, error) {
+	if len(values) == 0 {
+		return nil, badRequest("values", "required: the last %d values of each input column %q", need, columns)
 	}
-	for name := range req.Values {
-		if !contains(pl.Columns, name) {
-			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", pl.Columns)
+	for name := range values {
+		if !contains(columns, name) {
+			return nil, badRequest("values."+name, "unknown column; the model's inputs are %q", columns)
 		}
 	}
-	cols := make([][]float64, len(pl.Columns))
-	for c, name := range pl.Columns {
-		vs, ok := req.Values[name]
+	cols := make([][]float64, len(columns))
+	for c, name := range columns {
+		vs, ok := values[name]
 		field := "values." + name
 		if !ok {
 			return nil, badRequest(field, "missing: the model needs the last %d values of %q", need, name)
 		}
-		if len(vs) != need {
+		if atLeast && len(vs) < need {
+			return nil, badRequest(field, "got %d values, the model needs at least %d (its lookback)", len(vs), need)
+		}
+		if !atLeast && len(vs) != need {
 			return nil, badRequest(field, "got %d values, the model needs %d (its lookback)", len(vs), need)
 		}
 		cols[c] = make([]float64, len(vs))
@@ -55,7 +64,7 @@ func (s *Server) forecastFrame(l *loaded, req *PredictRequest) (*series.Frame, e
 			cols[c][i] = *v
 		}
 	}
-	f, err := series.NewFrame(pl.Columns, cols)
+	f, err := series.NewFrame(columns, cols)
 	if err != nil {
 		return nil, badRequest("values", "%v", err)
 	}
@@ -68,8 +77,51 @@ func (s *Server) forecast(l *loaded, req *PredictRequest) (*ForecastResponse, er
 	if err != nil {
 		return nil, err
 	}
-	pl := l.fc.Prep().Pipeline
-	y, err := l.fc.Predict(f)
+	return forecastWith(l.fc, f)
+}
+
+// forecastGlobal forecasts the series req.Series names with a global
+// forecaster: a training series from its last Lookback values, scaled as
+// in training; a series the model has not seen from all the values given
+// (at least Lookback), which its scaling is fitted on.
+func (s *Server) forecastGlobal(l *loaded, req *PredictRequest) (*ForecastResponse, error) {
+	if req.Series == "" {
+		return nil, badRequest("series", "required: the name of the series to forecast (one of the %d the model was trained on, listed by GET /v1/model, or a new name)", len(l.gf.Series()))
+	}
+	if fc := l.gf.SeriesForecaster(req.Series); fc != nil {
+		pl := fc.Prep().Pipeline
+		f, err := valuesFrame(req.Values, pl.Columns, pl.Lookback+pl.Shift(), false)
+		if err != nil {
+			return nil, err
+		}
+		return forecastWith(fc, f)
+	}
+	var col string
+	for name := range req.Values {
+		if col != "" {
+			return nil, badRequest("values", "a global forecaster forecasts one column; got %d", len(req.Values))
+		}
+		col = name
+	}
+	if t := l.gf.Target(); t != "" && col != "" && col != t {
+		return nil, badRequest("values."+col, "unknown column; the model forecasts %q", t)
+	}
+	f, err := valuesFrame(req.Values, []string{col}, l.gf.Lookback(), true)
+	if err != nil {
+		return nil, err
+	}
+	f.Name = req.Series
+	fc, err := l.gf.ForecasterFor(f)
+	if err != nil {
+		return nil, badRequest("values", "%v", err)
+	}
+	return forecastWith(fc, f)
+}
+
+// forecastWith forecasts the Horizon steps after f's last row with fc.
+func forecastWith(fc *model.Forecaster, f *series.Frame) (*ForecastResponse, error) {
+	pl := fc.Prep().Pipeline
+	y, err := fc.Predict(f)
 	if err != nil {
 		// The frame is well formed, so what fails is the transform of
 		// its values (a log of a negative number, say).

@@ -11,7 +11,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -382,5 +384,48 @@ func TestServeReloadAndDrain(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("serve after cancel: %v\n%s", err, logs.String())
+	}
+}
+
+// TestServeGlobal trains a global forecaster on a folder of two series and
+// serves it: a request naming a training series is answered in its units.
+func TestServeGlobal(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	for s, level := range []float64{10, 1000} {
+		var b strings.Builder
+		b.WriteString("t,y\n")
+		for i := range 48 {
+			fmt.Fprintf(&b, "%d,%g\n", i, level*(5+math.Sin(float64(i)/2)))
+		}
+		if err := os.WriteFile(filepath.Join(data, fmt.Sprintf("s%d.csv", s)), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := runMain(context.Background(), []string{"train", "--data", data, "--epochs", "1", "--hidden", "4", "--lookback", "6", "--out", dir, "--no-report"}, &out, &out); err != nil {
+		t.Fatalf("train: %v\n%s", err, out.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	addr, done := startServe(t, ctx, &serveOpts{Model: dir}, &logs)
+	body := `{"series":"s1","values":{"y":[5000,5400,5800,6000,5900,5600]}}`
+	resp, err := http.Post("http://"+addr+"/v1/predict", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got struct{ Forecast map[string][]float32 }
+	if err := json.Unmarshal(b, &got); err != nil || resp.StatusCode != 200 || len(got.Forecast["y"]) != 1 {
+		t.Fatalf("predict: %d %s (%v)", resp.StatusCode, b, err)
+	}
+	// In s1's units (level 1000), not s0's nor the scaled space's.
+	if v := got.Forecast["y"][0]; v < 1000 || v > 20000 {
+		t.Errorf("forecast %v: not in s1's units", v)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs.String())
 	}
 }
