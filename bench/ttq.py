@@ -41,6 +41,7 @@ import gzip
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -219,6 +220,9 @@ def nonempty(path):
 
 def run_recur(args, threads, out, done):
     run_dir = os.path.join(out, "recur-run")
+    # A run directory left by an earlier run would show its finished epochs
+    # to the watcher, which would stop this run before it began.
+    shutil.rmtree(run_dir, ignore_errors=True)
     env = dict(os.environ, GOMAXPROCS=str(threads))
     log_path = os.path.join(out, "recur.log")
     log = open(log_path, "w")
