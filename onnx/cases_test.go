@@ -34,7 +34,41 @@ func forecastCases(t *testing.T, dir string) []consumerCase {
 		f := build(t, c.s, uint64(i+1)).(*model.Forecaster)
 		cs = append(cs, forecastCase(t, dir, caseName(c.s, c.extra), f))
 	}
-	return append(cs, forecastCase(t, dir, "forecast_pipeline_widened", pipelineForecaster(t)))
+	cs = append(cs, forecastCase(t, dir, "forecast_pipeline_widened", pipelineForecaster(t)))
+	// A global forecaster's graph is its network in the scaled space, the
+	// same for every series: the outputs of any series' view.
+	g := globalForecaster(t)
+	c := forecastCase(t, dir, "forecast_global", g.SeriesForecaster("s1"))
+	c.path = exportFile(t, dir, c.name, g, "")
+	return append(cs, c)
+}
+
+// globalForecaster is a global forecaster trained for an epoch on three
+// seasonal series at levels 1, 10 and 100 (s0, s1, s2).
+func globalForecaster(t *testing.T) *model.GlobalForecaster {
+	var data []*series.Frame
+	for s := range 3 {
+		level := math.Pow(10, float64(s))
+		v := make([]float64, 48)
+		for i := range v {
+			v[i] = level * (5 + math.Sin(float64(i+s)/2) + 0.03*float64(i))
+		}
+		f, err := series.NewFrame([]string{"y"}, [][]float64{v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Name = "s" + string(rune('0'+s))
+		data = append(data, f)
+	}
+	g, err := model.NewGlobalForecaster(model.GlobalConfig{Spec: model.Spec{Hidden: 6}, Lookback: 6, Horizon: 2,
+		Fit: model.FitConfig{Seed: 4, BatchSize: 8, Train: train.Config{Epochs: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Fit(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 // pipelineForecaster is a residual quantile forecaster loaded from a file

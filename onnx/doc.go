@@ -41,7 +41,10 @@
 //     (batch, horizon, targets, levels), sorted and conformally widened as
 //     recur's Predict does. A residual forecaster adds the last observed
 //     value of each target; a hybrid one (base holt-winters) takes the
-//     base forecast as a second input, base (batch, horizon, targets).
+//     base forecast as a second input, base (batch, horizon, targets). A
+//     global forecaster (one network across many series) is the same
+//     graph, each series scaled by its own pipeline (metadata
+//     recur.series).
 //   - classify: input_ids (batch, time) (or input (batch, time, inputs)
 //     for numeric sequences) and sequence_lens (batch) → logits (batch,
 //     classes) and probabilities (softmax; a sigmoid per class for a
@@ -78,8 +81,11 @@
 // recur.scaler (method, columns, center, scale: scaled = (x − center) /
 // scale), recur.log, recur.diffs, recur.quantiles and
 // recur.holt_winters, with recur.preprocessing saying in words how to
-// apply them and invert the forecast. Text cleaning and tokenizing are
-// not graph operations; recur.prep holds the whole encoder (cleaner,
+// apply them and invert the forecast; for a global forecaster
+// recur.global ("true"), recur.lookback, recur.horizon and recur.series
+// (each series' name, inputs, targets, scaler, log and Holt-Winters state)
+// in place of recur.pipeline and its parts. Text cleaning and tokenizing
+// are not graph operations; recur.prep holds the whole encoder (cleaner,
 // tokenizer, BPE merges, vocabulary).
 //
 // # What is refused

@@ -104,9 +104,6 @@ func build(m model.Model, o Options) (mp *pb.ModelProto, err error) {
 	if err := supported(s); err != nil {
 		return nil, err
 	}
-	if _, ok := m.(*model.GlobalForecaster); ok {
-		return nil, &UnsupportedError{"a global forecaster", "each of its series has its own preprocessing pipeline, and the graph carries one"}
-	}
 	if err := checkPart(s, o.Part); err != nil {
 		return nil, err
 	}
@@ -133,8 +130,7 @@ func build(m model.Model, o Options) (mp *pb.ModelProto, err error) {
 	}
 	switch s.Task {
 	case model.Forecast:
-		f, _ := m.(*model.Forecaster)
-		e.forecast(f)
+		e.forecast(forecasterOf(m))
 	case model.Classify:
 		c, _ := m.(*model.Classifier)
 		e.classify(c)
@@ -299,6 +295,22 @@ func abs(x float64) float64 {
 
 // residualInputs returns, for a residual forecaster, the input index of
 // each target (the first Targets inputs without a pipeline).
+// forecasterOf is the forecaster whose graph m exports: m itself, or for a
+// global forecaster the view of its first series (every series shares the
+// network and the pipeline's shape; only the scaling differs, and that is
+// metadata: recur.series).
+func forecasterOf(m model.Model) *model.Forecaster {
+	switch x := m.(type) {
+	case *model.Forecaster:
+		return x
+	case *model.GlobalForecaster:
+		if names := x.Series(); len(names) > 0 {
+			return x.SeriesForecaster(names[0])
+		}
+	}
+	return nil
+}
+
 func residualInputs(f *model.Forecaster, s model.Spec) []int64 {
 	var idx []int64
 	if f == nil || f.Prep() == nil || f.Prep().Pipeline == nil {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/recur-ml/recur/data/series"
 	pb "github.com/recur-ml/recur/internal/onnxpb"
 	"github.com/recur-ml/recur/model"
 	"github.com/recur-ml/recur/onnx"
@@ -40,18 +42,41 @@ func TestRefusesProjection(t *testing.T) {
 	}
 }
 
-// A global forecaster is refused by name: the graph carries one
-// preprocessing pipeline.
-func TestRefusesGlobal(t *testing.T) {
-	g, err := model.NewGlobalForecaster(model.GlobalConfig{})
+// A global forecaster exports its one network with every series'
+// pipeline in the metadata, and imports as a global forecaster that
+// forecasts each series as the original does.
+func TestGlobal(t *testing.T) {
+	g := globalForecaster(t)
+	b, err := onnx.Marshal(g, onnx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	err = onnx.Export(&buf, g, onnx.Options{})
-	var ue *onnx.UnsupportedError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "global forecaster") || buf.Len() != 0 {
-		t.Errorf("Export: error %v (%d bytes written), want an *UnsupportedError naming the global forecaster", err, buf.Len())
+	md := metadata(t, g, "")
+	if md["recur.global"] != "true" || !strings.Contains(md["recur.series"], `"name":"s2"`) || md["recur.lookback"] != "6" {
+		t.Errorf("metadata: global %q, lookback %q, series %.200s", md["recur.global"], md["recur.lookback"], md["recur.series"])
+	}
+	m, err := onnx.Import(bytes.NewReader(b), onnx.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, ok := m.(*model.GlobalForecaster)
+	if !ok {
+		t.Fatalf("imported a %T, want a *model.GlobalForecaster", m)
+	}
+	f, _ := series.NewFrame([]string{"y"}, [][]float64{{500, 520, 560, 590, 600, 580, 555}})
+	for _, name := range []string{"s2", "new"} {
+		f.Name = name
+		want, err := g.Predict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.Predict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Values, want.Values) {
+			t.Errorf("series %s: imported model forecasts %v, the original %v", name, got.Values, want.Values)
+		}
 	}
 }
 

@@ -70,6 +70,8 @@ func (e *exporter) metaCommon(m model.Model, part string) (json.RawMessage, erro
 		if p := x.Prep(); p != nil {
 			return prep, e.metaForecast(p)
 		}
+	case *model.GlobalForecaster:
+		return prep, e.metaGlobal(x)
 	case *model.Classifier:
 		if p := x.Prep(); p != nil {
 			if err := e.setJSON("recur.classes", p.Classes); err != nil {
@@ -160,4 +162,40 @@ func scalerOrNone(s *series.Scaler) any {
 		return struct{}{}
 	}
 	return s
+}
+
+// globalPreprocessing says how a global forecaster's graph is fed.
+const globalPreprocessing = `One network serves many series; each has its own pipeline, listed by ` +
+	`name in recur.series (the whole state is recur.prep). A window of a series is the last ` +
+	`recur.lookback values of its one input column: take log(x) when the series' log is set, ` +
+	`then (x - center) / scale with its scaler. The forecast is in that scaled space: x * scale + ` +
+	`center, then exp(x) when the log is set. A series not listed is scaled on its own rows ` +
+	`(min-max unless recur.prep's scale says otherwise), as recur predict does.`
+
+// seriesMeta is one series' entry of recur.series.
+type seriesMeta struct {
+	Name        string                `json:"name"`
+	Inputs      []string              `json:"inputs"`
+	Targets     []string              `json:"targets"`
+	Scaler      any                   `json:"scaler"`
+	Log         *series.Log           `json:"log"`
+	HoltWinters []*series.HoltWinters `json:"holt_winters,omitempty"`
+}
+
+// metaGlobal adds a global forecaster's per-series pipelines.
+func (e *exporter) metaGlobal(g *model.GlobalForecaster) error {
+	e.set("recur.global", "true")
+	e.set("recur.preprocessing", globalPreprocessing)
+	e.set("recur.lookback", strconv.Itoa(g.Lookback()))
+	e.set("recur.horizon", strconv.Itoa(g.Horizon()))
+	var all []seriesMeta
+	for _, name := range g.Series() {
+		p := g.SeriesForecaster(name).Prep()
+		pl := p.Pipeline
+		all = append(all, seriesMeta{Name: name, Inputs: pl.Inputs, Targets: pl.Targets, Scaler: scalerOrNone(pl.Scaler), Log: pl.Log, HoltWinters: p.HoltWinters})
+	}
+	if err := e.setJSON("recur.series", all); err != nil {
+		return err
+	}
+	return e.setJSON("recur.quantiles", e.spec.Quantiles)
 }
