@@ -96,6 +96,9 @@ func (s *Server) forecastGlobal(l *loaded, req *PredictRequest) (*ForecastRespon
 		}
 		return forecastWith(fc, f)
 	}
+	if len(req.Values) == 0 {
+		return nil, badRequest("values", "required: at least the last %d values of the series (a new series is scaled on them)", l.gf.Lookback())
+	}
 	var col string
 	for name := range req.Values {
 		if col != "" {
