@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 
+	"github.com/recur-ml/recur/internal/kernel"
 	"github.com/recur-ml/recur/nn"
 )
 
@@ -72,6 +73,58 @@ type base struct {
 	groups []*Group
 	state  map[*nn.Param]*paramState
 	rule   rule
+	split  stepTask // a large parameter's update in parts (Step)
+}
+
+// stepSplitMin is the parameter count from which Step splits a rule's
+// update over the kernel's threads, as kernel.Adam64 splits Adam's (whose
+// rule it leaves alone): every rule is elementwise, so an element's update
+// is the same whichever part computes it, and below this a part's work is
+// a few microseconds, the order of waking a thread.
+const stepSplitMin = 64 << 10
+
+// stepTask is one parameter's update split into parts of per elements
+// (kernel.Task); views holds each part's slices of the state buffers, kept
+// so that a split step allocates nothing.
+type stepTask struct {
+	rule  rule
+	c     *Config
+	p, g  []float32
+	s     [][]float32
+	t     int
+	per   int
+	views [][]float32
+}
+
+func (k *stepTask) RunPart(part int) {
+	lo, hi := part*k.per, min(len(k.p), (part+1)*k.per)
+	n := len(k.s)
+	v := k.views[part*n : part*n+n]
+	for j := range k.s {
+		v[j] = k.s[j][lo:hi]
+	}
+	k.rule.update(k.c, k.p[lo:hi], k.g[lo:hi], v, k.t)
+}
+
+// update applies the rule to one parameter, in parts over the kernel's
+// threads when it is large.
+func (b *base) update(c *Config, p, g []float32, s [][]float32, t int) {
+	threads := kernel.Threads()
+	if _, own := b.rule.(adam); own || threads == 1 || len(p) < stepSplitMin {
+		b.rule.update(c, p, g, s, t)
+		return
+	}
+	parts := 2 * threads
+	per := ((len(p)+parts-1)/parts + 63) / 64 * 64
+	parts = (len(p) + per - 1) / per
+	k := &b.split
+	if len(k.views) < parts*len(s) {
+		k.views = make([][]float32, parts*len(s))
+	}
+	k.rule, k.c, k.p, k.g, k.s, k.t, k.per = b.rule, c, p, g, s, t, per
+	kernel.Parallel(parts, k)
+	k.c, k.p, k.g, k.s = nil, nil, nil, nil
+	clear(k.views)
 }
 
 // New returns the optimizer called name (sgd, rmsprop, adam, adamw,
@@ -167,7 +220,7 @@ func (b *base) Step() {
 				}
 			}
 			st.step++
-			b.rule.update(&g.Config, p.Value.Data, p.Grad.Data, st.buf, st.step)
+			b.update(&g.Config, p.Value.Data, p.Grad.Data, st.buf, st.step)
 		}
 	}
 }

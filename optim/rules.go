@@ -50,6 +50,15 @@ func b2i(b bool) int {
 func (sgd) initial(*Config, string) float32 { return 0 }
 func (sgd) update(c *Config, p, g []float32, s [][]float32, t int) {
 	mu := c.Momentum
+	if mu == 0 && c.WeightDecay == 0 {
+		// Plain SGD, the common case, without the branches: PyTorch adds
+		// no decay term at zero decay either.
+		lr, g := c.LR, g[:len(p)]
+		for i := range p {
+			p[i] = float32(float64(p[i]) - lr*float64(g[i]))
+		}
+		return
+	}
 	for i := range p {
 		d := decayed(g[i], p[i], c.WeightDecay)
 		if mu != 0 {
