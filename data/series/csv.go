@@ -149,9 +149,12 @@ func (r *Reader) Err() error { return r.err }
 // to Next: copy it to keep it.
 func (r *Reader) Row() Row { return r.row }
 
-func (r *Reader) fail(line, col int, column, value, msg string, cause error) bool {
+// fail records e, with the reader's file name, as the reader's error
+// unless one is already recorded; it returns false for Next to return.
+func (r *Reader) fail(e *Error) bool {
 	if r.err == nil {
-		r.err = &Error{File: r.name, Line: line, Col: col, Column: column, Value: value, Msg: msg, Err: cause}
+		e.File = r.name
+		r.err = e
 	}
 	return false
 }
@@ -192,15 +195,15 @@ func (r *Reader) read() ([]string, bool) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, r.fail(pe.Line, pe.Column, "", "", "", pe.Err)
+			return nil, r.fail(&Error{Line: pe.Line, Col: pe.Column, Err: pe.Err})
 		}
-		return nil, r.fail(r.line+1, 0, "", "", "", err)
+		return nil, r.fail(&Error{Line: r.line + 1, Err: err})
 	}
 	r.line, _ = r.cr.FieldPos(0)
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
 			_, col := r.cr.FieldPos(i)
-			return nil, r.fail(r.line, col, r.colName(i), "", "invalid UTF-8", nil)
+			return nil, r.fail(&Error{Line: r.line, Col: col, Column: r.colName(i), Msg: "invalid UTF-8"})
 		}
 	}
 	return rec, true
@@ -252,7 +255,7 @@ func (r *Reader) start() bool {
 			}
 			if seen[h] {
 				_, col := r.cr.FieldPos(i)
-				return r.fail(firstLine, col, "", h, "is a duplicate column name", nil)
+				return r.fail(&Error{Line: firstLine, Col: col, Value: h, Msg: "is a duplicate column name"})
 			}
 			seen[h] = true
 			r.header[i] = h
@@ -363,12 +366,12 @@ func (r *Reader) chooseColumns(sample []string) error {
 // parse fills r.row from one record.
 func (r *Reader) parse(rec []string) bool {
 	if len(rec) != r.width {
-		return r.fail(r.line, 0, "", "", fmt.Sprintf("has %d fields, want %d like the first line (ragged row)", len(rec), r.width), nil)
+		return r.fail(&Error{Line: r.line, Msg: fmt.Sprintf("has %d fields, want %d like the first line (ragged row)", len(rec), r.width)})
 	}
 	r.row.Line = r.line
 	if r.idIdx >= 0 {
 		if r.row.ID = strings.TrimSpace(rec[r.idIdx]); r.row.ID == "" {
-			return r.fail(r.line, r.col(r.idIdx), r.header[r.idIdx], rec[r.idIdx], "is an empty series id", nil)
+			return r.fail(&Error{Line: r.line, Col: r.col(r.idIdx), Column: r.header[r.idIdx], Value: rec[r.idIdx], Msg: "is an empty series id"})
 		}
 	}
 	if r.timeIdx >= 0 {
@@ -376,20 +379,20 @@ func (r *Reader) parse(rec []string) bool {
 		if !r.tpSet {
 			tp, ok := detectTime(r.opt.TimeFormat, r.timeName, s)
 			if !ok {
-				return r.fail(r.line, r.col(r.timeIdx), r.timeName, s, "is neither a date nor a number", nil)
+				return r.fail(&Error{Line: r.line, Col: r.col(r.timeIdx), Column: r.timeName, Value: s, Msg: "is neither a date nor a number"})
 			}
 			r.tp, r.tpSet = tp, true
 		}
 		t, msg, ok := r.tp.parse(s)
 		if !ok {
-			return r.fail(r.line, r.col(r.timeIdx), r.timeName, s, msg, nil)
+			return r.fail(&Error{Line: r.line, Col: r.col(r.timeIdx), Column: r.timeName, Value: s, Msg: msg})
 		}
 		r.row.Time = t
 	}
 	for j, c := range r.cols {
 		v, ok := parseValue(rec[c])
 		if !ok {
-			return r.fail(r.line, r.col(c), r.header[c], rec[c], msgNotNumber, nil)
+			return r.fail(&Error{Line: r.line, Col: r.col(c), Column: r.header[c], Value: rec[c], Msg: msgNotNumber})
 		}
 		r.row.Values[j] = v
 	}
