@@ -81,6 +81,7 @@ type GlobalForecaster struct {
 	shared *Forecaster // the network; its cfg is every series' configuration
 	cfg    GlobalConfig
 	prep   *GlobalPrep
+	byName map[string]int // each training series' place in prep.Series
 	plan   *GlobalReport
 }
 
@@ -258,7 +259,8 @@ func (g *GlobalForecaster) prepareAll(data []*series.Frame, rep *GlobalReport) (
 	if g.cfg.AutoLog {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the log of %d of %d series (those whose seasonal swing grows with their level)", logged, len(data)))
 	}
-	return parts, nil
+	g.byName, err = seriesIndex(g.prep.Series)
+	return parts, err
 }
 
 // chooseBase keeps the network's correction of the series' Holt-Winters
@@ -534,12 +536,24 @@ func (g *GlobalForecaster) SeriesForecaster(name string) *Forecaster {
 	if g.prep == nil || g.shared.net == nil {
 		return nil
 	}
-	for _, s := range g.prep.Series {
-		if s.Name == name {
-			return g.viewWith(s.Prep)
-		}
+	i, ok := g.byName[name]
+	if !ok {
+		return nil
 	}
-	return nil
+	return g.viewWith(g.prep.Series[i].Prep)
+}
+
+// seriesIndex maps each series' name to its place in ss; a name given
+// twice is an error (a model file edited by hand).
+func seriesIndex(ss []GlobalSeries) (map[string]int, error) {
+	m := make(map[string]int, len(ss))
+	for i, s := range ss {
+		if _, dup := m[s.Name]; dup {
+			return nil, fmt.Errorf("model: two series are named %q", s.Name)
+		}
+		m[s.Name] = i
+	}
+	return m, nil
 }
 
 func (g *GlobalForecaster) viewWith(p *ForecastPrep) *Forecaster {
@@ -731,5 +745,9 @@ func globalFrom(s Spec, b json.RawMessage) (*GlobalForecaster, error) {
 		return nil, err
 	}
 	cfg := GlobalConfig{Spec: s, Target: p.Target, Season: p.Season, Log: p.Log, AutoLog: p.AutoLog, Scale: p.Scale, Clean: p.Clean}
-	return &GlobalForecaster{shared: f, cfg: cfg, prep: &p}, nil
+	byName, err := seriesIndex(p.Series)
+	if err != nil {
+		return nil, fmt.Errorf("model: global forecast preprocessing state: %w", err)
+	}
+	return &GlobalForecaster{shared: f, cfg: cfg, prep: &p, byName: byName}, nil
 }

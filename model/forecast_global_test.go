@@ -164,6 +164,18 @@ func TestGlobalForecasterErrors(t *testing.T) {
 	if _, err := g.Predict(related(1)[0]); err == nil {
 		t.Error("Predict before Fit: no error")
 	}
+	// A model file whose series share a name (edited by hand) is refused.
+	if _, err := g.Fit(context.Background(), related(2)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := g.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata[MetaPrep] = strings.Replace(f.Metadata[MetaPrep], `"name":"s01"`, `"name":"s00"`, 1)
+	if _, err := FromFile("edited", f); err == nil || !strings.Contains(err.Error(), `two series are named "s00"`) {
+		t.Errorf("a file with two series of one name: %v", err)
+	}
 }
 
 // With a Holt-Winters base, the network corrects each series' own

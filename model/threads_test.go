@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,11 +17,7 @@ import (
 // threads runs as a pipeline of the layers; it once kept a packed copy
 // of the upper layer's weights from the first validation to the next.
 func TestLMSameOnAnyThreads(t *testing.T) {
-	oldThreads, oldProcs := kernel.Threads(), runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
-	t.Cleanup(func() {
-		runtime.GOMAXPROCS(oldProcs)
-		kernel.SetThreads(oldThreads)
-	})
+	t.Cleanup(kernel.AllowThreads(2))
 	corpus := strings.Repeat("the cat sat on the mat. a dog ran far. ", 20)
 	valid := strings.Repeat("a cat ran on the mat. the dog sat. ", 4)
 	history := func(threads int) []train.Row {

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"runtime"
 	"slices"
 	"testing"
 
@@ -17,13 +16,7 @@ const maxTestThreads = 8
 // manyThreads raises GOMAXPROCS to maxTestThreads for the test and puts
 // it and the kernel's thread count back afterwards.
 func manyThreads(t *testing.T) {
-	t.Helper()
-	oldThreads := kernel.Threads()
-	oldProcs := runtime.GOMAXPROCS(maxTestThreads)
-	t.Cleanup(func() {
-		runtime.GOMAXPROCS(oldProcs)
-		kernel.SetThreads(oldThreads)
-	})
+	t.Cleanup(kernel.AllowThreads(maxTestThreads))
 }
 
 // TestRowSplitExact checks that running a batch's step loops as groups on

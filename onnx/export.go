@@ -293,8 +293,6 @@ func abs(x float64) float64 {
 	return x
 }
 
-// residualInputs returns, for a residual forecaster, the input index of
-// each target (the first Targets inputs without a pipeline).
 // forecasterOf is the forecaster whose graph m exports: m itself, or for a
 // global forecaster the view of its first series (every series shares the
 // network and the pipeline's shape; only the scaling differs, and that is
@@ -311,6 +309,8 @@ func forecasterOf(m model.Model) *model.Forecaster {
 	return nil
 }
 
+// residualInputs returns, for a residual forecaster, the input index of
+// each target (the first Targets inputs without a pipeline).
 func residualInputs(f *model.Forecaster, s model.Spec) []int64 {
 	var idx []int64
 	if f == nil || f.Prep() == nil || f.Prep().Pipeline == nil {

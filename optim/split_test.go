@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/recur-ml/recur/internal/kernel"
@@ -14,11 +13,7 @@ import (
 // thread, for every rule and its variants, over three steps, and that a
 // split step allocates nothing once the state exists.
 func TestSplitStepExact(t *testing.T) {
-	oldThreads, oldProcs := kernel.Threads(), runtime.GOMAXPROCS(max(3, runtime.GOMAXPROCS(0)))
-	t.Cleanup(func() {
-		runtime.GOMAXPROCS(oldProcs)
-		kernel.SetThreads(oldThreads)
-	})
+	t.Cleanup(kernel.AllowThreads(3))
 	n := stepSplitMin + 1000 // a last part shorter than the others
 	for _, c := range []struct {
 		name string

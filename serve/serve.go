@@ -435,7 +435,7 @@ func (s *Server) batched(ctx context.Context, l *loaded, w http.ResponseWriter, 
 		j, err = s.classifyJob(l, req)
 	} else {
 		var f *series.Frame
-		if f, err = s.forecastFrame(l, req); err == nil {
+		if f, err = forecastFrame(l.fc, req); err == nil {
 			j, err = forecastJob(l.fc, f)
 		}
 	}

@@ -25,9 +25,9 @@ type ForecastResponse struct {
 }
 
 // forecastFrame checks a forecast request's values and returns them as a
-// frame of the model's input columns.
-func (s *Server) forecastFrame(l *loaded, req *PredictRequest) (*series.Frame, error) {
-	pl := l.fc.Prep().Pipeline
+// frame of fc's input columns.
+func forecastFrame(fc *model.Forecaster, req *PredictRequest) (*series.Frame, error) {
+	pl := fc.Prep().Pipeline
 	return valuesFrame(req.Values, pl.Columns, pl.Lookback+pl.Shift(), false)
 }
 
@@ -73,7 +73,7 @@ func valuesFrame(values Values, columns []string, need int, atLeast bool) (*seri
 }
 
 func (s *Server) forecast(l *loaded, req *PredictRequest) (*ForecastResponse, error) {
-	f, err := s.forecastFrame(l, req)
+	f, err := forecastFrame(l.fc, req)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,7 @@ func (s *Server) forecastGlobal(l *loaded, req *PredictRequest) (*ForecastRespon
 		return nil, badRequest("series", "required: the name of the series to forecast (one of the %d the model was trained on, listed by GET /v1/model, or a new name)", len(l.gf.Series()))
 	}
 	if fc := l.gf.SeriesForecaster(req.Series); fc != nil {
-		pl := fc.Prep().Pipeline
-		f, err := valuesFrame(req.Values, pl.Columns, pl.Lookback+pl.Shift(), false)
+		f, err := forecastFrame(fc, req)
 		if err != nil {
 			return nil, err
 		}
@@ -98,15 +97,14 @@ func (s *Server) forecastGlobal(l *loaded, req *PredictRequest) (*ForecastRespon
 	}
 	if len(req.Values) == 0 {
 		return nil, badRequest("values", "required: at least the last %d values of the series (a new series is scaled on them)", l.gf.Lookback())
+	} else if len(req.Values) > 1 {
+		return nil, badRequest("values", "a global forecaster forecasts one column; got %d", len(req.Values))
 	}
 	var col string
 	for name := range req.Values {
-		if col != "" {
-			return nil, badRequest("values", "a global forecaster forecasts one column; got %d", len(req.Values))
-		}
 		col = name
 	}
-	if t := l.gf.Target(); t != "" && col != "" && col != t {
+	if t := l.gf.Target(); t != "" && col != t {
 		return nil, badRequest("values."+col, "unknown column; the model forecasts %q", t)
 	}
 	f, err := valuesFrame(req.Values, []string{col}, l.gf.Lookback(), true)

@@ -215,6 +215,19 @@ func SetThreads(n int) {
 	team.grow.Unlock()
 }
 
+// AllowThreads raises GOMAXPROCS to at least n, so that SetThreads(n)
+// gives the team n threads even on fewer cores (what tests of results
+// that must not depend on the thread count need: correctness, not speed),
+// and returns a function that puts GOMAXPROCS and the thread count back.
+func AllowThreads(n int) (restore func()) {
+	oldThreads := Threads()
+	oldProcs := runtime.GOMAXPROCS(max(n, runtime.GOMAXPROCS(0)))
+	return func() {
+		runtime.GOMAXPROCS(oldProcs)
+		SetThreads(oldThreads)
+	}
+}
+
 // Threads returns the number of threads large kernel calls use (see
 // SetThreads); it is runtime.GOMAXPROCS(0) until SetThreads is called.
 func Threads() int {
