@@ -505,6 +505,13 @@ func (f *Forecaster) choose(g *series.Frame, rep *ForecastReport) series.Prepare
 		season, why = chooseSeason(g, nTrain)
 		rep.Notes = append(rep.Notes, why)
 	}
+	if season == 0 {
+		// No season chosen means none: left at zero, the preparation would
+		// detect one by autocorrelation alone, and the Holt-Winters base,
+		// the seasonal-naive baseline and MASE would use a period the
+		// choice above rejected.
+		season = -1
+	}
 	lookback := c.Lookback
 	if lookback == 0 {
 		lookback = 24

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -137,5 +138,33 @@ func TestLocalWindowsAreLevelFree(t *testing.T) {
 	a, b = g.(*Forecaster).Forward(x), g.(*Forecaster).Forward(shifted)
 	if d := b.Data[0] - a.Data[0]; math.Abs(float64(d)-c) < 1e-3 {
 		t.Errorf("without Local, a shift of %v moved the forecast by %v", c, d)
+	}
+}
+
+// A season the forecaster does not choose is no season anywhere: a
+// yearly series with a 12-step cycle (the calendar says yearly, so no
+// season) must not get a seasonal Holt-Winters base, a seasonal-naive
+// baseline or a seasonal MASE scale from a period found by
+// autocorrelation behind the choice's back.
+func TestNoSeasonChosenMeansNone(t *testing.T) {
+	g := sine(120)
+	g.Time = make([]float64, g.Len())
+	for i := range g.Time {
+		g.Time[i] = 1821 + float64(i)
+	}
+	g.TimeKind = series.TimeDecimalYear
+	cfg := sineConfig(2)
+	cfg.Spec.Base, cfg.Spec.Residual, cfg.Lookback, cfg.Horizon, cfg.ValFraction = "holt-winters", false, 0, 1, 0
+	fc, rep := trainForecaster(t, g, cfg)
+	if rep.Season != 0 {
+		t.Errorf("season %d, want 0 (notes %q)", rep.Season, rep.Notes)
+	}
+	for _, b := range rep.Baselines {
+		if strings.HasPrefix(b.Name, "seasonal naive") {
+			t.Errorf("baseline %q on a series with no season chosen", b.Name)
+		}
+	}
+	if hw := fc.Prep().HoltWinters[0]; hw.Season > 1 {
+		t.Errorf("Holt-Winters base %s with period %d, want none", hw.Name(), hw.Season)
 	}
 }
