@@ -546,26 +546,31 @@ func (c ForecastConfig) trainRows(n int) int {
 // chooseSeason returns the season of the first column of g from its
 // first nTrain rows, and why: the period the time column implies (R's
 // frequency) when it gives one, otherwise the period the autocorrelation
-// finds, kept only when the seasonal strength on the training rows
-// reaches series.MinSeasonalStrength, and for a detected period only over
-// four or more of its cycles (with fewer, a period found by searching
-// many lags fits noise: 27 steps on a 100-minute series).
+// finds. A calendar period of at most maxCalendarSeason is the data's own
+// declaration and is kept whatever its strength, as R's ets and
+// auto.arima keep a series' frequency and let the fit decide whether a
+// seasonal model pays (AutoHoltWinters compares seasonal and plain models
+// by AIC). A longer calendar period (weekly rows), or a period found by
+// autocorrelation, is kept only when its seasonal strength on the
+// training rows reaches series.MinSeasonalStrength, and a detected period
+// only over four or more of its cycles (with fewer, a period found by
+// searching many lags fits noise: 27 steps on a 100-minute series).
 func chooseSeason(g *series.Frame, nTrain int) (int, string) {
 	y := g.Values[0][:max(nTrain, 0)]
 	if m, why, ok := series.CalendarSeason(g); ok {
-		switch s := series.SeasonalStrength(y, m); {
+		switch s := seasonStrength(y, m); {
 		case m < 2:
 			return 0, "no season: " + why
 		case nTrain < 2*m:
 			return 0, fmt.Sprintf("no season: %s, but the %d training rows hold fewer than two seasons of %d", why, nTrain, m)
-		case s < series.MinSeasonalStrength:
+		case m > maxCalendarSeason && s < series.MinSeasonalStrength:
 			return 0, fmt.Sprintf("no season: %s, but the seasonal strength of period %d is %.2f on the training rows (below %.2f)", why, m, s, series.MinSeasonalStrength)
 		default:
 			return m, fmt.Sprintf("season %d from the time column: %s (seasonal strength %.2f)", m, why, s)
 		}
 	}
 	d := series.DetectSeason(y, min(nTrain/2, 400))
-	switch s := series.SeasonalStrength(y, d); {
+	switch s := seasonStrength(y, d); {
 	case d == 0:
 		return 0, fmt.Sprintf("no season detected on the %d training rows", nTrain)
 	case nTrain < 4*d:
@@ -575,6 +580,27 @@ func chooseSeason(g *series.Frame, nTrain int) (int, string) {
 	default:
 		return d, fmt.Sprintf("season %d, detected on the %d training rows (seasonal strength %.2f)", d, nTrain, s)
 	}
+}
+
+// maxCalendarSeason is the longest calendar period kept without a
+// strength test: R's ets fits no season longer than 24 (monthly rows
+// have 12, hourly rows of a day 24; weekly rows' 52 must show itself).
+const maxCalendarSeason = 24
+
+// seasonStrength is the seasonal strength of period m in y, measured on
+// log y when y's seasonal swing grows with its level. Wang, Smith and
+// Hyndman measure it on Box-Cox-transformed data: a multiplicative season
+// is additive in the log, while the additive decomposition of y counts
+// its growth as remainder and finds a strong season weak.
+func seasonStrength(y []float64, m int) float64 {
+	if grows, _ := series.SwingGrowsWithLevel(y, m); grows {
+		logs := make([]float64, len(y))
+		for i, v := range y {
+			logs[i] = math.Log(v)
+		}
+		return series.SeasonalStrength(logs, m)
+	}
+	return series.SeasonalStrength(y, m)
 }
 
 // batchSize is the configured batch size, or for a short series one
