@@ -565,10 +565,12 @@ func chooseSeason(g *series.Frame, nTrain int) (int, string) {
 			return 0, fmt.Sprintf("no season: %s, but the %d training rows hold fewer than two seasons of %d", why, nTrain, m)
 		case m > maxCalendarSeason && s < series.MinSeasonalStrength:
 			return 0, fmt.Sprintf("no season: %s, but the seasonal strength of period %d is %.2f on the training rows (below %.2f)", why, m, s, series.MinSeasonalStrength)
-		case s < series.MinSeasonalStrength:
-			return m, fmt.Sprintf("season %d from the time column: %s (seasonal strength %.2f, weak: kept as the calendar's, and Holt-Winters compares seasonal and plain models by AIC)", m, why, s)
 		default:
-			return m, fmt.Sprintf("season %d from the time column: %s (seasonal strength %.2f)", m, why, s)
+			weak := ""
+			if s < series.MinSeasonalStrength {
+				weak = ", weak: kept as the calendar's, and Holt-Winters compares seasonal and plain models by AIC"
+			}
+			return m, fmt.Sprintf("season %d from the time column: %s (seasonal strength %.2f%s)", m, why, s, weak)
 		}
 	}
 	d := series.DetectSeason(y, min(nTrain/2, 400))

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -147,12 +146,7 @@ func TestLocalWindowsAreLevelFree(t *testing.T) {
 // baseline or a seasonal MASE scale from a period found by
 // autocorrelation behind the choice's back.
 func TestNoSeasonChosenMeansNone(t *testing.T) {
-	g := sine(120)
-	g.Time = make([]float64, g.Len())
-	for i := range g.Time {
-		g.Time[i] = 1821 + float64(i)
-	}
-	g.TimeKind = series.TimeDecimalYear
+	g := seasonFrame(sine(120).Values[0], 1)
 	cfg := sineConfig(2)
 	cfg.Spec.Base, cfg.Spec.Residual, cfg.Lookback, cfg.Horizon, cfg.ValFraction = "holt-winters", false, 0, 1, 0
 	fc, rep := trainForecaster(t, g, cfg)
