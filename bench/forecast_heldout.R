@@ -3,14 +3,18 @@
 # default forecaster on (R's datasets package, the format of
 # ../shared/data/classic-ts-public: time, year, period, value), into DIR;
 # with "second", twelve others (datasets and forecast's own), kept aside
-# for checking once changes made after the first twelve had been seen:
+# for checking once changes made after the first twelve had been seen;
+# with "third", twelve from the AER package and Seatbelts' other columns,
+# kept aside for the seasonal ARIMA family (chosen after the first two
+# sets had been seen):
 #
-#   Rscript bench/forecast_heldout.R DIR [second]
+#   Rscript bench/forecast_heldout.R DIR [second|third]
 #   Rscript ../shared/anchors/forecast-r/forecast_anchor.R DIR > r.tsv
 #   sh bench/forecast_r.sh recur DIR r.tsv
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) > 0) args[1] else "heldout"
 second <- length(args) > 1 && args[2] == "second"
+third <- length(args) > 1 && args[2] == "third"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 w <- function(x, name) {
   d <- data.frame(time = round(as.numeric(time(x)), 4), year = floor(as.numeric(time(x)) + 1e-9),
@@ -18,6 +22,16 @@ w <- function(x, name) {
   write.csv(d, file.path(out, paste0(name, ".csv")), row.names = FALSE)
 }
 weekly <- function(col) ts(EuStockMarkets[seq(1, nrow(EuStockMarkets), 5), col], start = 1, frequency = 52)
+if (third) {
+  aer <- function(name) { e <- new.env(); data(list = name, package = "AER", envir = e); get(name, envir = e) }
+  w(aer("ArgentinaCPI"), "ArgentinaCPI"); w(aer("BondYield"), "BondYield"); w(aer("UKNonDurables"), "UKNonDurables")
+  w(aer("GermanUnemployment")[, "unadjusted"], "GermanUnemployment"); w(aer("USProdIndex")[, "unadjusted"], "USProdIndex")
+  w(aer("DutchSales"), "DutchSales"); w(aer("PepperPrice")[, "black"], "PepperPrice_black")
+  w(aer("USMacroG")[, "cpi"], "USMacroG_cpi"); w(aer("USMacroSW")[, "unemp"], "USMacroSW_unemp")
+  w(Seatbelts[, "kms"], "Seatbelts_kms"); w(Seatbelts[, "PetrolPrice"], "Seatbelts_PetrolPrice")
+  w(aer("USConsump1993")[, "expenditure"], "USConsump1993_expenditure")
+  quit(save = "no")
+}
 if (second) {
   w(mdeaths, "mdeaths"); w(ldeaths, "ldeaths"); w(uspop, "uspop"); w(freeny.y, "freeny_y")
   w(Seatbelts[, "front"], "Seatbelts_front"); w(Seatbelts[, "rear"], "Seatbelts_rear")

@@ -79,9 +79,11 @@ type ForecastPrep struct {
 	Season   int                `json:"season"`           // 0: none
 	Scales   []float64          `json:"scales,omitempty"` // per-target MASE denominators from the training rows
 	Clean    series.CleanConfig `json:"clean"`
-	// HoltWinters are the base models of a hybrid forecaster
-	// (Spec.Base), one per target, fitted on the training rows.
+	// HoltWinters (Spec.Base "holt-winters") or ARIMA (Spec.Base
+	// "arima") are the base models of a hybrid forecaster, one per
+	// target, fitted on the training rows.
 	HoltWinters []*series.HoltWinters `json:"holt_winters,omitempty"`
+	ARIMA       []*series.ARIMA       `json:"arima,omitempty"`
 	// Widen is the conformal calibration (ForecastConfig.Conformal) in
 	// scaled units, (Horizon·Targets): the amount subtracted from the
 	// lowest quantile level and added to the highest.
@@ -100,10 +102,29 @@ type Forecaster struct {
 	lossFn regressionLoss
 	mc     mcDropout
 	// auto is the configuration as given when Spec.Base is BaseAuto:
-	// every Fit chooses the form again from it. hwOnly says the form
-	// chosen is Holt-Winters alone.
-	auto   *ForecastConfig
-	hwOnly bool
+	// every Fit chooses the form again from it. baseOnly says the form
+	// chosen is the statistical base alone (Holt-Winters or ARIMA).
+	auto     *ForecastConfig
+	baseOnly bool
+}
+
+// Base names of Spec.Base: the statistical model a hybrid forecaster's
+// network corrects.
+const (
+	BaseHoltWinters = "holt-winters"
+	BaseARIMA       = "arima"
+)
+
+// bases returns the base models, one per target (nil: no base).
+func (p *ForecastPrep) bases() []series.StatModel {
+	var out []series.StatModel
+	for _, hw := range p.HoltWinters {
+		out = append(out, hw)
+	}
+	for _, a := range p.ARIMA {
+		out = append(out, a)
+	}
+	return out
 }
 
 // NewForecaster validates cfg and returns an untrained forecaster; Fit
@@ -245,11 +266,11 @@ func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastRepo
 	}
 	rep.Result, rep.Valid, rep.Transfer = res, res.Valid, f.transfer
 	switch {
-	case f.hwOnly:
+	case f.baseOnly:
 		if err := f.dropCorrection(s, rep); err != nil {
 			return rep, err
 		}
-	case f.prep.HoltWinters != nil && s.pr.Val != nil && s.pr.Val.Len() > 0:
+	case f.prep.bases() != nil && s.pr.Val != nil && s.pr.Val.Len() > 0:
 		if err := f.chooseBase(s, rep); err != nil {
 			return rep, err
 		}
@@ -388,19 +409,23 @@ func (f *Forecaster) dropCorrection(s *forecastRun, rep *ForecastReport) error {
 	return f.refitBase(s.clean, fit, s.pr)
 }
 
-// refitBase fits the Holt-Winters models on the rows fit of g and
-// recomputes the base of the test windows.
+// refitBase fits the base models again, each of the order it has, on the
+// rows fit of g and recomputes the base of the test windows.
 func (f *Forecaster) refitBase(g *series.Frame, fit series.Range, pr *series.Prepared) error {
 	for k, name := range pr.Pipeline.Targets {
 		y, err := g.Column(name)
 		if err != nil {
 			return err
 		}
-		hw, err := series.FitHoltWinters(y[fit.From:fit.To], f.prep.HoltWinters[k].HWConfig)
-		if err != nil {
-			return fmt.Errorf("model: refitting the Holt-Winters base of %q: %w", name, err)
+		y = y[fit.From:fit.To]
+		if f.prep.ARIMA != nil {
+			f.prep.ARIMA[k], err = series.FitARIMA(y, f.prep.ARIMA[k].ARIMAOrder)
+		} else {
+			f.prep.HoltWinters[k], err = series.FitHoltWinters(y, f.prep.HoltWinters[k].HWConfig)
 		}
-		f.prep.HoltWinters[k] = hw
+		if err != nil {
+			return fmt.Errorf("model: refitting the %s base of %q: %w", f.cfg.Spec.Base, name, err)
+		}
 	}
 	if pr.Test == nil || pr.Test.Len() == 0 {
 		return nil
@@ -410,26 +435,41 @@ func (f *Forecaster) refitBase(g *series.Frame, fit series.Range, pr *series.Pre
 		origins[i] = o + pr.Pipeline.Shift() - fit.From
 	}
 	var err error
-	pr.Test.Base, err = f.hwBase(g.Slice(fit.From, g.Len()), origins)
+	pr.Test.Base, err = f.statBase(g.Slice(fit.From, g.Len()), origins)
 	return err
 }
 
-// fitBase fits the Holt-Winters model of each target on the training
-// rows of g (the cleaned frame) and sets the base of pr's windows.
+// fitBase fits the base model of each target on the training rows of g
+// (the cleaned frame), as R's ets (AutoHoltWinters) or auto.arima
+// (AutoARIMA) would choose it, and sets the base of pr's windows.
 func (f *Forecaster) fitBase(g *series.Frame, pr *series.Prepared, rep *ForecastReport) error {
 	tr := pr.Split.Train
-	f.prep.HoltWinters = nil
+	f.prep.HoltWinters, f.prep.ARIMA = nil, nil
 	for _, name := range pr.Pipeline.Targets {
 		y, err := g.Column(name)
 		if err != nil {
 			return err
 		}
-		hw, err := series.AutoHoltWinters(y[tr.From:tr.To], pr.Season)
-		if err != nil {
-			return fmt.Errorf("model: the Holt-Winters base of %q: %w", name, err)
+		y = y[tr.From:tr.To]
+		var note string
+		switch f.cfg.Spec.Base {
+		case BaseARIMA:
+			var a *series.ARIMA
+			if a, err = series.AutoARIMA(y, pr.Season); err == nil {
+				f.prep.ARIMA = append(f.prep.ARIMA, a)
+				note = a.String()
+			}
+		default:
+			var hw *series.HoltWinters
+			if hw, err = series.AutoHoltWinters(y, pr.Season); err == nil {
+				f.prep.HoltWinters = append(f.prep.HoltWinters, hw)
+				note = fmt.Sprintf("Holt-Winters %s (α %.3g β %.3g γ %.3g φ %.3g)", hw.Name(), hw.Alpha, hw.Beta, hw.Gamma, hw.Phi)
+			}
 		}
-		f.prep.HoltWinters = append(f.prep.HoltWinters, hw)
-		rep.Notes = append(rep.Notes, fmt.Sprintf("base Holt-Winters %s for %q (α %.3g β %.3g γ %.3g φ %.3g), fitted on the training rows", hw.Name(), name, hw.Alpha, hw.Beta, hw.Gamma, hw.Phi))
+		if err != nil {
+			return fmt.Errorf("model: the %s base of %q: %w", f.cfg.Spec.Base, name, err)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("base %s for %q, fitted on the training rows", note, name))
 	}
 	for _, w := range []*series.Windows{pr.Train, pr.Val, pr.Test} {
 		if w == nil || w.Len() == 0 {
@@ -440,36 +480,52 @@ func (f *Forecaster) fitBase(g *series.Frame, pr *series.Prepared, rep *Forecast
 			origins[i] = o + pr.Pipeline.Shift() - tr.From
 		}
 		var err error
-		if w.Base, err = f.hwBase(g.Slice(tr.From, g.Len()), origins); err != nil {
+		if w.Base, err = f.statBase(g.Slice(tr.From, g.Len()), origins); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// hwBase returns the Holt-Winters forecasts of the windows whose first
+// statBase returns the base models' forecasts of the windows whose first
 // target rows are origins of g, in the model's units (N, H, K): the
 // models filter g from its first row, which must be the row training
 // began at.
-func (f *Forecaster) hwBase(g *series.Frame, origins []int) (*tensor.Tensor, error) {
+func (f *Forecaster) statBase(g *series.Frame, origins []int) (*tensor.Tensor, error) {
 	p := f.prep.Pipeline
 	H, K := p.Horizon, len(p.Targets)
 	out := tensor.New(len(origins), H, K)
+	bases := f.prep.bases()
 	for k, name := range p.Targets {
 		y, err := g.Column(name)
 		if err != nil {
 			return nil, err
 		}
-		for i, fc := range f.prep.HoltWinters[k].Forecast(y, origins, H) {
+		for i, fc := range bases[k].Forecast(y, origins, H) {
 			for j, v := range fc {
 				out.Data[(i*H+j)*K+k] = float32(v)
 			}
 		}
 	}
 	if err := p.TargetsToModel(out); err != nil {
-		return nil, fmt.Errorf("model: the Holt-Winters base: %w", err)
+		return nil, fmt.Errorf("model: the %s base: %w", f.cfg.Spec.Base, err)
 	}
 	return out, nil
+}
+
+// checkBases says whether a model file's base models agree with its spec:
+// one per target, of the spec's kind, and none without a base.
+func (p *ForecastPrep) checkBases(s Spec) error {
+	want := map[string][2]int{"": {0, 0}, BaseHoltWinters: {s.Targets, 0}, BaseARIMA: {0, s.Targets}}[s.Base]
+	if got := [2]int{len(p.HoltWinters), len(p.ARIMA)}; got != want || slices.Contains(p.HoltWinters, nil) || slices.Contains(p.ARIMA, nil) {
+		return fmt.Errorf("model: the forecast preprocessing has %d Holt-Winters and %d ARIMA models for %d targets and base %q", got[0], got[1], s.Targets, s.Base)
+	}
+	for k, a := range p.ARIMA {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("model: the ARIMA base of target %d: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // columns selects the targets and the extra inputs of data.
@@ -829,8 +885,8 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	// (1, L, F) and (L, 1, F) have the same layout.
 	x1 := x.Reshape(p.Lookback, 1, len(p.Inputs))
 	var base *tensor.Tensor
-	if f.prep.HoltWinters != nil {
-		if base, err = f.hwBase(g, []int{g.Len()}); err != nil {
+	if f.prep.bases() != nil {
+		if base, err = f.statBase(g, []int{g.Len()}); err != nil {
 			return nil, err
 		}
 	}
@@ -929,8 +985,8 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 	for i, o := range w.Origin {
 		raw.Origin[i] = o + p.Shift()
 	}
-	if f.prep.HoltWinters != nil {
-		if w.Base, err = f.hwBase(g, raw.Origin); err != nil {
+	if f.prep.bases() != nil {
+		if w.Base, err = f.statBase(g, raw.Origin); err != nil {
 			return nil, err
 		}
 	}
@@ -997,8 +1053,8 @@ func forecasterFrom(s Spec, prep json.RawMessage) (*Forecaster, error) {
 	}
 	f.core = core{spec: s, params: net.params(), rngs: net.rngs()}
 	f.net = net
-	if (p.HoltWinters != nil) != (s.Base != "") || p.HoltWinters != nil && len(p.HoltWinters) != s.Targets {
-		return nil, fmt.Errorf("model: the forecast preprocessing has %d Holt-Winters models for %d targets and base %q", len(p.HoltWinters), s.Targets, s.Base)
+	if err := p.checkBases(s); err != nil {
+		return nil, err
 	}
 	if p.Widen != nil {
 		if len(p.Widen) != s.Horizon*s.Targets || len(s.Quantiles) < 2 {

@@ -12,7 +12,8 @@ import (
 
 // BaseAuto is the Spec.Base of a forecaster that chooses its own form on a
 // validation tail of its training rows (Forecaster.Fit): the network
-// alone, the network correcting Holt-Winters, or Holt-Winters alone. The
+// alone, the network correcting Holt-Winters, Holt-Winters alone or ARIMA
+// alone. The
 // saved model holds the form chosen, never "auto".
 const BaseAuto = "auto"
 
@@ -22,14 +23,14 @@ const minChoiceWindows = 8
 
 // autoCandidate is one form an automatic forecaster may take.
 type autoCandidate struct {
-	name   string // as reported
-	base   string // Spec.Base of the forecaster that realises it
-	local  bool   // Spec.Local
-	hwOnly bool   // Holt-Winters alone: the hybrid with its correction dropped
-	rmse   float64
+	name     string // as reported
+	base     string // Spec.Base of the forecaster that realises it
+	local    bool   // Spec.Local
+	baseOnly bool   // the statistical base alone: the hybrid with its correction dropped
+	rmse     float64
 }
 
-// chooseForm sets f.cfg.Spec (Base, Local) and f.hwOnly to the form that
+// chooseForm sets f.cfg.Spec (Base, Local) and f.baseOnly to the form that
 // forecasts the validation tail best, the M4 competition's lesson put
 // to work: on a short series, a network rarely beats exponential
 // smoothing, and sometimes corrects it. The tail is the validation rows
@@ -41,7 +42,7 @@ type autoCandidate struct {
 // then fitted by Fit on every training row. It also takes the log of a
 // positive series whose seasonal swing grows with its level.
 func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *ForecastReport) error {
-	f.hwOnly = false
+	f.baseOnly = false
 	if len(f.cfg.Diffs) > 0 {
 		f.cfg.Spec.Base = ""
 		rep.Notes = append(rep.Notes, "form: the network alone (differencing does not combine with a Holt-Winters base)")
@@ -71,13 +72,13 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 	if tail-f.cfg.Horizon+1 < minChoiceWindows {
 		// Too few windows to tell a network from exponential smoothing
 		// apart: the statistics are the safer default.
-		f.cfg.Spec.Base, f.hwOnly, f.cfg.Spec.Residual = "holt-winters", true, false
+		f.cfg.Spec.Base, f.baseOnly, f.cfg.Spec.Residual = BaseHoltWinters, true, false
 		rep.Form = "Holt-Winters alone"
 		rep.Notes = append(rep.Notes, fmt.Sprintf("form: Holt-Winters alone (the last %d rows before the test rows give fewer than %d validation windows to choose a network on)", tail, minChoiceWindows))
 		return nil
 	}
-	hw := &autoCandidate{name: "Holt-Winters alone", base: "holt-winters", hwOnly: true, rmse: math.Inf(1)}
-	cands := []*autoCandidate{{name: "network"}, {name: "network on local windows", local: true}, {name: "network correcting Holt-Winters", base: "holt-winters"}, hw}
+	cands := []*autoCandidate{{name: "network"}, {name: "network on local windows", local: true}, {name: "network correcting Holt-Winters", base: BaseHoltWinters},
+		{name: "Holt-Winters alone", base: BaseHoltWinters, baseOnly: true}, {name: "ARIMA alone", base: BaseARIMA, baseOnly: true}}
 	// Two folds where the rows allow (the tail and the tail before it,
 	// each form refitted on the rows before its fold): a choice made on
 	// one short tail follows the noise of a few points.
@@ -85,24 +86,8 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 	if before.Len()-2*tail >= 2*tail {
 		folds = 2
 	}
-	sq := map[*autoCandidate]float64{}
-	for k := range folds {
-		g := before.Slice(0, before.Len()-k*tail)
-		for _, c := range cands[:3] {
-			r, err := f.tryForm(ctx, g, tail, c)
-			if err != nil {
-				return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
-			}
-			sq[c] += r.Test.RMSE * r.Test.RMSE / float64(folds)
-			for _, b := range r.Baselines {
-				if c.base != "" && strings.HasPrefix(b.Name, "holt-winters") {
-					sq[hw] += b.Metrics.RMSE * b.Metrics.RMSE / float64(folds)
-				}
-			}
-		}
-	}
-	for c, v := range sq {
-		c.rmse = math.Sqrt(v)
+	if err := f.scoreForms(ctx, before, tail, folds, cands); err != nil {
+		return err
 	}
 	best := cands[0]
 	var parts []string
@@ -114,10 +99,53 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 		rep.FormScores[c.name] = c.rmse
 		parts = append(parts, fmt.Sprintf("%s %.4g", c.name, c.rmse))
 	}
-	f.cfg.Spec.Base, f.cfg.Spec.Local, f.hwOnly = best.base, f.cfg.Spec.Local || best.local, best.hwOnly
+	f.cfg.Spec.Base, f.cfg.Spec.Local, f.baseOnly = best.base, f.cfg.Spec.Local || best.local, best.baseOnly
 	f.cfg.Spec.Residual = f.cfg.Spec.Residual && best.base == ""
 	rep.Form = best.name
 	rep.Notes = append(rep.Notes, fmt.Sprintf("form: %s, chosen on %s of %d rows before the test rows (validation RMSE: %s)", best.name, map[int]string{1: "the last", 2: "the last two folds"}[folds], tail, strings.Join(parts, ", ")))
+	return nil
+}
+
+// scoreForms sets each candidate's RMSE over the last folds tails of
+// before: the networks' by fitting them on the rows before each tail, the
+// statistical models' (base set and no network) from the baselines the
+// hybrid's fit reports on the same rows. A candidate without a figure on
+// every fold (a model that could not be fitted) gets +Inf.
+func (f *Forecaster) scoreForms(ctx context.Context, before *series.Frame, tail, folds int, cands []*autoCandidate) error {
+	stat := map[string]*autoCandidate{}
+	for _, c := range cands {
+		if c.baseOnly {
+			stat[c.base] = c
+		}
+	}
+	sq, count := map[*autoCandidate]float64{}, map[*autoCandidate]int{}
+	for k := range folds {
+		g := before.Slice(0, before.Len()-k*tail)
+		for _, c := range cands {
+			if c.baseOnly {
+				continue
+			}
+			r, err := f.tryForm(ctx, g, tail, c)
+			if err != nil {
+				return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
+			}
+			sq[c] += r.Test.RMSE * r.Test.RMSE / float64(folds)
+			count[c]++
+			for _, b := range r.Baselines {
+				label, _, _ := strings.Cut(b.Name, " ")
+				if s := stat[label]; s != nil && c.base != "" {
+					sq[s] += b.Metrics.RMSE * b.Metrics.RMSE / float64(folds)
+					count[s]++
+				}
+			}
+		}
+	}
+	for _, c := range cands {
+		c.rmse = math.Sqrt(sq[c])
+		if count[c] < folds {
+			c.rmse = math.Inf(1)
+		}
+	}
 	return nil
 }
 

@@ -40,8 +40,9 @@
 //     horizon, targets), scaled; with quantile levels also quantiles
 //     (batch, horizon, targets, levels), sorted and conformally widened as
 //     recur's Predict does. A residual forecaster adds the last observed
-//     value of each target; a hybrid one (base holt-winters) takes the
-//     base forecast as a second input, base (batch, horizon, targets). A
+//     value of each target; a hybrid one (base holt-winters or arima)
+//     takes the base forecast as a second input, base (batch, horizon,
+//     targets). A
 //     global forecaster (one network across many series) is the same
 //     graph, each series scaled by its own pipeline (metadata
 //     recur.series).
@@ -79,8 +80,9 @@
 // model, recur.classes; and for a forecaster recur.pipeline, its parts
 // recur.inputs, recur.targets, recur.lookback, recur.horizon,
 // recur.scaler (method, columns, center, scale: scaled = (x − center) /
-// scale), recur.log, recur.diffs, recur.quantiles and
-// recur.holt_winters, with recur.preprocessing saying in words how to
+// scale), recur.log, recur.diffs, recur.quantiles, recur.holt_winters
+// and recur.arima (the base models), with recur.preprocessing saying in
+// words how to
 // apply them and invert the forecast; for a global forecaster
 // recur.global ("true"), recur.lookback, recur.horizon and recur.series
 // (each series' name, inputs, targets, scaler, log and Holt-Winters state)

@@ -147,7 +147,7 @@ func (e *exporter) metaForecast(p *model.ForecastPrep) error {
 	}{
 		{"recur.pipeline", pl}, {"recur.inputs", pl.Inputs}, {"recur.targets", pl.Targets},
 		{"recur.scaler", scalerOrNone(pl.Scaler)}, {"recur.log", pl.Log}, {"recur.diffs", diffs},
-		{"recur.quantiles", e.spec.Quantiles}, {"recur.holt_winters", p.HoltWinters},
+		{"recur.quantiles", e.spec.Quantiles}, {"recur.holt_winters", p.HoltWinters}, {"recur.arima", p.ARIMA},
 	} {
 		if err := e.setJSON(kv.key, kv.v); err != nil {
 			return err

@@ -43,7 +43,7 @@ func (e *exporter) forecast(f *model.Forecaster) {
 	var add string // what each member's output is added to: the base or the last value
 	switch {
 	case s.Base != "":
-		base := e.input("base", tFloat, "the base model's forecast (Holt-Winters, recur.holt_winters) in the scaled space; the network adds its correction", batch, fixed(s.Horizon), fixed(s.Targets))
+		base := e.input("base", tFloat, "the base model's forecast (Holt-Winters, recur.holt_winters, or ARIMA, recur.arima) in the scaled space; the network adds its correction", batch, fixed(s.Horizon), fixed(s.Targets))
 		add = e.unsqueeze(base, 3)
 	case s.Residual:
 		last := e.op("Gather", []string{x, e.scalar(-1)}, attrInt("axis", 1))

@@ -122,7 +122,7 @@ func batchable(m model.Model) bool {
 		return true
 	case *model.Forecaster:
 		sp := x.Spec()
-		return len(sp.Quantiles) == 0 && sp.Base == "" && x.Prep() != nil && len(x.Prep().HoltWinters) == 0
+		return len(sp.Quantiles) == 0 && sp.Base == "" && x.Prep() != nil && len(x.Prep().HoltWinters) == 0 && len(x.Prep().ARIMA) == 0
 	}
 	return false
 }

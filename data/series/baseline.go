@@ -226,9 +226,9 @@ type Scored struct {
 }
 
 // Baselines scores persistence, seasonal naive (when a season is given or
-// found and every window starts at least one season into the series) and
-// the training mean on the windows w, against the actual values
-// in f (pass the original-unit frame). It also returns the season used (0
+// found and every window starts at least one season into the series), the
+// training mean, Holt-Winters and ARIMA (statBaselines) on the windows w,
+// against the actual values in f (pass the original-unit frame). It also returns the season used (0
 // when none) and the per-target MASE scales, to score a model with
 // Score(pred, actual, scales) on the same footing.
 func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, season int, scales []float64, err error) {
@@ -270,8 +270,14 @@ func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, seaso
 	}
 	p, e = MeanForecast(f, w, cfg.Train)
 	add("mean", p, e)
-	if name, p, ok := holtWintersBaseline(f, w, cfg.Train, season); ok {
-		add(name, p, nil)
+	for _, b := range statBaselines {
+		if names, p, ok := statBaseline(f, w, cfg.Train, season, b.fit); ok {
+			name := b.label
+			if len(names) == 1 {
+				name += " (" + names[0] + ")"
+			}
+			add(name, p, nil)
+		}
 	}
 	if err != nil {
 		return nil, 0, nil, err
@@ -279,42 +285,55 @@ func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, seaso
 	return scored, season, scales, nil
 }
 
-// holtWintersBaseline forecasts the windows with the Holt-Winters model
-// of lowest AIC fitted on each target's training rows (AutoHoltWinters);
-// ok is false when a target cannot be fitted (missing values, too few
-// rows), and the baseline is then left out.
-func holtWintersBaseline(f *Frame, w *Windows, train Range, season int) (string, *tensor.Tensor, bool) {
+// StatModel is a statistical forecaster fitted to one series: Holt-Winters
+// or ARIMA. Forecast returns, for each origin s, the forecasts of rows s
+// to s+h-1 made from the rows of y before s.
+type StatModel interface {
+	Name() string
+	Forecast(y []float64, origins []int, h int) [][]float64
+}
+
+// statBaselines are the statistical baselines every forecast is scored
+// against: each target's model of lowest AIC (Holt-Winters) or AICc
+// (ARIMA, chosen as R's auto.arima chooses) fitted on its training rows.
+var statBaselines = []struct {
+	label string
+	fit   func(y []float64, season int) (StatModel, error)
+}{
+	{"holt-winters", func(y []float64, season int) (StatModel, error) { return AutoHoltWinters(y, season) }},
+	{"arima", func(y []float64, season int) (StatModel, error) { return AutoARIMA(y, season) }},
+}
+
+// statBaseline forecasts the windows with the model fit chooses for each
+// target's training rows; ok is false when a target cannot be fitted
+// (missing values, too few rows), and the baseline is then left out.
+func statBaseline(f *Frame, w *Windows, train Range, season int, fit func([]float64, int) (StatModel, error)) (names []string, out *tensor.Tensor, ok bool) {
 	K, H := len(w.Targets), w.Horizon
-	out := tensor.New(len(w.Origin), H, K)
-	var names []string
+	out = tensor.New(len(w.Origin), H, K)
 	for k, col := range w.Targets {
 		y, err := f.Column(col)
 		if err != nil {
-			return "", nil, false
+			return nil, nil, false
 		}
-		hw, err := AutoHoltWinters(y[train.From:train.To], season)
+		m, err := fit(y[train.From:train.To], season)
 		if err != nil {
-			return "", nil, false
+			return nil, nil, false
 		}
-		names = append(names, hw.Name())
+		names = append(names, m.Name())
 		origins := make([]int, len(w.Origin))
 		for i, o := range w.Origin {
 			origins[i] = o - train.From
 		}
 		if slices.Min(append(origins, 0)) < 0 {
-			return "", nil, false // a window before the fitting rows
+			return nil, nil, false // a window before the fitting rows
 		}
-		for i, fc := range hw.Forecast(y[train.From:], origins, H) {
+		for i, fc := range m.Forecast(y[train.From:], origins, H) {
 			for j, v := range fc {
 				out.Data[(i*H+j)*K+k] = float32(v)
 			}
 		}
 	}
-	name := "holt-winters"
-	if K == 1 {
-		name += " (" + names[0] + ")"
-	}
-	return name, out, true
+	return names, out, true
 }
 
 // ScoreBy scores pred against actual, both (N, H, K), separately for each

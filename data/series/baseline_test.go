@@ -38,8 +38,12 @@ func TestAirPassengersSeasonalNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if season != 12 || len(scored) != 4 || scored[3].Name != "holt-winters (A,A,M)" {
-		t.Fatalf("got season %d and %d baselines, want 12 and 4 (the last Holt-Winters)", season, len(scored))
+	if season != 12 || len(scored) != 5 || scored[3].Name != "holt-winters (A,A,M)" || scored[4].Name != "arima (ARIMA(1,1,0)(1,1,0)[12])" {
+		t.Fatalf("got season %d and %d baselines, want 12 and 5 (the last two Holt-Winters and R's auto.arima choice)", season, len(scored))
+	}
+	// R's forecast package on the same protocol: auto.arima 14.6.
+	if r := scored[4].Metrics.RMSE; math.Abs(r-14.6) > 0.05 {
+		t.Errorf("ARIMA test RMSE %.2f, want R's 14.6", r)
 	}
 	// References computed here in float64 straight from the data.
 	y := f.Values[0]

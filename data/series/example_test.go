@@ -29,16 +29,17 @@ func Example() {
 	}
 	fmt.Printf("model RMSE %.3f\n", m.RMSE)
 	for _, b := range baselines {
-		fmt.Printf("%-20s RMSE %6.2f  MAE %6.2f  MASE %.3f\n", b.Name, b.Metrics.RMSE, b.Metrics.MAE, b.Metrics.MASE)
+		fmt.Printf("%-31s RMSE %6.2f  MAE %6.2f  MASE %.3f\n", b.Name, b.Metrics.RMSE, b.Metrics.MAE, b.Metrics.MASE)
 	}
 	// Output:
 	// rows: 144 split: {0 96} {96 144}
 	// train X: [84 12 1] test Y: [48 1 1]
 	// model RMSE 0.000
-	// persistence          RMSE  48.04  MAE  40.04  MASE 1.371
-	// seasonal naive (12)  RMSE  41.85  MAE  36.98  MASE 1.266
-	// mean                 RMSE 214.34  MAE 199.77  MASE 6.841
-	// holt-winters (A,A,M) RMSE  15.69  MAE  11.84  MASE 0.405
+	// persistence                     RMSE  48.04  MAE  40.04  MASE 1.371
+	// seasonal naive (12)             RMSE  41.85  MAE  36.98  MASE 1.266
+	// mean                            RMSE 214.34  MAE 199.77  MASE 6.841
+	// holt-winters (A,A,M)            RMSE  15.69  MAE  11.84  MASE 0.405
+	// arima (ARIMA(1,1,0)(1,1,0)[12]) RMSE  14.64  MAE  11.27  MASE 0.386
 }
 
 // Fit a scaler on the training rows only, then transform and invert the
