@@ -35,6 +35,12 @@ func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 		x = diffLag(y, m)
 	}
 	o.D = ndiffs(x)
+	if constant(difference(y, o)) {
+		// Nothing left to model (a constant, a straight line): R fits a
+		// constant series its mean alone too.
+		o.Constant = o.D+o.SD <= 1
+		return FitARIMA(y, o)
+	}
 	s := &arimaSearch{y: y, fitted: map[ARIMAOrder]*ARIMA{}}
 	best := s.start(o)
 	if best == nil {
@@ -66,7 +72,8 @@ func (s *arimaSearch) fit(o ARIMAOrder) *ARIMA {
 		return a
 	}
 	a, err := FitARIMA(s.y, o)
-	if err != nil || math.IsNaN(a.AICc) || math.IsInf(a.AICc, 0) || !a.rootsClear() {
+	// An AICc of -Inf is an exact fit (no error left): the best there is.
+	if err != nil || math.IsNaN(a.AICc) || math.IsInf(a.AICc, 1) || !a.rootsClear() {
 		a = nil
 	}
 	s.fitted[o] = a

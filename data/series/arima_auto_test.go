@@ -69,3 +69,38 @@ func TestMinRoot(t *testing.T) {
 		}
 	}
 }
+
+// Degenerate series get a model that forecasts, not a panic or NaN: a
+// constant, a straight line (constant once differenced), too few rows for
+// the season, and a series of huge values.
+func TestAutoARIMADegenerate(t *testing.T) {
+	line := make([]float64, 30)
+	huge := make([]float64, 40)
+	for i := range line {
+		line[i] = 3 + 2*float64(i)
+	}
+	for i := range huge {
+		huge[i] = 1e9 * math.Exp(0.1*float64(i)) * (1 + 0.01*math.Sin(float64(i)))
+	}
+	for _, c := range []struct {
+		name   string
+		y      []float64
+		season int
+		next   float64 // the right next value; NaN: any finite one
+	}{
+		{"constant", []float64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 1, 5},
+		{"line", line, 1, 63},
+		{"short for its season", []float64{1, 3, 2, 4, 3, 5}, 12, math.NaN()},
+		{"huge", huge, 1, math.NaN()},
+	} {
+		a, err := AutoARIMA(c.y, c.season)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		got := a.Forecast(c.y, []int{len(c.y)}, 1)[0][0]
+		if math.IsNaN(got) || math.IsInf(got, 0) || !math.IsNaN(c.next) && math.Abs(got-c.next) > 1e-6*math.Abs(c.next) {
+			t.Errorf("%s: %s forecasts %v, want %v", c.name, a.Name(), got, c.next)
+		}
+	}
+}

@@ -123,3 +123,23 @@ func ExampleWalkForward() {
 	// train {0 120} test {120 132}: seasonal naive (12) RMSE 49.25
 	// train {0 132} test {132 144}: seasonal naive (12) RMSE 50.71
 }
+
+// AutoARIMA chooses the model R's auto.arima chooses on the first eight
+// years of AirPassengers and forecasts the ninth's first months as R
+// does (forecast(auto.arima(y), h = 3): 314.2, 306.6, 345.3).
+func ExampleAutoARIMA() {
+	f, err := series.ReadFile("testdata/AirPassengers.csv", series.CSVOptions{Columns: []string{"value"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	y := f.Values[0][:96]
+	a, err := series.AutoARIMA(y, 12)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s AICc %.2f\n", a.Name(), a.AICc)
+	fmt.Printf("next three months %.1f (actual %v)\n", a.Forecast(y, []int{96}, 3)[0], f.Values[0][96:99])
+	// Output:
+	// ARIMA(1,1,0)(1,1,0)[12] AICc 616.27
+	// next three months [314.2 306.6 345.3] (actual [315 301 356])
+}
