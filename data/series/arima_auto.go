@@ -19,10 +19,11 @@ const (
 // AutoARIMA chooses and fits a seasonal ARIMA model for y as Hyndman and
 // Khandakar's algorithm does (R's auto.arima, 2008): one seasonal
 // difference when season > 1 and the season's strength reaches
-// MinSeasonalStrength, then up to two differences while the KPSS test
+// MinSeasonalStrength (LocalSeasonalStrength, as R's nsdiffs), then up to two differences while the KPSS test
 // rejects stationarity at 5%, then a stepwise search over p, q, P, Q and
-// the constant by AICc from (2,d,2)(1,D,1). Models with an AR or MA
-// root within 1.01 of the unit circle are refused, as R refuses them.
+// the constant by AICc from (2,d,2)(1,D,1), within auto.arima's bounds
+// (arimaLimits). Models with an AR or MA root within 1.01 of the unit
+// circle are refused, as R refuses them.
 func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 	m := max(season, 1)
 	o := ARIMAOrder{Season: m}
@@ -30,7 +31,7 @@ func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 		o.Season = 0
 	}
 	x := y
-	if m > 1 && len(y) >= 3*m && SeasonalStrength(y, m) >= MinSeasonalStrength {
+	if m > 1 && len(y) >= 2*m && LocalSeasonalStrength(y, m) >= MinSeasonalStrength {
 		o.SD = 1
 		x = diffLag(y, m)
 	}
@@ -41,7 +42,7 @@ func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 		o.Constant = o.D+o.SD <= 1
 		return FitARIMA(y, o)
 	}
-	s := &arimaSearch{y: y, fitted: map[ARIMAOrder]*ARIMA{}}
+	s := &arimaSearch{y: y, fitted: map[ARIMAOrder]*ARIMA{}, limit: arimaLimits(len(y), o.Season)}
 	best := s.start(o)
 	if best == nil {
 		o.P, o.Q, o.SP, o.SQ, o.Constant = 0, 0, 0, 0, false
@@ -49,7 +50,7 @@ func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 	}
 	for improved := true; improved && len(s.fitted) < maxARIMAModels; {
 		improved = false
-		for _, n := range neighbours(best.ARIMAOrder) {
+		for _, n := range s.limit.neighbours(best.ARIMAOrder) {
 			if a := s.fit(n); a != nil && a.AICc < best.AICc {
 				best, improved = a, true
 				break
@@ -63,6 +64,31 @@ func AutoARIMA(y []float64, season int) (*ARIMA, error) {
 type arimaSearch struct {
 	y      []float64
 	fitted map[ARIMAOrder]*ARIMA
+	limit  orderLimits
+}
+
+// orderLimits bound the orders searched.
+type orderLimits struct{ p, q, sp, sq int }
+
+// arimaLimits are auto.arima's bounds for n rows of season m: p and q at
+// most 5 and a third of the rows, P and Q at most 2 and a third of the
+// rows' seasons; with a seasonal part, p and q below m.
+func arimaLimits(n, m int) orderLimits {
+	l := orderLimits{p: min(maxARIMAPQ, n/3), q: min(maxARIMAPQ, n/3)}
+	if m > 1 {
+		l.sp, l.sq = min(maxARIMASeasPQ, n/3/m), min(maxARIMASeasPQ, n/3/m)
+		if l.sp > 0 {
+			l.p = min(l.p, m-1)
+		}
+		if l.sq > 0 {
+			l.q = min(l.q, m-1)
+		}
+	}
+	return l
+}
+
+func (l orderLimits) allow(o ARIMAOrder) bool {
+	return min(o.P, o.Q, o.SP, o.SQ) >= 0 && o.P <= l.p && o.Q <= l.q && o.SP <= l.sp && o.SQ <= l.sq && o.P+o.Q+o.SP+o.SQ <= maxARIMAOrder
 }
 
 // fit returns the model of order o, or nil when it cannot be fitted or
@@ -91,7 +117,8 @@ func (s *arimaSearch) start(o ARIMAOrder) *ARIMA {
 	var best *ARIMA
 	try := func(p, q, sp, sq int, constant bool) {
 		c := o
-		c.P, c.Q, c.SP, c.SQ, c.Constant = p, q, sp*seasonal, sq*seasonal, constant
+		l := s.limit
+		c.P, c.Q, c.SP, c.SQ, c.Constant = min(p, l.p), min(q, l.q), min(sp*seasonal, l.sp), min(sq*seasonal, l.sq), constant
 		if a := s.fit(c); a != nil && (best == nil || a.AICc < best.AICc) {
 			best = a
 		}
@@ -106,9 +133,10 @@ func (s *arimaSearch) start(o ARIMAOrder) *ARIMA {
 	return best
 }
 
-// neighbours lists the orders one stepwise move from o, in R's order:
-// the seasonal orders, then the non-seasonal ones, then the constant.
-func neighbours(o ARIMAOrder) []ARIMAOrder {
+// neighbours lists the orders within l one stepwise move from o, in R's
+// order: the seasonal orders, then the non-seasonal ones, then the
+// constant.
+func (l orderLimits) neighbours(o ARIMAOrder) []ARIMAOrder {
 	var out []ARIMAOrder
 	moves := [][2]int{{-1, 0}, {0, -1}, {1, 0}, {0, 1}, {-1, -1}, {-1, 1}, {1, -1}, {1, 1}}
 	if o.Season > 1 {
@@ -130,7 +158,7 @@ func neighbours(o ARIMAOrder) []ARIMAOrder {
 	}
 	kept := out[:0]
 	for _, c := range out {
-		if min(c.P, c.Q, c.SP, c.SQ) >= 0 && max(c.P, c.Q) <= maxARIMAPQ && max(c.SP, c.SQ) <= maxARIMASeasPQ && c.P+c.Q+c.SP+c.SQ <= maxARIMAOrder {
+		if l.allow(c) {
 			kept = append(kept, c)
 		}
 	}

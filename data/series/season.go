@@ -99,20 +99,7 @@ func SeasonalStrength(y []float64, season int) float64 {
 	if m < 2 || len(y) < 2*m {
 		return 0
 	}
-	detr := make([]float64, len(y))
-	for i := range detr {
-		detr[i] = math.NaN()
-	}
-	half := m / 2
-	for t := half; t+half < len(y); t++ {
-		if m%2 == 1 {
-			detr[t] = y[t] - mean(y[t-half:t+half+1])
-			continue
-		}
-		// 2×m moving average: half weight on the two end points.
-		s := 0.5*(y[t-half]+y[t+half]) + sum(y[t-half+1:t+half])
-		detr[t] = y[t] - s/float64(m)
-	}
+	detr := detrend(y, m)
 	idx := make([]float64, m)
 	cnt := make([]float64, m)
 	for t, v := range detr {
@@ -142,6 +129,69 @@ func SeasonalStrength(y []float64, season int) float64 {
 		return 0
 	}
 	return max(0, 1-sr*sr/(sb*sb))
+}
+
+// LocalSeasonalStrength is SeasonalStrength with a season that may drift:
+// each position's seasonal term is the tricube-weighted mean of the
+// detrended values at that position over the 11 nearest cycles, not over
+// all of them, as STL's cycle-subseries smoothing with s.window = 11
+// allows. It approximates the strength R's nsdiffs tests (seas.heuristic:
+// mstl's season against its remainder), which a multiplicative season
+// growing with the level (UK gas, Johnson & Johnson) still passes, where
+// the fixed season of SeasonalStrength leaves the growth in the
+// remainder. Missing values (NaN) are left out.
+func LocalSeasonalStrength(y []float64, season int) float64 {
+	m, n := season, len(y)
+	if m < 2 || n < 2*m {
+		return 0
+	}
+	detr := detrend(y, m)
+	const span = 11 // cycles
+	half := m / 2
+	var rem, both []float64
+	for t := half; t+half < n; t++ {
+		if isMissing(detr[t]) {
+			continue
+		}
+		var sw, sv float64
+		for c := -span / 2; c <= span/2; c++ {
+			u := t + c*m
+			if u < half || u+half >= n || isMissing(detr[u]) {
+				continue
+			}
+			d := math.Abs(float64(c)) / float64(span/2+1)
+			w := math.Pow(1-d*d*d, 3)
+			sw, sv = sw+w, sv+w*detr[u]
+		}
+		rem = append(rem, detr[t]-sv/sw)
+		both = append(both, detr[t])
+	}
+	_, sr := meanStd(rem)
+	_, sb := meanStd(both)
+	if !(sb > 0) {
+		return 0
+	}
+	return max(0, 1-sr*sr/(sb*sb))
+}
+
+// detrend returns y less its centred moving average over a season (2×m
+// for an even m), NaN where the average does not reach.
+func detrend(y []float64, m int) []float64 {
+	detr := make([]float64, len(y))
+	for i := range detr {
+		detr[i] = math.NaN()
+	}
+	half := m / 2
+	for t := half; t+half < len(y); t++ {
+		if m%2 == 1 {
+			detr[t] = y[t] - mean(y[t-half:t+half+1])
+			continue
+		}
+		// 2×m moving average: half weight on the two end points.
+		s := 0.5*(y[t-half]+y[t+half]) + sum(y[t-half+1:t+half])
+		detr[t] = y[t] - s/float64(m)
+	}
+	return detr
 }
 
 // SwingGrowsWithLevel reports whether the seasonal swing of y grows with

@@ -105,3 +105,26 @@ func TestSwingGrowsWithLevel(t *testing.T) {
 		t.Error("a series with a negative value: got grows true, want false (no log)")
 	}
 }
+
+// LocalSeasonalStrength follows R's seas.heuristic (forecast 8.20, the
+// strength nsdiffs tests) on AirPassengers, whose season grows with the
+// level, where SeasonalStrength's fixed season counts the growth as
+// remainder.
+func TestLocalSeasonalStrength(t *testing.T) {
+	ap := airPassengers(t).Values[0]
+	for _, c := range []struct {
+		n    int
+		want float64 // R: forecast:::seas.heuristic(ts(AirPassengers[1:n], frequency = 12))
+	}{{48, 0.942}, {96, 0.920}, {144, 0.941}} {
+		got := LocalSeasonalStrength(ap[:c.n], 12)
+		if math.Abs(got-c.want) > 0.03 {
+			t.Errorf("first %d rows: %.3f, want R's %.3f", c.n, got, c.want)
+		}
+		if fixed := SeasonalStrength(ap[:c.n], 12); c.n == 144 && fixed >= got {
+			t.Errorf("all rows: fixed season %.3f, local %.3f: want the local one stronger", fixed, got)
+		}
+	}
+	if got := LocalSeasonalStrength([]float64{1, 2, 3}, 12); got != 0 {
+		t.Errorf("three rows, season 12: %v, want 0", got)
+	}
+}
