@@ -6,15 +6,18 @@
 # for checking once changes made after the first twelve had been seen;
 # with "third", twelve from the AER package and Seatbelts' other columns,
 # kept aside for the seasonal ARIMA family (chosen after the first two
-# sets had been seen):
+# sets had been seen); with "fourth", twelve more from AER, kept aside for
+# the changes made after the third had been seen:
 #
-#   Rscript bench/forecast_heldout.R DIR [second|third]
+#   Rscript bench/forecast_heldout.R DIR [second|third|fourth]
 #   Rscript ../shared/anchors/forecast-r/forecast_anchor.R DIR > r.tsv
 #   sh bench/forecast_r.sh recur DIR r.tsv
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) > 0) args[1] else "heldout"
 second <- length(args) > 1 && args[2] == "second"
 third <- length(args) > 1 && args[2] == "third"
+fourth <- length(args) > 1 && args[2] == "fourth"
+aer <- function(name) { e <- new.env(); data(list = name, package = "AER", envir = e); get(name, envir = e) }
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 w <- function(x, name) {
   d <- data.frame(time = round(as.numeric(time(x)), 4), year = floor(as.numeric(time(x)) + 1e-9),
@@ -22,8 +25,16 @@ w <- function(x, name) {
   write.csv(d, file.path(out, paste0(name, ".csv")), row.names = FALSE)
 }
 weekly <- function(col) ts(EuStockMarkets[seq(1, nrow(EuStockMarkets), 5), col], start = 1, frequency = 52)
+if (fourth) {
+  w(aer("USMacroSWQ")[, "gdp"], "USMacroSWQ_gdp"); w(aer("USMoney")[, "m1"], "USMoney_m1")
+  w(aer("OrangeCounty")[, "employment"], "OrangeCounty_employment"); w(aer("USMacroG")[, "invest"], "USMacroG_invest")
+  w(aer("USMacroB")[, "tbill"], "USMacroB_tbill"); w(aer("USMacroSW")[, "gbpusd"], "USMacroSW_gbpusd")
+  w(aer("MotorCycles2"), "MotorCycles2"); w(aer("UKInflation")[, "actual"], "UKInflation_actual")
+  w(aer("USConsump1993")[, "income"], "USConsump1993_income"); w(aer("FrozenJuice")[, "price"], "FrozenJuice_price")
+  w(aer("DJFranses"), "DJFranses"); w(aer("ConsumerGood")[, "price"], "ConsumerGood_price")
+  quit(save = "no")
+}
 if (third) {
-  aer <- function(name) { e <- new.env(); data(list = name, package = "AER", envir = e); get(name, envir = e) }
   w(aer("ArgentinaCPI"), "ArgentinaCPI"); w(aer("BondYield"), "BondYield"); w(aer("UKNonDurables"), "UKNonDurables")
   w(aer("GermanUnemployment")[, "unadjusted"], "GermanUnemployment"); w(aer("USProdIndex")[, "unadjusted"], "USProdIndex")
   w(aer("DutchSales"), "DutchSales"); w(aer("PepperPrice")[, "black"], "PepperPrice_black")

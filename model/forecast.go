@@ -7,6 +7,7 @@ import (
 	"github.com/recur-ml/recur/checkpoint"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/nn"
@@ -79,9 +80,10 @@ type ForecastPrep struct {
 	Season   int                `json:"season"`           // 0: none
 	Scales   []float64          `json:"scales,omitempty"` // per-target MASE denominators from the training rows
 	Clean    series.CleanConfig `json:"clean"`
-	// HoltWinters (Spec.Base "holt-winters") or ARIMA (Spec.Base
-	// "arima") are the base models of a hybrid forecaster, one per
-	// target, fitted on the training rows.
+	// HoltWinters (Spec.Base "holt-winters"), ARIMA ("arima") or both
+	// ("holt-winters+arima", their mean) are the base models of a hybrid
+	// forecaster, one of each kind per target, fitted on the training
+	// rows.
 	HoltWinters []*series.HoltWinters `json:"holt_winters,omitempty"`
 	ARIMA       []*series.ARIMA       `json:"arima,omitempty"`
 	// Widen is the conformal calibration (ForecastConfig.Conformal) in
@@ -109,20 +111,26 @@ type Forecaster struct {
 }
 
 // Base names of Spec.Base: the statistical model a hybrid forecaster's
-// network corrects.
+// network corrects. BaseCombined is the mean of Holt-Winters' and
+// ARIMA's forecasts, the combination of exponential smoothing and ARIMA
+// that the M3 and M4 competitions found more accurate than either alone.
 const (
 	BaseHoltWinters = "holt-winters"
 	BaseARIMA       = "arima"
+	BaseCombined    = "holt-winters+arima"
 )
 
-// bases returns the base models, one per target (nil: no base).
-func (p *ForecastPrep) bases() []series.StatModel {
+// hasBase says whether the forecaster has base models.
+func (p *ForecastPrep) hasBase() bool { return p.HoltWinters != nil || p.ARIMA != nil }
+
+// bases returns target k's base models, whose forecasts are averaged.
+func (p *ForecastPrep) bases(k int) []series.StatModel {
 	var out []series.StatModel
-	for _, hw := range p.HoltWinters {
-		out = append(out, hw)
+	if p.HoltWinters != nil {
+		out = append(out, p.HoltWinters[k])
 	}
-	for _, a := range p.ARIMA {
-		out = append(out, a)
+	if p.ARIMA != nil {
+		out = append(out, p.ARIMA[k])
 	}
 	return out
 }
@@ -229,8 +237,9 @@ type ForecastReport struct {
 	BaseOnly   bool
 	BaseChoice string
 	// Form is the form an automatic forecaster (Spec.Base BaseAuto)
-	// chose on its validation tail: "network", "network correcting
-	// Holt-Winters" or "Holt-Winters alone"; empty otherwise.
+	// chose on its validation tail: "network", "network on local
+	// windows", "network correcting Holt-Winters", "Holt-Winters alone",
+	// "ARIMA alone" or "Holt-Winters and ARIMA averaged"; empty otherwise.
 	Form string
 	// FormScores are the validation RMSEs (data units) the form was
 	// chosen by, by form; nil when no choice was measured.
@@ -270,7 +279,7 @@ func (f *Forecaster) Fit(ctx context.Context, data *series.Frame) (*ForecastRepo
 		if err := f.dropCorrection(s, rep); err != nil {
 			return rep, err
 		}
-	case f.prep.bases() != nil && s.pr.Val != nil && s.pr.Val.Len() > 0:
+	case f.prep.hasBase() && s.pr.Val != nil && s.pr.Val.Len() > 0:
 		if err := f.chooseBase(s, rep); err != nil {
 			return rep, err
 		}
@@ -420,7 +429,8 @@ func (f *Forecaster) refitBase(g *series.Frame, fit series.Range, pr *series.Pre
 		y = y[fit.From:fit.To]
 		if f.prep.ARIMA != nil {
 			f.prep.ARIMA[k], err = series.FitARIMA(y, f.prep.ARIMA[k].ARIMAOrder)
-		} else {
+		}
+		if f.prep.HoltWinters != nil && err == nil {
 			f.prep.HoltWinters[k], err = series.FitHoltWinters(y, f.prep.HoltWinters[k].HWConfig)
 		}
 		if err != nil {
@@ -451,25 +461,24 @@ func (f *Forecaster) fitBase(g *series.Frame, pr *series.Prepared, rep *Forecast
 			return err
 		}
 		y = y[tr.From:tr.To]
-		var note string
-		switch f.cfg.Spec.Base {
-		case BaseARIMA:
-			var a *series.ARIMA
-			if a, err = series.AutoARIMA(y, pr.Season); err == nil {
-				f.prep.ARIMA = append(f.prep.ARIMA, a)
-				note = a.String()
+		var notes []string
+		if f.cfg.Spec.Base != BaseARIMA {
+			hw, err := series.AutoHoltWinters(y, pr.Season)
+			if err != nil {
+				return fmt.Errorf("model: the Holt-Winters base of %q: %w", name, err)
 			}
-		default:
-			var hw *series.HoltWinters
-			if hw, err = series.AutoHoltWinters(y, pr.Season); err == nil {
-				f.prep.HoltWinters = append(f.prep.HoltWinters, hw)
-				note = fmt.Sprintf("Holt-Winters %s (α %.3g β %.3g γ %.3g φ %.3g)", hw.Name(), hw.Alpha, hw.Beta, hw.Gamma, hw.Phi)
+			f.prep.HoltWinters = append(f.prep.HoltWinters, hw)
+			notes = append(notes, fmt.Sprintf("Holt-Winters %s (α %.3g β %.3g γ %.3g φ %.3g)", hw.Name(), hw.Alpha, hw.Beta, hw.Gamma, hw.Phi))
+		}
+		if f.cfg.Spec.Base != BaseHoltWinters {
+			a, err := series.AutoARIMA(y, pr.Season)
+			if err != nil {
+				return fmt.Errorf("model: the ARIMA base of %q: %w", name, err)
 			}
+			f.prep.ARIMA = append(f.prep.ARIMA, a)
+			notes = append(notes, a.String())
 		}
-		if err != nil {
-			return fmt.Errorf("model: the %s base of %q: %w", f.cfg.Spec.Base, name, err)
-		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("base %s for %q, fitted on the training rows", note, name))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("base %s for %q, fitted on the training rows", strings.Join(notes, " averaged with "), name))
 	}
 	for _, w := range []*series.Windows{pr.Train, pr.Val, pr.Test} {
 		if w == nil || w.Len() == 0 {
@@ -495,15 +504,17 @@ func (f *Forecaster) statBase(g *series.Frame, origins []int) (*tensor.Tensor, e
 	p := f.prep.Pipeline
 	H, K := p.Horizon, len(p.Targets)
 	out := tensor.New(len(origins), H, K)
-	bases := f.prep.bases()
 	for k, name := range p.Targets {
 		y, err := g.Column(name)
 		if err != nil {
 			return nil, err
 		}
-		for i, fc := range bases[k].Forecast(y, origins, H) {
-			for j, v := range fc {
-				out.Data[(i*H+j)*K+k] = float32(v)
+		models := f.prep.bases(k)
+		for _, m := range models {
+			for i, fc := range m.Forecast(y, origins, H) {
+				for j, v := range fc {
+					out.Data[(i*H+j)*K+k] += float32(v / float64(len(models)))
+				}
 			}
 		}
 	}
@@ -516,7 +527,7 @@ func (f *Forecaster) statBase(g *series.Frame, origins []int) (*tensor.Tensor, e
 // checkBases says whether a model file's base models agree with its spec:
 // one per target, of the spec's kind, and none without a base.
 func (p *ForecastPrep) checkBases(s Spec) error {
-	want := map[string][2]int{"": {0, 0}, BaseHoltWinters: {s.Targets, 0}, BaseARIMA: {0, s.Targets}}[s.Base]
+	want := map[string][2]int{"": {0, 0}, BaseHoltWinters: {s.Targets, 0}, BaseARIMA: {0, s.Targets}, BaseCombined: {s.Targets, s.Targets}}[s.Base]
 	if got := [2]int{len(p.HoltWinters), len(p.ARIMA)}; got != want || slices.Contains(p.HoltWinters, nil) || slices.Contains(p.ARIMA, nil) {
 		return fmt.Errorf("model: the forecast preprocessing has %d Holt-Winters and %d ARIMA models for %d targets and base %q", got[0], got[1], s.Targets, s.Base)
 	}
@@ -885,7 +896,7 @@ func (f *Forecaster) Predict(data *series.Frame) (*ForecastOutput, error) {
 	// (1, L, F) and (L, 1, F) have the same layout.
 	x1 := x.Reshape(p.Lookback, 1, len(p.Inputs))
 	var base *tensor.Tensor
-	if f.prep.bases() != nil {
+	if f.prep.hasBase() {
 		if base, err = f.statBase(g, []int{g.Len()}); err != nil {
 			return nil, err
 		}
@@ -985,7 +996,7 @@ func (f *Forecaster) Evaluate(data *series.Frame) (*ForecastEval, error) {
 	for i, o := range w.Origin {
 		raw.Origin[i] = o + p.Shift()
 	}
-	if f.prep.bases() != nil {
+	if f.prep.hasBase() {
 		if w.Base, err = f.statBase(g, raw.Origin); err != nil {
 			return nil, err
 		}

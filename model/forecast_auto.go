@@ -4,16 +4,18 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/recur-ml/recur/data/series"
+	"github.com/recur-ml/recur/tensor"
 	"github.com/recur-ml/recur/train"
 )
 
 // BaseAuto is the Spec.Base of a forecaster that chooses its own form on a
 // validation tail of its training rows (Forecaster.Fit): the network
-// alone, the network correcting Holt-Winters, Holt-Winters alone or ARIMA
-// alone. The
+// alone, the network correcting Holt-Winters, Holt-Winters alone, ARIMA
+// alone, or the mean of the two. The
 // saved model holds the form chosen, never "auto".
 const BaseAuto = "auto"
 
@@ -27,7 +29,10 @@ type autoCandidate struct {
 	base     string // Spec.Base of the forecaster that realises it
 	local    bool   // Spec.Local
 	baseOnly bool   // the statistical base alone: the hybrid with its correction dropped
-	rmse     float64
+	// parts are the labels of the baselines (series.Baselines) whose
+	// mean a base-only form forecasts.
+	parts []string
+	rmse  float64
 }
 
 // chooseForm sets f.cfg.Spec (Base, Local) and f.baseOnly to the form that
@@ -78,7 +83,9 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 		return nil
 	}
 	cands := []*autoCandidate{{name: "network"}, {name: "network on local windows", local: true}, {name: "network correcting Holt-Winters", base: BaseHoltWinters},
-		{name: "Holt-Winters alone", base: BaseHoltWinters, baseOnly: true}, {name: "ARIMA alone", base: BaseARIMA, baseOnly: true}}
+		{name: "Holt-Winters alone", base: BaseHoltWinters, baseOnly: true, parts: []string{"holt-winters"}},
+		{name: "ARIMA alone", base: BaseARIMA, baseOnly: true, parts: []string{"arima"}},
+		{name: "Holt-Winters and ARIMA averaged", base: BaseCombined, baseOnly: true, parts: []string{"holt-winters", "arima"}}}
 	// Two folds where the rows allow (the tail and the tail before it,
 	// each form refitted on the rows before its fold): a choice made on
 	// one short tail follows the noise of a few points.
@@ -108,17 +115,16 @@ func (f *Forecaster) chooseForm(ctx context.Context, data *series.Frame, rep *Fo
 
 // scoreForms sets each candidate's RMSE over the last folds tails of
 // before: the networks' by fitting them on the rows before each tail, the
-// statistical models' (base set and no network) from the baselines the
-// hybrid's fit reports on the same rows. A candidate without a figure on
-// every fold (a model that could not be fitted) gets +Inf.
+// statistical forms' from the baselines the hybrid's fit reports on the
+// same rows (their forecasts averaged for a combination). A candidate
+// without a figure on every fold (a model that could not be fitted) gets
+// +Inf.
 func (f *Forecaster) scoreForms(ctx context.Context, before *series.Frame, tail, folds int, cands []*autoCandidate) error {
-	stat := map[string]*autoCandidate{}
-	for _, c := range cands {
-		if c.baseOnly {
-			stat[c.base] = c
-		}
-	}
 	sq, count := map[*autoCandidate]float64{}, map[*autoCandidate]int{}
+	add := func(c *autoCandidate, rmse float64) {
+		sq[c] += rmse * rmse / float64(folds)
+		count[c]++
+	}
 	for k := range folds {
 		g := before.Slice(0, before.Len()-k*tail)
 		for _, c := range cands {
@@ -129,13 +135,13 @@ func (f *Forecaster) scoreForms(ctx context.Context, before *series.Frame, tail,
 			if err != nil {
 				return fmt.Errorf("model: choosing the forecaster's form (%s): %w", c.name, err)
 			}
-			sq[c] += r.Test.RMSE * r.Test.RMSE / float64(folds)
-			count[c]++
-			for _, b := range r.Baselines {
-				label, _, _ := strings.Cut(b.Name, " ")
-				if s := stat[label]; s != nil && c.base != "" {
-					sq[s] += b.Metrics.RMSE * b.Metrics.RMSE / float64(folds)
-					count[s]++
+			add(c, r.Test.RMSE)
+			if c.base == "" {
+				continue
+			}
+			for _, s := range cands {
+				if rmse, ok := meanOfBaselines(r, s.parts); s.baseOnly && ok {
+					add(s, rmse)
 				}
 			}
 		}
@@ -147,6 +153,34 @@ func (f *Forecaster) scoreForms(ctx context.Context, before *series.Frame, tail,
 		}
 	}
 	return nil
+}
+
+// meanOfBaselines is the RMSE of the mean of r's baselines labelled parts
+// on r's test windows; ok is false when one of them is missing.
+func meanOfBaselines(r *ForecastReport, parts []string) (rmse float64, ok bool) {
+	var mean *tensor.Tensor
+	for _, label := range parts {
+		i := slices.IndexFunc(r.Baselines, func(b series.Scored) bool {
+			l, _, _ := strings.Cut(b.Name, " ")
+			return l == label
+		})
+		if i < 0 || r.Baselines[i].Forecast == nil {
+			return 0, false
+		}
+		if len(parts) == 1 {
+			return r.Baselines[i].Metrics.RMSE, true
+		}
+		if mean == nil {
+			mean = tensor.New(r.Baselines[i].Forecast.Shape...)
+		}
+		for j, v := range r.Baselines[i].Forecast.Data {
+			mean.Data[j] += v / float32(len(parts))
+		}
+	}
+	if mean == nil || r.Actual == nil {
+		return 0, false
+	}
+	return series.Score(mean, r.Actual, nil).RMSE, true
 }
 
 // autoLog turns on the log of the targets when the first target of the

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recur-ml/recur/data/series"
 	"github.com/recur-ml/recur/tensor"
 )
 
@@ -20,8 +21,8 @@ func autoConfig() ForecastConfig {
 // second Fit.
 func TestAutoFormChoosesTheBestOnValidation(t *testing.T) {
 	fc, rep := trainForecaster(t, sine(150), autoConfig())
-	if len(rep.FormScores) != 5 {
-		t.Fatalf("form scores %v, want five candidates", rep.FormScores)
+	if len(rep.FormScores) != 6 {
+		t.Fatalf("form scores %v, want six candidates", rep.FormScores)
 	}
 	lowest := math.Inf(1)
 	for name, v := range rep.FormScores {
@@ -39,6 +40,8 @@ func TestAutoFormChoosesTheBestOnValidation(t *testing.T) {
 	g := reload[*Forecaster](t, fc)
 	wantBase := ""
 	switch {
+	case strings.Contains(rep.Form, "averaged"):
+		wantBase = BaseCombined
 	case strings.Contains(rep.Form, "Holt-Winters"):
 		wantBase = BaseHoltWinters
 	case strings.Contains(rep.Form, "ARIMA"):
@@ -63,12 +66,20 @@ func TestAutoFormChoosesTheBestOnValidation(t *testing.T) {
 		cfg := sineConfig(1)
 		cfg.Spec.Base, cfg.ValFraction, cfg.Horizon, cfg.Spec.Residual, cfg.TestRows = "holt-winters", 0, 1, false, 20
 		_, hyb := trainForecaster(t, sine(150).Slice(0, end), cfg)
+		mean := tensor.New(hyb.Actual.Shape...)
 		for _, b := range hyb.Baselines {
 			label, _, _ := strings.Cut(b.Name, " ")
 			sq[label] += b.Metrics.RMSE * b.Metrics.RMSE / 2
+			if label == "holt-winters" || label == "arima" {
+				for i, v := range b.Forecast.Data {
+					mean.Data[i] += v / 2
+				}
+			}
 		}
+		r := series.Score(mean, hyb.Actual, nil).RMSE
+		sq["holt-winters+arima"] += r * r / 2
 	}
-	for form, label := range map[string]string{"Holt-Winters alone": "holt-winters", "ARIMA alone": "arima"} {
+	for form, label := range map[string]string{"Holt-Winters alone": "holt-winters", "ARIMA alone": "arima", "Holt-Winters and ARIMA averaged": "holt-winters+arima"} {
 		want, ok := sq[label]
 		if got := rep.FormScores[form]; !ok || math.Abs(got-math.Sqrt(want)) > 1e-12*got {
 			t.Errorf("%s scored %v on the folds, its own baselines there %v (found: %v)", form, got, math.Sqrt(want), ok)
@@ -158,5 +169,27 @@ func TestNoSeasonChosenMeansNone(t *testing.T) {
 	}
 	if hw := fc.Prep().HoltWinters[0]; hw.Season > 1 {
 		t.Errorf("Holt-Winters base %s with period %d, want none", hw.Name(), hw.Season)
+	}
+}
+
+func TestMeanOfBaselines(t *testing.T) {
+	fc := func(v ...float32) *tensor.Tensor { return tensor.FromSlice(v, len(v), 1, 1) }
+	r := &ForecastReport{Actual: fc(2, 4), Baselines: []series.Scored{
+		{Name: "mean", Metrics: series.Metrics{RMSE: 9}, Forecast: fc(9, 9)},
+		{Name: "holt-winters (A,N,N)", Metrics: series.Metrics{RMSE: 1}, Forecast: fc(1, 3)},
+		{Name: "arima (ARIMA(0,1,0))", Metrics: series.Metrics{RMSE: 1}, Forecast: fc(3, 5)},
+	}}
+	for _, c := range []struct {
+		parts []string
+		want  float64
+		ok    bool
+	}{
+		{[]string{"holt-winters"}, 1, true},
+		{[]string{"holt-winters", "arima"}, 0, true}, // errors of -1 and +1 cancel
+		{[]string{"holt-winters", "theta"}, 0, false},
+	} {
+		if got, ok := meanOfBaselines(r, c.parts); got != c.want || ok != c.ok {
+			t.Errorf("%v: %v %v, want %v %v", c.parts, got, ok, c.want, c.ok)
+		}
 	}
 }

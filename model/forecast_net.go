@@ -41,7 +41,7 @@ func (n *forecastNet) setWiden(w []float64) {
 
 func newForecastNet(s Spec, p *series.Pipeline, seed uint64) (*forecastNet, error) {
 	if s.Base == BaseAuto {
-		return nil, &SpecError{"base", s.Base, "holt-winters, arima or empty to build a network (auto is resolved by Forecaster.Fit)"}
+		return nil, &SpecError{"base", s.Base, "holt-winters, arima, holt-winters+arima or empty to build a network (auto is resolved by Forecaster.Fit)"}
 	}
 	b, err := newBody(s, 0, s.Horizon*s.Targets*max(len(s.Quantiles), 1), seed)
 	if err != nil {

@@ -116,3 +116,23 @@ func airPassengersFrame(t *testing.T) *series.Frame {
 	}
 	return f
 }
+
+// The combined base forecasts the mean of Holt-Winters' and ARIMA's
+// forecasts, and a model file keeps both.
+func TestCombinedBase(t *testing.T) {
+	ap := airPassengersFrame(t)
+	cfg := ForecastConfig{Spec: Spec{Hidden: 8, Base: BaseCombined}, Lookback: 12, Horizon: 1, TestFraction: 0.33,
+		Fit: FitConfig{Seed: 1, Optim: optim.Config{LR: 1e-9}, Train: train.Config{Epochs: 1}}}
+	fc, rep := trainForecaster(t, ap, cfg)
+	if p := fc.Prep(); len(p.HoltWinters) != 1 || len(p.ARIMA) != 1 {
+		t.Fatalf("bases %v and %v, want one of each", p.HoltWinters, p.ARIMA)
+	}
+	want, ok := meanOfBaselines(rep, []string{"holt-winters", "arima"})
+	if !ok || math.Abs(rep.Test.RMSE-want) > 1e-3*want {
+		t.Errorf("an untrained combined hybrid scores %.4f, the mean of its baselines %.4f (%v)", rep.Test.RMSE, want, ok)
+	}
+	g := reload[*Forecaster](t, fc)
+	if p := g.Prep(); len(p.HoltWinters) != 1 || len(p.ARIMA) != 1 || g.Spec().Base != BaseCombined {
+		t.Errorf("reloaded: base %q, %d Holt-Winters and %d ARIMA", g.Spec().Base, len(p.HoltWinters), len(p.ARIMA))
+	}
+}

@@ -116,15 +116,15 @@ type Spec struct {
 	// reaches it inside the range it was trained on; with Residual the
 	// whole forecaster is invariant to the level.
 	Local bool `json:"local,omitempty" yaml:"local"`
-	// Base, "holt-winters" or "arima", makes a forecaster a hybrid: the
-	// network's output corrects the forecast of a statistical model
-	// fitted on the training rows (series.AutoHoltWinters, or
-	// series.AutoARIMA as R's auto.arima) instead of standing alone; its
-	// head starts at zero, so the untrained model is the statistical one
-	// itself. It replaces Residual. BaseAuto ("auto") lets the forecaster
-	// choose on a validation tail between the network alone, the
-	// Holt-Winters hybrid, Holt-Winters alone and ARIMA alone
-	// (Forecaster.Fit). Empty: none.
+	// Base, "holt-winters", "arima" or "holt-winters+arima", makes a
+	// forecaster a hybrid: the network's output corrects the forecast of
+	// a statistical model fitted on the training rows
+	// (series.AutoHoltWinters, series.AutoARIMA as R's auto.arima, or the
+	// mean of the two) instead of standing alone; its head starts at
+	// zero, so the untrained model is the statistical one itself. It
+	// replaces Residual. BaseAuto ("auto") lets the forecaster choose on a
+	// validation tail between the network alone, the Holt-Winters hybrid
+	// and each statistical model alone (Forecaster.Fit). Empty: none.
 	Base string `json:"base,omitempty" yaml:"base"`
 	// Ensemble, when 2 or more, makes a forecaster that many networks of
 	// the same architecture, initialized from different seeds and trained
@@ -317,8 +317,8 @@ func (s *Spec) checkForecast() error {
 	if s.Targets > s.Inputs {
 		return &SpecError{"targets", s.Targets, fmt.Sprintf("at most the inputs (%d): targets are input features too", s.Inputs)}
 	}
-	if s.Base != "" && s.Base != BaseHoltWinters && s.Base != BaseARIMA && s.Base != BaseAuto {
-		return &SpecError{"base", s.Base, "auto, holt-winters, arima or none (empty)"}
+	if s.Base != "" && s.Base != BaseHoltWinters && s.Base != BaseARIMA && s.Base != BaseCombined && s.Base != BaseAuto {
+		return &SpecError{"base", s.Base, "auto, holt-winters, arima, holt-winters+arima or none (empty)"}
 	}
 	return nil
 }
