@@ -162,7 +162,7 @@ func NewForecaster(cfg ForecastConfig) (*Forecaster, error) {
 	case slices.ContainsFunc(cfg.Diffs, func(d int) bool { return d < 1 }):
 		return nil, &FitError{"Diffs", cfg.Diffs, "lags >= 1"}
 	case cfg.Diffs != nil && cfg.Spec.Base != "" && cfg.Spec.Base != BaseAuto:
-		return nil, &FitError{"Diffs", cfg.Diffs, "none with a Holt-Winters base (it models the level itself)"}
+		return nil, &FitError{"Diffs", cfg.Diffs, "none with a statistical base (Holt-Winters or ARIMA models the level itself)"}
 	case cfg.Conformal && len(cfg.Spec.Quantiles) < 2:
 		return nil, &FitError{"Conformal", cfg.Conformal, "false without two or more Spec.Quantiles (it calibrates their interval)"}
 	case cfg.Conformal && cfg.ValFraction == 0:
