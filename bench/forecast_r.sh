@@ -52,7 +52,9 @@ EMBEDDED
 fi)
 R
 } | awk '{
-	r = ($2 == "") ? 99 : $2 / $3; form = $4; for (i = 5; i <= NF; i++) form = form " " $i
+	# recur prints 4 significant digits: R is rounded alike, so that the
+	# same model fitted by both is a tie, not a loss by rounding.
+	r = ($2 == "") ? 99 : $2 / sprintf("%.4g", $3); form = $4; for (i = 5; i <= NF; i++) form = form " " $i
 	printf "%-28s recur %-10s R best %-10s ratio %.3f  (%s)\n", $1, $2, $3, r, form
 	rat[NR] = r; if (r <= 1) wins++
 } END {
