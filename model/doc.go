@@ -14,11 +14,12 @@
 //     splits it chronologically, fits the pipeline (log, scaler) on the
 //     training rows (series.Prepare), chooses the lookback, season and
 //     batch size a short series needs, trains, and scores the test rows
-//     against persistence, seasonal naive and the training mean
-//     (series.Score). Predict and Evaluate take new data in its units.
-//     With Spec.Base BaseAuto it chooses its form (the network, local
-//     windows, the network correcting Holt-Winters, Holt-Winters alone)
-//     on validation folds; Spec.Ensemble trains several networks from
+//     against persistence, seasonal naive, the training mean,
+//     Holt-Winters and ARIMA (series.Baselines). Predict and Evaluate
+//     take new data in its units. With Spec.Base BaseAuto it chooses its
+//     form (the network, local windows, the network correcting
+//     Holt-Winters, Holt-Winters alone, ARIMA alone, or their mean) on
+//     validation folds; Spec.Ensemble trains several networks from
 //     different seeds and forecasts their mean.
 //   - GlobalForecaster: one network trained across many series (a folder
 //     or a long-format file, series.ReadCollection), each series scaled

@@ -18,11 +18,12 @@ type ARIMAOrder struct {
 	Constant bool
 }
 
-// Name is R's label: "ARIMA(2,1,1)(0,1,1)[12] with drift".
+// Name is R's label: "ARIMA(2,1,1)(0,1,1)[12] with drift"; a seasonal
+// part of order zero is left out, as R leaves it.
 func (o ARIMAOrder) Name() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ARIMA(%d,%d,%d)", o.P, o.D, o.Q)
-	if o.Season > 1 {
+	if o.Season > 1 && o.SP+o.SD+o.SQ > 0 {
 		fmt.Fprintf(&b, "(%d,%d,%d)[%d]", o.SP, o.SD, o.SQ, o.Season)
 	}
 	switch {

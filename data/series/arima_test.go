@@ -179,3 +179,18 @@ func TestARIMABadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestARIMAOrderName(t *testing.T) {
+	for _, c := range []struct {
+		o    ARIMAOrder
+		want string
+	}{
+		{ARIMAOrder{P: 1, D: 1, Season: 12}, "ARIMA(1,1,0)"},
+		{ARIMAOrder{SD: 1, Season: 12, Constant: true}, "ARIMA(0,0,0)(0,1,0)[12] with drift"},
+		{ARIMAOrder{P: 2, Q: 1, Constant: true}, "ARIMA(2,0,1) with non-zero mean"},
+	} {
+		if got := c.o.Name(); got != c.want {
+			t.Errorf("%+v: %q, want R's %q", c.o, got, c.want)
+		}
+	}
+}
