@@ -108,6 +108,9 @@ type Forecaster struct {
 	// chosen is the statistical base alone (Holt-Winters or ARIMA).
 	auto     *ForecastConfig
 	baseOnly bool
+	// skipModelBaselines: a fold's network-alone forms are scored by
+	// their RMSE alone; their statistical baselines go unread.
+	skipModelBaselines bool
 }
 
 // Base names of Spec.Base: the statistical model a hybrid forecaster's
@@ -708,6 +711,7 @@ func (f *Forecaster) build() error {
 func (f *Forecaster) score(pr *series.Prepared, rep *ForecastReport) error {
 	all := f.net.predictAll(pr.Test, 64)
 	pred := f.net.level(all, f.net.median())
+	pr.SkipModelBaselines = f.skipModelBaselines
 	m, base, err := pr.Evaluate(pr.Test, pred)
 	if err != nil {
 		return err

@@ -220,5 +220,7 @@ func (f *Forecaster) tryForm(ctx context.Context, g *series.Frame, tail int, c *
 	if err != nil {
 		return nil, err
 	}
+	// Only the hybrid's baselines score the statistical forms.
+	inner.skipModelBaselines = c.base == ""
 	return inner.Fit(ctx, g)
 }

@@ -80,8 +80,9 @@ func FitARIMA(y []float64, o ARIMAOrder) (*ARIMA, error) {
 	p := armaParams{o: o, mean0: a.Mean, scale: sd}
 	u := make([]float64, p.size())
 	if len(u) > 0 {
-		u = nelderMead(func(u []float64) float64 { return p.set(a, u).css(w) }, u, 400)
-		u = nelderMead(func(u []float64) float64 { return p.set(a, u).mlObjective(w) }, u, 400)
+		// R's optim stops at a relative change of 1e-8; so do these.
+		u = nelderMeadOpt(func(u []float64) float64 { return p.set(a, u).css(w) }, u, nmOptions{step: 1, tol: 1e-8, iters: 400})
+		u = nelderMeadOpt(func(u []float64) float64 { return p.set(a, u).mlObjective(w) }, u, nmOptions{step: 0.1, tol: 1e-8, iters: 400})
 		p.set(a, u)
 	}
 	ssq, sumLogF := a.filter(w, nil)

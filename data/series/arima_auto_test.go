@@ -104,3 +104,12 @@ func TestAutoARIMADegenerate(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkAutoARIMA(b *testing.B) {
+	y := airPassengers(b).Values[0][:96]
+	for range b.N {
+		if _, err := AutoARIMA(y, 12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

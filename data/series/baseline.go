@@ -216,6 +216,9 @@ type BaselineConfig struct {
 	// negative skips the seasonal baseline and scales MASE by persistence.
 	Season int
 	MaxLag int // zero means min(training rows / 2, 400)
+	// SkipModels leaves out the fitted models (Holt-Winters, ARIMA), the
+	// costly baselines, for a caller that does not read them.
+	SkipModels bool
 }
 
 // Scored is a named forecast with its metrics.
@@ -271,6 +274,9 @@ func Baselines(f *Frame, w *Windows, cfg BaselineConfig) (scored []Scored, seaso
 	p, e = MeanForecast(f, w, cfg.Train)
 	add("mean", p, e)
 	for _, b := range statBaselines {
+		if cfg.SkipModels {
+			break
+		}
 		if names, p, ok := statBaseline(f, w, cfg.Train, season, b.fit); ok {
 			name := b.label
 			if len(names) == 1 {

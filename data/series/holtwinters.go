@@ -273,13 +273,27 @@ func (hw *HoltWinters) Forecast(y []float64, origins []int, h int) [][]float64 {
 // (reflection 1, expansion 2, contraction ½, shrink ½) for at most iters
 // iterations and returns the best point.
 func nelderMead(f func([]float64) float64, x0 []float64, iters int) []float64 {
+	return nelderMeadOpt(f, x0, nmOptions{step: 1, tol: 1e-10, iters: iters})
+}
+
+// nmOptions tune nelderMeadOpt: the initial simplex's edge (a small one
+// refines a point already near the minimum in few evaluations), the
+// relative spread of the simplex's values it stops at, and the most
+// iterations.
+type nmOptions struct {
+	step, tol float64
+	iters     int
+}
+
+func nelderMeadOpt(f func([]float64) float64, x0 []float64, o nmOptions) []float64 {
+	step, iters := o.step, o.iters
 	n := len(x0)
 	pts := make([][]float64, n+1)
 	vals := make([]float64, n+1)
 	for i := range pts {
 		pts[i] = slices.Clone(x0)
 		if i > 0 {
-			pts[i][i-1] += 1
+			pts[i][i-1] += step
 		}
 		vals[i] = f(pts[i])
 	}
@@ -297,7 +311,7 @@ func nelderMead(f func([]float64) float64, x0 []float64, iters int) []float64 {
 		}
 		slices.SortFunc(order, func(a, b int) int { return cmpFloat(vals[a], vals[b]) })
 		pts, vals = permute(pts, order), permuteF(vals, order)
-		if math.Abs(vals[n]-vals[0]) <= 1e-10*(math.Abs(vals[0])+1e-20) {
+		if math.Abs(vals[n]-vals[0]) <= o.tol*(math.Abs(vals[0])+1e-20) {
 			break
 		}
 		c := make([]float64, n) // centroid of all but the worst

@@ -100,16 +100,7 @@ func TestNelderMead(t *testing.T) {
 }
 
 func TestBaselinesHaveStatisticalModels(t *testing.T) {
-	y := seasonal(80, true)
-	f, _ := NewFrame([]string{"y"}, [][]float64{y})
-	w, err := MakeWindows(f, WindowConfig{Lookback: 4, Horizon: 1, Targets: []string{"y"}, Inputs: []string{"y"}}, Range{From: 60, To: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scored, _, _, err := Baselines(f, w, BaselineConfig{Train: Range{From: 0, To: 60}, Season: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	scored := seasonalBaselines(t, false)
 	// The series is exactly Holt-Winters; a seasonal difference with
 	// drift leaves the season's growth, 0.27 on a level of 80-90.
 	for _, want := range []struct {
@@ -121,4 +112,32 @@ func TestBaselinesHaveStatisticalModels(t *testing.T) {
 			t.Errorf("baselines %v: want %s... with RMSE at most %v", scored, want.prefix, want.rmse)
 		}
 	}
+}
+
+func TestBaselinesSkipModels(t *testing.T) {
+	scored := seasonalBaselines(t, true)
+	for _, s := range scored {
+		if strings.HasPrefix(s.Name, "holt-winters") || strings.HasPrefix(s.Name, "arima") {
+			t.Errorf("SkipModels: baseline %s scored", s.Name)
+		}
+	}
+	if len(scored) != 3 {
+		t.Errorf("%d baselines, want persistence, seasonal naive and mean", len(scored))
+	}
+}
+
+// seasonalBaselines scores the baselines on the last 20 of 80 rows of a
+// multiplicative seasonal series.
+func seasonalBaselines(t *testing.T, skipModels bool) []Scored {
+	t.Helper()
+	f, _ := NewFrame([]string{"y"}, [][]float64{seasonal(80, true)})
+	w, err := MakeWindows(f, WindowConfig{Lookback: 4, Horizon: 1, Targets: []string{"y"}, Inputs: []string{"y"}}, Range{From: 60, To: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored, _, _, err := Baselines(f, w, BaselineConfig{Train: Range{From: 0, To: 60}, Season: 4, SkipModels: skipModels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scored
 }

@@ -306,6 +306,9 @@ type Prepared struct {
 	Train, Val, Test *Windows
 	Season           int       // season used by the baselines (0: none)
 	Scales           []float64 // per-target MASE denominators from the training rows
+	// SkipModelBaselines leaves Holt-Winters and ARIMA out of Evaluate's
+	// baselines (BaselineConfig.SkipModels).
+	SkipModelBaselines bool
 }
 
 // Prepare splits f chronologically, fits the pipeline on the training rows
@@ -457,7 +460,7 @@ func (pr *Prepared) Evaluate(w *Windows, pred *tensor.Tensor) (Metrics, []Scored
 	if season == 0 {
 		season = -1
 	}
-	base, _, _, err := Baselines(pr.Original, rw, BaselineConfig{Train: pr.Split.Train, Season: season})
+	base, _, _, err := Baselines(pr.Original, rw, BaselineConfig{Train: pr.Split.Train, Season: season, SkipModels: pr.SkipModelBaselines})
 	if err != nil {
 		return Metrics{}, nil, err
 	}
