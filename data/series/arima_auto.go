@@ -1,9 +1,13 @@
 package series
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
+	"sync"
 )
 
 // The orders AutoARIMA searches, as R's auto.arima bounds them.
@@ -25,6 +29,74 @@ const (
 // (arimaLimits). Models with an AR or MA root within 1.01 of the unit
 // circle are refused, as R refuses them.
 func AutoARIMA(y []float64, season int) (*ARIMA, error) {
+	key := autoKey(y, season)
+	if a := autoCache.get(key); a != nil {
+		return a, nil
+	}
+	a, err := autoARIMA(y, season)
+	if err == nil {
+		autoCache.put(key, a)
+	}
+	return a, err
+}
+
+// autoCache remembers the last models AutoARIMA chose: the search is
+// deterministic and costs tenths of a second, and a forecaster fits the
+// same rows again (every Fit of a tuning study or a cross-validation, a
+// hybrid refitted from a file).
+var autoCache = &arimaCache{m: map[[32]byte]*ARIMA{}}
+
+const arimaCacheSize = 256
+
+type arimaCache struct {
+	mu    sync.Mutex
+	m     map[[32]byte]*ARIMA
+	order [][32]byte // oldest first
+}
+
+func autoKey(y []float64, season int) [32]byte {
+	h := sha256.New()
+	b := make([]byte, 8)
+	binary.LittleEndian.PutUint64(b, uint64(season))
+	h.Write(b)
+	for _, v := range y {
+		binary.LittleEndian.PutUint64(b, math.Float64bits(v))
+		h.Write(b)
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// get returns a copy of the model cached under key, or nil.
+func (c *arimaCache) get(key [32]byte) *ARIMA {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a := c.m[key]; a != nil {
+		return a.clone()
+	}
+	return nil
+}
+
+func (c *arimaCache) put(key [32]byte, a *ARIMA) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	if len(c.order) == arimaCacheSize {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[key] = a.clone()
+	c.order = append(c.order, key)
+}
+
+func (a *ARIMA) clone() *ARIMA {
+	b := *a
+	b.AR, b.MA, b.SAR, b.SMA = slices.Clone(a.AR), slices.Clone(a.MA), slices.Clone(a.SAR), slices.Clone(a.SMA)
+	return &b
+}
+
+func autoARIMA(y []float64, season int) (*ARIMA, error) {
 	m := max(season, 1)
 	o := ARIMAOrder{Season: m}
 	if m == 1 {

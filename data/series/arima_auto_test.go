@@ -108,8 +108,30 @@ func TestAutoARIMADegenerate(t *testing.T) {
 func BenchmarkAutoARIMA(b *testing.B) {
 	y := airPassengers(b).Values[0][:96]
 	for range b.N {
-		if _, err := AutoARIMA(y, 12); err != nil {
+		if _, err := autoARIMA(y, 12); err != nil { // the search, not the cache
 			b.Fatal(err)
 		}
+	}
+}
+
+// A second search of the same rows is answered from the cache, with a
+// model of its own: changing it changes nothing for the next caller.
+func TestAutoARIMACache(t *testing.T) {
+	y := airPassengers(t).Values[0][:60]
+	a, err := AutoARIMA(y, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := a.String()
+	if len(a.AR)+len(a.SAR) > 0 {
+		a.AR, a.SAR = nil, nil
+	}
+	a.Mean = 1e9
+	b, err := AutoARIMA(y, 12)
+	if err != nil || b.String() != want || b == a {
+		t.Errorf("second search: %v (%v), want %s", b, err, want)
+	}
+	if c, _ := AutoARIMA(y, 4); c.Season == 12 {
+		t.Errorf("season 4 answered from season 12's entry: %s", c)
 	}
 }
