@@ -140,7 +140,10 @@ func (f *Forecaster) scoreForms(ctx context.Context, before *series.Frame, tail,
 				continue
 			}
 			for _, s := range cands {
-				if rmse, ok := meanOfBaselines(r, s.parts); s.baseOnly && ok {
+				if !s.baseOnly {
+					continue
+				}
+				if rmse, ok := meanOfBaselines(r, s.parts); ok {
 					add(s, rmse)
 				}
 			}
@@ -166,9 +169,6 @@ func meanOfBaselines(r *ForecastReport, parts []string) (rmse float64, ok bool) 
 		})
 		if i < 0 || r.Baselines[i].Forecast == nil {
 			return 0, false
-		}
-		if len(parts) == 1 {
-			return r.Baselines[i].Metrics.RMSE, true
 		}
 		if mean == nil {
 			mean = tensor.New(r.Baselines[i].Forecast.Shape...)

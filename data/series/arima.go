@@ -85,14 +85,20 @@ func FitARIMA(y []float64, o ARIMAOrder) (*ARIMA, error) {
 		u = nelderMeadOpt(func(u []float64) float64 { return p.set(a, u).mlObjective(w) }, u, nmOptions{step: 0.1, tol: 1e-8, iters: 400})
 		p.set(a, u)
 	}
+	a.score(w)
+	return a, nil
+}
+
+// score sets Sigma2, LogLik, AIC and AICc from the exact likelihood of
+// the differenced rows w at a's coefficients.
+func (a *ARIMA) score(w []float64) {
 	ssq, sumLogF := a.filter(w, nil)
 	n := float64(len(w))
 	a.Sigma2 = ssq / n
 	a.LogLik = -0.5 * (n*(math.Log(2*math.Pi*a.Sigma2)+1) + sumLogF)
-	k := float64(len(u) + 1)
+	k := float64(armaParams{o: a.ARIMAOrder}.size() + 1)
 	a.AIC = -2*a.LogLik + 2*k
 	a.AICc = a.AIC + 2*k*(k+1)/max(n-k-1, 1)
-	return a, nil
 }
 
 // Validate says whether a model read from a file is one FitARIMA could
@@ -215,16 +221,26 @@ func mulLag(x, s []float64, m int) []float64 {
 	return out
 }
 
-// difference returns y differenced o.D times and o.SD times at lag m.
-func difference(y []float64, o ARIMAOrder) []float64 {
-	w := slices.Clone(y)
+// diffs are the differences of o in the order they are taken: d at lag
+// 1, then D at lag m.
+func (o ARIMAOrder) diffs() []Diff {
+	var ds []Diff
 	for range o.D {
-		w = diffLag(w, 1)
+		ds = append(ds, Diff{Lag: 1})
 	}
 	for range o.SD {
-		w = diffLag(w, max(o.Season, 1))
+		ds = append(ds, Diff{Lag: max(o.Season, 1)})
 	}
-	return w
+	return ds
+}
+
+// difference returns y differenced as o says (y itself without
+// differences; the result is not to be written).
+func difference(y []float64, o ARIMAOrder) []float64 {
+	for _, d := range o.diffs() {
+		y = diffLag(y, d.lag())
+	}
+	return y
 }
 
 func diffLag(y []float64, lag int) []float64 {

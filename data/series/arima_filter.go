@@ -206,13 +206,13 @@ func (a *ARIMA) Forecast(y []float64, origins []int, h int) [][]float64 {
 	}
 	w := difference(y, a.ARIMAOrder)
 	s := a.stateSpace()
-	delta := a.diffPoly()
 	a.filter(w, func(t int, state []float64) {
 		idx, ok := want[t]
 		if !ok {
 			return
 		}
-		fc := a.integrate(y[:t+K], s.ahead(state, h, a.Mean), delta)
+		// w_t is row t+K of y; the differences reach back K rows.
+		fc := a.integrate(y[t:t+K], s.ahead(state, h, a.Mean))
 		for _, i := range idx {
 			out[i] = fc
 		}
@@ -232,37 +232,18 @@ func (s stateSpace) ahead(state []float64, h int, mean float64) []float64 {
 	return out
 }
 
-// diffPoly returns δ with (1−B)ᵈ(1−Bᵐ)ᴰ = 1 − Σ δ[k-1]·Bᵏ.
-func (a *ARIMA) diffPoly() []float64 {
-	p := []float64{1}
-	mul := func(lag int) {
-		q := make([]float64, len(p)+lag)
-		for i, v := range p {
-			q[i] += v
-			q[i+lag] -= v
-		}
-		p = q
+// integrate turns forecasts fc of the fully differenced series into
+// forecasts of y from the rows hist before them (at least d + D·m of
+// them), undoing the differences last-first with Diff.Integrate.
+func (o ARIMAOrder) integrate(hist, fc []float64) []float64 {
+	ds := o.diffs()
+	levels := make([][]float64, len(ds)) // hist differenced by ds[:i]
+	for i, d := range ds {
+		levels[i] = hist
+		hist = diffLag(hist, d.lag())
 	}
-	for range a.D {
-		mul(1)
+	for i := len(ds) - 1; i >= 0; i-- {
+		fc = ds[i].Integrate(nil, levels[i], fc)
 	}
-	for range a.SD {
-		mul(max(a.Season, 1))
-	}
-	return negate(p[1:])
-}
-
-// integrate turns forecasts of the differenced series into forecasts of
-// y, whose known rows are hist: y_t = w_t + Σ δ_k·y_{t−k}.
-func (a *ARIMA) integrate(hist, w, delta []float64) []float64 {
-	all := append(slices.Clone(hist), make([]float64, len(w))...)
-	n := len(hist)
-	for j, v := range w {
-		t := n + j
-		for k, d := range delta {
-			v += d * all[t-1-k]
-		}
-		all[t] = v
-	}
-	return all[n:]
+	return fc
 }
